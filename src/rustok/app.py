@@ -14,7 +14,7 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
+from starlette.routing import Route, WebSocketRoute
 
 from rustok.config import Settings
 from rustok.db import APP_ROLE
@@ -90,11 +90,14 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
                     await task
             await app.state.pool.close()
 
+    graphql_app = create_graphql_app()
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Mount("/graphql", create_graphql_app()),
+            # An ASGI app as endpoint: served at /graphql exactly (a Mount would redirect to /graphql/).
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),
         ],
         lifespan=lifespan,
     )

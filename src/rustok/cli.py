@@ -88,7 +88,17 @@ def _check_http_port(host: str, port: int) -> None:
         raise RustokError(f"port {port} on {host} is already in use; pass --port or set RUSTOK_PORT")
 
 
+class _Stopped(BaseException):
+    """Raised by our SIGINT/SIGTERM handlers once uvicorn has shut down gracefully."""
+
+
+def _raise_stopped(signum, frame):
+    raise _Stopped(signum)
+
+
 def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
+    import signal
+
     import uvicorn
 
     from rustok.app import create_app
@@ -98,7 +108,14 @@ def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
     _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql")
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on")
     server = uvicorn.Server(config)
-    server.run()  # handles Ctrl-C and SIGTERM: graceful shutdown, then returns
+    # uvicorn captures Ctrl-C / SIGTERM, shuts down gracefully, then re-raises the signal to the
+    # handlers that were installed before it: ours turn that into a clean return.
+    signal.signal(signal.SIGINT, _raise_stopped)
+    signal.signal(signal.SIGTERM, _raise_stopped)
+    try:
+        server.run()
+    except _Stopped:
+        pass
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -113,8 +130,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
     from rustok import db, migrate
 
+    import signal
+
     cluster = db.cluster_for(settings) if settings.embedded else None
     started_here = False
+    # A signal while starting or migrating also ends cleanly (and stops the database we started).
+    signal.signal(signal.SIGINT, _raise_stopped)
+    signal.signal(signal.SIGTERM, _raise_stopped)
     try:
         if cluster is not None:
             _check_http_port(settings.http_host, settings.http_port)
@@ -129,6 +151,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
 
             _say(load_demo(url))
         _serve(settings, url, run_worker=not args.no_worker)
+    except _Stopped:
+        _say("stopping")
     finally:
         if started_here and cluster is not None:
             cluster.stop()
@@ -166,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     url = dbsub.add_parser("url", help="print the libpq URL (psql and psycopg accept it)")
     url.add_argument("--yoyo", action="store_true", help="print it in yoyo's postgresql+psycopg:// form")
     psql = dbsub.add_parser("psql", help="open psql on the database (extra args are passed to psql)")
-    psql.add_argument("psql_args", nargs=argparse.REMAINDER)
+    psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql, e.g. -c 'select 1'")
     dbp.set_defaults(func=cmd_db)
 
     from rustok.cli_ext import register_commands
@@ -177,7 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # `rustok db psql -c ...` passes unknown options through to psql; elsewhere they are errors.
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if getattr(args, "action", None) == "psql":
+            args.psql_args = extra + list(args.psql_args)
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
