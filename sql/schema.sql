@@ -119,6 +119,37 @@ CREATE FUNCTION core.current_tenant_id() RETURNS uuid
 COMMENT ON FUNCTION core.current_tenant_id() IS 'The tenant of the current transaction (setting rustok.tenant_id), or null. Row-level security keys on it.';
 
 --
+-- Name: event_position(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.event_position() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    AS $$ select core.id_floor(clock_timestamp() + interval '1 millisecond') $$;
+
+--
+-- Name: FUNCTION event_position(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.event_position() IS 'A position above every event written so far in this transaction (see core.id_floor).';
+
+--
+-- Name: id_floor(timestamp with time zone); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.id_floor(p_at timestamp with time zone) RETURNS uuid
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    select encode(substring(int8send(floor(extract(epoch from p_at) * 1000)::bigint) from 3 for 6)
+                  || '\x00000000000000000000'::bytea, 'hex')::uuid
+$$;
+
+--
+-- Name: FUNCTION id_floor(p_at timestamp with time zone); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.id_floor(p_at timestamp with time zone) IS 'The smallest id (ULID) of a moment: every id made before p_at sorts below it. Mutations return core.id_floor(clock_timestamp() + 1 ms) as their event position.';
+
+--
 -- Name: id_time(uuid); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -176,6 +207,30 @@ $$;
 --
 
 COMMENT ON FUNCTION core.new_id() IS 'A new id: a ULID (48-bit ms timestamp + 80 random bits) stored as uuid. Sorts by creation time; parses with python-ulid.';
+
+--
+-- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) RETURNS TABLE(tenant_id uuid, user_id uuid, user_role text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select t.id, u.id, u.role
+    from core.tenants t
+    left join core.sessions s
+           on s.tenant_id = t.id and s.token_hash = p_token_hash
+          and s.revoked_at is null and s.expires_at > now()
+    left join core.users u
+           on u.tenant_id = s.tenant_id and u.id = s.user_id and u.status = 'active'
+    where t.slug = p_tenant_slug and t.is_active
+$$;
+
+--
+-- Name: FUNCTION resolve_request(p_tenant_slug text, p_token_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) IS 'For the API: the active tenant with this slug and, when the session token hash is valid, its user and role. No row when the tenant is unknown or inactive.';
 
 --
 -- Name: set_tenant(uuid); Type: FUNCTION; Schema: core; Owner: -
@@ -746,6 +801,20 @@ GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_analyst;
 
 --
+-- Name: FUNCTION event_position(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.event_position() TO rustok_app;
+GRANT ALL ON FUNCTION core.event_position() TO rustok_analyst;
+
+--
+-- Name: FUNCTION id_floor(p_at timestamp with time zone); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.id_floor(p_at timestamp with time zone) TO rustok_app;
+GRANT ALL ON FUNCTION core.id_floor(p_at timestamp with time zone) TO rustok_analyst;
+
+--
 -- Name: FUNCTION id_time(p_id uuid); Type: ACL; Schema: core; Owner: -
 --
 
@@ -765,6 +834,12 @@ GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO ru
 
 GRANT ALL ON FUNCTION core.new_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.new_id() TO rustok_analyst;
+
+--
+-- Name: FUNCTION resolve_request(p_tenant_slug text, p_token_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) TO rustok_app;
 
 --
 -- Name: FUNCTION set_tenant(p_tenant_id uuid); Type: ACL; Schema: core; Owner: -

@@ -1,4 +1,8 @@
-"""Per-request GraphQL context: the pool, the tenant (X-Tenant header) and the caller's role."""
+"""Per-request GraphQL context: the pool, the tenant (X-Tenant header) and the caller (bearer session).
+
+Tenant and caller are resolved together, once per request, in one round trip
+(`core.resolve_request`), and only when a resolver asks for them.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +11,52 @@ from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
 
+from rustok.auth import STAFF_ROLES, token_hash
+
+
+@dataclass
+class Caller:
+    tenant_id: UUID | None = None
+    user_id: UUID | None = None
+    role: str | None = None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
 
 @dataclass
 class RequestContext:
     request: object
     pool: AsyncConnectionPool
     tenant_slug: str | None
-    _tenant_id: UUID | None = None
-    _resolved: bool = False
+    token: str | None
+    _caller: Caller | None = None
     cache: dict = field(default_factory=dict)
 
-    async def tenant_id(self) -> UUID | None:
-        """Resolve the X-Tenant slug once per request (None when absent or unknown)."""
-        if not self._resolved:
-            self._resolved = True
+    async def caller(self) -> Caller:
+        if self._caller is None:
+            caller = Caller()
             if self.tenant_slug:
                 async with self.pool.connection() as conn:
-                    row = await (await conn.execute("select core.tenant_id_by_slug(%s)", (self.tenant_slug,))).fetchone()
-                self._tenant_id = row[0] if row else None
-        return self._tenant_id
+                    cur = await conn.execute(
+                        "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
+                        (self.tenant_slug, token_hash(self.token) if self.token else None),
+                    )
+                    row = await cur.fetchone()
+                if row:
+                    caller = Caller(*row)
+            self._caller = caller
+        return self._caller
+
+    async def tenant_id(self) -> UUID | None:
+        return (await self.caller()).tenant_id
+
+
+def _bearer(request) -> str | None:
+    header = request.headers.get("authorization") or ""
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
 
 
 async def get_context_value(request, data=None) -> RequestContext:
@@ -33,4 +64,5 @@ async def get_context_value(request, data=None) -> RequestContext:
         request=request,
         pool=request.app.state.pool,
         tenant_slug=request.headers.get("x-tenant"),
+        token=_bearer(request),
     )

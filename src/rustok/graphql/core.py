@@ -1,16 +1,27 @@
-"""Core resolvers: version, the current tenant."""
+"""Core resolvers: version, tenant, accounts and sessions."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from ariadne import MutationType, QueryType, ScalarType
+from psycopg.rows import dict_row
 
 from rustok import __version__
-from rustok.graphql.db import tenant_connection
+from rustok.auth import hash_password, new_token, token_hash, verify_password
+from rustok.graphql.db import fetch_one, require_tenant, require_user, tenant_connection
+from rustok.graphql.errors import ApiError
+
+SESSION_LIFETIME = timedelta(days=30)
+MIN_PASSWORD = 8
 
 query = QueryType()
 mutation = MutationType()
 json_scalar = ScalarType("JSON")
 datetime_scalar = ScalarType("DateTime")
+
+_USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_at"
 
 
 @datetime_scalar.serializer
@@ -23,27 +34,77 @@ async def resolve_version(*_):
     return __version__
 
 
-@mutation.field("ping")
-async def resolve_ping(*_):
-    return __version__
-
-
 @query.field("tenant")
 async def resolve_tenant(_, info):
+    if await info.context.tenant_id() is None:
+        return None
+    return await fetch_one(
+        info.context,
+        "select id, name, slug, is_active, text_search_config::text, created_at from core.tenants "
+        "where id = core.current_tenant_id()")
+
+
+@query.field("me")
+async def resolve_me(_, info):
+    caller = await info.context.caller()
+    if caller.user_id is None:
+        return None
+    return await fetch_one(info.context, f"select {_USER_COLUMNS} from core.users where id = %s", (caller.user_id,))
+
+
+async def _start_session(ctx, conn, user_id) -> dict:
+    token = new_token()
+    cur = conn.cursor(row_factory=dict_row)
+    await cur.execute(
+        "insert into core.sessions (tenant_id, user_id, token_hash, user_agent, expires_at) "
+        "values (core.current_tenant_id(), %s, %s, %s, now() + %s) returning expires_at",
+        (user_id, token_hash(token), ctx.request.headers.get("user-agent"), SESSION_LIFETIME))
+    session = await cur.fetchone()
+    await cur.execute(f"update core.users set last_login_at = now() where id = %s returning {_USER_COLUMNS}",
+                      (user_id,))
+    user = await cur.fetchone()
+    return {"token": token, "expires_at": session["expires_at"], "user": user}
+
+
+@mutation.field("register")
+async def resolve_register(_, info, email: str, password: str, display_name: str | None = None):
     ctx = info.context
-    tenant_id = await ctx.tenant_id()
-    if tenant_id is None:
-        return None
+    tenant_id = await require_tenant(ctx)
+    if len(password) < MIN_PASSWORD:
+        raise ApiError("BAD_USER_INPUT", f"password: use at least {MIN_PASSWORD} characters", field="password")
+    hashed = await asyncio.to_thread(hash_password, password)
     async with tenant_connection(ctx, tenant_id) as conn:
-        cur = await conn.execute(
-            "select id, name, slug, is_active, text_search_config::text, created_at from core.tenants where id = %s",
-            (tenant_id,),
-        )
-        row = await cur.fetchone()
-    if row is None:
-        return None
-    return {"id": row[0], "name": row[1], "slug": row[2], "isActive": row[3],
-            "textSearchConfig": row[4], "createdAt": row[5]}
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(
+            "insert into core.users (tenant_id, email, password_hash, display_name) "
+            "values (core.current_tenant_id(), %s, %s, %s) returning id",
+            (email.strip(), hashed, display_name))
+        user = await cur.fetchone()
+        return await _start_session(ctx, conn, user["id"])
+
+
+@mutation.field("login")
+async def resolve_login(_, info, email: str, password: str):
+    ctx = info.context
+    tenant_id = await require_tenant(ctx)
+    async with tenant_connection(ctx, tenant_id) as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute("select id, password_hash, status from core.users where lower(email) = lower(%s)",
+                          (email.strip(),))
+        user = await cur.fetchone()
+        ok = user is not None and await asyncio.to_thread(verify_password, password, user["password_hash"])
+        if not ok or user["status"] != "active":
+            raise ApiError("UNAUTHENTICATED", "wrong email or password, or the account is not active")
+        return await _start_session(ctx, conn, user["id"])
+
+
+@mutation.field("logout")
+async def resolve_logout(_, info):
+    ctx = info.context
+    await require_user(ctx)
+    row = await fetch_one(ctx, "update core.sessions set revoked_at = now() where token_hash = %s and revoked_at is null "
+                               "returning id", (token_hash(ctx.token),))
+    return row is not None
 
 
 bindables = [query, mutation, json_scalar, datetime_scalar]

@@ -1,4 +1,8 @@
-"""Connections for resolvers: every tenant query runs in a transaction scoped to the tenant (RLS)."""
+"""Connections and access checks for resolvers.
+
+Every tenant query runs in one transaction with the tenant setting applied, as
+the application role, so row-level security holds whatever the resolver does.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import AsyncIterator
 from uuid import UUID
 
 from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 
 from rustok.db import TENANT_SETTING
 from rustok.graphql.errors import ApiError
@@ -17,14 +22,47 @@ async def require_tenant(ctx) -> UUID:
     if tenant_id is None:
         if ctx.tenant_slug:
             raise ApiError("NOT_FOUND", f"unknown or inactive tenant {ctx.tenant_slug!r} (X-Tenant header)")
-        raise ApiError("BAD_USER_INPUT", "this query needs a tenant: send the X-Tenant header with the tenant slug")
+        raise ApiError("BAD_USER_INPUT", "this operation needs a tenant: send the X-Tenant header with the tenant slug")
     return tenant_id
+
+
+async def require_user(ctx):
+    await require_tenant(ctx)
+    caller = await ctx.caller()
+    if caller.user_id is None:
+        raise ApiError("UNAUTHENTICATED", "sign in first: send Authorization: Bearer <token> from the login mutation")
+    return caller
+
+
+async def require_staff(ctx):
+    caller = await require_user(ctx)
+    if not caller.is_staff:
+        raise ApiError("FORBIDDEN", f"this operation needs a staff role (admin, manager, editor or author), not {caller.role}")
+    return caller
 
 
 @contextlib.asynccontextmanager
 async def tenant_connection(ctx, tenant_id: UUID) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection inside one transaction with the tenant setting applied."""
+    """A pooled connection inside one transaction with the tenant setting applied (dict rows)."""
     async with ctx.pool.connection() as conn:
         async with conn.transaction():
             await conn.execute("select set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id)))
             yield conn
+
+
+async def fetch_one(ctx, sql: str, params: tuple | dict = ()) -> dict | None:
+    """One row (as a dict) from one statement in the caller's tenant."""
+    tenant_id = await require_tenant(ctx)
+    async with tenant_connection(ctx, tenant_id) as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(sql, params)
+        return await cur.fetchone()
+
+
+async def fetch_all(ctx, sql: str, params: tuple | dict = ()) -> list[dict]:
+    """All rows (as dicts) from one statement in the caller's tenant."""
+    tenant_id = await require_tenant(ctx)
+    async with tenant_connection(ctx, tenant_id) as conn:
+        cur = conn.cursor(row_factory=dict_row)
+        await cur.execute(sql, params)
+        return await cur.fetchall()
