@@ -25,6 +25,9 @@ def _say(message: str) -> None:
 
 # ---------------------------------------------------------------- db
 
+_ROLE_USERS = {"owner": "rustok_owner", "app": "rustok_app", "analyst": "rustok_analyst"}
+
+
 def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from rustok import db
     from rustok.embedded import bin_path
@@ -57,7 +60,13 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{state} (data dir {cluster.data_dir})")
         return 3
     if action == "url":
-        url = settings.database_url or db.cluster_for(settings).url()
+        if settings.database_url:
+            if args.role != "owner":
+                raise RustokError("--role works for the embedded database; with DATABASE_URL, ask your DBA for a login "
+                                  f"that is a member of rustok_{args.role}")
+            url = settings.database_url
+        else:
+            url = db.cluster_for(settings).url(user=_ROLE_USERS[args.role])
         print(yoyo_url(url) if args.yoyo else url)
         return 0
     if action == "psql":
@@ -189,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     dbsub.add_parser("status", help="is the database running / reachable")
     url = dbsub.add_parser("url", help="print the libpq URL (psql and psycopg accept it)")
     url.add_argument("--yoyo", action="store_true", help="print it in yoyo's postgresql+psycopg:// form")
+    url.add_argument("--role", choices=sorted(_ROLE_USERS), default="owner",
+                     help="connect as the migration owner (default), the API role or the read-only analyst role")
     psql = dbsub.add_parser("psql", help="open psql on the database (extra args are passed to psql)")
     psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql, e.g. -c 'select 1'")
     dbp.set_defaults(func=cmd_db)
