@@ -17,7 +17,7 @@ SCHEMA_DIR = Path(__file__).parent / "schema"
 
 def build_schema():
     type_defs = load_schema_from_path(str(SCHEMA_DIR))
-    return make_executable_schema(type_defs, *bindables(), convert_names_case=True)
+    return make_executable_schema(type_defs, *bindables())
 
 
 def create_graphql_app() -> GraphQL:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from ariadne import MutationType, QueryType, ScalarType
-from psycopg.rows import dict_row
+from ariadne import MutationType, QueryType, ScalarType, convert_kwargs_to_snake_case
 
 from rustok import __version__
 from rustok.auth import hash_password, new_token, token_hash, verify_password
-from rustok.graphql.db import fetch_one, require_tenant, require_user, tenant_connection
+from rustok.graphql.db import camel_row, fetch_one, require_tenant, require_user, tenant_connection
 from rustok.graphql.errors import ApiError
 
 SESSION_LIFETIME = timedelta(days=30)
@@ -54,7 +53,7 @@ async def resolve_me(_, info):
 
 async def _start_session(ctx, conn, user_id) -> dict:
     token = new_token()
-    cur = conn.cursor(row_factory=dict_row)
+    cur = conn.cursor(row_factory=camel_row)
     await cur.execute(
         "insert into core.sessions (tenant_id, user_id, token_hash, user_agent, expires_at) "
         "values (core.current_tenant_id(), %s, %s, %s, now() + %s) returning expires_at",
@@ -63,10 +62,11 @@ async def _start_session(ctx, conn, user_id) -> dict:
     await cur.execute(f"update core.users set last_login_at = now() where id = %s returning {_USER_COLUMNS}",
                       (user_id,))
     user = await cur.fetchone()
-    return {"token": token, "expires_at": session["expires_at"], "user": user}
+    return {"token": token, "expiresAt": session["expiresAt"], "user": user}
 
 
 @mutation.field("register")
+@convert_kwargs_to_snake_case
 async def resolve_register(_, info, email: str, password: str, display_name: str | None = None):
     ctx = info.context
     tenant_id = await require_tenant(ctx)
@@ -74,7 +74,7 @@ async def resolve_register(_, info, email: str, password: str, display_name: str
         raise ApiError("BAD_USER_INPUT", f"password: use at least {MIN_PASSWORD} characters", field="password")
     hashed = await asyncio.to_thread(hash_password, password)
     async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=dict_row)
+        cur = conn.cursor(row_factory=camel_row)
         await cur.execute(
             "insert into core.users (tenant_id, email, password_hash, display_name) "
             "values (core.current_tenant_id(), %s, %s, %s) returning id",
@@ -88,11 +88,11 @@ async def resolve_login(_, info, email: str, password: str):
     ctx = info.context
     tenant_id = await require_tenant(ctx)
     async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=dict_row)
+        cur = conn.cursor(row_factory=camel_row)
         await cur.execute("select id, password_hash, status from core.users where lower(email) = lower(%s)",
                           (email.strip(),))
         user = await cur.fetchone()
-        ok = user is not None and await asyncio.to_thread(verify_password, password, user["password_hash"])
+        ok = user is not None and await asyncio.to_thread(verify_password, password, user["passwordHash"])
         if not ok or user["status"] != "active":
             raise ApiError("UNAUTHENTICATED", "wrong email or password, or the account is not active")
         return await _start_session(ctx, conn, user["id"])

@@ -11,7 +11,6 @@ from typing import AsyncIterator
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.rows import dict_row
 
 from rustok.db import TENANT_SETTING
 from rustok.graphql.errors import ApiError
@@ -50,19 +49,34 @@ async def tenant_connection(ctx, tenant_id: UUID) -> AsyncIterator[AsyncConnecti
             yield conn
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def camel_row(cursor):
+    """Row factory: dicts keyed by the GraphQL (camelCase) spelling of the column names."""
+    names = [_camel(c.name) for c in cursor.description or ()]
+
+    def make(values):
+        return dict(zip(names, values))
+
+    return make
+
+
 async def fetch_one(ctx, sql: str, params: tuple | dict = ()) -> dict | None:
-    """One row (as a dict) from one statement in the caller's tenant."""
+    """One row (a dict with camelCase keys) from one statement in the caller's tenant."""
     tenant_id = await require_tenant(ctx)
     async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=dict_row)
+        cur = conn.cursor(row_factory=camel_row)
         await cur.execute(sql, params)
         return await cur.fetchone()
 
 
 async def fetch_all(ctx, sql: str, params: tuple | dict = ()) -> list[dict]:
-    """All rows (as dicts) from one statement in the caller's tenant."""
+    """All rows (dicts with camelCase keys) from one statement in the caller's tenant."""
     tenant_id = await require_tenant(ctx)
     async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=dict_row)
+        cur = conn.cursor(row_factory=camel_row)
         await cur.execute(sql, params)
         return await cur.fetchall()
