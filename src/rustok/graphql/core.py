@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from ariadne import MutationType, QueryType, ScalarType, convert_kwargs_to_snake_case
+from ariadne import MutationType, QueryType, ScalarType
 
 from rustok import __version__
 from rustok.auth import hash_password, new_token, token_hash, verify_password
@@ -66,8 +66,7 @@ async def _start_session(ctx, conn, user_id) -> dict:
 
 
 @mutation.field("register")
-@convert_kwargs_to_snake_case
-async def resolve_register(_, info, email: str, password: str, display_name: str | None = None):
+async def resolve_register(_, info, email: str, password: str, displayName: str | None = None):  # noqa: N803 (GraphQL name)
     ctx = info.context
     tenant_id = await require_tenant(ctx)
     if len(password) < MIN_PASSWORD:
@@ -78,7 +77,7 @@ async def resolve_register(_, info, email: str, password: str, display_name: str
         await cur.execute(
             "insert into core.users (tenant_id, email, password_hash, display_name) "
             "values (core.current_tenant_id(), %s, %s, %s) returning id",
-            (email.strip(), hashed, display_name))
+            (email.strip(), hashed, displayName))
         user = await cur.fetchone()
         return await _start_session(ctx, conn, user["id"])
 
