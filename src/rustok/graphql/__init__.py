@@ -8,6 +8,7 @@ from ariadne import load_schema_from_path, make_executable_schema
 from ariadne.asgi import GraphQL
 from ariadne.explorer import ExplorerGraphiQL
 
+from rustok.graphql.cache import DocumentCache
 from rustok.graphql.context import get_context_value
 from rustok.graphql.errors import format_error
 from rustok.graphql.resolvers import bindables
@@ -21,8 +22,11 @@ def build_schema():
 
 
 def create_graphql_app() -> GraphQL:
+    documents = DocumentCache()
     return GraphQL(
         build_schema(),
+        query_parser=documents.parse,
+        query_validator=documents.validate,
         context_value=get_context_value,
         error_formatter=format_error,
         explorer=ExplorerGraphiQL(title="RusToK GraphQL"),
