@@ -68,7 +68,7 @@ comment on function core.current_tenant_id() is
 
 create function core.set_tenant(p_tenant_id uuid) returns uuid
     language sql volatile
-as $$ select set_config('rustok.tenant_id', coalesce(p_tenant_id::text, ''), true)::uuid $$;
+as $$ select nullif(set_config('rustok.tenant_id', coalesce(p_tenant_id::text, ''), true), '')::uuid $$;
 comment on function core.set_tenant(uuid) is
     'Set the tenant for the rest of the current transaction (transaction-local, like SET LOCAL).';
 
