@@ -111,7 +111,7 @@ $$;
 comment on function commerce.tg_inventory_levels__reserved_within_stock() is
     'BEFORE INSERT/UPDATE row trigger (only when reserved > stocked): refuses it unless a variant selling the item allows backorder (23514).';
 create trigger _200_reserved_within_stock before insert or update on commerce.inventory_levels
-    for each row when (new.reserved_quantity > new.stocked_quantity)
+    for each row when (new.reserved_quantity > new.stocked_quantity and new.stocked_quantity >= 0)
     execute function commerce.tg_inventory_levels__reserved_within_stock();
 
 create function commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[])

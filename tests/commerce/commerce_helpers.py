@@ -85,10 +85,13 @@ def make_shop(connection, *, stocked=10, price=1000, currency="EUR", status="pub
 
 
 def place(connection, tenant_id, items, currency="EUR", **kw):
-    cols = ", ".join(f"p_{k} => %({k})s" for k in kw)
+    types = {"shipping_total": "bigint", "discount_total": "bigint", "tax_rate": "numeric", "customer_id": "uuid",
+             "location_id": "uuid", "email": "text", "customer_group": "text", "shipping_address": "jsonb",
+             "billing_address": "jsonb", "metadata": "jsonb"}
+    cols = ", ".join(f"p_{k} => %({k})s::{types[k]}" for k in kw)
     params = {"t": tenant_id, "c": currency, "i": Jsonb(items)}
     params.update({k: (Jsonb(v) if isinstance(v, (dict, list)) else v) for k, v in kw.items()})
-    sql = "select * from commerce.place_order(%(t)s, %(c)s, %(i)s" + (", " + cols if cols else "") + ")"
+    sql = "select * from commerce.place_order(%(t)s::uuid, %(c)s::text, %(i)s::jsonb" + (", " + cols if cols else "") + ")"
     return one(connection, sql, params)
 
 
