@@ -155,9 +155,8 @@ create table commerce.order_items (
     created_at          timestamptz not null default now(),
     primary key (tenant_id, id),
     constraint order_items_order_item_key unique (tenant_id, order_id, id),
-    -- NO ACTION + deferrable: partition upkeep moves an order between partitions inside one transaction
     constraint order_items_order_id_fkey foreign key (tenant_id, order_id, order_created_at)
-        references commerce.orders (tenant_id, id, created_at) on delete no action deferrable initially immediate,
+        references commerce.orders (tenant_id, id, created_at) on delete no action,
     constraint order_items_variant_id_fkey foreign key (tenant_id, variant_id)
         references commerce.variants (tenant_id, id) on delete set null (variant_id),
     constraint order_items_product_id_fkey foreign key (tenant_id, product_id)
@@ -547,24 +546,42 @@ begin
     end if;
     -- Like pg_partman: build the partition as a plain table, move the matching rows out of the
     -- default partition into it, then attach it. Inserts that would land in the default partition
-    -- wait meanwhile; order_items' foreign key is checked after the move (deferred within this call).
+    -- wait meanwhile. The moved orders' items (and their stock reservations) reference the default
+    -- partition, so they are set aside and put back unchanged around the move.
     lock table commerce.orders_default in access exclusive mode;
-    set constraints commerce.order_items_order_id_fkey deferred;
     execute format('create table commerce.%I (like commerce.orders including defaults including constraints)', v_name);
     execute format('alter table commerce.%I add constraint %I check (created_at >= %L and created_at < %L)',
                    v_name, v_name || '_bounds', v_from, v_to);
-    execute format($q$
-        with moved as (
-            delete from commerce.orders_default where created_at >= %L and created_at < %L returning *
-        )
-        insert into commerce.%I select * from moved$q$, v_from, v_to, v_name);
-    get diagnostics v_moved = row_count;
+    if exists (select 1 from commerce.orders_default d where d.created_at >= v_from and d.created_at < v_to) then
+        create temporary table _commerce_moved_items on commit drop as
+            select i.* from commerce.order_items i
+            where (i.tenant_id, i.order_id, i.order_created_at) in (
+                select d.tenant_id, d.id, d.created_at from commerce.orders_default d
+                where d.created_at >= v_from and d.created_at < v_to);
+        create temporary table _commerce_moved_reservations on commit drop as
+            select r.* from commerce.order_reservations r
+            where (r.tenant_id, r.order_item_id) in (select m.tenant_id, m.id from _commerce_moved_items m);
+        delete from commerce.order_items i using _commerce_moved_items m where i.tenant_id = m.tenant_id and i.id = m.id;
+        execute format($q$
+            with moved as (
+                delete from commerce.orders_default where created_at >= %L and created_at < %L returning *
+            )
+            insert into commerce.%I select * from moved$q$, v_from, v_to, v_name);
+        get diagnostics v_moved = row_count;
+    else
+        v_moved := 0;
+    end if;
     execute format('alter table commerce.orders attach partition commerce.%I for values from (%L) to (%L)', v_name, v_from, v_to);
     execute format('alter table commerce.%I drop constraint %I', v_name, v_name || '_bounds');
     execute format('comment on table commerce.%I is %L', v_name,
                    format('Partition of commerce.orders: orders created in %s Q%s (UTC) [%s, %s).',
                           to_char(v_from at time zone 'UTC', 'YYYY'), extract(quarter from v_from at time zone 'UTC'), v_from, v_to));
-    set constraints commerce.order_items_order_id_fkey immediate;
+    if to_regclass('pg_temp._commerce_moved_items') is not null then
+        insert into commerce.order_items select * from _commerce_moved_items;
+        insert into commerce.order_reservations select * from _commerce_moved_reservations;
+        drop table _commerce_moved_reservations;
+        drop table _commerce_moved_items;
+    end if;
     return query select v_name, v_from, v_to, true, v_moved;
 end
 $$;
@@ -598,18 +615,26 @@ comment on function commerce.create_order_partitions(integer, timestamptz) is
 
 create function commerce.order_partitions()
     returns table (partition_name text, is_default boolean, range_from timestamptz, range_to timestamptz, row_count bigint)
-    language sql volatile
+    language plpgsql volatile
 as $$
-    select c.relname::text,
-           pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT',
-           (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \(''([^'']+)''\)'))[1]::timestamptz,
-           (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz,
-           (xpath('/row/c/text()',
-                  query_to_xml(format('select count(*) as c from commerce.%I', c.relname), false, true, '')))[1]::text::bigint
-    from pg_catalog.pg_inherits i
-    join pg_catalog.pg_class c on c.oid = i.inhrelid
-    where i.inhparent = 'commerce.orders'::regclass
-    order by 2, 3
+declare
+    v_part record;
+begin
+    for v_part in
+        select c.relname::text as relname, pg_get_expr(c.relpartbound, c.oid) as bound
+        from pg_catalog.pg_inherits i
+        join pg_catalog.pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'commerce.orders'::regclass
+        order by pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.relname
+    loop
+        partition_name := v_part.relname;
+        is_default := v_part.bound = 'DEFAULT';
+        range_from := (regexp_match(v_part.bound, 'FROM \(''([^'']+)''\)'))[1]::timestamptz;
+        range_to := (regexp_match(v_part.bound, 'TO \(''([^'']+)''\)'))[1]::timestamptz;
+        execute format('select count(*) from commerce.%I', v_part.relname) into row_count;
+        return next;
+    end loop;
+end
 $$;
 comment on function commerce.order_partitions() is
     'The partitions of commerce.orders with their bounds and exact row counts (count(*) per partition).';
