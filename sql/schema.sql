@@ -16,6 +16,18 @@ SET client_min_messages = warning;
 SET row_security = off;
 
 --
+-- Name: commerce; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA commerce;
+
+--
+-- Name: SCHEMA commerce; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA commerce IS 'RusToK commerce write model: catalog, prices, inventory and orders (3NF, RLS per tenant, events via outbox).';
+
+--
 -- Name: core; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -74,6 +86,1269 @@ CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public;
 --
 
 COMMENT ON EXTENSION unaccent IS 'text search dictionary that removes accents';
+
+--
+-- Name: _order_line; Type: TYPE; Schema: commerce; Owner: -
+--
+
+CREATE TYPE commerce._order_line AS (
+	ord integer,
+	item_id uuid,
+	variant_id uuid,
+	quantity integer,
+	product_id uuid,
+	product_title text,
+	product_handle text,
+	product_status text,
+	discountable boolean,
+	variant_title text,
+	sku text,
+	manage_inventory boolean,
+	allow_backorder boolean,
+	unit_price bigint,
+	original_unit_price bigint,
+	price_list_id uuid
+);
+
+--
+-- Name: TYPE _order_line; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TYPE commerce._order_line IS 'Internal: one resolved line of commerce.place_order.';
+
+--
+-- Name: _stock_allocation; Type: TYPE; Schema: commerce; Owner: -
+--
+
+CREATE TYPE commerce._stock_allocation AS (
+	inventory_item_id uuid,
+	location_id uuid,
+	needed integer,
+	available integer,
+	backorder boolean
+);
+
+--
+-- Name: TYPE _stock_allocation; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TYPE commerce._stock_allocation IS 'Internal: where commerce.place_order reserves an inventory item.';
+
+--
+-- Name: _quarter_start(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce._quarter_start(p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ select date_trunc('quarter', p_at at time zone 'UTC') at time zone 'UTC' $$;
+
+--
+-- Name: FUNCTION _quarter_start(p_at timestamp with time zone); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce._quarter_start(p_at timestamp with time zone) IS 'Internal: start of the UTC calendar quarter containing p_at.';
+
+--
+-- Name: _resolve_prices(uuid[], integer[], text, timestamp with time zone, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) RETURNS TABLE(ordinality integer, variant_id uuid, quantity integer, calculated_amount bigint, original_amount bigint, calculated_price_id uuid, calculated_price_list_id uuid, calculated_price_list_type text, original_price_id uuid)
+    LANGUAGE sql STABLE
+    AS $$
+    with req as (
+        select r.ord::integer as ord, r.variant_id, r.quantity
+        from unnest(p_variant_ids, p_quantities) with ordinality as r (variant_id, quantity, ord)
+    ), v as (
+        select req.ord, req.quantity, var.tenant_id, var.id
+        from req join commerce.variants var on var.id = req.variant_id
+    ), lists as (
+        select pl.tenant_id, pl.id, pl.type
+        from commerce.price_lists pl
+        where pl.status = 'active'
+          and (pl.starts_at is null or pl.starts_at <= p_at)
+          and (pl.ends_at is null or pl.ends_at > p_at)
+          and pl.tenant_id in (select distinct v.tenant_id from v)
+          and not exists (
+              select 1 from commerce.price_list_rules r
+              where r.tenant_id = pl.tenant_id and r.price_list_id = pl.id
+                and not coalesce(case r.attribute when 'customer_group' then p_customer_group end = any (r."values"), false))
+    ), cand as (
+        -- the highest tier not above the quantity, per (line, price list or base)
+        select distinct on (v.ord, p.price_list_id)
+               v.ord, p.id, p.amount, p.price_list_id, l.type as list_type
+        from v
+        join commerce.prices p
+          on p.tenant_id = v.tenant_id and p.variant_id = v.id
+         and p.currency_code = p_currency and p.min_quantity <= v.quantity
+        left join lists l on l.tenant_id = p.tenant_id and l.id = p.price_list_id
+        where p.price_list_id is null or l.id is not null
+        order by v.ord, p.price_list_id, p.min_quantity desc
+    )
+    select v.ord, v.id, v.quantity,
+           coalesce(ov.amount, case when sale.amount < base.amount or base.id is null then sale.amount else base.amount end),
+           coalesce(ov.amount, base.amount, sale.amount),
+           coalesce(ov.id, case when sale.amount < base.amount or base.id is null then sale.id else base.id end),
+           coalesce(ov.price_list_id, case when sale.amount < base.amount or base.id is null then sale.price_list_id end),
+           coalesce(ov.list_type, case when sale.amount < base.amount or base.id is null then sale.list_type end),
+           coalesce(ov.id, base.id, sale.id)
+    from v
+    left join lateral (select c.id, c.amount from cand c where c.ord = v.ord and c.price_list_id is null) base on true
+    left join lateral (select c.id, c.amount, c.price_list_id, c.list_type from cand c
+                       where c.ord = v.ord and c.list_type = 'override' order by c.amount, c.price_list_id limit 1) ov on true
+    left join lateral (select c.id, c.amount, c.price_list_id, c.list_type from cand c
+                       where c.ord = v.ord and c.list_type = 'sale' order by c.amount, c.price_list_id limit 1) sale on true
+    order by v.ord
+$$;
+
+--
+-- Name: FUNCTION _resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) IS 'Internal: price resolution per (variant, quantity) line, in input order. Used by calculate_prices and place_order.';
+
+--
+-- Name: calculate_prices(uuid[], text, integer, timestamp with time zone, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer DEFAULT 1, p_at timestamp with time zone DEFAULT now(), p_customer_group text DEFAULT NULL::text) RETURNS TABLE(variant_id uuid, currency_code text, quantity integer, calculated_amount bigint, original_amount bigint, calculated_price_id uuid, calculated_price_list_id uuid, calculated_price_list_type text, original_price_id uuid)
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if p_currency is null or not exists (select 1 from commerce.currencies c where c.code = p_currency) then
+        raise exception 'commerce.prices.currency_code: unknown currency % (expected an ISO 4217 code such as EUR)', coalesce(p_currency, 'null')
+            using errcode = 'invalid_parameter_value', column = 'currency_code';
+    end if;
+    if p_quantity is null or p_quantity < 1 then
+        raise exception 'quantity: must be at least 1, got %', coalesce(p_quantity::text, 'null')
+            using errcode = 'invalid_parameter_value', column = 'quantity';
+    end if;
+    return query
+    select distinct on (r.variant_id)
+           r.variant_id, p_currency, r.quantity, r.calculated_amount, r.original_amount,
+           r.calculated_price_id, r.calculated_price_list_id, r.calculated_price_list_type, r.original_price_id
+    from commerce._resolve_prices(p_variant_ids, array_fill(p_quantity, array[cardinality(p_variant_ids)]),
+                                  p_currency, coalesce(p_at, now()), p_customer_group) r
+    order by r.variant_id;
+end
+$$;
+
+--
+-- Name: FUNCTION calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) IS 'Prices of variants for a currency, quantity, moment and customer group (like Medusa calculatePrices): calculated_amount (what the customer pays per unit) and original_amount (before a sale), both in minor units. Override price lists win over everything; otherwise the lowest of the base price and active sale prices. One row per visible variant; amounts are null when the variant has no price in that currency.';
+
+--
+-- Name: create_order_partition(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.create_order_partition(p_at timestamp with time zone) RETURNS TABLE(partition_name text, range_from timestamp with time zone, range_to timestamp with time zone, created boolean, moved_rows bigint)
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_from  timestamptz := commerce._quarter_start(p_at);
+    v_to    timestamptz := (((commerce._quarter_start(p_at)) at time zone 'UTC') + interval '3 months') at time zone 'UTC';
+    v_name  text := commerce.order_partition_name(p_at);
+    v_moved bigint;
+begin
+    if p_at is null then
+        raise exception 'p_at: is required' using errcode = 'invalid_parameter_value';
+    end if;
+    if to_regclass(format('commerce.%I', v_name)) is not null then
+        return query select v_name, v_from, v_to, false, 0::bigint;
+        return;
+    end if;
+    -- Like pg_partman: build the partition as a plain table, move the matching rows out of the
+    -- default partition into it, then attach it. Inserts that would land in the default partition
+    -- wait meanwhile. The moved orders' items (and their stock reservations) reference the default
+    -- partition, so they are set aside and put back unchanged around the move.
+    lock table commerce.orders_default in access exclusive mode;
+    execute format('create table commerce.%I (like commerce.orders including defaults including constraints)', v_name);
+    execute format('alter table commerce.%I add constraint %I check (created_at >= %L and created_at < %L)',
+                   v_name, v_name || '_bounds', v_from, v_to);
+    if exists (select 1 from commerce.orders_default d where d.created_at >= v_from and d.created_at < v_to) then
+        create temporary table _commerce_moved_items on commit drop as
+            select i.* from commerce.order_items i
+            where (i.tenant_id, i.order_id, i.order_created_at) in (
+                select d.tenant_id, d.id, d.created_at from commerce.orders_default d
+                where d.created_at >= v_from and d.created_at < v_to);
+        create temporary table _commerce_moved_reservations on commit drop as
+            select r.* from commerce.order_reservations r
+            where (r.tenant_id, r.order_item_id) in (select m.tenant_id, m.id from _commerce_moved_items m);
+        delete from commerce.order_items i using _commerce_moved_items m where i.tenant_id = m.tenant_id and i.id = m.id;
+        execute format($q$
+            with moved as (
+                delete from commerce.orders_default where created_at >= %L and created_at < %L returning *
+            )
+            insert into commerce.%I select * from moved$q$, v_from, v_to, v_name);
+        get diagnostics v_moved = row_count;
+    else
+        v_moved := 0;
+    end if;
+    execute format('alter table commerce.orders attach partition commerce.%I for values from (%L) to (%L)', v_name, v_from, v_to);
+    execute format('alter table commerce.%I drop constraint %I', v_name, v_name || '_bounds');
+    execute format('comment on table commerce.%I is %L', v_name,
+                   format('Partition of commerce.orders: orders created in %s Q%s (UTC) [%s, %s).',
+                          to_char(v_from at time zone 'UTC', 'YYYY'), extract(quarter from v_from at time zone 'UTC'), v_from, v_to));
+    if to_regclass('pg_temp._commerce_moved_items') is not null then
+        insert into commerce.order_items select * from _commerce_moved_items;
+        insert into commerce.order_reservations select * from _commerce_moved_reservations;
+        drop table _commerce_moved_reservations;
+        drop table _commerce_moved_items;
+    end if;
+    return query select v_name, v_from, v_to, true, v_moved;
+end
+$_$;
+
+--
+-- Name: FUNCTION create_order_partition(p_at timestamp with time zone); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.create_order_partition(p_at timestamp with time zone) IS 'Create the quarterly commerce.orders partition holding moment p_at (no-op when it exists). Rows of that quarter sitting in orders_default are moved into it first (pg_partman style), so it works with a populated default. Operator function (DDL): run as the migration owner.';
+
+--
+-- Name: create_order_partitions(integer, timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.create_order_partitions(p_quarters_ahead integer DEFAULT 4, p_from timestamp with time zone DEFAULT now()) RETURNS TABLE(partition_name text, range_from timestamp with time zone, range_to timestamp with time zone, created boolean, moved_rows bigint)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_i integer;
+begin
+    if p_quarters_ahead is null or p_quarters_ahead < 0 or p_quarters_ahead > 200 then
+        raise exception 'p_quarters_ahead: must be between 0 and 200, got %', p_quarters_ahead
+            using errcode = 'invalid_parameter_value';
+    end if;
+    for v_i in 0 .. p_quarters_ahead loop
+        return query
+        select * from commerce.create_order_partition(
+            ((commerce._quarter_start(coalesce(p_from, now())) at time zone 'UTC') + make_interval(months => 3 * v_i)) at time zone 'UTC');
+    end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone) IS 'Create the quarterly commerce.orders partitions for the quarter of p_from (default now) and p_quarters_ahead quarters after it, moving matching rows out of the default partition. Returns one row per quarter. Run it from a scheduler or psql, e.g. monthly: select * from commerce.create_order_partitions(4);';
+
+--
+-- Name: low_stock_thresholds(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]) RETURNS TABLE(inventory_item_id uuid, threshold integer)
+    LANGUAGE sql STABLE
+    AS $_$
+    select i.id,
+           coalesce(i.low_stock_threshold,
+                    case when t.settings->>'low_stock_threshold' ~ '^[0-9]{1,9}$'
+                         then (t.settings->>'low_stock_threshold')::integer end,
+                    5)
+    from commerce.inventory_items i
+    left join core.tenants t on t.id = i.tenant_id
+    where i.tenant_id = p_tenant_id and i.id = any (p_inventory_item_ids)
+$_$;
+
+--
+-- Name: FUNCTION low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]) IS 'Effective low-stock threshold of items: the item''s own, else core.tenants.settings->>''low_stock_threshold'', else 5.';
+
+--
+-- Name: order_default_rows(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.order_default_rows() RETURNS TABLE(quarter_from timestamp with time zone, quarter_to timestamp with time zone, expected_partition text, row_count bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    select commerce._quarter_start(d.created_at),
+           ((commerce._quarter_start(d.created_at) at time zone 'UTC') + interval '3 months') at time zone 'UTC',
+           commerce.order_partition_name(d.created_at),
+           count(*)
+    from commerce.orders_default d
+    group by 1, 2, 3
+    order by 1
+$$;
+
+--
+-- Name: FUNCTION order_default_rows(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.order_default_rows() IS 'Rows sitting in the default partition of commerce.orders, per quarter, with the partition that should hold them. Empty when partitions are created ahead; fix with select * from commerce.create_order_partition(quarter_from).';
+
+--
+-- Name: order_partition_name(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.order_partition_name(p_at timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    select format('orders_p%sq%s',
+                  to_char(p_at at time zone 'UTC', 'YYYY'),
+                  extract(quarter from p_at at time zone 'UTC'))
+$$;
+
+--
+-- Name: FUNCTION order_partition_name(p_at timestamp with time zone); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.order_partition_name(p_at timestamp with time zone) IS 'Name of the quarterly commerce.orders partition holding moment p_at, e.g. orders_p2026q4 (UTC quarters).';
+
+--
+-- Name: order_partitions(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.order_partitions() RETURNS TABLE(partition_name text, is_default boolean, range_from timestamp with time zone, range_to timestamp with time zone, row_count bigint)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_part record;
+begin
+    for v_part in
+        select c.relname::text as relname, pg_get_expr(c.relpartbound, c.oid) as bound
+        from pg_catalog.pg_inherits i
+        join pg_catalog.pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'commerce.orders'::regclass
+        order by pg_get_expr(c.relpartbound, c.oid) = 'DEFAULT', c.relname
+    loop
+        partition_name := v_part.relname;
+        is_default := v_part.bound = 'DEFAULT';
+        range_from := (regexp_match(v_part.bound, 'FROM \(''([^'']+)''\)'))[1]::timestamptz;
+        range_to := (regexp_match(v_part.bound, 'TO \(''([^'']+)''\)'))[1]::timestamptz;
+        execute format('select count(*) from commerce.%I', v_part.relname) into row_count;
+        return next;
+    end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION order_partitions(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.order_partitions() IS 'The partitions of commerce.orders with their bounds and exact row counts (count(*) per partition).';
+
+--
+-- Name: new_id(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.new_id() RETURNS uuid
+    LANGUAGE sql PARALLEL SAFE
+    AS $$
+    -- ULID layout, exactly as python-ulid: 48-bit big-endian unix milliseconds,
+    -- then 80 random bits (bytes 1-6 and 11-14 of a v4 uuid are fully random).
+    select encode(
+        substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3 for 6)
+        || substring(uuid_send(r) from 1 for 6)
+        || substring(uuid_send(r) from 11 for 4),
+        'hex')::uuid
+    from (select gen_random_uuid() as r) as rnd
+$$;
+
+--
+-- Name: FUNCTION new_id(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.new_id() IS 'A new id: a ULID (48-bit ms timestamp + 80 random bits) stored as uuid. Sorts by creation time; parses with python-ulid.';
+
+SET default_tablespace = '';
+
+--
+-- Name: orders; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.orders (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    display_id bigint NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    customer_id uuid,
+    email text,
+    currency_code text NOT NULL,
+    subtotal bigint NOT NULL,
+    discount_total bigint DEFAULT 0 NOT NULL,
+    shipping_total bigint DEFAULT 0 NOT NULL,
+    tax_rate numeric(7,6) DEFAULT 0 NOT NULL,
+    tax_total bigint DEFAULT 0 NOT NULL,
+    total bigint NOT NULL,
+    shipping_address jsonb,
+    billing_address jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
+    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
+    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
+    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
+    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
+    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
+    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
+    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
+    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
+    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
+    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
+)
+PARTITION BY RANGE (created_at);
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.orders IS 'Orders, range-partitioned by created_at: one partition per quarter (UTC), named orders_pYYYYqN, plus orders_default for anything outside them (keep it empty: commerce.create_order_partitions). Key (tenant_id, id, created_at). Place with commerce.place_order, move with commerce.set_order_status.';
+
+--
+-- Name: COLUMN orders.display_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.display_id IS 'Human order number, per tenant, from commerce.order_counters (no gaps: a rolled-back order returns its number).';
+
+--
+-- Name: COLUMN orders.status; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.status IS 'pending -> paid -> fulfilled -> completed; pending or paid -> cancelled. Other changes are refused (55000).';
+
+--
+-- Name: COLUMN orders.subtotal; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.subtotal IS 'Sum of item totals, minor units of currency_code.';
+
+--
+-- Name: COLUMN orders.tax_rate; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.tax_rate IS 'Tax rate as a fraction (0.2 = 20%), applied to subtotal - discount + shipping.';
+
+--
+-- Name: COLUMN orders.total; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.total IS 'subtotal - discount_total + shipping_total + tax_total (checked).';
+
+--
+-- Name: place_order(uuid, text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid DEFAULT NULL::uuid, p_email text DEFAULT NULL::text, p_shipping_address jsonb DEFAULT NULL::jsonb, p_billing_address jsonb DEFAULT NULL::jsonb, p_shipping_total bigint DEFAULT 0, p_discount_total bigint DEFAULT 0, p_tax_rate numeric DEFAULT 0, p_customer_group text DEFAULT NULL::text, p_location_id uuid DEFAULT NULL::uuid, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS commerce.orders
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_lines    commerce._order_line[];
+    v_alloc    commerce._stock_allocation[];
+    v_bad      record;
+    v_subtotal bigint;
+    v_discountable bigint;
+    v_tax      bigint;
+    v_order    commerce.orders;
+begin
+    -- ---- arguments
+    if p_tenant_id is null then
+        raise exception 'tenant_id: is required' using errcode = 'invalid_parameter_value', column = 'tenant_id';
+    end if;
+    if core.current_tenant_id() is not null and core.current_tenant_id() <> p_tenant_id then
+        raise exception 'tenant_id: % is not the current tenant', p_tenant_id using errcode = 'insufficient_privilege', column = 'tenant_id';
+    end if;
+    perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
+    if p_currency is null or not exists (select 1 from commerce.currencies c where c.code = p_currency) then
+        raise exception 'commerce.orders.currency_code: unknown currency % (expected an ISO 4217 code such as EUR)', coalesce(p_currency, 'null')
+            using errcode = 'invalid_parameter_value', column = 'currency_code', table = 'orders', schema = 'commerce';
+    end if;
+    if p_items is null or jsonb_typeof(p_items) <> 'array' or jsonb_array_length(p_items) = 0 then
+        raise exception 'items: must be a non-empty JSON array of {variant_id, quantity}'
+            using errcode = 'invalid_parameter_value', column = 'items';
+    end if;
+    select x.ord, x.e into v_bad
+    from jsonb_array_elements(p_items) with ordinality as x (e, ord)
+    where case
+        when jsonb_typeof(x.e) <> 'object' then true
+        when coalesce(x.e->>'variant_id', '') !~* '^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$' then true
+        when jsonb_typeof(x.e->'quantity') <> 'number' or (x.e->>'quantity') !~ '^[0-9]{1,9}$' then true
+        else (x.e->>'quantity')::integer < 1
+    end
+    order by x.ord
+    limit 1;
+    if found then
+        raise exception 'items[%]: needs a variant_id (uuid) and a whole quantity of at least 1, got %', v_bad.ord - 1, v_bad.e
+            using errcode = 'invalid_parameter_value', column = 'quantity';
+    end if;
+    if coalesce(p_shipping_total, -1) < 0 then
+        raise exception 'commerce.orders.shipping_total: must be 0 or more, got %', p_shipping_total
+            using errcode = 'invalid_parameter_value', column = 'shipping_total';
+    end if;
+    if coalesce(p_discount_total, -1) < 0 then
+        raise exception 'commerce.orders.discount_total: must be 0 or more, got %', p_discount_total
+            using errcode = 'invalid_parameter_value', column = 'discount_total';
+    end if;
+    if p_tax_rate is null or p_tax_rate < 0 or p_tax_rate > 1 then
+        raise exception 'commerce.orders.tax_rate: must be a fraction between 0 and 1, got %', p_tax_rate
+            using errcode = 'invalid_parameter_value', column = 'tax_rate';
+    end if;
+
+    -- ---- lines: merge repeated variants, resolve variant, product and price in one statement
+    with req as (
+        select min(x.ord)::integer as ord, (x.e->>'variant_id')::uuid as variant_id,
+               sum((x.e->>'quantity')::integer)::integer as quantity
+        from jsonb_array_elements(p_items) with ordinality as x (e, ord)
+        group by (x.e->>'variant_id')::uuid
+    ), price as (
+        select r.variant_id, r.quantity, r.calculated_amount, r.original_amount, r.calculated_price_list_id
+        from commerce._resolve_prices(
+            (select array_agg(req.variant_id order by req.ord) from req),
+            (select array_agg(req.quantity order by req.ord) from req),
+            p_currency, now(), p_customer_group) r
+    )
+    select array_agg(row(req.ord, core.new_id(), req.variant_id, req.quantity,
+                         p.id, p.title, p.handle, p.status, p.discountable,
+                         v.title, v.sku, v.manage_inventory, v.allow_backorder,
+                         pr.calculated_amount, pr.original_amount, pr.calculated_price_list_id)::commerce._order_line
+                     order by req.ord)
+    into v_lines
+    from req
+    left join commerce.variants v on v.tenant_id = p_tenant_id and v.id = req.variant_id
+    left join commerce.products p on p.tenant_id = v.tenant_id and p.id = v.product_id
+    left join price pr on pr.variant_id = req.variant_id and pr.quantity = req.quantity;
+
+    select l.* into v_bad from unnest(v_lines) l where l.product_id is null order by l.ord limit 1;
+    if found then
+        raise exception 'items[%].variant_id: variant % not found', v_bad.ord - 1, v_bad.variant_id
+            using errcode = 'no_data_found', column = 'variant_id';
+    end if;
+    select l.* into v_bad from unnest(v_lines) l where l.product_status <> 'published' order by l.ord limit 1;
+    if found then
+        raise exception 'commerce.products.status: product "%" (variant %, sku %) is %, only published products can be ordered',
+                v_bad.product_handle, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.product_status
+            using errcode = 'object_not_in_prerequisite_state', column = 'status', table = 'products', schema = 'commerce';
+    end if;
+    select l.* into v_bad from unnest(v_lines) l where l.unit_price is null order by l.ord limit 1;
+    if found then
+        raise exception 'commerce.prices.amount: variant % (sku %) has no price in % for quantity %',
+                v_bad.variant_id, coalesce(v_bad.sku, '-'), p_currency, v_bad.quantity
+            using errcode = 'no_data_found', column = 'amount', table = 'prices', schema = 'commerce';
+    end if;
+
+    -- a variant that manages inventory but is linked to no inventory item cannot be sold safely
+    select l.* into v_bad
+    from unnest(v_lines) l
+    where l.manage_inventory
+      and not exists (select 1 from commerce.variant_inventory vi where vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id)
+    order by l.ord limit 1;
+    if found then
+        raise exception 'items[%].quantity: insufficient stock for variant % (sku %): requested %, available 0 (it manages inventory but has no inventory item)',
+                v_bad.ord - 1, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.quantity
+            using errcode = 'check_violation', column = 'quantity', table = 'variant_inventory', schema = 'commerce';
+    end if;
+
+    -- ---- stock: lock the candidate levels in a fixed order, pick a location per item, check, reserve
+    perform 1
+    from commerce.inventory_levels il
+    where il.tenant_id = p_tenant_id
+      and (p_location_id is null or il.location_id = p_location_id)
+      and il.inventory_item_id in (
+          select vi.inventory_item_id
+          from unnest(v_lines) l
+          join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
+          where l.manage_inventory)
+    order by il.inventory_item_id, il.location_id
+    for no key update;
+
+    with need as (
+        select vi.inventory_item_id, sum(l.quantity * vi.required_quantity)::integer as needed,
+               bool_and(l.allow_backorder) as backorder
+        from unnest(v_lines) l
+        join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
+        where l.manage_inventory
+        group by vi.inventory_item_id
+    )
+    select array_agg(a) into v_alloc
+    from (
+        select distinct on (n.inventory_item_id)
+               row(n.inventory_item_id, il.location_id, n.needed,
+                   coalesce(il.stocked_quantity - il.reserved_quantity, 0), n.backorder)::commerce._stock_allocation as a
+        from need n
+        left join commerce.inventory_levels il
+          on il.tenant_id = p_tenant_id and il.inventory_item_id = n.inventory_item_id
+         and (p_location_id is null or il.location_id = p_location_id)
+        order by n.inventory_item_id, il.stocked_quantity - il.reserved_quantity desc nulls last, il.location_id
+    ) s;
+
+    select l.ord, l.variant_id, l.sku, l.quantity, a.inventory_item_id, a.location_id,
+           greatest(a.available, 0) / vi.required_quantity as available
+    into v_bad
+    from unnest(v_alloc) a
+    join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.inventory_item_id = a.inventory_item_id
+    join unnest(v_lines) l on l.variant_id = vi.variant_id and l.manage_inventory
+    where a.location_id is null or (a.available < a.needed and not a.backorder)
+    order by l.ord
+    limit 1;
+    if found then
+        raise exception 'items[%].quantity: insufficient stock for variant % (sku %): requested %, available %',
+                v_bad.ord - 1, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.quantity, v_bad.available
+            using errcode = 'check_violation', column = 'quantity', table = 'inventory_levels', schema = 'commerce',
+                  detail = format('inventory item %s, location %s', v_bad.inventory_item_id, coalesce(v_bad.location_id::text, 'none stocked'));
+    end if;
+
+    update commerce.inventory_levels il
+    set reserved_quantity = il.reserved_quantity + a.needed
+    from unnest(v_alloc) a
+    where il.tenant_id = p_tenant_id and il.inventory_item_id = a.inventory_item_id and il.location_id = a.location_id;
+
+    -- ---- totals
+    select sum(l.unit_price * l.quantity), coalesce(sum(l.unit_price * l.quantity) filter (where l.discountable), 0)
+    into v_subtotal, v_discountable
+    from unnest(v_lines) l;
+    if p_discount_total > v_discountable then
+        raise exception 'commerce.orders.discount_total: % exceeds the discountable subtotal %', p_discount_total, v_discountable
+            using errcode = 'invalid_parameter_value', column = 'discount_total', table = 'orders', schema = 'commerce';
+    end if;
+    v_tax := round((v_subtotal - p_discount_total + p_shipping_total) * p_tax_rate)::bigint;
+
+    -- ---- write (the display_id counter row is taken here, last, to keep its lock short)
+    insert into commerce.orders (tenant_id, customer_id, email, currency_code, subtotal, discount_total,
+                                 shipping_total, tax_rate, tax_total, total, shipping_address, billing_address, metadata)
+    values (p_tenant_id, p_customer_id, p_email, p_currency, v_subtotal, p_discount_total,
+            p_shipping_total, p_tax_rate, v_tax, v_subtotal - p_discount_total + p_shipping_total + v_tax,
+            p_shipping_address, p_billing_address, coalesce(p_metadata, '{}'))
+    returning * into v_order;
+
+    insert into commerce.order_items (tenant_id, id, order_id, order_created_at, variant_id, product_id, title, sku,
+                                      quantity, unit_price, original_unit_price, price_list_id, total)
+    select p_tenant_id, l.item_id, v_order.id, v_order.created_at, l.variant_id, l.product_id,
+           case when l.variant_title = l.product_title then l.product_title
+                else l.product_title || ' - ' || l.variant_title end,
+           l.sku, l.quantity, l.unit_price, l.original_unit_price, l.price_list_id, l.unit_price * l.quantity
+    from unnest(v_lines) l
+    order by l.ord;
+
+    insert into commerce.order_reservations (tenant_id, order_id, order_item_id, inventory_item_id, location_id, quantity)
+    select p_tenant_id, v_order.id, l.item_id, a.inventory_item_id, a.location_id, l.quantity * vi.required_quantity
+    from unnest(v_lines) l
+    join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
+    join unnest(v_alloc) a on a.inventory_item_id = vi.inventory_item_id
+    where l.manage_inventory;
+
+    return v_order;
+end
+$_$;
+
+--
+-- Name: FUNCTION place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) IS 'Place an order, all or nothing: p_items = [{"variant_id": uuid, "quantity": n}, ...]. Resolves prices (commerce.calculate_prices rules, per line quantity), refuses unknown variants (P0002), unpublished products (55000), unknown currencies (22023) and missing stock (23514 naming the variant, sku and available quantity; backorder variants may oversell), reserves stock (per item at p_location_id or the location with most available), computes subtotal, discount (<= discountable subtotal), shipping, tax (p_tax_rate fraction of subtotal - discount + shipping, rounded) and total, writes the order (next display_id) and its items. Returns the order row.';
+
+--
+-- Name: set_order_status(uuid, uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) RETURNS commerce.orders
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_order commerce.orders;
+begin
+    if p_new_status is null or p_new_status not in ('pending', 'paid', 'fulfilled', 'completed', 'cancelled') then
+        raise exception 'commerce.orders.status: unknown status % (pending, paid, fulfilled, completed, cancelled)', coalesce(p_new_status, 'null')
+            using errcode = 'invalid_parameter_value', column = 'status', table = 'orders', schema = 'commerce';
+    end if;
+    update commerce.orders o
+    set status = p_new_status
+    where o.tenant_id = p_tenant_id and o.id = p_order_id
+    returning o.* into v_order;
+    if not found then
+        raise exception 'commerce.orders.id: order % not found', p_order_id
+            using errcode = 'no_data_found', column = 'id', table = 'orders', schema = 'commerce';
+    end if;
+    return v_order;
+end
+$$;
+
+--
+-- Name: FUNCTION set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) IS 'Move an order to a new status (pending -> paid -> fulfilled -> completed; pending|paid -> cancelled). Invalid changes raise 55000 (the same guard applies to raw UPDATEs); cancelling releases reserved stock, fulfilling decrements it. Setting the current status again is a no-op. Returns the order row.';
+
+--
+-- Name: tg__assert_commerce_enabled(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg__assert_commerce_enabled() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg__assert_commerce_enabled(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg__assert_commerce_enabled() IS 'AFTER INSERT/UPDATE statement trigger: refuses writes for tenants whose commerce module is disabled (55000).';
+
+--
+-- Name: tg__product_child_events(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg__product_child_events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_route   text := tg_argv[0];
+    v_col     text := tg_argv[1];
+    v_changed text;
+    v_map     text;
+begin
+    if tg_op in ('INSERT', 'UPDATE') then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+    end if;
+    v_changed := case tg_op
+        when 'INSERT' then 'select * from new_rows'
+        when 'DELETE' then 'select * from old_rows'
+        else '(select * from new_rows except select * from old_rows) union all (select * from old_rows except select * from new_rows)'
+    end;
+    v_map := case v_route
+        when 'product' then
+            'select c.tenant_id, c.%1$I as product_id from changed c'
+        when 'variant' then
+            'select v.tenant_id, v.product_id from changed c
+             join commerce.variants v on v.tenant_id = c.tenant_id and v.id = c.%1$I'
+        when 'option' then
+            'select o.tenant_id, o.product_id from changed c
+             join commerce.options o on o.tenant_id = c.tenant_id and o.id = c.%1$I'
+        when 'price_list' then
+            'select v.tenant_id, v.product_id from changed c
+             join commerce.prices p on p.tenant_id = c.tenant_id and p.price_list_id = c.%1$I
+             join commerce.variants v on v.tenant_id = p.tenant_id and v.id = p.variant_id'
+        when 'inventory_item' then
+            'select v.tenant_id, v.product_id from changed c
+             join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.%1$I
+             join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id'
+        when 'category' then
+            'select pc.tenant_id, pc.product_id from changed c
+             join commerce.product_categories pc on pc.tenant_id = c.tenant_id and pc.category_id = c.%1$I'
+    end;
+    if v_map is null then
+        raise exception 'commerce.tg__product_child_events: unknown route % on %', v_route, tg_table_name
+            using errcode = 'invalid_parameter_value';
+    end if;
+    execute format(
+        'with changed as (%s), mapped as (%s)
+         insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+         select m.tenant_id, ''ProductUpdated'', ''product'', m.product_id, jsonb_build_object(''source'', %L)
+         from (select distinct mp.tenant_id, mp.product_id from mapped mp) m
+         where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id)',
+        v_changed, format(v_map, v_col), tg_table_name);
+    return null;
+end
+$_$;
+
+--
+-- Name: FUNCTION tg__product_child_events(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg__product_child_events() IS 'Generic AFTER statement trigger for tables that belong to products: one ProductUpdated per affected (existing) product, payload {source: table}. TG_ARGV[0] is the route to the product (product, variant, option, price_list, inventory_item, category), TG_ARGV[1] the column of the changed row that starts it. Unchanged rows of an UPDATE are ignored (new EXCEPT old).';
+
+--
+-- Name: tg_categories__no_cycle(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_categories__no_cycle() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_cycle record;
+begin
+    if not exists (select 1 from new_rows n where n.parent_id is not null) then
+        return null;
+    end if;
+    -- One tree move at a time per tenant, so two concurrent moves cannot close a loop together.
+    perform pg_advisory_xact_lock(hashtext('commerce.categories'), hashtext(t.tenant_id::text))
+    from (select distinct n.tenant_id from new_rows n where n.parent_id is not null order by 1) t;
+
+    with recursive walk (tenant_id, start_id, cur_id, depth) as (
+        select n.tenant_id, n.id, n.parent_id, 1
+        from new_rows n
+        where n.parent_id is not null
+        union all
+        select w.tenant_id, w.start_id, c.parent_id, w.depth + 1
+        from walk w
+        join commerce.categories c on c.tenant_id = w.tenant_id and c.id = w.cur_id
+        where w.cur_id <> w.start_id and c.parent_id is not null and w.depth < 10000
+    )
+    select w.start_id, n.parent_id into v_cycle
+    from walk w join new_rows n on n.tenant_id = w.tenant_id and n.id = w.start_id
+    where w.cur_id = w.start_id
+    limit 1;
+    if found then
+        raise exception 'commerce.categories.parent_id: putting category % under % would create a cycle',
+                v_cycle.start_id, v_cycle.parent_id
+            using errcode = 'check_violation', column = 'parent_id', table = 'categories', schema = 'commerce';
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_categories__no_cycle(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_categories__no_cycle() IS 'AFTER INSERT/UPDATE statement trigger on commerce.categories: refuses a parent_id that makes the hierarchy cyclic (23514).';
+
+--
+-- Name: tg_inventory_levels__events(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_inventory_levels__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_new text;
+    v_old text;
+begin
+    if tg_op in ('INSERT', 'UPDATE') then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+    end if;
+    -- changed row versions before (old) and after (new); an untouched row is in neither
+    v_new := case tg_op when 'INSERT' then 'select * from new_rows'
+                        when 'UPDATE' then 'select * from new_rows except select * from old_rows'
+                        else 'select * from commerce.inventory_levels where false' end;
+    v_old := case tg_op when 'DELETE' then 'select * from old_rows'
+                        when 'UPDATE' then 'select * from old_rows except select * from new_rows'
+                        else 'select * from commerce.inventory_levels where false' end;
+    execute format($q$
+        with n as (%s), o as (%s),
+        levels as (
+            select coalesce(n.tenant_id, o.tenant_id) as tenant_id,
+                   coalesce(n.inventory_item_id, o.inventory_item_id) as inventory_item_id,
+                   coalesce(n.location_id, o.location_id) as location_id,
+                   coalesce(o.stocked_quantity, 0) as old_quantity,
+                   coalesce(n.stocked_quantity, 0) as new_quantity,
+                   coalesce(o.stocked_quantity - o.reserved_quantity, 0) as old_available,
+                   coalesce(n.stocked_quantity - n.reserved_quantity, 0) as new_available
+            from n full join o on o.tenant_id = n.tenant_id and o.id = n.id
+        ),
+        product_levels as (
+            select v.tenant_id, v.product_id, l.inventory_item_id, l.location_id, l.old_quantity, l.new_quantity,
+                   l.old_available, l.new_available,
+                   count(*) over (partition by v.tenant_id, v.product_id) as changed_levels,
+                   row_number() over (partition by v.tenant_id, v.product_id order by l.inventory_item_id, l.location_id) as rn
+            from (select distinct * from levels) l
+            join commerce.variant_inventory vi on vi.tenant_id = l.tenant_id and vi.inventory_item_id = l.inventory_item_id
+            join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+        ),
+        items as (
+            select l.tenant_id, l.inventory_item_id, sum(l.new_available - l.old_available) as delta
+            from levels l group by l.tenant_id, l.inventory_item_id
+        ),
+        crossed as (
+            select i.tenant_id, i.inventory_item_id, a.available as remaining, th.threshold
+            from items i
+            cross join lateral (select coalesce(sum(il.stocked_quantity - il.reserved_quantity), 0) as available
+                                from commerce.inventory_levels il
+                                where il.tenant_id = i.tenant_id and il.inventory_item_id = i.inventory_item_id) a
+            join commerce.inventory_items ii on ii.tenant_id = i.tenant_id and ii.id = i.inventory_item_id
+            left join core.tenants t on t.id = i.tenant_id
+            cross join lateral (select coalesce(ii.low_stock_threshold,
+                                    case when t.settings->>'low_stock_threshold' ~ '^[0-9]{1,9}$'
+                                         then (t.settings->>'low_stock_threshold')::integer end, 5) as threshold) th
+            where i.delta < 0 and a.available <= th.threshold and a.available - i.delta > th.threshold
+        )
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select pl.tenant_id, 'InventoryUpdated', 'product', pl.product_id,
+               jsonb_build_object('inventory_item_id', pl.inventory_item_id, 'location_id', pl.location_id,
+                                  'old_quantity', pl.old_quantity, 'new_quantity', pl.new_quantity,
+                                  'old_available', pl.old_available, 'new_available', pl.new_available,
+                                  'changed_levels', pl.changed_levels)
+        from product_levels pl
+        where pl.rn = 1
+          and exists (select 1 from commerce.products p where p.tenant_id = pl.tenant_id and p.id = pl.product_id)
+        union all
+        select distinct v.tenant_id, 'InventoryLow', 'product', v.product_id,
+               jsonb_build_object('inventory_item_id', c.inventory_item_id, 'remaining', c.remaining, 'threshold', c.threshold)
+        from crossed c
+        join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.inventory_item_id
+        join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+    $q$, v_new, v_old);
+    return null;
+end
+$_$;
+
+--
+-- Name: FUNCTION tg_inventory_levels__events(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_inventory_levels__events() IS 'AFTER statement trigger on commerce.inventory_levels: one InventoryUpdated per affected product (payload: the first changed level''s inventory_item_id, location_id, old/new stocked quantity (old_quantity/new_quantity), old/new available, and changed_levels = how many of the product''s levels changed), and InventoryLow per product and item whose available quantity (all locations) drops from above to at or below its threshold.';
+
+--
+-- Name: tg_inventory_levels__reserved_within_stock(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_inventory_levels__reserved_within_stock() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if not exists (
+        select 1
+        from commerce.variant_inventory vi
+        join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+        where vi.tenant_id = new.tenant_id and vi.inventory_item_id = new.inventory_item_id
+          and v.allow_backorder
+    ) then
+        raise exception 'commerce.inventory_levels.reserved_quantity: reserved % exceeds stocked % for inventory item % at location % (no variant of it allows backorder)',
+                new.reserved_quantity, new.stocked_quantity, new.inventory_item_id, new.location_id
+            using errcode = 'check_violation', column = 'reserved_quantity', table = 'inventory_levels', schema = 'commerce';
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_inventory_levels__reserved_within_stock(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_inventory_levels__reserved_within_stock() IS 'BEFORE INSERT/UPDATE row trigger (only when reserved > stocked): refuses it unless a variant selling the item allows backorder (23514).';
+
+--
+-- Name: tg_orders__display_id(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_orders__display_id() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if new.display_id is null then
+        insert into commerce.order_counters as c (tenant_id, last_display_id)
+        values (new.tenant_id, 1)
+        on conflict (tenant_id) do update set last_display_id = c.last_display_id + 1
+        returning c.last_display_id into new.display_id;
+    else
+        -- an imported number: make sure later numbers come after it
+        insert into commerce.order_counters as c (tenant_id, last_display_id)
+        values (new.tenant_id, new.display_id)
+        on conflict (tenant_id) do update set last_display_id = greatest(c.last_display_id, excluded.last_display_id)
+        where c.last_display_id < excluded.last_display_id;
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_orders__display_id(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_orders__display_id() IS 'BEFORE INSERT row trigger on commerce.orders: assigns the next per-tenant display_id (or advances the counter past an imported one).';
+
+--
+-- Name: tg_orders__events(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_orders__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, 'OrderPlaced', 'order', n.id,
+               jsonb_build_object('display_id', n.display_id, 'status', n.status, 'total', n.total,
+                                  'currency_code', n.currency_code, 'created_at', n.created_at)
+        from new_rows n;
+    else
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, e.event_type, 'order', n.id,
+               jsonb_build_object('old_status', o.status, 'new_status', n.status, 'display_id', n.display_id,
+                                  'created_at', n.created_at)
+        from new_rows n
+        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
+        cross join lateral (values ('OrderStatusChanged'), ('OrderCompleted'), ('OrderCancelled')) as e (event_type)
+        where n.status is distinct from o.status
+          and (e.event_type = 'OrderStatusChanged'
+               or (e.event_type = 'OrderCompleted' and n.status = 'completed')
+               or (e.event_type = 'OrderCancelled' and n.status = 'cancelled'));
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_orders__events(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_orders__events() IS 'AFTER statement trigger on the partitioned commerce.orders: OrderPlaced per new order; per status change OrderStatusChanged {old_status, new_status} plus OrderCompleted or OrderCancelled. Other column changes emit nothing.';
+
+--
+-- Name: tg_orders__guard(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_orders__guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if new.tenant_id is distinct from old.tenant_id or new.id is distinct from old.id
+       or new.created_at is distinct from old.created_at or new.display_id is distinct from old.display_id
+       or new.currency_code is distinct from old.currency_code then
+        raise exception 'commerce.orders: tenant_id, id, created_at, display_id and currency_code of order % are write-once', old.id
+            using errcode = 'object_not_in_prerequisite_state', table = 'orders', schema = 'commerce';
+    end if;
+    if new.status is distinct from old.status then
+        if not exists (select 1 from commerce.order_status_transitions t
+                       where t.from_status = old.status and t.to_status = new.status) then
+            raise exception 'commerce.orders.status: order % (#%) cannot go from % to %', old.id, old.display_id, old.status, new.status
+                using errcode = 'object_not_in_prerequisite_state', column = 'status', table = 'orders', schema = 'commerce',
+                      hint = 'allowed: pending -> paid -> fulfilled -> completed; pending or paid -> cancelled';
+        end if;
+        case new.status
+            when 'paid' then new.paid_at := coalesce(new.paid_at, now());
+            when 'fulfilled' then new.fulfilled_at := coalesce(new.fulfilled_at, now());
+            when 'completed' then new.completed_at := coalesce(new.completed_at, now());
+            when 'cancelled' then new.cancelled_at := coalesce(new.cancelled_at, now());
+            else null;
+        end case;
+    end if;
+    if new is distinct from old then
+        new.updated_at := greatest(now(), old.updated_at);
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_orders__guard(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_orders__guard() IS 'BEFORE UPDATE row trigger on commerce.orders: enforces the status state machine (55000) and write-once keys for every UPDATE, raw or not; stamps paid_at/fulfilled_at/completed_at/cancelled_at.';
+
+--
+-- Name: tg_orders__inventory(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_orders__inventory() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if not exists (select 1 from new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
+                   where n.status is distinct from o.status and n.status in ('cancelled', 'fulfilled')) then
+        return null;
+    end if;
+
+    -- lock the levels in a fixed order (no deadlock with place_order), then settle set-based
+    perform 1
+    from commerce.inventory_levels il
+    where (il.tenant_id, il.inventory_item_id, il.location_id) in (
+        select r.tenant_id, r.inventory_item_id, r.location_id
+        from commerce.order_reservations r
+        join new_rows n on n.tenant_id = r.tenant_id and n.id = r.order_id
+        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
+        where n.status is distinct from o.status and n.status in ('cancelled', 'fulfilled'))
+    order by il.tenant_id, il.inventory_item_id, il.location_id
+    for no key update;
+
+    with settled as (
+        select n.tenant_id, n.id, n.status
+        from new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
+        where n.status is distinct from o.status and n.status in ('cancelled', 'fulfilled')
+    ), settle as (
+        select r.tenant_id, r.inventory_item_id, r.location_id,
+               sum(r.quantity) as released,
+               coalesce(sum(r.quantity) filter (where s.status = 'fulfilled'), 0) as shipped
+        from commerce.order_reservations r
+        join settled s on s.tenant_id = r.tenant_id and s.id = r.order_id
+        group by r.tenant_id, r.inventory_item_id, r.location_id
+    )
+    update commerce.inventory_levels il
+    set reserved_quantity = il.reserved_quantity - s.released,
+        stocked_quantity = il.stocked_quantity - s.shipped
+    from settle s
+    where il.tenant_id = s.tenant_id and il.inventory_item_id = s.inventory_item_id and il.location_id = s.location_id;
+
+    delete from commerce.order_reservations r
+    using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
+    where n.status is distinct from o.status and n.status in ('cancelled', 'fulfilled')
+      and n.tenant_id = r.tenant_id and n.id = r.order_id;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_orders__inventory(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_orders__inventory() IS 'AFTER UPDATE statement trigger on commerce.orders: cancelled orders release their reservations, fulfilled orders turn them into stock decrements (stocked and reserved both drop), set-based over the transition tables.';
+
+--
+-- Name: tg_products__events(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, e.event_type, 'product', n.id, jsonb_build_object('handle', n.handle, 'status', n.status)
+        from new_rows n
+        cross join lateral (values ('ProductCreated'), ('ProductPublished')) as e (event_type)
+        where e.event_type = 'ProductCreated' or n.status = 'published';
+    elsif tg_op = 'UPDATE' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, e.event_type, 'product', n.id,
+               case when n.status is distinct from o.status
+                    then jsonb_build_object('old_status', o.status, 'new_status', n.status) else '{}'::jsonb end
+        from new_rows n
+        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        cross join lateral (values ('ProductUpdated'), ('ProductPublished')) as e (event_type)
+        where n is distinct from o
+          and (e.event_type = 'ProductUpdated' or (n.status = 'published' and o.status is distinct from 'published'));
+    else
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select o.tenant_id, 'ProductDeleted', 'product', o.id, jsonb_build_object('handle', o.handle)
+        from old_rows o;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__events(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__events() IS 'AFTER statement trigger on commerce.products: ProductCreated (+ProductPublished when inserted published), ProductUpdated for rows that really changed (+ProductPublished when status becomes published), ProductDeleted.';
+
+--
+-- Name: tg_variant_options__fill(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_variant_options__fill() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if new.option_id is null then
+        select ov.option_id into new.option_id
+        from commerce.option_values ov
+        where ov.tenant_id = new.tenant_id and ov.id = new.option_value_id;
+        if not found then
+            raise exception 'commerce.variant_options.option_value_id: option value % does not exist', new.option_value_id
+                using errcode = 'foreign_key_violation', column = 'option_value_id', table = 'variant_options', schema = 'commerce';
+        end if;
+    end if;
+    if new.product_id is null then
+        select v.product_id into new.product_id
+        from commerce.variants v
+        where v.tenant_id = new.tenant_id and v.id = new.variant_id;
+        if not found then
+            raise exception 'commerce.variant_options.variant_id: variant % does not exist', new.variant_id
+                using errcode = 'foreign_key_violation', column = 'variant_id', table = 'variant_options', schema = 'commerce';
+        end if;
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_variant_options__fill(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_variant_options__fill() IS 'BEFORE INSERT/UPDATE row trigger on commerce.variant_options: fills option_id and product_id from the referenced rows.';
+
+--
+-- Name: tg_variant_options__unique_combination(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_variant_options__unique_combination() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_dup record;
+begin
+    -- Serialize combination checks per product (two sessions could otherwise both pass).
+    perform 1
+    from commerce.products p
+    where (p.tenant_id, p.id) in (select distinct n.tenant_id, n.product_id from new_rows n)
+    order by p.tenant_id, p.id
+    for no key update;
+
+    with touched as (
+        select distinct n.tenant_id, n.product_id, n.variant_id from new_rows n
+    ), combos as (
+        select vo.tenant_id, vo.product_id, vo.variant_id,
+               array_agg(vo.option_value_id order by vo.option_value_id) as value_ids
+        from commerce.variant_options vo
+        where (vo.tenant_id, vo.product_id) in (select t.tenant_id, t.product_id from touched t)
+        group by vo.tenant_id, vo.product_id, vo.variant_id
+    )
+    select a.variant_id, b.variant_id as other_variant_id, a.product_id into v_dup
+    from combos a
+    join touched t on t.tenant_id = a.tenant_id and t.variant_id = a.variant_id
+    join combos b on b.tenant_id = a.tenant_id and b.product_id = a.product_id
+                 and b.variant_id <> a.variant_id and b.value_ids = a.value_ids
+    limit 1;
+    if found then
+        raise exception 'commerce.variant_options.option_value_id: variant % would have the same option values as variant % of product %',
+                v_dup.variant_id, v_dup.other_variant_id, v_dup.product_id
+            using errcode = 'unique_violation', column = 'option_value_id', table = 'variant_options', schema = 'commerce';
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_variant_options__unique_combination(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_variant_options__unique_combination() IS 'AFTER INSERT/UPDATE statement trigger on commerce.variant_options: no two variants of a product share a combination of option values (23505).';
+
+--
+-- Name: tg_variants__events(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_variants__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, 'VariantCreated', 'product', n.product_id, jsonb_build_object('variant_id', n.id)
+        from new_rows n;
+    elsif tg_op = 'UPDATE' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select distinct x.tenant_id, 'VariantUpdated', 'product', x.product_id, jsonb_build_object('variant_id', x.id)
+        from new_rows n
+        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        cross join lateral (values (n.tenant_id, n.product_id, n.id), (o.tenant_id, o.product_id, o.id)) as x (tenant_id, product_id, id)
+        where n is distinct from o;
+    else
+        -- a deleted variant changes its product (if the product itself still exists)
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select o.tenant_id, 'ProductUpdated', 'product', o.product_id,
+               jsonb_build_object('source', 'variants', 'variant_id', o.id, 'deleted', true)
+        from old_rows o
+        where exists (select 1 from commerce.products p where p.tenant_id = o.tenant_id and p.id = o.product_id);
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_variants__events(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_variants__events() IS 'AFTER statement trigger on commerce.variants: VariantCreated / VariantUpdated (aggregate_type product, aggregate_id = product id, payload {variant_id}); a deleted variant emits ProductUpdated for its surviving product.';
 
 --
 -- Name: assert_module_enabled(uuid[], text); Type: FUNCTION; Schema: core; Owner: -
@@ -186,29 +1461,6 @@ $$;
 COMMENT ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) IS 'Whether a module is enabled for a tenant (toggle row, else the module default).';
 
 --
--- Name: new_id(); Type: FUNCTION; Schema: core; Owner: -
---
-
-CREATE FUNCTION core.new_id() RETURNS uuid
-    LANGUAGE sql PARALLEL SAFE
-    AS $$
-    -- ULID layout, exactly as python-ulid: 48-bit big-endian unix milliseconds,
-    -- then 80 random bits (bytes 1-6 and 11-14 of a v4 uuid are fully random).
-    select encode(
-        substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3 for 6)
-        || substring(uuid_send(r) from 1 for 6)
-        || substring(uuid_send(r) from 11 for 4),
-        'hex')::uuid
-    from (select gen_random_uuid() as r) as rnd
-$$;
-
---
--- Name: FUNCTION new_id(); Type: COMMENT; Schema: core; Owner: -
---
-
-COMMENT ON FUNCTION core.new_id() IS 'A new id: a ULID (48-bit ms timestamp + 80 random bits) stored as uuid. Sorts by creation time; parses with python-ulid.';
-
---
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -238,7 +1490,7 @@ COMMENT ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) 
 
 CREATE FUNCTION core.set_tenant(p_tenant_id uuid) RETURNS uuid
     LANGUAGE sql
-    AS $$ select set_config('rustok.tenant_id', coalesce(p_tenant_id::text, ''), true)::uuid $$;
+    AS $$ select nullif(set_config('rustok.tenant_id', coalesce(p_tenant_id::text, ''), true), '')::uuid $$;
 
 --
 -- Name: FUNCTION set_tenant(p_tenant_id uuid); Type: COMMENT; Schema: core; Owner: -
@@ -286,9 +1538,855 @@ $$;
 
 COMMENT ON FUNCTION core.tg__timestamps() IS 'BEFORE INSERT/UPDATE trigger: keeps created_at write-once and sets updated_at when a row really changes.';
 
-SET default_tablespace = '';
-
 SET default_table_access_method = heap;
+
+--
+-- Name: categories; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.categories (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    parent_id uuid,
+    name text NOT NULL,
+    handle text NOT NULL,
+    description text,
+    is_active boolean DEFAULT true NOT NULL,
+    is_internal boolean DEFAULT false NOT NULL,
+    rank integer DEFAULT 0 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT categories_handle_check CHECK (((handle ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text) AND (length(handle) <= 255))),
+    CONSTRAINT categories_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT categories_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 255))),
+    CONSTRAINT categories_parent_id_check CHECK ((parent_id <> id)),
+    CONSTRAINT categories_rank_check CHECK ((rank >= 0))
+);
+
+--
+-- Name: TABLE categories; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.categories IS 'Commerce categories with their own hierarchy (parent_id, never a cycle), ordered by rank among siblings.';
+
+--
+-- Name: COLUMN categories.is_internal; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.is_internal IS 'Internal categories are hidden from storefronts.';
+
+--
+-- Name: COLUMN categories.rank; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.rank IS 'Sort position among siblings (0 first).';
+
+--
+-- Name: currencies; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.currencies (
+    code text NOT NULL,
+    minor_units smallint NOT NULL,
+    name text NOT NULL,
+    numeric_code text,
+    CONSTRAINT currencies_code_check CHECK ((code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT currencies_minor_units_check CHECK (((minor_units >= 0) AND (minor_units <= 4))),
+    CONSTRAINT currencies_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 255))),
+    CONSTRAINT currencies_numeric_code_check CHECK ((numeric_code ~ '^[0-9]{3}$'::text))
+);
+
+--
+-- Name: TABLE currencies; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.currencies IS 'ISO 4217 currencies (global reference data). Prices and orders store amounts as BIGINT minor units of one of these.';
+
+--
+-- Name: COLUMN currencies.minor_units; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.currencies.minor_units IS 'Digits after the decimal point (EUR 2, JPY 0, BHD 3): an amount of 1999 in EUR is 19.99.';
+
+--
+-- Name: inventory_items; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.inventory_items (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    sku text,
+    title text,
+    requires_shipping boolean DEFAULT true NOT NULL,
+    low_stock_threshold integer,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inventory_items_low_stock_threshold_check CHECK ((low_stock_threshold >= 0)),
+    CONSTRAINT inventory_items_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT inventory_items_sku_check CHECK (((btrim(sku) <> ''::text) AND (length(sku) <= 64))),
+    CONSTRAINT inventory_items_title_check CHECK ((length(title) <= 255))
+);
+
+--
+-- Name: TABLE inventory_items; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.inventory_items IS 'Stock-keeping items (what sits on a shelf). Variants sell them through commerce.variant_inventory.';
+
+--
+-- Name: COLUMN inventory_items.low_stock_threshold; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.low_stock_threshold IS 'InventoryLow fires when the item''s available quantity (all locations) drops to or below this. Null: core.tenants.settings->>''low_stock_threshold'', else 5.';
+
+--
+-- Name: inventory_levels; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.inventory_levels (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    inventory_item_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    stocked_quantity integer DEFAULT 0 NOT NULL,
+    reserved_quantity integer DEFAULT 0 NOT NULL,
+    incoming_quantity integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inventory_levels_incoming_quantity_check CHECK ((incoming_quantity >= 0)),
+    CONSTRAINT inventory_levels_reserved_quantity_check CHECK ((reserved_quantity >= 0)),
+    CONSTRAINT inventory_levels_stocked_quantity_check CHECK ((stocked_quantity >= 0))
+);
+
+--
+-- Name: TABLE inventory_levels; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.inventory_levels IS 'Stock of an item at a location. Available = stocked_quantity - reserved_quantity. Quantities never go negative; reserved never exceeds stocked unless a variant selling the item allows backorder.';
+
+--
+-- Name: COLUMN inventory_levels.stocked_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.stocked_quantity IS 'Units physically at the location.';
+
+--
+-- Name: COLUMN inventory_levels.reserved_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.reserved_quantity IS 'Units promised to placed, unfulfilled orders.';
+
+--
+-- Name: COLUMN inventory_levels.incoming_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.incoming_quantity IS 'Units on the way (purchase orders, transfers).';
+
+--
+-- Name: option_values; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.option_values (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    option_id uuid NOT NULL,
+    value text NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT option_values_value_check CHECK (((btrim(value) <> ''::text) AND (length(value) <= 255)))
+);
+
+--
+-- Name: TABLE option_values; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.option_values IS 'Values of a product option (S, M, L); values unique per option.';
+
+--
+-- Name: options; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.options (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    product_id uuid NOT NULL,
+    title text NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT options_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255)))
+);
+
+--
+-- Name: TABLE options; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.options IS 'Product options (Size, Color, ...); titles unique per product.';
+
+--
+-- Name: order_counters; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.order_counters (
+    tenant_id uuid NOT NULL,
+    last_display_id bigint DEFAULT 0 NOT NULL,
+    CONSTRAINT order_counters_last_display_id_check CHECK ((last_display_id >= 0))
+);
+
+--
+-- Name: TABLE order_counters; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.order_counters IS 'Last display_id handed out per tenant. The row is locked until the ordering transaction ends, so numbers are gap-free and unique per tenant (orders of one tenant serialize on it briefly: place_order takes it last).';
+
+--
+-- Name: order_items; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.order_items (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    order_id uuid NOT NULL,
+    order_created_at timestamp with time zone NOT NULL,
+    variant_id uuid,
+    product_id uuid,
+    title text NOT NULL,
+    sku text,
+    quantity integer NOT NULL,
+    unit_price bigint NOT NULL,
+    original_unit_price bigint,
+    price_list_id uuid,
+    total bigint NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT order_items_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT order_items_original_unit_price_check CHECK ((original_unit_price >= 0)),
+    CONSTRAINT order_items_quantity_check CHECK ((quantity >= 1)),
+    CONSTRAINT order_items_sku_check CHECK ((length(sku) <= 64)),
+    CONSTRAINT order_items_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 512))),
+    CONSTRAINT order_items_total_check CHECK ((total = (unit_price * quantity))),
+    CONSTRAINT order_items_unit_price_check CHECK ((unit_price >= 0))
+);
+
+--
+-- Name: TABLE order_items; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.order_items IS 'Lines of an order: a snapshot of title, sku and prices at placement (variant_id/product_id become null if those are deleted).';
+
+--
+-- Name: COLUMN order_items.order_created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.order_created_at IS 'The order''s created_at (part of the partitioned orders key).';
+
+--
+-- Name: COLUMN order_items.original_unit_price; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.original_unit_price IS 'Unit price before a sale price list (equals unit_price when none applied).';
+
+--
+-- Name: order_reservations; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.order_reservations (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    order_id uuid NOT NULL,
+    order_item_id uuid NOT NULL,
+    inventory_item_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    quantity integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT order_reservations_quantity_check CHECK ((quantity >= 1))
+);
+
+--
+-- Name: TABLE order_reservations; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.order_reservations IS 'Stock held for an open order (counted in inventory_levels.reserved_quantity). Cancelling releases it; fulfilment turns it into a stock decrement. Either way the reservation row is removed.';
+
+--
+-- Name: order_status_transitions; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.order_status_transitions (
+    from_status text NOT NULL,
+    to_status text NOT NULL
+);
+
+--
+-- Name: TABLE order_status_transitions; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.order_status_transitions IS 'Allowed order status changes (reference data for the status guard).';
+
+--
+-- Name: orders_default; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.orders_default (
+    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
+    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
+    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
+    customer_id uuid,
+    email text,
+    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
+    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
+    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
+    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
+    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
+    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
+    total bigint CONSTRAINT orders_total_not_null NOT NULL,
+    shipping_address jsonb,
+    billing_address jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
+    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
+    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
+    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
+    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
+    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
+    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
+    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
+    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
+    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
+    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
+);
+
+--
+-- Name: TABLE orders_default; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.orders_default IS 'Default partition of commerce.orders: rows outside every quarterly partition. Should stay empty; commerce.order_default_rows() reports what is in it and commerce.create_order_partition moves it out.';
+
+--
+-- Name: orders_p2026q4; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.orders_p2026q4 (
+    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
+    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
+    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
+    customer_id uuid,
+    email text,
+    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
+    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
+    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
+    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
+    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
+    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
+    total bigint CONSTRAINT orders_total_not_null NOT NULL,
+    shipping_address jsonb,
+    billing_address jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
+    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
+    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
+    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
+    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
+    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
+    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
+    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
+    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
+    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
+    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
+);
+
+--
+-- Name: TABLE orders_p2026q4; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.orders_p2026q4 IS 'Partition of commerce.orders: orders created in 2026 Q4 (UTC) [2026-10-01 00:00:00+00, 2027-01-01 00:00:00+00).';
+
+--
+-- Name: orders_p2027q1; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.orders_p2027q1 (
+    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
+    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
+    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
+    customer_id uuid,
+    email text,
+    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
+    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
+    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
+    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
+    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
+    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
+    total bigint CONSTRAINT orders_total_not_null NOT NULL,
+    shipping_address jsonb,
+    billing_address jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
+    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
+    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
+    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
+    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
+    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
+    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
+    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
+    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
+    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
+    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
+);
+
+--
+-- Name: TABLE orders_p2027q1; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.orders_p2027q1 IS 'Partition of commerce.orders: orders created in 2027 Q1 (UTC) [2027-01-01 00:00:00+00, 2027-04-01 00:00:00+00).';
+
+--
+-- Name: orders_p2027q2; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.orders_p2027q2 (
+    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
+    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
+    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
+    customer_id uuid,
+    email text,
+    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
+    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
+    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
+    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
+    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
+    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
+    total bigint CONSTRAINT orders_total_not_null NOT NULL,
+    shipping_address jsonb,
+    billing_address jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
+    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
+    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
+    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
+    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
+    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
+    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
+    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
+    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
+    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
+    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
+);
+
+--
+-- Name: TABLE orders_p2027q2; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.orders_p2027q2 IS 'Partition of commerce.orders: orders created in 2027 Q2 (UTC) [2027-04-01 00:00:00+00, 2027-07-01 00:00:00+00).';
+
+--
+-- Name: orders_p2027q3; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.orders_p2027q3 (
+    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
+    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
+    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
+    customer_id uuid,
+    email text,
+    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
+    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
+    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
+    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
+    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
+    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
+    total bigint CONSTRAINT orders_total_not_null NOT NULL,
+    shipping_address jsonb,
+    billing_address jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
+    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
+    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
+    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
+    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
+    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
+    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
+    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
+    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
+    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
+    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
+);
+
+--
+-- Name: TABLE orders_p2027q3; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.orders_p2027q3 IS 'Partition of commerce.orders: orders created in 2027 Q3 (UTC) [2027-07-01 00:00:00+00, 2027-10-01 00:00:00+00).';
+
+--
+-- Name: price_list_rules; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.price_list_rules (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    price_list_id uuid NOT NULL,
+    attribute text NOT NULL,
+    "values" text[] NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT price_list_rules_attribute_check CHECK ((attribute = 'customer_group'::text)),
+    CONSTRAINT price_list_rules_values_check CHECK (((cardinality("values") > 0) AND (array_position("values", NULL::text) IS NULL)))
+);
+
+--
+-- Name: TABLE price_list_rules; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.price_list_rules IS 'Conditions of a price list: the list applies only when the context''s attribute (e.g. customer_group) is one of the values.';
+
+--
+-- Name: COLUMN price_list_rules.attribute; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_list_rules.attribute IS 'Pricing context attribute: customer_group.';
+
+--
+-- Name: COLUMN price_list_rules."values"; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_list_rules."values" IS 'Accepted values (any of).';
+
+--
+-- Name: price_lists; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.price_lists (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    title text NOT NULL,
+    description text,
+    type text DEFAULT 'sale'::text NOT NULL,
+    status text DEFAULT 'draft'::text NOT NULL,
+    starts_at timestamp with time zone,
+    ends_at timestamp with time zone,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT price_lists_ends_at_check CHECK ((ends_at > starts_at)),
+    CONSTRAINT price_lists_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT price_lists_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'active'::text]))),
+    CONSTRAINT price_lists_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT price_lists_type_check CHECK ((type = ANY (ARRAY['sale'::text, 'override'::text])))
+);
+
+--
+-- Name: TABLE price_lists; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.price_lists IS 'Price lists (Medusa): a sale list offers its prices when lower than the base price; an override list replaces the base price (and is also the original price). Active only when status = active, inside [starts_at, ends_at) and when all its rules match the pricing context.';
+
+--
+-- Name: COLUMN price_lists.type; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.type IS 'sale | override';
+
+--
+-- Name: COLUMN price_lists.status; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.status IS 'draft | active';
+
+--
+-- Name: COLUMN price_lists.starts_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.starts_at IS 'Inclusive start of validity (null: no start).';
+
+--
+-- Name: COLUMN price_lists.ends_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.ends_at IS 'Exclusive end of validity (null: open-ended).';
+
+--
+-- Name: prices; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.prices (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    variant_id uuid NOT NULL,
+    amount bigint NOT NULL,
+    currency_code text NOT NULL,
+    price_list_id uuid,
+    min_quantity integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT prices_amount_check CHECK ((amount >= 0)),
+    CONSTRAINT prices_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT prices_min_quantity_check CHECK ((min_quantity >= 1))
+);
+
+--
+-- Name: TABLE prices; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.prices IS 'Variant prices in minor units of an ISO 4217 currency. price_list_id null = base price. A tier applies from min_quantity units per line; the highest tier not above the quantity wins.';
+
+--
+-- Name: COLUMN prices.amount; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.amount IS 'Minor units (cents): 1999 EUR = 19.99 EUR. Never negative.';
+
+--
+-- Name: COLUMN prices.min_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.min_quantity IS 'Quantity tier: this price applies to lines of at least this many units.';
+
+--
+-- Name: product_categories; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.product_categories (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    category_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE product_categories; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.product_categories IS 'Which commerce categories a product is in (many to many).';
+
+--
+-- Name: products; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.products (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    title text NOT NULL,
+    subtitle text,
+    handle text NOT NULL,
+    description text,
+    status text DEFAULT 'draft'::text NOT NULL,
+    discountable boolean DEFAULT true NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT products_handle_check CHECK (((handle ~ '^[a-z0-9]+(-[a-z0-9]+)*$'::text) AND (length(handle) <= 255))),
+    CONSTRAINT products_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT products_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'proposed'::text, 'published'::text, 'rejected'::text]))),
+    CONSTRAINT products_subtitle_check CHECK ((length(subtitle) <= 255)),
+    CONSTRAINT products_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255)))
+);
+
+--
+-- Name: TABLE products; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.products IS 'Products (Medusa-style). A product sells through its variants; only published products can be ordered.';
+
+--
+-- Name: COLUMN products.handle; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.handle IS 'URL handle, unique per tenant: lowercase letters, digits and single dashes.';
+
+--
+-- Name: COLUMN products.status; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.status IS 'draft | proposed | published | rejected';
+
+--
+-- Name: COLUMN products.discountable; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.discountable IS 'Whether order discounts may apply to this product''s lines.';
+
+--
+-- Name: stock_locations; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.stock_locations (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    name text NOT NULL,
+    address jsonb,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT stock_locations_address_check CHECK ((jsonb_typeof(address) = 'object'::text)),
+    CONSTRAINT stock_locations_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT stock_locations_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 255)))
+);
+
+--
+-- Name: TABLE stock_locations; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.stock_locations IS 'Warehouses and stores that hold stock.';
+
+--
+-- Name: variant_inventory; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.variant_inventory (
+    tenant_id uuid NOT NULL,
+    variant_id uuid NOT NULL,
+    inventory_item_id uuid NOT NULL,
+    required_quantity integer DEFAULT 1 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT variant_inventory_required_quantity_check CHECK ((required_quantity >= 1))
+);
+
+--
+-- Name: TABLE variant_inventory; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.variant_inventory IS 'Which inventory items a variant consumes, and how many of each per unit sold (bundles: several rows).';
+
+--
+-- Name: COLUMN variant_inventory.required_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_inventory.required_quantity IS 'Units of the item per unit of the variant.';
+
+--
+-- Name: variant_options; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.variant_options (
+    tenant_id uuid NOT NULL,
+    variant_id uuid NOT NULL,
+    option_value_id uuid NOT NULL,
+    option_id uuid NOT NULL,
+    product_id uuid NOT NULL
+);
+
+--
+-- Name: TABLE variant_options; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.variant_options IS 'The option values of a variant: one value per option, options of the variant''s own product, and no two variants of a product with the same combination (checked per statement: insert a variant''s values in one statement).';
+
+--
+-- Name: COLUMN variant_options.option_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_options.option_id IS 'Filled from option_value_id when omitted.';
+
+--
+-- Name: COLUMN variant_options.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_options.product_id IS 'Filled from variant_id when omitted.';
+
+--
+-- Name: variants; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.variants (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    product_id uuid NOT NULL,
+    title text NOT NULL,
+    sku text,
+    barcode text,
+    manage_inventory boolean DEFAULT true NOT NULL,
+    allow_backorder boolean DEFAULT false NOT NULL,
+    weight integer,
+    length integer,
+    height integer,
+    width integer,
+    "position" integer DEFAULT 0 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT variants_barcode_check CHECK (((btrim(barcode) <> ''::text) AND (length(barcode) <= 64))),
+    CONSTRAINT variants_height_check CHECK ((height >= 0)),
+    CONSTRAINT variants_length_check CHECK ((length >= 0)),
+    CONSTRAINT variants_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT variants_sku_check CHECK (((btrim(sku) <> ''::text) AND (length(sku) <= 64))),
+    CONSTRAINT variants_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT variants_weight_check CHECK ((weight >= 0)),
+    CONSTRAINT variants_width_check CHECK ((width >= 0))
+);
+
+--
+-- Name: TABLE variants; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.variants IS 'Sellable variants of a product (a size/colour combination). SKU is unique per tenant.';
+
+--
+-- Name: COLUMN variants.manage_inventory; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.manage_inventory IS 'When true, orders reserve stock of the linked inventory items.';
+
+--
+-- Name: COLUMN variants.allow_backorder; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.allow_backorder IS 'When true, orders may reserve more than is stocked.';
+
+--
+-- Name: COLUMN variants.weight; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.weight IS 'Weight in grams (dimensions length/height/width in millimetres).';
 
 --
 -- Name: modules; Type: TABLE; Schema: core; Owner: -
@@ -508,10 +2606,320 @@ CREATE TABLE outbox.events_default (
 COMMENT ON TABLE outbox.events_default IS 'Catch-all partition; should stay empty when partitions are created ahead.';
 
 --
+-- Name: orders_default; Type: TABLE ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_default DEFAULT;
+
+--
+-- Name: orders_p2026q4; Type: TABLE ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2026q4 FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
+
+--
+-- Name: orders_p2027q1; Type: TABLE ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q1 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
+
+--
+-- Name: orders_p2027q2; Type: TABLE ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q2 FOR VALUES FROM ('2027-04-01 00:00:00+00') TO ('2027-07-01 00:00:00+00');
+
+--
+-- Name: orders_p2027q3; Type: TABLE ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q3 FOR VALUES FROM ('2027-07-01 00:00:00+00') TO ('2027-10-01 00:00:00+00');
+
+--
 -- Name: events_default; Type: TABLE ATTACH; Schema: outbox; Owner: -
 --
 
 ALTER TABLE ONLY outbox.events ATTACH PARTITION outbox.events_default DEFAULT;
+
+--
+-- Name: categories categories_handle_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.categories
+    ADD CONSTRAINT categories_handle_key UNIQUE (tenant_id, handle);
+
+--
+-- Name: categories categories_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.categories
+    ADD CONSTRAINT categories_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: currencies currencies_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.currencies
+    ADD CONSTRAINT currencies_pkey PRIMARY KEY (code);
+
+--
+-- Name: inventory_items inventory_items_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_items
+    ADD CONSTRAINT inventory_items_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: inventory_items inventory_items_sku_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_items
+    ADD CONSTRAINT inventory_items_sku_key UNIQUE (tenant_id, sku);
+
+--
+-- Name: inventory_levels inventory_levels_item_location_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_levels
+    ADD CONSTRAINT inventory_levels_item_location_key UNIQUE (tenant_id, inventory_item_id, location_id);
+
+--
+-- Name: inventory_levels inventory_levels_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_levels
+    ADD CONSTRAINT inventory_levels_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: option_values option_values_option_value_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.option_values
+    ADD CONSTRAINT option_values_option_value_key UNIQUE (tenant_id, option_id, id);
+
+--
+-- Name: option_values option_values_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.option_values
+    ADD CONSTRAINT option_values_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: option_values option_values_value_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.option_values
+    ADD CONSTRAINT option_values_value_key UNIQUE (tenant_id, option_id, value);
+
+--
+-- Name: options options_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.options
+    ADD CONSTRAINT options_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: options options_product_option_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.options
+    ADD CONSTRAINT options_product_option_key UNIQUE (tenant_id, product_id, id);
+
+--
+-- Name: options options_title_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.options
+    ADD CONSTRAINT options_title_key UNIQUE (tenant_id, product_id, title);
+
+--
+-- Name: order_counters order_counters_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_counters
+    ADD CONSTRAINT order_counters_pkey PRIMARY KEY (tenant_id);
+
+--
+-- Name: order_items order_items_order_item_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_items
+    ADD CONSTRAINT order_items_order_item_key UNIQUE (tenant_id, order_id, id);
+
+--
+-- Name: order_items order_items_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_items
+    ADD CONSTRAINT order_items_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: order_reservations order_reservations_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_reservations
+    ADD CONSTRAINT order_reservations_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: order_status_transitions order_status_transitions_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_status_transitions
+    ADD CONSTRAINT order_status_transitions_pkey PRIMARY KEY (from_status, to_status);
+
+--
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (tenant_id, id, created_at);
+
+--
+-- Name: orders_default orders_default_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders_default
+    ADD CONSTRAINT orders_default_pkey PRIMARY KEY (tenant_id, id, created_at);
+
+--
+-- Name: orders_p2026q4 orders_p2026q4_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders_p2026q4
+    ADD CONSTRAINT orders_p2026q4_pkey PRIMARY KEY (tenant_id, id, created_at);
+
+--
+-- Name: orders_p2027q1 orders_p2027q1_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders_p2027q1
+    ADD CONSTRAINT orders_p2027q1_pkey PRIMARY KEY (tenant_id, id, created_at);
+
+--
+-- Name: orders_p2027q2 orders_p2027q2_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders_p2027q2
+    ADD CONSTRAINT orders_p2027q2_pkey PRIMARY KEY (tenant_id, id, created_at);
+
+--
+-- Name: orders_p2027q3 orders_p2027q3_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.orders_p2027q3
+    ADD CONSTRAINT orders_p2027q3_pkey PRIMARY KEY (tenant_id, id, created_at);
+
+--
+-- Name: price_list_rules price_list_rules_attribute_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.price_list_rules
+    ADD CONSTRAINT price_list_rules_attribute_key UNIQUE (tenant_id, price_list_id, attribute);
+
+--
+-- Name: price_list_rules price_list_rules_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.price_list_rules
+    ADD CONSTRAINT price_list_rules_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: price_lists price_lists_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.price_lists
+    ADD CONSTRAINT price_lists_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: prices prices_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.prices
+    ADD CONSTRAINT prices_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: prices prices_tier_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.prices
+    ADD CONSTRAINT prices_tier_key UNIQUE NULLS NOT DISTINCT (tenant_id, variant_id, currency_code, price_list_id, min_quantity);
+
+--
+-- Name: product_categories product_categories_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_categories
+    ADD CONSTRAINT product_categories_pkey PRIMARY KEY (tenant_id, product_id, category_id);
+
+--
+-- Name: products products_handle_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.products
+    ADD CONSTRAINT products_handle_key UNIQUE (tenant_id, handle);
+
+--
+-- Name: products products_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.products
+    ADD CONSTRAINT products_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: stock_locations stock_locations_name_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.stock_locations
+    ADD CONSTRAINT stock_locations_name_key UNIQUE (tenant_id, name);
+
+--
+-- Name: stock_locations stock_locations_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.stock_locations
+    ADD CONSTRAINT stock_locations_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: variant_inventory variant_inventory_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_inventory
+    ADD CONSTRAINT variant_inventory_pkey PRIMARY KEY (tenant_id, variant_id, inventory_item_id);
+
+--
+-- Name: variant_options variant_options_option_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_options
+    ADD CONSTRAINT variant_options_option_key UNIQUE (tenant_id, variant_id, option_id);
+
+--
+-- Name: variant_options variant_options_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_options
+    ADD CONSTRAINT variant_options_pkey PRIMARY KEY (tenant_id, variant_id, option_value_id);
+
+--
+-- Name: variants variants_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variants
+    ADD CONSTRAINT variants_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: variants variants_product_variant_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variants
+    ADD CONSTRAINT variants_product_variant_key UNIQUE (tenant_id, product_id, id);
+
+--
+-- Name: variants variants_sku_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variants
+    ADD CONSTRAINT variants_sku_key UNIQUE (tenant_id, sku);
 
 --
 -- Name: modules modules_pkey; Type: CONSTRAINT; Schema: core; Owner: -
@@ -577,6 +2985,228 @@ ALTER TABLE ONLY outbox.events_default
     ADD CONSTRAINT events_default_pkey PRIMARY KEY (id, occurred_at);
 
 --
+-- Name: categories_parent_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX categories_parent_idx ON commerce.categories USING btree (tenant_id, parent_id, rank);
+
+--
+-- Name: inventory_levels_location_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX inventory_levels_location_idx ON commerce.inventory_levels USING btree (tenant_id, location_id);
+
+--
+-- Name: order_items_order_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX order_items_order_idx ON commerce.order_items USING btree (tenant_id, order_id, order_created_at);
+
+--
+-- Name: order_items_variant_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX order_items_variant_idx ON commerce.order_items USING btree (tenant_id, variant_id);
+
+--
+-- Name: order_reservations_level_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX order_reservations_level_idx ON commerce.order_reservations USING btree (tenant_id, inventory_item_id, location_id);
+
+--
+-- Name: order_reservations_order_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX order_reservations_order_idx ON commerce.order_reservations USING btree (tenant_id, order_id);
+
+--
+-- Name: orders_customer_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_customer_idx ON ONLY commerce.orders USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
+
+--
+-- Name: orders_tenant_created_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_tenant_created_idx ON ONLY commerce.orders USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: orders_default_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_default_tenant_id_created_at_idx ON commerce.orders_default USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: orders_default_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_default_tenant_id_customer_id_idx ON commerce.orders_default USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
+
+--
+-- Name: orders_tenant_display_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_tenant_display_idx ON ONLY commerce.orders USING btree (tenant_id, display_id);
+
+--
+-- Name: orders_default_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_default_tenant_id_display_id_idx ON commerce.orders_default USING btree (tenant_id, display_id);
+
+--
+-- Name: orders_tenant_status_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_tenant_status_idx ON ONLY commerce.orders USING btree (tenant_id, status);
+
+--
+-- Name: orders_default_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_default_tenant_id_status_idx ON commerce.orders_default USING btree (tenant_id, status);
+
+--
+-- Name: orders_p2026q4_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2026q4_tenant_id_created_at_idx ON commerce.orders_p2026q4 USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: orders_p2026q4_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2026q4_tenant_id_customer_id_idx ON commerce.orders_p2026q4 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
+
+--
+-- Name: orders_p2026q4_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2026q4_tenant_id_display_id_idx ON commerce.orders_p2026q4 USING btree (tenant_id, display_id);
+
+--
+-- Name: orders_p2026q4_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2026q4_tenant_id_status_idx ON commerce.orders_p2026q4 USING btree (tenant_id, status);
+
+--
+-- Name: orders_p2027q1_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q1_tenant_id_created_at_idx ON commerce.orders_p2027q1 USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: orders_p2027q1_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q1_tenant_id_customer_id_idx ON commerce.orders_p2027q1 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
+
+--
+-- Name: orders_p2027q1_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q1_tenant_id_display_id_idx ON commerce.orders_p2027q1 USING btree (tenant_id, display_id);
+
+--
+-- Name: orders_p2027q1_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q1_tenant_id_status_idx ON commerce.orders_p2027q1 USING btree (tenant_id, status);
+
+--
+-- Name: orders_p2027q2_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q2_tenant_id_created_at_idx ON commerce.orders_p2027q2 USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: orders_p2027q2_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q2_tenant_id_customer_id_idx ON commerce.orders_p2027q2 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
+
+--
+-- Name: orders_p2027q2_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q2_tenant_id_display_id_idx ON commerce.orders_p2027q2 USING btree (tenant_id, display_id);
+
+--
+-- Name: orders_p2027q2_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q2_tenant_id_status_idx ON commerce.orders_p2027q2 USING btree (tenant_id, status);
+
+--
+-- Name: orders_p2027q3_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q3_tenant_id_created_at_idx ON commerce.orders_p2027q3 USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: orders_p2027q3_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q3_tenant_id_customer_id_idx ON commerce.orders_p2027q3 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
+
+--
+-- Name: orders_p2027q3_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q3_tenant_id_display_id_idx ON commerce.orders_p2027q3 USING btree (tenant_id, display_id);
+
+--
+-- Name: orders_p2027q3_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX orders_p2027q3_tenant_id_status_idx ON commerce.orders_p2027q3 USING btree (tenant_id, status);
+
+--
+-- Name: prices_price_list_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX prices_price_list_idx ON commerce.prices USING btree (tenant_id, price_list_id) WHERE (price_list_id IS NOT NULL);
+
+--
+-- Name: prices_variant_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX prices_variant_idx ON commerce.prices USING btree (tenant_id, variant_id, currency_code, min_quantity);
+
+--
+-- Name: product_categories_category_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX product_categories_category_idx ON commerce.product_categories USING btree (tenant_id, category_id);
+
+--
+-- Name: products_tenant_status_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX products_tenant_status_idx ON commerce.products USING btree (tenant_id, status);
+
+--
+-- Name: variant_inventory_item_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX variant_inventory_item_idx ON commerce.variant_inventory USING btree (tenant_id, inventory_item_id);
+
+--
+-- Name: variant_options_value_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX variant_options_value_idx ON commerce.variant_options USING btree (tenant_id, option_value_id);
+
+--
+-- Name: variants_product_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX variants_product_idx ON commerce.variants USING btree (tenant_id, product_id, "position");
+
+--
 -- Name: sessions_user_idx; Type: INDEX; Schema: core; Owner: -
 --
 
@@ -613,6 +3243,156 @@ CREATE INDEX events_tenant_time_idx ON ONLY outbox.events USING btree (tenant_id
 CREATE INDEX events_default_tenant_id_occurred_at_idx ON outbox.events_default USING btree (tenant_id, occurred_at);
 
 --
+-- Name: orders_default_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_default_pkey;
+
+--
+-- Name: orders_default_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_default_tenant_id_created_at_idx;
+
+--
+-- Name: orders_default_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_default_tenant_id_customer_id_idx;
+
+--
+-- Name: orders_default_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_default_tenant_id_display_id_idx;
+
+--
+-- Name: orders_default_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_default_tenant_id_status_idx;
+
+--
+-- Name: orders_p2026q4_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2026q4_pkey;
+
+--
+-- Name: orders_p2026q4_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_created_at_idx;
+
+--
+-- Name: orders_p2026q4_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_customer_id_idx;
+
+--
+-- Name: orders_p2026q4_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_display_id_idx;
+
+--
+-- Name: orders_p2026q4_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_status_idx;
+
+--
+-- Name: orders_p2027q1_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2027q1_pkey;
+
+--
+-- Name: orders_p2027q1_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_created_at_idx;
+
+--
+-- Name: orders_p2027q1_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_customer_id_idx;
+
+--
+-- Name: orders_p2027q1_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_display_id_idx;
+
+--
+-- Name: orders_p2027q1_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_status_idx;
+
+--
+-- Name: orders_p2027q2_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2027q2_pkey;
+
+--
+-- Name: orders_p2027q2_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_created_at_idx;
+
+--
+-- Name: orders_p2027q2_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_customer_id_idx;
+
+--
+-- Name: orders_p2027q2_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_display_id_idx;
+
+--
+-- Name: orders_p2027q2_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_status_idx;
+
+--
+-- Name: orders_p2027q3_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2027q3_pkey;
+
+--
+-- Name: orders_p2027q3_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_created_at_idx;
+
+--
+-- Name: orders_p2027q3_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_customer_id_idx;
+
+--
+-- Name: orders_p2027q3_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_display_id_idx;
+
+--
+-- Name: orders_p2027q3_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
+--
+
+ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_status_idx;
+
+--
 -- Name: events_default_aggregate_id_idx; Type: INDEX ATTACH; Schema: outbox; Owner: -
 --
 
@@ -629,6 +3409,390 @@ ALTER INDEX outbox.events_pkey ATTACH PARTITION outbox.events_default_pkey;
 --
 
 ALTER INDEX outbox.events_tenant_time_idx ATTACH PARTITION outbox.events_default_tenant_id_occurred_at_idx;
+
+--
+-- Name: orders _050_display_id; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _050_display_id BEFORE INSERT ON commerce.orders FOR EACH ROW EXECUTE FUNCTION commerce.tg_orders__display_id();
+
+--
+-- Name: variant_options _050_fill; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _050_fill BEFORE INSERT OR UPDATE ON commerce.variant_options FOR EACH ROW EXECUTE FUNCTION commerce.tg_variant_options__fill();
+
+--
+-- Name: orders _100_guard; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_guard BEFORE UPDATE ON commerce.orders FOR EACH ROW EXECUTE FUNCTION commerce.tg_orders__guard();
+
+--
+-- Name: categories _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.categories FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: inventory_items _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.inventory_items FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: inventory_levels _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.inventory_levels FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: option_values _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.option_values FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: options _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.options FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: price_list_rules _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.price_list_rules FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: price_lists _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.price_lists FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: prices _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.prices FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: products _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.products FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: stock_locations _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.stock_locations FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: variant_inventory _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.variant_inventory FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: variants _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.variants FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: categories _200_no_cycle_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_categories__no_cycle();
+
+--
+-- Name: categories _200_no_cycle_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_categories__no_cycle();
+
+--
+-- Name: inventory_levels _200_reserved_within_stock; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _200_reserved_within_stock BEFORE INSERT OR UPDATE ON commerce.inventory_levels FOR EACH ROW WHEN (((new.reserved_quantity > new.stocked_quantity) AND (new.stocked_quantity >= 0))) EXECUTE FUNCTION commerce.tg_inventory_levels__reserved_within_stock();
+
+--
+-- Name: variant_options _200_unique_combination_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _200_unique_combination_ins AFTER INSERT ON commerce.variant_options REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_variant_options__unique_combination();
+
+--
+-- Name: variant_options _200_unique_combination_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _200_unique_combination_upd AFTER UPDATE ON commerce.variant_options REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_variant_options__unique_combination();
+
+--
+-- Name: orders _300_inventory; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _300_inventory AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__inventory();
+
+--
+-- Name: categories _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.categories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('category', 'id');
+
+--
+-- Name: inventory_items _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.inventory_items REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('inventory_item', 'id');
+
+--
+-- Name: inventory_levels _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.inventory_levels REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_inventory_levels__events();
+
+--
+-- Name: option_values _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.option_values REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('option', 'option_id');
+
+--
+-- Name: options _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.options REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: price_list_rules _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.price_list_rules REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('price_list', 'price_list_id');
+
+--
+-- Name: price_lists _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.price_lists REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('price_list', 'id');
+
+--
+-- Name: prices _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.prices REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('variant', 'variant_id');
+
+--
+-- Name: product_categories _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.product_categories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: products _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__events();
+
+--
+-- Name: variant_inventory _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.variant_inventory REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('variant', 'variant_id');
+
+--
+-- Name: variant_options _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.variant_options REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: variants _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.variants REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_variants__events();
+
+--
+-- Name: categories _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('category', 'id');
+
+--
+-- Name: inventory_items _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.inventory_items REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('inventory_item', 'id');
+
+--
+-- Name: inventory_levels _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.inventory_levels REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_inventory_levels__events();
+
+--
+-- Name: option_values _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.option_values REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('option', 'option_id');
+
+--
+-- Name: options _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.options REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: orders _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.orders REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__events();
+
+--
+-- Name: price_list_rules _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.price_list_rules REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('price_list', 'price_list_id');
+
+--
+-- Name: price_lists _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.price_lists REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('price_list', 'id');
+
+--
+-- Name: prices _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.prices REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('variant', 'variant_id');
+
+--
+-- Name: product_categories _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.product_categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: products _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__events();
+
+--
+-- Name: variant_inventory _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.variant_inventory REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('variant', 'variant_id');
+
+--
+-- Name: variant_options _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.variant_options REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: variants _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.variants REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_variants__events();
+
+--
+-- Name: categories _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.categories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('category', 'id');
+
+--
+-- Name: inventory_items _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.inventory_items REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('inventory_item', 'id');
+
+--
+-- Name: inventory_levels _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.inventory_levels REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_inventory_levels__events();
+
+--
+-- Name: option_values _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.option_values REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('option', 'option_id');
+
+--
+-- Name: options _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.options REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: orders _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__events();
+
+--
+-- Name: price_list_rules _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.price_list_rules REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('price_list', 'price_list_id');
+
+--
+-- Name: price_lists _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.price_lists REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('price_list', 'id');
+
+--
+-- Name: prices _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.prices REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('variant', 'variant_id');
+
+--
+-- Name: product_categories _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.product_categories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: products _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__events();
+
+--
+-- Name: variant_inventory _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.variant_inventory REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('variant', 'variant_id');
+
+--
+-- Name: variant_options _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.variant_options REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__product_child_events('product', 'product_id');
+
+--
+-- Name: variants _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.variants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_variants__events();
+
+--
+-- Name: stock_locations _900_module_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_module_ins AFTER INSERT ON commerce.stock_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__assert_commerce_enabled();
+
+--
+-- Name: stock_locations _900_module_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_module_upd AFTER UPDATE ON commerce.stock_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__assert_commerce_enabled();
 
 --
 -- Name: sessions _100_timestamps; Type: TRIGGER; Schema: core; Owner: -
@@ -653,6 +3817,300 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.tenants FOR EACH 
 --
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.users FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: categories categories_parent_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.categories
+    ADD CONSTRAINT categories_parent_id_fkey FOREIGN KEY (tenant_id, parent_id) REFERENCES commerce.categories(tenant_id, id) ON DELETE SET NULL (parent_id);
+
+--
+-- Name: categories categories_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.categories
+    ADD CONSTRAINT categories_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_items inventory_items_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_items
+    ADD CONSTRAINT inventory_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_levels inventory_levels_inventory_item_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_levels
+    ADD CONSTRAINT inventory_levels_inventory_item_id_fkey FOREIGN KEY (tenant_id, inventory_item_id) REFERENCES commerce.inventory_items(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_levels inventory_levels_location_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_levels
+    ADD CONSTRAINT inventory_levels_location_id_fkey FOREIGN KEY (tenant_id, location_id) REFERENCES commerce.stock_locations(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_levels inventory_levels_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_levels
+    ADD CONSTRAINT inventory_levels_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: option_values option_values_option_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.option_values
+    ADD CONSTRAINT option_values_option_id_fkey FOREIGN KEY (tenant_id, option_id) REFERENCES commerce.options(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: option_values option_values_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.option_values
+    ADD CONSTRAINT option_values_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: options options_product_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.options
+    ADD CONSTRAINT options_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES commerce.products(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: options options_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.options
+    ADD CONSTRAINT options_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: order_counters order_counters_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_counters
+    ADD CONSTRAINT order_counters_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: order_items order_items_order_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_items
+    ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES commerce.orders(tenant_id, id, created_at);
+
+--
+-- Name: order_items order_items_product_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_items
+    ADD CONSTRAINT order_items_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES commerce.products(tenant_id, id) ON DELETE SET NULL (product_id);
+
+--
+-- Name: order_items order_items_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_items
+    ADD CONSTRAINT order_items_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: order_items order_items_variant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_items
+    ADD CONSTRAINT order_items_variant_id_fkey FOREIGN KEY (tenant_id, variant_id) REFERENCES commerce.variants(tenant_id, id) ON DELETE SET NULL (variant_id);
+
+--
+-- Name: order_reservations order_reservations_level_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_reservations
+    ADD CONSTRAINT order_reservations_level_fkey FOREIGN KEY (tenant_id, inventory_item_id, location_id) REFERENCES commerce.inventory_levels(tenant_id, inventory_item_id, location_id) ON DELETE RESTRICT;
+
+--
+-- Name: order_reservations order_reservations_order_item_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_reservations
+    ADD CONSTRAINT order_reservations_order_item_id_fkey FOREIGN KEY (tenant_id, order_id, order_item_id) REFERENCES commerce.order_items(tenant_id, order_id, id) ON DELETE CASCADE;
+
+--
+-- Name: order_reservations order_reservations_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.order_reservations
+    ADD CONSTRAINT order_reservations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: orders orders_currency_code_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.orders
+    ADD CONSTRAINT orders_currency_code_fkey FOREIGN KEY (currency_code) REFERENCES commerce.currencies(code) ON UPDATE CASCADE ON DELETE RESTRICT;
+
+--
+-- Name: orders orders_customer_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.orders
+    ADD CONSTRAINT orders_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES core.users(tenant_id, id) ON DELETE SET NULL (customer_id);
+
+--
+-- Name: orders orders_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.orders
+    ADD CONSTRAINT orders_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: price_list_rules price_list_rules_price_list_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.price_list_rules
+    ADD CONSTRAINT price_list_rules_price_list_id_fkey FOREIGN KEY (tenant_id, price_list_id) REFERENCES commerce.price_lists(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: price_list_rules price_list_rules_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.price_list_rules
+    ADD CONSTRAINT price_list_rules_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: price_lists price_lists_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.price_lists
+    ADD CONSTRAINT price_lists_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: prices prices_currency_code_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.prices
+    ADD CONSTRAINT prices_currency_code_fkey FOREIGN KEY (currency_code) REFERENCES commerce.currencies(code) ON UPDATE CASCADE ON DELETE RESTRICT;
+
+--
+-- Name: prices prices_price_list_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.prices
+    ADD CONSTRAINT prices_price_list_id_fkey FOREIGN KEY (tenant_id, price_list_id) REFERENCES commerce.price_lists(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: prices prices_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.prices
+    ADD CONSTRAINT prices_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: prices prices_variant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.prices
+    ADD CONSTRAINT prices_variant_id_fkey FOREIGN KEY (tenant_id, variant_id) REFERENCES commerce.variants(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: product_categories product_categories_category_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_categories
+    ADD CONSTRAINT product_categories_category_id_fkey FOREIGN KEY (tenant_id, category_id) REFERENCES commerce.categories(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: product_categories product_categories_product_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_categories
+    ADD CONSTRAINT product_categories_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES commerce.products(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: product_categories product_categories_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_categories
+    ADD CONSTRAINT product_categories_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: products products_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.products
+    ADD CONSTRAINT products_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: stock_locations stock_locations_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.stock_locations
+    ADD CONSTRAINT stock_locations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: variant_inventory variant_inventory_inventory_item_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_inventory
+    ADD CONSTRAINT variant_inventory_inventory_item_id_fkey FOREIGN KEY (tenant_id, inventory_item_id) REFERENCES commerce.inventory_items(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: variant_inventory variant_inventory_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_inventory
+    ADD CONSTRAINT variant_inventory_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: variant_inventory variant_inventory_variant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_inventory
+    ADD CONSTRAINT variant_inventory_variant_id_fkey FOREIGN KEY (tenant_id, variant_id) REFERENCES commerce.variants(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: variant_options variant_options_option_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_options
+    ADD CONSTRAINT variant_options_option_id_fkey FOREIGN KEY (tenant_id, product_id, option_id) REFERENCES commerce.options(tenant_id, product_id, id) ON DELETE CASCADE;
+
+--
+-- Name: variant_options variant_options_option_value_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_options
+    ADD CONSTRAINT variant_options_option_value_id_fkey FOREIGN KEY (tenant_id, option_id, option_value_id) REFERENCES commerce.option_values(tenant_id, option_id, id) ON DELETE CASCADE;
+
+--
+-- Name: variant_options variant_options_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_options
+    ADD CONSTRAINT variant_options_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: variant_options variant_options_variant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variant_options
+    ADD CONSTRAINT variant_options_variant_id_fkey FOREIGN KEY (tenant_id, product_id, variant_id) REFERENCES commerce.variants(tenant_id, product_id, id) ON DELETE CASCADE;
+
+--
+-- Name: variants variants_product_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variants
+    ADD CONSTRAINT variants_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES commerce.products(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: variants variants_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.variants
+    ADD CONSTRAINT variants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: sessions sessions_tenant_id_user_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
@@ -681,6 +4139,318 @@ ALTER TABLE ONLY core.tenant_modules
 
 ALTER TABLE ONLY core.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: categories analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.categories FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: inventory_items analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.inventory_items FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: inventory_levels analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.inventory_levels FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: option_values analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.option_values FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: options analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.options FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: order_items analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.order_items FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: orders analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.orders FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: price_list_rules analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.price_list_rules FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: price_lists analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.price_lists FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: prices analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.prices FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_categories analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.product_categories FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: products analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.products FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: stock_locations analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.stock_locations FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: variant_inventory analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.variant_inventory FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: variant_options analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.variant_options FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: variants analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.variants FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: categories; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.categories ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: inventory_items; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.inventory_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: inventory_levels; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.inventory_levels ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: option_values; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.option_values ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: options; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.options ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_counters; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.order_counters ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_items; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.order_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: order_reservations; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.order_reservations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: orders; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.orders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: price_list_rules; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.price_list_rules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: price_lists; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.price_lists ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prices; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.prices ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_categories; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.product_categories ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: products; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.products ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: stock_locations; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.stock_locations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: categories tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.categories TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: inventory_items tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.inventory_items TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: inventory_levels tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.inventory_levels TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: option_values tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.option_values TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: options tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.options TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: order_counters tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.order_counters TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: order_items tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.order_items TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: order_reservations tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.order_reservations TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: orders tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.orders TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: price_list_rules tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.price_list_rules TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: price_lists tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.price_lists TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: prices tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.prices TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: product_categories tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.product_categories TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: products tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.products TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: stock_locations tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.stock_locations TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: variant_inventory tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.variant_inventory TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: variant_options tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.variant_options TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: variants tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.variants TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: variant_inventory; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.variant_inventory ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: variant_options; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.variant_options ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: variants; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.variants ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: sessions analyst_read; Type: POLICY; Schema: core; Owner: -
@@ -773,6 +4543,13 @@ ALTER TABLE outbox.events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON outbox.events TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
 
 --
+-- Name: SCHEMA commerce; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA commerce TO rustok_app;
+GRANT USAGE ON SCHEMA commerce TO rustok_analyst;
+
+--
 -- Name: SCHEMA core; Type: ACL; Schema: -; Owner: -
 --
 
@@ -785,6 +4562,89 @@ GRANT USAGE ON SCHEMA core TO rustok_analyst;
 
 GRANT USAGE ON SCHEMA outbox TO rustok_app;
 GRANT USAGE ON SCHEMA outbox TO rustok_analyst;
+
+--
+-- Name: FUNCTION _quarter_start(p_at timestamp with time zone); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce._quarter_start(p_at timestamp with time zone) TO rustok_app;
+
+--
+-- Name: FUNCTION _resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) TO rustok_app;
+GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
+
+--
+-- Name: FUNCTION calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) TO rustok_app;
+GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
+
+--
+-- Name: FUNCTION create_order_partition(p_at timestamp with time zone); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.create_order_partition(p_at timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]) TO rustok_app;
+GRANT ALL ON FUNCTION commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]) TO rustok_analyst;
+
+--
+-- Name: FUNCTION order_default_rows(); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.order_default_rows() FROM PUBLIC;
+
+--
+-- Name: FUNCTION order_partition_name(p_at timestamp with time zone); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.order_partition_name(p_at timestamp with time zone) TO rustok_app;
+
+--
+-- Name: FUNCTION order_partitions(); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.order_partitions() FROM PUBLIC;
+
+--
+-- Name: FUNCTION new_id(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.new_id() TO rustok_app;
+GRANT ALL ON FUNCTION core.new_id() TO rustok_analyst;
+
+--
+-- Name: TABLE orders; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.orders TO rustok_app;
+GRANT SELECT ON TABLE commerce.orders TO rustok_analyst;
+
+--
+-- Name: FUNCTION place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) TO rustok_app;
+
+--
+-- Name: FUNCTION set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) TO rustok_app;
 
 --
 -- Name: FUNCTION assert_module_enabled(p_tenant_ids uuid[], p_module text); Type: ACL; Schema: core; Owner: -
@@ -829,13 +4689,6 @@ GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO ru
 GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_analyst;
 
 --
--- Name: FUNCTION new_id(); Type: ACL; Schema: core; Owner: -
---
-
-GRANT ALL ON FUNCTION core.new_id() TO rustok_app;
-GRANT ALL ON FUNCTION core.new_id() TO rustok_analyst;
-
---
 -- Name: FUNCTION resolve_request(p_tenant_slug text, p_token_hash text); Type: ACL; Schema: core; Owner: -
 --
 
@@ -861,6 +4714,137 @@ GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_analyst;
 
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_app;
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_analyst;
+
+--
+-- Name: TABLE categories; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.categories TO rustok_app;
+GRANT SELECT ON TABLE commerce.categories TO rustok_analyst;
+
+--
+-- Name: TABLE currencies; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT ON TABLE commerce.currencies TO rustok_app;
+GRANT SELECT ON TABLE commerce.currencies TO rustok_analyst;
+
+--
+-- Name: TABLE inventory_items; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.inventory_items TO rustok_app;
+GRANT SELECT ON TABLE commerce.inventory_items TO rustok_analyst;
+
+--
+-- Name: TABLE inventory_levels; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.inventory_levels TO rustok_app;
+GRANT SELECT ON TABLE commerce.inventory_levels TO rustok_analyst;
+
+--
+-- Name: TABLE option_values; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.option_values TO rustok_app;
+GRANT SELECT ON TABLE commerce.option_values TO rustok_analyst;
+
+--
+-- Name: TABLE options; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.options TO rustok_app;
+GRANT SELECT ON TABLE commerce.options TO rustok_analyst;
+
+--
+-- Name: TABLE order_counters; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.order_counters TO rustok_app;
+
+--
+-- Name: TABLE order_items; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.order_items TO rustok_app;
+GRANT SELECT ON TABLE commerce.order_items TO rustok_analyst;
+
+--
+-- Name: TABLE order_reservations; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.order_reservations TO rustok_app;
+
+--
+-- Name: TABLE order_status_transitions; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT ON TABLE commerce.order_status_transitions TO rustok_app;
+GRANT SELECT ON TABLE commerce.order_status_transitions TO rustok_analyst;
+
+--
+-- Name: TABLE price_list_rules; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.price_list_rules TO rustok_app;
+GRANT SELECT ON TABLE commerce.price_list_rules TO rustok_analyst;
+
+--
+-- Name: TABLE price_lists; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.price_lists TO rustok_app;
+GRANT SELECT ON TABLE commerce.price_lists TO rustok_analyst;
+
+--
+-- Name: TABLE prices; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.prices TO rustok_app;
+GRANT SELECT ON TABLE commerce.prices TO rustok_analyst;
+
+--
+-- Name: TABLE product_categories; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.product_categories TO rustok_app;
+GRANT SELECT ON TABLE commerce.product_categories TO rustok_analyst;
+
+--
+-- Name: TABLE products; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.products TO rustok_app;
+GRANT SELECT ON TABLE commerce.products TO rustok_analyst;
+
+--
+-- Name: TABLE stock_locations; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.stock_locations TO rustok_app;
+GRANT SELECT ON TABLE commerce.stock_locations TO rustok_analyst;
+
+--
+-- Name: TABLE variant_inventory; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.variant_inventory TO rustok_app;
+GRANT SELECT ON TABLE commerce.variant_inventory TO rustok_analyst;
+
+--
+-- Name: TABLE variant_options; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.variant_options TO rustok_app;
+GRANT SELECT ON TABLE commerce.variant_options TO rustok_analyst;
+
+--
+-- Name: TABLE variants; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.variants TO rustok_app;
+GRANT SELECT ON TABLE commerce.variants TO rustok_analyst;
 
 --
 -- Name: TABLE modules; Type: ACL; Schema: core; Owner: -
