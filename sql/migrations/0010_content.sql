@@ -384,6 +384,14 @@ begin
     end if;
 
     -- ---------------------------------------------------------- status lifecycle and published_at
+    if new.status not in (case when new.kind = 'comment' then 'pending' else 'draft' end,
+                          case when new.kind = 'comment' then 'approved' else 'scheduled' end,
+                          case when new.kind = 'comment' then 'spam' else 'published' end,
+                          case when new.kind = 'comment' then 'spam' else 'archived' end) then
+        raise exception 'content.nodes.status: "%" is not a status of a % (%)', new.status, new.kind,
+            case when new.kind = 'comment' then 'pending, approved, spam' else 'draft, scheduled, published, archived' end
+            using errcode = 'check_violation', column = 'status';
+    end if;
     if new.kind = 'comment' then
         if new.status = 'approved' then
             new.published_at := coalesce(new.published_at, now());

@@ -78,7 +78,7 @@ create table community.reputation (
     tenant_id          uuid not null,
     user_id            uuid not null,
     score              bigint not null default 0,
-    reactions_received integer not null default 0 constraint reputation_reactions_received_check check (reactions_received >= 0),
+    reactions_received integer not null default 0,
     updated_at         timestamptz not null default now(),
     primary key (tenant_id, user_id),
     constraint reputation_user_fkey foreign key (tenant_id, user_id) references core.users (tenant_id, id) on delete cascade
