@@ -28,6 +28,30 @@ CREATE SCHEMA commerce;
 COMMENT ON SCHEMA commerce IS 'RusToK commerce write model: catalog, prices, inventory and orders (3NF, RLS per tenant, events via outbox).';
 
 --
+-- Name: community; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA community;
+
+--
+-- Name: SCHEMA community; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA community IS 'RusToK community module: reactions on content nodes, follows and per-user reputation.';
+
+--
+-- Name: content; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA content;
+
+--
+-- Name: SCHEMA content; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA content IS 'RusToK content and blog write model: nodes (page, post, comment), bodies, categories, tags, taggables, SEO meta, media, revisions.';
+
+--
 -- Name: core; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -133,6 +157,32 @@ CREATE TYPE commerce._stock_allocation AS (
 --
 
 COMMENT ON TYPE commerce._stock_allocation IS 'Internal: where commerce.place_order reserves an inventory item.';
+
+--
+-- Name: _default_location(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce._default_location(p_tenant_id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid;
+begin
+    select l.id into v_id from commerce.stock_locations l where l.tenant_id = p_tenant_id order by l.id limit 1;
+    if v_id is null then
+        insert into commerce.stock_locations (tenant_id, name) values (p_tenant_id, 'Default')
+        on conflict (tenant_id, name) do update set name = excluded.name
+        returning id into v_id;
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION _default_location(p_tenant_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce._default_location(p_tenant_id uuid) IS 'Internal: the tenant''s first stock location, creating one named Default when it has none.';
 
 --
 -- Name: _quarter_start(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
@@ -333,6 +383,70 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone) IS 'Create the quarterly commerce.orders partitions for the quarter of p_from (default now) and p_quarters_ahead quarters after it, moving matching rows out of the default partition. Returns one row per quarter. Run it from a scheduler or psql, e.g. monthly: select * from commerce.create_order_partitions(4);';
+
+--
+-- Name: create_product(jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.create_product(p_input jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant   uuid := core.current_tenant_id();
+    v_product  uuid := core.new_id();
+    v_location uuid;
+begin
+    if v_tenant is null then
+        raise exception 'commerce.create_product: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'commerce.create_product(p_input): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+
+    insert into commerce.products (tenant_id, id, title, subtitle, handle, description, status, discountable, metadata)
+    values (v_tenant, v_product, p_input->>'title', p_input->>'subtitle', p_input->>'handle', p_input->>'description',
+            coalesce(p_input->>'status', 'draft'), coalesce((p_input->>'discountable')::boolean, true),
+            coalesce(p_input->'metadata', '{}'));
+
+    -- Variants with ids made up front, so prices and stock can refer to them set-based.
+    create temporary table if not exists _new_variants (id uuid, ord bigint, input jsonb) on commit drop;
+    truncate _new_variants;
+    insert into _new_variants
+    select core.new_id(), v.ord, v.elem
+    from jsonb_array_elements(coalesce(p_input->'variants', '[]')) with ordinality as v(elem, ord);
+
+    insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
+                                   weight, position, metadata)
+    select v_tenant, n.id, v_product, coalesce(n.input->>'title', p_input->>'title'), n.input->>'sku',
+           n.input->>'barcode', coalesce((n.input->>'manageInventory')::boolean, true),
+           coalesce((n.input->>'allowBackorder')::boolean, false), (n.input->>'weight')::int,
+           n.ord - 1, coalesce(n.input->'metadata', '{}')
+    from _new_variants n order by n.ord;
+
+    insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity)
+    select v_tenant, n.id, (p->>'amount')::bigint, p->>'currencyCode', coalesce((p->>'minQuantity')::int, 1)
+    from _new_variants n, jsonb_array_elements(coalesce(n.input->'prices', '[]')) as p;
+
+    if exists (select from _new_variants n where n.input ? 'stock') then
+        v_location := commerce._default_location(v_tenant);
+        insert into commerce.inventory_items (tenant_id, id, sku, title)
+        select v_tenant, n.id, n.input->>'sku', coalesce(n.input->>'title', p_input->>'title')
+        from _new_variants n where n.input ? 'stock';
+        insert into commerce.variant_inventory (tenant_id, variant_id, inventory_item_id)
+        select v_tenant, n.id, n.id from _new_variants n where n.input ? 'stock';
+        insert into commerce.inventory_levels (tenant_id, inventory_item_id, location_id, stocked_quantity)
+        select v_tenant, n.id, v_location, (n.input->>'stock')::int from _new_variants n where n.input ? 'stock';
+    end if;
+    return v_product;
+end
+$$;
+
+--
+-- Name: FUNCTION create_product(p_input jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.create_product(p_input jsonb) IS 'Create a product with its variants, prices and opening stock in one call (current tenant): {"title","handle","subtitle","description","status","discountable","metadata", "variants":[{"title","sku","barcode","manageInventory","allowBackorder","weight","prices":[{"amount","currencyCode","minQuantity"}],"stock"}]}. Stock goes to the tenant''s first stock location (created as Default when missing). Returns the product id.';
 
 --
 -- Name: low_stock_thresholds(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
@@ -777,6 +891,98 @@ $$;
 
 COMMENT ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) IS 'Move an order to a new status (pending -> paid -> fulfilled -> completed; pending|paid -> cancelled). Invalid changes raise 55000 (the same guard applies to raw UPDATEs); cancelling releases reserved stock, fulfilling decrements it. Setting the current status again is a no-op. Returns the order row.';
 
+SET default_table_access_method = heap;
+
+--
+-- Name: inventory_levels; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.inventory_levels (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    inventory_item_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    stocked_quantity integer DEFAULT 0 NOT NULL,
+    reserved_quantity integer DEFAULT 0 NOT NULL,
+    incoming_quantity integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inventory_levels_incoming_quantity_check CHECK ((incoming_quantity >= 0)),
+    CONSTRAINT inventory_levels_reserved_quantity_check CHECK ((reserved_quantity >= 0)),
+    CONSTRAINT inventory_levels_stocked_quantity_check CHECK ((stocked_quantity >= 0))
+);
+
+--
+-- Name: TABLE inventory_levels; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.inventory_levels IS 'Stock of an item at a location. Available = stocked_quantity - reserved_quantity. Quantities never go negative; reserved never exceeds stocked unless a variant selling the item allows backorder.';
+
+--
+-- Name: COLUMN inventory_levels.stocked_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.stocked_quantity IS 'Units physically at the location.';
+
+--
+-- Name: COLUMN inventory_levels.reserved_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.reserved_quantity IS 'Units promised to placed, unfulfilled orders.';
+
+--
+-- Name: COLUMN inventory_levels.incoming_quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.incoming_quantity IS 'Units on the way (purchase orders, transfers).';
+
+--
+-- Name: set_variant_stock(uuid, integer, uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_variant_stock(p_variant_id uuid, p_stocked integer, p_location_id uuid DEFAULT NULL::uuid) RETURNS commerce.inventory_levels
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant   uuid := core.current_tenant_id();
+    v_item     uuid;
+    v_location uuid;
+    v_level    commerce.inventory_levels;
+begin
+    if p_stocked is null or p_stocked < 0 then
+        raise exception 'commerce.inventory_levels.stocked_quantity: must be 0 or more, got %', p_stocked
+            using errcode = 'check_violation', column = 'stocked_quantity';
+    end if;
+    select vi.inventory_item_id into v_item
+    from commerce.variants v
+    left join commerce.variant_inventory vi on vi.tenant_id = v.tenant_id and vi.variant_id = v.id
+    where v.tenant_id = v_tenant and v.id = p_variant_id
+    order by vi.inventory_item_id limit 1;
+    if not found then
+        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_item is null then  -- first stock for this variant: its own inventory item
+        insert into commerce.inventory_items (tenant_id, sku, title)
+        select v.tenant_id, v.sku, v.title from commerce.variants v where v.tenant_id = v_tenant and v.id = p_variant_id
+        returning id into v_item;
+        insert into commerce.variant_inventory (tenant_id, variant_id, inventory_item_id) values (v_tenant, p_variant_id, v_item);
+    end if;
+    v_location := coalesce(p_location_id, commerce._default_location(v_tenant));
+    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
+    values (v_tenant, v_item, v_location, p_stocked)
+    on conflict (tenant_id, inventory_item_id, location_id)
+        do update set stocked_quantity = excluded.stocked_quantity
+    returning l.* into v_level;
+    return v_level;
+end
+$$;
+
+--
+-- Name: FUNCTION set_variant_stock(p_variant_id uuid, p_stocked integer, p_location_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_variant_stock(p_variant_id uuid, p_stocked integer, p_location_id uuid) IS 'Set the stocked quantity of a variant''s inventory item at a location (default: the first location), creating the item, link and level when missing. Reserved stock is kept; stocked below reserved is refused (23514).';
+
 --
 -- Name: tg__assert_commerce_enabled(); Type: FUNCTION; Schema: commerce; Owner: -
 --
@@ -1188,6 +1394,28 @@ $$;
 COMMENT ON FUNCTION commerce.tg_orders__inventory() IS 'AFTER UPDATE statement trigger on commerce.orders: cancelled orders release their reservations, fulfilled orders turn them into stock decrements (stocked and reserved both drop), set-based over the transition tables.';
 
 --
+-- Name: tg_products__cleanup_content(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__cleanup_content() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    delete from content.taggables x
+    using old_rows o where x.tenant_id = o.tenant_id and x.target_type = 'product' and x.target_id = o.id;
+    delete from content.meta m
+    using old_rows o where m.tenant_id = o.tenant_id and m.target_type = 'product' and m.target_id = o.id;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__cleanup_content(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__cleanup_content() IS 'AFTER DELETE statement trigger on commerce.products: removes the deleted products'' tags (content.taggables) and SEO meta (content.meta).';
+
+--
 -- Name: tg_products__events(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -1349,6 +1577,1809 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_variants__events() IS 'AFTER statement trigger on commerce.variants: VariantCreated / VariantUpdated (aggregate_type product, aggregate_id = product id, payload {variant_id}); a deleted variant emits ProductUpdated for its surviving product.';
+
+--
+-- Name: _add_reputation(uuid[], uuid[], bigint[], integer[]); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    insert into community.reputation as r (tenant_id, user_id, score, reactions_received)
+    select d.t, d.u, sum(d.s), sum(d.c)
+    from unnest(p_tenant_ids, p_user_ids, p_scores, p_counts) as d (t, u, s, c)
+    where exists (select from core.users x where x.tenant_id = d.t and x.id = d.u)   -- skip users being deleted
+    group by d.t, d.u
+    having sum(d.s) <> 0 or sum(d.c) <> 0
+    order by d.t, d.u                                                                 -- stable lock order
+    on conflict (tenant_id, user_id) do update
+        set score = r.score + excluded.score,
+            reactions_received = r.reactions_received + excluded.reactions_received,
+            updated_at = now()
+$$;
+
+--
+-- Name: FUNCTION _add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) IS 'Internal (called by the security definer reputation trigger; the app cannot write reputation directly): add score and reaction-count deltas per (tenant, user), upserting; increments stay exact under concurrency.';
+
+--
+-- Name: recompute_reputation(uuid); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.recompute_reputation(p_tenant_id uuid) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_fixed bigint;
+begin
+    if p_tenant_id is null then
+        raise exception 'community.recompute_reputation(p_tenant_id): a tenant id is required'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    with truth as (
+        select r.recipient_id as user_id, sum(k.weight)::bigint as score, count(*)::int as n
+        from community.reactions r join community.reaction_kinds k using (kind)
+        where r.tenant_id = p_tenant_id and r.recipient_id is not null and r.recipient_id <> r.user_id
+        group by r.recipient_id
+    ), fixed as (
+        insert into community.reputation as rp (tenant_id, user_id, score, reactions_received)
+        select p_tenant_id, t.user_id, t.score, t.n from truth t
+        union all
+        select rp0.tenant_id, rp0.user_id, 0, 0 from community.reputation rp0
+        where rp0.tenant_id = p_tenant_id and not exists (select from truth t where t.user_id = rp0.user_id)
+        on conflict (tenant_id, user_id) do update
+            set score = excluded.score, reactions_received = excluded.reactions_received, updated_at = now()
+            where (rp.score, rp.reactions_received) is distinct from (excluded.score, excluded.reactions_received)
+        returning 1
+    )
+    select count(*) into v_fixed from fixed;
+    return v_fixed;
+end
+$$;
+
+--
+-- Name: FUNCTION recompute_reputation(p_tenant_id uuid); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.recompute_reputation(p_tenant_id uuid) IS 'Operator (migration owner): recompute every reputation row of a tenant from community.reactions; returns how many rows were wrong (0 = the triggers kept them exact). Run after changing a reaction weight.';
+
+--
+-- Name: tg__assert_module(); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.tg__assert_module() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if pg_trigger_depth() > 1 then
+        return null;
+    end if;
+    perform content._assert_module(tg_argv[0], array(select distinct r.tenant_id from new_rows r), 'community');
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg__assert_module(); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.tg__assert_module() IS 'AFTER INSERT/UPDATE statement trigger (argument: table name): refuses (55000) writes for tenants with module community disabled.';
+
+--
+-- Name: tg_nodes__recipients(); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.tg_nodes__recipients() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- a node's author changed: the reputation its reactions gave moves to the new author
+    update community.reactions r set recipient_id = n.author_id
+    from new_rows n join old_rows o using (tenant_id, id)
+    where n.author_id is distinct from o.author_id
+      and r.tenant_id = n.tenant_id and r.node_id = n.id
+      and r.recipient_id is distinct from n.author_id;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__recipients(); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.tg_nodes__recipients() IS 'AFTER UPDATE statement trigger on content.nodes (owned by the community module): when author_id changes, the node''s reactions follow the new author (reputation moves with them).';
+
+--
+-- Name: tg_reactions__before_write(); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.tg_reactions__before_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' or (new.tenant_id, new.node_id) is distinct from (old.tenant_id, old.node_id) then
+        select n.author_id into new.recipient_id
+        from content.nodes n where n.tenant_id = new.tenant_id and n.id = new.node_id;
+        if not found then
+            raise exception 'community.reactions.node_id: node % not found in tenant %', new.node_id, new.tenant_id
+                using errcode = 'foreign_key_violation', column = 'node_id';
+        end if;
+    elsif new.recipient_id is distinct from old.recipient_id and pg_trigger_depth() < 2 then
+        raise exception 'community.reactions.recipient_id: computed from the node''s author; it cannot be set'
+            using errcode = 'check_violation', column = 'recipient_id';
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_reactions__before_write(); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.tg_reactions__before_write() IS 'BEFORE INSERT/UPDATE on community.reactions: checks the node (same tenant) and sets recipient_id to its author.';
+
+--
+-- Name: tg_reactions__reputation(); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.tg_reactions__reputation() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_t uuid[];
+    v_u uuid[];
+    v_s bigint[];
+    v_c integer[];
+begin
+    -- deltas for recipients: +weight for new reactions, -weight for old ones; self-reactions ignored
+    if tg_op = 'INSERT' then
+        select array_agg(r.tenant_id), array_agg(r.recipient_id), array_agg(k.weight::bigint), array_agg(1)
+        into v_t, v_u, v_s, v_c
+        from new_rows r join community.reaction_kinds k using (kind)
+        where r.recipient_id is not null and r.recipient_id <> r.user_id;
+    elsif tg_op = 'UPDATE' then
+        select array_agg(x.tenant_id), array_agg(x.recipient_id), array_agg(x.s), array_agg(x.c)
+        into v_t, v_u, v_s, v_c
+        from (select r.tenant_id, r.recipient_id, k.weight::bigint as s, 1 as c
+              from new_rows r join community.reaction_kinds k using (kind)
+              where r.recipient_id is not null and r.recipient_id <> r.user_id
+              union all
+              select r.tenant_id, r.recipient_id, -k.weight::bigint, -1
+              from old_rows r join community.reaction_kinds k using (kind)
+              where r.recipient_id is not null and r.recipient_id <> r.user_id) as x;
+    else
+        select array_agg(r.tenant_id), array_agg(r.recipient_id), array_agg(-k.weight::bigint), array_agg(-1)
+        into v_t, v_u, v_s, v_c
+        from old_rows r join community.reaction_kinds k using (kind)
+        where r.recipient_id is not null and r.recipient_id <> r.user_id;
+    end if;
+    if v_t is not null then
+        perform community._add_reputation(v_t, v_u, v_s, v_c);
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_reactions__reputation(); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.tg_reactions__reputation() IS 'AFTER statement triggers on community.reactions: adjusts community.reputation of the recipients (node authors) by the reaction weights inserted, changed or deleted. Security definer so that the app role, which may only read reputation, cannot forge it.';
+
+--
+-- Name: _assert_module(text, uuid[], text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_module text) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_hint text;
+begin
+    if coalesce(cardinality(p_tenant_ids), 0) = 0 then
+        return;
+    end if;
+    perform core.assert_module_enabled(p_tenant_ids, p_module);
+exception when object_not_in_prerequisite_state then
+    get stacked diagnostics v_hint = pg_exception_hint;
+    raise exception '%: %', p_table, sqlerrm
+        using errcode = 'object_not_in_prerequisite_state', hint = v_hint;
+end
+$$;
+
+--
+-- Name: FUNCTION _assert_module(p_table text, p_tenant_ids uuid[], p_module text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_module text) IS 'Internal: core.assert_module_enabled with the written table named in the message, e.g. ''content.nodes: module "blog" is disabled for tenant ...'' (SQLSTATE 55000).';
+
+--
+-- Name: _current_user_id(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._current_user_id() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select nullif(current_setting('rustok.user_id', true), '')::uuid $$;
+
+--
+-- Name: FUNCTION _current_user_id(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._current_user_id() IS 'Internal: the acting user of this transaction (setting rustok.user_id, set by the API next to rustok.tenant_id), or null (psql, jobs). Recorded as content.revisions.edited_by.';
+
+--
+-- Name: _free_slug(text, text[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._free_slug(p_base text, p_taken text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    -- the base itself when free, else the first free base-2, base-3, ...
+    select c.s
+    from (select p_base as s, 1 as n
+          union all
+          select p_base || '-' || g, g from generate_series(2, coalesce(cardinality(p_taken), 0) + 2) as g) as c
+    where not (c.s = any (coalesce(p_taken, '{}')))
+    order by c.n
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION _free_slug(p_base text, p_taken text[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._free_slug(p_base text, p_taken text[]) IS 'Internal: the first of base, base-2, base-3, ... that is not in the taken list.';
+
+--
+-- Name: _internal(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._internal() RETURNS boolean
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select coalesce(current_setting('rustok.content_internal', true), '') = 'on' $$;
+
+--
+-- Name: FUNCTION _internal(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._internal() IS 'Internal: true while a content trigger maintains computed columns (depth, reply_count); direct writes of those columns are refused otherwise.';
+
+--
+-- Name: _node_updated(uuid[], uuid[], text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    -- NodeUpdated {"reason": ...} once per distinct node that still exists (nodes deleted in the
+    -- same cascade are skipped: their NodeDeleted says it all)
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.tenant_id, 'NodeUpdated', 'node', n.id,
+           jsonb_build_object('kind', n.kind, 'status', n.status, 'reason', p_reason)
+    from (select distinct u.t, u.i from unnest(p_tenant_ids, p_node_ids) as u (t, i)) as c
+    join content.nodes n on n.tenant_id = c.t and n.id = c.i
+$$;
+
+--
+-- Name: FUNCTION _node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text) IS 'Internal: emit NodeUpdated {"kind","status","reason"} once per given (tenant, node) pair that still exists.';
+
+--
+-- Name: _require_nodes(uuid[], text[], text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_missing uuid[];
+begin
+    if p_ids is null or cardinality(p_ids) = 0 then
+        raise exception '%: give at least one node id', p_what using errcode = 'invalid_parameter_value';
+    end if;
+    select array_agg(i) into v_missing
+    from unnest(p_ids) as i
+    where not exists (select from content.nodes n
+                      where n.id = i and n.kind = any (p_kinds)
+                        and (core.current_tenant_id() is null or n.tenant_id = core.current_tenant_id()));
+    if v_missing is not null then
+        raise exception '%: no % with id %', p_what, array_to_string(p_kinds, ' or '), array_to_string(v_missing, ', ')
+            using errcode = 'no_data_found';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _require_nodes(p_ids uuid[], p_kinds text[], p_what text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) IS 'Internal: raise P0002 naming the ids that are not nodes of the given kinds (in the current tenant, when one is set).';
+
+--
+-- Name: _tag_events(uuid[], uuid[], text[], uuid[], text[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._tag_events(p_tenant_ids uuid[], p_tag_ids uuid[], p_target_types text[], p_target_ids uuid[], p_event_types text[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    -- one insert: TagAttached/TagDetached per pair, then NodeUpdated (existing nodes) or
+    -- ProductUpdated once per distinct target
+    with c as (
+        select u.t, u.g, u.y, u.i, u.e
+        from unnest(p_tenant_ids, p_tag_ids, p_target_types, p_target_ids, p_event_types) as u (t, g, y, i, e)
+    ), targets as (
+        select distinct c.t, c.y, c.i from c
+    )
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select c.t, c.e, c.y, c.i, jsonb_build_object('tag_id', c.g) from c
+    union all
+    select n.tenant_id, 'NodeUpdated', 'node', n.id, jsonb_build_object('kind', n.kind, 'status', n.status, 'reason', 'tags')
+    from targets x join content.nodes n on x.y = 'node' and n.tenant_id = x.t and n.id = x.i
+    union all
+    select x.t, 'ProductUpdated', 'product', x.i, jsonb_build_object('reason', 'tags')
+    from targets x where x.y = 'product'
+$$;
+
+--
+-- Name: FUNCTION _tag_events(p_tenant_ids uuid[], p_tag_ids uuid[], p_target_types text[], p_target_ids uuid[], p_event_types text[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._tag_events(p_tenant_ids uuid[], p_tag_ids uuid[], p_target_types text[], p_target_ids uuid[], p_event_types text[]) IS 'Internal: emit TagAttached/TagDetached (aggregate = the target, payload {"tag_id"}) per pair and NodeUpdated/ProductUpdated {"reason":"tags"} per distinct target, in one insert.';
+
+--
+-- Name: _targets_updated(uuid[], text[], uuid[], text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._targets_updated(p_tenant_ids uuid[], p_target_types text[], p_target_ids uuid[], p_reason text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    -- NodeUpdated for node targets that still exist, ProductUpdated for product targets;
+    -- once per distinct target
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select c.t, 'NodeUpdated', 'node', n.id,
+           jsonb_build_object('kind', n.kind, 'status', n.status, 'reason', p_reason)
+    from (select distinct u.t, u.y, u.i from unnest(p_tenant_ids, p_target_types, p_target_ids) as u (t, y, i)) as c
+    join content.nodes n on c.y = 'node' and n.tenant_id = c.t and n.id = c.i
+    union all
+    select c.t, 'ProductUpdated', 'product', c.i, jsonb_build_object('reason', p_reason)
+    from (select distinct u.t, u.y, u.i from unnest(p_tenant_ids, p_target_types, p_target_ids) as u (t, y, i)) as c
+    where c.y = 'product'
+$$;
+
+--
+-- Name: FUNCTION _targets_updated(p_tenant_ids uuid[], p_target_types text[], p_target_ids uuid[], p_reason text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._targets_updated(p_tenant_ids uuid[], p_target_types text[], p_target_ids uuid[], p_reason text) IS 'Internal: emit NodeUpdated (existing node targets) or ProductUpdated (product targets) with {"reason": ...}, once per distinct target, in one insert.';
+
+--
+-- Name: slug_is_valid(text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.slug_is_valid(p_slug text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $_$
+    select length(p_slug) <= 255
+       and (p_slug collate "pg_c_utf8") ~ '^[[:alnum:]]+(-[[:alnum:]]+)*$'
+       and p_slug = lower(p_slug collate "pg_c_utf8")
+$_$;
+
+--
+-- Name: FUNCTION slug_is_valid(p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.slug_is_valid(p_slug text) IS 'Whether a slug is well-formed: lowercase letters (any script) and digits in groups separated by single dashes, at most 255 characters.';
+
+--
+-- Name: nodes; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    depth integer DEFAULT 0 NOT NULL,
+    reply_count integer DEFAULT 0 NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+)
+PARTITION BY HASH (tenant_id);
+
+--
+-- Name: TABLE nodes; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes IS 'Universal content (manifest 5.3): pages, blog posts and threaded comments. Hash-partitioned by tenant_id (8 partitions). Modules: content (pages), blog (posts, comments). Lifecycle, slugs, tree, depth and reply_count are enforced by triggers.';
+
+--
+-- Name: COLUMN nodes.parent_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.parent_id IS 'Parent node, same tenant. page -> page (optional, no cycles); post -> none; comment -> post or comment (required, cannot change).';
+
+--
+-- Name: COLUMN nodes.author_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.author_id IS 'The author (core.users, same tenant). Set to null when the user is deleted.';
+
+--
+-- Name: COLUMN nodes.kind; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.kind IS 'page | post | comment. Cannot change after insert.';
+
+--
+-- Name: COLUMN nodes.title; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.title IS 'Title, 1-255 characters; required for pages and posts.';
+
+--
+-- Name: COLUMN nodes.slug; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.slug IS 'URL slug, unique per tenant and kind; required for pages/posts, null for comments. Generated from the title when null (unaccent, lowercase, collision -> -2, -3, ...); an explicit duplicate is refused (23505).';
+
+--
+-- Name: COLUMN nodes.excerpt; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.excerpt IS 'Short summary (plain text).';
+
+--
+-- Name: COLUMN nodes.category_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.category_id IS 'Content category (same tenant). Set to null when the category is deleted.';
+
+--
+-- Name: COLUMN nodes.status; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.status IS 'page/post: draft | scheduled | published | archived (transitions checked, see docs/content.md). comment: pending | approved | spam (moderation). Default draft / pending.';
+
+--
+-- Name: COLUMN nodes."position"; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes."position" IS 'Order among siblings (ascending).';
+
+--
+-- Name: COLUMN nodes.depth; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.depth IS 'Computed: 0 for a root, parent.depth + 1 otherwise (a top-level comment has depth 1). Read-only.';
+
+--
+-- Name: COLUMN nodes.reply_count; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.reply_count IS 'Computed: number of DIRECT child comments with status approved (not the whole thread). Kept exact by triggers; read-only.';
+
+--
+-- Name: COLUMN nodes.metadata; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.metadata IS 'Free-form JSON object.';
+
+--
+-- Name: COLUMN nodes.published_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.published_at IS 'When the node went (or goes, if scheduled) public. Null for drafts; required for scheduled (future) and published; for comments: first approval.';
+
+--
+-- Name: add_comment(uuid, uuid, text, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.add_comment(p_parent_id uuid, p_author_id uuid, p_body text, p_format text DEFAULT 'markdown'::text, p_status text DEFAULT 'pending'::text) RETURNS content.nodes
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid;
+    v_node   content.nodes;
+begin
+    if p_body is null or btrim(p_body) = '' then
+        raise exception 'content.bodies.body: a comment needs a non-empty body'
+            using errcode = 'invalid_parameter_value', column = 'body';
+    end if;
+    select n.tenant_id into v_tenant from content.nodes n
+    where n.id = p_parent_id and (core.current_tenant_id() is null or n.tenant_id = core.current_tenant_id());
+    if not found then
+        raise exception 'content.nodes.parent_id: node % not found', p_parent_id
+            using errcode = 'no_data_found', column = 'parent_id';
+    end if;
+    insert into content.nodes (tenant_id, parent_id, author_id, kind, status)
+    values (v_tenant, p_parent_id, p_author_id, 'comment', p_status)
+    returning * into v_node;
+    insert into content.bodies (tenant_id, node_id, body, format)
+    values (v_tenant, v_node.id, p_body, p_format);
+    return v_node;
+end
+$$;
+
+--
+-- Name: FUNCTION add_comment(p_parent_id uuid, p_author_id uuid, p_body text, p_format text, p_status text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.add_comment(p_parent_id uuid, p_author_id uuid, p_body text, p_format text, p_status text) IS 'Add a comment (node + body) under a post or a comment. Status pending by default (approved to publish directly). Depth limit, parent state and module blog are enforced by triggers. Returns the comment node.';
+
+--
+-- Name: archive_nodes(uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.archive_nodes(p_node_ids uuid[]) RETURNS SETOF content.nodes
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.archive_nodes(p_node_ids)');
+    return query
+        update content.nodes n set status = 'archived'
+        where n.id = any (p_node_ids) and n.status <> 'archived'
+          and (core.current_tenant_id() is null or n.tenant_id = core.current_tenant_id())
+        returning n.*;
+end
+$$;
+
+--
+-- Name: FUNCTION archive_nodes(p_node_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.archive_nodes(p_node_ids uuid[]) IS 'Archive pages/posts (draft, scheduled or published -> archived). Returns the changed rows.';
+
+--
+-- Name: taggables; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.taggables (
+    tenant_id uuid NOT NULL,
+    tag_id uuid NOT NULL,
+    target_type text NOT NULL,
+    target_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT taggables_target_type_check CHECK ((target_type = ANY (ARRAY['node'::text, 'product'::text])))
+);
+
+--
+-- Name: TABLE taggables; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.taggables IS 'Which tag is on which target (polymorphic). target_type node is checked against content.nodes of the same tenant and removed with the node; product targets are checked and cleaned up by the commerce module. Module: content.';
+
+--
+-- Name: COLUMN taggables.target_type; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.taggables.target_type IS 'node | product';
+
+--
+-- Name: COLUMN taggables.target_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.taggables.target_id IS 'content.nodes.id or commerce product id (same tenant).';
+
+--
+-- Name: attach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) RETURNS SETOF content.taggables
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_missing uuid[];
+begin
+    if p_target_type is null or p_target_type not in ('node', 'product') then
+        raise exception 'content.taggables.target_type: must be node or product, got %', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+    select array_agg(i) into v_missing from unnest(p_tag_ids) as i
+    where not exists (select from content.tags t where t.id = i
+                      and (core.current_tenant_id() is null or t.tenant_id = core.current_tenant_id()));
+    if v_missing is not null then
+        raise exception 'content.taggables.tag_id: no tag with id %', array_to_string(v_missing, ', ')
+            using errcode = 'no_data_found', column = 'tag_id';
+    end if;
+    return query
+        insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+        select t.tenant_id, t.id, p_target_type, tg.id
+        from content.tags t cross join (select distinct u as id from unnest(p_target_ids) as u) as tg
+        where t.id = any (p_tag_ids)
+          and (core.current_tenant_id() is null or t.tenant_id = core.current_tenant_id())
+        on conflict do nothing
+        returning *;
+end
+$$;
+
+--
+-- Name: FUNCTION attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) IS 'Attach every given tag to every given target (node or product) in one statement; existing pairs are kept. Returns the newly attached rows. Node targets must exist in the tag''s tenant (23503).';
+
+--
+-- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) RETURNS SETOF content.taggables
+    LANGUAGE sql
+    AS $$
+    delete from content.taggables x
+    where x.tag_id = any (p_tag_ids) and x.target_type = p_target_type and x.target_id = any (p_target_ids)
+      and (core.current_tenant_id() is null or x.tenant_id = core.current_tenant_id())
+    returning x.*
+$$;
+
+--
+-- Name: FUNCTION detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) IS 'Detach the given tags from the given targets in one statement. Returns the removed rows (pairs that were not attached are ignored).';
+
+--
+-- Name: max_comment_depth(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.max_comment_depth(p_tenant_id uuid) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+    v_raw text;
+begin
+    select tm.settings ->> 'max_comment_depth' into v_raw
+    from core.tenant_modules tm
+    where tm.tenant_id = p_tenant_id and tm.module_slug = 'blog';
+    if v_raw is null then
+        return 10;
+    end if;
+    if v_raw !~ '^[0-9]{1,4}$' or v_raw::int < 1 then
+        raise exception 'core.tenant_modules.settings: blog max_comment_depth must be a positive integer, got %', v_raw
+            using errcode = 'invalid_parameter_value', column = 'settings';
+    end if;
+    return v_raw::int;
+end
+$_$;
+
+--
+-- Name: FUNCTION max_comment_depth(p_tenant_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.max_comment_depth(p_tenant_id uuid) IS 'The deepest allowed comment level for a tenant: core.tenant_modules.settings->max_comment_depth of module blog, default 10. A top-level comment has depth 1.';
+
+--
+-- Name: moderate_comments(uuid[], text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) RETURNS SETOF content.nodes
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_status is null or p_status not in ('pending', 'approved', 'spam') then
+        raise exception 'content.moderate_comments(p_status): must be pending, approved or spam, got %', p_status
+            using errcode = 'invalid_parameter_value';
+    end if;
+    perform content._require_nodes(p_comment_ids, array['comment'], 'content.moderate_comments(p_comment_ids)');
+    return query
+        update content.nodes n set status = p_status
+        where n.id = any (p_comment_ids) and n.kind = 'comment' and n.status <> p_status
+          and (core.current_tenant_id() is null or n.tenant_id = core.current_tenant_id())
+        returning n.*;
+end
+$$;
+
+--
+-- Name: FUNCTION moderate_comments(p_comment_ids uuid[], p_status text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) IS 'Set the moderation status (pending | approved | spam) of comments; parents'' reply_count follows. Returns the changed rows.';
+
+--
+-- Name: publish_due(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.publish_due() RETURNS TABLE(tenant_id uuid, id uuid, kind text, slug text, published_at timestamp with time zone)
+    LANGUAGE sql
+    AS $$
+    update content.nodes n set status = 'published'
+    where n.status = 'scheduled' and n.published_at <= now()
+    returning n.tenant_id, n.id, n.kind, n.slug, n.published_at
+$$;
+
+--
+-- Name: FUNCTION publish_due(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.publish_due() IS 'Operator/cron: publish every scheduled node whose published_at has come (keeps the scheduled published_at). Returns what it published. Under rustok_app only the current tenant''s nodes.';
+
+--
+-- Name: publish_nodes(uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.publish_nodes(p_node_ids uuid[]) RETURNS SETOF content.nodes
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.publish_nodes(p_node_ids)');
+    return query
+        update content.nodes n set status = 'published'
+        where n.id = any (p_node_ids) and n.status <> 'published'
+          and (core.current_tenant_id() is null or n.tenant_id = core.current_tenant_id())
+        returning n.*;
+end
+$$;
+
+--
+-- Name: FUNCTION publish_nodes(p_node_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.publish_nodes(p_node_ids uuid[]) IS 'Publish pages/posts now (draft or scheduled -> published; published_at = now, or the scheduled moment if already past). Already published ones are left alone. Returns the changed rows. 55000 on an invalid transition, P0002 on an unknown id.';
+
+--
+-- Name: recount_replies(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.recount_replies(p_tenant_id uuid) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_fixed bigint;
+begin
+    perform set_config('rustok.content_internal', 'on', true);
+    with counts as (
+        select p.tenant_id, p.id,
+               (select count(*) from content.nodes c
+                where c.tenant_id = p.tenant_id and c.parent_id = p.id
+                  and c.kind = 'comment' and c.status = 'approved')::int as n
+        from content.nodes p where p.tenant_id = p_tenant_id
+    )
+    update content.nodes t set reply_count = c.n
+    from counts c where t.tenant_id = c.tenant_id and t.id = c.id and t.reply_count <> c.n;
+    get diagnostics v_fixed = row_count;
+    perform set_config('rustok.content_internal', '', true);
+    return v_fixed;
+end
+$$;
+
+--
+-- Name: FUNCTION recount_replies(p_tenant_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.recount_replies(p_tenant_id uuid) IS 'Operator check: recompute reply_count of every node of a tenant from scratch; returns how many were wrong (0 means the triggers kept them exact).';
+
+--
+-- Name: restore_revision(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.restore_revision(p_revision_id uuid) RETURNS content.nodes
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rev  content.revisions;
+    v_node content.nodes;
+begin
+    select r.* into v_rev from content.revisions r
+    where r.id = p_revision_id and (core.current_tenant_id() is null or r.tenant_id = core.current_tenant_id());
+    if not found then
+        raise exception 'content.revisions.id: revision % not found', p_revision_id
+            using errcode = 'no_data_found', column = 'id';
+    end if;
+    update content.nodes n set title = v_rev.title, excerpt = v_rev.excerpt
+    where n.tenant_id = v_rev.tenant_id and n.id = v_rev.node_id
+    returning n.* into v_node;
+    if v_rev.body is null then
+        delete from content.bodies b where b.tenant_id = v_rev.tenant_id and b.node_id = v_rev.node_id;
+    else
+        insert into content.bodies as b (tenant_id, node_id, body, format)
+        values (v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format)
+        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
+        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+    end if;
+    return v_node;
+end
+$$;
+
+--
+-- Name: FUNCTION restore_revision(p_revision_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.restore_revision(p_revision_id uuid) IS 'Restore a node''s title, excerpt and body to a revision. The state replaced is itself kept as a new revision, so a restore can be undone. Returns the node.';
+
+--
+-- Name: schedule_nodes(uuid[], timestamp with time zone); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp with time zone) RETURNS SETOF content.nodes
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_publish_at is null or p_publish_at <= now() then
+        raise exception 'content.schedule_nodes(p_publish_at): must be in the future, got %', p_publish_at
+            using errcode = 'invalid_parameter_value';
+    end if;
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.schedule_nodes(p_node_ids)');
+    return query
+        update content.nodes n set status = 'scheduled', published_at = p_publish_at
+        where n.id = any (p_node_ids)
+          and (core.current_tenant_id() is null or n.tenant_id = core.current_tenant_id())
+        returning n.*;
+end
+$$;
+
+--
+-- Name: FUNCTION schedule_nodes(p_node_ids uuid[], p_publish_at timestamp with time zone); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp with time zone) IS 'Schedule pages/posts to be published at a future moment (status scheduled). content.publish_due() publishes them when due. Returns the rows.';
+
+--
+-- Name: slugify(text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.slugify(p_text text) RETURNS text
+    LANGUAGE sql STABLE STRICT PARALLEL SAFE
+    AS $$
+    -- unaccent, lowercase (Unicode-aware via the builtin C.UTF-8 collation), every run of
+    -- non-letters/digits to one dash, trimmed, at most 200 characters; null when nothing is left.
+    -- Non-latin letters (Cyrillic, Greek, CJK, ...) are kept.
+    select nullif(
+        btrim(left(
+            regexp_replace(
+                lower(public.unaccent('public.unaccent'::regdictionary, p_text) collate "pg_c_utf8"),
+                '[^[:alnum:]]+', '-', 'g'),
+            200), '-'),
+        '')
+$$;
+
+--
+-- Name: FUNCTION slugify(p_text text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.slugify(p_text text) IS 'A URL slug from free text: unaccent, lowercase, runs of non-alphanumerics to "-", trimmed, max 200 chars. Keeps non-latin letters ("Привет, Мир!" -> "привет-мир"). Null when nothing remains.';
+
+--
+-- Name: tg__assert_module(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg__assert_module() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- argv: table name, module slug
+    if pg_trigger_depth() > 1 then
+        return null;
+    end if;
+    perform content._assert_module(tg_argv[0], array(select distinct r.tenant_id from new_rows r), tg_argv[1]);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg__assert_module(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg__assert_module() IS 'AFTER INSERT/UPDATE statement trigger (arguments: table name, module): refuses (55000) writes for tenants with that module disabled.';
+
+--
+-- Name: tg__check_node_targets(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg__check_node_targets() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_missing record;
+begin
+    -- lock the target nodes (key share) so a concurrent delete waits for us, then look for missing ones
+    perform 1 from content.nodes n
+    where (n.tenant_id, n.id) in (select r.tenant_id, r.target_id from new_rows r where r.target_type = 'node')
+    for key share of n;
+    select r.tenant_id, r.target_id into v_missing
+    from new_rows r
+    where r.target_type = 'node'
+      and not exists (select from content.nodes n where n.tenant_id = r.tenant_id and n.id = r.target_id)
+    limit 1;
+    if found then
+        raise exception '%.target_id: node % not found in tenant %', tg_argv[0], v_missing.target_id, v_missing.tenant_id
+            using errcode = 'foreign_key_violation', column = 'target_id';
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg__check_node_targets(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg__check_node_targets() IS 'AFTER INSERT/UPDATE statement trigger (argument: table name) on content.taggables and content.meta: every target of type node must exist in the same tenant (23503).';
+
+--
+-- Name: tg__check_product_targets(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg__check_product_targets() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_missing record;
+begin
+    -- argv[0]: table name for the message. Lock targets (key share) so a concurrent delete waits for us.
+    perform 1 from commerce.products p
+    where (p.tenant_id, p.id) in (select r.tenant_id, r.target_id from new_rows r where r.target_type = 'product')
+    for key share of p;
+    select r.tenant_id, r.target_id into v_missing
+    from new_rows r
+    where r.target_type = 'product'
+      and not exists (select from commerce.products p where p.tenant_id = r.tenant_id and p.id = r.target_id)
+    limit 1;
+    if found then
+        raise exception '%.target_id: product % not found in tenant %', tg_argv[0], v_missing.target_id, v_missing.tenant_id
+            using errcode = 'foreign_key_violation', column = 'target_id';
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg__check_product_targets(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg__check_product_targets() IS 'AFTER INSERT/UPDATE statement trigger (argument: table name) on content.taggables and content.meta: every target of type product must exist in commerce.products of the same tenant (23503).';
+
+--
+-- Name: tg_bodies__assert_module(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_bodies__assert_module() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if pg_trigger_depth() > 1 then
+        return null;
+    end if;
+    perform content._assert_module('content.bodies',
+        array(select distinct b.tenant_id from new_rows b
+              join content.nodes n on n.tenant_id = b.tenant_id and n.id = b.node_id where n.kind = 'page'), 'content');
+    perform content._assert_module('content.bodies',
+        array(select distinct b.tenant_id from new_rows b
+              join content.nodes n on n.tenant_id = b.tenant_id and n.id = b.node_id where n.kind <> 'page'), 'blog');
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_bodies__assert_module(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_bodies__assert_module() IS 'AFTER INSERT/UPDATE statement trigger on content.bodies: refuses (55000) writes when the node''s module (content or blog) is disabled for its tenant.';
+
+--
+-- Name: tg_bodies__before_write(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_bodies__before_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_config regconfig;
+begin
+    if tg_op = 'UPDATE' and (new.tenant_id, new.node_id) is distinct from (old.tenant_id, old.node_id) then
+        raise exception 'content.bodies.node_id: a body cannot move to another node'
+            using errcode = 'check_violation', column = 'node_id';
+    end if;
+    if tg_op = 'INSERT' or new.body is distinct from old.body or new.format is distinct from old.format
+       or new.search_vector is distinct from old.search_vector then
+        select t.text_search_config into v_config from core.tenants t where t.id = new.tenant_id;
+        new.search_vector := to_tsvector(coalesce(v_config, 'simple'::regconfig),
+            case new.format when 'html' then regexp_replace(new.body, '<[^>]*>', ' ', 'g') else new.body end);
+        new.updated_at := now();
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_bodies__before_write(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_bodies__before_write() IS 'BEFORE INSERT/UPDATE on content.bodies: keeps the body on its node and computes search_vector and updated_at.';
+
+--
+-- Name: tg_bodies__events(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_bodies__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_t uuid[];
+    v_n uuid[];
+begin
+    -- each branch names only the transition tables its event has
+    if tg_op = 'INSERT' then
+        select array_agg(r.tenant_id), array_agg(r.node_id) into v_t, v_n from new_rows r;
+    elsif tg_op = 'UPDATE' then
+        select array_agg(r.tenant_id), array_agg(r.node_id) into v_t, v_n
+        from new_rows r join old_rows o using (tenant_id, node_id) where r is distinct from o;
+    else
+        select array_agg(r.tenant_id), array_agg(r.node_id) into v_t, v_n from old_rows r;
+    end if;
+    if v_t is not null then
+        perform content._node_updated(v_t, v_n, 'body');
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_bodies__events(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_bodies__events() IS 'AFTER statement triggers on content.bodies: NodeUpdated {"reason":"body"} for the node of every inserted, really changed or deleted body.';
+
+--
+-- Name: tg_bodies__revisions(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_bodies__revisions() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    if tg_op = 'UPDATE' then
+        insert into content.revisions (tenant_id, node_id, title, excerpt, body, format, edited_by)
+        select o.tenant_id, o.node_id, n.title, n.excerpt, o.body, o.format, content._current_user_id()
+        from old_rows o
+        join new_rows b using (tenant_id, node_id)
+        join content.nodes n on n.tenant_id = o.tenant_id and n.id = o.node_id
+        where (o.body, o.format) is distinct from (b.body, b.format);
+    else
+        -- a deleted body (not its node: the join skips nodes deleted in the same cascade)
+        insert into content.revisions (tenant_id, node_id, title, excerpt, body, format, edited_by)
+        select o.tenant_id, o.node_id, n.title, n.excerpt, o.body, o.format, content._current_user_id()
+        from old_rows o
+        join content.nodes n on n.tenant_id = o.tenant_id and n.id = o.node_id;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_bodies__revisions(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_bodies__revisions() IS 'AFTER UPDATE/DELETE statement trigger on content.bodies: stores a revision (title, excerpt and the previous body) when a body changes or is removed.';
+
+--
+-- Name: tg_categories__before_write(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_categories__before_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_base text;
+begin
+    if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
+        raise exception 'content.categories.tenant_id: a category cannot move to another tenant'
+            using errcode = 'check_violation', column = 'tenant_id';
+    end if;
+    -- slug: generated from the name when missing, else checked
+    if tg_op = 'INSERT' or new.slug is distinct from old.slug then
+        if new.slug is null then
+            v_base := content.slugify(new.name);
+            if v_base is null then
+                raise exception 'content.categories.slug: give a slug, or a name with letters or digits to generate it from'
+                    using errcode = 'check_violation', column = 'slug';
+            end if;
+            perform pg_advisory_xact_lock(hashtextextended('content.categories:' || new.tenant_id || ':' || v_base, 0));
+            new.slug := content._free_slug(v_base, array(
+                select c.slug from content.categories c
+                where c.tenant_id = new.tenant_id and c.id <> new.id
+                  and (c.slug = v_base or c.slug like v_base || '-%')));
+        elsif not content.slug_is_valid(new.slug) then
+            raise exception 'content.categories.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
+                using errcode = 'check_violation', column = 'slug';
+        elsif exists (select from content.categories c
+                      where c.tenant_id = new.tenant_id and c.slug = new.slug and c.id <> new.id) then
+            raise exception 'content.categories.slug: "%" is already used by another category of this tenant', new.slug
+                using errcode = 'unique_violation', column = 'slug';
+        end if;
+    end if;
+    -- parent: same tenant, no cycle
+    if new.parent_id is not null and (tg_op = 'INSERT' or new.parent_id is distinct from old.parent_id) then
+        if not exists (select from content.categories c where c.tenant_id = new.tenant_id and c.id = new.parent_id) then
+            raise exception 'content.categories.parent_id: category % not found in tenant %', new.parent_id, new.tenant_id
+                using errcode = 'foreign_key_violation', column = 'parent_id';
+        end if;
+        if tg_op = 'UPDATE' and exists (
+            with recursive up as (
+                select c.id, c.parent_id from content.categories c where c.tenant_id = new.tenant_id and c.id = new.parent_id
+                union
+                select c.id, c.parent_id from content.categories c join up on c.tenant_id = new.tenant_id and c.id = up.parent_id
+            )
+            select from up where up.id = new.id) then
+            raise exception 'content.categories.parent_id: moving category % under % would create a cycle', new.id, new.parent_id
+                using errcode = 'check_violation', column = 'parent_id';
+        end if;
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_categories__before_write(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_categories__before_write() IS 'BEFORE INSERT/UPDATE on content.categories: generates or checks the slug, checks the parent (same tenant, no cycle).';
+
+--
+-- Name: tg_categories__events(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_categories__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- a rename or move (name, slug, parent) changes what the read model shows for every node in it
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.tenant_id, 'NodeUpdated', 'node', n.id,
+           jsonb_build_object('kind', n.kind, 'status', n.status, 'reason', 'category_changed')
+    from content.nodes n
+    where (n.tenant_id, n.category_id) in (
+        select r.tenant_id, r.id from new_rows r join old_rows o using (tenant_id, id)
+        where (r.name, r.slug, r.parent_id) is distinct from (o.name, o.slug, o.parent_id));
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_categories__events(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_categories__events() IS 'AFTER UPDATE statement trigger on content.categories: NodeUpdated {"reason":"category_changed"} for every node in a renamed or moved category (one insert). Deleting a category sets the nodes'' category_id to null, which emits their NodeUpdated itself.';
+
+--
+-- Name: tg_meta__events(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_meta__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_t uuid[];
+    v_y text[];
+    v_i uuid[];
+begin
+    -- each branch names only the transition tables its event has
+    if tg_op = 'INSERT' then
+        select array_agg(r.tenant_id), array_agg(r.target_type), array_agg(r.target_id) into v_t, v_y, v_i from new_rows r;
+    elsif tg_op = 'UPDATE' then
+        -- the targets of really changed rows (old and new side: the key itself may have changed)
+        select array_agg(x.tenant_id), array_agg(x.target_type), array_agg(x.target_id) into v_t, v_y, v_i
+        from ((select * from new_rows except all select * from old_rows)
+              union all
+              (select * from old_rows except all select * from new_rows)) as x;
+    else
+        select array_agg(r.tenant_id), array_agg(r.target_type), array_agg(r.target_id) into v_t, v_y, v_i from old_rows r;
+    end if;
+    if v_t is not null then
+        perform content._targets_updated(v_t, v_y, v_i, 'meta');
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_meta__events(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_meta__events() IS 'AFTER statement triggers on content.meta: NodeUpdated (node target) or ProductUpdated (product target) {"reason":"meta"} for every inserted, really changed or deleted row.';
+
+--
+-- Name: tg_nodes__assert_module(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__assert_module() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- writes made by other triggers (FK cascades, counters) are not user writes
+    if pg_trigger_depth() > 1 then
+        return null;
+    end if;
+    perform content._assert_module('content.nodes',
+        array(select distinct n.tenant_id from new_rows n where n.kind = 'page'), 'content');
+    perform content._assert_module('content.nodes',
+        array(select distinct n.tenant_id from new_rows n where n.kind <> 'page'), 'blog');
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__assert_module(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__assert_module() IS 'AFTER INSERT/UPDATE statement trigger on content.nodes: refuses (55000) writes of pages for tenants with module content disabled, of posts/comments with module blog disabled.';
+
+--
+-- Name: tg_nodes__before_write(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__before_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_parent     record;
+    v_max        integer;
+    v_base       text;
+    v_transition text;
+begin
+    if tg_op = 'UPDATE' then
+        if new.tenant_id <> old.tenant_id or new.id <> old.id then
+            raise exception 'content.nodes.tenant_id: a node cannot change its tenant or id'
+                using errcode = 'check_violation', column = 'tenant_id';
+        end if;
+        if new.kind <> old.kind then
+            raise exception 'content.nodes.kind: cannot change from % to % (create a new node instead)', old.kind, new.kind
+                using errcode = 'check_violation', column = 'kind';
+        end if;
+        if new.reply_count <> old.reply_count and not content._internal() then
+            raise exception 'content.nodes.reply_count: maintained by triggers (approved direct replies); it cannot be set'
+                using errcode = 'check_violation', column = 'reply_count';
+        end if;
+        if new.depth <> old.depth and new.parent_id is not distinct from old.parent_id and not content._internal() then
+            raise exception 'content.nodes.depth: computed from parent_id; it cannot be set'
+                using errcode = 'check_violation', column = 'depth';
+        end if;
+        if new.kind = 'comment' and new.parent_id is distinct from old.parent_id then
+            raise exception 'content.nodes.parent_id: a comment cannot be moved to another parent'
+                using errcode = 'check_violation', column = 'parent_id';
+        end if;
+        if content._internal() then
+            new.updated_at := old.updated_at;   -- counter/depth upkeep is not an edit
+        end if;
+    else
+        new.reply_count := 0;
+        new.status := coalesce(new.status, case new.kind when 'comment' then 'pending' else 'draft' end);
+    end if;
+
+    -- ---------------------------------------------------------- parent and depth
+    if tg_op = 'INSERT' or new.parent_id is distinct from old.parent_id then
+        if new.parent_id is null then
+            if new.kind = 'comment' then
+                raise exception 'content.nodes.parent_id: a comment needs a parent (a post or a comment)'
+                    using errcode = 'check_violation', column = 'parent_id';
+            end if;
+            new.depth := 0;
+        else
+            select p.kind, p.depth, p.status into v_parent
+            from content.nodes p where p.tenant_id = new.tenant_id and p.id = new.parent_id;
+            if not found then
+                raise exception 'content.nodes.parent_id: node % not found in tenant %', new.parent_id, new.tenant_id
+                    using errcode = 'foreign_key_violation', column = 'parent_id';
+            end if;
+            if new.kind = 'post' then
+                raise exception 'content.nodes.parent_id: a post cannot have a parent'
+                    using errcode = 'check_violation', column = 'parent_id';
+            elsif new.kind = 'page' and v_parent.kind <> 'page' then
+                raise exception 'content.nodes.parent_id: the parent of a page must be a page, not a %', v_parent.kind
+                    using errcode = 'check_violation', column = 'parent_id';
+            elsif new.kind = 'comment' then
+                if v_parent.kind not in ('post', 'comment') then
+                    raise exception 'content.nodes.parent_id: a comment belongs to a post or a comment, not a %', v_parent.kind
+                        using errcode = 'check_violation', column = 'parent_id';
+                end if;
+                if v_parent.status not in ('published', 'approved') then
+                    raise exception 'content.nodes.parent_id: cannot comment on a % that is % (it must be published/approved)', v_parent.kind, v_parent.status
+                        using errcode = 'object_not_in_prerequisite_state', column = 'parent_id';
+                end if;
+            end if;
+            new.depth := v_parent.depth + 1;
+            if new.kind = 'comment' then
+                v_max := content.max_comment_depth(new.tenant_id);
+                if new.depth > v_max then
+                    raise exception 'content.nodes.depth: a reply here would be at depth %, the maximum is % (blog setting max_comment_depth)', new.depth, v_max
+                        using errcode = 'check_violation', column = 'depth';
+                end if;
+            end if;
+            if tg_op = 'UPDATE' and exists (
+                with recursive up as (
+                    select p.id, p.parent_id from content.nodes p where p.tenant_id = new.tenant_id and p.id = new.parent_id
+                    union
+                    select p.id, p.parent_id from content.nodes p join up on p.tenant_id = new.tenant_id and p.id = up.parent_id
+                )
+                select from up where up.id = new.id) then
+                raise exception 'content.nodes.parent_id: moving node % under % would create a cycle', new.id, new.parent_id
+                    using errcode = 'check_violation', column = 'parent_id';
+            end if;
+        end if;
+    end if;
+
+    -- ---------------------------------------------------------- slug
+    if new.kind = 'comment' then
+        if new.slug is not null then
+            raise exception 'content.nodes.slug: comments have no slug'
+                using errcode = 'check_violation', column = 'slug';
+        end if;
+    elsif tg_op = 'INSERT' or new.slug is distinct from old.slug then
+        if new.slug is null then
+            v_base := content.slugify(new.title);
+            if v_base is null then
+                raise exception 'content.nodes.slug: give a slug, or a title with letters or digits to generate it from'
+                    using errcode = 'check_violation', column = 'slug';
+            end if;
+            perform pg_advisory_xact_lock(hashtextextended('content.nodes:' || new.tenant_id || ':' || new.kind || ':' || v_base, 0));
+            new.slug := content._free_slug(v_base, array(
+                select n.slug from content.nodes n
+                where n.tenant_id = new.tenant_id and n.kind = new.kind and n.id <> new.id
+                  and (n.slug = v_base or n.slug like v_base || '-%')));
+        elsif not content.slug_is_valid(new.slug) then
+            raise exception 'content.nodes.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
+                using errcode = 'check_violation', column = 'slug';
+        elsif exists (select from content.nodes n
+                      where n.tenant_id = new.tenant_id and n.kind = new.kind and n.slug = new.slug and n.id <> new.id) then
+            raise exception 'content.nodes.slug: "%" is already used by another % of this tenant', new.slug, new.kind
+                using errcode = 'unique_violation', column = 'slug';
+        end if;
+    end if;
+
+    -- ---------------------------------------------------------- status lifecycle and published_at
+    if new.status not in (case when new.kind = 'comment' then 'pending' else 'draft' end,
+                          case when new.kind = 'comment' then 'approved' else 'scheduled' end,
+                          case when new.kind = 'comment' then 'spam' else 'published' end,
+                          case when new.kind = 'comment' then 'spam' else 'archived' end) then
+        raise exception 'content.nodes.status: "%" is not a status of a % (%)', new.status, new.kind,
+            case when new.kind = 'comment' then 'pending, approved, spam' else 'draft, scheduled, published, archived' end
+            using errcode = 'check_violation', column = 'status';
+    end if;
+    if new.kind = 'comment' then
+        if new.status = 'approved' then
+            new.published_at := coalesce(new.published_at, now());
+        end if;
+    elsif tg_op = 'INSERT' then
+        if new.status = 'draft' and new.published_at is not null then
+            raise exception 'content.nodes.published_at: a draft has no published_at (use status scheduled for a future date)'
+                using errcode = 'check_violation', column = 'published_at';
+        elsif new.status = 'published' then
+            new.published_at := coalesce(new.published_at, now());
+            if new.published_at > now() then
+                raise exception 'content.nodes.published_at: % is in the future; use status scheduled', new.published_at
+                    using errcode = 'check_violation', column = 'published_at';
+            end if;
+        elsif new.status = 'scheduled' and (new.published_at is null or new.published_at <= now()) then
+            raise exception 'content.nodes.published_at: scheduling needs a future published_at'
+                using errcode = 'check_violation', column = 'published_at';
+        end if;
+    elsif new.status <> old.status then
+        v_transition := old.status || '>' || new.status;
+        if v_transition not in ('draft>scheduled', 'draft>published', 'draft>archived',
+                                'scheduled>draft', 'scheduled>published', 'scheduled>archived',
+                                'published>archived', 'archived>draft') then
+            raise exception 'content.nodes.status: cannot go from % to % (allowed: draft -> scheduled|published|archived, scheduled -> draft|published|archived, published -> archived, archived -> draft)', old.status, new.status
+                using errcode = 'object_not_in_prerequisite_state', column = 'status';
+        end if;
+        if new.status = 'published' then
+            if new.published_at is distinct from old.published_at and new.published_at > now() then
+                raise exception 'content.nodes.published_at: % is in the future; use status scheduled', new.published_at
+                    using errcode = 'check_violation', column = 'published_at';
+            end if;
+            -- publishing a scheduled node early publishes it now; publish_due keeps the scheduled moment
+            if new.published_at is null or new.published_at > now() then
+                new.published_at := now();
+            end if;
+        elsif new.status = 'scheduled' and (new.published_at is null or new.published_at <= now()) then
+            raise exception 'content.nodes.published_at: scheduling needs a future published_at'
+                using errcode = 'check_violation', column = 'published_at';
+        elsif new.status = 'draft' then
+            new.published_at := null;
+        end if;
+    elsif new.published_at is distinct from old.published_at then
+        if new.status = 'scheduled' and (new.published_at is null or new.published_at <= now()) then
+            raise exception 'content.nodes.published_at: a scheduled node needs a future published_at'
+                using errcode = 'check_violation', column = 'published_at';
+        elsif new.status = 'published' and (new.published_at is null or new.published_at > now()) then
+            raise exception 'content.nodes.published_at: a published node needs a published_at that is not in the future'
+                using errcode = 'check_violation', column = 'published_at';
+        elsif new.status = 'draft' and new.published_at is not null then
+            raise exception 'content.nodes.published_at: a draft has no published_at (use status scheduled for a future date)'
+                using errcode = 'check_violation', column = 'published_at';
+        end if;
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__before_write(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__before_write() IS 'BEFORE INSERT/UPDATE on content.nodes: parent (same tenant, allowed kinds, no cycle), depth and comment depth limit, slug generation/uniqueness/format, status lifecycle and published_at, read-only computed columns.';
+
+--
+-- Name: tg_nodes__cleanup(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__cleanup() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- polymorphic rows have no foreign key: remove the deleted nodes' tags and meta
+    delete from content.taggables t using old_rows o
+    where t.tenant_id = o.tenant_id and t.target_type = 'node' and t.target_id = o.id;
+    delete from content.meta m using old_rows o
+    where m.tenant_id = o.tenant_id and m.target_type = 'node' and m.target_id = o.id;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__cleanup(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__cleanup() IS 'AFTER DELETE statement trigger on content.nodes: deletes the taggables and meta rows that targeted the deleted nodes.';
+
+--
+-- Name: tg_nodes__events(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, e.event_type, 'node', n.id,
+               jsonb_build_object('kind', n.kind, 'status', n.status)
+        from new_rows n
+        cross join lateral (values ('NodeCreated'), ('NodePublished')) as e (event_type)
+        where e.event_type = 'NodeCreated' or n.status = 'published';
+    elsif tg_op = 'UPDATE' then
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, e.event_type, 'node', n.id,
+               jsonb_strip_nulls(jsonb_build_object('kind', n.kind, 'status', n.status,
+                   'old_status', case when o.status <> n.status then o.status end))
+        from old_rows o
+        join new_rows n using (tenant_id, id)
+        cross join lateral (values ('NodeUpdated'), ('NodePublished')) as e (event_type)
+        where o is distinct from n
+          and (e.event_type = 'NodeUpdated' or (n.status = 'published' and o.status <> 'published'));
+    else
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select o.tenant_id, 'NodeDeleted', 'node', o.id, jsonb_build_object('kind', o.kind, 'status', o.status)
+        from old_rows o;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__events(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__events() IS 'AFTER statement triggers on content.nodes: NodeCreated per inserted row (+ NodePublished when inserted published); NodeUpdated per row that really changed (+ NodePublished when status became published); NodeDeleted per deleted row.';
+
+--
+-- Name: tg_nodes__reply_count_del(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__reply_count_del() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if not exists (select from old_rows o where o.kind = 'comment' and o.status = 'approved') then
+        return null;
+    end if;
+    perform set_config('rustok.content_internal', 'on', true);
+    update content.nodes p set reply_count = p.reply_count - d.n
+    from (select o.tenant_id, o.parent_id, count(*)::int as n from old_rows o
+          where o.kind = 'comment' and o.status = 'approved' group by 1, 2) as d
+    where p.tenant_id = d.tenant_id and p.id = d.parent_id;
+    perform set_config('rustok.content_internal', '', true);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__reply_count_del(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__reply_count_del() IS 'AFTER DELETE statement trigger on content.nodes: removes deleted approved comments from their parents'' reply_count (parents deleted in the same cascade are skipped).';
+
+--
+-- Name: tg_nodes__reply_count_ins(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__reply_count_ins() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if not exists (select from new_rows n where n.kind = 'comment' and n.status = 'approved') then
+        return null;
+    end if;
+    perform set_config('rustok.content_internal', 'on', true);
+    update content.nodes p set reply_count = p.reply_count + d.n
+    from (select n.tenant_id, n.parent_id, count(*)::int as n from new_rows n
+          where n.kind = 'comment' and n.status = 'approved' group by 1, 2) as d
+    where p.tenant_id = d.tenant_id and p.id = d.parent_id;
+    perform set_config('rustok.content_internal', '', true);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__reply_count_ins(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__reply_count_ins() IS 'AFTER INSERT statement trigger on content.nodes: adds inserted approved comments to their parents'' reply_count.';
+
+--
+-- Name: tg_nodes__reply_count_upd(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__reply_count_upd() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if not exists (select from new_rows n join old_rows o using (tenant_id, id)
+                   where n.kind = 'comment' and (n.status = 'approved') <> (o.status = 'approved')) then
+        return null;
+    end if;
+    perform set_config('rustok.content_internal', 'on', true);
+    update content.nodes p set reply_count = p.reply_count + d.delta
+    from (select n.tenant_id, n.parent_id,
+                 sum((n.status = 'approved')::int - (o.status = 'approved')::int)::int as delta
+          from new_rows n join old_rows o using (tenant_id, id)
+          where n.kind = 'comment'
+          group by 1, 2) as d
+    where p.tenant_id = d.tenant_id and p.id = d.parent_id and d.delta <> 0;
+    perform set_config('rustok.content_internal', '', true);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__reply_count_upd(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__reply_count_upd() IS 'AFTER UPDATE statement trigger on content.nodes: adjusts parents'' reply_count when comments become or stop being approved (a comment''s parent cannot change).';
+
+--
+-- Name: tg_nodes__revisions(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__revisions() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    insert into content.revisions (tenant_id, node_id, title, excerpt, body, format, edited_by)
+    select o.tenant_id, o.id, o.title, o.excerpt, b.body, b.format, content._current_user_id()
+    from old_rows o
+    join new_rows n using (tenant_id, id)
+    left join content.bodies b on b.tenant_id = o.tenant_id and b.node_id = o.id
+    where (o.title, o.excerpt) is distinct from (n.title, n.excerpt);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__revisions(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__revisions() IS 'AFTER UPDATE statement trigger on content.nodes: stores a revision (previous title, excerpt and body) for every node whose title or excerpt changed.';
+
+--
+-- Name: tg_nodes__tree(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__tree() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- a moved page carries its subtree: recompute the depth of every descendant, set-based
+    if not exists (select from new_rows n join old_rows o using (tenant_id, id)
+                   where n.parent_id is distinct from o.parent_id) then
+        return null;
+    end if;
+    perform set_config('rustok.content_internal', 'on', true);
+    with recursive sub as (
+        select n.tenant_id, n.id, n.depth
+        from new_rows n join old_rows o using (tenant_id, id)
+        where n.parent_id is distinct from o.parent_id
+        union all
+        select c.tenant_id, c.id, sub.depth + 1
+        from content.nodes c join sub on c.tenant_id = sub.tenant_id and c.parent_id = sub.id
+    )
+    update content.nodes t set depth = s.depth
+    from (select distinct on (tenant_id, id) tenant_id, id, depth from sub order by tenant_id, id, depth desc) s
+    where t.tenant_id = s.tenant_id and t.id = s.id and t.depth <> s.depth;
+    perform set_config('rustok.content_internal', '', true);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__tree(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__tree() IS 'AFTER UPDATE statement trigger on content.nodes: when pages move, recomputes the depth of their descendants in one statement.';
+
+--
+-- Name: tg_taggables__events(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_taggables__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_t uuid[];
+    v_g uuid[];
+    v_y text[];
+    v_i uuid[];
+    v_e text[];
+begin
+    if tg_op = 'INSERT' then
+        select array_agg(r.tenant_id), array_agg(r.tag_id), array_agg(r.target_type), array_agg(r.target_id),
+               array_agg('TagAttached'::text)
+        into v_t, v_g, v_y, v_i, v_e from new_rows r;
+    elsif tg_op = 'UPDATE' then
+        -- a changed pair is a detach of the old one and an attach of the new one
+        select array_agg(x.tenant_id), array_agg(x.tag_id), array_agg(x.target_type), array_agg(x.target_id), array_agg(x.e)
+        into v_t, v_g, v_y, v_i, v_e
+        from (select a.tenant_id, a.tag_id, a.target_type, a.target_id, 'TagAttached' as e
+              from (select tenant_id, tag_id, target_type, target_id from new_rows
+                    except select tenant_id, tag_id, target_type, target_id from old_rows) as a
+              union all
+              select d.tenant_id, d.tag_id, d.target_type, d.target_id, 'TagDetached'
+              from (select tenant_id, tag_id, target_type, target_id from old_rows
+                    except select tenant_id, tag_id, target_type, target_id from new_rows) as d) as x;
+    else
+        select array_agg(r.tenant_id), array_agg(r.tag_id), array_agg(r.target_type), array_agg(r.target_id),
+               array_agg('TagDetached'::text)
+        into v_t, v_g, v_y, v_i, v_e from old_rows r;
+    end if;
+    if v_t is not null then
+        perform content._tag_events(v_t, v_g, v_y, v_i, v_e);
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_taggables__events(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_taggables__events() IS 'AFTER statement triggers on content.taggables: TagAttached / TagDetached (aggregate_type node|product, aggregate_id = target, payload {"tag_id"}) plus NodeUpdated / ProductUpdated {"reason":"tags"} per target.';
+
+--
+-- Name: tg_tags__before_write(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_tags__before_write() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_base text;
+begin
+    if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
+        raise exception 'content.tags.tenant_id: a tag cannot move to another tenant'
+            using errcode = 'check_violation', column = 'tenant_id';
+    end if;
+    if tg_op = 'INSERT' or new.slug is distinct from old.slug then
+        if new.slug is null then
+            v_base := content.slugify(new.name);
+            if v_base is null then
+                raise exception 'content.tags.slug: give a slug, or a name with letters or digits to generate it from'
+                    using errcode = 'check_violation', column = 'slug';
+            end if;
+            perform pg_advisory_xact_lock(hashtextextended('content.tags:' || new.tenant_id || ':' || v_base, 0));
+            new.slug := content._free_slug(v_base, array(
+                select t.slug from content.tags t
+                where t.tenant_id = new.tenant_id and t.id <> new.id
+                  and (t.slug = v_base or t.slug like v_base || '-%')));
+        elsif not content.slug_is_valid(new.slug) then
+            raise exception 'content.tags.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
+                using errcode = 'check_violation', column = 'slug';
+        elsif exists (select from content.tags t where t.tenant_id = new.tenant_id and t.slug = new.slug and t.id <> new.id) then
+            raise exception 'content.tags.slug: "%" is already used by another tag of this tenant', new.slug
+                using errcode = 'unique_violation', column = 'slug';
+        end if;
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_tags__before_write(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_tags__before_write() IS 'BEFORE INSERT/UPDATE on content.tags: generates or checks the slug.';
+
+--
+-- Name: tg_tags__events(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_tags__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select distinct on (x.tenant_id, x.target_type, x.target_id)
+           x.tenant_id, case x.target_type when 'node' then 'NodeUpdated' else 'ProductUpdated' end,
+           x.target_type, x.target_id,
+           case x.target_type when 'node' then jsonb_build_object('kind', n.kind, 'status', n.status, 'reason', 'tag_changed')
+                else jsonb_build_object('reason', 'tag_changed') end
+    from content.taggables x
+    left join content.nodes n on x.target_type = 'node' and n.tenant_id = x.tenant_id and n.id = x.target_id
+    where (x.tenant_id, x.tag_id) in (
+        select r.tenant_id, r.id from new_rows r join old_rows o using (tenant_id, id)
+        where (r.name, r.slug) is distinct from (o.name, o.slug))
+      and (x.target_type = 'product' or n.id is not null);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_tags__events(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_tags__events() IS 'AFTER UPDATE statement trigger on content.tags: a renamed tag (name or slug) emits NodeUpdated / ProductUpdated {"reason":"tag_changed"} once per tagged target.';
+
+--
+-- Name: tg_users__author_events(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_users__author_events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.tenant_id, 'NodeUpdated', 'node', n.id,
+           jsonb_build_object('kind', n.kind, 'status', n.status, 'reason', 'author_changed')
+    from content.nodes n
+    where (n.tenant_id, n.author_id) in (
+        select r.tenant_id, r.id from new_rows r join old_rows o using (tenant_id, id)
+        where r.display_name is distinct from o.display_name);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_users__author_events(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_users__author_events() IS 'AFTER UPDATE statement trigger on core.users (owned by the content module): a changed display_name emits NodeUpdated {"reason":"author_changed"} for every node the user authored.';
 
 --
 -- Name: assert_module_enabled(uuid[], text); Type: FUNCTION; Schema: core; Owner: -
@@ -1538,8 +3569,6 @@ $$;
 
 COMMENT ON FUNCTION core.tg__timestamps() IS 'BEFORE INSERT/UPDATE trigger: keeps created_at write-once and sets updated_at when a row really changes.';
 
-SET default_table_access_method = heap;
-
 --
 -- Name: categories; Type: TABLE; Schema: commerce; Owner: -
 --
@@ -1640,49 +3669,6 @@ COMMENT ON TABLE commerce.inventory_items IS 'Stock-keeping items (what sits on 
 --
 
 COMMENT ON COLUMN commerce.inventory_items.low_stock_threshold IS 'InventoryLow fires when the item''s available quantity (all locations) drops to or below this. Null: core.tenants.settings->>''low_stock_threshold'', else 5.';
-
---
--- Name: inventory_levels; Type: TABLE; Schema: commerce; Owner: -
---
-
-CREATE TABLE commerce.inventory_levels (
-    tenant_id uuid NOT NULL,
-    id uuid DEFAULT core.new_id() NOT NULL,
-    inventory_item_id uuid NOT NULL,
-    location_id uuid NOT NULL,
-    stocked_quantity integer DEFAULT 0 NOT NULL,
-    reserved_quantity integer DEFAULT 0 NOT NULL,
-    incoming_quantity integer DEFAULT 0 NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT inventory_levels_incoming_quantity_check CHECK ((incoming_quantity >= 0)),
-    CONSTRAINT inventory_levels_reserved_quantity_check CHECK ((reserved_quantity >= 0)),
-    CONSTRAINT inventory_levels_stocked_quantity_check CHECK ((stocked_quantity >= 0))
-);
-
---
--- Name: TABLE inventory_levels; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON TABLE commerce.inventory_levels IS 'Stock of an item at a location. Available = stocked_quantity - reserved_quantity. Quantities never go negative; reserved never exceeds stocked unless a variant selling the item allows backorder.';
-
---
--- Name: COLUMN inventory_levels.stocked_quantity; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON COLUMN commerce.inventory_levels.stocked_quantity IS 'Units physically at the location.';
-
---
--- Name: COLUMN inventory_levels.reserved_quantity; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON COLUMN commerce.inventory_levels.reserved_quantity IS 'Units promised to placed, unfulfilled orders.';
-
---
--- Name: COLUMN inventory_levels.incoming_quantity; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON COLUMN commerce.inventory_levels.incoming_quantity IS 'Units on the way (purchase orders, transfers).';
 
 --
 -- Name: option_values; Type: TABLE; Schema: commerce; Owner: -
@@ -2389,6 +4375,792 @@ COMMENT ON COLUMN commerce.variants.allow_backorder IS 'When true, orders may re
 COMMENT ON COLUMN commerce.variants.weight IS 'Weight in grams (dimensions length/height/width in millimetres).';
 
 --
+-- Name: follows; Type: TABLE; Schema: community; Owner: -
+--
+
+CREATE TABLE community.follows (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    follower_id uuid NOT NULL,
+    followed_user_id uuid,
+    node_id uuid,
+    category_id uuid,
+    target_type text GENERATED ALWAYS AS (
+CASE
+    WHEN (followed_user_id IS NOT NULL) THEN 'user'::text
+    WHEN (node_id IS NOT NULL) THEN 'node'::text
+    ELSE 'category'::text
+END) STORED NOT NULL,
+    target_id uuid GENERATED ALWAYS AS (COALESCE(followed_user_id, node_id, category_id)) STORED NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT follows_not_self CHECK ((followed_user_id <> follower_id)),
+    CONSTRAINT follows_one_target CHECK ((num_nonnulls(followed_user_id, node_id, category_id) = 1))
+);
+
+--
+-- Name: TABLE follows; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON TABLE community.follows IS 'A user follows exactly one of: a user, a node or a category (real foreign keys, removed with the target). Module: community.';
+
+--
+-- Name: COLUMN follows.target_type; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.target_type IS 'Computed: user | node | category.';
+
+--
+-- Name: COLUMN follows.target_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.target_id IS 'Computed: the followed user, node or category id.';
+
+--
+-- Name: reaction_kinds; Type: TABLE; Schema: community; Owner: -
+--
+
+CREATE TABLE community.reaction_kinds (
+    kind text NOT NULL,
+    weight integer NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT reaction_kinds_kind_check CHECK ((kind ~ '^[a-z][a-z_]{0,31}$'::text)),
+    CONSTRAINT reaction_kinds_weight_check CHECK (((weight >= '-100'::integer) AND (weight <= 100)))
+);
+
+--
+-- Name: TABLE reaction_kinds; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON TABLE community.reaction_kinds IS 'The reaction kinds (global reference data) and the reputation each one gives the node''s author. After changing a weight, run community.recompute_reputation(tenant) for every tenant.';
+
+--
+-- Name: reactions; Type: TABLE; Schema: community; Owner: -
+--
+
+CREATE TABLE community.reactions (
+    tenant_id uuid NOT NULL,
+    node_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    kind text NOT NULL,
+    recipient_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE reactions; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON TABLE community.reactions IS 'A user''s reaction to a node: at most one per user, node and kind. Feeds community.reputation of the node''s author. Module: community.';
+
+--
+-- Name: COLUMN reactions.kind; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reactions.kind IS 'community.reaction_kinds.kind (like, love, insightful, funny, downvote).';
+
+--
+-- Name: COLUMN reactions.recipient_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reactions.recipient_id IS 'Computed: the node''s author, who receives the reputation (follows author changes; null when the node has no author). Read-only.';
+
+--
+-- Name: reputation; Type: TABLE; Schema: community; Owner: -
+--
+
+CREATE TABLE community.reputation (
+    tenant_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    score bigint DEFAULT 0 NOT NULL,
+    reactions_received integer DEFAULT 0 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE reputation; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON TABLE community.reputation IS 'Reputation of a user in a tenant: score = sum of reaction_kinds.weight over reactions received on the user''s nodes (own reactions do not count). Kept exact by triggers (read-only for the app); check with community.recompute_reputation.';
+
+--
+-- Name: COLUMN reputation.reactions_received; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reputation.reactions_received IS 'Number of reactions (from other users) received on the user''s nodes.';
+
+--
+-- Name: bodies; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.bodies (
+    tenant_id uuid NOT NULL,
+    node_id uuid NOT NULL,
+    body text DEFAULT ''::text NOT NULL,
+    format text DEFAULT 'markdown'::text NOT NULL,
+    search_vector tsvector,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT bodies_body_check CHECK ((length(body) <= 1048576)),
+    CONSTRAINT bodies_format_check CHECK ((format = ANY (ARRAY['markdown'::text, 'html'::text, 'plain'::text])))
+);
+
+--
+-- Name: TABLE bodies; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.bodies IS 'The heavy text of a node, kept apart from content.nodes (one row per node at most). Module: that of the node (content for pages, blog otherwise).';
+
+--
+-- Name: COLUMN bodies.body; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.bodies.body IS 'The text, at most 1 MiB.';
+
+--
+-- Name: COLUMN bodies.format; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.bodies.format IS 'markdown | html | plain';
+
+--
+-- Name: COLUMN bodies.search_vector; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.bodies.search_vector IS 'Computed: to_tsvector(tenant''s text_search_config, body with HTML tags stripped). Maintained by trigger; read-only.';
+
+--
+-- Name: categories; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.categories (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    parent_id uuid,
+    name text NOT NULL,
+    slug text NOT NULL,
+    description text,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT categories_description_check CHECK ((length(description) <= 10000)),
+    CONSTRAINT categories_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 255))),
+    CONSTRAINT categories_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT categories_slug_format CHECK (content.slug_is_valid(slug))
+);
+
+--
+-- Name: TABLE categories; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.categories IS 'Content categories (a tree per tenant via parent_id). Slug unique per tenant; generated from name when missing. Module: content.';
+
+--
+-- Name: COLUMN categories.parent_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.parent_id IS 'Parent category (same tenant; no cycles). Deleting a parent makes its children roots.';
+
+--
+-- Name: COLUMN categories.slug; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.slug IS 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
+
+--
+-- Name: COLUMN categories."position"; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories."position" IS 'Order among siblings (ascending).';
+
+--
+-- Name: media; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.media (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    storage_key text,
+    url text,
+    mime_type text NOT NULL,
+    size bigint,
+    width integer,
+    height integer,
+    alt_text text,
+    uploaded_by uuid,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT media_alt_text_check CHECK ((length(alt_text) <= 1000)),
+    CONSTRAINT media_height_check CHECK ((height > 0)),
+    CONSTRAINT media_location_check CHECK ((num_nonnulls(storage_key, url) >= 1)),
+    CONSTRAINT media_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT media_mime_type_check CHECK (((mime_type ~ '^[a-z]+/[a-z0-9][a-z0-9.+_-]*$'::text) AND (length(mime_type) <= 255))),
+    CONSTRAINT media_size_check CHECK ((size >= 0)),
+    CONSTRAINT media_storage_key_check CHECK (((btrim(storage_key) <> ''::text) AND (length(storage_key) <= 1024))),
+    CONSTRAINT media_url_check CHECK (((url ~ '^https?://[^[:space:]]+$'::text) AND (length(url) <= 2048))),
+    CONSTRAINT media_width_check CHECK ((width > 0))
+);
+
+--
+-- Name: TABLE media; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.media IS 'Media files of a tenant (stored object key and/or external URL, type, size, dimensions, alt text). Module: content.';
+
+--
+-- Name: COLUMN media.storage_key; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.storage_key IS 'Key in the object store, unique per tenant. storage_key or url (or both) is required.';
+
+--
+-- Name: COLUMN media.url; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.url IS 'Public http(s) URL.';
+
+--
+-- Name: COLUMN media.mime_type; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.mime_type IS 'MIME type, e.g. image/webp.';
+
+--
+-- Name: COLUMN media.size; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.size IS 'Size in bytes.';
+
+--
+-- Name: COLUMN media.width; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.width IS 'Width in pixels (images, video).';
+
+--
+-- Name: COLUMN media.height; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.height IS 'Height in pixels (images, video).';
+
+--
+-- Name: COLUMN media.alt_text; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.alt_text IS 'Alternative text for accessibility.';
+
+--
+-- Name: meta; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.meta (
+    tenant_id uuid NOT NULL,
+    target_type text NOT NULL,
+    target_id uuid NOT NULL,
+    title text,
+    description text,
+    canonical_url text,
+    image_url text,
+    robots text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT meta_canonical_url_check CHECK (((canonical_url ~ '^https?://[^[:space:]]+$'::text) AND (length(canonical_url) <= 2048))),
+    CONSTRAINT meta_description_check CHECK ((length(description) <= 1000)),
+    CONSTRAINT meta_image_url_check CHECK (((image_url ~ '^(https?://|/)[^[:space:]]+$'::text) AND (length(image_url) <= 2048))),
+    CONSTRAINT meta_robots_check CHECK ((robots ~ '^(index|noindex|follow|nofollow|none|all|noarchive|nosnippet|noimageindex|notranslate)(, ?(index|noindex|follow|nofollow|none|all|noarchive|nosnippet|noimageindex|notranslate))*$'::text)),
+    CONSTRAINT meta_target_type_check CHECK ((target_type = ANY (ARRAY['node'::text, 'product'::text]))),
+    CONSTRAINT meta_title_check CHECK ((length(title) <= 255))
+);
+
+--
+-- Name: TABLE meta; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.meta IS 'SEO meta per target (a node or a product; one row per target). Node targets are checked against content.nodes and removed with the node. Module: content.';
+
+--
+-- Name: COLUMN meta.title; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.title IS 'SEO <title>, at most 255 characters.';
+
+--
+-- Name: COLUMN meta.description; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.description IS 'Meta description, at most 1000 characters.';
+
+--
+-- Name: COLUMN meta.canonical_url; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.canonical_url IS 'Absolute http(s) canonical URL.';
+
+--
+-- Name: COLUMN meta.image_url; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.image_url IS 'Social/OG image: absolute http(s) URL or a site path starting with "/".';
+
+--
+-- Name: COLUMN meta.robots; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.robots IS 'Robots directives, comma separated, e.g. "noindex, nofollow".';
+
+--
+-- Name: nodes_p0; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p0 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p0; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p0 IS 'Hash partition 0 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: nodes_p1; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p1 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p1; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p1 IS 'Hash partition 1 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: nodes_p2; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p2 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p2; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p2 IS 'Hash partition 2 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: nodes_p3; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p3 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p3; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p3 IS 'Hash partition 3 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: nodes_p4; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p4 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p4; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p4 IS 'Hash partition 4 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: nodes_p5; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p5 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p5; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p5 IS 'Hash partition 5 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: nodes_p6; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p6 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p6; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p6 IS 'Hash partition 6 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: nodes_p7; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.nodes_p7 (
+    tenant_id uuid CONSTRAINT nodes_tenant_id_not_null NOT NULL,
+    id uuid DEFAULT core.new_id() CONSTRAINT nodes_id_not_null NOT NULL,
+    parent_id uuid,
+    author_id uuid,
+    kind text CONSTRAINT nodes_kind_not_null NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    category_id uuid,
+    status text CONSTRAINT nodes_status_not_null NOT NULL,
+    "position" integer DEFAULT 0 CONSTRAINT nodes_position_not_null NOT NULL,
+    depth integer DEFAULT 0 CONSTRAINT nodes_depth_not_null NOT NULL,
+    reply_count integer DEFAULT 0 CONSTRAINT nodes_reply_count_not_null NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT nodes_metadata_not_null NOT NULL,
+    created_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_created_at_not_null NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() CONSTRAINT nodes_updated_at_not_null NOT NULL,
+    published_at timestamp with time zone,
+    CONSTRAINT nodes_depth_check CHECK (((depth >= 0) AND (depth <= 1000))),
+    CONSTRAINT nodes_excerpt_check CHECK ((length(excerpt) <= 10000)),
+    CONSTRAINT nodes_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text, 'comment'::text]))),
+    CONSTRAINT nodes_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
+    CONSTRAINT nodes_parent_not_self CHECK ((parent_id <> id)),
+    CONSTRAINT nodes_published_at_check CHECK (((status <> ALL (ARRAY['scheduled'::text, 'published'::text, 'approved'::text])) OR (published_at IS NOT NULL))),
+    CONSTRAINT nodes_reply_count_check CHECK ((reply_count >= 0)),
+    CONSTRAINT nodes_slug_format CHECK (content.slug_is_valid(slug)),
+    CONSTRAINT nodes_slug_required CHECK (((kind = 'comment'::text) = (slug IS NULL))),
+    CONSTRAINT nodes_status_check CHECK (
+CASE kind
+    WHEN 'comment'::text THEN (status = ANY (ARRAY['pending'::text, 'approved'::text, 'spam'::text]))
+    ELSE (status = ANY (ARRAY['draft'::text, 'scheduled'::text, 'published'::text, 'archived'::text]))
+END),
+    CONSTRAINT nodes_title_check CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255))),
+    CONSTRAINT nodes_title_required CHECK (((kind = 'comment'::text) OR (title IS NOT NULL)))
+);
+
+--
+-- Name: TABLE nodes_p7; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.nodes_p7 IS 'Hash partition 7 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: revisions; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.revisions (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    node_id uuid NOT NULL,
+    title text,
+    excerpt text,
+    body text,
+    format text,
+    edited_by uuid,
+    created_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+--
+-- Name: TABLE revisions; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.revisions IS 'History of a node''s title, excerpt and body: each change of any of them stores the values BEFORE the change (a full snapshot). Written by (security definer) triggers only, read-only for the app; restore with content.restore_revision(id).';
+
+--
+-- Name: COLUMN revisions.title; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.title IS 'The node''s title before the change.';
+
+--
+-- Name: COLUMN revisions.excerpt; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.excerpt IS 'The node''s excerpt before the change.';
+
+--
+-- Name: COLUMN revisions.body; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.body IS 'The node''s body before the change (null: the node had no body row).';
+
+--
+-- Name: COLUMN revisions.format; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.format IS 'The body format before the change.';
+
+--
+-- Name: COLUMN revisions.edited_by; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.edited_by IS 'Who made the change (setting rustok.user_id of the writing transaction), null when unknown (psql).';
+
+--
+-- Name: COLUMN revisions.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.created_at IS 'When the change was made (clock time, so several changes in one transaction keep their order).';
+
+--
+-- Name: tags; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.tags (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tags_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 255))),
+    CONSTRAINT tags_slug_format CHECK (content.slug_is_valid(slug))
+);
+
+--
+-- Name: TABLE tags; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.tags IS 'Tags of a tenant, attached to nodes or products through content.taggables. Module: content.';
+
+--
+-- Name: COLUMN tags.slug; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.tags.slug IS 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
+
+--
 -- Name: modules; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -2634,6 +5406,54 @@ ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q2 FOR VA
 --
 
 ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q3 FOR VALUES FROM ('2027-07-01 00:00:00+00') TO ('2027-10-01 00:00:00+00');
+
+--
+-- Name: nodes_p0; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p0 FOR VALUES WITH (modulus 8, remainder 0);
+
+--
+-- Name: nodes_p1; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p1 FOR VALUES WITH (modulus 8, remainder 1);
+
+--
+-- Name: nodes_p2; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p2 FOR VALUES WITH (modulus 8, remainder 2);
+
+--
+-- Name: nodes_p3; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p3 FOR VALUES WITH (modulus 8, remainder 3);
+
+--
+-- Name: nodes_p4; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p4 FOR VALUES WITH (modulus 8, remainder 4);
+
+--
+-- Name: nodes_p5; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p5 FOR VALUES WITH (modulus 8, remainder 5);
+
+--
+-- Name: nodes_p6; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p6 FOR VALUES WITH (modulus 8, remainder 6);
+
+--
+-- Name: nodes_p7; Type: TABLE ATTACH; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes ATTACH PARTITION content.nodes_p7 FOR VALUES WITH (modulus 8, remainder 7);
 
 --
 -- Name: events_default; Type: TABLE ATTACH; Schema: outbox; Owner: -
@@ -2922,6 +5742,167 @@ ALTER TABLE ONLY commerce.variants
     ADD CONSTRAINT variants_sku_key UNIQUE (tenant_id, sku);
 
 --
+-- Name: follows follows_key; Type: CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.follows
+    ADD CONSTRAINT follows_key UNIQUE (tenant_id, follower_id, target_type, target_id);
+
+--
+-- Name: follows follows_pkey; Type: CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.follows
+    ADD CONSTRAINT follows_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: reaction_kinds reaction_kinds_pkey; Type: CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reaction_kinds
+    ADD CONSTRAINT reaction_kinds_pkey PRIMARY KEY (kind);
+
+--
+-- Name: reactions reactions_pkey; Type: CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reactions
+    ADD CONSTRAINT reactions_pkey PRIMARY KEY (tenant_id, node_id, user_id, kind);
+
+--
+-- Name: reputation reputation_pkey; Type: CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reputation
+    ADD CONSTRAINT reputation_pkey PRIMARY KEY (tenant_id, user_id);
+
+--
+-- Name: bodies bodies_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.bodies
+    ADD CONSTRAINT bodies_pkey PRIMARY KEY (tenant_id, node_id);
+
+--
+-- Name: categories categories_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.categories
+    ADD CONSTRAINT categories_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: categories categories_slug_key; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.categories
+    ADD CONSTRAINT categories_slug_key UNIQUE (tenant_id, slug);
+
+--
+-- Name: media media_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.media
+    ADD CONSTRAINT media_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: meta meta_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.meta
+    ADD CONSTRAINT meta_pkey PRIMARY KEY (tenant_id, target_type, target_id);
+
+--
+-- Name: nodes nodes_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes
+    ADD CONSTRAINT nodes_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p0 nodes_p0_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p0
+    ADD CONSTRAINT nodes_p0_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p1 nodes_p1_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p1
+    ADD CONSTRAINT nodes_p1_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p2 nodes_p2_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p2
+    ADD CONSTRAINT nodes_p2_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p3 nodes_p3_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p3
+    ADD CONSTRAINT nodes_p3_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p4 nodes_p4_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p4
+    ADD CONSTRAINT nodes_p4_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p5 nodes_p5_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p5
+    ADD CONSTRAINT nodes_p5_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p6 nodes_p6_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p6
+    ADD CONSTRAINT nodes_p6_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: nodes_p7 nodes_p7_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.nodes_p7
+    ADD CONSTRAINT nodes_p7_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: revisions revisions_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.revisions
+    ADD CONSTRAINT revisions_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: taggables taggables_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.taggables
+    ADD CONSTRAINT taggables_pkey PRIMARY KEY (tenant_id, tag_id, target_type, target_id);
+
+--
+-- Name: tags tags_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.tags
+    ADD CONSTRAINT tags_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: tags tags_slug_key; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.tags
+    ADD CONSTRAINT tags_slug_key UNIQUE (tenant_id, slug);
+
+--
 -- Name: modules modules_pkey; Type: CONSTRAINT; Schema: core; Owner: -
 --
 
@@ -3207,6 +6188,402 @@ CREATE INDEX variant_options_value_idx ON commerce.variant_options USING btree (
 CREATE INDEX variants_product_idx ON commerce.variants USING btree (tenant_id, product_id, "position");
 
 --
+-- Name: follows_category_idx; Type: INDEX; Schema: community; Owner: -
+--
+
+CREATE INDEX follows_category_idx ON community.follows USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: follows_followed_user_idx; Type: INDEX; Schema: community; Owner: -
+--
+
+CREATE INDEX follows_followed_user_idx ON community.follows USING btree (tenant_id, followed_user_id) WHERE (followed_user_id IS NOT NULL);
+
+--
+-- Name: follows_node_idx; Type: INDEX; Schema: community; Owner: -
+--
+
+CREATE INDEX follows_node_idx ON community.follows USING btree (tenant_id, node_id) WHERE (node_id IS NOT NULL);
+
+--
+-- Name: follows_target_idx; Type: INDEX; Schema: community; Owner: -
+--
+
+CREATE INDEX follows_target_idx ON community.follows USING btree (tenant_id, target_type, target_id);
+
+--
+-- Name: reactions_recipient_idx; Type: INDEX; Schema: community; Owner: -
+--
+
+CREATE INDEX reactions_recipient_idx ON community.reactions USING btree (tenant_id, recipient_id) WHERE (recipient_id IS NOT NULL);
+
+--
+-- Name: reactions_user_idx; Type: INDEX; Schema: community; Owner: -
+--
+
+CREATE INDEX reactions_user_idx ON community.reactions USING btree (tenant_id, user_id);
+
+--
+-- Name: reputation_score_idx; Type: INDEX; Schema: community; Owner: -
+--
+
+CREATE INDEX reputation_score_idx ON community.reputation USING btree (tenant_id, score DESC);
+
+--
+-- Name: bodies_search_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX bodies_search_idx ON content.bodies USING gin (tenant_id, search_vector);
+
+--
+-- Name: categories_parent_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX categories_parent_idx ON content.categories USING btree (tenant_id, parent_id);
+
+--
+-- Name: media_storage_key_key; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX media_storage_key_key ON content.media USING btree (tenant_id, storage_key) WHERE (storage_key IS NOT NULL);
+
+--
+-- Name: nodes_author_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_author_idx ON ONLY content.nodes USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_category_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_category_idx ON ONLY content.nodes USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_listing_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_listing_idx ON ONLY content.nodes USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_scheduled_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_scheduled_idx ON ONLY content.nodes USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p0_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p0_published_at_idx ON content.nodes_p0 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p0_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p0_tenant_id_author_id_idx ON content.nodes_p0 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p0_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p0_tenant_id_category_id_idx ON content.nodes_p0 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_tenant_kind_slug_key; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_tenant_kind_slug_key ON ONLY content.nodes USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p0_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p0_tenant_id_kind_slug_idx ON content.nodes_p0 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p0_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p0_tenant_id_kind_status_published_at_idx ON content.nodes_p0 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_parent_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_parent_idx ON ONLY content.nodes USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p0_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p0_tenant_id_parent_id_idx ON content.nodes_p0 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p1_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p1_published_at_idx ON content.nodes_p1 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p1_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p1_tenant_id_author_id_idx ON content.nodes_p1 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p1_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p1_tenant_id_category_id_idx ON content.nodes_p1 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_p1_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p1_tenant_id_kind_slug_idx ON content.nodes_p1 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p1_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p1_tenant_id_kind_status_published_at_idx ON content.nodes_p1 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_p1_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p1_tenant_id_parent_id_idx ON content.nodes_p1 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p2_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p2_published_at_idx ON content.nodes_p2 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p2_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p2_tenant_id_author_id_idx ON content.nodes_p2 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p2_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p2_tenant_id_category_id_idx ON content.nodes_p2 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_p2_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p2_tenant_id_kind_slug_idx ON content.nodes_p2 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p2_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p2_tenant_id_kind_status_published_at_idx ON content.nodes_p2 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_p2_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p2_tenant_id_parent_id_idx ON content.nodes_p2 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p3_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p3_published_at_idx ON content.nodes_p3 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p3_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p3_tenant_id_author_id_idx ON content.nodes_p3 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p3_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p3_tenant_id_category_id_idx ON content.nodes_p3 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_p3_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p3_tenant_id_kind_slug_idx ON content.nodes_p3 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p3_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p3_tenant_id_kind_status_published_at_idx ON content.nodes_p3 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_p3_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p3_tenant_id_parent_id_idx ON content.nodes_p3 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p4_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p4_published_at_idx ON content.nodes_p4 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p4_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p4_tenant_id_author_id_idx ON content.nodes_p4 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p4_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p4_tenant_id_category_id_idx ON content.nodes_p4 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_p4_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p4_tenant_id_kind_slug_idx ON content.nodes_p4 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p4_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p4_tenant_id_kind_status_published_at_idx ON content.nodes_p4 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_p4_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p4_tenant_id_parent_id_idx ON content.nodes_p4 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p5_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p5_published_at_idx ON content.nodes_p5 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p5_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p5_tenant_id_author_id_idx ON content.nodes_p5 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p5_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p5_tenant_id_category_id_idx ON content.nodes_p5 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_p5_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p5_tenant_id_kind_slug_idx ON content.nodes_p5 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p5_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p5_tenant_id_kind_status_published_at_idx ON content.nodes_p5 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_p5_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p5_tenant_id_parent_id_idx ON content.nodes_p5 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p6_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p6_published_at_idx ON content.nodes_p6 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p6_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p6_tenant_id_author_id_idx ON content.nodes_p6 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p6_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p6_tenant_id_category_id_idx ON content.nodes_p6 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_p6_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p6_tenant_id_kind_slug_idx ON content.nodes_p6 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p6_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p6_tenant_id_kind_status_published_at_idx ON content.nodes_p6 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_p6_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p6_tenant_id_parent_id_idx ON content.nodes_p6 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: nodes_p7_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p7_published_at_idx ON content.nodes_p7 USING btree (published_at) WHERE (status = 'scheduled'::text);
+
+--
+-- Name: nodes_p7_tenant_id_author_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p7_tenant_id_author_id_idx ON content.nodes_p7 USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: nodes_p7_tenant_id_category_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p7_tenant_id_category_id_idx ON content.nodes_p7 USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: nodes_p7_tenant_id_kind_slug_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE UNIQUE INDEX nodes_p7_tenant_id_kind_slug_idx ON content.nodes_p7 USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: nodes_p7_tenant_id_kind_status_published_at_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p7_tenant_id_kind_status_published_at_idx ON content.nodes_p7 USING btree (tenant_id, kind, status, published_at DESC);
+
+--
+-- Name: nodes_p7_tenant_id_parent_id_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX nodes_p7_tenant_id_parent_id_idx ON content.nodes_p7 USING btree (tenant_id, parent_id) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: revisions_node_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX revisions_node_idx ON content.revisions USING btree (tenant_id, node_id, created_at DESC);
+
+--
+-- Name: taggables_target_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX taggables_target_idx ON content.taggables USING btree (tenant_id, target_type, target_id);
+
+--
 -- Name: sessions_user_idx; Type: INDEX; Schema: core; Owner: -
 --
 
@@ -3393,6 +6770,342 @@ ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_
 ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_status_idx;
 
 --
+-- Name: nodes_p0_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p0_pkey;
+
+--
+-- Name: nodes_p0_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p0_published_at_idx;
+
+--
+-- Name: nodes_p0_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p0_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p0_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p0_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p0_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p0_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p0_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p0_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p0_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p0_tenant_id_parent_id_idx;
+
+--
+-- Name: nodes_p1_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p1_pkey;
+
+--
+-- Name: nodes_p1_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p1_published_at_idx;
+
+--
+-- Name: nodes_p1_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p1_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p1_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p1_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p1_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p1_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p1_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p1_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p1_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p1_tenant_id_parent_id_idx;
+
+--
+-- Name: nodes_p2_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p2_pkey;
+
+--
+-- Name: nodes_p2_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p2_published_at_idx;
+
+--
+-- Name: nodes_p2_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p2_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p2_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p2_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p2_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p2_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p2_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p2_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p2_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p2_tenant_id_parent_id_idx;
+
+--
+-- Name: nodes_p3_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p3_pkey;
+
+--
+-- Name: nodes_p3_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p3_published_at_idx;
+
+--
+-- Name: nodes_p3_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p3_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p3_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p3_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p3_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p3_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p3_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p3_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p3_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p3_tenant_id_parent_id_idx;
+
+--
+-- Name: nodes_p4_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p4_pkey;
+
+--
+-- Name: nodes_p4_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p4_published_at_idx;
+
+--
+-- Name: nodes_p4_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p4_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p4_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p4_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p4_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p4_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p4_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p4_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p4_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p4_tenant_id_parent_id_idx;
+
+--
+-- Name: nodes_p5_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p5_pkey;
+
+--
+-- Name: nodes_p5_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p5_published_at_idx;
+
+--
+-- Name: nodes_p5_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p5_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p5_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p5_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p5_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p5_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p5_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p5_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p5_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p5_tenant_id_parent_id_idx;
+
+--
+-- Name: nodes_p6_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p6_pkey;
+
+--
+-- Name: nodes_p6_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p6_published_at_idx;
+
+--
+-- Name: nodes_p6_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p6_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p6_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p6_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p6_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p6_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p6_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p6_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p6_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p6_tenant_id_parent_id_idx;
+
+--
+-- Name: nodes_p7_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_pkey ATTACH PARTITION content.nodes_p7_pkey;
+
+--
+-- Name: nodes_p7_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_scheduled_idx ATTACH PARTITION content.nodes_p7_published_at_idx;
+
+--
+-- Name: nodes_p7_tenant_id_author_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_author_idx ATTACH PARTITION content.nodes_p7_tenant_id_author_id_idx;
+
+--
+-- Name: nodes_p7_tenant_id_category_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_category_idx ATTACH PARTITION content.nodes_p7_tenant_id_category_id_idx;
+
+--
+-- Name: nodes_p7_tenant_id_kind_slug_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_tenant_kind_slug_key ATTACH PARTITION content.nodes_p7_tenant_id_kind_slug_idx;
+
+--
+-- Name: nodes_p7_tenant_id_kind_status_published_at_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p7_tenant_id_kind_status_published_at_idx;
+
+--
+-- Name: nodes_p7_tenant_id_parent_id_idx; Type: INDEX ATTACH; Schema: content; Owner: -
+--
+
+ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p7_tenant_id_parent_id_idx;
+
+--
 -- Name: events_default_aggregate_id_idx; Type: INDEX ATTACH; Schema: outbox; Owner: -
 --
 
@@ -3535,6 +7248,12 @@ CREATE TRIGGER _200_unique_combination_upd AFTER UPDATE ON commerce.variant_opti
 --
 
 CREATE TRIGGER _300_inventory AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__inventory();
+
+--
+-- Name: products _800_cleanup_content; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_cleanup_content AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__cleanup_content();
 
 --
 -- Name: categories _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
@@ -3795,6 +7514,378 @@ CREATE TRIGGER _900_module_ins AFTER INSERT ON commerce.stock_locations REFERENC
 CREATE TRIGGER _900_module_upd AFTER UPDATE ON commerce.stock_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__assert_commerce_enabled();
 
 --
+-- Name: reactions _200_before_write; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _200_before_write BEFORE INSERT OR UPDATE ON community.reactions FOR EACH ROW EXECUTE FUNCTION community.tg_reactions__before_write();
+
+--
+-- Name: follows _300_assert_module_ins; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON community.follows REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg__assert_module('community.follows');
+
+--
+-- Name: reactions _300_assert_module_ins; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON community.reactions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg__assert_module('community.reactions');
+
+--
+-- Name: follows _300_assert_module_upd; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON community.follows REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg__assert_module('community.follows');
+
+--
+-- Name: reactions _300_assert_module_upd; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON community.reactions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg__assert_module('community.reactions');
+
+--
+-- Name: reactions _500_reputation_del; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _500_reputation_del AFTER DELETE ON community.reactions REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg_reactions__reputation();
+
+--
+-- Name: reactions _500_reputation_ins; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _500_reputation_ins AFTER INSERT ON community.reactions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg_reactions__reputation();
+
+--
+-- Name: reactions _500_reputation_upd; Type: TRIGGER; Schema: community; Owner: -
+--
+
+CREATE TRIGGER _500_reputation_upd AFTER UPDATE ON community.reactions REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg_reactions__reputation();
+
+--
+-- Name: categories _100_timestamps; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON content.categories FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: media _100_timestamps; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON content.media FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: meta _100_timestamps; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON content.meta FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: nodes _100_timestamps; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON content.nodes FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: tags _100_timestamps; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON content.tags FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: bodies _200_before_write; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_before_write BEFORE INSERT OR UPDATE ON content.bodies FOR EACH ROW EXECUTE FUNCTION content.tg_bodies__before_write();
+
+--
+-- Name: categories _200_before_write; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_before_write BEFORE INSERT OR UPDATE ON content.categories FOR EACH ROW EXECUTE FUNCTION content.tg_categories__before_write();
+
+--
+-- Name: nodes _200_before_write; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_before_write BEFORE INSERT OR UPDATE ON content.nodes FOR EACH ROW EXECUTE FUNCTION content.tg_nodes__before_write();
+
+--
+-- Name: tags _200_before_write; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_before_write BEFORE INSERT OR UPDATE ON content.tags FOR EACH ROW EXECUTE FUNCTION content.tg_tags__before_write();
+
+--
+-- Name: meta _200_check_targets_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.meta');
+
+--
+-- Name: taggables _200_check_targets_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.taggables');
+
+--
+-- Name: meta _200_check_targets_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.meta');
+
+--
+-- Name: taggables _200_check_targets_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.taggables');
+
+--
+-- Name: meta _210_check_product_targets_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.meta');
+
+--
+-- Name: taggables _210_check_product_targets_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.taggables');
+
+--
+-- Name: meta _210_check_product_targets_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.meta');
+
+--
+-- Name: taggables _210_check_product_targets_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.taggables');
+
+--
+-- Name: bodies _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.bodies REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_bodies__assert_module();
+
+--
+-- Name: categories _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.categories', 'content');
+
+--
+-- Name: media _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.media REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.media', 'content');
+
+--
+-- Name: meta _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.meta', 'content');
+
+--
+-- Name: nodes _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__assert_module();
+
+--
+-- Name: taggables _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.taggables', 'content');
+
+--
+-- Name: tags _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.tags', 'content');
+
+--
+-- Name: bodies _300_assert_module_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.bodies REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_bodies__assert_module();
+
+--
+-- Name: categories _300_assert_module_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.categories', 'content');
+
+--
+-- Name: media _300_assert_module_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.media REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.media', 'content');
+
+--
+-- Name: meta _300_assert_module_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.meta', 'content');
+
+--
+-- Name: nodes _300_assert_module_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__assert_module();
+
+--
+-- Name: taggables _300_assert_module_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.taggables', 'content');
+
+--
+-- Name: tags _300_assert_module_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.tags REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.tags', 'content');
+
+--
+-- Name: nodes _400_tree; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _400_tree AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__tree();
+
+--
+-- Name: nodes _500_reply_count_del; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _500_reply_count_del AFTER DELETE ON content.nodes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__reply_count_del();
+
+--
+-- Name: nodes _500_reply_count_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _500_reply_count_ins AFTER INSERT ON content.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__reply_count_ins();
+
+--
+-- Name: nodes _500_reply_count_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _500_reply_count_upd AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__reply_count_upd();
+
+--
+-- Name: nodes _600_revisions; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _600_revisions AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__revisions();
+
+--
+-- Name: bodies _600_revisions_del; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _600_revisions_del AFTER DELETE ON content.bodies REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_bodies__revisions();
+
+--
+-- Name: bodies _600_revisions_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _600_revisions_upd AFTER UPDATE ON content.bodies REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_bodies__revisions();
+
+--
+-- Name: nodes _700_cleanup; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _700_cleanup AFTER DELETE ON content.nodes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__cleanup();
+
+--
+-- Name: nodes _800_community_recipients; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_community_recipients AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg_nodes__recipients();
+
+--
+-- Name: bodies _900_events_del; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON content.bodies REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_bodies__events();
+
+--
+-- Name: meta _900_events_del; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON content.meta REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_meta__events();
+
+--
+-- Name: nodes _900_events_del; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON content.nodes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__events();
+
+--
+-- Name: taggables _900_events_del; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON content.taggables REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_taggables__events();
+
+--
+-- Name: bodies _900_events_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON content.bodies REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_bodies__events();
+
+--
+-- Name: meta _900_events_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_meta__events();
+
+--
+-- Name: nodes _900_events_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON content.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__events();
+
+--
+-- Name: taggables _900_events_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_taggables__events();
+
+--
+-- Name: bodies _900_events_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON content.bodies REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_bodies__events();
+
+--
+-- Name: categories _900_events_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON content.categories REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_categories__events();
+
+--
+-- Name: meta _900_events_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON content.meta REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_meta__events();
+
+--
+-- Name: nodes _900_events_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__events();
+
+--
+-- Name: taggables _900_events_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON content.taggables REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_taggables__events();
+
+--
+-- Name: tags _900_events_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON content.tags REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_tags__events();
+
+--
 -- Name: sessions _100_timestamps; Type: TRIGGER; Schema: core; Owner: -
 --
 
@@ -3817,6 +7908,12 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.tenants FOR EACH 
 --
 
 CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.users FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: users _900_content_author_events; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _900_content_author_events AFTER UPDATE ON core.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_users__author_events();
 
 --
 -- Name: categories categories_parent_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
@@ -4111,6 +8208,167 @@ ALTER TABLE ONLY commerce.variants
 
 ALTER TABLE ONLY commerce.variants
     ADD CONSTRAINT variants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: follows follows_category_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.follows
+    ADD CONSTRAINT follows_category_fkey FOREIGN KEY (tenant_id, category_id) REFERENCES content.categories(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: follows follows_followed_user_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.follows
+    ADD CONSTRAINT follows_followed_user_fkey FOREIGN KEY (tenant_id, followed_user_id) REFERENCES core.users(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: follows follows_follower_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.follows
+    ADD CONSTRAINT follows_follower_fkey FOREIGN KEY (tenant_id, follower_id) REFERENCES core.users(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: follows follows_node_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.follows
+    ADD CONSTRAINT follows_node_fkey FOREIGN KEY (tenant_id, node_id) REFERENCES content.nodes(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: reactions reactions_kind_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reactions
+    ADD CONSTRAINT reactions_kind_fkey FOREIGN KEY (kind) REFERENCES community.reaction_kinds(kind) ON UPDATE CASCADE ON DELETE RESTRICT;
+
+--
+-- Name: reactions reactions_node_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reactions
+    ADD CONSTRAINT reactions_node_fkey FOREIGN KEY (tenant_id, node_id) REFERENCES content.nodes(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: reactions reactions_recipient_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reactions
+    ADD CONSTRAINT reactions_recipient_fkey FOREIGN KEY (tenant_id, recipient_id) REFERENCES core.users(tenant_id, id) ON DELETE SET NULL (recipient_id);
+
+--
+-- Name: reactions reactions_user_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reactions
+    ADD CONSTRAINT reactions_user_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES core.users(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: reputation reputation_user_fkey; Type: FK CONSTRAINT; Schema: community; Owner: -
+--
+
+ALTER TABLE ONLY community.reputation
+    ADD CONSTRAINT reputation_user_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES core.users(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: bodies bodies_node_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.bodies
+    ADD CONSTRAINT bodies_node_fkey FOREIGN KEY (tenant_id, node_id) REFERENCES content.nodes(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: categories categories_parent_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.categories
+    ADD CONSTRAINT categories_parent_fkey FOREIGN KEY (tenant_id, parent_id) REFERENCES content.categories(tenant_id, id) ON DELETE SET NULL (parent_id);
+
+--
+-- Name: categories categories_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.categories
+    ADD CONSTRAINT categories_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: media media_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.media
+    ADD CONSTRAINT media_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: media media_uploaded_by_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.media
+    ADD CONSTRAINT media_uploaded_by_fkey FOREIGN KEY (tenant_id, uploaded_by) REFERENCES core.users(tenant_id, id) ON DELETE SET NULL (uploaded_by);
+
+--
+-- Name: meta meta_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.meta
+    ADD CONSTRAINT meta_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: nodes nodes_author_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE content.nodes
+    ADD CONSTRAINT nodes_author_fkey FOREIGN KEY (tenant_id, author_id) REFERENCES core.users(tenant_id, id) ON DELETE SET NULL (author_id);
+
+--
+-- Name: nodes nodes_category_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE content.nodes
+    ADD CONSTRAINT nodes_category_fkey FOREIGN KEY (tenant_id, category_id) REFERENCES content.categories(tenant_id, id) ON DELETE SET NULL (category_id);
+
+--
+-- Name: nodes nodes_parent_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE content.nodes
+    ADD CONSTRAINT nodes_parent_fkey FOREIGN KEY (tenant_id, parent_id) REFERENCES content.nodes(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: nodes nodes_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE content.nodes
+    ADD CONSTRAINT nodes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: revisions revisions_edited_by_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.revisions
+    ADD CONSTRAINT revisions_edited_by_fkey FOREIGN KEY (tenant_id, edited_by) REFERENCES core.users(tenant_id, id) ON DELETE SET NULL (edited_by);
+
+--
+-- Name: revisions revisions_node_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.revisions
+    ADD CONSTRAINT revisions_node_fkey FOREIGN KEY (tenant_id, node_id) REFERENCES content.nodes(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: taggables taggables_tag_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.taggables
+    ADD CONSTRAINT taggables_tag_fkey FOREIGN KEY (tenant_id, tag_id) REFERENCES content.tags(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: tags tags_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.tags
+    ADD CONSTRAINT tags_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: sessions sessions_tenant_id_user_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
@@ -4453,6 +8711,138 @@ ALTER TABLE commerce.variant_options ENABLE ROW LEVEL SECURITY;
 ALTER TABLE commerce.variants ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: follows; Type: ROW SECURITY; Schema: community; Owner: -
+--
+
+ALTER TABLE community.follows ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reactions; Type: ROW SECURITY; Schema: community; Owner: -
+--
+
+ALTER TABLE community.reactions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reputation; Type: ROW SECURITY; Schema: community; Owner: -
+--
+
+ALTER TABLE community.reputation ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: follows tenant_isolation; Type: POLICY; Schema: community; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON community.follows TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: reactions tenant_isolation; Type: POLICY; Schema: community; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON community.reactions TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: reputation tenant_isolation; Type: POLICY; Schema: community; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON community.reputation TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: bodies; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.bodies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: categories; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.categories ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: media; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.media ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: meta; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.meta ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: nodes; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.nodes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: revisions; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.revisions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: taggables; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.taggables ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tags; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.tags ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: bodies tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.bodies TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: categories tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.categories TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: media tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.media TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: meta tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.meta TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: nodes tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.nodes TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: revisions tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.revisions TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: taggables tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.taggables TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: tags tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.tags TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
 -- Name: sessions analyst_read; Type: POLICY; Schema: core; Owner: -
 --
 
@@ -4550,6 +8940,18 @@ GRANT USAGE ON SCHEMA commerce TO rustok_app;
 GRANT USAGE ON SCHEMA commerce TO rustok_analyst;
 
 --
+-- Name: SCHEMA community; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA community TO rustok_app;
+
+--
+-- Name: SCHEMA content; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA content TO rustok_app;
+
+--
 -- Name: SCHEMA core; Type: ACL; Schema: -; Owner: -
 --
 
@@ -4562,6 +8964,12 @@ GRANT USAGE ON SCHEMA core TO rustok_analyst;
 
 GRANT USAGE ON SCHEMA outbox TO rustok_app;
 GRANT USAGE ON SCHEMA outbox TO rustok_analyst;
+
+--
+-- Name: FUNCTION _default_location(p_tenant_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce._default_location(p_tenant_id uuid) TO rustok_app;
 
 --
 -- Name: FUNCTION _quarter_start(p_at timestamp with time zone); Type: ACL; Schema: commerce; Owner: -
@@ -4594,6 +9002,12 @@ REVOKE ALL ON FUNCTION commerce.create_order_partition(p_at timestamp with time 
 --
 
 REVOKE ALL ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: FUNCTION create_product(p_input jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.create_product(p_input jsonb) TO rustok_app;
 
 --
 -- Name: FUNCTION low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
@@ -4645,6 +9059,301 @@ GRANT ALL ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_
 --
 
 GRANT ALL ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) TO rustok_app;
+
+--
+-- Name: TABLE inventory_levels; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.inventory_levels TO rustok_app;
+GRANT SELECT ON TABLE commerce.inventory_levels TO rustok_analyst;
+
+--
+-- Name: FUNCTION set_variant_stock(p_variant_id uuid, p_stocked integer, p_location_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.set_variant_stock(p_variant_id uuid, p_stocked integer, p_location_id uuid) TO rustok_app;
+
+--
+-- Name: FUNCTION _add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION recompute_reputation(p_tenant_id uuid); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community.recompute_reputation(p_tenant_id uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _assert_module(p_table text, p_tenant_ids uuid[], p_module text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_module text) TO rustok_app;
+
+--
+-- Name: FUNCTION _current_user_id(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._current_user_id() TO rustok_app;
+
+--
+-- Name: FUNCTION _free_slug(p_base text, p_taken text[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._free_slug(p_base text, p_taken text[]) TO rustok_app;
+
+--
+-- Name: FUNCTION _internal(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._internal() TO rustok_app;
+
+--
+-- Name: FUNCTION _node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text) TO rustok_app;
+
+--
+-- Name: FUNCTION _require_nodes(p_ids uuid[], p_kinds text[], p_what text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) TO rustok_app;
+
+--
+-- Name: FUNCTION _tag_events(p_tenant_ids uuid[], p_tag_ids uuid[], p_target_types text[], p_target_ids uuid[], p_event_types text[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._tag_events(p_tenant_ids uuid[], p_tag_ids uuid[], p_target_types text[], p_target_ids uuid[], p_event_types text[]) TO rustok_app;
+
+--
+-- Name: FUNCTION _targets_updated(p_tenant_ids uuid[], p_target_types text[], p_target_ids uuid[], p_reason text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._targets_updated(p_tenant_ids uuid[], p_target_types text[], p_target_ids uuid[], p_reason text) TO rustok_app;
+
+--
+-- Name: FUNCTION slug_is_valid(p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.slug_is_valid(p_slug text) TO rustok_app;
+
+--
+-- Name: TABLE nodes; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.nodes TO rustok_app;
+
+--
+-- Name: FUNCTION add_comment(p_parent_id uuid, p_author_id uuid, p_body text, p_format text, p_status text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.add_comment(p_parent_id uuid, p_author_id uuid, p_body text, p_format text, p_status text) TO rustok_app;
+
+--
+-- Name: FUNCTION archive_nodes(p_node_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.archive_nodes(p_node_ids uuid[]) TO rustok_app;
+
+--
+-- Name: TABLE taggables; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.taggables TO rustok_app;
+
+--
+-- Name: FUNCTION attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
+
+--
+-- Name: FUNCTION detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
+
+--
+-- Name: FUNCTION max_comment_depth(p_tenant_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.max_comment_depth(p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: FUNCTION moderate_comments(p_comment_ids uuid[], p_status text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) TO rustok_app;
+
+--
+-- Name: FUNCTION publish_due(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.publish_due() TO rustok_app;
+
+--
+-- Name: FUNCTION publish_nodes(p_node_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.publish_nodes(p_node_ids uuid[]) TO rustok_app;
+
+--
+-- Name: FUNCTION recount_replies(p_tenant_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.recount_replies(p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: FUNCTION restore_revision(p_revision_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.restore_revision(p_revision_id uuid) TO rustok_app;
+
+--
+-- Name: FUNCTION schedule_nodes(p_node_ids uuid[], p_publish_at timestamp with time zone); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp with time zone) TO rustok_app;
+
+--
+-- Name: FUNCTION slugify(p_text text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.slugify(p_text text) TO rustok_app;
+
+--
+-- Name: FUNCTION tg__assert_module(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg__assert_module() TO rustok_app;
+
+--
+-- Name: FUNCTION tg__check_node_targets(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg__check_node_targets() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_bodies__assert_module(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_bodies__assert_module() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_bodies__before_write(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_bodies__before_write() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_bodies__events(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_bodies__events() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_bodies__revisions(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_bodies__revisions() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_categories__before_write(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_categories__before_write() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_categories__events(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_categories__events() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_meta__events(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_meta__events() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__assert_module(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__assert_module() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__before_write(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__before_write() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__cleanup(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__cleanup() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__events(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__events() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__reply_count_del(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__reply_count_del() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__reply_count_ins(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__reply_count_ins() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__reply_count_upd(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__reply_count_upd() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__revisions(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__revisions() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_nodes__tree(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_nodes__tree() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_taggables__events(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_taggables__events() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_tags__before_write(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_tags__before_write() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_tags__events(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_tags__events() TO rustok_app;
+
+--
+-- Name: FUNCTION tg_users__author_events(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_users__author_events() TO rustok_app;
 
 --
 -- Name: FUNCTION assert_module_enabled(p_tenant_ids uuid[], p_module text); Type: ACL; Schema: core; Owner: -
@@ -4735,13 +9444,6 @@ GRANT SELECT ON TABLE commerce.currencies TO rustok_analyst;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.inventory_items TO rustok_app;
 GRANT SELECT ON TABLE commerce.inventory_items TO rustok_analyst;
-
---
--- Name: TABLE inventory_levels; Type: ACL; Schema: commerce; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.inventory_levels TO rustok_app;
-GRANT SELECT ON TABLE commerce.inventory_levels TO rustok_analyst;
 
 --
 -- Name: TABLE option_values; Type: ACL; Schema: commerce; Owner: -
@@ -4845,6 +9547,66 @@ GRANT SELECT ON TABLE commerce.variant_options TO rustok_analyst;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.variants TO rustok_app;
 GRANT SELECT ON TABLE commerce.variants TO rustok_analyst;
+
+--
+-- Name: TABLE follows; Type: ACL; Schema: community; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE community.follows TO rustok_app;
+
+--
+-- Name: TABLE reaction_kinds; Type: ACL; Schema: community; Owner: -
+--
+
+GRANT SELECT ON TABLE community.reaction_kinds TO rustok_app;
+
+--
+-- Name: TABLE reactions; Type: ACL; Schema: community; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE community.reactions TO rustok_app;
+
+--
+-- Name: TABLE reputation; Type: ACL; Schema: community; Owner: -
+--
+
+GRANT SELECT ON TABLE community.reputation TO rustok_app;
+
+--
+-- Name: TABLE bodies; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.bodies TO rustok_app;
+
+--
+-- Name: TABLE categories; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.categories TO rustok_app;
+
+--
+-- Name: TABLE media; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.media TO rustok_app;
+
+--
+-- Name: TABLE meta; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.meta TO rustok_app;
+
+--
+-- Name: TABLE revisions; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT ON TABLE content.revisions TO rustok_app;
+
+--
+-- Name: TABLE tags; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.tags TO rustok_app;
 
 --
 -- Name: TABLE modules; Type: ACL; Schema: core; Owner: -
