@@ -2,7 +2,7 @@
 
 import uuid
 
-from commerce_helpers import (make_location, make_price, make_product, make_tenant, make_variant, one, raises,
+from tests.commerce.commerce_helpers import (make_location, make_price, make_product, make_tenant, make_variant, one, raises,
                               scalar)
 
 

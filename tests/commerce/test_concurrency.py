@@ -6,7 +6,7 @@ import psycopg
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from commerce_helpers import make_shop, make_variant, make_price, make_stock, scalar
+from tests.commerce.commerce_helpers import make_shop, make_variant, make_price, make_stock, scalar
 
 THREADS = 8
 ATTEMPTS = 3

@@ -3,7 +3,7 @@
 import psycopg
 from psycopg.rows import dict_row
 
-from commerce_helpers import (make_location, make_price, make_product, make_shop, make_stock, make_tenant,
+from tests.commerce.commerce_helpers import (make_location, make_price, make_product, make_shop, make_stock, make_tenant,
                               make_variant, one, place, scalar)
 
 

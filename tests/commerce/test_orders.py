@@ -1,6 +1,6 @@
 """place_order, inventory rules and the order status state machine."""
 
-from commerce_helpers import (level, make_location, make_price, make_product, make_shop, make_stock, make_tenant,
+from tests.commerce.commerce_helpers import (level, make_location, make_price, make_product, make_shop, make_stock, make_tenant,
                               make_variant, one, place, raises, scalar)
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime, timezone
 
-from commerce_helpers import make_shop, make_tenant, one, raises, scalar
+from tests.commerce.commerce_helpers import make_shop, make_tenant, one, raises, scalar
 
 
 def quarter_start(dt):

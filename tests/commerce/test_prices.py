@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta, timezone
 
-from commerce_helpers import make_price, make_product, make_tenant, make_variant, one, raises
+from tests.commerce.commerce_helpers import make_price, make_product, make_tenant, make_variant, one, raises
 
 
 def price_list(conn, t, type_="sale", status="active", starts=None, ends=None):

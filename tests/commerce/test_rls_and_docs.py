@@ -2,7 +2,7 @@
 
 import psycopg
 
-from commerce_helpers import make_shop, one, place, raises, scalar
+from tests.commerce.commerce_helpers import make_shop, one, place, raises, scalar
 
 TABLES = ["products", "variants", "options", "option_values", "variant_options", "categories", "product_categories",
           "prices", "price_lists", "price_list_rules", "inventory_items", "stock_locations", "inventory_levels",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from content_helpers import make_tenant, make_user
+from tests.content.content_helpers import make_tenant, make_user
 
 
 @pytest.fixture

@@ -1,26 +1,15 @@
 """Helpers for the content / blog / community tests (all on real PostgreSQL).
 
-tests/ is not a package, so the root conftest's plain helpers are loaded by path.
 """
 
 from __future__ import annotations
-
-import importlib.util
-import sys
-from pathlib import Path
 
 import psycopg
 import psycopg.rows
 import pytest
 from psycopg.types.json import Jsonb
 
-_spec = importlib.util.spec_from_file_location("rustok_root_conftest", Path(__file__).parents[1] / "conftest.py")
-_root = importlib.util.module_from_spec(_spec)
-sys.modules.setdefault("rustok_root_conftest", _root)
-_spec.loader.exec_module(_root)
-make_tenant = _root.make_tenant
-make_user = _root.make_user
-act_as_app = _root.act_as_app
+from tests.conftest import act_as_app, make_tenant, make_user  # noqa: F401 (re-exported for the tests)
 
 WATCHED = [
     "content.nodes", "content.bodies", "content.categories", "content.tags", "content.taggables",
@@ -78,3 +67,13 @@ def set_module(conn, tenant_id, module: str, enabled: bool, settings: dict | Non
         (tenant_id, module, enabled, Jsonb(settings or {})))
 
 
+
+
+def make_product(conn, tenant_id, handle: str | None = None):
+    """A commerce product to hang tags and SEO meta on (product targets must exist)."""
+    import uuid
+
+    handle = handle or f"p-{uuid.uuid4().hex[:8]}"
+    cur = conn.cursor(row_factory=psycopg.rows.dict_row)
+    return cur.execute("insert into commerce.products (tenant_id, title, handle) values (%s, %s, %s) returning id",
+                       (tenant_id, handle, handle)).fetchone()["id"]

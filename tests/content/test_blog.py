@@ -8,7 +8,7 @@ import threading
 import psycopg
 import pytest
 
-from content_helpers import assert_fails, comment, get_node, make_tenant, node, published_post, set_module
+from tests.content.content_helpers import assert_fails, comment, get_node, make_tenant, node, published_post, set_module
 
 
 def test_comment_depth_is_computed_and_limited_to_10_by_default(conn, t1):

@@ -6,7 +6,7 @@ import threading
 
 import psycopg
 
-from content_helpers import assert_fails, make_tenant, make_user, published_post, set_module
+from tests.content.content_helpers import assert_fails, make_tenant, make_user, published_post, set_module
 
 
 def react(conn, tenant_id, node_id, user_id, kind="like"):

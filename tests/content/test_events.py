@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 from psycopg.rows import dict_row
 
-from content_helpers import comment, make_tenant, make_user, node, published_post
+from tests.content.content_helpers import comment, make_tenant, make_user, node, published_post, make_product
 
 
 def mark(conn):
@@ -110,7 +110,7 @@ def test_child_rows_emit_node_updated(conn, t1):
 
 
 def test_meta_of_a_product_emits_product_updated(conn, t1):
-    product_id = conn.execute("select core.new_id() as id").fetchone()["id"]
+    product_id = make_product(conn, t1["id"])
     m = mark(conn)
     conn.execute("insert into content.meta (tenant_id, target_type, target_id, robots) values (%s, 'product', %s, 'noindex')",
                  (t1["id"], product_id))
@@ -121,7 +121,7 @@ def test_meta_of_a_product_emits_product_updated(conn, t1):
 
 def test_tag_attached_and_detached(conn, t1):
     posts = [published_post(conn, t1["id"], f"P{i}") for i in range(3)]
-    product_id = conn.execute("select core.new_id() as id").fetchone()["id"]
+    product_id = make_product(conn, t1["id"])
     tags = conn.execute("insert into content.tags (tenant_id, name) values (%s, 'Red'), (%s, 'Blue') returning id",
                         (t1["id"], t1["id"])).fetchall()
     tag_ids = [t["id"] for t in tags]

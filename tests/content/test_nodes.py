@@ -7,8 +7,8 @@ import time
 import psycopg
 import pytest
 
-from content_helpers import (
-    assert_fails, comment, get_node, make_tenant, make_user, node, published_post, set_module,
+from tests.content.content_helpers import (
+    assert_fails, comment, get_node, make_product, make_tenant, make_user, node, published_post, set_module,
 )
 
 
@@ -249,13 +249,14 @@ def test_restore_unknown_revision(conn, t1):
 # ------------------------------------------------------------------ module toggles
 
 def test_disabled_content_module_refuses_pages_and_content_tables(conn, t1):
+    product_id = make_product(conn, t1["id"])
     set_module(conn, t1["id"], "content", False)
     for sql in [
         "insert into content.nodes (tenant_id, kind, title) values (%s, 'page', 'P')",
         "insert into content.categories (tenant_id, name) values (%s, 'C')",
         "insert into content.tags (tenant_id, name) values (%s, 'T')",
         "insert into content.media (tenant_id, url, mime_type) values (%s, 'https://x.io/a.png', 'image/png')",
-        "insert into content.meta (tenant_id, target_type, target_id, title) values (%s, 'product', core.new_id(), 'M')",
+        f"insert into content.meta (tenant_id, target_type, target_id, title) values (%s, 'product', '{product_id}', 'M')",
     ]:
         err = assert_fails(conn, sql, (t1["id"],), sqlstate="55000", field='module "content" is disabled')
         assert err.diag.message_primary.startswith("content.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from content_helpers import act_as_app, comment, make_user, node, published_post
+from tests.content.content_helpers import act_as_app, comment, make_user, node, published_post
 
 
 def test_every_table_and_function_has_a_comment(conn):

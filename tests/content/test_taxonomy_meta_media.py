@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from content_helpers import assert_fails, node, published_post
+from tests.content.content_helpers import assert_fails, node, published_post, make_product
 
 
 def cat(conn, tenant_id, name, **cols):
@@ -68,8 +68,8 @@ def test_attach_tags_set_based_and_validated(conn, t1, t2):
     foreign_tag = conn.execute("insert into content.tags (tenant_id, name) values (%s, 'F') returning id", (t2["id"],)).fetchone()
     assert_fails(conn, "insert into content.taggables (tenant_id, tag_id, target_type, target_id) values (%s, %s, 'node', %s)",
                  (t1["id"], foreign_tag["id"], posts[0]["id"]), sqlstate="23503", field="taggables_tag_fkey")
-    # product targets are the commerce module's to check
-    conn.execute("select content.attach_tags(%s, 'product', array[core.new_id()])", (tags[:2],))
+    # product targets must exist too (tests/glue covers the refusal)
+    conn.execute("select content.attach_tags(%s, 'product', array[%s]::uuid[])", (tags[:2], make_product(conn, t1["id"])))
     removed = conn.execute("select * from content.detach_tags(%s, 'node', %s)", (tags[:2], [posts[0]["id"]])).fetchall()
     assert len(removed) == 2
     # deleting a node removes its taggables and meta (no foreign key for polymorphic rows)
