@@ -122,3 +122,58 @@ comment on function commerce.set_variant_stock(uuid, integer, uuid) is
 
 grant execute on function commerce.create_product(jsonb), commerce.set_variant_stock(uuid, integer, uuid),
     commerce._default_location(uuid) to rustok_app;
+
+-- Records for API responses: the write-side state of an aggregate as one JSON document (camelCase keys),
+-- built in one statement so a mutation answers in one round trip.
+create function commerce.product_record(p_product_id uuid) returns jsonb
+    language sql stable
+as $$
+    select jsonb_build_object(
+        'id', p.id, 'title', p.title, 'subtitle', p.subtitle, 'handle', p.handle, 'description', p.description,
+        'status', p.status, 'discountable', p.discountable, 'metadata', p.metadata,
+        'createdAt', p.created_at, 'updatedAt', p.updated_at,
+        'variants', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', v.id, 'title', v.title, 'sku', v.sku, 'barcode', v.barcode,
+                'manageInventory', v.manage_inventory, 'allowBackorder', v.allow_backorder, 'position', v.position,
+                'prices', coalesce((
+                    select jsonb_agg(jsonb_build_object('amount', pr.amount, 'currencyCode', pr.currency_code,
+                                                        'minQuantity', pr.min_quantity, 'priceListId', pr.price_list_id)
+                                     order by pr.currency_code, pr.min_quantity)
+                    from commerce.prices pr where pr.tenant_id = v.tenant_id and pr.variant_id = v.id), '[]'),
+                'stocked', st.stocked, 'reserved', st.reserved)
+                order by v.position, v.id)
+            from commerce.variants v
+            left join lateral (
+                select sum(l.stocked_quantity)::int as stocked, sum(l.reserved_quantity)::int as reserved
+                from commerce.variant_inventory vi
+                join commerce.inventory_levels l on l.tenant_id = vi.tenant_id and l.inventory_item_id = vi.inventory_item_id
+                where vi.tenant_id = v.tenant_id and vi.variant_id = v.id) st on true
+            where v.tenant_id = p.tenant_id and v.product_id = p.id), '[]'))
+    from commerce.products p
+    where p.tenant_id = core.current_tenant_id() and p.id = p_product_id
+$$;
+comment on function commerce.product_record(uuid) is
+    'A product of the current tenant with its variants, prices and stock as one JSON document (write-side state, camelCase keys); null when absent.';
+
+create function commerce.order_record(p_order_id uuid) returns jsonb
+    language sql stable
+as $$
+    select jsonb_build_object(
+        'id', o.id, 'displayId', o.display_id, 'status', o.status, 'email', o.email, 'customerId', o.customer_id,
+        'currencyCode', o.currency_code, 'subtotal', o.subtotal, 'discountTotal', o.discount_total,
+        'shippingTotal', o.shipping_total, 'taxTotal', o.tax_total, 'total', o.total,
+        'shippingAddress', o.shipping_address, 'billingAddress', o.billing_address,
+        'createdAt', o.created_at, 'updatedAt', o.updated_at,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object('id', i.id, 'variantId', i.variant_id, 'productId', i.product_id,
+                                                'title', i.title, 'sku', i.sku, 'quantity', i.quantity,
+                                                'unitPrice', i.unit_price, 'total', i.total) order by i.id)
+            from commerce.order_items i where i.tenant_id = o.tenant_id and i.order_id = o.id), '[]'))
+    from commerce.orders o
+    where o.tenant_id = core.current_tenant_id() and o.id = p_order_id
+$$;
+comment on function commerce.order_record(uuid) is
+    'An order of the current tenant with its items as one JSON document (write-side state, camelCase keys); null when absent.';
+
+grant execute on function commerce.product_record(uuid), commerce.order_record(uuid) to rustok_app;

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 MIN_SERVER_VERSION = 160000
 APP_ROLE = "rustok_app"
 TENANT_SETTING = "rustok.tenant_id"
+USER_SETTING = "rustok.user_id"  # the acting user (content revisions record it)
 
 
 def cluster_for(settings: Settings) -> EmbeddedCluster:

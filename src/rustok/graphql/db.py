@@ -12,7 +12,7 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 
-from rustok.db import TENANT_SETTING
+from rustok.db import TENANT_SETTING, USER_SETTING
 from rustok.graphql.errors import ApiError
 
 
@@ -42,10 +42,13 @@ async def require_staff(ctx):
 
 @contextlib.asynccontextmanager
 async def tenant_connection(ctx, tenant_id: UUID) -> AsyncIterator[AsyncConnection]:
-    """A pooled connection inside one transaction with the tenant setting applied (dict rows)."""
+    """A pooled connection inside one transaction with the tenant (and acting user) settings applied."""
+    caller = await ctx.caller()
+    user = str(caller.user_id) if caller.user_id else ""
     async with ctx.pool.connection() as conn:
         async with conn.transaction():
-            await conn.execute("select set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id)))
+            await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
+                               (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
             yield conn
 
 
