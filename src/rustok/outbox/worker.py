@@ -299,12 +299,12 @@ class OutboxWorker:
                     claimed, succeeded, failed, dead = await cur.fetchone()
             finally:
                 self._busy.pop(slot, None)
-        except psycopg.OperationalError:
-            raise  # connection-level: the slot reconnects; the lease returns the batch to the queue
-        except psycopg.errors.QueryCanceled:
-            log.warning("outbox %s: batch of %s cancelled (shutdown); releasing its leases", name, consumer)
+        except psycopg.errors.QueryCanceled as exc:  # (a subclass of OperationalError: test it first)
+            log.warning("outbox %s: batch of %s cancelled (%s); releasing its leases", name, consumer, _first_line(exc))
             await self._release(conn, name, consumer)
             return False
+        except psycopg.OperationalError:
+            raise  # connection-level: the slot reconnects; the lease returns the batch to the queue
         except psycopg.Error as exc:
             self.stats.errors += 1
             log.error("outbox %s: batch of consumer %s failed: %s [SQLSTATE %s]; pausing it %.0fs",
@@ -416,7 +416,7 @@ class OutboxWorker:
         if pending:
             _, pending_set = await asyncio.wait(pending, timeout=self.config.shutdown_timeout)
             if pending_set:
-                log.warning("outbox %s: %d batch(es) still running after %.0fs; cancelling them",
+                log.warning("outbox %s: %d batch(es) still running after %.1fs; cancelling them",
                             self.worker_id, len(pending_set), self.config.shutdown_timeout)
                 for conn in list(self._busy.values()):
                     try:
