@@ -64,6 +64,18 @@ CREATE SCHEMA core;
 COMMENT ON SCHEMA core IS 'RusToK core: tenants, users, module toggles, sessions, ids and the tenant context.';
 
 --
+-- Name: ops; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA ops;
+
+--
+-- Name: SCHEMA ops; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA ops IS 'Functions operators call from psql: reindex requests, outbox inspection, retry, replay and upkeep.';
+
+--
 -- Name: outbox; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -545,6 +557,34 @@ $$;
 COMMENT ON FUNCTION commerce.order_partitions() IS 'The partitions of commerce.orders with their bounds and exact row counts (count(*) per partition).';
 
 --
+-- Name: order_record(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.order_record(p_order_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select jsonb_build_object(
+        'id', o.id, 'displayId', o.display_id, 'status', o.status, 'email', o.email, 'customerId', o.customer_id,
+        'currencyCode', o.currency_code, 'subtotal', o.subtotal, 'discountTotal', o.discount_total,
+        'shippingTotal', o.shipping_total, 'taxTotal', o.tax_total, 'total', o.total,
+        'shippingAddress', o.shipping_address, 'billingAddress', o.billing_address,
+        'createdAt', o.created_at, 'updatedAt', o.updated_at,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object('id', i.id, 'variantId', i.variant_id, 'productId', i.product_id,
+                                                'title', i.title, 'sku', i.sku, 'quantity', i.quantity,
+                                                'unitPrice', i.unit_price, 'total', i.total) order by i.id)
+            from commerce.order_items i where i.tenant_id = o.tenant_id and i.order_id = o.id), '[]'))
+    from commerce.orders o
+    where o.tenant_id = core.current_tenant_id() and o.id = p_order_id
+$$;
+
+--
+-- Name: FUNCTION order_record(p_order_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.order_record(p_order_id uuid) IS 'An order of the current tenant with its items as one JSON document (write-side state, camelCase keys); null when absent.';
+
+--
 -- Name: new_id(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -858,6 +898,45 @@ $_$;
 --
 
 COMMENT ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) IS 'Place an order, all or nothing: p_items = [{"variant_id": uuid, "quantity": n}, ...]. Resolves prices (commerce.calculate_prices rules, per line quantity), refuses unknown variants (P0002), unpublished products (55000), unknown currencies (22023) and missing stock (23514 naming the variant, sku and available quantity; backorder variants may oversell), reserves stock (per item at p_location_id or the location with most available), computes subtotal, discount (<= discountable subtotal), shipping, tax (p_tax_rate fraction of subtotal - discount + shipping, rounded) and total, writes the order (next display_id) and its items. Returns the order row.';
+
+--
+-- Name: product_record(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.product_record(p_product_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select jsonb_build_object(
+        'id', p.id, 'title', p.title, 'subtitle', p.subtitle, 'handle', p.handle, 'description', p.description,
+        'status', p.status, 'discountable', p.discountable, 'metadata', p.metadata,
+        'createdAt', p.created_at, 'updatedAt', p.updated_at,
+        'variants', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', v.id, 'title', v.title, 'sku', v.sku, 'barcode', v.barcode,
+                'manageInventory', v.manage_inventory, 'allowBackorder', v.allow_backorder, 'position', v.position,
+                'prices', coalesce((
+                    select jsonb_agg(jsonb_build_object('amount', pr.amount, 'currencyCode', pr.currency_code,
+                                                        'minQuantity', pr.min_quantity, 'priceListId', pr.price_list_id)
+                                     order by pr.currency_code, pr.min_quantity)
+                    from commerce.prices pr where pr.tenant_id = v.tenant_id and pr.variant_id = v.id), '[]'),
+                'stocked', st.stocked, 'reserved', st.reserved)
+                order by v.position, v.id)
+            from commerce.variants v
+            left join lateral (
+                select sum(l.stocked_quantity)::int as stocked, sum(l.reserved_quantity)::int as reserved
+                from commerce.variant_inventory vi
+                join commerce.inventory_levels l on l.tenant_id = vi.tenant_id and l.inventory_item_id = vi.inventory_item_id
+                where vi.tenant_id = v.tenant_id and vi.variant_id = v.id) st on true
+            where v.tenant_id = p.tenant_id and v.product_id = p.id), '[]'))
+    from commerce.products p
+    where p.tenant_id = core.current_tenant_id() and p.id = p_product_id
+$$;
+
+--
+-- Name: FUNCTION product_record(p_product_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.product_record(p_product_id uuid) IS 'A product of the current tenant with its variants, prices and stock as one JSON document (write-side state, camelCase keys); null when absent.';
 
 --
 -- Name: set_order_status(uuid, uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
@@ -2229,6 +2308,48 @@ $$;
 COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) IS 'Attach every given tag to every given target (node or product) in one statement; existing pairs are kept. Returns the newly attached rows. Node targets must exist in the tag''s tenant (23503).';
 
 --
+-- Name: create_node(jsonb, uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.create_node(p_input jsonb, p_author_id uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    if v_tenant is null then
+        raise exception 'content.create_node: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'content.create_node(p_input): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    if coalesce(p_input->>'kind', '') not in ('page', 'post') then
+        raise exception 'content.nodes.kind: create_node makes pages and posts (comments: content.add_comment), got %',
+            coalesce(p_input->>'kind', 'null') using errcode = 'invalid_parameter_value', column = 'kind';
+    end if;
+    insert into content.nodes (tenant_id, id, kind, parent_id, author_id, title, slug, excerpt, category_id, status,
+                               position, metadata, published_at)
+    values (v_tenant, v_id, p_input->>'kind', (p_input->>'parentId')::uuid, p_author_id, p_input->>'title',
+            p_input->>'slug', p_input->>'excerpt', (p_input->>'categoryId')::uuid, coalesce(p_input->>'status', 'draft'),
+            coalesce((p_input->>'position')::int, 0), coalesce(p_input->'metadata', '{}'),
+            (p_input->>'publishedAt')::timestamptz);
+    if p_input ? 'body' then
+        insert into content.bodies (tenant_id, node_id, body, format)
+        values (v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION create_node(p_input jsonb, p_author_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.create_node(p_input jsonb, p_author_id uuid) IS 'Create a page or post with its body in one call (current tenant): {"kind","title","slug","excerpt","body","format","status","categoryId","parentId","position","metadata","publishedAt"}. A missing slug is made from the title. Returns the id.';
+
+--
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -2303,6 +2424,33 @@ $$;
 --
 
 COMMENT ON FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) IS 'Set the moderation status (pending | approved | spam) of comments; parents'' reply_count follows. Returns the changed rows.';
+
+--
+-- Name: node_record(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.node_record(p_node_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select jsonb_build_object(
+        'id', n.id, 'kind', n.kind, 'parentId', n.parent_id, 'authorId', n.author_id, 'title', n.title,
+        'slug', n.slug, 'excerpt', n.excerpt, 'categoryId', n.category_id, 'status', n.status,
+        'position', n.position, 'depth', n.depth, 'replyCount', n.reply_count, 'metadata', n.metadata,
+        'body', b.body, 'format', b.format,
+        'createdAt', n.created_at, 'updatedAt', n.updated_at, 'publishedAt', n.published_at,
+        'tags', coalesce((select jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name, 'slug', t.slug) order by t.slug)
+                          from content.taggables x join content.tags t on t.tenant_id = x.tenant_id and t.id = x.tag_id
+                          where x.tenant_id = n.tenant_id and x.target_type = 'node' and x.target_id = n.id), '[]'))
+    from content.nodes n
+    left join content.bodies b on b.tenant_id = n.tenant_id and b.node_id = n.id
+    where n.tenant_id = core.current_tenant_id() and n.id = p_node_id
+$$;
+
+--
+-- Name: FUNCTION node_record(p_node_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.node_record(p_node_id uuid) IS 'A node of the current tenant with its body and tags as one JSON document (write-side state, camelCase keys); null when absent.';
 
 --
 -- Name: publish_due(); Type: FUNCTION; Schema: content; Owner: -
@@ -3382,6 +3530,71 @@ $$;
 COMMENT ON FUNCTION content.tg_users__author_events() IS 'AFTER UPDATE statement trigger on core.users (owned by the content module): a changed display_name emits NodeUpdated {"reason":"author_changed"} for every node the user authored.';
 
 --
+-- Name: update_node(uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.update_node(p_id uuid, p_patch jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'content.update_node(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    update content.nodes n set
+        title       = case when p_patch ? 'title' then p_patch->>'title' else n.title end,
+        slug        = case when p_patch ? 'slug' then p_patch->>'slug' else n.slug end,
+        excerpt     = case when p_patch ? 'excerpt' then p_patch->>'excerpt' else n.excerpt end,
+        category_id = case when p_patch ? 'categoryId' then (p_patch->>'categoryId')::uuid else n.category_id end,
+        position    = case when p_patch ? 'position' then (p_patch->>'position')::int else n.position end,
+        metadata    = case when p_patch ? 'metadata' then p_patch->'metadata' else n.metadata end
+    where n.tenant_id = v_tenant and n.id = p_id;
+    if not found then
+        raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_patch ? 'body' then
+        insert into content.bodies as b (tenant_id, node_id, body, format)
+        values (v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'))
+        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
+        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+    end if;
+    return p_id;
+end
+$$;
+
+--
+-- Name: FUNCTION update_node(p_id uuid, p_patch jsonb); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) IS 'Change a node''s fields given in the patch (title, slug, excerpt, categoryId, position, metadata, body, format); absent keys are left alone. Status changes go through publish/schedule/archive. Returns the id.';
+
+--
+-- Name: _emit_user_logged_in(uuid[], uuid[]); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uuid[]) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- One event per user and transaction: a login that inserts a session and sets last_login_at emits once.
+    -- now() is the transaction start, which is also the occurred_at of this transaction's events.
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select u.tenant_id, 'UserLoggedIn', 'user', u.user_id, jsonb_build_object('user_id', u.user_id)
+    from (select distinct t, uid from unnest(p_tenant_ids, p_user_ids) as x(t, uid)) as u(tenant_id, user_id)
+    where not exists (
+        select 1 from outbox.events e
+        where e.aggregate_id = u.user_id and e.occurred_at = now()
+          and e.event_type = 'UserLoggedIn' and e.tenant_id = u.tenant_id)
+$$;
+
+--
+-- Name: FUNCTION _emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uuid[]); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uuid[]) IS 'Insert UserLoggedIn events for the given (tenant, user) pairs, at most one per user per transaction.';
+
+--
 -- Name: assert_module_enabled(uuid[], text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -3568,6 +3781,1149 @@ $$;
 --
 
 COMMENT ON FUNCTION core.tg__timestamps() IS 'BEFORE INSERT/UPDATE trigger: keeps created_at write-once and sets updated_at when a row really changes.';
+
+--
+-- Name: tg_sessions__user_logged_in(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg_sessions__user_logged_in() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_tenants uuid[];
+    v_users   uuid[];
+begin
+    select array_agg(n.tenant_id), array_agg(n.user_id) into v_tenants, v_users from new_rows n;
+    if v_users is not null then
+        perform core._emit_user_logged_in(v_tenants, v_users);
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_sessions__user_logged_in(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg_sessions__user_logged_in() IS 'AFTER INSERT statement trigger on core.sessions: a UserLoggedIn event per user who got a session.';
+
+--
+-- Name: tg_users__user_logged_in(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg_users__user_logged_in() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_tenants uuid[];
+    v_users   uuid[];
+begin
+    select array_agg(n.tenant_id), array_agg(n.id) into v_tenants, v_users
+    from new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+    where n.last_login_at is not null and n.last_login_at is distinct from o.last_login_at;
+    if v_users is not null then
+        perform core._emit_user_logged_in(v_tenants, v_users);
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_users__user_logged_in(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg_users__user_logged_in() IS 'AFTER UPDATE statement trigger on core.users: a UserLoggedIn event per user whose last_login_at got a new value.';
+
+--
+-- Name: tg_users__user_registered(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg_users__user_registered() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.tenant_id, 'UserRegistered', 'user', n.id, jsonb_build_object('user_id', n.id, 'email', n.email)
+    from new_rows n;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_users__user_registered(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg_users__user_registered() IS 'AFTER INSERT statement trigger on core.users: one UserRegistered event per new user (payload user_id, email).';
+
+--
+-- Name: _check_consumer(text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops._check_consumer(p_consumer text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if not exists (select 1 from outbox.consumers c where c.name = p_consumer) then
+        raise exception 'p_consumer: no consumer named %', coalesce(p_consumer, 'null')
+            using errcode = 'no_data_found';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_consumer(p_consumer text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops._check_consumer(p_consumer text) IS 'Raise P0002 naming p_consumer when no such consumer is registered.';
+
+--
+-- Name: discard_dead(text, text, uuid[]); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.discard_dead(p_consumer text, p_event_type text DEFAULT NULL::text, p_event_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows integer;
+begin
+    perform ops._check_consumer(p_consumer);
+    delete from outbox.deliveries d
+     where d.consumer = p_consumer and d.state = 'dead'
+       and (p_event_type is null or d.event_type = p_event_type)
+       and (p_event_ids is null or d.event_id = any (p_event_ids));
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION discard_dead(p_consumer text, p_event_type text, p_event_ids uuid[]); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.discard_dead(p_consumer text, p_event_type text, p_event_ids uuid[]) IS 'Delete dead deliveries (all, by type or by id) once they are understood, so their partitions can be purged.';
+
+--
+-- Name: consumers; Type: TABLE; Schema: outbox; Owner: -
+--
+
+CREATE TABLE outbox.consumers (
+    name text NOT NULL,
+    handler regprocedure NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    event_types text[],
+    aggregate_types text[],
+    batch_size integer DEFAULT 100 NOT NULL,
+    max_attempts integer DEFAULT 10 NOT NULL,
+    lease interval DEFAULT '00:05:00'::interval NOT NULL,
+    backoff_base interval DEFAULT '00:00:01'::interval NOT NULL,
+    backoff_max interval DEFAULT '00:15:00'::interval NOT NULL,
+    description text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT consumers_backoff_base_nonnegative CHECK ((backoff_base >= '00:00:00'::interval)),
+    CONSTRAINT consumers_backoff_max_nonnegative CHECK ((backoff_max >= '00:00:00'::interval)),
+    CONSTRAINT consumers_batch_size_range CHECK (((batch_size >= 1) AND (batch_size <= 10000))),
+    CONSTRAINT consumers_lease_positive CHECK ((lease > '00:00:00'::interval)),
+    CONSTRAINT consumers_max_attempts_range CHECK (((max_attempts >= 1) AND (max_attempts <= 1000))),
+    CONSTRAINT consumers_name_format CHECK ((name ~ '^[a-z][a-z0-9_]*$'::text))
+);
+
+--
+-- Name: TABLE consumers; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON TABLE outbox.consumers IS 'Named durable consumers of outbox.events. Each gets its own queue (outbox.deliveries) of the events it subscribes to, so a slow or failing consumer never holds back another. Register with outbox.register_consumer().';
+
+--
+-- Name: COLUMN consumers.handler; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.handler IS 'PL/pgSQL function handler(p_events outbox.events[]) returns void: processes a batch set-based and idempotently (re-reads current rows; an event may be delivered more than once). Raising an error fails the batch.';
+
+--
+-- Name: COLUMN consumers.enabled; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.enabled IS 'false pauses processing (the worker skips it) but its queue still fills; unregister to stop receiving events.';
+
+--
+-- Name: COLUMN consumers.event_types; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.event_types IS 'Event types queued for this consumer; null = all.';
+
+--
+-- Name: COLUMN consumers.aggregate_types; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.aggregate_types IS 'Aggregate types queued for this consumer; null = all.';
+
+--
+-- Name: COLUMN consumers.max_attempts; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.max_attempts IS 'After this many failed attempts a delivery goes to the dead state.';
+
+--
+-- Name: COLUMN consumers.lease; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.lease IS 'How long a claim protects its deliveries from other workers; after a worker crash they return to the queue when it expires.';
+
+--
+-- Name: COLUMN consumers.backoff_base; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.backoff_base IS 'Retry delay after the first failure; doubles per attempt up to backoff_max.';
+
+--
+-- Name: deliveries; Type: TABLE; Schema: outbox; Owner: -
+--
+
+CREATE TABLE outbox.deliveries (
+    consumer text NOT NULL,
+    event_id uuid NOT NULL,
+    occurred_at timestamp with time zone NOT NULL,
+    event_type text NOT NULL,
+    state text DEFAULT 'pending'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    available_at timestamp with time zone DEFAULT now() NOT NULL,
+    locked_by text,
+    locked_until timestamp with time zone,
+    last_error text,
+    last_error_at timestamp with time zone,
+    CONSTRAINT deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'dead'::text])))
+)
+WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0.01');
+
+--
+-- Name: TABLE deliveries; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON TABLE outbox.deliveries IS 'The queues: one row per (consumer, event) not yet processed. Deleted on success (the table stays small); state dead after max_attempts failures, with the last error. Claimed with FOR UPDATE SKIP LOCKED plus a lease.';
+
+--
+-- Name: COLUMN deliveries.occurred_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.occurred_at IS 'The event''s occurred_at (its partition key), to find it and to guard partition purges.';
+
+--
+-- Name: COLUMN deliveries.state; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.state IS 'pending (in the queue) | dead (dead-letter: failed max_attempts times; retry with ops.retry_dead)';
+
+--
+-- Name: COLUMN deliveries.attempts; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.attempts IS 'Processing attempts so far (counted at claim time, so a crashed worker''s attempt counts too).';
+
+--
+-- Name: COLUMN deliveries.available_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.available_at IS 'Not claimed before this moment (retry backoff).';
+
+--
+-- Name: COLUMN deliveries.locked_by; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.locked_by IS 'The worker holding the lease, while locked_until is in the future.';
+
+--
+-- Name: COLUMN deliveries.last_error; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.last_error IS 'SQLSTATE and message of the last failure.';
+
+--
+-- Name: backlog; Type: VIEW; Schema: outbox; Owner: -
+--
+
+CREATE VIEW outbox.backlog AS
+ SELECT c.name AS consumer,
+    c.enabled,
+    d.event_type,
+    count(d.event_id) FILTER (WHERE (d.state = 'pending'::text)) AS pending,
+    count(d.event_id) FILTER (WHERE ((d.state = 'pending'::text) AND (d.locked_until >= now()))) AS in_flight,
+    count(d.event_id) FILTER (WHERE ((d.state = 'pending'::text) AND (d.attempts > 0) AND ((d.locked_until IS NULL) OR (d.locked_until < now())))) AS retrying,
+    count(d.event_id) FILTER (WHERE (d.state = 'dead'::text)) AS dead,
+    (now() - min(d.occurred_at) FILTER (WHERE (d.state = 'pending'::text))) AS oldest_pending_age,
+    min(d.occurred_at) FILTER (WHERE (d.state = 'pending'::text)) AS oldest_pending_at,
+    (array_agg(d.last_error ORDER BY d.last_error_at DESC NULLS LAST) FILTER (WHERE (d.last_error IS NOT NULL)))[1] AS last_error
+   FROM (outbox.consumers c
+     LEFT JOIN outbox.deliveries d ON ((d.consumer = c.name)))
+  GROUP BY c.name, c.enabled, d.event_type;
+
+--
+-- Name: VIEW backlog; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON VIEW outbox.backlog IS 'Per consumer and event type: pending (queued), in_flight (leased now), retrying (failed before, waiting), dead (dead-letter), the oldest pending event''s age and the latest error. A consumer with an empty queue shows one row with event_type null and zero counts. psql: table outbox.backlog;';
+
+--
+-- Name: outbox_backlog(text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.outbox_backlog(p_consumer text DEFAULT NULL::text) RETURNS SETOF outbox.backlog
+    LANGUAGE sql STABLE
+    AS $$
+    select b.* from outbox.backlog b
+    where p_consumer is null or b.consumer = p_consumer
+    order by b.consumer, b.event_type nulls first
+$$;
+
+--
+-- Name: FUNCTION outbox_backlog(p_consumer text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.outbox_backlog(p_consumer text) IS 'The outbox backlog (outbox.backlog) of one consumer, or of all. psql: select * from ops.outbox_backlog();';
+
+--
+-- Name: replay_events(text, timestamp with time zone, timestamp with time zone, text[]); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.replay_events(p_consumer text, p_from timestamp with time zone, p_to timestamp with time zone DEFAULT now(), p_event_types text[] DEFAULT NULL::text[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_c    outbox.consumers;
+    v_rows integer;
+begin
+    perform ops._check_consumer(p_consumer);
+    if p_from is null or p_to is null or p_from >= p_to then
+        raise exception 'p_from: must be before p_to (got % .. %)', p_from, p_to using errcode = 'invalid_parameter_value';
+    end if;
+    select * into v_c from outbox.consumers c where c.name = p_consumer;
+    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
+    select v_c.name, e.id, e.occurred_at, e.event_type
+    from outbox.events e
+    where e.occurred_at >= p_from and e.occurred_at < p_to
+      and (v_c.event_types is null or e.event_type = any (v_c.event_types))
+      and (v_c.aggregate_types is null or e.aggregate_type = any (v_c.aggregate_types))
+      and (p_event_types is null or e.event_type = any (p_event_types))
+    on conflict (consumer, event_id) do nothing;
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION replay_events(p_consumer text, p_from timestamp with time zone, p_to timestamp with time zone, p_event_types text[]); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.replay_events(p_consumer text, p_from timestamp with time zone, p_to timestamp with time zone, p_event_types text[]) IS 'Queue again, for one consumer, the events that occurred in [p_from, p_to) and match its filters (and p_event_types); events already queued are left alone. Returns how many were queued. psql: select ops.replay_events(''index'', now() - interval ''2 hours'');';
+
+--
+-- Name: request_reindex(uuid, text, uuid[]); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.request_reindex(p_tenant_id uuid, p_aggregate_type text, p_aggregate_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_rows integer;
+begin
+    if p_tenant_id is null or not exists (select 1 from core.tenants t where t.id = p_tenant_id) then
+        raise exception 'p_tenant_id: no tenant %', p_tenant_id using errcode = 'no_data_found';
+    end if;
+    if p_aggregate_type is null or p_aggregate_type !~ '^[a-z][a-z_]*$' then
+        raise exception 'p_aggregate_type: must be an aggregate type like product or node (got %)', coalesce(p_aggregate_type, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_aggregate_ids is not null and array_position(p_aggregate_ids, null) is not null then
+        raise exception 'p_aggregate_ids: must not contain null' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_aggregate_ids is null then
+        -- Everything of that type in the tenant: the aggregate is the tenant itself.
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        values (p_tenant_id, 'ReindexRequested', p_aggregate_type, p_tenant_id,
+                jsonb_build_object('target_type', p_aggregate_type, 'target_id', null, 'scope', 'tenant'));
+    else
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select p_tenant_id, 'ReindexRequested', p_aggregate_type, i,
+               jsonb_build_object('target_type', p_aggregate_type, 'target_id', i, 'scope', 'aggregate')
+        from (select distinct unnest(p_aggregate_ids)) as ids(i);
+    end if;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$_$;
+
+--
+-- Name: FUNCTION request_reindex(p_tenant_id uuid, p_aggregate_type text, p_aggregate_ids uuid[]); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.request_reindex(p_tenant_id uuid, p_aggregate_type text, p_aggregate_ids uuid[]) IS 'Emit ReindexRequested events: one per distinct id in p_aggregate_ids (payload scope "aggregate", target_id), or, with no ids, one for the whole type in the tenant (aggregate_id = the tenant id, payload scope "tenant", target_id null). Returns the number of events. psql: select ops.request_reindex(''<tenant uuid>'', ''product'');';
+
+--
+-- Name: retry_dead(text, text, uuid[]); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.retry_dead(p_consumer text, p_event_type text DEFAULT NULL::text, p_event_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows integer;
+begin
+    perform ops._check_consumer(p_consumer);
+    update outbox.deliveries d
+       set state = 'pending', attempts = 0, available_at = now(), locked_by = null, locked_until = null
+     where d.consumer = p_consumer and d.state = 'dead'
+       and (p_event_type is null or d.event_type = p_event_type)
+       and (p_event_ids is null or d.event_id = any (p_event_ids));
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION retry_dead(p_consumer text, p_event_type text, p_event_ids uuid[]); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.retry_dead(p_consumer text, p_event_type text, p_event_ids uuid[]) IS 'Put dead deliveries of a consumer back in its queue (attempts reset; last_error kept until the next outcome): all, or only of p_event_type, or only p_event_ids. Returns how many. psql: select ops.retry_dead(''index'');';
+
+--
+-- Name: _consumer(text); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._consumer(p_consumer text) RETURNS outbox.consumers
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_c outbox.consumers;
+begin
+    select * into v_c from outbox.consumers c where c.name = p_consumer;
+    if not found then
+        raise exception 'outbox.consumers.name: no consumer named %', p_consumer
+            using errcode = 'no_data_found', column = 'name';
+    end if;
+    return v_c;
+end
+$$;
+
+--
+-- Name: FUNCTION _consumer(p_consumer text); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._consumer(p_consumer text) IS 'The consumer row by name, or SQLSTATE P0002 naming outbox.consumers.name.';
+
+--
+-- Name: _error_text(text, text); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._error_text(p_sqlstate text, p_message text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$ select p_sqlstate || ': ' || left(p_message, 2000) $$;
+
+--
+-- Name: FUNCTION _error_text(p_sqlstate text, p_message text); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
+
+--
+-- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._partition_name(p_day date) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$ select 'events_p' || to_char(p_day, 'YYYYMMDD') $$;
+
+--
+-- Name: FUNCTION _partition_name(p_day date); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._partition_name(p_day date) IS 'Name of the daily partition of outbox.events holding p_day (UTC): events_pYYYYMMDD.';
+
+--
+-- Name: _ring(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._ring() RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- Cheap read first; lock only on the idle -> busy transition, and never wait for another ringer.
+    if exists (select 1 from outbox.doorbell b where b.idle) then
+        perform 1 from outbox.doorbell b where b.idle for update skip locked;
+        if found then
+            update outbox.doorbell set idle = false, changed_at = now() where id;
+            perform pg_notify('rustok_outbox', '');
+        end if;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _ring(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._ring() IS 'Ring the doorbell when a worker is idle: clear the flag and NOTIFY rustok_outbox with an empty payload. If another transaction is ringing right now, do nothing (its notify, or the worker''s poll, covers us).';
+
+--
+-- Name: _session_worker(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._session_worker() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$ select 'session:' || pg_backend_pid() || ':' || to_char(pg_postmaster_start_time(), 'YYYYMMDDHH24MISS') $$;
+
+--
+-- Name: FUNCTION _session_worker(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._session_worker() IS 'Worker name used when none is given (a psql session): session:<pid>:<server start>.';
+
+--
+-- Name: _today(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._today() RETURNS date
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select (now() at time zone 'UTC')::date $$;
+
+--
+-- Name: FUNCTION _today(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._today() IS 'The current day in UTC (partition days are UTC days).';
+
+--
+-- Name: claim(text, text, integer); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.claim(p_consumer text, p_worker text, p_limit integer DEFAULT NULL::integer) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_c     outbox.consumers := outbox._consumer(p_consumer);
+    v_limit integer := coalesce(p_limit, v_c.batch_size);
+    v_rows  integer;
+begin
+    if p_worker is null or btrim(p_worker) = '' then
+        raise exception 'p_worker: a worker name is required' using errcode = 'invalid_parameter_value';
+    end if;
+    if v_limit < 1 then
+        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
+    end if;
+    with picked as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
+          and (d.locked_until is null or d.locked_until < now())
+        order by d.available_at
+        limit v_limit
+        for update skip locked
+    )
+    update outbox.deliveries d
+       set attempts = d.attempts + 1,
+           locked_by = p_worker,
+           locked_until = clock_timestamp() + v_c.lease,
+           last_error = case when d.locked_until is not null
+                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             else d.last_error end,
+           last_error_at = case when d.locked_until is not null then now() else d.last_error_at end
+      from picked p
+     where d.consumer = p_consumer and d.event_id = p.event_id;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION claim(p_consumer text, p_worker text, p_limit integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.claim(p_consumer text, p_worker text, p_limit integer) IS 'Lease up to p_limit (default batch_size) available deliveries of a consumer to worker p_worker for the consumer''s lease, counting the attempt. Run it in its own committed transaction, then outbox.process_batch(consumer, limit, worker): if the worker dies in between or during processing, the deliveries return to the queue when the lease expires.';
+
+--
+-- Name: claim_periodic_job(text, timestamp with time zone, text); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.claim_periodic_job(p_name text, p_due_after timestamp with time zone, p_worker text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into outbox.periodic_jobs as j (name, last_started_at, last_started_by)
+    values (p_name, now(), p_worker)
+    on conflict (name) do update
+       set last_started_at = now(), last_started_by = p_worker
+     where j.last_started_at is null or j.last_started_at < p_due_after;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION claim_periodic_job(p_name text, p_due_after timestamp with time zone, p_worker text); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.claim_periodic_job(p_name text, p_due_after timestamp with time zone, p_worker text) IS 'True when this worker should run job p_name now: no run of it started after p_due_after (the start of the current period). Marks the run as started.';
+
+--
+-- Name: create_partitions(integer); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.create_partitions(p_days_ahead integer DEFAULT NULL::integer) RETURNS SETOF text
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_ahead integer := coalesce(p_days_ahead, (select s.premake_days from outbox.settings s));
+    v_day   date;
+    v_name  text;
+    v_from  timestamptz;
+    v_to    timestamptz;
+begin
+    if v_ahead is null or v_ahead < 0 or v_ahead > 366 then
+        raise exception 'p_days_ahead: must be between 0 and 366 (got %)', v_ahead
+            using errcode = 'invalid_parameter_value';
+    end if;
+    -- Days wanted: today .. today + ahead, plus every day that has strayed into the default partition.
+    for v_day in
+        select d::date from generate_series(outbox._today(), outbox._today() + v_ahead, interval '1 day') d
+        union
+        select distinct (e.occurred_at at time zone 'UTC')::date from outbox.events_default e
+        order by 1
+    loop
+        v_name := outbox._partition_name(v_day);
+        continue when to_regclass(format('outbox.%I', v_name)) is not null;
+        v_from := v_day::timestamp at time zone 'UTC';
+        v_to := (v_day + 1)::timestamp at time zone 'UTC';
+        if exists (select 1 from outbox.events_default e where e.occurred_at >= v_from and e.occurred_at < v_to) then
+            -- Move the strays out of the default partition, then attach (the scan of the default finds none).
+            lock table outbox.events_default in exclusive mode;
+            execute format('create table outbox.%I (like outbox.events including all)', v_name);
+            execute format('with moved as (delete from outbox.events_default e where e.occurred_at >= $1 and e.occurred_at < $2 returning e.*)
+                            insert into outbox.%I select * from moved', v_name) using v_from, v_to;
+            execute format('alter table outbox.events attach partition outbox.%I for values from (%L) to (%L)',
+                           v_name, v_from, v_to);
+        else
+            execute format('create table outbox.%I partition of outbox.events for values from (%L) to (%L)',
+                           v_name, v_from, v_to);
+        end if;
+        execute format('comment on table outbox.%I is %L', v_name,
+                       format('Outbox events of %s (UTC); dropped whole by outbox.purge_partitions() after the retention.', v_day));
+        return next v_name;
+    end loop;
+end
+$_$;
+
+--
+-- Name: FUNCTION create_partitions(p_days_ahead integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.create_partitions(p_days_ahead integer) IS 'Create the daily partitions of outbox.events for today .. today + p_days_ahead (default outbox.settings.premake_days), and for any day with rows in the default partition (those rows are moved out, keeping the default empty). Idempotent; returns the names created. psql: select * from outbox.create_partitions();';
+
+--
+-- Name: drain(text, integer); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.drain(p_consumer text, p_max_batches integer DEFAULT 1000) RETURNS TABLE(batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_r record;
+begin
+    if p_max_batches is null or p_max_batches < 1 then
+        raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
+    end if;
+    batches := 0; claimed := 0; succeeded := 0; failed := 0; dead := 0;
+    loop
+        select * into v_r from outbox.process_batch(p_consumer);
+        exit when v_r.claimed = 0;
+        batches := batches + 1;
+        claimed := claimed + v_r.claimed;
+        succeeded := succeeded + v_r.succeeded;
+        failed := failed + v_r.failed;
+        dead := dead + v_r.dead;
+        exit when batches >= p_max_batches;
+    end loop;
+    return next;
+end
+$$;
+
+--
+-- Name: FUNCTION drain(p_consumer text, p_max_batches integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop outbox.process_batch until the consumer''s queue has nothing available (failed events wait for their backoff) or p_max_batches were processed; one transaction. psql, no Python needed: select * from outbox.drain(''index'');';
+
+--
+-- Name: events; Type: TABLE; Schema: outbox; Owner: -
+--
+
+CREATE TABLE outbox.events (
+    id uuid DEFAULT core.new_id() NOT NULL,
+    tenant_id uuid NOT NULL,
+    event_type text NOT NULL,
+    aggregate_type text NOT NULL,
+    aggregate_id uuid NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT events_aggregate_type_check CHECK ((aggregate_type ~ '^[a-z][a-z_]*$'::text)),
+    CONSTRAINT events_event_type_check CHECK ((event_type ~ '^[A-Z][A-Za-z]+$'::text)),
+    CONSTRAINT events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
+)
+PARTITION BY RANGE (occurred_at);
+
+--
+-- Name: TABLE events; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: consumers re-read current rows, so payloads stay small.';
+
+--
+-- Name: COLUMN events.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.aggregate_type IS 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
+
+--
+-- Name: COLUMN events.payload; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.payload IS 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
+
+--
+-- Name: events_since(timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.events_since(p_since timestamp with time zone, p_limit integer DEFAULT 1000, p_tenant_id uuid DEFAULT core.current_tenant_id()) RETURNS SETOF outbox.events
+    LANGUAGE sql STABLE
+    AS $$
+    select e.* from outbox.events e
+    where e.tenant_id = p_tenant_id and e.occurred_at >= p_since
+    order by e.occurred_at, e.id
+    limit least(greatest(p_limit, 1), 10000)
+$$;
+
+--
+-- Name: FUNCTION events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid) IS 'Event history of a tenant from p_since, oldest first: what live listeners (GraphQL subscriptions) read after a doorbell instead of a durable queue. occurred_at is the writing transaction''s start and commits arrive out of order, so re-read with an overlap (e.g. from the last seen occurred_at minus a few seconds) and skip ids already seen.';
+
+--
+-- Name: finish_periodic_job(text, text); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.finish_periodic_job(p_name text, p_error text DEFAULT NULL::text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    update outbox.periodic_jobs set last_finished_at = now(), last_error = p_error where name = p_name
+$$;
+
+--
+-- Name: FUNCTION finish_periodic_job(p_name text, p_error text); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.finish_periodic_job(p_name text, p_error text) IS 'Record the end of a periodic job run (and its error, if any).';
+
+--
+-- Name: maintain(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.maintain() RETURNS TABLE(partition text, action text, detail text)
+    LANGUAGE sql
+    AS $$
+    select c, 'created', 'daily partition' from outbox.create_partitions() c
+    union all
+    select * from outbox.purge_partitions()
+$$;
+
+--
+-- Name: FUNCTION maintain(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep in one call (the worker runs it hourly): create partitions ahead, drop expired ones. psql: select * from outbox.maintain();';
+
+--
+-- Name: process_batch(text, integer, text); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.process_batch(p_consumer text, p_limit integer DEFAULT NULL::integer, p_worker text DEFAULT NULL::text) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer)
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_c        outbox.consumers := outbox._consumer(p_consumer);
+    v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
+    v_limit    integer := coalesce(p_limit, v_c.batch_size);
+    v_call     text;
+    v_ids      uuid[];
+    v_events   outbox.events[];
+    v_event    outbox.events;
+    v_ok       uuid[] := '{}';
+    v_bad_ids  uuid[] := '{}';
+    v_bad_errs text[] := '{}';
+    v_state    text;
+    v_msg      text;
+begin
+    claimed := 0; succeeded := 0; failed := 0; dead := 0;
+    if v_limit < 1 then
+        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
+    end if;
+    select format('%I.%I', n.nspname, p.proname) into v_call
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where p.oid = v_c.handler;
+    if v_call is null then
+        raise exception 'outbox.consumers.handler: the handler of consumer % (oid %) no longer exists', p_consumer, v_c.handler::oid
+            using errcode = 'object_not_in_prerequisite_state', column = 'handler',
+                  hint = 'recreate the function, or: select outbox.register_consumer(...) with the new handler';
+    end if;
+
+    -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
+    with picked as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.state = 'pending'
+          and ((d.locked_by = v_worker and d.locked_until >= now())
+               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
+        order by (d.locked_by = v_worker and d.locked_until >= now()) desc, d.available_at
+        limit v_limit
+        for update skip locked
+    ), upd as (
+        update outbox.deliveries d
+           set attempts = d.attempts + case when d.locked_by = v_worker and d.locked_until >= now() then 0 else 1 end,
+               locked_by = v_worker,
+               locked_until = greatest(d.locked_until, clock_timestamp() + v_c.lease)
+          from picked p
+         where d.consumer = p_consumer and d.event_id = p.event_id
+        returning d.event_id, d.occurred_at
+    )
+    select coalesce(array_agg(u.event_id), '{}'),
+           coalesce(array_agg(e order by e.occurred_at, e.id) filter (where e.id is not null), '{}')
+      into v_ids, v_events
+      from upd u
+      left join outbox.events e on e.id = u.event_id and e.occurred_at = u.occurred_at;
+    claimed := cardinality(v_ids);
+    if claimed = 0 then
+        return next;
+        return;
+    end if;
+
+    -- Events whose rows are gone (partition dropped by hand) cannot be processed.
+    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
+      into v_bad_ids, v_bad_errs
+      from unnest(v_ids) i
+     where i not in (select (x).id from unnest(v_events) x);
+
+    -- Serialize per aggregate and consumer (sorted, so no deadlocks) so that two batches never rebuild
+    -- the same aggregate concurrently from different snapshots.
+    perform pg_advisory_xact_lock(k)
+    from (select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0) as k
+          from unnest(v_events) x order by 1) locks;
+
+    if cardinality(v_events) > 0 then
+        begin
+            execute format('select %s($1)', v_call) using v_events;
+            select array_agg(x.id) into v_ok from unnest(v_events) x;
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+            if cardinality(v_events) = 1 then
+                v_bad_ids := v_bad_ids || v_events[1].id;
+                v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+            else
+                -- The batch failed: retry one event at a time so only the poison events fail.
+                foreach v_event in array v_events loop
+                    begin
+                        execute format('select %s($1)', v_call) using array[v_event];
+                        v_ok := v_ok || v_event.id;
+                    exception when others then
+                        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                        v_bad_ids := v_bad_ids || v_event.id;
+                        v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                    end;
+                end loop;
+            end if;
+        end;
+    end if;
+
+    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
+    get diagnostics succeeded = row_count;
+
+    with f as (
+        update outbox.deliveries d
+           set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
+               available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
+               locked_by = null, locked_until = null,
+               last_error = b.err, last_error_at = now()
+          from unnest(v_bad_ids, v_bad_errs) as b(id, err)
+         where d.consumer = p_consumer and d.event_id = b.id
+        returning d.state
+    )
+    select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
+    return next;
+end
+$_$;
+
+--
+-- Name: FUNCTION process_batch(p_consumer text, p_limit integer, p_worker text); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.process_batch(p_consumer text, p_limit integer, p_worker text) IS 'Process one batch of a consumer''s queue: claim up to p_limit (default batch_size) deliveries (FOR UPDATE SKIP LOCKED, plus the leases p_worker took with outbox.claim), call the handler once for the whole batch in a subtransaction; if it fails, call it again one event at a time (each in its own subtransaction) so only the poison events fail. Successes are deleted; failures get SQLSTATE + message in last_error and a backoff, and go dead after max_attempts. Returns (claimed, succeeded, failed, dead). Callable from psql: select * from outbox.process_batch(''index'');';
+
+--
+-- Name: purge_partitions(interval, boolean); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.purge_partitions(p_retention interval DEFAULT NULL::interval, p_detach_only boolean DEFAULT false) RETURNS TABLE(partition text, action text, detail text)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_retention interval := coalesce(p_retention, (select s.retention from outbox.settings s));
+    v_cutoff    timestamptz;
+    v_part      record;
+    v_pending   bigint;
+begin
+    if v_retention is null or v_retention < interval '0' then
+        raise exception 'p_retention: must be a positive interval (got %)', v_retention
+            using errcode = 'invalid_parameter_value';
+    end if;
+    v_cutoff := now() - v_retention;
+    perform set_config('lock_timeout', '5s', true);
+    for v_part in
+        select p.partition, p.range_from, p.range_to from outbox.partitions p
+        where p.range_to <= v_cutoff order by p.day
+    loop
+        partition := v_part.partition;
+        -- Lock first so no replay can add deliveries between the check and the drop.
+        execute format('lock table outbox.%I in access exclusive mode', v_part.partition);
+        select count(*) into v_pending
+        from outbox.deliveries d
+        where d.occurred_at >= v_part.range_from and d.occurred_at < v_part.range_to;
+        if v_pending > 0 then
+            action := 'kept';
+            detail := format('%s undelivered deliveries (pending or dead) still reference it', v_pending);
+        elsif p_detach_only then
+            execute format('alter table outbox.events detach partition outbox.%I', v_part.partition);
+            action := 'detached';
+            detail := format('outbox.%I is now a standalone table; drop it when archived', v_part.partition);
+        else
+            execute format('drop table outbox.%I', v_part.partition);
+            action := 'dropped';
+            detail := format('events before %s', v_part.range_to);
+        end if;
+        return next;
+    end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION purge_partitions(p_retention interval, p_detach_only boolean); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.purge_partitions(p_retention interval, p_detach_only boolean) IS 'Drop (or with p_detach_only detach) the daily partitions of outbox.events entirely older than the retention (default outbox.settings.retention). A partition that still has undelivered deliveries (pending or dead) is kept and reported. psql: select * from outbox.purge_partitions();';
+
+--
+-- Name: register_consumer(text, regprocedure, text[], text[], integer, integer, interval, text, boolean); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.register_consumer(p_name text, p_handler regprocedure, p_event_types text[] DEFAULT NULL::text[], p_aggregate_types text[] DEFAULT NULL::text[], p_batch_size integer DEFAULT 100, p_max_attempts integer DEFAULT 10, p_lease interval DEFAULT '00:05:00'::interval, p_description text DEFAULT NULL::text, p_enabled boolean DEFAULT true) RETURNS outbox.consumers
+    LANGUAGE sql
+    AS $$
+    insert into outbox.consumers as c (name, handler, event_types, aggregate_types, batch_size, max_attempts, lease, description, enabled)
+    values (p_name, p_handler, p_event_types, p_aggregate_types, p_batch_size, p_max_attempts, p_lease, p_description, p_enabled)
+    on conflict (name) do update
+       set handler = excluded.handler, event_types = excluded.event_types, aggregate_types = excluded.aggregate_types,
+           batch_size = excluded.batch_size, max_attempts = excluded.max_attempts, lease = excluded.lease,
+           description = coalesce(excluded.description, c.description), enabled = excluded.enabled
+    returning c.*
+$$;
+
+--
+-- Name: FUNCTION register_consumer(p_name text, p_handler regprocedure, p_event_types text[], p_aggregate_types text[], p_batch_size integer, p_max_attempts integer, p_lease interval, p_description text, p_enabled boolean); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.register_consumer(p_name text, p_handler regprocedure, p_event_types text[], p_aggregate_types text[], p_batch_size integer, p_max_attempts integer, p_lease interval, p_description text, p_enabled boolean) IS 'Register (or update) a durable consumer. It receives the events inserted from now on (use ops.replay for history). psql: select outbox.register_consumer(''index'', ''index.handle_events(outbox.events[])'', p_aggregate_types => ''{product,node}'');';
+
+--
+-- Name: release(text, text); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.release(p_consumer text, p_worker text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows integer;
+begin
+    update outbox.deliveries d
+       set locked_by = null, locked_until = null, attempts = greatest(d.attempts - 1, 0)
+     where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending';
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION release(p_consumer text, p_worker text); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.release(p_consumer text, p_worker text) IS 'Give back the deliveries a worker leased but did not process (graceful shutdown); the attempt is not counted.';
+
+--
+-- Name: set_idle(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.set_idle() RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    update outbox.doorbell b set idle = true, changed_at = now()
+    where b.id and not b.idle
+      and b.id in (select x.id from outbox.doorbell x for update skip locked);
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION set_idle(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.set_idle() IS 'Called by a worker before it sleeps: ask writers to ring the doorbell (NOTIFY) for the next queued work. Never waits for a ringing writer''s lock (that writer''s NOTIFY is on its way).';
+
+--
+-- Name: tg_consumers__check_handler(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tg_consumers__check_handler() RETURNS trigger
+    LANGUAGE plpgsql STABLE
+    AS $_$
+begin
+    if not exists (
+        select 1 from pg_proc p
+        where p.oid = new.handler
+          and p.pronargs = 1
+          and p.proargtypes[0] = 'outbox.events[]'::regtype
+          and p.prorettype = 'void'::regtype
+          and p.prokind = 'f')
+    then
+        raise exception 'outbox.consumers.handler: % must be a function (p_events outbox.events[]) returns void', new.handler
+            using errcode = 'invalid_parameter_value', column = 'handler';
+    end if;
+    if new.event_types is not null and exists (select 1 from unnest(new.event_types) t where t is null or t !~ '^[A-Z][A-Za-z]+$') then
+        raise exception 'outbox.consumers.event_types: every entry must be an event type like ProductUpdated (got %)', new.event_types
+            using errcode = 'invalid_parameter_value', column = 'event_types';
+    end if;
+    if new.aggregate_types is not null and exists (select 1 from unnest(new.aggregate_types) t where t is null or t !~ '^[a-z][a-z_]*$') then
+        raise exception 'outbox.consumers.aggregate_types: every entry must be an aggregate type like product (got %)', new.aggregate_types
+            using errcode = 'invalid_parameter_value', column = 'aggregate_types';
+    end if;
+    return new;
+end
+$_$;
+
+--
+-- Name: FUNCTION tg_consumers__check_handler(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tg_consumers__check_handler() IS 'BEFORE INSERT/UPDATE trigger on outbox.consumers: the handler must have the signature (outbox.events[]) returns void; event and aggregate type filters must be well-formed.';
+
+--
+-- Name: tg_consumers__drop_queue(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tg_consumers__drop_queue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    delete from outbox.deliveries d using old_rows o where d.consumer = o.name;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_consumers__drop_queue(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tg_consumers__drop_queue() IS 'AFTER DELETE statement trigger on outbox.consumers: drops the queues of unregistered consumers.';
+
+--
+-- Name: tg_consumers__rename_queue(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tg_consumers__rename_queue() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if new.name is distinct from old.name then
+        update outbox.deliveries d set consumer = new.name where d.consumer = old.name;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_consumers__rename_queue(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tg_consumers__rename_queue() IS 'AFTER UPDATE trigger on outbox.consumers: a renamed consumer keeps its queue.';
+
+--
+-- Name: tg_events__fan_out(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tg_events__fan_out() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows bigint;
+begin
+    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
+    select c.name, n.id, n.occurred_at, n.event_type
+    from new_rows n
+    join outbox.consumers c
+      on (c.event_types is null or n.event_type = any (c.event_types))
+     and (c.aggregate_types is null or n.aggregate_type = any (c.aggregate_types));
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_events__fan_out(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tg_events__fan_out() IS 'AFTER INSERT statement trigger on outbox.events: queues every new event for each consumer subscribed to it (one insert ... select over the transition table), then rings the doorbell if a worker is idle.';
+
+--
+-- Name: unregister_consumer(text); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.unregister_consumer(p_name text) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_queued bigint;
+begin
+    select count(*) into v_queued from outbox.deliveries d where d.consumer = p_name;
+    delete from outbox.consumers c where c.name = p_name;
+    if not found then
+        raise exception 'outbox.consumers.name: no consumer named %', p_name using errcode = 'no_data_found', column = 'name';
+    end if;
+    return v_queued;
+end
+$$;
+
+--
+-- Name: FUNCTION unregister_consumer(p_name text); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.unregister_consumer(p_name text) IS 'Remove a consumer and its queue; returns how many queued deliveries were discarded.';
 
 --
 -- Name: categories; Type: TABLE; Schema: commerce; Owner: -
@@ -3859,198 +5215,6 @@ CREATE TABLE commerce.orders_default (
 --
 
 COMMENT ON TABLE commerce.orders_default IS 'Default partition of commerce.orders: rows outside every quarterly partition. Should stay empty; commerce.order_default_rows() reports what is in it and commerce.create_order_partition moves it out.';
-
---
--- Name: orders_p2026q4; Type: TABLE; Schema: commerce; Owner: -
---
-
-CREATE TABLE commerce.orders_p2026q4 (
-    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
-    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
-    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
-    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
-    customer_id uuid,
-    email text,
-    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
-    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
-    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
-    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
-    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
-    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
-    total bigint CONSTRAINT orders_total_not_null NOT NULL,
-    shipping_address jsonb,
-    billing_address jsonb,
-    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
-    paid_at timestamp with time zone,
-    fulfilled_at timestamp with time zone,
-    completed_at timestamp with time zone,
-    cancelled_at timestamp with time zone,
-    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
-    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
-    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
-    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
-    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
-    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
-    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
-    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
-    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
-    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
-    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
-);
-
---
--- Name: TABLE orders_p2026q4; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON TABLE commerce.orders_p2026q4 IS 'Partition of commerce.orders: orders created in 2026 Q4 (UTC) [2026-10-01 00:00:00+00, 2027-01-01 00:00:00+00).';
-
---
--- Name: orders_p2027q1; Type: TABLE; Schema: commerce; Owner: -
---
-
-CREATE TABLE commerce.orders_p2027q1 (
-    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
-    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
-    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
-    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
-    customer_id uuid,
-    email text,
-    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
-    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
-    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
-    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
-    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
-    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
-    total bigint CONSTRAINT orders_total_not_null NOT NULL,
-    shipping_address jsonb,
-    billing_address jsonb,
-    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
-    paid_at timestamp with time zone,
-    fulfilled_at timestamp with time zone,
-    completed_at timestamp with time zone,
-    cancelled_at timestamp with time zone,
-    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
-    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
-    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
-    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
-    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
-    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
-    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
-    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
-    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
-    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
-    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
-);
-
---
--- Name: TABLE orders_p2027q1; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON TABLE commerce.orders_p2027q1 IS 'Partition of commerce.orders: orders created in 2027 Q1 (UTC) [2027-01-01 00:00:00+00, 2027-04-01 00:00:00+00).';
-
---
--- Name: orders_p2027q2; Type: TABLE; Schema: commerce; Owner: -
---
-
-CREATE TABLE commerce.orders_p2027q2 (
-    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
-    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
-    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
-    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
-    customer_id uuid,
-    email text,
-    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
-    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
-    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
-    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
-    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
-    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
-    total bigint CONSTRAINT orders_total_not_null NOT NULL,
-    shipping_address jsonb,
-    billing_address jsonb,
-    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
-    paid_at timestamp with time zone,
-    fulfilled_at timestamp with time zone,
-    completed_at timestamp with time zone,
-    cancelled_at timestamp with time zone,
-    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
-    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
-    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
-    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
-    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
-    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
-    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
-    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
-    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
-    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
-    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
-);
-
---
--- Name: TABLE orders_p2027q2; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON TABLE commerce.orders_p2027q2 IS 'Partition of commerce.orders: orders created in 2027 Q2 (UTC) [2027-04-01 00:00:00+00, 2027-07-01 00:00:00+00).';
-
---
--- Name: orders_p2027q3; Type: TABLE; Schema: commerce; Owner: -
---
-
-CREATE TABLE commerce.orders_p2027q3 (
-    tenant_id uuid CONSTRAINT orders_tenant_id_not_null NOT NULL,
-    id uuid DEFAULT core.new_id() CONSTRAINT orders_id_not_null NOT NULL,
-    created_at timestamp with time zone DEFAULT now() CONSTRAINT orders_created_at_not_null NOT NULL,
-    display_id bigint CONSTRAINT orders_display_id_not_null NOT NULL,
-    status text DEFAULT 'pending'::text CONSTRAINT orders_status_not_null NOT NULL,
-    customer_id uuid,
-    email text,
-    currency_code text CONSTRAINT orders_currency_code_not_null NOT NULL,
-    subtotal bigint CONSTRAINT orders_subtotal_not_null NOT NULL,
-    discount_total bigint DEFAULT 0 CONSTRAINT orders_discount_total_not_null NOT NULL,
-    shipping_total bigint DEFAULT 0 CONSTRAINT orders_shipping_total_not_null NOT NULL,
-    tax_rate numeric(7,6) DEFAULT 0 CONSTRAINT orders_tax_rate_not_null NOT NULL,
-    tax_total bigint DEFAULT 0 CONSTRAINT orders_tax_total_not_null NOT NULL,
-    total bigint CONSTRAINT orders_total_not_null NOT NULL,
-    shipping_address jsonb,
-    billing_address jsonb,
-    metadata jsonb DEFAULT '{}'::jsonb CONSTRAINT orders_metadata_not_null NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() CONSTRAINT orders_updated_at_not_null NOT NULL,
-    paid_at timestamp with time zone,
-    fulfilled_at timestamp with time zone,
-    completed_at timestamp with time zone,
-    cancelled_at timestamp with time zone,
-    CONSTRAINT orders_billing_address_check CHECK ((jsonb_typeof(billing_address) = 'object'::text)),
-    CONSTRAINT orders_currency_code_check CHECK ((currency_code ~ '^[A-Z]{3}$'::text)),
-    CONSTRAINT orders_discount_total_check CHECK (((discount_total >= 0) AND (discount_total <= subtotal))),
-    CONSTRAINT orders_display_id_check CHECK ((display_id >= 1)),
-    CONSTRAINT orders_email_check CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
-    CONSTRAINT orders_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
-    CONSTRAINT orders_shipping_address_check CHECK ((jsonb_typeof(shipping_address) = 'object'::text)),
-    CONSTRAINT orders_shipping_total_check CHECK ((shipping_total >= 0)),
-    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'paid'::text, 'fulfilled'::text, 'completed'::text, 'cancelled'::text]))),
-    CONSTRAINT orders_subtotal_check CHECK ((subtotal >= 0)),
-    CONSTRAINT orders_tax_rate_check CHECK (((tax_rate >= (0)::numeric) AND (tax_rate <= (1)::numeric))),
-    CONSTRAINT orders_tax_total_check CHECK ((tax_total >= 0)),
-    CONSTRAINT orders_total_check CHECK ((total = (((subtotal - discount_total) + shipping_total) + tax_total)))
-);
-
---
--- Name: TABLE orders_p2027q3; Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON TABLE commerce.orders_p2027q3 IS 'Partition of commerce.orders: orders created in 2027 Q3 (UTC) [2027-07-01 00:00:00+00, 2027-10-01 00:00:00+00).';
 
 --
 -- Name: price_list_rules; Type: TABLE; Schema: commerce; Owner: -
@@ -5319,40 +6483,47 @@ COMMENT ON COLUMN core.users.role IS 'admin | manager | editor | author | custom
 COMMENT ON COLUMN core.users.status IS 'active | inactive | banned';
 
 --
--- Name: events; Type: TABLE; Schema: outbox; Owner: -
+-- Name: dead_letters; Type: VIEW; Schema: outbox; Owner: -
 --
 
-CREATE TABLE outbox.events (
-    id uuid DEFAULT core.new_id() NOT NULL,
-    tenant_id uuid NOT NULL,
-    event_type text NOT NULL,
-    aggregate_type text NOT NULL,
-    aggregate_id uuid NOT NULL,
-    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT events_aggregate_type_check CHECK ((aggregate_type ~ '^[a-z][a-z_]*$'::text)),
-    CONSTRAINT events_event_type_check CHECK ((event_type ~ '^[A-Z][A-Za-z]+$'::text)),
-    CONSTRAINT events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
-)
-PARTITION BY RANGE (occurred_at);
+CREATE VIEW outbox.dead_letters AS
+ SELECT d.consumer,
+    d.event_id,
+    d.event_type,
+    e.tenant_id,
+    e.aggregate_type,
+    e.aggregate_id,
+    d.occurred_at,
+    d.attempts,
+    d.last_error,
+    d.last_error_at,
+    e.payload
+   FROM (outbox.deliveries d
+     LEFT JOIN outbox.events e ON (((e.id = d.event_id) AND (e.occurred_at = d.occurred_at))))
+  WHERE (d.state = 'dead'::text);
 
 --
--- Name: TABLE events; Type: COMMENT; Schema: outbox; Owner: -
+-- Name: VIEW dead_letters; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: consumers re-read current rows, so payloads stay small.';
+COMMENT ON VIEW outbox.dead_letters IS 'Dead deliveries with their event and last error (SQLSTATE: message). Retry with ops.retry_dead, drop with ops.discard_dead.';
 
 --
--- Name: COLUMN events.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
+-- Name: doorbell; Type: TABLE; Schema: outbox; Owner: -
 --
 
-COMMENT ON COLUMN outbox.events.aggregate_type IS 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
+CREATE TABLE outbox.doorbell (
+    id boolean DEFAULT true NOT NULL,
+    idle boolean DEFAULT false NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT doorbell_id_check CHECK (id)
+);
 
 --
--- Name: COLUMN events.payload; Type: COMMENT; Schema: outbox; Owner: -
+-- Name: TABLE doorbell; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON COLUMN outbox.events.payload IS 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
+COMMENT ON TABLE outbox.doorbell IS 'One-row doorbell flag. A worker sets idle = true before it sleeps; the first transaction that queues work afterwards clears it and sends NOTIFY rustok_outbox (empty payload, at its commit). While workers are busy nothing is notified, keeping NOTIFY (a commit-serializing lock) off the hot write path.';
 
 --
 -- Name: events_default; Type: TABLE; Schema: outbox; Owner: -
@@ -5378,34 +6549,81 @@ CREATE TABLE outbox.events_default (
 COMMENT ON TABLE outbox.events_default IS 'Catch-all partition; should stay empty when partitions are created ahead.';
 
 --
+-- Name: partitions; Type: VIEW; Schema: outbox; Owner: -
+--
+
+CREATE VIEW outbox.partitions AS
+ SELECT (c.relname)::text AS partition,
+    to_date(substr((c.relname)::text, 9), 'YYYYMMDD'::text) AS day,
+    ((to_date(substr((c.relname)::text, 9), 'YYYYMMDD'::text))::timestamp without time zone AT TIME ZONE 'UTC'::text) AS range_from,
+    (((to_date(substr((c.relname)::text, 9), 'YYYYMMDD'::text) + 1))::timestamp without time zone AT TIME ZONE 'UTC'::text) AS range_to,
+    pg_total_relation_size((c.oid)::regclass) AS total_bytes
+   FROM ((pg_inherits i
+     JOIN pg_class c ON ((c.oid = i.inhrelid)))
+     JOIN pg_namespace n ON ((n.oid = c.relnamespace)))
+  WHERE ((i.inhparent = ('outbox.events'::regclass)::oid) AND (n.nspname = 'outbox'::name) AND (c.relname ~ '^events_p[0-9]{8}$'::text));
+
+--
+-- Name: VIEW partitions; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON VIEW outbox.partitions IS 'The daily partitions of outbox.events (default partition excluded): name, UTC day, range and size.';
+
+--
+-- Name: periodic_jobs; Type: TABLE; Schema: outbox; Owner: -
+--
+
+CREATE TABLE outbox.periodic_jobs (
+    name text NOT NULL,
+    last_started_at timestamp with time zone,
+    last_finished_at timestamp with time zone,
+    last_started_by text,
+    last_error text
+);
+
+--
+-- Name: TABLE periodic_jobs; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON TABLE outbox.periodic_jobs IS 'Bookkeeping of the worker''s periodic jobs (partition upkeep, the scheduled full reindex, ...): a worker claims a due run with an update on this row, so with several worker processes each run happens once.';
+
+--
+-- Name: settings; Type: TABLE; Schema: outbox; Owner: -
+--
+
+CREATE TABLE outbox.settings (
+    id boolean DEFAULT true NOT NULL,
+    retention interval DEFAULT '7 days'::interval NOT NULL,
+    premake_days integer DEFAULT 3 NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT settings_id_check CHECK (id),
+    CONSTRAINT settings_premake_days_range CHECK (((premake_days >= 1) AND (premake_days <= 60))),
+    CONSTRAINT settings_retention_positive CHECK ((retention >= '01:00:00'::interval))
+);
+
+--
+-- Name: TABLE settings; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON TABLE outbox.settings IS 'One-row outbox configuration: how long processed events are kept (retention) and how many daily partitions are created ahead (premake_days). Change with update outbox.settings set ...';
+
+--
+-- Name: COLUMN settings.retention; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.settings.retention IS 'Events older than this are dropped a partition at a time by outbox.purge_partitions() (default 7 days).';
+
+--
+-- Name: COLUMN settings.premake_days; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.settings.premake_days IS 'Daily partitions created ahead of today by outbox.create_partitions().';
+
+--
 -- Name: orders_default; Type: TABLE ATTACH; Schema: commerce; Owner: -
 --
 
 ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_default DEFAULT;
-
---
--- Name: orders_p2026q4; Type: TABLE ATTACH; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2026q4 FOR VALUES FROM ('2026-10-01 00:00:00+00') TO ('2027-01-01 00:00:00+00');
-
---
--- Name: orders_p2027q1; Type: TABLE ATTACH; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q1 FOR VALUES FROM ('2027-01-01 00:00:00+00') TO ('2027-04-01 00:00:00+00');
-
---
--- Name: orders_p2027q2; Type: TABLE ATTACH; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q2 FOR VALUES FROM ('2027-04-01 00:00:00+00') TO ('2027-07-01 00:00:00+00');
-
---
--- Name: orders_p2027q3; Type: TABLE ATTACH; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders ATTACH PARTITION commerce.orders_p2027q3 FOR VALUES FROM ('2027-07-01 00:00:00+00') TO ('2027-10-01 00:00:00+00');
 
 --
 -- Name: nodes_p0; Type: TABLE ATTACH; Schema: content; Owner: -
@@ -5600,34 +6818,6 @@ ALTER TABLE ONLY commerce.orders
 
 ALTER TABLE ONLY commerce.orders_default
     ADD CONSTRAINT orders_default_pkey PRIMARY KEY (tenant_id, id, created_at);
-
---
--- Name: orders_p2026q4 orders_p2026q4_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders_p2026q4
-    ADD CONSTRAINT orders_p2026q4_pkey PRIMARY KEY (tenant_id, id, created_at);
-
---
--- Name: orders_p2027q1 orders_p2027q1_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders_p2027q1
-    ADD CONSTRAINT orders_p2027q1_pkey PRIMARY KEY (tenant_id, id, created_at);
-
---
--- Name: orders_p2027q2 orders_p2027q2_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders_p2027q2
-    ADD CONSTRAINT orders_p2027q2_pkey PRIMARY KEY (tenant_id, id, created_at);
-
---
--- Name: orders_p2027q3 orders_p2027q3_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
---
-
-ALTER TABLE ONLY commerce.orders_p2027q3
-    ADD CONSTRAINT orders_p2027q3_pkey PRIMARY KEY (tenant_id, id, created_at);
 
 --
 -- Name: price_list_rules price_list_rules_attribute_key; Type: CONSTRAINT; Schema: commerce; Owner: -
@@ -5952,6 +7142,27 @@ ALTER TABLE ONLY core.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id);
 
 --
+-- Name: consumers consumers_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
+--
+
+ALTER TABLE ONLY outbox.consumers
+    ADD CONSTRAINT consumers_pkey PRIMARY KEY (name);
+
+--
+-- Name: deliveries deliveries_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
+--
+
+ALTER TABLE ONLY outbox.deliveries
+    ADD CONSTRAINT deliveries_pkey PRIMARY KEY (consumer, event_id);
+
+--
+-- Name: doorbell doorbell_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
+--
+
+ALTER TABLE ONLY outbox.doorbell
+    ADD CONSTRAINT doorbell_pkey PRIMARY KEY (id);
+
+--
 -- Name: events events_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
 --
 
@@ -5964,6 +7175,20 @@ ALTER TABLE ONLY outbox.events
 
 ALTER TABLE ONLY outbox.events_default
     ADD CONSTRAINT events_default_pkey PRIMARY KEY (id, occurred_at);
+
+--
+-- Name: periodic_jobs periodic_jobs_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
+--
+
+ALTER TABLE ONLY outbox.periodic_jobs
+    ADD CONSTRAINT periodic_jobs_pkey PRIMARY KEY (name);
+
+--
+-- Name: settings settings_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
+--
+
+ALTER TABLE ONLY outbox.settings
+    ADD CONSTRAINT settings_pkey PRIMARY KEY (id);
 
 --
 -- Name: categories_parent_idx; Type: INDEX; Schema: commerce; Owner: -
@@ -6048,102 +7273,6 @@ CREATE INDEX orders_tenant_status_idx ON ONLY commerce.orders USING btree (tenan
 --
 
 CREATE INDEX orders_default_tenant_id_status_idx ON commerce.orders_default USING btree (tenant_id, status);
-
---
--- Name: orders_p2026q4_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2026q4_tenant_id_created_at_idx ON commerce.orders_p2026q4 USING btree (tenant_id, created_at DESC);
-
---
--- Name: orders_p2026q4_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2026q4_tenant_id_customer_id_idx ON commerce.orders_p2026q4 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
-
---
--- Name: orders_p2026q4_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2026q4_tenant_id_display_id_idx ON commerce.orders_p2026q4 USING btree (tenant_id, display_id);
-
---
--- Name: orders_p2026q4_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2026q4_tenant_id_status_idx ON commerce.orders_p2026q4 USING btree (tenant_id, status);
-
---
--- Name: orders_p2027q1_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q1_tenant_id_created_at_idx ON commerce.orders_p2027q1 USING btree (tenant_id, created_at DESC);
-
---
--- Name: orders_p2027q1_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q1_tenant_id_customer_id_idx ON commerce.orders_p2027q1 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
-
---
--- Name: orders_p2027q1_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q1_tenant_id_display_id_idx ON commerce.orders_p2027q1 USING btree (tenant_id, display_id);
-
---
--- Name: orders_p2027q1_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q1_tenant_id_status_idx ON commerce.orders_p2027q1 USING btree (tenant_id, status);
-
---
--- Name: orders_p2027q2_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q2_tenant_id_created_at_idx ON commerce.orders_p2027q2 USING btree (tenant_id, created_at DESC);
-
---
--- Name: orders_p2027q2_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q2_tenant_id_customer_id_idx ON commerce.orders_p2027q2 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
-
---
--- Name: orders_p2027q2_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q2_tenant_id_display_id_idx ON commerce.orders_p2027q2 USING btree (tenant_id, display_id);
-
---
--- Name: orders_p2027q2_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q2_tenant_id_status_idx ON commerce.orders_p2027q2 USING btree (tenant_id, status);
-
---
--- Name: orders_p2027q3_tenant_id_created_at_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q3_tenant_id_created_at_idx ON commerce.orders_p2027q3 USING btree (tenant_id, created_at DESC);
-
---
--- Name: orders_p2027q3_tenant_id_customer_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q3_tenant_id_customer_id_idx ON commerce.orders_p2027q3 USING btree (tenant_id, customer_id) WHERE (customer_id IS NOT NULL);
-
---
--- Name: orders_p2027q3_tenant_id_display_id_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q3_tenant_id_display_id_idx ON commerce.orders_p2027q3 USING btree (tenant_id, display_id);
-
---
--- Name: orders_p2027q3_tenant_id_status_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX orders_p2027q3_tenant_id_status_idx ON commerce.orders_p2027q3 USING btree (tenant_id, status);
 
 --
 -- Name: prices_price_list_idx; Type: INDEX; Schema: commerce; Owner: -
@@ -6596,6 +7725,18 @@ CREATE INDEX sessions_user_idx ON core.sessions USING btree (tenant_id, user_id)
 CREATE UNIQUE INDEX users_tenant_email_key ON core.users USING btree (tenant_id, lower(email));
 
 --
+-- Name: deliveries_claim_idx; Type: INDEX; Schema: outbox; Owner: -
+--
+
+CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, available_at) WHERE (state = 'pending'::text);
+
+--
+-- Name: deliveries_dead_idx; Type: INDEX; Schema: outbox; Owner: -
+--
+
+CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, event_type) WHERE (state = 'dead'::text);
+
+--
 -- Name: events_aggregate_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
@@ -6648,126 +7789,6 @@ ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_
 --
 
 ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_default_tenant_id_status_idx;
-
---
--- Name: orders_p2026q4_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2026q4_pkey;
-
---
--- Name: orders_p2026q4_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_created_at_idx;
-
---
--- Name: orders_p2026q4_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_customer_id_idx;
-
---
--- Name: orders_p2026q4_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_display_id_idx;
-
---
--- Name: orders_p2026q4_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2026q4_tenant_id_status_idx;
-
---
--- Name: orders_p2027q1_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2027q1_pkey;
-
---
--- Name: orders_p2027q1_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_created_at_idx;
-
---
--- Name: orders_p2027q1_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_customer_id_idx;
-
---
--- Name: orders_p2027q1_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_display_id_idx;
-
---
--- Name: orders_p2027q1_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2027q1_tenant_id_status_idx;
-
---
--- Name: orders_p2027q2_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2027q2_pkey;
-
---
--- Name: orders_p2027q2_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_created_at_idx;
-
---
--- Name: orders_p2027q2_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_customer_id_idx;
-
---
--- Name: orders_p2027q2_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_display_id_idx;
-
---
--- Name: orders_p2027q2_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2027q2_tenant_id_status_idx;
-
---
--- Name: orders_p2027q3_pkey; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_pkey ATTACH PARTITION commerce.orders_p2027q3_pkey;
-
---
--- Name: orders_p2027q3_tenant_id_created_at_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_created_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_created_at_idx;
-
---
--- Name: orders_p2027q3_tenant_id_customer_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_customer_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_customer_id_idx;
-
---
--- Name: orders_p2027q3_tenant_id_display_id_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_display_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_display_id_idx;
-
---
--- Name: orders_p2027q3_tenant_id_status_idx; Type: INDEX ATTACH; Schema: commerce; Owner: -
---
-
-ALTER INDEX commerce.orders_tenant_status_idx ATTACH PARTITION commerce.orders_p2027q3_tenant_id_status_idx;
 
 --
 -- Name: nodes_p0_pkey; Type: INDEX ATTACH; Schema: content; Owner: -
@@ -7916,6 +8937,54 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.users FOR EACH RO
 CREATE TRIGGER _900_content_author_events AFTER UPDATE ON core.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_users__author_events();
 
 --
+-- Name: sessions _900_user_logged_in; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _900_user_logged_in AFTER INSERT ON core.sessions REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg_sessions__user_logged_in();
+
+--
+-- Name: users _900_user_logged_in; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _900_user_logged_in AFTER UPDATE ON core.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg_users__user_logged_in();
+
+--
+-- Name: users _900_user_registered; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _900_user_registered AFTER INSERT ON core.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg_users__user_registered();
+
+--
+-- Name: consumers _100_timestamps; Type: TRIGGER; Schema: outbox; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON outbox.consumers FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: consumers _200_check_handler; Type: TRIGGER; Schema: outbox; Owner: -
+--
+
+CREATE TRIGGER _200_check_handler BEFORE INSERT OR UPDATE ON outbox.consumers FOR EACH ROW EXECUTE FUNCTION outbox.tg_consumers__check_handler();
+
+--
+-- Name: consumers _900_drop_queue; Type: TRIGGER; Schema: outbox; Owner: -
+--
+
+CREATE TRIGGER _900_drop_queue AFTER DELETE ON outbox.consumers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION outbox.tg_consumers__drop_queue();
+
+--
+-- Name: events _900_fan_out; Type: TRIGGER; Schema: outbox; Owner: -
+--
+
+CREATE TRIGGER _900_fan_out AFTER INSERT ON outbox.events REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION outbox.tg_events__fan_out();
+
+--
+-- Name: consumers _900_rename_queue; Type: TRIGGER; Schema: outbox; Owner: -
+--
+
+CREATE TRIGGER _900_rename_queue AFTER UPDATE OF name ON outbox.consumers FOR EACH ROW EXECUTE FUNCTION outbox.tg_consumers__rename_queue();
+
+--
 -- Name: categories categories_parent_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
 --
 
@@ -9035,6 +10104,12 @@ GRANT ALL ON FUNCTION commerce.order_partition_name(p_at timestamp with time zon
 REVOKE ALL ON FUNCTION commerce.order_partitions() FROM PUBLIC;
 
 --
+-- Name: FUNCTION order_record(p_order_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.order_record(p_order_id uuid) TO rustok_app;
+
+--
 -- Name: FUNCTION new_id(); Type: ACL; Schema: core; Owner: -
 --
 
@@ -9053,6 +10128,12 @@ GRANT SELECT ON TABLE commerce.orders TO rustok_analyst;
 --
 
 GRANT ALL ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) TO rustok_app;
+
+--
+-- Name: FUNCTION product_record(p_product_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.product_record(p_product_id uuid) TO rustok_app;
 
 --
 -- Name: FUNCTION set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text); Type: ACL; Schema: commerce; Owner: -
@@ -9170,6 +10251,12 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.taggables TO rustok_app;
 GRANT ALL ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
 
 --
+-- Name: FUNCTION create_node(p_input jsonb, p_author_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.create_node(p_input jsonb, p_author_id uuid) TO rustok_app;
+
+--
 -- Name: FUNCTION detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: ACL; Schema: content; Owner: -
 --
 
@@ -9186,6 +10273,12 @@ GRANT ALL ON FUNCTION content.max_comment_depth(p_tenant_id uuid) TO rustok_app;
 --
 
 GRANT ALL ON FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) TO rustok_app;
+
+--
+-- Name: FUNCTION node_record(p_node_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.node_record(p_node_id uuid) TO rustok_app;
 
 --
 -- Name: FUNCTION publish_due(); Type: ACL; Schema: content; Owner: -
@@ -9356,6 +10449,12 @@ GRANT ALL ON FUNCTION content.tg_tags__events() TO rustok_app;
 GRANT ALL ON FUNCTION content.tg_users__author_events() TO rustok_app;
 
 --
+-- Name: FUNCTION update_node(p_id uuid, p_patch jsonb); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
+
+--
 -- Name: FUNCTION assert_module_enabled(p_tenant_ids uuid[], p_module text); Type: ACL; Schema: core; Owner: -
 --
 
@@ -9423,6 +10522,19 @@ GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_analyst;
 
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_app;
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_analyst;
+
+--
+-- Name: TABLE events; Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE outbox.events TO rustok_app;
+GRANT SELECT ON TABLE outbox.events TO rustok_analyst;
+
+--
+-- Name: FUNCTION events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid); Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT ALL ON FUNCTION outbox.events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid) TO rustok_app;
 
 --
 -- Name: TABLE categories; Type: ACL; Schema: commerce; Owner: -
@@ -9700,13 +10812,6 @@ GRANT SELECT(created_at) ON TABLE core.users TO rustok_analyst;
 --
 
 GRANT SELECT(updated_at) ON TABLE core.users TO rustok_analyst;
-
---
--- Name: TABLE events; Type: ACL; Schema: outbox; Owner: -
---
-
-GRANT SELECT,INSERT ON TABLE outbox.events TO rustok_app;
-GRANT SELECT ON TABLE outbox.events TO rustok_analyst;
 
 --
 -- PostgreSQL database dump complete

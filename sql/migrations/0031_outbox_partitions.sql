@@ -140,4 +140,4 @@ comment on function outbox.purge_partitions(interval, boolean) is
     '(default outbox.settings.retention). A partition that still has undelivered deliveries (pending or dead) is kept '
     'and reported. psql: select * from outbox.purge_partitions();';
 
-select outbox.create_partitions();
+do $init$ begin perform outbox.create_partitions(); end $init$;

@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import pytest
 
-from conftest import act_as_app, make_tenant, make_user
+from tests.conftest import act_as_app, make_tenant, make_user
 
 
 def events(conn, event_type=None):
