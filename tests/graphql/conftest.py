@@ -65,3 +65,27 @@ def new_tenant(owner, slug: str | None = None) -> str:
     slug = slug or f"t-{uuid.uuid4().hex[:8]}"
     owner.execute("insert into core.tenants (name, slug) values (%s, %s)", (slug.title(), slug))
     return slug
+
+
+def new_user(owner, slug: str, email: str, role: str, password: str = "password123") -> None:
+    """A user with a real password hash, made the way an operator would (SQL)."""
+    from rustok.auth import hash_password
+
+    owner.execute("insert into core.users (tenant_id, email, password_hash, display_name, role) "
+                  "values (core.tenant_id_by_slug(%s), %s, %s, %s, %s)",
+                  (slug, email, hash_password(password), email.split("@")[0].title(), role))
+
+
+def login(gql, slug: str, email: str, password: str = "password123") -> str:
+    data = gql("mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+               {"e": email, "p": password}, tenant=slug)
+    return data["data"]["login"]["token"]
+
+
+@pytest.fixture
+def shop(gql, owner):
+    """A tenant with a staff member and a customer, both signed in: (slug, staff_token, customer_token)."""
+    slug = new_tenant(owner)
+    new_user(owner, slug, "staff@shop.example", "admin")
+    new_user(owner, slug, "buyer@shop.example", "customer")
+    return slug, login(gql, slug, "staff@shop.example"), login(gql, slug, "buyer@shop.example")

@@ -17,7 +17,7 @@ class DocumentCache:
     def __init__(self, max_documents: int = 512):
         self.max_documents = max_documents
         self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
-        self._validation: dict[int, list] = {}
+        self._validation: dict[tuple, list] = {}
         self._lock = threading.Lock()
 
     def parse(self, context, data: dict) -> DocumentNode:
@@ -32,22 +32,21 @@ class DocumentCache:
             self._documents[query] = document
             while len(self._documents) > self.max_documents:
                 _, evicted = self._documents.popitem(last=False)
-                self._validation.pop(id(evicted), None)
+                for key in [k for k in self._validation if k[0] == id(evicted)]:
+                    del self._validation[key]
         return document
 
-    def validate(self, schema, document: DocumentNode, rules=None, max_errors=None, type_info=None):
-        key = id(document)
-        cacheable = type_info is None
-        if cacheable:
-            with self._lock:
-                cached = self._validation.get(key)
-                if cached is not None and self._documents.get(_query_of(document)) is document:
-                    return cached
-        errors = validate(schema, document, rules=rules, max_errors=max_errors, type_info=type_info)
-        if cacheable:
-            with self._lock:
-                if self._documents.get(_query_of(document)) is document:
-                    self._validation[key] = errors
+    def validate(self, schema, document: DocumentNode, rules=None, **kwargs):
+        """Same signature as graphql.validate; results are cached per document and rule set."""
+        key = (id(document), tuple(rules or ()), tuple(sorted(kwargs.items())))
+        with self._lock:
+            cached = self._validation.get(key)
+            if cached is not None and self._documents.get(_query_of(document)) is document:
+                return cached
+        errors = validate(schema, document, rules=rules, **kwargs)
+        with self._lock:
+            if self._documents.get(_query_of(document)) is document:  # only documents we hold
+                self._validation[key] = errors
         return errors
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ariadne import MutationType
 
-from rustok.graphql.common import bigint_scalar, ids, jsonb, not_found, scalar, staff_write, tenant_write
+from rustok.graphql.common import bigint_scalar, jsonb, not_found, scalar, staff_write, tenant_write
 from rustok.graphql.db import require_user
 from rustok.ids import parse_id
 
@@ -93,15 +93,14 @@ async def resolve_set_variant_stock(_, info, variantId: str, stocked: int, locat
 async def resolve_place_order(_, info, input: dict):
     ctx = info.context
     caller = await require_user(ctx)
-    items = [{"variant_id": str(v), "quantity": i["quantity"]}
-             for v, i in zip(ids(i["variantId"] for i in input["items"]), input["items"])]
+    items = [{"variant_id": str(parse_id(i["variantId"])), "quantity": i["quantity"]} for i in input["items"]]
     async with tenant_write(ctx) as (conn, result):
         order_id = await scalar(conn, """
             select (commerce.place_order(
-                p_tenant_id => core.current_tenant_id(), p_currency => %s, p_items => %s, p_customer_id => %s,
-                p_email => coalesce(%s, (select email from core.users where id = %s)),
-                p_shipping_address => %s, p_billing_address => %s,
-                p_shipping_total => %s, p_discount_total => %s, p_tax_rate => %s)).id""",
+                p_tenant_id => core.current_tenant_id(), p_currency => %s::text, p_items => %s, p_customer_id => %s,
+                p_email => coalesce(%s::text, (select email from core.users where id = %s)),
+                p_shipping_address => %s::jsonb, p_billing_address => %s::jsonb,
+                p_shipping_total => %s::bigint, p_discount_total => %s::bigint, p_tax_rate => %s::numeric)).id""",
             (input["currencyCode"], jsonb(items), caller.user_id, input.get("email"), caller.user_id,
              jsonb(input.get("shippingAddress")), jsonb(input.get("billingAddress")),
              input.get("shippingTotal", 0), input.get("discountTotal", 0), input.get("taxRate", 0)))

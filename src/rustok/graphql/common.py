@@ -40,7 +40,7 @@ def parse_bigint_literal(ast, variables=None):
         raise ValueError(f"BigInt: expected an integer literal ({exc})") from None
 
 
-def ids(values) -> list[UUID]:
+def parse_ids(values) -> list[UUID]:
     return [parse_id(v) for v in values]
 
 

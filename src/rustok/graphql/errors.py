@@ -53,8 +53,9 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict:
     formatted = error.formatted
     original = error.original_error
     extensions = dict(formatted.get("extensions") or {})
-    if original is None:
-        # Syntax / validation errors from graphql-core: the message is already for the user.
+    if original is None or error.path is None:
+        # Syntax, validation and variable-coercion errors (no resolver path): the request itself is
+        # wrong, and graphql-core's message already says how.
         extensions.setdefault("code", "BAD_USER_INPUT")
     elif isinstance(original, ApiError):
         extensions.update(code=original.code, **original.extra)

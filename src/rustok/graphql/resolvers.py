@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from rustok.graphql import core
+from rustok.graphql import commerce, content, core
 
 
 def bindables() -> list:
-    return [*core.bindables]
+    return [*core.bindables, *commerce.bindables, *content.bindables]

@@ -1,0 +1,124 @@
+"""Content, blog and community mutations: thin resolvers over the content SQL functions (write side)."""
+
+from __future__ import annotations
+
+from ariadne import MutationType
+
+from rustok.graphql.common import jsonb, parse_ids, scalar, staff_write, tenant_write
+from rustok.graphql.db import camel_row, require_user
+from rustok.ids import parse_id
+
+mutation = MutationType()
+
+_NODE = "select content.node_record(%s)"
+_ID_FIELDS = ("categoryId", "parentId")
+
+
+def _node_input(data: dict) -> dict:
+    """GraphQL input -> the JSON content.create_node/update_node take (ids normalised to UUID text)."""
+    out = dict(data)
+    for key in _ID_FIELDS:
+        if out.get(key):
+            out[key] = str(parse_id(out[key]))
+    return out
+
+
+@mutation.field("createNode")
+async def resolve_create_node(_, info, input: dict):
+    ctx = info.context
+    caller = await ctx.caller()
+    async with staff_write(ctx) as (conn, result):
+        node_id = await scalar(conn, "select content.create_node(%s, %s)", (jsonb(_node_input(input)), caller.user_id))
+        result["node"] = await scalar(conn, _NODE, (node_id,))
+    return result
+
+
+@mutation.field("updateNode")
+async def resolve_update_node(_, info, id: str, input: dict):
+    async with staff_write(info.context) as (conn, result):
+        node_id = await scalar(conn, "select content.update_node(%s, %s)", (parse_id(id), jsonb(_node_input(input))))
+        result["node"] = await scalar(conn, _NODE, (node_id,))
+    return result
+
+
+async def _batch(info, sql: str, params: tuple) -> dict:
+    async with staff_write(info.context) as (conn, result):
+        cur = await conn.execute(sql, params)
+        result["ids"] = [row[0] for row in await cur.fetchall()]
+    return result
+
+
+@mutation.field("publishNodes")
+async def resolve_publish_nodes(_, info, ids: list[str]):
+    return await _batch(info, "select id from content.publish_nodes(%s)", (parse_ids(ids),))
+
+
+@mutation.field("scheduleNodes")
+async def resolve_schedule_nodes(_, info, ids: list[str], at):
+    return await _batch(info, "select id from content.schedule_nodes(%s, %s::timestamptz)", (parse_ids(ids), at))
+
+
+@mutation.field("archiveNodes")
+async def resolve_archive_nodes(_, info, ids: list[str]):
+    return await _batch(info, "select id from content.archive_nodes(%s)", (parse_ids(ids),))
+
+
+@mutation.field("moderateComments")
+async def resolve_moderate_comments(_, info, ids: list[str], status: str):
+    return await _batch(info, "select id from content.moderate_comments(%s, %s)", (parse_ids(ids), status))
+
+
+@mutation.field("attachTags")
+async def resolve_attach_tags(_, info, tagIds, targetType, targetIds):  # noqa: N803
+    return await _batch(info, "select target_id from content.attach_tags(%s, %s, %s)",
+                        (parse_ids(tagIds), targetType, parse_ids(targetIds)))
+
+
+@mutation.field("detachTags")
+async def resolve_detach_tags(_, info, tagIds, targetType, targetIds):  # noqa: N803
+    return await _batch(info, "select target_id from content.detach_tags(%s, %s, %s)",
+                        (parse_ids(tagIds), targetType, parse_ids(targetIds)))
+
+
+@mutation.field("restoreRevision")
+async def resolve_restore_revision(_, info, revisionId: str):  # noqa: N803
+    async with staff_write(info.context) as (conn, result):
+        node_id = await scalar(conn, "select (content.restore_revision(%s)).id", (parse_id(revisionId),))
+        result["node"] = await scalar(conn, _NODE, (node_id,))
+    return result
+
+
+@mutation.field("addComment")
+async def resolve_add_comment(_, info, parentId: str, body: str, format: str = "markdown"):  # noqa: N803
+    ctx = info.context
+    caller = await require_user(ctx)
+    status = "approved" if caller.is_staff else "pending"
+    async with tenant_write(ctx) as (conn, result):
+        node_id = await scalar(conn, "select (content.add_comment(%s, %s, %s, %s, %s)).id",
+                               (parse_id(parentId), caller.user_id, body, format, status))
+        result["node"] = await scalar(conn, _NODE, (node_id,))
+    return result
+
+
+@mutation.field("createTag")
+async def resolve_create_tag(_, info, name: str, slug: str | None = None):
+    async with staff_write(info.context) as (conn, result):
+        cur = conn.cursor(row_factory=camel_row)
+        await cur.execute("insert into content.tags (tenant_id, name, slug) values (core.current_tenant_id(), %s, %s) "
+                          "returning id, name, slug", (name, slug))
+        result.update(await cur.fetchone())
+    return result
+
+
+@mutation.field("react")
+async def resolve_react(_, info, nodeId: str, kind: str):  # noqa: N803
+    ctx = info.context
+    caller = await require_user(ctx)
+    async with tenant_write(ctx) as (conn, _result):
+        await conn.execute("insert into community.reactions (tenant_id, node_id, user_id, kind) "
+                           "values (core.current_tenant_id(), %s, %s, %s) on conflict do nothing",
+                           (parse_id(nodeId), caller.user_id, kind))
+    return True
+
+
+bindables = [mutation]

@@ -1,0 +1,117 @@
+"""Commerce mutations over HTTP: products, prices, stock, orders; roles and clear errors."""
+
+CREATE = """
+mutation($input: CreateProductInput!) {
+  createProduct(input: $input) {
+    position
+    product { id handle status variants { id sku stocked reserved prices { amount currencyCode minQuantity } } }
+  }
+}"""
+
+PLACE = """
+mutation($input: PlaceOrderInput!) {
+  placeOrder(input: $input) { position order { id displayId status currencyCode subtotal taxTotal total email
+                                               items { sku quantity unitPrice total } } }
+}"""
+
+
+def _tee(gql, slug, token, handle="tee", stock=5):
+    data = gql(CREATE, {"input": {"title": "Tee", "handle": handle, "status": "published", "variants": [
+        {"title": "S", "sku": f"{handle}-s", "prices": [{"amount": 1999, "currencyCode": "EUR"}], "stock": stock}]}},
+        tenant=slug, token=token)["data"]["createProduct"]
+    return data
+
+
+def test_staff_creates_product_with_variants_prices_stock(gql, shop):
+    slug, staff, _ = shop
+    result = _tee(gql, slug, staff)
+    product = result["product"]
+    assert product["handle"] == "tee" and product["status"] == "published"
+    assert product["variants"] == [{"id": product["variants"][0]["id"], "sku": "tee-s", "stocked": 5, "reserved": 0,
+                                    "prices": [{"amount": 1999, "currencyCode": "EUR", "minQuantity": 1}]}]
+    assert len(result["position"]) == 36
+
+
+def test_update_price_stock_and_delete(gql, shop, owner):
+    slug, staff, _ = shop
+    product = _tee(gql, slug, staff, handle="mug")["product"]
+    variant = product["variants"][0]["id"]
+    upd = gql('mutation($id: ID!) { updateProduct(id: $id, input: {title: "Mug XL", subtitle: null}) '
+              '{ product { title handle subtitle } } }', {"id": product["id"]}, tenant=slug, token=staff)
+    assert upd["data"]["updateProduct"]["product"] == {"title": "Mug XL", "handle": "mug", "subtitle": None}
+    price = gql('mutation($v: ID!) { setVariantPrice(variantId: $v, currencyCode: "USD", amount: 2500) '
+                '{ product { variants { prices { amount currencyCode } } } } }', {"v": variant}, tenant=slug, token=staff)
+    prices = price["data"]["setVariantPrice"]["product"]["variants"][0]["prices"]
+    assert {(p["currencyCode"], p["amount"]) for p in prices} == {("EUR", 1999), ("USD", 2500)}
+    stock = gql('mutation($v: ID!) { setVariantStock(variantId: $v, stocked: 42) { product { variants { stocked } } } }',
+                {"v": variant}, tenant=slug, token=staff)
+    assert stock["data"]["setVariantStock"]["product"]["variants"][0]["stocked"] == 42
+    gone = gql('mutation($id: ID!) { deleteProduct(id: $id) { deleted } }', {"id": product["id"]}, tenant=slug, token=staff)
+    assert gone["data"]["deleteProduct"]["deleted"] is True
+    assert owner.execute("select count(*) from commerce.products where id = %s", (product["id"],)).fetchone()[0] == 0
+
+
+def test_customer_orders_and_staff_moves_status(gql, shop, owner):
+    slug, staff, buyer = shop
+    variant = _tee(gql, slug, staff, handle="cap", stock=3)["product"]["variants"][0]["id"]
+    order = gql(PLACE, {"input": {"currencyCode": "EUR", "items": [{"variantId": variant, "quantity": 2}],
+                                  "taxRate": 0.2}}, tenant=slug, token=buyer)["data"]["placeOrder"]["order"]
+    assert order["status"] == "pending" and order["email"] == "buyer@shop.example"
+    assert order["subtotal"] == 3998 and order["taxTotal"] == 800 and order["total"] == 4798
+    assert order["items"] == [{"sku": "cap-s", "quantity": 2, "unitPrice": 1999, "total": 3998}]
+
+    # Only one left: ordering two is refused with the reason, and nothing is written.
+    refused = gql(PLACE, {"input": {"currencyCode": "EUR", "items": [{"variantId": variant, "quantity": 2}]}},
+                  tenant=slug, token=buyer, expect_errors=True)["errors"][0]
+    assert refused["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "insufficient stock" in refused["message"] and "available 1" in refused["message"]
+    assert owner.execute("select count(*) from commerce.orders o join core.tenants t on t.id = o.tenant_id "
+                         "where t.slug = %s", (slug,)).fetchone()[0] == 1
+
+    # A customer cannot move orders; staff can, along the state machine only.
+    forbidden = gql('mutation($id: ID!) { setOrderStatus(id: $id, status: paid) { order { status } } }',
+                    {"id": order["id"]}, tenant=slug, token=buyer, expect_errors=True)
+    assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    paid = gql('mutation($id: ID!) { setOrderStatus(id: $id, status: paid) { order { status } } }',
+               {"id": order["id"]}, tenant=slug, token=staff)
+    assert paid["data"]["setOrderStatus"]["order"]["status"] == "paid"
+    back = gql('mutation($id: ID!) { setOrderStatus(id: $id, status: pending) { order { status } } }',
+               {"id": order["id"]}, tenant=slug, token=staff, expect_errors=True)
+    assert back["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert back["errors"][0]["extensions"]["sqlstate"] == "55000"
+
+
+def test_bad_input_is_clear_and_writes_nothing(gql, shop, owner):
+    slug, staff, buyer = shop
+    _tee(gql, slug, staff, handle="dup")
+    dup = gql(CREATE, {"input": {"title": "Again", "handle": "dup"}}, tenant=slug, token=staff, expect_errors=True)
+    assert dup["errors"][0]["extensions"]["code"] == "CONFLICT"
+    bad_handle = gql(CREATE, {"input": {"title": "X", "handle": "Not A Handle"}}, tenant=slug, token=staff,
+                     expect_errors=True)["errors"][0]
+    assert bad_handle["extensions"]["code"] == "BAD_USER_INPUT" and "handle" in bad_handle["extensions"]["constraint"]
+    neg = gql(CREATE, {"input": {"title": "X", "handle": "neg", "variants": [
+        {"sku": "neg-1", "prices": [{"amount": -5, "currencyCode": "EUR"}]}]}}, tenant=slug, token=staff,
+        expect_errors=True)["errors"][0]
+    assert neg["extensions"]["code"] == "BAD_USER_INPUT" and "amount" in neg["extensions"]["constraint"]
+    iso = gql(CREATE, {"input": {"title": "X", "handle": "iso", "variants": [
+        {"sku": "iso-1", "prices": [{"amount": 5, "currencyCode": "XXQ"}]}]}}, tenant=slug, token=staff,
+        expect_errors=True)["errors"][0]
+    assert iso["extensions"]["code"] == "BAD_USER_INPUT" and "currency" in iso["extensions"]["constraint"]
+    bad_id = gql('mutation { deleteProduct(id: "nope") { deleted } }', tenant=slug, token=staff, expect_errors=True)
+    assert bad_id["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    assert "expected a 26-character ULID or a UUID" in bad_id["errors"][0]["message"]
+    big = gql(CREATE, {"input": {"title": "X", "handle": "big", "variants": [
+        {"sku": "big-1", "prices": [{"amount": 2**60, "currencyCode": "EUR"}]}]}}, tenant=slug, token=staff,
+        expect_errors=True)
+    assert big["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    handles = {r[0] for r in owner.execute("select p.handle from commerce.products p join core.tenants t "
+                                           "on t.id = p.tenant_id where t.slug = %s", (slug,)).fetchall()}
+    assert handles == {"dup"}  # nothing half-written
+
+
+def test_roles(gql, shop):
+    slug, staff, buyer = shop
+    anonymous = gql(CREATE, {"input": {"title": "X", "handle": "x"}}, tenant=slug, expect_errors=True)
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    customer = gql(CREATE, {"input": {"title": "X", "handle": "x"}}, tenant=slug, token=buyer, expect_errors=True)
+    assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
