@@ -4301,6 +4301,27 @@ CREATE FUNCTION outbox._today() RETURNS date
 COMMENT ON FUNCTION outbox._today() IS 'The current day in UTC (partition days are UTC days).';
 
 --
+-- Name: caught_up(text, uuid); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.caught_up(p_consumer text, p_position uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select not exists (
+        select from outbox.deliveries d
+        join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+        where d.consumer = p_consumer and d.state = 'pending' and d.event_id <= p_position
+          and e.tenant_id = core.current_tenant_id())
+$$;
+
+--
+-- Name: FUNCTION caught_up(p_consumer text, p_position uuid); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) IS 'True when the consumer has no pending event of the current tenant at or below the position a mutation returned (core.event_position()). Dead-lettered events do not hold it back (see outbox.dead_letters).';
+
+--
 -- Name: claim(text, text, integer); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -10522,6 +10543,12 @@ GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_analyst;
 
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_app;
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_analyst;
+
+--
+-- Name: FUNCTION caught_up(p_consumer text, p_position uuid); Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT ALL ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) TO rustok_app;
 
 --
 -- Name: TABLE events; Type: ACL; Schema: outbox; Owner: -

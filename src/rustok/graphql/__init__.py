@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ariadne import load_schema_from_path, make_executable_schema
 from ariadne.asgi import GraphQL
+from ariadne.asgi.handlers import GraphQLTransportWSHandler
 from ariadne.explorer import ExplorerGraphiQL
 
 from rustok.graphql.cache import DocumentCache
@@ -30,5 +31,6 @@ def create_graphql_app() -> GraphQL:
         context_value=get_context_value,
         error_formatter=format_error,
         explorer=ExplorerGraphiQL(title="RusToK GraphQL"),
+        websocket_handler=GraphQLTransportWSHandler(),
         debug=False,
     )

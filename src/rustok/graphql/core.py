@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
-from ariadne import MutationType, QueryType, ScalarType
+from ariadne import MutationType, QueryType, ScalarType, SubscriptionType
 
 from rustok import __version__
 from rustok.auth import hash_password, new_token, token_hash, verify_password
-from rustok.graphql.db import camel_row, fetch_one, require_tenant, require_user, tenant_connection
+from rustok.graphql.db import (camel_row, fetch_all, fetch_one, require_staff, require_tenant, require_user,
+                               tenant_connection)
 from rustok.graphql.errors import ApiError
+from rustok.ids import parse_id
 
 SESSION_LIFETIME = timedelta(days=30)
 MIN_PASSWORD = 8
 
 query = QueryType()
 mutation = MutationType()
+subscription = SubscriptionType()
+
+# Live events are read from the event history (outbox.events), not a durable queue. Commits arrive out
+# of occurred_at order, so each poll re-reads a window of overlap and skips ids already sent.
+EVENT_POLL_SECONDS = 0.5
+EVENT_OVERLAP = timedelta(seconds=10)
 json_scalar = ScalarType("JSON")
 datetime_scalar = ScalarType("DateTime")
 
@@ -106,4 +114,36 @@ async def resolve_logout(_, info):
     return row is not None
 
 
-bindables = [query, mutation, json_scalar, datetime_scalar]
+@query.field("indexCaughtUp")
+async def resolve_index_caught_up(_, info, position: str):
+    row = await fetch_one(info.context, "select outbox.caught_up('index', %s) as done", (parse_id(position),))
+    return row["done"]
+
+
+@subscription.source("events")
+async def events_source(_, info, types: list[str] | None = None):
+    ctx = info.context
+    await require_staff(ctx)
+    since = datetime.now(timezone.utc) - EVENT_OVERLAP
+    sent: dict = {}  # id -> occurred_at, pruned as the window moves
+    while True:
+        rows = await fetch_all(ctx, """
+            select id, event_type, aggregate_type, aggregate_id, payload, occurred_at
+            from outbox.events_since(%s, 1000) where %s::text[] is null or event_type = any(%s::text[])""",
+            (since, types, types))
+        for row in rows:
+            if row["id"] not in sent:
+                sent[row["id"]] = row["occurredAt"]
+                yield row
+        if rows:
+            since = max(since, rows[-1]["occurredAt"] - EVENT_OVERLAP)
+        sent = {k: v for k, v in sent.items() if v >= since}
+        await asyncio.sleep(EVENT_POLL_SECONDS)
+
+
+@subscription.field("events")
+def events_resolver(event, info, types=None):
+    return event
+
+
+bindables = [query, mutation, subscription, json_scalar, datetime_scalar]

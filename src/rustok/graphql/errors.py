@@ -53,11 +53,7 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict:
     formatted = error.formatted
     original = error.original_error
     extensions = dict(formatted.get("extensions") or {})
-    if original is None or error.path is None:
-        # Syntax, validation and variable-coercion errors (no resolver path): the request itself is
-        # wrong, and graphql-core's message already says how.
-        extensions.setdefault("code", "BAD_USER_INPUT")
-    elif isinstance(original, ApiError):
+    if isinstance(original, ApiError):
         extensions.update(code=original.code, **original.extra)
     elif isinstance(original, InvalidIdError):
         formatted["message"] = str(original)
@@ -70,6 +66,10 @@ def format_error(error: GraphQLError, debug: bool = False) -> dict:
                            ("column", diag.column_name), ("constraint", diag.constraint_name)):
             if value:
                 extensions[key] = value
+    elif original is None or (error.path is None and isinstance(original, (ValueError, TypeError, GraphQLError))):
+        # Syntax, validation and variable-coercion errors (no resolver path): the request itself is
+        # wrong, and graphql-core's message already says how.
+        extensions.setdefault("code", "BAD_USER_INPUT")
     else:
         log.error("unexpected error in GraphQL resolver at %s", formatted.get("path"), exc_info=original)
         formatted["message"] = "internal error; it has been logged"
