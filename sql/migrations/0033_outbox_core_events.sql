@@ -1,0 +1,123 @@
+-- depends: 0032_outbox_consumers
+-- Domain events of the core module (aggregate_type 'user') and the operator's ReindexRequested.
+--   UserRegistered  insert into core.users                      payload {user_id, email}
+--   UserLoggedIn    insert into core.sessions, or core.users.last_login_at set to a new value
+--                   (one event per user and transaction)       payload {user_id}
+--   ReindexRequested ops.request_reindex(tenant, type, ids)    payload {target_type, target_id}
+
+create function core.tg_users__user_registered() returns trigger
+    language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+begin
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.tenant_id, 'UserRegistered', 'user', n.id, jsonb_build_object('user_id', n.id, 'email', n.email)
+    from new_rows n;
+    return null;
+end
+$$;
+comment on function core.tg_users__user_registered() is
+    'AFTER INSERT statement trigger on core.users: one UserRegistered event per new user (payload user_id, email).';
+create trigger _900_user_registered after insert on core.users
+    referencing new table as new_rows for each statement execute function core.tg_users__user_registered();
+
+create function core._emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uuid[]) returns void
+    language sql volatile
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+    -- One event per user and transaction: a login that inserts a session and sets last_login_at emits once.
+    -- now() is the transaction start, which is also the occurred_at of this transaction's events.
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select u.tenant_id, 'UserLoggedIn', 'user', u.user_id, jsonb_build_object('user_id', u.user_id)
+    from (select distinct t, uid from unnest(p_tenant_ids, p_user_ids) as x(t, uid)) as u(tenant_id, user_id)
+    where not exists (
+        select 1 from outbox.events e
+        where e.aggregate_id = u.user_id and e.occurred_at = now()
+          and e.event_type = 'UserLoggedIn' and e.tenant_id = u.tenant_id)
+$$;
+comment on function core._emit_user_logged_in(uuid[], uuid[]) is
+    'Insert UserLoggedIn events for the given (tenant, user) pairs, at most one per user per transaction.';
+
+create function core.tg_sessions__user_logged_in() returns trigger
+    language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_tenants uuid[];
+    v_users   uuid[];
+begin
+    select array_agg(n.tenant_id), array_agg(n.user_id) into v_tenants, v_users from new_rows n;
+    if v_users is not null then
+        perform core._emit_user_logged_in(v_tenants, v_users);
+    end if;
+    return null;
+end
+$$;
+comment on function core.tg_sessions__user_logged_in() is
+    'AFTER INSERT statement trigger on core.sessions: a UserLoggedIn event per user who got a session.';
+create trigger _900_user_logged_in after insert on core.sessions
+    referencing new table as new_rows for each statement execute function core.tg_sessions__user_logged_in();
+
+create function core.tg_users__user_logged_in() returns trigger
+    language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_tenants uuid[];
+    v_users   uuid[];
+begin
+    select array_agg(n.tenant_id), array_agg(n.id) into v_tenants, v_users
+    from new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+    where n.last_login_at is not null and n.last_login_at is distinct from o.last_login_at;
+    if v_users is not null then
+        perform core._emit_user_logged_in(v_tenants, v_users);
+    end if;
+    return null;
+end
+$$;
+comment on function core.tg_users__user_logged_in() is
+    'AFTER UPDATE statement trigger on core.users: a UserLoggedIn event per user whose last_login_at got a new value.';
+create trigger _900_user_logged_in after update on core.users
+    referencing old table as old_rows new table as new_rows
+    for each statement execute function core.tg_users__user_logged_in();
+
+-- ---------------------------------------------------------------- ops: operator functions
+create schema if not exists ops;
+comment on schema ops is 'Functions operators call from psql: reindex requests, outbox inspection, retry, replay and upkeep.';
+
+create function ops.request_reindex(p_tenant_id uuid, p_aggregate_type text, p_aggregate_ids uuid[] default null)
+    returns integer
+    language plpgsql volatile
+as $$
+declare
+    v_rows integer;
+begin
+    if p_tenant_id is null or not exists (select 1 from core.tenants t where t.id = p_tenant_id) then
+        raise exception 'p_tenant_id: no tenant %', p_tenant_id using errcode = 'no_data_found';
+    end if;
+    if p_aggregate_type is null or p_aggregate_type !~ '^[a-z][a-z_]*$' then
+        raise exception 'p_aggregate_type: must be an aggregate type like product or node (got %)', coalesce(p_aggregate_type, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_aggregate_ids is not null and array_position(p_aggregate_ids, null) is not null then
+        raise exception 'p_aggregate_ids: must not contain null' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_aggregate_ids is null then
+        -- Everything of that type in the tenant: the aggregate is the tenant itself.
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        values (p_tenant_id, 'ReindexRequested', p_aggregate_type, p_tenant_id,
+                jsonb_build_object('target_type', p_aggregate_type, 'target_id', null, 'scope', 'tenant'));
+    else
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select p_tenant_id, 'ReindexRequested', p_aggregate_type, i,
+               jsonb_build_object('target_type', p_aggregate_type, 'target_id', i, 'scope', 'aggregate')
+        from (select distinct unnest(p_aggregate_ids)) as ids(i);
+    end if;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+comment on function ops.request_reindex(uuid, text, uuid[]) is
+    'Emit ReindexRequested events: one per distinct id in p_aggregate_ids (payload scope "aggregate", target_id), or, '
+    'with no ids, one for the whole type in the tenant (aggregate_id = the tenant id, payload scope "tenant", target_id null). '
+    'Returns the number of events. psql: select ops.request_reindex(''<tenant uuid>'', ''product'');';
