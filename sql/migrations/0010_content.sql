@@ -384,6 +384,14 @@ begin
     end if;
 
     -- ---------------------------------------------------------- status lifecycle and published_at
+    if new.status not in (case when new.kind = 'comment' then 'pending' else 'draft' end,
+                          case when new.kind = 'comment' then 'approved' else 'scheduled' end,
+                          case when new.kind = 'comment' then 'spam' else 'published' end,
+                          case when new.kind = 'comment' then 'spam' else 'archived' end) then
+        raise exception 'content.nodes.status: "%" is not a status of a % (%)', new.status, new.kind,
+            case when new.kind = 'comment' then 'pending, approved, spam' else 'draft, scheduled, published, archived' end
+            using errcode = 'check_violation', column = 'status';
+    end if;
     if new.kind = 'comment' then
         if new.status = 'approved' then
             new.published_at := coalesce(new.published_at, now());
@@ -660,7 +668,7 @@ create table content.revisions (
 create index revisions_node_idx on content.revisions (tenant_id, node_id, created_at desc);
 comment on table content.revisions is
     'History of a node''s title, excerpt and body: each change of any of them stores the values BEFORE the change (a full snapshot). '
-    'Written by triggers only; restore with content.restore_revision(id).';
+    'Written by (security definer) triggers only, read-only for the app; restore with content.restore_revision(id).';
 comment on column content.revisions.title is 'The node''s title before the change.';
 comment on column content.revisions.excerpt is 'The node''s excerpt before the change.';
 comment on column content.revisions.body is 'The node''s body before the change (null: the node had no body row).';
@@ -670,6 +678,7 @@ comment on column content.revisions.created_at is 'When the change was made (clo
 
 create function content.tg_nodes__revisions() returns trigger
     language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     insert into content.revisions (tenant_id, node_id, title, excerpt, body, format, edited_by)
@@ -689,6 +698,7 @@ create trigger _600_revisions after update on content.nodes
 
 create function content.tg_bodies__revisions() returns trigger
     language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
 as $$
 begin
     if tg_op = 'UPDATE' then
@@ -1162,7 +1172,7 @@ comment on function content.recount_replies(uuid) is
 
 grant select, insert, update, delete on content.categories, content.nodes, content.bodies, content.tags,
     content.taggables, content.meta, content.media to rustok_app;
-grant select, insert on content.revisions to rustok_app;
+grant select on content.revisions to rustok_app;   -- written only by (security definer) triggers
 grant execute on all functions in schema content to rustok_app;
 
 do $rls$

@@ -393,7 +393,7 @@ begin
     end if;
 
     -- Events whose rows are gone (partition dropped by hand) cannot be processed.
-    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'), '{}')
+    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
       into v_bad_ids, v_bad_errs
       from unnest(v_ids) i
      where i not in (select (x).id from unnest(v_events) x);

@@ -1,0 +1,237 @@
+"""Consumer queues in SQL: fan-out, claiming with leases, batch + per-event retry, dead letters, ops functions."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+from psycopg.rows import tuple_row
+
+from .helpers import add_consumer, add_users, install_handlers, make_tenant
+
+
+@pytest.fixture
+def q(conn):
+    """The rolled-back connection, with the test handlers installed (tuple rows)."""
+    conn.row_factory = tuple_row
+    install_handlers(conn)
+    return conn
+
+
+def one(conn, sql, params=None):
+    return conn.execute(sql, params).fetchone()
+
+
+def queue(conn, consumer):
+    return conn.execute(
+        "select event_type, state, attempts, last_error from outbox.deliveries where consumer = %s order by event_type",
+        (consumer,)).fetchall()
+
+
+def effects(conn, consumer="a"):
+    return {r[0]: r[1] for r in conn.execute(
+        "select aggregate_id, n from outbox_test.effects where consumer = %s", (consumer,)).fetchall()}
+
+
+def test_fan_out_per_consumer_with_filters(q):
+    add_consumer(q, "a", event_types=["UserRegistered"])
+    add_consumer(q, "b")
+    t = make_tenant(q)
+    [u1, _] = add_users(q, t, ["x1@example.com", "x2@example.com"])
+    q.execute("update core.users set last_login_at = now() where id = %s", (u1,))
+    assert [r[0] for r in queue(q, "a")] == ["UserRegistered", "UserRegistered"]
+    assert sorted(r[0] for r in queue(q, "b")) == ["UserLoggedIn", "UserRegistered", "UserRegistered"]
+
+
+def test_process_batch_runs_handler_and_deletes(q):
+    add_consumer(q, "a")
+    t = make_tenant(q)
+    ids = add_users(q, t, [f"ok{i}@example.com" for i in range(5)])
+    assert one(q, "select * from outbox.process_batch('a')") == (5, 5, 0, 0)
+    assert effects(q) == {i: 1 for i in ids}
+    assert queue(q, "a") == []
+    assert one(q, "select * from outbox.process_batch('a')") == (0, 0, 0, 0)
+
+
+def test_batch_size_limits_claim(q):
+    add_consumer(q, "a", batch_size=2)
+    t = make_tenant(q)
+    add_users(q, t, [f"ok{i}@example.com" for i in range(5)])
+    assert one(q, "select * from outbox.process_batch('a')") == (2, 2, 0, 0)
+    assert one(q, "select * from outbox.process_batch('a', 10)") == (3, 3, 0, 0)
+
+
+def test_poison_event_fails_alone_with_error_text(q):
+    add_consumer(q, "a")
+    q.execute("update outbox_test.knobs set fail_like = 'bad%'")
+    t = make_tenant(q)
+    good1, bad, good2 = add_users(q, t, ["good1@example.com", "bad1@example.com", "good2@example.com"])
+    assert one(q, "select * from outbox.process_batch('a')") == (3, 2, 1, 0)
+    assert effects(q) == {good1: 1, good2: 1}
+    [(etype, state, attempts, error)] = queue(q, "a")
+    assert (etype, state, attempts) == ("UserRegistered", "pending", 1)
+    assert error.startswith("23514: test handler: refusing bad1@example.com")
+    # Backoff: not available again right away.
+    assert one(q, "select available_at > now() from outbox.deliveries where consumer = 'a'") == (True,)
+    assert one(q, "select * from outbox.process_batch('a')") == (0, 0, 0, 0)
+
+
+def test_dead_letter_then_retry_from_psql(q):
+    add_consumer(q, "a", max_attempts=3, backoff="0")
+    q.execute("update outbox_test.knobs set fail_like = 'bad%'")
+    t = make_tenant(q)
+    [good, bad] = add_users(q, t, ["good@example.com", "bad@example.com"])
+    assert one(q, "select * from outbox.drain('a')") == (3, 4, 1, 3, 1)  # batches, claimed, succeeded, failed (3 attempts), dead
+    [(_, state, attempts, error)] = queue(q, "a")
+    assert (state, attempts) == ("dead", 3) and "23514: test handler: refusing bad@example.com" in error
+    assert one(q, "select pending, dead, last_error from outbox.backlog where consumer = 'a'") == (0, 1, error)
+    assert one(q, "select aggregate_id, last_error from outbox.dead_letters where consumer = 'a'") == (bad, error)
+    # Dead events are not picked up again.
+    assert one(q, "select * from outbox.process_batch('a')") == (0, 0, 0, 0)
+    # The cause is fixed; the operator retries from psql.
+    q.execute("update outbox_test.knobs set fail_like = null")
+    assert one(q, "select ops.retry_dead('a')") == (1,)
+    assert one(q, "select * from outbox.process_batch('a')") == (1, 1, 0, 0)
+    assert effects(q) == {good: 1, bad: 1}
+    assert queue(q, "a") == []
+
+
+def test_retry_and_discard_dead_by_type_and_id(q):
+    add_consumer(q, "a", max_attempts=1)
+    q.execute("update outbox_test.knobs set fail_like = 'bad%'")
+    t = make_tenant(q)
+    add_users(q, t, ["bad1@example.com", "bad2@example.com"])
+    assert one(q, "select * from outbox.process_batch('a')") == (2, 0, 2, 2)
+    ids = [r[0] for r in q.execute("select event_id from outbox.deliveries where consumer = 'a' order by event_id")]
+    assert one(q, "select ops.retry_dead('a', 'UserLoggedIn')") == (0,)
+    assert one(q, "select ops.retry_dead('a', p_event_ids => %s)", ([ids[0]],)) == (1,)
+    assert [r[0] for r in q.execute("select state from outbox.deliveries where consumer = 'a' order by event_id")] == \
+        ["pending", "dead"]
+    assert one(q, "select ops.retry_dead('a', 'UserRegistered')") == (1,)
+    assert one(q, "select * from outbox.process_batch('a')") == (2, 0, 2, 2)
+    assert one(q, "select ops.discard_dead('a', p_event_ids => %s)", ([ids[1]],)) == (1,)
+    assert one(q, "select ops.discard_dead('a')") == (1,)
+    assert queue(q, "a") == []
+
+
+def test_failing_consumer_does_not_hold_back_another(q):
+    add_consumer(q, "a")
+    add_consumer(q, "b")
+    q.execute("update outbox_test.knobs set fail_like = '%'")  # 'a' and 'b' share the knob...
+    q.execute("""create function outbox_test.ok(p_events outbox.events[]) returns void language sql
+                 as $$ insert into outbox_test.effects (consumer, event_id, aggregate_id, event_type, backend)
+                       select 'b', e.id, e.aggregate_id, e.event_type, 0 from unnest(p_events) e $$""")
+    q.execute("update outbox.consumers set handler = 'outbox_test.ok(outbox.events[])' where name = 'b'")
+    t = make_tenant(q)
+    ids = add_users(q, t, [f"u{i}@example.com" for i in range(3)])
+    assert one(q, "select * from outbox.process_batch('a')") == (3, 0, 3, 0)
+    assert one(q, "select * from outbox.process_batch('b')") == (3, 3, 0, 0)
+    assert set(effects(q, "b")) == set(ids)
+
+
+def test_lease_keeps_other_workers_off_until_it_expires(q):
+    add_consumer(q, "a")
+    t = make_tenant(q)
+    add_users(q, t, ["l1@example.com", "l2@example.com"])
+    assert one(q, "select outbox.claim('a', 'w1')") == (2,)
+    assert one(q, "select outbox.claim('a', 'w2')") == (0,)
+    assert one(q, "select * from outbox.process_batch('a', null, 'w2')") == (0, 0, 0, 0)
+    # The lease expires (worker w1 died): w2 takes over; the crashed attempt counts.
+    q.execute("update outbox.deliveries set locked_until = now() - interval '1 second' where consumer = 'a'")
+    assert one(q, "select outbox.claim('a', 'w2')") == (2,)
+    rows = q.execute("select attempts, locked_by, last_error from outbox.deliveries where consumer = 'a'").fetchall()
+    assert all(r[0] == 2 and r[1] == "w2" and "lease of w1 expired" in r[2] for r in rows)
+    # Processing its own lease does not count a third attempt.
+    assert one(q, "select * from outbox.process_batch('a', null, 'w2')") == (2, 2, 0, 0)
+
+
+def test_release_returns_leases_without_counting(q):
+    add_consumer(q, "a")
+    t = make_tenant(q)
+    add_users(q, t, ["r1@example.com"])
+    q.execute("select outbox.claim('a', 'w1')")
+    assert one(q, "select outbox.release('a', 'w1')") == (1,)
+    assert one(q, "select attempts, locked_by, locked_until from outbox.deliveries") == (0, None, None)
+
+
+def test_replay_time_range(q):
+    t = make_tenant(q)
+    ids = add_users(q, t, ["p1@example.com", "p2@example.com"])
+    add_consumer(q, "a")
+    assert queue(q, "a") == []  # registered after the events
+    assert one(q, "select ops.replay_events('a', now() - interval '1 minute', now() + interval '1 minute')") == (2,)
+    assert one(q, "select ops.replay_events('a', now() - interval '1 minute', now() + interval '1 minute')") == (0,)
+    assert one(q, "select * from outbox.drain('a')")[1:3] == (2, 2)
+    assert effects(q) == {i: 1 for i in ids}
+    assert one(q, "select ops.replay_events('a', now() - interval '1 minute', now() + interval '1 minute',"
+                  " array['UserLoggedIn'])") == (0,)
+
+
+def test_backlog_counts_and_oldest_age(q):
+    add_consumer(q, "a")
+    add_consumer(q, "b", event_types=["UserLoggedIn"])
+    t = make_tenant(q)
+    add_users(q, t, ["k1@example.com", "k2@example.com"])
+    q.execute("update outbox.deliveries set occurred_at = occurred_at - interval '10 minutes'")
+    rows = q.execute("select consumer, event_type, pending, in_flight, dead, oldest_pending_age >= interval '10 minutes'"
+                     " from ops.outbox_backlog()").fetchall()
+    assert rows == [("a", "UserRegistered", 2, 0, 0, True), ("b", None, 0, 0, 0, None)]
+
+
+def test_doorbell_rings_only_when_idle(q):
+    add_consumer(q, "a")
+    t = make_tenant(q)
+    add_users(q, t, ["d1@example.com"])
+    assert one(q, "select idle from outbox.doorbell") == (False,)
+    q.execute("select outbox.set_idle()")
+    assert one(q, "select idle from outbox.doorbell") == (True,)
+    add_users(q, t, ["d2@example.com"])
+    assert one(q, "select idle from outbox.doorbell") == (False,)
+
+
+def test_unregister_drops_queue(q):
+    add_consumer(q, "a")
+    t = make_tenant(q)
+    add_users(q, t, ["z1@example.com"])
+    assert one(q, "select outbox.unregister_consumer('a')") == (1,)
+    assert one(q, "select count(*) from outbox.deliveries") == (0,)
+
+
+@pytest.mark.parametrize(
+    "sql, sqlstate, field",
+    [
+        ("select outbox.register_consumer('a', 'core.new_id()')", "22023", "outbox.consumers.handler"),
+        ("select outbox.register_consumer('a', 'outbox_test.record_a(outbox.events[])', p_event_types => '{bad_type}')",
+         "22023", "outbox.consumers.event_types"),
+        ("select outbox.register_consumer('Bad Name', 'outbox_test.record_a(outbox.events[])')", "23514",
+         "consumers_name_format"),
+        ("select outbox.register_consumer('a', 'outbox_test.record_a(outbox.events[])', p_batch_size => 0)", "23514",
+         "consumers_batch_size_range"),
+        ("select * from outbox.process_batch('nope')", "P0002", "outbox.consumers.name"),
+        ("select * from outbox.process_batch('a', 0)", "22023", "p_limit"),
+        ("select * from outbox.drain('a', 0)", "22023", "p_max_batches"),
+        ("select ops.retry_dead('nope')", "P0002", "p_consumer"),
+        ("select ops.replay_events('a', now(), now() - interval '1 hour')", "22023", "p_from"),
+    ],
+)
+def test_bad_input(q, sql, sqlstate, field):
+    add_consumer(q, "a")
+    q.execute("savepoint s")
+    with pytest.raises(psycopg.Error) as err:
+        q.execute(sql)
+    q.execute("rollback to savepoint s")
+    assert err.value.sqlstate == sqlstate, err.value
+    assert field in str(err.value)
+    assert one(q, "select count(*), min(handler::text) from outbox.consumers") == (1, "outbox_test.record_a(outbox.events[])")
+
+
+def test_missing_handler_is_a_clear_error_and_touches_nothing(q):
+    q.execute("create function outbox_test.gone(p_events outbox.events[]) returns void language sql as $$ select $$")
+    add_consumer(q, "a", handler="outbox_test.gone(outbox.events[])")
+    t = make_tenant(q)
+    add_users(q, t, ["m1@example.com"])
+    q.execute("drop function outbox_test.gone(outbox.events[])")
+    q.execute("savepoint s")
+    with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match="outbox.consumers.handler"):
+        q.execute("select * from outbox.process_batch('a')")
+    q.execute("rollback to savepoint s")
+    assert queue(q, "a") == [("UserRegistered", "pending", 0, None)]
