@@ -187,7 +187,6 @@ create table index.orders (
     items          jsonb not null default '[]',
     customer_id    uuid,
     customer_email text,
-    customer_name  text,
     created_at     timestamptz not null,
     updated_at     timestamptz not null,
     paid_at        timestamptz,
@@ -209,8 +208,7 @@ comment on column index.orders.item_count is 'Units ordered (sum of line quantit
 comment on column index.orders.line_count is 'Number of order lines.';
 comment on column index.orders.items is
     'Lines: [{id, productId, variantId, title, sku, quantity, unitPrice, total}] (snapshots taken when the order was placed).';
-comment on column index.orders.customer_email is 'The order''s email (else the customer''s account email).';
-comment on column index.orders.customer_name is 'The customer''s display_name, when the order belongs to an account.';
+comment on column index.orders.customer_email is 'The email given with the order (a snapshot; core.users.email of customer_id may differ).';
 
 create index orders_created_idx on index.orders (tenant_id, created_at desc);
 create index orders_status_idx on index.orders (tenant_id, status, created_at desc);
