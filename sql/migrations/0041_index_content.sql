@@ -126,12 +126,15 @@ begin
     get diagnostics v_deleted = row_count;
 
     if cardinality(v_changed) > 0 then
+        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
         insert into index.words (tenant_id, word)
         select distinct p_tenant_id, w.w
         from index.content i
         cross join lateral index._words(concat_ws(' ', i.title, i.excerpt, array_to_string(i.tags, ' '), i.category_name,
                                                   i.body_preview)) as w(w)
         where i.tenant_id = p_tenant_id and i.node_id = any (v_changed)
+          and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
+        order by 2
         on conflict do nothing;
     end if;
     return cardinality(v_changed) + v_deleted;

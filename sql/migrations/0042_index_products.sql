@@ -194,22 +194,24 @@ begin
       and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
     get diagnostics v_deleted = row_count;
 
-    if cardinality(v_changed) > 0 then
-        -- price rows follow the product row's prices
-        delete from index.product_prices pp
-        using index.products i
-        where pp.tenant_id = p_tenant_id and pp.product_id = any (v_changed)
-          and i.tenant_id = pp.tenant_id and i.product_id = pp.product_id
-          and not (i.prices ? pp.currency_code);
-        insert into index.product_prices as pp (tenant_id, product_id, currency_code, min_amount, max_amount)
-        select i.tenant_id, i.product_id, e.key, (e.value ->> 'min')::bigint, (e.value ->> 'max')::bigint
-        from index.products i
-        cross join lateral jsonb_each(i.prices) e
-        where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
-        on conflict (tenant_id, product_id, currency_code) do update
-           set min_amount = excluded.min_amount, max_amount = excluded.max_amount
-         where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
+    -- price rows follow the product row's prices (all rebuilt ids, so a damaged price row is repaired too;
+    -- equal rows are left alone)
+    delete from index.product_prices pp
+    using index.products i
+    where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
+      and i.tenant_id = pp.tenant_id and i.product_id = pp.product_id
+      and not (i.prices ? pp.currency_code);
+    insert into index.product_prices as pp (tenant_id, product_id, currency_code, min_amount, max_amount)
+    select i.tenant_id, i.product_id, e.key, (e.value ->> 'min')::bigint, (e.value ->> 'max')::bigint
+    from index.products i
+    cross join lateral jsonb_each(i.prices) e
+    where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+    on conflict (tenant_id, product_id, currency_code) do update
+       set min_amount = excluded.min_amount, max_amount = excluded.max_amount
+     where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
 
+    if cardinality(v_changed) > 0 then
+        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
         insert into index.words (tenant_id, word)
         select distinct p_tenant_id, w.w
         from index.products i
@@ -217,6 +219,8 @@ begin
             (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
             left(i.description, 20000))) as w(w)
         where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
+          and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
+        order by 2
         on conflict do nothing;
     end if;
     return cardinality(v_changed) + v_deleted;

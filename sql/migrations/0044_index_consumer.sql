@@ -138,12 +138,12 @@ comment on function index.reindex_ids(uuid, text) is
     '(so stale rows are removed), sorted.';
 
 create function index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[])
-    returns table (succeeded integer, failed integer, failed_ids uuid[], errors text[])
+    returns table (succeeded integer, failed integer, busy integer, failed_ids uuid[], errors text[])
     language plpgsql volatile
 as $$
 declare
     v_ids   uuid[];
-    v_keys  bigint[];
+    v_mine  uuid[];
     v_id    uuid;
     v_state text;
     v_msg   text;
@@ -154,17 +154,20 @@ begin
     end if;
     v_ids := array(select distinct i from unnest(p_ids) i where i is not null order by 1);
     succeeded := 0; failed := 0; failed_ids := '{}'; errors := '{}';
-    -- Session-level locks on the consumer's per-aggregate keys, taken before the rebuild reads anything
-    -- (so its snapshot is newer than any event the consumer finished), released right after the chunk.
-    v_keys := array(select distinct index._lock_key(p_aggregate_type, i) from unnest(v_ids) i order by 1);
-    perform pg_advisory_lock(k) from unnest(v_keys) k;
+    -- Try the consumer's per-aggregate locks (session level, never waiting: a reindex in one long transaction
+    -- holds row locks from earlier chunks, so waiting here could deadlock with the consumer). An id whose lock
+    -- is taken is being rebuilt right now by its holder from a snapshot taken after it got the lock: skip it
+    -- (busy). The locks are taken before the rebuild reads anything and released right after the chunk.
+    v_mine := array(select x.i from (select i, index._lock_key(p_aggregate_type, i) as k from unnest(v_ids) i order by 2) x
+                    where pg_try_advisory_lock(x.k));
+    busy := cardinality(v_ids) - cardinality(v_mine);
     begin
         begin
-            perform index._rebuild(p_aggregate_type, p_tenant_id, v_ids);
-            succeeded := cardinality(v_ids);
+            perform index._rebuild(p_aggregate_type, p_tenant_id, v_mine);
+            succeeded := cardinality(v_mine);
         exception when others then
             -- the chunk failed: one row at a time, so only the bad rows fail
-            foreach v_id in array v_ids loop
+            foreach v_id in array v_mine loop
                 begin
                     perform index._rebuild(p_aggregate_type, p_tenant_id, array[v_id]);
                     succeeded := succeeded + 1;
@@ -178,17 +181,18 @@ begin
             end loop;
         end;
     exception when others then
-        perform pg_advisory_unlock(k) from unnest(v_keys) k;
+        perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
         raise;
     end;
-    perform pg_advisory_unlock(k) from unnest(v_keys) k;
+    perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
     return next;
 end
 $$;
 comment on function index.reindex_chunk(uuid, text, uuid[]) is
     'Rebuild one chunk of ids of a tenant in a subtransaction; if it fails, retry one id at a time (each in its own '
-    'subtransaction) so one bad row cannot stop the rest. Returns (succeeded, failed, failed_ids, errors). '
-    'Used by index.reindex_tenant and by `rustok reindex` (which commits chunk by chunk).';
+    'subtransaction) so one bad row cannot stop the rest. Ids being rebuilt at this moment by the index consumer (its '
+    'advisory lock is taken) are skipped and counted as busy: the consumer rebuilds them from a newer snapshot. '
+    'Returns (succeeded, failed, busy, failed_ids, errors). Used by index.reindex_tenant and by `rustok reindex`.';
 
 create function index.reindex_tenant(
     p_tenant_id       uuid,
@@ -217,7 +221,7 @@ begin
         v_from := 1;
         while v_from <= cardinality(v_ids) loop
             select * into v_r from index.reindex_chunk(p_tenant_id, v_type, v_ids[v_from : v_from + p_chunk_size - 1]);
-            succeeded := succeeded + v_r.succeeded;
+            succeeded := succeeded + v_r.succeeded + v_r.busy;
             failed := failed + v_r.failed;
             failed_ids := failed_ids || v_r.failed_ids;
             errors := errors || v_r.errors;
@@ -231,7 +235,7 @@ end
 $$;
 comment on function index.reindex_tenant(uuid, text[], integer) is
     'Full reindex of a tenant (products, nodes and orders by default), chunk by chunk in one transaction: a failing '
-    'chunk is retried row by row, so failures are counted, not fatal. Returns total, succeeded, failed, seconds, the '
+    'chunk is retried row by row, so failures are counted, not fatal; ids the consumer is rebuilding at that moment count as succeeded. Returns total, succeeded, failed, seconds, the '
     'failed ids and their errors; then refreshes index.words. psql: select * from index.reindex_tenant(''<tenant id>'');';
 
 -- ---------------------------------------------------------------- words
