@@ -222,7 +222,7 @@ create table index.words (
     primary key (tenant_id, word)
 ) with (fillfactor = 90);
 comment on table index.words is
-    'Distinct words (lowercase, unaccented, 2-40 letters/digits) of the indexed titles, subtitles, excerpts, tags, '
+    'Distinct words (lowercase, unaccented, 2-40 letters/digits, at least one letter) of the indexed titles, subtitles, excerpts, tags, '
     'categories and descriptions of a tenant: completes a prefix while typing and corrects typos (pg_trgm) without '
     'scanning the read tables. Added by the rebuilds; index.refresh_words(tenant) removes stale words.';
 create index words_prefix_idx on index.words (tenant_id, word text_pattern_ops);
@@ -271,11 +271,11 @@ create function index._words(p_text text) returns setof text
 as $$
     select distinct w
     from pg_catalog.regexp_split_to_table(pg_catalog.lower(index._unaccent(p_text) collate "pg_c_utf8"), '[^[:alnum:]]+') as w
-    where pg_catalog.length(w) between 2 and 40
+    where pg_catalog.length(w) between 2 and 40 and w ~ '[[:alpha:]]'
 $$;
 comment on function index._words(text) is
     'Internal: the distinct words of a text for index.words: unaccented, lowercase, split on anything but letters and '
-    'digits (any script), 2 to 40 characters.';
+    'digits (any script), 2 to 40 characters, with at least one letter (numbers alone are not completed or corrected).';
 
 create function index._plain(p_text text, p_format text) returns text
     language sql immutable parallel safe

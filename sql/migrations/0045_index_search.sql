@@ -181,10 +181,11 @@ begin
         raise exception 'p_filters.status: only staff (p_include_unpublished) may filter by status' using errcode = 'invalid_parameter_value';
     end if;
 
-    with m as (
-        select p.product_id, p.title, p.subtitle, p.handle, p.status, p.prices, p.currencies, p.total_stock,
-               p.has_stock, p.variant_count, p.categories, p.tags, p.tag_slugs, p.created_at, p.updated_at,
-               p.search_vector, pp.min_amount, pp.max_amount
+    with m as materialized (
+        -- only the narrow columns the counts, facets and sort need; display columns are read for the page only
+        select p.product_id, p.title, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+               pp.min_amount, pp.max_amount,
+               case when v_has_q and p_sort = 'relevance' then p.search_vector end as sv
         from index.products p
         left join index.product_prices pp
                on pp.tenant_id = p.tenant_id and pp.product_id = p.product_id and pp.currency_code = p_currency
@@ -200,23 +201,31 @@ begin
           and (v_price_max is null or pp.min_amount <= v_price_max)
     ),
     -- relevance is ranked over a bounded candidate set: the 5000 newest matches
-    cand as (
-        select m.*, case when v_has_q then ts_rank(m.search_vector, p_q) else 0 end as rank
-        from m
-        order by m.created_at desc, m.product_id desc
-        limit case when p_sort = 'relevance' and v_has_q then 5000 else null end
+    ranked as (
+        select c.product_id, ts_rank(c.sv, p_q) as rank
+        from (select m.product_id, m.sv from m where m.sv is not null
+              order by m.created_at desc, m.product_id desc limit 5000) c
     ),
     page as (
-        select c.*
-        from cand c
-        order by
-            case when p_sort = 'relevance' then c.rank end desc,
-            case when p_sort = 'price_asc' then c.min_amount end asc nulls last,
-            case when p_sort = 'price_desc' then c.max_amount end desc nulls last,
-            case when p_sort = 'title_asc' then c.title end asc,
-            case when p_sort = 'title_desc' then c.title end desc,
-            c.created_at desc, c.product_id desc
+        select m.product_id, r.rank, m.min_amount, m.max_amount,
+               row_number() over (order by
+                   case when p_sort = 'relevance' then coalesce(r.rank, 0) end desc,
+                   case when p_sort = 'price_asc' then m.min_amount end asc nulls last,
+                   case when p_sort = 'price_desc' then m.max_amount end desc nulls last,
+                   case when p_sort = 'title_asc' then m.title end asc,
+                   case when p_sort = 'title_desc' then m.title end desc,
+                   m.created_at desc, m.product_id desc) as ord
+        from m left join ranked r on r.product_id = m.product_id
+        order by ord
         limit p_limit offset p_offset
+    ),
+    cats as (
+        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        group by x.id order by count(*) desc, x.id limit 50
+    ),
+    tags as (
+        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        group by x.slug order by count(*) desc, x.slug limit 50
     )
     select jsonb_build_object(
         'total', (select count(*) from m),
@@ -224,27 +233,35 @@ begin
         'offset', p_offset,
         'items', coalesce((
             select jsonb_agg(jsonb_build_object(
-                'id', g.product_id, 'handle', g.handle, 'title', g.title, 'subtitle', g.subtitle, 'status', g.status,
+                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
                 'price', case when g.min_amount is not null then jsonb_build_object(
                             'currencyCode', p_currency, 'min', g.min_amount, 'max', g.max_amount) end,
-                'prices', g.prices, 'currencies', g.currencies, 'inStock', g.has_stock, 'totalStock', g.total_stock,
-                'variantCount', g.variant_count, 'categories', g.categories,
+                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
+                'variantCount', p.variant_count, 'categories', p.categories,
                 'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(g.tag_slugs, g.tags) as t (s, n)),
-                'rank', case when v_has_q then round(g.rank::numeric, 6) end,
-                'createdAt', g.created_at, 'updatedAt', g.updated_at)
+                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
+                'rank', case when v_has_q and p_sort = 'relevance' then round(g.rank::numeric, 6) end,
+                'createdAt', p.created_at, 'updatedAt', p.updated_at)
                 order by g.ord)
-            from (select pg.*, row_number() over () as ord from page pg) g), '[]'),
+            from page g
+            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
         'facets', jsonb_build_object(
+            -- names come from one product that has the category / tag (GIN lookup), not from every match
             'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', x.c ->> 'id', 'handle', x.c ->> 'handle', 'name', x.c ->> 'name',
-                                                    'count', x.n) order by x.n desc, x.c ->> 'name')
-                from (select c, count(*) as n from m cross join lateral jsonb_array_elements(m.categories) c
-                      group by c order by count(*) desc, c ->> 'name' limit 50) x), '[]'),
+                select jsonb_agg(jsonb_build_object('id', x.id, 'handle', nm.c ->> 'handle', 'name', nm.c ->> 'name',
+                                                    'count', x.n) order by x.n desc, nm.c ->> 'name')
+                from cats x
+                cross join lateral (
+                    select c from index.products p cross join lateral jsonb_array_elements(p.categories) c
+                    where p.tenant_id = p_tenant_id and p.category_ids @> array[x.id] and c ->> 'id' = x.id::text
+                    limit 1) nm), '[]'),
             'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.s, 'name', x.n, 'count', x.k) order by x.k desc, x.s)
-                from (select t.s, min(t.n) as n, count(*) as k from m cross join lateral unnest(m.tag_slugs, m.tags) as t (s, n)
-                      group by t.s order by count(*) desc, t.s limit 50) x), '[]'),
+                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', nm.name, 'count', x.n) order by x.n desc, x.slug)
+                from tags x
+                cross join lateral (
+                    select t.n as name from index.products p cross join lateral unnest(p.tag_slugs, p.tags) as t (s, n)
+                    where p.tenant_id = p_tenant_id and p.tag_slugs @> array[x.slug] and t.s = x.slug
+                    limit 1) nm), '[]'),
             'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
                 select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
                 from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
