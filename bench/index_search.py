@@ -41,7 +41,8 @@ g as (
            w.colour[1 + n %% 10] || ' ' || w.mat[1 + (n / 10) %% 10] || ' ' || w.noun[1 + (n / 100) %% 20]
                || case when n %% 5000 = 1 then ' zanzibar' else '' end || ' ' || n as title,
            'A ' || w.colour[1 + (n / 7) %% 10] || ' piece made of ' || w.mat[1 + (n / 3) %% 10]
-               || ', good with a ' || w.noun[1 + (n / 11) %% 20] || '. Item number ' || n || '.' as description,
+               || ', good with a ' || w.noun[1 + (n / 11) %% 20] || '. Item number ' || n || ', model '
+               || chr(97 + n %% 26) || chr(97 + (n / 26) %% 26) || chr(97 + (n / 676) %% 26) || 'x.' as description,
            (1 + (n * 7919) %% 500) * 100 as amount,
            (n * 31) %% 7 as stock
     from generate_series(1, %(n)s) n, words w
@@ -63,6 +64,12 @@ cross join lateral (select ('00000000-0000-0000-0000-' || lpad(to_hex(1 + g.n %%
                            'category-' || (1 + g.n %% 20) as handle, 'Category ' || (1 + g.n %% 20) as name) c
 """
 
+CATEGORIES = """
+insert into commerce.categories (tenant_id, id, name, handle)
+select %(t)s, ('00000000-0000-0000-0000-' || lpad(to_hex(k), 12, '0'))::uuid, 'Category ' || k, 'category-' || k
+from generate_series(1, 20) k
+"""
+
 PRICES = """
 insert into index.product_prices (tenant_id, product_id, currency_code, min_amount, max_amount)
 select tenant_id, product_id, 'EUR', (prices->'EUR'->>'min')::bigint, (prices->'EUR'->>'max')::bigint
@@ -80,7 +87,7 @@ CASES = [
     ("prefix while typing", "zanzi", {}, None, ["words_prefix_idx", "products_search_idx"]),
     ("typo", "zanzibra", {}, None, ["words_trgm_idx", "products_search_idx"]),
     ("category filter, newest", None, {"categoryHandles": ["category-7"]}, "newest", ["products_category_idx"]),
-    ("tag filter + term", "wool", {"tags": ["tag-3"]}, None, ["products_search_idx"]),
+    ("tag filter + term", "wool", {"tags": ["tag-3"]}, None, ["products_search_idx|products_tag_idx"]),
     ("browse all, newest (facets over the whole tenant)", None, {}, "newest", []),
 ]
 
@@ -90,6 +97,7 @@ def main() -> int:
     ap.add_argument("--products", type=int, default=100_000)
     ap.add_argument("--url", help="superuser URL of a migrated database (default: embedded, migrated here)")
     ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--plans", action="store_true", help="print the nested plans (EXPLAIN ANALYZE) of every page")
     args = ap.parse_args()
 
     tmp = None
@@ -121,6 +129,7 @@ def run(url: str, args) -> int:
         t0 = time.perf_counter()
         c.execute(LOAD, {"t": tenant, "n": args.products})
         c.execute(LOAD, {"t": other, "n": args.products // 5})
+        c.execute(CATEGORIES, {"t": tenant})
         c.execute(PRICES, {"t": tenant})
         c.execute(PRICES, {"t": other})
         load_s = time.perf_counter() - t0
@@ -139,7 +148,9 @@ def run(url: str, args) -> int:
                 result = c.execute(SEARCH, params).fetchone()[0]
                 timings.append((time.perf_counter() - t0) * 1000)
             plans = explain(c, params)
-            missing = [ix for ix in expected if ix not in plans]
+            if args.plans:
+                print(f"==== {name}\n{plans}", file=sys.stderr)
+            missing = [ix for ix in expected if not any(alt in plans for alt in ix.split("|"))]
             ok = ok and not missing
             rows.append((name, query, result["total"], statistics.median(timings), max(timings), expected, missing))
         # the detail page
@@ -179,6 +190,7 @@ def explain_sql(c: psycopg.Connection, sql: str, params) -> str:
         c.execute("load 'auto_explain'")
         c.execute("set auto_explain.log_min_duration = 0")
         c.execute("set auto_explain.log_nested_statements = on")
+        c.execute("set auto_explain.log_analyze = on")
         c.execute("set client_min_messages = log")
         c.execute(sql, params).fetchone()
     finally:

@@ -104,8 +104,9 @@ create table index.product_prices (
     foreign key (tenant_id, product_id) references index.products (tenant_id, product_id) on delete cascade
 ) with (fillfactor = 85);
 comment on table index.product_prices is
-    'Read model: a product''s base price range per currency (minor units), for price filters, price sorting and price '
-    'facets. Same data as index.products.prices. Rebuilt with the product.';
+    'Read model: a product''s base price range per currency (minor units), one row per currency: the same data as '
+    'index.products.prices in relational form, for analysts and for price queries across a catalog (the btree on '
+    '(tenant_id, currency_code, min_amount) gives the cheapest products of a currency directly). Rebuilt with the product.';
 create index product_prices_sort_idx on index.product_prices (tenant_id, currency_code, min_amount, product_id);
 
 -- ---------------------------------------------------------------- content

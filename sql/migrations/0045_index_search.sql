@@ -66,8 +66,10 @@ as $$
                           where x.tenant_id = p_tenant_id and x.word operator(public.%) t.w
                           order by public.similarity(x.word, t.w) desc, length(x.word), x.word
                           limit 1) end as fix
-        from regexp_split_to_table(lower(index._unaccent(left(p_text, 256)) collate "pg_c_utf8"), '[^[:alnum:]]+')
-             with ordinality as t (w, ord)
+        -- split with a Unicode-aware collation, compare in the column's collation (so the indexes apply)
+        from (select (s.w collate "default") as w, s.ord
+              from regexp_split_to_table(lower(index._unaccent(left(p_text, 256)) collate "pg_c_utf8"), '[^[:alnum:]]+')
+                   with ordinality as s (w, ord)) as t
         where t.w <> '' and length(t.w) <= 40
         order by t.ord
         limit 8
@@ -174,6 +176,11 @@ begin
         raise exception 'p_filters.inStock: must be true, false or null' using errcode = 'invalid_parameter_value';
     end if;
     v_in_stock := (p_filters ->> 'inStock')::boolean;
+    if v_cat_hdl is not null then
+        -- handles to ids (unique per tenant), so the filter uses the GIN index on category_ids
+        v_cat_ids := coalesce(v_cat_ids, '{}') || array(
+            select c.id from commerce.categories c where c.tenant_id = p_tenant_id and c.handle = any (v_cat_hdl));
+    end if;
     if (v_price_min is not null or v_price_max is not null) and p_currency is null then
         raise exception 'p_currency: required with p_filters.priceMin / priceMax' using errcode = 'invalid_parameter_value';
     end if;
@@ -184,21 +191,19 @@ begin
     with m as materialized (
         -- only the narrow columns the counts, facets and sort need; display columns are read for the page only
         select p.product_id, p.title, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
-               pp.min_amount, pp.max_amount,
+               (p.prices -> p_currency ->> 'min')::bigint as min_amount,
+               (p.prices -> p_currency ->> 'max')::bigint as max_amount,
                case when v_has_q and p_sort = 'relevance' then p.search_vector end as sv
         from index.products p
-        left join index.product_prices pp
-               on pp.tenant_id = p.tenant_id and pp.product_id = p.product_id and pp.currency_code = p_currency
         where p.tenant_id = p_tenant_id
           and (p_include_unpublished or p.status = 'published')
           and (v_statuses is null or p.status = any (v_statuses))
           and (not v_has_q or p.search_vector @@ p_q)
           and (v_cat_ids is null or p.category_ids && v_cat_ids)
-          and (v_cat_hdl is null or p.category_handles && v_cat_hdl)
           and (v_tags is null or p.tag_slugs && v_tags)
           and (v_in_stock is null or p.has_stock = v_in_stock)
-          and (v_price_min is null or pp.min_amount >= v_price_min)
-          and (v_price_max is null or pp.min_amount <= v_price_max)
+          and (v_price_min is null or (p.prices -> p_currency ->> 'min')::bigint >= v_price_min)
+          and (v_price_max is null or (p.prices -> p_currency ->> 'min')::bigint <= v_price_max)
     ),
     -- relevance is ranked over a bounded candidate set: the 5000 newest matches
     ranked as (
@@ -246,22 +251,16 @@ begin
             from page g
             join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
         'facets', jsonb_build_object(
-            -- names come from one product that has the category / tag (GIN lookup), not from every match
+            -- names from the category and tag tables (primary key lookups), not from every match
             'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', x.id, 'handle', nm.c ->> 'handle', 'name', nm.c ->> 'name',
-                                                    'count', x.n) order by x.n desc, nm.c ->> 'name')
+                select jsonb_agg(jsonb_build_object('id', x.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                                 order by x.n desc, c.name)
                 from cats x
-                cross join lateral (
-                    select c from index.products p cross join lateral jsonb_array_elements(p.categories) c
-                    where p.tenant_id = p_tenant_id and p.category_ids @> array[x.id] and c ->> 'id' = x.id::text
-                    limit 1) nm), '[]'),
+                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
             'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', nm.name, 'count', x.n) order by x.n desc, x.slug)
+                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
                 from tags x
-                cross join lateral (
-                    select t.n as name from index.products p cross join lateral unnest(p.tag_slugs, p.tags) as t (s, n)
-                    where p.tenant_id = p_tenant_id and p.tag_slugs @> array[x.slug] and t.s = x.slug
-                    limit 1) nm), '[]'),
+                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
             'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
                 select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
                 from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
