@@ -224,10 +224,11 @@ create table index.words (
 ) with (fillfactor = 90);
 comment on table index.words is
     'Distinct words (lowercase, unaccented, 2-40 letters/digits, at least one letter) of the indexed titles, subtitles, excerpts, tags, '
-    'categories and descriptions of a tenant: completes a prefix while typing and corrects typos (pg_trgm) without '
+    'categories and descriptions of a tenant: completes a prefix while typing and corrects typos (pg_trgm nearest neighbour) without '
     'scanning the read tables. Added by the rebuilds; index.refresh_words(tenant) removes stale words.';
 create index words_prefix_idx on index.words (tenant_id, word text_pattern_ops);
-create index words_trgm_idx on index.words using gin (tenant_id, word public.gin_trgm_ops);
+create extension if not exists btree_gist;   -- trusted extension: (tenant_id, word) in one GiST index
+create index words_trgm_idx on index.words using gist (tenant_id, word public.gist_trgm_ops);
 
 -- ---------------------------------------------------------------- privileges and RLS
 grant select on index.products, index.product_prices, index.content, index.orders, index.words

@@ -9,10 +9,6 @@
 -- are replaced by their closest word (pg_trgm) and the search runs once more (correctedQuery).
 -- Functions run as the caller (rustok_app: RLS keeps tenants apart).
 
--- Load pg_trgm in this session so its setting pg_trgm.similarity_threshold is known when index._correct
--- is created with it (a function-level SET of a not-yet-loaded extension setting is refused otherwise).
-select public.similarity('a', 'b');
-
 -- ---------------------------------------------------------------- query parsing
 create function index._query(p_tenant_id uuid, p_config regconfig, p_text text) returns tsquery
     language plpgsql stable
@@ -55,17 +51,19 @@ comment on function index._query(uuid, regconfig, text) is
 
 create function index._correct(p_tenant_id uuid, p_text text) returns text
     language sql stable
-    set pg_trgm.similarity_threshold = 0.2
 as $$
-    -- each word (first 8) that the tenant does not have is replaced by the most similar one it has
+    -- each word (first 8) that the tenant does not have is replaced by its nearest word (trigram distance,
+    -- a KNN scan of the GiST index) when that one is similar enough
     select string_agg(coalesce(f.fix, f.w), ' ' order by f.ord)
     from (
         select t.w, t.ord,
                case when exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = t.w) then null
-                    else (select x.word from index.words x
-                          where x.tenant_id = p_tenant_id and x.word operator(public.%) t.w
-                          order by public.similarity(x.word, t.w) desc, length(x.word), x.word
-                          limit 1) end as fix
+                    else (select n.word from (
+                              select x.word from index.words x
+                              where x.tenant_id = p_tenant_id
+                              order by x.word operator(public.<->) t.w
+                              limit 1) n
+                          where public.similarity(n.word, t.w) >= 0.2) end as fix
         -- split with a Unicode-aware collation, compare in the column's collation (so the indexes apply)
         from (select (s.w collate "default") as w, s.ord
               from regexp_split_to_table(lower(index._unaccent(left(p_text, 256)) collate "pg_c_utf8"), '[^[:alnum:]]+')
@@ -76,8 +74,8 @@ as $$
     ) f
 $$;
 comment on function index._correct(uuid, text) is
-    'Internal: the text with every word the tenant''s index.words does not contain replaced by its closest word '
-    '(pg_trgm similarity >= 0.2, through the trigram index); null when there are no words.';
+    'Internal: the text with every word the tenant''s index.words does not contain replaced by its nearest word '
+    '(pg_trgm distance through the GiST index, kept when similarity >= 0.2); null when there are no words.';
 
 create function index._jsonb_uuids(p_value jsonb, p_key text) returns uuid[]
     language plpgsql immutable
