@@ -384,6 +384,18 @@ begin
             using errcode = 'no_data_found', column = 'amount', table = 'prices', schema = 'commerce';
     end if;
 
+    -- a variant that manages inventory but is linked to no inventory item cannot be sold safely
+    select l.* into v_bad
+    from unnest(v_lines) l
+    where l.manage_inventory
+      and not exists (select 1 from commerce.variant_inventory vi where vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id)
+    order by l.ord limit 1;
+    if found then
+        raise exception 'items[%].quantity: insufficient stock for variant % (sku %): requested %, available 0 (it manages inventory but has no inventory item)',
+                v_bad.ord - 1, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.quantity
+            using errcode = 'check_violation', column = 'quantity', table = 'variant_inventory', schema = 'commerce';
+    end if;
+
     -- ---- stock: lock the candidate levels in a fixed order, pick a location per item, check, reserve
     perform 1
     from commerce.inventory_levels il

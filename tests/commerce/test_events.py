@@ -196,6 +196,11 @@ def test_order_events(conn):
     conn.execute("update commerce.orders set metadata = '{\"note\": 1}' where id = %s", (o["id"],))
     conn.execute("update commerce.orders set status = status where tenant_id = %s", (t,))
     assert evs(conn) == []
+    raw = one(conn, "insert into commerce.orders (tenant_id, currency_code, subtotal, total) values (%s, 'USD', 5, 5) "
+                    "returning id, display_id", (t,))
+    assert [(e["event_type"], e["aggregate_id"], e["payload"]["display_id"]) for e in evs(conn)] == [
+        ("OrderPlaced", raw["id"], 2)]
+    clear(conn)
     others = [place(conn, t, [{"variant_id": str(shop["variant"]["id"]), "quantity": 1}]) for _ in range(3)]
     clear(conn)
     conn.execute("update commerce.orders set status = 'cancelled' where id = any(%s)", ([x["id"] for x in others],))

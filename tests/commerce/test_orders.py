@@ -93,6 +93,11 @@ def test_backorder_allows_overselling_and_no_inventory_variants_skip_stock(conn)
     place(conn, t, [line(shop["variant"], 4)])
     lv = level(conn, shop["item"]["id"])
     assert (lv["stocked_quantity"], lv["reserved_quantity"]) == (1, 4)
+    unlinked = make_variant(conn, t, shop["product"]["id"])
+    make_price(conn, t, unlinked["id"], 50)
+    raises(conn, "select * from commerce.place_order(%s, 'EUR', %s::jsonb)",
+           (t, f'[{{"variant_id": "{unlinked["id"]}", "quantity": 1}}]'), sqlstate="23514",
+           contains=[unlinked["sku"], "available 0", "no inventory item"])
     digital = make_variant(conn, t, shop["product"]["id"], manage_inventory=False)
     make_price(conn, t, digital["id"], 50)
     o = place(conn, t, [line(digital, 1000)])
@@ -188,3 +193,13 @@ def test_fulfilling_a_backorder_without_stock_is_refused(conn):
     raises(conn, "select commerce.set_order_status(%s, %s, 'fulfilled')", (t, o["id"]), sqlstate="23514",
            contains="stocked_quantity")
     assert scalar(conn, "select status from commerce.orders where id = %s", (o["id"],)) == "paid"
+
+
+def test_deleting_a_tenant_removes_its_commerce_rows(conn):
+    shop = make_shop(conn)
+    t = shop["tenant"]["id"]
+    o = place(conn, t, [line(shop["variant"], 1)])
+    conn.execute("delete from core.tenants where id = %s", (t,))
+    assert counts(conn, t) == {"orders": 0, "items": 0, "reservations": 0, "reserved": 0, "counter": 0}
+    assert scalar(conn, "select count(*) from commerce.products where tenant_id = %s", (t,)) == 0
+    assert o["id"] is not None

@@ -235,3 +235,15 @@ def test_missing_handler_is_a_clear_error_and_touches_nothing(q):
         q.execute("select * from outbox.process_batch('a')")
     q.execute("rollback to savepoint s")
     assert queue(q, "a") == [("UserRegistered", "pending", 0, None)]
+
+
+def test_app_role_writers_fan_out_without_queue_privileges(q):
+    """Another module's (security invoker) trigger inserts into outbox.events as rustok_app."""
+    add_consumer(q, "a")
+    t = make_tenant(q)
+    q.execute("set local role rustok_app")
+    q.execute("select core.set_tenant(%s)", (t,))
+    q.execute("insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id)"
+              " select %s, 'ProductUpdated', 'product', core.new_id() from generate_series(1, 3)", (t,))
+    q.execute("reset role")
+    assert one(q, "select count(*), min(event_type) from outbox.deliveries where consumer = 'a'") == (3, "ProductUpdated")
