@@ -90,3 +90,21 @@ def test_the_scheduled_job_reindexes_every_tenant(fresh_db):
     assert [(r["tenant"], r["total"], r["failed"]) for r in results] == [("nightly-a", 8, 0)]
     with psycopg.connect(fresh_db) as c:
         assert c.execute("select * from index.verify(%s)", (t1,)).fetchall() == []
+
+
+def test_bad_schedule_env_warns_once_and_other_commands_still_work(monkeypatch, capsys):
+    from rustok.cli import build_parser
+
+    saved = list(worker.PERIODIC_JOBS)
+    try:
+        monkeypatch.setenv("RUSTOK_INDEX_FULL_REINDEX_AT", "25:99")
+        build_parser()
+        err = capsys.readouterr().err
+        assert err.count("RUSTOK_INDEX_FULL_REINDEX_AT must be HH:MM") == 1 and "scheduled full reindex is off" in err
+        monkeypatch.setenv("RUSTOK_INDEX_FULL_REINDEX_AT", "04:15")
+        monkeypatch.setenv("DATABASE_URL", "mysql://nope")
+        build_parser()
+        assert capsys.readouterr().err == ""          # DATABASE_URL is the command's business, not ours
+        assert next(j for j in worker.PERIODIC_JOBS if j.name == schedule.JOB_NAME).daily_at == "04:15"
+    finally:
+        worker.PERIODIC_JOBS[:] = saved

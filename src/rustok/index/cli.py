@@ -7,6 +7,7 @@ rustok.index.schedule), so `rustok worker` and `rustok up` run it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from rustok.config import Settings
@@ -28,8 +29,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def _schedule() -> None:
     from rustok.index import schedule
 
+    # only this module's setting is read here (the rest of the environment is checked by the command itself)
+    at = os.environ.get("RUSTOK_INDEX_FULL_REINDEX_AT") or Settings().index_full_reindex_at
     try:
-        schedule.install(Settings.from_env())
+        schedule.install(Settings(index_full_reindex_at=at))
     except ConfigError as exc:
         # not fatal for unrelated commands; the worker runs without the scheduled reindex
         print(f"rustok: warning: {exc}; the scheduled full reindex is off", file=sys.stderr)
