@@ -9,7 +9,7 @@ import argparse
 import importlib
 
 # Each entry is a module exposing `register(subparsers)`.
-COMMAND_MODULES: list[str] = ["rustok.outbox.cli"]
+COMMAND_MODULES: list[str] = ["rustok.outbox.cli", "rustok.index.cli"]
 
 
 def register_commands(sub: argparse._SubParsersAction) -> None:

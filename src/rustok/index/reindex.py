@@ -1,0 +1,105 @@
+"""Chunked full reindex from Python: one transaction per chunk, progress on stderr.
+
+Each chunk calls index.reindex_chunk (subtransaction per chunk, then per row on failure), so a bad
+row is reported and the rest goes on; committing per chunk keeps locks and transactions short.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, TextIO
+
+import psycopg
+
+AGGREGATE_TYPES = ("product", "node", "order")
+
+SQL_TENANTS_ALL = "select id, slug from core.tenants where is_active order by slug"
+SQL_TENANT_BY_SLUG = "select id, slug from core.tenants where slug = %s"
+SQL_IDS = "select index.reindex_ids(%s, %s)"
+SQL_CHUNK = "select succeeded, failed, busy, failed_ids, errors from index.reindex_chunk(%s, %s, %s)"
+SQL_WORDS = "select added, removed from index.refresh_words(%s)"
+
+
+@dataclass
+class Stats:
+    total: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    seconds: float = 0.0
+    failures: list[tuple[str, str, object, str]] = field(default_factory=list)  # (tenant slug, type, id, error)
+
+
+class Progress:
+    """A one-line progress bar on a stream (redrawn in place on a terminal, a line per 10% otherwise)."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self.total = max(total, 0)
+        self.done = 0
+        self.stream = stream
+        self.width = width
+        self.tty = bool(getattr(stream, "isatty", lambda: False)())
+        self._last_decile = -1
+
+    def advance(self, n: int, label: str) -> None:
+        self.done += n
+        pct = 100 if self.total == 0 else min(100, self.done * 100 // self.total)
+        filled = self.width * pct // 100
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"[{bar}] {pct:3d}% {self.done}/{self.total} {label}"
+        if self.tty:
+            self.stream.write("\r" + line.ljust(79))
+            self.stream.flush()
+        elif pct // 10 != self._last_decile:
+            self._last_decile = pct // 10
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def tenants(conn: psycopg.Connection, slug: str | None) -> list[tuple[object, str]]:
+    """[(id, slug)] of the tenant with this slug, or of every active tenant. LookupError when unknown."""
+    if slug is None:
+        return [tuple(r) for r in conn.execute(SQL_TENANTS_ALL).fetchall()]
+    row = conn.execute(SQL_TENANT_BY_SLUG, (slug,)).fetchone()
+    if row is None:
+        raise LookupError(f"no tenant with slug {slug!r}")
+    return [tuple(row)]
+
+
+def reindex(conn: psycopg.Connection, targets: list[tuple[object, str]], *, types=AGGREGATE_TYPES,
+            chunk_size: int = 500, progress_stream: TextIO | None = sys.stderr,
+            on_chunk: Callable[[], None] | None = None) -> Stats:
+    """Reindex the given tenants chunk by chunk (autocommit connection: one transaction per chunk)."""
+    if chunk_size < 1:
+        raise ValueError("chunk size must be at least 1")
+    started = time.monotonic()
+    plan = []
+    for tenant_id, slug in targets:
+        for kind in types:
+            ids = conn.execute(SQL_IDS, (tenant_id, kind)).fetchone()[0] or []
+            plan.append((tenant_id, slug, kind, ids))
+    stats = Stats(total=sum(len(ids) for *_, ids in plan))
+    bar = Progress(stats.total, progress_stream) if progress_stream is not None else None
+    for tenant_id, slug, kind, ids in plan:
+        for start in range(0, len(ids), chunk_size):
+            chunk = ids[start:start + chunk_size]
+            ok, failed, busy, failed_ids, errors = conn.execute(SQL_CHUNK, (tenant_id, kind, chunk)).fetchone()
+            stats.succeeded += ok + busy
+            stats.failed += failed
+            stats.failures.extend((slug, kind, i, e) for i, e in zip(failed_ids, errors))
+            if bar:
+                bar.advance(len(chunk), f"{slug} {kind}")
+            if on_chunk:
+                on_chunk()
+    for tenant_id, _slug in targets:
+        conn.execute(SQL_WORDS, (tenant_id,))
+    if bar:
+        bar.close()
+    stats.seconds = round(time.monotonic() - started, 3)
+    return stats
