@@ -16,6 +16,18 @@ SET client_min_messages = warning;
 SET row_security = off;
 
 --
+-- Name: analytics; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA analytics;
+
+--
+-- Name: SCHEMA analytics; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA analytics IS 'Views for analysts over the read model (read-only role rustok_analyst).';
+
+--
 -- Name: commerce; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -64,6 +76,18 @@ CREATE SCHEMA core;
 COMMENT ON SCHEMA core IS 'RusToK core: tenants, users, module toggles, sessions, ids and the tenant context.';
 
 --
+-- Name: index; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA index;
+
+--
+-- Name: SCHEMA index; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA index IS 'RusToK read model: denormalized, rebuildable read tables (products, content, orders), the search word list and the rebuild / search / verify functions. Storefronts and analysts read here; nothing writes here but index.* functions.';
+
+--
 -- Name: ops; Type: SCHEMA; Schema: -; Owner: -
 --
 
@@ -98,6 +122,18 @@ CREATE EXTENSION IF NOT EXISTS btree_gin WITH SCHEMA public;
 --
 
 COMMENT ON EXTENSION btree_gin IS 'support for indexing common datatypes in GIN';
+
+--
+-- Name: btree_gist; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+
+--
+-- Name: EXTENSION btree_gist; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
 
 --
 -- Name: pg_trgm; Type: EXTENSION; Schema: -; Owner: -
@@ -3859,6 +3895,2065 @@ $$;
 COMMENT ON FUNCTION core.tg_users__user_registered() IS 'AFTER INSERT statement trigger on core.users: one UserRegistered event per new user (payload user_id, email).';
 
 --
+-- Name: _check_page(jsonb, text[], integer, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._check_page(p_filters jsonb, p_allowed text[], p_limit integer, p_offset integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+    v_bad text;
+begin
+    if p_filters is not null and jsonb_typeof(p_filters) <> 'object' then
+        raise exception 'p_filters: must be a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    select k into v_bad from jsonb_object_keys(coalesce(p_filters, '{}')) k where not (k = any (p_allowed)) limit 1;
+    if found then
+        raise exception 'p_filters.%: unknown filter (known: %)', v_bad, array_to_string(p_allowed, ', ')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_limit is null or p_limit not between 1 and 100 then
+        raise exception 'p_limit: must be between 1 and 100 (got %)', coalesce(p_limit::text, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_offset is null or p_offset not between 0 and 10000 then
+        raise exception 'p_offset: must be between 0 and 10000 (got %)', coalesce(p_offset::text, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_page(p_filters jsonb, p_allowed text[], p_limit integer, p_offset integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._check_page(p_filters jsonb, p_allowed text[], p_limit integer, p_offset integer) IS 'Internal: validate the filters object (known keys only), limit (1-100) and offset (0-10000); 22023 naming the field.';
+
+--
+-- Name: _check_type(text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._check_type(p_aggregate_type text) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_aggregate_type is null or p_aggregate_type not in ('product', 'node', 'order') then
+        raise exception 'p_aggregate_type: must be product, node or order (got %)', coalesce(p_aggregate_type, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_type(p_aggregate_type text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._check_type(p_aggregate_type text) IS 'Internal: raise 22023 unless the aggregate type is one the index builds (product, node, order).';
+
+--
+-- Name: _content_page(uuid, tsquery, jsonb, text, integer, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._content_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+declare
+    v_kinds    text[] := coalesce(index._jsonb_texts(p_filters -> 'kinds', 'kinds'), array['page', 'post']);
+    v_cat_ids  uuid[] := index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds');
+    v_cat_slug text[] := index._jsonb_texts(p_filters -> 'categorySlugs', 'categorySlugs');
+    v_tags     text[] := index._jsonb_texts(p_filters -> 'tags', 'tags');
+    v_authors  uuid[] := index._jsonb_uuids(p_filters -> 'authorIds', 'authorIds');
+    v_statuses text[] := index._jsonb_texts(p_filters -> 'status', 'status');
+    v_parent   uuid;
+    v_has_q    boolean := p_q is not null and numnode(p_q) > 0;
+    v_result   jsonb;
+begin
+    if p_filters ? 'parentId' then
+        v_parent := (index._jsonb_uuids(jsonb_build_array(p_filters -> 'parentId'), 'parentId'))[1];
+    end if;
+    if v_statuses is not null and not p_include_unpublished then
+        raise exception 'p_filters.status: only staff (p_include_unpublished) may filter by status' using errcode = 'invalid_parameter_value';
+    end if;
+    with m as (
+        select c.*
+        from index.content c
+        where c.tenant_id = p_tenant_id
+          and c.kind = any (v_kinds)
+          and (p_include_unpublished or (c.status in ('published', 'approved') and c.published_at <= now()))
+          and (v_statuses is null or c.status = any (v_statuses))
+          and (not v_has_q or c.search_vector @@ p_q)
+          and (v_cat_ids is null or c.category_id = any (v_cat_ids))
+          and (v_cat_slug is null or c.category_slug = any (v_cat_slug))
+          and (v_tags is null or c.tag_slugs && v_tags)
+          and (v_authors is null or c.author_id = any (v_authors))
+          and (v_parent is null or c.parent_id = v_parent)
+    ),
+    cand as (
+        select m.*, case when v_has_q then ts_rank(m.search_vector, p_q) else 0 end as rank
+        from m
+        order by m.published_at desc nulls last, m.node_id desc
+        limit case when p_sort = 'relevance' and v_has_q then 5000 else null end
+    ),
+    page as (
+        select c.* from cand c
+        order by
+            case when p_sort = 'relevance' then c.rank end desc,
+            case when p_sort = 'oldest' then c.published_at end asc nulls last,
+            case when p_sort = 'title_asc' then c.title end asc,
+            case when p_sort = 'position' then c.position end asc,
+            c.published_at desc nulls last, c.node_id desc
+        limit p_limit offset p_offset
+    )
+    select jsonb_build_object(
+        'total', (select count(*) from m),
+        'limit', p_limit,
+        'offset', p_offset,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', g.node_id, 'kind', g.kind, 'title', g.title, 'slug', g.slug, 'excerpt', g.excerpt,
+                'bodyPreview', g.body_preview, 'status', g.status,
+                'author', case when g.author_id is not null then jsonb_build_object('id', g.author_id, 'name', g.author_name) end,
+                'category', case when g.category_id is not null then jsonb_build_object(
+                    'id', g.category_id, 'name', g.category_name, 'slug', g.category_slug) end,
+                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
+                         from unnest(g.tag_slugs, g.tags) as t (s, n)),
+                'parentId', g.parent_id, 'replyCount', g.reply_count, 'publishedAt', g.published_at,
+                'rank', case when v_has_q then round(g.rank::numeric, 6) end,
+                'createdAt', g.created_at, 'updatedAt', g.updated_at)
+                order by g.ord)
+            from (select pg.*, row_number() over () as ord from page pg) g), '[]'),
+        'facets', jsonb_build_object(
+            'kinds', coalesce((select jsonb_agg(jsonb_build_object('kind', x.kind, 'count', x.n) order by x.kind)
+                               from (select m.kind, count(*) as n from m group by m.kind) x), '[]'),
+            'categories', coalesce((
+                select jsonb_agg(jsonb_build_object('id', x.category_id, 'name', x.name, 'slug', x.slug, 'count', x.n)
+                                 order by x.n desc, x.name)
+                from (select m.category_id, min(m.category_name) as name, min(m.category_slug) as slug, count(*) as n
+                      from m where m.category_id is not null group by m.category_id
+                      order by count(*) desc, min(m.category_name) limit 50) x), '[]'),
+            'tags', coalesce((
+                select jsonb_agg(jsonb_build_object('slug', x.s, 'name', x.n, 'count', x.k) order by x.k desc, x.s)
+                from (select t.s, min(t.n) as n, count(*) as k from m cross join lateral unnest(m.tag_slugs, m.tags) as t (s, n)
+                      group by t.s order by count(*) desc, t.s limit 50) x), '[]')))
+    into v_result;
+    return v_result;
+end
+$$;
+
+--
+-- Name: FUNCTION _content_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._content_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean) IS 'Internal: one content listing page (items, total, facets) for a parsed query; see index.search_content.';
+
+--
+-- Name: content; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.content (
+    tenant_id uuid NOT NULL,
+    node_id uuid NOT NULL,
+    kind text NOT NULL,
+    title text,
+    slug text,
+    excerpt text,
+    body_preview text,
+    body_format text,
+    status text NOT NULL,
+    author_id uuid,
+    author_name text,
+    category_id uuid,
+    category_name text,
+    category_slug text,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    tag_slugs text[] DEFAULT '{}'::text[] NOT NULL,
+    parent_id uuid,
+    depth integer DEFAULT 0 NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    reply_count integer DEFAULT 0 NOT NULL,
+    meta_title text,
+    meta_description text,
+    seo jsonb DEFAULT '{}'::jsonb NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    search_vector tsvector DEFAULT ''::tsvector NOT NULL,
+    published_at timestamp with time zone,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    last_event_id uuid,
+    last_event_type text,
+    last_event_at timestamp with time zone,
+    indexed_at timestamp with time zone DEFAULT now() NOT NULL
+)
+WITH (fillfactor='85');
+
+--
+-- Name: TABLE content; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.content IS 'Read model of content nodes (manifest index_content): pages, posts and comments with author name, category, tags, SEO meta, a body preview and a search vector. Rebuilt by index.rebuild_content; never written directly.';
+
+--
+-- Name: COLUMN content.kind; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.kind IS 'page | post | comment';
+
+--
+-- Name: COLUMN content.body_preview; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.body_preview IS 'The first 500 characters of the body as plain text (HTML tags removed, whitespace collapsed).';
+
+--
+-- Name: COLUMN content.status; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.status IS 'content.nodes.status. Public: published (page, post) and approved (comment); drafts, scheduled, archived, pending and spam are staff-only.';
+
+--
+-- Name: COLUMN content.author_name; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.author_name IS 'core.users.display_name of the author, else the local part of the email.';
+
+--
+-- Name: COLUMN content.tags; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.tags IS 'Names of the node''s tags, sorted by slug.';
+
+--
+-- Name: COLUMN content.tag_slugs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.tag_slugs IS 'Slugs of those tags (same order as tags).';
+
+--
+-- Name: COLUMN content.reply_count; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.reply_count IS 'content.nodes.reply_count: approved direct replies.';
+
+--
+-- Name: COLUMN content.seo; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.seo IS 'All SEO meta: {title, description, canonicalUrl, imageUrl, robots} (keys present when set).';
+
+--
+-- Name: COLUMN content.search_vector; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.search_vector IS 'Weighted, unaccented tsvector in the tenant''s text_search_config: title A; excerpt, tags, category B; body C (its first 100 000 characters); author name D.';
+
+--
+-- Name: COLUMN content.last_event_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.last_event_id IS 'The outbox event whose processing last changed this row (null: reindex).';
+
+--
+-- Name: COLUMN content.indexed_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.indexed_at IS 'When this row last changed.';
+
+--
+-- Name: _content_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._content_rows(p_tenant_id uuid, p_node_ids uuid[]) RETURNS SETOF index.content
+    LANGUAGE sql STABLE
+    AS $$
+    select
+        n.tenant_id,
+        n.id,
+        n.kind,
+        n.title,
+        n.slug,
+        n.excerpt,
+        nullif(left(index._plain(b.body, b.format), 500), ''),
+        b.format,
+        n.status,
+        n.author_id,
+        u.display_name,
+        n.category_id,
+        c.name,
+        c.slug,
+        coalesce(t.names, '{}'),
+        coalesce(t.slugs, '{}'),
+        n.parent_id,
+        n.depth,
+        n.position,
+        n.reply_count,
+        m.title,
+        m.description,
+        coalesce(jsonb_strip_nulls(jsonb_build_object(
+            'title', m.title, 'description', m.description, 'canonicalUrl', m.canonical_url,
+            'imageUrl', m.image_url, 'robots', m.robots)), '{}'),
+        n.metadata,
+        index._tsv(x.cfg, n.title, 'A')
+            || index._tsv(x.cfg, concat_ws(' ', n.excerpt, array_to_string(t.names, ' '), c.name), 'B')
+            || index._tsv(x.cfg, left(index._plain(b.body, b.format), 100000), 'C')
+            || index._tsv(x.cfg, u.display_name, 'D'),
+        n.published_at,
+        n.created_at,
+        n.updated_at,
+        null::uuid,
+        null::text,
+        null::timestamptz,
+        now()
+    from content.nodes n
+    cross join lateral (select index._tsconfig(n.tenant_id) as cfg) x
+    left join content.bodies b on b.tenant_id = n.tenant_id and b.node_id = n.id
+    left join core.users u on u.tenant_id = n.tenant_id and u.id = n.author_id
+    left join content.categories c on c.tenant_id = n.tenant_id and c.id = n.category_id
+    left join content.meta m on m.tenant_id = n.tenant_id and m.target_type = 'node' and m.target_id = n.id
+    left join lateral (
+        select array_agg(tg.name order by tg.slug) as names, array_agg(tg.slug order by tg.slug) as slugs
+        from content.taggables ta
+        join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
+        where ta.tenant_id = n.tenant_id and ta.target_type = 'node' and ta.target_id = n.id
+    ) t on true
+    where n.tenant_id = p_tenant_id
+      and (p_node_ids is null or n.id = any (p_node_ids))
+$$;
+
+--
+-- Name: FUNCTION _content_rows(p_tenant_id uuid, p_node_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._content_rows(p_tenant_id uuid, p_node_ids uuid[]) IS 'Internal: the index.content rows as they should be, computed from the write tables, for some nodes of a tenant (all when p_node_ids is null). Used by the rebuild and by index.verify.';
+
+--
+-- Name: _correct(uuid, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._correct(p_tenant_id uuid, p_text text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    -- each word (first 8) that the tenant does not have is replaced by its nearest word (trigram distance,
+    -- a KNN scan of the GiST index) when that one is similar enough
+    select string_agg(coalesce(f.fix, f.w), ' ' order by f.ord)
+    from (
+        select t.w, t.ord,
+               case when exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = t.w) then null
+                    else (select n.word from (
+                              select x.word from index.words x
+                              where x.tenant_id = p_tenant_id
+                              order by x.word operator(public.<->) t.w
+                              limit 1) n
+                          where public.similarity(n.word, t.w) >= 0.2) end as fix
+        -- split with a Unicode-aware collation, compare in the column's collation (so the indexes apply)
+        from (select (s.w collate "default") as w, s.ord
+              from regexp_split_to_table(lower(index._unaccent(left(p_text, 256)) collate "pg_c_utf8"), '[^[:alnum:]]+')
+                   with ordinality as s (w, ord)) as t
+        where t.w <> '' and length(t.w) <= 40
+        order by t.ord
+        limit 8
+    ) f
+$$;
+
+--
+-- Name: FUNCTION _correct(p_tenant_id uuid, p_text text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._correct(p_tenant_id uuid, p_text text) IS 'Internal: the text with every word the tenant''s index.words does not contain replaced by its nearest word (pg_trgm distance through the GiST index, kept when similarity >= 0.2); null when there are no words.';
+
+--
+-- Name: _diff_keys(jsonb, jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._diff_keys(p_expected jsonb, p_actual jsonb) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select array_agg(k order by k)
+    from (select jsonb_object_keys(p_expected) union select jsonb_object_keys(p_actual)) as x(k)
+    where p_expected -> k is distinct from p_actual -> k
+$$;
+
+--
+-- Name: FUNCTION _diff_keys(p_expected jsonb, p_actual jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._diff_keys(p_expected jsonb, p_actual jsonb) IS 'Internal: the keys whose values differ between two JSON objects, sorted.';
+
+--
+-- Name: _jsonb_bigint(jsonb, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._jsonb_bigint(p_value jsonb, p_key text) RETURNS bigint
+    LANGUAGE plpgsql IMMUTABLE
+    AS $_$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'number' or (p_value #>> '{}') !~ '^-?[0-9]{1,18}$' then
+        raise exception 'p_filters.%: must be an integer (minor units)', p_key using errcode = 'invalid_parameter_value';
+    end if;
+    return (p_value #>> '{}')::bigint;
+end
+$_$;
+
+--
+-- Name: FUNCTION _jsonb_bigint(p_value jsonb, p_key text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._jsonb_bigint(p_value jsonb, p_key text) IS 'Internal: an integer from p_filters, or 22023 naming the key.';
+
+--
+-- Name: _jsonb_texts(jsonb, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._jsonb_texts(p_value jsonb, p_key text) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'array' or exists (select 1 from jsonb_array_elements(p_value) e where jsonb_typeof(e) <> 'string') then
+        raise exception 'p_filters.%: must be an array of strings', p_key using errcode = 'invalid_parameter_value';
+    end if;
+    return array(select e from jsonb_array_elements_text(p_value) e);
+end
+$$;
+
+--
+-- Name: FUNCTION _jsonb_texts(p_value jsonb, p_key text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._jsonb_texts(p_value jsonb, p_key text) IS 'Internal: a JSON array of strings from p_filters, or 22023 naming the key.';
+
+--
+-- Name: _jsonb_uuids(jsonb, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._jsonb_uuids(p_value jsonb, p_key text) RETURNS uuid[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_value is null or jsonb_typeof(p_value) = 'null' then
+        return null;
+    end if;
+    if jsonb_typeof(p_value) <> 'array' then
+        raise exception 'p_filters.%: must be an array of ids', p_key using errcode = 'invalid_parameter_value';
+    end if;
+    return array(select e::uuid from jsonb_array_elements_text(p_value) e);
+exception when invalid_text_representation then
+    raise exception 'p_filters.%: every entry must be a uuid', p_key using errcode = 'invalid_parameter_value';
+end
+$$;
+
+--
+-- Name: FUNCTION _jsonb_uuids(p_value jsonb, p_key text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._jsonb_uuids(p_value jsonb, p_key text) IS 'Internal: a JSON array of uuids from p_filters, or 22023 naming the key.';
+
+--
+-- Name: _lock_key(text, uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ select pg_catalog.hashtextextended('index/' || p_aggregate_type || '/' || p_aggregate_id::text, 0) $$;
+
+--
+-- Name: FUNCTION _lock_key(p_aggregate_type text, p_aggregate_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) IS 'Internal: the advisory lock key of one aggregate for the index consumer; the same key outbox.process_batch takes for consumer ''index'', so a reindex and the consumer never rebuild one aggregate from different snapshots at once.';
+
+--
+-- Name: orders; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.orders (
+    tenant_id uuid NOT NULL,
+    order_id uuid NOT NULL,
+    display_id bigint NOT NULL,
+    status text NOT NULL,
+    currency_code text NOT NULL,
+    subtotal bigint NOT NULL,
+    discount_total bigint NOT NULL,
+    shipping_total bigint NOT NULL,
+    tax_total bigint NOT NULL,
+    total bigint NOT NULL,
+    item_count bigint NOT NULL,
+    line_count integer NOT NULL,
+    items jsonb DEFAULT '[]'::jsonb NOT NULL,
+    customer_id uuid,
+    customer_email text,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    paid_at timestamp with time zone,
+    fulfilled_at timestamp with time zone,
+    completed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    last_event_id uuid,
+    last_event_type text,
+    last_event_at timestamp with time zone,
+    indexed_at timestamp with time zone DEFAULT now() NOT NULL
+)
+WITH (fillfactor='85');
+
+--
+-- Name: TABLE orders; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.orders IS 'Read model of orders for analysts and admin lists (manifest analytics_orders): one row per order with totals, item count, the lines as JSON and the customer. Amounts in minor units of currency_code. Rebuilt by index.rebuild_orders.';
+
+--
+-- Name: COLUMN orders.display_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.display_id IS 'The human order number (per tenant).';
+
+--
+-- Name: COLUMN orders.status; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.status IS 'pending | paid | fulfilled | completed | cancelled';
+
+--
+-- Name: COLUMN orders.item_count; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.item_count IS 'Units ordered (sum of line quantities).';
+
+--
+-- Name: COLUMN orders.line_count; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.line_count IS 'Number of order lines.';
+
+--
+-- Name: COLUMN orders.items; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.items IS 'Lines: [{id, productId, variantId, title, sku, quantity, unitPrice, total}] (snapshots taken when the order was placed).';
+
+--
+-- Name: COLUMN orders.customer_email; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.customer_email IS 'The email given with the order (a snapshot; core.users.email of customer_id may differ).';
+
+--
+-- Name: _order_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._order_rows(p_tenant_id uuid, p_order_ids uuid[]) RETURNS SETOF index.orders
+    LANGUAGE sql STABLE
+    AS $$
+    select
+        o.tenant_id,
+        o.id,
+        o.display_id,
+        o.status,
+        o.currency_code,
+        o.subtotal,
+        o.discount_total,
+        o.shipping_total,
+        o.tax_total,
+        o.total,
+        coalesce(i.item_count, 0),
+        coalesce(i.line_count, 0),
+        coalesce(i.items, '[]'),
+        o.customer_id,
+        o.email,
+        o.created_at,
+        o.updated_at,
+        o.paid_at,
+        o.fulfilled_at,
+        o.completed_at,
+        o.cancelled_at,
+        null::uuid,
+        null::text,
+        null::timestamptz,
+        now()
+    from commerce.orders o
+    left join lateral (
+        select sum(oi.quantity)::bigint as item_count,
+               count(*)::integer as line_count,
+               jsonb_agg(jsonb_build_object(
+                   'id', oi.id, 'productId', oi.product_id, 'variantId', oi.variant_id, 'title', oi.title,
+                   'sku', oi.sku, 'quantity', oi.quantity, 'unitPrice', oi.unit_price, 'total', oi.total)
+                   order by oi.created_at, oi.id) as items
+        from commerce.order_items oi
+        where oi.tenant_id = o.tenant_id and oi.order_id = o.id and oi.order_created_at = o.created_at
+    ) i on true
+    where o.tenant_id = p_tenant_id
+      and (p_order_ids is null or o.id = any (p_order_ids))
+$$;
+
+--
+-- Name: FUNCTION _order_rows(p_tenant_id uuid, p_order_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._order_rows(p_tenant_id uuid, p_order_ids uuid[]) IS 'Internal: the index.orders rows as they should be, computed from commerce.orders and order_items, for some orders of a tenant (all when p_order_ids is null). Used by the rebuild and by index.verify.';
+
+--
+-- Name: _plain(text, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._plain(p_text text, p_format text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select pg_catalog.btrim(pg_catalog.regexp_replace(
+        case when p_format = 'html' then pg_catalog.regexp_replace(coalesce(p_text, ''), '<[^>]*>', ' ', 'g')
+             else coalesce(p_text, '') end,
+        '\s+', ' ', 'g'))
+$$;
+
+--
+-- Name: FUNCTION _plain(p_text text, p_format text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._plain(p_text text, p_format text) IS 'Internal: a body as plain text: HTML tags removed (format html), whitespace collapsed.';
+
+--
+-- Name: _product_page(uuid, tsquery, jsonb, text, integer, integer, text, boolean, bigint[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+declare
+    v_cat_ids    uuid[] := index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds');
+    v_cat_hdl    text[] := index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles');
+    v_tags       text[] := index._jsonb_texts(p_filters -> 'tags', 'tags');
+    v_statuses   text[] := index._jsonb_texts(p_filters -> 'status', 'status');
+    v_price_min  bigint := index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin');
+    v_price_max  bigint := index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax');
+    v_in_stock   boolean;
+    v_has_q      boolean := p_q is not null and numnode(p_q) > 0;
+    v_result     jsonb;
+begin
+    if p_filters ? 'inStock' and jsonb_typeof(p_filters -> 'inStock') not in ('boolean', 'null') then
+        raise exception 'p_filters.inStock: must be true, false or null' using errcode = 'invalid_parameter_value';
+    end if;
+    v_in_stock := (p_filters ->> 'inStock')::boolean;
+    if v_cat_hdl is not null then
+        -- handles to ids (unique per tenant), so the filter uses the GIN index on category_ids
+        v_cat_ids := coalesce(v_cat_ids, '{}') || array(
+            select c.id from commerce.categories c where c.tenant_id = p_tenant_id and c.handle = any (v_cat_hdl));
+    end if;
+    if (v_price_min is not null or v_price_max is not null) and p_currency is null then
+        raise exception 'p_currency: required with p_filters.priceMin / priceMax' using errcode = 'invalid_parameter_value';
+    end if;
+    if v_statuses is not null and not p_include_unpublished then
+        raise exception 'p_filters.status: only staff (p_include_unpublished) may filter by status' using errcode = 'invalid_parameter_value';
+    end if;
+
+    with m as materialized (
+        -- only the narrow columns the counts, facets and sort need; display columns are read for the page only
+        select p.product_id, p.title, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+               (p.prices -> p_currency ->> 'min')::bigint as min_amount,
+               (p.prices -> p_currency ->> 'max')::bigint as max_amount,
+               case when v_has_q and p_sort = 'relevance' then p.search_vector end as sv
+        from index.products p
+        where p.tenant_id = p_tenant_id
+          and (p_include_unpublished or p.status = 'published')
+          and (v_statuses is null or p.status = any (v_statuses))
+          and (not v_has_q or p.search_vector @@ p_q)
+          and (v_cat_ids is null or p.category_ids && v_cat_ids)
+          and (v_tags is null or p.tag_slugs && v_tags)
+          and (v_in_stock is null or p.has_stock = v_in_stock)
+          and (v_price_min is null or (p.prices -> p_currency ->> 'min')::bigint >= v_price_min)
+          and (v_price_max is null or (p.prices -> p_currency ->> 'min')::bigint <= v_price_max)
+    ),
+    -- relevance is ranked over a bounded candidate set: the 5000 newest matches
+    ranked as (
+        select c.product_id, ts_rank(c.sv, p_q) as rank
+        from (select m.product_id, m.sv from m where m.sv is not null
+              order by m.created_at desc, m.product_id desc limit 5000) c
+    ),
+    page as (
+        select m.product_id, r.rank, m.min_amount, m.max_amount,
+               row_number() over (order by
+                   case when p_sort = 'relevance' then coalesce(r.rank, 0) end desc,
+                   case when p_sort = 'price_asc' then m.min_amount end asc nulls last,
+                   case when p_sort = 'price_desc' then m.max_amount end desc nulls last,
+                   case when p_sort = 'title_asc' then m.title end asc,
+                   case when p_sort = 'title_desc' then m.title end desc,
+                   m.created_at desc, m.product_id desc) as ord
+        from m left join ranked r on r.product_id = m.product_id
+        order by ord
+        limit p_limit offset p_offset
+    ),
+    cats as (
+        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        group by x.id order by count(*) desc, x.id limit 50
+    ),
+    tags as (
+        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        group by x.slug order by count(*) desc, x.slug limit 50
+    )
+    select jsonb_build_object(
+        'total', (select count(*) from m),
+        'limit', p_limit,
+        'offset', p_offset,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
+                'price', case when g.min_amount is not null then jsonb_build_object(
+                            'currencyCode', p_currency, 'min', g.min_amount, 'max', g.max_amount) end,
+                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
+                'variantCount', p.variant_count, 'categories', p.categories,
+                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
+                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
+                'rank', case when v_has_q and p_sort = 'relevance' then round(g.rank::numeric, 6) end,
+                'createdAt', p.created_at, 'updatedAt', p.updated_at)
+                order by g.ord)
+            from page g
+            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
+        'facets', jsonb_build_object(
+            -- names from the category and tag tables (primary key lookups), not from every match
+            'categories', coalesce((
+                select jsonb_agg(jsonb_build_object('id', x.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                                 order by x.n desc, c.name)
+                from cats x
+                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
+            'tags', coalesce((
+                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
+                from tags x
+                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
+            'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
+                select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
+                from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
+                      from m where m.min_amount is not null group by 1) x
+                where x.b >= 1), '[]') end,
+            'inStock', jsonb_build_object(
+                'true', (select count(*) from m where m.has_stock),
+                'false', (select count(*) from m where not m.has_stock))))
+    into v_result;
+    return v_result;
+end
+$$;
+
+--
+-- Name: FUNCTION _product_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) IS 'Internal: one product listing page (items, total, facets) for a parsed query; see index.search_products.';
+
+--
+-- Name: products; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.products (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    title text NOT NULL,
+    subtitle text,
+    handle text NOT NULL,
+    description text,
+    status text NOT NULL,
+    discountable boolean DEFAULT true NOT NULL,
+    currencies text[] DEFAULT '{}'::text[] NOT NULL,
+    prices jsonb DEFAULT '{}'::jsonb NOT NULL,
+    total_stock bigint DEFAULT 0 NOT NULL,
+    has_stock boolean DEFAULT false NOT NULL,
+    variant_count integer DEFAULT 0 NOT NULL,
+    variants jsonb DEFAULT '[]'::jsonb NOT NULL,
+    options jsonb DEFAULT '[]'::jsonb NOT NULL,
+    category_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    category_handles text[] DEFAULT '{}'::text[] NOT NULL,
+    categories jsonb DEFAULT '[]'::jsonb NOT NULL,
+    tags text[] DEFAULT '{}'::text[] NOT NULL,
+    tag_slugs text[] DEFAULT '{}'::text[] NOT NULL,
+    meta_title text,
+    meta_description text,
+    seo jsonb DEFAULT '{}'::jsonb NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    search_vector tsvector DEFAULT ''::tsvector NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    last_event_id uuid,
+    last_event_type text,
+    last_event_at timestamp with time zone,
+    indexed_at timestamp with time zone DEFAULT now() NOT NULL
+)
+WITH (fillfactor='85');
+
+--
+-- Name: TABLE products; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.products IS 'Read model of commerce products (manifest index_products): one row per product with its variants, options, base prices per currency, stock, categories, tags and SEO meta, ready for a storefront page. Rebuilt by index.rebuild_products from commerce.* and content.* tables; never written directly. Key (tenant_id, product_id).';
+
+--
+-- Name: COLUMN products.status; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.status IS 'commerce.products.status: draft | proposed | published | rejected. Storefronts see published only.';
+
+--
+-- Name: COLUMN products.currencies; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.currencies IS 'Currencies (ISO 4217) that have a base price for at least one variant, sorted.';
+
+--
+-- Name: COLUMN products.prices; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.prices IS 'Base prices (price_list_id null, min_quantity 1) per currency in minor units: {"EUR": {"min": 1999, "max": 2999}}. Also in index.product_prices (one row per currency) for filters and sorting.';
+
+--
+-- Name: COLUMN products.total_stock; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.total_stock IS 'Units available to sell over all variants that manage inventory: per variant min over its inventory items of floor(sum(stocked - reserved over locations) / required_quantity), never below 0.';
+
+--
+-- Name: COLUMN products.has_stock; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.has_stock IS 'In stock: some variant does not manage inventory, or has at least one unit available.';
+
+--
+-- Name: COLUMN products.variants; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.variants IS 'Variants by position: [{id, title, sku, barcode, position, manageInventory, allowBackorder, available, inStock, options: {"Color": "Red"}, prices: {"EUR": 1999}}] (prices: base, min_quantity 1).';
+
+--
+-- Name: COLUMN products.options; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.options IS 'Options by position with their values: [{id, title, values: ["S", "M"]}].';
+
+--
+-- Name: COLUMN products.category_ids; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.category_ids IS 'Ids of the product''s commerce categories that are active and not internal.';
+
+--
+-- Name: COLUMN products.category_handles; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.category_handles IS 'Handles of those categories (same order as category_ids).';
+
+--
+-- Name: COLUMN products.categories; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.categories IS 'Those categories as [{id, handle, name}], by rank then name.';
+
+--
+-- Name: COLUMN products.tags; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.tags IS 'Names of the tags on the product (content.taggables target_type product), sorted by slug.';
+
+--
+-- Name: COLUMN products.tag_slugs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.tag_slugs IS 'Slugs of those tags (same order as tags).';
+
+--
+-- Name: COLUMN products.meta_title; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.meta_title IS 'content.meta.title of the product (SEO <title>).';
+
+--
+-- Name: COLUMN products.meta_description; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.meta_description IS 'content.meta.description of the product.';
+
+--
+-- Name: COLUMN products.seo; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.seo IS 'All SEO meta: {title, description, canonicalUrl, imageUrl, robots} (keys present when set).';
+
+--
+-- Name: COLUMN products.search_vector; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.search_vector IS 'Weighted, unaccented tsvector in the tenant''s text_search_config: title A; subtitle, tags, categories B; description C; variant titles and SKUs D.';
+
+--
+-- Name: COLUMN products.last_event_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.last_event_id IS 'The outbox event whose processing last changed this row (null: reindex).';
+
+--
+-- Name: COLUMN products.last_event_type; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.last_event_type IS 'Its event type (ProductUpdated, ReindexRequested, ...).';
+
+--
+-- Name: COLUMN products.last_event_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.last_event_at IS 'Its occurred_at.';
+
+--
+-- Name: COLUMN products.indexed_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.indexed_at IS 'When this row last changed (a rebuild that changes nothing leaves it alone).';
+
+--
+-- Name: _product_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) RETURNS SETOF index.products
+    LANGUAGE sql STABLE
+    AS $$
+    select
+        p.tenant_id,
+        p.id,
+        p.title,
+        p.subtitle,
+        p.handle,
+        p.description,
+        p.status,
+        p.discountable,
+        coalesce(pr.currencies, '{}'),
+        coalesce(pr.prices, '{}'),
+        coalesce(v.total_stock, 0),
+        coalesce(v.has_stock, false),
+        coalesce(v.variant_count, 0),
+        coalesce(v.variants, '[]'),
+        coalesce(o.options, '[]'),
+        coalesce(c.ids, '{}'),
+        coalesce(c.handles, '{}'),
+        coalesce(c.categories, '[]'),
+        coalesce(t.names, '{}'),
+        coalesce(t.slugs, '{}'),
+        m.title,
+        m.description,
+        coalesce(jsonb_strip_nulls(jsonb_build_object(
+            'title', m.title, 'description', m.description, 'canonicalUrl', m.canonical_url,
+            'imageUrl', m.image_url, 'robots', m.robots)), '{}'),
+        p.metadata,
+        index._tsv(x.cfg, p.title, 'A')
+            || index._tsv(x.cfg, concat_ws(' ', p.subtitle, array_to_string(t.names, ' '), c.names), 'B')
+            || index._tsv(x.cfg, left(p.description, 100000), 'C')
+            || index._tsv(x.cfg, v.text, 'D'),
+        p.created_at,
+        p.updated_at,
+        null::uuid,
+        null::text,
+        null::timestamptz,
+        now()
+    from commerce.products p
+    cross join lateral (select index._tsconfig(p.tenant_id) as cfg) x
+    -- variants with their availability, option values and base prices
+    left join lateral (
+        select count(*)::integer as variant_count,
+               coalesce(sum(va.available) filter (where va.manage_inventory), 0)::bigint as total_stock,
+               bool_or(not va.manage_inventory or va.available > 0) as has_stock,
+               jsonb_agg(jsonb_build_object(
+                   'id', va.id, 'title', va.title, 'sku', va.sku, 'barcode', va.barcode, 'position', va.position,
+                   'manageInventory', va.manage_inventory, 'allowBackorder', va.allow_backorder,
+                   'available', case when va.manage_inventory then va.available end,
+                   'inStock', not va.manage_inventory or va.available > 0,
+                   'options', va.options, 'prices', va.prices) order by va.position, va.id) as variants,
+               string_agg(concat_ws(' ', va.title, va.sku), ' ' order by va.position, va.id) as text
+        from (
+            select vr.id, vr.title, vr.sku, vr.barcode, vr.position, vr.manage_inventory, vr.allow_backorder,
+                   coalesce((
+                       select min(greatest(coalesce(lv.avail, 0), 0) / vi.required_quantity)
+                       from commerce.variant_inventory vi
+                       left join lateral (
+                           select sum(il.stocked_quantity - il.reserved_quantity) as avail
+                           from commerce.inventory_levels il
+                           where il.tenant_id = vi.tenant_id and il.inventory_item_id = vi.inventory_item_id
+                       ) lv on true
+                       where vi.tenant_id = vr.tenant_id and vi.variant_id = vr.id), 0)::bigint as available,
+                   coalesce((
+                       select jsonb_object_agg(op.title, ov.value)
+                       from commerce.variant_options vo
+                       join commerce.option_values ov on ov.tenant_id = vo.tenant_id and ov.id = vo.option_value_id
+                       join commerce.options op on op.tenant_id = vo.tenant_id and op.id = vo.option_id
+                       where vo.tenant_id = vr.tenant_id and vo.variant_id = vr.id), '{}') as options,
+                   coalesce((
+                       select jsonb_object_agg(bp.currency_code, bp.amount)
+                       from commerce.prices bp
+                       where bp.tenant_id = vr.tenant_id and bp.variant_id = vr.id
+                         and bp.price_list_id is null and bp.min_quantity = 1), '{}') as prices
+            from commerce.variants vr
+            where vr.tenant_id = p.tenant_id and vr.product_id = p.id
+        ) va
+    ) v on true
+    -- base price range per currency
+    left join lateral (
+        select array_agg(q.currency_code order by q.currency_code) as currencies,
+               jsonb_object_agg(q.currency_code, jsonb_build_object('min', q.mn, 'max', q.mx)) as prices
+        from (
+            select bp.currency_code, min(bp.amount) as mn, max(bp.amount) as mx
+            from commerce.variants vr
+            join commerce.prices bp on bp.tenant_id = vr.tenant_id and bp.variant_id = vr.id
+            where vr.tenant_id = p.tenant_id and vr.product_id = p.id
+              and bp.price_list_id is null and bp.min_quantity = 1
+            group by bp.currency_code
+        ) q
+    ) pr on true
+    left join lateral (
+        select jsonb_agg(jsonb_build_object(
+                   'id', op.id, 'title', op.title,
+                   'values', coalesce((select jsonb_agg(ov.value order by ov.position, ov.value)
+                                       from commerce.option_values ov
+                                       where ov.tenant_id = op.tenant_id and ov.option_id = op.id), '[]'))
+                   order by op.position, op.title) as options
+        from commerce.options op
+        where op.tenant_id = p.tenant_id and op.product_id = p.id
+    ) o on true
+    left join lateral (
+        select array_agg(cat.id order by cat.rank, cat.name, cat.id) as ids,
+               array_agg(cat.handle order by cat.rank, cat.name, cat.id) as handles,
+               jsonb_agg(jsonb_build_object('id', cat.id, 'handle', cat.handle, 'name', cat.name)
+                         order by cat.rank, cat.name, cat.id) as categories,
+               string_agg(cat.name, ' ' order by cat.rank, cat.name, cat.id) as names
+        from commerce.product_categories pc
+        join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
+        where pc.tenant_id = p.tenant_id and pc.product_id = p.id and cat.is_active and not cat.is_internal
+    ) c on true
+    left join lateral (
+        select array_agg(tg.name order by tg.slug) as names, array_agg(tg.slug order by tg.slug) as slugs
+        from content.taggables ta
+        join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
+        where ta.tenant_id = p.tenant_id and ta.target_type = 'product' and ta.target_id = p.id
+    ) t on true
+    left join content.meta m on m.tenant_id = p.tenant_id and m.target_type = 'product' and m.target_id = p.id
+    where p.tenant_id = p_tenant_id
+      and (p_product_ids is null or p.id = any (p_product_ids))
+$$;
+
+--
+-- Name: FUNCTION _product_rows(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: the index.products rows as they should be, computed from the write tables, for some products of a tenant (all when p_product_ids is null). Used by the rebuild and by index.verify.';
+
+--
+-- Name: _query(uuid, regconfig, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._query(p_tenant_id uuid, p_config regconfig, p_text text) RETURNS tsquery
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $_$
+declare
+    v_text   text := index._unaccent(left(coalesce(p_text, ''), 256));
+    v_full   tsquery;
+    v_last   text;
+    v_rest   tsquery;
+    v_prefix tsquery;
+begin
+    v_full := websearch_to_tsquery(p_config, v_text);
+    -- the word being typed: a trailing run of letters/digits, not negated (-word), not inside quotes
+    v_last := lower(substring(v_text collate "pg_c_utf8" from '(?:^|[^[:alnum:]-])([[:alnum:]]{2,40})$'));
+    if v_last is null or (length(v_text) - length(replace(v_text, '"', ''))) % 2 = 1 then
+        return v_full;
+    end if;
+    select string_agg('(' || x.q::text || ')', ' | ')::tsquery into v_prefix
+    from (select plainto_tsquery(p_config, w.word) as q
+          from index.words w
+          where w.tenant_id = p_tenant_id and w.word like v_last || '%'
+          order by length(w.word), w.word
+          limit 20) x
+    where numnode(x.q) > 0;
+    if v_prefix is null or numnode(v_prefix) = 0 then
+        return v_full;
+    end if;
+    v_rest := websearch_to_tsquery(p_config, left(v_text, length(v_text) - length(v_last)));
+    if numnode(v_rest) > 0 then
+        v_prefix := v_rest && v_prefix;
+    end if;
+    return case when numnode(v_full) > 0 then v_full || v_prefix else v_prefix end;
+end
+$_$;
+
+--
+-- Name: FUNCTION _query(p_tenant_id uuid, p_config regconfig, p_text text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._query(p_tenant_id uuid, p_config regconfig, p_text text) IS 'Internal: a tsquery for user text that never raises: websearch syntax ("phrase", or, -not) on the unaccented text (first 256 characters), OR the same with its last word completed from index.words (type-ahead prefix). Empty tsquery when the text has no searchable words.';
+
+--
+-- Name: events; Type: TABLE; Schema: outbox; Owner: -
+--
+
+CREATE TABLE outbox.events (
+    id uuid DEFAULT core.new_id() NOT NULL,
+    tenant_id uuid NOT NULL,
+    event_type text NOT NULL,
+    aggregate_type text NOT NULL,
+    aggregate_id uuid NOT NULL,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT events_aggregate_type_check CHECK ((aggregate_type ~ '^[a-z][a-z_]*$'::text)),
+    CONSTRAINT events_event_type_check CHECK ((event_type ~ '^[A-Z][A-Za-z]+$'::text)),
+    CONSTRAINT events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
+)
+PARTITION BY RANGE (occurred_at);
+
+--
+-- Name: TABLE events; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: consumers re-read current rows, so payloads stay small.';
+
+--
+-- Name: COLUMN events.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.aggregate_type IS 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
+
+--
+-- Name: COLUMN events.payload; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.payload IS 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
+
+--
+-- Name: _rebuild(text, uuid, uuid[], outbox.events[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._rebuild(p_aggregate_type text, p_tenant_id uuid, p_ids uuid[], p_events outbox.events[] DEFAULT '{}'::outbox.events[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform index._check_type(p_aggregate_type);
+    return case p_aggregate_type
+        when 'product' then index._rebuild_products(p_tenant_id, p_ids, p_events)
+        when 'node' then index._rebuild_content(p_tenant_id, p_ids, p_events)
+        else index._rebuild_orders(p_tenant_id, p_ids, p_events)
+    end;
+end
+$$;
+
+--
+-- Name: FUNCTION _rebuild(p_aggregate_type text, p_tenant_id uuid, p_ids uuid[], p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._rebuild(p_aggregate_type text, p_tenant_id uuid, p_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the read rows of some aggregates (product, node or order) of one tenant. Returns rows changed.';
+
+--
+-- Name: _rebuild_content(uuid, uuid[], outbox.events[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._rebuild_content(p_tenant_id uuid, p_node_ids uuid[], p_events outbox.events[] DEFAULT '{}'::outbox.events[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_changed uuid[];
+    v_deleted integer;
+begin
+    if p_tenant_id is null or coalesce(cardinality(p_node_ids), 0) = 0 then
+        return 0;
+    end if;
+    with ev as (
+        select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
+        from unnest(p_events) e
+        where e.tenant_id = p_tenant_id and e.aggregate_type = 'node'
+        order by e.aggregate_id, e.occurred_at desc, e.id desc
+    ), up as (
+        insert into index.content as t (
+            tenant_id, node_id, kind, title, slug, excerpt, body_preview, body_format, status, author_id, author_name,
+            category_id, category_name, category_slug, tags, tag_slugs, parent_id, depth, position, reply_count,
+            meta_title, meta_description, seo, metadata, search_vector, published_at, created_at, updated_at,
+            last_event_id, last_event_type, last_event_at, indexed_at)
+        select s.tenant_id, s.node_id, s.kind, s.title, s.slug, s.excerpt, s.body_preview, s.body_format, s.status,
+               s.author_id, s.author_name, s.category_id, s.category_name, s.category_slug, s.tags, s.tag_slugs,
+               s.parent_id, s.depth, s.position, s.reply_count, s.meta_title, s.meta_description, s.seo, s.metadata,
+               s.search_vector, s.published_at, s.created_at, s.updated_at,
+               ev.id, ev.event_type, ev.occurred_at, clock_timestamp()
+        from index._content_rows(p_tenant_id, p_node_ids) s
+        left join ev on ev.aggregate_id = s.node_id
+        on conflict (tenant_id, node_id) do update
+           set kind = excluded.kind, title = excluded.title, slug = excluded.slug, excerpt = excluded.excerpt,
+               body_preview = excluded.body_preview, body_format = excluded.body_format, status = excluded.status,
+               author_id = excluded.author_id, author_name = excluded.author_name, category_id = excluded.category_id,
+               category_name = excluded.category_name, category_slug = excluded.category_slug, tags = excluded.tags,
+               tag_slugs = excluded.tag_slugs, parent_id = excluded.parent_id, depth = excluded.depth,
+               position = excluded.position, reply_count = excluded.reply_count, meta_title = excluded.meta_title,
+               meta_description = excluded.meta_description, seo = excluded.seo, metadata = excluded.metadata,
+               search_vector = excluded.search_vector, published_at = excluded.published_at,
+               created_at = excluded.created_at, updated_at = excluded.updated_at,
+               last_event_id = excluded.last_event_id, last_event_type = excluded.last_event_type,
+               last_event_at = excluded.last_event_at, indexed_at = excluded.indexed_at
+         where (t.kind, t.title, t.slug, t.excerpt, t.body_preview, t.body_format, t.status, t.author_id, t.author_name,
+                t.category_id, t.category_name, t.category_slug, t.tags, t.tag_slugs, t.parent_id, t.depth, t.position,
+                t.reply_count, t.meta_title, t.meta_description, t.seo, t.metadata, t.search_vector, t.published_at,
+                t.created_at, t.updated_at)
+               is distinct from
+               (excluded.kind, excluded.title, excluded.slug, excluded.excerpt, excluded.body_preview, excluded.body_format,
+                excluded.status, excluded.author_id, excluded.author_name, excluded.category_id, excluded.category_name,
+                excluded.category_slug, excluded.tags, excluded.tag_slugs, excluded.parent_id, excluded.depth,
+                excluded.position, excluded.reply_count, excluded.meta_title, excluded.meta_description, excluded.seo,
+                excluded.metadata, excluded.search_vector, excluded.published_at, excluded.created_at, excluded.updated_at)
+        returning t.node_id
+    )
+    select coalesce(array_agg(up.node_id), '{}') into v_changed from up;
+
+    -- a node that no longer exists leaves the index
+    delete from index.content i
+    where i.tenant_id = p_tenant_id and i.node_id = any (p_node_ids)
+      and not exists (select 1 from content.nodes n where n.tenant_id = p_tenant_id and n.id = i.node_id);
+    get diagnostics v_deleted = row_count;
+
+    if cardinality(v_changed) > 0 then
+        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
+        insert into index.words (tenant_id, word)
+        select distinct p_tenant_id, w.w
+        from index.content i
+        cross join lateral index._words(concat_ws(' ', i.title, i.excerpt, array_to_string(i.tags, ' '), i.category_name,
+                                                  i.body_preview)) as w(w)
+        where i.tenant_id = p_tenant_id and i.node_id = any (v_changed)
+          and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
+        order by 2
+        on conflict do nothing;
+    end if;
+    return cardinality(v_changed) + v_deleted;
+end
+$$;
+
+--
+-- Name: FUNCTION _rebuild_content(p_tenant_id uuid, p_node_ids uuid[], p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._rebuild_content(p_tenant_id uuid, p_node_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the index.content rows of some nodes of one tenant, set-based: upsert where something really changed (recording the latest of p_events for each node), delete rows of nodes that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
+
+--
+-- Name: _rebuild_orders(uuid, uuid[], outbox.events[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._rebuild_orders(p_tenant_id uuid, p_order_ids uuid[], p_events outbox.events[] DEFAULT '{}'::outbox.events[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_changed integer;
+    v_deleted integer;
+begin
+    if p_tenant_id is null or coalesce(cardinality(p_order_ids), 0) = 0 then
+        return 0;
+    end if;
+    with ev as (
+        select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
+        from unnest(p_events) e
+        where e.tenant_id = p_tenant_id and e.aggregate_type = 'order'
+        order by e.aggregate_id, e.occurred_at desc, e.id desc
+    )
+    insert into index.orders as t (
+        tenant_id, order_id, display_id, status, currency_code, subtotal, discount_total, shipping_total, tax_total,
+        total, item_count, line_count, items, customer_id, customer_email, created_at, updated_at, paid_at,
+        fulfilled_at, completed_at, cancelled_at, last_event_id, last_event_type, last_event_at, indexed_at)
+    select s.tenant_id, s.order_id, s.display_id, s.status, s.currency_code, s.subtotal, s.discount_total,
+           s.shipping_total, s.tax_total, s.total, s.item_count, s.line_count, s.items, s.customer_id,
+           s.customer_email, s.created_at, s.updated_at, s.paid_at, s.fulfilled_at, s.completed_at, s.cancelled_at,
+           ev.id, ev.event_type, ev.occurred_at, clock_timestamp()
+    from index._order_rows(p_tenant_id, p_order_ids) s
+    left join ev on ev.aggregate_id = s.order_id
+    on conflict (tenant_id, order_id) do update
+       set display_id = excluded.display_id, status = excluded.status, currency_code = excluded.currency_code,
+           subtotal = excluded.subtotal, discount_total = excluded.discount_total,
+           shipping_total = excluded.shipping_total, tax_total = excluded.tax_total, total = excluded.total,
+           item_count = excluded.item_count, line_count = excluded.line_count, items = excluded.items,
+           customer_id = excluded.customer_id, customer_email = excluded.customer_email,
+           created_at = excluded.created_at, updated_at = excluded.updated_at, paid_at = excluded.paid_at,
+           fulfilled_at = excluded.fulfilled_at, completed_at = excluded.completed_at,
+           cancelled_at = excluded.cancelled_at, last_event_id = excluded.last_event_id,
+           last_event_type = excluded.last_event_type, last_event_at = excluded.last_event_at,
+           indexed_at = excluded.indexed_at
+     where (t.display_id, t.status, t.currency_code, t.subtotal, t.discount_total, t.shipping_total, t.tax_total,
+            t.total, t.item_count, t.line_count, t.items, t.customer_id, t.customer_email, t.created_at,
+            t.updated_at, t.paid_at, t.fulfilled_at, t.completed_at, t.cancelled_at)
+           is distinct from
+           (excluded.display_id, excluded.status, excluded.currency_code, excluded.subtotal,
+            excluded.discount_total, excluded.shipping_total, excluded.tax_total, excluded.total,
+            excluded.item_count, excluded.line_count, excluded.items, excluded.customer_id,
+            excluded.customer_email, excluded.created_at, excluded.updated_at, excluded.paid_at,
+            excluded.fulfilled_at, excluded.completed_at, excluded.cancelled_at);
+    get diagnostics v_changed = row_count;
+
+    delete from index.orders i
+    where i.tenant_id = p_tenant_id and i.order_id = any (p_order_ids)
+      and not exists (select 1 from commerce.orders o where o.tenant_id = p_tenant_id and o.id = i.order_id);
+    get diagnostics v_deleted = row_count;
+    return v_changed + v_deleted;
+end
+$$;
+
+--
+-- Name: FUNCTION _rebuild_orders(p_tenant_id uuid, p_order_ids uuid[], p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._rebuild_orders(p_tenant_id uuid, p_order_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the index.orders rows of some orders of one tenant, set-based: upsert where something really changed, delete rows of orders that are gone. Returns the number of rows inserted, updated or deleted.';
+
+--
+-- Name: _rebuild_products(uuid, uuid[], outbox.events[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[] DEFAULT '{}'::outbox.events[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_changed uuid[];
+    v_deleted integer;
+begin
+    if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
+        return 0;
+    end if;
+    with ev as (
+        select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
+        from unnest(p_events) e
+        where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
+        order by e.aggregate_id, e.occurred_at desc, e.id desc
+    ), up as (
+        insert into index.products as t (
+            tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
+            total_stock, has_stock, variant_count, variants, options, category_ids, category_handles, categories,
+            tags, tag_slugs, meta_title, meta_description, seo, metadata, search_vector, created_at, updated_at,
+            last_event_id, last_event_type, last_event_at, indexed_at)
+        select s.tenant_id, s.product_id, s.title, s.subtitle, s.handle, s.description, s.status, s.discountable,
+               s.currencies, s.prices, s.total_stock, s.has_stock, s.variant_count, s.variants, s.options,
+               s.category_ids, s.category_handles, s.categories, s.tags, s.tag_slugs, s.meta_title,
+               s.meta_description, s.seo, s.metadata, s.search_vector, s.created_at, s.updated_at,
+               ev.id, ev.event_type, ev.occurred_at, clock_timestamp()
+        from index._product_rows(p_tenant_id, p_product_ids) s
+        left join ev on ev.aggregate_id = s.product_id
+        on conflict (tenant_id, product_id) do update
+           set title = excluded.title, subtitle = excluded.subtitle, handle = excluded.handle,
+               description = excluded.description, status = excluded.status, discountable = excluded.discountable,
+               currencies = excluded.currencies, prices = excluded.prices, total_stock = excluded.total_stock,
+               has_stock = excluded.has_stock, variant_count = excluded.variant_count, variants = excluded.variants,
+               options = excluded.options, category_ids = excluded.category_ids,
+               category_handles = excluded.category_handles, categories = excluded.categories, tags = excluded.tags,
+               tag_slugs = excluded.tag_slugs, meta_title = excluded.meta_title,
+               meta_description = excluded.meta_description, seo = excluded.seo, metadata = excluded.metadata,
+               search_vector = excluded.search_vector, created_at = excluded.created_at,
+               updated_at = excluded.updated_at, last_event_id = excluded.last_event_id,
+               last_event_type = excluded.last_event_type, last_event_at = excluded.last_event_at,
+               indexed_at = excluded.indexed_at
+         where (t.title, t.subtitle, t.handle, t.description, t.status, t.discountable, t.currencies, t.prices,
+                t.total_stock, t.has_stock, t.variant_count, t.variants, t.options, t.category_ids, t.category_handles,
+                t.categories, t.tags, t.tag_slugs, t.meta_title, t.meta_description, t.seo, t.metadata, t.search_vector,
+                t.created_at, t.updated_at)
+               is distinct from
+               (excluded.title, excluded.subtitle, excluded.handle, excluded.description, excluded.status,
+                excluded.discountable, excluded.currencies, excluded.prices, excluded.total_stock, excluded.has_stock,
+                excluded.variant_count, excluded.variants, excluded.options, excluded.category_ids,
+                excluded.category_handles, excluded.categories, excluded.tags, excluded.tag_slugs, excluded.meta_title,
+                excluded.meta_description, excluded.seo, excluded.metadata, excluded.search_vector,
+                excluded.created_at, excluded.updated_at)
+        returning t.product_id
+    )
+    select coalesce(array_agg(up.product_id), '{}') into v_changed from up;
+
+    -- a product that no longer exists leaves the index (its price rows cascade)
+    delete from index.products i
+    where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+      and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
+    get diagnostics v_deleted = row_count;
+
+    -- price rows follow the product row's prices (all rebuilt ids, so a damaged price row is repaired too;
+    -- equal rows are left alone)
+    delete from index.product_prices pp
+    using index.products i
+    where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
+      and i.tenant_id = pp.tenant_id and i.product_id = pp.product_id
+      and not (i.prices ? pp.currency_code);
+    insert into index.product_prices as pp (tenant_id, product_id, currency_code, min_amount, max_amount)
+    select i.tenant_id, i.product_id, e.key, (e.value ->> 'min')::bigint, (e.value ->> 'max')::bigint
+    from index.products i
+    cross join lateral jsonb_each(i.prices) e
+    where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+    on conflict (tenant_id, product_id, currency_code) do update
+       set min_amount = excluded.min_amount, max_amount = excluded.max_amount
+     where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
+
+    if cardinality(v_changed) > 0 then
+        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
+        insert into index.words (tenant_id, word)
+        select distinct p_tenant_id, w.w
+        from index.products i
+        cross join lateral index._words(concat_ws(' ', i.title, i.subtitle, array_to_string(i.tags, ' '),
+            (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
+            left(i.description, 20000))) as w(w)
+        where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
+          and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
+        order by 2
+        on conflict do nothing;
+    end if;
+    return cardinality(v_changed) + v_deleted;
+end
+$$;
+
+--
+-- Name: FUNCTION _rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the index.products (and index.product_prices) rows of some products of one tenant, set-based: upsert where something really changed (recording the latest of p_events per product), delete rows of products that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
+
+--
+-- Name: _rebuild_public(text, uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_r     record;
+    v_total integer := 0;
+begin
+    perform index._check_type(p_aggregate_type);
+    if p_ids is null or array_position(p_ids, null) is not null then
+        raise exception 'p_ids: an array of ids without nulls is required' using errcode = 'invalid_parameter_value';
+    end if;
+    -- the consumer's per-aggregate locks (sorted: no deadlocks), so this never races with it
+    perform pg_advisory_xact_lock(k)
+    from (select distinct index._lock_key(p_aggregate_type, i) as k from unnest(p_ids) i order by 1) l;
+    for v_r in
+        select p_tenant_id as tenant_id, p_ids as ids where p_tenant_id is not null
+        union all
+        select t.tenant_id, t.ids from index._tenants_of(p_aggregate_type, p_ids) t where p_tenant_id is null
+    loop
+        v_total := v_total + index._rebuild(p_aggregate_type, v_r.tenant_id, v_r.ids);
+    end loop;
+    return v_total;
+end
+$$;
+
+--
+-- Name: FUNCTION _rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid) IS 'Internal: body of index.rebuild_products / rebuild_content / rebuild_orders.';
+
+--
+-- Name: _tenants_of(text, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._tenants_of(p_aggregate_type text, p_ids uuid[]) RETURNS TABLE(tenant_id uuid, ids uuid[])
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform index._check_type(p_aggregate_type);
+    -- ids alone (no tenant): find their tenants in the write table and in the read table (deleted rows)
+    return query
+    select x.tenant_id, array_agg(distinct x.id)
+    from (
+        select p.tenant_id, p.id from commerce.products p where p_aggregate_type = 'product' and p.id = any (p_ids)
+        union all
+        select i.tenant_id, i.product_id from index.products i where p_aggregate_type = 'product' and i.product_id = any (p_ids)
+        union all
+        select n.tenant_id, n.id from content.nodes n where p_aggregate_type = 'node' and n.id = any (p_ids)
+        union all
+        select i.tenant_id, i.node_id from index.content i where p_aggregate_type = 'node' and i.node_id = any (p_ids)
+        union all
+        select o.tenant_id, o.id from commerce.orders o where p_aggregate_type = 'order' and o.id = any (p_ids)
+        union all
+        select i.tenant_id, i.order_id from index.orders i where p_aggregate_type = 'order' and i.order_id = any (p_ids)
+    ) x
+    group by x.tenant_id;
+end
+$$;
+
+--
+-- Name: FUNCTION _tenants_of(p_aggregate_type text, p_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._tenants_of(p_aggregate_type text, p_ids uuid[]) IS 'Internal: group aggregate ids by tenant, looking them up in the write and read tables (used when no tenant is given).';
+
+--
+-- Name: _tsconfig(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._tsconfig(p_tenant_id uuid) RETURNS regconfig
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select coalesce((select t.text_search_config from core.tenants t where t.id = p_tenant_id), 'pg_catalog.simple'::regconfig)
+$$;
+
+--
+-- Name: FUNCTION _tsconfig(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._tsconfig(p_tenant_id uuid) IS 'Internal: the tenant''s text search configuration (core.tenants.text_search_config), simple when unknown.';
+
+--
+-- Name: _tsv(regconfig, text, "char"); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._tsv(p_config regconfig, p_text text, p_weight "char") RETURNS tsvector
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select pg_catalog.setweight(pg_catalog.to_tsvector(p_config, index._unaccent(p_text)), p_weight) $$;
+
+--
+-- Name: FUNCTION _tsv(p_config regconfig, p_text text, p_weight "char"); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._tsv(p_config regconfig, p_text text, p_weight "char") IS 'Internal: the unaccented tsvector of a text in a configuration, with every lexeme given weight A, B, C or D.';
+
+--
+-- Name: _unaccent(text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._unaccent(p_text text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select public.unaccent('public.unaccent'::regdictionary, coalesce(p_text, '')) $$;
+
+--
+-- Name: FUNCTION _unaccent(p_text text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._unaccent(p_text text) IS 'Internal: unaccent with an explicit dictionary (independent of search_path); null becomes an empty string.';
+
+--
+-- Name: _words(text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._words(p_text text) RETURNS SETOF text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    select distinct w
+    from pg_catalog.regexp_split_to_table(pg_catalog.lower(index._unaccent(p_text) collate "pg_c_utf8"), '[^[:alnum:]]+') as w
+    where pg_catalog.length(w) between 2 and 40 and w ~ '[[:alpha:]]'
+$$;
+
+--
+-- Name: FUNCTION _words(p_text text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._words(p_text text) IS 'Internal: the distinct words of a text for index.words: unaccented, lowercase, split on anything but letters and digits (any script), 2 to 40 characters, with at least one letter (numbers alone are not completed or corrected).';
+
+--
+-- Name: get_content(uuid, text, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.get_content(p_tenant_id uuid, p_kind text, p_slug text, p_include_unpublished boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select jsonb_build_object(
+        'id', c.node_id, 'kind', c.kind, 'title', c.title, 'slug', c.slug, 'excerpt', c.excerpt,
+        'bodyPreview', c.body_preview, 'bodyFormat', c.body_format, 'status', c.status,
+        'author', case when c.author_id is not null then jsonb_build_object('id', c.author_id, 'name', c.author_name) end,
+        'category', case when c.category_id is not null then jsonb_build_object(
+            'id', c.category_id, 'name', c.category_name, 'slug', c.category_slug) end,
+        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
+                 from unnest(c.tag_slugs, c.tags) as t (s, n)),
+        'parentId', c.parent_id, 'replyCount', c.reply_count, 'seo', c.seo, 'metadata', c.metadata,
+        'publishedAt', c.published_at, 'createdAt', c.created_at, 'updatedAt', c.updated_at)
+    from index.content c
+    where c.tenant_id = p_tenant_id and c.kind = p_kind and c.slug = p_slug
+      and (p_include_unpublished or (c.status = 'published' and c.published_at <= now()))
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION get_content(p_tenant_id uuid, p_kind text, p_slug text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.get_content(p_tenant_id uuid, p_kind text, p_slug text, p_include_unpublished boolean) IS 'A page or post by kind and slug as JSON (without the full body: read content.bodies for that), or null. The public sees published ones only.';
+
+--
+-- Name: get_product(uuid, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.get_product(p_tenant_id uuid, p_handle text, p_include_unpublished boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select jsonb_build_object(
+        'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'description', p.description,
+        'status', p.status, 'discountable', p.discountable, 'prices', p.prices, 'currencies', p.currencies,
+        'inStock', p.has_stock, 'totalStock', p.total_stock, 'variants', p.variants, 'options', p.options,
+        'categories', p.categories,
+        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
+                 from unnest(p.tag_slugs, p.tags) as t (s, n)),
+        'seo', p.seo, 'metadata', p.metadata, 'createdAt', p.created_at, 'updatedAt', p.updated_at)
+    from index.products p
+    where p.tenant_id = p_tenant_id and p.handle = p_handle
+      and (p_include_unpublished or p.status = 'published')
+    order by p.updated_at desc
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION get_product(p_tenant_id uuid, p_handle text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.get_product(p_tenant_id uuid, p_handle text, p_include_unpublished boolean) IS 'The product page: one product by handle as JSON (variants with options, prices and availability, options, categories, tags, SEO meta), or null. The public sees published products only.';
+
+--
+-- Name: handle_events(outbox.events[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.handle_events(p_events outbox.events[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_r record;
+    v_s record;
+begin
+    -- coalesce by (tenant, aggregate type): one set-based rebuild per group, whatever the number of events
+    for v_r in
+        select e.tenant_id, e.aggregate_type, array_agg(distinct e.aggregate_id order by e.aggregate_id) as ids
+        from unnest(p_events) e
+        where e.aggregate_type in ('product', 'node', 'order')
+          and not (e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant')
+        group by e.tenant_id, e.aggregate_type
+        order by e.tenant_id, e.aggregate_type
+    loop
+        perform index._rebuild(v_r.aggregate_type, v_r.tenant_id, v_r.ids, p_events);
+    end loop;
+    -- ReindexRequested for a whole type of a tenant (aggregate_id is the tenant)
+    for v_r in
+        select distinct e.tenant_id, e.aggregate_type
+        from unnest(p_events) e
+        where e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant'
+          and e.aggregate_type in ('product', 'node', 'order')
+        order by 1, 2
+    loop
+        select * into v_s from index.reindex_tenant(v_r.tenant_id, array[v_r.aggregate_type]);
+        if v_s.failed > 0 then
+            raise exception 'index: reindex of % of tenant % failed for % of % rows (first: % %)', v_r.aggregate_type,
+                v_r.tenant_id, v_s.failed, v_s.total, v_s.failed_ids[1], v_s.errors[1]
+                using errcode = 'object_not_in_prerequisite_state';
+        end if;
+    end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION handle_events(p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.handle_events(p_events outbox.events[]) IS 'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows of the named products, nodes and orders set-based (a deleted aggregate loses its row); ReindexRequested with scope aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';
+
+--
+-- Name: rebuild_content(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ select index._rebuild_public('node', p_node_ids, p_tenant_id) $$;
+
+--
+-- Name: FUNCTION rebuild_content(p_node_ids uuid[], p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid) IS 'Rebuild the index.content rows of these nodes now (set-based, idempotent; a deleted node loses its row). Returns rows changed.';
+
+--
+-- Name: rebuild_orders(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ select index._rebuild_public('order', p_order_ids, p_tenant_id) $$;
+
+--
+-- Name: FUNCTION rebuild_orders(p_order_ids uuid[], p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid) IS 'Rebuild the index.orders rows of these orders now (set-based, idempotent; a deleted order loses its row). Returns rows changed.';
+
+--
+-- Name: rebuild_products(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uuid DEFAULT NULL::uuid) RETURNS integer
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ select index._rebuild_public('product', p_product_ids, p_tenant_id) $$;
+
+--
+-- Name: FUNCTION rebuild_products(p_product_ids uuid[], p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uuid) IS 'Rebuild the index.products rows of these products now, from the write tables (set-based, idempotent: an unchanged row is not rewritten; a deleted product loses its row). Give p_tenant_id when known (uses the primary keys); without it the tenants are looked up by id. Returns rows changed. psql: select index.rebuild_products(array[''<id>''::uuid]);';
+
+--
+-- Name: refresh_words(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.refresh_words(p_tenant_id uuid) RETURNS TABLE(added integer, removed integer)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_words text[];
+begin
+    v_words := array(
+        select distinct w.w
+        from (
+            select concat_ws(' ', i.title, i.subtitle, array_to_string(i.tags, ' '),
+                       (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
+                       left(i.description, 20000)) as txt
+            from index.products i where i.tenant_id = p_tenant_id
+            union all
+            select concat_ws(' ', i.title, i.excerpt, array_to_string(i.tags, ' '), i.category_name, i.body_preview)
+            from index.content i where i.tenant_id = p_tenant_id
+        ) t
+        cross join lateral index._words(t.txt) as w(w));
+    delete from index.words w where w.tenant_id = p_tenant_id and not (w.word = any (v_words));
+    get diagnostics removed = row_count;
+    insert into index.words (tenant_id, word)
+    select p_tenant_id, x from unnest(v_words) x
+    on conflict do nothing;
+    get diagnostics added = row_count;
+    return next;
+end
+$$;
+
+--
+-- Name: FUNCTION refresh_words(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.refresh_words(p_tenant_id uuid) IS 'Recompute a tenant''s index.words from its read rows: add missing words, remove words no row contains any more (rebuilds only add). Run by index.reindex_tenant. Returns (added, removed).';
+
+--
+-- Name: reindex_chunk(uuid, text, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]) RETURNS TABLE(succeeded integer, failed integer, busy integer, failed_ids uuid[], errors text[])
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_ids   uuid[];
+    v_mine  uuid[];
+    v_id    uuid;
+    v_state text;
+    v_msg   text;
+begin
+    perform index._check_type(p_aggregate_type);
+    if p_tenant_id is null then
+        raise exception 'p_tenant_id: a tenant is required' using errcode = 'invalid_parameter_value';
+    end if;
+    v_ids := array(select distinct i from unnest(p_ids) i where i is not null order by 1);
+    succeeded := 0; failed := 0; failed_ids := '{}'; errors := '{}';
+    -- Try the consumer's per-aggregate locks (session level, never waiting: a reindex in one long transaction
+    -- holds row locks from earlier chunks, so waiting here could deadlock with the consumer). An id whose lock
+    -- is taken is being rebuilt right now by its holder from a snapshot taken after it got the lock: skip it
+    -- (busy). The locks are taken before the rebuild reads anything and released right after the chunk.
+    v_mine := array(select x.i from (select i, index._lock_key(p_aggregate_type, i) as k from unnest(v_ids) i order by 2) x
+                    where pg_try_advisory_lock(x.k));
+    busy := cardinality(v_ids) - cardinality(v_mine);
+    begin
+        begin
+            perform index._rebuild(p_aggregate_type, p_tenant_id, v_mine);
+            succeeded := cardinality(v_mine);
+        exception when others then
+            -- the chunk failed: one row at a time, so only the bad rows fail
+            foreach v_id in array v_mine loop
+                begin
+                    perform index._rebuild(p_aggregate_type, p_tenant_id, array[v_id]);
+                    succeeded := succeeded + 1;
+                exception when others then
+                    get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                    failed := failed + 1;
+                    failed_ids := failed_ids || v_id;
+                    errors := errors || (v_state || ': ' || left(v_msg, 500));
+                    raise warning 'index reindex: % % of tenant % failed: %: %', p_aggregate_type, v_id, p_tenant_id, v_state, v_msg;
+                end;
+            end loop;
+        end;
+    exception when others then
+        perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
+        raise;
+    end;
+    perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
+    return next;
+end
+$$;
+
+--
+-- Name: FUNCTION reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]) IS 'Rebuild one chunk of ids of a tenant in a subtransaction; if it fails, retry one id at a time (each in its own subtransaction) so one bad row cannot stop the rest. Ids being rebuilt at this moment by the index consumer (its advisory lock is taken) are skipped and counted as busy: the consumer rebuilds them from a newer snapshot. Returns (succeeded, failed, busy, failed_ids, errors). Used by index.reindex_tenant and by `rustok reindex`.';
+
+--
+-- Name: reindex_ids(uuid, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.reindex_ids(p_tenant_id uuid, p_aggregate_type text) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform index._check_type(p_aggregate_type);
+    -- everything in the write table plus everything in the read table (rows to delete)
+    return case p_aggregate_type
+        when 'product' then array(
+            select p.id from commerce.products p where p.tenant_id = p_tenant_id
+            union select i.product_id from index.products i where i.tenant_id = p_tenant_id order by 1)
+        when 'node' then array(
+            select n.id from content.nodes n where n.tenant_id = p_tenant_id
+            union select i.node_id from index.content i where i.tenant_id = p_tenant_id order by 1)
+        else array(
+            select o.id from commerce.orders o where o.tenant_id = p_tenant_id
+            union select i.order_id from index.orders i where i.tenant_id = p_tenant_id order by 1)
+    end;
+end
+$$;
+
+--
+-- Name: FUNCTION reindex_ids(p_tenant_id uuid, p_aggregate_type text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.reindex_ids(p_tenant_id uuid, p_aggregate_type text) IS 'The ids a full reindex of one aggregate type of a tenant visits: all in the write table plus all in the read table (so stale rows are removed), sorted.';
+
+--
+-- Name: reindex_tenant(uuid, text[], integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.reindex_tenant(p_tenant_id uuid, p_aggregate_types text[] DEFAULT ARRAY['product'::text, 'node'::text, 'order'::text], p_chunk_size integer DEFAULT 500) RETURNS TABLE(total integer, succeeded integer, failed integer, seconds numeric, failed_ids uuid[], errors text[])
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_start timestamptz := clock_timestamp();
+    v_type  text;
+    v_ids   uuid[];
+    v_from  integer;
+    v_r     record;
+begin
+    if p_tenant_id is null or not exists (select 1 from core.tenants t where t.id = p_tenant_id) then
+        raise exception 'p_tenant_id: no tenant %', coalesce(p_tenant_id::text, 'null') using errcode = 'no_data_found';
+    end if;
+    if p_chunk_size is null or p_chunk_size < 1 then
+        raise exception 'p_chunk_size: must be at least 1 (got %)', p_chunk_size using errcode = 'invalid_parameter_value';
+    end if;
+    total := 0; succeeded := 0; failed := 0; failed_ids := '{}'; errors := '{}';
+    foreach v_type in array coalesce(p_aggregate_types, '{}') loop
+        v_ids := index.reindex_ids(p_tenant_id, v_type);
+        total := total + cardinality(v_ids);
+        v_from := 1;
+        while v_from <= cardinality(v_ids) loop
+            select * into v_r from index.reindex_chunk(p_tenant_id, v_type, v_ids[v_from : v_from + p_chunk_size - 1]);
+            succeeded := succeeded + v_r.succeeded + v_r.busy;
+            failed := failed + v_r.failed;
+            failed_ids := failed_ids || v_r.failed_ids;
+            errors := errors || v_r.errors;
+            v_from := v_from + p_chunk_size;
+        end loop;
+    end loop;
+    perform index.refresh_words(p_tenant_id);
+    seconds := round(extract(epoch from clock_timestamp() - v_start)::numeric, 3);
+    return next;
+end
+$$;
+
+--
+-- Name: FUNCTION reindex_tenant(p_tenant_id uuid, p_aggregate_types text[], p_chunk_size integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.reindex_tenant(p_tenant_id uuid, p_aggregate_types text[], p_chunk_size integer) IS 'Full reindex of a tenant (products, nodes and orders by default), chunk by chunk in one transaction: a failing chunk is retried row by row, so failures are counted, not fatal; ids the consumer is rebuilding at that moment count as succeeded. Returns total, succeeded, failed, seconds, the failed ids and their errors; then refreshes index.words. psql: select * from index.reindex_tenant(''<tenant id>'');';
+
+--
+-- Name: search_content(uuid, text, jsonb, text, integer, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.search_content(p_tenant_id uuid, p_query text DEFAULT NULL::text, p_filters jsonb DEFAULT '{}'::jsonb, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_offset integer DEFAULT 0, p_include_unpublished boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_cfg       regconfig := index._tsconfig(p_tenant_id);
+    v_q         tsquery;
+    v_sort      text;
+    v_result    jsonb;
+    v_corrected text;
+begin
+    perform index._check_page(p_filters,
+        array['kinds', 'categoryIds', 'categorySlugs', 'tags', 'authorIds', 'parentId', 'status'], p_limit, p_offset);
+    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    v_sort := coalesce(p_sort, case when numnode(v_q) > 0 then 'relevance' else 'newest' end);
+    if v_sort not in ('relevance', 'newest', 'oldest', 'title_asc', 'position') then
+        raise exception 'p_sort: must be relevance, newest, oldest, title_asc or position (got %)', v_sort
+            using errcode = 'invalid_parameter_value';
+    end if;
+    v_result := index._content_page(p_tenant_id, v_q, p_filters, v_sort, p_limit, p_offset, coalesce(p_include_unpublished, false));
+    if (v_result ->> 'total')::bigint = 0 and numnode(v_q) > 0 then
+        v_corrected := index._correct(p_tenant_id, p_query);
+        if v_corrected is not null and v_corrected <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
+            v_q := index._query(p_tenant_id, v_cfg, v_corrected);
+            if numnode(v_q) > 0 then
+                v_result := index._content_page(p_tenant_id, v_q, p_filters, v_sort, p_limit, p_offset,
+                                                coalesce(p_include_unpublished, false));
+                if (v_result ->> 'total')::bigint > 0 then
+                    return v_result || jsonb_build_object('query', p_query, 'correctedQuery', v_corrected, 'sort', v_sort);
+                end if;
+            end if;
+        end if;
+    end if;
+    return v_result || jsonb_build_object('query', p_query, 'correctedQuery', null, 'sort', v_sort);
+end
+$$;
+
+--
+-- Name: FUNCTION search_content(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean) IS 'The storefront content listing / blog search in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {kinds, categories, tags}}. p_query as in index.search_products. p_filters: {kinds (default page and post), categoryIds, categorySlugs, tags (slugs, any of), authorIds, parentId (e.g. the comments of a post), status (staff only)}. p_sort: relevance (default with a query), newest (default), oldest, title_asc, position. The public sees published pages/posts and approved comments whose published_at has passed.';
+
+--
+-- Name: search_products(uuid, text, jsonb, text, integer, integer, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.search_products(p_tenant_id uuid, p_query text DEFAULT NULL::text, p_filters jsonb DEFAULT '{}'::jsonb, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_offset integer DEFAULT 0, p_currency text DEFAULT NULL::text, p_include_unpublished boolean DEFAULT false) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+    v_cfg       regconfig := index._tsconfig(p_tenant_id);
+    v_q         tsquery;
+    v_sort      text;
+    v_bounds    bigint[];
+    v_result    jsonb;
+    v_corrected text;
+begin
+    perform index._check_page(p_filters,
+        array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'],
+        p_limit, p_offset);
+    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
+        raise exception 'p_currency: must be an ISO 4217 code like EUR (got %)', p_currency using errcode = 'invalid_parameter_value';
+    end if;
+    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    v_sort := coalesce(p_sort, case when numnode(v_q) > 0 then 'relevance' else 'newest' end);
+    if v_sort not in ('relevance', 'newest', 'price_asc', 'price_desc', 'title_asc', 'title_desc') then
+        raise exception 'p_sort: must be relevance, newest, price_asc, price_desc, title_asc or title_desc (got %)', v_sort
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if v_sort in ('price_asc', 'price_desc') and p_currency is null then
+        raise exception 'p_currency: required to sort by price' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters ? 'priceBuckets' then
+        if jsonb_typeof(p_filters -> 'priceBuckets') <> 'array' or jsonb_array_length(p_filters -> 'priceBuckets') not between 1 and 50 then
+            raise exception 'p_filters.priceBuckets: must be an array of 1 to 50 ascending lower bounds (minor units)'
+                using errcode = 'invalid_parameter_value';
+        end if;
+        v_bounds := array(select index._jsonb_bigint(e, 'priceBuckets') from jsonb_array_elements(p_filters -> 'priceBuckets') e);
+        if exists (select 1 from generate_subscripts(v_bounds, 1) i where i > 1 and v_bounds[i] <= v_bounds[i - 1]) then
+            raise exception 'p_filters.priceBuckets: bounds must be strictly ascending' using errcode = 'invalid_parameter_value';
+        end if;
+    else
+        v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
+    end if;
+
+    v_result := index._product_page(p_tenant_id, v_q, p_filters, v_sort, p_limit, p_offset, p_currency,
+                                    coalesce(p_include_unpublished, false), v_bounds);
+    if (v_result ->> 'total')::bigint = 0 and numnode(v_q) > 0 then
+        v_corrected := index._correct(p_tenant_id, p_query);
+        if v_corrected is not null and v_corrected <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
+            v_q := index._query(p_tenant_id, v_cfg, v_corrected);
+            if numnode(v_q) > 0 then
+                v_result := index._product_page(p_tenant_id, v_q, p_filters, v_sort, p_limit, p_offset, p_currency,
+                                                coalesce(p_include_unpublished, false), v_bounds);
+                if (v_result ->> 'total')::bigint > 0 then
+                    return v_result || jsonb_build_object('query', p_query, 'correctedQuery', v_corrected, 'sort', v_sort);
+                end if;
+            end if;
+        end if;
+    end if;
+    return v_result || jsonb_build_object('query', p_query, 'correctedQuery', null, 'sort', v_sort);
+end
+$_$;
+
+--
+-- Name: FUNCTION search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) IS 'The storefront product listing in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {categories, tags, priceBuckets, inStock}}. p_query: any text (websearch syntax, never an error; the last word also matches as a prefix; on no match a typo-corrected query is tried). p_filters: {categoryIds, categoryHandles, tags (slugs, any of), priceMin, priceMax (minor units of p_currency, on the lowest price), inStock, status (staff only), priceBuckets (bucket lower bounds)}. p_sort: relevance (default with a query; ranks the 5000 newest matches), newest (default), price_asc, price_desc, title_asc, title_desc. p_limit 1-100, p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the whole filtered result. Bad arguments raise 22023 naming the field.';
+
+--
+-- Name: tg_tenants__reindex_on_config(); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tg_tenants__reindex_on_config() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.id, 'ReindexRequested', a.t, n.id,
+           jsonb_build_object('target_type', a.t, 'target_id', null, 'scope', 'tenant', 'reason', 'text_search_config')
+    from new_rows n
+    join old_rows o on o.id = n.id
+    cross join (values ('product'), ('node')) as a (t)
+    where n.text_search_config is distinct from o.text_search_config;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_tenants__reindex_on_config(); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tg_tenants__reindex_on_config() IS 'AFTER UPDATE statement trigger on core.tenants (owned by the index module): a changed text_search_config emits ReindexRequested (scope tenant) for products and nodes, since every search vector of the tenant must be rebuilt.';
+
+--
+-- Name: verify(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.verify(p_tenant_id uuid) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
+    LANGUAGE sql STABLE
+    AS $$
+    with skip as (select array['last_event_id', 'last_event_type', 'last_event_at', 'indexed_at'] as k),
+    ps as (select s.product_id as id, to_jsonb(s) - (select k from skip) as j from index._product_rows(p_tenant_id, null) s),
+    pi as (select i.product_id as id, to_jsonb(i) - (select k from skip) as j from index.products i where i.tenant_id = p_tenant_id),
+    cs as (select s.node_id as id, to_jsonb(s) - (select k from skip) as j from index._content_rows(p_tenant_id, null) s),
+    ci as (select i.node_id as id, to_jsonb(i) - (select k from skip) as j from index.content i where i.tenant_id = p_tenant_id),
+    os as (select s.order_id as id, to_jsonb(s) - (select k from skip) as j from index._order_rows(p_tenant_id, null) s),
+    oi as (select i.order_id as id, to_jsonb(i) - (select k from skip) as j from index.orders i where i.tenant_id = p_tenant_id),
+    pp_expected as (
+        select ps.id, e.key as currency_code, (e.value ->> 'min')::bigint as min_amount, (e.value ->> 'max')::bigint as max_amount
+        from ps cross join lateral jsonb_each(ps.j -> 'prices') e
+    ),
+    pp_actual as (
+        select pp.product_id as id, pp.currency_code, pp.min_amount, pp.max_amount
+        from index.product_prices pp where pp.tenant_id = p_tenant_id
+    ),
+    diffs as (
+        select 'product' as aggregate_type, coalesce(s.id, i.id) as aggregate_id,
+               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end as problem,
+               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end as columns
+        from ps s full join pi i on i.id = s.id
+        where s.j is distinct from i.j
+        union all
+        select distinct 'product', coalesce(e.id, a.id), 'different', array['product_prices']
+        from pp_expected e
+        full join pp_actual a on a.id = e.id and a.currency_code = e.currency_code
+        where (e.min_amount, e.max_amount) is distinct from (a.min_amount, a.max_amount)
+          and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
+        union all
+        select 'node', coalesce(s.id, i.id),
+               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end,
+               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end
+        from cs s full join ci i on i.id = s.id
+        where s.j is distinct from i.j
+        union all
+        select 'order', coalesce(s.id, i.id),
+               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end,
+               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end
+        from os s full join oi i on i.id = s.id
+        where s.j is distinct from i.j
+    )
+    select d.aggregate_type, d.aggregate_id, d.problem, d.columns from diffs d
+    order by d.aggregate_type, d.aggregate_id, d.problem
+$$;
+
+--
+-- Name: FUNCTION verify(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.verify(p_tenant_id uuid) IS 'Recompute every read row of a tenant from the write tables and report each drifted one: problem missing (no read row), extra (read row without source) or different (columns lists what differs; product_prices when the price rows disagree). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. Meaningful once the index consumer is drained (pending events are not yet applied). psql: select * from index.verify(''<tenant id>'');';
+
+--
 -- Name: _check_consumer(text); Type: FUNCTION; Schema: ops; Owner: -
 --
 
@@ -4481,42 +6576,6 @@ $$;
 COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop outbox.process_batch until the consumer''s queue has nothing available (failed events wait for their backoff) or p_max_batches were processed; one transaction. psql, no Python needed: select * from outbox.drain(''index'');';
 
 --
--- Name: events; Type: TABLE; Schema: outbox; Owner: -
---
-
-CREATE TABLE outbox.events (
-    id uuid DEFAULT core.new_id() NOT NULL,
-    tenant_id uuid NOT NULL,
-    event_type text NOT NULL,
-    aggregate_type text NOT NULL,
-    aggregate_id uuid NOT NULL,
-    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT events_aggregate_type_check CHECK ((aggregate_type ~ '^[a-z][a-z_]*$'::text)),
-    CONSTRAINT events_event_type_check CHECK ((event_type ~ '^[A-Z][A-Za-z]+$'::text)),
-    CONSTRAINT events_payload_check CHECK ((jsonb_typeof(payload) = 'object'::text))
-)
-PARTITION BY RANGE (occurred_at);
-
---
--- Name: TABLE events; Type: COMMENT; Schema: outbox; Owner: -
---
-
-COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: consumers re-read current rows, so payloads stay small.';
-
---
--- Name: COLUMN events.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
---
-
-COMMENT ON COLUMN outbox.events.aggregate_type IS 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
-
---
--- Name: COLUMN events.payload; Type: COMMENT; Schema: outbox; Owner: -
---
-
-COMMENT ON COLUMN outbox.events.payload IS 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
-
---
 -- Name: events_since(timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -4945,6 +7004,116 @@ $$;
 --
 
 COMMENT ON FUNCTION outbox.unregister_consumer(p_name text) IS 'Remove a consumer and its queue; returns how many queued deliveries were discarded.';
+
+--
+-- Name: catalog_summary; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.catalog_summary WITH (security_invoker='true') AS
+ SELECT tenant_id,
+    count(*) AS products,
+    count(*) FILTER (WHERE (status = 'published'::text)) AS published,
+    count(*) FILTER (WHERE ((status = 'published'::text) AND (NOT has_stock))) AS published_out_of_stock,
+    sum(variant_count) AS variants,
+    sum(total_stock) AS units_in_stock
+   FROM index.products p
+  GROUP BY tenant_id;
+
+--
+-- Name: VIEW catalog_summary; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.catalog_summary IS 'Per tenant: products, published products, published products out of stock, variants and units available.';
+
+--
+-- Name: content_summary; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.content_summary WITH (security_invoker='true') AS
+ SELECT tenant_id,
+    kind,
+    status,
+    count(*) AS nodes,
+    sum(reply_count) AS replies,
+    max(published_at) AS last_published_at
+   FROM index.content c
+  GROUP BY tenant_id, kind, status;
+
+--
+-- Name: VIEW content_summary; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.content_summary IS 'Per tenant, kind and status: nodes, approved direct replies and the latest published_at.';
+
+--
+-- Name: order_status_counts; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.order_status_counts WITH (security_invoker='true') AS
+ SELECT tenant_id,
+    status,
+    currency_code,
+    count(*) AS orders,
+    sum(total) AS total
+   FROM index.orders o
+  GROUP BY tenant_id, status, currency_code;
+
+--
+-- Name: VIEW order_status_counts; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.order_status_counts IS 'Orders and their total (minor units) per tenant, status and currency.';
+
+--
+-- Name: sales_daily; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.sales_daily WITH (security_invoker='true') AS
+ SELECT tenant_id,
+    ((created_at AT TIME ZONE 'UTC'::text))::date AS day,
+    currency_code,
+    count(*) AS orders,
+    count(*) FILTER (WHERE (status = 'cancelled'::text)) AS cancelled_orders,
+    sum(item_count) FILTER (WHERE (status <> 'cancelled'::text)) AS units,
+    sum(subtotal) FILTER (WHERE (status <> 'cancelled'::text)) AS subtotal,
+    sum(discount_total) FILTER (WHERE (status <> 'cancelled'::text)) AS discounts,
+    sum(shipping_total) FILTER (WHERE (status <> 'cancelled'::text)) AS shipping,
+    sum(tax_total) FILTER (WHERE (status <> 'cancelled'::text)) AS tax,
+    sum(total) FILTER (WHERE (status <> 'cancelled'::text)) AS revenue,
+    (round(avg(total) FILTER (WHERE (status <> 'cancelled'::text))))::bigint AS average_order
+   FROM index.orders o
+  GROUP BY tenant_id, (((created_at AT TIME ZONE 'UTC'::text))::date), currency_code;
+
+--
+-- Name: VIEW sales_daily; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.sales_daily IS 'Sales per tenant, UTC day and currency from index.orders: orders placed, cancelled, and for non-cancelled orders units, subtotal, discounts, shipping, tax, revenue (total) and average order, in minor units.';
+
+--
+-- Name: top_products; Type: VIEW; Schema: analytics; Owner: -
+--
+
+CREATE VIEW analytics.top_products WITH (security_invoker='true') AS
+ SELECT o.tenant_id,
+    o.currency_code,
+    ((i.value ->> 'productId'::text))::uuid AS product_id,
+    COALESCE(p.title, min((i.value ->> 'title'::text))) AS title,
+    sum(((i.value ->> 'quantity'::text))::bigint) AS units,
+    sum(((i.value ->> 'total'::text))::bigint) AS revenue,
+    count(DISTINCT o.order_id) AS orders,
+    max(o.created_at) AS last_ordered_at
+   FROM ((index.orders o
+     CROSS JOIN LATERAL jsonb_array_elements(o.items) i(value))
+     LEFT JOIN index.products p ON (((p.tenant_id = o.tenant_id) AND (p.product_id = ((i.value ->> 'productId'::text))::uuid))))
+  WHERE (o.status <> 'cancelled'::text)
+  GROUP BY o.tenant_id, o.currency_code, ((i.value ->> 'productId'::text))::uuid, p.title;
+
+--
+-- Name: VIEW top_products; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON VIEW analytics.top_products IS 'Units and line revenue (minor units) per tenant, currency and product over all non-cancelled orders, with the product''s current title (else the title on the order line). product_id is null for lines of deleted products. Order by revenue desc for a top list.';
 
 --
 -- Name: categories; Type: TABLE; Schema: commerce; Owner: -
@@ -6504,6 +8673,41 @@ COMMENT ON COLUMN core.users.role IS 'admin | manager | editor | author | custom
 COMMENT ON COLUMN core.users.status IS 'active | inactive | banned';
 
 --
+-- Name: product_prices; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.product_prices (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    currency_code text NOT NULL,
+    min_amount bigint NOT NULL,
+    max_amount bigint NOT NULL
+)
+WITH (fillfactor='85');
+
+--
+-- Name: TABLE product_prices; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.product_prices IS 'Read model: a product''s base price range per currency (minor units), one row per currency: the same data as index.products.prices in relational form, for analysts and for price queries across a catalog (the btree on (tenant_id, currency_code, min_amount) gives the cheapest products of a currency directly). Rebuilt with the product.';
+
+--
+-- Name: words; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.words (
+    tenant_id uuid NOT NULL,
+    word text NOT NULL
+)
+WITH (fillfactor='90');
+
+--
+-- Name: TABLE words; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.words IS 'Distinct words (lowercase, unaccented, 2-40 letters/digits, at least one letter) of the indexed titles, subtitles, excerpts, tags, categories and descriptions of a tenant: completes a prefix while typing and corrects typos (pg_trgm nearest neighbour) without scanning the read tables. Added by the rebuilds; index.refresh_words(tenant) removes stale words.';
+
+--
 -- Name: dead_letters; Type: VIEW; Schema: outbox; Owner: -
 --
 
@@ -7163,6 +9367,41 @@ ALTER TABLE ONLY core.users
     ADD CONSTRAINT users_pkey PRIMARY KEY (tenant_id, id);
 
 --
+-- Name: content content_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.content
+    ADD CONSTRAINT content_pkey PRIMARY KEY (tenant_id, node_id);
+
+--
+-- Name: orders orders_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.orders
+    ADD CONSTRAINT orders_pkey PRIMARY KEY (tenant_id, order_id);
+
+--
+-- Name: product_prices product_prices_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_prices
+    ADD CONSTRAINT product_prices_pkey PRIMARY KEY (tenant_id, product_id, currency_code);
+
+--
+-- Name: products products_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.products
+    ADD CONSTRAINT products_pkey PRIMARY KEY (tenant_id, product_id);
+
+--
+-- Name: words words_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.words
+    ADD CONSTRAINT words_pkey PRIMARY KEY (tenant_id, word);
+
+--
 -- Name: consumers consumers_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
 --
 
@@ -7744,6 +9983,132 @@ CREATE INDEX sessions_user_idx ON core.sessions USING btree (tenant_id, user_id)
 --
 
 CREATE UNIQUE INDEX users_tenant_email_key ON core.users USING btree (tenant_id, lower(email));
+
+--
+-- Name: content_author_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX content_author_idx ON index.content USING btree (tenant_id, author_id) WHERE (author_id IS NOT NULL);
+
+--
+-- Name: content_category_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX content_category_idx ON index.content USING btree (tenant_id, category_id) WHERE (category_id IS NOT NULL);
+
+--
+-- Name: content_listing_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX content_listing_idx ON index.content USING btree (tenant_id, kind, status, published_at DESC, node_id DESC);
+
+--
+-- Name: content_parent_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX content_parent_idx ON index.content USING btree (tenant_id, parent_id, published_at) WHERE (parent_id IS NOT NULL);
+
+--
+-- Name: content_search_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX content_search_idx ON index.content USING gin (tenant_id, search_vector);
+
+--
+-- Name: content_slug_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX content_slug_idx ON index.content USING btree (tenant_id, kind, slug) WHERE (slug IS NOT NULL);
+
+--
+-- Name: content_tag_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX content_tag_idx ON index.content USING gin (tenant_id, tag_slugs);
+
+--
+-- Name: orders_created_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX orders_created_idx ON index.orders USING btree (tenant_id, created_at DESC);
+
+--
+-- Name: orders_customer_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX orders_customer_idx ON index.orders USING btree (tenant_id, customer_id, created_at DESC) WHERE (customer_id IS NOT NULL);
+
+--
+-- Name: orders_display_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX orders_display_idx ON index.orders USING btree (tenant_id, display_id);
+
+--
+-- Name: orders_status_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX orders_status_idx ON index.orders USING btree (tenant_id, status, created_at DESC);
+
+--
+-- Name: product_prices_sort_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX product_prices_sort_idx ON index.product_prices USING btree (tenant_id, currency_code, min_amount, product_id);
+
+--
+-- Name: products_category_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_category_idx ON index.products USING gin (tenant_id, category_ids);
+
+--
+-- Name: products_created_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_created_idx ON index.products USING btree (tenant_id, status, created_at DESC, product_id DESC);
+
+--
+-- Name: products_handle_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_handle_idx ON index.products USING btree (tenant_id, handle);
+
+--
+-- Name: products_search_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_search_idx ON index.products USING gin (tenant_id, search_vector);
+
+--
+-- Name: products_stock_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_stock_idx ON index.products USING btree (tenant_id, has_stock);
+
+--
+-- Name: products_tag_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_tag_idx ON index.products USING gin (tenant_id, tag_slugs);
+
+--
+-- Name: products_title_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_title_idx ON index.products USING btree (tenant_id, status, title, product_id);
+
+--
+-- Name: words_prefix_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX words_prefix_idx ON index.words USING btree (tenant_id, word text_pattern_ops);
+
+--
+-- Name: words_trgm_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX words_trgm_idx ON index.words USING gist (tenant_id, word public.gist_trgm_ops);
 
 --
 -- Name: deliveries_claim_idx; Type: INDEX; Schema: outbox; Owner: -
@@ -8958,6 +11323,12 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.users FOR EACH RO
 CREATE TRIGGER _900_content_author_events AFTER UPDATE ON core.users REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_users__author_events();
 
 --
+-- Name: tenants _900_index_reindex_on_config; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _900_index_reindex_on_config AFTER UPDATE ON core.tenants REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION index.tg_tenants__reindex_on_config();
+
+--
 -- Name: sessions _900_user_logged_in; Type: TRIGGER; Schema: core; Owner: -
 --
 
@@ -9489,6 +11860,41 @@ ALTER TABLE ONLY core.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: content content_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.content
+    ADD CONSTRAINT content_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: orders orders_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.orders
+    ADD CONSTRAINT orders_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: product_prices product_prices_tenant_id_product_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_prices
+    ADD CONSTRAINT product_prices_tenant_id_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES index.products(tenant_id, product_id) ON DELETE CASCADE;
+
+--
+-- Name: products products_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.products
+    ADD CONSTRAINT products_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: words words_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.words
+    ADD CONSTRAINT words_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: categories analyst_read; Type: POLICY; Schema: commerce; Owner: -
 --
 
@@ -10005,6 +12411,96 @@ ALTER TABLE core.tenants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core.users ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: content analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.content FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: orders analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.orders FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_prices analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.product_prices FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: products analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.products FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: words analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.words FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: content; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.content ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: orders; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.orders ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_prices; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.product_prices ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: products; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.products ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: content tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.content TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: orders tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.orders TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: product_prices tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.product_prices TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: products tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.products TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: words tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.words TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: words; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.words ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: events analyst_read; Type: POLICY; Schema: outbox; Owner: -
 --
 
@@ -10021,6 +12517,13 @@ ALTER TABLE outbox.events ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY tenant_isolation ON outbox.events TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: SCHEMA analytics; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA analytics TO rustok_analyst;
+GRANT USAGE ON SCHEMA analytics TO rustok_app;
 
 --
 -- Name: SCHEMA commerce; Type: ACL; Schema: -; Owner: -
@@ -10047,6 +12550,13 @@ GRANT USAGE ON SCHEMA content TO rustok_app;
 
 GRANT USAGE ON SCHEMA core TO rustok_app;
 GRANT USAGE ON SCHEMA core TO rustok_analyst;
+
+--
+-- Name: SCHEMA index; Type: ACL; Schema: -; Owner: -
+--
+
+GRANT USAGE ON SCHEMA index TO rustok_app;
+GRANT USAGE ON SCHEMA index TO rustok_analyst;
 
 --
 -- Name: SCHEMA outbox; Type: ACL; Schema: -; Owner: -
@@ -10545,10 +13055,25 @@ GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_app;
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_analyst;
 
 --
--- Name: FUNCTION caught_up(p_consumer text, p_position uuid); Type: ACL; Schema: outbox; Owner: -
+-- Name: TABLE content; Type: ACL; Schema: index; Owner: -
 --
 
-GRANT ALL ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) TO rustok_app;
+GRANT SELECT ON TABLE index.content TO rustok_app;
+GRANT SELECT ON TABLE index.content TO rustok_analyst;
+
+--
+-- Name: TABLE orders; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.orders TO rustok_app;
+GRANT SELECT ON TABLE index.orders TO rustok_analyst;
+
+--
+-- Name: TABLE products; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.products TO rustok_app;
+GRANT SELECT ON TABLE index.products TO rustok_analyst;
 
 --
 -- Name: TABLE events; Type: ACL; Schema: outbox; Owner: -
@@ -10558,10 +13083,93 @@ GRANT SELECT,INSERT ON TABLE outbox.events TO rustok_app;
 GRANT SELECT ON TABLE outbox.events TO rustok_analyst;
 
 --
+-- Name: FUNCTION get_content(p_tenant_id uuid, p_kind text, p_slug text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.get_content(p_tenant_id uuid, p_kind text, p_slug text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: FUNCTION get_product(p_tenant_id uuid, p_handle text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.get_product(p_tenant_id uuid, p_handle text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: FUNCTION rebuild_content(p_node_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: FUNCTION rebuild_orders(p_order_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: FUNCTION rebuild_products(p_product_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: FUNCTION search_content(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: FUNCTION search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: FUNCTION caught_up(p_consumer text, p_position uuid); Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT ALL ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) TO rustok_app;
+
+--
 -- Name: FUNCTION events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid); Type: ACL; Schema: outbox; Owner: -
 --
 
 GRANT ALL ON FUNCTION outbox.events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: TABLE catalog_summary; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.catalog_summary TO rustok_analyst;
+GRANT SELECT ON TABLE analytics.catalog_summary TO rustok_app;
+
+--
+-- Name: TABLE content_summary; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.content_summary TO rustok_analyst;
+GRANT SELECT ON TABLE analytics.content_summary TO rustok_app;
+
+--
+-- Name: TABLE order_status_counts; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.order_status_counts TO rustok_analyst;
+GRANT SELECT ON TABLE analytics.order_status_counts TO rustok_app;
+
+--
+-- Name: TABLE sales_daily; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.sales_daily TO rustok_analyst;
+GRANT SELECT ON TABLE analytics.sales_daily TO rustok_app;
+
+--
+-- Name: TABLE top_products; Type: ACL; Schema: analytics; Owner: -
+--
+
+GRANT SELECT ON TABLE analytics.top_products TO rustok_analyst;
+GRANT SELECT ON TABLE analytics.top_products TO rustok_app;
 
 --
 -- Name: TABLE categories; Type: ACL; Schema: commerce; Owner: -
@@ -10839,6 +13447,20 @@ GRANT SELECT(created_at) ON TABLE core.users TO rustok_analyst;
 --
 
 GRANT SELECT(updated_at) ON TABLE core.users TO rustok_analyst;
+
+--
+-- Name: TABLE product_prices; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.product_prices TO rustok_app;
+GRANT SELECT ON TABLE index.product_prices TO rustok_analyst;
+
+--
+-- Name: TABLE words; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.words TO rustok_app;
+GRANT SELECT ON TABLE index.words TO rustok_analyst;
 
 --
 -- PostgreSQL database dump complete

@@ -93,9 +93,9 @@ comment on function core.tg__timestamps() is
 -- ---------------------------------------------------------------- tenants
 create table core.tenants (
     id          uuid primary key default core.new_id(),
-    name        varchar(255) not null check (btrim(name) <> ''),
-    slug        varchar(64) not null unique
-                constraint tenants_slug_format check (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$'),
+    name        text not null constraint tenants_name_check check (btrim(name) <> '' and length(name) <= 255),
+    slug        text not null unique
+                constraint tenants_slug_format check (slug ~ '^[a-z0-9]+(-[a-z0-9]+)*$' and length(slug) <= 64),
     settings    jsonb not null default '{}' constraint tenants_settings_object check (jsonb_typeof(settings) = 'object'),
     text_search_config regconfig not null default 'english',
     is_active   boolean not null default true,
@@ -103,7 +103,7 @@ create table core.tenants (
     updated_at  timestamptz not null default now()
 );
 comment on table core.tenants is 'A tenant (one shop / site). Everything tenant-owned carries tenant_id.';
-comment on column core.tenants.slug is 'URL-safe unique name: lowercase letters, digits and single dashes.';
+comment on column core.tenants.slug is 'URL-safe unique name: lowercase letters, digits and single dashes, at most 64 characters.';
 comment on column core.tenants.settings is 'Free-form tenant settings (JSON object), e.g. {"low_stock_threshold": 5}.';
 comment on column core.tenants.text_search_config is 'Text search configuration (language) for this tenant''s search vectors.';
 create trigger _100_timestamps before insert or update on core.tenants
@@ -113,13 +113,13 @@ create trigger _100_timestamps before insert or update on core.tenants
 create table core.users (
     tenant_id     uuid not null references core.tenants (id) on delete cascade,
     id            uuid not null default core.new_id(),
-    email         varchar(255) not null
-                  constraint users_email_format check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$'),
-    password_hash varchar(255) not null,
-    display_name  varchar(255),
-    role          varchar(32) not null default 'customer'
+    email         text not null
+                  constraint users_email_format check (email ~ '^[^@[:space:]]+@[^@[:space:]]+$' and length(email) <= 255),
+    password_hash text not null constraint users_password_hash_check check (length(password_hash) between 1 and 255),
+    display_name  text constraint users_display_name_check check (length(display_name) <= 255),
+    role          text not null default 'customer'
                   constraint users_role_check check (role in ('admin', 'manager', 'editor', 'author', 'customer')),
-    status        varchar(32) not null default 'active'
+    status        text not null default 'active'
                   constraint users_status_check check (status in ('active', 'inactive', 'banned')),
     metadata      jsonb not null default '{}' check (jsonb_typeof(metadata) = 'object'),
     last_login_at timestamptz,
@@ -138,7 +138,7 @@ create trigger _100_timestamps before insert or update on core.users
 
 -- ---------------------------------------------------------------- modules
 create table core.modules (
-    slug            varchar(64) primary key check (slug ~ '^[a-z][a-z0-9_]*$'),
+    slug            text primary key check (slug ~ '^[a-z][a-z0-9_]*$'),
     description     text not null,
     default_enabled boolean not null default true
 );
@@ -152,7 +152,7 @@ insert into core.modules (slug, description, default_enabled) values
 
 create table core.tenant_modules (
     tenant_id   uuid not null references core.tenants (id) on delete cascade,
-    module_slug varchar(64) not null references core.modules (slug) on update cascade on delete cascade,
+    module_slug text not null references core.modules (slug) on update cascade on delete cascade,
     enabled     boolean not null default true,
     settings    jsonb not null default '{}' check (jsonb_typeof(settings) = 'object'),
     created_at  timestamptz not null default now(),

@@ -375,11 +375,13 @@ comment on function index.handle_events(outbox.events[]) is
     'of the named products, nodes and orders set-based (a deleted aggregate loses its row); ReindexRequested with scope '
     'aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';
 
-select outbox.register_consumer(
-    'index', 'index.handle_events(outbox.events[])'::regprocedure,
-    p_aggregate_types => array['product', 'node', 'order'],
-    p_batch_size => 200,
-    p_description => 'Read model (schema index): rebuilds index.products, index.content and index.orders.');
+do $register$ begin
+    perform outbox.register_consumer(
+        'index', 'index.handle_events(outbox.events[])'::regprocedure,
+        p_aggregate_types => array['product', 'node', 'order'],
+        p_batch_size => 200,
+        p_description => 'Read model (schema index): rebuilds index.products, index.content and index.orders.');
+end $register$;
 
 -- ---------------------------------------------------------------- a tenant's language changes every vector
 create function index.tg_tenants__reindex_on_config() returns trigger

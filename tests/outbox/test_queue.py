@@ -173,7 +173,7 @@ def test_backlog_counts_and_oldest_age(q):
     add_users(q, t, ["k1@example.com", "k2@example.com"])
     q.execute("update outbox.deliveries set occurred_at = occurred_at - interval '10 minutes'")
     rows = q.execute("select consumer, event_type, pending, in_flight, dead, oldest_pending_age >= interval '10 minutes'"
-                     " from ops.outbox_backlog()").fetchall()
+                     " from ops.outbox_backlog() where consumer in ('a', 'b')").fetchall()
     assert rows == [("a", "UserRegistered", 2, 0, 0, True), ("b", None, 0, 0, 0, None)]
 
 
@@ -221,7 +221,7 @@ def test_bad_input(q, sql, sqlstate, field):
     q.execute("rollback to savepoint s")
     assert err.value.sqlstate == sqlstate, err.value
     assert field in str(err.value)
-    assert one(q, "select count(*), min(handler::text) from outbox.consumers") == (1, "outbox_test.record_a(outbox.events[])")
+    assert one(q, "select count(*), min(handler::text) from outbox.consumers where name <> 'index'") == (1, "outbox_test.record_a(outbox.events[])")
 
 
 def test_missing_handler_is_a_clear_error_and_touches_nothing(q):
