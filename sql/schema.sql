@@ -1341,6 +1341,32 @@ $$;
 COMMENT ON FUNCTION commerce.tg_inventory_levels__reserved_within_stock() IS 'BEFORE INSERT/UPDATE row trigger (only when reserved > stocked): refuses it unless a variant selling the item allows backorder (23514).';
 
 --
+-- Name: tg_order_items__reindex(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_order_items__reindex() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- Items written by commerce.place_order belong to an order placed in this same transaction
+    -- (created_at = now()): its OrderPlaced event already covers them.
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select distinct r.tenant_id, 'ReindexRequested', 'order', r.order_id,
+           jsonb_build_object('target_type', 'order', 'target_id', r.order_id, 'scope', 'aggregate',
+                              'reason', 'order_items_changed')
+    from (select tenant_id, order_id, order_created_at from changed_rows) r
+    where r.order_created_at <> now();
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_order_items__reindex(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_order_items__reindex() IS 'AFTER statement trigger on commerce.order_items: ReindexRequested for each order whose items were inserted, changed or deleted after the order was placed (placement itself is covered by OrderPlaced).';
+
+--
 -- Name: tg_orders__display_id(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -1507,6 +1533,31 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_orders__inventory() IS 'AFTER UPDATE statement trigger on commerce.orders: cancelled orders release their reservations, fulfilled orders turn them into stock decrements (stocked and reserved both drop), set-based over the transition tables.';
+
+--
+-- Name: tg_orders__reindex_on_change(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_orders__reindex_on_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.tenant_id, 'ReindexRequested', 'order', n.id,
+           jsonb_build_object('target_type', 'order', 'target_id', n.id, 'scope', 'aggregate', 'reason', 'order_changed')
+    from new_rows n
+    join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
+    where n.status is not distinct from o.status          -- status changes have their own events
+      and (n.*) is distinct from (o.*);
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_orders__reindex_on_change(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_orders__reindex_on_change() IS 'AFTER UPDATE statement trigger on commerce.orders: ReindexRequested (scope aggregate) for each order whose columns other than status changed, so index.orders follows.';
 
 --
 -- Name: tg_products__cleanup_content(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -3610,8 +3661,7 @@ COMMENT ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) IS 'Change a n
 --
 
 CREATE FUNCTION core._emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uuid[]) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE sql
     AS $$
     -- One event per user and transaction: a login that inserts a session and sets last_login_at emits once.
     -- now() is the transaction start, which is also the occurred_at of this transaction's events.
@@ -3823,8 +3873,7 @@ COMMENT ON FUNCTION core.tg__timestamps() IS 'BEFORE INSERT/UPDATE trigger: keep
 --
 
 CREATE FUNCTION core.tg_sessions__user_logged_in() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 declare
     v_tenants uuid[];
@@ -3849,8 +3898,7 @@ COMMENT ON FUNCTION core.tg_sessions__user_logged_in() IS 'AFTER INSERT statemen
 --
 
 CREATE FUNCTION core.tg_users__user_logged_in() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 declare
     v_tenants uuid[];
@@ -3877,8 +3925,7 @@ COMMENT ON FUNCTION core.tg_users__user_logged_in() IS 'AFTER UPDATE statement t
 --
 
 CREATE FUNCTION core.tg_users__user_registered() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 begin
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
@@ -6954,8 +7001,7 @@ COMMENT ON FUNCTION outbox.tg_consumers__rename_queue() IS 'AFTER UPDATE trigger
 --
 
 CREATE FUNCTION outbox.tg_events__fan_out() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE plpgsql
     AS $$
 declare
     v_rows bigint;
@@ -10123,18 +10169,6 @@ CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, av
 CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, event_type) WHERE (state = 'dead'::text);
 
 --
--- Name: events_aggregate_idx; Type: INDEX; Schema: outbox; Owner: -
---
-
-CREATE INDEX events_aggregate_idx ON ONLY outbox.events USING btree (aggregate_id);
-
---
--- Name: events_default_aggregate_id_idx; Type: INDEX; Schema: outbox; Owner: -
---
-
-CREATE INDEX events_default_aggregate_id_idx ON outbox.events_default USING btree (aggregate_id);
-
---
 -- Name: events_tenant_time_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
@@ -10511,12 +10545,6 @@ ALTER INDEX content.nodes_listing_idx ATTACH PARTITION content.nodes_p7_tenant_i
 --
 
 ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p7_tenant_id_parent_id_idx;
-
---
--- Name: events_default_aggregate_id_idx; Type: INDEX ATTACH; Schema: outbox; Owner: -
---
-
-ALTER INDEX outbox.events_aggregate_idx ATTACH PARTITION outbox.events_default_aggregate_id_idx;
 
 --
 -- Name: events_default_pkey; Type: INDEX ATTACH; Schema: outbox; Owner: -
@@ -10919,6 +10947,30 @@ CREATE TRIGGER _900_module_ins AFTER INSERT ON commerce.stock_locations REFERENC
 --
 
 CREATE TRIGGER _900_module_upd AFTER UPDATE ON commerce.stock_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__assert_commerce_enabled();
+
+--
+-- Name: order_items _910_reindex_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _910_reindex_del AFTER DELETE ON commerce.order_items REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+
+--
+-- Name: order_items _910_reindex_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _910_reindex_ins AFTER INSERT ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+
+--
+-- Name: orders _910_reindex_on_change; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _910_reindex_on_change AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__reindex_on_change();
+
+--
+-- Name: order_items _910_reindex_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _910_reindex_upd AFTER UPDATE ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
 
 --
 -- Name: reactions _200_before_write; Type: TRIGGER; Schema: community; Owner: -
@@ -13125,6 +13177,18 @@ GRANT ALL ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_fil
 GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
 
 --
+-- Name: TABLE consumers; Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT SELECT ON TABLE outbox.consumers TO rustok_app;
+
+--
+-- Name: TABLE deliveries; Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT INSERT ON TABLE outbox.deliveries TO rustok_app;
+
+--
 -- Name: FUNCTION caught_up(p_consumer text, p_position uuid); Type: ACL; Schema: outbox; Owner: -
 --
 
@@ -13461,6 +13525,24 @@ GRANT SELECT ON TABLE index.product_prices TO rustok_analyst;
 
 GRANT SELECT ON TABLE index.words TO rustok_app;
 GRANT SELECT ON TABLE index.words TO rustok_analyst;
+
+--
+-- Name: TABLE doorbell; Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT SELECT ON TABLE outbox.doorbell TO rustok_app;
+
+--
+-- Name: COLUMN doorbell.idle; Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT UPDATE(idle) ON TABLE outbox.doorbell TO rustok_app;
+
+--
+-- Name: COLUMN doorbell.changed_at; Type: ACL; Schema: outbox; Owner: -
+--
+
+GRANT UPDATE(changed_at) ON TABLE outbox.doorbell TO rustok_app;
 
 --
 -- PostgreSQL database dump complete
