@@ -92,3 +92,19 @@ def test_analyst_reads_all_tenants_but_cannot_write_or_see_password_hashes(conn,
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(sql)
         conn.execute("rollback to savepoint s")
+
+
+def test_every_tenant_table_has_row_level_security(conn):
+    """Any table (or partitioned parent) with a tenant_id column is under RLS with a policy for the app role."""
+    rows = conn.execute("""
+        select c.oid::regclass::text as name, c.relrowsecurity as rls,
+               exists (select from pg_policy p where p.polrelid = c.oid
+                       and 'rustok_app'::regrole = any (p.polroles)) as app_policy
+        from pg_class c
+        join pg_namespace n on n.oid = c.relnamespace
+        join pg_attribute a on a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped
+        where c.relkind in ('r', 'p') and not c.relispartition
+          and n.nspname in ('core', 'content', 'community', 'commerce', 'outbox', 'index')""").fetchall()
+    assert len(rows) > 20
+    unprotected = [r["name"] for r in rows if not (r["rls"] and r["app_policy"])]
+    assert unprotected == []
