@@ -194,3 +194,29 @@ async def test_rustok_up_background_workers_process_and_run_periodic_jobs(db):
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 15)
+
+
+async def test_daily_job_waits_for_its_first_scheduled_time(fresh_db):
+    """A daily job seen for the first time does not run at once; it runs when its next slot has passed."""
+    import psycopg
+
+    from rustok.outbox.worker import OutboxWorker, PeriodicJob, WorkerConfig
+
+    runs = []
+
+    async def job_body(conn):
+        runs.append(1)
+
+    job = PeriodicJob("test.daily", job_body, daily_at="00:00")  # today's slot has always passed
+    worker = OutboxWorker(fresh_db, WorkerConfig(workers=0), periodic_jobs=[job])
+    async with await psycopg.AsyncConnection.connect(fresh_db, autocommit=True) as conn:
+        await worker._run_job(conn, job)
+        assert runs == []  # first start: seeded, not run
+        await worker._run_job(conn, job)
+        assert runs == []  # still the same period
+        await conn.execute("update outbox.periodic_jobs set last_started_at = now() - interval '1 day' "
+                           "where name = 'test.daily'")
+        await worker._run_job(conn, job)
+        assert runs == [1]  # the next slot came: it runs
+        await worker._run_job(conn, job)
+        assert runs == [1]  # once per day

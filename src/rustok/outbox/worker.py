@@ -39,6 +39,10 @@ SQL_RELEASE = "select outbox.release(%s, %s)"
 SQL_SET_IDLE = "select outbox.set_idle()"
 SQL_CLAIM_JOB = "select outbox.claim_periodic_job(%s, %s, %s)"
 SQL_FINISH_JOB = "select outbox.finish_periodic_job(%s, %s)"
+# A daily job first seen now starts counting from now: its first run is at the next scheduled time,
+# not at once (a fresh install should not begin with a full reindex at an arbitrary hour).
+SQL_SEED_DAILY_JOB = ("insert into outbox.periodic_jobs (name, last_started_at, last_started_by) "
+                      "values (%s, now(), 'first start (not run)') on conflict (name) do nothing")
 
 
 # ---------------------------------------------------------------- periodic jobs
@@ -358,6 +362,8 @@ class OutboxWorker:
                 backoff = min(backoff * 2, self.config.reconnect_max)
 
     async def _run_job(self, conn: psycopg.AsyncConnection, job: PeriodicJob) -> None:
+        if job.daily_at is not None:
+            await conn.execute(SQL_SEED_DAILY_JOB, (job.name,))
         due_after = job.due_after(dt.datetime.now().astimezone())
         cur = await conn.execute(SQL_CLAIM_JOB, (job.name, due_after, self.worker_id))
         (mine,) = await cur.fetchone()
