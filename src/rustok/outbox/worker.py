@@ -101,8 +101,20 @@ async def _maintain_partitions(conn: psycopg.AsyncConnection) -> object:
     return rows
 
 
+async def _publish_due_content(conn: psycopg.AsyncConnection) -> object:
+    """Scheduled pages and posts whose moment has come get published (content.publish_due)."""
+    cur = await conn.execute("select tenant_id, kind, slug from content.publish_due()")
+    rows = await cur.fetchall()
+    for tenant_id, kind, slug in rows:
+        log.info("content: published scheduled %s %s (tenant %s)", kind, slug, tenant_id)
+    return rows
+
+
 #: Jobs every worker process runs. Modules append theirs with register_periodic_job().
-PERIODIC_JOBS: list[PeriodicJob] = [PeriodicJob("outbox.maintain", _maintain_partitions, every=3600)]
+PERIODIC_JOBS: list[PeriodicJob] = [
+    PeriodicJob("outbox.maintain", _maintain_partitions, every=3600),
+    PeriodicJob("content.publish_due", _publish_due_content, every=30),
+]
 
 
 def register_periodic_job(job: PeriodicJob) -> None:
