@@ -488,23 +488,30 @@ begin
         return null;
     end if;
     perform set_config('rustok.content_internal', 'on', true);
-    with recursive sub as (
-        select n.tenant_id, n.id, n.depth
+    -- Recompute whole affected trees from their roots, so several moves in one statement (even within
+    -- one chain) end with exact depths: walk up from each moved node to its root, then down by level.
+    with recursive up as (
+        select n.tenant_id, n.id, n.parent_id
         from new_rows n join old_rows o using (tenant_id, id)
         where n.parent_id is distinct from o.parent_id
+        union
+        select p.tenant_id, p.id, p.parent_id
+        from content.nodes p join up on p.tenant_id = up.tenant_id and p.id = up.parent_id
+    ), down as (
+        select r.tenant_id, r.id, 0 as depth from (select distinct tenant_id, id from up where parent_id is null) r
         union all
-        select c.tenant_id, c.id, sub.depth + 1
-        from content.nodes c join sub on c.tenant_id = sub.tenant_id and c.parent_id = sub.id
+        select c.tenant_id, c.id, down.depth + 1
+        from content.nodes c join down on c.tenant_id = down.tenant_id and c.parent_id = down.id
     )
-    update content.nodes t set depth = s.depth
-    from (select distinct on (tenant_id, id) tenant_id, id, depth from sub order by tenant_id, id, depth desc) s
-    where t.tenant_id = s.tenant_id and t.id = s.id and t.depth <> s.depth;
+    update content.nodes t set depth = d.depth
+    from down d
+    where t.tenant_id = d.tenant_id and t.id = d.id and t.depth <> d.depth;
     perform set_config('rustok.content_internal', '', true);
     return null;
 end
 $$;
 comment on function content.tg_nodes__tree() is
-    'AFTER UPDATE statement trigger on content.nodes: when pages move, recomputes the depth of their descendants in one statement.';
+    'AFTER UPDATE statement trigger on content.nodes: when pages move, recomputes the depths of the affected trees from their roots in one statement (exact even for several moves in one statement).';
 create trigger _400_tree after update on content.nodes
     referencing old table as old_rows new table as new_rows
     for each statement execute function content.tg_nodes__tree();

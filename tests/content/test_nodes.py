@@ -105,6 +105,19 @@ def test_moving_a_page_recomputes_subtree_depth(conn, t1):
     assert [get_node(conn, n["id"])["depth"] for n in (x, y, z)] == [0, 1, 2]
 
 
+def test_two_moves_in_one_chain_in_one_statement_keep_depths_exact(conn, t1):
+    root = node(conn, t1["id"], "page", "Root2")
+    a = node(conn, t1["id"], "page", "A2", parent_id=root["id"])
+    b = node(conn, t1["id"], "page", "B2", parent_id=a["id"])
+    c = node(conn, t1["id"], "page", "C2", parent_id=b["id"])
+    d = node(conn, t1["id"], "page", "D2")
+    # In one UPDATE: A moves up to the top (its subtree gets shallower) and D goes under C, inside that
+    # subtree. D's depth seen row by row (C still at 3) would be stale.
+    conn.execute("update content.nodes set parent_id = case id when %s then null else %s end where id in (%s, %s)",
+                 (a["id"], c["id"], a["id"], d["id"]))
+    assert [get_node(conn, n["id"])["depth"] for n in (a, b, c, d)] == [0, 1, 2, 3]
+
+
 @pytest.mark.parametrize("kind,parent_kind,field", [
     ("post", "post", "content.nodes.parent_id"),      # posts are roots
     ("page", "post", "content.nodes.parent_id"),      # a page's parent is a page
