@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from contextlib import contextmanager
-from typing import Iterator
 
 import psycopg
 
@@ -59,11 +57,3 @@ def check_server_version(conn: psycopg.Connection) -> None:
         raise DatabaseUnavailable(
             f"PostgreSQL {version // 10000} is too old: RusToK needs PostgreSQL 16 or newer"
         )
-
-
-@contextmanager
-def tenant_transaction(conn: psycopg.Connection, tenant_id) -> Iterator[psycopg.Connection]:
-    """A transaction scoped to one tenant (what row-level security keys on)."""
-    with conn.transaction():
-        conn.execute("select set_config(%s, %s, true)", (TENANT_SETTING, str(tenant_id)))
-        yield conn

@@ -6,7 +6,7 @@ Tenant and caller are resolved together, once per request, in one round trip
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from uuid import UUID
 
 from psycopg_pool import AsyncConnectionPool
@@ -32,7 +32,6 @@ class RequestContext:
     tenant_slug: str | None
     token: str | None
     _caller: Caller | None = None
-    cache: dict = field(default_factory=dict)
 
     async def caller(self) -> Caller:
         if self._caller is None:
