@@ -82,7 +82,7 @@ def template_db(pg) -> str:
     pg.drop_database(TEMPLATE)
     url = pg.create_database(TEMPLATE)
     migrate.apply(url)
-    # Superuser-only extension, created by the embedded bootstrap in real clusters.
+    # Mark it a template: clones are file copies (fast), and nobody connects to it by accident.
     with pg.admin() as conn:
         conn.execute(f'alter database "{TEMPLATE}" with is_template true')
     return TEMPLATE
