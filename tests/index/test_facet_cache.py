@@ -231,3 +231,45 @@ def test_repeatable_read_reads_but_does_not_fill(fresh_db):
         c.execute("commit")
         assert search(shop)["total"] == 1          # read committed: fills
         assert len(cache_rows(shop)) == 1
+
+
+def test_a_fill_racing_an_invalidation_never_leaves_a_stale_row(fresh_db):
+    import threading
+
+    import psycopg
+    from psycopg.rows import dict_row
+    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as a, \
+            psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as b:
+        shop = Shop(a, make_tenant(a))
+        p, _ = shop.full_product("A", stocked=0)
+        shop.full_product("B", stocked=0)
+        shop.drain()
+        flip = "update index.products set has_stock = not has_stock where tenant_id = %s and product_id = %s"
+
+        # 1. an invalidating transaction is in flight (row changed, not committed): the fill is skipped
+        b.execute("begin")
+        b.execute(flip, (shop.t, p["id"]))
+        assert search(shop)["facets"]["inStock"] == {"true": 0, "false": 2}
+        assert cache_rows(shop) == []
+        b.execute("commit")
+        assert search(shop)["facets"]["inStock"] == {"true": 1, "false": 1}
+        assert len(cache_rows(shop)) == 1
+
+        # 2. a fill in flight (uncommitted): the invalidation waits for it, then deletes its row
+        a.execute("delete from index.facet_cache")
+        a.execute("begin")
+        assert search(shop)["facets"]["inStock"] == {"true": 1, "false": 1}
+        done = threading.Event()
+
+        def invalidate():
+            b.execute(flip, (shop.t, p["id"]))
+            done.set()
+
+        writer = threading.Thread(target=invalidate)
+        writer.start()
+        assert not done.wait(0.5)               # blocked on the filler's lock
+        a.execute("commit")
+        writer.join(10)
+        assert done.is_set()
+        assert cache_rows(shop) == []
+        assert search(shop)["facets"]["inStock"] == {"true": 0, "false": 2}
