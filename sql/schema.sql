@@ -6163,8 +6163,14 @@ begin
     if tg_op = 'INSERT' then
         select array_agg(distinct n.tenant_id) into v_tenants from new_rows n;
     elsif tg_op = 'UPDATE' then
-        select array_agg(distinct x.tenant_id) into v_tenants
-        from (select n.tenant_id from new_rows n union select o.tenant_id from old_rows o) x;
+        -- only columns the cached counts depend on (a stock level that stays above zero, a title, a
+        -- description... change items only, which are never cached)
+        select array_agg(distinct coalesce(n.tenant_id, o.tenant_id)) into v_tenants
+        from new_rows n
+        full join old_rows o on o.tenant_id = n.tenant_id and o.product_id = n.product_id
+        where n.product_id is null or o.product_id is null
+           or (n.status, n.has_stock, n.category_ids, n.tag_slugs, n.prices)
+              is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices);
     elsif tg_op = 'DELETE' then
         select array_agg(distinct o.tenant_id) into v_tenants from old_rows o;
     end if;
@@ -6179,7 +6185,7 @@ $$;
 -- Name: FUNCTION tg_products__facet_cache(); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants whose rows changed (one delete per statement; a rebuild that changes nothing has empty transition tables).';
+COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed (one delete per statement; a rebuild that changes nothing has empty transition tables).';
 
 --
 -- Name: tg_products__facet_cache_truncate(); Type: FUNCTION; Schema: index; Owner: -

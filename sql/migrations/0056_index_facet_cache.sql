@@ -3,8 +3,9 @@
 --
 -- * index.facet_cache holds the unfiltered total and facet counts per (tenant, visibility, currency, price
 --   bucket bounds). index.search_products fills it on a miss and reads it on a hit.
--- * Any change of index.products (insert / update / delete / truncate; only the read-model rebuild path
---   writes there) deletes the changed tenants' cache rows, in a statement-level trigger (one delete per
+-- * Any change of index.products that can move a count (insert / delete / truncate, or an update of status,
+--   has_stock, category_ids, tag_slugs or prices; only the read-model rebuild path writes there) deletes the
+--   changed tenants' cache rows, in a statement-level trigger (one delete per
 --   statement, nothing per row; an upsert that changes nothing has empty transition tables).
 -- * The page items of an unfiltered browse are read in sort order from an index (newest: products_created_idx
 --   for the public, products_newest_idx (new) for staff) instead of sorting the tenant's rows.
@@ -92,8 +93,14 @@ begin
     if tg_op = 'INSERT' then
         select array_agg(distinct n.tenant_id) into v_tenants from new_rows n;
     elsif tg_op = 'UPDATE' then
-        select array_agg(distinct x.tenant_id) into v_tenants
-        from (select n.tenant_id from new_rows n union select o.tenant_id from old_rows o) x;
+        -- only columns the cached counts depend on (a stock level that stays above zero, a title, a
+        -- description... change items only, which are never cached)
+        select array_agg(distinct coalesce(n.tenant_id, o.tenant_id)) into v_tenants
+        from new_rows n
+        full join old_rows o on o.tenant_id = n.tenant_id and o.product_id = n.product_id
+        where n.product_id is null or o.product_id is null
+           or (n.status, n.has_stock, n.category_ids, n.tag_slugs, n.prices)
+              is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices);
     elsif tg_op = 'DELETE' then
         select array_agg(distinct o.tenant_id) into v_tenants from old_rows o;
     end if;
@@ -105,7 +112,8 @@ end
 $$;
 comment on function index.tg_products__facet_cache() is
     'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants '
-    'whose rows changed (one delete per statement; a rebuild that changes nothing has empty transition tables).';
+    'with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed (one '
+    'delete per statement; a rebuild that changes nothing has empty transition tables).';
 
 create function index.tg_products__facet_cache_truncate() returns trigger
     language plpgsql volatile

@@ -176,6 +176,22 @@ def test_an_unchanged_rebuild_keeps_the_cache(catalog):
     assert len(cache_rows(catalog)) == 1
 
 
+def test_a_change_that_moves_no_count_keeps_the_cache(catalog):
+    search(catalog, currency="EUR")
+    # product 2 has 2 units: selling one keeps it in stock; a new title changes items only
+    catalog.conn.execute("update commerce.inventory_levels l set stocked_quantity = 1 from commerce.variant_inventory vi "
+                         "where vi.tenant_id = l.tenant_id and vi.inventory_item_id = l.inventory_item_id "
+                         "and vi.tenant_id = %s and vi.variant_id = %s", (catalog.t, catalog.products[2][1]["id"]))
+    catalog.conn.execute("update commerce.products set title = 'Renamed' where tenant_id = %s and id = %s",
+                         (catalog.t, catalog.products[2][0]["id"]))
+    catalog.drain()
+    assert catalog.iproduct(catalog.products[2][0]["id"])["total_stock"] == 1
+    assert len(cache_rows(catalog)) == 1
+    page = search(catalog, currency="EUR", limit=100)
+    assert page == uncached(catalog, currency="EUR", limit=100)
+    assert "Renamed" in [i["title"] for i in page["items"]]
+
+
 def test_truncate_and_direct_writes_invalidate(catalog):
     search(catalog, currency="EUR")
     catalog.conn.execute("update index.products set has_stock = not has_stock where tenant_id = %s and product_id = %s",
