@@ -3949,6 +3949,98 @@ $$;
 COMMENT ON FUNCTION core.tg_users__user_registered() IS 'AFTER INSERT statement trigger on core.users: one UserRegistered event per new user (payload user_id, email).';
 
 --
+-- Name: _browse_counts(uuid, boolean, text, bigint[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._browse_counts(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    -- the same counts as index._product_page with no query and no filters, without names
+    with m as materialized (
+        select p.has_stock, p.category_ids, p.tag_slugs, (p.prices -> p_currency ->> 'min')::bigint as min_amount
+        from index.products p
+        where p.tenant_id = p_tenant_id
+          and (p_include_unpublished or p.status = 'published')
+    ),
+    cats as (
+        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        group by x.id order by count(*) desc, x.id limit 50
+    ),
+    tags as (
+        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        group by x.slug order by count(*) desc, x.slug limit 50
+    )
+    select jsonb_build_object(
+        'total', (select count(*) from m),
+        'categories', coalesce((select jsonb_agg(jsonb_build_object('id', c.id, 'n', c.n)) from cats c), '[]'),
+        'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', t.slug, 'n', t.n)) from tags t), '[]'),
+        'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
+            select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
+            from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
+                  from m where m.min_amount is not null group by 1) x
+            where x.b >= 1), '[]') end,
+        'inStock', jsonb_build_object(
+            'true', (select count(*) from m where m.has_stock),
+            'false', (select count(*) from m where not m.has_stock)))
+$$;
+
+--
+-- Name: FUNCTION _browse_counts(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._browse_counts(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) IS 'Internal: total and facet counts (without names) of every product of a tenant visible to the caller: one scan of the tenant''s rows. What index.facet_cache stores.';
+
+--
+-- Name: _browse_facets(uuid, boolean, text, bigint[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_counts jsonb;
+    v_fill   boolean;
+begin
+    select c.counts || jsonb_build_object('total', c.total) into v_counts
+    from index.facet_cache c
+    where c.tenant_id = p_tenant_id and c.include_unpublished = p_include_unpublished
+      and c.currency_code = coalesce(p_currency, '') and c.bounds = p_bounds;
+    if found then
+        return v_counts;
+    end if;
+
+    -- fill only where it is safe: read committed (each statement below takes a new snapshot, after the lock),
+    -- a writable transaction, a role that may insert, and counts that are the tenant's own (not hidden by RLS)
+    v_fill := pg_catalog.current_setting('transaction_isolation') = 'read committed'
+          and pg_catalog.current_setting('transaction_read_only') = 'off'
+          and pg_catalog.has_table_privilege('index.facet_cache', 'INSERT')
+          and (not pg_catalog.row_security_active('index.products')
+               or core.current_tenant_id() is not distinct from p_tenant_id)
+          and (select count(*) from index.facet_cache c where c.tenant_id = p_tenant_id) < 32;
+    if v_fill then
+        -- exclusive, not waiting: busy means an invalidating transaction is in flight; then count without caching
+        v_fill := pg_catalog.pg_try_advisory_xact_lock(index._facet_cache_lock_key(p_tenant_id));
+    end if;
+
+    v_counts := index._browse_counts(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
+
+    if v_fill then
+        insert into index.facet_cache (tenant_id, include_unpublished, currency_code, bounds, total, counts)
+        values (p_tenant_id, p_include_unpublished, coalesce(p_currency, ''), p_bounds,
+                (v_counts ->> 'total')::bigint, v_counts - 'total')
+        on conflict do nothing;
+    end if;
+    return v_counts;
+end
+$$;
+
+--
+-- Name: FUNCTION _browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) IS 'Internal: the unfiltered total and facet counts of a tenant from index.facet_cache, counted (index._browse_counts) and stored on a miss when safe (read committed, writable, own tenant; per-tenant try-lock against invalidations).';
+
+--
 -- Name: _check_page(jsonb, text[], integer, integer); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -4334,6 +4426,46 @@ $$;
 COMMENT ON FUNCTION index._diff_keys(p_expected jsonb, p_actual jsonb) IS 'Internal: the keys whose values differ between two JSON objects, sorted.';
 
 --
+-- Name: _facet_cache_invalidate(uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_tenant uuid;
+begin
+    -- sorted: shared locks never deadlock with each other, and fillers only try-lock
+    for v_tenant in select distinct t from unnest(p_tenant_ids) t where t is not null order by 1 loop
+        perform pg_catalog.pg_advisory_xact_lock_shared(index._facet_cache_lock_key(v_tenant));
+    end loop;
+    -- a separate statement: its snapshot sees a fill that committed while we waited for the lock
+    delete from index.facet_cache c where c.tenant_id = any (p_tenant_ids);
+end
+$$;
+
+--
+-- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the triggers on index.products.';
+
+--
+-- Name: _facet_cache_lock_key(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._facet_cache_lock_key(p_tenant_id uuid) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ select pg_catalog.hashtextextended('index/facet_cache/' || p_tenant_id::text, 0) $$;
+
+--
+-- Name: FUNCTION _facet_cache_lock_key(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._facet_cache_lock_key(p_tenant_id uuid) IS 'Internal: the advisory lock key that orders a facet cache fill (exclusive, try) against invalidations (shared) of a tenant.';
+
+--
 -- Name: _jsonb_bigint(jsonb, text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -4568,6 +4700,90 @@ $$;
 --
 
 COMMENT ON FUNCTION index._plain(p_text text, p_format text) IS 'Internal: a body as plain text: HTML tags removed (format html), whitespace collapsed.';
+
+--
+-- Name: _product_browse(uuid, text, integer, integer, text, boolean, bigint[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_browse(p_tenant_id uuid, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_ids    uuid[];
+    v_counts jsonb;
+begin
+    -- the page in sort order straight from an index (same order and ties as index._product_page)
+    if p_sort in ('newest', 'relevance') then            -- relevance without a query: every rank is 0, so newest
+        if p_include_unpublished then
+            v_ids := array(select p.product_id from index.products p where p.tenant_id = p_tenant_id
+                           order by p.created_at desc, p.product_id desc limit p_limit offset p_offset);
+        else
+            v_ids := array(select p.product_id from index.products p where p.tenant_id = p_tenant_id and p.status = 'published'
+                           order by p.created_at desc, p.product_id desc limit p_limit offset p_offset);
+        end if;
+    elsif p_sort = 'title_asc' then
+        v_ids := array(select p.product_id from index.products p
+                       where p.tenant_id = p_tenant_id and (p_include_unpublished or p.status = 'published')
+                       order by p.title asc, p.created_at desc, p.product_id desc limit p_limit offset p_offset);
+    elsif p_sort = 'title_desc' then
+        v_ids := array(select p.product_id from index.products p
+                       where p.tenant_id = p_tenant_id and (p_include_unpublished or p.status = 'published')
+                       order by p.title desc, p.created_at desc, p.product_id desc limit p_limit offset p_offset);
+    elsif p_sort = 'price_asc' then
+        v_ids := array(select p.product_id from index.products p
+                       where p.tenant_id = p_tenant_id and (p_include_unpublished or p.status = 'published')
+                       order by (p.prices -> p_currency ->> 'min')::bigint asc nulls last, p.created_at desc, p.product_id desc
+                       limit p_limit offset p_offset);
+    elsif p_sort = 'price_desc' then
+        v_ids := array(select p.product_id from index.products p
+                       where p.tenant_id = p_tenant_id and (p_include_unpublished or p.status = 'published')
+                       order by (p.prices -> p_currency ->> 'max')::bigint desc nulls last, p.created_at desc, p.product_id desc
+                       limit p_limit offset p_offset);
+    else
+        raise exception 'p_sort: unknown sort %', p_sort using errcode = 'invalid_parameter_value';
+    end if;
+
+    v_counts := index._browse_facets(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
+
+    return jsonb_build_object(
+        'total', (v_counts ->> 'total')::bigint,
+        'limit', p_limit,
+        'offset', p_offset,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
+                'price', case when (p.prices -> p_currency ->> 'min') is not null then jsonb_build_object(
+                            'currencyCode', p_currency, 'min', (p.prices -> p_currency ->> 'min')::bigint,
+                            'max', (p.prices -> p_currency ->> 'max')::bigint) end,
+                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
+                'variantCount', p.variant_count, 'categories', p.categories,
+                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
+                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
+                'rank', null::numeric,
+                'createdAt', p.created_at, 'updatedAt', p.updated_at)
+                order by g.ord)
+            from unnest(v_ids) with ordinality as g (product_id, ord)
+            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
+        'facets', jsonb_build_object(
+            'categories', coalesce((
+                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                                 order by x.n desc, c.name)
+                from jsonb_to_recordset(v_counts -> 'categories') as x (id uuid, n bigint)
+                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
+            'tags', coalesce((
+                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
+                from jsonb_to_recordset(v_counts -> 'tags') as x (slug text, n bigint)
+                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
+            'priceBuckets', v_counts -> 'priceBuckets',
+            'inStock', v_counts -> 'inStock'));
+end
+$$;
+
+--
+-- Name: FUNCTION _product_browse(p_tenant_id uuid, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_browse(p_tenant_id uuid, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) IS 'Internal: the unfiltered product listing page (no query, no filters): items read in sort order from an index, total and facets from index.facet_cache (index._browse_facets). Same result as index._product_page.';
 
 --
 -- Name: _product_page(uuid, tsquery, jsonb, text, integer, integer, text, boolean, bigint[]); Type: FUNCTION; Schema: index; Owner: -
@@ -5862,7 +6078,7 @@ COMMENT ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_filte
 --
 
 CREATE FUNCTION index.search_products(p_tenant_id uuid, p_query text DEFAULT NULL::text, p_filters jsonb DEFAULT '{}'::jsonb, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_offset integer DEFAULT 0, p_currency text DEFAULT NULL::text, p_include_unpublished boolean DEFAULT false) RETURNS jsonb
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql
     AS $_$
 declare
     v_cfg       regconfig := index._tsconfig(p_tenant_id);
@@ -5900,6 +6116,14 @@ begin
         v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
     end if;
 
+    -- no search text and no filters (price bucket bounds only shape the facets): the browse page, facets cached
+    if coalesce(numnode(v_q), 0) = 0 and coalesce(p_filters, '{}') - 'priceBuckets' = '{}'::jsonb
+       and coalesce(current_setting('rustok.facet_cache', true), '') is distinct from 'off' then
+        v_result := index._product_browse(p_tenant_id, v_sort, p_limit, p_offset, p_currency,
+                                          coalesce(p_include_unpublished, false), v_bounds);
+        return v_result || jsonb_build_object('query', p_query, 'correctedQuery', null, 'sort', v_sort);
+    end if;
+
     v_result := index._product_page(p_tenant_id, v_q, p_filters, v_sort, p_limit, p_offset, p_currency,
                                     coalesce(p_include_unpublished, false), v_bounds);
     if (v_result ->> 'total')::bigint = 0 and numnode(v_q) > 0 then
@@ -5923,7 +6147,65 @@ $_$;
 -- Name: FUNCTION search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) IS 'The storefront product listing in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {categories, tags, priceBuckets, inStock}}. p_query: any text (websearch syntax, never an error; the last word also matches as a prefix; on no match a typo-corrected query is tried). p_filters: {categoryIds, categoryHandles, tags (slugs, any of), priceMin, priceMax (minor units of p_currency, on the lowest price), inStock, status (staff only), priceBuckets (bucket lower bounds)}. p_sort: relevance (default with a query; ranks the 5000 newest matches), newest (default), price_asc, price_desc, title_asc, title_desc. p_limit 1-100, p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the whole filtered result. Bad arguments raise 22023 naming the field.';
+COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) IS 'The storefront product listing in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {categories, tags, priceBuckets, inStock}}. p_query: any text (websearch syntax, never an error; the last word also matches as a prefix; on no match a typo-corrected query is tried). p_filters: {categoryIds, categoryHandles, tags (slugs, any of), priceMin, priceMax (minor units of p_currency, on the lowest price), inStock, status (staff only), priceBuckets (bucket lower bounds)}. p_sort: relevance (default with a query; ranks the 5000 newest matches), newest (default), price_asc, price_desc, title_asc, title_desc. p_limit 1-100, p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the whole filtered result. Without query and filters (browse) the page is read from an index and the total and facets come from index.facet_cache (filled here on a miss; hence volatile; set rustok.facet_cache = off to bypass). Bad arguments raise 22023 naming the field.';
+
+--
+-- Name: tg_products__facet_cache(); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tg_products__facet_cache() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_tenants uuid[];
+begin
+    if tg_op = 'INSERT' then
+        select array_agg(distinct n.tenant_id) into v_tenants from new_rows n;
+    elsif tg_op = 'UPDATE' then
+        -- only columns the cached counts depend on (a stock level that stays above zero, a title, a
+        -- description... change items only, which are never cached)
+        select array_agg(distinct coalesce(n.tenant_id, o.tenant_id)) into v_tenants
+        from new_rows n
+        full join old_rows o on o.tenant_id = n.tenant_id and o.product_id = n.product_id
+        where n.product_id is null or o.product_id is null
+           or (n.status, n.has_stock, n.category_ids, n.tag_slugs, n.prices)
+              is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices);
+    elsif tg_op = 'DELETE' then
+        select array_agg(distinct o.tenant_id) into v_tenants from old_rows o;
+    end if;
+    if v_tenants is not null then
+        perform index._facet_cache_invalidate(v_tenants);
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__facet_cache(); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed (one delete per statement; a rebuild that changes nothing has empty transition tables).';
+
+--
+-- Name: tg_products__facet_cache_truncate(); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tg_products__facet_cache_truncate() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform index._facet_cache_invalidate(array(select distinct c.tenant_id from index.facet_cache c));
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__facet_cache_truncate(); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tg_products__facet_cache_truncate() IS 'AFTER TRUNCATE trigger on index.products: empties index.facet_cache.';
 
 --
 -- Name: tg_tenants__reindex_on_config(); Type: FUNCTION; Schema: index; Owner: -
@@ -8726,6 +9008,62 @@ COMMENT ON COLUMN core.users.role IS 'admin | manager | editor | author | custom
 COMMENT ON COLUMN core.users.status IS 'active | inactive | banned';
 
 --
+-- Name: facet_cache; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.facet_cache (
+    tenant_id uuid NOT NULL,
+    include_unpublished boolean NOT NULL,
+    currency_code text NOT NULL,
+    bounds bigint[] NOT NULL,
+    total bigint NOT NULL,
+    counts jsonb NOT NULL,
+    filled_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: TABLE facet_cache; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.facet_cache IS 'Cache of the unfiltered product listing counts (index.search_products with no query and no filters): total and facet counts per tenant, visibility, currency and price bucket bounds. Filled on demand by the search (at most 32 rows per tenant), emptied per tenant by trigger _900_facet_cache_invalidate whenever index.products of that tenant changes. Disposable: delete rows at will (the next page refills). Bypass per session or transaction with set rustok.facet_cache = off.';
+
+--
+-- Name: COLUMN facet_cache.include_unpublished; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.facet_cache.include_unpublished IS 'Visibility: true = staff (every status), false = public (published only).';
+
+--
+-- Name: COLUMN facet_cache.currency_code; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.facet_cache.currency_code IS 'p_currency of the search, '''' when none (price buckets are then empty).';
+
+--
+-- Name: COLUMN facet_cache.bounds; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.facet_cache.bounds IS 'Price bucket lower bounds (minor units) the price buckets were counted with.';
+
+--
+-- Name: COLUMN facet_cache.total; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.facet_cache.total IS 'Number of products visible (the unfiltered total).';
+
+--
+-- Name: COLUMN facet_cache.counts; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.facet_cache.counts IS 'Raw counts without names: {categories: [{id, n}] (top 50 by count, id), tags: [{slug, n}] (top 50 by count, slug), priceBuckets: [{min, max, count}], inStock: {true, false}}. Names are joined at read time.';
+
+--
+-- Name: COLUMN facet_cache.filled_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.facet_cache.filled_at IS 'When the row was computed.';
+
+--
 -- Name: product_prices; Type: TABLE; Schema: index; Owner: -
 --
 
@@ -9427,6 +9765,13 @@ ALTER TABLE ONLY index.content
     ADD CONSTRAINT content_pkey PRIMARY KEY (tenant_id, node_id);
 
 --
+-- Name: facet_cache facet_cache_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.facet_cache
+    ADD CONSTRAINT facet_cache_pkey PRIMARY KEY (tenant_id, include_unpublished, currency_code, bounds);
+
+--
 -- Name: orders orders_pkey; Type: CONSTRAINT; Schema: index; Owner: -
 --
 
@@ -10126,6 +10471,12 @@ CREATE INDEX products_created_idx ON index.products USING btree (tenant_id, stat
 --
 
 CREATE INDEX products_handle_idx ON index.products USING btree (tenant_id, handle);
+
+--
+-- Name: products_newest_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX products_newest_idx ON index.products USING btree (tenant_id, created_at DESC, product_id DESC);
 
 --
 -- Name: products_search_idx; Type: INDEX; Schema: index; Owner: -
@@ -11406,6 +11757,30 @@ CREATE TRIGGER _900_user_logged_in AFTER UPDATE ON core.users REFERENCING OLD TA
 CREATE TRIGGER _900_user_registered AFTER INSERT ON core.users REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg_users__user_registered();
 
 --
+-- Name: products _900_facet_cache_invalidate_del; Type: TRIGGER; Schema: index; Owner: -
+--
+
+CREATE TRIGGER _900_facet_cache_invalidate_del AFTER DELETE ON index.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION index.tg_products__facet_cache();
+
+--
+-- Name: products _900_facet_cache_invalidate_ins; Type: TRIGGER; Schema: index; Owner: -
+--
+
+CREATE TRIGGER _900_facet_cache_invalidate_ins AFTER INSERT ON index.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION index.tg_products__facet_cache();
+
+--
+-- Name: products _900_facet_cache_invalidate_trunc; Type: TRIGGER; Schema: index; Owner: -
+--
+
+CREATE TRIGGER _900_facet_cache_invalidate_trunc AFTER TRUNCATE ON index.products FOR EACH STATEMENT EXECUTE FUNCTION index.tg_products__facet_cache_truncate();
+
+--
+-- Name: products _900_facet_cache_invalidate_upd; Type: TRIGGER; Schema: index; Owner: -
+--
+
+CREATE TRIGGER _900_facet_cache_invalidate_upd AFTER UPDATE ON index.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION index.tg_products__facet_cache();
+
+--
 -- Name: consumers _100_timestamps; Type: TRIGGER; Schema: outbox; Owner: -
 --
 
@@ -11924,6 +12299,13 @@ ALTER TABLE ONLY core.users
 
 ALTER TABLE ONLY index.content
     ADD CONSTRAINT content_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: facet_cache facet_cache_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.facet_cache
+    ADD CONSTRAINT facet_cache_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
 
 --
 -- Name: orders orders_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
@@ -12476,6 +12858,12 @@ ALTER TABLE core.users ENABLE ROW LEVEL SECURITY;
 CREATE POLICY analyst_read ON index.content FOR SELECT TO rustok_analyst USING (true);
 
 --
+-- Name: facet_cache analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.facet_cache FOR SELECT TO rustok_analyst USING (true);
+
+--
 -- Name: orders analyst_read; Type: POLICY; Schema: index; Owner: -
 --
 
@@ -12506,6 +12894,12 @@ CREATE POLICY analyst_read ON index.words FOR SELECT TO rustok_analyst USING (tr
 ALTER TABLE index.content ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: facet_cache; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.facet_cache ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: orders; Type: ROW SECURITY; Schema: index; Owner: -
 --
 
@@ -12528,6 +12922,12 @@ ALTER TABLE index.products ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY tenant_isolation ON index.content TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: facet_cache tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.facet_cache TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
 
 --
 -- Name: orders tenant_isolation; Type: POLICY; Schema: index; Owner: -
@@ -13518,6 +13918,13 @@ GRANT SELECT(created_at) ON TABLE core.users TO rustok_analyst;
 --
 
 GRANT SELECT(updated_at) ON TABLE core.users TO rustok_analyst;
+
+--
+-- Name: TABLE facet_cache; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE index.facet_cache TO rustok_app;
+GRANT SELECT ON TABLE index.facet_cache TO rustok_analyst;
 
 --
 -- Name: TABLE product_prices; Type: ACL; Schema: index; Owner: -
