@@ -6774,19 +6774,20 @@ begin
         select d.event_id
         from outbox.deliveries d
         where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
-          and (d.locked_until is null or d.locked_until < now())
-        order by d.available_at
+          and (d.locked_until is null or d.locked_until < now()
+               or (d.locked_by = p_worker and d.locked_until >= now()))
+        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
         limit v_limit
         for update skip locked
     )
     update outbox.deliveries d
-       set attempts = d.attempts + 1,
+       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
            locked_by = p_worker,
            locked_until = clock_timestamp() + v_c.lease,
-           last_error = case when d.locked_until is not null
+           last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
                              else d.last_error end,
-           last_error_at = case when d.locked_until is not null then now() else d.last_error_at end
+           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
       from picked p
      where d.consumer = p_consumer and d.event_id = p.event_id;
     get diagnostics v_rows = row_count;
@@ -6798,7 +6799,7 @@ $$;
 -- Name: FUNCTION claim(p_consumer text, p_worker text, p_limit integer); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox.claim(p_consumer text, p_worker text, p_limit integer) IS 'Lease up to p_limit (default batch_size) available deliveries of a consumer to worker p_worker for the consumer''s lease, counting the attempt. Run it in its own committed transaction, then outbox.process_batch(consumer, limit, worker): if the worker dies in between or during processing, the deliveries return to the queue when the lease expires.';
+COMMENT ON FUNCTION outbox.claim(p_consumer text, p_worker text, p_limit integer) IS 'Lease up to p_limit (default batch_size) deliveries of a consumer to worker p_worker for the consumer''s lease: the worker''s own live leases first (kept, the attempt not counted again), then available ones (counting the attempt). Returns how many the worker now holds. Run it in its own committed transaction, then outbox.process_batch(consumer, limit, worker): if the worker dies in between or during processing, the deliveries return to the queue when the lease expires.';
 
 --
 -- Name: claim_periodic_job(text, timestamp with time zone, text); Type: FUNCTION; Schema: outbox; Owner: -
@@ -7005,7 +7006,7 @@ begin
         where d.consumer = p_consumer and d.state = 'pending'
           and ((d.locked_by = v_worker and d.locked_until >= now())
                or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
-        order by (d.locked_by = v_worker and d.locked_until >= now()) desc, d.available_at
+        order by coalesce(d.locked_by = v_worker and d.locked_until >= now(), false) desc, d.available_at
         limit v_limit
         for update skip locked
     ), upd as (

@@ -242,3 +242,18 @@ async def test_worker_publishes_scheduled_content_when_due(fresh_db):
                          "where name = 'content.publish_due'")
             await worker._run_job(aconn, job)
         assert conn.execute("select status from content.nodes where id = %s", (node,)).fetchone()[0] == "published"
+
+
+def test_bulk_statement_converges_without_waiting_for_leases(db, workers):
+    """Regression (issue 10.1): a worker must process every delivery it leased, not strand them until the
+    lease expires. With a 5-minute lease, 2,000 events from one statement must all be processed in seconds."""
+    url, conn, tenant = db
+    conn.execute("update outbox.consumers set lease = '5 minutes' where name = 'a'")
+    workers(url, workers=4, poll_interval=0.5)
+    start = time.monotonic()
+    add_users(conn, tenant, [f"bulk{i}@example.com" for i in range(2000)])
+    wait_for(lambda: processed(conn) == 2000, timeout=20, what="2,000 events processed")
+    assert time.monotonic() - start < 20
+    assert queued(conn) == 0
+    # Nothing was leased twice: no attempt was counted beyond the first.
+    assert_effects_once(conn, 2000)
