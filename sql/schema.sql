@@ -3688,6 +3688,31 @@ $$;
 COMMENT ON FUNCTION core._emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uuid[]) IS 'Insert UserLoggedIn events for the given (tenant, user) pairs, at most one per user per transaction.';
 
 --
+-- Name: allow_analyst_read(regclass); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.allow_analyst_read(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if exists (select from pg_policy p
+               where p.polrelid = p_table and p.polname = 'analyst_read' and p.polcmd = 'r' and p.polpermissive
+                 and p.polroles = array['rustok_analyst'::regrole::oid]
+                 and pg_get_expr(p.polqual, p.polrelid) = 'true' and p.polwithcheck is null) then
+        return;
+    end if;
+    execute format('drop policy if exists analyst_read on %s', p_table);
+    execute format('create policy analyst_read on %s for select to rustok_analyst using (true)', p_table);
+end
+$$;
+
+--
+-- Name: FUNCTION allow_analyst_read(p_table regclass); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.allow_analyst_read(p_table regclass) IS 'Let the platform-wide analyst role read every row of an RLS table (policy analyst_read). Idempotent.';
+
+--
 -- Name: assert_module_enabled(uuid[], text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -3729,6 +3754,39 @@ CREATE FUNCTION core.current_tenant_id() RETURNS uuid
 --
 
 COMMENT ON FUNCTION core.current_tenant_id() IS 'The tenant of the current transaction (setting rustok.tenant_id), or null. Row-level security keys on it.';
+
+--
+-- Name: enable_tenant_rls(regclass); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.enable_tenant_rls(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_expr constant text := '(tenant_id = core.current_tenant_id())';
+begin
+    if not (select c.relrowsecurity from pg_class c where c.oid = p_table) then
+        execute format('alter table %s enable row level security', p_table);
+    end if;
+    if exists (select from pg_policy p
+               where p.polrelid = p_table and p.polname = 'tenant_isolation' and p.polcmd = '*' and p.polpermissive
+                 and p.polroles = array['rustok_app'::regrole::oid]
+                 and pg_get_expr(p.polqual, p.polrelid) = v_expr
+                 and pg_get_expr(p.polwithcheck, p.polrelid) = v_expr) then
+        return;
+    end if;
+    execute format('drop policy if exists tenant_isolation on %s', p_table);
+    execute format('create policy tenant_isolation on %s to rustok_app '
+                   'using (tenant_id = core.current_tenant_id()) with check (tenant_id = core.current_tenant_id())',
+                   p_table);
+end
+$$;
+
+--
+-- Name: FUNCTION enable_tenant_rls(p_table regclass); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.enable_tenant_rls(p_table regclass) IS 'Enable row-level security on a tenant table with the policy tenant_isolation: the application role sees and writes only rows whose tenant_id is core.current_tenant_id(). Idempotent; no lock when already in place.';
 
 --
 -- Name: event_position(); Type: FUNCTION; Schema: core; Owner: -
@@ -9100,6 +9158,44 @@ WITH (fillfactor='90');
 COMMENT ON TABLE index.words IS 'Distinct words (lowercase, unaccented, 2-40 letters/digits, at least one letter) of the indexed titles, subtitles, excerpts, tags, categories and descriptions of a tenant: completes a prefix while typing and corrects typos (pg_trgm nearest neighbour) without scanning the read tables. Added by the rebuilds; index.refresh_words(tenant) removes stale words.';
 
 --
+-- Name: code_tree_state; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.code_tree_state (
+    singleton boolean DEFAULT true NOT NULL,
+    digest text NOT NULL,
+    files integer NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT code_tree_state_digest_check CHECK ((digest ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT code_tree_state_files_check CHECK ((files > 0)),
+    CONSTRAINT code_tree_state_singleton_check CHECK (singleton)
+);
+
+--
+-- Name: TABLE code_tree_state; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.code_tree_state IS 'The code tree (sql/code/) this database runs: written by `rustok migrate` in the transaction that applied it. /readyz and operators compare its digest with the files on disk.';
+
+--
+-- Name: COLUMN code_tree_state.digest; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.code_tree_state.digest IS 'sha256 over the names and contents of the applied files, in ORDER.';
+
+--
+-- Name: COLUMN code_tree_state.files; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.code_tree_state.files IS 'How many files the applied tree had.';
+
+--
+-- Name: COLUMN code_tree_state.applied_at; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.code_tree_state.applied_at IS 'When the tree was last applied.';
+
+--
 -- Name: dead_letters; Type: VIEW; Schema: outbox; Owner: -
 --
 
@@ -9799,6 +9895,13 @@ ALTER TABLE ONLY index.products
 
 ALTER TABLE ONLY index.words
     ADD CONSTRAINT words_pkey PRIMARY KEY (tenant_id, word);
+
+--
+-- Name: code_tree_state code_tree_state_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.code_tree_state
+    ADD CONSTRAINT code_tree_state_pkey PRIMARY KEY (singleton);
 
 --
 -- Name: consumers consumers_pkey; Type: CONSTRAINT; Schema: outbox; Owner: -
@@ -13446,6 +13549,12 @@ GRANT ALL ON FUNCTION content.tg_users__author_events() TO rustok_app;
 GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
 
 --
+-- Name: FUNCTION allow_analyst_read(p_table regclass); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.allow_analyst_read(p_table regclass) FROM PUBLIC;
+
+--
 -- Name: FUNCTION assert_module_enabled(p_tenant_ids uuid[], p_module text); Type: ACL; Schema: core; Owner: -
 --
 
@@ -13458,6 +13567,12 @@ GRANT ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module t
 
 GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_analyst;
+
+--
+-- Name: FUNCTION enable_tenant_rls(p_table regclass); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.enable_tenant_rls(p_table regclass) FROM PUBLIC;
 
 --
 -- Name: FUNCTION event_position(); Type: ACL; Schema: core; Owner: -
@@ -13940,6 +14055,13 @@ GRANT SELECT ON TABLE index.product_prices TO rustok_analyst;
 
 GRANT SELECT ON TABLE index.words TO rustok_app;
 GRANT SELECT ON TABLE index.words TO rustok_analyst;
+
+--
+-- Name: TABLE code_tree_state; Type: ACL; Schema: ops; Owner: -
+--
+
+GRANT SELECT ON TABLE ops.code_tree_state TO rustok_app;
+GRANT SELECT ON TABLE ops.code_tree_state TO rustok_analyst;
 
 --
 -- Name: TABLE doorbell; Type: ACL; Schema: outbox; Owner: -

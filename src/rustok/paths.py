@@ -16,3 +16,7 @@ def sql_dir() -> Path:
 
 def migrations_dir() -> Path:
     return sql_dir() / "migrations"
+
+
+def code_dir() -> Path:
+    return sql_dir() / "code"

@@ -1,0 +1,180 @@
+-- commerce/api.sql: API functions called by GraphQL mutations (products, stock, records).
+
+-- depends: 0020_commerce_catalog 0021_commerce_prices 0022_commerce_inventory 0024_commerce_events
+-- Write functions for the GraphQL API (also handy from psql): a whole product in one call, stock by variant.
+-- Security invoker: they run as the caller, so row-level security and the module's triggers apply.
+create or replace function commerce._default_location(p_tenant_id uuid) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_id uuid;
+begin
+    select l.id into v_id from commerce.stock_locations l where l.tenant_id = p_tenant_id order by l.id limit 1;
+    if v_id is null then
+        insert into commerce.stock_locations (tenant_id, name) values (p_tenant_id, 'Default')
+        on conflict (tenant_id, name) do update set name = excluded.name
+        returning id into v_id;
+    end if;
+    return v_id;
+end
+$$;
+comment on function commerce._default_location(uuid) is
+    'Internal: the tenant''s first stock location, creating one named Default when it has none.';
+grant execute on function commerce._default_location(uuid) to rustok_app;
+
+create or replace function commerce.create_product(p_input jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant   uuid := core.current_tenant_id();
+    v_product  uuid := core.new_id();
+    v_location uuid;
+begin
+    if v_tenant is null then
+        raise exception 'commerce.create_product: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'commerce.create_product(p_input): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+
+    insert into commerce.products (tenant_id, id, title, subtitle, handle, description, status, discountable, metadata)
+    values (v_tenant, v_product, p_input->>'title', p_input->>'subtitle', p_input->>'handle', p_input->>'description',
+            coalesce(p_input->>'status', 'draft'), coalesce((p_input->>'discountable')::boolean, true),
+            coalesce(p_input->'metadata', '{}'));
+
+    -- Variants with ids made up front, so prices and stock can refer to them set-based.
+    create temporary table if not exists _new_variants (id uuid, ord bigint, input jsonb) on commit drop;
+    truncate _new_variants;
+    insert into _new_variants
+    select core.new_id(), v.ord, v.elem
+    from jsonb_array_elements(coalesce(p_input->'variants', '[]')) with ordinality as v(elem, ord);
+
+    insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
+                                   weight, position, metadata)
+    select v_tenant, n.id, v_product, coalesce(n.input->>'title', p_input->>'title'), n.input->>'sku',
+           n.input->>'barcode', coalesce((n.input->>'manageInventory')::boolean, true),
+           coalesce((n.input->>'allowBackorder')::boolean, false), (n.input->>'weight')::int,
+           n.ord - 1, coalesce(n.input->'metadata', '{}')
+    from _new_variants n order by n.ord;
+
+    insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity)
+    select v_tenant, n.id, (p->>'amount')::bigint, p->>'currencyCode', coalesce((p->>'minQuantity')::int, 1)
+    from _new_variants n, jsonb_array_elements(coalesce(n.input->'prices', '[]')) as p;
+
+    if exists (select from _new_variants n where n.input ? 'stock') then
+        v_location := commerce._default_location(v_tenant);
+        insert into commerce.inventory_items (tenant_id, id, sku, title)
+        select v_tenant, n.id, n.input->>'sku', coalesce(n.input->>'title', p_input->>'title')
+        from _new_variants n where n.input ? 'stock';
+        insert into commerce.variant_inventory (tenant_id, variant_id, inventory_item_id)
+        select v_tenant, n.id, n.id from _new_variants n where n.input ? 'stock';
+        insert into commerce.inventory_levels (tenant_id, inventory_item_id, location_id, stocked_quantity)
+        select v_tenant, n.id, v_location, (n.input->>'stock')::int from _new_variants n where n.input ? 'stock';
+    end if;
+    return v_product;
+end
+$$;
+comment on function commerce.create_product(jsonb) is
+    'Create a product with its variants, prices and opening stock in one call (current tenant): '
+    '{"title","handle","subtitle","description","status","discountable","metadata", "variants":[{"title","sku","barcode",'
+    '"manageInventory","allowBackorder","weight","prices":[{"amount","currencyCode","minQuantity"}],"stock"}]}. '
+    'Stock goes to the tenant''s first stock location (created as Default when missing). Returns the product id.';
+grant execute on function commerce.create_product(jsonb) to rustok_app;
+
+create or replace function commerce.set_variant_stock(p_variant_id uuid, p_stocked integer, p_location_id uuid default null)
+    returns commerce.inventory_levels
+    language plpgsql volatile
+as $$
+declare
+    v_tenant   uuid := core.current_tenant_id();
+    v_item     uuid;
+    v_location uuid;
+    v_level    commerce.inventory_levels;
+begin
+    if p_stocked is null or p_stocked < 0 then
+        raise exception 'commerce.inventory_levels.stocked_quantity: must be 0 or more, got %', p_stocked
+            using errcode = 'check_violation', column = 'stocked_quantity';
+    end if;
+    select vi.inventory_item_id into v_item
+    from commerce.variants v
+    left join commerce.variant_inventory vi on vi.tenant_id = v.tenant_id and vi.variant_id = v.id
+    where v.tenant_id = v_tenant and v.id = p_variant_id
+    order by vi.inventory_item_id limit 1;
+    if not found then
+        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_item is null then  -- first stock for this variant: its own inventory item
+        insert into commerce.inventory_items (tenant_id, sku, title)
+        select v.tenant_id, v.sku, v.title from commerce.variants v where v.tenant_id = v_tenant and v.id = p_variant_id
+        returning id into v_item;
+        insert into commerce.variant_inventory (tenant_id, variant_id, inventory_item_id) values (v_tenant, p_variant_id, v_item);
+    end if;
+    v_location := coalesce(p_location_id, commerce._default_location(v_tenant));
+    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
+    values (v_tenant, v_item, v_location, p_stocked)
+    on conflict (tenant_id, inventory_item_id, location_id)
+        do update set stocked_quantity = excluded.stocked_quantity
+    returning l.* into v_level;
+    return v_level;
+end
+$$;
+comment on function commerce.set_variant_stock(uuid, integer, uuid) is
+    'Set the stocked quantity of a variant''s inventory item at a location (default: the first location), creating '
+    'the item, link and level when missing. Reserved stock is kept; stocked below reserved is refused (23514).';
+grant execute on function commerce.set_variant_stock(uuid,integer,uuid) to rustok_app;
+
+-- Records for API responses: the write-side state of an aggregate as one JSON document (camelCase keys),
+-- built in one statement so a mutation answers in one round trip.
+create or replace function commerce.product_record(p_product_id uuid) returns jsonb
+    language sql stable
+as $$
+    select jsonb_build_object(
+        'id', p.id, 'title', p.title, 'subtitle', p.subtitle, 'handle', p.handle, 'description', p.description,
+        'status', p.status, 'discountable', p.discountable, 'metadata', p.metadata,
+        'createdAt', p.created_at, 'updatedAt', p.updated_at,
+        'variants', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', v.id, 'title', v.title, 'sku', v.sku, 'barcode', v.barcode,
+                'manageInventory', v.manage_inventory, 'allowBackorder', v.allow_backorder, 'position', v.position,
+                'prices', coalesce((
+                    select jsonb_agg(jsonb_build_object('amount', pr.amount, 'currencyCode', pr.currency_code,
+                                                        'minQuantity', pr.min_quantity, 'priceListId', pr.price_list_id)
+                                     order by pr.currency_code, pr.min_quantity)
+                    from commerce.prices pr where pr.tenant_id = v.tenant_id and pr.variant_id = v.id), '[]'),
+                'stocked', st.stocked, 'reserved', st.reserved)
+                order by v.position, v.id)
+            from commerce.variants v
+            left join lateral (
+                select sum(l.stocked_quantity)::int as stocked, sum(l.reserved_quantity)::int as reserved
+                from commerce.variant_inventory vi
+                join commerce.inventory_levels l on l.tenant_id = vi.tenant_id and l.inventory_item_id = vi.inventory_item_id
+                where vi.tenant_id = v.tenant_id and vi.variant_id = v.id) st on true
+            where v.tenant_id = p.tenant_id and v.product_id = p.id), '[]'))
+    from commerce.products p
+    where p.tenant_id = core.current_tenant_id() and p.id = p_product_id
+$$;
+comment on function commerce.product_record(uuid) is
+    'A product of the current tenant with its variants, prices and stock as one JSON document (write-side state, camelCase keys); null when absent.';
+grant execute on function commerce.product_record(uuid) to rustok_app;
+
+create or replace function commerce.order_record(p_order_id uuid) returns jsonb
+    language sql stable
+as $$
+    select jsonb_build_object(
+        'id', o.id, 'displayId', o.display_id, 'status', o.status, 'email', o.email, 'customerId', o.customer_id,
+        'currencyCode', o.currency_code, 'subtotal', o.subtotal, 'discountTotal', o.discount_total,
+        'shippingTotal', o.shipping_total, 'taxTotal', o.tax_total, 'total', o.total,
+        'shippingAddress', o.shipping_address, 'billingAddress', o.billing_address,
+        'createdAt', o.created_at, 'updatedAt', o.updated_at,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object('id', i.id, 'variantId', i.variant_id, 'productId', i.product_id,
+                                                'title', i.title, 'sku', i.sku, 'quantity', i.quantity,
+                                                'unitPrice', i.unit_price, 'total', i.total) order by i.id)
+            from commerce.order_items i where i.tenant_id = o.tenant_id and i.order_id = o.id), '[]'))
+    from commerce.orders o
+    where o.tenant_id = core.current_tenant_id() and o.id = p_order_id
+$$;
+comment on function commerce.order_record(uuid) is
+    'An order of the current tenant with its items as one JSON document (write-side state, camelCase keys); null when absent.';
+grant execute on function commerce.order_record(uuid) to rustok_app;

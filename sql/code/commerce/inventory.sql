@@ -1,0 +1,108 @@
+-- commerce/inventory.sql: inventory items, stock locations, levels and low-stock thresholds.
+
+-- reserved <= stocked unless backorder is allowed: checked only for rows that exceed
+create or replace function commerce.tg_inventory_levels__reserved_within_stock() returns trigger
+    language plpgsql volatile
+as $$
+begin
+    if not exists (
+        select 1
+        from commerce.variant_inventory vi
+        join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+        where vi.tenant_id = new.tenant_id and vi.inventory_item_id = new.inventory_item_id
+          and v.allow_backorder
+    ) then
+        raise exception 'commerce.inventory_levels.reserved_quantity: reserved % exceeds stocked % for inventory item % at location % (no variant of it allows backorder)',
+                new.reserved_quantity, new.stocked_quantity, new.inventory_item_id, new.location_id
+            using errcode = 'check_violation', column = 'reserved_quantity', table = 'inventory_levels', schema = 'commerce';
+    end if;
+    return new;
+end
+$$;
+comment on function commerce.tg_inventory_levels__reserved_within_stock() is
+    'BEFORE INSERT/UPDATE row trigger (only when reserved > stocked): refuses it unless a variant selling the item allows backorder (23514).';
+
+create or replace function commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[])
+    returns table (inventory_item_id uuid, threshold integer)
+    language sql stable
+as $$
+    select i.id,
+           coalesce(i.low_stock_threshold,
+                    case when t.settings->>'low_stock_threshold' ~ '^[0-9]{1,9}$'
+                         then (t.settings->>'low_stock_threshold')::integer end,
+                    5)
+    from commerce.inventory_items i
+    left join core.tenants t on t.id = i.tenant_id
+    where i.tenant_id = p_tenant_id and i.id = any (p_inventory_item_ids)
+$$;
+comment on function commerce.low_stock_thresholds(uuid, uuid[]) is
+    'Effective low-stock threshold of items: the item''s own, else core.tenants.settings->>''low_stock_threshold'', else 5.';
+grant execute on function commerce.low_stock_thresholds(uuid,uuid[]) to rustok_analyst, rustok_app;
+
+-- ---------------------------------------------------------------- commerce.inventory_items
+
+comment on table commerce.inventory_items is
+    'Stock-keeping items (what sits on a shelf). Variants sell them through commerce.variant_inventory.';
+comment on column commerce.inventory_items.low_stock_threshold is
+    'InventoryLow fires when the item''s available quantity (all locations) drops to or below this. '
+    'Null: core.tenants.settings->>''low_stock_threshold'', else 5.';
+
+select core.enable_tenant_rls('commerce.inventory_items');
+select core.allow_analyst_read('commerce.inventory_items');
+grant select, insert, update, delete on commerce.inventory_items to rustok_app;
+grant select on commerce.inventory_items to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on commerce.inventory_items
+    for each row
+    execute function core.tg__timestamps();
+
+-- ---------------------------------------------------------------- commerce.stock_locations
+
+comment on table commerce.stock_locations is 'Warehouses and stores that hold stock.';
+
+select core.enable_tenant_rls('commerce.stock_locations');
+select core.allow_analyst_read('commerce.stock_locations');
+grant select, insert, update, delete on commerce.stock_locations to rustok_app;
+grant select on commerce.stock_locations to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on commerce.stock_locations
+    for each row
+    execute function core.tg__timestamps();
+
+-- ---------------------------------------------------------------- commerce.inventory_levels
+
+comment on table commerce.inventory_levels is
+    'Stock of an item at a location. Available = stocked_quantity - reserved_quantity. Quantities never go negative; '
+    'reserved never exceeds stocked unless a variant selling the item allows backorder.';
+comment on column commerce.inventory_levels.stocked_quantity is 'Units physically at the location.';
+comment on column commerce.inventory_levels.reserved_quantity is 'Units promised to placed, unfulfilled orders.';
+comment on column commerce.inventory_levels.incoming_quantity is 'Units on the way (purchase orders, transfers).';
+
+select core.enable_tenant_rls('commerce.inventory_levels');
+select core.allow_analyst_read('commerce.inventory_levels');
+grant select, insert, update, delete on commerce.inventory_levels to rustok_app;
+grant select on commerce.inventory_levels to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on commerce.inventory_levels
+    for each row
+    execute function core.tg__timestamps();
+
+create or replace trigger _200_reserved_within_stock before insert or update on commerce.inventory_levels
+    for each row
+    when (((new.reserved_quantity > new.stocked_quantity) and (new.stocked_quantity >= 0)))
+    execute function commerce.tg_inventory_levels__reserved_within_stock();
+
+-- ---------------------------------------------------------------- commerce.variant_inventory
+
+comment on table commerce.variant_inventory is
+    'Which inventory items a variant consumes, and how many of each per unit sold (bundles: several rows).';
+comment on column commerce.variant_inventory.required_quantity is 'Units of the item per unit of the variant.';
+
+select core.enable_tenant_rls('commerce.variant_inventory');
+select core.allow_analyst_read('commerce.variant_inventory');
+grant select, insert, update, delete on commerce.variant_inventory to rustok_app;
+grant select on commerce.variant_inventory to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on commerce.variant_inventory
+    for each row
+    execute function core.tg__timestamps();

@@ -1,0 +1,62 @@
+-- commerce/products.sql: currencies, products and variants.
+
+create or replace function commerce.tg_products__cleanup_content() returns trigger
+    language plpgsql volatile
+as $$
+begin
+    delete from content.taggables x
+    using old_rows o where x.tenant_id = o.tenant_id and x.target_type = 'product' and x.target_id = o.id;
+    delete from content.meta m
+    using old_rows o where m.tenant_id = o.tenant_id and m.target_type = 'product' and m.target_id = o.id;
+    return null;
+end
+$$;
+comment on function commerce.tg_products__cleanup_content() is
+    'AFTER DELETE statement trigger on commerce.products: removes the deleted products'' tags (content.taggables) and SEO meta (content.meta).';
+
+-- ---------------------------------------------------------------- commerce.currencies
+
+comment on table commerce.currencies is
+    'ISO 4217 currencies (global reference data). Prices and orders store amounts as BIGINT minor units of one of these.';
+comment on column commerce.currencies.minor_units is
+    'Digits after the decimal point (EUR 2, JPY 0, BHD 3): an amount of 1999 in EUR is 19.99.';
+
+grant select on commerce.currencies to rustok_analyst, rustok_app;
+
+-- ---------------------------------------------------------------- commerce.products
+
+comment on table commerce.products is
+    'Products (Medusa-style). A product sells through its variants; only published products can be ordered.';
+comment on column commerce.products.handle is 'URL handle, unique per tenant: lowercase letters, digits and single dashes.';
+comment on column commerce.products.status is 'draft | proposed | published | rejected';
+comment on column commerce.products.discountable is 'Whether order discounts may apply to this product''s lines.';
+
+select core.enable_tenant_rls('commerce.products');
+select core.allow_analyst_read('commerce.products');
+grant select, insert, update, delete on commerce.products to rustok_app;
+grant select on commerce.products to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on commerce.products
+    for each row
+    execute function core.tg__timestamps();
+
+create or replace trigger _800_cleanup_content after delete on commerce.products
+    referencing old table as old_rows for each statement
+    execute function commerce.tg_products__cleanup_content();
+
+-- ---------------------------------------------------------------- commerce.variants
+
+comment on table commerce.variants is
+    'Sellable variants of a product (a size/colour combination). SKU is unique per tenant.';
+comment on column commerce.variants.manage_inventory is 'When true, orders reserve stock of the linked inventory items.';
+comment on column commerce.variants.allow_backorder is 'When true, orders may reserve more than is stocked.';
+comment on column commerce.variants.weight is 'Weight in grams (dimensions length/height/width in millimetres).';
+
+select core.enable_tenant_rls('commerce.variants');
+select core.allow_analyst_read('commerce.variants');
+grant select, insert, update, delete on commerce.variants to rustok_app;
+grant select on commerce.variants to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on commerce.variants
+    for each row
+    execute function core.tg__timestamps();

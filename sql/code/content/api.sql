@@ -1,0 +1,94 @@
+-- content/api.sql: API functions called by GraphQL mutations (create / update nodes, node records).
+
+-- depends: 0010_content 0011_content_events
+-- Write functions for the GraphQL API (also handy from psql): a node with its body in one call, and edits.
+-- Security invoker: row-level security and the module's triggers apply to the caller.
+create or replace function content.create_node(p_input jsonb, p_author_id uuid default null) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    if v_tenant is null then
+        raise exception 'content.create_node: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'content.create_node(p_input): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    if coalesce(p_input->>'kind', '') not in ('page', 'post') then
+        raise exception 'content.nodes.kind: create_node makes pages and posts (comments: content.add_comment), got %',
+            coalesce(p_input->>'kind', 'null') using errcode = 'invalid_parameter_value', column = 'kind';
+    end if;
+    insert into content.nodes (tenant_id, id, kind, parent_id, author_id, title, slug, excerpt, category_id, status,
+                               position, metadata, published_at)
+    values (v_tenant, v_id, p_input->>'kind', (p_input->>'parentId')::uuid, p_author_id, p_input->>'title',
+            p_input->>'slug', p_input->>'excerpt', (p_input->>'categoryId')::uuid, coalesce(p_input->>'status', 'draft'),
+            coalesce((p_input->>'position')::int, 0), coalesce(p_input->'metadata', '{}'),
+            (p_input->>'publishedAt')::timestamptz);
+    if p_input ? 'body' then
+        insert into content.bodies (tenant_id, node_id, body, format)
+        values (v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
+    end if;
+    return v_id;
+end
+$$;
+comment on function content.create_node(jsonb, uuid) is
+    'Create a page or post with its body in one call (current tenant): {"kind","title","slug","excerpt","body","format",'
+    '"status","categoryId","parentId","position","metadata","publishedAt"}. A missing slug is made from the title. Returns the id.';
+grant execute on function content.create_node(jsonb,uuid) to rustok_app;
+
+create or replace function content.update_node(p_id uuid, p_patch jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'content.update_node(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    update content.nodes n set
+        title       = case when p_patch ? 'title' then p_patch->>'title' else n.title end,
+        slug        = case when p_patch ? 'slug' then p_patch->>'slug' else n.slug end,
+        excerpt     = case when p_patch ? 'excerpt' then p_patch->>'excerpt' else n.excerpt end,
+        category_id = case when p_patch ? 'categoryId' then (p_patch->>'categoryId')::uuid else n.category_id end,
+        position    = case when p_patch ? 'position' then (p_patch->>'position')::int else n.position end,
+        metadata    = case when p_patch ? 'metadata' then p_patch->'metadata' else n.metadata end
+    where n.tenant_id = v_tenant and n.id = p_id;
+    if not found then
+        raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_patch ? 'body' then
+        insert into content.bodies as b (tenant_id, node_id, body, format)
+        values (v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'))
+        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
+        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+    end if;
+    return p_id;
+end
+$$;
+comment on function content.update_node(uuid, jsonb) is
+    'Change a node''s fields given in the patch (title, slug, excerpt, categoryId, position, metadata, body, format); '
+    'absent keys are left alone. Status changes go through publish/schedule/archive. Returns the id.';
+grant execute on function content.update_node(uuid,jsonb) to rustok_app;
+
+create or replace function content.node_record(p_node_id uuid) returns jsonb
+    language sql stable
+as $$
+    select jsonb_build_object(
+        'id', n.id, 'kind', n.kind, 'parentId', n.parent_id, 'authorId', n.author_id, 'title', n.title,
+        'slug', n.slug, 'excerpt', n.excerpt, 'categoryId', n.category_id, 'status', n.status,
+        'position', n.position, 'depth', n.depth, 'replyCount', n.reply_count, 'metadata', n.metadata,
+        'body', b.body, 'format', b.format,
+        'createdAt', n.created_at, 'updatedAt', n.updated_at, 'publishedAt', n.published_at,
+        'tags', coalesce((select jsonb_agg(jsonb_build_object('id', t.id, 'name', t.name, 'slug', t.slug) order by t.slug)
+                          from content.taggables x join content.tags t on t.tenant_id = x.tenant_id and t.id = x.tag_id
+                          where x.tenant_id = n.tenant_id and x.target_type = 'node' and x.target_id = n.id), '[]'))
+    from content.nodes n
+    left join content.bodies b on b.tenant_id = n.tenant_id and b.node_id = n.id
+    where n.tenant_id = core.current_tenant_id() and n.id = p_node_id
+$$;
+comment on function content.node_record(uuid) is
+    'A node of the current tenant with its body and tags as one JSON document (write-side state, camelCase keys); null when absent.';
+grant execute on function content.node_record(uuid) to rustok_app;

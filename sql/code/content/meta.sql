@@ -1,0 +1,18 @@
+-- content/meta.sql: SEO meta of any target.
+
+-- ---------------------------------------------------------------- content.meta
+
+comment on table content.meta is
+    'SEO meta per target (a node or a product; one row per target). Node targets are checked against content.nodes and removed with the node. Module: content.';
+comment on column content.meta.title is 'SEO <title>, at most 255 characters.';
+comment on column content.meta.description is 'Meta description, at most 1000 characters.';
+comment on column content.meta.canonical_url is 'Absolute http(s) canonical URL.';
+comment on column content.meta.image_url is 'Social/OG image: absolute http(s) URL or a site path starting with "/".';
+comment on column content.meta.robots is 'Robots directives, comma separated, e.g. "noindex, nofollow".';
+
+select core.enable_tenant_rls('content.meta');
+grant select, insert, update, delete on content.meta to rustok_app;
+
+create or replace trigger _100_timestamps before insert or update on content.meta
+    for each row
+    execute function core.tg__timestamps();

@@ -1,0 +1,105 @@
+-- content/revisions.sql: revisions of nodes and bodies, and restoring one.
+
+create or replace function content.tg_nodes__revisions() returns trigger
+    language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+begin
+    insert into content.revisions (tenant_id, node_id, title, excerpt, body, format, edited_by)
+    select o.tenant_id, o.id, o.title, o.excerpt, b.body, b.format, content._current_user_id()
+    from old_rows o
+    join new_rows n using (tenant_id, id)
+    left join content.bodies b on b.tenant_id = o.tenant_id and b.node_id = o.id
+    where (o.title, o.excerpt) is distinct from (n.title, n.excerpt);
+    return null;
+end
+$$;
+comment on function content.tg_nodes__revisions() is
+    'AFTER UPDATE statement trigger on content.nodes: stores a revision (previous title, excerpt and body) for every node whose title or excerpt changed.';
+grant execute on function content.tg_nodes__revisions() to rustok_app;
+
+create or replace function content.tg_bodies__revisions() returns trigger
+    language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+begin
+    if tg_op = 'UPDATE' then
+        insert into content.revisions (tenant_id, node_id, title, excerpt, body, format, edited_by)
+        select o.tenant_id, o.node_id, n.title, n.excerpt, o.body, o.format, content._current_user_id()
+        from old_rows o
+        join new_rows b using (tenant_id, node_id)
+        join content.nodes n on n.tenant_id = o.tenant_id and n.id = o.node_id
+        where (o.body, o.format) is distinct from (b.body, b.format);
+    else
+        -- a deleted body (not its node: the join skips nodes deleted in the same cascade)
+        insert into content.revisions (tenant_id, node_id, title, excerpt, body, format, edited_by)
+        select o.tenant_id, o.node_id, n.title, n.excerpt, o.body, o.format, content._current_user_id()
+        from old_rows o
+        join content.nodes n on n.tenant_id = o.tenant_id and n.id = o.node_id;
+    end if;
+    return null;
+end
+$$;
+comment on function content.tg_bodies__revisions() is
+    'AFTER UPDATE/DELETE statement trigger on content.bodies: stores a revision (title, excerpt and the previous body) when a body changes or is removed.';
+grant execute on function content.tg_bodies__revisions() to rustok_app;
+
+create or replace function content.restore_revision(p_revision_id uuid) returns content.nodes
+    language plpgsql volatile
+as $$
+declare
+    v_rev  content.revisions;
+    v_node content.nodes;
+begin
+    select r.* into v_rev from content.revisions r
+    where r.id = p_revision_id and (core.current_tenant_id() is null or r.tenant_id = core.current_tenant_id());
+    if not found then
+        raise exception 'content.revisions.id: revision % not found', p_revision_id
+            using errcode = 'no_data_found', column = 'id';
+    end if;
+    update content.nodes n set title = v_rev.title, excerpt = v_rev.excerpt
+    where n.tenant_id = v_rev.tenant_id and n.id = v_rev.node_id
+    returning n.* into v_node;
+    if v_rev.body is null then
+        delete from content.bodies b where b.tenant_id = v_rev.tenant_id and b.node_id = v_rev.node_id;
+    else
+        insert into content.bodies as b (tenant_id, node_id, body, format)
+        values (v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format)
+        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
+        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+    end if;
+    return v_node;
+end
+$$;
+comment on function content.restore_revision(uuid) is
+    'Restore a node''s title, excerpt and body to a revision. The state replaced is itself kept as a new revision, so a restore can be undone. Returns the node.';
+grant execute on function content.restore_revision(uuid) to rustok_app;
+
+-- ---------------------------------------------------------------- triggers
+
+create or replace trigger _600_revisions after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__revisions();
+
+create or replace trigger _600_revisions_del after delete on content.bodies
+    referencing old table as old_rows for each statement
+    execute function content.tg_bodies__revisions();
+
+create or replace trigger _600_revisions_upd after update on content.bodies
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_bodies__revisions();
+
+-- ---------------------------------------------------------------- content.revisions
+
+comment on table content.revisions is
+    'History of a node''s title, excerpt and body: each change of any of them stores the values BEFORE the change (a full snapshot). '
+    'Written by (security definer) triggers only, read-only for the app; restore with content.restore_revision(id).';
+comment on column content.revisions.title is 'The node''s title before the change.';
+comment on column content.revisions.excerpt is 'The node''s excerpt before the change.';
+comment on column content.revisions.body is 'The node''s body before the change (null: the node had no body row).';
+comment on column content.revisions.format is 'The body format before the change.';
+comment on column content.revisions.edited_by is 'Who made the change (setting rustok.user_id of the writing transaction), null when unknown (psql).';
+comment on column content.revisions.created_at is 'When the change was made (clock time, so several changes in one transaction keep their order).';
+
+select core.enable_tenant_rls('content.revisions');
+grant select on content.revisions to rustok_app;

@@ -1,0 +1,109 @@
+-- content/tags.sql: tags and the polymorphic taggables.
+
+create or replace function content.tg_tags__before_write() returns trigger
+    language plpgsql volatile
+as $$
+declare
+    v_base text;
+begin
+    if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
+        raise exception 'content.tags.tenant_id: a tag cannot move to another tenant'
+            using errcode = 'check_violation', column = 'tenant_id';
+    end if;
+    if tg_op = 'INSERT' or new.slug is distinct from old.slug then
+        if new.slug is null then
+            v_base := content.slugify(new.name);
+            if v_base is null then
+                raise exception 'content.tags.slug: give a slug, or a name with letters or digits to generate it from'
+                    using errcode = 'check_violation', column = 'slug';
+            end if;
+            perform pg_advisory_xact_lock(hashtextextended('content.tags:' || new.tenant_id || ':' || v_base, 0));
+            new.slug := content._free_slug(v_base, array(
+                select t.slug from content.tags t
+                where t.tenant_id = new.tenant_id and t.id <> new.id
+                  and (t.slug = v_base or t.slug like v_base || '-%')));
+        elsif not content.slug_is_valid(new.slug) then
+            raise exception 'content.tags.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
+                using errcode = 'check_violation', column = 'slug';
+        elsif exists (select from content.tags t where t.tenant_id = new.tenant_id and t.slug = new.slug and t.id <> new.id) then
+            raise exception 'content.tags.slug: "%" is already used by another tag of this tenant', new.slug
+                using errcode = 'unique_violation', column = 'slug';
+        end if;
+    end if;
+    return new;
+end
+$$;
+comment on function content.tg_tags__before_write() is 'BEFORE INSERT/UPDATE on content.tags: generates or checks the slug.';
+grant execute on function content.tg_tags__before_write() to rustok_app;
+
+create or replace function content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[])
+    returns setof content.taggables
+    language plpgsql volatile
+as $$
+declare
+    v_missing uuid[];
+begin
+    if p_target_type is null or p_target_type not in ('node', 'product') then
+        raise exception 'content.taggables.target_type: must be node or product, got %', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+    select array_agg(i) into v_missing from unnest(p_tag_ids) as i
+    where not exists (select from content.tags t where t.id = i
+                      and (core.current_tenant_id() is null or t.tenant_id = core.current_tenant_id()));
+    if v_missing is not null then
+        raise exception 'content.taggables.tag_id: no tag with id %', array_to_string(v_missing, ', ')
+            using errcode = 'no_data_found', column = 'tag_id';
+    end if;
+    return query
+        insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+        select t.tenant_id, t.id, p_target_type, tg.id
+        from content.tags t cross join (select distinct u as id from unnest(p_target_ids) as u) as tg
+        where t.id = any (p_tag_ids)
+          and (core.current_tenant_id() is null or t.tenant_id = core.current_tenant_id())
+        on conflict do nothing
+        returning *;
+end
+$$;
+comment on function content.attach_tags(uuid[], text, uuid[]) is
+    'Attach every given tag to every given target (node or product) in one statement; existing pairs are kept. Returns the newly attached rows. Node targets must exist in the tag''s tenant (23503).';
+grant execute on function content.attach_tags(uuid[],text,uuid[]) to rustok_app;
+
+create or replace function content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[])
+    returns setof content.taggables
+    language sql volatile
+as $$
+    delete from content.taggables x
+    where x.tag_id = any (p_tag_ids) and x.target_type = p_target_type and x.target_id = any (p_target_ids)
+      and (core.current_tenant_id() is null or x.tenant_id = core.current_tenant_id())
+    returning x.*
+$$;
+comment on function content.detach_tags(uuid[], text, uuid[]) is
+    'Detach the given tags from the given targets in one statement. Returns the removed rows (pairs that were not attached are ignored).';
+grant execute on function content.detach_tags(uuid[],text,uuid[]) to rustok_app;
+
+-- ---------------------------------------------------------------- content.tags
+
+comment on table content.tags is 'Tags of a tenant, attached to nodes or products through content.taggables. Module: content.';
+comment on column content.tags.slug is 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
+
+select core.enable_tenant_rls('content.tags');
+grant select, insert, update, delete on content.tags to rustok_app;
+
+create or replace trigger _100_timestamps before insert or update on content.tags
+    for each row
+    execute function core.tg__timestamps();
+
+create or replace trigger _200_before_write before insert or update on content.tags
+    for each row
+    execute function content.tg_tags__before_write();
+
+-- ---------------------------------------------------------------- content.taggables
+
+comment on table content.taggables is
+    'Which tag is on which target (polymorphic). target_type node is checked against content.nodes of the same tenant and removed with the node; '
+    'product targets are checked and cleaned up by the commerce module. Module: content.';
+comment on column content.taggables.target_type is 'node | product';
+comment on column content.taggables.target_id is 'content.nodes.id or commerce product id (same tenant).';
+
+select core.enable_tenant_rls('content.taggables');
+grant select, insert, update, delete on content.taggables to rustok_app;

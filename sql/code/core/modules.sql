@@ -1,0 +1,51 @@
+-- core/modules.sql: module catalog and per-tenant module toggles.
+
+create or replace function core.module_enabled(p_tenant_id uuid, p_module text) returns boolean
+    language sql stable parallel safe
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+    select coalesce(
+        (select tm.enabled from core.tenant_modules tm where tm.tenant_id = p_tenant_id and tm.module_slug = p_module),
+        (select m.default_enabled from core.modules m where m.slug = p_module),
+        false)
+$$;
+comment on function core.module_enabled(uuid, text) is 'Whether a module is enabled for a tenant (toggle row, else the module default).';
+grant execute on function core.module_enabled(uuid,text) to rustok_analyst, rustok_app;
+
+create or replace function core.assert_module_enabled(p_tenant_ids uuid[], p_module text) returns void
+    language plpgsql stable
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_tenant uuid;
+begin
+    select t into v_tenant
+    from unnest(p_tenant_ids) as t
+    where not core.module_enabled(t, p_module)
+    limit 1;
+    if found then
+        raise exception 'module "%" is disabled for tenant %', p_module, v_tenant
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = format('enable it: insert into core.tenant_modules (tenant_id, module_slug, enabled) values (%L, %L, true) on conflict (tenant_id, module_slug) do update set enabled = true', v_tenant, p_module);
+    end if;
+end
+$$;
+comment on function core.assert_module_enabled(uuid[], text) is
+    'Raise SQLSTATE 55000 when the module is disabled for any of the tenants. Used by module write triggers.';
+grant execute on function core.assert_module_enabled(uuid[],text) to rustok_analyst, rustok_app;
+
+-- ---------------------------------------------------------------- core.modules
+
+comment on table core.modules is 'The catalog of modules a tenant can switch on or off (global reference data).';
+
+grant select on core.modules to rustok_analyst, rustok_app;
+
+-- ---------------------------------------------------------------- core.tenant_modules
+
+comment on table core.tenant_modules is
+    'Per-tenant module toggles. No row means the module''s default (core.modules.default_enabled).';
+
+select core.enable_tenant_rls('core.tenant_modules');
+select core.allow_analyst_read('core.tenant_modules');
+grant select, insert, update, delete on core.tenant_modules to rustok_app;
+grant select on core.tenant_modules to rustok_analyst;

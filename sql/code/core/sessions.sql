@@ -1,0 +1,30 @@
+-- core/sessions.sql: login sessions and request resolution (tenant + session in one call).
+
+-- depends: 0001_core
+-- Request authentication: resolve a tenant slug and a session token in one round trip.
+create or replace function core.resolve_request(p_tenant_slug text, p_token_hash text)
+    returns table (tenant_id uuid, user_id uuid, user_role text)
+    language sql stable
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+    select t.id, u.id, u.role
+    from core.tenants t
+    left join core.sessions s
+           on s.tenant_id = t.id and s.token_hash = p_token_hash
+          and s.revoked_at is null and s.expires_at > now()
+    left join core.users u
+           on u.tenant_id = s.tenant_id and u.id = s.user_id and u.status = 'active'
+    where t.slug = p_tenant_slug and t.is_active
+$$;
+comment on function core.resolve_request(text, text) is
+    'For the API: the active tenant with this slug and, when the session token hash is valid, its user and role. '
+    'No row when the tenant is unknown or inactive.';
+grant execute on function core.resolve_request(text,text) to rustok_app;
+
+-- ---------------------------------------------------------------- core.sessions
+
+comment on table core.sessions is 'Login sessions; the token itself is never stored, only its hash.';
+
+select core.enable_tenant_rls('core.sessions');
+select core.allow_analyst_read('core.sessions');
+grant select, insert, update, delete on core.sessions to rustok_app;

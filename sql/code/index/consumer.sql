@@ -1,0 +1,90 @@
+-- index/consumer.sql: the index consumer: events in, rebuilds out.
+
+create or replace function index._lock_key(p_aggregate_type text, p_aggregate_id uuid) returns bigint
+    language sql immutable parallel safe
+as $$ select pg_catalog.hashtextextended('index/' || p_aggregate_type || '/' || p_aggregate_id::text, 0) $$;
+comment on function index._lock_key(text, uuid) is
+    'Internal: the advisory lock key of one aggregate for the index consumer; the same key outbox.process_batch takes '
+    'for consumer ''index'', so a reindex and the consumer never rebuild one aggregate from different snapshots at once.';
+
+-- ---------------------------------------------------------------- dispatch
+create or replace function index._check_type(p_aggregate_type text) returns void
+    language plpgsql immutable
+as $$
+begin
+    if p_aggregate_type is null or p_aggregate_type not in ('product', 'node', 'order') then
+        raise exception 'p_aggregate_type: must be product, node or order (got %)', coalesce(p_aggregate_type, 'null')
+            using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+comment on function index._check_type(text) is 'Internal: raise 22023 unless the aggregate type is one the index builds (product, node, order).';
+
+create or replace function index._tenants_of(p_aggregate_type text, p_ids uuid[])
+    returns table (tenant_id uuid, ids uuid[])
+    language plpgsql stable
+as $$
+begin
+    perform index._check_type(p_aggregate_type);
+    -- ids alone (no tenant): find their tenants in the write table and in the read table (deleted rows)
+    return query
+    select x.tenant_id, array_agg(distinct x.id)
+    from (
+        select p.tenant_id, p.id from commerce.products p where p_aggregate_type = 'product' and p.id = any (p_ids)
+        union all
+        select i.tenant_id, i.product_id from index.products i where p_aggregate_type = 'product' and i.product_id = any (p_ids)
+        union all
+        select n.tenant_id, n.id from content.nodes n where p_aggregate_type = 'node' and n.id = any (p_ids)
+        union all
+        select i.tenant_id, i.node_id from index.content i where p_aggregate_type = 'node' and i.node_id = any (p_ids)
+        union all
+        select o.tenant_id, o.id from commerce.orders o where p_aggregate_type = 'order' and o.id = any (p_ids)
+        union all
+        select i.tenant_id, i.order_id from index.orders i where p_aggregate_type = 'order' and i.order_id = any (p_ids)
+    ) x
+    group by x.tenant_id;
+end
+$$;
+comment on function index._tenants_of(text, uuid[]) is
+    'Internal: group aggregate ids by tenant, looking them up in the write and read tables (used when no tenant is given).';
+
+-- ---------------------------------------------------------------- the consumer
+create or replace function index.handle_events(p_events outbox.events[]) returns void
+    language plpgsql volatile
+as $$
+declare
+    v_r record;
+    v_s record;
+begin
+    -- coalesce by (tenant, aggregate type): one set-based rebuild per group, whatever the number of events
+    for v_r in
+        select e.tenant_id, e.aggregate_type, array_agg(distinct e.aggregate_id order by e.aggregate_id) as ids
+        from unnest(p_events) e
+        where e.aggregate_type in ('product', 'node', 'order')
+          and not (e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant')
+        group by e.tenant_id, e.aggregate_type
+        order by e.tenant_id, e.aggregate_type
+    loop
+        perform index._rebuild(v_r.aggregate_type, v_r.tenant_id, v_r.ids, p_events);
+    end loop;
+    -- ReindexRequested for a whole type of a tenant (aggregate_id is the tenant)
+    for v_r in
+        select distinct e.tenant_id, e.aggregate_type
+        from unnest(p_events) e
+        where e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant'
+          and e.aggregate_type in ('product', 'node', 'order')
+        order by 1, 2
+    loop
+        select * into v_s from index.reindex_tenant(v_r.tenant_id, array[v_r.aggregate_type]);
+        if v_s.failed > 0 then
+            raise exception 'index: reindex of % of tenant % failed for % of % rows (first: % %)', v_r.aggregate_type,
+                v_r.tenant_id, v_s.failed, v_s.total, v_s.failed_ids[1], v_s.errors[1]
+                using errcode = 'object_not_in_prerequisite_state';
+        end if;
+    end loop;
+end
+$$;
+comment on function index.handle_events(outbox.events[]) is
+    'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows '
+    'of the named products, nodes and orders set-based (a deleted aggregate loses its row); ReindexRequested with scope '
+    'aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';

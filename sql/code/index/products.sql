@@ -1,0 +1,284 @@
+-- index/products.sql: the product read rows (index.products, index.product_prices) and how they are computed.
+
+-- depends: 0040_index_tables 0020_commerce_catalog 0021_commerce_prices 0022_commerce_inventory 0010_content 0032_outbox_consumers
+-- Rebuild of index.products (and index.product_prices) from commerce products, variants, options,
+-- prices, inventory, categories and content tags / SEO meta. One SQL function computes the rows
+-- (shared by the rebuild and index.verify); the rebuild upserts only what really changed.
+create or replace function index._product_rows(p_tenant_id uuid, p_product_ids uuid[])
+    returns setof index.products
+    language sql stable
+as $$
+    select
+        p.tenant_id,
+        p.id,
+        p.title,
+        p.subtitle,
+        p.handle,
+        p.description,
+        p.status,
+        p.discountable,
+        coalesce(pr.currencies, '{}'),
+        coalesce(pr.prices, '{}'),
+        coalesce(v.total_stock, 0),
+        coalesce(v.has_stock, false),
+        coalesce(v.variant_count, 0),
+        coalesce(v.variants, '[]'),
+        coalesce(o.options, '[]'),
+        coalesce(c.ids, '{}'),
+        coalesce(c.handles, '{}'),
+        coalesce(c.categories, '[]'),
+        coalesce(t.names, '{}'),
+        coalesce(t.slugs, '{}'),
+        m.title,
+        m.description,
+        coalesce(jsonb_strip_nulls(jsonb_build_object(
+            'title', m.title, 'description', m.description, 'canonicalUrl', m.canonical_url,
+            'imageUrl', m.image_url, 'robots', m.robots)), '{}'),
+        p.metadata,
+        index._tsv(x.cfg, p.title, 'A')
+            || index._tsv(x.cfg, concat_ws(' ', p.subtitle, array_to_string(t.names, ' '), c.names), 'B')
+            || index._tsv(x.cfg, left(p.description, 100000), 'C')
+            || index._tsv(x.cfg, v.text, 'D'),
+        p.created_at,
+        p.updated_at,
+        null::uuid,
+        null::text,
+        null::timestamptz,
+        now()
+    from commerce.products p
+    cross join lateral (select index._tsconfig(p.tenant_id) as cfg) x
+    -- variants with their availability, option values and base prices
+    left join lateral (
+        select count(*)::integer as variant_count,
+               coalesce(sum(va.available) filter (where va.manage_inventory), 0)::bigint as total_stock,
+               bool_or(not va.manage_inventory or va.available > 0) as has_stock,
+               jsonb_agg(jsonb_build_object(
+                   'id', va.id, 'title', va.title, 'sku', va.sku, 'barcode', va.barcode, 'position', va.position,
+                   'manageInventory', va.manage_inventory, 'allowBackorder', va.allow_backorder,
+                   'available', case when va.manage_inventory then va.available end,
+                   'inStock', not va.manage_inventory or va.available > 0,
+                   'options', va.options, 'prices', va.prices) order by va.position, va.id) as variants,
+               string_agg(concat_ws(' ', va.title, va.sku), ' ' order by va.position, va.id) as text
+        from (
+            select vr.id, vr.title, vr.sku, vr.barcode, vr.position, vr.manage_inventory, vr.allow_backorder,
+                   coalesce((
+                       select min(greatest(coalesce(lv.avail, 0), 0) / vi.required_quantity)
+                       from commerce.variant_inventory vi
+                       left join lateral (
+                           select sum(il.stocked_quantity - il.reserved_quantity) as avail
+                           from commerce.inventory_levels il
+                           where il.tenant_id = vi.tenant_id and il.inventory_item_id = vi.inventory_item_id
+                       ) lv on true
+                       where vi.tenant_id = vr.tenant_id and vi.variant_id = vr.id), 0)::bigint as available,
+                   coalesce((
+                       select jsonb_object_agg(op.title, ov.value)
+                       from commerce.variant_options vo
+                       join commerce.option_values ov on ov.tenant_id = vo.tenant_id and ov.id = vo.option_value_id
+                       join commerce.options op on op.tenant_id = vo.tenant_id and op.id = vo.option_id
+                       where vo.tenant_id = vr.tenant_id and vo.variant_id = vr.id), '{}') as options,
+                   coalesce((
+                       select jsonb_object_agg(bp.currency_code, bp.amount)
+                       from commerce.prices bp
+                       where bp.tenant_id = vr.tenant_id and bp.variant_id = vr.id
+                         and bp.price_list_id is null and bp.min_quantity = 1), '{}') as prices
+            from commerce.variants vr
+            where vr.tenant_id = p.tenant_id and vr.product_id = p.id
+        ) va
+    ) v on true
+    -- base price range per currency
+    left join lateral (
+        select array_agg(q.currency_code order by q.currency_code) as currencies,
+               jsonb_object_agg(q.currency_code, jsonb_build_object('min', q.mn, 'max', q.mx)) as prices
+        from (
+            select bp.currency_code, min(bp.amount) as mn, max(bp.amount) as mx
+            from commerce.variants vr
+            join commerce.prices bp on bp.tenant_id = vr.tenant_id and bp.variant_id = vr.id
+            where vr.tenant_id = p.tenant_id and vr.product_id = p.id
+              and bp.price_list_id is null and bp.min_quantity = 1
+            group by bp.currency_code
+        ) q
+    ) pr on true
+    left join lateral (
+        select jsonb_agg(jsonb_build_object(
+                   'id', op.id, 'title', op.title,
+                   'values', coalesce((select jsonb_agg(ov.value order by ov.position, ov.value)
+                                       from commerce.option_values ov
+                                       where ov.tenant_id = op.tenant_id and ov.option_id = op.id), '[]'))
+                   order by op.position, op.title) as options
+        from commerce.options op
+        where op.tenant_id = p.tenant_id and op.product_id = p.id
+    ) o on true
+    left join lateral (
+        select array_agg(cat.id order by cat.rank, cat.name, cat.id) as ids,
+               array_agg(cat.handle order by cat.rank, cat.name, cat.id) as handles,
+               jsonb_agg(jsonb_build_object('id', cat.id, 'handle', cat.handle, 'name', cat.name)
+                         order by cat.rank, cat.name, cat.id) as categories,
+               string_agg(cat.name, ' ' order by cat.rank, cat.name, cat.id) as names
+        from commerce.product_categories pc
+        join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
+        where pc.tenant_id = p.tenant_id and pc.product_id = p.id and cat.is_active and not cat.is_internal
+    ) c on true
+    left join lateral (
+        select array_agg(tg.name order by tg.slug) as names, array_agg(tg.slug order by tg.slug) as slugs
+        from content.taggables ta
+        join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
+        where ta.tenant_id = p.tenant_id and ta.target_type = 'product' and ta.target_id = p.id
+    ) t on true
+    left join content.meta m on m.tenant_id = p.tenant_id and m.target_type = 'product' and m.target_id = p.id
+    where p.tenant_id = p_tenant_id
+      and (p_product_ids is null or p.id = any (p_product_ids))
+$$;
+comment on function index._product_rows(uuid, uuid[]) is
+    'Internal: the index.products rows as they should be, computed from the write tables, for some products of a '
+    'tenant (all when p_product_ids is null). Used by the rebuild and by index.verify.';
+
+create or replace function index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[] default '{}')
+    returns integer
+    language plpgsql volatile
+as $$
+declare
+    v_changed uuid[];
+    v_deleted integer;
+begin
+    if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
+        return 0;
+    end if;
+    with ev as (
+        select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
+        from unnest(p_events) e
+        where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
+        order by e.aggregate_id, e.occurred_at desc, e.id desc
+    ), up as (
+        insert into index.products as t (
+            tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
+            total_stock, has_stock, variant_count, variants, options, category_ids, category_handles, categories,
+            tags, tag_slugs, meta_title, meta_description, seo, metadata, search_vector, created_at, updated_at,
+            last_event_id, last_event_type, last_event_at, indexed_at)
+        select s.tenant_id, s.product_id, s.title, s.subtitle, s.handle, s.description, s.status, s.discountable,
+               s.currencies, s.prices, s.total_stock, s.has_stock, s.variant_count, s.variants, s.options,
+               s.category_ids, s.category_handles, s.categories, s.tags, s.tag_slugs, s.meta_title,
+               s.meta_description, s.seo, s.metadata, s.search_vector, s.created_at, s.updated_at,
+               ev.id, ev.event_type, ev.occurred_at, clock_timestamp()
+        from index._product_rows(p_tenant_id, p_product_ids) s
+        left join ev on ev.aggregate_id = s.product_id
+        on conflict (tenant_id, product_id) do update
+           set title = excluded.title, subtitle = excluded.subtitle, handle = excluded.handle,
+               description = excluded.description, status = excluded.status, discountable = excluded.discountable,
+               currencies = excluded.currencies, prices = excluded.prices, total_stock = excluded.total_stock,
+               has_stock = excluded.has_stock, variant_count = excluded.variant_count, variants = excluded.variants,
+               options = excluded.options, category_ids = excluded.category_ids,
+               category_handles = excluded.category_handles, categories = excluded.categories, tags = excluded.tags,
+               tag_slugs = excluded.tag_slugs, meta_title = excluded.meta_title,
+               meta_description = excluded.meta_description, seo = excluded.seo, metadata = excluded.metadata,
+               search_vector = excluded.search_vector, created_at = excluded.created_at,
+               updated_at = excluded.updated_at, last_event_id = excluded.last_event_id,
+               last_event_type = excluded.last_event_type, last_event_at = excluded.last_event_at,
+               indexed_at = excluded.indexed_at
+         where (t.title, t.subtitle, t.handle, t.description, t.status, t.discountable, t.currencies, t.prices,
+                t.total_stock, t.has_stock, t.variant_count, t.variants, t.options, t.category_ids, t.category_handles,
+                t.categories, t.tags, t.tag_slugs, t.meta_title, t.meta_description, t.seo, t.metadata, t.search_vector,
+                t.created_at, t.updated_at)
+               is distinct from
+               (excluded.title, excluded.subtitle, excluded.handle, excluded.description, excluded.status,
+                excluded.discountable, excluded.currencies, excluded.prices, excluded.total_stock, excluded.has_stock,
+                excluded.variant_count, excluded.variants, excluded.options, excluded.category_ids,
+                excluded.category_handles, excluded.categories, excluded.tags, excluded.tag_slugs, excluded.meta_title,
+                excluded.meta_description, excluded.seo, excluded.metadata, excluded.search_vector,
+                excluded.created_at, excluded.updated_at)
+        returning t.product_id
+    )
+    select coalesce(array_agg(up.product_id), '{}') into v_changed from up;
+
+    -- a product that no longer exists leaves the index (its price rows cascade)
+    delete from index.products i
+    where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+      and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
+    get diagnostics v_deleted = row_count;
+
+    -- price rows follow the product row's prices (all rebuilt ids, so a damaged price row is repaired too;
+    -- equal rows are left alone)
+    delete from index.product_prices pp
+    using index.products i
+    where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
+      and i.tenant_id = pp.tenant_id and i.product_id = pp.product_id
+      and not (i.prices ? pp.currency_code);
+    insert into index.product_prices as pp (tenant_id, product_id, currency_code, min_amount, max_amount)
+    select i.tenant_id, i.product_id, e.key, (e.value ->> 'min')::bigint, (e.value ->> 'max')::bigint
+    from index.products i
+    cross join lateral jsonb_each(i.prices) e
+    where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+    on conflict (tenant_id, product_id, currency_code) do update
+       set min_amount = excluded.min_amount, max_amount = excluded.max_amount
+     where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
+
+    if cardinality(v_changed) > 0 then
+        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
+        insert into index.words (tenant_id, word)
+        select distinct p_tenant_id, w.w
+        from index.products i
+        cross join lateral index._words(concat_ws(' ', i.title, i.subtitle, array_to_string(i.tags, ' '),
+            (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
+            left(i.description, 20000))) as w(w)
+        where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
+          and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
+        order by 2
+        on conflict do nothing;
+    end if;
+    return cardinality(v_changed) + v_deleted;
+end
+$$;
+comment on function index._rebuild_products(uuid, uuid[], outbox.events[]) is
+    'Internal: rebuild the index.products (and index.product_prices) rows of some products of one tenant, set-based: '
+    'upsert where something really changed (recording the latest of p_events per product), delete rows of products '
+    'that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
+
+-- ---------------------------------------------------------------- index.products
+
+comment on table index.products is
+    'Read model of commerce products (manifest index_products): one row per product with its variants, options, base '
+    'prices per currency, stock, categories, tags and SEO meta, ready for a storefront page. Rebuilt by '
+    'index.rebuild_products from commerce.* and content.* tables; never written directly. Key (tenant_id, product_id).';
+comment on column index.products.status is 'commerce.products.status: draft | proposed | published | rejected. Storefronts see published only.';
+comment on column index.products.currencies is 'Currencies (ISO 4217) that have a base price for at least one variant, sorted.';
+comment on column index.products.prices is
+    'Base prices (price_list_id null, min_quantity 1) per currency in minor units: {"EUR": {"min": 1999, "max": 2999}}. '
+    'Also in index.product_prices (one row per currency) for filters and sorting.';
+comment on column index.products.total_stock is
+    'Units available to sell over all variants that manage inventory: per variant min over its inventory items of '
+    'floor(sum(stocked - reserved over locations) / required_quantity), never below 0.';
+comment on column index.products.has_stock is
+    'In stock: some variant does not manage inventory, or has at least one unit available.';
+comment on column index.products.variants is
+    'Variants by position: [{id, title, sku, barcode, position, manageInventory, allowBackorder, available, inStock, '
+    'options: {"Color": "Red"}, prices: {"EUR": 1999}}] (prices: base, min_quantity 1).';
+comment on column index.products.options is 'Options by position with their values: [{id, title, values: ["S", "M"]}].';
+comment on column index.products.category_ids is 'Ids of the product''s commerce categories that are active and not internal.';
+comment on column index.products.category_handles is 'Handles of those categories (same order as category_ids).';
+comment on column index.products.categories is 'Those categories as [{id, handle, name}], by rank then name.';
+comment on column index.products.tags is 'Names of the tags on the product (content.taggables target_type product), sorted by slug.';
+comment on column index.products.tag_slugs is 'Slugs of those tags (same order as tags).';
+comment on column index.products.meta_title is 'content.meta.title of the product (SEO <title>).';
+comment on column index.products.meta_description is 'content.meta.description of the product.';
+comment on column index.products.seo is 'All SEO meta: {title, description, canonicalUrl, imageUrl, robots} (keys present when set).';
+comment on column index.products.search_vector is
+    'Weighted, unaccented tsvector in the tenant''s text_search_config: title A; subtitle, tags, categories B; '
+    'description C; variant titles and SKUs D.';
+comment on column index.products.last_event_id is 'The outbox event whose processing last changed this row (null: reindex).';
+comment on column index.products.last_event_type is 'Its event type (ProductUpdated, ReindexRequested, ...).';
+comment on column index.products.last_event_at is 'Its occurred_at.';
+comment on column index.products.indexed_at is 'When this row last changed (a rebuild that changes nothing leaves it alone).';
+
+select core.enable_tenant_rls('index.products');
+select core.allow_analyst_read('index.products');
+grant select on index.products to rustok_analyst, rustok_app;
+
+-- ---------------------------------------------------------------- index.product_prices
+
+comment on table index.product_prices is
+    'Read model: a product''s base price range per currency (minor units), one row per currency: the same data as '
+    'index.products.prices in relational form, for analysts and for price queries across a catalog (the btree on '
+    '(tenant_id, currency_code, min_amount) gives the cheapest products of a currency directly). Rebuilt with the product.';
+
+select core.enable_tenant_rls('index.product_prices');
+select core.allow_analyst_read('index.product_prices');
+grant select on index.product_prices to rustok_analyst, rustok_app;

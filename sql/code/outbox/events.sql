@@ -1,0 +1,31 @@
+-- outbox/events.sql: the event log (outbox.events) and reading it by position.
+
+create or replace function outbox.events_since(p_since timestamptz, p_limit integer default 1000,
+                                    p_tenant_id uuid default core.current_tenant_id())
+    returns setof outbox.events
+    language sql stable
+as $$
+    select e.* from outbox.events e
+    where e.tenant_id = p_tenant_id and e.occurred_at >= p_since
+    order by e.occurred_at, e.id
+    limit least(greatest(p_limit, 1), 10000)
+$$;
+comment on function outbox.events_since(timestamptz, integer, uuid) is
+    'Event history of a tenant from p_since, oldest first: what live listeners (GraphQL subscriptions) read after a '
+    'doorbell instead of a durable queue. occurred_at is the writing transaction''s start and commits arrive out of '
+    'order, so re-read with an overlap (e.g. from the last seen occurred_at minus a few seconds) and skip ids already seen.';
+grant execute on function outbox.events_since(timestamp with time zone,integer,uuid) to rustok_app;
+
+-- ---------------------------------------------------------------- outbox.events
+
+comment on table outbox.events is
+    'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. '
+    'Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: '
+    'consumers re-read current rows, so payloads stay small.';
+comment on column outbox.events.aggregate_type is 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
+comment on column outbox.events.payload is 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
+
+select core.enable_tenant_rls('outbox.events');
+select core.allow_analyst_read('outbox.events');
+grant select, insert on outbox.events to rustok_app;
+grant select on outbox.events to rustok_analyst;

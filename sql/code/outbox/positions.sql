@@ -1,0 +1,18 @@
+-- outbox/positions.sql: read-your-writes: has a consumer caught up to a position.
+
+-- depends: 0032_outbox_consumers 0002_auth
+-- Read-your-writes for API clients: has a consumer processed every event of the current tenant up to a position?
+create or replace function outbox.caught_up(p_consumer text, p_position uuid) returns boolean
+    language sql stable
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+    select not exists (
+        select from outbox.deliveries d
+        join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+        where d.consumer = p_consumer and d.state = 'pending' and d.event_id <= p_position
+          and e.tenant_id = core.current_tenant_id())
+$$;
+comment on function outbox.caught_up(text, uuid) is
+    'True when the consumer has no pending event of the current tenant at or below the position a mutation returned '
+    '(core.event_position()). Dead-lettered events do not hold it back (see outbox.dead_letters).';
+grant execute on function outbox.caught_up(text,uuid) to rustok_app;

@@ -1,0 +1,222 @@
+-- outbox/queue.sql: claiming, processing and draining a consumer queue.
+
+create or replace function outbox._session_worker() returns text
+    language sql stable
+as $$ select 'session:' || pg_backend_pid() || ':' || to_char(pg_postmaster_start_time(), 'YYYYMMDDHH24MISS') $$;
+comment on function outbox._session_worker() is 'Worker name used when none is given (a psql session): session:<pid>:<server start>.';
+
+create or replace function outbox.claim(p_consumer text, p_worker text, p_limit integer default null) returns integer
+    language plpgsql volatile
+as $$
+declare
+    v_c     outbox.consumers := outbox._consumer(p_consumer);
+    v_limit integer := coalesce(p_limit, v_c.batch_size);
+    v_rows  integer;
+begin
+    if p_worker is null or btrim(p_worker) = '' then
+        raise exception 'p_worker: a worker name is required' using errcode = 'invalid_parameter_value';
+    end if;
+    if v_limit < 1 then
+        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
+    end if;
+    with picked as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
+          and (d.locked_until is null or d.locked_until < now()
+               or (d.locked_by = p_worker and d.locked_until >= now()))
+        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
+        limit v_limit
+        for update skip locked
+    )
+    update outbox.deliveries d
+       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
+           locked_by = p_worker,
+           locked_until = clock_timestamp() + v_c.lease,
+           last_error = case when d.locked_until < now()
+                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             else d.last_error end,
+           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
+      from picked p
+     where d.consumer = p_consumer and d.event_id = p.event_id;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+comment on function outbox.claim(text, text, integer) is
+    'Lease up to p_limit (default batch_size) deliveries of a consumer to worker p_worker for the consumer''s lease: '
+    'the worker''s own live leases first (kept, the attempt not counted again), then available ones (counting the attempt). '
+    'Returns how many the worker now holds. Run it in its own committed transaction, then '
+    'outbox.process_batch(consumer, limit, worker): if the worker dies in between or during processing, the deliveries '
+    'return to the queue when the lease expires.';
+
+create or replace function outbox.release(p_consumer text, p_worker text) returns integer
+    language plpgsql volatile
+as $$
+declare
+    v_rows integer;
+begin
+    update outbox.deliveries d
+       set locked_by = null, locked_until = null, attempts = greatest(d.attempts - 1, 0)
+     where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending';
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+comment on function outbox.release(text, text) is
+    'Give back the deliveries a worker leased but did not process (graceful shutdown); the attempt is not counted.';
+
+create or replace function outbox._error_text(p_sqlstate text, p_message text) returns text
+    language sql immutable
+as $$ select p_sqlstate || ': ' || left(p_message, 2000) $$;
+comment on function outbox._error_text(text, text) is 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
+
+create or replace function outbox.process_batch(p_consumer text, p_limit integer default null, p_worker text default null)
+    returns table (claimed integer, succeeded integer, failed integer, dead integer)
+    language plpgsql volatile
+as $$
+declare
+    v_c        outbox.consumers := outbox._consumer(p_consumer);
+    v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
+    v_limit    integer := coalesce(p_limit, v_c.batch_size);
+    v_call     text;
+    v_ids      uuid[];
+    v_events   outbox.events[];
+    v_event    outbox.events;
+    v_ok       uuid[] := '{}';
+    v_bad_ids  uuid[] := '{}';
+    v_bad_errs text[] := '{}';
+    v_state    text;
+    v_msg      text;
+begin
+    claimed := 0; succeeded := 0; failed := 0; dead := 0;
+    if v_limit < 1 then
+        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
+    end if;
+    select format('%I.%I', n.nspname, p.proname) into v_call
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where p.oid = v_c.handler;
+    if v_call is null then
+        raise exception 'outbox.consumers.handler: the handler of consumer % (oid %) no longer exists', p_consumer, v_c.handler::oid
+            using errcode = 'object_not_in_prerequisite_state', column = 'handler',
+                  hint = 'recreate the function, or: select outbox.register_consumer(...) with the new handler';
+    end if;
+
+    -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
+    with picked as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.state = 'pending'
+          and ((d.locked_by = v_worker and d.locked_until >= now())
+               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
+        order by coalesce(d.locked_by = v_worker and d.locked_until >= now(), false) desc, d.available_at
+        limit v_limit
+        for update skip locked
+    ), upd as (
+        update outbox.deliveries d
+           set attempts = d.attempts + case when d.locked_by = v_worker and d.locked_until >= now() then 0 else 1 end,
+               locked_by = v_worker,
+               locked_until = greatest(d.locked_until, clock_timestamp() + v_c.lease)
+          from picked p
+         where d.consumer = p_consumer and d.event_id = p.event_id
+        returning d.event_id, d.occurred_at
+    )
+    select coalesce(array_agg(u.event_id), '{}'),
+           coalesce(array_agg(e order by e.occurred_at, e.id) filter (where e.id is not null), '{}')
+      into v_ids, v_events
+      from upd u
+      left join outbox.events e on e.id = u.event_id and e.occurred_at = u.occurred_at;
+    claimed := cardinality(v_ids);
+    if claimed = 0 then
+        return next;
+        return;
+    end if;
+
+    -- Events whose rows are gone (partition dropped by hand) cannot be processed.
+    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
+      into v_bad_ids, v_bad_errs
+      from unnest(v_ids) i
+     where i not in (select (x).id from unnest(v_events) x);
+
+    -- Serialize per aggregate and consumer (sorted, so no deadlocks) so that two batches never rebuild
+    -- the same aggregate concurrently from different snapshots.
+    perform pg_advisory_xact_lock(k)
+    from (select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0) as k
+          from unnest(v_events) x order by 1) locks;
+
+    if cardinality(v_events) > 0 then
+        begin
+            execute format('select %s($1)', v_call) using v_events;
+            select array_agg(x.id) into v_ok from unnest(v_events) x;
+        exception when others then
+            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+            if cardinality(v_events) = 1 then
+                v_bad_ids := v_bad_ids || v_events[1].id;
+                v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+            else
+                -- The batch failed: retry one event at a time so only the poison events fail.
+                foreach v_event in array v_events loop
+                    begin
+                        execute format('select %s($1)', v_call) using array[v_event];
+                        v_ok := v_ok || v_event.id;
+                    exception when others then
+                        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                        v_bad_ids := v_bad_ids || v_event.id;
+                        v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                    end;
+                end loop;
+            end if;
+        end;
+    end if;
+
+    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
+    get diagnostics succeeded = row_count;
+
+    with f as (
+        update outbox.deliveries d
+           set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
+               available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
+               locked_by = null, locked_until = null,
+               last_error = b.err, last_error_at = now()
+          from unnest(v_bad_ids, v_bad_errs) as b(id, err)
+         where d.consumer = p_consumer and d.event_id = b.id
+        returning d.state
+    )
+    select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
+    return next;
+end
+$$;
+comment on function outbox.process_batch(text, integer, text) is
+    'Process one batch of a consumer''s queue: claim up to p_limit (default batch_size) deliveries (FOR UPDATE SKIP LOCKED, '
+    'plus the leases p_worker took with outbox.claim), call the handler once for the whole batch in a subtransaction; '
+    'if it fails, call it again one event at a time (each in its own subtransaction) so only the poison events fail. '
+    'Successes are deleted; failures get SQLSTATE + message in last_error and a backoff, and go dead after max_attempts. '
+    'Returns (claimed, succeeded, failed, dead). Callable from psql: select * from outbox.process_batch(''index'');';
+
+create or replace function outbox.drain(p_consumer text, p_max_batches integer default 1000)
+    returns table (batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
+    language plpgsql volatile
+as $$
+declare
+    v_r record;
+begin
+    if p_max_batches is null or p_max_batches < 1 then
+        raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
+    end if;
+    batches := 0; claimed := 0; succeeded := 0; failed := 0; dead := 0;
+    loop
+        select * into v_r from outbox.process_batch(p_consumer);
+        exit when v_r.claimed = 0;
+        batches := batches + 1;
+        claimed := claimed + v_r.claimed;
+        succeeded := succeeded + v_r.succeeded;
+        failed := failed + v_r.failed;
+        dead := dead + v_r.dead;
+        exit when batches >= p_max_batches;
+    end loop;
+    return next;
+end
+$$;
+comment on function outbox.drain(text, integer) is
+    'Loop outbox.process_batch until the consumer''s queue has nothing available (failed events wait for their backoff) '
+    'or p_max_batches were processed; one transaction. psql, no Python needed: select * from outbox.drain(''index'');';
