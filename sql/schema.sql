@@ -1181,52 +1181,6 @@ $_$;
 COMMENT ON FUNCTION commerce.tg__product_child_events() IS 'Generic AFTER statement trigger for tables that belong to products: one ProductUpdated per affected (existing) product, payload {source: table}. TG_ARGV[0] is the route to the product (product, variant, option, price_list, inventory_item, category), TG_ARGV[1] the column of the changed row that starts it. Unchanged rows of an UPDATE are ignored (new EXCEPT old).';
 
 --
--- Name: tg_categories__no_cycle(); Type: FUNCTION; Schema: commerce; Owner: -
---
-
-CREATE FUNCTION commerce.tg_categories__no_cycle() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-declare
-    v_cycle record;
-begin
-    if not exists (select 1 from new_rows n where n.parent_id is not null) then
-        return null;
-    end if;
-    -- One tree move at a time per tenant, so two concurrent moves cannot close a loop together.
-    perform pg_advisory_xact_lock(hashtext('commerce.categories'), hashtext(t.tenant_id::text))
-    from (select distinct n.tenant_id from new_rows n where n.parent_id is not null order by 1) t;
-
-    with recursive walk (tenant_id, start_id, cur_id, depth) as (
-        select n.tenant_id, n.id, n.parent_id, 1
-        from new_rows n
-        where n.parent_id is not null
-        union all
-        select w.tenant_id, w.start_id, c.parent_id, w.depth + 1
-        from walk w
-        join commerce.categories c on c.tenant_id = w.tenant_id and c.id = w.cur_id
-        where w.cur_id <> w.start_id and c.parent_id is not null and w.depth < 10000
-    )
-    select w.start_id, n.parent_id into v_cycle
-    from walk w join new_rows n on n.tenant_id = w.tenant_id and n.id = w.start_id
-    where w.cur_id = w.start_id
-    limit 1;
-    if found then
-        raise exception 'commerce.categories.parent_id: putting category % under % would create a cycle',
-                v_cycle.start_id, v_cycle.parent_id
-            using errcode = 'check_violation', column = 'parent_id', table = 'categories', schema = 'commerce';
-    end if;
-    return null;
-end
-$$;
-
---
--- Name: FUNCTION tg_categories__no_cycle(); Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON FUNCTION commerce.tg_categories__no_cycle() IS 'AFTER INSERT/UPDATE statement trigger on commerce.categories: refuses a parent_id that makes the hierarchy cyclic (23514).';
-
---
 -- Name: tg_inventory_levels__events(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -1341,19 +1295,17 @@ $$;
 COMMENT ON FUNCTION commerce.tg_inventory_levels__reserved_within_stock() IS 'BEFORE INSERT/UPDATE row trigger (only when reserved > stocked): refuses it unless a variant selling the item allows backorder (23514).';
 
 --
--- Name: tg_order_items__reindex(); Type: FUNCTION; Schema: commerce; Owner: -
+-- Name: tg_order_items__updated_events(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
-CREATE FUNCTION commerce.tg_order_items__reindex() RETURNS trigger
+CREATE FUNCTION commerce.tg_order_items__updated_events() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
     -- Items written by commerce.place_order belong to an order placed in this same transaction
     -- (created_at = now()): its OrderPlaced event already covers them.
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-    select distinct r.tenant_id, 'ReindexRequested', 'order', r.order_id,
-           jsonb_build_object('target_type', 'order', 'target_id', r.order_id, 'scope', 'aggregate',
-                              'reason', 'order_items_changed')
+    select distinct r.tenant_id, 'OrderUpdated', 'order', r.order_id, jsonb_build_object('source', 'order_items')
     from (select tenant_id, order_id, order_created_at from changed_rows) r
     where r.order_created_at <> now();
     return null;
@@ -1361,10 +1313,10 @@ end
 $$;
 
 --
--- Name: FUNCTION tg_order_items__reindex(); Type: COMMENT; Schema: commerce; Owner: -
+-- Name: FUNCTION tg_order_items__updated_events(); Type: COMMENT; Schema: commerce; Owner: -
 --
 
-COMMENT ON FUNCTION commerce.tg_order_items__reindex() IS 'AFTER statement trigger on commerce.order_items: ReindexRequested for each order whose items were inserted, changed or deleted after the order was placed (placement itself is covered by OrderPlaced).';
+COMMENT ON FUNCTION commerce.tg_order_items__updated_events() IS 'AFTER statement trigger on commerce.order_items: OrderUpdated {source: order_items} for each order whose items were inserted, changed or deleted after the order was placed (placement itself is covered by OrderPlaced).';
 
 --
 -- Name: tg_orders__display_id(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -1535,16 +1487,15 @@ $$;
 COMMENT ON FUNCTION commerce.tg_orders__inventory() IS 'AFTER UPDATE statement trigger on commerce.orders: cancelled orders release their reservations, fulfilled orders turn them into stock decrements (stocked and reserved both drop), set-based over the transition tables.';
 
 --
--- Name: tg_orders__reindex_on_change(); Type: FUNCTION; Schema: commerce; Owner: -
+-- Name: tg_orders__updated_events(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
-CREATE FUNCTION commerce.tg_orders__reindex_on_change() RETURNS trigger
+CREATE FUNCTION commerce.tg_orders__updated_events() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-    select n.tenant_id, 'ReindexRequested', 'order', n.id,
-           jsonb_build_object('target_type', 'order', 'target_id', n.id, 'scope', 'aggregate', 'reason', 'order_changed')
+    select n.tenant_id, 'OrderUpdated', 'order', n.id, jsonb_build_object('source', 'orders')
     from new_rows n
     join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
     where n.status is not distinct from o.status          -- status changes have their own events
@@ -1554,10 +1505,10 @@ end
 $$;
 
 --
--- Name: FUNCTION tg_orders__reindex_on_change(); Type: COMMENT; Schema: commerce; Owner: -
+-- Name: FUNCTION tg_orders__updated_events(); Type: COMMENT; Schema: commerce; Owner: -
 --
 
-COMMENT ON FUNCTION commerce.tg_orders__reindex_on_change() IS 'AFTER UPDATE statement trigger on commerce.orders: ReindexRequested (scope aggregate) for each order whose columns other than status changed, so index.orders follows.';
+COMMENT ON FUNCTION commerce.tg_orders__updated_events() IS 'AFTER UPDATE statement trigger on commerce.orders: OrderUpdated {source: orders} for each order whose columns other than status changed (status changes emit OrderStatusChanged).';
 
 --
 -- Name: tg_products__cleanup_content(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -2036,6 +1987,25 @@ $$;
 COMMENT ON FUNCTION content._node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text) IS 'Internal: emit NodeUpdated {"kind","status","reason"} once per given (tenant, node) pair that still exists.';
 
 --
+-- Name: _put_body(uuid, uuid, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    insert into content.bodies as b (tenant_id, node_id, body, format)
+    values (p_tenant_id, p_node_id, p_body, p_format)
+    on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
+    where (b.body, b.format) is distinct from (excluded.body, excluded.format)
+$$;
+
+--
+-- Name: FUNCTION _put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) IS 'Internal: write a node''s body (insert, or update when body or format differ). Used by create_node, update_node, add_comment and restore_revision; runs as the caller, so row-level security applies.';
+
+--
 -- Name: _require_nodes(uuid[], text[], text); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -2065,6 +2035,52 @@ $$;
 --
 
 COMMENT ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) IS 'Internal: raise P0002 naming the ids that are not nodes of the given kinds (in the current tenant, when one is set).';
+
+--
+-- Name: _slug(regclass, text, uuid, uuid, text, text, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_base  text;
+    v_taken text[];
+    -- the rows a slug must be unique among: the tenant's other rows of this table (of this kind, for nodes)
+    v_scope constant text := 'tenant_id = $1 and id <> $2' || case when p_kind is not null then ' and kind = $3' else '' end;
+begin
+    if p_slug is null then
+        v_base := content.slugify(p_source);
+        if v_base is null then
+            raise exception '%.slug: give a slug, or a % with letters or digits to generate it from', p_table, p_source_name
+                using errcode = 'check_violation', column = 'slug';
+        end if;
+        -- concurrent inserts generating from the same base wait for each other instead of colliding
+        perform pg_advisory_xact_lock(hashtextextended(
+            concat_ws(':', p_table::text, p_tenant_id::text, p_kind, v_base), 0));
+        execute format('select array_agg(slug) from %s where %s and (slug = $4 or slug like $4 || ''-%%'')', p_table, v_scope)
+            into v_taken using p_tenant_id, p_id, p_kind, v_base;
+        return content._free_slug(v_base, v_taken);
+    end if;
+    if not content.slug_is_valid(p_slug) then
+        raise exception '%.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', p_table, p_slug
+            using errcode = 'check_violation', column = 'slug';
+    end if;
+    execute format('select array_agg(slug) from %s where %s and slug = $4', p_table, v_scope)
+        into v_taken using p_tenant_id, p_id, p_kind, p_slug;
+    if v_taken is not null then
+        raise exception '%.slug: "%" is already used by another % of this tenant', p_table, p_slug, p_what
+            using errcode = 'unique_violation', column = 'slug';
+    end if;
+    return p_slug;
+end
+$_$;
+
+--
+-- Name: FUNCTION _slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text) IS 'Internal, the one slug rule of content (nodes, categories, tags): a given slug must be well-formed and unused among the tenant''s rows of p_table (of kind p_kind when given); a missing one is generated from p_source (base, base-2, ...). Returns the slug; 23514 / 23505 naming the column otherwise.';
 
 --
 -- Name: _tag_events(uuid[], uuid[], text[], uuid[], text[]); Type: FUNCTION; Schema: content; Owner: -
@@ -2290,8 +2306,7 @@ begin
     insert into content.nodes (tenant_id, parent_id, author_id, kind, status)
     values (v_tenant, p_parent_id, p_author_id, 'comment', p_status)
     returning * into v_node;
-    insert into content.bodies (tenant_id, node_id, body, format)
-    values (v_tenant, v_node.id, p_body, p_format);
+    perform content._put_body(v_tenant, v_node.id, p_body, p_format);
     return v_node;
 end
 $$;
@@ -2423,8 +2438,7 @@ begin
             coalesce((p_input->>'position')::int, 0), coalesce(p_input->'metadata', '{}'),
             (p_input->>'publishedAt')::timestamptz);
     if p_input ? 'body' then
-        insert into content.bodies (tenant_id, node_id, body, format)
-        values (v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
+        perform content._put_body(v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
     end if;
     return v_id;
 end
@@ -2635,10 +2649,7 @@ begin
     if v_rev.body is null then
         delete from content.bodies b where b.tenant_id = v_rev.tenant_id and b.node_id = v_rev.node_id;
     else
-        insert into content.bodies as b (tenant_id, node_id, body, format)
-        values (v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format)
-        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
-        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+        perform content._put_body(v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format);
     end if;
     return v_node;
 end
@@ -2726,70 +2737,39 @@ $$;
 COMMENT ON FUNCTION content.tg__assert_module() IS 'AFTER INSERT/UPDATE statement trigger (arguments: table name, module): refuses (55000) writes for tenants with that module disabled.';
 
 --
--- Name: tg__check_node_targets(); Type: FUNCTION; Schema: content; Owner: -
+-- Name: tg__check_targets(); Type: FUNCTION; Schema: content; Owner: -
 --
 
-CREATE FUNCTION content.tg__check_node_targets() RETURNS trigger
+CREATE FUNCTION content.tg__check_targets() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 declare
-    v_missing record;
+    v_table       text := tg_argv[0];   -- the checked table, for the message
+    v_target_type text := tg_argv[1];   -- e.g. node
+    v_targets     regclass := tg_argv[2]::regclass;  -- e.g. content.nodes (with tenant_id, id)
+    v_missing     record;
 begin
-    -- lock the target nodes (key share) so a concurrent delete waits for us, then look for missing ones
-    perform 1 from content.nodes n
-    where (n.tenant_id, n.id) in (select r.tenant_id, r.target_id from new_rows r where r.target_type = 'node')
-    for key share of n;
-    select r.tenant_id, r.target_id into v_missing
-    from new_rows r
-    where r.target_type = 'node'
-      and not exists (select from content.nodes n where n.tenant_id = r.tenant_id and n.id = r.target_id)
-    limit 1;
-    if found then
-        raise exception '%.target_id: node % not found in tenant %', tg_argv[0], v_missing.target_id, v_missing.tenant_id
+    -- lock the targets (key share) so a concurrent delete waits for us, then look for missing ones
+    execute format('select 1 from %s t where (t.tenant_id, t.id) in '
+                   '(select r.tenant_id, r.target_id from new_rows r where r.target_type = $1) for key share of t', v_targets)
+        using v_target_type;
+    execute format('select r.tenant_id, r.target_id from new_rows r where r.target_type = $1 '
+                   'and not exists (select from %s t where t.tenant_id = r.tenant_id and t.id = r.target_id) limit 1',
+                   v_targets)
+        into v_missing using v_target_type;
+    if v_missing.target_id is not null then
+        raise exception '%.target_id: % % not found in tenant %', v_table, v_target_type, v_missing.target_id, v_missing.tenant_id
             using errcode = 'foreign_key_violation', column = 'target_id';
     end if;
     return null;
 end
-$$;
+$_$;
 
 --
--- Name: FUNCTION tg__check_node_targets(); Type: COMMENT; Schema: content; Owner: -
+-- Name: FUNCTION tg__check_targets(); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.tg__check_node_targets() IS 'AFTER INSERT/UPDATE statement trigger (argument: table name) on content.taggables and content.meta: every target of type node must exist in the same tenant (23503).';
-
---
--- Name: tg__check_product_targets(); Type: FUNCTION; Schema: content; Owner: -
---
-
-CREATE FUNCTION content.tg__check_product_targets() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-declare
-    v_missing record;
-begin
-    -- argv[0]: table name for the message. Lock targets (key share) so a concurrent delete waits for us.
-    perform 1 from commerce.products p
-    where (p.tenant_id, p.id) in (select r.tenant_id, r.target_id from new_rows r where r.target_type = 'product')
-    for key share of p;
-    select r.tenant_id, r.target_id into v_missing
-    from new_rows r
-    where r.target_type = 'product'
-      and not exists (select from commerce.products p where p.tenant_id = r.tenant_id and p.id = r.target_id)
-    limit 1;
-    if found then
-        raise exception '%.target_id: product % not found in tenant %', tg_argv[0], v_missing.target_id, v_missing.tenant_id
-            using errcode = 'foreign_key_violation', column = 'target_id';
-    end if;
-    return null;
-end
-$$;
-
---
--- Name: FUNCTION tg__check_product_targets(); Type: COMMENT; Schema: content; Owner: -
---
-
-COMMENT ON FUNCTION content.tg__check_product_targets() IS 'AFTER INSERT/UPDATE statement trigger (argument: table name) on content.taggables and content.meta: every target of type product must exist in commerce.products of the same tenant (23503).';
+COMMENT ON FUNCTION content.tg__check_targets() IS 'AFTER INSERT/UPDATE statement trigger (arguments: table name, target type, target table) on content.taggables and content.meta: every target of that type must exist in the target table in the same tenant (23503).';
 
 --
 -- Name: tg_bodies__assert_module(); Type: FUNCTION; Schema: content; Owner: -
@@ -2922,8 +2902,6 @@ COMMENT ON FUNCTION content.tg_bodies__revisions() IS 'AFTER UPDATE/DELETE state
 CREATE FUNCTION content.tg_categories__before_write() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-declare
-    v_base text;
 begin
     if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
         raise exception 'content.categories.tenant_id: a category cannot move to another tenant'
@@ -2931,41 +2909,13 @@ begin
     end if;
     -- slug: generated from the name when missing, else checked
     if tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.name);
-            if v_base is null then
-                raise exception 'content.categories.slug: give a slug, or a name with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.categories:' || new.tenant_id || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select c.slug from content.categories c
-                where c.tenant_id = new.tenant_id and c.id <> new.id
-                  and (c.slug = v_base or c.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.categories.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.categories c
-                      where c.tenant_id = new.tenant_id and c.slug = new.slug and c.id <> new.id) then
-            raise exception 'content.categories.slug: "%" is already used by another category of this tenant', new.slug
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.categories', 'category', new.tenant_id, new.id, new.slug, new.name, 'name');
     end if;
-    -- parent: same tenant, no cycle
+    -- parent: same tenant (no cycle: trigger _200_no_cycle, core.tg__no_cycle)
     if new.parent_id is not null and (tg_op = 'INSERT' or new.parent_id is distinct from old.parent_id) then
         if not exists (select from content.categories c where c.tenant_id = new.tenant_id and c.id = new.parent_id) then
             raise exception 'content.categories.parent_id: category % not found in tenant %', new.parent_id, new.tenant_id
                 using errcode = 'foreign_key_violation', column = 'parent_id';
-        end if;
-        if tg_op = 'UPDATE' and exists (
-            with recursive up as (
-                select c.id, c.parent_id from content.categories c where c.tenant_id = new.tenant_id and c.id = new.parent_id
-                union
-                select c.id, c.parent_id from content.categories c join up on c.tenant_id = new.tenant_id and c.id = up.parent_id
-            )
-            select from up where up.id = new.id) then
-            raise exception 'content.categories.parent_id: moving category % under % would create a cycle', new.id, new.parent_id
-                using errcode = 'check_violation', column = 'parent_id';
         end if;
     end if;
     return new;
@@ -2976,7 +2926,7 @@ $$;
 -- Name: FUNCTION tg_categories__before_write(); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.tg_categories__before_write() IS 'BEFORE INSERT/UPDATE on content.categories: generates or checks the slug, checks the parent (same tenant, no cycle).';
+COMMENT ON FUNCTION content.tg_categories__before_write() IS 'BEFORE INSERT/UPDATE on content.categories: generates or checks the slug, checks the parent is in the same tenant.';
 
 --
 -- Name: tg_categories__events(); Type: FUNCTION; Schema: content; Owner: -
@@ -3077,7 +3027,6 @@ CREATE FUNCTION content.tg_nodes__before_write() RETURNS trigger
 declare
     v_parent     record;
     v_max        integer;
-    v_base       text;
     v_transition text;
 begin
     if tg_op = 'UPDATE' then
@@ -3168,25 +3117,7 @@ begin
                 using errcode = 'check_violation', column = 'slug';
         end if;
     elsif tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.title);
-            if v_base is null then
-                raise exception 'content.nodes.slug: give a slug, or a title with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.nodes:' || new.tenant_id || ':' || new.kind || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select n.slug from content.nodes n
-                where n.tenant_id = new.tenant_id and n.kind = new.kind and n.id <> new.id
-                  and (n.slug = v_base or n.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.nodes.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.nodes n
-                      where n.tenant_id = new.tenant_id and n.kind = new.kind and n.slug = new.slug and n.id <> new.id) then
-            raise exception 'content.nodes.slug: "%" is already used by another % of this tenant', new.slug, new.kind
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.nodes', new.kind, new.tenant_id, new.id, new.slug, new.title, 'title', new.kind);
     end if;
 
     -- ---------------------------------------------------------- status lifecycle and published_at
@@ -3531,32 +3462,13 @@ COMMENT ON FUNCTION content.tg_taggables__events() IS 'AFTER statement triggers 
 CREATE FUNCTION content.tg_tags__before_write() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-declare
-    v_base text;
 begin
     if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
         raise exception 'content.tags.tenant_id: a tag cannot move to another tenant'
             using errcode = 'check_violation', column = 'tenant_id';
     end if;
     if tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.name);
-            if v_base is null then
-                raise exception 'content.tags.slug: give a slug, or a name with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.tags:' || new.tenant_id || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select t.slug from content.tags t
-                where t.tenant_id = new.tenant_id and t.id <> new.id
-                  and (t.slug = v_base or t.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.tags.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.tags t where t.tenant_id = new.tenant_id and t.slug = new.slug and t.id <> new.id) then
-            raise exception 'content.tags.slug: "%" is already used by another tag of this tenant', new.slug
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.tags', 'tag', new.tenant_id, new.id, new.slug, new.name, 'name');
     end if;
     return new;
 end
@@ -3648,10 +3560,7 @@ begin
         raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
     end if;
     if p_patch ? 'body' then
-        insert into content.bodies as b (tenant_id, node_id, body, format)
-        values (v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'))
-        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
-        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+        perform content._put_body(v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'));
     end if;
     return p_id;
 end
@@ -3856,6 +3765,31 @@ $$;
 COMMENT ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) IS 'Whether a module is enabled for a tenant (toggle row, else the module default).';
 
 --
+-- Name: purge_sessions(interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.purge_sessions(p_grace interval DEFAULT '7 days'::interval) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows bigint;
+begin
+    if p_grace is null or p_grace < interval '0' then
+        raise exception 'p_grace: must be a non-negative interval (got %)', p_grace using errcode = 'invalid_parameter_value';
+    end if;
+    delete from core.sessions s where s.expires_at < now() - p_grace;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION purge_sessions(p_grace interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.purge_sessions(p_grace interval) IS 'Operator (run by ops.maintain): delete sessions that expired more than p_grace ago (revoked sessions keep their expires_at and go the same way). Returns how many were deleted.';
+
+--
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -3907,6 +3841,55 @@ CREATE FUNCTION core.tenant_id_by_slug(p_slug text) RETURNS uuid
 --
 
 COMMENT ON FUNCTION core.tenant_id_by_slug(p_slug text) IS 'Resolve an active tenant slug to its id (callable before a tenant context is set).';
+
+--
+-- Name: tg__no_cycle(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg__no_cycle() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_noun  text := coalesce(tg_argv[0], 'row');   -- for the message, e.g. category
+    v_table text := format('%I.%I', tg_table_schema, tg_table_name);
+    v_cycle record;
+begin
+    if not exists (select 1 from new_rows n where n.parent_id is not null) then
+        return null;
+    end if;
+    -- One tree move at a time per tenant and table, so two concurrent moves cannot close a loop together.
+    perform pg_advisory_xact_lock(hashtext(v_table), hashtext(t.tenant_id::text))
+    from (select distinct n.tenant_id from new_rows n where n.parent_id is not null order by 1) t;
+
+    -- walk up from each moved row; meeting the row itself again is a cycle
+    execute format($q$
+        with recursive walk (tenant_id, start_id, cur_id, depth) as (
+            select n.tenant_id, n.id, n.parent_id, 1
+            from new_rows n
+            where n.parent_id is not null
+            union all
+            select w.tenant_id, w.start_id, c.parent_id, w.depth + 1
+            from walk w
+            join %s c on c.tenant_id = w.tenant_id and c.id = w.cur_id
+            where w.cur_id <> w.start_id and c.parent_id is not null and w.depth < 10000
+        )
+        select w.start_id, n.parent_id
+        from walk w join new_rows n on n.tenant_id = w.tenant_id and n.id = w.start_id
+        where w.cur_id = w.start_id
+        limit 1$q$, v_table) into v_cycle;
+    if v_cycle.start_id is not null then
+        raise exception '%.parent_id: putting % % under % would create a cycle', v_table, v_noun, v_cycle.start_id, v_cycle.parent_id
+            using errcode = 'check_violation', column = 'parent_id', table = tg_table_name, schema = tg_table_schema;
+    end if;
+    return null;
+end
+$_$;
+
+--
+-- Name: FUNCTION tg__no_cycle(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg__no_cycle() IS 'AFTER INSERT/UPDATE statement trigger (referencing new table as new_rows; argument: the noun for messages) on a table with tenant_id, id and parent_id: refuses a parent_id that makes the tree cyclic (23514).';
 
 --
 -- Name: tg__timestamps(); Type: FUNCTION; Schema: core; Owner: -
@@ -4220,8 +4203,7 @@ begin
                 'author', case when g.author_id is not null then jsonb_build_object('id', g.author_id, 'name', g.author_name) end,
                 'category', case when g.category_id is not null then jsonb_build_object(
                     'id', g.category_id, 'name', g.category_name, 'slug', g.category_slug) end,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(g.tag_slugs, g.tags) as t (s, n)),
+                'tags', index._tags_json(g.tag_slugs, g.tags),
                 'parentId', g.parent_id, 'replyCount', g.reply_count, 'publishedAt', g.published_at,
                 'rank', case when v_has_q then round(g.rank::numeric, 6) end,
                 'createdAt', g.created_at, 'updatedAt', g.updated_at)
@@ -4803,37 +4785,7 @@ begin
 
     v_counts := index._browse_facets(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
 
-    return jsonb_build_object(
-        'total', (v_counts ->> 'total')::bigint,
-        'limit', p_limit,
-        'offset', p_offset,
-        'items', coalesce((
-            select jsonb_agg(jsonb_build_object(
-                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
-                'price', case when (p.prices -> p_currency ->> 'min') is not null then jsonb_build_object(
-                            'currencyCode', p_currency, 'min', (p.prices -> p_currency ->> 'min')::bigint,
-                            'max', (p.prices -> p_currency ->> 'max')::bigint) end,
-                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
-                'variantCount', p.variant_count, 'categories', p.categories,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
-                'rank', null::numeric,
-                'createdAt', p.created_at, 'updatedAt', p.updated_at)
-                order by g.ord)
-            from unnest(v_ids) with ordinality as g (product_id, ord)
-            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from jsonb_to_recordset(v_counts -> 'categories') as x (id uuid, n bigint)
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from jsonb_to_recordset(v_counts -> 'tags') as x (slug text, n bigint)
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', v_counts -> 'priceBuckets',
-            'inStock', v_counts -> 'inStock'));
+    return index._product_page_json(p_tenant_id, v_ids, null, v_counts, p_limit, p_offset, p_currency);
 end
 $$;
 
@@ -4922,43 +4874,22 @@ begin
         select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
         group by x.slug order by count(*) desc, x.slug limit 50
     )
-    select jsonb_build_object(
-        'total', (select count(*) from m),
-        'limit', p_limit,
-        'offset', p_offset,
-        'items', coalesce((
-            select jsonb_agg(jsonb_build_object(
-                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
-                'price', case when g.min_amount is not null then jsonb_build_object(
-                            'currencyCode', p_currency, 'min', g.min_amount, 'max', g.max_amount) end,
-                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
-                'variantCount', p.variant_count, 'categories', p.categories,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
-                'rank', case when v_has_q and p_sort = 'relevance' then round(g.rank::numeric, 6) end,
-                'createdAt', p.created_at, 'updatedAt', p.updated_at)
-                order by g.ord)
-            from page g
-            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            -- names from the category and tag tables (primary key lookups), not from every match
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', x.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from cats x
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from tags x
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
-                select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
-                from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
-                      from m where m.min_amount is not null group by 1) x
-                where x.b >= 1), '[]') end,
-            'inStock', jsonb_build_object(
-                'true', (select count(*) from m where m.has_stock),
-                'false', (select count(*) from m where not m.has_stock))))
+    select index._product_page_json(p_tenant_id,
+               array(select g.product_id from page g order by g.ord),
+               array(select case when v_has_q and p_sort = 'relevance' then g.rank end from page g order by g.ord),
+               jsonb_build_object(
+                   'total', (select count(*) from m),
+                   'categories', coalesce((select jsonb_agg(jsonb_build_object('id', c.id, 'n', c.n)) from cats c), '[]'),
+                   'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', t.slug, 'n', t.n)) from tags t), '[]'),
+                   'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
+                       select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
+                       from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
+                             from m where m.min_amount is not null group by 1) x
+                       where x.b >= 1), '[]') end,
+                   'inStock', jsonb_build_object(
+                       'true', (select count(*) from m where m.has_stock),
+                       'false', (select count(*) from m where not m.has_stock))),
+               p_limit, p_offset, p_currency)
     into v_result;
     return v_result;
 end
@@ -4969,6 +4900,53 @@ $$;
 --
 
 COMMENT ON FUNCTION index._product_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) IS 'Internal: one product listing page (items, total, facets) for a parsed query; see index.search_products.';
+
+--
+-- Name: _product_page_json(uuid, uuid[], real[], jsonb, integer, integer, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    -- the one builder of a product listing page, for search (index._product_page) and browse (index._product_browse)
+    select jsonb_build_object(
+        'total', (p_counts ->> 'total')::bigint,
+        'limit', p_limit,
+        'offset', p_offset,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
+                'price', case when (p.prices -> p_currency ->> 'min') is not null then jsonb_build_object(
+                            'currencyCode', p_currency, 'min', (p.prices -> p_currency ->> 'min')::bigint,
+                            'max', (p.prices -> p_currency ->> 'max')::bigint) end,
+                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
+                'variantCount', p.variant_count, 'categories', p.categories,
+                'tags', index._tags_json(p.tag_slugs, p.tags),
+                'rank', round(g.rank::numeric, 6),
+                'createdAt', p.created_at, 'updatedAt', p.updated_at)
+                order by g.ord)
+            from unnest(p_ids, p_ranks) with ordinality as g (product_id, rank, ord)
+            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
+        'facets', jsonb_build_object(
+            -- names from the category and tag tables (primary key lookups), not from every match
+            'categories', coalesce((
+                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                                 order by x.n desc, c.name)
+                from jsonb_to_recordset(p_counts -> 'categories') as x (id uuid, n bigint)
+                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
+            'tags', coalesce((
+                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
+                from jsonb_to_recordset(p_counts -> 'tags') as x (slug text, n bigint)
+                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
+            'priceBuckets', p_counts -> 'priceBuckets',
+            'inStock', p_counts -> 'inStock'))
+$$;
+
+--
+-- Name: FUNCTION _product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text) IS 'Internal: the JSON of a product listing page: the cards of p_ids in order (rank from p_ranks, null when not ranked), total and facets from p_counts ({total, categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}).';
 
 --
 -- Name: products; Type: TABLE; Schema: index; Owner: -
@@ -5666,6 +5644,23 @@ $$;
 COMMENT ON FUNCTION index._rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid) IS 'Internal: body of index.rebuild_products / rebuild_content / rebuild_orders.';
 
 --
+-- Name: _tags_json(text[], text[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._tags_json(p_slugs text[], p_names text[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select coalesce(jsonb_agg(jsonb_build_object('slug', t.s, 'name', t.n) order by t.s), '[]')
+    from unnest(p_slugs, p_names) as t (s, n)
+$$;
+
+--
+-- Name: FUNCTION _tags_json(p_slugs text[], p_names text[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._tags_json(p_slugs text[], p_names text[]) IS 'Internal, the one tag-array builder of read documents: [{slug, name}] ordered by slug, from a read row''s parallel tag_slugs and tags arrays.';
+
+--
 -- Name: _tenants_of(text, uuid[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -5775,8 +5770,7 @@ CREATE FUNCTION index.get_content(p_tenant_id uuid, p_kind text, p_slug text, p_
         'author', case when c.author_id is not null then jsonb_build_object('id', c.author_id, 'name', c.author_name) end,
         'category', case when c.category_id is not null then jsonb_build_object(
             'id', c.category_id, 'name', c.category_name, 'slug', c.category_slug) end,
-        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                 from unnest(c.tag_slugs, c.tags) as t (s, n)),
+        'tags', index._tags_json(c.tag_slugs, c.tags),
         'parentId', c.parent_id, 'replyCount', c.reply_count, 'seo', c.seo, 'metadata', c.metadata,
         'publishedAt', c.published_at, 'createdAt', c.created_at, 'updatedAt', c.updated_at)
     from index.content c
@@ -5803,8 +5797,7 @@ CREATE FUNCTION index.get_product(p_tenant_id uuid, p_handle text, p_include_unp
         'status', p.status, 'discountable', p.discountable, 'prices', p.prices, 'currencies', p.currencies,
         'inStock', p.has_stock, 'totalStock', p.total_stock, 'variants', p.variants, 'options', p.options,
         'categories', p.categories,
-        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                 from unnest(p.tag_slugs, p.tags) as t (s, n)),
+        'tags', index._tags_json(p.tag_slugs, p.tags),
         'seo', p.seo, 'metadata', p.metadata, 'createdAt', p.created_at, 'updatedAt', p.updated_at)
     from index.products p
     where p.tenant_id = p_tenant_id and p.handle = p_handle
@@ -6395,6 +6388,49 @@ $$;
 COMMENT ON FUNCTION ops.discard_dead(p_consumer text, p_event_type text, p_event_ids uuid[]) IS 'Delete dead deliveries (all, by type or by id) once they are understood, so their partitions can be purged.';
 
 --
+-- Name: maintain(integer); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.maintain(p_order_quarters_ahead integer DEFAULT 4) RETURNS TABLE(module text, action text, detail text)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_n bigint;
+begin
+    -- One run at a time (the worker's job and an operator in psql): partition DDL must not race.
+    perform pg_advisory_xact_lock(hashtextextended('ops.maintain', 0));
+
+    -- commerce: quarterly order partitions ahead, so no order lands in orders_default
+    return query
+        select 'commerce', case when p.moved_rows > 0 then 'partition created, rows moved' else 'partition created' end,
+               format('%s [%s, %s) %s rows moved from orders_default', p.partition_name, p.range_from, p.range_to, p.moved_rows)
+        from commerce.create_order_partitions(p_order_quarters_ahead) p
+        where p.created;
+
+    -- outbox: daily event partitions ahead, expired ones detached and dropped
+    return query select 'outbox', m.action, m.partition || coalesce(': ' || m.detail, '') from outbox.maintain() m;
+
+    -- content: scheduled pages and posts whose moment has come
+    select count(*) into v_n from content.publish_due();
+    if v_n > 0 then
+        return query select 'content', 'published', format('%s scheduled nodes', v_n);
+    end if;
+
+    -- core: sessions that expired a while ago
+    v_n := core.purge_sessions();
+    if v_n > 0 then
+        return query select 'core', 'purged', format('%s expired sessions', v_n);
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.maintain(p_order_quarters_ahead integer) IS 'Every module''s upkeep in one call, one run at a time: commerce order partitions for this quarter and p_order_quarters_ahead more (default 4), outbox partitions ahead and expired ones dropped, scheduled content published when due, sessions purged a week after they expired. Returns one row per thing done (nothing when all was in order). The worker runs it every 30 s; psql: select * from ops.maintain();';
+
+--
 -- Name: consumers; Type: TABLE; Schema: outbox; Owner: -
 --
 
@@ -6723,6 +6759,45 @@ CREATE FUNCTION outbox._error_text(p_sqlstate text, p_message text) RETURNS text
 COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
 
 --
+-- Name: _lease(text, text, integer, interval); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql
+    AS $$
+    -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
+    -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
+    -- are available and free or whose lease expired. Row locks (skip locked) keep two claimers apart.
+    with picked as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.state = 'pending'
+          and ((d.locked_by = p_worker and d.locked_until >= now())
+               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
+        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
+        limit p_limit
+        for update skip locked
+    )
+    update outbox.deliveries d
+       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
+           locked_by = p_worker,
+           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease),
+           last_error = case when d.locked_until < now()
+                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             else d.last_error end,
+           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
+      from picked p
+     where d.consumer = p_consumer and d.event_id = p.event_id
+    returning d.event_id, d.occurred_at
+$$;
+
+--
+-- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those), with their row locks. Returns the leased (event_id, occurred_at).';
+
+--
 -- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -6828,27 +6903,7 @@ begin
     if v_limit < 1 then
         raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
     end if;
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
-        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
-          and (d.locked_until is null or d.locked_until < now()
-               or (d.locked_by = p_worker and d.locked_until >= now()))
-        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit v_limit
-        for update skip locked
-    )
-    update outbox.deliveries d
-       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
-           locked_by = p_worker,
-           locked_until = clock_timestamp() + v_c.lease,
-           last_error = case when d.locked_until < now()
-                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
-                             else d.last_error end,
-           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
-      from picked p
-     where d.consumer = p_consumer and d.event_id = p.event_id;
-    get diagnostics v_rows = row_count;
+    select count(*) into v_rows from outbox._lease(p_consumer, p_worker, v_limit, v_c.lease);
     return v_rows;
 end
 $$;
@@ -7036,6 +7091,7 @@ declare
     v_limit    integer := coalesce(p_limit, v_c.batch_size);
     v_call     text;
     v_ids      uuid[];
+    v_occurred timestamptz[];
     v_events   outbox.events[];
     v_event    outbox.events;
     v_ok       uuid[] := '{}';
@@ -7058,34 +7114,19 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
-        where d.consumer = p_consumer and d.state = 'pending'
-          and ((d.locked_by = v_worker and d.locked_until >= now())
-               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
-        order by coalesce(d.locked_by = v_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit v_limit
-        for update skip locked
-    ), upd as (
-        update outbox.deliveries d
-           set attempts = d.attempts + case when d.locked_by = v_worker and d.locked_until >= now() then 0 else 1 end,
-               locked_by = v_worker,
-               locked_until = greatest(d.locked_until, clock_timestamp() + v_c.lease)
-          from picked p
-         where d.consumer = p_consumer and d.event_id = p.event_id
-        returning d.event_id, d.occurred_at
-    )
-    select coalesce(array_agg(u.event_id), '{}'),
-           coalesce(array_agg(e order by e.occurred_at, e.id) filter (where e.id is not null), '{}')
-      into v_ids, v_events
-      from upd u
-      left join outbox.events e on e.id = u.event_id and e.occurred_at = u.occurred_at;
+    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
+      into v_ids, v_occurred
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
         return next;
         return;
     end if;
+    -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
+    -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
+    select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
+      from unnest(v_ids, v_occurred) as l (id, occurred_at)
+      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
 
     -- Events whose rows are gone (partition dropped by hand) cannot be processed.
     select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
@@ -10475,6 +10516,12 @@ CREATE INDEX revisions_node_idx ON content.revisions USING btree (tenant_id, nod
 CREATE INDEX taggables_target_idx ON content.taggables USING btree (tenant_id, target_type, target_id);
 
 --
+-- Name: sessions_expires_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX sessions_expires_idx ON core.sessions USING btree (expires_at);
+
+--
 -- Name: sessions_user_idx; Type: INDEX; Schema: core; Owner: -
 --
 
@@ -11114,13 +11161,13 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.variants FOR 
 -- Name: categories _200_no_cycle_ins; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_categories__no_cycle();
+CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
 
 --
 -- Name: categories _200_no_cycle_upd; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_categories__no_cycle();
+CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
 
 --
 -- Name: inventory_levels _200_reserved_within_stock; Type: TRIGGER; Schema: commerce; Owner: -
@@ -11411,28 +11458,28 @@ CREATE TRIGGER _900_module_ins AFTER INSERT ON commerce.stock_locations REFERENC
 CREATE TRIGGER _900_module_upd AFTER UPDATE ON commerce.stock_locations REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg__assert_commerce_enabled();
 
 --
--- Name: order_items _910_reindex_del; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: orders _910_updated_events; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_del AFTER DELETE ON commerce.order_items REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+CREATE TRIGGER _910_updated_events AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__updated_events();
 
 --
--- Name: order_items _910_reindex_ins; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: order_items _910_updated_events_del; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_ins AFTER INSERT ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+CREATE TRIGGER _910_updated_events_del AFTER DELETE ON commerce.order_items REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__updated_events();
 
 --
--- Name: orders _910_reindex_on_change; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: order_items _910_updated_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_on_change AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__reindex_on_change();
+CREATE TRIGGER _910_updated_events_ins AFTER INSERT ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__updated_events();
 
 --
--- Name: order_items _910_reindex_upd; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: order_items _910_updated_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_upd AFTER UPDATE ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+CREATE TRIGGER _910_updated_events_upd AFTER UPDATE ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__updated_events();
 
 --
 -- Name: reactions _200_before_write; Type: TRIGGER; Schema: community; Owner: -
@@ -11540,49 +11587,61 @@ CREATE TRIGGER _200_before_write BEFORE INSERT OR UPDATE ON content.tags FOR EAC
 -- Name: meta _200_check_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.meta');
+CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'node', 'content.nodes');
 
 --
 -- Name: taggables _200_check_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.taggables');
+CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'node', 'content.nodes');
 
 --
 -- Name: meta _200_check_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.meta');
+CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'node', 'content.nodes');
 
 --
 -- Name: taggables _200_check_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.taggables');
+CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'node', 'content.nodes');
+
+--
+-- Name: categories _200_no_cycle_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON content.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
+
+--
+-- Name: categories _200_no_cycle_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON content.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
 
 --
 -- Name: meta _210_check_product_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.meta');
+CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'product', 'commerce.products');
 
 --
 -- Name: taggables _210_check_product_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.taggables');
+CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'product', 'commerce.products');
 
 --
 -- Name: meta _210_check_product_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.meta');
+CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'product', 'commerce.products');
 
 --
 -- Name: taggables _210_check_product_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.taggables');
+CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'product', 'commerce.products');
 
 --
 -- Name: bodies _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
@@ -13291,10 +13350,22 @@ GRANT ALL ON FUNCTION content._internal() TO rustok_app;
 GRANT ALL ON FUNCTION content._node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text) TO rustok_app;
 
 --
+-- Name: FUNCTION _put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) TO rustok_app;
+
+--
 -- Name: FUNCTION _require_nodes(p_ids uuid[], p_kinds text[], p_what text); Type: ACL; Schema: content; Owner: -
 --
 
 GRANT ALL ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) TO rustok_app;
+
+--
+-- Name: FUNCTION _slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text) TO rustok_app;
 
 --
 -- Name: FUNCTION _tag_events(p_tenant_ids uuid[], p_tag_ids uuid[], p_target_types text[], p_target_ids uuid[], p_event_types text[]); Type: ACL; Schema: content; Owner: -
@@ -13417,10 +13488,10 @@ GRANT ALL ON FUNCTION content.slugify(p_text text) TO rustok_app;
 GRANT ALL ON FUNCTION content.tg__assert_module() TO rustok_app;
 
 --
--- Name: FUNCTION tg__check_node_targets(); Type: ACL; Schema: content; Owner: -
+-- Name: FUNCTION tg__check_targets(); Type: ACL; Schema: content; Owner: -
 --
 
-GRANT ALL ON FUNCTION content.tg__check_node_targets() TO rustok_app;
+GRANT ALL ON FUNCTION content.tg__check_targets() TO rustok_app;
 
 --
 -- Name: FUNCTION tg_bodies__assert_module(); Type: ACL; Schema: content; Owner: -
@@ -13603,6 +13674,12 @@ GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO ru
 GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_analyst;
 
 --
+-- Name: FUNCTION purge_sessions(p_grace interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.purge_sessions(p_grace interval) FROM PUBLIC;
+
+--
 -- Name: FUNCTION resolve_request(p_tenant_slug text, p_token_hash text); Type: ACL; Schema: core; Owner: -
 --
 
@@ -13698,6 +13775,12 @@ GRANT ALL ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_fil
 --
 
 GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.maintain(p_order_quarters_ahead integer) FROM PUBLIC;
 
 --
 -- Name: TABLE consumers; Type: ACL; Schema: outbox; Owner: -

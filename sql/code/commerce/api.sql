@@ -1,6 +1,5 @@
 -- commerce/api.sql: API functions called by GraphQL mutations (products, stock, records).
 
--- depends: 0020_commerce_catalog 0021_commerce_prices 0022_commerce_inventory 0024_commerce_events
 -- Write functions for the GraphQL API (also handy from psql): a whole product in one call, stock by variant.
 -- Security invoker: they run as the caller, so row-level security and the module's triggers apply.
 create or replace function commerce._default_location(p_tenant_id uuid) returns uuid
