@@ -337,6 +337,68 @@ $$;
 COMMENT ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) IS 'Prices of variants for a currency, quantity, moment and customer group (like Medusa calculatePrices): calculated_amount (what the customer pays per unit) and original_amount (before a sale), both in minor units. Override price lists win over everything; otherwise the lowest of the base price and active sale prices. One row per visible variant; amounts are null when the variant has no price in that currency.';
 
 --
+-- Name: change_order_status(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'commerce.change_order_status: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return (commerce.set_order_status(v_tenant, p_order_id, p_status)).id;
+end
+$$;
+
+--
+-- Name: FUNCTION change_order_status(p_order_id uuid, p_status text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) IS 'Move an order of the current tenant to a new status: commerce.set_order_status without the tenant parameter (the operator form), same state machine and errors. Returns the order id. (GraphQL setOrderStatus.)';
+
+--
+-- Name: checkout(text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid DEFAULT NULL::uuid, p_email text DEFAULT NULL::text, p_shipping_address jsonb DEFAULT NULL::jsonb, p_billing_address jsonb DEFAULT NULL::jsonb, p_shipping_total bigint DEFAULT 0, p_discount_total bigint DEFAULT 0, p_tax_rate numeric DEFAULT 0, p_customer_group text DEFAULT NULL::text, p_location_id uuid DEFAULT NULL::uuid, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'commerce.checkout: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return (commerce.place_order(
+        p_tenant_id        => v_tenant,
+        p_currency         => p_currency,
+        p_items            => p_items,
+        p_customer_id      => p_customer_id,
+        p_email            => coalesce(p_email, (select u.email from core.users u
+                                                 where u.tenant_id = v_tenant and u.id = p_customer_id)),
+        p_shipping_address => p_shipping_address,
+        p_billing_address  => p_billing_address,
+        p_shipping_total   => p_shipping_total,
+        p_discount_total   => p_discount_total,
+        p_tax_rate         => p_tax_rate,
+        p_customer_group   => p_customer_group,
+        p_location_id      => p_location_id,
+        p_metadata         => p_metadata)).id;
+end
+$$;
+
+--
+-- Name: FUNCTION checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) IS 'Place an order in the current tenant: commerce.place_order without the tenant parameter (the operator form), same rules and errors. Without p_email the customer''s account email is used. Returns the order id. (GraphQL placeOrder.)';
+
+--
 -- Name: create_order_partition(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -495,6 +557,25 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.create_product(p_input jsonb) IS 'Create a product with its variants, prices and opening stock in one call (current tenant): {"title","handle","subtitle","description","status","discountable","metadata", "variants":[{"title","sku","barcode","manageInventory","allowBackorder","weight","prices":[{"amount","currencyCode","minQuantity"}],"stock"}]}. Stock goes to the tenant''s first stock location (created as Default when missing). Returns the product id.';
+
+--
+-- Name: delete_product(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.delete_product(p_product_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    delete from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_product(p_product_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.delete_product(p_product_id uuid) IS 'Delete a product of the current tenant (its variants, prices, tags and meta go with it). True when it existed. (GraphQL deleteProduct.)';
 
 --
 -- Name: low_stock_thresholds(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
@@ -936,6 +1017,32 @@ $_$;
 COMMENT ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) IS 'Place an order, all or nothing: p_items = [{"variant_id": uuid, "quantity": n}, ...]. Resolves prices (commerce.calculate_prices rules, per line quantity), refuses unknown variants (P0002), unpublished products (55000), unknown currencies (22023) and missing stock (23514 naming the variant, sku and available quantity; backorder variants may oversell), reserves stock (per item at p_location_id or the location with most available), computes subtotal, discount (<= discountable subtotal), shipping, tax (p_tax_rate fraction of subtotal - discount + shipping, rounded) and total, writes the order (next display_id) and its items. Returns the order row.';
 
 --
+-- Name: product_of_variant(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.product_of_variant(p_variant_id uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_product uuid;
+begin
+    select v.product_id into v_product
+    from commerce.variants v
+    where v.tenant_id = core.current_tenant_id() and v.id = p_variant_id;
+    if v_product is null then
+        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return v_product;
+end
+$$;
+
+--
+-- Name: FUNCTION product_of_variant(p_variant_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.product_of_variant(p_variant_id uuid) IS 'The product of a variant of the current tenant; P0002 when there is no such variant.';
+
+--
 -- Name: product_record(uuid); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -1005,6 +1112,30 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) IS 'Move an order to a new status (pending -> paid -> fulfilled -> completed; pending|paid -> cancelled). Invalid changes raise 55000 (the same guard applies to raw UPDATEs); cancelling releases reserved stock, fulfilling decrements it. Setting the current status again is a no-op. Returns the order row.';
+
+--
+-- Name: set_variant_price(uuid, text, bigint, integer); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer DEFAULT 1) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_product uuid := commerce.product_of_variant(p_variant_id);
+begin
+    insert into commerce.prices as pr (tenant_id, variant_id, amount, currency_code, min_quantity)
+    values (core.current_tenant_id(), p_variant_id, p_amount, p_currency_code, p_min_quantity)
+    on conflict (tenant_id, variant_id, currency_code, price_list_id, min_quantity)
+        do update set amount = excluded.amount where pr.amount <> excluded.amount;
+    return v_product;
+end
+$$;
+
+--
+-- Name: FUNCTION set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer) IS 'Set (insert or replace) the base price of a variant of the current tenant in a currency for a quantity tier (minor units; an unchanged amount writes nothing). Unknown variant: P0002. Returns the variant''s product id. (GraphQL setVariantPrice.)';
 
 SET default_table_access_method = heap;
 
@@ -1696,6 +1827,41 @@ $$;
 COMMENT ON FUNCTION commerce.tg_variants__events() IS 'AFTER statement trigger on commerce.variants: VariantCreated / VariantUpdated (aggregate_type product, aggregate_id = product id, payload {variant_id}); a deleted variant emits ProductUpdated for its surviving product.';
 
 --
+-- Name: update_product(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'commerce.update_product(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    -- One UPDATE; a field absent from the patch keeps its value (title, handle, status, discountable and
+    -- metadata also keep it when given as null; subtitle and description are cleared by null).
+    update commerce.products p set
+        title        = coalesce(p_patch->>'title', p.title),
+        handle       = coalesce(p_patch->>'handle', p.handle),
+        subtitle     = case when p_patch ? 'subtitle' then p_patch->>'subtitle' else p.subtitle end,
+        description  = case when p_patch ? 'description' then p_patch->>'description' else p.description end,
+        status       = coalesce(p_patch->>'status', p.status),
+        discountable = coalesce((p_patch->>'discountable')::boolean, p.discountable),
+        metadata     = coalesce(p_patch->'metadata', p.metadata)
+    where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
+    if not found then
+        raise exception 'commerce.products.id: no product %', p_product_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION update_product(p_product_id uuid, p_patch jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) IS 'Change the fields of a product of the current tenant given in the patch: {"title","handle","subtitle","description","status","discountable","metadata"}; absent keys are left alone. Unknown product: P0002. Returns the id. (GraphQL updateProduct.)';
+
+--
 -- Name: _add_reputation(uuid[], uuid[], bigint[], integer[]); Type: FUNCTION; Schema: community; Owner: -
 --
 
@@ -1720,6 +1886,33 @@ $$;
 --
 
 COMMENT ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) IS 'Internal (called by the security definer reputation trigger; the app cannot write reputation directly): add score and reaction-count deltas per (tenant, user), upserting; increments stay exact under concurrency.';
+
+--
+-- Name: react(uuid, uuid, text); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'community.react: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into community.reactions (tenant_id, node_id, user_id, kind)
+    values (v_tenant, p_node_id, p_user_id, p_kind)
+    on conflict do nothing;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION react(p_node_id uuid, p_user_id uuid, p_kind text); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) IS 'A user''s reaction (community.reaction_kinds: like, love, ...) to a node of the current tenant; reacting twice with the same kind is a no-op. True when the reaction is new. Unknown node or kind: 23503. (GraphQL react.)';
 
 --
 -- Name: recompute_reputation(uuid); Type: FUNCTION; Schema: community; Owner: -
@@ -2449,6 +2642,60 @@ $$;
 --
 
 COMMENT ON FUNCTION content.create_node(p_input jsonb, p_author_id uuid) IS 'Create a page or post with its body in one call (current tenant): {"kind","title","slug","excerpt","body","format","status","categoryId","parentId","position","metadata","publishedAt"}. A missing slug is made from the title. Returns the id.';
+
+--
+-- Name: tags; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.tags (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    name text NOT NULL,
+    slug text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tags_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 255))),
+    CONSTRAINT tags_slug_format CHECK (content.slug_is_valid(slug))
+);
+
+--
+-- Name: TABLE tags; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.tags IS 'Tags of a tenant, attached to nodes or products through content.taggables. Module: content.';
+
+--
+-- Name: COLUMN tags.slug; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.tags.slug IS 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
+
+--
+-- Name: create_tag(text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.create_tag(p_name text, p_slug text DEFAULT NULL::text) RETURNS content.tags
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_tag    content.tags;
+begin
+    if v_tenant is null then
+        raise exception 'content.create_tag: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into content.tags (tenant_id, name, slug) values (v_tenant, p_name, p_slug)
+    returning * into v_tag;
+    return v_tag;
+end
+$$;
+
+--
+-- Name: FUNCTION create_tag(p_name text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.create_tag(p_name text, p_slug text) IS 'Create a tag in the current tenant; without a slug one is made from the name (collision -> -2, -3, ...). Returns the tag row. (GraphQL createTag.)';
 
 --
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
@@ -3698,6 +3945,26 @@ $$;
 COMMENT ON FUNCTION core.enable_tenant_rls(p_table regclass) IS 'Enable row-level security on a tenant table with the policy tenant_isolation: the application role sees and writes only rows whose tenant_id is core.current_tenant_id(). Idempotent; no lock when already in place.';
 
 --
+-- Name: end_session(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.end_session(p_token_hash text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    update core.sessions s set revoked_at = now()
+    where s.tenant_id = core.current_tenant_id() and s.token_hash = p_token_hash and s.revoked_at is null;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION end_session(p_token_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.end_session(p_token_hash text) IS 'Revoke the current tenant''s session with this token hash. True when a live session was revoked. (GraphQL logout.)';
+
+--
 -- Name: event_position(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -3790,6 +4057,34 @@ $$;
 COMMENT ON FUNCTION core.purge_sessions(p_grace interval) IS 'Operator (run by ops.maintain): delete sessions that expired more than p_grace ago (revoked sessions keep their expires_at and go the same way). Returns how many were deleted.';
 
 --
+-- Name: register_user(text, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid;
+begin
+    if v_tenant is null then
+        raise exception 'core.register_user: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into core.users (tenant_id, email, password_hash, display_name)
+    values (v_tenant, p_email, p_password_hash, p_display_name)
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION register_user(p_email text, p_password_hash text, p_display_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) IS 'Create an active customer account in the current tenant; the email is unique per tenant, case-insensitively (23505). Returns the user id; sign it in with core.start_session. (GraphQL register.)';
+
+--
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -3826,6 +4121,38 @@ CREATE FUNCTION core.set_tenant(p_tenant_id uuid) RETURNS uuid
 --
 
 COMMENT ON FUNCTION core.set_tenant(p_tenant_id uuid) IS 'Set the tenant for the rest of the current transaction (transaction-local, like SET LOCAL).';
+
+--
+-- Name: start_session(uuid, text, text, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) RETURNS TABLE(expires_at timestamp with time zone, id uuid, email text, display_name text, role text, status text, created_at timestamp with time zone, last_login_at timestamp with time zone)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_user    core.users;
+    v_expires timestamptz;
+begin
+    update core.users u set last_login_at = now()
+    where u.tenant_id = v_tenant and u.id = p_user_id and u.status = 'active'
+    returning u.* into v_user;
+    if v_user.id is null then
+        raise exception 'core.users.id: no active user %', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    insert into core.sessions as s (tenant_id, user_id, token_hash, user_agent, expires_at)
+    values (v_tenant, p_user_id, p_token_hash, p_user_agent, now() + p_lifetime)
+    returning s.expires_at into v_expires;
+    return query select v_expires, v_user.id, v_user.email, v_user.display_name, v_user.role, v_user.status,
+                        v_user.created_at, v_user.last_login_at;
+end
+$$;
+
+--
+-- Name: FUNCTION start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) IS 'Sign in an active user of the current tenant: store a session under the token''s hash, valid for p_lifetime, and stamp last_login_at. Returns the session''s expiry and the user. Unknown or inactive user: P0002. (GraphQL register and login.)';
 
 --
 -- Name: tenant_id_by_slug(text); Type: FUNCTION; Schema: core; Owner: -
@@ -3988,6 +4315,24 @@ $$;
 --
 
 COMMENT ON FUNCTION core.tg_users__user_registered() IS 'AFTER INSERT statement trigger on core.users: one UserRegistered event per new user (payload user_id, email).';
+
+--
+-- Name: user_for_login(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.user_for_login(p_email text) RETURNS TABLE(user_id uuid, password_hash text, status text)
+    LANGUAGE sql STABLE
+    AS $$
+    select u.id, u.password_hash, u.status
+    from core.users u
+    where u.tenant_id = core.current_tenant_id() and lower(u.email) = lower(p_email)
+$$;
+
+--
+-- Name: FUNCTION user_for_login(p_email text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.user_for_login(p_email text) IS 'The account of the current tenant with this email (case-insensitive): its id, password hash (checked by the application) and status; no row when there is none. (GraphQL login.)';
 
 --
 -- Name: _browse_counts(uuid, boolean, text, bigint[]); Type: FUNCTION; Schema: index; Owner: -
@@ -5857,6 +6202,34 @@ $$;
 --
 
 COMMENT ON FUNCTION index.handle_events(p_events outbox.events[]) IS 'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows of the named products, nodes and orders set-based (a deleted aggregate loses its row); ReindexRequested with scope aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';
+
+--
+-- Name: list_orders(uuid, text, integer, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.list_orders(p_customer_id uuid, p_status text DEFAULT NULL::text, p_first integer DEFAULT 20, p_offset integer DEFAULT 0) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select coalesce(jsonb_agg(jsonb_build_object(
+               'id', o.order_id, 'displayId', o.display_id, 'status', o.status, 'currencyCode', o.currency_code,
+               'subtotal', o.subtotal, 'discountTotal', o.discount_total, 'shippingTotal', o.shipping_total,
+               'taxTotal', o.tax_total, 'total', o.total, 'itemCount', o.item_count, 'items', o.items,
+               'customerId', o.customer_id, 'customerEmail', o.customer_email,
+               'createdAt', o.created_at, 'updatedAt', o.updated_at) order by o.created_at desc), '[]')
+    from (select *
+          from index.orders o
+          where o.tenant_id = core.current_tenant_id()
+            and (p_customer_id is null or o.customer_id = p_customer_id)
+            and (p_status is null or o.status = p_status)
+          order by o.created_at desc
+          limit least(greatest(p_first, 1), 100) offset greatest(p_offset, 0)) o
+$$;
+
+--
+-- Name: FUNCTION list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) IS 'A page of the current tenant''s orders from the read model, newest first, as a JSON array (camelCase keys): only those of customer p_customer_id, or every order when it is null (staff); optionally one status; p_first 1..100, p_offset >= 0. (GraphQL orders.)';
 
 --
 -- Name: rebuild_content(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -8921,33 +9294,6 @@ COMMENT ON COLUMN content.revisions.edited_by IS 'Who made the change (setting r
 --
 
 COMMENT ON COLUMN content.revisions.created_at IS 'When the change was made (clock time, so several changes in one transaction keep their order).';
-
---
--- Name: tags; Type: TABLE; Schema: content; Owner: -
---
-
-CREATE TABLE content.tags (
-    tenant_id uuid NOT NULL,
-    id uuid DEFAULT core.new_id() NOT NULL,
-    name text NOT NULL,
-    slug text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT tags_name_check CHECK (((btrim(name) <> ''::text) AND (length(name) <= 255))),
-    CONSTRAINT tags_slug_format CHECK (content.slug_is_valid(slug))
-);
-
---
--- Name: TABLE tags; Type: COMMENT; Schema: content; Owner: -
---
-
-COMMENT ON TABLE content.tags IS 'Tags of a tenant, attached to nodes or products through content.taggables. Module: content.';
-
---
--- Name: COLUMN tags.slug; Type: COMMENT; Schema: content; Owner: -
---
-
-COMMENT ON COLUMN content.tags.slug IS 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
 
 --
 -- Name: modules; Type: TABLE; Schema: core; Owner: -
@@ -13214,6 +13560,20 @@ GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency
 GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
 
 --
+-- Name: FUNCTION change_order_status(p_order_id uuid, p_status text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) TO rustok_app;
+
+--
+-- Name: FUNCTION checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) TO rustok_app;
+
+--
 -- Name: FUNCTION create_order_partition(p_at timestamp with time zone); Type: ACL; Schema: commerce; Owner: -
 --
 
@@ -13230,6 +13590,13 @@ REVOKE ALL ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer
 --
 
 GRANT ALL ON FUNCTION commerce.create_product(p_input jsonb) TO rustok_app;
+
+--
+-- Name: FUNCTION delete_product(p_product_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.delete_product(p_product_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.delete_product(p_product_id uuid) TO rustok_app;
 
 --
 -- Name: FUNCTION low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
@@ -13283,6 +13650,13 @@ GRANT SELECT ON TABLE commerce.orders TO rustok_analyst;
 GRANT ALL ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) TO rustok_app;
 
 --
+-- Name: FUNCTION product_of_variant(p_variant_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.product_of_variant(p_variant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.product_of_variant(p_variant_id uuid) TO rustok_app;
+
+--
 -- Name: FUNCTION product_record(p_product_id uuid); Type: ACL; Schema: commerce; Owner: -
 --
 
@@ -13293,6 +13667,13 @@ GRANT ALL ON FUNCTION commerce.product_record(p_product_id uuid) TO rustok_app;
 --
 
 GRANT ALL ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) TO rustok_app;
+
+--
+-- Name: FUNCTION set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer) TO rustok_app;
 
 --
 -- Name: TABLE inventory_levels; Type: ACL; Schema: commerce; Owner: -
@@ -13308,10 +13689,24 @@ GRANT SELECT ON TABLE commerce.inventory_levels TO rustok_analyst;
 GRANT ALL ON FUNCTION commerce.set_variant_stock(p_variant_id uuid, p_stocked integer, p_location_id uuid) TO rustok_app;
 
 --
+-- Name: FUNCTION update_product(p_product_id uuid, p_patch jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) TO rustok_app;
+
+--
 -- Name: FUNCTION _add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]); Type: ACL; Schema: community; Owner: -
 --
 
 REVOKE ALL ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) FROM PUBLIC;
+
+--
+-- Name: FUNCTION react(p_node_id uuid, p_user_id uuid, p_kind text); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) TO rustok_app;
 
 --
 -- Name: FUNCTION recompute_reputation(p_tenant_id uuid); Type: ACL; Schema: community; Owner: -
@@ -13420,6 +13815,19 @@ GRANT ALL ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, 
 --
 
 GRANT ALL ON FUNCTION content.create_node(p_input jsonb, p_author_id uuid) TO rustok_app;
+
+--
+-- Name: TABLE tags; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.tags TO rustok_app;
+
+--
+-- Name: FUNCTION create_tag(p_name text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.create_tag(p_name text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.create_tag(p_name text, p_slug text) TO rustok_app;
 
 --
 -- Name: FUNCTION detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: ACL; Schema: content; Owner: -
@@ -13646,6 +14054,13 @@ GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_analyst;
 REVOKE ALL ON FUNCTION core.enable_tenant_rls(p_table regclass) FROM PUBLIC;
 
 --
+-- Name: FUNCTION end_session(p_token_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.end_session(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.end_session(p_token_hash text) TO rustok_app;
+
+--
 -- Name: FUNCTION event_position(); Type: ACL; Schema: core; Owner: -
 --
 
@@ -13680,6 +14095,13 @@ GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO ru
 REVOKE ALL ON FUNCTION core.purge_sessions(p_grace interval) FROM PUBLIC;
 
 --
+-- Name: FUNCTION register_user(p_email text, p_password_hash text, p_display_name text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
 -- Name: FUNCTION resolve_request(p_tenant_slug text, p_token_hash text); Type: ACL; Schema: core; Owner: -
 --
 
@@ -13691,6 +14113,13 @@ GRANT ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text
 
 GRANT ALL ON FUNCTION core.set_tenant(p_tenant_id uuid) TO rustok_app;
 GRANT ALL ON FUNCTION core.set_tenant(p_tenant_id uuid) TO rustok_analyst;
+
+--
+-- Name: FUNCTION start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) TO rustok_app;
 
 --
 -- Name: FUNCTION tenant_id_by_slug(p_slug text); Type: ACL; Schema: core; Owner: -
@@ -13705,6 +14134,13 @@ GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_analyst;
 
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_app;
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_analyst;
+
+--
+-- Name: FUNCTION user_for_login(p_email text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.user_for_login(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.user_for_login(p_email text) TO rustok_app;
 
 --
 -- Name: TABLE content; Type: ACL; Schema: index; Owner: -
@@ -13745,6 +14181,13 @@ GRANT ALL ON FUNCTION index.get_content(p_tenant_id uuid, p_kind text, p_slug te
 --
 
 GRANT ALL ON FUNCTION index.get_product(p_tenant_id uuid, p_handle text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: FUNCTION list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) TO rustok_app;
 
 --
 -- Name: FUNCTION rebuild_content(p_node_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
@@ -14018,12 +14461,6 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.meta TO rustok_app;
 --
 
 GRANT SELECT ON TABLE content.revisions TO rustok_app;
-
---
--- Name: TABLE tags; Type: ACL; Schema: content; Owner: -
---
-
-GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.tags TO rustok_app;
 
 --
 -- Name: TABLE modules; Type: ACL; Schema: core; Owner: -

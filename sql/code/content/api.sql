@@ -87,3 +87,25 @@ $$;
 comment on function content.node_record(uuid) is
     'A node of the current tenant with its body and tags as one JSON document (write-side state, camelCase keys); null when absent.';
 grant execute on function content.node_record(uuid) to rustok_app;
+
+create or replace function content.create_tag(p_name text, p_slug text default null) returns content.tags
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_tag    content.tags;
+begin
+    if v_tenant is null then
+        raise exception 'content.create_tag: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into content.tags (tenant_id, name, slug) values (v_tenant, p_name, p_slug)
+    returning * into v_tag;
+    return v_tag;
+end
+$$;
+comment on function content.create_tag(text, text) is
+    'Create a tag in the current tenant; without a slug one is made from the name (collision -> -2, -3, ...). '
+    'Returns the tag row. (GraphQL createTag.)';
+revoke execute on function content.create_tag(text, text) from public;
+grant execute on function content.create_tag(text, text) to rustok_app;
