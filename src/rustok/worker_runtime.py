@@ -2,7 +2,7 @@
 
 `periodic_jobs(settings)` is the one list of periodic jobs, built from settings; `rustok worker`
 (rustok.outbox.cli) and `rustok up` (start_background_workers) both pass it to OutboxWorker. Modules
-only define their jobs (rustok.outbox.upkeep, rustok.content.schedule, rustok.index.schedule); nothing
+only define their jobs (rustok.ops.maintain, rustok.index.schedule); nothing
 registers itself on import.
 """
 
@@ -12,22 +12,21 @@ import asyncio
 import logging
 
 from rustok.config import Settings
-from rustok.content import schedule as content_schedule
 from rustok.errors import ConfigError
 from rustok.index import schedule as index_schedule
-from rustok.outbox import upkeep as outbox_upkeep
+from rustok.ops import maintain as ops_maintain
 from rustok.outbox.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
 
 
 def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
-    """The periodic jobs of a worker process: outbox partition upkeep (hourly), publishing due content
-    (every 30 s) and, unless off, the daily full reindex at settings.index_full_reindex_at.
+    """The periodic jobs of a worker process: every module's upkeep (ops.maintain(), every 30 s) and,
+    unless off, the daily full reindex at settings.index_full_reindex_at.
 
     A bad reindex time is logged as a warning and leaves the reindex off; the other jobs still run.
     """
-    jobs = [outbox_upkeep.job(), content_schedule.job()]
+    jobs = [ops_maintain.job()]
     try:
         reindex = index_schedule.job(settings)
     except ConfigError as exc:

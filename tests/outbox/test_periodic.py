@@ -44,7 +44,7 @@ async def test_daily_job_waits_for_its_first_scheduled_time(fresh_db):
 
 
 async def test_worker_publishes_scheduled_content_when_due(fresh_db):
-    job = _job_named(periodic_jobs(Settings()), "content.publish_due")
+    job = _job_named(periodic_jobs(Settings()), "ops.maintain")
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         tenant = conn.execute("insert into core.tenants (name, slug) values ('S', 'sched') returning id").fetchone()[0]
         node = conn.execute("insert into content.nodes (tenant_id, kind, title) values (%s, 'post', 'Soon') returning id",
@@ -56,7 +56,7 @@ async def test_worker_publishes_scheduled_content_when_due(fresh_db):
             assert conn.execute("select status from content.nodes where id = %s", (node,)).fetchone()[0] == "scheduled"
             await asyncio.sleep(2.2)  # the moment comes
             conn.execute("update outbox.periodic_jobs set last_started_at = now() - interval '1 hour' "
-                         "where name = 'content.publish_due'")
+                         "where name = 'ops.maintain'")
             await scheduler.run_job(aconn, job)
         assert conn.execute("select status from content.nodes where id = %s", (node,)).fetchone()[0] == "published"
 
@@ -66,13 +66,11 @@ def test_periodic_jobs_come_from_settings_not_from_imports_or_the_cli_parser(mon
     from rustok.index import schedule
 
     jobs = periodic_jobs(Settings(index_full_reindex_at="02:30"))
-    assert [j.name for j in jobs] == ["outbox.maintain", "content.publish_due", schedule.JOB_NAME]
-    assert _job_named(jobs, "outbox.maintain").every == 3600
-    assert _job_named(jobs, "content.publish_due").every == 30
+    assert [j.name for j in jobs] == ["ops.maintain", schedule.JOB_NAME]
+    assert _job_named(jobs, "ops.maintain").every == 30
     reindex = _job_named(jobs, schedule.JOB_NAME)
     assert reindex.daily_at == "02:30" and reindex.run is schedule.full_reindex
-    assert [j.name for j in periodic_jobs(Settings(index_full_reindex_at="off"))] == ["outbox.maintain",
-                                                                                       "content.publish_due"]
+    assert [j.name for j in periodic_jobs(Settings(index_full_reindex_at="off"))] == ["ops.maintain"]
     # Building a CLI parser neither adds nor removes jobs, whatever the environment says.
     monkeypatch.setenv("RUSTOK_INDEX_FULL_REINDEX_AT", "off")
     build_parser()

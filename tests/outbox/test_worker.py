@@ -187,10 +187,10 @@ async def test_rustok_up_background_workers_process_and_run_periodic_jobs(db):
             await asyncio.sleep(0.05)
         assert processed(conn) == 1
         for _ in range(100):
-            if scalar(url, "select count(last_finished_at) from outbox.periodic_jobs where name = 'outbox.maintain'"):
+            if scalar(url, "select count(last_finished_at) from outbox.periodic_jobs where name = 'ops.maintain'"):
                 break
             await asyncio.sleep(0.05)
-        assert scalar(url, "select last_error is null from outbox.periodic_jobs where name = 'outbox.maintain'")
+        assert scalar(url, "select last_error is null from outbox.periodic_jobs where name = 'ops.maintain'")
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 15)

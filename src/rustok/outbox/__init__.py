@@ -2,7 +2,7 @@
 
 SQL: sql/code/outbox/ (schemas `outbox` and `ops`); operators' guide: docs/outbox.md.
 Python: worker.py (the worker loop), periodic.py (the periodic-job scheduler), reconnect.py (the one
-reconnect loop every connection uses), upkeep.py (partition upkeep job), cli.py (`rustok worker`).
+reconnect loop every connection uses), cli.py (`rustok worker`). Upkeep: rustok.ops.maintain.
 """
 
 from rustok.outbox.periodic import PeriodicJob  # noqa: F401
