@@ -7449,7 +7449,7 @@ $$;
 -- Name: FUNCTION maintain(); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep in one call (the worker runs it hourly): create partitions ahead, drop expired ones. psql: select * from outbox.maintain();';
+COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep of the outbox in one call (ops.maintain runs it): create partitions ahead, drop expired ones. psql: select * from outbox.maintain();';
 
 --
 -- Name: process_batch(text, integer, text); Type: FUNCTION; Schema: outbox; Owner: -
