@@ -13715,6 +13715,12 @@ GRANT ALL ON FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind tex
 REVOKE ALL ON FUNCTION community.recompute_reputation(p_tenant_id uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION tg_reactions__reputation(); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community.tg_reactions__reputation() FROM PUBLIC;
+
+--
 -- Name: FUNCTION _assert_module(p_table text, p_tenant_ids uuid[], p_module text); Type: ACL; Schema: content; Owner: -
 --
 
@@ -13923,7 +13929,7 @@ GRANT ALL ON FUNCTION content.tg_bodies__events() TO rustok_app;
 -- Name: FUNCTION tg_bodies__revisions(); Type: ACL; Schema: content; Owner: -
 --
 
-GRANT ALL ON FUNCTION content.tg_bodies__revisions() TO rustok_app;
+REVOKE ALL ON FUNCTION content.tg_bodies__revisions() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_categories__before_write(); Type: ACL; Schema: content; Owner: -
@@ -13989,7 +13995,7 @@ GRANT ALL ON FUNCTION content.tg_nodes__reply_count_upd() TO rustok_app;
 -- Name: FUNCTION tg_nodes__revisions(); Type: ACL; Schema: content; Owner: -
 --
 
-GRANT ALL ON FUNCTION content.tg_nodes__revisions() TO rustok_app;
+REVOKE ALL ON FUNCTION content.tg_nodes__revisions() FROM PUBLIC;
 
 --
 -- Name: FUNCTION tg_nodes__tree(); Type: ACL; Schema: content; Owner: -
@@ -14037,8 +14043,8 @@ REVOKE ALL ON FUNCTION core.allow_analyst_read(p_table regclass) FROM PUBLIC;
 -- Name: FUNCTION assert_module_enabled(p_tenant_ids uuid[], p_module text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) TO rustok_app;
-GRANT ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) TO rustok_analyst;
 
 --
 -- Name: FUNCTION current_tenant_id(); Type: ACL; Schema: core; Owner: -
@@ -14085,8 +14091,8 @@ GRANT ALL ON FUNCTION core.id_time(p_id uuid) TO rustok_analyst;
 -- Name: FUNCTION module_enabled(p_tenant_id uuid, p_module text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_app;
-GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_analyst;
 
 --
 -- Name: FUNCTION purge_sessions(p_grace interval); Type: ACL; Schema: core; Owner: -
@@ -14105,6 +14111,7 @@ GRANT ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_d
 -- Name: FUNCTION resolve_request(p_tenant_slug text, p_token_hash text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) TO rustok_app;
 
 --
@@ -14125,8 +14132,8 @@ GRANT ALL ON FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_us
 -- Name: FUNCTION tenant_id_by_slug(p_slug text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_app;
-GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_analyst;
 
 --
 -- Name: FUNCTION tg__timestamps(); Type: ACL; Schema: core; Owner: -
@@ -14148,6 +14155,12 @@ GRANT ALL ON FUNCTION core.user_for_login(p_email text) TO rustok_app;
 
 GRANT SELECT ON TABLE index.content TO rustok_app;
 GRANT SELECT ON TABLE index.content TO rustok_analyst;
+
+--
+-- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: TABLE orders; Type: ACL; Schema: index; Owner: -
@@ -14193,19 +14206,19 @@ GRANT ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_fir
 -- Name: FUNCTION rebuild_content(p_node_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
 --
 
-GRANT ALL ON FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid) TO rustok_app;
+REVOKE ALL ON FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION rebuild_orders(p_order_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
 --
 
-GRANT ALL ON FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid) TO rustok_app;
+REVOKE ALL ON FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION rebuild_products(p_product_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
 --
 
-GRANT ALL ON FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uuid) TO rustok_app;
+REVOKE ALL ON FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION search_content(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
@@ -14218,6 +14231,18 @@ GRANT ALL ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_fil
 --
 
 GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: FUNCTION tg_products__facet_cache(); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tg_products__facet_cache() FROM PUBLIC;
+
+--
+-- Name: FUNCTION tg_products__facet_cache_truncate(); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tg_products__facet_cache_truncate() FROM PUBLIC;
 
 --
 -- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: ACL; Schema: ops; Owner: -
@@ -14241,6 +14266,7 @@ GRANT INSERT ON TABLE outbox.deliveries TO rustok_app;
 -- Name: FUNCTION caught_up(p_consumer text, p_position uuid); Type: ACL; Schema: outbox; Owner: -
 --
 
+REVOKE ALL ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) TO rustok_app;
 
 --
