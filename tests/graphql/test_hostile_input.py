@@ -78,7 +78,9 @@ def post(client, query: str, variables: dict | None = None, *, tenant=None, toke
         headers["X-Tenant"] = tenant
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    return client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    # ensure_ascii: a lone surrogate travels as the JSON escape \\ud800, as any JSON client sends it
+    body = json.dumps({"query": query, "variables": variables or {}}, ensure_ascii=True).encode()
+    return client.post("/graphql", content=body, headers={"content-type": "application/json", **headers})
 
 
 def only_error(resp, code: str, status: int | tuple = (200, 400)) -> dict:
@@ -175,14 +177,15 @@ def test_datetime_literal_that_is_not_a_string_is_bad_user_input(client, shop):
     slug, staff, _ = shop
     for literal in ("123", "true", "{a: 1}", '"not a date"', '"2030-01-01T00:00:00"'):  # the last lacks a zone
         resp = post(client, f"mutation {{ scheduleNodes(ids: [], at: {literal}) {{ ids }} }}", tenant=slug, token=staff)
-        only_error(resp, "BAD_USER_INPUT")
+        assert "DateTime" in only_error(resp, "BAD_USER_INPUT")["message"]
     for value in (123, "yesterday", ["2030-01-01T00:00:00Z"]):
         resp = post(client, "mutation($at: DateTime!) { scheduleNodes(ids: [], at: $at) { ids } }", {"at": value},
                     tenant=slug, token=staff)
-        only_error(resp, "BAD_USER_INPUT")
+        assert "DateTime" in only_error(resp, "BAD_USER_INPUT")["message"]
+    # a good DateTime reaches the SQL function, which refuses the empty id list
     ok = post(client, "mutation($at: DateTime!) { scheduleNodes(ids: [], at: $at) { ids } }",
               {"at": "2030-01-01T00:00:00+02:00"}, tenant=slug, token=staff)
-    assert ok.json() == {"data": {"scheduleNodes": {"ids": []}}}, ok.text
+    assert only_error(ok, "BAD_USER_INPUT")["extensions"]["sqlstate"] == "22023"
 
 
 @pytest.mark.parametrize("query", [
@@ -285,7 +288,7 @@ def test_a_thousand_aliases_of_products_run_no_sql(client, owner, shop):
     query = "{ " + " ".join(f"p{i}: products {{ total }}" for i in range(1000)) + " }"
     before = app_statements(owner)
     error = only_error(post(client, query, tenant=slug), "QUERY_TOO_COMPLEX", 400)
-    assert error["extensions"]["limit"] in ("aliases", "rootFields", "cost")
+    assert error["extensions"]["limit"] in ("tokens", "aliases", "rootFields", "cost")
     assert app_statements(owner) == before
 
 
@@ -295,7 +298,7 @@ def test_a_thousand_aliases_of_products_run_no_sql(client, owner, shop):
     ("aliases", "{ products { items { " + " ".join(f"t{i}: title" for i in range(31)) + " } } }"),
     ("depth", "{ products { items { " + "a { " * 20 + "b" + " }" * 20 + " } } }"),
     ("fields", "{ products { items { " + " ".join(["title"] * 501) + " } } }"),
-    ("tokens", "{ products(search: " + " ".join(['"x"'] * 2001) + ") { total } }"),
+    ("tokens", "{ products(filter: {tags: [" + " ".join(['"x"'] * 2001) + "]}) { total } }"),
     ("depth", "{ ...F } fragment F on Query { products { items { ...G } } } fragment G on ProductCard { "
               + "a { " * 20 + "b" + " }" * 20 + " }"),
     ("cost", "{ ...F } fragment F on Query { " + " ".join(f"p{i}: product(handle: \"x\") {{ id }}" for i in range(11))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import Any, AsyncIterator
 from uuid import UUID
 
@@ -25,6 +26,8 @@ def serialize_bigint(value):
 
 @bigint_scalar.value_parser
 def parse_bigint(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("BigInt: out of range (at most 2^53 - 1)")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
         raise ValueError(f"BigInt: expected an integer, got {value!r}")
     if abs(int(value)) > MAX_SAFE_INTEGER:

@@ -6,6 +6,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 
 from ariadne import MutationType, QueryType, ScalarType, SubscriptionType
+from graphql import StringValueNode
 
 from rustok import __version__
 from rustok.auth import hash_password, new_token, token_hash, verify_password
@@ -34,6 +35,29 @@ _USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_a
 @datetime_scalar.serializer
 def serialize_datetime(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+_DATETIME_HINT = "an ISO 8601 string with a time zone, e.g. 2030-01-31T09:00:00Z or 2030-01-31T10:00:00+01:00"
+
+
+@datetime_scalar.value_parser
+def parse_datetime(value):
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError(f"DateTime: expected {_DATETIME_HINT}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"DateTime: expected {_DATETIME_HINT}") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"DateTime: the time zone is missing; expected {_DATETIME_HINT}")
+    return parsed
+
+
+@datetime_scalar.literal_parser
+def parse_datetime_literal(ast, variables=None):
+    if not isinstance(ast, StringValueNode):
+        raise ValueError(f"DateTime: expected {_DATETIME_HINT}")
+    return parse_datetime(ast.value)
 
 
 @query.field("version")
