@@ -110,9 +110,29 @@ def configure_logging(level: int = logging.INFO, fmt: str = "text", stream=None)
     return handler
 
 
+class _StripQueryString(logging.Filter):
+    """uvicorn's access line quotes the full path; a GET /graphql?query=... holds GraphQL literals
+    (a password, say). We run uvicorn without its access log (RequestLogMiddleware writes ours), but
+    a deployment's logging config may attach a handler to `uvicorn.access`: this keeps the path only."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], args[2].split("?", 1)[0], *args[3:])
+        return True
+
+
+def redact_uvicorn_access_log() -> None:
+    """Install _StripQueryString on the `uvicorn.access` logger (idempotent)."""
+    logger = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _StripQueryString) for f in logger.filters):
+        logger.addFilter(_StripQueryString())
+
+
 class RequestLogMiddleware:
     def __init__(self, app: ASGIApp):
         self.app = app
+        redact_uvicorn_access_log()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
