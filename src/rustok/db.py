@@ -125,7 +125,12 @@ class DatabaseGate:
 
     The pool gives up a failing reconnection after `reconnect_timeout` (psycopg_pool's default is 5
     minutes with a doubling backoff, which would delay recovery by up to the backoff's step); a slot
-    given up is regrown on demand once the circuit is closed again.
+    given up is regrown on demand once the circuit is closed again. Broken connections returned to
+    the pool are discarded by psycopg_pool itself. Dead idle ones are found before use by
+    `closed_by_server` rather than by the pool's `check` callback: that costs no round trip, and the
+    pool's check loop sleeps about a second after the second failed check, so a pool full of
+    connections killed by a restart would be handed out one by one; here one dead connection
+    triggers `pool.check()` of them all.
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, acquire_timeout: float = 1.0, probe_interval: float = 0.25,
