@@ -6893,6 +6893,7 @@ CREATE TABLE outbox.deliveries (
     locked_until timestamp with time zone,
     last_error text,
     last_error_at timestamp with time zone,
+    locked_pid integer,
     CONSTRAINT deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'dead'::text])))
 )
 WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0.01');
@@ -6938,6 +6939,12 @@ COMMENT ON COLUMN outbox.deliveries.locked_by IS 'The worker holding the lease, 
 --
 
 COMMENT ON COLUMN outbox.deliveries.last_error IS 'SQLSTATE and message of the last failure.';
+
+--
+-- Name: COLUMN deliveries.locked_pid; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.locked_pid IS 'The backend (pg_backend_pid) that took the lease: when it is gone (the worker was killed), the lease is taken over at once.';
 
 --
 -- Name: backlog; Type: VIEW; Schema: outbox; Owner: -
@@ -7140,25 +7147,34 @@ CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p
     AS $$
     -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
     -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
-    -- are available and free or whose lease expired. Row locks (skip locked) keep two claimers apart.
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
+    -- are available and free, whose lease expired, or whose leasing backend is gone (a killed worker: its
+    -- connection ended, so its batch was rolled back). Row locks (skip locked) keep two claimers apart.
+    with live as materialized (
+        select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
+    ), picked as (
+        select d.event_id,
+               d.locked_until >= now() and d.locked_by is distinct from p_worker as orphaned
+        from outbox.deliveries d, live
         where d.consumer = p_consumer and d.state = 'pending'
           and ((d.locked_by = p_worker and d.locked_until >= now())
-               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
+               or (d.available_at <= now()
+                   and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))))
         order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
         limit p_limit
-        for update skip locked
+        for update of d skip locked
     )
     update outbox.deliveries d
        set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
            locked_by = p_worker,
-           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease),
+           locked_pid = pg_catalog.pg_backend_pid(),
+           locked_until = case when p.orphaned then clock_timestamp() + p_lease
+                               else greatest(d.locked_until, clock_timestamp() + p_lease) end,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             when p.orphaned
+                             then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
                              else d.last_error end,
-           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
+           last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
       from picked p
      where d.consumer = p_consumer and d.event_id = p.event_id
     returning d.event_id, d.occurred_at
@@ -7168,7 +7184,7 @@ $$;
 -- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those), with their row locks. Returns the leased (event_id, occurred_at).';
+COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks. Returns the leased (event_id, occurred_at).';
 
 --
 -- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
@@ -7545,7 +7561,7 @@ begin
         update outbox.deliveries d
            set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
                available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
-               locked_by = null, locked_until = null,
+               locked_by = null, locked_until = null, locked_pid = null,
                last_error = b.err, last_error_at = now()
           from unnest(v_bad_ids, v_bad_errs) as b(id, err)
          where d.consumer = p_consumer and d.event_id = b.id
@@ -7647,7 +7663,7 @@ declare
     v_rows integer;
 begin
     update outbox.deliveries d
-       set locked_by = null, locked_until = null, attempts = greatest(d.attempts - 1, 0)
+       set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0)
      where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending';
     get diagnostics v_rows = row_count;
     return v_rows;

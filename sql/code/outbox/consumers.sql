@@ -189,6 +189,8 @@ comment on column outbox.deliveries.state is 'pending (in the queue) | dead (dea
 comment on column outbox.deliveries.attempts is 'Processing attempts so far (counted at claim time, so a crashed worker''s attempt counts too).';
 comment on column outbox.deliveries.available_at is 'Not claimed before this moment (retry backoff).';
 comment on column outbox.deliveries.locked_by is 'The worker holding the lease, while locked_until is in the future.';
+comment on column outbox.deliveries.locked_pid is
+    'The backend (pg_backend_pid) that took the lease: when it is gone (the worker was killed), the lease is taken over at once.';
 comment on column outbox.deliveries.last_error is 'SQLSTATE and message of the last failure.';
 
 grant insert on outbox.deliveries to rustok_app;

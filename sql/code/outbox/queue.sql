@@ -11,25 +11,34 @@ create or replace function outbox._lease(p_consumer text, p_worker text, p_limit
 as $$
     -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
     -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
-    -- are available and free or whose lease expired. Row locks (skip locked) keep two claimers apart.
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
+    -- are available and free, whose lease expired, or whose leasing backend is gone (a killed worker: its
+    -- connection ended, so its batch was rolled back). Row locks (skip locked) keep two claimers apart.
+    with live as materialized (
+        select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
+    ), picked as (
+        select d.event_id,
+               d.locked_until >= now() and d.locked_by is distinct from p_worker as orphaned
+        from outbox.deliveries d, live
         where d.consumer = p_consumer and d.state = 'pending'
           and ((d.locked_by = p_worker and d.locked_until >= now())
-               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
+               or (d.available_at <= now()
+                   and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))))
         order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
         limit p_limit
-        for update skip locked
+        for update of d skip locked
     )
     update outbox.deliveries d
        set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
            locked_by = p_worker,
-           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease),
+           locked_pid = pg_catalog.pg_backend_pid(),
+           locked_until = case when p.orphaned then clock_timestamp() + p_lease
+                               else greatest(d.locked_until, clock_timestamp() + p_lease) end,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             when p.orphaned
+                             then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
                              else d.last_error end,
-           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
+           last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
       from picked p
      where d.consumer = p_consumer and d.event_id = p.event_id
     returning d.event_id, d.occurred_at
@@ -37,7 +46,7 @@ $$;
 comment on function outbox._lease(text, text, integer, interval) is
     'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a '
     'consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for '
-    'those), with their row locks. Returns the leased (event_id, occurred_at).';
+    'those; a lease whose backend is gone counts as expired), with their row locks. Returns the leased (event_id, occurred_at).';
 
 create or replace function outbox.claim(p_consumer text, p_worker text, p_limit integer default null) returns integer
     language plpgsql volatile
@@ -71,7 +80,7 @@ declare
     v_rows integer;
 begin
     update outbox.deliveries d
-       set locked_by = null, locked_until = null, attempts = greatest(d.attempts - 1, 0)
+       set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0)
      where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending';
     get diagnostics v_rows = row_count;
     return v_rows;
@@ -176,7 +185,7 @@ begin
         update outbox.deliveries d
            set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
                available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
-               locked_by = null, locked_until = null,
+               locked_by = null, locked_until = null, locked_pid = null,
                last_error = b.err, last_error_at = now()
           from unnest(v_bad_ids, v_bad_errs) as b(id, err)
          where d.consumer = p_consumer and d.event_id = b.id
