@@ -7201,6 +7201,146 @@ CREATE FUNCTION outbox._partition_name(p_day date) RETURNS text
 COMMENT ON FUNCTION outbox._partition_name(p_day date) IS 'Name of the daily partition of outbox.events holding p_day (UTC): events_pYYYYMMDD.';
 
 --
+-- Name: _process_batch(text, integer, text, boolean); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer)
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_c        outbox.consumers := outbox._consumer(p_consumer);
+    v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
+    v_limit    integer := coalesce(p_limit, v_c.batch_size);
+    v_call     text;
+    v_ids      uuid[];
+    v_occurred timestamptz[];
+    v_events   outbox.events[];
+    v_event    outbox.events;
+    v_ok       uuid[] := '{}';
+    v_bad_ids  uuid[] := '{}';
+    v_bad_errs text[] := '{}';
+    v_state    text;
+    v_msg      text;
+    v_keys     bigint[];
+    v_locked   bigint[];
+    v_busy     uuid[] := '{}';
+begin
+    claimed := 0; succeeded := 0; failed := 0; dead := 0;
+    if v_limit < 1 then
+        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
+    end if;
+    select format('%I.%I', n.nspname, p.proname) into v_call
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where p.oid = v_c.handler;
+    if v_call is null then
+        raise exception 'outbox.consumers.handler: the handler of consumer % (oid %) no longer exists', p_consumer, v_c.handler::oid
+            using errcode = 'object_not_in_prerequisite_state', column = 'handler',
+                  hint = 'recreate the function, or: select outbox.register_consumer(...) with the new handler';
+    end if;
+
+    -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
+    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
+      into v_ids, v_occurred
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
+    claimed := cardinality(v_ids);
+    if claimed = 0 then
+        return next;
+        return;
+    end if;
+    -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
+    -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
+    select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
+      from unnest(v_ids, v_occurred) as l (id, occurred_at)
+      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
+
+    -- Events whose rows are gone (partition dropped by hand) cannot be processed.
+    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
+      into v_bad_ids, v_bad_errs
+      from unnest(v_ids) i
+     where i not in (select (x).id from unnest(v_events) x);
+
+    -- Serialize per aggregate and consumer so that two batches never rebuild the same aggregate concurrently from
+    -- different snapshots: a batch holds the aggregate's lock from before it reads until its upserts have taken the
+    -- read rows' row locks (those keep later writers waiting until commit). Session-level locks, released at the end
+    -- of the batch, so a long transaction (outbox.drain) holds one batch's worth at a time, not one per aggregate
+    -- it ever touched. p_wait: wait for them, in key order (no deadlocks between batches; a short transaction
+    -- holds no row locks of earlier batches). Without p_wait (a drain, whose earlier batches hold row locks a
+    -- waiting worker may need): try them, and hand the events of busy aggregates back for later.
+    v_keys := array(select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                    from unnest(v_events) x order by 1);
+    if p_wait then
+        perform pg_advisory_lock(k) from unnest(v_keys) k;
+        v_locked := v_keys;
+    else
+        v_locked := array(select k from unnest(v_keys) k where pg_try_advisory_lock(k));
+        if cardinality(v_locked) < cardinality(v_keys) then
+            v_busy := array(select x.id from unnest(v_events) x
+                            where hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                                  <> all (v_locked));
+            v_events := array(select x from unnest(v_events) x where x.id <> all (v_busy));
+            update outbox.deliveries d
+               set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
+                   available_at = greatest(d.available_at, now() + interval '1 second')
+             where d.consumer = p_consumer and d.event_id = any (v_busy);
+        end if;
+    end if;
+
+    begin
+        if cardinality(v_events) > 0 then
+            begin
+                execute format('select %s($1)', v_call) using v_events;
+                select array_agg(x.id) into v_ok from unnest(v_events) x;
+            exception when others then
+                get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                if cardinality(v_events) = 1 then
+                    v_bad_ids := v_bad_ids || v_events[1].id;
+                    v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                else
+                    -- The batch failed: retry one event at a time so only the poison events fail.
+                    foreach v_event in array v_events loop
+                        begin
+                            execute format('select %s($1)', v_call) using array[v_event];
+                            v_ok := v_ok || v_event.id;
+                        exception when others then
+                            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                            v_bad_ids := v_bad_ids || v_event.id;
+                            v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                        end;
+                    end loop;
+                end if;
+            end;
+        end if;
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;
+    exception when others then
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;  -- never leave a session lock behind
+        raise;
+    end;
+
+    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
+    get diagnostics succeeded = row_count;
+
+    with f as (
+        update outbox.deliveries d
+           set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
+               available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
+               locked_by = null, locked_until = null, locked_pid = null,
+               last_error = b.err, last_error_at = now()
+          from unnest(v_bad_ids, v_bad_errs) as b(id, err)
+         where d.consumer = p_consumer and d.event_id = b.id
+        returning d.state
+    )
+    select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
+    return next;
+end
+$_$;
+
+--
+-- Name: FUNCTION _process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean) IS 'Internal: one batch of a consumer''s queue (see outbox.process_batch); p_wait false: do not wait for aggregates another batch is rebuilding, hand their events back for a second later (used by outbox.drain).';
+
+--
 -- Name: _ring(); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -7384,25 +7524,25 @@ COMMENT ON FUNCTION outbox.create_partitions(p_days_ahead integer) IS 'Create th
 -- Name: drain(text, integer); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
-CREATE FUNCTION outbox.drain(p_consumer text, p_max_batches integer DEFAULT 1000) RETURNS TABLE(batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
+CREATE FUNCTION outbox.drain(p_consumer text, p_max_batches integer DEFAULT NULL::integer) RETURNS TABLE(batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
     LANGUAGE plpgsql
     AS $$
 declare
     v_r record;
 begin
-    if p_max_batches is null or p_max_batches < 1 then
+    if p_max_batches < 1 then
         raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
     end if;
     batches := 0; claimed := 0; succeeded := 0; failed := 0; dead := 0;
     loop
-        select * into v_r from outbox.process_batch(p_consumer);
+        select * into v_r from outbox._process_batch(p_consumer, null, null, false);
         exit when v_r.claimed = 0;
         batches := batches + 1;
         claimed := claimed + v_r.claimed;
         succeeded := succeeded + v_r.succeeded;
         failed := failed + v_r.failed;
         dead := dead + v_r.dead;
-        exit when batches >= p_max_batches;
+        exit when batches >= coalesce(p_max_batches, batches + 1);
     end loop;
     return next;
 end
@@ -7412,7 +7552,7 @@ $$;
 -- Name: FUNCTION drain(p_consumer text, p_max_batches integer); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop outbox.process_batch until the consumer''s queue has nothing available (failed events wait for their backoff) or p_max_batches were processed; one transaction. psql, no Python needed: select * from outbox.drain(''index'');';
+COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop over batches until the consumer''s queue has nothing available (failed events wait for their backoff; events of aggregates a worker is rebuilding at that moment are left to it) or p_max_batches (default: no limit) were processed; one transaction, with one batch''s locks at a time, so any backlog fits. psql, no Python needed: select * from outbox.drain(''index'');';
 
 --
 -- Name: events_since(timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: outbox; Owner: -
@@ -7472,105 +7612,8 @@ COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep of the outbox in one 
 --
 
 CREATE FUNCTION outbox.process_batch(p_consumer text, p_limit integer DEFAULT NULL::integer, p_worker text DEFAULT NULL::text) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer)
-    LANGUAGE plpgsql
-    AS $_$
-declare
-    v_c        outbox.consumers := outbox._consumer(p_consumer);
-    v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
-    v_limit    integer := coalesce(p_limit, v_c.batch_size);
-    v_call     text;
-    v_ids      uuid[];
-    v_occurred timestamptz[];
-    v_events   outbox.events[];
-    v_event    outbox.events;
-    v_ok       uuid[] := '{}';
-    v_bad_ids  uuid[] := '{}';
-    v_bad_errs text[] := '{}';
-    v_state    text;
-    v_msg      text;
-begin
-    claimed := 0; succeeded := 0; failed := 0; dead := 0;
-    if v_limit < 1 then
-        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
-    end if;
-    select format('%I.%I', n.nspname, p.proname) into v_call
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where p.oid = v_c.handler;
-    if v_call is null then
-        raise exception 'outbox.consumers.handler: the handler of consumer % (oid %) no longer exists', p_consumer, v_c.handler::oid
-            using errcode = 'object_not_in_prerequisite_state', column = 'handler',
-                  hint = 'recreate the function, or: select outbox.register_consumer(...) with the new handler';
-    end if;
-
-    -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
-      into v_ids, v_occurred
-      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
-    claimed := cardinality(v_ids);
-    if claimed = 0 then
-        return next;
-        return;
-    end if;
-    -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
-    -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
-    select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
-      from unnest(v_ids, v_occurred) as l (id, occurred_at)
-      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
-
-    -- Events whose rows are gone (partition dropped by hand) cannot be processed.
-    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
-      into v_bad_ids, v_bad_errs
-      from unnest(v_ids) i
-     where i not in (select (x).id from unnest(v_events) x);
-
-    -- Serialize per aggregate and consumer (sorted, so no deadlocks) so that two batches never rebuild
-    -- the same aggregate concurrently from different snapshots.
-    perform pg_advisory_xact_lock(k)
-    from (select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0) as k
-          from unnest(v_events) x order by 1) locks;
-
-    if cardinality(v_events) > 0 then
-        begin
-            execute format('select %s($1)', v_call) using v_events;
-            select array_agg(x.id) into v_ok from unnest(v_events) x;
-        exception when others then
-            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-            if cardinality(v_events) = 1 then
-                v_bad_ids := v_bad_ids || v_events[1].id;
-                v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-            else
-                -- The batch failed: retry one event at a time so only the poison events fail.
-                foreach v_event in array v_events loop
-                    begin
-                        execute format('select %s($1)', v_call) using array[v_event];
-                        v_ok := v_ok || v_event.id;
-                    exception when others then
-                        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-                        v_bad_ids := v_bad_ids || v_event.id;
-                        v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-                    end;
-                end loop;
-            end if;
-        end;
-    end if;
-
-    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
-    get diagnostics succeeded = row_count;
-
-    with f as (
-        update outbox.deliveries d
-           set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
-               available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
-               locked_by = null, locked_until = null, locked_pid = null,
-               last_error = b.err, last_error_at = now()
-          from unnest(v_bad_ids, v_bad_errs) as b(id, err)
-         where d.consumer = p_consumer and d.event_id = b.id
-        returning d.state
-    )
-    select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
-    return next;
-end
-$_$;
+    LANGUAGE sql
+    AS $$ select * from outbox._process_batch(p_consumer, p_limit, p_worker, true) $$;
 
 --
 -- Name: FUNCTION process_batch(p_consumer text, p_limit integer, p_worker text); Type: COMMENT; Schema: outbox; Owner: -

@@ -94,7 +94,7 @@ create or replace function outbox._error_text(p_sqlstate text, p_message text) r
 as $$ select p_sqlstate || ': ' || left(p_message, 2000) $$;
 comment on function outbox._error_text(text, text) is 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
 
-create or replace function outbox.process_batch(p_consumer text, p_limit integer default null, p_worker text default null)
+create or replace function outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean)
     returns table (claimed integer, succeeded integer, failed integer, dead integer)
     language plpgsql volatile
 as $$
@@ -112,6 +112,9 @@ declare
     v_bad_errs text[] := '{}';
     v_state    text;
     v_msg      text;
+    v_keys     bigint[];
+    v_locked   bigint[];
+    v_busy     uuid[] := '{}';
 begin
     claimed := 0; succeeded := 0; failed := 0; dead := 0;
     if v_limit < 1 then
@@ -147,36 +150,62 @@ begin
       from unnest(v_ids) i
      where i not in (select (x).id from unnest(v_events) x);
 
-    -- Serialize per aggregate and consumer (sorted, so no deadlocks) so that two batches never rebuild
-    -- the same aggregate concurrently from different snapshots.
-    perform pg_advisory_xact_lock(k)
-    from (select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0) as k
-          from unnest(v_events) x order by 1) locks;
-
-    if cardinality(v_events) > 0 then
-        begin
-            execute format('select %s($1)', v_call) using v_events;
-            select array_agg(x.id) into v_ok from unnest(v_events) x;
-        exception when others then
-            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-            if cardinality(v_events) = 1 then
-                v_bad_ids := v_bad_ids || v_events[1].id;
-                v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-            else
-                -- The batch failed: retry one event at a time so only the poison events fail.
-                foreach v_event in array v_events loop
-                    begin
-                        execute format('select %s($1)', v_call) using array[v_event];
-                        v_ok := v_ok || v_event.id;
-                    exception when others then
-                        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-                        v_bad_ids := v_bad_ids || v_event.id;
-                        v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-                    end;
-                end loop;
-            end if;
-        end;
+    -- Serialize per aggregate and consumer so that two batches never rebuild the same aggregate concurrently from
+    -- different snapshots: a batch holds the aggregate's lock from before it reads until its upserts have taken the
+    -- read rows' row locks (those keep later writers waiting until commit). Session-level locks, released at the end
+    -- of the batch, so a long transaction (outbox.drain) holds one batch's worth at a time, not one per aggregate
+    -- it ever touched. p_wait: wait for them, in key order (no deadlocks between batches; a short transaction
+    -- holds no row locks of earlier batches). Without p_wait (a drain, whose earlier batches hold row locks a
+    -- waiting worker may need): try them, and hand the events of busy aggregates back for later.
+    v_keys := array(select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                    from unnest(v_events) x order by 1);
+    if p_wait then
+        perform pg_advisory_lock(k) from unnest(v_keys) k;
+        v_locked := v_keys;
+    else
+        v_locked := array(select k from unnest(v_keys) k where pg_try_advisory_lock(k));
+        if cardinality(v_locked) < cardinality(v_keys) then
+            v_busy := array(select x.id from unnest(v_events) x
+                            where hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                                  <> all (v_locked));
+            v_events := array(select x from unnest(v_events) x where x.id <> all (v_busy));
+            update outbox.deliveries d
+               set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
+                   available_at = greatest(d.available_at, now() + interval '1 second')
+             where d.consumer = p_consumer and d.event_id = any (v_busy);
+        end if;
     end if;
+
+    begin
+        if cardinality(v_events) > 0 then
+            begin
+                execute format('select %s($1)', v_call) using v_events;
+                select array_agg(x.id) into v_ok from unnest(v_events) x;
+            exception when others then
+                get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                if cardinality(v_events) = 1 then
+                    v_bad_ids := v_bad_ids || v_events[1].id;
+                    v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                else
+                    -- The batch failed: retry one event at a time so only the poison events fail.
+                    foreach v_event in array v_events loop
+                        begin
+                            execute format('select %s($1)', v_call) using array[v_event];
+                            v_ok := v_ok || v_event.id;
+                        exception when others then
+                            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                            v_bad_ids := v_bad_ids || v_event.id;
+                            v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                        end;
+                    end loop;
+                end if;
+            end;
+        end if;
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;
+    exception when others then
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;  -- never leave a session lock behind
+        raise;
+    end;
 
     delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
     get diagnostics succeeded = row_count;
@@ -195,6 +224,14 @@ begin
     return next;
 end
 $$;
+comment on function outbox._process_batch(text, integer, text, boolean) is
+    'Internal: one batch of a consumer''s queue (see outbox.process_batch); p_wait false: do not wait for aggregates '
+    'another batch is rebuilding, hand their events back for a second later (used by outbox.drain).';
+
+create or replace function outbox.process_batch(p_consumer text, p_limit integer default null, p_worker text default null)
+    returns table (claimed integer, succeeded integer, failed integer, dead integer)
+    language sql volatile
+as $$ select * from outbox._process_batch(p_consumer, p_limit, p_worker, true) $$;
 comment on function outbox.process_batch(text, integer, text) is
     'Process one batch of a consumer''s queue: claim up to p_limit (default batch_size) deliveries (FOR UPDATE SKIP LOCKED, '
     'plus the leases p_worker took with outbox.claim), call the handler once for the whole batch in a subtransaction; '
@@ -202,30 +239,32 @@ comment on function outbox.process_batch(text, integer, text) is
     'Successes are deleted; failures get SQLSTATE + message in last_error and a backoff, and go dead after max_attempts. '
     'Returns (claimed, succeeded, failed, dead). Callable from psql: select * from outbox.process_batch(''index'');';
 
-create or replace function outbox.drain(p_consumer text, p_max_batches integer default 1000)
+create or replace function outbox.drain(p_consumer text, p_max_batches integer default null)
     returns table (batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
     language plpgsql volatile
 as $$
 declare
     v_r record;
 begin
-    if p_max_batches is null or p_max_batches < 1 then
+    if p_max_batches < 1 then
         raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
     end if;
     batches := 0; claimed := 0; succeeded := 0; failed := 0; dead := 0;
     loop
-        select * into v_r from outbox.process_batch(p_consumer);
+        select * into v_r from outbox._process_batch(p_consumer, null, null, false);
         exit when v_r.claimed = 0;
         batches := batches + 1;
         claimed := claimed + v_r.claimed;
         succeeded := succeeded + v_r.succeeded;
         failed := failed + v_r.failed;
         dead := dead + v_r.dead;
-        exit when batches >= p_max_batches;
+        exit when batches >= coalesce(p_max_batches, batches + 1);
     end loop;
     return next;
 end
 $$;
 comment on function outbox.drain(text, integer) is
-    'Loop outbox.process_batch until the consumer''s queue has nothing available (failed events wait for their backoff) '
-    'or p_max_batches were processed; one transaction. psql, no Python needed: select * from outbox.drain(''index'');';
+    'Loop over batches until the consumer''s queue has nothing available (failed events wait for their backoff; events '
+    'of aggregates a worker is rebuilding at that moment are left to it) or p_max_batches (default: no limit) were '
+    'processed; one transaction, with one batch''s locks at a time, so any backlog fits. psql, no Python needed: '
+    'select * from outbox.drain(''index'');';
