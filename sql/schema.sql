@@ -5857,6 +5857,7 @@ CREATE FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], 
     AS $$
 declare
     v_changed uuid[];
+    v_new_text uuid[];
     v_deleted integer;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
@@ -5867,6 +5868,10 @@ begin
         from unnest(p_events) e
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
         order by e.aggregate_id, e.occurred_at desc, e.id desc
+    ), old as (
+        -- the rows as they are before the upsert (same snapshot): whose text changed decides the words refresh
+        select i.product_id, i.search_vector from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
     ), up as (
         insert into index.products as t (
             tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
@@ -5904,9 +5909,12 @@ begin
                 excluded.category_handles, excluded.categories, excluded.tags, excluded.tag_slugs, excluded.meta_title,
                 excluded.meta_description, excluded.seo, excluded.metadata, excluded.search_vector,
                 excluded.created_at, excluded.updated_at)
-        returning t.product_id
+        returning t.product_id, t.search_vector
     )
-    select coalesce(array_agg(up.product_id), '{}') into v_changed from up;
+    select coalesce(array_agg(up.product_id), '{}'),
+           coalesce(array_agg(up.product_id) filter (where o.search_vector is distinct from up.search_vector), '{}')
+      into v_changed, v_new_text
+      from up left join old o on o.product_id = up.product_id;
 
     -- a product that no longer exists leaves the index (its price rows cascade)
     delete from index.products i
@@ -5930,15 +5938,16 @@ begin
        set min_amount = excluded.min_amount, max_amount = excluded.max_amount
      where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
 
-    if cardinality(v_changed) > 0 then
-        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
+    if cardinality(v_new_text) > 0 then
+        -- only for rows whose text changed (a price or stock change brings no new word), and only words the
+        -- tenant does not have yet (sorted): concurrent inserts of one new word are rare
         insert into index.words (tenant_id, word)
         select distinct p_tenant_id, w.w
         from index.products i
         cross join lateral index._words(concat_ws(' ', i.title, i.subtitle, array_to_string(i.tags, ' '),
             (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
             left(i.description, 20000))) as w(w)
-        where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
+        where i.tenant_id = p_tenant_id and i.product_id = any (v_new_text)
           and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
         order by 2
         on conflict do nothing;
@@ -7139,36 +7148,58 @@ CREATE FUNCTION outbox._error_text(p_sqlstate text, p_message text) RETURNS text
 COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
 
 --
--- Name: _lease(text, text, integer, interval); Type: FUNCTION; Schema: outbox; Owner: -
+-- Name: _lease(text, text, integer, interval, timestamp with time zone, uuid); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
-CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone)
-    LANGUAGE sql
+CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone, available_at timestamp with time zone)
+    LANGUAGE plpgsql
     AS $$
-    -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
-    -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
-    -- are available and free, whose lease expired, or whose leasing backend is gone (a killed worker: its
-    -- connection ended, so its batch was rolled back). Row locks (skip locked) keep two claimers apart.
+declare
+    v_own integer;
+begin
+    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue).
+    -- 1. The worker's own live leases (taken by outbox.claim): a worker always processes what it leased.
+    return query
+    with own as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending' and d.locked_until >= now()
+        order by d.available_at
+        limit p_limit
+        for update skip locked
+    )
+    update outbox.deliveries d
+       set locked_pid = pg_catalog.pg_backend_pid(),
+           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease)
+      from own
+     where d.consumer = p_consumer and d.event_id = own.event_id
+    returning d.event_id, d.occurred_at, d.available_at;
+    get diagnostics v_own = row_count;
+    if v_own >= p_limit then
+        return;
+    end if;
+    -- 2. Deliveries that are available and free, whose lease expired, or whose leasing backend is gone (a killed
+    --    worker: its connection ended, so its batch was rolled back), oldest first. Row locks (skip locked) keep
+    --    two claimers apart. p_after: resume after this (available_at, event_id) (outbox.drain: the index entries
+    --    of the rows it deleted earlier in its transaction cannot be skipped by the index until it commits).
+    return query
     with live as materialized (
         select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
     ), picked as (
-        select d.event_id,
-               d.locked_until >= now() and d.locked_by is distinct from p_worker as orphaned
+        select d.event_id, d.locked_until >= now() as orphaned
         from outbox.deliveries d, live
-        where d.consumer = p_consumer and d.state = 'pending'
-          and ((d.locked_by = p_worker and d.locked_until >= now())
-               or (d.available_at <= now()
-                   and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))))
-        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit p_limit
+        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
+          and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
+          and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))
+        order by d.available_at, d.event_id
+        limit p_limit - v_own
         for update of d skip locked
     )
     update outbox.deliveries d
-       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
+       set attempts = d.attempts + 1,
            locked_by = p_worker,
            locked_pid = pg_catalog.pg_backend_pid(),
-           locked_until = case when p.orphaned then clock_timestamp() + p_lease
-                               else greatest(d.locked_until, clock_timestamp() + p_lease) end,
+           locked_until = clock_timestamp() + p_lease,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
                              when p.orphaned
@@ -7177,14 +7208,15 @@ CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p
            last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
       from picked p
      where d.consumer = p_consumer and d.event_id = p.event_id
-    returning d.event_id, d.occurred_at
+    returning d.event_id, d.occurred_at, d.available_at;
+end
 $$;
 
 --
--- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval); Type: COMMENT; Schema: outbox; Owner: -
+-- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks. Returns the leased (event_id, occurred_at).';
+COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that (available_at, event_id). Returns the leased (event_id, occurred_at, available_at).';
 
 --
 -- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
@@ -7201,10 +7233,10 @@ CREATE FUNCTION outbox._partition_name(p_day date) RETURNS text
 COMMENT ON FUNCTION outbox._partition_name(p_day date) IS 'Name of the daily partition of outbox.events holding p_day (UTC): events_pYYYYMMDD.';
 
 --
--- Name: _process_batch(text, integer, text, boolean); Type: FUNCTION; Schema: outbox; Owner: -
+-- Name: _process_batch(text, integer, text, boolean, timestamp with time zone, uuid); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
-CREATE FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer)
+CREATE FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer, last_at timestamp with time zone, last_id uuid)
     LANGUAGE plpgsql
     AS $_$
 declare
@@ -7239,9 +7271,11 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
-      into v_ids, v_occurred
-      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
+    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}'),
+           (array_agg(u.available_at order by u.available_at desc, u.event_id desc))[1],
+           (array_agg(u.event_id order by u.available_at desc, u.event_id desc))[1]
+      into v_ids, v_occurred, last_at, last_id
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
         return next;
@@ -7335,10 +7369,10 @@ end
 $_$;
 
 --
--- Name: FUNCTION _process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean); Type: COMMENT; Schema: outbox; Owner: -
+-- Name: FUNCTION _process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean, p_after_at timestamp with time zone, p_after_id uuid); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean) IS 'Internal: one batch of a consumer''s queue (see outbox.process_batch); p_wait false: do not wait for aggregates another batch is rebuilding, hand their events back for a second later (used by outbox.drain).';
+COMMENT ON FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal: one batch of a consumer''s queue (see outbox.process_batch); p_wait false: do not wait for aggregates another batch is rebuilding, hand their events back for a second later (used by outbox.drain); p_after: claim after that queue position; returns the last position it claimed (last_at, last_id).';
 
 --
 -- Name: _ring(); Type: FUNCTION; Schema: outbox; Owner: -
@@ -7528,15 +7562,26 @@ CREATE FUNCTION outbox.drain(p_consumer text, p_max_batches integer DEFAULT NULL
     LANGUAGE plpgsql
     AS $$
 declare
-    v_r record;
+    v_r       record;
+    v_last_at timestamptz;
+    v_last_id uuid;
+    v_wrapped boolean := false;
 begin
     if p_max_batches < 1 then
         raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
     end if;
     batches := 0; claimed := 0; succeeded := 0; failed := 0; dead := 0;
     loop
-        select * into v_r from outbox._process_batch(p_consumer, null, null, false);
-        exit when v_r.claimed = 0;
+        -- resume after the last delivery taken; when that finds nothing, look once more from the start (a delivery
+        -- committed meanwhile with an earlier available_at, or a failed one whose backoff is over)
+        select * into v_r from outbox._process_batch(p_consumer, null, null, false, v_last_at, v_last_id);
+        if v_r.claimed = 0 then
+            exit when v_last_at is null or v_wrapped;
+            v_last_at := null; v_last_id := null; v_wrapped := true;
+            continue;
+        end if;
+        v_wrapped := false;
+        v_last_at := v_r.last_at; v_last_id := v_r.last_id;
         batches := batches + 1;
         claimed := claimed + v_r.claimed;
         succeeded := succeeded + v_r.succeeded;
@@ -7613,7 +7658,7 @@ COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep of the outbox in one 
 
 CREATE FUNCTION outbox.process_batch(p_consumer text, p_limit integer DEFAULT NULL::integer, p_worker text DEFAULT NULL::text) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer)
     LANGUAGE sql
-    AS $$ select * from outbox._process_batch(p_consumer, p_limit, p_worker, true) $$;
+    AS $$ select b.claimed, b.succeeded, b.failed, b.dead from outbox._process_batch(p_consumer, p_limit, p_worker, true) b $$;
 
 --
 -- Name: FUNCTION process_batch(p_consumer text, p_limit integer, p_worker text); Type: COMMENT; Schema: outbox; Owner: -
@@ -11074,13 +11119,19 @@ CREATE INDEX words_trgm_idx ON index.words USING gist (tenant_id, word public.gi
 -- Name: deliveries_claim_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
-CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, available_at) WHERE (state = 'pending'::text);
+CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, available_at, event_id) WHERE (state = 'pending'::text);
 
 --
 -- Name: deliveries_dead_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
 CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, event_type) WHERE (state = 'dead'::text);
+
+--
+-- Name: deliveries_lease_idx; Type: INDEX; Schema: outbox; Owner: -
+--
+
+CREATE INDEX deliveries_lease_idx ON outbox.deliveries USING btree (consumer, locked_by) WHERE (locked_by IS NOT NULL);
 
 --
 -- Name: events_tenant_time_idx; Type: INDEX; Schema: outbox; Owner: -
