@@ -3844,6 +3844,70 @@ $$;
 COMMENT ON FUNCTION core._emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uuid[]) IS 'Insert UserLoggedIn events for the given (tenant, user) pairs, at most one per user per transaction.';
 
 --
+-- Name: _login_account_key(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._login_account_key(p_email text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ select left(lower(btrim(coalesce(p_email, ''))), 255) $$;
+
+--
+-- Name: FUNCTION _login_account_key(p_email text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._login_account_key(p_email text) IS 'Internal: the subject of an account''s counter: the email trimmed and lowercased (at most 255 characters, like core.users.email), so ''Ann@Example.com '' and ''ann@example.com'' share one counter.';
+
+--
+-- Name: _login_count_failure(uuid, text, text, timestamp with time zone, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) RETURNS timestamp with time zone
+    LANGUAGE sql
+    AS $$
+    insert into core.login_attempts as a
+        (tenant_id, scope, subject, failures, first_failed_at, last_failed_at, blocked_until, expires_at)
+    select p_tenant_id, p_scope, p_subject, n.*
+    from core._login_next_failure(0, null, null, p_now, p_limit, p_window, p_first_wait, p_max_wait) n
+    on conflict (tenant_id, scope, subject) do update
+    set (failures, first_failed_at, last_failed_at, blocked_until, expires_at) =
+        (select n.* from core._login_next_failure(a.failures, a.first_failed_at, a.expires_at, p_now,
+                                                  p_limit, p_window, p_first_wait, p_max_wait) n)
+    returning a.blocked_until
+$$;
+
+--
+-- Name: FUNCTION _login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) IS 'Internal (core.login_failed): count one failure for an account or address row, creating it when needed. Returns its blocked_until (null: not blocked).';
+
+--
+-- Name: _login_next_failure(integer, timestamp with time zone, timestamp with time zone, timestamp with time zone, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) RETURNS TABLE(failures integer, first_failed_at timestamp with time zone, last_failed_at timestamp with time zone, blocked_until timestamp with time zone, expires_at timestamp with time zone)
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    with counted as (
+        select case when p_expires_at > p_now then p_failures + 1 else 1 end as n,
+               case when p_expires_at > p_now then p_first_failed_at else p_now end as since
+    ), waited as (
+        select c.n, c.since,
+               case when c.n >= p_limit
+                    then least(p_first_wait * power(2, least(c.n - p_limit, 30)), p_max_wait) end as wait
+        from counted c
+    )
+    select w.n, w.since, p_now, p_now + w.wait, p_now + coalesce(w.wait, interval '0') + p_window
+    from waited w
+$$;
+
+--
+-- Name: FUNCTION _login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) IS 'Internal: a counter''s state after one more failure at p_now. A counter past its expires_at (or none: nulls) starts again at 1. From p_limit failures on, it blocks for p_first_wait, doubled by every further failure, at most p_max_wait; it expires p_window after the block ends (or after the failure, when not blocked).';
+
+--
 -- Name: allow_analyst_read(regclass); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -4012,6 +4076,111 @@ $$;
 COMMENT ON FUNCTION core.id_time(p_id uuid) IS 'The creation moment encoded in a ULID id (millisecond precision).';
 
 --
+-- Name: login_failed(text, text, integer, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.login_failed(p_email text, p_address text, p_account_limit integer DEFAULT 5, p_address_limit integer DEFAULT 20, p_window interval DEFAULT '00:15:00'::interval, p_first_wait interval DEFAULT '00:00:01'::interval, p_max_wait interval DEFAULT '00:15:00'::interval) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_now     timestamptz := clock_timestamp();
+    v_account timestamptz;
+    v_address timestamptz;
+begin
+    if v_tenant is null then
+        raise exception 'core.login_failed: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_account_limit is null or p_account_limit < 1 or p_address_limit is null or p_address_limit < 1 then
+        raise exception 'core.login_failed: the limits must be at least 1 (got % and %)', p_account_limit, p_address_limit
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if not (p_window > interval '0' and p_first_wait > interval '0' and p_max_wait >= p_first_wait) then
+        raise exception 'core.login_failed: need p_window > 0 and 0 < p_first_wait <= p_max_wait (got %, %, %)',
+            p_window, p_first_wait, p_max_wait using errcode = 'invalid_parameter_value';
+    end if;
+    v_account := core._login_count_failure(v_tenant, 'account', core._login_account_key(p_email), v_now,
+                                           p_account_limit, p_window, p_first_wait, p_max_wait);
+    if p_address is not null then
+        v_address := core._login_count_failure(null, 'address', left(p_address, 255), v_now,
+                                               p_address_limit, p_window, p_first_wait, p_max_wait);
+    end if;
+    return coalesce(ceil(extract(epoch from greatest(v_account, v_address) - v_now))::integer, 0);
+end
+$$;
+
+--
+-- Name: FUNCTION login_failed(p_email text, p_address text, p_account_limit integer, p_address_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.login_failed(p_email text, p_address text, p_account_limit integer, p_address_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) IS 'Login, a wrong password (or no such account, or an inactive one: counted alike): count a failure for this email in the current tenant and for this client address (null: not counted). From p_account_limit failures of the account, or p_address_limit of the address, logins are blocked for p_first_wait, doubled by every further failure up to p_max_wait; the count restarts p_window after the last failure or block. Returns the seconds the next attempt must wait (0: none). (GraphQL login; the policy comes from the API''s settings.)';
+
+--
+-- Name: login_succeeded(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.login_succeeded(p_email text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'core.login_succeeded: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    delete from core.login_attempts a
+    where a.tenant_id = v_tenant and a.scope = 'account' and a.subject = core._login_account_key(p_email);
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION login_succeeded(p_email text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.login_succeeded(p_email text) IS 'Login, right password: forget the failures of this email in the current tenant. The client address''s count stays (else signing in to one''s own account would reset it between guesses at others). True when a count was cleared. (GraphQL login.)';
+
+--
+-- Name: login_throttle_check(text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.login_throttle_check(p_email text, p_address text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_email  text := core._login_account_key(p_email);
+    v_until  timestamptz;
+begin
+    if v_tenant is null then
+        raise exception 'core.login_throttle_check: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    -- One login at a time per account, over every API process: concurrent guesses wait here until this
+    -- transaction ends (with its failure counted), instead of all passing the check at once.
+    perform pg_advisory_xact_lock(hashtextextended('core.login_attempts/' || v_tenant::text || '/' || v_email, 0));
+    -- a new snapshot, taken after the lock: the failure counted by the transaction we waited for is seen
+    select max(a.blocked_until) into v_until
+    from core.login_attempts a
+    where ((a.tenant_id = v_tenant and a.scope = 'account' and a.subject = v_email)
+           or (a.tenant_id is null and a.scope = 'address' and a.subject = left(p_address, 255)))
+      and a.blocked_until > clock_timestamp();
+    return coalesce(ceil(extract(epoch from v_until - clock_timestamp()))::integer, 0);
+end
+$$;
+
+--
+-- Name: FUNCTION login_throttle_check(p_email text, p_address text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.login_throttle_check(p_email text, p_address text) IS 'Login, first step (in the login''s transaction, before the password is checked): the seconds to wait before this email (current tenant) or this client address (any tenant; null: not counted) may try again; 0: go on. Takes the account''s lock until the transaction ends, so one account''s logins run one at a time. Says nothing about whether a user with this email exists. (GraphQL login.)';
+
+--
 -- Name: module_enabled(uuid, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -4030,6 +4199,31 @@ $$;
 --
 
 COMMENT ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) IS 'Whether a module is enabled for a tenant (toggle row, else the module default).';
+
+--
+-- Name: purge_login_attempts(interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.purge_login_attempts(p_grace interval DEFAULT '1 day'::interval) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows bigint;
+begin
+    if p_grace is null or p_grace < interval '0' then
+        raise exception 'p_grace: must be a non-negative interval (got %)', p_grace using errcode = 'invalid_parameter_value';
+    end if;
+    delete from core.login_attempts a where a.expires_at < now() - p_grace;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION purge_login_attempts(p_grace interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.purge_login_attempts(p_grace interval) IS 'Operator (run by ops.maintain): delete login throttling rows that expired more than p_grace ago (they count for nothing since expires_at; the grace keeps a day of history to look at). Returns how many were deleted.';
 
 --
 -- Name: purge_sessions(interval); Type: FUNCTION; Schema: core; Owner: -
@@ -4315,6 +4509,26 @@ $$;
 --
 
 COMMENT ON FUNCTION core.tg_users__user_registered() IS 'AFTER INSERT statement trigger on core.users: one UserRegistered event per new user (payload user_id, email).';
+
+--
+-- Name: upgrade_password_hash(uuid, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.upgrade_password_hash(p_user_id uuid, p_old_hash text, p_new_hash text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    update core.users u set password_hash = p_new_hash
+    where u.tenant_id = core.current_tenant_id() and u.id = p_user_id and u.password_hash = p_old_hash;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION upgrade_password_hash(p_user_id uuid, p_old_hash text, p_new_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.upgrade_password_hash(p_user_id uuid, p_old_hash text, p_new_hash text) IS 'Replace a user''s password hash that just verified at login (legacy scrypt, or argon2 with outdated parameters) by its argon2id rehash, only if it is still p_old_hash (a password changed meanwhile stays). True when replaced. (GraphQL login.)';
 
 --
 -- Name: user_for_login(text); Type: FUNCTION; Schema: core; Owner: -
@@ -6803,6 +7017,12 @@ begin
     if v_n > 0 then
         return query select 'core', 'purged', format('%s expired sessions', v_n);
     end if;
+
+    -- core: login throttling counts that expired a while ago
+    v_n := core.purge_login_attempts();
+    if v_n > 0 then
+        return query select 'core', 'purged', format('%s expired login throttling rows', v_n);
+    end if;
 end
 $$;
 
@@ -6810,7 +7030,7 @@ $$;
 -- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: COMMENT; Schema: ops; Owner: -
 --
 
-COMMENT ON FUNCTION ops.maintain(p_order_quarters_ahead integer) IS 'Every module''s upkeep in one call, one run at a time: commerce order partitions for this quarter and p_order_quarters_ahead more (default 4), outbox partitions ahead and expired ones dropped, scheduled content published when due, sessions purged a week after they expired. Returns one row per thing done (nothing when all was in order). The worker runs it every 30 s; psql: select * from ops.maintain();';
+COMMENT ON FUNCTION ops.maintain(p_order_quarters_ahead integer) IS 'Every module''s upkeep in one call, one run at a time: commerce order partitions for this quarter and p_order_quarters_ahead more (default 4), outbox partitions ahead and expired ones dropped, scheduled content published when due, sessions purged a week after they expired, login throttling rows a day after they expired. Returns one row per thing done (nothing when all was in order). The worker runs it every 30 s; psql: select * from ops.maintain();';
 
 --
 -- Name: consumers; Type: TABLE; Schema: outbox; Owner: -
@@ -9400,6 +9620,55 @@ COMMENT ON COLUMN content.revisions.edited_by IS 'Who made the change (setting r
 COMMENT ON COLUMN content.revisions.created_at IS 'When the change was made (clock time, so several changes in one transaction keep their order).';
 
 --
+-- Name: login_attempts; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.login_attempts (
+    tenant_id uuid,
+    scope text NOT NULL,
+    subject text NOT NULL,
+    failures integer NOT NULL,
+    first_failed_at timestamp with time zone NOT NULL,
+    last_failed_at timestamp with time zone NOT NULL,
+    blocked_until timestamp with time zone,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT login_attempts_failures_check CHECK ((failures >= 1)),
+    CONSTRAINT login_attempts_scope_check CHECK ((scope = ANY (ARRAY['account'::text, 'address'::text]))),
+    CONSTRAINT login_attempts_subject_check CHECK ((length(subject) <= 255)),
+    CONSTRAINT login_attempts_tenant_check CHECK (((scope = 'account'::text) = (tenant_id IS NOT NULL)))
+);
+
+--
+-- Name: TABLE login_attempts; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.login_attempts IS 'Login throttling: failed logins per account (scope account: tenant_id + lowercased email, known or not) and per client address (scope address: tenant_id null, over all tenants). Written by core.login_failed, cleared by core.login_succeeded (accounts only), read by core.login_throttle_check; ops.maintain purges expired rows. Operators: delete a row to lift its block.';
+
+--
+-- Name: COLUMN login_attempts.subject; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_attempts.subject IS 'scope account: the email as typed at login, lowercased (at most 255 characters); scope address: the client address as the API saw it (behind a proxy: only with trusted forwarded headers, see docs/operators.md).';
+
+--
+-- Name: COLUMN login_attempts.failures; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_attempts.failures IS 'Failed logins since first_failed_at (the count restarts after expires_at).';
+
+--
+-- Name: COLUMN login_attempts.blocked_until; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_attempts.blocked_until IS 'Logins for this account or address are refused (RATE_LIMITED) until then; null: not blocked.';
+
+--
+-- Name: COLUMN login_attempts.expires_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_attempts.expires_at IS 'After this moment the row counts for nothing (a quiet window after the last failure and any block); core.purge_login_attempts deletes it later.';
+
+--
 -- Name: modules; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -10297,6 +10566,13 @@ ALTER TABLE ONLY content.tags
     ADD CONSTRAINT tags_slug_key UNIQUE (tenant_id, slug);
 
 --
+-- Name: login_attempts login_attempts_key; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.login_attempts
+    ADD CONSTRAINT login_attempts_key UNIQUE NULLS NOT DISTINCT (tenant_id, scope, subject);
+
+--
 -- Name: modules modules_pkey; Type: CONSTRAINT; Schema: core; Owner: -
 --
 
@@ -10964,6 +11240,12 @@ CREATE INDEX revisions_node_idx ON content.revisions USING btree (tenant_id, nod
 --
 
 CREATE INDEX taggables_target_idx ON content.taggables USING btree (tenant_id, target_type, target_id);
+
+--
+-- Name: login_attempts_expires_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX login_attempts_expires_idx ON core.login_attempts USING btree (expires_at);
 
 --
 -- Name: sessions_expires_idx; Type: INDEX; Schema: core; Owner: -
@@ -12885,6 +13167,13 @@ ALTER TABLE ONLY content.tags
     ADD CONSTRAINT tags_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: login_attempts login_attempts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.login_attempts
+    ADD CONSTRAINT login_attempts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
 -- Name: sessions sessions_tenant_id_user_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
 --
 
@@ -13423,10 +13712,22 @@ CREATE POLICY analyst_read ON core.tenants FOR SELECT TO rustok_analyst USING (t
 CREATE POLICY analyst_read ON core.users FOR SELECT TO rustok_analyst USING (true);
 
 --
+-- Name: login_attempts; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.login_attempts ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: sessions; Type: ROW SECURITY; Schema: core; Owner: -
 --
 
 ALTER TABLE core.sessions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: login_attempts tenant_isolation; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON core.login_attempts TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
 
 --
 -- Name: sessions tenant_isolation; Type: POLICY; Schema: core; Owner: -
@@ -14144,6 +14445,24 @@ GRANT ALL ON FUNCTION content.tg_users__author_events() TO rustok_app;
 GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
 
 --
+-- Name: FUNCTION _login_account_key(p_email text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core._login_account_key(p_email text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core._login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
+
+--
+-- Name: FUNCTION _login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
+
+--
 -- Name: FUNCTION allow_analyst_read(p_table regclass); Type: ACL; Schema: core; Owner: -
 --
 
@@ -14198,11 +14517,38 @@ GRANT ALL ON FUNCTION core.id_time(p_id uuid) TO rustok_app;
 GRANT ALL ON FUNCTION core.id_time(p_id uuid) TO rustok_analyst;
 
 --
+-- Name: FUNCTION login_failed(p_email text, p_address text, p_account_limit integer, p_address_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.login_failed(p_email text, p_address text, p_account_limit integer, p_address_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.login_failed(p_email text, p_address text, p_account_limit integer, p_address_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) TO rustok_app;
+
+--
+-- Name: FUNCTION login_succeeded(p_email text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.login_succeeded(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.login_succeeded(p_email text) TO rustok_app;
+
+--
+-- Name: FUNCTION login_throttle_check(p_email text, p_address text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.login_throttle_check(p_email text, p_address text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.login_throttle_check(p_email text, p_address text) TO rustok_app;
+
+--
 -- Name: FUNCTION module_enabled(p_tenant_id uuid, p_module text); Type: ACL; Schema: core; Owner: -
 --
 
 REVOKE ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_app;
+
+--
+-- Name: FUNCTION purge_login_attempts(p_grace interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.purge_login_attempts(p_grace interval) FROM PUBLIC;
 
 --
 -- Name: FUNCTION purge_sessions(p_grace interval); Type: ACL; Schema: core; Owner: -
@@ -14251,6 +14597,13 @@ GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_app;
 
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_app;
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_analyst;
+
+--
+-- Name: FUNCTION upgrade_password_hash(p_user_id uuid, p_old_hash text, p_new_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.upgrade_password_hash(p_user_id uuid, p_old_hash text, p_new_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.upgrade_password_hash(p_user_id uuid, p_old_hash text, p_new_hash text) TO rustok_app;
 
 --
 -- Name: FUNCTION user_for_login(p_email text); Type: ACL; Schema: core; Owner: -
