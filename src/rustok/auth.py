@@ -118,6 +118,7 @@ def check_password(password: str, stored: str | None) -> tuple[bool, str | None]
     `stored` None (no such account, or one that may not sign in) costs the same check against the dummy
     hash and never matches. A match on an outdated hash (scrypt, or argon2 with other parameters) also
     returns its argon2id replacement, made with the current parameters."""
+    dummy_hash()  # made by the first login of the process, whichever path it takes (not only an unknown email)
     if stored is None:
         return check_dummy(password), None
     if not verify_password(password, stored):
