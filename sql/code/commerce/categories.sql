@@ -62,6 +62,18 @@ create or replace trigger _200_no_cycle_upd after update on commerce.categories
     referencing new table as new_rows for each statement
     execute function commerce.tg_categories__no_cycle();
 
+create or replace trigger _900_events_del after delete on commerce.categories
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('category', 'id');
+
+create or replace trigger _900_events_ins after insert on commerce.categories
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('category', 'id');
+
+create or replace trigger _900_events_upd after update on commerce.categories
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('category', 'id');
+
 -- ---------------------------------------------------------------- commerce.product_categories
 
 comment on table commerce.product_categories is 'Which commerce categories a product is in (many to many).';
@@ -70,3 +82,15 @@ select core.enable_tenant_rls('commerce.product_categories');
 select core.allow_analyst_read('commerce.product_categories');
 grant select, insert, update, delete on commerce.product_categories to rustok_app;
 grant select on commerce.product_categories to rustok_analyst;
+
+create or replace trigger _900_events_del after delete on commerce.product_categories
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_ins after insert on commerce.product_categories
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_upd after update on commerce.product_categories
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');

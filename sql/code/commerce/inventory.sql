@@ -56,6 +56,18 @@ create or replace trigger _100_timestamps before insert or update on commerce.in
     for each row
     execute function core.tg__timestamps();
 
+create or replace trigger _900_events_del after delete on commerce.inventory_items
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('inventory_item', 'id');
+
+create or replace trigger _900_events_ins after insert on commerce.inventory_items
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('inventory_item', 'id');
+
+create or replace trigger _900_events_upd after update on commerce.inventory_items
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('inventory_item', 'id');
+
 -- ---------------------------------------------------------------- commerce.stock_locations
 
 comment on table commerce.stock_locations is 'Warehouses and stores that hold stock.';
@@ -68,6 +80,14 @@ grant select on commerce.stock_locations to rustok_analyst;
 create or replace trigger _100_timestamps before insert or update on commerce.stock_locations
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _900_module_ins after insert on commerce.stock_locations
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__assert_commerce_enabled();
+
+create or replace trigger _900_module_upd after update on commerce.stock_locations
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__assert_commerce_enabled();
 
 -- ---------------------------------------------------------------- commerce.inventory_levels
 
@@ -92,6 +112,18 @@ create or replace trigger _200_reserved_within_stock before insert or update on 
     when (((new.reserved_quantity > new.stocked_quantity) and (new.stocked_quantity >= 0)))
     execute function commerce.tg_inventory_levels__reserved_within_stock();
 
+create or replace trigger _900_events_del after delete on commerce.inventory_levels
+    referencing old table as old_rows for each statement
+    execute function commerce.tg_inventory_levels__events();
+
+create or replace trigger _900_events_ins after insert on commerce.inventory_levels
+    referencing new table as new_rows for each statement
+    execute function commerce.tg_inventory_levels__events();
+
+create or replace trigger _900_events_upd after update on commerce.inventory_levels
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_inventory_levels__events();
+
 -- ---------------------------------------------------------------- commerce.variant_inventory
 
 comment on table commerce.variant_inventory is
@@ -106,3 +138,15 @@ grant select on commerce.variant_inventory to rustok_analyst;
 create or replace trigger _100_timestamps before insert or update on commerce.variant_inventory
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _900_events_del after delete on commerce.variant_inventory
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');
+
+create or replace trigger _900_events_ins after insert on commerce.variant_inventory
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');
+
+create or replace trigger _900_events_upd after update on commerce.variant_inventory
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');

@@ -80,6 +80,18 @@ create or replace trigger _100_timestamps before insert or update on commerce.op
     for each row
     execute function core.tg__timestamps();
 
+create or replace trigger _900_events_del after delete on commerce.options
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_ins after insert on commerce.options
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_upd after update on commerce.options
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
 -- ---------------------------------------------------------------- commerce.option_values
 
 comment on table commerce.option_values is 'Values of a product option (S, M, L); values unique per option.';
@@ -92,6 +104,18 @@ grant select on commerce.option_values to rustok_analyst;
 create or replace trigger _100_timestamps before insert or update on commerce.option_values
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _900_events_del after delete on commerce.option_values
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('option', 'option_id');
+
+create or replace trigger _900_events_ins after insert on commerce.option_values
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('option', 'option_id');
+
+create or replace trigger _900_events_upd after update on commerce.option_values
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('option', 'option_id');
 
 -- ---------------------------------------------------------------- commerce.variant_options
 
@@ -117,3 +141,15 @@ create or replace trigger _200_unique_combination_ins after insert on commerce.v
 create or replace trigger _200_unique_combination_upd after update on commerce.variant_options
     referencing new table as new_rows for each statement
     execute function commerce.tg_variant_options__unique_combination();
+
+create or replace trigger _900_events_del after delete on commerce.variant_options
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_ins after insert on commerce.variant_options
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_upd after update on commerce.variant_options
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');

@@ -389,6 +389,18 @@ create or replace trigger _300_inventory after update on commerce.orders
     referencing old table as old_rows new table as new_rows for each statement
     execute function commerce.tg_orders__inventory();
 
+create or replace trigger _900_events_ins after insert on commerce.orders
+    referencing new table as new_rows for each statement
+    execute function commerce.tg_orders__events();
+
+create or replace trigger _900_events_upd after update on commerce.orders
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_orders__events();
+
+create or replace trigger _910_reindex_on_change after update on commerce.orders
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_orders__reindex_on_change();
+
 -- ---------------------------------------------------------------- commerce.order_counters
 
 comment on table commerce.order_counters is
@@ -415,6 +427,18 @@ select core.enable_tenant_rls('commerce.order_items');
 select core.allow_analyst_read('commerce.order_items');
 grant select, insert, update, delete on commerce.order_items to rustok_app;
 grant select on commerce.order_items to rustok_analyst;
+
+create or replace trigger _910_reindex_del after delete on commerce.order_items
+    referencing old table as changed_rows for each statement
+    execute function commerce.tg_order_items__reindex();
+
+create or replace trigger _910_reindex_ins after insert on commerce.order_items
+    referencing new table as changed_rows for each statement
+    execute function commerce.tg_order_items__reindex();
+
+create or replace trigger _910_reindex_upd after update on commerce.order_items
+    referencing new table as changed_rows for each statement
+    execute function commerce.tg_order_items__reindex();
 
 -- ---------------------------------------------------------------- commerce.order_reservations
 

@@ -116,6 +116,18 @@ create or replace trigger _100_timestamps before insert or update on commerce.pr
     for each row
     execute function core.tg__timestamps();
 
+create or replace trigger _900_events_del after delete on commerce.price_lists
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'id');
+
+create or replace trigger _900_events_ins after insert on commerce.price_lists
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'id');
+
+create or replace trigger _900_events_upd after update on commerce.price_lists
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'id');
+
 -- ---------------------------------------------------------------- commerce.price_list_rules
 
 comment on table commerce.price_list_rules is
@@ -131,6 +143,18 @@ grant select on commerce.price_list_rules to rustok_analyst;
 create or replace trigger _100_timestamps before insert or update on commerce.price_list_rules
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _900_events_del after delete on commerce.price_list_rules
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'price_list_id');
+
+create or replace trigger _900_events_ins after insert on commerce.price_list_rules
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'price_list_id');
+
+create or replace trigger _900_events_upd after update on commerce.price_list_rules
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'price_list_id');
 
 -- ---------------------------------------------------------------- commerce.prices
 
@@ -148,3 +172,15 @@ grant select on commerce.prices to rustok_analyst;
 create or replace trigger _100_timestamps before insert or update on commerce.prices
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _900_events_del after delete on commerce.prices
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');
+
+create or replace trigger _900_events_ins after insert on commerce.prices
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');
+
+create or replace trigger _900_events_upd after update on commerce.prices
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');

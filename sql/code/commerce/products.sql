@@ -44,6 +44,18 @@ create or replace trigger _800_cleanup_content after delete on commerce.products
     referencing old table as old_rows for each statement
     execute function commerce.tg_products__cleanup_content();
 
+create or replace trigger _900_events_del after delete on commerce.products
+    referencing old table as old_rows for each statement
+    execute function commerce.tg_products__events();
+
+create or replace trigger _900_events_ins after insert on commerce.products
+    referencing new table as new_rows for each statement
+    execute function commerce.tg_products__events();
+
+create or replace trigger _900_events_upd after update on commerce.products
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_products__events();
+
 -- ---------------------------------------------------------------- commerce.variants
 
 comment on table commerce.variants is
@@ -60,3 +72,15 @@ grant select on commerce.variants to rustok_analyst;
 create or replace trigger _100_timestamps before insert or update on commerce.variants
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _900_events_del after delete on commerce.variants
+    referencing old table as old_rows for each statement
+    execute function commerce.tg_variants__events();
+
+create or replace trigger _900_events_ins after insert on commerce.variants
+    referencing new table as new_rows for each statement
+    execute function commerce.tg_variants__events();
+
+create or replace trigger _900_events_upd after update on commerce.variants
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_variants__events();

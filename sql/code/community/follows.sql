@@ -9,3 +9,11 @@ comment on column community.follows.target_id is 'Computed: the followed user, n
 
 select core.enable_tenant_rls('community.follows');
 grant select, insert, update, delete on community.follows to rustok_app;
+
+create or replace trigger _300_assert_module_ins after insert on community.follows
+    referencing new table as new_rows for each statement
+    execute function community.tg__assert_module('community.follows');
+
+create or replace trigger _300_assert_module_upd after update on community.follows
+    referencing new table as new_rows for each statement
+    execute function community.tg__assert_module('community.follows');

@@ -66,3 +66,23 @@ grant select, insert, update, delete on community.reactions to rustok_app;
 create or replace trigger _200_before_write before insert or update on community.reactions
     for each row
     execute function community.tg_reactions__before_write();
+
+create or replace trigger _300_assert_module_ins after insert on community.reactions
+    referencing new table as new_rows for each statement
+    execute function community.tg__assert_module('community.reactions');
+
+create or replace trigger _300_assert_module_upd after update on community.reactions
+    referencing new table as new_rows for each statement
+    execute function community.tg__assert_module('community.reactions');
+
+create or replace trigger _500_reputation_del after delete on community.reactions
+    referencing old table as old_rows for each statement
+    execute function community.tg_reactions__reputation();
+
+create or replace trigger _500_reputation_ins after insert on community.reactions
+    referencing new table as new_rows for each statement
+    execute function community.tg_reactions__reputation();
+
+create or replace trigger _500_reputation_upd after update on community.reactions
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function community.tg_reactions__reputation();

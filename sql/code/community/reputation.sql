@@ -97,20 +97,6 @@ comment on function community.recompute_reputation(uuid) is
     'Operator (migration owner): recompute every reputation row of a tenant from community.reactions; returns how many rows were wrong (0 = the triggers kept them exact). Run after changing a reaction weight.';
 revoke all on function community.recompute_reputation(uuid) from public;
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _500_reputation_del after delete on community.reactions
-    referencing old table as old_rows for each statement
-    execute function community.tg_reactions__reputation();
-
-create or replace trigger _500_reputation_ins after insert on community.reactions
-    referencing new table as new_rows for each statement
-    execute function community.tg_reactions__reputation();
-
-create or replace trigger _500_reputation_upd after update on community.reactions
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function community.tg_reactions__reputation();
-
 -- ---------------------------------------------------------------- community.reputation
 
 comment on table community.reputation is

@@ -67,3 +67,23 @@ create or replace trigger _300_assert_module_ins after insert on content.bodies
 create or replace trigger _300_assert_module_upd after update on content.bodies
     referencing new table as new_rows for each statement
     execute function content.tg_bodies__assert_module();
+
+create or replace trigger _600_revisions_del after delete on content.bodies
+    referencing old table as old_rows for each statement
+    execute function content.tg_bodies__revisions();
+
+create or replace trigger _600_revisions_upd after update on content.bodies
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_bodies__revisions();
+
+create or replace trigger _900_events_del after delete on content.bodies
+    referencing old table as old_rows for each statement
+    execute function content.tg_bodies__events();
+
+create or replace trigger _900_events_ins after insert on content.bodies
+    referencing new table as new_rows for each statement
+    execute function content.tg_bodies__events();
+
+create or replace trigger _900_events_upd after update on content.bodies
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_bodies__events();

@@ -74,3 +74,15 @@ create or replace trigger _100_timestamps before insert or update on content.cat
 create or replace trigger _200_before_write before insert or update on content.categories
     for each row
     execute function content.tg_categories__before_write();
+
+create or replace trigger _300_assert_module_ins after insert on content.categories
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.categories', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.categories
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.categories', 'content');
+
+create or replace trigger _900_events_upd after update on content.categories
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_categories__events();

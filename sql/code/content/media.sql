@@ -17,3 +17,11 @@ grant select, insert, update, delete on content.media to rustok_app;
 create or replace trigger _100_timestamps before insert or update on content.media
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _300_assert_module_ins after insert on content.media
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.media', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.media
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.media', 'content');

@@ -16,3 +16,39 @@ grant select, insert, update, delete on content.meta to rustok_app;
 create or replace trigger _100_timestamps before insert or update on content.meta
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _200_check_targets_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_node_targets('content.meta');
+
+create or replace trigger _200_check_targets_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_node_targets('content.meta');
+
+create or replace trigger _210_check_product_targets_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_product_targets('content.meta');
+
+create or replace trigger _210_check_product_targets_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_product_targets('content.meta');
+
+create or replace trigger _300_assert_module_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.meta', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.meta', 'content');
+
+create or replace trigger _900_events_del after delete on content.meta
+    referencing old table as old_rows for each statement
+    execute function content.tg_meta__events();
+
+create or replace trigger _900_events_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg_meta__events();
+
+create or replace trigger _900_events_upd after update on content.meta
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_meta__events();

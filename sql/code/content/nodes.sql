@@ -306,6 +306,34 @@ create or replace trigger _400_tree after update on content.nodes
     referencing old table as old_rows new table as new_rows for each statement
     execute function content.tg_nodes__tree();
 
+create or replace trigger _500_reply_count_del after delete on content.nodes
+    referencing old table as old_rows for each statement
+    execute function content.tg_nodes__reply_count_del();
+
+create or replace trigger _500_reply_count_ins after insert on content.nodes
+    referencing new table as new_rows for each statement
+    execute function content.tg_nodes__reply_count_ins();
+
+create or replace trigger _500_reply_count_upd after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__reply_count_upd();
+
+create or replace trigger _600_revisions after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__revisions();
+
 create or replace trigger _700_cleanup after delete on content.nodes
     referencing old table as old_rows for each statement
     execute function content.tg_nodes__cleanup();
+
+create or replace trigger _900_events_del after delete on content.nodes
+    referencing old table as old_rows for each statement
+    execute function content.tg_nodes__events();
+
+create or replace trigger _900_events_ins after insert on content.nodes
+    referencing new table as new_rows for each statement
+    execute function content.tg_nodes__events();
+
+create or replace trigger _900_events_upd after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__events();

@@ -75,20 +75,6 @@ comment on function content.restore_revision(uuid) is
     'Restore a node''s title, excerpt and body to a revision. The state replaced is itself kept as a new revision, so a restore can be undone. Returns the node.';
 grant execute on function content.restore_revision(uuid) to rustok_app;
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _600_revisions after update on content.nodes
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function content.tg_nodes__revisions();
-
-create or replace trigger _600_revisions_del after delete on content.bodies
-    referencing old table as old_rows for each statement
-    execute function content.tg_bodies__revisions();
-
-create or replace trigger _600_revisions_upd after update on content.bodies
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function content.tg_bodies__revisions();
-
 -- ---------------------------------------------------------------- content.revisions
 
 comment on table content.revisions is

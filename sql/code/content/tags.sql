@@ -97,6 +97,18 @@ create or replace trigger _200_before_write before insert or update on content.t
     for each row
     execute function content.tg_tags__before_write();
 
+create or replace trigger _300_assert_module_ins after insert on content.tags
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.tags', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.tags
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.tags', 'content');
+
+create or replace trigger _900_events_upd after update on content.tags
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_tags__events();
+
 -- ---------------------------------------------------------------- content.taggables
 
 comment on table content.taggables is
@@ -107,3 +119,39 @@ comment on column content.taggables.target_id is 'content.nodes.id or commerce p
 
 select core.enable_tenant_rls('content.taggables');
 grant select, insert, update, delete on content.taggables to rustok_app;
+
+create or replace trigger _200_check_targets_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_node_targets('content.taggables');
+
+create or replace trigger _200_check_targets_upd after update on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_node_targets('content.taggables');
+
+create or replace trigger _210_check_product_targets_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_product_targets('content.taggables');
+
+create or replace trigger _210_check_product_targets_upd after update on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_product_targets('content.taggables');
+
+create or replace trigger _300_assert_module_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.taggables', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.taggables', 'content');
+
+create or replace trigger _900_events_del after delete on content.taggables
+    referencing old table as old_rows for each statement
+    execute function content.tg_taggables__events();
+
+create or replace trigger _900_events_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg_taggables__events();
+
+create or replace trigger _900_events_upd after update on content.taggables
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_taggables__events();

@@ -55,37 +55,3 @@ $$;
 comment on function content.tg__check_product_targets() is
     'AFTER INSERT/UPDATE statement trigger (argument: table name) on content.taggables and content.meta: every target '
     'of type product must exist in commerce.products of the same tenant (23503).';
-
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _200_check_targets_ins after insert on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.taggables');
-
-create or replace trigger _200_check_targets_upd after update on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.taggables');
-
-create or replace trigger _210_check_product_targets_ins after insert on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.taggables');
-
-create or replace trigger _210_check_product_targets_upd after update on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.taggables');
-
-create or replace trigger _200_check_targets_ins after insert on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.meta');
-
-create or replace trigger _200_check_targets_upd after update on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.meta');
-
-create or replace trigger _210_check_product_targets_ins after insert on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.meta');
-
-create or replace trigger _210_check_product_targets_upd after update on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.meta');

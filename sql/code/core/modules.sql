@@ -49,3 +49,7 @@ select core.enable_tenant_rls('core.tenant_modules');
 select core.allow_analyst_read('core.tenant_modules');
 grant select, insert, update, delete on core.tenant_modules to rustok_app;
 grant select on core.tenant_modules to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on core.tenant_modules
+    for each row
+    execute function core.tg__timestamps();

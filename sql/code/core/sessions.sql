@@ -28,3 +28,11 @@ comment on table core.sessions is 'Login sessions; the token itself is never sto
 select core.enable_tenant_rls('core.sessions');
 select core.allow_analyst_read('core.sessions');
 grant select, insert, update, delete on core.sessions to rustok_app;
+
+create or replace trigger _100_timestamps before insert or update on core.sessions
+    for each row
+    execute function core.tg__timestamps();
+
+create or replace trigger _900_user_logged_in after insert on core.sessions
+    referencing new table as new_rows for each statement
+    execute function core.tg_sessions__user_logged_in();

@@ -37,3 +37,7 @@ create policy tenant_isolation on core.tenants to rustok_app
     using ((id = core.current_tenant_id())) with check ((id = core.current_tenant_id()));
 grant select, insert, update, delete on core.tenants to rustok_app;
 grant select on core.tenants to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on core.tenants
+    for each row
+    execute function core.tg__timestamps();

@@ -12,3 +12,15 @@ select core.enable_tenant_rls('core.users');
 select core.allow_analyst_read('core.users');
 grant select, insert, update, delete on core.users to rustok_app;
 grant select (tenant_id, id, email, display_name, role, status, metadata, last_login_at, created_at, updated_at) on core.users to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on core.users
+    for each row
+    execute function core.tg__timestamps();
+
+create or replace trigger _900_user_logged_in after update on core.users
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function core.tg_users__user_logged_in();
+
+create or replace trigger _900_user_registered after insert on core.users
+    referencing new table as new_rows for each statement
+    execute function core.tg_users__user_registered();

@@ -71,24 +71,6 @@ $$;
 comment on function index.tg_products__facet_cache_truncate() is
     'AFTER TRUNCATE trigger on index.products: empties index.facet_cache.';
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _900_facet_cache_invalidate_del after delete on index.products
-    referencing old table as old_rows for each statement
-    execute function index.tg_products__facet_cache();
-
-create or replace trigger _900_facet_cache_invalidate_ins after insert on index.products
-    referencing new table as new_rows for each statement
-    execute function index.tg_products__facet_cache();
-
-create or replace trigger _900_facet_cache_invalidate_trunc after truncate on index.products
-    for each statement
-    execute function index.tg_products__facet_cache_truncate();
-
-create or replace trigger _900_facet_cache_invalidate_upd after update on index.products
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function index.tg_products__facet_cache();
-
 -- ---------------------------------------------------------------- index.facet_cache
 
 comment on table index.facet_cache is

@@ -272,6 +272,22 @@ select core.enable_tenant_rls('index.products');
 select core.allow_analyst_read('index.products');
 grant select on index.products to rustok_analyst, rustok_app;
 
+create or replace trigger _900_facet_cache_invalidate_del after delete on index.products
+    referencing old table as old_rows for each statement
+    execute function index.tg_products__facet_cache();
+
+create or replace trigger _900_facet_cache_invalidate_ins after insert on index.products
+    referencing new table as new_rows for each statement
+    execute function index.tg_products__facet_cache();
+
+create or replace trigger _900_facet_cache_invalidate_trunc after truncate on index.products
+    for each statement
+    execute function index.tg_products__facet_cache_truncate();
+
+create or replace trigger _900_facet_cache_invalidate_upd after update on index.products
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function index.tg_products__facet_cache();
+
 -- ---------------------------------------------------------------- index.product_prices
 
 comment on table index.product_prices is

@@ -138,12 +138,6 @@ end
 $$;
 comment on function outbox._consumer(text) is 'The consumer row by name, or SQLSTATE P0002 naming outbox.consumers.name.';
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _900_fan_out after insert on outbox.events
-    referencing new table as new_rows for each statement
-    execute function outbox.tg_events__fan_out();
-
 -- ---------------------------------------------------------------- outbox.consumers
 
 comment on table outbox.consumers is

@@ -29,3 +29,7 @@ select core.enable_tenant_rls('outbox.events');
 select core.allow_analyst_read('outbox.events');
 grant select, insert on outbox.events to rustok_app;
 grant select on outbox.events to rustok_analyst;
+
+create or replace trigger _900_fan_out after insert on outbox.events
+    referencing new table as new_rows for each statement
+    execute function outbox.tg_events__fan_out();
