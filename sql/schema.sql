@@ -121,6 +121,24 @@ ALTER TABLE ONLY core.modules
 COMMENT ON TABLE core.modules IS 'The catalog of modules a tenant can switch on or off (global reference data).';
 
 --
+-- Name: COLUMN modules.slug; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.modules.slug IS 'Module name used by the toggles and triggers, e.g. content, blog, commerce.';
+
+--
+-- Name: COLUMN modules.description; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.modules.description IS 'What the module covers.';
+
+--
+-- Name: COLUMN modules.default_enabled; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.modules.default_enabled IS 'Whether a tenant without a core.tenant_modules row has the module on.';
+
+--
 -- Name: TABLE modules; Type: ACL; Schema: core; Owner: -
 --
 
@@ -210,6 +228,66 @@ CREATE POLICY tenant_isolation ON core.sessions TO rustok_app USING ((tenant_id 
 COMMENT ON TABLE core.sessions IS 'Login sessions; the token itself is never stored, only its hash.';
 
 --
+-- Name: COLUMN sessions.tenant_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN sessions.id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN sessions.user_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.user_id IS 'The user logged in (same tenant).';
+
+--
+-- Name: COLUMN sessions.token_hash; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.token_hash IS 'Hash of the session token (the token itself is never stored); looked up by core.resolve_request.';
+
+--
+-- Name: COLUMN sessions.user_agent; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.user_agent IS 'User-Agent of the client that logged in (informational).';
+
+--
+-- Name: COLUMN sessions.ip; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.ip IS 'Client address at login (informational).';
+
+--
+-- Name: COLUMN sessions.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN sessions.updated_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: COLUMN sessions.expires_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.expires_at IS 'The session is valid until this moment.';
+
+--
+-- Name: COLUMN sessions.revoked_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.sessions.revoked_at IS 'Set at logout; a revoked session is no longer valid.';
+
+--
 -- Name: TABLE sessions; Type: ACL; Schema: core; Owner: -
 --
 
@@ -279,6 +357,42 @@ CREATE POLICY tenant_isolation ON core.tenant_modules TO rustok_app USING ((tena
 --
 
 COMMENT ON TABLE core.tenant_modules IS 'Per-tenant module toggles. No row means the module''s default (core.modules.default_enabled).';
+
+--
+-- Name: COLUMN tenant_modules.tenant_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_modules.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN tenant_modules.module_slug; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_modules.module_slug IS 'The module (core.modules.slug).';
+
+--
+-- Name: COLUMN tenant_modules.enabled; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_modules.enabled IS 'Whether the module is on for the tenant; writes to a disabled module''s tables are refused (55000).';
+
+--
+-- Name: COLUMN tenant_modules.settings; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_modules.settings IS 'Module settings of the tenant (JSON object).';
+
+--
+-- Name: COLUMN tenant_modules.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_modules.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN tenant_modules.updated_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_modules.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE tenant_modules; Type: ACL; Schema: core; Owner: -
@@ -356,6 +470,18 @@ CREATE POLICY tenant_isolation ON core.tenants TO rustok_app USING ((id = core.c
 COMMENT ON TABLE core.tenants IS 'A tenant (one shop / site). Everything tenant-owned carries tenant_id.';
 
 --
+-- Name: COLUMN tenants.id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenants.id IS 'Row id, the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN tenants.name; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenants.name IS 'Display name of the tenant, 1-255 characters.';
+
+--
 -- Name: COLUMN tenants.slug; Type: COMMENT; Schema: core; Owner: -
 --
 
@@ -372,6 +498,24 @@ COMMENT ON COLUMN core.tenants.settings IS 'Free-form tenant settings (JSON obje
 --
 
 COMMENT ON COLUMN core.tenants.text_search_config IS 'Text search configuration (language) for this tenant''s search vectors.';
+
+--
+-- Name: COLUMN tenants.is_active; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenants.is_active IS 'Inactive tenants cannot be resolved by slug (the API refuses their requests).';
+
+--
+-- Name: COLUMN tenants.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenants.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN tenants.updated_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenants.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE tenants; Type: ACL; Schema: core; Owner: -
@@ -473,6 +617,24 @@ CREATE POLICY tenant_isolation ON core.users TO rustok_app USING ((tenant_id = c
 COMMENT ON TABLE core.users IS 'Users of a tenant (staff and customers). Email is unique per tenant, case-insensitively.';
 
 --
+-- Name: COLUMN users.tenant_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN users.id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN users.email; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.email IS 'Login email, unique per tenant case-insensitively.';
+
+--
 -- Name: COLUMN users.password_hash; Type: COMMENT; Schema: core; Owner: -
 --
 
@@ -495,6 +657,30 @@ COMMENT ON COLUMN core.users.role IS 'admin | manager | editor | author | custom
 --
 
 COMMENT ON COLUMN core.users.status IS 'active | inactive | banned';
+
+--
+-- Name: COLUMN users.metadata; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN users.last_login_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.last_login_at IS 'When the user last logged in (UserLoggedIn events follow it).';
+
+--
+-- Name: COLUMN users.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN users.updated_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE users; Type: ACL; Schema: core; Owner: -
@@ -1103,6 +1289,12 @@ CREATE TRIGGER _900_rename_queue AFTER UPDATE OF name ON outbox.consumers FOR EA
 COMMENT ON TABLE outbox.consumers IS 'Named durable consumers of outbox.events. Each gets its own queue (outbox.deliveries) of the events it subscribes to, so a slow or failing consumer never holds back another. Register with outbox.register_consumer().';
 
 --
+-- Name: COLUMN consumers.name; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.name IS 'Consumer name (lowercase letters, digits, underscores); the key of its queue in outbox.deliveries.';
+
+--
 -- Name: COLUMN consumers.handler; Type: COMMENT; Schema: outbox; Owner: -
 --
 
@@ -1127,6 +1319,12 @@ COMMENT ON COLUMN outbox.consumers.event_types IS 'Event types queued for this c
 COMMENT ON COLUMN outbox.consumers.aggregate_types IS 'Aggregate types queued for this consumer; null = all.';
 
 --
+-- Name: COLUMN consumers.batch_size; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.batch_size IS 'Events claimed per batch (1-10000).';
+
+--
 -- Name: COLUMN consumers.max_attempts; Type: COMMENT; Schema: outbox; Owner: -
 --
 
@@ -1143,6 +1341,30 @@ COMMENT ON COLUMN outbox.consumers.lease IS 'How long a claim protects its deliv
 --
 
 COMMENT ON COLUMN outbox.consumers.backoff_base IS 'Retry delay after the first failure; doubles per attempt up to backoff_max.';
+
+--
+-- Name: COLUMN consumers.backoff_max; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.backoff_max IS 'Upper bound of the retry delay.';
+
+--
+-- Name: COLUMN consumers.description; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.description IS 'What the consumer does, for operators.';
+
+--
+-- Name: COLUMN consumers.created_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN consumers.updated_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.consumers.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE consumers; Type: ACL; Schema: outbox; Owner: -
@@ -1196,10 +1418,28 @@ CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, eve
 COMMENT ON TABLE outbox.deliveries IS 'The queues: one row per (consumer, event) not yet processed. Deleted on success (the table stays small); state dead after max_attempts failures, with the last error. Claimed with FOR UPDATE SKIP LOCKED plus a lease.';
 
 --
+-- Name: COLUMN deliveries.consumer; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.consumer IS 'The consumer whose queue this is (outbox.consumers.name).';
+
+--
+-- Name: COLUMN deliveries.event_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.event_id IS 'The event to deliver (outbox.events.id).';
+
+--
 -- Name: COLUMN deliveries.occurred_at; Type: COMMENT; Schema: outbox; Owner: -
 --
 
 COMMENT ON COLUMN outbox.deliveries.occurred_at IS 'The event''s occurred_at (its partition key), to find it and to guard partition purges.';
+
+--
+-- Name: COLUMN deliveries.event_type; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.event_type IS 'The event''s type (copied, so a consumer''s queue can be inspected per type without the event).';
 
 --
 -- Name: COLUMN deliveries.state; Type: COMMENT; Schema: outbox; Owner: -
@@ -1226,10 +1466,22 @@ COMMENT ON COLUMN outbox.deliveries.available_at IS 'Not claimed before this mom
 COMMENT ON COLUMN outbox.deliveries.locked_by IS 'The worker holding the lease, while locked_until is in the future.';
 
 --
+-- Name: COLUMN deliveries.locked_until; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.locked_until IS 'End of the current lease; null or past when nobody holds it.';
+
+--
 -- Name: COLUMN deliveries.last_error; Type: COMMENT; Schema: outbox; Owner: -
 --
 
 COMMENT ON COLUMN outbox.deliveries.last_error IS 'SQLSTATE and message of the last failure.';
+
+--
+-- Name: COLUMN deliveries.last_error_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.last_error_at IS 'When the last failure happened.';
 
 --
 -- Name: TABLE deliveries; Type: ACL; Schema: outbox; Owner: -
@@ -1260,6 +1512,24 @@ ALTER TABLE ONLY outbox.doorbell
 --
 
 COMMENT ON TABLE outbox.doorbell IS 'One-row doorbell flag. A worker sets idle = true before it sleeps; the first transaction that queues work afterwards clears it and sends NOTIFY rustok_outbox (empty payload, at its commit). While workers are busy nothing is notified, keeping NOTIFY (a commit-serializing lock) off the hot write path.';
+
+--
+-- Name: COLUMN doorbell.id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.doorbell.id IS 'Always true: the table holds one row.';
+
+--
+-- Name: COLUMN doorbell.idle; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.doorbell.idle IS 'true while a worker sleeps waiting for the bell; the next queued work clears it and sends NOTIFY rustok_outbox.';
+
+--
+-- Name: COLUMN doorbell.changed_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.doorbell.changed_at IS 'When idle last changed.';
 
 --
 -- Name: TABLE doorbell; Type: ACL; Schema: outbox; Owner: -
@@ -1341,16 +1611,46 @@ CREATE POLICY tenant_isolation ON outbox.events TO rustok_app USING ((tenant_id 
 COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: consumers re-read current rows, so payloads stay small.';
 
 --
+-- Name: COLUMN events.id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.id IS 'Event id: a ULID-layout uuid from core.new_id(), so ids sort by time.';
+
+--
+-- Name: COLUMN events.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.tenant_id IS 'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN events.event_type; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.event_type IS 'Event name in PascalCase, e.g. ProductUpdated.';
+
+--
 -- Name: COLUMN events.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
 --
 
 COMMENT ON COLUMN outbox.events.aggregate_type IS 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
 
 --
+-- Name: COLUMN events.aggregate_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.aggregate_id IS 'Id of the aggregate that changed (node, product, order, ...).';
+
+--
 -- Name: COLUMN events.payload; Type: COMMENT; Schema: outbox; Owner: -
 --
 
 COMMENT ON COLUMN outbox.events.payload IS 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
+
+--
+-- Name: COLUMN events.occurred_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.events.occurred_at IS 'When the event was written (the writing transaction''s time): the range partition key.';
 
 --
 -- Name: TABLE events; Type: ACL; Schema: outbox; Owner: -
@@ -1439,6 +1739,36 @@ ALTER TABLE ONLY outbox.periodic_jobs
 COMMENT ON TABLE outbox.periodic_jobs IS 'Bookkeeping of the worker''s periodic jobs (partition upkeep, the scheduled full reindex, ...): a worker claims a due run with an update on this row, so with several worker processes each run happens once.';
 
 --
+-- Name: COLUMN periodic_jobs.name; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.periodic_jobs.name IS 'Name of the periodic job, e.g. outbox.maintain.';
+
+--
+-- Name: COLUMN periodic_jobs.last_started_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.periodic_jobs.last_started_at IS 'When a worker last claimed a run.';
+
+--
+-- Name: COLUMN periodic_jobs.last_finished_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.periodic_jobs.last_finished_at IS 'When the last run ended (successfully or not).';
+
+--
+-- Name: COLUMN periodic_jobs.last_started_by; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.periodic_jobs.last_started_by IS 'The worker that claimed the last run.';
+
+--
+-- Name: COLUMN periodic_jobs.last_error; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.periodic_jobs.last_error IS 'Error of the last run, null when it succeeded.';
+
+--
 -- Name: settings; Type: TABLE; Schema: outbox; Owner: -
 --
 
@@ -1466,6 +1796,12 @@ ALTER TABLE ONLY outbox.settings
 COMMENT ON TABLE outbox.settings IS 'One-row outbox configuration: how long processed events are kept (retention) and how many daily partitions are created ahead (premake_days). Change with update outbox.settings set ...';
 
 --
+-- Name: COLUMN settings.id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.settings.id IS 'Always true: the table holds one row.';
+
+--
 -- Name: COLUMN settings.retention; Type: COMMENT; Schema: outbox; Owner: -
 --
 
@@ -1476,6 +1812,12 @@ COMMENT ON COLUMN outbox.settings.retention IS 'Events older than this are dropp
 --
 
 COMMENT ON COLUMN outbox.settings.premake_days IS 'Daily partitions created ahead of today by outbox.create_partitions().';
+
+--
+-- Name: COLUMN settings.updated_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.settings.updated_at IS 'When the settings last changed.';
 
 --
 -- Name: backlog; Type: VIEW; Schema: outbox; Owner: -
@@ -1501,6 +1843,66 @@ CREATE VIEW outbox.backlog AS
 --
 
 COMMENT ON VIEW outbox.backlog IS 'Per consumer and event type: pending (queued), in_flight (leased now), retrying (failed before, waiting), dead (dead-letter), the oldest pending event''s age and the latest error. A consumer with an empty queue shows one row with event_type null and zero counts. psql: table outbox.backlog;';
+
+--
+-- Name: COLUMN backlog.consumer; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.consumer IS 'The consumer (outbox.consumers.name).';
+
+--
+-- Name: COLUMN backlog.enabled; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.enabled IS 'Whether the consumer is enabled (a paused consumer''s queue still fills).';
+
+--
+-- Name: COLUMN backlog.event_type; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.event_type IS 'Event type of the queued deliveries; null on the one row of a consumer with an empty queue.';
+
+--
+-- Name: COLUMN backlog.pending; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.pending IS 'Deliveries waiting in the queue (state pending), leased ones included.';
+
+--
+-- Name: COLUMN backlog.in_flight; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.in_flight IS 'Pending deliveries a worker holds the lease of right now.';
+
+--
+-- Name: COLUMN backlog.retrying; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.retrying IS 'Pending deliveries that failed before and wait for their retry (not leased).';
+
+--
+-- Name: COLUMN backlog.dead; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.dead IS 'Dead-letter deliveries (failed max_attempts times).';
+
+--
+-- Name: COLUMN backlog.oldest_pending_age; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.oldest_pending_age IS 'How long the oldest pending event has waited (now - occurred_at).';
+
+--
+-- Name: COLUMN backlog.oldest_pending_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.oldest_pending_at IS 'occurred_at of the oldest pending event.';
+
+--
+-- Name: COLUMN backlog.last_error; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.backlog.last_error IS 'The most recent error of these deliveries (SQLSTATE: message).';
 
 --
 -- Name: dead_letters; Type: VIEW; Schema: outbox; Owner: -
@@ -1529,6 +1931,72 @@ CREATE VIEW outbox.dead_letters AS
 COMMENT ON VIEW outbox.dead_letters IS 'Dead deliveries with their event and last error (SQLSTATE: message). Retry with ops.retry_dead, drop with ops.discard_dead.';
 
 --
+-- Name: COLUMN dead_letters.consumer; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.consumer IS 'The consumer whose delivery died.';
+
+--
+-- Name: COLUMN dead_letters.event_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.event_id IS 'The event (outbox.events.id).';
+
+--
+-- Name: COLUMN dead_letters.event_type; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.event_type IS 'Its event type.';
+
+--
+-- Name: COLUMN dead_letters.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.tenant_id IS 'The event''s tenant (null when the event''s partition was dropped).';
+
+--
+-- Name: COLUMN dead_letters.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.aggregate_type IS 'The event''s aggregate type.';
+
+--
+-- Name: COLUMN dead_letters.aggregate_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.aggregate_id IS 'The event''s aggregate id.';
+
+--
+-- Name: COLUMN dead_letters.occurred_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.occurred_at IS 'When the event occurred.';
+
+--
+-- Name: COLUMN dead_letters.attempts; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.attempts IS 'Processing attempts made.';
+
+--
+-- Name: COLUMN dead_letters.last_error; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.last_error IS 'SQLSTATE and message of the last failure.';
+
+--
+-- Name: COLUMN dead_letters.last_error_at; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.last_error_at IS 'When the last failure happened.';
+
+--
+-- Name: COLUMN dead_letters.payload; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.dead_letters.payload IS 'The event''s payload.';
+
+--
 -- Name: partitions; Type: VIEW; Schema: outbox; Owner: -
 --
 
@@ -1548,6 +2016,36 @@ CREATE VIEW outbox.partitions AS
 --
 
 COMMENT ON VIEW outbox.partitions IS 'The daily partitions of outbox.events (default partition excluded): name, UTC day, range and size.';
+
+--
+-- Name: COLUMN partitions.partition; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.partitions.partition IS 'Name of the partition table, events_pYYYYMMDD.';
+
+--
+-- Name: COLUMN partitions.day; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.partitions.day IS 'The UTC day it holds.';
+
+--
+-- Name: COLUMN partitions.range_from; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.partitions.range_from IS 'Inclusive lower bound of occurred_at.';
+
+--
+-- Name: COLUMN partitions.range_to; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.partitions.range_to IS 'Exclusive upper bound of occurred_at.';
+
+--
+-- Name: COLUMN partitions.total_bytes; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.partitions.total_bytes IS 'Size on disk, indexes and TOAST included.';
 
 --
 -- Name: _consumer(text); Type: FUNCTION; Schema: outbox; Owner: -
@@ -2401,6 +2899,18 @@ CREATE POLICY tenant_isolation ON content.bodies TO rustok_app USING ((tenant_id
 COMMENT ON TABLE content.bodies IS 'The heavy text of a node, kept apart from content.nodes (one row per node at most). Module: that of the node (content for pages, blog otherwise).';
 
 --
+-- Name: COLUMN bodies.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.bodies.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN bodies.node_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.bodies.node_id IS 'The node this is the body of (same tenant; at most one body per node).';
+
+--
 -- Name: COLUMN bodies.body; Type: COMMENT; Schema: content; Owner: -
 --
 
@@ -2417,6 +2927,12 @@ COMMENT ON COLUMN content.bodies.format IS 'markdown | html | plain';
 --
 
 COMMENT ON COLUMN content.bodies.search_vector IS 'Computed: to_tsvector(tenant''s text_search_config, body with HTML tags stripped). Maintained by trigger; read-only.';
+
+--
+-- Name: COLUMN bodies.updated_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.bodies.updated_at IS 'When the body last changed (set by its BEFORE trigger).';
 
 --
 -- Name: TABLE bodies; Type: ACL; Schema: content; Owner: -
@@ -2527,10 +3043,28 @@ CREATE POLICY tenant_isolation ON content.categories TO rustok_app USING ((tenan
 COMMENT ON TABLE content.categories IS 'Content categories (a tree per tenant via parent_id). Slug unique per tenant; generated from name when missing. Module: content.';
 
 --
+-- Name: COLUMN categories.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN categories.id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
 -- Name: COLUMN categories.parent_id; Type: COMMENT; Schema: content; Owner: -
 --
 
 COMMENT ON COLUMN content.categories.parent_id IS 'Parent category (same tenant; no cycles). Deleting a parent makes its children roots.';
+
+--
+-- Name: COLUMN categories.name; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.name IS 'Display name, 1-255 characters.';
 
 --
 -- Name: COLUMN categories.slug; Type: COMMENT; Schema: content; Owner: -
@@ -2539,10 +3073,28 @@ COMMENT ON COLUMN content.categories.parent_id IS 'Parent category (same tenant;
 COMMENT ON COLUMN content.categories.slug IS 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
 
 --
+-- Name: COLUMN categories.description; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.description IS 'Longer description, at most 10 000 characters.';
+
+--
 -- Name: COLUMN categories."position"; Type: COMMENT; Schema: content; Owner: -
 --
 
 COMMENT ON COLUMN content.categories."position" IS 'Order among siblings (ascending).';
+
+--
+-- Name: COLUMN categories.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN categories.updated_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.categories.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE categories; Type: ACL; Schema: content; Owner: -
@@ -2643,6 +3195,18 @@ CREATE POLICY tenant_isolation ON content.media TO rustok_app USING ((tenant_id 
 COMMENT ON TABLE content.media IS 'Media files of a tenant (stored object key and/or external URL, type, size, dimensions, alt text). Module: content.';
 
 --
+-- Name: COLUMN media.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN media.id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
 -- Name: COLUMN media.storage_key; Type: COMMENT; Schema: content; Owner: -
 --
 
@@ -2683,6 +3247,30 @@ COMMENT ON COLUMN content.media.height IS 'Height in pixels (images, video).';
 --
 
 COMMENT ON COLUMN content.media.alt_text IS 'Alternative text for accessibility.';
+
+--
+-- Name: COLUMN media.uploaded_by; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.uploaded_by IS 'The user who uploaded the file (core.users, same tenant); null when unknown or deleted.';
+
+--
+-- Name: COLUMN media.metadata; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN media.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN media.updated_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE media; Type: ACL; Schema: content; Owner: -
@@ -2806,6 +3394,24 @@ CREATE POLICY tenant_isolation ON content.meta TO rustok_app USING ((tenant_id =
 COMMENT ON TABLE content.meta IS 'SEO meta per target (a node or a product; one row per target). Node targets are checked against content.nodes and removed with the node. Module: content.';
 
 --
+-- Name: COLUMN meta.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN meta.target_type; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.target_type IS 'node | product: what target_id refers to.';
+
+--
+-- Name: COLUMN meta.target_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.target_id IS 'content.nodes.id or commerce.products.id (same tenant); one meta row per target.';
+
+--
 -- Name: COLUMN meta.title; Type: COMMENT; Schema: content; Owner: -
 --
 
@@ -2834,6 +3440,18 @@ COMMENT ON COLUMN content.meta.image_url IS 'Social/OG image: absolute http(s) U
 --
 
 COMMENT ON COLUMN content.meta.robots IS 'Robots directives, comma separated, e.g. "noindex, nofollow".';
+
+--
+-- Name: COLUMN meta.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN meta.updated_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.meta.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE meta; Type: ACL; Schema: content; Owner: -
@@ -3056,6 +3674,18 @@ CREATE POLICY tenant_isolation ON content.nodes TO rustok_app USING ((tenant_id 
 COMMENT ON TABLE content.nodes IS 'Universal content (manifest 5.3): pages, blog posts and threaded comments. Hash-partitioned by tenant_id (8 partitions). Modules: content (pages), blog (posts, comments). Lifecycle, slugs, tree, depth and reply_count are enforced by triggers.';
 
 --
+-- Name: COLUMN nodes.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.tenant_id IS 'The owning tenant (core.tenants.id): the hash partition key; row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN nodes.id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
 -- Name: COLUMN nodes.parent_id; Type: COMMENT; Schema: content; Owner: -
 --
 
@@ -3126,6 +3756,18 @@ COMMENT ON COLUMN content.nodes.reply_count IS 'Computed: number of DIRECT child
 --
 
 COMMENT ON COLUMN content.nodes.metadata IS 'Free-form JSON object.';
+
+--
+-- Name: COLUMN nodes.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN nodes.updated_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.nodes.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: COLUMN nodes.published_at; Type: COMMENT; Schema: content; Owner: -
@@ -4297,6 +4939,24 @@ CREATE POLICY tenant_isolation ON content.revisions TO rustok_app USING ((tenant
 COMMENT ON TABLE content.revisions IS 'History of a node''s title, excerpt and body: each change of any of them stores the values BEFORE the change (a full snapshot). Written by (security definer) triggers only, read-only for the app; restore with content.restore_revision(id).';
 
 --
+-- Name: COLUMN revisions.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN revisions.id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN revisions.node_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.revisions.node_id IS 'The node whose earlier state this is (same tenant).';
+
+--
 -- Name: COLUMN revisions.title; Type: COMMENT; Schema: content; Owner: -
 --
 
@@ -4444,6 +5104,18 @@ CREATE POLICY tenant_isolation ON content.taggables TO rustok_app USING ((tenant
 COMMENT ON TABLE content.taggables IS 'Which tag is on which target (polymorphic). target_type node is checked against content.nodes of the same tenant and removed with the node; product targets are checked and cleaned up by the commerce module. Module: content.';
 
 --
+-- Name: COLUMN taggables.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.taggables.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN taggables.tag_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.taggables.tag_id IS 'The tag attached (same tenant).';
+
+--
 -- Name: COLUMN taggables.target_type; Type: COMMENT; Schema: content; Owner: -
 --
 
@@ -4454,6 +5126,12 @@ COMMENT ON COLUMN content.taggables.target_type IS 'node | product';
 --
 
 COMMENT ON COLUMN content.taggables.target_id IS 'content.nodes.id or commerce product id (same tenant).';
+
+--
+-- Name: COLUMN taggables.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.taggables.created_at IS 'When the tag was attached.';
 
 --
 -- Name: TABLE taggables; Type: ACL; Schema: content; Owner: -
@@ -4546,10 +5224,40 @@ CREATE POLICY tenant_isolation ON content.tags TO rustok_app USING ((tenant_id =
 COMMENT ON TABLE content.tags IS 'Tags of a tenant, attached to nodes or products through content.taggables. Module: content.';
 
 --
+-- Name: COLUMN tags.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.tags.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN tags.id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.tags.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN tags.name; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.tags.name IS 'Display name, 1-255 characters.';
+
+--
 -- Name: COLUMN tags.slug; Type: COMMENT; Schema: content; Owner: -
 --
 
 COMMENT ON COLUMN content.tags.slug IS 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
+
+--
+-- Name: COLUMN tags.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.tags.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN tags.updated_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.tags.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE tags; Type: ACL; Schema: content; Owner: -
@@ -6547,6 +7255,42 @@ CREATE POLICY tenant_isolation ON community.follows TO rustok_app USING ((tenant
 COMMENT ON TABLE community.follows IS 'A user follows exactly one of: a user, a node or a category (real foreign keys, removed with the target). Module: community.';
 
 --
+-- Name: COLUMN follows.tenant_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN follows.id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN follows.follower_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.follower_id IS 'The user who follows (core.users, same tenant).';
+
+--
+-- Name: COLUMN follows.followed_user_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.followed_user_id IS 'The followed user, when the target is a user (exactly one of followed_user_id, node_id, category_id is set).';
+
+--
+-- Name: COLUMN follows.node_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.node_id IS 'The followed node, when the target is a node.';
+
+--
+-- Name: COLUMN follows.category_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.category_id IS 'The followed content category, when the target is a category.';
+
+--
 -- Name: COLUMN follows.target_type; Type: COMMENT; Schema: community; Owner: -
 --
 
@@ -6557,6 +7301,12 @@ COMMENT ON COLUMN community.follows.target_type IS 'Computed: user | node | cate
 --
 
 COMMENT ON COLUMN community.follows.target_id IS 'Computed: the followed user, node or category id.';
+
+--
+-- Name: COLUMN follows.created_at; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.follows.created_at IS 'When the user started following.';
 
 --
 -- Name: TABLE follows; Type: ACL; Schema: community; Owner: -
@@ -6588,6 +7338,24 @@ ALTER TABLE ONLY community.reaction_kinds
 --
 
 COMMENT ON TABLE community.reaction_kinds IS 'The reaction kinds (global reference data) and the reputation each one gives the node''s author. After changing a weight, run community.recompute_reputation(tenant) for every tenant.';
+
+--
+-- Name: COLUMN reaction_kinds.kind; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reaction_kinds.kind IS 'Name of the reaction, e.g. like (lowercase letters and underscores).';
+
+--
+-- Name: COLUMN reaction_kinds.weight; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reaction_kinds.weight IS 'Reputation the node''s author gains (or loses, when negative) per reaction of this kind, -100..100.';
+
+--
+-- Name: COLUMN reaction_kinds.description; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reaction_kinds.description IS 'What the reaction means, for people choosing one.';
 
 --
 -- Name: TABLE reaction_kinds; Type: ACL; Schema: community; Owner: -
@@ -6710,6 +7478,24 @@ CREATE POLICY tenant_isolation ON community.reactions TO rustok_app USING ((tena
 COMMENT ON TABLE community.reactions IS 'A user''s reaction to a node: at most one per user, node and kind. Feeds community.reputation of the node''s author. Module: community.';
 
 --
+-- Name: COLUMN reactions.tenant_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reactions.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN reactions.node_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reactions.node_id IS 'The node reacted to (same tenant).';
+
+--
+-- Name: COLUMN reactions.user_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reactions.user_id IS 'The user who reacted (same tenant).';
+
+--
 -- Name: COLUMN reactions.kind; Type: COMMENT; Schema: community; Owner: -
 --
 
@@ -6720,6 +7506,12 @@ COMMENT ON COLUMN community.reactions.kind IS 'community.reaction_kinds.kind (li
 --
 
 COMMENT ON COLUMN community.reactions.recipient_id IS 'Computed: the node''s author, who receives the reputation (follows author changes; null when the node has no author). Read-only.';
+
+--
+-- Name: COLUMN reactions.created_at; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reactions.created_at IS 'When the reaction was given.';
 
 --
 -- Name: TABLE reactions; Type: ACL; Schema: community; Owner: -
@@ -6778,10 +7570,34 @@ CREATE POLICY tenant_isolation ON community.reputation TO rustok_app USING ((ten
 COMMENT ON TABLE community.reputation IS 'Reputation of a user in a tenant: score = sum of reaction_kinds.weight over reactions received on the user''s nodes (own reactions do not count). Kept exact by triggers (read-only for the app); check with community.recompute_reputation.';
 
 --
+-- Name: COLUMN reputation.tenant_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reputation.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN reputation.user_id; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reputation.user_id IS 'The user whose reputation this is (same tenant).';
+
+--
+-- Name: COLUMN reputation.score; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reputation.score IS 'Sum of reaction_kinds.weight over the reactions received from other users (may be negative).';
+
+--
 -- Name: COLUMN reputation.reactions_received; Type: COMMENT; Schema: community; Owner: -
 --
 
 COMMENT ON COLUMN community.reputation.reactions_received IS 'Number of reactions (from other users) received on the user''s nodes.';
+
+--
+-- Name: COLUMN reputation.updated_at; Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON COLUMN community.reputation.updated_at IS 'When the score last changed.';
 
 --
 -- Name: TABLE reputation; Type: ACL; Schema: community; Owner: -
@@ -7134,6 +7950,48 @@ CREATE POLICY tenant_isolation ON commerce.categories TO rustok_app USING ((tena
 COMMENT ON TABLE commerce.categories IS 'Commerce categories with their own hierarchy (parent_id, never a cycle), ordered by rank among siblings.';
 
 --
+-- Name: COLUMN categories.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN categories.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN categories.parent_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.parent_id IS 'Parent category (same tenant); null for a root. The hierarchy never has a cycle.';
+
+--
+-- Name: COLUMN categories.name; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.name IS 'Display name, 1-255 characters.';
+
+--
+-- Name: COLUMN categories.handle; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.handle IS 'URL handle, unique per tenant: lowercase letters, digits and single dashes.';
+
+--
+-- Name: COLUMN categories.description; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.description IS 'Longer description (free text).';
+
+--
+-- Name: COLUMN categories.is_active; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.is_active IS 'Inactive categories are hidden from storefronts (and left out of index.products.categories).';
+
+--
 -- Name: COLUMN categories.is_internal; Type: COMMENT; Schema: commerce; Owner: -
 --
 
@@ -7144,6 +8002,24 @@ COMMENT ON COLUMN commerce.categories.is_internal IS 'Internal categories are hi
 --
 
 COMMENT ON COLUMN commerce.categories.rank IS 'Sort position among siblings (0 first).';
+
+--
+-- Name: COLUMN categories.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN categories.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN categories.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.categories.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE categories; Type: ACL; Schema: commerce; Owner: -
@@ -7181,10 +8057,28 @@ ALTER TABLE ONLY commerce.currencies
 COMMENT ON TABLE commerce.currencies IS 'ISO 4217 currencies (global reference data). Prices and orders store amounts as BIGINT minor units of one of these.';
 
 --
+-- Name: COLUMN currencies.code; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.currencies.code IS 'ISO 4217 alphabetic code, e.g. EUR.';
+
+--
 -- Name: COLUMN currencies.minor_units; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.currencies.minor_units IS 'Digits after the decimal point (EUR 2, JPY 0, BHD 3): an amount of 1999 in EUR is 19.99.';
+
+--
+-- Name: COLUMN currencies.name; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.currencies.name IS 'English name of the currency.';
+
+--
+-- Name: COLUMN currencies.numeric_code; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.currencies.numeric_code IS 'ISO 4217 numeric code, e.g. 978 (null when none).';
 
 --
 -- Name: TABLE currencies; Type: ACL; Schema: commerce; Owner: -
@@ -7283,10 +8177,58 @@ CREATE POLICY tenant_isolation ON commerce.inventory_items TO rustok_app USING (
 COMMENT ON TABLE commerce.inventory_items IS 'Stock-keeping items (what sits on a shelf). Variants sell them through commerce.variant_inventory.';
 
 --
+-- Name: COLUMN inventory_items.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN inventory_items.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN inventory_items.sku; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.sku IS 'Stock keeping unit of the item (at most 64 characters), distinct from the variant''s SKU.';
+
+--
+-- Name: COLUMN inventory_items.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.title IS 'Name of the item for staff (at most 255 characters).';
+
+--
+-- Name: COLUMN inventory_items.requires_shipping; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.requires_shipping IS 'Whether the item must be shipped (false for digital goods and services).';
+
+--
 -- Name: COLUMN inventory_items.low_stock_threshold; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.inventory_items.low_stock_threshold IS 'InventoryLow fires when the item''s available quantity (all locations) drops to or below this. Null: core.tenants.settings->>''low_stock_threshold'', else 5.';
+
+--
+-- Name: COLUMN inventory_items.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN inventory_items.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN inventory_items.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_items.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE inventory_items; Type: ACL; Schema: commerce; Owner: -
@@ -7410,6 +8352,30 @@ CREATE POLICY tenant_isolation ON commerce.inventory_levels TO rustok_app USING 
 COMMENT ON TABLE commerce.inventory_levels IS 'Stock of an item at a location. Available = stocked_quantity - reserved_quantity. Quantities never go negative; reserved never exceeds stocked unless a variant selling the item allows backorder.';
 
 --
+-- Name: COLUMN inventory_levels.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN inventory_levels.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN inventory_levels.inventory_item_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.inventory_item_id IS 'The inventory item stocked (same tenant).';
+
+--
+-- Name: COLUMN inventory_levels.location_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.location_id IS 'The stock location holding it (same tenant); one level per item and location.';
+
+--
 -- Name: COLUMN inventory_levels.stocked_quantity; Type: COMMENT; Schema: commerce; Owner: -
 --
 
@@ -7426,6 +8392,18 @@ COMMENT ON COLUMN commerce.inventory_levels.reserved_quantity IS 'Units promised
 --
 
 COMMENT ON COLUMN commerce.inventory_levels.incoming_quantity IS 'Units on the way (purchase orders, transfers).';
+
+--
+-- Name: COLUMN inventory_levels.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN inventory_levels.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_levels.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE inventory_levels; Type: ACL; Schema: commerce; Owner: -
@@ -7533,6 +8511,48 @@ CREATE POLICY tenant_isolation ON commerce.option_values TO rustok_app USING ((t
 COMMENT ON TABLE commerce.option_values IS 'Values of a product option (S, M, L); values unique per option.';
 
 --
+-- Name: COLUMN option_values.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.option_values.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN option_values.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.option_values.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN option_values.option_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.option_values.option_id IS 'The product option this value belongs to (same tenant).';
+
+--
+-- Name: COLUMN option_values.value; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.option_values.value IS 'The value shown to shoppers, e.g. M or Red; unique per option.';
+
+--
+-- Name: COLUMN option_values."position"; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.option_values."position" IS 'Order among the option''s values (ascending).';
+
+--
+-- Name: COLUMN option_values.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.option_values.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN option_values.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.option_values.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
 -- Name: TABLE option_values; Type: ACL; Schema: commerce; Owner: -
 --
 
@@ -7638,6 +8658,48 @@ CREATE POLICY tenant_isolation ON commerce.options TO rustok_app USING ((tenant_
 COMMENT ON TABLE commerce.options IS 'Product options (Size, Color, ...); titles unique per product.';
 
 --
+-- Name: COLUMN options.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.options.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN options.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.options.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN options.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.options.product_id IS 'The product the option belongs to (same tenant).';
+
+--
+-- Name: COLUMN options.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.options.title IS 'Option name shown to shoppers, e.g. Size; unique per product.';
+
+--
+-- Name: COLUMN options."position"; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.options."position" IS 'Order among the product''s options (ascending).';
+
+--
+-- Name: COLUMN options.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.options.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN options.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.options.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
 -- Name: TABLE options; Type: ACL; Schema: commerce; Owner: -
 --
 
@@ -7685,6 +8747,18 @@ CREATE POLICY tenant_isolation ON commerce.order_counters TO rustok_app USING ((
 --
 
 COMMENT ON TABLE commerce.order_counters IS 'Last display_id handed out per tenant. The row is locked until the ordering transaction ends, so numbers are gap-free and unique per tenant (orders of one tenant serialize on it briefly: place_order takes it last).';
+
+--
+-- Name: COLUMN order_counters.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_counters.tenant_id IS 'The tenant whose order numbers this row hands out (one row per tenant).';
+
+--
+-- Name: COLUMN order_counters.last_display_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_counters.last_display_id IS 'The last display_id given to an order of the tenant; the next order gets this + 1.';
 
 --
 -- Name: TABLE order_counters; Type: ACL; Schema: commerce; Owner: -
@@ -7818,16 +8892,94 @@ CREATE POLICY tenant_isolation ON commerce.order_items TO rustok_app USING ((ten
 COMMENT ON TABLE commerce.order_items IS 'Lines of an order: a snapshot of title, sku and prices at placement (variant_id/product_id become null if those are deleted).';
 
 --
+-- Name: COLUMN order_items.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN order_items.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN order_items.order_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.order_id IS 'The order (with order_created_at, the key of the partitioned commerce.orders).';
+
+--
 -- Name: COLUMN order_items.order_created_at; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.order_items.order_created_at IS 'The order''s created_at (part of the partitioned orders key).';
 
 --
+-- Name: COLUMN order_items.variant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.variant_id IS 'The variant ordered; null after the variant is deleted (the line keeps its snapshot).';
+
+--
+-- Name: COLUMN order_items.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.product_id IS 'The variant''s product; null after the product is deleted.';
+
+--
+-- Name: COLUMN order_items.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.title IS 'Product and variant title at placement (snapshot).';
+
+--
+-- Name: COLUMN order_items.sku; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.sku IS 'Variant SKU at placement (snapshot).';
+
+--
+-- Name: COLUMN order_items.quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.quantity IS 'Units ordered, at least 1.';
+
+--
+-- Name: COLUMN order_items.unit_price; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.unit_price IS 'Price of one unit charged, minor units of the order''s currency (after a sale or override price list).';
+
+--
 -- Name: COLUMN order_items.original_unit_price; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.order_items.original_unit_price IS 'Unit price before a sale price list (equals unit_price when none applied).';
+
+--
+-- Name: COLUMN order_items.price_list_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.price_list_id IS 'The price list whose price was charged; null for the base price.';
+
+--
+-- Name: COLUMN order_items.total; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.total IS 'unit_price * quantity (checked).';
+
+--
+-- Name: COLUMN order_items.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN order_items.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_items.created_at IS 'When the line was written (with its order).';
 
 --
 -- Name: TABLE order_items; Type: ACL; Schema: commerce; Owner: -
@@ -7911,6 +9063,54 @@ CREATE POLICY tenant_isolation ON commerce.order_reservations TO rustok_app USIN
 COMMENT ON TABLE commerce.order_reservations IS 'Stock held for an open order (counted in inventory_levels.reserved_quantity). Cancelling releases it; fulfilment turns it into a stock decrement. Either way the reservation row is removed.';
 
 --
+-- Name: COLUMN order_reservations.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN order_reservations.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN order_reservations.order_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.order_id IS 'The open order holding the stock.';
+
+--
+-- Name: COLUMN order_reservations.order_item_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.order_item_id IS 'The order line the stock is held for.';
+
+--
+-- Name: COLUMN order_reservations.inventory_item_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.inventory_item_id IS 'The inventory item held.';
+
+--
+-- Name: COLUMN order_reservations.location_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.location_id IS 'The stock location the units are held at.';
+
+--
+-- Name: COLUMN order_reservations.quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.quantity IS 'Units held (counted in inventory_levels.reserved_quantity), at least 1.';
+
+--
+-- Name: COLUMN order_reservations.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_reservations.created_at IS 'When the stock was reserved (at placement).';
+
+--
 -- Name: TABLE order_reservations; Type: ACL; Schema: commerce; Owner: -
 --
 
@@ -7937,6 +9137,18 @@ ALTER TABLE ONLY commerce.order_status_transitions
 --
 
 COMMENT ON TABLE commerce.order_status_transitions IS 'Allowed order status changes (reference data for the status guard).';
+
+--
+-- Name: COLUMN order_status_transitions.from_status; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_status_transitions.from_status IS 'Status an order may leave.';
+
+--
+-- Name: COLUMN order_status_transitions.to_status; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.order_status_transitions.to_status IS 'Status it may go to from from_status.';
 
 --
 -- Name: TABLE order_status_transitions; Type: ACL; Schema: commerce; Owner: -
@@ -8101,6 +9313,24 @@ CREATE POLICY tenant_isolation ON commerce.orders TO rustok_app USING ((tenant_i
 COMMENT ON TABLE commerce.orders IS 'Orders, range-partitioned by created_at: one partition per quarter (UTC), named orders_pYYYYqN, plus orders_default for anything outside them (keep it empty: commerce.create_order_partitions). Key (tenant_id, id, created_at). Place with commerce.place_order, move with commerce.set_order_status.';
 
 --
+-- Name: COLUMN orders.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN orders.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN orders.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.created_at IS 'When the order was placed: the partition key (quarterly partitions, UTC) and part of the primary key; write-once.';
+
+--
 -- Name: COLUMN orders.display_id; Type: COMMENT; Schema: commerce; Owner: -
 --
 
@@ -8113,10 +9343,40 @@ COMMENT ON COLUMN commerce.orders.display_id IS 'Human order number, per tenant,
 COMMENT ON COLUMN commerce.orders.status IS 'pending -> paid -> fulfilled -> completed; pending or paid -> cancelled. Other changes are refused (55000).';
 
 --
+-- Name: COLUMN orders.customer_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.customer_id IS 'The customer (core.users, same tenant), or null for a guest order; set to null when the user is deleted.';
+
+--
+-- Name: COLUMN orders.email; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.email IS 'Contact email given with the order.';
+
+--
+-- Name: COLUMN orders.currency_code; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.currency_code IS 'ISO 4217 currency of every amount of the order; write-once.';
+
+--
 -- Name: COLUMN orders.subtotal; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.orders.subtotal IS 'Sum of item totals, minor units of currency_code.';
+
+--
+-- Name: COLUMN orders.discount_total; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.discount_total IS 'Discount on the order, minor units; at most the subtotal.';
+
+--
+-- Name: COLUMN orders.shipping_total; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.shipping_total IS 'Shipping charged, minor units.';
 
 --
 -- Name: COLUMN orders.tax_rate; Type: COMMENT; Schema: commerce; Owner: -
@@ -8125,10 +9385,64 @@ COMMENT ON COLUMN commerce.orders.subtotal IS 'Sum of item totals, minor units o
 COMMENT ON COLUMN commerce.orders.tax_rate IS 'Tax rate as a fraction (0.2 = 20%), applied to subtotal - discount + shipping.';
 
 --
+-- Name: COLUMN orders.tax_total; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.tax_total IS 'Tax charged, minor units: tax_rate applied to subtotal - discount_total + shipping_total.';
+
+--
 -- Name: COLUMN orders.total; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.orders.total IS 'subtotal - discount_total + shipping_total + tax_total (checked).';
+
+--
+-- Name: COLUMN orders.shipping_address; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.shipping_address IS 'Shipping address as a JSON object (free-form), or null.';
+
+--
+-- Name: COLUMN orders.billing_address; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.billing_address IS 'Billing address as a JSON object (free-form), or null.';
+
+--
+-- Name: COLUMN orders.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN orders.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.updated_at IS 'When the order last really changed (set by trigger _100_guard).';
+
+--
+-- Name: COLUMN orders.paid_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.paid_at IS 'When the order became paid (set by the status guard on the transition).';
+
+--
+-- Name: COLUMN orders.fulfilled_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.fulfilled_at IS 'When the order became fulfilled (set by the status guard).';
+
+--
+-- Name: COLUMN orders.completed_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.completed_at IS 'When the order became completed (set by the status guard).';
+
+--
+-- Name: COLUMN orders.cancelled_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.orders.cancelled_at IS 'When the order was cancelled (set by the status guard).';
 
 --
 -- Name: TABLE orders; Type: ACL; Schema: commerce; Owner: -
@@ -8345,6 +9659,24 @@ CREATE POLICY tenant_isolation ON commerce.price_list_rules TO rustok_app USING 
 COMMENT ON TABLE commerce.price_list_rules IS 'Conditions of a price list: the list applies only when the context''s attribute (e.g. customer_group) is one of the values.';
 
 --
+-- Name: COLUMN price_list_rules.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_list_rules.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN price_list_rules.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_list_rules.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN price_list_rules.price_list_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_list_rules.price_list_id IS 'The price list the rule restricts (same tenant).';
+
+--
 -- Name: COLUMN price_list_rules.attribute; Type: COMMENT; Schema: commerce; Owner: -
 --
 
@@ -8355,6 +9687,18 @@ COMMENT ON COLUMN commerce.price_list_rules.attribute IS 'Pricing context attrib
 --
 
 COMMENT ON COLUMN commerce.price_list_rules."values" IS 'Accepted values (any of).';
+
+--
+-- Name: COLUMN price_list_rules.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_list_rules.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN price_list_rules.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_list_rules.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE price_list_rules; Type: ACL; Schema: commerce; Owner: -
@@ -8449,6 +9793,30 @@ CREATE POLICY tenant_isolation ON commerce.price_lists TO rustok_app USING ((ten
 COMMENT ON TABLE commerce.price_lists IS 'Price lists (Medusa): a sale list offers its prices when lower than the base price; an override list replaces the base price (and is also the original price). Active only when status = active, inside [starts_at, ends_at) and when all its rules match the pricing context.';
 
 --
+-- Name: COLUMN price_lists.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN price_lists.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN price_lists.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.title IS 'Name of the price list for staff, e.g. Summer sale.';
+
+--
+-- Name: COLUMN price_lists.description; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.description IS 'Longer description for staff.';
+
+--
 -- Name: COLUMN price_lists.type; Type: COMMENT; Schema: commerce; Owner: -
 --
 
@@ -8471,6 +9839,24 @@ COMMENT ON COLUMN commerce.price_lists.starts_at IS 'Inclusive start of validity
 --
 
 COMMENT ON COLUMN commerce.price_lists.ends_at IS 'Exclusive end of validity (null: open-ended).';
+
+--
+-- Name: COLUMN price_lists.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN price_lists.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN price_lists.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.price_lists.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE price_lists; Type: ACL; Schema: commerce; Owner: -
@@ -8601,16 +9987,58 @@ CREATE POLICY tenant_isolation ON commerce.prices TO rustok_app USING ((tenant_i
 COMMENT ON TABLE commerce.prices IS 'Variant prices in minor units of an ISO 4217 currency. price_list_id null = base price. A tier applies from min_quantity units per line; the highest tier not above the quantity wins.';
 
 --
+-- Name: COLUMN prices.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN prices.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN prices.variant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.variant_id IS 'The variant priced (same tenant).';
+
+--
 -- Name: COLUMN prices.amount; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.prices.amount IS 'Minor units (cents): 1999 EUR = 19.99 EUR. Never negative.';
 
 --
+-- Name: COLUMN prices.currency_code; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.currency_code IS 'ISO 4217 currency of amount (commerce.currencies).';
+
+--
+-- Name: COLUMN prices.price_list_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.price_list_id IS 'The price list offering this price; null for the variant''s base price.';
+
+--
 -- Name: COLUMN prices.min_quantity; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.prices.min_quantity IS 'Quantity tier: this price applies to lines of at least this many units.';
+
+--
+-- Name: COLUMN prices.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN prices.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.prices.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE prices; Type: ACL; Schema: commerce; Owner: -
@@ -8705,6 +10133,30 @@ CREATE POLICY tenant_isolation ON commerce.product_categories TO rustok_app USIN
 --
 
 COMMENT ON TABLE commerce.product_categories IS 'Which commerce categories a product is in (many to many).';
+
+--
+-- Name: COLUMN product_categories.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_categories.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_categories.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_categories.product_id IS 'The product (same tenant).';
+
+--
+-- Name: COLUMN product_categories.category_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_categories.category_id IS 'The commerce category it is in (same tenant).';
+
+--
+-- Name: COLUMN product_categories.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_categories.created_at IS 'When the product was put in the category.';
 
 --
 -- Name: TABLE product_categories; Type: ACL; Schema: commerce; Owner: -
@@ -8818,10 +10270,40 @@ CREATE POLICY tenant_isolation ON commerce.products TO rustok_app USING ((tenant
 COMMENT ON TABLE commerce.products IS 'Products (Medusa-style). A product sells through its variants; only published products can be ordered.';
 
 --
+-- Name: COLUMN products.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN products.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN products.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.title IS 'Product title, 1-255 characters.';
+
+--
+-- Name: COLUMN products.subtitle; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.subtitle IS 'Short line under the title, at most 255 characters.';
+
+--
 -- Name: COLUMN products.handle; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.products.handle IS 'URL handle, unique per tenant: lowercase letters, digits and single dashes.';
+
+--
+-- Name: COLUMN products.description; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.description IS 'Long description (free text) shown on the product page.';
 
 --
 -- Name: COLUMN products.status; Type: COMMENT; Schema: commerce; Owner: -
@@ -8834,6 +10316,24 @@ COMMENT ON COLUMN commerce.products.status IS 'draft | proposed | published | re
 --
 
 COMMENT ON COLUMN commerce.products.discountable IS 'Whether order discounts may apply to this product''s lines.';
+
+--
+-- Name: COLUMN products.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN products.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN products.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.products.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE products; Type: ACL; Schema: commerce; Owner: -
@@ -8921,6 +10421,48 @@ CREATE POLICY tenant_isolation ON commerce.stock_locations TO rustok_app USING (
 --
 
 COMMENT ON TABLE commerce.stock_locations IS 'Warehouses and stores that hold stock.';
+
+--
+-- Name: COLUMN stock_locations.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.stock_locations.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN stock_locations.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.stock_locations.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN stock_locations.name; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.stock_locations.name IS 'Name of the warehouse or store, 1-255 characters.';
+
+--
+-- Name: COLUMN stock_locations.address; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.stock_locations.address IS 'Postal address as a JSON object (free-form), or null.';
+
+--
+-- Name: COLUMN stock_locations.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.stock_locations.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN stock_locations.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.stock_locations.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN stock_locations.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.stock_locations.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE stock_locations; Type: ACL; Schema: commerce; Owner: -
@@ -9026,10 +10568,40 @@ CREATE POLICY tenant_isolation ON commerce.variant_inventory TO rustok_app USING
 COMMENT ON TABLE commerce.variant_inventory IS 'Which inventory items a variant consumes, and how many of each per unit sold (bundles: several rows).';
 
 --
+-- Name: COLUMN variant_inventory.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_inventory.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN variant_inventory.variant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_inventory.variant_id IS 'The variant that consumes the item (same tenant).';
+
+--
+-- Name: COLUMN variant_inventory.inventory_item_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_inventory.inventory_item_id IS 'The inventory item consumed (same tenant).';
+
+--
 -- Name: COLUMN variant_inventory.required_quantity; Type: COMMENT; Schema: commerce; Owner: -
 --
 
 COMMENT ON COLUMN commerce.variant_inventory.required_quantity IS 'Units of the item per unit of the variant.';
+
+--
+-- Name: COLUMN variant_inventory.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_inventory.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN variant_inventory.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_inventory.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE variant_inventory; Type: ACL; Schema: commerce; Owner: -
@@ -9157,6 +10729,24 @@ CREATE POLICY tenant_isolation ON commerce.variant_options TO rustok_app USING (
 --
 
 COMMENT ON TABLE commerce.variant_options IS 'The option values of a variant: one value per option, options of the variant''s own product, and no two variants of a product with the same combination (checked per statement: insert a variant''s values in one statement).';
+
+--
+-- Name: COLUMN variant_options.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_options.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN variant_options.variant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_options.variant_id IS 'The variant described (same tenant).';
+
+--
+-- Name: COLUMN variant_options.option_value_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variant_options.option_value_id IS 'The option value the variant has for option_id.';
 
 --
 -- Name: COLUMN variant_options.option_id; Type: COMMENT; Schema: commerce; Owner: -
@@ -9298,6 +10888,42 @@ CREATE POLICY tenant_isolation ON commerce.variants TO rustok_app USING ((tenant
 COMMENT ON TABLE commerce.variants IS 'Sellable variants of a product (a size/colour combination). SKU is unique per tenant.';
 
 --
+-- Name: COLUMN variants.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN variants.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+
+--
+-- Name: COLUMN variants.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.product_id IS 'The product this variant sells (same tenant).';
+
+--
+-- Name: COLUMN variants.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.title IS 'Variant title, e.g. M / Red (1-255 characters).';
+
+--
+-- Name: COLUMN variants.sku; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.sku IS 'Stock keeping unit, unique per tenant (at most 64 characters).';
+
+--
+-- Name: COLUMN variants.barcode; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.barcode IS 'EAN / UPC / ISBN barcode (at most 64 characters).';
+
+--
 -- Name: COLUMN variants.manage_inventory; Type: COMMENT; Schema: commerce; Owner: -
 --
 
@@ -9314,6 +10940,48 @@ COMMENT ON COLUMN commerce.variants.allow_backorder IS 'When true, orders may re
 --
 
 COMMENT ON COLUMN commerce.variants.weight IS 'Weight in grams (dimensions length/height/width in millimetres).';
+
+--
+-- Name: COLUMN variants.length; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.length IS 'Length in millimetres.';
+
+--
+-- Name: COLUMN variants.height; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.height IS 'Height in millimetres.';
+
+--
+-- Name: COLUMN variants.width; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.width IS 'Width in millimetres.';
+
+--
+-- Name: COLUMN variants."position"; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants."position" IS 'Order among the product''s variants (ascending).';
+
+--
+-- Name: COLUMN variants.metadata; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.metadata IS 'Free-form JSON object for integrations and clients; the database does not interpret it.';
+
+--
+-- Name: COLUMN variants.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN variants.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.variants.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 --
 -- Name: TABLE variants; Type: ACL; Schema: commerce; Owner: -
@@ -11001,10 +12669,40 @@ CREATE POLICY tenant_isolation ON index.content TO rustok_app USING ((tenant_id 
 COMMENT ON TABLE index.content IS 'Read model of content nodes (manifest index_content): pages, posts and comments with author name, category, tags, SEO meta, a body preview and a search vector. Rebuilt by index.rebuild_content; never written directly.';
 
 --
+-- Name: COLUMN content.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN content.node_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.node_id IS 'The node (content.nodes.id).';
+
+--
 -- Name: COLUMN content.kind; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.content.kind IS 'page | post | comment';
+
+--
+-- Name: COLUMN content.title; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.title IS 'content.nodes.title (null for comments).';
+
+--
+-- Name: COLUMN content.slug; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.slug IS 'content.nodes.slug (null for comments).';
+
+--
+-- Name: COLUMN content.excerpt; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.excerpt IS 'content.nodes.excerpt.';
 
 --
 -- Name: COLUMN content.body_preview; Type: COMMENT; Schema: index; Owner: -
@@ -11013,16 +12711,46 @@ COMMENT ON COLUMN index.content.kind IS 'page | post | comment';
 COMMENT ON COLUMN index.content.body_preview IS 'The first 500 characters of the body as plain text (HTML tags removed, whitespace collapsed).';
 
 --
+-- Name: COLUMN content.body_format; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.body_format IS 'content.bodies.format (markdown | html | plain), null when the node has no body.';
+
+--
 -- Name: COLUMN content.status; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.content.status IS 'content.nodes.status. Public: published (page, post) and approved (comment); drafts, scheduled, archived, pending and spam are staff-only.';
 
 --
+-- Name: COLUMN content.author_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.author_id IS 'content.nodes.author_id.';
+
+--
 -- Name: COLUMN content.author_name; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.content.author_name IS 'core.users.display_name of the author, else the local part of the email.';
+
+--
+-- Name: COLUMN content.category_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.category_id IS 'content.nodes.category_id.';
+
+--
+-- Name: COLUMN content.category_name; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.category_name IS 'Name of that content category.';
+
+--
+-- Name: COLUMN content.category_slug; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.category_slug IS 'Slug of that content category.';
 
 --
 -- Name: COLUMN content.tags; Type: COMMENT; Schema: index; Owner: -
@@ -11037,10 +12765,40 @@ COMMENT ON COLUMN index.content.tags IS 'Names of the node''s tags, sorted by sl
 COMMENT ON COLUMN index.content.tag_slugs IS 'Slugs of those tags (same order as tags).';
 
 --
+-- Name: COLUMN content.parent_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.parent_id IS 'content.nodes.parent_id.';
+
+--
+-- Name: COLUMN content.depth; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.depth IS 'content.nodes.depth (0 for a root).';
+
+--
+-- Name: COLUMN content."position"; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content."position" IS 'content.nodes.position.';
+
+--
 -- Name: COLUMN content.reply_count; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.content.reply_count IS 'content.nodes.reply_count: approved direct replies.';
+
+--
+-- Name: COLUMN content.meta_title; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.meta_title IS 'content.meta.title of the node (SEO <title>).';
+
+--
+-- Name: COLUMN content.meta_description; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.meta_description IS 'content.meta.description of the node.';
 
 --
 -- Name: COLUMN content.seo; Type: COMMENT; Schema: index; Owner: -
@@ -11049,16 +12807,52 @@ COMMENT ON COLUMN index.content.reply_count IS 'content.nodes.reply_count: appro
 COMMENT ON COLUMN index.content.seo IS 'All SEO meta: {title, description, canonicalUrl, imageUrl, robots} (keys present when set).';
 
 --
+-- Name: COLUMN content.metadata; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.metadata IS 'content.nodes.metadata.';
+
+--
 -- Name: COLUMN content.search_vector; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.content.search_vector IS 'Weighted, unaccented tsvector in the tenant''s text_search_config: title A; excerpt, tags, category B; body C (its first 100 000 characters); author name D.';
 
 --
+-- Name: COLUMN content.published_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.published_at IS 'content.nodes.published_at.';
+
+--
+-- Name: COLUMN content.created_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.created_at IS 'content.nodes.created_at.';
+
+--
+-- Name: COLUMN content.updated_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.updated_at IS 'content.nodes.updated_at.';
+
+--
 -- Name: COLUMN content.last_event_id; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.content.last_event_id IS 'The outbox event whose processing last changed this row (null: reindex).';
+
+--
+-- Name: COLUMN content.last_event_type; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.last_event_type IS 'Its event type (NodeUpdated, ReindexRequested, ...).';
+
+--
+-- Name: COLUMN content.last_event_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.content.last_event_at IS 'Its occurred_at.';
 
 --
 -- Name: COLUMN content.indexed_at; Type: COMMENT; Schema: index; Owner: -
@@ -11124,6 +12918,12 @@ CREATE POLICY tenant_isolation ON index.facet_cache TO rustok_app USING ((tenant
 --
 
 COMMENT ON TABLE index.facet_cache IS 'Cache of the unfiltered product listing counts (index.search_products with no query and no filters): total and facet counts per tenant, visibility, currency and price bucket bounds. Filled on demand by the search (at most 32 rows per tenant), emptied per tenant by trigger _900_facet_cache_invalidate whenever index.products of that tenant changes. Disposable: delete rows at will (the next page refills). Bypass per session or transaction with set rustok.facet_cache = off.';
+
+--
+-- Name: COLUMN facet_cache.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.facet_cache.tenant_id IS 'The tenant (core.tenants.id) whose listing was counted.';
 
 --
 -- Name: COLUMN facet_cache.include_unpublished; Type: COMMENT; Schema: index; Owner: -
@@ -11264,6 +13064,18 @@ CREATE POLICY tenant_isolation ON index.orders TO rustok_app USING ((tenant_id =
 COMMENT ON TABLE index.orders IS 'Read model of orders for analysts and admin lists (manifest analytics_orders): one row per order with totals, item count, the lines as JSON and the customer. Amounts in minor units of currency_code. Rebuilt by index.rebuild_orders.';
 
 --
+-- Name: COLUMN orders.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN orders.order_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.order_id IS 'The order (commerce.orders.id).';
+
+--
 -- Name: COLUMN orders.display_id; Type: COMMENT; Schema: index; Owner: -
 --
 
@@ -11274,6 +13086,42 @@ COMMENT ON COLUMN index.orders.display_id IS 'The human order number (per tenant
 --
 
 COMMENT ON COLUMN index.orders.status IS 'pending | paid | fulfilled | completed | cancelled';
+
+--
+-- Name: COLUMN orders.currency_code; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.currency_code IS 'ISO 4217 currency of every amount of the order.';
+
+--
+-- Name: COLUMN orders.subtotal; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.subtotal IS 'commerce.orders.subtotal (minor units).';
+
+--
+-- Name: COLUMN orders.discount_total; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.discount_total IS 'commerce.orders.discount_total (minor units).';
+
+--
+-- Name: COLUMN orders.shipping_total; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.shipping_total IS 'commerce.orders.shipping_total (minor units).';
+
+--
+-- Name: COLUMN orders.tax_total; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.tax_total IS 'commerce.orders.tax_total (minor units).';
+
+--
+-- Name: COLUMN orders.total; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.total IS 'commerce.orders.total (minor units).';
 
 --
 -- Name: COLUMN orders.item_count; Type: COMMENT; Schema: index; Owner: -
@@ -11294,10 +13142,76 @@ COMMENT ON COLUMN index.orders.line_count IS 'Number of order lines.';
 COMMENT ON COLUMN index.orders.items IS 'Lines: [{id, productId, variantId, title, sku, quantity, unitPrice, total}] (snapshots taken when the order was placed).';
 
 --
+-- Name: COLUMN orders.customer_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.customer_id IS 'commerce.orders.customer_id (null for a guest order).';
+
+--
 -- Name: COLUMN orders.customer_email; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.orders.customer_email IS 'The email given with the order (a snapshot; core.users.email of customer_id may differ).';
+
+--
+-- Name: COLUMN orders.created_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.created_at IS 'When the order was placed.';
+
+--
+-- Name: COLUMN orders.updated_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.updated_at IS 'commerce.orders.updated_at.';
+
+--
+-- Name: COLUMN orders.paid_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.paid_at IS 'commerce.orders.paid_at.';
+
+--
+-- Name: COLUMN orders.fulfilled_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.fulfilled_at IS 'commerce.orders.fulfilled_at.';
+
+--
+-- Name: COLUMN orders.completed_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.completed_at IS 'commerce.orders.completed_at.';
+
+--
+-- Name: COLUMN orders.cancelled_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.cancelled_at IS 'commerce.orders.cancelled_at.';
+
+--
+-- Name: COLUMN orders.last_event_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.last_event_id IS 'The outbox event whose processing last changed this row (null: reindex).';
+
+--
+-- Name: COLUMN orders.last_event_type; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.last_event_type IS 'Its event type (OrderPlaced, OrderStatusChanged, ReindexRequested, ...).';
+
+--
+-- Name: COLUMN orders.last_event_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.last_event_at IS 'Its occurred_at.';
+
+--
+-- Name: COLUMN orders.indexed_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.orders.indexed_at IS 'When this row last changed.';
 
 --
 -- Name: TABLE orders; Type: ACL; Schema: index; Owner: -
@@ -11362,6 +13276,36 @@ CREATE POLICY tenant_isolation ON index.product_prices TO rustok_app USING ((ten
 --
 
 COMMENT ON TABLE index.product_prices IS 'Read model: a product''s base price range per currency (minor units), one row per currency: the same data as index.products.prices in relational form, for analysts and for price queries across a catalog (the btree on (tenant_id, currency_code, min_amount) gives the cheapest products of a currency directly). Rebuilt with the product.';
+
+--
+-- Name: COLUMN product_prices.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_prices.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_prices.product_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_prices.product_id IS 'The product (commerce.products.id, index.products.product_id).';
+
+--
+-- Name: COLUMN product_prices.currency_code; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_prices.currency_code IS 'ISO 4217 currency of the base prices.';
+
+--
+-- Name: COLUMN product_prices.min_amount; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_prices.min_amount IS 'Lowest base price of the product''s variants in this currency (minor units).';
+
+--
+-- Name: COLUMN product_prices.max_amount; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_prices.max_amount IS 'Highest base price of the product''s variants in this currency (minor units).';
 
 --
 -- Name: TABLE product_prices; Type: ACL; Schema: index; Owner: -
@@ -11520,10 +13464,52 @@ CREATE POLICY tenant_isolation ON index.products TO rustok_app USING ((tenant_id
 COMMENT ON TABLE index.products IS 'Read model of commerce products (manifest index_products): one row per product with its variants, options, base prices per currency, stock, categories, tags and SEO meta, ready for a storefront page. Rebuilt by index.rebuild_products from commerce.* and content.* tables; never written directly. Key (tenant_id, product_id).';
 
 --
+-- Name: COLUMN products.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN products.product_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.product_id IS 'The product (commerce.products.id).';
+
+--
+-- Name: COLUMN products.title; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.title IS 'commerce.products.title.';
+
+--
+-- Name: COLUMN products.subtitle; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.subtitle IS 'commerce.products.subtitle.';
+
+--
+-- Name: COLUMN products.handle; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.handle IS 'commerce.products.handle (URL handle).';
+
+--
+-- Name: COLUMN products.description; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.description IS 'commerce.products.description.';
+
+--
 -- Name: COLUMN products.status; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.products.status IS 'commerce.products.status: draft | proposed | published | rejected. Storefronts see published only.';
+
+--
+-- Name: COLUMN products.discountable; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.discountable IS 'commerce.products.discountable.';
 
 --
 -- Name: COLUMN products.currencies; Type: COMMENT; Schema: index; Owner: -
@@ -11548,6 +13534,12 @@ COMMENT ON COLUMN index.products.total_stock IS 'Units available to sell over al
 --
 
 COMMENT ON COLUMN index.products.has_stock IS 'In stock: some variant does not manage inventory, or has at least one unit available.';
+
+--
+-- Name: COLUMN products.variant_count; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.variant_count IS 'Number of variants.';
 
 --
 -- Name: COLUMN products.variants; Type: COMMENT; Schema: index; Owner: -
@@ -11610,10 +13602,28 @@ COMMENT ON COLUMN index.products.meta_description IS 'content.meta.description o
 COMMENT ON COLUMN index.products.seo IS 'All SEO meta: {title, description, canonicalUrl, imageUrl, robots} (keys present when set).';
 
 --
+-- Name: COLUMN products.metadata; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.metadata IS 'commerce.products.metadata.';
+
+--
 -- Name: COLUMN products.search_vector; Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON COLUMN index.products.search_vector IS 'Weighted, unaccented tsvector in the tenant''s text_search_config: title A; subtitle, tags, categories B; description C; variant titles and SKUs D.';
+
+--
+-- Name: COLUMN products.created_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.created_at IS 'commerce.products.created_at.';
+
+--
+-- Name: COLUMN products.updated_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.updated_at IS 'commerce.products.updated_at.';
 
 --
 -- Name: COLUMN products.last_event_id; Type: COMMENT; Schema: index; Owner: -
@@ -11705,6 +13715,18 @@ CREATE POLICY tenant_isolation ON index.words TO rustok_app USING ((tenant_id = 
 --
 
 COMMENT ON TABLE index.words IS 'Distinct words (lowercase, unaccented, 2-40 letters/digits, at least one letter) of the indexed titles, subtitles, excerpts, tags, categories and descriptions of a tenant: completes a prefix while typing and corrects typos (pg_trgm nearest neighbour) without scanning the read tables. Added by the rebuilds; index.refresh_words(tenant) removes stale words.';
+
+--
+-- Name: COLUMN words.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.words.tenant_id IS 'The tenant whose indexed texts contain the word.';
+
+--
+-- Name: COLUMN words.word; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.words.word IS 'A word: lowercase, unaccented, 2-40 letters or digits with at least one letter.';
 
 --
 -- Name: TABLE words; Type: ACL; Schema: index; Owner: -
@@ -13752,6 +15774,42 @@ CREATE VIEW analytics.catalog_summary WITH (security_invoker='true') AS
 COMMENT ON VIEW analytics.catalog_summary IS 'Per tenant: products, published products, published products out of stock, variants and units available.';
 
 --
+-- Name: COLUMN catalog_summary.tenant_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.catalog_summary.tenant_id IS 'The tenant (core.tenants.id).';
+
+--
+-- Name: COLUMN catalog_summary.products; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.catalog_summary.products IS 'Products of the tenant, any status.';
+
+--
+-- Name: COLUMN catalog_summary.published; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.catalog_summary.published IS 'Products with status published (visible to storefronts).';
+
+--
+-- Name: COLUMN catalog_summary.published_out_of_stock; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.catalog_summary.published_out_of_stock IS 'Published products with nothing available to sell (index.products.has_stock false).';
+
+--
+-- Name: COLUMN catalog_summary.variants; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.catalog_summary.variants IS 'Variants over all products.';
+
+--
+-- Name: COLUMN catalog_summary.units_in_stock; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.catalog_summary.units_in_stock IS 'Units available to sell over all products (sum of index.products.total_stock).';
+
+--
 -- Name: TABLE catalog_summary; Type: ACL; Schema: analytics; Owner: -
 --
 
@@ -13779,6 +15837,42 @@ CREATE VIEW analytics.content_summary WITH (security_invoker='true') AS
 COMMENT ON VIEW analytics.content_summary IS 'Per tenant, kind and status: nodes, approved direct replies and the latest published_at.';
 
 --
+-- Name: COLUMN content_summary.tenant_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.content_summary.tenant_id IS 'The tenant (core.tenants.id).';
+
+--
+-- Name: COLUMN content_summary.kind; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.content_summary.kind IS 'page | post | comment';
+
+--
+-- Name: COLUMN content_summary.status; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.content_summary.status IS 'The nodes'' status (draft, scheduled, published, archived; pending, approved, spam for comments).';
+
+--
+-- Name: COLUMN content_summary.nodes; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.content_summary.nodes IS 'Number of nodes of this kind and status.';
+
+--
+-- Name: COLUMN content_summary.replies; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.content_summary.replies IS 'Approved direct replies to these nodes (sum of reply_count).';
+
+--
+-- Name: COLUMN content_summary.last_published_at; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.content_summary.last_published_at IS 'The latest published_at among these nodes (null when none was published).';
+
+--
 -- Name: TABLE content_summary; Type: ACL; Schema: analytics; Owner: -
 --
 
@@ -13803,6 +15897,36 @@ CREATE VIEW analytics.order_status_counts WITH (security_invoker='true') AS
 --
 
 COMMENT ON VIEW analytics.order_status_counts IS 'Orders and their total (minor units) per tenant, status and currency.';
+
+--
+-- Name: COLUMN order_status_counts.tenant_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.order_status_counts.tenant_id IS 'The tenant (core.tenants.id).';
+
+--
+-- Name: COLUMN order_status_counts.status; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.order_status_counts.status IS 'Order status: pending | paid | fulfilled | completed | cancelled.';
+
+--
+-- Name: COLUMN order_status_counts.currency_code; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.order_status_counts.currency_code IS 'ISO 4217 currency of the orders.';
+
+--
+-- Name: COLUMN order_status_counts.orders; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.order_status_counts.orders IS 'Number of orders.';
+
+--
+-- Name: COLUMN order_status_counts.total; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.order_status_counts.total IS 'Sum of the orders'' totals, minor units of currency_code.';
 
 --
 -- Name: TABLE order_status_counts; Type: ACL; Schema: analytics; Owner: -
@@ -13838,6 +15962,78 @@ CREATE VIEW analytics.sales_daily WITH (security_invoker='true') AS
 COMMENT ON VIEW analytics.sales_daily IS 'Sales per tenant, UTC day and currency from index.orders: orders placed, cancelled, and for non-cancelled orders units, subtotal, discounts, shipping, tax, revenue (total) and average order, in minor units.';
 
 --
+-- Name: COLUMN sales_daily.tenant_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.tenant_id IS 'The tenant (core.tenants.id).';
+
+--
+-- Name: COLUMN sales_daily.day; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.day IS 'UTC day the orders were placed (created_at).';
+
+--
+-- Name: COLUMN sales_daily.currency_code; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.currency_code IS 'ISO 4217 currency of the orders.';
+
+--
+-- Name: COLUMN sales_daily.orders; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.orders IS 'Orders placed that day, cancelled ones included.';
+
+--
+-- Name: COLUMN sales_daily.cancelled_orders; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.cancelled_orders IS 'Of those, orders now cancelled.';
+
+--
+-- Name: COLUMN sales_daily.units; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.units IS 'Units sold in non-cancelled orders.';
+
+--
+-- Name: COLUMN sales_daily.subtotal; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.subtotal IS 'Sum of subtotals of non-cancelled orders (minor units).';
+
+--
+-- Name: COLUMN sales_daily.discounts; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.discounts IS 'Sum of discount_total of non-cancelled orders (minor units).';
+
+--
+-- Name: COLUMN sales_daily.shipping; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.shipping IS 'Sum of shipping_total of non-cancelled orders (minor units).';
+
+--
+-- Name: COLUMN sales_daily.tax; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.tax IS 'Sum of tax_total of non-cancelled orders (minor units).';
+
+--
+-- Name: COLUMN sales_daily.revenue; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.revenue IS 'Sum of totals of non-cancelled orders (minor units).';
+
+--
+-- Name: COLUMN sales_daily.average_order; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.sales_daily.average_order IS 'Average total of a non-cancelled order, rounded (minor units).';
+
+--
 -- Name: TABLE sales_daily; Type: ACL; Schema: analytics; Owner: -
 --
 
@@ -13868,6 +16064,54 @@ CREATE VIEW analytics.top_products WITH (security_invoker='true') AS
 --
 
 COMMENT ON VIEW analytics.top_products IS 'Units and line revenue (minor units) per tenant, currency and product over all non-cancelled orders, with the product''s current title (else the title on the order line). product_id is null for lines of deleted products. Order by revenue desc for a top list.';
+
+--
+-- Name: COLUMN top_products.tenant_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.tenant_id IS 'The tenant (core.tenants.id).';
+
+--
+-- Name: COLUMN top_products.currency_code; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.currency_code IS 'ISO 4217 currency of the order lines.';
+
+--
+-- Name: COLUMN top_products.product_id; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.product_id IS 'The product (commerce.products.id); null for lines of deleted products.';
+
+--
+-- Name: COLUMN top_products.title; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.title IS 'The product''s current title, else the title recorded on the order line.';
+
+--
+-- Name: COLUMN top_products.units; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.units IS 'Units sold in non-cancelled orders.';
+
+--
+-- Name: COLUMN top_products.revenue; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.revenue IS 'Sum of line totals in non-cancelled orders (minor units).';
+
+--
+-- Name: COLUMN top_products.orders; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.orders IS 'Number of non-cancelled orders with a line of this product.';
+
+--
+-- Name: COLUMN top_products.last_ordered_at; Type: COMMENT; Schema: analytics; Owner: -
+--
+
+COMMENT ON COLUMN analytics.top_products.last_ordered_at IS 'When the latest of those orders was placed.';
 
 --
 -- Name: TABLE top_products; Type: ACL; Schema: analytics; Owner: -
@@ -13918,6 +16162,12 @@ ALTER TABLE ONLY ops.code_tree_state
 --
 
 COMMENT ON TABLE ops.code_tree_state IS 'The code tree (sql/code/) this database runs: written by `rustok migrate` in the transaction that applied it. /readyz and operators compare its digest with the files on disk.';
+
+--
+-- Name: COLUMN code_tree_state.singleton; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.code_tree_state.singleton IS 'Always true: the table holds one row.';
 
 --
 -- Name: COLUMN code_tree_state.digest; Type: COMMENT; Schema: ops; Owner: -

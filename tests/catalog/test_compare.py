@@ -154,14 +154,14 @@ def test_compare_finds_changed_function_trigger_policy_grant_index_constraint_an
             create index users_display_name_idx on core.users (display_name);
             alter table core.tenants add constraint tenants_name_short check (length(name) < 1000);
             alter table core.tenants add constraint tenants_name_key unique (name);
-            comment on column core.users.email is 'changed';
+            comment on column core.users.email is null;
         """)
     out = io.StringIO()
     assert schema_snapshot.compare(pg.url(template_db), fresh_db, out) == 1
     summary = [line for line in out.getvalue().split("\n\n", 1)[0].splitlines()]
     assert sorted(summary) == sorted([
         "changed  ACL core.FUNCTION tenant_id_by_slug(p_slug text)",
-        "added    COMMENT core.COLUMN users.email",
+        "removed  COMMENT core.COLUMN users.email",
         "changed  TABLE core.tenants",   # a check constraint is printed inside its table
         "added    CONSTRAINT core.tenants tenants_name_key",
         "changed  FUNCTION core.set_tenant(uuid)",

@@ -70,6 +70,16 @@ comment on function commerce.tg_variant_options__unique_combination() is
 -- ---------------------------------------------------------------- commerce.options
 
 comment on table commerce.options is 'Product options (Size, Color, ...); titles unique per product.';
+comment on column commerce.options.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.options.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.options.product_id is 'The product the option belongs to (same tenant).';
+comment on column commerce.options.title is 'Option name shown to shoppers, e.g. Size; unique per product.';
+comment on column commerce.options."position" is 'Order among the product''s options (ascending).';
+comment on column commerce.options.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column commerce.options.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('commerce.options');
 select core.allow_analyst_read('commerce.options');
@@ -95,6 +105,17 @@ create or replace trigger _900_events_upd after update on commerce.options
 -- ---------------------------------------------------------------- commerce.option_values
 
 comment on table commerce.option_values is 'Values of a product option (S, M, L); values unique per option.';
+comment on column commerce.option_values.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.option_values.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.option_values.option_id is 'The product option this value belongs to (same tenant).';
+comment on column commerce.option_values.value is 'The value shown to shoppers, e.g. M or Red; unique per option.';
+comment on column commerce.option_values."position" is 'Order among the option''s values (ascending).';
+comment on column commerce.option_values.created_at is
+    'When the row was created (write-once; trigger _100_timestamps).';
+comment on column commerce.option_values.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('commerce.option_values');
 select core.allow_analyst_read('commerce.option_values');
@@ -124,6 +145,10 @@ comment on table commerce.variant_options is
     'variants of a product with the same combination (checked per statement: insert a variant''s values in one statement).';
 comment on column commerce.variant_options.option_id is 'Filled from option_value_id when omitted.';
 comment on column commerce.variant_options.product_id is 'Filled from variant_id when omitted.';
+comment on column commerce.variant_options.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.variant_options.variant_id is 'The variant described (same tenant).';
+comment on column commerce.variant_options.option_value_id is 'The option value the variant has for option_id.';
 
 select core.enable_tenant_rls('commerce.variant_options');
 select core.allow_analyst_read('commerce.variant_options');

@@ -103,6 +103,12 @@ comment on table community.reputation is
     'Reputation of a user in a tenant: score = sum of reaction_kinds.weight over reactions received on the user''s nodes '
     '(own reactions do not count). Kept exact by triggers (read-only for the app); check with community.recompute_reputation.';
 comment on column community.reputation.reactions_received is 'Number of reactions (from other users) received on the user''s nodes.';
+comment on column community.reputation.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column community.reputation.user_id is 'The user whose reputation this is (same tenant).';
+comment on column community.reputation.score is
+    'Sum of reaction_kinds.weight over the reactions received from other users (may be negative).';
+comment on column community.reputation.updated_at is 'When the score last changed.';
 
 select core.enable_tenant_rls('community.reputation');
 grant select on community.reputation to rustok_app;

@@ -9,6 +9,14 @@ comment on column content.meta.description is 'Meta description, at most 1000 ch
 comment on column content.meta.canonical_url is 'Absolute http(s) canonical URL.';
 comment on column content.meta.image_url is 'Social/OG image: absolute http(s) URL or a site path starting with "/".';
 comment on column content.meta.robots is 'Robots directives, comma separated, e.g. "noindex, nofollow".';
+comment on column content.meta.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.meta.target_type is 'node | product: what target_id refers to.';
+comment on column content.meta.target_id is
+    'content.nodes.id or commerce.products.id (same tenant); one meta row per target.';
+comment on column content.meta.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column content.meta.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('content.meta');
 grant select, insert, update, delete on content.meta to rustok_app;

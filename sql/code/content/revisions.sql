@@ -86,6 +86,11 @@ comment on column content.revisions.body is 'The node''s body before the change 
 comment on column content.revisions.format is 'The body format before the change.';
 comment on column content.revisions.edited_by is 'Who made the change (setting rustok.user_id of the writing transaction), null when unknown (psql).';
 comment on column content.revisions.created_at is 'When the change was made (clock time, so several changes in one transaction keep their order).';
+comment on column content.revisions.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.revisions.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column content.revisions.node_id is 'The node whose earlier state this is (same tenant).';
 
 select core.enable_tenant_rls('content.revisions');
 grant select on content.revisions to rustok_app;

@@ -85,6 +85,14 @@ grant execute on function content.detach_tags(uuid[],text,uuid[]) to rustok_app;
 
 comment on table content.tags is 'Tags of a tenant, attached to nodes or products through content.taggables. Module: content.';
 comment on column content.tags.slug is 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
+comment on column content.tags.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.tags.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column content.tags.name is 'Display name, 1-255 characters.';
+comment on column content.tags.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column content.tags.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('content.tags');
 grant select, insert, update, delete on content.tags to rustok_app;
@@ -116,6 +124,10 @@ comment on table content.taggables is
     'product targets are checked and cleaned up by the commerce module. Module: content.';
 comment on column content.taggables.target_type is 'node | product';
 comment on column content.taggables.target_id is 'content.nodes.id or commerce product id (same tenant).';
+comment on column content.taggables.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.taggables.tag_id is 'The tag attached (same tenant).';
+comment on column content.taggables.created_at is 'When the tag was attached.';
 
 select core.enable_tenant_rls('content.taggables');
 grant select, insert, update, delete on content.taggables to rustok_app;

@@ -87,6 +87,7 @@ comment on column index.facet_cache.counts is
     'Raw counts without names: {categories: [{id, n}] (top 50 by count, id), tags: [{slug, n}] (top 50 by count, '
     'slug), priceBuckets: [{min, max, count}], inStock: {true, false}}. Names are joined at read time.';
 comment on column index.facet_cache.filled_at is 'When the row was computed.';
+comment on column index.facet_cache.tenant_id is 'The tenant (core.tenants.id) whose listing was counted.';
 
 select core.enable_tenant_rls('index.facet_cache');
 select core.allow_analyst_read('index.facet_cache');
