@@ -207,7 +207,7 @@ def _routine_identity(block: Block) -> str | None:
     return block.name.split("(", 1)[0] + "(" + ", ".join(args) + ")"
 
 
-def _owner(block: Block, tables_of_index: dict[tuple[str, str], str], parent_of: dict[tuple[str, str], str],
+def _owner(block: Block, tables_of_index: dict[tuple[str, str], str],
            routines: dict[tuple[str, str], list[str]]) -> tuple[str, str, str] | None:
     """(schema, section, object) a block belongs to: section is TABLE (tables and views), TYPE, FUNCTION, ..."""
     s, t, n = block.schema, block.type, block.name
@@ -291,7 +291,7 @@ def by_module(dump: Dump, schemas: tuple[str, ...] = SCHEMAS) -> list[tuple[str,
     outside: list[Block] = []
     rest: list[Block] = []
     for index, b in enumerate(dump.blocks):
-        owner = _owner(b, tables_of_index, parent_of, routines)
+        owner = _owner(b, tables_of_index, routines)
         if owner is None or owner[0] not in placed:
             (outside if b.schema == "-" or owner is None else rest).append(b)
             continue

@@ -62,7 +62,7 @@ def snapshot(url: str) -> str:
 def load(source: str) -> str:
     """A schema-only dump from a database URL (postgres:// or postgresql://) or from a file."""
     if re.match(r"^postgres(ql)?(\+\w+)?://", source):
-        return dump(source)
+        return dump(re.sub(r"^(postgres(?:ql)?)\+\w+://", r"\1://", source))   # yoyo's +psycopg form too
     return Path(source).read_text()
 
 

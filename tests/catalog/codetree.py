@@ -38,7 +38,7 @@ class CodeTree:
     statements: list[tuple[str, sqltext.Statement]] = field(default_factory=list)
 
 
-def _unquote(name: str) -> str:
+def unquote(name: str) -> str:
     return ".".join(p.strip('"') for p in name.split("."))
 
 
@@ -52,18 +52,18 @@ def read(root: Path | None = None) -> CodeTree:
             code = sqltext.blank_strings(words)   # keywords outside literals and bodies
             d = Definition(rel, stmt.line, stmt.text)
             if m := FUNCTION.match(code):
-                out.functions[_unquote(m["name"])].append(d)
+                out.functions[unquote(m["name"])].append(d)
             elif m := TRIGGER.match(code):
-                out.triggers[(_unquote(m["table"]), m["name"].strip('"'))].append(d)
+                out.triggers[(unquote(m["table"]), m["name"].strip('"'))].append(d)
             elif m := VIEW.match(code):
-                out.views[_unquote(m["name"])].append(d)
+                out.views[unquote(m["name"])].append(d)
             elif m := POLICY.match(code):
-                out.policies[(_unquote(m["table"]), m["name"].strip('"'))].append(d)
+                out.policies[(unquote(m["table"]), m["name"].strip('"'))].append(d)
             elif m := RLS_ON.match(code):
-                out.row_security[_unquote(m["table"])].append(d)
+                out.row_security[unquote(m["table"])].append(d)
             if not FUNCTION.match(code):
                 for m in HELPER.finditer(words):
-                    table = _unquote(m["table"])
+                    table = unquote(m["table"])
                     out.policies[(table, HELPER_POLICY[m["helper"]])].append(d)
                     if m["helper"] == "enable_tenant_rls":
                         out.row_security[table].append(d)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from pathlib import Path
 
 from psycopg.rows import tuple_row
 
@@ -160,15 +159,24 @@ def _loop_depths(body: str):
 
 
 def _ddl_in_loops(body: str) -> list[str]:
-    code = sqltext.blank_strings(sqltext.strip_comments(body))
+    """The format strings of `execute format(...)` calls inside a loop that run DDL (or that cannot be read:
+    a format held in a variable is assumed to be DDL)."""
+    code = sqltext.blank_strings(sqltext.strip_comments(body))   # same offsets as body
     marks = list(_loop_depths(code))
     found = []
     for m in re.finditer(r"\bexecute\s+format\s*\(\s*", code, re.I):
         depth = ([d for pos, d in marks if pos < m.start()] or [0])[-1]
-        fmt = sqltext.dollar_bodies(body[m.end():m.end() + 2000])[:1] if body[m.end()] == "$" else \
-            [body[m.end() + 1:body.find("'", m.end() + 1)]]
-        if depth > 0 and fmt and _DDL.match(fmt[0]):
-            found.append(fmt[0].strip().split("\n")[0][:60])
+        if depth == 0:
+            continue
+        start = body[m.end():]
+        if start.startswith("$"):
+            fmt = sqltext.dollar_bodies(start)[0]
+        elif start.startswith("'"):
+            fmt = start[1:start.index("'", 1)]
+        else:
+            fmt = "<format in a variable>"
+        if fmt.startswith("<") or _DDL.match(fmt):
+            found.append(fmt.strip().split("\n")[0][:60])
     return found
 
 
@@ -205,8 +213,12 @@ def test_the_loop_check_finds_ddl_in_a_loop():
             execute format($q$create policy p on %I using (true)$q$, v.relname);
         end loop;
         execute format('drop table %I', 'y');                                -- after the loop: fine
+        while true loop
+            execute format(v_sql, v.relname);                                 -- unreadable: assumed DDL
+            exit;
+        end loop;
     end"""
-    assert _ddl_in_loops(body) == ["create policy p on %I using (true)"]
+    assert _ddl_in_loops(body) == ["create policy p on %I using (true)", "<format in a variable>"]
 
 
 def test_every_sql_file_of_the_code_tree_is_in_order():
@@ -255,7 +267,7 @@ def test_order_defines_what_a_file_needs_before_it():
         code = sqltext.blank_strings(stmt.words)
         m = codetree.FUNCTION.match(code) or codetree.VIEW.match(code)
         if m:
-            position.setdefault(codetree._unquote(m["name"]), (i, rel))
+            position.setdefault(codetree.unquote(m["name"]), (i, rel))
     ref = re.compile(rf"\b(?P<name>(?:{'|'.join(SCHEMAS)})\.[a-z_][a-z0-9_]*)\b")
     late, checked = [], 0
     for i, (rel, stmt) in enumerate(tree.statements):
