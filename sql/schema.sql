@@ -186,6 +186,12 @@ ALTER TABLE ONLY core.sessions
     ADD CONSTRAINT sessions_tenant_id_user_id_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES core.users(tenant_id, id) ON DELETE CASCADE;
 
 --
+-- Name: sessions_expires_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX sessions_expires_idx ON core.sessions USING btree (expires_at);
+
+--
 -- Name: sessions_user_idx; Type: INDEX; Schema: core; Owner: -
 --
 
@@ -900,6 +906,33 @@ COMMENT ON FUNCTION core.enable_tenant_rls(p_table regclass) IS 'Enable row-leve
 REVOKE ALL ON FUNCTION core.enable_tenant_rls(p_table regclass) FROM PUBLIC;
 
 --
+-- Name: end_session(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.end_session(p_token_hash text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    update core.sessions s set revoked_at = now()
+    where s.tenant_id = core.current_tenant_id() and s.token_hash = p_token_hash and s.revoked_at is null;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION end_session(p_token_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.end_session(p_token_hash text) IS 'Revoke the current tenant''s session with this token hash. True when a live session was revoked. (GraphQL logout.)';
+
+--
+-- Name: FUNCTION end_session(p_token_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.end_session(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.end_session(p_token_hash text) TO rustok_app;
+
+--
 -- Name: event_position(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1025,6 +1058,72 @@ GRANT ALL ON FUNCTION core.new_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.new_id() TO rustok_analyst;
 
 --
+-- Name: purge_sessions(interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.purge_sessions(p_grace interval DEFAULT '7 days'::interval) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows bigint;
+begin
+    if p_grace is null or p_grace < interval '0' then
+        raise exception 'p_grace: must be a non-negative interval (got %)', p_grace using errcode = 'invalid_parameter_value';
+    end if;
+    delete from core.sessions s where s.expires_at < now() - p_grace;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION purge_sessions(p_grace interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.purge_sessions(p_grace interval) IS 'Operator (run by ops.maintain): delete sessions that expired more than p_grace ago (revoked sessions keep their expires_at and go the same way). Returns how many were deleted.';
+
+--
+-- Name: FUNCTION purge_sessions(p_grace interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.purge_sessions(p_grace interval) FROM PUBLIC;
+
+--
+-- Name: register_user(text, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid;
+begin
+    if v_tenant is null then
+        raise exception 'core.register_user: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into core.users (tenant_id, email, password_hash, display_name)
+    values (v_tenant, p_email, p_password_hash, p_display_name)
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION register_user(p_email text, p_password_hash text, p_display_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) IS 'Create an active customer account in the current tenant; the email is unique per tenant, case-insensitively (23505). Returns the user id; sign it in with core.start_session. (GraphQL register.)';
+
+--
+-- Name: FUNCTION register_user(p_email text, p_password_hash text, p_display_name text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1076,6 +1175,45 @@ GRANT ALL ON FUNCTION core.set_tenant(p_tenant_id uuid) TO rustok_app;
 GRANT ALL ON FUNCTION core.set_tenant(p_tenant_id uuid) TO rustok_analyst;
 
 --
+-- Name: start_session(uuid, text, text, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) RETURNS TABLE(expires_at timestamp with time zone, id uuid, email text, display_name text, role text, status text, created_at timestamp with time zone, last_login_at timestamp with time zone)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_user    core.users;
+    v_expires timestamptz;
+begin
+    update core.users u set last_login_at = now()
+    where u.tenant_id = v_tenant and u.id = p_user_id and u.status = 'active'
+    returning u.* into v_user;
+    if v_user.id is null then
+        raise exception 'core.users.id: no active user %', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    insert into core.sessions as s (tenant_id, user_id, token_hash, user_agent, expires_at)
+    values (v_tenant, p_user_id, p_token_hash, p_user_agent, now() + p_lifetime)
+    returning s.expires_at into v_expires;
+    return query select v_expires, v_user.id, v_user.email, v_user.display_name, v_user.role, v_user.status,
+                        v_user.created_at, v_user.last_login_at;
+end
+$$;
+
+--
+-- Name: FUNCTION start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) IS 'Sign in an active user of the current tenant: store a session under the token''s hash, valid for p_lifetime, and stamp last_login_at. Returns the session''s expiry and the user. Unknown or inactive user: P0002. (GraphQL register and login.)';
+
+--
+-- Name: FUNCTION start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval) TO rustok_app;
+
+--
 -- Name: tenant_id_by_slug(text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1096,6 +1234,55 @@ COMMENT ON FUNCTION core.tenant_id_by_slug(p_slug text) IS 'Resolve an active te
 
 GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_app;
 GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_analyst;
+
+--
+-- Name: tg__no_cycle(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg__no_cycle() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_noun  text := coalesce(tg_argv[0], 'row');   -- for the message, e.g. category
+    v_table text := format('%I.%I', tg_table_schema, tg_table_name);
+    v_cycle record;
+begin
+    if not exists (select 1 from new_rows n where n.parent_id is not null) then
+        return null;
+    end if;
+    -- One tree move at a time per tenant and table, so two concurrent moves cannot close a loop together.
+    perform pg_advisory_xact_lock(hashtext(v_table), hashtext(t.tenant_id::text))
+    from (select distinct n.tenant_id from new_rows n where n.parent_id is not null order by 1) t;
+
+    -- walk up from each moved row; meeting the row itself again is a cycle
+    execute format($q$
+        with recursive walk (tenant_id, start_id, cur_id, depth) as (
+            select n.tenant_id, n.id, n.parent_id, 1
+            from new_rows n
+            where n.parent_id is not null
+            union all
+            select w.tenant_id, w.start_id, c.parent_id, w.depth + 1
+            from walk w
+            join %s c on c.tenant_id = w.tenant_id and c.id = w.cur_id
+            where w.cur_id <> w.start_id and c.parent_id is not null and w.depth < 10000
+        )
+        select w.start_id, n.parent_id
+        from walk w join new_rows n on n.tenant_id = w.tenant_id and n.id = w.start_id
+        where w.cur_id = w.start_id
+        limit 1$q$, v_table) into v_cycle;
+    if v_cycle.start_id is not null then
+        raise exception '%.parent_id: putting % % under % would create a cycle', v_table, v_noun, v_cycle.start_id, v_cycle.parent_id
+            using errcode = 'check_violation', column = 'parent_id', table = tg_table_name, schema = tg_table_schema;
+    end if;
+    return null;
+end
+$_$;
+
+--
+-- Name: FUNCTION tg__no_cycle(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg__no_cycle() IS 'AFTER INSERT/UPDATE statement trigger (referencing new table as new_rows; argument: the noun for messages) on a table with tenant_id, id and parent_id: refuses a parent_id that makes the tree cyclic (23514).';
 
 --
 -- Name: tg__timestamps(); Type: FUNCTION; Schema: core; Owner: -
@@ -1201,6 +1388,31 @@ $$;
 --
 
 COMMENT ON FUNCTION core.tg_users__user_registered() IS 'AFTER INSERT statement trigger on core.users: one UserRegistered event per new user (payload user_id, email).';
+
+--
+-- Name: user_for_login(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.user_for_login(p_email text) RETURNS TABLE(user_id uuid, password_hash text, status text)
+    LANGUAGE sql STABLE
+    AS $$
+    select u.id, u.password_hash, u.status
+    from core.users u
+    where u.tenant_id = core.current_tenant_id() and lower(u.email) = lower(p_email)
+$$;
+
+--
+-- Name: FUNCTION user_for_login(p_email text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.user_for_login(p_email text) IS 'The account of the current tenant with this email (case-insensitive): its id, password hash (checked by the application) and status; no row when there is none. (GraphQL login.)';
+
+--
+-- Name: FUNCTION user_for_login(p_email text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.user_for_login(p_email text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.user_for_login(p_email text) TO rustok_app;
 
 --
 -- ======== schema outbox
@@ -2087,6 +2299,45 @@ CREATE FUNCTION outbox._error_text(p_sqlstate text, p_message text) RETURNS text
 COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
 
 --
+-- Name: _lease(text, text, integer, interval); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone)
+    LANGUAGE sql
+    AS $$
+    -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
+    -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
+    -- are available and free or whose lease expired. Row locks (skip locked) keep two claimers apart.
+    with picked as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.state = 'pending'
+          and ((d.locked_by = p_worker and d.locked_until >= now())
+               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
+        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
+        limit p_limit
+        for update skip locked
+    )
+    update outbox.deliveries d
+       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
+           locked_by = p_worker,
+           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease),
+           last_error = case when d.locked_until < now()
+                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             else d.last_error end,
+           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
+      from picked p
+     where d.consumer = p_consumer and d.event_id = p.event_id
+    returning d.event_id, d.occurred_at
+$$;
+
+--
+-- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those), with their row locks. Returns the leased (event_id, occurred_at).';
+
+--
 -- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -2198,27 +2449,7 @@ begin
     if v_limit < 1 then
         raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
     end if;
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
-        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
-          and (d.locked_until is null or d.locked_until < now()
-               or (d.locked_by = p_worker and d.locked_until >= now()))
-        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit v_limit
-        for update skip locked
-    )
-    update outbox.deliveries d
-       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
-           locked_by = p_worker,
-           locked_until = clock_timestamp() + v_c.lease,
-           last_error = case when d.locked_until < now()
-                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
-                             else d.last_error end,
-           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
-      from picked p
-     where d.consumer = p_consumer and d.event_id = p.event_id;
-    get diagnostics v_rows = row_count;
+    select count(*) into v_rows from outbox._lease(p_consumer, p_worker, v_limit, v_c.lease);
     return v_rows;
 end
 $$;
@@ -2397,7 +2628,7 @@ $$;
 -- Name: FUNCTION maintain(); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep in one call (the worker runs it hourly): create partitions ahead, drop expired ones. psql: select * from outbox.maintain();';
+COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep of the outbox in one call (ops.maintain runs it): create partitions ahead, drop expired ones. psql: select * from outbox.maintain();';
 
 --
 -- Name: process_batch(text, integer, text); Type: FUNCTION; Schema: outbox; Owner: -
@@ -2412,6 +2643,7 @@ declare
     v_limit    integer := coalesce(p_limit, v_c.batch_size);
     v_call     text;
     v_ids      uuid[];
+    v_occurred timestamptz[];
     v_events   outbox.events[];
     v_event    outbox.events;
     v_ok       uuid[] := '{}';
@@ -2434,34 +2666,19 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
-        where d.consumer = p_consumer and d.state = 'pending'
-          and ((d.locked_by = v_worker and d.locked_until >= now())
-               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
-        order by coalesce(d.locked_by = v_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit v_limit
-        for update skip locked
-    ), upd as (
-        update outbox.deliveries d
-           set attempts = d.attempts + case when d.locked_by = v_worker and d.locked_until >= now() then 0 else 1 end,
-               locked_by = v_worker,
-               locked_until = greatest(d.locked_until, clock_timestamp() + v_c.lease)
-          from picked p
-         where d.consumer = p_consumer and d.event_id = p.event_id
-        returning d.event_id, d.occurred_at
-    )
-    select coalesce(array_agg(u.event_id), '{}'),
-           coalesce(array_agg(e order by e.occurred_at, e.id) filter (where e.id is not null), '{}')
-      into v_ids, v_events
-      from upd u
-      left join outbox.events e on e.id = u.event_id and e.occurred_at = u.occurred_at;
+    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
+      into v_ids, v_occurred
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
         return next;
         return;
     end if;
+    -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
+    -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
+    select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
+      from unnest(v_ids, v_occurred) as l (id, occurred_at)
+      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
 
     -- Events whose rows are gone (partition dropped by hand) cannot be processed.
     select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
@@ -3007,6 +3224,18 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON content.categories FOR
 CREATE TRIGGER _200_before_write BEFORE INSERT OR UPDATE ON content.categories FOR EACH ROW EXECUTE FUNCTION content.tg_categories__before_write();
 
 --
+-- Name: categories _200_no_cycle_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON content.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
+
+--
+-- Name: categories _200_no_cycle_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON content.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
+
+--
 -- Name: categories _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
@@ -3325,25 +3554,25 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON content.meta FOR EACH 
 -- Name: meta _200_check_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.meta');
+CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'node', 'content.nodes');
 
 --
 -- Name: meta _200_check_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.meta');
+CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'node', 'content.nodes');
 
 --
 -- Name: meta _210_check_product_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.meta');
+CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'product', 'commerce.products');
 
 --
 -- Name: meta _210_check_product_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.meta');
+CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'product', 'commerce.products');
 
 --
 -- Name: meta _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
@@ -5035,25 +5264,25 @@ CREATE INDEX taggables_target_idx ON content.taggables USING btree (tenant_id, t
 -- Name: taggables _200_check_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.taggables');
+CREATE TRIGGER _200_check_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'node', 'content.nodes');
 
 --
 -- Name: taggables _200_check_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_node_targets('content.taggables');
+CREATE TRIGGER _200_check_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'node', 'content.nodes');
 
 --
 -- Name: taggables _210_check_product_targets_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.taggables');
+CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'product', 'commerce.products');
 
 --
 -- Name: taggables _210_check_product_targets_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
-CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_product_targets('content.taggables');
+CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.taggables REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.taggables', 'product', 'commerce.products');
 
 --
 -- Name: taggables _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
@@ -5396,6 +5625,31 @@ COMMENT ON FUNCTION content._node_updated(p_tenant_ids uuid[], p_node_ids uuid[]
 GRANT ALL ON FUNCTION content._node_updated(p_tenant_ids uuid[], p_node_ids uuid[], p_reason text) TO rustok_app;
 
 --
+-- Name: _put_body(uuid, uuid, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) RETURNS void
+    LANGUAGE sql
+    AS $$
+    insert into content.bodies as b (tenant_id, node_id, body, format)
+    values (p_tenant_id, p_node_id, p_body, p_format)
+    on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
+    where (b.body, b.format) is distinct from (excluded.body, excluded.format)
+$$;
+
+--
+-- Name: FUNCTION _put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) IS 'Internal: write a node''s body (insert, or update when body or format differ). Used by create_node, update_node, add_comment and restore_revision; runs as the caller, so row-level security applies.';
+
+--
+-- Name: FUNCTION _put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) TO rustok_app;
+
+--
 -- Name: _require_nodes(uuid[], text[], text); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -5431,6 +5685,58 @@ COMMENT ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what 
 --
 
 GRANT ALL ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) TO rustok_app;
+
+--
+-- Name: _slug(regclass, text, uuid, uuid, text, text, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_base  text;
+    v_taken text[];
+    -- the rows a slug must be unique among: the tenant's other rows of this table (of this kind, for nodes)
+    v_scope constant text := 'tenant_id = $1 and id <> $2' || case when p_kind is not null then ' and kind = $3' else '' end;
+begin
+    if p_slug is null then
+        v_base := content.slugify(p_source);
+        if v_base is null then
+            raise exception '%.slug: give a slug, or a % with letters or digits to generate it from', p_table, p_source_name
+                using errcode = 'check_violation', column = 'slug';
+        end if;
+        -- concurrent inserts generating from the same base wait for each other instead of colliding
+        perform pg_advisory_xact_lock(hashtextextended(
+            concat_ws(':', p_table::text, p_tenant_id::text, p_kind, v_base), 0));
+        execute format('select array_agg(slug) from %s where %s and (slug = $4 or slug like $4 || ''-%%'')', p_table, v_scope)
+            into v_taken using p_tenant_id, p_id, p_kind, v_base;
+        return content._free_slug(v_base, v_taken);
+    end if;
+    if not content.slug_is_valid(p_slug) then
+        raise exception '%.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', p_table, p_slug
+            using errcode = 'check_violation', column = 'slug';
+    end if;
+    execute format('select array_agg(slug) from %s where %s and slug = $4', p_table, v_scope)
+        into v_taken using p_tenant_id, p_id, p_kind, p_slug;
+    if v_taken is not null then
+        raise exception '%.slug: "%" is already used by another % of this tenant', p_table, p_slug, p_what
+            using errcode = 'unique_violation', column = 'slug';
+    end if;
+    return p_slug;
+end
+$_$;
+
+--
+-- Name: FUNCTION _slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text) IS 'Internal, the one slug rule of content (nodes, categories, tags): a given slug must be well-formed and unused among the tenant''s rows of p_table (of kind p_kind when given); a missing one is generated from p_source (base, base-2, ...). Returns the slug; 23514 / 23505 naming the column otherwise.';
+
+--
+-- Name: FUNCTION _slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text, p_source text, p_source_name text, p_kind text) TO rustok_app;
 
 --
 -- Name: _tag_events(uuid[], uuid[], text[], uuid[], text[]); Type: FUNCTION; Schema: content; Owner: -
@@ -5525,8 +5831,7 @@ begin
     insert into content.nodes (tenant_id, parent_id, author_id, kind, status)
     values (v_tenant, p_parent_id, p_author_id, 'comment', p_status)
     returning * into v_node;
-    insert into content.bodies (tenant_id, node_id, body, format)
-    values (v_tenant, v_node.id, p_body, p_format);
+    perform content._put_body(v_tenant, v_node.id, p_body, p_format);
     return v_node;
 end
 $$;
@@ -5645,8 +5950,7 @@ begin
             coalesce((p_input->>'position')::int, 0), coalesce(p_input->'metadata', '{}'),
             (p_input->>'publishedAt')::timestamptz);
     if p_input ? 'body' then
-        insert into content.bodies (tenant_id, node_id, body, format)
-        values (v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
+        perform content._put_body(v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
     end if;
     return v_id;
 end
@@ -5663,6 +5967,40 @@ COMMENT ON FUNCTION content.create_node(p_input jsonb, p_author_id uuid) IS 'Cre
 --
 
 GRANT ALL ON FUNCTION content.create_node(p_input jsonb, p_author_id uuid) TO rustok_app;
+
+--
+-- Name: create_tag(text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.create_tag(p_name text, p_slug text DEFAULT NULL::text) RETURNS content.tags
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_tag    content.tags;
+begin
+    if v_tenant is null then
+        raise exception 'content.create_tag: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into content.tags (tenant_id, name, slug) values (v_tenant, p_name, p_slug)
+    returning * into v_tag;
+    return v_tag;
+end
+$$;
+
+--
+-- Name: FUNCTION create_tag(p_name text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.create_tag(p_name text, p_slug text) IS 'Create a tag in the current tenant; without a slug one is made from the name (collision -> -2, -3, ...). Returns the tag row. (GraphQL createTag.)';
+
+--
+-- Name: FUNCTION create_tag(p_name text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.create_tag(p_name text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.create_tag(p_name text, p_slug text) TO rustok_app;
 
 --
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
@@ -5905,10 +6243,7 @@ begin
     if v_rev.body is null then
         delete from content.bodies b where b.tenant_id = v_rev.tenant_id and b.node_id = v_rev.node_id;
     else
-        insert into content.bodies as b (tenant_id, node_id, body, format)
-        values (v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format)
-        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
-        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+        perform content._put_body(v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format);
     end if;
     return v_node;
 end
@@ -6044,76 +6379,45 @@ COMMENT ON FUNCTION content.tg__assert_module() IS 'AFTER INSERT/UPDATE statemen
 GRANT ALL ON FUNCTION content.tg__assert_module() TO rustok_app;
 
 --
--- Name: tg__check_node_targets(); Type: FUNCTION; Schema: content; Owner: -
+-- Name: tg__check_targets(); Type: FUNCTION; Schema: content; Owner: -
 --
 
-CREATE FUNCTION content.tg__check_node_targets() RETURNS trigger
+CREATE FUNCTION content.tg__check_targets() RETURNS trigger
     LANGUAGE plpgsql
-    AS $$
+    AS $_$
 declare
-    v_missing record;
+    v_table       text := tg_argv[0];   -- the checked table, for the message
+    v_target_type text := tg_argv[1];   -- e.g. node
+    v_targets     regclass := tg_argv[2]::regclass;  -- e.g. content.nodes (with tenant_id, id)
+    v_missing     record;
 begin
-    -- lock the target nodes (key share) so a concurrent delete waits for us, then look for missing ones
-    perform 1 from content.nodes n
-    where (n.tenant_id, n.id) in (select r.tenant_id, r.target_id from new_rows r where r.target_type = 'node')
-    for key share of n;
-    select r.tenant_id, r.target_id into v_missing
-    from new_rows r
-    where r.target_type = 'node'
-      and not exists (select from content.nodes n where n.tenant_id = r.tenant_id and n.id = r.target_id)
-    limit 1;
-    if found then
-        raise exception '%.target_id: node % not found in tenant %', tg_argv[0], v_missing.target_id, v_missing.tenant_id
+    -- lock the targets (key share) so a concurrent delete waits for us, then look for missing ones
+    execute format('select 1 from %s t where (t.tenant_id, t.id) in '
+                   '(select r.tenant_id, r.target_id from new_rows r where r.target_type = $1) for key share of t', v_targets)
+        using v_target_type;
+    execute format('select r.tenant_id, r.target_id from new_rows r where r.target_type = $1 '
+                   'and not exists (select from %s t where t.tenant_id = r.tenant_id and t.id = r.target_id) limit 1',
+                   v_targets)
+        into v_missing using v_target_type;
+    if v_missing.target_id is not null then
+        raise exception '%.target_id: % % not found in tenant %', v_table, v_target_type, v_missing.target_id, v_missing.tenant_id
             using errcode = 'foreign_key_violation', column = 'target_id';
     end if;
     return null;
 end
-$$;
+$_$;
 
 --
--- Name: FUNCTION tg__check_node_targets(); Type: COMMENT; Schema: content; Owner: -
+-- Name: FUNCTION tg__check_targets(); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.tg__check_node_targets() IS 'AFTER INSERT/UPDATE statement trigger (argument: table name) on content.taggables and content.meta: every target of type node must exist in the same tenant (23503).';
+COMMENT ON FUNCTION content.tg__check_targets() IS 'AFTER INSERT/UPDATE statement trigger (arguments: table name, target type, target table) on content.taggables and content.meta: every target of that type must exist in the target table in the same tenant (23503).';
 
 --
--- Name: FUNCTION tg__check_node_targets(); Type: ACL; Schema: content; Owner: -
+-- Name: FUNCTION tg__check_targets(); Type: ACL; Schema: content; Owner: -
 --
 
-GRANT ALL ON FUNCTION content.tg__check_node_targets() TO rustok_app;
-
---
--- Name: tg__check_product_targets(); Type: FUNCTION; Schema: content; Owner: -
---
-
-CREATE FUNCTION content.tg__check_product_targets() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-declare
-    v_missing record;
-begin
-    -- argv[0]: table name for the message. Lock targets (key share) so a concurrent delete waits for us.
-    perform 1 from commerce.products p
-    where (p.tenant_id, p.id) in (select r.tenant_id, r.target_id from new_rows r where r.target_type = 'product')
-    for key share of p;
-    select r.tenant_id, r.target_id into v_missing
-    from new_rows r
-    where r.target_type = 'product'
-      and not exists (select from commerce.products p where p.tenant_id = r.tenant_id and p.id = r.target_id)
-    limit 1;
-    if found then
-        raise exception '%.target_id: product % not found in tenant %', tg_argv[0], v_missing.target_id, v_missing.tenant_id
-            using errcode = 'foreign_key_violation', column = 'target_id';
-    end if;
-    return null;
-end
-$$;
-
---
--- Name: FUNCTION tg__check_product_targets(); Type: COMMENT; Schema: content; Owner: -
---
-
-COMMENT ON FUNCTION content.tg__check_product_targets() IS 'AFTER INSERT/UPDATE statement trigger (argument: table name) on content.taggables and content.meta: every target of type product must exist in commerce.products of the same tenant (23503).';
+GRANT ALL ON FUNCTION content.tg__check_targets() TO rustok_app;
 
 --
 -- Name: tg_bodies__assert_module(); Type: FUNCTION; Schema: content; Owner: -
@@ -6270,8 +6574,6 @@ GRANT ALL ON FUNCTION content.tg_bodies__revisions() TO rustok_app;
 CREATE FUNCTION content.tg_categories__before_write() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-declare
-    v_base text;
 begin
     if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
         raise exception 'content.categories.tenant_id: a category cannot move to another tenant'
@@ -6279,41 +6581,13 @@ begin
     end if;
     -- slug: generated from the name when missing, else checked
     if tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.name);
-            if v_base is null then
-                raise exception 'content.categories.slug: give a slug, or a name with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.categories:' || new.tenant_id || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select c.slug from content.categories c
-                where c.tenant_id = new.tenant_id and c.id <> new.id
-                  and (c.slug = v_base or c.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.categories.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.categories c
-                      where c.tenant_id = new.tenant_id and c.slug = new.slug and c.id <> new.id) then
-            raise exception 'content.categories.slug: "%" is already used by another category of this tenant', new.slug
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.categories', 'category', new.tenant_id, new.id, new.slug, new.name, 'name');
     end if;
-    -- parent: same tenant, no cycle
+    -- parent: same tenant (no cycle: trigger _200_no_cycle, core.tg__no_cycle)
     if new.parent_id is not null and (tg_op = 'INSERT' or new.parent_id is distinct from old.parent_id) then
         if not exists (select from content.categories c where c.tenant_id = new.tenant_id and c.id = new.parent_id) then
             raise exception 'content.categories.parent_id: category % not found in tenant %', new.parent_id, new.tenant_id
                 using errcode = 'foreign_key_violation', column = 'parent_id';
-        end if;
-        if tg_op = 'UPDATE' and exists (
-            with recursive up as (
-                select c.id, c.parent_id from content.categories c where c.tenant_id = new.tenant_id and c.id = new.parent_id
-                union
-                select c.id, c.parent_id from content.categories c join up on c.tenant_id = new.tenant_id and c.id = up.parent_id
-            )
-            select from up where up.id = new.id) then
-            raise exception 'content.categories.parent_id: moving category % under % would create a cycle', new.id, new.parent_id
-                using errcode = 'check_violation', column = 'parent_id';
         end if;
     end if;
     return new;
@@ -6324,7 +6598,7 @@ $$;
 -- Name: FUNCTION tg_categories__before_write(); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.tg_categories__before_write() IS 'BEFORE INSERT/UPDATE on content.categories: generates or checks the slug, checks the parent (same tenant, no cycle).';
+COMMENT ON FUNCTION content.tg_categories__before_write() IS 'BEFORE INSERT/UPDATE on content.categories: generates or checks the slug, checks the parent is in the same tenant.';
 
 --
 -- Name: FUNCTION tg_categories__before_write(); Type: ACL; Schema: content; Owner: -
@@ -6449,7 +6723,6 @@ CREATE FUNCTION content.tg_nodes__before_write() RETURNS trigger
 declare
     v_parent     record;
     v_max        integer;
-    v_base       text;
     v_transition text;
 begin
     if tg_op = 'UPDATE' then
@@ -6540,25 +6813,7 @@ begin
                 using errcode = 'check_violation', column = 'slug';
         end if;
     elsif tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.title);
-            if v_base is null then
-                raise exception 'content.nodes.slug: give a slug, or a title with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.nodes:' || new.tenant_id || ':' || new.kind || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select n.slug from content.nodes n
-                where n.tenant_id = new.tenant_id and n.kind = new.kind and n.id <> new.id
-                  and (n.slug = v_base or n.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.nodes.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.nodes n
-                      where n.tenant_id = new.tenant_id and n.kind = new.kind and n.slug = new.slug and n.id <> new.id) then
-            raise exception 'content.nodes.slug: "%" is already used by another % of this tenant', new.slug, new.kind
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.nodes', new.kind, new.tenant_id, new.id, new.slug, new.title, 'title', new.kind);
     end if;
 
     -- ---------------------------------------------------------- status lifecycle and published_at
@@ -6957,32 +7212,13 @@ GRANT ALL ON FUNCTION content.tg_taggables__events() TO rustok_app;
 CREATE FUNCTION content.tg_tags__before_write() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-declare
-    v_base text;
 begin
     if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
         raise exception 'content.tags.tenant_id: a tag cannot move to another tenant'
             using errcode = 'check_violation', column = 'tenant_id';
     end if;
     if tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.name);
-            if v_base is null then
-                raise exception 'content.tags.slug: give a slug, or a name with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.tags:' || new.tenant_id || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select t.slug from content.tags t
-                where t.tenant_id = new.tenant_id and t.id <> new.id
-                  and (t.slug = v_base or t.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.tags.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.tags t where t.tenant_id = new.tenant_id and t.slug = new.slug and t.id <> new.id) then
-            raise exception 'content.tags.slug: "%" is already used by another tag of this tenant', new.slug
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.tags', 'tag', new.tenant_id, new.id, new.slug, new.name, 'name');
     end if;
     return new;
 end
@@ -7092,10 +7328,7 @@ begin
         raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
     end if;
     if p_patch ? 'body' then
-        insert into content.bodies as b (tenant_id, node_id, body, format)
-        values (v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'))
-        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
-        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+        perform content._put_body(v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'));
     end if;
     return p_id;
 end
@@ -7638,6 +7871,40 @@ COMMENT ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uu
 REVOKE ALL ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) FROM PUBLIC;
 
 --
+-- Name: react(uuid, uuid, text); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'community.react: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into community.reactions (tenant_id, node_id, user_id, kind)
+    values (v_tenant, p_node_id, p_user_id, p_kind)
+    on conflict do nothing;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION react(p_node_id uuid, p_user_id uuid, p_kind text); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) IS 'A user''s reaction (community.reaction_kinds: like, love, ...) to a node of the current tenant; reacting twice with the same kind is a no-op. True when the reaction is new. Unknown node or kind: 23503. (GraphQL react.)';
+
+--
+-- Name: FUNCTION react(p_node_id uuid, p_user_id uuid, p_kind text); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) FROM PUBLIC;
+GRANT ALL ON FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) TO rustok_app;
+
+--
 -- Name: recompute_reputation(uuid); Type: FUNCTION; Schema: community; Owner: -
 --
 
@@ -7899,13 +8166,13 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.categories FO
 -- Name: categories _200_no_cycle_ins; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_categories__no_cycle();
+CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
 
 --
 -- Name: categories _200_no_cycle_upd; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_categories__no_cycle();
+CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
 
 --
 -- Name: categories _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
@@ -8850,22 +9117,22 @@ CREATE INDEX order_items_order_idx ON commerce.order_items USING btree (tenant_i
 CREATE INDEX order_items_variant_idx ON commerce.order_items USING btree (tenant_id, variant_id);
 
 --
--- Name: order_items _910_reindex_del; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: order_items _910_updated_events_del; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_del AFTER DELETE ON commerce.order_items REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+CREATE TRIGGER _910_updated_events_del AFTER DELETE ON commerce.order_items REFERENCING OLD TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__updated_events();
 
 --
--- Name: order_items _910_reindex_ins; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: order_items _910_updated_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_ins AFTER INSERT ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+CREATE TRIGGER _910_updated_events_ins AFTER INSERT ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__updated_events();
 
 --
--- Name: order_items _910_reindex_upd; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: order_items _910_updated_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_upd AFTER UPDATE ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__reindex();
+CREATE TRIGGER _910_updated_events_upd AFTER UPDATE ON commerce.order_items REFERENCING NEW TABLE AS changed_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_order_items__updated_events();
 
 --
 -- Name: order_items; Type: ROW SECURITY; Schema: commerce; Owner: -
@@ -9283,10 +9550,10 @@ CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.orders REFERENCING NEW T
 CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__events();
 
 --
--- Name: orders _910_reindex_on_change; Type: TRIGGER; Schema: commerce; Owner: -
+-- Name: orders _910_updated_events; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
-CREATE TRIGGER _910_reindex_on_change AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__reindex_on_change();
+CREATE TRIGGER _910_updated_events AFTER UPDATE ON commerce.orders REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_orders__updated_events();
 
 --
 -- Name: orders; Type: ROW SECURITY; Schema: commerce; Owner: -
@@ -11194,6 +11461,82 @@ GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency
 GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
 
 --
+-- Name: change_order_status(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'commerce.change_order_status: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return (commerce.set_order_status(v_tenant, p_order_id, p_status)).id;
+end
+$$;
+
+--
+-- Name: FUNCTION change_order_status(p_order_id uuid, p_status text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) IS 'Move an order of the current tenant to a new status: commerce.set_order_status without the tenant parameter (the operator form), same state machine and errors. Returns the order id. (GraphQL setOrderStatus.)';
+
+--
+-- Name: FUNCTION change_order_status(p_order_id uuid, p_status text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) TO rustok_app;
+
+--
+-- Name: checkout(text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid DEFAULT NULL::uuid, p_email text DEFAULT NULL::text, p_shipping_address jsonb DEFAULT NULL::jsonb, p_billing_address jsonb DEFAULT NULL::jsonb, p_shipping_total bigint DEFAULT 0, p_discount_total bigint DEFAULT 0, p_tax_rate numeric DEFAULT 0, p_customer_group text DEFAULT NULL::text, p_location_id uuid DEFAULT NULL::uuid, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'commerce.checkout: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return (commerce.place_order(
+        p_tenant_id        => v_tenant,
+        p_currency         => p_currency,
+        p_items            => p_items,
+        p_customer_id      => p_customer_id,
+        p_email            => coalesce(p_email, (select u.email from core.users u
+                                                 where u.tenant_id = v_tenant and u.id = p_customer_id)),
+        p_shipping_address => p_shipping_address,
+        p_billing_address  => p_billing_address,
+        p_shipping_total   => p_shipping_total,
+        p_discount_total   => p_discount_total,
+        p_tax_rate         => p_tax_rate,
+        p_customer_group   => p_customer_group,
+        p_location_id      => p_location_id,
+        p_metadata         => p_metadata)).id;
+end
+$$;
+
+--
+-- Name: FUNCTION checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) IS 'Place an order in the current tenant: commerce.place_order without the tenant parameter (the operator form), same rules and errors. Without p_email the customer''s account email is used. Returns the order id. (GraphQL placeOrder.)';
+
+--
+-- Name: FUNCTION checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) TO rustok_app;
+
+--
 -- Name: create_order_partition(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -11370,6 +11713,32 @@ COMMENT ON FUNCTION commerce.create_product(p_input jsonb) IS 'Create a product 
 --
 
 GRANT ALL ON FUNCTION commerce.create_product(p_input jsonb) TO rustok_app;
+
+--
+-- Name: delete_product(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.delete_product(p_product_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    delete from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_product(p_product_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.delete_product(p_product_id uuid) IS 'Delete a product of the current tenant (its variants, prices, tags and meta go with it). True when it existed. (GraphQL deleteProduct.)';
+
+--
+-- Name: FUNCTION delete_product(p_product_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.delete_product(p_product_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.delete_product(p_product_id uuid) TO rustok_app;
 
 --
 -- Name: low_stock_thresholds(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
@@ -11744,6 +12113,39 @@ COMMENT ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_it
 GRANT ALL ON FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) TO rustok_app;
 
 --
+-- Name: product_of_variant(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.product_of_variant(p_variant_id uuid) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_product uuid;
+begin
+    select v.product_id into v_product
+    from commerce.variants v
+    where v.tenant_id = core.current_tenant_id() and v.id = p_variant_id;
+    if v_product is null then
+        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return v_product;
+end
+$$;
+
+--
+-- Name: FUNCTION product_of_variant(p_variant_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.product_of_variant(p_variant_id uuid) IS 'The product of a variant of the current tenant; P0002 when there is no such variant.';
+
+--
+-- Name: FUNCTION product_of_variant(p_variant_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.product_of_variant(p_variant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.product_of_variant(p_variant_id uuid) TO rustok_app;
+
+--
 -- Name: product_record(uuid); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -11825,6 +12227,37 @@ COMMENT ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid,
 --
 
 GRANT ALL ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) TO rustok_app;
+
+--
+-- Name: set_variant_price(uuid, text, bigint, integer); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer DEFAULT 1) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_product uuid := commerce.product_of_variant(p_variant_id);
+begin
+    insert into commerce.prices as pr (tenant_id, variant_id, amount, currency_code, min_quantity)
+    values (core.current_tenant_id(), p_variant_id, p_amount, p_currency_code, p_min_quantity)
+    on conflict (tenant_id, variant_id, currency_code, price_list_id, min_quantity)
+        do update set amount = excluded.amount where pr.amount <> excluded.amount;
+    return v_product;
+end
+$$;
+
+--
+-- Name: FUNCTION set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer) IS 'Set (insert or replace) the base price of a variant of the current tenant in a currency for a quantity tier (minor units; an unchanged amount writes nothing). Unknown variant: P0002. Returns the variant''s product id. (GraphQL setVariantPrice.)';
+
+--
+-- Name: FUNCTION set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint, p_min_quantity integer) TO rustok_app;
 
 --
 -- Name: set_variant_stock(uuid, integer, uuid); Type: FUNCTION; Schema: commerce; Owner: -
@@ -11962,52 +12395,6 @@ $_$;
 COMMENT ON FUNCTION commerce.tg__product_child_events() IS 'Generic AFTER statement trigger for tables that belong to products: one ProductUpdated per affected (existing) product, payload {source: table}. TG_ARGV[0] is the route to the product (product, variant, option, price_list, inventory_item, category), TG_ARGV[1] the column of the changed row that starts it. Unchanged rows of an UPDATE are ignored (new EXCEPT old).';
 
 --
--- Name: tg_categories__no_cycle(); Type: FUNCTION; Schema: commerce; Owner: -
---
-
-CREATE FUNCTION commerce.tg_categories__no_cycle() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-declare
-    v_cycle record;
-begin
-    if not exists (select 1 from new_rows n where n.parent_id is not null) then
-        return null;
-    end if;
-    -- One tree move at a time per tenant, so two concurrent moves cannot close a loop together.
-    perform pg_advisory_xact_lock(hashtext('commerce.categories'), hashtext(t.tenant_id::text))
-    from (select distinct n.tenant_id from new_rows n where n.parent_id is not null order by 1) t;
-
-    with recursive walk (tenant_id, start_id, cur_id, depth) as (
-        select n.tenant_id, n.id, n.parent_id, 1
-        from new_rows n
-        where n.parent_id is not null
-        union all
-        select w.tenant_id, w.start_id, c.parent_id, w.depth + 1
-        from walk w
-        join commerce.categories c on c.tenant_id = w.tenant_id and c.id = w.cur_id
-        where w.cur_id <> w.start_id and c.parent_id is not null and w.depth < 10000
-    )
-    select w.start_id, n.parent_id into v_cycle
-    from walk w join new_rows n on n.tenant_id = w.tenant_id and n.id = w.start_id
-    where w.cur_id = w.start_id
-    limit 1;
-    if found then
-        raise exception 'commerce.categories.parent_id: putting category % under % would create a cycle',
-                v_cycle.start_id, v_cycle.parent_id
-            using errcode = 'check_violation', column = 'parent_id', table = 'categories', schema = 'commerce';
-    end if;
-    return null;
-end
-$$;
-
---
--- Name: FUNCTION tg_categories__no_cycle(); Type: COMMENT; Schema: commerce; Owner: -
---
-
-COMMENT ON FUNCTION commerce.tg_categories__no_cycle() IS 'AFTER INSERT/UPDATE statement trigger on commerce.categories: refuses a parent_id that makes the hierarchy cyclic (23514).';
-
---
 -- Name: tg_inventory_levels__events(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12122,19 +12509,17 @@ $$;
 COMMENT ON FUNCTION commerce.tg_inventory_levels__reserved_within_stock() IS 'BEFORE INSERT/UPDATE row trigger (only when reserved > stocked): refuses it unless a variant selling the item allows backorder (23514).';
 
 --
--- Name: tg_order_items__reindex(); Type: FUNCTION; Schema: commerce; Owner: -
+-- Name: tg_order_items__updated_events(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
-CREATE FUNCTION commerce.tg_order_items__reindex() RETURNS trigger
+CREATE FUNCTION commerce.tg_order_items__updated_events() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
     -- Items written by commerce.place_order belong to an order placed in this same transaction
     -- (created_at = now()): its OrderPlaced event already covers them.
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-    select distinct r.tenant_id, 'ReindexRequested', 'order', r.order_id,
-           jsonb_build_object('target_type', 'order', 'target_id', r.order_id, 'scope', 'aggregate',
-                              'reason', 'order_items_changed')
+    select distinct r.tenant_id, 'OrderUpdated', 'order', r.order_id, jsonb_build_object('source', 'order_items')
     from (select tenant_id, order_id, order_created_at from changed_rows) r
     where r.order_created_at <> now();
     return null;
@@ -12142,10 +12527,10 @@ end
 $$;
 
 --
--- Name: FUNCTION tg_order_items__reindex(); Type: COMMENT; Schema: commerce; Owner: -
+-- Name: FUNCTION tg_order_items__updated_events(); Type: COMMENT; Schema: commerce; Owner: -
 --
 
-COMMENT ON FUNCTION commerce.tg_order_items__reindex() IS 'AFTER statement trigger on commerce.order_items: ReindexRequested for each order whose items were inserted, changed or deleted after the order was placed (placement itself is covered by OrderPlaced).';
+COMMENT ON FUNCTION commerce.tg_order_items__updated_events() IS 'AFTER statement trigger on commerce.order_items: OrderUpdated {source: order_items} for each order whose items were inserted, changed or deleted after the order was placed (placement itself is covered by OrderPlaced).';
 
 --
 -- Name: tg_orders__display_id(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -12316,16 +12701,15 @@ $$;
 COMMENT ON FUNCTION commerce.tg_orders__inventory() IS 'AFTER UPDATE statement trigger on commerce.orders: cancelled orders release their reservations, fulfilled orders turn them into stock decrements (stocked and reserved both drop), set-based over the transition tables.';
 
 --
--- Name: tg_orders__reindex_on_change(); Type: FUNCTION; Schema: commerce; Owner: -
+-- Name: tg_orders__updated_events(); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
-CREATE FUNCTION commerce.tg_orders__reindex_on_change() RETURNS trigger
+CREATE FUNCTION commerce.tg_orders__updated_events() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 begin
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-    select n.tenant_id, 'ReindexRequested', 'order', n.id,
-           jsonb_build_object('target_type', 'order', 'target_id', n.id, 'scope', 'aggregate', 'reason', 'order_changed')
+    select n.tenant_id, 'OrderUpdated', 'order', n.id, jsonb_build_object('source', 'orders')
     from new_rows n
     join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id and o.created_at = n.created_at
     where n.status is not distinct from o.status          -- status changes have their own events
@@ -12335,10 +12719,10 @@ end
 $$;
 
 --
--- Name: FUNCTION tg_orders__reindex_on_change(); Type: COMMENT; Schema: commerce; Owner: -
+-- Name: FUNCTION tg_orders__updated_events(); Type: COMMENT; Schema: commerce; Owner: -
 --
 
-COMMENT ON FUNCTION commerce.tg_orders__reindex_on_change() IS 'AFTER UPDATE statement trigger on commerce.orders: ReindexRequested (scope aggregate) for each order whose columns other than status changed, so index.orders follows.';
+COMMENT ON FUNCTION commerce.tg_orders__updated_events() IS 'AFTER UPDATE statement trigger on commerce.orders: OrderUpdated {source: orders} for each order whose columns other than status changed (status changes emit OrderStatusChanged).';
 
 --
 -- Name: tg_products__cleanup_content(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -12524,6 +12908,48 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_variants__events() IS 'AFTER statement trigger on commerce.variants: VariantCreated / VariantUpdated (aggregate_type product, aggregate_id = product id, payload {variant_id}); a deleted variant emits ProductUpdated for its surviving product.';
+
+--
+-- Name: update_product(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'commerce.update_product(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    -- One UPDATE; a field absent from the patch keeps its value (title, handle, status, discountable and
+    -- metadata also keep it when given as null; subtitle and description are cleared by null).
+    update commerce.products p set
+        title        = coalesce(p_patch->>'title', p.title),
+        handle       = coalesce(p_patch->>'handle', p.handle),
+        subtitle     = case when p_patch ? 'subtitle' then p_patch->>'subtitle' else p.subtitle end,
+        description  = case when p_patch ? 'description' then p_patch->>'description' else p.description end,
+        status       = coalesce(p_patch->>'status', p.status),
+        discountable = coalesce((p_patch->>'discountable')::boolean, p.discountable),
+        metadata     = coalesce(p_patch->'metadata', p.metadata)
+    where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
+    if not found then
+        raise exception 'commerce.products.id: no product %', p_product_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION update_product(p_product_id uuid, p_patch jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) IS 'Change the fields of a product of the current tenant given in the patch: {"title","handle","subtitle","description","status","discountable","metadata"}; absent keys are left alone. Unknown product: P0002. Returns the id. (GraphQL updateProduct.)';
+
+--
+-- Name: FUNCTION update_product(p_product_id uuid, p_patch jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) TO rustok_app;
 
 --
 -- ======== schema index
@@ -13949,8 +14375,7 @@ begin
                 'author', case when g.author_id is not null then jsonb_build_object('id', g.author_id, 'name', g.author_name) end,
                 'category', case when g.category_id is not null then jsonb_build_object(
                     'id', g.category_id, 'name', g.category_name, 'slug', g.category_slug) end,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(g.tag_slugs, g.tags) as t (s, n)),
+                'tags', index._tags_json(g.tag_slugs, g.tags),
                 'parentId', g.parent_id, 'replyCount', g.reply_count, 'publishedAt', g.published_at,
                 'rank', case when v_has_q then round(g.rank::numeric, 6) end,
                 'createdAt', g.created_at, 'updatedAt', g.updated_at)
@@ -14345,37 +14770,7 @@ begin
 
     v_counts := index._browse_facets(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
 
-    return jsonb_build_object(
-        'total', (v_counts ->> 'total')::bigint,
-        'limit', p_limit,
-        'offset', p_offset,
-        'items', coalesce((
-            select jsonb_agg(jsonb_build_object(
-                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
-                'price', case when (p.prices -> p_currency ->> 'min') is not null then jsonb_build_object(
-                            'currencyCode', p_currency, 'min', (p.prices -> p_currency ->> 'min')::bigint,
-                            'max', (p.prices -> p_currency ->> 'max')::bigint) end,
-                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
-                'variantCount', p.variant_count, 'categories', p.categories,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
-                'rank', null::numeric,
-                'createdAt', p.created_at, 'updatedAt', p.updated_at)
-                order by g.ord)
-            from unnest(v_ids) with ordinality as g (product_id, ord)
-            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from jsonb_to_recordset(v_counts -> 'categories') as x (id uuid, n bigint)
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from jsonb_to_recordset(v_counts -> 'tags') as x (slug text, n bigint)
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', v_counts -> 'priceBuckets',
-            'inStock', v_counts -> 'inStock'));
+    return index._product_page_json(p_tenant_id, v_ids, null, v_counts, p_limit, p_offset, p_currency);
 end
 $$;
 
@@ -14464,43 +14859,22 @@ begin
         select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
         group by x.slug order by count(*) desc, x.slug limit 50
     )
-    select jsonb_build_object(
-        'total', (select count(*) from m),
-        'limit', p_limit,
-        'offset', p_offset,
-        'items', coalesce((
-            select jsonb_agg(jsonb_build_object(
-                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
-                'price', case when g.min_amount is not null then jsonb_build_object(
-                            'currencyCode', p_currency, 'min', g.min_amount, 'max', g.max_amount) end,
-                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
-                'variantCount', p.variant_count, 'categories', p.categories,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
-                'rank', case when v_has_q and p_sort = 'relevance' then round(g.rank::numeric, 6) end,
-                'createdAt', p.created_at, 'updatedAt', p.updated_at)
-                order by g.ord)
-            from page g
-            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            -- names from the category and tag tables (primary key lookups), not from every match
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', x.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from cats x
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from tags x
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
-                select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
-                from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
-                      from m where m.min_amount is not null group by 1) x
-                where x.b >= 1), '[]') end,
-            'inStock', jsonb_build_object(
-                'true', (select count(*) from m where m.has_stock),
-                'false', (select count(*) from m where not m.has_stock))))
+    select index._product_page_json(p_tenant_id,
+               array(select g.product_id from page g order by g.ord),
+               array(select case when v_has_q and p_sort = 'relevance' then g.rank end from page g order by g.ord),
+               jsonb_build_object(
+                   'total', (select count(*) from m),
+                   'categories', coalesce((select jsonb_agg(jsonb_build_object('id', c.id, 'n', c.n)) from cats c), '[]'),
+                   'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', t.slug, 'n', t.n)) from tags t), '[]'),
+                   'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
+                       select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
+                       from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
+                             from m where m.min_amount is not null group by 1) x
+                       where x.b >= 1), '[]') end,
+                   'inStock', jsonb_build_object(
+                       'true', (select count(*) from m where m.has_stock),
+                       'false', (select count(*) from m where not m.has_stock))),
+               p_limit, p_offset, p_currency)
     into v_result;
     return v_result;
 end
@@ -14511,6 +14885,53 @@ $$;
 --
 
 COMMENT ON FUNCTION index._product_page(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) IS 'Internal: one product listing page (items, total, facets) for a parsed query; see index.search_products.';
+
+--
+-- Name: _product_page_json(uuid, uuid[], real[], jsonb, integer, integer, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    -- the one builder of a product listing page, for search (index._product_page) and browse (index._product_browse)
+    select jsonb_build_object(
+        'total', (p_counts ->> 'total')::bigint,
+        'limit', p_limit,
+        'offset', p_offset,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
+                'price', case when (p.prices -> p_currency ->> 'min') is not null then jsonb_build_object(
+                            'currencyCode', p_currency, 'min', (p.prices -> p_currency ->> 'min')::bigint,
+                            'max', (p.prices -> p_currency ->> 'max')::bigint) end,
+                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
+                'variantCount', p.variant_count, 'categories', p.categories,
+                'tags', index._tags_json(p.tag_slugs, p.tags),
+                'rank', round(g.rank::numeric, 6),
+                'createdAt', p.created_at, 'updatedAt', p.updated_at)
+                order by g.ord)
+            from unnest(p_ids, p_ranks) with ordinality as g (product_id, rank, ord)
+            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
+        'facets', jsonb_build_object(
+            -- names from the category and tag tables (primary key lookups), not from every match
+            'categories', coalesce((
+                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                                 order by x.n desc, c.name)
+                from jsonb_to_recordset(p_counts -> 'categories') as x (id uuid, n bigint)
+                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
+            'tags', coalesce((
+                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
+                from jsonb_to_recordset(p_counts -> 'tags') as x (slug text, n bigint)
+                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
+            'priceBuckets', p_counts -> 'priceBuckets',
+            'inStock', p_counts -> 'inStock'))
+$$;
+
+--
+-- Name: FUNCTION _product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text) IS 'Internal: the JSON of a product listing page: the cards of p_ids in order (rank from p_ranks, null when not ranked), total and facets from p_counts ({total, categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}).';
 
 --
 -- Name: _product_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
@@ -15007,6 +15428,23 @@ $$;
 COMMENT ON FUNCTION index._rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid) IS 'Internal: body of index.rebuild_products / rebuild_content / rebuild_orders.';
 
 --
+-- Name: _tags_json(text[], text[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._tags_json(p_slugs text[], p_names text[]) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select coalesce(jsonb_agg(jsonb_build_object('slug', t.s, 'name', t.n) order by t.s), '[]')
+    from unnest(p_slugs, p_names) as t (s, n)
+$$;
+
+--
+-- Name: FUNCTION _tags_json(p_slugs text[], p_names text[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._tags_json(p_slugs text[], p_names text[]) IS 'Internal, the one tag-array builder of read documents: [{slug, name}] ordered by slug, from a read row''s parallel tag_slugs and tags arrays.';
+
+--
 -- Name: _tenants_of(text, uuid[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -15116,8 +15554,7 @@ CREATE FUNCTION index.get_content(p_tenant_id uuid, p_kind text, p_slug text, p_
         'author', case when c.author_id is not null then jsonb_build_object('id', c.author_id, 'name', c.author_name) end,
         'category', case when c.category_id is not null then jsonb_build_object(
             'id', c.category_id, 'name', c.category_name, 'slug', c.category_slug) end,
-        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                 from unnest(c.tag_slugs, c.tags) as t (s, n)),
+        'tags', index._tags_json(c.tag_slugs, c.tags),
         'parentId', c.parent_id, 'replyCount', c.reply_count, 'seo', c.seo, 'metadata', c.metadata,
         'publishedAt', c.published_at, 'createdAt', c.created_at, 'updatedAt', c.updated_at)
     from index.content c
@@ -15150,8 +15587,7 @@ CREATE FUNCTION index.get_product(p_tenant_id uuid, p_handle text, p_include_unp
         'status', p.status, 'discountable', p.discountable, 'prices', p.prices, 'currencies', p.currencies,
         'inStock', p.has_stock, 'totalStock', p.total_stock, 'variants', p.variants, 'options', p.options,
         'categories', p.categories,
-        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                 from unnest(p.tag_slugs, p.tags) as t (s, n)),
+        'tags', index._tags_json(p.tag_slugs, p.tags),
         'seo', p.seo, 'metadata', p.metadata, 'createdAt', p.created_at, 'updatedAt', p.updated_at)
     from index.products p
     where p.tenant_id = p_tenant_id and p.handle = p_handle
@@ -15217,6 +15653,41 @@ $$;
 --
 
 COMMENT ON FUNCTION index.handle_events(p_events outbox.events[]) IS 'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows of the named products, nodes and orders set-based (a deleted aggregate loses its row); ReindexRequested with scope aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';
+
+--
+-- Name: list_orders(uuid, text, integer, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.list_orders(p_customer_id uuid, p_status text DEFAULT NULL::text, p_first integer DEFAULT 20, p_offset integer DEFAULT 0) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select coalesce(jsonb_agg(jsonb_build_object(
+               'id', o.order_id, 'displayId', o.display_id, 'status', o.status, 'currencyCode', o.currency_code,
+               'subtotal', o.subtotal, 'discountTotal', o.discount_total, 'shippingTotal', o.shipping_total,
+               'taxTotal', o.tax_total, 'total', o.total, 'itemCount', o.item_count, 'items', o.items,
+               'customerId', o.customer_id, 'customerEmail', o.customer_email,
+               'createdAt', o.created_at, 'updatedAt', o.updated_at) order by o.created_at desc), '[]')
+    from (select *
+          from index.orders o
+          where o.tenant_id = core.current_tenant_id()
+            and (p_customer_id is null or o.customer_id = p_customer_id)
+            and (p_status is null or o.status = p_status)
+          order by o.created_at desc
+          limit least(greatest(p_first, 1), 100) offset greatest(p_offset, 0)) o
+$$;
+
+--
+-- Name: FUNCTION list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) IS 'A page of the current tenant''s orders from the read model, newest first, as a JSON array (camelCase keys): only those of customer p_customer_id, or every order when it is null (staff); optionally one status; p_first 1..100, p_offset >= 0. (GraphQL orders.)';
+
+--
+-- Name: FUNCTION list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) TO rustok_app;
 
 --
 -- Name: rebuild_content(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -16240,6 +16711,55 @@ $$;
 --
 
 COMMENT ON FUNCTION ops.discard_dead(p_consumer text, p_event_type text, p_event_ids uuid[]) IS 'Delete dead deliveries (all, by type or by id) once they are understood, so their partitions can be purged.';
+
+--
+-- Name: maintain(integer); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.maintain(p_order_quarters_ahead integer DEFAULT 4) RETURNS TABLE(module text, action text, detail text)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_n bigint;
+begin
+    -- One run at a time (the worker's job and an operator in psql): partition DDL must not race.
+    perform pg_advisory_xact_lock(hashtextextended('ops.maintain', 0));
+
+    -- commerce: quarterly order partitions ahead, so no order lands in orders_default
+    return query
+        select 'commerce', case when p.moved_rows > 0 then 'partition created, rows moved' else 'partition created' end,
+               format('%s [%s, %s) %s rows moved from orders_default', p.partition_name, p.range_from, p.range_to, p.moved_rows)
+        from commerce.create_order_partitions(p_order_quarters_ahead) p
+        where p.created;
+
+    -- outbox: daily event partitions ahead, expired ones detached and dropped
+    return query select 'outbox', m.action, m.partition || coalesce(': ' || m.detail, '') from outbox.maintain() m;
+
+    -- content: scheduled pages and posts whose moment has come
+    select count(*) into v_n from content.publish_due();
+    if v_n > 0 then
+        return query select 'content', 'published', format('%s scheduled nodes', v_n);
+    end if;
+
+    -- core: sessions that expired a while ago
+    v_n := core.purge_sessions();
+    if v_n > 0 then
+        return query select 'core', 'purged', format('%s expired sessions', v_n);
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.maintain(p_order_quarters_ahead integer) IS 'Every module''s upkeep in one call, one run at a time: commerce order partitions for this quarter and p_order_quarters_ahead more (default 4), outbox partitions ahead and expired ones dropped, scheduled content published when due, sessions purged a week after they expired. Returns one row per thing done (nothing when all was in order). The worker runs it every 30 s; psql: select * from ops.maintain();';
+
+--
+-- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.maintain(p_order_quarters_ahead integer) FROM PUBLIC;
 
 --
 -- Name: outbox_backlog(text); Type: FUNCTION; Schema: ops; Owner: -

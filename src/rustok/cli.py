@@ -15,6 +15,8 @@ import psycopg
 
 from rustok.config import Settings, yoyo_url
 from rustok.errors import RustokError
+from rustok.index import cli as index_cli
+from rustok.outbox import cli as outbox_cli
 
 log = logging.getLogger("rustok")
 
@@ -204,9 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql, e.g. -c 'select 1'")
     dbp.set_defaults(func=cmd_db)
 
-    from rustok.cli_ext import register_commands
-
-    register_commands(sub)
+    # Commands of modules, each adding its own subparser.
+    outbox_cli.register(sub)   # worker
+    index_cli.register(sub)    # reindex
     return parser
 
 

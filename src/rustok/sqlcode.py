@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from rustok.errors import RustokError
 from rustok.paths import code_dir
 
 ORDER_FILE = "ORDER"
@@ -23,9 +24,9 @@ on conflict (singleton) do update set digest = excluded.digest, files = excluded
 SQL_READ_STATE = "select digest from ops.code_tree_state"
 
 
-class CodeTreeError(Exception):
-    """The code tree on disk is inconsistent (a file missing from ORDER, or listed but absent), or one of
-    its files failed to apply (the message names it)."""
+class CodeTreeError(RustokError):
+    """The code tree cannot be applied: a file missing from ORDER or listed but absent, or a file that fails
+    (the message names it; the transaction is rolled back)."""
 
 
 @dataclass(frozen=True)
@@ -73,10 +74,10 @@ def apply(conn, tree: CodeTree | None = None, progress=None) -> CodeTree:
     and record its digest in ops.code_tree_state. An error names the file; the caller's transaction rolls back."""
     tree = tree or load()
     shown = "sql/code" if tree.root.resolve() == code_dir().resolve() else str(tree.root)
+    if progress:
+        progress(f"applying the code tree ({len(tree.files)} files)")
     for path in tree.files:
         rel = path.relative_to(tree.root).as_posix()
-        if progress:
-            progress(f"code {rel}")
         try:
             conn.execute(path.read_text())
         except Exception as exc:

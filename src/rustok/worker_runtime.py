@@ -1,4 +1,10 @@
-"""Background workers run inside `rustok up`: the outbox worker (projector) and its periodic jobs."""
+"""Wiring of the background worker: which periodic jobs it runs, and the worker inside `rustok up`.
+
+`periodic_jobs(settings)` is the one list of periodic jobs, built from settings; `rustok worker`
+(rustok.outbox.cli) and `rustok up` (start_background_workers) both pass it to OutboxWorker. Modules
+only define their jobs (rustok.ops.maintain, rustok.index.schedule); nothing
+registers itself on import.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +12,29 @@ import asyncio
 import logging
 
 from rustok.config import Settings
+from rustok.errors import ConfigError
+from rustok.index import schedule as index_schedule
+from rustok.ops import maintain as ops_maintain
+from rustok.outbox.periodic import PeriodicJob
 
 log = logging.getLogger(__name__)
+
+
+def periodic_jobs(settings: Settings) -> list[PeriodicJob]:
+    """The periodic jobs of a worker process: every module's upkeep (ops.maintain(), every 30 s) and,
+    unless off, the daily full reindex at settings.index_full_reindex_at.
+
+    A bad reindex time is logged as a warning and leaves the reindex off; the other jobs still run.
+    """
+    jobs = [ops_maintain.job()]
+    try:
+        reindex = index_schedule.job(settings)
+    except ConfigError as exc:
+        log.warning("%s; the scheduled full reindex is off", exc)
+        reindex = None
+    if reindex is not None:
+        jobs.append(reindex)
+    return jobs
 
 
 async def start_background_workers(url: str, settings: Settings, stop: asyncio.Event) -> list[asyncio.Task]:
@@ -22,5 +49,5 @@ async def start_background_workers(url: str, settings: Settings, stop: asyncio.E
     if not settings.index_realtime_sync:
         config.workers = 0
         log.info("index_realtime_sync is off: the in-process worker runs periodic jobs only")
-    worker = OutboxWorker(url, config)
+    worker = OutboxWorker(url, config, periodic_jobs=periodic_jobs(settings))
     return [asyncio.create_task(worker.run(stop), name="rustok-outbox-worker")]

@@ -194,8 +194,8 @@ def test_order_events(conn):
     assert sorted(e["event_type"] for e in evs(conn)) == ["InventoryUpdated", "OrderCompleted", "OrderStatusChanged", "OrderStatusChanged"]
     clear(conn)
     conn.execute("update commerce.orders set metadata = '{\"note\": 1}' where id = %s", (o["id"],))
-    # not a status change: the read model is told to rebuild the order (0054), nothing else
-    assert [(e["event_type"], e["payload"]["reason"]) for e in evs(conn)] == [("ReindexRequested", "order_changed")]
+    # not a status change: commerce says the order was updated, nothing else
+    assert [(e["event_type"], e["payload"]["source"]) for e in evs(conn)] == [("OrderUpdated", "orders")]
     clear(conn)
     conn.execute("update commerce.orders set status = status where tenant_id = %s", (t,))
     assert evs(conn) == []

@@ -115,3 +115,25 @@ def test_roles(gql, shop):
     assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
     customer = gql(CREATE, {"input": {"title": "X", "handle": "x"}}, tenant=slug, token=buyer, expect_errors=True)
     assert customer["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_another_tenants_product_is_not_found_and_not_deleted(gql, shop, owner):
+    from tests.graphql.conftest import login, new_tenant, new_user
+
+    slug, staff, _ = shop
+    product = _tee(gql, slug, staff, handle="theirs")["product"]
+    other = new_tenant(owner)
+    new_user(owner, other, "boss@other.example", "admin")
+    other_staff = login(gql, other, "boss@other.example")
+    upd = gql('mutation($id: ID!) { updateProduct(id: $id, input: {title: "hacked"}) { product { title } } }',
+              {"id": product["id"]}, tenant=other, token=other_staff, expect_errors=True)["errors"][0]
+    assert upd["extensions"]["code"] == "NOT_FOUND"
+    price = gql('mutation($v: ID!) { setVariantPrice(variantId: $v, currencyCode: "EUR", amount: 1) { position } }',
+                {"v": product["variants"][0]["id"]}, tenant=other, token=other_staff, expect_errors=True)["errors"][0]
+    assert price["extensions"]["code"] == "NOT_FOUND"
+    gone = gql('mutation($id: ID!) { deleteProduct(id: $id) { deleted } }', {"id": product["id"]}, tenant=other,
+               token=other_staff)
+    assert gone["data"]["deleteProduct"]["deleted"] is False
+    assert owner.execute("select title from commerce.products where id = %s", (product["id"],)).fetchone() == ("Tee",)
+    assert owner.execute("select amount from commerce.prices where variant_id = %s",
+                         (product["variants"][0]["id"],)).fetchall() == [(1999,)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import psycopg
 import pytest
@@ -12,7 +13,7 @@ from rustok.cli import main
 from rustok.config import Settings
 from rustok.errors import ConfigError
 from rustok.index import schedule
-from rustok.outbox import worker
+from rustok.worker_runtime import periodic_jobs
 from tests.conftest import make_tenant
 from tests.index.conftest import Shop
 
@@ -67,16 +68,12 @@ def test_bad_schedule_setting_is_a_clear_error(value):
         schedule.parse_reindex_at(value)
 
 
-def test_install_registers_the_daily_job_with_the_worker():
-    saved = list(worker.PERIODIC_JOBS)
-    try:
-        assert schedule.install(Settings(index_full_reindex_at="02:30")) is True
-        job = next(j for j in worker.PERIODIC_JOBS if j.name == schedule.JOB_NAME)
-        assert job.daily_at == "02:30" and job.run is schedule.full_reindex
-        assert schedule.install(Settings(index_full_reindex_at="off")) is False
-        assert all(j.name != schedule.JOB_NAME for j in worker.PERIODIC_JOBS)
-    finally:
-        worker.PERIODIC_JOBS[:] = saved
+def test_the_worker_gets_the_daily_job_from_settings():
+    jobs = periodic_jobs(Settings(index_full_reindex_at="02:30"))
+    job = next(j for j in jobs if j.name == schedule.JOB_NAME)
+    assert job.daily_at == "02:30" and job.run is schedule.full_reindex
+    assert schedule.job(Settings(index_full_reindex_at="off")) is None
+    assert all(j.name != schedule.JOB_NAME for j in periodic_jobs(Settings(index_full_reindex_at="off")))
 
 
 def test_the_scheduled_job_reindexes_every_tenant(fresh_db):
@@ -92,19 +89,21 @@ def test_the_scheduled_job_reindexes_every_tenant(fresh_db):
         assert c.execute("select * from index.verify(%s)", (t1,)).fetchall() == []
 
 
-def test_bad_schedule_env_warns_once_and_other_commands_still_work(monkeypatch, capsys):
+def test_bad_schedule_setting_warns_once_and_the_other_jobs_still_run(monkeypatch, caplog, capsys):
     from rustok.cli import build_parser
 
-    saved = list(worker.PERIODIC_JOBS)
-    try:
-        monkeypatch.setenv("RUSTOK_INDEX_FULL_REINDEX_AT", "25:99")
-        build_parser()
-        err = capsys.readouterr().err
-        assert err.count("RUSTOK_INDEX_FULL_REINDEX_AT must be HH:MM") == 1 and "scheduled full reindex is off" in err
-        monkeypatch.setenv("RUSTOK_INDEX_FULL_REINDEX_AT", "04:15")
-        monkeypatch.setenv("DATABASE_URL", "mysql://nope")
-        build_parser()
-        assert capsys.readouterr().err == ""          # DATABASE_URL is the command's business, not ours
-        assert next(j for j in worker.PERIODIC_JOBS if j.name == schedule.JOB_NAME).daily_at == "04:15"
-    finally:
-        worker.PERIODIC_JOBS[:] = saved
+    with caplog.at_level(logging.WARNING, logger="rustok.worker_runtime"):
+        jobs = periodic_jobs(Settings(index_full_reindex_at="25:99"))
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 1
+    assert "RUSTOK_INDEX_FULL_REINDEX_AT must be HH:MM" in warnings[0] and "scheduled full reindex is off" in warnings[0]
+    assert [j.name for j in jobs] == ["ops.maintain"]
+    # Other commands do not care: building the parser reads no schedule setting and says nothing.
+    monkeypatch.setenv("RUSTOK_INDEX_FULL_REINDEX_AT", "25:99")
+    monkeypatch.setenv("DATABASE_URL", "mysql://nope")
+    build_parser()
+    assert capsys.readouterr().err == ""
+    monkeypatch.setenv("RUSTOK_INDEX_FULL_REINDEX_AT", "04:15")
+    monkeypatch.delenv("DATABASE_URL")
+    settings = Settings.from_env()
+    assert next(j for j in periodic_jobs(settings) if j.name == schedule.JOB_NAME).daily_at == "04:15"

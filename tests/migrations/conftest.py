@@ -6,6 +6,7 @@ import uuid
 
 import pytest
 from yoyo import get_backend, read_migrations
+from yoyo.migrations import topological_sort
 
 from rustok.config import yoyo_url
 from rustok.paths import migrations_dir
@@ -13,6 +14,12 @@ from rustok.paths import migrations_dir
 # The last migration of the layout before sql/code/ existed: functions, triggers, views, policies, grants and
 # comments were all created by the migrations themselves.
 PREVIOUS_LAST = 57
+
+
+def newer_migrations() -> list[str]:
+    """Ids of the migrations after the previous layout (0058 on), in the order yoyo applies them."""
+    ordered = topological_sort(read_migrations(str(migrations_dir())))   # as backend.to_apply orders them
+    return [m.id for m in ordered if int(m.id[:4]) > PREVIOUS_LAST]
 
 
 def apply_previous_layout(url: str) -> list[str]:

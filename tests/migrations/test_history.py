@@ -5,6 +5,7 @@ deliberately bad migrations to prove it catches each kind of mistake."""
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -13,8 +14,11 @@ from rustok import migration_history as history
 from rustok import sqltext
 from rustok.paths import migrations_dir
 
-GOOD = """\
--- depends: 0058_ops_code_tree_state
+RECORDED = history.read_manifest(migrations_dir())
+LAST = max(int(name[:4]) for name in RECORDED)     # the newest recorded migration's number
+NEXT = f"{LAST + 1:04d}"
+GOOD = f"""\
+-- depends: {sorted(RECORDED)[-1][:-4]}
 -- commerce: gift cards. (A comment may say: create function, grant, comment on -- it is a comment.)
 
 create table commerce.gift_cards (
@@ -64,10 +68,10 @@ def test_a_changed_or_removed_recorded_migration_fails(migrations):
 
 
 def test_a_good_new_migration_passes_and_is_recorded(migrations):
-    (migrations / "0059_commerce_gift_cards.sql").write_text(GOOD)
+    (migrations / f"{NEXT}_commerce_gift_cards.sql").write_text(GOOD)
     assert history.check(migrations) == []
     before = (migrations / history.MANIFEST).read_text()
-    assert history.record(migrations) == ["0059_commerce_gift_cards.sql"]
+    assert history.record(migrations) == [f"{NEXT}_commerce_gift_cards.sql"]
     after = (migrations / history.MANIFEST).read_text()
     assert after.startswith(before) and after.count("\n") == before.count("\n") + 1
     assert history.record(migrations) == []      # recording again appends nothing
@@ -75,37 +79,37 @@ def test_a_good_new_migration_passes_and_is_recorded(migrations):
 
 
 @pytest.mark.parametrize("name, text, message", [
-    ("0059_giftcards.sql", GOOD, "name must be NNNN_<module>_<change>.sql"),
+    (f"{NEXT}_giftcards.sql", GOOD, "name must be NNNN_<module>_<change>.sql"),
     ("59_commerce_gift_cards.sql", GOOD, "name must be NNNN_<module>_<change>.sql"),
-    ("0059_Commerce_GiftCards.sql", GOOD, "name must be NNNN_<module>_<change>.sql"),
-    ("0059_shop_gift_cards.sql", GOOD, "module 'shop' is not one of core, content"),
-    ("0040_commerce_gift_cards.sql", GOOD, "must come after the last recorded migration (0058)"),
-    ("0059_commerce_gift_cards.py", "from yoyo import step\nsteps = []\n", "name must be NNNN_<module>_<change>.sql"),
-    ("0059_commerce_gift_cards.sql", GOOD.replace("-- depends: 0058_ops_code_tree_state\n", ""),
+    (f"{NEXT}_Commerce_GiftCards.sql", GOOD, "name must be NNNN_<module>_<change>.sql"),
+    (f"{NEXT}_shop_gift_cards.sql", GOOD, "module 'shop' is not one of core, content"),
+    ("0040_commerce_gift_cards.sql", GOOD, f"must come after the last recorded migration ({LAST:04d})"),
+    (f"{NEXT}_commerce_gift_cards.py", "from yoyo import step\nsteps = []\n", "name must be NNNN_<module>_<change>.sql"),
+    (f"{NEXT}_commerce_gift_cards.sql", re.sub(r"^-- depends: .*\n", "", GOOD),
      "no `-- depends: <migration>` line"),
-    ("0059_commerce_gift_cards.sql",
+    (f"{NEXT}_commerce_gift_cards.sql",
      GOOD + "create or replace function commerce.f() returns int\n  language sql stable\nas $$ select 1 $$;\n",
      "line 13: defines a function or procedure"),
-    ("0059_commerce_gift_cards.sql", GOOD + "CREATE PROCEDURE commerce.p() LANGUAGE sql AS 'select 1';\n",
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "CREATE PROCEDURE commerce.p() LANGUAGE sql AS 'select 1';\n",
      "defines a function or procedure"),
-    ("0059_commerce_gift_cards.sql",
+    (f"{NEXT}_commerce_gift_cards.sql",
      GOOD + "create trigger _100_timestamps before update on commerce.gift_cards\n"
             "    for each row execute function core.tg__timestamps();\n", "defines a trigger"),
-    ("0059_commerce_gift_cards.sql", GOOD + "create view commerce.v as select 1;\n", "defines a view"),
-    ("0059_commerce_gift_cards.sql", GOOD + "create or replace view commerce.v as select 1;\n", "defines a view"),
-    ("0059_commerce_gift_cards.sql",
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "create view commerce.v as select 1;\n", "defines a view"),
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "create or replace view commerce.v as select 1;\n", "defines a view"),
+    (f"{NEXT}_commerce_gift_cards.sql",
      GOOD + "create policy tenant_isolation on commerce.gift_cards using (true);\n", "defines a policy"),
-    ("0059_commerce_gift_cards.sql", GOOD + "select core.enable_tenant_rls('commerce.gift_cards');\n",
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "select core.enable_tenant_rls('commerce.gift_cards');\n",
      "defines a policy"),
-    ("0059_commerce_gift_cards.sql", GOOD + "alter table commerce.gift_cards enable row level security;\n",
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "alter table commerce.gift_cards enable row level security;\n",
      "sets row security"),
-    ("0059_commerce_gift_cards.sql", GOOD + "grant select on commerce.gift_cards to rustok_app;\n",
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "grant select on commerce.gift_cards to rustok_app;\n",
      "grants or revokes a privilege"),
-    ("0059_commerce_gift_cards.sql", GOOD + "revoke all on commerce.gift_cards from public;\n",
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "revoke all on commerce.gift_cards from public;\n",
      "grants or revokes a privilege"),
-    ("0059_commerce_gift_cards.sql", GOOD + "comment on table commerce.gift_cards is 'Gift cards.';\n",
+    (f"{NEXT}_commerce_gift_cards.sql", GOOD + "comment on table commerce.gift_cards is 'Gift cards.';\n",
      "sets a comment"),
-    ("0059_commerce_gift_cards.sql",
+    (f"{NEXT}_commerce_gift_cards.sql",
      GOOD + "do $$ begin execute format('grant select on %I.gift_cards to rustok_app', 'commerce'); end $$;\n",
      "a DO block runs 'grant"),
 ])

@@ -187,61 +187,13 @@ async def test_rustok_up_background_workers_process_and_run_periodic_jobs(db):
             await asyncio.sleep(0.05)
         assert processed(conn) == 1
         for _ in range(100):
-            if scalar(url, "select count(last_finished_at) from outbox.periodic_jobs where name = 'outbox.maintain'"):
+            if scalar(url, "select count(last_finished_at) from outbox.periodic_jobs where name = 'ops.maintain'"):
                 break
             await asyncio.sleep(0.05)
-        assert scalar(url, "select last_error is null from outbox.periodic_jobs where name = 'outbox.maintain'")
+        assert scalar(url, "select last_error is null from outbox.periodic_jobs where name = 'ops.maintain'")
     finally:
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), 15)
-
-
-async def test_daily_job_waits_for_its_first_scheduled_time(fresh_db):
-    """A daily job seen for the first time does not run at once; it runs when its next slot has passed."""
-    import psycopg
-
-    from rustok.outbox.worker import OutboxWorker, PeriodicJob, WorkerConfig
-
-    runs = []
-
-    async def job_body(conn):
-        runs.append(1)
-
-    job = PeriodicJob("test.daily", job_body, daily_at="00:00")  # today's slot has always passed
-    worker = OutboxWorker(fresh_db, WorkerConfig(workers=0), periodic_jobs=[job])
-    async with await psycopg.AsyncConnection.connect(fresh_db, autocommit=True) as conn:
-        await worker._run_job(conn, job)
-        assert runs == []  # first start: seeded, not run
-        await worker._run_job(conn, job)
-        assert runs == []  # still the same period
-        await conn.execute("update outbox.periodic_jobs set last_started_at = now() - interval '1 day' "
-                           "where name = 'test.daily'")
-        await worker._run_job(conn, job)
-        assert runs == [1]  # the next slot came: it runs
-        await worker._run_job(conn, job)
-        assert runs == [1]  # once per day
-
-
-async def test_worker_publishes_scheduled_content_when_due(fresh_db):
-    import psycopg
-
-    from rustok.outbox.worker import PERIODIC_JOBS, OutboxWorker, WorkerConfig
-
-    job = next(j for j in PERIODIC_JOBS if j.name == "content.publish_due")
-    with psycopg.connect(fresh_db, autocommit=True) as conn:
-        tenant = conn.execute("insert into core.tenants (name, slug) values ('S', 'sched') returning id").fetchone()[0]
-        node = conn.execute("insert into content.nodes (tenant_id, kind, title) values (%s, 'post', 'Soon') returning id",
-                            (tenant,)).fetchone()[0]
-        conn.execute("select content.schedule_nodes(array[%s]::uuid[], now() + interval '2 seconds')", (node,))
-        worker = OutboxWorker(fresh_db, WorkerConfig(workers=0), periodic_jobs=[job])
-        async with await psycopg.AsyncConnection.connect(fresh_db, autocommit=True) as aconn:
-            await worker._run_job(aconn, job)
-            assert conn.execute("select status from content.nodes where id = %s", (node,)).fetchone()[0] == "scheduled"
-            await asyncio.sleep(2.2)  # the moment comes
-            conn.execute("update outbox.periodic_jobs set last_started_at = now() - interval '1 hour' "
-                         "where name = 'content.publish_due'")
-            await worker._run_job(aconn, job)
-        assert conn.execute("select status from content.nodes where id = %s", (node,)).fetchone()[0] == "published"
 
 
 def test_bulk_statement_converges_without_waiting_for_leases(db, workers):

@@ -1,6 +1,5 @@
 -- analytics/sales.sql: sales views for analysts.
 
--- depends: 0040_index_tables
 -- Analysts' views over the read model (schema analytics). Amounts are minor units of currency_code;
 -- divide by commerce.currencies.minor_units digits for display. Tenants are not filtered here: the
 -- analyst role reads every tenant (group by tenant_id), the app role sees only its own (RLS of the tables).

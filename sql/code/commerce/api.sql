@@ -1,6 +1,5 @@
 -- commerce/api.sql: API functions called by GraphQL mutations (products, stock, records).
 
--- depends: 0020_commerce_catalog 0021_commerce_prices 0022_commerce_inventory 0024_commerce_events
 -- Write functions for the GraphQL API (also handy from psql): a whole product in one call, stock by variant.
 -- Security invoker: they run as the caller, so row-level security and the module's triggers apply.
 create or replace function commerce._default_location(p_tenant_id uuid) returns uuid
@@ -178,3 +177,159 @@ $$;
 comment on function commerce.order_record(uuid) is
     'An order of the current tenant with its items as one JSON document (write-side state, camelCase keys); null when absent.';
 grant execute on function commerce.order_record(uuid) to rustok_app;
+
+-- ---------------------------------------------------------------- API: catalog edits and orders of the current tenant
+-- Called by the GraphQL mutations (one function each); the tenant is core.current_tenant_id(), never a parameter.
+-- Security invoker: row-level security and the module's triggers apply to the caller.
+
+create or replace function commerce.update_product(p_product_id uuid, p_patch jsonb) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'commerce.update_product(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
+    end if;
+    -- One UPDATE; a field absent from the patch keeps its value (title, handle, status, discountable and
+    -- metadata also keep it when given as null; subtitle and description are cleared by null).
+    update commerce.products p set
+        title        = coalesce(p_patch->>'title', p.title),
+        handle       = coalesce(p_patch->>'handle', p.handle),
+        subtitle     = case when p_patch ? 'subtitle' then p_patch->>'subtitle' else p.subtitle end,
+        description  = case when p_patch ? 'description' then p_patch->>'description' else p.description end,
+        status       = coalesce(p_patch->>'status', p.status),
+        discountable = coalesce((p_patch->>'discountable')::boolean, p.discountable),
+        metadata     = coalesce(p_patch->'metadata', p.metadata)
+    where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
+    if not found then
+        raise exception 'commerce.products.id: no product %', p_product_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_product_id;
+end
+$$;
+comment on function commerce.update_product(uuid, jsonb) is
+    'Change the fields of a product of the current tenant given in the patch: {"title","handle","subtitle",'
+    '"description","status","discountable","metadata"}; absent keys are left alone. Unknown product: P0002. '
+    'Returns the id. (GraphQL updateProduct.)';
+revoke execute on function commerce.update_product(uuid, jsonb) from public;
+grant execute on function commerce.update_product(uuid, jsonb) to rustok_app;
+
+create or replace function commerce.delete_product(p_product_id uuid) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    delete from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
+    return found;
+end
+$$;
+comment on function commerce.delete_product(uuid) is
+    'Delete a product of the current tenant (its variants, prices, tags and meta go with it). True when it existed. '
+    '(GraphQL deleteProduct.)';
+revoke execute on function commerce.delete_product(uuid) from public;
+grant execute on function commerce.delete_product(uuid) to rustok_app;
+
+create or replace function commerce.product_of_variant(p_variant_id uuid) returns uuid
+    language plpgsql stable
+as $$
+declare
+    v_product uuid;
+begin
+    select v.product_id into v_product
+    from commerce.variants v
+    where v.tenant_id = core.current_tenant_id() and v.id = p_variant_id;
+    if v_product is null then
+        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return v_product;
+end
+$$;
+comment on function commerce.product_of_variant(uuid) is
+    'The product of a variant of the current tenant; P0002 when there is no such variant.';
+revoke execute on function commerce.product_of_variant(uuid) from public;
+grant execute on function commerce.product_of_variant(uuid) to rustok_app;
+
+create or replace function commerce.set_variant_price(p_variant_id uuid, p_currency_code text, p_amount bigint,
+                                                      p_min_quantity integer default 1) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_product uuid := commerce.product_of_variant(p_variant_id);
+begin
+    insert into commerce.prices as pr (tenant_id, variant_id, amount, currency_code, min_quantity)
+    values (core.current_tenant_id(), p_variant_id, p_amount, p_currency_code, p_min_quantity)
+    on conflict (tenant_id, variant_id, currency_code, price_list_id, min_quantity)
+        do update set amount = excluded.amount where pr.amount <> excluded.amount;
+    return v_product;
+end
+$$;
+comment on function commerce.set_variant_price(uuid, text, bigint, integer) is
+    'Set (insert or replace) the base price of a variant of the current tenant in a currency for a quantity tier '
+    '(minor units; an unchanged amount writes nothing). Unknown variant: P0002. Returns the variant''s product id. '
+    '(GraphQL setVariantPrice.)';
+revoke execute on function commerce.set_variant_price(uuid, text, bigint, integer) from public;
+grant execute on function commerce.set_variant_price(uuid, text, bigint, integer) to rustok_app;
+
+create or replace function commerce.checkout(
+    p_currency         text,
+    p_items            jsonb,
+    p_customer_id      uuid default null,
+    p_email            text default null,
+    p_shipping_address jsonb default null,
+    p_billing_address  jsonb default null,
+    p_shipping_total   bigint default 0,
+    p_discount_total   bigint default 0,
+    p_tax_rate         numeric default 0,
+    p_customer_group   text default null,
+    p_location_id      uuid default null,
+    p_metadata         jsonb default '{}'
+) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'commerce.checkout: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return (commerce.place_order(
+        p_tenant_id        => v_tenant,
+        p_currency         => p_currency,
+        p_items            => p_items,
+        p_customer_id      => p_customer_id,
+        p_email            => coalesce(p_email, (select u.email from core.users u
+                                                 where u.tenant_id = v_tenant and u.id = p_customer_id)),
+        p_shipping_address => p_shipping_address,
+        p_billing_address  => p_billing_address,
+        p_shipping_total   => p_shipping_total,
+        p_discount_total   => p_discount_total,
+        p_tax_rate         => p_tax_rate,
+        p_customer_group   => p_customer_group,
+        p_location_id      => p_location_id,
+        p_metadata         => p_metadata)).id;
+end
+$$;
+comment on function commerce.checkout(text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb) is
+    'Place an order in the current tenant: commerce.place_order without the tenant parameter (the operator form), '
+    'same rules and errors. Without p_email the customer''s account email is used. Returns the order id. '
+    '(GraphQL placeOrder.)';
+revoke execute on function commerce.checkout(text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb) from public;
+grant execute on function commerce.checkout(text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb) to rustok_app;
+
+create or replace function commerce.change_order_status(p_order_id uuid, p_status text) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    if v_tenant is null then
+        raise exception 'commerce.change_order_status: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    return (commerce.set_order_status(v_tenant, p_order_id, p_status)).id;
+end
+$$;
+comment on function commerce.change_order_status(uuid, text) is
+    'Move an order of the current tenant to a new status: commerce.set_order_status without the tenant parameter '
+    '(the operator form), same state machine and errors. Returns the order id. (GraphQL setOrderStatus.)';
+revoke execute on function commerce.change_order_status(uuid, text) from public;
+grant execute on function commerce.change_order_status(uuid, text) to rustok_app;

@@ -1,43 +1,5 @@
 -- commerce/categories.sql: commerce categories (a tree) and product categories.
 
-create or replace function commerce.tg_categories__no_cycle() returns trigger
-    language plpgsql volatile
-as $$
-declare
-    v_cycle record;
-begin
-    if not exists (select 1 from new_rows n where n.parent_id is not null) then
-        return null;
-    end if;
-    -- One tree move at a time per tenant, so two concurrent moves cannot close a loop together.
-    perform pg_advisory_xact_lock(hashtext('commerce.categories'), hashtext(t.tenant_id::text))
-    from (select distinct n.tenant_id from new_rows n where n.parent_id is not null order by 1) t;
-
-    with recursive walk (tenant_id, start_id, cur_id, depth) as (
-        select n.tenant_id, n.id, n.parent_id, 1
-        from new_rows n
-        where n.parent_id is not null
-        union all
-        select w.tenant_id, w.start_id, c.parent_id, w.depth + 1
-        from walk w
-        join commerce.categories c on c.tenant_id = w.tenant_id and c.id = w.cur_id
-        where w.cur_id <> w.start_id and c.parent_id is not null and w.depth < 10000
-    )
-    select w.start_id, n.parent_id into v_cycle
-    from walk w join new_rows n on n.tenant_id = w.tenant_id and n.id = w.start_id
-    where w.cur_id = w.start_id
-    limit 1;
-    if found then
-        raise exception 'commerce.categories.parent_id: putting category % under % would create a cycle',
-                v_cycle.start_id, v_cycle.parent_id
-            using errcode = 'check_violation', column = 'parent_id', table = 'categories', schema = 'commerce';
-    end if;
-    return null;
-end
-$$;
-comment on function commerce.tg_categories__no_cycle() is
-    'AFTER INSERT/UPDATE statement trigger on commerce.categories: refuses a parent_id that makes the hierarchy cyclic (23514).';
-
 -- ---------------------------------------------------------------- commerce.categories
 
 comment on table commerce.categories is
@@ -73,11 +35,11 @@ create or replace trigger _100_timestamps before insert or update on commerce.ca
 
 create or replace trigger _200_no_cycle_ins after insert on commerce.categories
     referencing new table as new_rows for each statement
-    execute function commerce.tg_categories__no_cycle();
+    execute function core.tg__no_cycle('category');
 
 create or replace trigger _200_no_cycle_upd after update on commerce.categories
     referencing new table as new_rows for each statement
-    execute function commerce.tg_categories__no_cycle();
+    execute function core.tg__no_cycle('category');
 
 create or replace trigger _900_events_del after delete on commerce.categories
     referencing old table as old_rows for each statement

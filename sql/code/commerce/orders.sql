@@ -420,9 +420,9 @@ create or replace trigger _900_events_upd after update on commerce.orders
     referencing old table as old_rows new table as new_rows for each statement
     execute function commerce.tg_orders__events();
 
-create or replace trigger _910_reindex_on_change after update on commerce.orders
+create or replace trigger _910_updated_events after update on commerce.orders
     referencing old table as old_rows new table as new_rows for each statement
-    execute function commerce.tg_orders__reindex_on_change();
+    execute function commerce.tg_orders__updated_events();
 
 -- ---------------------------------------------------------------- commerce.order_counters
 
@@ -477,17 +477,17 @@ select core.allow_analyst_read('commerce.order_items');
 grant select, insert, update, delete on commerce.order_items to rustok_app;
 grant select on commerce.order_items to rustok_analyst;
 
-create or replace trigger _910_reindex_del after delete on commerce.order_items
+create or replace trigger _910_updated_events_del after delete on commerce.order_items
     referencing old table as changed_rows for each statement
-    execute function commerce.tg_order_items__reindex();
+    execute function commerce.tg_order_items__updated_events();
 
-create or replace trigger _910_reindex_ins after insert on commerce.order_items
+create or replace trigger _910_updated_events_ins after insert on commerce.order_items
     referencing new table as changed_rows for each statement
-    execute function commerce.tg_order_items__reindex();
+    execute function commerce.tg_order_items__updated_events();
 
-create or replace trigger _910_reindex_upd after update on commerce.order_items
+create or replace trigger _910_updated_events_upd after update on commerce.order_items
     referencing new table as changed_rows for each statement
-    execute function commerce.tg_order_items__reindex();
+    execute function commerce.tg_order_items__updated_events();
 
 -- ---------------------------------------------------------------- commerce.order_reservations
 

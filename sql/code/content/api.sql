@@ -1,6 +1,5 @@
 -- content/api.sql: API functions called by GraphQL mutations (create / update nodes, node records).
 
--- depends: 0010_content 0011_content_events
 -- Write functions for the GraphQL API (also handy from psql): a node with its body in one call, and edits.
 -- Security invoker: row-level security and the module's triggers apply to the caller.
 create or replace function content.create_node(p_input jsonb, p_author_id uuid default null) returns uuid
@@ -28,8 +27,7 @@ begin
             coalesce((p_input->>'position')::int, 0), coalesce(p_input->'metadata', '{}'),
             (p_input->>'publishedAt')::timestamptz);
     if p_input ? 'body' then
-        insert into content.bodies (tenant_id, node_id, body, format)
-        values (v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
+        perform content._put_body(v_tenant, v_id, p_input->>'body', coalesce(p_input->>'format', 'markdown'));
     end if;
     return v_id;
 end
@@ -60,10 +58,7 @@ begin
         raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
     end if;
     if p_patch ? 'body' then
-        insert into content.bodies as b (tenant_id, node_id, body, format)
-        values (v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'))
-        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
-        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+        perform content._put_body(v_tenant, p_id, p_patch->>'body', coalesce(p_patch->>'format', 'markdown'));
     end if;
     return p_id;
 end
@@ -92,3 +87,25 @@ $$;
 comment on function content.node_record(uuid) is
     'A node of the current tenant with its body and tags as one JSON document (write-side state, camelCase keys); null when absent.';
 grant execute on function content.node_record(uuid) to rustok_app;
+
+create or replace function content.create_tag(p_name text, p_slug text default null) returns content.tags
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_tag    content.tags;
+begin
+    if v_tenant is null then
+        raise exception 'content.create_tag: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into content.tags (tenant_id, name, slug) values (v_tenant, p_name, p_slug)
+    returning * into v_tag;
+    return v_tag;
+end
+$$;
+comment on function content.create_tag(text, text) is
+    'Create a tag in the current tenant; without a slug one is made from the name (collision -> -2, -3, ...). '
+    'Returns the tag row. (GraphQL createTag.)';
+revoke execute on function content.create_tag(text, text) from public;
+grant execute on function content.create_tag(text, text) to rustok_app;

@@ -1,5 +1,20 @@
 -- content/bodies.sql: node bodies (heavy text, kept apart from nodes).
 
+-- The one way our functions write a body: insert, or change it only when it differs (no revision, no event
+-- and no dead tuple for an unchanged body).
+create or replace function content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) returns void
+    language sql volatile
+as $$
+    insert into content.bodies as b (tenant_id, node_id, body, format)
+    values (p_tenant_id, p_node_id, p_body, p_format)
+    on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
+    where (b.body, b.format) is distinct from (excluded.body, excluded.format)
+$$;
+comment on function content._put_body(uuid, uuid, text, text) is
+    'Internal: write a node''s body (insert, or update when body or format differ). Used by create_node, update_node, '
+    'add_comment and restore_revision; runs as the caller, so row-level security applies.';
+grant execute on function content._put_body(uuid,uuid,text,text) to rustok_app;
+
 create or replace function content.tg_bodies__before_write() returns trigger
     language plpgsql volatile
 as $$

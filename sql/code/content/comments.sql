@@ -112,8 +112,7 @@ begin
     insert into content.nodes (tenant_id, parent_id, author_id, kind, status)
     values (v_tenant, p_parent_id, p_author_id, 'comment', p_status)
     returning * into v_node;
-    insert into content.bodies (tenant_id, node_id, body, format)
-    values (v_tenant, v_node.id, p_body, p_format);
+    perform content._put_body(v_tenant, v_node.id, p_body, p_format);
     return v_node;
 end
 $$;

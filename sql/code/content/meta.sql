@@ -27,19 +27,19 @@ create or replace trigger _100_timestamps before insert or update on content.met
 
 create or replace trigger _200_check_targets_ins after insert on content.meta
     referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.meta');
+    execute function content.tg__check_targets('content.meta', 'node', 'content.nodes');
 
 create or replace trigger _200_check_targets_upd after update on content.meta
     referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.meta');
+    execute function content.tg__check_targets('content.meta', 'node', 'content.nodes');
 
 create or replace trigger _210_check_product_targets_ins after insert on content.meta
     referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.meta');
+    execute function content.tg__check_targets('content.meta', 'product', 'commerce.products');
 
 create or replace trigger _210_check_product_targets_upd after update on content.meta
     referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.meta');
+    execute function content.tg__check_targets('content.meta', 'product', 'commerce.products');
 
 create or replace trigger _300_assert_module_ins after insert on content.meta
     referencing new table as new_rows for each statement

@@ -6,7 +6,6 @@ as $$
 declare
     v_parent     record;
     v_max        integer;
-    v_base       text;
     v_transition text;
 begin
     if tg_op = 'UPDATE' then
@@ -97,25 +96,7 @@ begin
                 using errcode = 'check_violation', column = 'slug';
         end if;
     elsif tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.title);
-            if v_base is null then
-                raise exception 'content.nodes.slug: give a slug, or a title with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.nodes:' || new.tenant_id || ':' || new.kind || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select n.slug from content.nodes n
-                where n.tenant_id = new.tenant_id and n.kind = new.kind and n.id <> new.id
-                  and (n.slug = v_base or n.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.nodes.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.nodes n
-                      where n.tenant_id = new.tenant_id and n.kind = new.kind and n.slug = new.slug and n.id <> new.id) then
-            raise exception 'content.nodes.slug: "%" is already used by another % of this tenant', new.slug, new.kind
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.nodes', new.kind, new.tenant_id, new.id, new.slug, new.title, 'title', new.kind);
     end if;
 
     -- ---------------------------------------------------------- status lifecycle and published_at

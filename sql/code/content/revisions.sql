@@ -63,10 +63,7 @@ begin
     if v_rev.body is null then
         delete from content.bodies b where b.tenant_id = v_rev.tenant_id and b.node_id = v_rev.node_id;
     else
-        insert into content.bodies as b (tenant_id, node_id, body, format)
-        values (v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format)
-        on conflict (tenant_id, node_id) do update set body = excluded.body, format = excluded.format
-        where (b.body, b.format) is distinct from (excluded.body, excluded.format);
+        perform content._put_body(v_rev.tenant_id, v_rev.node_id, v_rev.body, v_rev.format);
     end if;
     return v_node;
 end

@@ -45,3 +45,45 @@ $$;
 comment on function content._free_slug(text, text[]) is
     'Internal: the first of base, base-2, base-3, ... that is not in the taken list.';
 grant execute on function content._free_slug(text,text[]) to rustok_app;
+
+create or replace function content._slug(p_table regclass, p_what text, p_tenant_id uuid, p_id uuid, p_slug text,
+                                         p_source text, p_source_name text, p_kind text default null) returns text
+    language plpgsql volatile
+as $$
+declare
+    v_base  text;
+    v_taken text[];
+    -- the rows a slug must be unique among: the tenant's other rows of this table (of this kind, for nodes)
+    v_scope constant text := 'tenant_id = $1 and id <> $2' || case when p_kind is not null then ' and kind = $3' else '' end;
+begin
+    if p_slug is null then
+        v_base := content.slugify(p_source);
+        if v_base is null then
+            raise exception '%.slug: give a slug, or a % with letters or digits to generate it from', p_table, p_source_name
+                using errcode = 'check_violation', column = 'slug';
+        end if;
+        -- concurrent inserts generating from the same base wait for each other instead of colliding
+        perform pg_advisory_xact_lock(hashtextextended(
+            concat_ws(':', p_table::text, p_tenant_id::text, p_kind, v_base), 0));
+        execute format('select array_agg(slug) from %s where %s and (slug = $4 or slug like $4 || ''-%%'')', p_table, v_scope)
+            into v_taken using p_tenant_id, p_id, p_kind, v_base;
+        return content._free_slug(v_base, v_taken);
+    end if;
+    if not content.slug_is_valid(p_slug) then
+        raise exception '%.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', p_table, p_slug
+            using errcode = 'check_violation', column = 'slug';
+    end if;
+    execute format('select array_agg(slug) from %s where %s and slug = $4', p_table, v_scope)
+        into v_taken using p_tenant_id, p_id, p_kind, p_slug;
+    if v_taken is not null then
+        raise exception '%.slug: "%" is already used by another % of this tenant', p_table, p_slug, p_what
+            using errcode = 'unique_violation', column = 'slug';
+    end if;
+    return p_slug;
+end
+$$;
+comment on function content._slug(regclass, text, uuid, uuid, text, text, text, text) is
+    'Internal, the one slug rule of content (nodes, categories, tags): a given slug must be well-formed and unused among '
+    'the tenant''s rows of p_table (of kind p_kind when given); a missing one is generated from p_source (base, base-2, ...). '
+    'Returns the slug; 23514 / 23505 naming the column otherwise.';
+grant execute on function content._slug(regclass,text,uuid,uuid,text,text,text,text) to rustok_app;

@@ -3,32 +3,13 @@
 create or replace function content.tg_tags__before_write() returns trigger
     language plpgsql volatile
 as $$
-declare
-    v_base text;
 begin
     if tg_op = 'UPDATE' and new.tenant_id <> old.tenant_id then
         raise exception 'content.tags.tenant_id: a tag cannot move to another tenant'
             using errcode = 'check_violation', column = 'tenant_id';
     end if;
     if tg_op = 'INSERT' or new.slug is distinct from old.slug then
-        if new.slug is null then
-            v_base := content.slugify(new.name);
-            if v_base is null then
-                raise exception 'content.tags.slug: give a slug, or a name with letters or digits to generate it from'
-                    using errcode = 'check_violation', column = 'slug';
-            end if;
-            perform pg_advisory_xact_lock(hashtextextended('content.tags:' || new.tenant_id || ':' || v_base, 0));
-            new.slug := content._free_slug(v_base, array(
-                select t.slug from content.tags t
-                where t.tenant_id = new.tenant_id and t.id <> new.id
-                  and (t.slug = v_base or t.slug like v_base || '-%')));
-        elsif not content.slug_is_valid(new.slug) then
-            raise exception 'content.tags.slug: "%" is not a valid slug (lowercase letters and digits separated by single dashes, at most 255 characters)', new.slug
-                using errcode = 'check_violation', column = 'slug';
-        elsif exists (select from content.tags t where t.tenant_id = new.tenant_id and t.slug = new.slug and t.id <> new.id) then
-            raise exception 'content.tags.slug: "%" is already used by another tag of this tenant', new.slug
-                using errcode = 'unique_violation', column = 'slug';
-        end if;
+        new.slug := content._slug('content.tags', 'tag', new.tenant_id, new.id, new.slug, new.name, 'name');
     end if;
     return new;
 end
@@ -134,19 +115,19 @@ grant select, insert, update, delete on content.taggables to rustok_app;
 
 create or replace trigger _200_check_targets_ins after insert on content.taggables
     referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.taggables');
+    execute function content.tg__check_targets('content.taggables', 'node', 'content.nodes');
 
 create or replace trigger _200_check_targets_upd after update on content.taggables
     referencing new table as new_rows for each statement
-    execute function content.tg__check_node_targets('content.taggables');
+    execute function content.tg__check_targets('content.taggables', 'node', 'content.nodes');
 
 create or replace trigger _210_check_product_targets_ins after insert on content.taggables
     referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.taggables');
+    execute function content.tg__check_targets('content.taggables', 'product', 'commerce.products');
 
 create or replace trigger _210_check_product_targets_upd after update on content.taggables
     referencing new table as new_rows for each statement
-    execute function content.tg__check_product_targets('content.taggables');
+    execute function content.tg__check_targets('content.taggables', 'product', 'commerce.products');
 
 create or replace trigger _300_assert_module_ins after insert on content.taggables
     referencing new table as new_rows for each statement

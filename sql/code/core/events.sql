@@ -1,6 +1,5 @@
 -- core/events.sql: core's domain events: UserRegistered, UserLoggedIn.
 
--- depends: 0032_outbox_consumers
 -- Domain events of the core module (aggregate_type 'user') and the operator's ReindexRequested.
 --   UserRegistered  insert into core.users                      payload {user_id, email}
 --   UserLoggedIn    insert into core.sessions, or core.users.last_login_at set to a new value

@@ -1,6 +1,5 @@
 -- core/sessions.sql: login sessions and request resolution (tenant + session in one call).
 
--- depends: 0001_core
 -- Request authentication: resolve a tenant slug and a session token in one round trip.
 create or replace function core.resolve_request(p_tenant_slug text, p_token_hash text)
     returns table (tenant_id uuid, user_id uuid, user_role text)
@@ -50,3 +49,23 @@ create or replace trigger _100_timestamps before insert or update on core.sessio
 create or replace trigger _900_user_logged_in after insert on core.sessions
     referencing new table as new_rows for each statement
     execute function core.tg_sessions__user_logged_in();
+
+-- ---------------------------------------------------------------- upkeep
+create or replace function core.purge_sessions(p_grace interval default '7 days') returns bigint
+    language plpgsql volatile
+as $$
+declare
+    v_rows bigint;
+begin
+    if p_grace is null or p_grace < interval '0' then
+        raise exception 'p_grace: must be a non-negative interval (got %)', p_grace using errcode = 'invalid_parameter_value';
+    end if;
+    delete from core.sessions s where s.expires_at < now() - p_grace;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+comment on function core.purge_sessions(interval) is
+    'Operator (run by ops.maintain): delete sessions that expired more than p_grace ago (revoked sessions keep their '
+    'expires_at and go the same way). Returns how many were deleted.';
+revoke all on function core.purge_sessions(interval) from public;

@@ -1,6 +1,5 @@
 -- index/content.sql: the content read rows (index.content) and how they are computed.
 
--- depends: 0040_index_tables 0010_content 0032_outbox_consumers
 -- Rebuild of index.content from content.nodes, bodies, categories, tags, meta and core.users.
 -- One SQL function computes the read rows (used by the rebuild and by index.verify, so they can
 -- never disagree); the rebuild upserts them only where something really changed.

@@ -1,6 +1,5 @@
 -- index/orders.sql: the order read rows (index.orders) and how they are computed.
 
--- depends: 0040_index_tables 0023_commerce_orders 0032_outbox_consumers
 -- Rebuild of index.orders (the manifest's analytics_orders) from commerce.orders and order_items.
 create or replace function index._order_rows(p_tenant_id uuid, p_order_ids uuid[])
     returns setof index.orders

@@ -1,6 +1,5 @@
 -- index/products.sql: the product read rows (index.products, index.product_prices) and how they are computed.
 
--- depends: 0040_index_tables 0020_commerce_catalog 0021_commerce_prices 0022_commerce_inventory 0010_content 0032_outbox_consumers
 -- Rebuild of index.products (and index.product_prices) from commerce products, variants, options,
 -- prices, inventory, categories and content tags / SEO meta. One SQL function computes the rows
 -- (shared by the rebuild and index.verify); the rebuild upserts only what really changed.

@@ -1,6 +1,5 @@
 -- outbox/monitoring.sql: views of the queues for operators.
 
--- depends: 0033_outbox_core_events
 -- Operator views and functions for the outbox: backlog, dead letters, retry, discard, replay,
 -- and the event history read by live listeners.
 create or replace view outbox.backlog as

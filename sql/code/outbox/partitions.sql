@@ -114,7 +114,7 @@ as $$
     select * from outbox.purge_partitions()
 $$;
 comment on function outbox.maintain() is
-    'Partition upkeep in one call (the worker runs it hourly): create partitions ahead, drop expired ones. '
+    'Partition upkeep of the outbox in one call (ops.maintain runs it): create partitions ahead, drop expired ones. '
     'psql: select * from outbox.maintain();';
 
 create or replace view outbox.partitions as

@@ -1,6 +1,5 @@
 -- outbox/positions.sql: read-your-writes: has a consumer caught up to a position.
 
--- depends: 0032_outbox_consumers 0002_auth
 -- Read-your-writes for API clients: has a consumer processed every event of the current tenant up to a position?
 create or replace function outbox.caught_up(p_consumer text, p_position uuid) returns boolean
     language sql stable

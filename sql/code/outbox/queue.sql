@@ -5,6 +5,40 @@ create or replace function outbox._session_worker() returns text
 as $$ select 'session:' || pg_backend_pid() || ':' || to_char(pg_postmaster_start_time(), 'YYYYMMDDHH24MISS') $$;
 comment on function outbox._session_worker() is 'Worker name used when none is given (a psql session): session:<pid>:<server start>.';
 
+create or replace function outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval)
+    returns table (event_id uuid, occurred_at timestamptz)
+    language sql volatile
+as $$
+    -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
+    -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
+    -- are available and free or whose lease expired. Row locks (skip locked) keep two claimers apart.
+    with picked as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.state = 'pending'
+          and ((d.locked_by = p_worker and d.locked_until >= now())
+               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
+        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
+        limit p_limit
+        for update skip locked
+    )
+    update outbox.deliveries d
+       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
+           locked_by = p_worker,
+           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease),
+           last_error = case when d.locked_until < now()
+                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             else d.last_error end,
+           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
+      from picked p
+     where d.consumer = p_consumer and d.event_id = p.event_id
+    returning d.event_id, d.occurred_at
+$$;
+comment on function outbox._lease(text, text, integer, interval) is
+    'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a '
+    'consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for '
+    'those), with their row locks. Returns the leased (event_id, occurred_at).';
+
 create or replace function outbox.claim(p_consumer text, p_worker text, p_limit integer default null) returns integer
     language plpgsql volatile
 as $$
@@ -19,27 +53,7 @@ begin
     if v_limit < 1 then
         raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
     end if;
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
-        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
-          and (d.locked_until is null or d.locked_until < now()
-               or (d.locked_by = p_worker and d.locked_until >= now()))
-        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit v_limit
-        for update skip locked
-    )
-    update outbox.deliveries d
-       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
-           locked_by = p_worker,
-           locked_until = clock_timestamp() + v_c.lease,
-           last_error = case when d.locked_until < now()
-                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
-                             else d.last_error end,
-           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
-      from picked p
-     where d.consumer = p_consumer and d.event_id = p.event_id;
-    get diagnostics v_rows = row_count;
+    select count(*) into v_rows from outbox._lease(p_consumer, p_worker, v_limit, v_c.lease);
     return v_rows;
 end
 $$;
@@ -81,6 +95,7 @@ declare
     v_limit    integer := coalesce(p_limit, v_c.batch_size);
     v_call     text;
     v_ids      uuid[];
+    v_occurred timestamptz[];
     v_events   outbox.events[];
     v_event    outbox.events;
     v_ok       uuid[] := '{}';
@@ -103,34 +118,19 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    with picked as (
-        select d.event_id
-        from outbox.deliveries d
-        where d.consumer = p_consumer and d.state = 'pending'
-          and ((d.locked_by = v_worker and d.locked_until >= now())
-               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
-        order by coalesce(d.locked_by = v_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit v_limit
-        for update skip locked
-    ), upd as (
-        update outbox.deliveries d
-           set attempts = d.attempts + case when d.locked_by = v_worker and d.locked_until >= now() then 0 else 1 end,
-               locked_by = v_worker,
-               locked_until = greatest(d.locked_until, clock_timestamp() + v_c.lease)
-          from picked p
-         where d.consumer = p_consumer and d.event_id = p.event_id
-        returning d.event_id, d.occurred_at
-    )
-    select coalesce(array_agg(u.event_id), '{}'),
-           coalesce(array_agg(e order by e.occurred_at, e.id) filter (where e.id is not null), '{}')
-      into v_ids, v_events
-      from upd u
-      left join outbox.events e on e.id = u.event_id and e.occurred_at = u.occurred_at;
+    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
+      into v_ids, v_occurred
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
         return next;
         return;
     end if;
+    -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
+    -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
+    select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
+      from unnest(v_ids, v_occurred) as l (id, occurred_at)
+      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
 
     -- Events whose rows are gone (partition dropped by hand) cannot be processed.
     select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')

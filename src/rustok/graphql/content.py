@@ -1,11 +1,13 @@
-"""Content, blog and community mutations: thin resolvers over the content SQL functions (write side)."""
+"""Content and blog mutations (pages, posts, comments, tags): thin resolvers over the content SQL API
+(sql/code/content/api.sql and the module's set-based functions)."""
 
 from __future__ import annotations
 
 from ariadne import MutationType
 
-from rustok.graphql.common import jsonb, parse_ids, scalar, staff_write, tenant_write
-from rustok.graphql.db import camel_row, require_user
+from rustok.graphql.access import is_staff, require_user
+from rustok.graphql.db import one, scalar, staff_write, tenant_write
+from rustok.graphql.scalars import jsonb, parse_ids
 from rustok.ids import parse_id
 
 mutation = MutationType()
@@ -92,7 +94,7 @@ async def resolve_restore_revision(_, info, revisionId: str):  # noqa: N803
 async def resolve_add_comment(_, info, parentId: str, body: str, format: str = "markdown"):  # noqa: N803
     ctx = info.context
     caller = await require_user(ctx)
-    status = "approved" if caller.is_staff else "pending"
+    status = "approved" if await is_staff(ctx) else "pending"
     async with tenant_write(ctx) as (conn, result):
         node_id = await scalar(conn, "select (content.add_comment(%s, %s, %s, %s, %s)).id",
                                (parse_id(parentId), caller.user_id, body, format, status))
@@ -103,22 +105,8 @@ async def resolve_add_comment(_, info, parentId: str, body: str, format: str = "
 @mutation.field("createTag")
 async def resolve_create_tag(_, info, name: str, slug: str | None = None):
     async with staff_write(info.context) as (conn, result):
-        cur = conn.cursor(row_factory=camel_row)
-        await cur.execute("insert into content.tags (tenant_id, name, slug) values (core.current_tenant_id(), %s, %s) "
-                          "returning id, name, slug", (name, slug))
-        result.update(await cur.fetchone())
+        result.update(await one(conn, "select id, name, slug from content.create_tag(%s, %s)", (name, slug)))
     return result
-
-
-@mutation.field("react")
-async def resolve_react(_, info, nodeId: str, kind: str):  # noqa: N803
-    ctx = info.context
-    caller = await require_user(ctx)
-    async with tenant_write(ctx) as (conn, _result):
-        await conn.execute("insert into community.reactions (tenant_id, node_id, user_id, kind) "
-                           "values (core.current_tenant_id(), %s, %s, %s) on conflict do nothing",
-                           (parse_id(nodeId), caller.user_id, kind))
-    return True
 
 
 bindables = [mutation]

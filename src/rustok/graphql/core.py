@@ -1,16 +1,21 @@
-"""Core resolvers: version, tenant, accounts and sessions."""
+"""Core resolvers: version, tenant, accounts and sessions, read-your-writes position.
+
+Accounts and sessions go through the SQL API in sql/code/core/api.sql (core.register_user,
+core.user_for_login, core.start_session, core.end_session); passwords are hashed and checked here
+(scrypt, rustok.auth), and of a session token only its hash reaches the database.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from ariadne import MutationType, QueryType, ScalarType, SubscriptionType
+from ariadne import MutationType, QueryType
 
 from rustok import __version__
 from rustok.auth import hash_password, new_token, token_hash, verify_password
-from rustok.graphql.db import (camel_row, fetch_all, fetch_one, require_staff, require_tenant, require_user,
-                               tenant_connection)
+from rustok.graphql.access import require_tenant, require_user
+from rustok.graphql.db import fetch_one, one, scalar, tenant_connection
 from rustok.graphql.errors import ApiError
 from rustok.ids import parse_id
 
@@ -19,21 +24,9 @@ MIN_PASSWORD = 8
 
 query = QueryType()
 mutation = MutationType()
-subscription = SubscriptionType()
-
-# Live events are read from the event history (outbox.events), not a durable queue. Commits arrive out
-# of occurred_at order, so each poll re-reads a window of overlap and skips ids already sent.
-EVENT_POLL_SECONDS = 0.5
-EVENT_OVERLAP = timedelta(seconds=10)
-json_scalar = ScalarType("JSON")
-datetime_scalar = ScalarType("DateTime")
 
 _USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_at"
-
-
-@datetime_scalar.serializer
-def serialize_datetime(value):
-    return value.isoformat() if hasattr(value, "isoformat") else value
+_START_SESSION = f"select expires_at, {_USER_COLUMNS} from core.start_session(%s, %s, %s, %s)"
 
 
 @query.field("version")
@@ -61,16 +54,10 @@ async def resolve_me(_, info):
 
 async def _start_session(ctx, conn, user_id) -> dict:
     token = new_token()
-    cur = conn.cursor(row_factory=camel_row)
-    await cur.execute(
-        "insert into core.sessions (tenant_id, user_id, token_hash, user_agent, expires_at) "
-        "values (core.current_tenant_id(), %s, %s, %s, now() + %s) returning expires_at",
-        (user_id, token_hash(token), ctx.request.headers.get("user-agent"), SESSION_LIFETIME))
-    session = await cur.fetchone()
-    await cur.execute(f"update core.users set last_login_at = now() where id = %s returning {_USER_COLUMNS}",
-                      (user_id,))
-    user = await cur.fetchone()
-    return {"token": token, "expiresAt": session["expiresAt"], "user": user}
+    user = await one(conn, _START_SESSION,
+                     (user_id, token_hash(token), ctx.request.headers.get("user-agent"), SESSION_LIFETIME))
+    expires_at = user.pop("expiresAt")
+    return {"token": token, "expiresAt": expires_at, "user": user}
 
 
 @mutation.field("register")
@@ -81,13 +68,8 @@ async def resolve_register(_, info, email: str, password: str, displayName: str 
         raise ApiError("BAD_USER_INPUT", f"password: use at least {MIN_PASSWORD} characters", field="password")
     hashed = await asyncio.to_thread(hash_password, password)
     async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=camel_row)
-        await cur.execute(
-            "insert into core.users (tenant_id, email, password_hash, display_name) "
-            "values (core.current_tenant_id(), %s, %s, %s) returning id",
-            (email.strip(), hashed, displayName))
-        user = await cur.fetchone()
-        return await _start_session(ctx, conn, user["id"])
+        user_id = await scalar(conn, "select core.register_user(%s, %s, %s)", (email.strip(), hashed, displayName))
+        return await _start_session(ctx, conn, user_id)
 
 
 @mutation.field("login")
@@ -95,23 +77,19 @@ async def resolve_login(_, info, email: str, password: str):
     ctx = info.context
     tenant_id = await require_tenant(ctx)
     async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=camel_row)
-        await cur.execute("select id, password_hash, status from core.users where lower(email) = lower(%s)",
-                          (email.strip(),))
-        user = await cur.fetchone()
+        user = await one(conn, "select user_id, password_hash, status from core.user_for_login(%s)", (email.strip(),))
         ok = user is not None and await asyncio.to_thread(verify_password, password, user["passwordHash"])
         if not ok or user["status"] != "active":
             raise ApiError("UNAUTHENTICATED", "wrong email or password, or the account is not active")
-        return await _start_session(ctx, conn, user["id"])
+        return await _start_session(ctx, conn, user["userId"])
 
 
 @mutation.field("logout")
 async def resolve_logout(_, info):
     ctx = info.context
     await require_user(ctx)
-    row = await fetch_one(ctx, "update core.sessions set revoked_at = now() where token_hash = %s and revoked_at is null "
-                               "returning id", (token_hash(ctx.token),))
-    return row is not None
+    row = await fetch_one(ctx, "select core.end_session(%s) as revoked", (token_hash(ctx.token),))
+    return row["revoked"]
 
 
 @query.field("indexCaughtUp")
@@ -120,30 +98,4 @@ async def resolve_index_caught_up(_, info, position: str):
     return row["done"]
 
 
-@subscription.source("events")
-async def events_source(_, info, types: list[str] | None = None):
-    ctx = info.context
-    await require_staff(ctx)
-    since = datetime.now(timezone.utc) - EVENT_OVERLAP
-    sent: dict = {}  # id -> occurred_at, pruned as the window moves
-    while True:
-        rows = await fetch_all(ctx, """
-            select id, event_type, aggregate_type, aggregate_id, payload, occurred_at
-            from outbox.events_since(%s, 1000) where %s::text[] is null or event_type = any(%s::text[])""",
-            (since, types, types))
-        for row in rows:
-            if row["id"] not in sent:
-                sent[row["id"]] = row["occurredAt"]
-                yield row
-        if rows:
-            since = max(since, rows[-1]["occurredAt"] - EVENT_OVERLAP)
-        sent = {k: v for k, v in sent.items() if v >= since}
-        await asyncio.sleep(EVENT_POLL_SECONDS)
-
-
-@subscription.field("events")
-def events_resolver(event, info, types=None):
-    return event
-
-
-bindables = [query, mutation, subscription, json_scalar, datetime_scalar]
+bindables = [query, mutation]

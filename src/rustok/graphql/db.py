@@ -1,43 +1,20 @@
-"""Connections and access checks for resolvers.
+"""Connections for resolvers.
 
-Every tenant query runs in one transaction with the tenant setting applied, as
-the application role, so row-level security holds whatever the resolver does.
+Every tenant query runs in one transaction with the tenant setting applied, as the application role, so
+row-level security holds whatever the resolver does. Writes go through `tenant_write` / `staff_write`,
+which also return the event position of the transaction.
 """
 
 from __future__ import annotations
 
 import contextlib
-from typing import AsyncIterator
+from typing import Any, AsyncIterator
 from uuid import UUID
 
 from psycopg import AsyncConnection
 
 from rustok.db import TENANT_SETTING, USER_SETTING
-from rustok.graphql.errors import ApiError
-
-
-async def require_tenant(ctx) -> UUID:
-    tenant_id = await ctx.tenant_id()
-    if tenant_id is None:
-        if ctx.tenant_slug:
-            raise ApiError("NOT_FOUND", f"unknown or inactive tenant {ctx.tenant_slug!r} (X-Tenant header)")
-        raise ApiError("BAD_USER_INPUT", "this operation needs a tenant: send the X-Tenant header with the tenant slug")
-    return tenant_id
-
-
-async def require_user(ctx):
-    await require_tenant(ctx)
-    caller = await ctx.caller()
-    if caller.user_id is None:
-        raise ApiError("UNAUTHENTICATED", "sign in first: send Authorization: Bearer <token> from the login mutation")
-    return caller
-
-
-async def require_staff(ctx):
-    caller = await require_user(ctx)
-    if not caller.is_staff:
-        raise ApiError("FORBIDDEN", f"this operation needs a staff role (admin, manager, editor or author), not {caller.role}")
-    return caller
+from rustok.graphql.access import require_staff, require_tenant
 
 
 @contextlib.asynccontextmanager
@@ -83,3 +60,36 @@ async def fetch_all(ctx, sql: str, params: tuple | dict = ()) -> list[dict]:
         cur = conn.cursor(row_factory=camel_row)
         await cur.execute(sql, params)
         return await cur.fetchall()
+
+
+async def scalar(conn: AsyncConnection, sql: str, params: tuple = ()) -> Any:
+    """The first column of the first row (None when there is no row)."""
+    cur = await conn.execute(sql, params)
+    row = await cur.fetchone()
+    return row[0] if row else None
+
+
+async def one(conn: AsyncConnection, sql: str, params: tuple = ()) -> dict | None:
+    """The first row as a dict with camelCase keys (None when there is no row)."""
+    cur = conn.cursor(row_factory=camel_row)
+    await cur.execute(sql, params)
+    return await cur.fetchone()
+
+
+@contextlib.asynccontextmanager
+async def tenant_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
+    """A write transaction in the caller's tenant. Put fields of the result into the dict; `position` is
+    added at the end (inside the transaction, after every event it wrote)."""
+    tenant_id = await require_tenant(ctx)
+    result: dict = {}
+    async with tenant_connection(ctx, tenant_id) as conn:
+        yield conn, result
+        result["position"] = await scalar(conn, "select core.event_position()")
+
+
+@contextlib.asynccontextmanager
+async def staff_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
+    """A staff-only write transaction (see tenant_write)."""
+    await require_staff(ctx)
+    async with tenant_write(ctx) as (conn, result):
+        yield conn, result

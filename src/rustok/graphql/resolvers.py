@@ -1,9 +1,32 @@
-"""All bindables, collected per module."""
+"""All bindables in one list: the scalars, then one resolver module per API area.
+
+| module       | SDL (schema/)        | what                                                        |
+|--------------|----------------------|-------------------------------------------------------------|
+| scalars      | scalars.graphql      | BigInt, DateTime, JSON                                      |
+| core         | core.graphql         | version, tenant, me, register / login / logout, indexCaughtUp |
+| content      | content.graphql      | pages, posts, comments, revisions, tags                     |
+| community    | community.graphql    | reactions                                                   |
+| commerce     | commerce.graphql     | products, prices, stock, orders (write side)                |
+| storefront   | storefront.graphql   | reads from the read model: products, contents, orders       |
+| live         | live.graphql         | the events subscription                                     |
+
+Access checks live in access.py, connections and write transactions in db.py.
+"""
 
 from __future__ import annotations
 
-from rustok.graphql import commerce, content, core, storefront
+from rustok.graphql import commerce, community, content, core, live, scalars, storefront
+
+BINDABLES: list = [
+    *scalars.bindables,
+    *core.bindables,
+    *content.bindables,
+    *community.bindables,
+    *commerce.bindables,
+    *storefront.bindables,
+    *live.bindables,
+]
 
 
 def bindables() -> list:
-    return [*core.bindables, *commerce.bindables, *content.bindables, *storefront.bindables]
+    return list(BINDABLES)

@@ -1,17 +1,16 @@
 """`rustok reindex`: full, chunked reindex of one tenant or all, with a progress bar on stderr.
 
-Registering the command also schedules the daily full reindex with the outbox worker (see
-rustok.index.schedule), so `rustok worker` and `rustok up` run it.
+(The daily full reindex is a periodic job of the worker: rustok.index.schedule, listed by
+rustok.worker_runtime.periodic_jobs.)
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from rustok.config import Settings
-from rustok.errors import ConfigError, RustokError
+from rustok.errors import RustokError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,19 +22,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ids per transaction (default RUSTOK_INDEX_BATCH_SIZE x 5, i.e. 500)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_reindex)
-    _schedule()
-
-
-def _schedule() -> None:
-    from rustok.index import schedule
-
-    # only this module's setting is read here (the rest of the environment is checked by the command itself)
-    at = os.environ.get("RUSTOK_INDEX_FULL_REINDEX_AT") or Settings().index_full_reindex_at
-    try:
-        schedule.install(Settings(index_full_reindex_at=at))
-    except ConfigError as exc:
-        # not fatal for unrelated commands; the worker runs without the scheduled reindex
-        print(f"rustok: warning: {exc}; the scheduled full reindex is off", file=sys.stderr)
 
 
 def cmd_reindex(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,8 +1,8 @@
 """The scheduled full reindex (manifest IndexConfig.reindex_schedule, default daily 03:00).
 
 Runs as a periodic job of the outbox worker (`rustok worker`, and the worker inside `rustok up`):
-`install(settings)` registers it with rustok.outbox.worker.register_periodic_job; each due run is
-claimed in outbox.periodic_jobs, so with several worker processes it runs once per day.
+rustok.worker_runtime.periodic_jobs(settings) puts `job(settings)` in the list it hands the worker;
+each due run is claimed in outbox.periodic_jobs, so with several worker processes it runs once per day.
 Settings.index_full_reindex_at (RUSTOK_INDEX_FULL_REINDEX_AT): "HH:MM" local time, or "off".
 """
 
@@ -14,6 +14,7 @@ import psycopg
 
 from rustok.config import Settings
 from rustok.errors import ConfigError
+from rustok.outbox.periodic import PeriodicJob
 
 log = logging.getLogger("rustok.index")
 
@@ -53,23 +54,9 @@ async def full_reindex(conn: psycopg.AsyncConnection) -> list[dict]:
     return results
 
 
-def job(settings: Settings):
-    """The PeriodicJob for the worker, or None when the scheduled reindex is off."""
-    from rustok.outbox.worker import PeriodicJob
-
+def job(settings: Settings) -> PeriodicJob | None:
+    """The PeriodicJob for the worker, or None when the scheduled reindex is off. ConfigError on a bad setting."""
     at = parse_reindex_at(settings.index_full_reindex_at)
     if at is None:
         return None
     return PeriodicJob(JOB_NAME, full_reindex, daily_at=at)
-
-
-def install(settings: Settings) -> bool:
-    """Register (or remove, when off) the scheduled full reindex with the outbox worker. True when scheduled."""
-    from rustok.outbox import worker
-
-    the_job = job(settings)
-    if the_job is None:
-        worker.PERIODIC_JOBS[:] = [j for j in worker.PERIODIC_JOBS if j.name != JOB_NAME]
-        return False
-    worker.register_periodic_job(the_job)
-    return True

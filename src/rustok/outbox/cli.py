@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     from rustok import db
     from rustok.outbox.worker import OutboxWorker, WorkerConfig
+    from rustok.worker_runtime import periodic_jobs
 
     url = db.database_url(settings)
     db.connect(url).close()  # one clear line when the database is unreachable
@@ -55,7 +56,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, _on_signal, stop, sig)
-        stats = await OutboxWorker(url, config).run(stop)
+        worker = OutboxWorker(url, config, periodic_jobs=periodic_jobs(settings) if config.periodic and not config.once else [])
+        stats = await worker.run(stop)
         print(f"outbox worker done: {stats.batches} batches, {stats.succeeded} events processed, "
               f"{stats.failed} failed ({stats.dead} dead)", file=sys.stderr)
 

@@ -1,32 +1,34 @@
 """The outbox worker: wakes on the NOTIFY doorbell (or a short poll) and runs outbox.process_batch.
 
-All the queue logic lives in PostgreSQL (sql/migrations/0032_outbox_consumers.sql); this module only
-decides *when* to call it:
+All the queue logic lives in PostgreSQL (sql/code/outbox/queue.sql); this module only decides *when*
+to call it:
 
 - one dedicated LISTEN connection per process (never from a pool, never inside a transaction);
   every notification, every (re)connect and every poll timeout wakes the work slots;
 - N work slots, each with its own connection, loop over the enabled consumers:
   `outbox.claim` (committed lease) then `outbox.process_batch` (one transaction); when a round finds
   nothing they set the doorbell's idle flag, look once more, then sleep until the bell or the poll;
-- connections lost (database restart) are reopened with exponential backoff;
+- every connection (listener, slots, scheduler) is reopened after a loss by the one reconnect loop in
+  rustok.outbox.reconnect (exponential backoff, capped);
 - on stop (SIGINT/SIGTERM) a slot finishes its current batch; after `shutdown_timeout` the batch is
   cancelled (rolled back) and its leases released;
-- periodic jobs (partition upkeep; the index module adds its scheduled full reindex) run from the
-  same process, each due run claimed in outbox.periodic_jobs so several processes run it once.
+- the periodic jobs it is given (rustok.outbox.periodic.Scheduler) run from the same process, each due
+  run claimed in outbox.periodic_jobs so several processes run it once.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass, field
-from typing import Awaitable, Callable
+from dataclasses import dataclass
 
 import psycopg
+
+from rustok.outbox.periodic import PeriodicJob, Scheduler
+from rustok.outbox.reconnect import first_line, sleep_until, with_reconnect
 
 log = logging.getLogger("rustok.outbox.worker")
 
@@ -37,89 +39,6 @@ SQL_CLAIM = "select outbox.claim(%s, %s, %s)"
 SQL_PROCESS = "select claimed, succeeded, failed, dead from outbox.process_batch(%s, %s, %s)"
 SQL_RELEASE = "select outbox.release(%s, %s)"
 SQL_SET_IDLE = "select outbox.set_idle()"
-SQL_CLAIM_JOB = "select outbox.claim_periodic_job(%s, %s, %s)"
-SQL_FINISH_JOB = "select outbox.finish_periodic_job(%s, %s)"
-# A daily job first seen now starts counting from now: its first run is at the next scheduled time,
-# not at once (a fresh install should not begin with a full reindex at an arbitrary hour).
-SQL_SEED_DAILY_JOB = ("insert into outbox.periodic_jobs (name, last_started_at, last_started_by) "
-                      "values (%s, now(), 'first start (not run)') on conflict (name) do nothing")
-
-
-# ---------------------------------------------------------------- periodic jobs
-
-JobFunc = Callable[[psycopg.AsyncConnection], Awaitable[object]]
-
-
-@dataclass
-class PeriodicJob:
-    """A job the worker runs periodically: every `every` seconds, or daily at `daily_at` ("HH:MM", local time).
-
-    `run` gets an autocommit connection as the migration owner. Each due run is claimed in
-    outbox.periodic_jobs, so with several worker processes it runs once.
-    """
-
-    name: str
-    run: JobFunc
-    every: float | None = None
-    daily_at: str | None = None
-
-    def __post_init__(self) -> None:
-        if (self.every is None) == (self.daily_at is None):
-            raise ValueError(f"periodic job {self.name}: give exactly one of every= or daily_at=")
-        if self.daily_at is not None:
-            parse_hhmm(self.daily_at)
-
-    def due_after(self, now: dt.datetime) -> dt.datetime:
-        """The start of the current period: the job is due when no run started after this moment."""
-        if self.every is not None:
-            return now - dt.timedelta(seconds=self.every)
-        hour, minute = parse_hhmm(self.daily_at or "")
-        today = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        if today <= now:
-            return today
-        # Not yet time today: due only if no run started since yesterday's slot -- but it is not time
-        # yet, so report a moment in the future (never due).
-        return now + dt.timedelta(days=1)
-
-
-def parse_hhmm(value: str) -> tuple[int, int]:
-    try:
-        hour_s, minute_s = value.split(":")
-        hour, minute = int(hour_s), int(minute_s)
-    except ValueError:
-        raise ValueError(f"expected HH:MM, got {value!r}") from None
-    if not (0 <= hour < 24 and 0 <= minute < 60):
-        raise ValueError(f"expected HH:MM, got {value!r}")
-    return hour, minute
-
-
-async def _maintain_partitions(conn: psycopg.AsyncConnection) -> object:
-    cur = await conn.execute("select partition, action, detail from outbox.maintain()")
-    rows = await cur.fetchall()
-    for partition, action, detail in rows:
-        log.info("outbox partitions: %s %s (%s)", action, partition, detail)
-    return rows
-
-
-async def _publish_due_content(conn: psycopg.AsyncConnection) -> object:
-    """Scheduled pages and posts whose moment has come get published (content.publish_due)."""
-    cur = await conn.execute("select tenant_id, kind, slug from content.publish_due()")
-    rows = await cur.fetchall()
-    for tenant_id, kind, slug in rows:
-        log.info("content: published scheduled %s %s (tenant %s)", kind, slug, tenant_id)
-    return rows
-
-
-#: Jobs every worker process runs. Modules append theirs with register_periodic_job().
-PERIODIC_JOBS: list[PeriodicJob] = [
-    PeriodicJob("outbox.maintain", _maintain_partitions, every=3600),
-    PeriodicJob("content.publish_due", _publish_due_content, every=30),
-]
-
-
-def register_periodic_job(job: PeriodicJob) -> None:
-    """Add (or replace, by name) a periodic job run by every outbox worker started afterwards."""
-    PERIODIC_JOBS[:] = [j for j in PERIODIC_JOBS if j.name != job.name] + [job]
 
 
 # ---------------------------------------------------------------- configuration
@@ -182,90 +101,61 @@ class Stats:
 # ---------------------------------------------------------------- the worker
 
 class OutboxWorker:
+    """Processes the outbox queues; with `periodic_jobs`, also runs those jobs (none unless given)."""
+
     def __init__(self, url: str, config: WorkerConfig | None = None, *,
                  periodic_jobs: list[PeriodicJob] | None = None) -> None:
         self.url = url
         self.config = config or WorkerConfig()
-        self.jobs = list(PERIODIC_JOBS if periodic_jobs is None else periodic_jobs)
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.scheduler = Scheduler(url, periodic_jobs or [], worker_id=self.worker_id,
+                                   check_interval=self.config.idle_check_interval,
+                                   reconnect_max=self.config.reconnect_max)
         self.stats = Stats()
         self._bell = asyncio.Event()
         self._busy: dict[int, psycopg.AsyncConnection] = {}
         self._paused: dict[str, float] = {}  # consumer -> loop time until which it is skipped
         self.listening = asyncio.Event()     # set while the LISTEN connection is up (tests, health)
 
-    # -- connections -------------------------------------------------------
-
-    async def _connect(self, role: str) -> psycopg.AsyncConnection:
-        conn = await psycopg.AsyncConnection.connect(
-            self.url, autocommit=True, connect_timeout=10, application_name=f"rustok-outbox-{role}")
-        # A killed worker's backend notices the lost client within a second and rolls back its batch.
-        await conn.execute("set client_connection_check_interval = '1s'")
-        return conn
+    @property
+    def jobs(self) -> list[PeriodicJob]:
+        return self.scheduler.jobs
 
     def ring(self) -> None:
         """Wake every sleeping slot."""
         self._bell.set()
         self._bell = asyncio.Event()
 
-    async def _sleep(self, seconds: float, stop: asyncio.Event, bell: asyncio.Event | None = None) -> None:
-        waits = [asyncio.ensure_future(stop.wait())]
-        if bell is not None:
-            waits.append(asyncio.ensure_future(bell.wait()))
-        try:
-            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for w in waits:
-                w.cancel()
-
     # -- the listener ------------------------------------------------------
 
     async def _listener(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
-        while not stop.is_set():
+        async def listen(conn: psycopg.AsyncConnection) -> None:
             try:
-                async with await self._connect("listener") as conn:
-                    await conn.execute(f"listen {CHANNEL}")
-                    backoff = 0.5
-                    self.listening.set()
-                    log.info("outbox %s: listening on %s", self.worker_id, CHANNEL)
-                    self.ring()  # notifications may have been missed while we were away: look now
-                    while not stop.is_set():
-                        async for _ in conn.notifies(timeout=self.config.poll_interval, stop_after=1):
-                            self.stats.wakeups += 1
-                            self.ring()
-            except psycopg.OperationalError as exc:
-                self.listening.clear()
-                if stop.is_set():
-                    return
-                log.warning("outbox %s: listener connection lost (%s); reconnecting in %.1fs",
-                            self.worker_id, _first_line(exc), backoff)
-                self.ring()  # the slots' poll covers the gap; nudge them now
-                await self._sleep(backoff, stop)
-                backoff = min(backoff * 2, self.config.reconnect_max)
+                await conn.execute(f"listen {CHANNEL}")
+                self.listening.set()
+                log.info("outbox %s: listening on %s", self.worker_id, CHANNEL)
+                self.ring()  # notifications may have been missed while we were away: look now
+                while not stop.is_set():
+                    async for _ in conn.notifies(timeout=self.config.poll_interval, stop_after=1):
+                        self.stats.wakeups += 1
+                        self.ring()
             finally:
                 self.listening.clear()
+
+        # While the listener is away the slots' poll covers the gap; on a loss, nudge them at once.
+        await with_reconnect(self.url, "listener", listen, what=f"outbox {self.worker_id} listener", stop=stop,
+                             max_backoff=self.config.reconnect_max, on_lost=self.ring)
 
     # -- work slots --------------------------------------------------------
 
     async def _slot(self, slot: int, stop: asyncio.Event) -> None:
         name = f"{self.worker_id}/{slot}"
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                async with await self._connect(f"worker-{slot}") as conn:
-                    if backoff > 0.5:
-                        log.info("outbox %s: reconnected", name)
-                    backoff = 0.5
-                    await self._work(conn, slot, name, stop)
-                return
-            except psycopg.OperationalError as exc:
-                if stop.is_set():
-                    return
-                log.warning("outbox %s: database connection lost (%s); reconnecting in %.1fs",
-                            name, _first_line(exc), backoff)
-                await self._sleep(backoff, stop)
-                backoff = min(backoff * 2, self.config.reconnect_max)
+
+        async def work(conn: psycopg.AsyncConnection) -> None:
+            await self._work(conn, slot, name, stop)
+
+        await with_reconnect(self.url, f"worker-{slot}", work, what=f"outbox {name}", stop=stop,
+                             max_backoff=self.config.reconnect_max)
 
     async def _work(self, conn: psycopg.AsyncConnection, slot: int, name: str, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -278,7 +168,7 @@ class OutboxWorker:
             await conn.execute(SQL_SET_IDLE)
             if await self._round(conn, slot, name, stop):
                 continue
-            await self._sleep(self.config.poll_interval, stop, bell)
+            await sleep_until(stop, self.config.poll_interval, bell)
 
     async def _round(self, conn: psycopg.AsyncConnection, slot: int, name: str, stop: asyncio.Event) -> bool:
         """One batch per enabled consumer; True when any work was found."""
@@ -316,7 +206,7 @@ class OutboxWorker:
             finally:
                 self._busy.pop(slot, None)
         except psycopg.errors.QueryCanceled as exc:  # (a subclass of OperationalError: test it first)
-            log.warning("outbox %s: batch of %s cancelled (%s); releasing its leases", name, consumer, _first_line(exc))
+            log.warning("outbox %s: batch of %s cancelled (%s); releasing its leases", name, consumer, first_line(exc))
             await self._release(conn, name, consumer)
             return False
         except psycopg.OperationalError:
@@ -324,7 +214,7 @@ class OutboxWorker:
         except psycopg.Error as exc:
             self.stats.errors += 1
             log.error("outbox %s: batch of consumer %s failed: %s [SQLSTATE %s]; pausing it %.0fs",
-                      name, consumer, _first_line(exc), exc.sqlstate, self.config.error_backoff)
+                      name, consumer, first_line(exc), exc.sqlstate, self.config.error_backoff)
             await self._release(conn, name, consumer)
             self._paused[consumer] = asyncio.get_running_loop().time() + self.config.error_backoff
             return False
@@ -348,49 +238,7 @@ class OutboxWorker:
                 log.info("outbox %s: released %d leased deliveries of %s", name, released, consumer)
         except psycopg.Error as exc:
             log.warning("outbox %s: could not release leases of %s (%s); they return when the lease expires",
-                        name, consumer, _first_line(exc))
-
-    # -- periodic jobs -----------------------------------------------------
-
-    async def _periodic(self, stop: asyncio.Event) -> None:
-        backoff = 0.5
-        while not stop.is_set():
-            try:
-                async with await self._connect("jobs") as conn:
-                    backoff = 0.5
-                    while not stop.is_set():
-                        for job in self.jobs:
-                            if stop.is_set():
-                                break
-                            await self._run_job(conn, job)
-                        await self._sleep(self.config.idle_check_interval, stop)
-                return
-            except psycopg.OperationalError as exc:
-                if stop.is_set():
-                    return
-                log.warning("outbox %s: jobs connection lost (%s); reconnecting in %.1fs",
-                            self.worker_id, _first_line(exc), backoff)
-                await self._sleep(backoff, stop)
-                backoff = min(backoff * 2, self.config.reconnect_max)
-
-    async def _run_job(self, conn: psycopg.AsyncConnection, job: PeriodicJob) -> None:
-        if job.daily_at is not None:
-            await conn.execute(SQL_SEED_DAILY_JOB, (job.name,))
-        due_after = job.due_after(dt.datetime.now().astimezone())
-        cur = await conn.execute(SQL_CLAIM_JOB, (job.name, due_after, self.worker_id))
-        (mine,) = await cur.fetchone()
-        if not mine:
-            return
-        log.info("outbox %s: running periodic job %s", self.worker_id, job.name)
-        error = None
-        try:
-            await job.run(conn)
-        except psycopg.OperationalError:
-            raise
-        except Exception as exc:  # a job's failure is recorded and logged; the worker goes on
-            error = f"{type(exc).__name__}: {_first_line(exc)}"
-            log.exception("outbox %s: periodic job %s failed", self.worker_id, job.name)
-        await conn.execute(SQL_FINISH_JOB, (job.name, error))
+                        name, consumer, first_line(exc))
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -405,7 +253,7 @@ class OutboxWorker:
         if cfg.listen and not cfg.once and cfg.workers:
             helpers.append(asyncio.create_task(self._listener(stop), name="outbox-listener"))
         if cfg.periodic and not cfg.once and self.jobs:
-            helpers.append(asyncio.create_task(self._periodic(stop), name="outbox-jobs"))
+            helpers.append(asyncio.create_task(self.scheduler.run(stop), name="outbox-jobs"))
         stopper = asyncio.create_task(stop.wait())
         failure: BaseException | None = None
         try:
@@ -440,7 +288,7 @@ class OutboxWorker:
                     try:
                         await conn.cancel_safe()
                     except psycopg.Error as exc:
-                        log.warning("outbox %s: cancel request failed: %s", self.worker_id, _first_line(exc))
+                        log.warning("outbox %s: cancel request failed: %s", self.worker_id, first_line(exc))
                 _, pending_set = await asyncio.wait(pending_set, timeout=10)
                 for task in pending_set:
                     task.cancel()
@@ -450,11 +298,6 @@ class OutboxWorker:
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 log.error("outbox %s: task ended with %r", self.worker_id, result)
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 async def drain_once(url: str, *, consumers: tuple[str, ...] | None = None, workers: int = 1,

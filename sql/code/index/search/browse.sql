@@ -126,37 +126,7 @@ begin
 
     v_counts := index._browse_facets(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
 
-    return jsonb_build_object(
-        'total', (v_counts ->> 'total')::bigint,
-        'limit', p_limit,
-        'offset', p_offset,
-        'items', coalesce((
-            select jsonb_agg(jsonb_build_object(
-                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
-                'price', case when (p.prices -> p_currency ->> 'min') is not null then jsonb_build_object(
-                            'currencyCode', p_currency, 'min', (p.prices -> p_currency ->> 'min')::bigint,
-                            'max', (p.prices -> p_currency ->> 'max')::bigint) end,
-                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
-                'variantCount', p.variant_count, 'categories', p.categories,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
-                'rank', null::numeric,
-                'createdAt', p.created_at, 'updatedAt', p.updated_at)
-                order by g.ord)
-            from unnest(v_ids) with ordinality as g (product_id, ord)
-            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from jsonb_to_recordset(v_counts -> 'categories') as x (id uuid, n bigint)
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from jsonb_to_recordset(v_counts -> 'tags') as x (slug text, n bigint)
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', v_counts -> 'priceBuckets',
-            'inStock', v_counts -> 'inStock'));
+    return index._product_page_json(p_tenant_id, v_ids, null, v_counts, p_limit, p_offset, p_currency);
 end
 $$;
 comment on function index._product_browse(uuid, text, integer, integer, text, boolean, bigint[]) is

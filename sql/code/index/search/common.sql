@@ -141,3 +141,13 @@ end
 $$;
 comment on function index._check_page(jsonb, text[], integer, integer) is
     'Internal: validate the filters object (known keys only), limit (1-100) and offset (0-10000); 22023 naming the field.';
+
+create or replace function index._tags_json(p_slugs text[], p_names text[]) returns jsonb
+    language sql immutable parallel safe
+as $$
+    select coalesce(jsonb_agg(jsonb_build_object('slug', t.s, 'name', t.n) order by t.s), '[]')
+    from unnest(p_slugs, p_names) as t (s, n)
+$$;
+comment on function index._tags_json(text[], text[]) is
+    'Internal, the one tag-array builder of read documents: [{slug, name}] ordered by slug, from a read row''s '
+    'parallel tag_slugs and tags arrays.';

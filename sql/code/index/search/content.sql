@@ -66,8 +66,7 @@ begin
                 'author', case when g.author_id is not null then jsonb_build_object('id', g.author_id, 'name', g.author_name) end,
                 'category', case when g.category_id is not null then jsonb_build_object(
                     'id', g.category_id, 'name', g.category_name, 'slug', g.category_slug) end,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(g.tag_slugs, g.tags) as t (s, n)),
+                'tags', index._tags_json(g.tag_slugs, g.tags),
                 'parentId', g.parent_id, 'replyCount', g.reply_count, 'publishedAt', g.published_at,
                 'rank', case when v_has_q then round(g.rank::numeric, 6) end,
                 'createdAt', g.created_at, 'updatedAt', g.updated_at)
@@ -154,8 +153,7 @@ as $$
         'author', case when c.author_id is not null then jsonb_build_object('id', c.author_id, 'name', c.author_name) end,
         'category', case when c.category_id is not null then jsonb_build_object(
             'id', c.category_id, 'name', c.category_name, 'slug', c.category_slug) end,
-        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                 from unnest(c.tag_slugs, c.tags) as t (s, n)),
+        'tags', index._tags_json(c.tag_slugs, c.tags),
         'parentId', c.parent_id, 'replyCount', c.reply_count, 'seo', c.seo, 'metadata', c.metadata,
         'publishedAt', c.published_at, 'createdAt', c.created_at, 'updatedAt', c.updated_at)
     from index.content c

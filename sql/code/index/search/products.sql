@@ -1,6 +1,48 @@
 -- index/search/products.sql: product search and product details for the storefront.
 
--- ---------------------------------------------------------------- products
+-- ---------------------------------------------------------------- the page document
+create or replace function index._product_page_json(
+    p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text
+) returns jsonb
+    language sql stable
+as $$
+    -- the one builder of a product listing page, for search (index._product_page) and browse (index._product_browse)
+    select jsonb_build_object(
+        'total', (p_counts ->> 'total')::bigint,
+        'limit', p_limit,
+        'offset', p_offset,
+        'items', coalesce((
+            select jsonb_agg(jsonb_build_object(
+                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
+                'price', case when (p.prices -> p_currency ->> 'min') is not null then jsonb_build_object(
+                            'currencyCode', p_currency, 'min', (p.prices -> p_currency ->> 'min')::bigint,
+                            'max', (p.prices -> p_currency ->> 'max')::bigint) end,
+                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
+                'variantCount', p.variant_count, 'categories', p.categories,
+                'tags', index._tags_json(p.tag_slugs, p.tags),
+                'rank', round(g.rank::numeric, 6),
+                'createdAt', p.created_at, 'updatedAt', p.updated_at)
+                order by g.ord)
+            from unnest(p_ids, p_ranks) with ordinality as g (product_id, rank, ord)
+            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
+        'facets', jsonb_build_object(
+            -- names from the category and tag tables (primary key lookups), not from every match
+            'categories', coalesce((
+                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                                 order by x.n desc, c.name)
+                from jsonb_to_recordset(p_counts -> 'categories') as x (id uuid, n bigint)
+                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
+            'tags', coalesce((
+                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
+                from jsonb_to_recordset(p_counts -> 'tags') as x (slug text, n bigint)
+                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
+            'priceBuckets', p_counts -> 'priceBuckets',
+            'inStock', p_counts -> 'inStock'))
+$$;
+comment on function index._product_page_json(uuid, uuid[], real[], jsonb, integer, integer, text) is
+    'Internal: the JSON of a product listing page: the cards of p_ids in order (rank from p_ranks, null when not ranked), '
+    'total and facets from p_counts ({total, categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}).';
+
 create or replace function index._product_page(
     p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_limit integer, p_offset integer,
     p_currency text, p_include_unpublished boolean, p_bounds bigint[]
@@ -79,43 +121,22 @@ begin
         select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
         group by x.slug order by count(*) desc, x.slug limit 50
     )
-    select jsonb_build_object(
-        'total', (select count(*) from m),
-        'limit', p_limit,
-        'offset', p_offset,
-        'items', coalesce((
-            select jsonb_agg(jsonb_build_object(
-                'id', p.product_id, 'handle', p.handle, 'title', p.title, 'subtitle', p.subtitle, 'status', p.status,
-                'price', case when g.min_amount is not null then jsonb_build_object(
-                            'currencyCode', p_currency, 'min', g.min_amount, 'max', g.max_amount) end,
-                'prices', p.prices, 'currencies', p.currencies, 'inStock', p.has_stock, 'totalStock', p.total_stock,
-                'variantCount', p.variant_count, 'categories', p.categories,
-                'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                         from unnest(p.tag_slugs, p.tags) as t (s, n)),
-                'rank', case when v_has_q and p_sort = 'relevance' then round(g.rank::numeric, 6) end,
-                'createdAt', p.created_at, 'updatedAt', p.updated_at)
-                order by g.ord)
-            from page g
-            join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            -- names from the category and tag tables (primary key lookups), not from every match
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', x.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from cats x
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from tags x
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
-                select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
-                from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
-                      from m where m.min_amount is not null group by 1) x
-                where x.b >= 1), '[]') end,
-            'inStock', jsonb_build_object(
-                'true', (select count(*) from m where m.has_stock),
-                'false', (select count(*) from m where not m.has_stock))))
+    select index._product_page_json(p_tenant_id,
+               array(select g.product_id from page g order by g.ord),
+               array(select case when v_has_q and p_sort = 'relevance' then g.rank end from page g order by g.ord),
+               jsonb_build_object(
+                   'total', (select count(*) from m),
+                   'categories', coalesce((select jsonb_agg(jsonb_build_object('id', c.id, 'n', c.n)) from cats c), '[]'),
+                   'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', t.slug, 'n', t.n)) from tags t), '[]'),
+                   'priceBuckets', case when p_currency is null then '[]'::jsonb else coalesce((
+                       select jsonb_agg(jsonb_build_object('min', p_bounds[x.b], 'max', p_bounds[x.b + 1], 'count', x.n) order by x.b)
+                       from (select width_bucket(m.min_amount, p_bounds) as b, count(*) as n
+                             from m where m.min_amount is not null group by 1) x
+                       where x.b >= 1), '[]') end,
+                   'inStock', jsonb_build_object(
+                       'true', (select count(*) from m where m.has_stock),
+                       'false', (select count(*) from m where not m.has_stock))),
+               p_limit, p_offset, p_currency)
     into v_result;
     return v_result;
 end
@@ -219,8 +240,7 @@ as $$
         'status', p.status, 'discountable', p.discountable, 'prices', p.prices, 'currencies', p.currencies,
         'inStock', p.has_stock, 'totalStock', p.total_stock, 'variants', p.variants, 'options', p.options,
         'categories', p.categories,
-        'tags', (select coalesce(jsonb_agg(jsonb_build_object('slug', s, 'name', n) order by s), '[]')
-                 from unnest(p.tag_slugs, p.tags) as t (s, n)),
+        'tags', index._tags_json(p.tag_slugs, p.tags),
         'seo', p.seo, 'metadata', p.metadata, 'createdAt', p.created_at, 'updatedAt', p.updated_at)
     from index.products p
     where p.tenant_id = p_tenant_id and p.handle = p_handle

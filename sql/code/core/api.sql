@@ -1,0 +1,86 @@
+-- core/api.sql: API functions for accounts and sessions, called by GraphQL mutations (register, login,
+-- logout). The tenant is core.current_tenant_id(); security invoker, so row-level security applies.
+-- Passwords are hashed and checked by the application (scrypt); only hashes reach the database, and of
+-- a session token only its hash.
+
+create or replace function core.register_user(p_email text, p_password_hash text, p_display_name text default null)
+    returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid;
+begin
+    if v_tenant is null then
+        raise exception 'core.register_user: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into core.users (tenant_id, email, password_hash, display_name)
+    values (v_tenant, p_email, p_password_hash, p_display_name)
+    returning id into v_id;
+    return v_id;
+end
+$$;
+comment on function core.register_user(text, text, text) is
+    'Create an active customer account in the current tenant; the email is unique per tenant, case-insensitively '
+    '(23505). Returns the user id; sign it in with core.start_session. (GraphQL register.)';
+revoke execute on function core.register_user(text, text, text) from public;
+grant execute on function core.register_user(text, text, text) to rustok_app;
+
+create or replace function core.user_for_login(p_email text)
+    returns table (user_id uuid, password_hash text, status text)
+    language sql stable
+as $$
+    select u.id, u.password_hash, u.status
+    from core.users u
+    where u.tenant_id = core.current_tenant_id() and lower(u.email) = lower(p_email)
+$$;
+comment on function core.user_for_login(text) is
+    'The account of the current tenant with this email (case-insensitive): its id, password hash (checked by the '
+    'application) and status; no row when there is none. (GraphQL login.)';
+revoke execute on function core.user_for_login(text) from public;
+grant execute on function core.user_for_login(text) to rustok_app;
+
+create or replace function core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval)
+    returns table (expires_at timestamptz, id uuid, email text, display_name text, role text, status text,
+                   created_at timestamptz, last_login_at timestamptz)
+    language plpgsql volatile
+as $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_user    core.users;
+    v_expires timestamptz;
+begin
+    update core.users u set last_login_at = now()
+    where u.tenant_id = v_tenant and u.id = p_user_id and u.status = 'active'
+    returning u.* into v_user;
+    if v_user.id is null then
+        raise exception 'core.users.id: no active user %', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    insert into core.sessions as s (tenant_id, user_id, token_hash, user_agent, expires_at)
+    values (v_tenant, p_user_id, p_token_hash, p_user_agent, now() + p_lifetime)
+    returning s.expires_at into v_expires;
+    return query select v_expires, v_user.id, v_user.email, v_user.display_name, v_user.role, v_user.status,
+                        v_user.created_at, v_user.last_login_at;
+end
+$$;
+comment on function core.start_session(uuid, text, text, interval) is
+    'Sign in an active user of the current tenant: store a session under the token''s hash, valid for p_lifetime, '
+    'and stamp last_login_at. Returns the session''s expiry and the user. Unknown or inactive user: P0002. '
+    '(GraphQL register and login.)';
+revoke execute on function core.start_session(uuid, text, text, interval) from public;
+grant execute on function core.start_session(uuid, text, text, interval) to rustok_app;
+
+create or replace function core.end_session(p_token_hash text) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    update core.sessions s set revoked_at = now()
+    where s.tenant_id = core.current_tenant_id() and s.token_hash = p_token_hash and s.revoked_at is null;
+    return found;
+end
+$$;
+comment on function core.end_session(text) is
+    'Revoke the current tenant''s session with this token hash. True when a live session was revoked. (GraphQL logout.)';
+revoke execute on function core.end_session(text) from public;
+grant execute on function core.end_session(text) to rustok_app;

@@ -1,0 +1,52 @@
+"""Who may do what: every access check of the GraphQL API lives here.
+
+- require_tenant: the request names an active tenant (X-Tenant header);
+- require_user:   ... and a signed-in user of it (Authorization: Bearer <token>);
+- require_staff:  ... with a staff role (admin, manager, editor, author; rustok.auth.STAFF_ROLES);
+- is_staff:       the caller has a staff role (without requiring it: drafts are visible to staff,
+                  staff comments are approved at once);
+- orders_customer: whose orders a caller may list (staff: every order of the tenant).
+
+Row-level security in PostgreSQL keeps every request inside its tenant whatever a resolver does; these
+checks decide which operations a caller may attempt.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from rustok.graphql.errors import ApiError
+
+
+async def require_tenant(ctx) -> UUID:
+    tenant_id = await ctx.tenant_id()
+    if tenant_id is None:
+        if ctx.tenant_slug:
+            raise ApiError("NOT_FOUND", f"unknown or inactive tenant {ctx.tenant_slug!r} (X-Tenant header)")
+        raise ApiError("BAD_USER_INPUT", "this operation needs a tenant: send the X-Tenant header with the tenant slug")
+    return tenant_id
+
+
+async def require_user(ctx):
+    await require_tenant(ctx)
+    caller = await ctx.caller()
+    if caller.user_id is None:
+        raise ApiError("UNAUTHENTICATED", "sign in first: send Authorization: Bearer <token> from the login mutation")
+    return caller
+
+
+async def require_staff(ctx):
+    caller = await require_user(ctx)
+    if not caller.is_staff:
+        raise ApiError("FORBIDDEN", f"this operation needs a staff role (admin, manager, editor or author), not {caller.role}")
+    return caller
+
+
+async def is_staff(ctx) -> bool:
+    return (await ctx.caller()).is_staff
+
+
+def orders_customer(caller) -> UUID | None:
+    """Whose orders a signed-in caller may list: their own (their user id), or every order of the tenant
+    for staff (None)."""
+    return None if caller.is_staff else caller.user_id

@@ -1,0 +1,23 @@
+"""Community mutations (reactions): thin resolvers over the community SQL API (sql/code/community/api.sql)."""
+
+from __future__ import annotations
+
+from ariadne import MutationType
+
+from rustok.graphql.access import require_user
+from rustok.graphql.db import scalar, tenant_write
+from rustok.ids import parse_id
+
+mutation = MutationType()
+
+
+@mutation.field("react")
+async def resolve_react(_, info, nodeId: str, kind: str):  # noqa: N803
+    ctx = info.context
+    caller = await require_user(ctx)
+    async with tenant_write(ctx) as (conn, _result):
+        await scalar(conn, "select community.react(%s, %s, %s)", (parse_id(nodeId), caller.user_id, kind))
+    return True
+
+
+bindables = [mutation]
