@@ -842,8 +842,8 @@ COMMENT ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module tex
 -- Name: FUNCTION assert_module_enabled(p_tenant_ids uuid[], p_module text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) TO rustok_app;
-GRANT ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) TO rustok_analyst;
 
 --
 -- Name: current_tenant_id(); Type: FUNCTION; Schema: core; Owner: -
@@ -1024,8 +1024,8 @@ COMMENT ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) IS 'Whe
 -- Name: FUNCTION module_enabled(p_tenant_id uuid, p_module text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_app;
-GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_analyst;
 
 --
 -- Name: new_id(); Type: FUNCTION; Schema: core; Owner: -
@@ -1151,6 +1151,7 @@ COMMENT ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) 
 -- Name: FUNCTION resolve_request(p_tenant_slug text, p_token_hash text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) TO rustok_app;
 
 --
@@ -1232,8 +1233,8 @@ COMMENT ON FUNCTION core.tenant_id_by_slug(p_slug text) IS 'Resolve an active te
 -- Name: FUNCTION tenant_id_by_slug(p_slug text); Type: ACL; Schema: core; Owner: -
 --
 
+REVOKE ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_app;
-GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_analyst;
 
 --
 -- Name: tg__no_cycle(); Type: FUNCTION; Schema: core; Owner: -
@@ -2429,6 +2430,7 @@ COMMENT ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) IS 'True 
 -- Name: FUNCTION caught_up(p_consumer text, p_position uuid); Type: ACL; Schema: outbox; Owner: -
 --
 
+REVOKE ALL ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION outbox.caught_up(p_consumer text, p_position uuid) TO rustok_app;
 
 --
@@ -6565,7 +6567,7 @@ COMMENT ON FUNCTION content.tg_bodies__revisions() IS 'AFTER UPDATE/DELETE state
 -- Name: FUNCTION tg_bodies__revisions(); Type: ACL; Schema: content; Owner: -
 --
 
-GRANT ALL ON FUNCTION content.tg_bodies__revisions() TO rustok_app;
+REVOKE ALL ON FUNCTION content.tg_bodies__revisions() FROM PUBLIC;
 
 --
 -- Name: tg_categories__before_write(); Type: FUNCTION; Schema: content; Owner: -
@@ -7101,7 +7103,7 @@ COMMENT ON FUNCTION content.tg_nodes__revisions() IS 'AFTER UPDATE statement tri
 -- Name: FUNCTION tg_nodes__revisions(); Type: ACL; Schema: content; Owner: -
 --
 
-GRANT ALL ON FUNCTION content.tg_nodes__revisions() TO rustok_app;
+REVOKE ALL ON FUNCTION content.tg_nodes__revisions() FROM PUBLIC;
 
 --
 -- Name: tg_nodes__tree(); Type: FUNCTION; Schema: content; Owner: -
@@ -8074,6 +8076,12 @@ $$;
 --
 
 COMMENT ON FUNCTION community.tg_reactions__reputation() IS 'AFTER statement triggers on community.reactions: adjusts community.reputation of the recipients (node authors) by the reaction weights inserted, changed or deleted. Security definer so that the app role, which may only read reputation, cannot forge it.';
+
+--
+-- Name: FUNCTION tg_reactions__reputation(); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community.tg_reactions__reputation() FROM PUBLIC;
 
 --
 -- ======== schema commerce
@@ -14552,6 +14560,12 @@ $$;
 COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the triggers on index.products.';
 
 --
+-- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) FROM PUBLIC;
+
+--
 -- Name: _facet_cache_lock_key(uuid); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -15708,7 +15722,7 @@ COMMENT ON FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid) I
 -- Name: FUNCTION rebuild_content(p_node_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
 --
 
-GRANT ALL ON FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid) TO rustok_app;
+REVOKE ALL ON FUNCTION index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid) FROM PUBLIC;
 
 --
 -- Name: rebuild_orders(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -15729,7 +15743,7 @@ COMMENT ON FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid) I
 -- Name: FUNCTION rebuild_orders(p_order_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
 --
 
-GRANT ALL ON FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid) TO rustok_app;
+REVOKE ALL ON FUNCTION index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid) FROM PUBLIC;
 
 --
 -- Name: rebuild_products(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -15750,7 +15764,7 @@ COMMENT ON FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uui
 -- Name: FUNCTION rebuild_products(p_product_ids uuid[], p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
 --
 
-GRANT ALL ON FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uuid) TO rustok_app;
+REVOKE ALL ON FUNCTION index.rebuild_products(p_product_ids uuid[], p_tenant_id uuid) FROM PUBLIC;
 
 --
 -- Name: refresh_words(uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -16100,6 +16114,12 @@ $$;
 COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed (one delete per statement; a rebuild that changes nothing has empty transition tables).';
 
 --
+-- Name: FUNCTION tg_products__facet_cache(); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tg_products__facet_cache() FROM PUBLIC;
+
+--
 -- Name: tg_products__facet_cache_truncate(); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -16118,6 +16138,12 @@ $$;
 --
 
 COMMENT ON FUNCTION index.tg_products__facet_cache_truncate() IS 'AFTER TRUNCATE trigger on index.products: empties index.facet_cache.';
+
+--
+-- Name: FUNCTION tg_products__facet_cache_truncate(); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tg_products__facet_cache_truncate() FROM PUBLIC;
 
 --
 -- Name: tg_tenants__reindex_on_config(); Type: FUNCTION; Schema: index; Owner: -

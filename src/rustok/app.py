@@ -1,7 +1,8 @@
 """The Starlette application: /graphql (Ariadne), /healthz, /readyz.
 
-The lifespan opens the connection pool (and, under `rustok up`, the projector
-worker) and closes them on shutdown.
+The lifespan opens the database gate (the pool behind a circuit breaker) and, under `rustok up`,
+the projector worker, and closes them on shutdown. Every request passes the request-log middleware
+(X-Request-Id, one access line).
 """
 
 from __future__ import annotations
@@ -10,34 +11,19 @@ import asyncio
 import contextlib
 import logging
 
-from psycopg_pool import AsyncConnectionPool
+import psycopg
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from rustok.config import Settings
-from rustok.db import APP_ROLE
+from rustok.db import DatabaseGate
+from rustok.errors import DatabaseUnavailable
+from rustok.logs import RequestLogMiddleware
 
 log = logging.getLogger(__name__)
-
-
-async def _configure_app_connection(conn) -> None:
-    # The API runs as the application role: no DDL, no RLS bypass.
-    await conn.execute(f"set role {APP_ROLE}")
-    await conn.commit()
-
-
-def create_pool(url: str, *, min_size: int = 1, max_size: int = 10) -> AsyncConnectionPool:
-    return AsyncConnectionPool(
-        url,
-        min_size=min_size,
-        max_size=max_size,
-        open=False,
-        configure=_configure_app_connection,
-        kwargs={"autocommit": False},
-        name="rustok-app",
-    )
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -45,22 +31,29 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers and migrations are current. States only, never error text
+    (the log has the details)."""
     from rustok import migrate
 
     state = request.app.state
+    unavailable = {"Retry-After": str(state.settings.retry_after)}
     try:
-        async with state.pool.connection(timeout=2) as conn:
+        async with state.db.connection() as conn:
             await conn.execute("select 1")
-    except Exception as exc:  # any failure means "not ready"; report it, never raise
-        log.warning("readiness: database unreachable: %s", exc)
-        return JSONResponse({"status": "unavailable", "database": "unreachable", "error": str(exc)}, status_code=503)
+    except DatabaseUnavailable:
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503, headers=unavailable)
+    except psycopg.Error as exc:
+        log.warning("readiness: the database refused `select 1`: %s [SQLSTATE %s]", exc, exc.sqlstate)
+        return JSONResponse({"status": "unavailable", "database": "error"}, 503, headers=unavailable)
     try:
         pending = await asyncio.to_thread(migrate.pending, state.url)
-    except Exception as exc:
+    except Exception as exc:  # any failure means "not ready": log it, report a state
         log.warning("readiness: cannot read migration state: %s", exc)
-        return JSONResponse({"status": "unavailable", "migrations": "unknown", "error": str(exc)}, status_code=503)
+        return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "unknown"}, 503,
+                            headers=unavailable)
     if pending:
-        return JSONResponse({"status": "unavailable", "migrations": "pending", "pending": pending}, status_code=503)
+        return JSONResponse({"status": "unavailable", "database": "ok", "migrations": "pending", "pending": pending},
+                            status_code=503)
     return JSONResponse({"status": "ready", "database": "ok", "migrations": "current"})
 
 
@@ -73,8 +66,9 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
     async def lifespan(app: Starlette):
         app.state.url = url
         app.state.settings = settings
-        app.state.pool = create_pool(url)
-        await app.state.pool.open(wait=True, timeout=30)
+        app.state.db = DatabaseGate.from_settings(url, settings)
+        app.state.pool = app.state.db.pool
+        await app.state.db.open(timeout=30)
         background: list[asyncio.Task] = []
         stop = asyncio.Event()
         if run_worker:
@@ -88,16 +82,20 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await app.state.pool.close()
+            await app.state.db.close()
 
-    graphql_app = create_graphql_app()
-    return Starlette(
+    graphql_app = create_graphql_app(settings)
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             # An ASGI app as endpoint: served at /graphql exactly (a Mount would redirect to /graphql/).
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            # Every method reaches it, so that a refused one still gets a GraphQL error body.
+            Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
         ],
+        middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,
     )
+    app.state.graphql = graphql_app
+    return app

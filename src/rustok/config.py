@@ -59,6 +59,16 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer (got {raw!r})") from None
 
 
+def _float_env(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number (got {raw!r})") from None
+
+
 def _bool_env(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -68,6 +78,15 @@ def _bool_env(name: str, default: bool) -> bool:
     if raw.lower() in ("0", "false", "no", "off"):
         return False
     raise ConfigError(f"{name} must be true or false (got {raw!r})")
+
+
+def _choice_env(name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)} (got {raw!r})")
+    return raw
 
 
 @dataclass
@@ -82,6 +101,26 @@ class Settings:
     index_workers: int = 4
     index_realtime_sync: bool = True
     index_full_reindex_at: str = "03:00"  # HH:MM local time, or "off"
+    # Database outages (see docs/reliability.md): how long a request waits for a pooled connection,
+    # how often an open circuit probes for the database's return, and the Retry-After it advertises.
+    db_pool_size: int = 10
+    db_acquire_timeout: float = 1.0
+    db_probe_interval: float = 0.25
+    db_reconnect_timeout: float = 1.0
+    retry_after: int = 1
+    # Input limits: every request is checked against these before any SQL runs.
+    max_body_bytes: int = 1_048_576       # HTTP request body (enforced while reading)
+    max_query_tokens: int = 2_000         # lexical tokens of the GraphQL document
+    max_query_depth: int = 10             # nesting of selection sets (introspection has its own rule)
+    max_aliases: int = 30                 # aliases in the document
+    max_root_fields: int = 20             # distinct root fields of an operation
+    max_query_cost: int = 10              # root fields that reach the database
+    max_fields: int = 500                 # field selections in the document (bounds validation work)
+    max_variables_depth: int = 32         # nesting of the `variables` JSON
+    max_json_bytes: int = 65_536          # one JSON argument (metadata, addresses), serialized
+    max_string_length: int = 10_000       # characters of a string argument
+    max_text_length: int = 200_000        # characters of a long text argument (body, description, excerpt)
+    log_format: str = "text"              # "text" or "json"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -96,6 +135,23 @@ class Settings:
             index_workers=_int_env("RUSTOK_INDEX_WORKERS", 4),
             index_realtime_sync=_bool_env("RUSTOK_INDEX_REALTIME_SYNC", True),
             index_full_reindex_at=os.environ.get("RUSTOK_INDEX_FULL_REINDEX_AT") or "03:00",
+            db_pool_size=_int_env("RUSTOK_DB_POOL_SIZE", cls.db_pool_size),
+            db_acquire_timeout=_float_env("RUSTOK_DB_ACQUIRE_TIMEOUT", cls.db_acquire_timeout),
+            db_probe_interval=_float_env("RUSTOK_DB_PROBE_INTERVAL", cls.db_probe_interval),
+            db_reconnect_timeout=_float_env("RUSTOK_DB_RECONNECT_TIMEOUT", cls.db_reconnect_timeout),
+            retry_after=_int_env("RUSTOK_RETRY_AFTER", cls.retry_after),
+            max_body_bytes=_int_env("RUSTOK_MAX_BODY_BYTES", cls.max_body_bytes),
+            max_query_tokens=_int_env("RUSTOK_MAX_QUERY_TOKENS", cls.max_query_tokens),
+            max_query_depth=_int_env("RUSTOK_MAX_QUERY_DEPTH", cls.max_query_depth),
+            max_aliases=_int_env("RUSTOK_MAX_ALIASES", cls.max_aliases),
+            max_root_fields=_int_env("RUSTOK_MAX_ROOT_FIELDS", cls.max_root_fields),
+            max_query_cost=_int_env("RUSTOK_MAX_QUERY_COST", cls.max_query_cost),
+            max_fields=_int_env("RUSTOK_MAX_FIELDS", cls.max_fields),
+            max_variables_depth=_int_env("RUSTOK_MAX_VARIABLES_DEPTH", cls.max_variables_depth),
+            max_json_bytes=_int_env("RUSTOK_MAX_JSON_BYTES", cls.max_json_bytes),
+            max_string_length=_int_env("RUSTOK_MAX_STRING_LENGTH", cls.max_string_length),
+            max_text_length=_int_env("RUSTOK_MAX_TEXT_LENGTH", cls.max_text_length),
+            log_format=_choice_env("RUSTOK_LOG_FORMAT", ("text", "json"), cls.log_format),
         )
 
     @property

@@ -61,6 +61,7 @@ $$;
 comment on function community.tg_reactions__reputation() is
     'AFTER statement triggers on community.reactions: adjusts community.reputation of the recipients (node authors) by the reaction weights inserted, changed or deleted. '
     'Security definer so that the app role, which may only read reputation, cannot forge it.';
+revoke all on function community.tg_reactions__reputation() from public, rustok_app, rustok_analyst;
 
 -- ---------------------------------------------------------------- operator function
 create or replace function community.recompute_reputation(p_tenant_id uuid) returns bigint

@@ -16,7 +16,8 @@ end
 $$;
 comment on function content.tg_nodes__revisions() is
     'AFTER UPDATE statement trigger on content.nodes: stores a revision (previous title, excerpt and body) for every node whose title or excerpt changed.';
-grant execute on function content.tg_nodes__revisions() to rustok_app;
+-- definer (writes revisions the app may not write); a trigger function: nobody needs EXECUTE
+revoke all on function content.tg_nodes__revisions() from public, rustok_app, rustok_analyst;
 
 create or replace function content.tg_bodies__revisions() returns trigger
     language plpgsql volatile
@@ -42,7 +43,7 @@ end
 $$;
 comment on function content.tg_bodies__revisions() is
     'AFTER UPDATE/DELETE statement trigger on content.bodies: stores a revision (title, excerpt and the previous body) when a body changes or is removed.';
-grant execute on function content.tg_bodies__revisions() to rustok_app;
+revoke all on function content.tg_bodies__revisions() from public, rustok_app, rustok_analyst;
 
 create or replace function content.restore_revision(p_revision_id uuid) returns content.nodes
     language plpgsql volatile

@@ -10,7 +10,10 @@ as $$
         false)
 $$;
 comment on function core.module_enabled(uuid, text) is 'Whether a module is enabled for a tenant (toggle row, else the module default).';
-grant execute on function core.module_enabled(uuid,text) to rustok_analyst, rustok_app;
+-- definer: the app's write triggers ask it for the tenants of the rows they write (their own, under RLS);
+-- it reveals only whether a module is on for a tenant id the caller names
+revoke all on function core.module_enabled(uuid,text) from public, rustok_app, rustok_analyst;
+grant execute on function core.module_enabled(uuid,text) to rustok_app;
 
 create or replace function core.assert_module_enabled(p_tenant_ids uuid[], p_module text) returns void
     language plpgsql stable
@@ -32,7 +35,8 @@ end
 $$;
 comment on function core.assert_module_enabled(uuid[], text) is
     'Raise SQLSTATE 55000 when the module is disabled for any of the tenants. Used by module write triggers.';
-grant execute on function core.assert_module_enabled(uuid[],text) to rustok_analyst, rustok_app;
+revoke all on function core.assert_module_enabled(uuid[],text) from public, rustok_app, rustok_analyst;
+grant execute on function core.assert_module_enabled(uuid[],text) to rustok_app;
 
 -- ---------------------------------------------------------------- core.modules
 

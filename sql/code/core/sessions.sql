@@ -18,6 +18,8 @@ $$;
 comment on function core.resolve_request(text, text) is
     'For the API: the active tenant with this slug and, when the session token hash is valid, its user and role. '
     'No row when the tenant is unknown or inactive.';
+-- definer: runs before a tenant is set; returns only the session whose token hash the caller holds
+revoke all on function core.resolve_request(text,text) from public, rustok_app, rustok_analyst;
 grant execute on function core.resolve_request(text,text) to rustok_app;
 
 -- ---------------------------------------------------------------- core.sessions

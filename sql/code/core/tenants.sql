@@ -21,7 +21,9 @@ create or replace function core.tenant_id_by_slug(p_slug text) returns uuid
 as $$ select t.id from core.tenants t where t.slug = p_slug and t.is_active $$;
 comment on function core.tenant_id_by_slug(text) is
     'Resolve an active tenant slug to its id (callable before a tenant context is set).';
-grant execute on function core.tenant_id_by_slug(text) to rustok_analyst, rustok_app;
+-- definer: runs before a tenant is set; reveals only the id of an active slug the caller names
+revoke all on function core.tenant_id_by_slug(text) from public, rustok_app, rustok_analyst;
+grant execute on function core.tenant_id_by_slug(text) to rustok_app;
 
 -- ---------------------------------------------------------------- core.tenants
 

@@ -26,6 +26,8 @@ comment on function index._facet_cache_invalidate(uuid[]) is
     'Internal: delete the cached facet counts of these tenants (after taking their facet cache locks shared, so a '
     'fill running at the same time either commits first and is deleted, or is skipped). Called by the triggers on '
     'index.products.';
+-- definer: empties any tenant's cache rows; only its triggers call it
+revoke all on function index._facet_cache_invalidate(uuid[]) from public, rustok_app, rustok_analyst;
 
 create or replace function index.tg_products__facet_cache() returns trigger
     language plpgsql volatile
@@ -58,6 +60,7 @@ comment on function index.tg_products__facet_cache() is
     'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants '
     'with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed (one '
     'delete per statement; a rebuild that changes nothing has empty transition tables).';
+revoke all on function index.tg_products__facet_cache() from public, rustok_app, rustok_analyst;
 
 create or replace function index.tg_products__facet_cache_truncate() returns trigger
     language plpgsql volatile
@@ -70,6 +73,7 @@ end
 $$;
 comment on function index.tg_products__facet_cache_truncate() is
     'AFTER TRUNCATE trigger on index.products: empties index.facet_cache.';
+revoke all on function index.tg_products__facet_cache_truncate() from public, rustok_app, rustok_analyst;
 
 -- ---------------------------------------------------------------- index.facet_cache
 

@@ -52,7 +52,7 @@ comment on function index.rebuild_products(uuid[], uuid) is
     'Rebuild the index.products rows of these products now, from the write tables (set-based, idempotent: an unchanged '
     'row is not rewritten; a deleted product loses its row). Give p_tenant_id when known (uses the primary keys); '
     'without it the tenants are looked up by id. Returns rows changed. psql: select index.rebuild_products(array[''<id>''::uuid]);';
-grant execute on function index.rebuild_products(uuid[],uuid) to rustok_app;
+revoke all on function index.rebuild_products(uuid[],uuid) from public, rustok_app, rustok_analyst;  -- operators (owner) only: it rebuilds any tenant
 
 create or replace function index.rebuild_content(p_node_ids uuid[], p_tenant_id uuid default null) returns integer
     language sql volatile
@@ -60,7 +60,7 @@ create or replace function index.rebuild_content(p_node_ids uuid[], p_tenant_id 
 as $$ select index._rebuild_public('node', p_node_ids, p_tenant_id) $$;
 comment on function index.rebuild_content(uuid[], uuid) is
     'Rebuild the index.content rows of these nodes now (set-based, idempotent; a deleted node loses its row). Returns rows changed.';
-grant execute on function index.rebuild_content(uuid[],uuid) to rustok_app;
+revoke all on function index.rebuild_content(uuid[],uuid) from public, rustok_app, rustok_analyst;  -- operators (owner) only: it rebuilds any tenant
 
 create or replace function index.rebuild_orders(p_order_ids uuid[], p_tenant_id uuid default null) returns integer
     language sql volatile
@@ -68,4 +68,4 @@ create or replace function index.rebuild_orders(p_order_ids uuid[], p_tenant_id 
 as $$ select index._rebuild_public('order', p_order_ids, p_tenant_id) $$;
 comment on function index.rebuild_orders(uuid[], uuid) is
     'Rebuild the index.orders rows of these orders now (set-based, idempotent; a deleted order loses its row). Returns rows changed.';
-grant execute on function index.rebuild_orders(uuid[],uuid) to rustok_app;
+revoke all on function index.rebuild_orders(uuid[],uuid) from public, rustok_app, rustok_analyst;  -- operators (owner) only: it rebuilds any tenant

@@ -14,4 +14,6 @@ $$;
 comment on function outbox.caught_up(text, uuid) is
     'True when the consumer has no pending event of the current tenant at or below the position a mutation returned '
     '(core.event_position()). Dead-lettered events do not hold it back (see outbox.dead_letters).';
+-- definer (reads the queue); answers for the current tenant only
+revoke all on function outbox.caught_up(text,uuid) from public, rustok_app, rustok_analyst;
 grant execute on function outbox.caught_up(text,uuid) to rustok_app;

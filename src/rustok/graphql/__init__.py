@@ -9,28 +9,39 @@ from ariadne.asgi import GraphQL
 from ariadne.asgi.handlers import GraphQLTransportWSHandler
 from ariadne.explorer import ExplorerGraphiQL
 
+from rustok.config import Settings
 from rustok.graphql.cache import DocumentCache
 from rustok.graphql.context import get_context_value
-from rustok.graphql.errors import format_error
+from rustok.graphql.errors import GraphQLErrorLogger, format_error
+from rustok.graphql.http import RustokHTTPHandler
+from rustok.graphql.limits import Limits, guard_arguments
 from rustok.graphql.resolvers import bindables
 
 SCHEMA_DIR = Path(__file__).parent / "schema"
 
 
-def build_schema():
+def build_schema(limits: Limits | None = None):
     type_defs = load_schema_from_path(str(SCHEMA_DIR))
-    return make_executable_schema(type_defs, *bindables())
+    return guard_arguments(make_executable_schema(type_defs, *bindables()), limits or Limits())
 
 
-def create_graphql_app() -> GraphQL:
-    documents = DocumentCache()
-    return GraphQL(
-        build_schema(),
+def create_graphql_app(settings: Settings | None = None) -> GraphQL:
+    settings = settings or Settings()
+    limits = Limits.from_settings(settings)
+    documents = DocumentCache(limits=limits)
+    app = GraphQL(
+        build_schema(limits),
         query_parser=documents.parse,
         query_validator=documents.validate,
         context_value=get_context_value,
         error_formatter=format_error,
+        logger=GraphQLErrorLogger(),
         explorer=ExplorerGraphiQL(title="RusToK GraphQL"),
+        http_handler=RustokHTTPHandler(documents, max_body_bytes=settings.max_body_bytes,
+                                       retry_after=settings.retry_after),
         websocket_handler=GraphQLTransportWSHandler(),
+        execute_get_queries=True,
         debug=False,
     )
+    app.documents = documents
+    return app

@@ -1,4 +1,4 @@
-"""Per-request GraphQL context: the pool, the tenant (X-Tenant header) and the caller (bearer session).
+"""Per-request GraphQL context: the database gate, the tenant (X-Tenant header) and the caller (bearer session).
 
 Tenant and caller are resolved together, once per request, in one round trip
 (`core.resolve_request`), and only when a resolver asks for them.
@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from psycopg_pool import AsyncConnectionPool
-
 from rustok.auth import STAFF_ROLES, token_hash
+from rustok.db import DatabaseGate
 
 
 @dataclass
@@ -28,7 +27,7 @@ class Caller:
 @dataclass
 class RequestContext:
     request: object
-    pool: AsyncConnectionPool
+    db: DatabaseGate
     tenant_slug: str | None
     token: str | None
     _caller: Caller | None = None
@@ -37,7 +36,7 @@ class RequestContext:
         if self._caller is None:
             caller = Caller()
             if self.tenant_slug:
-                async with self.pool.connection() as conn:
+                async with self.db.connection() as conn:
                     cur = await conn.execute(
                         "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
                         (self.tenant_slug, token_hash(self.token) if self.token else None),
@@ -61,7 +60,7 @@ def _bearer(request) -> str | None:
 async def get_context_value(request, data=None) -> RequestContext:
     return RequestContext(
         request=request,
-        pool=request.app.state.pool,
+        db=request.app.state.db,
         tenant_slug=request.headers.get("x-tenant"),
         token=_bearer(request),
     )

@@ -22,7 +22,7 @@ async def tenant_connection(ctx, tenant_id: UUID) -> AsyncIterator[AsyncConnecti
     """A pooled connection inside one transaction with the tenant (and acting user) settings applied."""
     caller = await ctx.caller()
     user = str(caller.user_id) if caller.user_id else ""
-    async with ctx.pool.connection() as conn:
+    async with ctx.db.connection() as conn:
         async with conn.transaction():
             await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
                                (TENANT_SETTING, str(tenant_id), USER_SETTING, user))

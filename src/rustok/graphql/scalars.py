@@ -6,10 +6,13 @@ a 26-character ULID; anything else raises InvalidIdError, reported as BAD_USER_I
 
 from __future__ import annotations
 
+import math
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from ariadne import ScalarType
+from graphql import StringValueNode
 from psycopg.types.json import Jsonb
 
 from rustok.ids import parse_id
@@ -30,6 +33,8 @@ def serialize_bigint(value):
 
 @bigint_scalar.value_parser
 def parse_bigint(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError("BigInt: out of range (at most 2^53 - 1)")
     if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
         raise ValueError(f"BigInt: expected an integer, got {value!r}")
     if abs(int(value)) > MAX_SAFE_INTEGER:
@@ -50,6 +55,29 @@ def parse_bigint_literal(ast, variables=None):
 @datetime_scalar.serializer
 def serialize_datetime(value):
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+_DATETIME_HINT = "an ISO 8601 string with a time zone, e.g. 2030-01-31T09:00:00Z or 2030-01-31T10:00:00+01:00"
+
+
+@datetime_scalar.value_parser
+def parse_datetime(value):
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValueError(f"DateTime: expected {_DATETIME_HINT}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"DateTime: expected {_DATETIME_HINT}") from None
+    if parsed.tzinfo is None:
+        raise ValueError(f"DateTime: the time zone is missing; expected {_DATETIME_HINT}")
+    return parsed
+
+
+@datetime_scalar.literal_parser
+def parse_datetime_literal(ast, variables=None):
+    if not isinstance(ast, StringValueNode):
+        raise ValueError(f"DateTime: expected {_DATETIME_HINT}")
+    return parse_datetime(ast.value)
 
 
 # ---------------------------------------------------------------- ids and JSON input

@@ -9,7 +9,8 @@ to call it:
   `outbox.claim` (committed lease) then `outbox.process_batch` (one transaction); when a round finds
   nothing they set the doorbell's idle flag, look once more, then sleep until the bell or the poll;
 - every connection (listener, slots, scheduler) is reopened after a loss by the one reconnect loop in
-  rustok.outbox.reconnect (exponential backoff, capped);
+  rustok.outbox.reconnect (exponential backoff capped at `reconnect_max`, 1 s), so the worker is back
+  within about a second of the database's return;
 - on stop (SIGINT/SIGTERM) a slot finishes its current batch; after `shutdown_timeout` the batch is
   cancelled (rolled back) and its leases released;
 - the periodic jobs it is given (rustok.outbox.periodic.Scheduler) run from the same process, each due
@@ -65,7 +66,9 @@ class WorkerConfig:
     once: bool = False                    # drain what is available, then return
     periodic: bool = True                 # run periodic jobs
     shutdown_timeout: float = 30.0        # then cancel the running batch and release its leases
-    reconnect_max: float = 10.0           # cap of the reconnect backoff
+    # Cap of the reconnect backoff (0.5 s doubling). Kept short so the worker is back within about a
+    # second of the database's return; a refused connection costs the server nothing.
+    reconnect_max: float = 1.0
     error_backoff: float = 5.0            # pause of a consumer after its batch raised
     idle_check_interval: float = 30.0     # how often periodic jobs are checked
 
@@ -76,6 +79,7 @@ class WorkerConfig:
             batch_size=settings.index_batch_size,
             poll_interval=_float_env("RUSTOK_OUTBOX_POLL_INTERVAL", 1.0),
             shutdown_timeout=_float_env("RUSTOK_OUTBOX_SHUTDOWN_TIMEOUT", 30.0),
+            reconnect_max=_float_env("RUSTOK_OUTBOX_RECONNECT_MAX", 1.0),
         )
         for key, value in overrides.items():
             if value is not None:

@@ -1,0 +1,246 @@
+"""GraphQL over HTTP: the request and response side of /graphql.
+
+Ariadne's handler executes; this subclass owns everything around it so that every answer is a
+GraphQL-over-HTTP body with `extensions.code`, never plain text or a 500:
+
+- POST with `application/json`, the body read with a size limit while it streams in (a declared
+  Content-Length past the limit is refused without reading); GET with `?query=` for queries only
+  (a mutation over GET is 405); OPTIONS answers the allowed methods; anything else is 405.
+- The body must be UTF-8 JSON: an object with a string `query`, and `variables` / `extensions`
+  objects (or null), `operationName` a string (or null). NaN, Infinity and numbers past a float
+  are refused; so are variables nested deeper than `max_variables_depth`.
+- Media types: `application/graphql-response+json` when the client accepts it (request errors are
+  then 400 with no `data`), `application/json` otherwise (Ariadne's status rules: 400 when there is
+  no data). Either way a database outage is 503 with Retry-After (rustok.db.DatabaseGate).
+
+HTTP-level codes: BAD_REQUEST (400), PAYLOAD_TOO_LARGE (413), METHOD_NOT_ALLOWED (405),
+UNSUPPORTED_MEDIA_TYPE (415); the GraphQL codes are documented in docs/graphql.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from http import HTTPStatus
+from typing import Any
+
+from ariadne.asgi.handlers import GraphQLHTTPHandler
+from ariadne.graphql import handle_graphql_errors
+from graphql import GraphQLError, OperationType, get_operation_ast
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from rustok.graphql.cache import DocumentCache
+from rustok.graphql.limits import Limits, variables_depth_exceeds
+from rustok.logs import request_log
+
+log = logging.getLogger(__name__)
+
+JSON = "application/json"
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+
+
+class HttpError(Exception):
+    """A request refused before GraphQL execution: status, stable code, message, extra headers."""
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
+def negotiate(accept: str | None) -> str:
+    """The response media type: graphql-response+json when preferred (or equal), else application/json."""
+    if not accept:
+        return JSON
+    q_json = q_graphql = 0.0
+    for part in accept.split(","):
+        mime, *params = part.split(";")
+        mime = mime.strip().lower()
+        q = 1.0
+        for param in params:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if mime == GRAPHQL_RESPONSE_JSON:
+            q_graphql = max(q_graphql, q)
+        elif mime in (JSON, "application/*", "*/*"):
+            q_json = max(q_json, q)
+    return GRAPHQL_RESPONSE_JSON if q_graphql > 0 and q_graphql >= q_json else JSON
+
+
+def render_json(content: Any) -> bytes:
+    """Compact UTF-8 JSON; a lone surrogate (echoed from hostile input) falls back to \\u escapes."""
+    try:
+        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
+def json_response(content: Any, status: int, media: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(render_json(content), status_code=status, headers=headers, media_type=media)
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _reject_constant(name: str):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:20]} is out of range")
+    return value
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        raise HttpError(400, "BAD_REQUEST", 'the request body is empty; send {"query": "..."} as JSON')
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpError(400, "BAD_REQUEST", f"the request body is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError:
+        raise HttpError(400, "BAD_REQUEST", "the request body is JSON nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, NaN/Infinity, out-of-range numbers, oversized integers
+        raise HttpError(400, "BAD_REQUEST", f"the request body is not valid JSON: {str(exc)[:200]}") from None
+
+
+class RustokHTTPHandler(GraphQLHTTPHandler):
+    def __init__(self, documents: DocumentCache, *, max_body_bytes: int, retry_after: int, **kwargs):
+        super().__init__(**kwargs)
+        self.documents = documents
+        self.limits: Limits = documents.limits
+        self.max_body_bytes = max_body_bytes
+        self.retry_after = retry_after
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope=scope, receive=receive)
+        media = negotiate(request.headers.get("accept"))
+        try:
+            response = await self._respond(request, media)
+        except HttpError as exc:
+            request_log().error_codes.append(exc.code)
+            response = json_response(error_body(exc.code, exc.message), exc.status, media, exc.headers)
+        except ClientDisconnect:
+            log.info("client disconnected before sending the whole request")
+            return
+        except Exception:  # a bug: say so in the log with context, never a stack trace to the client
+            log.exception("unexpected error serving %s %s", request.method, request.url.path)
+            response = json_response(error_body("INTERNAL", "internal error; it has been logged"), 500, media)
+        await response(scope, receive, send)
+
+    async def _respond(self, request: Request, media: str) -> Response:
+        method = request.method
+        if method == "OPTIONS":
+            return Response(status_code=204, headers={"Allow": ALLOWED_METHODS})
+        if method == "GET":
+            if "query" not in request.query_params:
+                if self.introspection and self.explorer:
+                    return await self.render_explorer(request, self.explorer)
+                raise HttpError(400, "BAD_REQUEST", "GET needs a ?query= parameter")
+            data = self._data_from_query_string(request)
+        elif method == "POST":
+            data = await self._data_from_body(request)
+        else:
+            raise HttpError(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here: use POST (GET for queries)",
+                            {"Allow": ALLOWED_METHODS})
+        self._check_request(data)
+        request_log().operation = data.get("operationName")
+        try:
+            document = self.documents.parse(None, data)
+        except GraphQLError as error:
+            _, result = handle_graphql_errors([error], logger=self.logger, error_formatter=self.error_formatter,
+                                              debug=self.debug)
+            return self._graphql_response(result, media)
+        operation = get_operation_ast(document, data.get("operationName"))
+        if operation is not None:
+            if request_log().operation is None and operation.name is not None:
+                request_log().operation = operation.name.value
+            if method == "GET" and operation.operation != OperationType.QUERY:
+                raise HttpError(405, "METHOD_NOT_ALLOWED",
+                                f"a {operation.operation.value} cannot be sent with GET; use POST", {"Allow": "POST"})
+        _, result = await self.execute_graphql_query(request, data, query_document=document)
+        return self._graphql_response(result, media)
+
+    # -- reading the request ------------------------------------------------------------------
+
+    async def _data_from_body(self, request: Request) -> Any:
+        content_type = request.headers.get("content-type", "")
+        mime = content_type.split(";")[0].strip().lower()
+        if mime != JSON:
+            what = "uploads are not supported" if mime == "multipart/form-data" else f"got {mime or 'none'}"
+            raise HttpError(415, "UNSUPPORTED_MEDIA_TYPE", f"send the request as {JSON} ({what})",
+                            {"Accept-Post": JSON})
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            raise self._too_large()
+        body = bytearray()
+        async for chunk in request.stream():  # the limit holds while reading, whatever was declared
+            body += chunk
+            if len(body) > self.max_body_bytes:
+                raise self._too_large()
+        return parse_json(bytes(body))
+
+    def _too_large(self) -> HttpError:
+        return HttpError(413, "PAYLOAD_TOO_LARGE",
+                         f"the request body is larger than {self.max_body_bytes} bytes; send less data per request")
+
+    def _data_from_query_string(self, request: Request) -> dict:
+        params = request.query_params
+        data: dict[str, Any] = {"query": params.get("query"), "operationName": params.get("operationName") or None}
+        for key in ("variables", "extensions"):
+            raw = params.get(key)
+            if raw:
+                try:
+                    data[key] = parse_json(raw.encode("utf-8", "surrogatepass"))
+                except HttpError as exc:
+                    raise HttpError(400, "BAD_REQUEST", f"the {key} parameter: {exc.message}") from None
+        return data
+
+    def _check_request(self, data: Any) -> None:
+        if not isinstance(data, dict):
+            raise HttpError(400, "BAD_REQUEST", 'the request must be a JSON object: {"query": "...", "variables": {}}')
+        if not isinstance(data.get("query"), str) or not data["query"].strip():
+            raise HttpError(400, "BAD_REQUEST", "`query` must be a non-empty string holding a GraphQL document")
+        for key in ("variables", "extensions"):
+            if data.get(key) is not None and not isinstance(data[key], dict):
+                raise HttpError(400, "BAD_REQUEST", f"`{key}` must be an object or null")
+        if data.get("operationName") is not None and not isinstance(data["operationName"], str):
+            raise HttpError(400, "BAD_REQUEST", "`operationName` must be a string or null")
+        if data.get("variables") and variables_depth_exceeds(data["variables"], self.limits.max_variables_depth):
+            raise HttpError(400, "BAD_USER_INPUT",
+                            f"variables are nested deeper than {self.limits.max_variables_depth} levels")
+
+    # -- the response ---------------------------------------------------------------------------
+
+    def _graphql_response(self, result: dict, media: str) -> Response:
+        errors = result.get("errors") or ()
+        codes = [(e.get("extensions") or {}).get("code") for e in errors]
+        request_log().error_codes.extend(c for c in codes if c)
+        # A request error (syntax, validation, variables): nothing executed, so no error has a path.
+        request_error = bool(errors) and result.get("data") is None and all("path" not in e for e in errors)
+        headers = {}
+        if "UNAVAILABLE" in codes:
+            status = HTTPStatus.SERVICE_UNAVAILABLE
+            headers["Retry-After"] = str(self.retry_after)
+        elif media == GRAPHQL_RESPONSE_JSON:
+            if request_error:
+                result.pop("data", None)
+            status = HTTPStatus.BAD_REQUEST if request_error else HTTPStatus.OK
+        else:  # application/json keeps Ariadne's rule: 400 when errors left no data
+            status = HTTPStatus.BAD_REQUEST if errors and result.get("data") is None else HTTPStatus.OK
+        return json_response(result, status, media, headers)

@@ -1,0 +1,65 @@
+"""Privilege review (issue 10 item 6): every `security definer` function is listed here with the roles that
+may execute it and why. A definer function runs as the owner, past row-level security, so each one either
+checks the caller's tenant itself or is not executable by the application and analyst roles. The test
+fails on a definer function that is not listed, and on a grant the list does not expect."""
+
+from __future__ import annotations
+
+import psycopg
+import pytest
+
+SCHEMAS = ["core", "content", "community", "commerce", "outbox", "index", "analytics", "ops"]
+APP, ANALYST = "rustok_app", "rustok_analyst"
+
+# regprocedure -> roles (of APP, ANALYST) that may execute it, and the reason it is safe
+DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
+    "core.module_enabled(uuid,text)": ({APP}, "the app's write triggers ask for the tenants of the rows they write; "
+                                              "reveals only a module toggle of a tenant id the caller names"),
+    "core.assert_module_enabled(uuid[],text)": ({APP}, "same as module_enabled; raises, returns nothing"),
+    "core.tenant_id_by_slug(text)": ({APP}, "runs before a tenant is set; the id of an active slug the caller names"),
+    "core.resolve_request(text,text)": ({APP}, "runs before a tenant is set; only the session whose token hash the caller holds"),
+    "outbox.caught_up(text,uuid)": ({APP}, "reads the queue, filtered to core.current_tenant_id()"),
+    "content.tg_nodes__revisions()": (set(), "trigger function"),
+    "content.tg_bodies__revisions()": (set(), "trigger function"),
+    "community.tg_reactions__reputation()": (set(), "trigger function"),
+    "index.tg_products__facet_cache()": (set(), "trigger function"),
+    "index.tg_products__facet_cache_truncate()": (set(), "trigger function"),
+    "index._facet_cache_invalidate(uuid[])": (set(), "empties any tenant's cache; its triggers only"),
+    "index.rebuild_products(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
+    "index.rebuild_content(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
+    "index.rebuild_orders(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
+}
+
+
+@pytest.fixture(scope="module")
+def definers(pg, template_db):
+    with psycopg.connect(pg.url(template_db), autocommit=True) as c:
+        return {r[0]: {role for role, ok in ((APP, r[1]), (ANALYST, r[2])) if ok} for r in c.execute(
+            """select p.oid::regprocedure::text, has_function_privilege(%s, p.oid, 'execute'),
+                      has_function_privilege(%s, p.oid, 'execute')
+               from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+               where p.prosecdef and n.nspname = any(%s)""", (APP, ANALYST, SCHEMAS)).fetchall()}
+
+
+def test_every_definer_function_is_reviewed(definers):
+    unlisted = sorted(set(definers) - set(DEFINER_FUNCTIONS))
+    assert unlisted == [], f"security definer functions without a review entry here: {unlisted}"
+    gone = sorted(set(DEFINER_FUNCTIONS) - set(definers))
+    assert gone == [], f"listed but no longer security definer (remove from the list): {gone}"
+
+
+def test_definer_functions_are_executable_only_by_the_expected_roles(definers):
+    wrong = {f: (sorted(got), sorted(DEFINER_FUNCTIONS[f][0])) for f, got in definers.items()
+             if f in DEFINER_FUNCTIONS and got != DEFINER_FUNCTIONS[f][0]}
+    assert wrong == {}, f"function: (roles that may execute it, roles expected): {wrong}"
+
+
+def test_app_cannot_call_operator_definers(fresh_db):
+    with psycopg.connect(fresh_db) as c:
+        c.execute("set role rustok_app")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("select index._facet_cache_invalidate(array[core.new_id()])")
+        c.rollback()
+        c.execute("set role rustok_analyst")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("select index.rebuild_products(array[core.new_id()])")
