@@ -1601,6 +1601,7 @@ CREATE TABLE outbox.deliveries (
     locked_until timestamp with time zone,
     last_error text,
     last_error_at timestamp with time zone,
+    locked_pid integer,
     CONSTRAINT deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'dead'::text])))
 )
 WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0.01');
@@ -1616,13 +1617,19 @@ ALTER TABLE ONLY outbox.deliveries
 -- Name: deliveries_claim_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
-CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, available_at) WHERE (state = 'pending'::text);
+CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, available_at, event_id) WHERE (state = 'pending'::text);
 
 --
 -- Name: deliveries_dead_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
 CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, event_type) WHERE (state = 'dead'::text);
+
+--
+-- Name: deliveries_lease_idx; Type: INDEX; Schema: outbox; Owner: -
+--
+
+CREATE INDEX deliveries_lease_idx ON outbox.deliveries USING btree (consumer, locked_by) WHERE (locked_by IS NOT NULL);
 
 --
 -- Name: TABLE deliveries; Type: COMMENT; Schema: outbox; Owner: -
@@ -1695,6 +1702,12 @@ COMMENT ON COLUMN outbox.deliveries.last_error IS 'SQLSTATE and message of the l
 --
 
 COMMENT ON COLUMN outbox.deliveries.last_error_at IS 'When the last failure happened.';
+
+--
+-- Name: COLUMN deliveries.locked_pid; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.locked_pid IS 'The backend (pg_backend_pid) that took the lease: when it is gone (the worker was killed), the lease is taken over at once.';
 
 --
 -- Name: TABLE deliveries; Type: ACL; Schema: outbox; Owner: -
@@ -2300,43 +2313,75 @@ CREATE FUNCTION outbox._error_text(p_sqlstate text, p_message text) RETURNS text
 COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
 
 --
--- Name: _lease(text, text, integer, interval); Type: FUNCTION; Schema: outbox; Owner: -
+-- Name: _lease(text, text, integer, interval, timestamp with time zone, uuid); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
-CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone)
-    LANGUAGE sql
+CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone, available_at timestamp with time zone)
+    LANGUAGE plpgsql
     AS $$
-    -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
-    -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
-    -- are available and free or whose lease expired. Row locks (skip locked) keep two claimers apart.
-    with picked as (
+declare
+    v_own integer;
+begin
+    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue).
+    -- 1. The worker's own live leases (taken by outbox.claim): a worker always processes what it leased.
+    return query
+    with own as (
         select d.event_id
         from outbox.deliveries d
-        where d.consumer = p_consumer and d.state = 'pending'
-          and ((d.locked_by = p_worker and d.locked_until >= now())
-               or (d.available_at <= now() and (d.locked_until is null or d.locked_until < now())))
-        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
+        where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending' and d.locked_until >= now()
+        order by d.available_at
         limit p_limit
         for update skip locked
     )
     update outbox.deliveries d
-       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
+       set locked_pid = pg_catalog.pg_backend_pid(),
+           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease)
+      from own
+     where d.consumer = p_consumer and d.event_id = own.event_id
+    returning d.event_id, d.occurred_at, d.available_at;
+    get diagnostics v_own = row_count;
+    if v_own >= p_limit then
+        return;
+    end if;
+    -- 2. Deliveries that are available and free, whose lease expired, or whose leasing backend is gone (a killed
+    --    worker: its connection ended, so its batch was rolled back), oldest first. Row locks (skip locked) keep
+    --    two claimers apart. p_after: resume after this (available_at, event_id) (outbox.drain: the index entries
+    --    of the rows it deleted earlier in its transaction cannot be skipped by the index until it commits).
+    return query
+    with live as materialized (
+        select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
+    ), picked as (
+        select d.event_id, d.locked_until >= now() as orphaned
+        from outbox.deliveries d, live
+        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
+          and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
+          and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))
+        order by d.available_at, d.event_id
+        limit p_limit - v_own
+        for update of d skip locked
+    )
+    update outbox.deliveries d
+       set attempts = d.attempts + 1,
            locked_by = p_worker,
-           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease),
+           locked_pid = pg_catalog.pg_backend_pid(),
+           locked_until = clock_timestamp() + p_lease,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                             when p.orphaned
+                             then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
                              else d.last_error end,
-           last_error_at = case when d.locked_until < now() then now() else d.last_error_at end
+           last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
       from picked p
      where d.consumer = p_consumer and d.event_id = p.event_id
-    returning d.event_id, d.occurred_at
+    returning d.event_id, d.occurred_at, d.available_at;
+end
 $$;
 
 --
--- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval); Type: COMMENT; Schema: outbox; Owner: -
+-- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those), with their row locks. Returns the leased (event_id, occurred_at).';
+COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that (available_at, event_id). Returns the leased (event_id, occurred_at, available_at).';
 
 --
 -- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
@@ -2351,6 +2396,148 @@ CREATE FUNCTION outbox._partition_name(p_day date) RETURNS text
 --
 
 COMMENT ON FUNCTION outbox._partition_name(p_day date) IS 'Name of the daily partition of outbox.events holding p_day (UTC): events_pYYYYMMDD.';
+
+--
+-- Name: _process_batch(text, integer, text, boolean, timestamp with time zone, uuid); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer, last_at timestamp with time zone, last_id uuid)
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_c        outbox.consumers := outbox._consumer(p_consumer);
+    v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
+    v_limit    integer := coalesce(p_limit, v_c.batch_size);
+    v_call     text;
+    v_ids      uuid[];
+    v_occurred timestamptz[];
+    v_events   outbox.events[];
+    v_event    outbox.events;
+    v_ok       uuid[] := '{}';
+    v_bad_ids  uuid[] := '{}';
+    v_bad_errs text[] := '{}';
+    v_state    text;
+    v_msg      text;
+    v_keys     bigint[];
+    v_locked   bigint[];
+    v_busy     uuid[] := '{}';
+begin
+    claimed := 0; succeeded := 0; failed := 0; dead := 0;
+    if v_limit < 1 then
+        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
+    end if;
+    select format('%I.%I', n.nspname, p.proname) into v_call
+    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+    where p.oid = v_c.handler;
+    if v_call is null then
+        raise exception 'outbox.consumers.handler: the handler of consumer % (oid %) no longer exists', p_consumer, v_c.handler::oid
+            using errcode = 'object_not_in_prerequisite_state', column = 'handler',
+                  hint = 'recreate the function, or: select outbox.register_consumer(...) with the new handler';
+    end if;
+
+    -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
+    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}'),
+           (array_agg(u.available_at order by u.available_at desc, u.event_id desc))[1],
+           (array_agg(u.event_id order by u.available_at desc, u.event_id desc))[1]
+      into v_ids, v_occurred, last_at, last_id
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id) u;
+    claimed := cardinality(v_ids);
+    if claimed = 0 then
+        return next;
+        return;
+    end if;
+    -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
+    -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
+    select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
+      from unnest(v_ids, v_occurred) as l (id, occurred_at)
+      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
+
+    -- Events whose rows are gone (partition dropped by hand) cannot be processed.
+    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
+      into v_bad_ids, v_bad_errs
+      from unnest(v_ids) i
+     where i not in (select (x).id from unnest(v_events) x);
+
+    -- Serialize per aggregate and consumer so that two batches never rebuild the same aggregate concurrently from
+    -- different snapshots: a batch holds the aggregate's lock from before it reads until its upserts have taken the
+    -- read rows' row locks (those keep later writers waiting until commit). Session-level locks, released at the end
+    -- of the batch, so a long transaction (outbox.drain) holds one batch's worth at a time, not one per aggregate
+    -- it ever touched. p_wait: wait for them, in key order (no deadlocks between batches; a short transaction
+    -- holds no row locks of earlier batches). Without p_wait (a drain, whose earlier batches hold row locks a
+    -- waiting worker may need): try them, and hand the events of busy aggregates back for later.
+    v_keys := array(select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                    from unnest(v_events) x order by 1);
+    if p_wait then
+        perform pg_advisory_lock(k) from unnest(v_keys) k;
+        v_locked := v_keys;
+    else
+        v_locked := array(select k from unnest(v_keys) k where pg_try_advisory_lock(k));
+        if cardinality(v_locked) < cardinality(v_keys) then
+            v_busy := array(select x.id from unnest(v_events) x
+                            where hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                                  <> all (v_locked));
+            v_events := array(select x from unnest(v_events) x where x.id <> all (v_busy));
+            update outbox.deliveries d
+               set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
+                   available_at = greatest(d.available_at, now() + interval '1 second')
+             where d.consumer = p_consumer and d.event_id = any (v_busy);
+        end if;
+    end if;
+
+    begin
+        if cardinality(v_events) > 0 then
+            begin
+                execute format('select %s($1)', v_call) using v_events;
+                select array_agg(x.id) into v_ok from unnest(v_events) x;
+            exception when others then
+                get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                if cardinality(v_events) = 1 then
+                    v_bad_ids := v_bad_ids || v_events[1].id;
+                    v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                else
+                    -- The batch failed: retry one event at a time so only the poison events fail.
+                    foreach v_event in array v_events loop
+                        begin
+                            execute format('select %s($1)', v_call) using array[v_event];
+                            v_ok := v_ok || v_event.id;
+                        exception when others then
+                            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                            v_bad_ids := v_bad_ids || v_event.id;
+                            v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                        end;
+                    end loop;
+                end if;
+            end;
+        end if;
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;
+    exception when others then
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;  -- never leave a session lock behind
+        raise;
+    end;
+
+    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
+    get diagnostics succeeded = row_count;
+
+    with f as (
+        update outbox.deliveries d
+           set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
+               available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
+               locked_by = null, locked_until = null, locked_pid = null,
+               last_error = b.err, last_error_at = now()
+          from unnest(v_bad_ids, v_bad_errs) as b(id, err)
+         where d.consumer = p_consumer and d.event_id = b.id
+        returning d.state
+    )
+    select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
+    return next;
+end
+$_$;
+
+--
+-- Name: FUNCTION _process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean, p_after_at timestamp with time zone, p_after_id uuid); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal: one batch of a consumer''s queue (see outbox.process_batch); p_wait false: do not wait for aggregates another batch is rebuilding, hand their events back for a second later (used by outbox.drain); p_after: claim after that queue position; returns the last position it claimed (last_at, last_id).';
 
 --
 -- Name: _ring(); Type: FUNCTION; Schema: outbox; Owner: -
@@ -2543,25 +2730,36 @@ COMMENT ON FUNCTION outbox.create_partitions(p_days_ahead integer) IS 'Create th
 -- Name: drain(text, integer); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
-CREATE FUNCTION outbox.drain(p_consumer text, p_max_batches integer DEFAULT 1000) RETURNS TABLE(batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
+CREATE FUNCTION outbox.drain(p_consumer text, p_max_batches integer DEFAULT NULL::integer) RETURNS TABLE(batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
     LANGUAGE plpgsql
     AS $$
 declare
-    v_r record;
+    v_r       record;
+    v_last_at timestamptz;
+    v_last_id uuid;
+    v_wrapped boolean := false;
 begin
-    if p_max_batches is null or p_max_batches < 1 then
+    if p_max_batches < 1 then
         raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
     end if;
     batches := 0; claimed := 0; succeeded := 0; failed := 0; dead := 0;
     loop
-        select * into v_r from outbox.process_batch(p_consumer);
-        exit when v_r.claimed = 0;
+        -- resume after the last delivery taken; when that finds nothing, look once more from the start (a delivery
+        -- committed meanwhile with an earlier available_at, or a failed one whose backoff is over)
+        select * into v_r from outbox._process_batch(p_consumer, null, null, false, v_last_at, v_last_id);
+        if v_r.claimed = 0 then
+            exit when v_last_at is null or v_wrapped;
+            v_last_at := null; v_last_id := null; v_wrapped := true;
+            continue;
+        end if;
+        v_wrapped := false;
+        v_last_at := v_r.last_at; v_last_id := v_r.last_id;
         batches := batches + 1;
         claimed := claimed + v_r.claimed;
         succeeded := succeeded + v_r.succeeded;
         failed := failed + v_r.failed;
         dead := dead + v_r.dead;
-        exit when batches >= p_max_batches;
+        exit when batches >= coalesce(p_max_batches, batches + 1);
     end loop;
     return next;
 end
@@ -2571,7 +2769,7 @@ $$;
 -- Name: FUNCTION drain(p_consumer text, p_max_batches integer); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop outbox.process_batch until the consumer''s queue has nothing available (failed events wait for their backoff) or p_max_batches were processed; one transaction. psql, no Python needed: select * from outbox.drain(''index'');';
+COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop over batches until the consumer''s queue has nothing available (failed events wait for their backoff; events of aggregates a worker is rebuilding at that moment are left to it) or p_max_batches (default: no limit) were processed; one transaction, with one batch''s locks at a time, so any backlog fits. psql, no Python needed: select * from outbox.drain(''index'');';
 
 --
 -- Name: events_since(timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: outbox; Owner: -
@@ -2637,105 +2835,8 @@ COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep of the outbox in one 
 --
 
 CREATE FUNCTION outbox.process_batch(p_consumer text, p_limit integer DEFAULT NULL::integer, p_worker text DEFAULT NULL::text) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer)
-    LANGUAGE plpgsql
-    AS $_$
-declare
-    v_c        outbox.consumers := outbox._consumer(p_consumer);
-    v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
-    v_limit    integer := coalesce(p_limit, v_c.batch_size);
-    v_call     text;
-    v_ids      uuid[];
-    v_occurred timestamptz[];
-    v_events   outbox.events[];
-    v_event    outbox.events;
-    v_ok       uuid[] := '{}';
-    v_bad_ids  uuid[] := '{}';
-    v_bad_errs text[] := '{}';
-    v_state    text;
-    v_msg      text;
-begin
-    claimed := 0; succeeded := 0; failed := 0; dead := 0;
-    if v_limit < 1 then
-        raise exception 'p_limit: must be at least 1 (got %)', v_limit using errcode = 'invalid_parameter_value';
-    end if;
-    select format('%I.%I', n.nspname, p.proname) into v_call
-    from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-    where p.oid = v_c.handler;
-    if v_call is null then
-        raise exception 'outbox.consumers.handler: the handler of consumer % (oid %) no longer exists', p_consumer, v_c.handler::oid
-            using errcode = 'object_not_in_prerequisite_state', column = 'handler',
-                  hint = 'recreate the function, or: select outbox.register_consumer(...) with the new handler';
-    end if;
-
-    -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
-      into v_ids, v_occurred
-      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
-    claimed := cardinality(v_ids);
-    if claimed = 0 then
-        return next;
-        return;
-    end if;
-    -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
-    -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
-    select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
-      from unnest(v_ids, v_occurred) as l (id, occurred_at)
-      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
-
-    -- Events whose rows are gone (partition dropped by hand) cannot be processed.
-    select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
-      into v_bad_ids, v_bad_errs
-      from unnest(v_ids) i
-     where i not in (select (x).id from unnest(v_events) x);
-
-    -- Serialize per aggregate and consumer (sorted, so no deadlocks) so that two batches never rebuild
-    -- the same aggregate concurrently from different snapshots.
-    perform pg_advisory_xact_lock(k)
-    from (select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0) as k
-          from unnest(v_events) x order by 1) locks;
-
-    if cardinality(v_events) > 0 then
-        begin
-            execute format('select %s($1)', v_call) using v_events;
-            select array_agg(x.id) into v_ok from unnest(v_events) x;
-        exception when others then
-            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-            if cardinality(v_events) = 1 then
-                v_bad_ids := v_bad_ids || v_events[1].id;
-                v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-            else
-                -- The batch failed: retry one event at a time so only the poison events fail.
-                foreach v_event in array v_events loop
-                    begin
-                        execute format('select %s($1)', v_call) using array[v_event];
-                        v_ok := v_ok || v_event.id;
-                    exception when others then
-                        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-                        v_bad_ids := v_bad_ids || v_event.id;
-                        v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-                    end;
-                end loop;
-            end if;
-        end;
-    end if;
-
-    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
-    get diagnostics succeeded = row_count;
-
-    with f as (
-        update outbox.deliveries d
-           set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
-               available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
-               locked_by = null, locked_until = null,
-               last_error = b.err, last_error_at = now()
-          from unnest(v_bad_ids, v_bad_errs) as b(id, err)
-         where d.consumer = p_consumer and d.event_id = b.id
-        returning d.state
-    )
-    select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
-    return next;
-end
-$_$;
+    LANGUAGE sql
+    AS $$ select b.claimed, b.succeeded, b.failed, b.dead from outbox._process_batch(p_consumer, p_limit, p_worker, true) b $$;
 
 --
 -- Name: FUNCTION process_batch(p_consumer text, p_limit integer, p_worker text); Type: COMMENT; Schema: outbox; Owner: -
@@ -2828,7 +2929,7 @@ declare
     v_rows integer;
 begin
     update outbox.deliveries d
-       set locked_by = null, locked_until = null, attempts = greatest(d.attempts - 1, 0)
+       set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0)
      where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending';
     get diagnostics v_rows = row_count;
     return v_rows;
@@ -15310,6 +15411,7 @@ CREATE FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], 
     AS $$
 declare
     v_changed uuid[];
+    v_new_text uuid[];
     v_deleted integer;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
@@ -15320,6 +15422,10 @@ begin
         from unnest(p_events) e
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
         order by e.aggregate_id, e.occurred_at desc, e.id desc
+    ), old as (
+        -- the rows as they are before the upsert (same snapshot): whose text changed decides the words refresh
+        select i.product_id, i.search_vector from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
     ), up as (
         insert into index.products as t (
             tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
@@ -15357,9 +15463,12 @@ begin
                 excluded.category_handles, excluded.categories, excluded.tags, excluded.tag_slugs, excluded.meta_title,
                 excluded.meta_description, excluded.seo, excluded.metadata, excluded.search_vector,
                 excluded.created_at, excluded.updated_at)
-        returning t.product_id
+        returning t.product_id, t.search_vector
     )
-    select coalesce(array_agg(up.product_id), '{}') into v_changed from up;
+    select coalesce(array_agg(up.product_id), '{}'),
+           coalesce(array_agg(up.product_id) filter (where o.search_vector is distinct from up.search_vector), '{}')
+      into v_changed, v_new_text
+      from up left join old o on o.product_id = up.product_id;
 
     -- a product that no longer exists leaves the index (its price rows cascade)
     delete from index.products i
@@ -15383,15 +15492,16 @@ begin
        set min_amount = excluded.min_amount, max_amount = excluded.max_amount
      where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
 
-    if cardinality(v_changed) > 0 then
-        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
+    if cardinality(v_new_text) > 0 then
+        -- only for rows whose text changed (a price or stock change brings no new word), and only words the
+        -- tenant does not have yet (sorted): concurrent inserts of one new word are rare
         insert into index.words (tenant_id, word)
         select distinct p_tenant_id, w.w
         from index.products i
         cross join lateral index._words(concat_ws(' ', i.title, i.subtitle, array_to_string(i.tags, ' '),
             (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
             left(i.description, 20000))) as w(w)
-        where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
+        where i.tenant_id = p_tenant_id and i.product_id = any (v_new_text)
           and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
         order by 2
         on conflict do nothing;

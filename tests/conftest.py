@@ -13,6 +13,7 @@ Fixtures
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -59,6 +60,22 @@ class TestServer:
     def drop_database(self, name: str) -> None:
         with self.admin() as conn:
             conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+@pytest.fixture(autouse=True)
+def _restore_root_logging():
+    """Tests that run the CLI in-process (rustok.cli.main) configure the root logger, as the CLI must;
+    put it back so later tests do not find a handler writing into their captured stderr."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in list(root.handlers):
+        if h not in handlers:
+            root.removeHandler(h)
+    for h in handlers:
+        if h not in root.handlers:
+            root.addHandler(h)
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

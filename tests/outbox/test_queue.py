@@ -144,6 +144,23 @@ def test_lease_keeps_other_workers_off_until_it_expires(q):
     assert one(q, "select * from outbox.process_batch('a', null, 'w2')") == (2, 2, 0, 0)
 
 
+def test_lease_of_a_gone_backend_is_taken_over_at_once(q):
+    """A killed worker's connection ends: its live leases are taken over now, not after the lease (issue 10)."""
+    add_consumer(q, "a")
+    t = make_tenant(q)
+    add_users(q, t, ["g1@example.com", "g2@example.com"])
+    assert one(q, "select outbox.claim('a', 'w1')") == (2,)
+    assert one(q, "select outbox.claim('a', 'w2')") == (0,)  # w1's backend (this one) is alive
+    # as if w1's connection were gone: a pid no backend has
+    q.execute("update outbox.deliveries set locked_pid = -1 where consumer = 'a'")
+    assert one(q, "select outbox.claim('a', 'w2')") == (2,)
+    rows = q.execute("select attempts, locked_by, locked_pid = pg_backend_pid(), last_error from outbox.deliveries "
+                     "where consumer = 'a'").fetchall()
+    assert all(r[0] == 2 and r[1] == "w2" and r[2] and "lease of w1 taken over: its connection (pid -1) is gone" in r[3]
+               for r in rows), rows
+    assert one(q, "select * from outbox.process_batch('a', null, 'w2')") == (2, 2, 0, 0)
+
+
 def test_release_returns_leases_without_counting(q):
     add_consumer(q, "a")
     t = make_tenant(q)

@@ -137,6 +137,7 @@ create or replace function index._rebuild_products(p_tenant_id uuid, p_product_i
 as $$
 declare
     v_changed uuid[];
+    v_new_text uuid[];
     v_deleted integer;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
@@ -147,6 +148,10 @@ begin
         from unnest(p_events) e
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
         order by e.aggregate_id, e.occurred_at desc, e.id desc
+    ), old as (
+        -- the rows as they are before the upsert (same snapshot): whose text changed decides the words refresh
+        select i.product_id, i.search_vector from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
     ), up as (
         insert into index.products as t (
             tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
@@ -184,9 +189,12 @@ begin
                 excluded.category_handles, excluded.categories, excluded.tags, excluded.tag_slugs, excluded.meta_title,
                 excluded.meta_description, excluded.seo, excluded.metadata, excluded.search_vector,
                 excluded.created_at, excluded.updated_at)
-        returning t.product_id
+        returning t.product_id, t.search_vector
     )
-    select coalesce(array_agg(up.product_id), '{}') into v_changed from up;
+    select coalesce(array_agg(up.product_id), '{}'),
+           coalesce(array_agg(up.product_id) filter (where o.search_vector is distinct from up.search_vector), '{}')
+      into v_changed, v_new_text
+      from up left join old o on o.product_id = up.product_id;
 
     -- a product that no longer exists leaves the index (its price rows cascade)
     delete from index.products i
@@ -210,15 +218,16 @@ begin
        set min_amount = excluded.min_amount, max_amount = excluded.max_amount
      where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
 
-    if cardinality(v_changed) > 0 then
-        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
+    if cardinality(v_new_text) > 0 then
+        -- only for rows whose text changed (a price or stock change brings no new word), and only words the
+        -- tenant does not have yet (sorted): concurrent inserts of one new word are rare
         insert into index.words (tenant_id, word)
         select distinct p_tenant_id, w.w
         from index.products i
         cross join lateral index._words(concat_ws(' ', i.title, i.subtitle, array_to_string(i.tags, ' '),
             (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
             left(i.description, 20000))) as w(w)
-        where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
+        where i.tenant_id = p_tenant_id and i.product_id = any (v_new_text)
           and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
         order by 2
         on conflict do nothing;

@@ -191,6 +191,8 @@ comment on column outbox.deliveries.state is 'pending (in the queue) | dead (dea
 comment on column outbox.deliveries.attempts is 'Processing attempts so far (counted at claim time, so a crashed worker''s attempt counts too).';
 comment on column outbox.deliveries.available_at is 'Not claimed before this moment (retry backoff).';
 comment on column outbox.deliveries.locked_by is 'The worker holding the lease, while locked_until is in the future.';
+comment on column outbox.deliveries.locked_pid is
+    'The backend (pg_backend_pid) that took the lease: when it is gone (the worker was killed), the lease is taken over at once.';
 comment on column outbox.deliveries.last_error is 'SQLSTATE and message of the last failure.';
 comment on column outbox.deliveries.consumer is 'The consumer whose queue this is (outbox.consumers.name).';
 comment on column outbox.deliveries.event_id is 'The event to deliver (outbox.events.id).';
