@@ -20,6 +20,10 @@ comment on table core.login_attempts is
     'client address (scope address: tenant_id null, over all tenants). Written by core.login_failed, cleared by '
     'core.login_succeeded (accounts only), read by core.login_throttle_check; ops.maintain purges expired rows. '
     'Operators: delete a row to lift its block.';
+comment on column core.login_attempts.tenant_id is 'The tenant of an account (scope account); null for a client address, counted over all tenants.';
+comment on column core.login_attempts.scope is 'account | address: what subject names.';
+comment on column core.login_attempts.first_failed_at is 'The first failure counted in failures.';
+comment on column core.login_attempts.last_failed_at is 'The latest failure; the quiet window for expires_at runs from it.';
 comment on column core.login_attempts.subject is
     'scope account: the email as typed at login, lowercased (at most 255 characters); scope address: the client '
     'address as the API saw it (behind a proxy: only with trusted forwarded headers, see docs/operators.md).';

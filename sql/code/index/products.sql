@@ -275,10 +275,38 @@ comment on column index.products.last_event_id is 'The outbox event whose proces
 comment on column index.products.last_event_type is 'Its event type (ProductUpdated, ReindexRequested, ...).';
 comment on column index.products.last_event_at is 'Its occurred_at.';
 comment on column index.products.indexed_at is 'When this row last changed (a rebuild that changes nothing leaves it alone).';
+comment on column index.products.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.products.product_id is 'The product (commerce.products.id).';
+comment on column index.products.title is 'commerce.products.title.';
+comment on column index.products.subtitle is 'commerce.products.subtitle.';
+comment on column index.products.handle is 'commerce.products.handle (URL handle).';
+comment on column index.products.description is 'commerce.products.description.';
+comment on column index.products.discountable is 'commerce.products.discountable.';
+comment on column index.products.variant_count is 'Number of variants.';
+comment on column index.products.metadata is 'commerce.products.metadata.';
+comment on column index.products.created_at is 'commerce.products.created_at.';
+comment on column index.products.updated_at is 'commerce.products.updated_at.';
 
 select core.enable_tenant_rls('index.products');
 select core.allow_analyst_read('index.products');
 grant select on index.products to rustok_analyst, rustok_app;
+
+create or replace trigger _900_facet_cache_invalidate_del after delete on index.products
+    referencing old table as old_rows for each statement
+    execute function index.tg_products__facet_cache();
+
+create or replace trigger _900_facet_cache_invalidate_ins after insert on index.products
+    referencing new table as new_rows for each statement
+    execute function index.tg_products__facet_cache();
+
+create or replace trigger _900_facet_cache_invalidate_trunc after truncate on index.products
+    for each statement
+    execute function index.tg_products__facet_cache_truncate();
+
+create or replace trigger _900_facet_cache_invalidate_upd after update on index.products
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function index.tg_products__facet_cache();
 
 -- ---------------------------------------------------------------- index.product_prices
 
@@ -286,6 +314,14 @@ comment on table index.product_prices is
     'Read model: a product''s base price range per currency (minor units), one row per currency: the same data as '
     'index.products.prices in relational form, for analysts and for price queries across a catalog (the btree on '
     '(tenant_id, currency_code, min_amount) gives the cheapest products of a currency directly). Rebuilt with the product.';
+comment on column index.product_prices.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.product_prices.product_id is 'The product (commerce.products.id, index.products.product_id).';
+comment on column index.product_prices.currency_code is 'ISO 4217 currency of the base prices.';
+comment on column index.product_prices.min_amount is
+    'Lowest base price of the product''s variants in this currency (minor units).';
+comment on column index.product_prices.max_amount is
+    'Highest base price of the product''s variants in this currency (minor units).';
 
 select core.enable_tenant_rls('index.product_prices');
 select core.allow_analyst_read('index.product_prices');

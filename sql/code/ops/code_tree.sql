@@ -6,4 +6,5 @@ comment on table ops.code_tree_state is
 comment on column ops.code_tree_state.digest is 'sha256 over the names and contents of the applied files, in ORDER.';
 comment on column ops.code_tree_state.files is 'How many files the applied tree had.';
 comment on column ops.code_tree_state.applied_at is 'When the tree was last applied.';
+comment on column ops.code_tree_state.singleton is 'Always true: the table holds one row.';
 grant select on ops.code_tree_state to rustok_app, rustok_analyst;
