@@ -104,6 +104,8 @@ def _db_restore(args: argparse.Namespace, settings: Settings) -> int:
     from rustok.embedded import SUPERUSER
     from rustok.ops import backup
 
+    if not Path(args.file).is_file():
+        raise RustokError(f"{args.file}: no such backup file")
     if settings.database_url:
         url = admin_url = settings.database_url
     else:
@@ -118,7 +120,11 @@ def _db_restore(args: argparse.Namespace, settings: Settings) -> int:
         owner = urlsplit(url).username
         with db.connect(admin_url, autocommit=True) as conn:
             if not conn.execute("select 1 from pg_database where datname = %s", (args.database,)).fetchone():
-                conn.execute(f'create database "{args.database}"' + (f' owner "{owner}"' if owner else ""))
+                try:
+                    conn.execute(f'create database "{args.database}"' + (f' owner "{owner}"' if owner else ""))
+                except psycopg.errors.InsufficientPrivilege:
+                    raise RustokError(f"cannot create database {args.database} as {owner}: create it first "
+                                      f"(createdb -O {owner} {args.database}) or grant CREATEDB") from None
                 _say(f"created database {args.database}")
     db.connect(url).close()
     result = backup.restore(url, Path(args.file))

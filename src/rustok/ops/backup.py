@@ -43,7 +43,7 @@ SQL_OCCUPIED = """
 select coalesce(array_agg(n.nspname::text order by n.nspname), '{}')
 from pg_namespace n
 where n.nspname in ('core', 'outbox', 'content', 'community', 'commerce', 'index', 'analytics', 'ops')
-   or (n.nspname = 'public' and exists (select from pg_class c where c.relnamespace = n.oid and c.relkind in ('r', 'p', 'v')))
+   or (n.nspname = 'public' and exists (select from pg_class c where c.relnamespace = n.oid and c.relkind in ('r', 'p')))
 """
 SQL_MISSING_LOGINS = "select login from ops.analysts where scope = 'tenant (login missing)' order by 1"
 
