@@ -235,3 +235,18 @@ def test_a_mapping_without_its_login_is_listed(fresh_db):
         c.execute("insert into core.analyst_tenants (role_name, tenant_id) values ('gone_analyst', %s)", (t,))
         row = c.execute("select * from ops.analysts where login = 'gone_analyst'").fetchone()
         assert row["scope"] == "tenant (login missing)" and row["can_login"] is False
+
+
+def test_the_examples_of_analytics_md_run_as_a_tenant_analyst(two_tenants, tenant_analyst):
+    import re
+
+    from rustok.paths import sql_dir
+
+    text = (sql_dir().parent / "docs" / "analytics.md").read_text()
+    blocks = re.findall(r"```sql\n(.*?)```", text, re.S)
+    examples = [s.strip() for b in blocks for s in b.split(";") if s.strip()]
+    assert len(examples) >= 10
+    with as_login(two_tenants["url"], tenant_analyst) as an:
+        for sql in examples:
+            an.execute(sql).fetchall()
+        assert an.execute("select count(*) as n from analytics.sales_daily where day > current_date - 30").fetchone()["n"] == 1
