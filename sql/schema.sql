@@ -10121,6 +10121,12 @@ COMMENT ON COLUMN core.analyst_tenants.role_name IS 'The login role (session use
 COMMENT ON COLUMN core.analyst_tenants.tenant_id IS 'The only tenant whose rows the login sees in index and analytics.';
 
 --
+-- Name: COLUMN analyst_tenants.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.analyst_tenants.created_at IS 'When ops.create_analyst mapped the login.';
+
+--
 -- Name: modules; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -10450,6 +10456,12 @@ COMMENT ON COLUMN ops.code_tree_state.files IS 'How many files the applied tree 
 COMMENT ON COLUMN ops.code_tree_state.applied_at IS 'When the tree was last applied.';
 
 --
+-- Name: COLUMN code_tree_state.migrations; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.code_tree_state.migrations IS 'The migrations (sql/migrations ids) beside the applied tree: it was written for them. ops.health() compares them with yoyo''s public._yoyo_migration.';
+
+--
 -- Name: health_settings; Type: TABLE; Schema: ops; Owner: -
 --
 
@@ -10500,6 +10512,12 @@ CREATE TABLE ops.health_settings (
 --
 
 COMMENT ON TABLE ops.health_settings IS 'The thresholds of ops.health() (one row; the defaults are documented in docs/operations.md). Change with update ops.health_settings set backlog_warn_age = ''5 minutes''; a null full_reindex_*_age turns that check off.';
+
+--
+-- Name: COLUMN health_settings.singleton; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.singleton IS 'Always true: the table has exactly one row.';
 
 --
 -- Name: COLUMN health_settings.backlog_warn_age; Type: COMMENT; Schema: ops; Owner: -
@@ -14419,6 +14437,12 @@ ALTER TABLE core.analyst_tenants ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE core.sessions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analyst_tenants tenant_isolation; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON core.analyst_tenants TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
 
 --
 -- Name: sessions tenant_isolation; Type: POLICY; Schema: core; Owner: -

@@ -9,9 +9,11 @@ comment on table core.analyst_tenants is
     'Only the owner writes it; the analysts cannot read it. A login without a row sees no rows at all. Role names, '
     'not oids: the mapping survives pg_dump / pg_restore into another cluster (recreate the logins there).';
 comment on column core.analyst_tenants.role_name is 'The login role (session user) of the analyst.';
+comment on column core.analyst_tenants.created_at is 'When ops.create_analyst mapped the login.';
 comment on column core.analyst_tenants.tenant_id is 'The only tenant whose rows the login sees in index and analytics.';
--- RLS on with no policy for anyone but the owner (who bypasses it): nobody else reads or writes a row.
-alter table core.analyst_tenants enable row level security;
+-- No grants to anyone: only the owner (who bypasses row-level security) reads or writes it. RLS is on all the same,
+-- like on every table with a tenant_id (the app's policy is moot without grants).
+select core.enable_tenant_rls('core.analyst_tenants');
 revoke all on core.analyst_tenants from public;
 
 -- ---------------------------------------------------------------- the role

@@ -7,6 +7,7 @@
 comment on table ops.health_settings is
     'The thresholds of ops.health() (one row; the defaults are documented in docs/operations.md). Change with '
     'update ops.health_settings set backlog_warn_age = ''5 minutes''; a null full_reindex_*_age turns that check off.';
+comment on column ops.health_settings.singleton is 'Always true: the table has exactly one row.';
 comment on column ops.health_settings.backlog_warn_age is 'Outbox backlog: warn when a consumer''s oldest pending event is older (default 1 minute).';
 comment on column ops.health_settings.backlog_fail_age is 'Outbox backlog: fail when a consumer''s oldest pending event is older (default 15 minutes).';
 comment on column ops.health_settings.backlog_warn_pending is 'Outbox backlog: warn when a consumer has this many pending deliveries (default 10000).';
