@@ -1,4 +1,4 @@
--- depends: 0063_outbox_lease_backend
+-- depends: 0065_core_login_attempts
 -- ops: the thresholds of ops.health() (one row, documented defaults), and the migrations the applied code tree
 -- was written for, so ops.health() can tell from inside the database whether migrations and code tree match.
 

@@ -1,4 +1,4 @@
--- depends: 0065_ops_health
+-- depends: 0066_ops_health
 -- core: analysts restricted to one tenant. Login roles that are members of rustok_tenant_analyst read the index
 -- and analytics schemas through row-level security keyed on core.analyst_tenants (login -> tenant), a table
 -- only the owner writes: unlike a GUC, no `set` of the analyst can change which tenant it sees.
