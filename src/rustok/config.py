@@ -89,6 +89,40 @@ def _choice_env(name: str, choices: tuple[str, ...], default: str) -> str:
     return raw
 
 
+@dataclass(frozen=True)
+class LoginThrottle:
+    """Login throttling (counted in PostgreSQL, so every API process shares it; sql/code/core/login.sql).
+
+    A login is refused with RATE_LIMITED while its account (tenant + email) or its client address is
+    blocked. `account_limit` failures for one account, or `address_limit` from one client address (over
+    all tenants), block it for `first_wait_seconds`; each further failure doubles the wait, up to
+    `max_wait_seconds`. The failures are forgotten once `window_seconds` pass with neither a failure nor
+    a block; a successful login forgets its account's failures (not its address's)."""
+
+    account_limit: int = 5
+    address_limit: int = 20
+    window_seconds: int = 900
+    first_wait_seconds: int = 1
+    max_wait_seconds: int = 900
+
+    def __post_init__(self) -> None:
+        for name in ("account_limit", "address_limit", "window_seconds", "first_wait_seconds", "max_wait_seconds"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"login throttling: {name} must be at least 1 (got {getattr(self, name)})")
+        if self.max_wait_seconds < self.first_wait_seconds:
+            raise ConfigError("login throttling: max_wait_seconds must not be below first_wait_seconds")
+
+    @classmethod
+    def from_env(cls) -> "LoginThrottle":
+        return cls(
+            account_limit=_int_env("RUSTOK_LOGIN_ACCOUNT_LIMIT", 5),
+            address_limit=_int_env("RUSTOK_LOGIN_ADDRESS_LIMIT", 20),
+            window_seconds=_int_env("RUSTOK_LOGIN_WINDOW_SECONDS", 900),
+            first_wait_seconds=_int_env("RUSTOK_LOGIN_FIRST_WAIT_SECONDS", 1),
+            max_wait_seconds=_int_env("RUSTOK_LOGIN_MAX_WAIT_SECONDS", 900),
+        )
+
+
 @dataclass
 class Settings:
     database_url: str | None = None
@@ -121,6 +155,7 @@ class Settings:
     max_string_length: int = 10_000       # characters of a string argument
     max_text_length: int = 200_000        # characters of a long text argument (body, description, excerpt)
     log_format: str = "text"              # "text" or "json"
+    login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -152,6 +187,7 @@ class Settings:
             max_string_length=_int_env("RUSTOK_MAX_STRING_LENGTH", cls.max_string_length),
             max_text_length=_int_env("RUSTOK_MAX_TEXT_LENGTH", cls.max_text_length),
             log_format=_choice_env("RUSTOK_LOG_FORMAT", ("text", "json"), cls.log_format),
+            login_throttle=LoginThrottle.from_env(),
         )
 
     @property

@@ -9,6 +9,7 @@ migrations before it committed first.)
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from yoyo import get_backend, read_migrations
 
@@ -25,9 +26,9 @@ def _migrations():
     return read_migrations(str(migrations_dir()))
 
 
-def pending(url: str) -> list[str]:
+def pending(url: str, code_root: Path | None = None) -> list[str]:
     """Ids of migrations not yet applied to the database at `url`, plus CODE_TREE_PENDING when the code
-    tree the database runs differs from sql/code."""
+    tree the database runs differs from sql/code (or the tree at `code_root`)."""
     backend = get_backend(yoyo_url(url))
     try:
         todo = [m.id for m in backend.to_apply(_migrations())]
@@ -38,7 +39,7 @@ def pending(url: str) -> list[str]:
             known = cur.fetchone()[0]
             digest = sqlcode.applied_digest(backend.connection) if known else None
         backend.connection.rollback()
-        return [] if digest == sqlcode.load().digest else [CODE_TREE_PENDING]
+        return [] if digest == sqlcode.load(code_root).digest else [CODE_TREE_PENDING]
     finally:
         backend.connection.close()
 
@@ -55,9 +56,11 @@ def _apply_in_transaction(backend, migrations, tree, progress) -> None:
             sqlcode.apply(backend.connection, tree, progress)
 
 
-def apply(url: str, progress=None) -> list[str]:
-    """Apply every pending migration, then the code tree, in one transaction; return the migration ids."""
-    tree = sqlcode.load()   # refuse an inconsistent tree before touching the database
+def apply(url: str, progress=None, code_root: Path | None = None) -> list[str]:
+    """Apply every pending migration, then the code tree (sql/code, or the tree at `code_root`), in one
+    transaction; return the migration ids. When a file of the tree fails (CodeTreeError naming it), nothing
+    is changed: no migration is marked applied and the catalog is as it was."""
+    tree = sqlcode.load(code_root)   # refuse an inconsistent tree before touching the database
     backend = get_backend(yoyo_url(url))
     try:
         backend.ensure_internal_schema_updated()

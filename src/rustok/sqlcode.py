@@ -46,7 +46,8 @@ class CodeTree:
 
 
 def load(root: Path | None = None) -> CodeTree:
-    """Read sql/code/ORDER and check that it lists every .sql file of the tree exactly once."""
+    """Read <root>/ORDER (root: sql/code by default) and check that it lists every .sql file of the tree
+    exactly once."""
     root = root or code_dir()
     order = root / ORDER_FILE
     if not order.is_file():
@@ -79,6 +80,7 @@ def apply(conn, tree: CodeTree | None = None, progress=None) -> CodeTree:
     """Execute every file of the code tree on `conn` (a psycopg connection, inside the caller's transaction)
     and record its digest (and the migrations it was written for) in ops.code_tree_state. An error names the file; the caller's transaction rolls back."""
     tree = tree or load()
+    shown = "sql/code" if tree.root.resolve() == code_dir().resolve() else str(tree.root)
     if progress:
         progress(f"applying the code tree ({len(tree.files)} files)")
     for path in tree.files:
@@ -86,7 +88,7 @@ def apply(conn, tree: CodeTree | None = None, progress=None) -> CodeTree:
         try:
             conn.execute(path.read_text())
         except Exception as exc:
-            raise CodeTreeError(f"sql/code/{rel}: {exc}") from exc
+            raise CodeTreeError(f"{shown}/{rel}: {exc}") from exc
     conn.execute(SQL_RECORD_STATE, (tree.digest, len(tree.files), migration_ids()))
     return tree
 

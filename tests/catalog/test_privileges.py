@@ -21,6 +21,12 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "outbox.caught_up(text,uuid)": ({APP}, "reads the queue, filtered to core.current_tenant_id()"),
     "core.analyst_tenant_id()": (set(), "per-tenant analysts only (rustok_tenant_analyst): the tenant of the session "
                                         "user's own login, for their RLS policies"),
+    "core.login_throttle_check(text,text)": ({APP}, "login throttling: the address count spans tenants, and the app has "
+                                                    "no privilege on core.login_attempts; returns only a wait in seconds "
+                                                    "for core.current_tenant_id()'s account and the address named"),
+    "core.login_failed(text,text,integer,integer,interval,interval,interval)": (
+        {APP}, "login throttling: counts one failure for the current tenant's account and the address named"),
+    "core.login_succeeded(text)": ({APP}, "login throttling: clears the current tenant's account count only"),
     "content.tg_nodes__revisions()": (set(), "trigger function"),
     "content.tg_bodies__revisions()": (set(), "trigger function"),
     "community.tg_reactions__reputation()": (set(), "trigger function"),

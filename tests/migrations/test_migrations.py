@@ -1,16 +1,17 @@
 """Migrations: a fresh apply matches sql/schema.sql; applying again changes nothing."""
 
-from rustok import migrate
+from rustok import catalog, migrate
 from rustok.paths import migrations_dir, sql_dir
 from rustok.schema_snapshot import dump, snapshot
-
 
 
 def test_fresh_apply_matches_schema_sql(pg, template_db):
     current = snapshot(pg.url(template_db))
     expected = (sql_dir() / "schema.sql").read_text()
     assert current == expected, (
-        "sql/schema.sql is out of date: run `python -m rustok.schema_snapshot <url of a freshly migrated db>`")
+        "sql/schema.sql is out of date: run `python -m rustok.schema_snapshot <url of a freshly migrated db>`\n"
+        + (catalog.render_diff(catalog.diff(expected, current), "sql/schema.sql", "fresh migrate")
+           or "(same objects, laid out differently)"))
 
 
 def test_second_apply_changes_nothing(fresh_db):

@@ -67,3 +67,20 @@ def test_maintain_is_for_operators_only(fresh_db):
         for role in ("rustok_app", "rustok_analyst"):
             assert c.execute("select has_function_privilege(%s, 'ops.maintain(integer)', 'execute')",
                              (role,)).fetchone()[0] is False
+
+
+def test_maintain_purges_login_throttling_rows_a_day_after_they_expired(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True, row_factory=dict_row) as c:
+        t = make_tenant(c)["id"]
+        c.execute("insert into core.login_attempts (tenant_id, scope, subject, failures, first_failed_at, "
+                  "last_failed_at, expires_at) values "
+                  "(%s, 'account', 'old@example.com', 3, now() - interval '2 days', now() - interval '2 days', "
+                  " now() - interval '25 hours'), "
+                  "(null, 'address', '192.0.2.7', 9, now() - interval '1 hour', now() - interval '1 hour', "
+                  " now() - interval '45 minutes'), "
+                  "(%s, 'account', 'now@example.com', 1, now(), now(), now() + interval '15 minutes')", (t, t))
+        done = c.execute("select module, action, detail from ops.maintain()").fetchall()
+        assert {"module": "core", "action": "purged", "detail": "1 expired login throttling rows"} in done
+        left = c.execute("select subject from core.login_attempts order by subject").fetchall()
+        assert [r["subject"] for r in left] == ["192.0.2.7", "now@example.com"]
+        assert not [r for r in c.execute("select * from ops.maintain()").fetchall() if r["module"] == "core"]

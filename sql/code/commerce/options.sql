@@ -70,6 +70,16 @@ comment on function commerce.tg_variant_options__unique_combination() is
 -- ---------------------------------------------------------------- commerce.options
 
 comment on table commerce.options is 'Product options (Size, Color, ...); titles unique per product.';
+comment on column commerce.options.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.options.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.options.product_id is 'The product the option belongs to (same tenant).';
+comment on column commerce.options.title is 'Option name shown to shoppers, e.g. Size; unique per product.';
+comment on column commerce.options."position" is 'Order among the product''s options (ascending).';
+comment on column commerce.options.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column commerce.options.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('commerce.options');
 select core.allow_analyst_read('commerce.options');
@@ -80,9 +90,32 @@ create or replace trigger _100_timestamps before insert or update on commerce.op
     for each row
     execute function core.tg__timestamps();
 
+create or replace trigger _900_events_del after delete on commerce.options
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_ins after insert on commerce.options
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_upd after update on commerce.options
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
 -- ---------------------------------------------------------------- commerce.option_values
 
 comment on table commerce.option_values is 'Values of a product option (S, M, L); values unique per option.';
+comment on column commerce.option_values.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.option_values.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.option_values.option_id is 'The product option this value belongs to (same tenant).';
+comment on column commerce.option_values.value is 'The value shown to shoppers, e.g. M or Red; unique per option.';
+comment on column commerce.option_values."position" is 'Order among the option''s values (ascending).';
+comment on column commerce.option_values.created_at is
+    'When the row was created (write-once; trigger _100_timestamps).';
+comment on column commerce.option_values.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('commerce.option_values');
 select core.allow_analyst_read('commerce.option_values');
@@ -93,6 +126,18 @@ create or replace trigger _100_timestamps before insert or update on commerce.op
     for each row
     execute function core.tg__timestamps();
 
+create or replace trigger _900_events_del after delete on commerce.option_values
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('option', 'option_id');
+
+create or replace trigger _900_events_ins after insert on commerce.option_values
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('option', 'option_id');
+
+create or replace trigger _900_events_upd after update on commerce.option_values
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('option', 'option_id');
+
 -- ---------------------------------------------------------------- commerce.variant_options
 
 comment on table commerce.variant_options is
@@ -100,6 +145,10 @@ comment on table commerce.variant_options is
     'variants of a product with the same combination (checked per statement: insert a variant''s values in one statement).';
 comment on column commerce.variant_options.option_id is 'Filled from option_value_id when omitted.';
 comment on column commerce.variant_options.product_id is 'Filled from variant_id when omitted.';
+comment on column commerce.variant_options.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.variant_options.variant_id is 'The variant described (same tenant).';
+comment on column commerce.variant_options.option_value_id is 'The option value the variant has for option_id.';
 
 select core.enable_tenant_rls('commerce.variant_options');
 select core.allow_analyst_read('commerce.variant_options');
@@ -117,3 +166,15 @@ create or replace trigger _200_unique_combination_ins after insert on commerce.v
 create or replace trigger _200_unique_combination_upd after update on commerce.variant_options
     referencing new table as new_rows for each statement
     execute function commerce.tg_variant_options__unique_combination();
+
+create or replace trigger _900_events_del after delete on commerce.variant_options
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_ins after insert on commerce.variant_options
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');
+
+create or replace trigger _900_events_upd after update on commerce.variant_options
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('product', 'product_id');

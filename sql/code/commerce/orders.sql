@@ -371,6 +371,29 @@ comment on column commerce.orders.status is
 comment on column commerce.orders.subtotal is 'Sum of item totals, minor units of currency_code.';
 comment on column commerce.orders.tax_rate is 'Tax rate as a fraction (0.2 = 20%), applied to subtotal - discount + shipping.';
 comment on column commerce.orders.total is 'subtotal - discount_total + shipping_total + tax_total (checked).';
+comment on column commerce.orders.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.orders.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.orders.created_at is
+    'When the order was placed: the partition key (quarterly partitions, UTC) and part of the primary key; write-once.';
+comment on column commerce.orders.customer_id is
+    'The customer (core.users, same tenant), or null for a guest order; set to null when the user is deleted.';
+comment on column commerce.orders.email is 'Contact email given with the order.';
+comment on column commerce.orders.currency_code is 'ISO 4217 currency of every amount of the order; write-once.';
+comment on column commerce.orders.discount_total is 'Discount on the order, minor units; at most the subtotal.';
+comment on column commerce.orders.shipping_total is 'Shipping charged, minor units.';
+comment on column commerce.orders.tax_total is
+    'Tax charged, minor units: tax_rate applied to subtotal - discount_total + shipping_total.';
+comment on column commerce.orders.shipping_address is 'Shipping address as a JSON object (free-form), or null.';
+comment on column commerce.orders.billing_address is 'Billing address as a JSON object (free-form), or null.';
+comment on column commerce.orders.metadata is
+    'Free-form JSON object for integrations and clients; the database does not interpret it.';
+comment on column commerce.orders.updated_at is 'When the order last really changed (set by trigger _100_guard).';
+comment on column commerce.orders.paid_at is 'When the order became paid (set by the status guard on the transition).';
+comment on column commerce.orders.fulfilled_at is 'When the order became fulfilled (set by the status guard).';
+comment on column commerce.orders.completed_at is 'When the order became completed (set by the status guard).';
+comment on column commerce.orders.cancelled_at is 'When the order was cancelled (set by the status guard).';
 
 select core.enable_tenant_rls('commerce.orders');
 select core.allow_analyst_read('commerce.orders');
@@ -389,11 +412,27 @@ create or replace trigger _300_inventory after update on commerce.orders
     referencing old table as old_rows new table as new_rows for each statement
     execute function commerce.tg_orders__inventory();
 
+create or replace trigger _900_events_ins after insert on commerce.orders
+    referencing new table as new_rows for each statement
+    execute function commerce.tg_orders__events();
+
+create or replace trigger _900_events_upd after update on commerce.orders
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_orders__events();
+
+create or replace trigger _910_updated_events after update on commerce.orders
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_orders__updated_events();
+
 -- ---------------------------------------------------------------- commerce.order_counters
 
 comment on table commerce.order_counters is
     'Last display_id handed out per tenant. The row is locked until the ordering transaction ends, so numbers are '
     'gap-free and unique per tenant (orders of one tenant serialize on it briefly: place_order takes it last).';
+comment on column commerce.order_counters.tenant_id is
+    'The tenant whose order numbers this row hands out (one row per tenant).';
+comment on column commerce.order_counters.last_display_id is
+    'The last display_id given to an order of the tenant; the next order gets this + 1.';
 
 select core.enable_tenant_rls('commerce.order_counters');
 grant select, insert, update, delete on commerce.order_counters to rustok_app;
@@ -401,6 +440,8 @@ grant select, insert, update, delete on commerce.order_counters to rustok_app;
 -- ---------------------------------------------------------------- commerce.order_status_transitions
 
 comment on table commerce.order_status_transitions is 'Allowed order status changes (reference data for the status guard).';
+comment on column commerce.order_status_transitions.from_status is 'Status an order may leave.';
+comment on column commerce.order_status_transitions.to_status is 'Status it may go to from from_status.';
 
 grant select on commerce.order_status_transitions to rustok_analyst, rustok_app;
 
@@ -410,17 +451,60 @@ comment on table commerce.order_items is
     'Lines of an order: a snapshot of title, sku and prices at placement (variant_id/product_id become null if those are deleted).';
 comment on column commerce.order_items.order_created_at is 'The order''s created_at (part of the partitioned orders key).';
 comment on column commerce.order_items.original_unit_price is 'Unit price before a sale price list (equals unit_price when none applied).';
+comment on column commerce.order_items.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.order_items.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.order_items.order_id is
+    'The order (with order_created_at, the key of the partitioned commerce.orders).';
+comment on column commerce.order_items.variant_id is
+    'The variant ordered; null after the variant is deleted (the line keeps its snapshot).';
+comment on column commerce.order_items.product_id is 'The variant''s product; null after the product is deleted.';
+comment on column commerce.order_items.title is 'Product and variant title at placement (snapshot).';
+comment on column commerce.order_items.sku is 'Variant SKU at placement (snapshot).';
+comment on column commerce.order_items.quantity is 'Units ordered, at least 1.';
+comment on column commerce.order_items.unit_price is
+    'Price of one unit charged, minor units of the order''s currency (after a sale or override price list).';
+comment on column commerce.order_items.price_list_id is
+    'The price list whose price was charged; null for the base price.';
+comment on column commerce.order_items.total is 'unit_price * quantity (checked).';
+comment on column commerce.order_items.metadata is
+    'Free-form JSON object for integrations and clients; the database does not interpret it.';
+comment on column commerce.order_items.created_at is 'When the line was written (with its order).';
 
 select core.enable_tenant_rls('commerce.order_items');
 select core.allow_analyst_read('commerce.order_items');
 grant select, insert, update, delete on commerce.order_items to rustok_app;
 grant select on commerce.order_items to rustok_analyst;
 
+create or replace trigger _910_updated_events_del after delete on commerce.order_items
+    referencing old table as changed_rows for each statement
+    execute function commerce.tg_order_items__updated_events();
+
+create or replace trigger _910_updated_events_ins after insert on commerce.order_items
+    referencing new table as changed_rows for each statement
+    execute function commerce.tg_order_items__updated_events();
+
+create or replace trigger _910_updated_events_upd after update on commerce.order_items
+    referencing new table as changed_rows for each statement
+    execute function commerce.tg_order_items__updated_events();
+
 -- ---------------------------------------------------------------- commerce.order_reservations
 
 comment on table commerce.order_reservations is
     'Stock held for an open order (counted in inventory_levels.reserved_quantity). Cancelling releases it; '
     'fulfilment turns it into a stock decrement. Either way the reservation row is removed.';
+comment on column commerce.order_reservations.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.order_reservations.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.order_reservations.order_id is 'The open order holding the stock.';
+comment on column commerce.order_reservations.order_item_id is 'The order line the stock is held for.';
+comment on column commerce.order_reservations.inventory_item_id is 'The inventory item held.';
+comment on column commerce.order_reservations.location_id is 'The stock location the units are held at.';
+comment on column commerce.order_reservations.quantity is
+    'Units held (counted in inventory_levels.reserved_quantity), at least 1.';
+comment on column commerce.order_reservations.created_at is 'When the stock was reserved (at placement).';
 
 select core.enable_tenant_rls('commerce.order_reservations');
 grant select, insert, update, delete on commerce.order_reservations to rustok_app;

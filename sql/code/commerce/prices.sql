@@ -106,6 +106,17 @@ comment on column commerce.price_lists.type is 'sale | override';
 comment on column commerce.price_lists.status is 'draft | active';
 comment on column commerce.price_lists.starts_at is 'Inclusive start of validity (null: no start).';
 comment on column commerce.price_lists.ends_at is 'Exclusive end of validity (null: open-ended).';
+comment on column commerce.price_lists.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.price_lists.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.price_lists.title is 'Name of the price list for staff, e.g. Summer sale.';
+comment on column commerce.price_lists.description is 'Longer description for staff.';
+comment on column commerce.price_lists.metadata is
+    'Free-form JSON object for integrations and clients; the database does not interpret it.';
+comment on column commerce.price_lists.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column commerce.price_lists.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('commerce.price_lists');
 select core.allow_analyst_read('commerce.price_lists');
@@ -116,12 +127,33 @@ create or replace trigger _100_timestamps before insert or update on commerce.pr
     for each row
     execute function core.tg__timestamps();
 
+create or replace trigger _900_events_del after delete on commerce.price_lists
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'id');
+
+create or replace trigger _900_events_ins after insert on commerce.price_lists
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'id');
+
+create or replace trigger _900_events_upd after update on commerce.price_lists
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'id');
+
 -- ---------------------------------------------------------------- commerce.price_list_rules
 
 comment on table commerce.price_list_rules is
     'Conditions of a price list: the list applies only when the context''s attribute (e.g. customer_group) is one of the values.';
 comment on column commerce.price_list_rules.attribute is 'Pricing context attribute: customer_group.';
 comment on column commerce.price_list_rules."values" is 'Accepted values (any of).';
+comment on column commerce.price_list_rules.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.price_list_rules.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.price_list_rules.price_list_id is 'The price list the rule restricts (same tenant).';
+comment on column commerce.price_list_rules.created_at is
+    'When the row was created (write-once; trigger _100_timestamps).';
+comment on column commerce.price_list_rules.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('commerce.price_list_rules');
 select core.allow_analyst_read('commerce.price_list_rules');
@@ -132,6 +164,18 @@ create or replace trigger _100_timestamps before insert or update on commerce.pr
     for each row
     execute function core.tg__timestamps();
 
+create or replace trigger _900_events_del after delete on commerce.price_list_rules
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'price_list_id');
+
+create or replace trigger _900_events_ins after insert on commerce.price_list_rules
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'price_list_id');
+
+create or replace trigger _900_events_upd after update on commerce.price_list_rules
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('price_list', 'price_list_id');
+
 -- ---------------------------------------------------------------- commerce.prices
 
 comment on table commerce.prices is
@@ -139,6 +183,17 @@ comment on table commerce.prices is
     'min_quantity units per line; the highest tier not above the quantity wins.';
 comment on column commerce.prices.amount is 'Minor units (cents): 1999 EUR = 19.99 EUR. Never negative.';
 comment on column commerce.prices.min_quantity is 'Quantity tier: this price applies to lines of at least this many units.';
+comment on column commerce.prices.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.prices.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column commerce.prices.variant_id is 'The variant priced (same tenant).';
+comment on column commerce.prices.currency_code is 'ISO 4217 currency of amount (commerce.currencies).';
+comment on column commerce.prices.price_list_id is
+    'The price list offering this price; null for the variant''s base price.';
+comment on column commerce.prices.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column commerce.prices.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('commerce.prices');
 select core.allow_analyst_read('commerce.prices');
@@ -148,3 +203,15 @@ grant select on commerce.prices to rustok_analyst;
 create or replace trigger _100_timestamps before insert or update on commerce.prices
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _900_events_del after delete on commerce.prices
+    referencing old table as old_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');
+
+create or replace trigger _900_events_ins after insert on commerce.prices
+    referencing new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');
+
+create or replace trigger _900_events_upd after update on commerce.prices
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg__product_child_events('variant', 'variant_id');

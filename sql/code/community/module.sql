@@ -13,21 +13,3 @@ end
 $$;
 comment on function community.tg__assert_module() is
     'AFTER INSERT/UPDATE statement trigger (argument: table name): refuses (55000) writes for tenants with module community disabled.';
-
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _300_assert_module_ins after insert on community.reactions
-    referencing new table as new_rows for each statement
-    execute function community.tg__assert_module('community.reactions');
-
-create or replace trigger _300_assert_module_upd after update on community.reactions
-    referencing new table as new_rows for each statement
-    execute function community.tg__assert_module('community.reactions');
-
-create or replace trigger _300_assert_module_ins after insert on community.follows
-    referencing new table as new_rows for each statement
-    execute function community.tg__assert_module('community.follows');
-
-create or replace trigger _300_assert_module_upd after update on community.follows
-    referencing new table as new_rows for each statement
-    execute function community.tg__assert_module('community.follows');

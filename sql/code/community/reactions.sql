@@ -49,6 +49,11 @@ create or replace trigger _800_community_recipients after update on content.node
 comment on table community.reaction_kinds is
     'The reaction kinds (global reference data) and the reputation each one gives the node''s author. '
     'After changing a weight, run community.recompute_reputation(tenant) for every tenant.';
+comment on column community.reaction_kinds.kind is
+    'Name of the reaction, e.g. like (lowercase letters and underscores).';
+comment on column community.reaction_kinds.weight is
+    'Reputation the node''s author gains (or loses, when negative) per reaction of this kind, -100..100.';
+comment on column community.reaction_kinds.description is 'What the reaction means, for people choosing one.';
 
 grant select on community.reaction_kinds to rustok_app;
 
@@ -59,6 +64,11 @@ comment on table community.reactions is
 comment on column community.reactions.kind is 'community.reaction_kinds.kind (like, love, insightful, funny, downvote).';
 comment on column community.reactions.recipient_id is
     'Computed: the node''s author, who receives the reputation (follows author changes; null when the node has no author). Read-only.';
+comment on column community.reactions.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column community.reactions.node_id is 'The node reacted to (same tenant).';
+comment on column community.reactions.user_id is 'The user who reacted (same tenant).';
+comment on column community.reactions.created_at is 'When the reaction was given.';
 
 select core.enable_tenant_rls('community.reactions');
 grant select, insert, update, delete on community.reactions to rustok_app;
@@ -66,3 +76,23 @@ grant select, insert, update, delete on community.reactions to rustok_app;
 create or replace trigger _200_before_write before insert or update on community.reactions
     for each row
     execute function community.tg_reactions__before_write();
+
+create or replace trigger _300_assert_module_ins after insert on community.reactions
+    referencing new table as new_rows for each statement
+    execute function community.tg__assert_module('community.reactions');
+
+create or replace trigger _300_assert_module_upd after update on community.reactions
+    referencing new table as new_rows for each statement
+    execute function community.tg__assert_module('community.reactions');
+
+create or replace trigger _500_reputation_del after delete on community.reactions
+    referencing old table as old_rows for each statement
+    execute function community.tg_reactions__reputation();
+
+create or replace trigger _500_reputation_ins after insert on community.reactions
+    referencing new table as new_rows for each statement
+    execute function community.tg_reactions__reputation();
+
+create or replace trigger _500_reputation_upd after update on community.reactions
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function community.tg_reactions__reputation();

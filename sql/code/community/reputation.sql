@@ -98,26 +98,18 @@ comment on function community.recompute_reputation(uuid) is
     'Operator (migration owner): recompute every reputation row of a tenant from community.reactions; returns how many rows were wrong (0 = the triggers kept them exact). Run after changing a reaction weight.';
 revoke all on function community.recompute_reputation(uuid) from public;
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _500_reputation_del after delete on community.reactions
-    referencing old table as old_rows for each statement
-    execute function community.tg_reactions__reputation();
-
-create or replace trigger _500_reputation_ins after insert on community.reactions
-    referencing new table as new_rows for each statement
-    execute function community.tg_reactions__reputation();
-
-create or replace trigger _500_reputation_upd after update on community.reactions
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function community.tg_reactions__reputation();
-
 -- ---------------------------------------------------------------- community.reputation
 
 comment on table community.reputation is
     'Reputation of a user in a tenant: score = sum of reaction_kinds.weight over reactions received on the user''s nodes '
     '(own reactions do not count). Kept exact by triggers (read-only for the app); check with community.recompute_reputation.';
 comment on column community.reputation.reactions_received is 'Number of reactions (from other users) received on the user''s nodes.';
+comment on column community.reputation.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column community.reputation.user_id is 'The user whose reputation this is (same tenant).';
+comment on column community.reputation.score is
+    'Sum of reaction_kinds.weight over the reactions received from other users (may be negative).';
+comment on column community.reputation.updated_at is 'When the score last changed.';
 
 select core.enable_tenant_rls('community.reputation');
 grant select on community.reputation to rustok_app;

@@ -67,6 +67,10 @@ comment on column content.bodies.body is 'The text, at most 1 MiB.';
 comment on column content.bodies.format is 'markdown | html | plain';
 comment on column content.bodies.search_vector is
     'Computed: to_tsvector(tenant''s text_search_config, body with HTML tags stripped). Maintained by trigger; read-only.';
+comment on column content.bodies.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.bodies.node_id is 'The node this is the body of (same tenant; at most one body per node).';
+comment on column content.bodies.updated_at is 'When the body last changed (set by its BEFORE trigger).';
 
 select core.enable_tenant_rls('content.bodies');
 grant select, insert, update, delete on content.bodies to rustok_app;
@@ -82,3 +86,23 @@ create or replace trigger _300_assert_module_ins after insert on content.bodies
 create or replace trigger _300_assert_module_upd after update on content.bodies
     referencing new table as new_rows for each statement
     execute function content.tg_bodies__assert_module();
+
+create or replace trigger _600_revisions_del after delete on content.bodies
+    referencing old table as old_rows for each statement
+    execute function content.tg_bodies__revisions();
+
+create or replace trigger _600_revisions_upd after update on content.bodies
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_bodies__revisions();
+
+create or replace trigger _900_events_del after delete on content.bodies
+    referencing old table as old_rows for each statement
+    execute function content.tg_bodies__events();
+
+create or replace trigger _900_events_ins after insert on content.bodies
+    referencing new table as new_rows for each statement
+    execute function content.tg_bodies__events();
+
+create or replace trigger _900_events_upd after update on content.bodies
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_bodies__events();

@@ -33,6 +33,15 @@ comment on table content.categories is
 comment on column content.categories.parent_id is 'Parent category (same tenant; no cycles). Deleting a parent makes its children roots.';
 comment on column content.categories.slug is 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
 comment on column content.categories.position is 'Order among siblings (ascending).';
+comment on column content.categories.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.categories.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column content.categories.name is 'Display name, 1-255 characters.';
+comment on column content.categories.description is 'Longer description, at most 10 000 characters.';
+comment on column content.categories.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column content.categories.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('content.categories');
 grant select, insert, update, delete on content.categories to rustok_app;
@@ -52,3 +61,15 @@ create or replace trigger _200_no_cycle_ins after insert on content.categories
 create or replace trigger _200_no_cycle_upd after update on content.categories
     referencing new table as new_rows for each statement
     execute function core.tg__no_cycle('category');
+
+create or replace trigger _300_assert_module_ins after insert on content.categories
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.categories', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.categories
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.categories', 'content');
+
+create or replace trigger _900_events_upd after update on content.categories
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_categories__events();

@@ -164,17 +164,3 @@ $$;
 comment on function content.recount_replies(uuid) is
     'Operator check: recompute reply_count of every node of a tenant from scratch; returns how many were wrong (0 means the triggers kept them exact).';
 grant execute on function content.recount_replies(uuid) to rustok_app;
-
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _500_reply_count_del after delete on content.nodes
-    referencing old table as old_rows for each statement
-    execute function content.tg_nodes__reply_count_del();
-
-create or replace trigger _500_reply_count_ins after insert on content.nodes
-    referencing new table as new_rows for each statement
-    execute function content.tg_nodes__reply_count_ins();
-
-create or replace trigger _500_reply_count_upd after update on content.nodes
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function content.tg_nodes__reply_count_upd();

@@ -9,6 +9,14 @@ comment on column content.meta.description is 'Meta description, at most 1000 ch
 comment on column content.meta.canonical_url is 'Absolute http(s) canonical URL.';
 comment on column content.meta.image_url is 'Social/OG image: absolute http(s) URL or a site path starting with "/".';
 comment on column content.meta.robots is 'Robots directives, comma separated, e.g. "noindex, nofollow".';
+comment on column content.meta.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.meta.target_type is 'node | product: what target_id refers to.';
+comment on column content.meta.target_id is
+    'content.nodes.id or commerce.products.id (same tenant); one meta row per target.';
+comment on column content.meta.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column content.meta.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('content.meta');
 grant select, insert, update, delete on content.meta to rustok_app;
@@ -16,3 +24,39 @@ grant select, insert, update, delete on content.meta to rustok_app;
 create or replace trigger _100_timestamps before insert or update on content.meta
     for each row
     execute function core.tg__timestamps();
+
+create or replace trigger _200_check_targets_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'node', 'content.nodes');
+
+create or replace trigger _200_check_targets_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'node', 'content.nodes');
+
+create or replace trigger _210_check_product_targets_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'product', 'commerce.products');
+
+create or replace trigger _210_check_product_targets_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'product', 'commerce.products');
+
+create or replace trigger _300_assert_module_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.meta', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.meta', 'content');
+
+create or replace trigger _900_events_del after delete on content.meta
+    referencing old table as old_rows for each statement
+    execute function content.tg_meta__events();
+
+create or replace trigger _900_events_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg_meta__events();
+
+create or replace trigger _900_events_upd after update on content.meta
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_meta__events();

@@ -263,6 +263,13 @@ comment on column content.nodes.reply_count is
 comment on column content.nodes.metadata is 'Free-form JSON object.';
 comment on column content.nodes.published_at is
     'When the node went (or goes, if scheduled) public. Null for drafts; required for scheduled (future) and published; for comments: first approval.';
+comment on column content.nodes.tenant_id is
+    'The owning tenant (core.tenants.id): the hash partition key; row-level security policy tenant_isolation keys on it.';
+comment on column content.nodes.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column content.nodes.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column content.nodes.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('content.nodes');
 grant select, insert, update, delete on content.nodes to rustok_app;
@@ -287,6 +294,34 @@ create or replace trigger _400_tree after update on content.nodes
     referencing old table as old_rows new table as new_rows for each statement
     execute function content.tg_nodes__tree();
 
+create or replace trigger _500_reply_count_del after delete on content.nodes
+    referencing old table as old_rows for each statement
+    execute function content.tg_nodes__reply_count_del();
+
+create or replace trigger _500_reply_count_ins after insert on content.nodes
+    referencing new table as new_rows for each statement
+    execute function content.tg_nodes__reply_count_ins();
+
+create or replace trigger _500_reply_count_upd after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__reply_count_upd();
+
+create or replace trigger _600_revisions after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__revisions();
+
 create or replace trigger _700_cleanup after delete on content.nodes
     referencing old table as old_rows for each statement
     execute function content.tg_nodes__cleanup();
+
+create or replace trigger _900_events_del after delete on content.nodes
+    referencing old table as old_rows for each statement
+    execute function content.tg_nodes__events();
+
+create or replace trigger _900_events_ins after insert on content.nodes
+    referencing new table as new_rows for each statement
+    execute function content.tg_nodes__events();
+
+create or replace trigger _900_events_upd after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__events();

@@ -73,20 +73,6 @@ comment on function content.restore_revision(uuid) is
     'Restore a node''s title, excerpt and body to a revision. The state replaced is itself kept as a new revision, so a restore can be undone. Returns the node.';
 grant execute on function content.restore_revision(uuid) to rustok_app;
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _600_revisions after update on content.nodes
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function content.tg_nodes__revisions();
-
-create or replace trigger _600_revisions_del after delete on content.bodies
-    referencing old table as old_rows for each statement
-    execute function content.tg_bodies__revisions();
-
-create or replace trigger _600_revisions_upd after update on content.bodies
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function content.tg_bodies__revisions();
-
 -- ---------------------------------------------------------------- content.revisions
 
 comment on table content.revisions is
@@ -98,6 +84,11 @@ comment on column content.revisions.body is 'The node''s body before the change 
 comment on column content.revisions.format is 'The body format before the change.';
 comment on column content.revisions.edited_by is 'Who made the change (setting rustok.user_id of the writing transaction), null when unknown (psql).';
 comment on column content.revisions.created_at is 'When the change was made (clock time, so several changes in one transaction keep their order).';
+comment on column content.revisions.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.revisions.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column content.revisions.node_id is 'The node whose earlier state this is (same tenant).';
 
 select core.enable_tenant_rls('content.revisions');
 grant select on content.revisions to rustok_app;

@@ -66,6 +66,14 @@ grant execute on function content.detach_tags(uuid[],text,uuid[]) to rustok_app;
 
 comment on table content.tags is 'Tags of a tenant, attached to nodes or products through content.taggables. Module: content.';
 comment on column content.tags.slug is 'URL slug, unique per tenant. Generated from name when null (collision -> -2, -3, ...).';
+comment on column content.tags.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.tags.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column content.tags.name is 'Display name, 1-255 characters.';
+comment on column content.tags.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column content.tags.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('content.tags');
 grant select, insert, update, delete on content.tags to rustok_app;
@@ -78,6 +86,18 @@ create or replace trigger _200_before_write before insert or update on content.t
     for each row
     execute function content.tg_tags__before_write();
 
+create or replace trigger _300_assert_module_ins after insert on content.tags
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.tags', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.tags
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.tags', 'content');
+
+create or replace trigger _900_events_upd after update on content.tags
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_tags__events();
+
 -- ---------------------------------------------------------------- content.taggables
 
 comment on table content.taggables is
@@ -85,6 +105,46 @@ comment on table content.taggables is
     'product targets are checked and cleaned up by the commerce module. Module: content.';
 comment on column content.taggables.target_type is 'node | product';
 comment on column content.taggables.target_id is 'content.nodes.id or commerce product id (same tenant).';
+comment on column content.taggables.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column content.taggables.tag_id is 'The tag attached (same tenant).';
+comment on column content.taggables.created_at is 'When the tag was attached.';
 
 select core.enable_tenant_rls('content.taggables');
 grant select, insert, update, delete on content.taggables to rustok_app;
+
+create or replace trigger _200_check_targets_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.taggables', 'node', 'content.nodes');
+
+create or replace trigger _200_check_targets_upd after update on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.taggables', 'node', 'content.nodes');
+
+create or replace trigger _210_check_product_targets_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.taggables', 'product', 'commerce.products');
+
+create or replace trigger _210_check_product_targets_upd after update on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.taggables', 'product', 'commerce.products');
+
+create or replace trigger _300_assert_module_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.taggables', 'content');
+
+create or replace trigger _300_assert_module_upd after update on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg__assert_module('content.taggables', 'content');
+
+create or replace trigger _900_events_del after delete on content.taggables
+    referencing old table as old_rows for each statement
+    execute function content.tg_taggables__events();
+
+create or replace trigger _900_events_ins after insert on content.taggables
+    referencing new table as new_rows for each statement
+    execute function content.tg_taggables__events();
+
+create or replace trigger _900_events_upd after update on content.taggables
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_taggables__events();

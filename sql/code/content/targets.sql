@@ -33,37 +33,3 @@ comment on function content.tg__check_targets() is
     'AFTER INSERT/UPDATE statement trigger (arguments: table name, target type, target table) on content.taggables '
     'and content.meta: every target of that type must exist in the target table in the same tenant (23503).';
 grant execute on function content.tg__check_targets() to rustok_app;
-
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _200_check_targets_ins after insert on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.taggables', 'node', 'content.nodes');
-
-create or replace trigger _200_check_targets_upd after update on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.taggables', 'node', 'content.nodes');
-
-create or replace trigger _210_check_product_targets_ins after insert on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.taggables', 'product', 'commerce.products');
-
-create or replace trigger _210_check_product_targets_upd after update on content.taggables
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.taggables', 'product', 'commerce.products');
-
-create or replace trigger _200_check_targets_ins after insert on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.meta', 'node', 'content.nodes');
-
-create or replace trigger _200_check_targets_upd after update on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.meta', 'node', 'content.nodes');
-
-create or replace trigger _210_check_product_targets_ins after insert on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.meta', 'product', 'commerce.products');
-
-create or replace trigger _210_check_product_targets_upd after update on content.meta
-    referencing new table as new_rows for each statement
-    execute function content.tg__check_targets('content.meta', 'product', 'commerce.products');

@@ -1,7 +1,7 @@
 -- core/api.sql: API functions for accounts and sessions, called by GraphQL mutations (register, login,
 -- logout). The tenant is core.current_tenant_id(); security invoker, so row-level security applies.
--- Passwords are hashed and checked by the application (scrypt); only hashes reach the database, and of
--- a session token only its hash.
+-- Passwords are hashed and checked by the application (argon2id, rustok.auth); only hashes reach the
+-- database, and of a session token only its hash. Login throttling: sql/code/core/login.sql.
 
 create or replace function core.register_user(p_email text, p_password_hash text, p_display_name text default null)
     returns uuid
@@ -40,6 +40,23 @@ comment on function core.user_for_login(text) is
     'application) and status; no row when there is none. (GraphQL login.)';
 revoke execute on function core.user_for_login(text) from public;
 grant execute on function core.user_for_login(text) to rustok_app;
+
+create or replace function core.upgrade_password_hash(p_user_id uuid, p_old_hash text, p_new_hash text)
+    returns boolean
+    language plpgsql volatile
+as $$
+begin
+    update core.users u set password_hash = p_new_hash
+    where u.tenant_id = core.current_tenant_id() and u.id = p_user_id and u.password_hash = p_old_hash;
+    return found;
+end
+$$;
+comment on function core.upgrade_password_hash(uuid, text, text) is
+    'Replace a user''s password hash that just verified at login (legacy scrypt, or argon2 with outdated '
+    'parameters) by its argon2id rehash, only if it is still p_old_hash (a password changed meanwhile stays). '
+    'True when replaced. (GraphQL login.)';
+revoke execute on function core.upgrade_password_hash(uuid, text, text) from public;
+grant execute on function core.upgrade_password_hash(uuid, text, text) to rustok_app;
 
 create or replace function core.start_session(p_user_id uuid, p_token_hash text, p_user_agent text, p_lifetime interval)
     returns table (expires_at timestamptz, id uuid, email text, display_name text, role text, status text,

@@ -69,17 +69,3 @@ end
 $$;
 comment on function core.tg_users__user_logged_in() is
     'AFTER UPDATE statement trigger on core.users: a UserLoggedIn event per user whose last_login_at got a new value.';
-
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _900_user_logged_in after update on core.users
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function core.tg_users__user_logged_in();
-
-create or replace trigger _900_user_registered after insert on core.users
-    referencing new table as new_rows for each statement
-    execute function core.tg_users__user_registered();
-
-create or replace trigger _900_user_logged_in after insert on core.sessions
-    referencing new table as new_rows for each statement
-    execute function core.tg_sessions__user_logged_in();

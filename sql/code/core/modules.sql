@@ -41,6 +41,10 @@ grant execute on function core.assert_module_enabled(uuid[],text) to rustok_app;
 -- ---------------------------------------------------------------- core.modules
 
 comment on table core.modules is 'The catalog of modules a tenant can switch on or off (global reference data).';
+comment on column core.modules.slug is 'Module name used by the toggles and triggers, e.g. content, blog, commerce.';
+comment on column core.modules.description is 'What the module covers.';
+comment on column core.modules.default_enabled is
+    'Whether a tenant without a core.tenant_modules row has the module on.';
 
 grant select on core.modules to rustok_analyst, rustok_app;
 
@@ -48,8 +52,21 @@ grant select on core.modules to rustok_analyst, rustok_app;
 
 comment on table core.tenant_modules is
     'Per-tenant module toggles. No row means the module''s default (core.modules.default_enabled).';
+comment on column core.tenant_modules.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column core.tenant_modules.module_slug is 'The module (core.modules.slug).';
+comment on column core.tenant_modules.enabled is
+    'Whether the module is on for the tenant; writes to a disabled module''s tables are refused (55000).';
+comment on column core.tenant_modules.settings is 'Module settings of the tenant (JSON object).';
+comment on column core.tenant_modules.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column core.tenant_modules.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('core.tenant_modules');
 select core.allow_analyst_read('core.tenant_modules');
 grant select, insert, update, delete on core.tenant_modules to rustok_app;
 grant select on core.tenant_modules to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on core.tenant_modules
+    for each row
+    execute function core.tg__timestamps();

@@ -25,10 +25,32 @@ grant execute on function core.resolve_request(text,text) to rustok_app;
 -- ---------------------------------------------------------------- core.sessions
 
 comment on table core.sessions is 'Login sessions; the token itself is never stored, only its hash.';
+comment on column core.sessions.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column core.sessions.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column core.sessions.user_id is 'The user logged in (same tenant).';
+comment on column core.sessions.token_hash is
+    'Hash of the session token (the token itself is never stored); looked up by core.resolve_request.';
+comment on column core.sessions.user_agent is 'User-Agent of the client that logged in (informational).';
+comment on column core.sessions.ip is 'Client address at login (informational).';
+comment on column core.sessions.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column core.sessions.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+comment on column core.sessions.expires_at is 'The session is valid until this moment.';
+comment on column core.sessions.revoked_at is 'Set at logout; a revoked session is no longer valid.';
 
 select core.enable_tenant_rls('core.sessions');
 select core.allow_analyst_read('core.sessions');
 grant select, insert, update, delete on core.sessions to rustok_app;
+
+create or replace trigger _100_timestamps before insert or update on core.sessions
+    for each row
+    execute function core.tg__timestamps();
+
+create or replace trigger _900_user_logged_in after insert on core.sessions
+    referencing new table as new_rows for each statement
+    execute function core.tg_sessions__user_logged_in();
 
 -- ---------------------------------------------------------------- upkeep
 create or replace function core.purge_sessions(p_grace interval default '7 days') returns bigint

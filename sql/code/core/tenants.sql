@@ -31,6 +31,14 @@ comment on table core.tenants is 'A tenant (one shop / site). Everything tenant-
 comment on column core.tenants.slug is 'URL-safe unique name: lowercase letters, digits and single dashes, at most 64 characters.';
 comment on column core.tenants.settings is 'Free-form tenant settings (JSON object), e.g. {"low_stock_threshold": 5}.';
 comment on column core.tenants.text_search_config is 'Text search configuration (language) for this tenant''s search vectors.';
+comment on column core.tenants.id is
+    'Row id, the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column core.tenants.name is 'Display name of the tenant, 1-255 characters.';
+comment on column core.tenants.is_active is
+    'Inactive tenants cannot be resolved by slug (the API refuses their requests).';
+comment on column core.tenants.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column core.tenants.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 alter table core.tenants enable row level security;
 select core.allow_analyst_read('core.tenants');
@@ -39,3 +47,7 @@ create policy tenant_isolation on core.tenants to rustok_app
     using ((id = core.current_tenant_id())) with check ((id = core.current_tenant_id()));
 grant select, insert, update, delete on core.tenants to rustok_app;
 grant select on core.tenants to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on core.tenants
+    for each row
+    execute function core.tg__timestamps();

@@ -18,21 +18,3 @@ $$;
 comment on function core.tg__timestamps() is
     'BEFORE INSERT/UPDATE trigger: keeps created_at write-once and sets updated_at when a row really changes.';
 grant execute on function core.tg__timestamps() to rustok_analyst, rustok_app;
-
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _100_timestamps before insert or update on core.tenants
-    for each row
-    execute function core.tg__timestamps();
-
-create or replace trigger _100_timestamps before insert or update on core.users
-    for each row
-    execute function core.tg__timestamps();
-
-create or replace trigger _100_timestamps before insert or update on core.tenant_modules
-    for each row
-    execute function core.tg__timestamps();
-
-create or replace trigger _100_timestamps before insert or update on core.sessions
-    for each row
-    execute function core.tg__timestamps();

@@ -7,8 +7,31 @@ comment on column core.users.password_hash is 'A password hash (never the passwo
 comment on column core.users.display_name is 'Name shown as author of content.';
 comment on column core.users.role is 'admin | manager | editor | author | customer';
 comment on column core.users.status is 'active | inactive | banned';
+comment on column core.users.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column core.users.id is
+    'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
+comment on column core.users.email is 'Login email, unique per tenant case-insensitively.';
+comment on column core.users.metadata is
+    'Free-form JSON object for integrations and clients; the database does not interpret it.';
+comment on column core.users.last_login_at is 'When the user last logged in (UserLoggedIn events follow it).';
+comment on column core.users.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column core.users.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 select core.enable_tenant_rls('core.users');
 select core.allow_analyst_read('core.users');
 grant select, insert, update, delete on core.users to rustok_app;
 grant select (tenant_id, id, email, display_name, role, status, metadata, last_login_at, created_at, updated_at) on core.users to rustok_analyst;
+
+create or replace trigger _100_timestamps before insert or update on core.users
+    for each row
+    execute function core.tg__timestamps();
+
+create or replace trigger _900_user_logged_in after update on core.users
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function core.tg_users__user_logged_in();
+
+create or replace trigger _900_user_registered after insert on core.users
+    referencing new table as new_rows for each statement
+    execute function core.tg_users__user_registered();

@@ -164,6 +164,29 @@ comment on column index.content.search_vector is
     '(its first 100 000 characters); author name D.';
 comment on column index.content.last_event_id is 'The outbox event whose processing last changed this row (null: reindex).';
 comment on column index.content.indexed_at is 'When this row last changed.';
+comment on column index.content.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.content.node_id is 'The node (content.nodes.id).';
+comment on column index.content.title is 'content.nodes.title (null for comments).';
+comment on column index.content.slug is 'content.nodes.slug (null for comments).';
+comment on column index.content.excerpt is 'content.nodes.excerpt.';
+comment on column index.content.body_format is
+    'content.bodies.format (markdown | html | plain), null when the node has no body.';
+comment on column index.content.author_id is 'content.nodes.author_id.';
+comment on column index.content.category_id is 'content.nodes.category_id.';
+comment on column index.content.category_name is 'Name of that content category.';
+comment on column index.content.category_slug is 'Slug of that content category.';
+comment on column index.content.parent_id is 'content.nodes.parent_id.';
+comment on column index.content.depth is 'content.nodes.depth (0 for a root).';
+comment on column index.content."position" is 'content.nodes.position.';
+comment on column index.content.meta_title is 'content.meta.title of the node (SEO <title>).';
+comment on column index.content.meta_description is 'content.meta.description of the node.';
+comment on column index.content.metadata is 'content.nodes.metadata.';
+comment on column index.content.published_at is 'content.nodes.published_at.';
+comment on column index.content.created_at is 'content.nodes.created_at.';
+comment on column index.content.updated_at is 'content.nodes.updated_at.';
+comment on column index.content.last_event_type is 'Its event type (NodeUpdated, ReindexRequested, ...).';
+comment on column index.content.last_event_at is 'Its occurred_at.';
 
 select core.enable_tenant_rls('index.content');
 select core.allow_analyst_read('index.content');

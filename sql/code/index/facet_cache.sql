@@ -75,24 +75,6 @@ comment on function index.tg_products__facet_cache_truncate() is
     'AFTER TRUNCATE trigger on index.products: empties index.facet_cache.';
 revoke all on function index.tg_products__facet_cache_truncate() from public, rustok_app, rustok_analyst;
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _900_facet_cache_invalidate_del after delete on index.products
-    referencing old table as old_rows for each statement
-    execute function index.tg_products__facet_cache();
-
-create or replace trigger _900_facet_cache_invalidate_ins after insert on index.products
-    referencing new table as new_rows for each statement
-    execute function index.tg_products__facet_cache();
-
-create or replace trigger _900_facet_cache_invalidate_trunc after truncate on index.products
-    for each statement
-    execute function index.tg_products__facet_cache_truncate();
-
-create or replace trigger _900_facet_cache_invalidate_upd after update on index.products
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function index.tg_products__facet_cache();
-
 -- ---------------------------------------------------------------- index.facet_cache
 
 comment on table index.facet_cache is
@@ -109,6 +91,7 @@ comment on column index.facet_cache.counts is
     'Raw counts without names: {categories: [{id, n}] (top 50 by count, id), tags: [{slug, n}] (top 50 by count, '
     'slug), priceBuckets: [{min, max, count}], inStock: {true, false}}. Names are joined at read time.';
 comment on column index.facet_cache.filled_at is 'When the row was computed.';
+comment on column index.facet_cache.tenant_id is 'The tenant (core.tenants.id) whose listing was counted.';
 
 select core.enable_tenant_rls('index.facet_cache');
 select core.allow_analyst_read('index.facet_cache');

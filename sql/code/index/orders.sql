@@ -121,6 +121,28 @@ comment on column index.orders.line_count is 'Number of order lines.';
 comment on column index.orders.items is
     'Lines: [{id, productId, variantId, title, sku, quantity, unitPrice, total}] (snapshots taken when the order was placed).';
 comment on column index.orders.customer_email is 'The email given with the order (a snapshot; core.users.email of customer_id may differ).';
+comment on column index.orders.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.orders.order_id is 'The order (commerce.orders.id).';
+comment on column index.orders.currency_code is 'ISO 4217 currency of every amount of the order.';
+comment on column index.orders.subtotal is 'commerce.orders.subtotal (minor units).';
+comment on column index.orders.discount_total is 'commerce.orders.discount_total (minor units).';
+comment on column index.orders.shipping_total is 'commerce.orders.shipping_total (minor units).';
+comment on column index.orders.tax_total is 'commerce.orders.tax_total (minor units).';
+comment on column index.orders.total is 'commerce.orders.total (minor units).';
+comment on column index.orders.customer_id is 'commerce.orders.customer_id (null for a guest order).';
+comment on column index.orders.created_at is 'When the order was placed.';
+comment on column index.orders.updated_at is 'commerce.orders.updated_at.';
+comment on column index.orders.paid_at is 'commerce.orders.paid_at.';
+comment on column index.orders.fulfilled_at is 'commerce.orders.fulfilled_at.';
+comment on column index.orders.completed_at is 'commerce.orders.completed_at.';
+comment on column index.orders.cancelled_at is 'commerce.orders.cancelled_at.';
+comment on column index.orders.last_event_id is
+    'The outbox event whose processing last changed this row (null: reindex).';
+comment on column index.orders.last_event_type is
+    'Its event type (OrderPlaced, OrderStatusChanged, ReindexRequested, ...).';
+comment on column index.orders.last_event_at is 'Its occurred_at.';
+comment on column index.orders.indexed_at is 'When this row last changed.';
 
 select core.enable_tenant_rls('index.orders');
 select core.allow_analyst_read('index.orders');

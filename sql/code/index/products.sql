@@ -137,6 +137,7 @@ create or replace function index._rebuild_products(p_tenant_id uuid, p_product_i
 as $$
 declare
     v_changed uuid[];
+    v_new_text uuid[];
     v_deleted integer;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
@@ -147,6 +148,10 @@ begin
         from unnest(p_events) e
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
         order by e.aggregate_id, e.occurred_at desc, e.id desc
+    ), old as (
+        -- the rows as they are before the upsert (same snapshot): whose text changed decides the words refresh
+        select i.product_id, i.search_vector from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
     ), up as (
         insert into index.products as t (
             tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
@@ -184,9 +189,12 @@ begin
                 excluded.category_handles, excluded.categories, excluded.tags, excluded.tag_slugs, excluded.meta_title,
                 excluded.meta_description, excluded.seo, excluded.metadata, excluded.search_vector,
                 excluded.created_at, excluded.updated_at)
-        returning t.product_id
+        returning t.product_id, t.search_vector
     )
-    select coalesce(array_agg(up.product_id), '{}') into v_changed from up;
+    select coalesce(array_agg(up.product_id), '{}'),
+           coalesce(array_agg(up.product_id) filter (where o.search_vector is distinct from up.search_vector), '{}')
+      into v_changed, v_new_text
+      from up left join old o on o.product_id = up.product_id;
 
     -- a product that no longer exists leaves the index (its price rows cascade)
     delete from index.products i
@@ -210,15 +218,16 @@ begin
        set min_amount = excluded.min_amount, max_amount = excluded.max_amount
      where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
 
-    if cardinality(v_changed) > 0 then
-        -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
+    if cardinality(v_new_text) > 0 then
+        -- only for rows whose text changed (a price or stock change brings no new word), and only words the
+        -- tenant does not have yet (sorted): concurrent inserts of one new word are rare
         insert into index.words (tenant_id, word)
         select distinct p_tenant_id, w.w
         from index.products i
         cross join lateral index._words(concat_ws(' ', i.title, i.subtitle, array_to_string(i.tags, ' '),
             (select string_agg(c ->> 'name', ' ') from jsonb_array_elements(i.categories) c),
             left(i.description, 20000))) as w(w)
-        where i.tenant_id = p_tenant_id and i.product_id = any (v_changed)
+        where i.tenant_id = p_tenant_id and i.product_id = any (v_new_text)
           and not exists (select 1 from index.words x where x.tenant_id = p_tenant_id and x.word = w.w)
         order by 2
         on conflict do nothing;
@@ -266,10 +275,38 @@ comment on column index.products.last_event_id is 'The outbox event whose proces
 comment on column index.products.last_event_type is 'Its event type (ProductUpdated, ReindexRequested, ...).';
 comment on column index.products.last_event_at is 'Its occurred_at.';
 comment on column index.products.indexed_at is 'When this row last changed (a rebuild that changes nothing leaves it alone).';
+comment on column index.products.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.products.product_id is 'The product (commerce.products.id).';
+comment on column index.products.title is 'commerce.products.title.';
+comment on column index.products.subtitle is 'commerce.products.subtitle.';
+comment on column index.products.handle is 'commerce.products.handle (URL handle).';
+comment on column index.products.description is 'commerce.products.description.';
+comment on column index.products.discountable is 'commerce.products.discountable.';
+comment on column index.products.variant_count is 'Number of variants.';
+comment on column index.products.metadata is 'commerce.products.metadata.';
+comment on column index.products.created_at is 'commerce.products.created_at.';
+comment on column index.products.updated_at is 'commerce.products.updated_at.';
 
 select core.enable_tenant_rls('index.products');
 select core.allow_analyst_read('index.products');
 grant select on index.products to rustok_analyst, rustok_app;
+
+create or replace trigger _900_facet_cache_invalidate_del after delete on index.products
+    referencing old table as old_rows for each statement
+    execute function index.tg_products__facet_cache();
+
+create or replace trigger _900_facet_cache_invalidate_ins after insert on index.products
+    referencing new table as new_rows for each statement
+    execute function index.tg_products__facet_cache();
+
+create or replace trigger _900_facet_cache_invalidate_trunc after truncate on index.products
+    for each statement
+    execute function index.tg_products__facet_cache_truncate();
+
+create or replace trigger _900_facet_cache_invalidate_upd after update on index.products
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function index.tg_products__facet_cache();
 
 -- ---------------------------------------------------------------- index.product_prices
 
@@ -277,6 +314,14 @@ comment on table index.product_prices is
     'Read model: a product''s base price range per currency (minor units), one row per currency: the same data as '
     'index.products.prices in relational form, for analysts and for price queries across a catalog (the btree on '
     '(tenant_id, currency_code, min_amount) gives the cheapest products of a currency directly). Rebuilt with the product.';
+comment on column index.product_prices.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.product_prices.product_id is 'The product (commerce.products.id, index.products.product_id).';
+comment on column index.product_prices.currency_code is 'ISO 4217 currency of the base prices.';
+comment on column index.product_prices.min_amount is
+    'Lowest base price of the product''s variants in this currency (minor units).';
+comment on column index.product_prices.max_amount is
+    'Highest base price of the product''s variants in this currency (minor units).';
 
 select core.enable_tenant_rls('index.product_prices');
 select core.allow_analyst_read('index.product_prices');

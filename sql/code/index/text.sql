@@ -47,6 +47,8 @@ comment on table index.words is
     'Distinct words (lowercase, unaccented, 2-40 letters/digits, at least one letter) of the indexed titles, subtitles, excerpts, tags, '
     'categories and descriptions of a tenant: completes a prefix while typing and corrects typos (pg_trgm nearest neighbour) without '
     'scanning the read tables. Added by the rebuilds; index.refresh_words(tenant) removes stale words.';
+comment on column index.words.tenant_id is 'The tenant whose indexed texts contain the word.';
+comment on column index.words.word is 'A word: lowercase, unaccented, 2-40 letters or digits with at least one letter.';
 
 select core.enable_tenant_rls('index.words');
 select core.allow_analyst_read('index.words');

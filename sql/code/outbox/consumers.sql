@@ -138,12 +138,6 @@ end
 $$;
 comment on function outbox._consumer(text) is 'The consumer row by name, or SQLSTATE P0002 naming outbox.consumers.name.';
 
--- ---------------------------------------------------------------- triggers
-
-create or replace trigger _900_fan_out after insert on outbox.events
-    referencing new table as new_rows for each statement
-    execute function outbox.tg_events__fan_out();
-
 -- ---------------------------------------------------------------- outbox.consumers
 
 comment on table outbox.consumers is
@@ -160,6 +154,14 @@ comment on column outbox.consumers.max_attempts is 'After this many failed attem
 comment on column outbox.consumers.lease is
     'How long a claim protects its deliveries from other workers; after a worker crash they return to the queue when it expires.';
 comment on column outbox.consumers.backoff_base is 'Retry delay after the first failure; doubles per attempt up to backoff_max.';
+comment on column outbox.consumers.name is
+    'Consumer name (lowercase letters, digits, underscores); the key of its queue in outbox.deliveries.';
+comment on column outbox.consumers.batch_size is 'Events claimed per batch (1-10000).';
+comment on column outbox.consumers.backoff_max is 'Upper bound of the retry delay.';
+comment on column outbox.consumers.description is 'What the consumer does, for operators.';
+comment on column outbox.consumers.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
+comment on column outbox.consumers.updated_at is
+    'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
 
 grant select on outbox.consumers to rustok_app;
 
@@ -192,5 +194,11 @@ comment on column outbox.deliveries.locked_by is 'The worker holding the lease, 
 comment on column outbox.deliveries.locked_pid is
     'The backend (pg_backend_pid) that took the lease: when it is gone (the worker was killed), the lease is taken over at once.';
 comment on column outbox.deliveries.last_error is 'SQLSTATE and message of the last failure.';
+comment on column outbox.deliveries.consumer is 'The consumer whose queue this is (outbox.consumers.name).';
+comment on column outbox.deliveries.event_id is 'The event to deliver (outbox.events.id).';
+comment on column outbox.deliveries.event_type is
+    'The event''s type (copied, so a consumer''s queue can be inspected per type without the event).';
+comment on column outbox.deliveries.locked_until is 'End of the current lease; null or past when nobody holds it.';
+comment on column outbox.deliveries.last_error_at is 'When the last failure happened.';
 
 grant insert on outbox.deliveries to rustok_app;

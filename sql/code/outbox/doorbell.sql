@@ -38,6 +38,10 @@ comment on table outbox.doorbell is
     'One-row doorbell flag. A worker sets idle = true before it sleeps; the first transaction that queues work '
     'afterwards clears it and sends NOTIFY rustok_outbox (empty payload, at its commit). While workers are busy '
     'nothing is notified, keeping NOTIFY (a commit-serializing lock) off the hot write path.';
+comment on column outbox.doorbell.id is 'Always true: the table holds one row.';
+comment on column outbox.doorbell.idle is
+    'true while a worker sleeps waiting for the bell; the next queued work clears it and sends NOTIFY rustok_outbox.';
+comment on column outbox.doorbell.changed_at is 'When idle last changed.';
 
 grant select on outbox.doorbell to rustok_app;
 grant update (idle, changed_at) on outbox.doorbell to rustok_app;

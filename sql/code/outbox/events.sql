@@ -24,8 +24,19 @@ comment on table outbox.events is
     'consumers re-read current rows, so payloads stay small.';
 comment on column outbox.events.aggregate_type is 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
 comment on column outbox.events.payload is 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
+comment on column outbox.events.id is 'Event id: a ULID-layout uuid from core.new_id(), so ids sort by time.';
+comment on column outbox.events.tenant_id is
+    'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column outbox.events.event_type is 'Event name in PascalCase, e.g. ProductUpdated.';
+comment on column outbox.events.aggregate_id is 'Id of the aggregate that changed (node, product, order, ...).';
+comment on column outbox.events.occurred_at is
+    'When the event was written (the writing transaction''s time): the range partition key.';
 
 select core.enable_tenant_rls('outbox.events');
 select core.allow_analyst_read('outbox.events');
 grant select, insert on outbox.events to rustok_app;
 grant select on outbox.events to rustok_analyst;
+
+create or replace trigger _900_fan_out after insert on outbox.events
+    referencing new table as new_rows for each statement
+    execute function outbox.tg_events__fan_out();

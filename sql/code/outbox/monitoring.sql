@@ -22,6 +22,19 @@ comment on view outbox.backlog is
     'Per consumer and event type: pending (queued), in_flight (leased now), retrying (failed before, waiting), dead '
     '(dead-letter), the oldest pending event''s age and the latest error. A consumer with an empty queue shows one '
     'row with event_type null and zero counts. psql: table outbox.backlog;';
+comment on column outbox.backlog.consumer is 'The consumer (outbox.consumers.name).';
+comment on column outbox.backlog.enabled is 'Whether the consumer is enabled (a paused consumer''s queue still fills).';
+comment on column outbox.backlog.event_type is
+    'Event type of the queued deliveries; null on the one row of a consumer with an empty queue.';
+comment on column outbox.backlog.pending is 'Deliveries waiting in the queue (state pending), leased ones included.';
+comment on column outbox.backlog.in_flight is 'Pending deliveries a worker holds the lease of right now.';
+comment on column outbox.backlog.retrying is
+    'Pending deliveries that failed before and wait for their retry (not leased).';
+comment on column outbox.backlog.dead is 'Dead-letter deliveries (failed max_attempts times).';
+comment on column outbox.backlog.oldest_pending_age is
+    'How long the oldest pending event has waited (now - occurred_at).';
+comment on column outbox.backlog.oldest_pending_at is 'occurred_at of the oldest pending event.';
+comment on column outbox.backlog.last_error is 'The most recent error of these deliveries (SQLSTATE: message).';
 
 create or replace view outbox.dead_letters as
 select d.consumer, d.event_id, d.event_type, e.tenant_id, e.aggregate_type, e.aggregate_id, d.occurred_at,
@@ -31,3 +44,15 @@ left join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
 where d.state = 'dead';
 comment on view outbox.dead_letters is
     'Dead deliveries with their event and last error (SQLSTATE: message). Retry with ops.retry_dead, drop with ops.discard_dead.';
+comment on column outbox.dead_letters.consumer is 'The consumer whose delivery died.';
+comment on column outbox.dead_letters.event_id is 'The event (outbox.events.id).';
+comment on column outbox.dead_letters.event_type is 'Its event type.';
+comment on column outbox.dead_letters.tenant_id is
+    'The event''s tenant (null when the event''s partition was dropped).';
+comment on column outbox.dead_letters.aggregate_type is 'The event''s aggregate type.';
+comment on column outbox.dead_letters.aggregate_id is 'The event''s aggregate id.';
+comment on column outbox.dead_letters.occurred_at is 'When the event occurred.';
+comment on column outbox.dead_letters.attempts is 'Processing attempts made.';
+comment on column outbox.dead_letters.last_error is 'SQLSTATE and message of the last failure.';
+comment on column outbox.dead_letters.last_error_at is 'When the last failure happened.';
+comment on column outbox.dead_letters.payload is 'The event''s payload.';

@@ -131,6 +131,11 @@ where i.inhparent = 'outbox.events'::regclass
   and c.relname ~ '^events_p[0-9]{8}$';
 comment on view outbox.partitions is
     'The daily partitions of outbox.events (default partition excluded): name, UTC day, range and size.';
+comment on column outbox.partitions.partition is 'Name of the partition table, events_pYYYYMMDD.';
+comment on column outbox.partitions.day is 'The UTC day it holds.';
+comment on column outbox.partitions.range_from is 'Inclusive lower bound of occurred_at.';
+comment on column outbox.partitions.range_to is 'Exclusive upper bound of occurred_at.';
+comment on column outbox.partitions.total_bytes is 'Size on disk, indexes and TOAST included.';
 
 -- ---------------------------------------------------------------- outbox.settings
 
@@ -140,6 +145,8 @@ comment on table outbox.settings is
 comment on column outbox.settings.retention is
     'Events older than this are dropped a partition at a time by outbox.purge_partitions() (default 7 days).';
 comment on column outbox.settings.premake_days is 'Daily partitions created ahead of today by outbox.create_partitions().';
+comment on column outbox.settings.id is 'Always true: the table holds one row.';
+comment on column outbox.settings.updated_at is 'When the settings last changed.';
 
 -- ---------------------------------------------------------------- outbox.events_default
 

@@ -28,3 +28,8 @@ comment on function outbox.finish_periodic_job(text, text) is 'Record the end of
 comment on table outbox.periodic_jobs is
     'Bookkeeping of the worker''s periodic jobs (partition upkeep, the scheduled full reindex, ...): a worker claims a due '
     'run with an update on this row, so with several worker processes each run happens once.';
+comment on column outbox.periodic_jobs.name is 'Name of the periodic job, e.g. outbox.maintain.';
+comment on column outbox.periodic_jobs.last_started_at is 'When a worker last claimed a run.';
+comment on column outbox.periodic_jobs.last_finished_at is 'When the last run ended (successfully or not).';
+comment on column outbox.periodic_jobs.last_started_by is 'The worker that claimed the last run.';
+comment on column outbox.periodic_jobs.last_error is 'Error of the last run, null when it succeeded.';

@@ -5,34 +5,57 @@ create or replace function outbox._session_worker() returns text
 as $$ select 'session:' || pg_backend_pid() || ':' || to_char(pg_postmaster_start_time(), 'YYYYMMDDHH24MISS') $$;
 comment on function outbox._session_worker() is 'Worker name used when none is given (a psql session): session:<pid>:<server start>.';
 
-create or replace function outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval)
-    returns table (event_id uuid, occurred_at timestamptz)
-    language sql volatile
+create or replace function outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval,
+                                         p_after_at timestamptz default null, p_after_id uuid default null)
+    returns table (event_id uuid, occurred_at timestamptz, available_at timestamptz)
+    language plpgsql volatile
 as $$
-    -- The one claim query. The worker's own live leases come first (coalesce: the comparison is NULL for a free
-    -- delivery, and NULL sorts first in DESC), so a worker always processes what it leased; then deliveries that
-    -- are available and free, whose lease expired, or whose leasing backend is gone (a killed worker: its
-    -- connection ended, so its batch was rolled back). Row locks (skip locked) keep two claimers apart.
+declare
+    v_own integer;
+begin
+    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue).
+    -- 1. The worker's own live leases (taken by outbox.claim): a worker always processes what it leased.
+    return query
+    with own as (
+        select d.event_id
+        from outbox.deliveries d
+        where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending' and d.locked_until >= now()
+        order by d.available_at
+        limit p_limit
+        for update skip locked
+    )
+    update outbox.deliveries d
+       set locked_pid = pg_catalog.pg_backend_pid(),
+           locked_until = greatest(d.locked_until, clock_timestamp() + p_lease)
+      from own
+     where d.consumer = p_consumer and d.event_id = own.event_id
+    returning d.event_id, d.occurred_at, d.available_at;
+    get diagnostics v_own = row_count;
+    if v_own >= p_limit then
+        return;
+    end if;
+    -- 2. Deliveries that are available and free, whose lease expired, or whose leasing backend is gone (a killed
+    --    worker: its connection ended, so its batch was rolled back), oldest first. Row locks (skip locked) keep
+    --    two claimers apart. p_after: resume after this (available_at, event_id) (outbox.drain: the index entries
+    --    of the rows it deleted earlier in its transaction cannot be skipped by the index until it commits).
+    return query
     with live as materialized (
         select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
     ), picked as (
-        select d.event_id,
-               d.locked_until >= now() and d.locked_by is distinct from p_worker as orphaned
+        select d.event_id, d.locked_until >= now() as orphaned
         from outbox.deliveries d, live
-        where d.consumer = p_consumer and d.state = 'pending'
-          and ((d.locked_by = p_worker and d.locked_until >= now())
-               or (d.available_at <= now()
-                   and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))))
-        order by coalesce(d.locked_by = p_worker and d.locked_until >= now(), false) desc, d.available_at
-        limit p_limit
+        where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
+          and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
+          and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))
+        order by d.available_at, d.event_id
+        limit p_limit - v_own
         for update of d skip locked
     )
     update outbox.deliveries d
-       set attempts = d.attempts + case when d.locked_by = p_worker and d.locked_until >= now() then 0 else 1 end,
+       set attempts = d.attempts + 1,
            locked_by = p_worker,
            locked_pid = pg_catalog.pg_backend_pid(),
-           locked_until = case when p.orphaned then clock_timestamp() + p_lease
-                               else greatest(d.locked_until, clock_timestamp() + p_lease) end,
+           locked_until = clock_timestamp() + p_lease,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
                              when p.orphaned
@@ -41,12 +64,14 @@ as $$
            last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
       from picked p
      where d.consumer = p_consumer and d.event_id = p.event_id
-    returning d.event_id, d.occurred_at
+    returning d.event_id, d.occurred_at, d.available_at;
+end
 $$;
-comment on function outbox._lease(text, text, integer, interval) is
+comment on function outbox._lease(text, text, integer, interval, timestamptz, uuid) is
     'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a '
     'consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for '
-    'those; a lease whose backend is gone counts as expired), with their row locks. Returns the leased (event_id, occurred_at).';
+    'those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that '
+    '(available_at, event_id). Returns the leased (event_id, occurred_at, available_at).';
 
 create or replace function outbox.claim(p_consumer text, p_worker text, p_limit integer default null) returns integer
     language plpgsql volatile
@@ -94,8 +119,9 @@ create or replace function outbox._error_text(p_sqlstate text, p_message text) r
 as $$ select p_sqlstate || ': ' || left(p_message, 2000) $$;
 comment on function outbox._error_text(text, text) is 'Error text stored in outbox.deliveries.last_error: "SQLSTATE: message".';
 
-create or replace function outbox.process_batch(p_consumer text, p_limit integer default null, p_worker text default null)
-    returns table (claimed integer, succeeded integer, failed integer, dead integer)
+create or replace function outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean,
+                                                 p_after_at timestamptz default null, p_after_id uuid default null)
+    returns table (claimed integer, succeeded integer, failed integer, dead integer, last_at timestamptz, last_id uuid)
     language plpgsql volatile
 as $$
 declare
@@ -112,6 +138,9 @@ declare
     v_bad_errs text[] := '{}';
     v_state    text;
     v_msg      text;
+    v_keys     bigint[];
+    v_locked   bigint[];
+    v_busy     uuid[] := '{}';
 begin
     claimed := 0; succeeded := 0; failed := 0; dead := 0;
     if v_limit < 1 then
@@ -127,9 +156,11 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}')
-      into v_ids, v_occurred
-      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease) u;
+    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}'),
+           (array_agg(u.available_at order by u.available_at desc, u.event_id desc))[1],
+           (array_agg(u.event_id order by u.available_at desc, u.event_id desc))[1]
+      into v_ids, v_occurred, last_at, last_id
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
         return next;
@@ -147,36 +178,62 @@ begin
       from unnest(v_ids) i
      where i not in (select (x).id from unnest(v_events) x);
 
-    -- Serialize per aggregate and consumer (sorted, so no deadlocks) so that two batches never rebuild
-    -- the same aggregate concurrently from different snapshots.
-    perform pg_advisory_xact_lock(k)
-    from (select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0) as k
-          from unnest(v_events) x order by 1) locks;
-
-    if cardinality(v_events) > 0 then
-        begin
-            execute format('select %s($1)', v_call) using v_events;
-            select array_agg(x.id) into v_ok from unnest(v_events) x;
-        exception when others then
-            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-            if cardinality(v_events) = 1 then
-                v_bad_ids := v_bad_ids || v_events[1].id;
-                v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-            else
-                -- The batch failed: retry one event at a time so only the poison events fail.
-                foreach v_event in array v_events loop
-                    begin
-                        execute format('select %s($1)', v_call) using array[v_event];
-                        v_ok := v_ok || v_event.id;
-                    exception when others then
-                        get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
-                        v_bad_ids := v_bad_ids || v_event.id;
-                        v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
-                    end;
-                end loop;
-            end if;
-        end;
+    -- Serialize per aggregate and consumer so that two batches never rebuild the same aggregate concurrently from
+    -- different snapshots: a batch holds the aggregate's lock from before it reads until its upserts have taken the
+    -- read rows' row locks (those keep later writers waiting until commit). Session-level locks, released at the end
+    -- of the batch, so a long transaction (outbox.drain) holds one batch's worth at a time, not one per aggregate
+    -- it ever touched. p_wait: wait for them, in key order (no deadlocks between batches; a short transaction
+    -- holds no row locks of earlier batches). Without p_wait (a drain, whose earlier batches hold row locks a
+    -- waiting worker may need): try them, and hand the events of busy aggregates back for later.
+    v_keys := array(select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                    from unnest(v_events) x order by 1);
+    if p_wait then
+        perform pg_advisory_lock(k) from unnest(v_keys) k;
+        v_locked := v_keys;
+    else
+        v_locked := array(select k from unnest(v_keys) k where pg_try_advisory_lock(k));
+        if cardinality(v_locked) < cardinality(v_keys) then
+            v_busy := array(select x.id from unnest(v_events) x
+                            where hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
+                                  <> all (v_locked));
+            v_events := array(select x from unnest(v_events) x where x.id <> all (v_busy));
+            update outbox.deliveries d
+               set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
+                   available_at = greatest(d.available_at, now() + interval '1 second')
+             where d.consumer = p_consumer and d.event_id = any (v_busy);
+        end if;
     end if;
+
+    begin
+        if cardinality(v_events) > 0 then
+            begin
+                execute format('select %s($1)', v_call) using v_events;
+                select array_agg(x.id) into v_ok from unnest(v_events) x;
+            exception when others then
+                get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                if cardinality(v_events) = 1 then
+                    v_bad_ids := v_bad_ids || v_events[1].id;
+                    v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                else
+                    -- The batch failed: retry one event at a time so only the poison events fail.
+                    foreach v_event in array v_events loop
+                        begin
+                            execute format('select %s($1)', v_call) using array[v_event];
+                            v_ok := v_ok || v_event.id;
+                        exception when others then
+                            get stacked diagnostics v_state = returned_sqlstate, v_msg = message_text;
+                            v_bad_ids := v_bad_ids || v_event.id;
+                            v_bad_errs := v_bad_errs || outbox._error_text(v_state, v_msg);
+                        end;
+                    end loop;
+                end if;
+            end;
+        end if;
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;
+    exception when others then
+        perform pg_advisory_unlock(k) from unnest(v_locked) k;  -- never leave a session lock behind
+        raise;
+    end;
 
     delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
     get diagnostics succeeded = row_count;
@@ -195,6 +252,15 @@ begin
     return next;
 end
 $$;
+comment on function outbox._process_batch(text, integer, text, boolean, timestamptz, uuid) is
+    'Internal: one batch of a consumer''s queue (see outbox.process_batch); p_wait false: do not wait for aggregates '
+    'another batch is rebuilding, hand their events back for a second later (used by outbox.drain); p_after: claim '
+    'after that queue position; returns the last position it claimed (last_at, last_id).';
+
+create or replace function outbox.process_batch(p_consumer text, p_limit integer default null, p_worker text default null)
+    returns table (claimed integer, succeeded integer, failed integer, dead integer)
+    language sql volatile
+as $$ select b.claimed, b.succeeded, b.failed, b.dead from outbox._process_batch(p_consumer, p_limit, p_worker, true) b $$;
 comment on function outbox.process_batch(text, integer, text) is
     'Process one batch of a consumer''s queue: claim up to p_limit (default batch_size) deliveries (FOR UPDATE SKIP LOCKED, '
     'plus the leases p_worker took with outbox.claim), call the handler once for the whole batch in a subtransaction; '
@@ -202,30 +268,43 @@ comment on function outbox.process_batch(text, integer, text) is
     'Successes are deleted; failures get SQLSTATE + message in last_error and a backoff, and go dead after max_attempts. '
     'Returns (claimed, succeeded, failed, dead). Callable from psql: select * from outbox.process_batch(''index'');';
 
-create or replace function outbox.drain(p_consumer text, p_max_batches integer default 1000)
+create or replace function outbox.drain(p_consumer text, p_max_batches integer default null)
     returns table (batches integer, claimed bigint, succeeded bigint, failed bigint, dead bigint)
     language plpgsql volatile
 as $$
 declare
-    v_r record;
+    v_r       record;
+    v_last_at timestamptz;
+    v_last_id uuid;
+    v_wrapped boolean := false;
 begin
-    if p_max_batches is null or p_max_batches < 1 then
+    if p_max_batches < 1 then
         raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
     end if;
     batches := 0; claimed := 0; succeeded := 0; failed := 0; dead := 0;
     loop
-        select * into v_r from outbox.process_batch(p_consumer);
-        exit when v_r.claimed = 0;
+        -- resume after the last delivery taken; when that finds nothing, look once more from the start (a delivery
+        -- committed meanwhile with an earlier available_at, or a failed one whose backoff is over)
+        select * into v_r from outbox._process_batch(p_consumer, null, null, false, v_last_at, v_last_id);
+        if v_r.claimed = 0 then
+            exit when v_last_at is null or v_wrapped;
+            v_last_at := null; v_last_id := null; v_wrapped := true;
+            continue;
+        end if;
+        v_wrapped := false;
+        v_last_at := v_r.last_at; v_last_id := v_r.last_id;
         batches := batches + 1;
         claimed := claimed + v_r.claimed;
         succeeded := succeeded + v_r.succeeded;
         failed := failed + v_r.failed;
         dead := dead + v_r.dead;
-        exit when batches >= p_max_batches;
+        exit when batches >= coalesce(p_max_batches, batches + 1);
     end loop;
     return next;
 end
 $$;
 comment on function outbox.drain(text, integer) is
-    'Loop outbox.process_batch until the consumer''s queue has nothing available (failed events wait for their backoff) '
-    'or p_max_batches were processed; one transaction. psql, no Python needed: select * from outbox.drain(''index'');';
+    'Loop over batches until the consumer''s queue has nothing available (failed events wait for their backoff; events '
+    'of aggregates a worker is rebuilding at that moment are left to it) or p_max_batches (default: no limit) were '
+    'processed; one transaction, with one batch''s locks at a time, so any backlog fits. psql, no Python needed: '
+    'select * from outbox.drain(''index'');';

@@ -1,8 +1,14 @@
 """Core resolvers: version, tenant, accounts and sessions, read-your-writes position.
 
 Accounts and sessions go through the SQL API in sql/code/core/api.sql (core.register_user,
-core.user_for_login, core.start_session, core.end_session); passwords are hashed and checked here
-(scrypt, rustok.auth), and of a session token only its hash reaches the database.
+core.user_for_login, core.upgrade_password_hash, core.start_session, core.end_session); passwords are
+hashed and checked here (argon2id, rustok.auth, in a thread), and of a session token only its hash
+reaches the database.
+
+Login is throttled per account and per client address in the database (sql/code/core/login.sql, policy
+from Settings.login_throttle), and answers an unknown email, an inactive account and a wrong password
+alike: the same error after the same password work (a check against a dummy hash when there is no
+account to check), so neither the answer nor its timing tells whether an email is registered.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ from datetime import timedelta
 from ariadne import MutationType, QueryType
 
 from rustok import __version__
-from rustok.auth import hash_password, new_token, token_hash, verify_password
+from rustok.auth import check_password, hash_password, new_token, token_hash
+from rustok.config import LoginThrottle
 from rustok.graphql.access import require_tenant, require_user
 from rustok.graphql.db import fetch_one, one, scalar, tenant_connection
 from rustok.graphql.errors import ApiError
@@ -27,6 +34,13 @@ mutation = MutationType()
 
 _USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_at"
 _START_SESSION = f"select expires_at, {_USER_COLUMNS} from core.start_session(%s, %s, %s, %s)"
+_USER_FOR_LOGIN = "select user_id, password_hash, status from core.user_for_login(%s)"
+_THROTTLE_CHECK = "select core.login_throttle_check(%s, %s)"
+_LOGIN_FAILED = ("select core.login_failed(%s, %s, %s, %s, make_interval(secs => %s), make_interval(secs => %s), "
+                 "make_interval(secs => %s))")
+_LOGIN_SUCCEEDED = "select core.login_succeeded(%s)"
+_UPGRADE_HASH = "select core.upgrade_password_hash(%s, %s, %s)"
+_WRONG_CREDENTIALS = "wrong email or password, or the account is not active"
 
 
 @query.field("version")
@@ -72,16 +86,46 @@ async def resolve_register(_, info, email: str, password: str, displayName: str 
         return await _start_session(ctx, conn, user_id)
 
 
+def _client_address(request) -> str | None:
+    """The client's address from the ASGI scope. Behind a reverse proxy this is the proxy, unless the server
+    is told to trust its forwarded headers (uvicorn --forwarded-allow-ips; docs/operators.md)."""
+    client = getattr(request, "client", None)
+    return client.host if client and client.host else None
+
+
+def _throttle_policy(ctx) -> LoginThrottle:
+    settings = getattr(ctx.request.app.state, "settings", None)
+    return settings.login_throttle if settings is not None else LoginThrottle()
+
+
 @mutation.field("login")
 async def resolve_login(_, info, email: str, password: str):
     ctx = info.context
     tenant_id = await require_tenant(ctx)
+    email = email.strip()
+    address = _client_address(ctx.request)
+    policy = _throttle_policy(ctx)
     async with tenant_connection(ctx, tenant_id) as conn:
-        user = await one(conn, "select user_id, password_hash, status from core.user_for_login(%s)", (email.strip(),))
-        ok = user is not None and await asyncio.to_thread(verify_password, password, user["passwordHash"])
-        if not ok or user["status"] != "active":
-            raise ApiError("UNAUTHENTICATED", "wrong email or password, or the account is not active")
-        return await _start_session(ctx, conn, user["userId"])
+        # Throttled: refused before any password check (the account's lock is held from here to commit).
+        wait = await scalar(conn, _THROTTLE_CHECK, (email, address))
+        if wait == 0:
+            user = await one(conn, _USER_FOR_LOGIN, (email,))
+            usable = user is not None and user["status"] == "active"
+            # No account, or one that may not sign in: the same work against the dummy hash.
+            ok, new_hash = await asyncio.to_thread(check_password, password, user["passwordHash"] if usable else None)
+            if ok:
+                await scalar(conn, _LOGIN_SUCCEEDED, (email,))
+                if new_hash is not None:
+                    await scalar(conn, _UPGRADE_HASH, (user["userId"], user["passwordHash"], new_hash))
+                return await _start_session(ctx, conn, user["userId"])
+            # Counted and committed (the error is raised after the transaction, which would roll it back).
+            await scalar(conn, _LOGIN_FAILED, (email, address, policy.account_limit, policy.address_limit,
+                                               policy.window_seconds, policy.first_wait_seconds,
+                                               policy.max_wait_seconds))
+    if wait > 0:
+        raise ApiError("RATE_LIMITED", f"too many failed logins for this email or from this address: "
+                                       f"try again in {wait} s", retryAfter=wait)
+    raise ApiError("UNAUTHENTICATED", _WRONG_CREDENTIALS)
 
 
 @mutation.field("logout")
