@@ -126,4 +126,10 @@ comment on view ops.analysts is
     'Analyst logins made by ops.create_analyst: scope (platform or tenant), tenant, can_login and role settings; '
     'a mapping whose login is missing in this cluster (after a restore elsewhere) shows as ''tenant (login missing)'': '
     'recreate it with ops.create_analyst(login, tenant_slug).';
+comment on column ops.analysts.login is 'The analyst''s login role.';
+comment on column ops.analysts.scope is 'platform (member of rustok_analyst, every tenant), tenant (one tenant), or tenant (login missing).';
+comment on column ops.analysts.tenant_slug is 'The tenant a per-tenant analyst sees (null for platform-wide ones).';
+comment on column ops.analysts.tenant_id is 'Its id (core.analyst_tenants.tenant_id).';
+comment on column ops.analysts.can_login is 'Whether the role may log in (false for a mapping whose login is missing).';
+comment on column ops.analysts.settings is 'The role''s own settings (alter role ... set): read-only default and timeouts.';
 revoke all on ops.analysts from public;
