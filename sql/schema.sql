@@ -17677,6 +17677,42 @@ UNION ALL
 COMMENT ON VIEW ops.analysts IS 'Analyst logins made by ops.create_analyst: scope (platform or tenant), tenant, can_login and role settings; a mapping whose login is missing in this cluster (after a restore elsewhere) shows as ''tenant (login missing)'': recreate it with ops.create_analyst(login, tenant_slug).';
 
 --
+-- Name: COLUMN analysts.login; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.login IS 'The analyst''s login role.';
+
+--
+-- Name: COLUMN analysts.scope; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.scope IS 'platform (member of rustok_analyst, every tenant), tenant (one tenant), or tenant (login missing).';
+
+--
+-- Name: COLUMN analysts.tenant_slug; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.tenant_slug IS 'The tenant a per-tenant analyst sees (null for platform-wide ones).';
+
+--
+-- Name: COLUMN analysts.tenant_id; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.tenant_id IS 'Its id (core.analyst_tenants.tenant_id).';
+
+--
+-- Name: COLUMN analysts.can_login; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.can_login IS 'Whether the role may log in (false for a mapping whose login is missing).';
+
+--
+-- Name: COLUMN analysts.settings; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.settings IS 'The role''s own settings (alter role ... set): read-only default and timeouts.';
+
+--
 -- Name: _age(interval); Type: FUNCTION; Schema: ops; Owner: -
 --
 
