@@ -95,6 +95,74 @@ COMMENT ON SCHEMA core IS 'RusToK core: tenants, users, module toggles, sessions
 
 GRANT USAGE ON SCHEMA core TO rustok_app;
 GRANT USAGE ON SCHEMA core TO rustok_analyst;
+GRANT USAGE ON SCHEMA core TO rustok_tenant_analyst;
+
+--
+-- Name: analyst_tenants; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.analyst_tenants (
+    role_name text NOT NULL,
+    tenant_id uuid NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT analyst_tenants_role_name_check CHECK ((role_name ~ '^[a-z_][a-z0-9_]{0,62}$'::text))
+);
+
+--
+-- Name: analyst_tenants analyst_tenants_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.analyst_tenants
+    ADD CONSTRAINT analyst_tenants_pkey PRIMARY KEY (role_name);
+
+--
+-- Name: analyst_tenants analyst_tenants_tenant_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.analyst_tenants
+    ADD CONSTRAINT analyst_tenants_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: analyst_tenants_tenant_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX analyst_tenants_tenant_idx ON core.analyst_tenants USING btree (tenant_id);
+
+--
+-- Name: analyst_tenants; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.analyst_tenants ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: analyst_tenants tenant_isolation; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON core.analyst_tenants TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE analyst_tenants; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.analyst_tenants IS 'Which tenant each per-tenant analyst login sees (written by ops.create_analyst, read by core.analyst_tenant_id()). Only the owner writes it; the analysts cannot read it. A login without a row sees no rows at all. Role names, not oids: the mapping survives pg_dump / pg_restore into another cluster (recreate the logins there).';
+
+--
+-- Name: COLUMN analyst_tenants.role_name; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.analyst_tenants.role_name IS 'The login role (session user) of the analyst.';
+
+--
+-- Name: COLUMN analyst_tenants.tenant_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.analyst_tenants.tenant_id IS 'The only tenant whose rows the login sees in index and analytics.';
+
+--
+-- Name: COLUMN analyst_tenants.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.analyst_tenants.created_at IS 'When ops.create_analyst mapped the login.';
 
 --
 -- Name: login_attempts; Type: TABLE; Schema: core; Owner: -
@@ -995,6 +1063,70 @@ COMMENT ON FUNCTION core.allow_analyst_read(p_table regclass) IS 'Let the platfo
 --
 
 REVOKE ALL ON FUNCTION core.allow_analyst_read(p_table regclass) FROM PUBLIC;
+
+--
+-- Name: allow_tenant_analyst_read(regclass); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.allow_tenant_analyst_read(p_table regclass) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_expr constant text := '(tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id))';
+begin
+    if not (select c.relrowsecurity from pg_class c where c.oid = p_table) then
+        raise exception 'p_table: % has no row-level security; call core.enable_tenant_rls(%L) first', p_table, p_table::text
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if exists (select from pg_policy p
+               where p.polrelid = p_table and p.polname = 'tenant_analyst_read' and p.polcmd = 'r' and p.polpermissive
+                 and p.polroles = array['rustok_tenant_analyst'::regrole::oid]
+                 and pg_get_expr(p.polqual, p.polrelid) = v_expr and p.polwithcheck is null) then
+        return;
+    end if;
+    execute format('drop policy if exists tenant_analyst_read on %s', p_table);
+    execute format('create policy tenant_analyst_read on %s for select to rustok_tenant_analyst '
+                   'using (tenant_id = (select core.analyst_tenant_id()))', p_table);
+end
+$$;
+
+--
+-- Name: FUNCTION allow_tenant_analyst_read(p_table regclass); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.allow_tenant_analyst_read(p_table regclass) IS 'Let per-tenant analysts (rustok_tenant_analyst) read the rows of their own tenant of an RLS table (policy tenant_analyst_read on tenant_id = core.analyst_tenant_id(), keyed on the login, not on a setting). Idempotent.';
+
+--
+-- Name: FUNCTION allow_tenant_analyst_read(p_table regclass); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.allow_tenant_analyst_read(p_table regclass) FROM PUBLIC;
+
+--
+-- Name: analyst_tenant_id(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.analyst_tenant_id() RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    -- session_user: the login the server authenticated. No SET of an ordinary role changes it (set role and
+    -- set session authorization do not; the latter needs a superuser), so no setting can widen what the analyst sees.
+    select a.tenant_id from core.analyst_tenants a where a.role_name = session_user::text
+$$;
+
+--
+-- Name: FUNCTION analyst_tenant_id(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.analyst_tenant_id() IS 'The tenant of the per-tenant analyst logged in (core.analyst_tenants by session user), null for anyone else. Called by the tenant_analyst_read policies; security definer because analysts cannot read the mapping.';
+
+--
+-- Name: FUNCTION analyst_tenant_id(); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.analyst_tenant_id() FROM PUBLIC;
+GRANT ALL ON FUNCTION core.analyst_tenant_id() TO rustok_tenant_analyst;
 
 --
 -- Name: assert_module_enabled(uuid[], text); Type: FUNCTION; Schema: core; Owner: -
@@ -13453,6 +13585,7 @@ COMMENT ON SCHEMA index IS 'RusToK read model: denormalized, rebuildable read ta
 
 GRANT USAGE ON SCHEMA index TO rustok_app;
 GRANT USAGE ON SCHEMA index TO rustok_analyst;
+GRANT USAGE ON SCHEMA index TO rustok_tenant_analyst;
 
 --
 -- Name: content; Type: TABLE; Schema: index; Owner: -
@@ -13561,6 +13694,12 @@ ALTER TABLE index.content ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY analyst_read ON index.content FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: content tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.content FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
 
 --
 -- Name: content tenant_isolation; Type: POLICY; Schema: index; Owner: -
@@ -13772,6 +13911,7 @@ COMMENT ON COLUMN index.content.indexed_at IS 'When this row last changed.';
 
 GRANT SELECT ON TABLE index.content TO rustok_app;
 GRANT SELECT ON TABLE index.content TO rustok_analyst;
+GRANT SELECT ON TABLE index.content TO rustok_tenant_analyst;
 
 --
 -- Name: facet_cache; Type: TABLE; Schema: index; Owner: -
@@ -13812,6 +13952,12 @@ ALTER TABLE index.facet_cache ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY analyst_read ON index.facet_cache FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: facet_cache tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.facet_cache FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
 
 --
 -- Name: facet_cache tenant_isolation; Type: POLICY; Schema: index; Owner: -
@@ -13873,6 +14019,7 @@ COMMENT ON COLUMN index.facet_cache.filled_at IS 'When the row was computed.';
 
 GRANT SELECT,INSERT ON TABLE index.facet_cache TO rustok_app;
 GRANT SELECT ON TABLE index.facet_cache TO rustok_analyst;
+GRANT SELECT ON TABLE index.facet_cache TO rustok_tenant_analyst;
 
 --
 -- Name: orders; Type: TABLE; Schema: index; Owner: -
@@ -13956,6 +14103,12 @@ ALTER TABLE index.orders ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY analyst_read ON index.orders FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: orders tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.orders FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
 
 --
 -- Name: orders tenant_isolation; Type: POLICY; Schema: index; Owner: -
@@ -14125,6 +14278,7 @@ COMMENT ON COLUMN index.orders.indexed_at IS 'When this row last changed.';
 
 GRANT SELECT ON TABLE index.orders TO rustok_app;
 GRANT SELECT ON TABLE index.orders TO rustok_analyst;
+GRANT SELECT ON TABLE index.orders TO rustok_tenant_analyst;
 
 --
 -- Name: product_prices; Type: TABLE; Schema: index; Owner: -
@@ -14170,6 +14324,12 @@ ALTER TABLE index.product_prices ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY analyst_read ON index.product_prices FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_prices tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.product_prices FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
 
 --
 -- Name: product_prices tenant_isolation; Type: POLICY; Schema: index; Owner: -
@@ -14219,6 +14379,7 @@ COMMENT ON COLUMN index.product_prices.max_amount IS 'Highest base price of the 
 
 GRANT SELECT ON TABLE index.product_prices TO rustok_app;
 GRANT SELECT ON TABLE index.product_prices TO rustok_analyst;
+GRANT SELECT ON TABLE index.product_prices TO rustok_tenant_analyst;
 
 --
 -- Name: products; Type: TABLE; Schema: index; Owner: -
@@ -14356,6 +14517,12 @@ ALTER TABLE index.products ENABLE ROW LEVEL SECURITY;
 --
 
 CREATE POLICY analyst_read ON index.products FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: products tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.products FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
 
 --
 -- Name: products tenant_isolation; Type: POLICY; Schema: index; Owner: -
@@ -14561,6 +14728,7 @@ COMMENT ON COLUMN index.products.indexed_at IS 'When this row last changed (a re
 
 GRANT SELECT ON TABLE index.products TO rustok_app;
 GRANT SELECT ON TABLE index.products TO rustok_analyst;
+GRANT SELECT ON TABLE index.products TO rustok_tenant_analyst;
 
 --
 -- Name: words; Type: TABLE; Schema: index; Owner: -
@@ -14611,6 +14779,12 @@ ALTER TABLE index.words ENABLE ROW LEVEL SECURITY;
 CREATE POLICY analyst_read ON index.words FOR SELECT TO rustok_analyst USING (true);
 
 --
+-- Name: words tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.words FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
 -- Name: words tenant_isolation; Type: POLICY; Schema: index; Owner: -
 --
 
@@ -14640,6 +14814,7 @@ COMMENT ON COLUMN index.words.word IS 'A word: lowercase, unaccented, 2-40 lette
 
 GRANT SELECT ON TABLE index.words TO rustok_app;
 GRANT SELECT ON TABLE index.words TO rustok_analyst;
+GRANT SELECT ON TABLE index.words TO rustok_tenant_analyst;
 
 --
 -- Name: _browse_counts(uuid, boolean, text, bigint[]); Type: FUNCTION; Schema: index; Owner: -
@@ -16019,6 +16194,67 @@ CREATE FUNCTION index._unaccent(p_text text) RETURNS text
 COMMENT ON FUNCTION index._unaccent(p_text text) IS 'Internal: unaccent with an explicit dictionary (independent of search_path); null becomes an empty string.';
 
 --
+-- Name: _verify(uuid, uuid[], uuid[], uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids uuid[], p_order_ids uuid[]) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
+    LANGUAGE sql STABLE
+    AS $$
+    with skip as (select array['last_event_id', 'last_event_type', 'last_event_at', 'indexed_at'] as k),
+    ps as (select s.product_id as id, to_jsonb(s) - (select k from skip) as j from index._product_rows(p_tenant_id, p_product_ids) s),
+    pi as (select i.product_id as id, to_jsonb(i) - (select k from skip) as j from index.products i
+           where i.tenant_id = p_tenant_id and (p_product_ids is null or i.product_id = any (p_product_ids))),
+    cs as (select s.node_id as id, to_jsonb(s) - (select k from skip) as j from index._content_rows(p_tenant_id, p_node_ids) s),
+    ci as (select i.node_id as id, to_jsonb(i) - (select k from skip) as j from index.content i
+           where i.tenant_id = p_tenant_id and (p_node_ids is null or i.node_id = any (p_node_ids))),
+    os as (select s.order_id as id, to_jsonb(s) - (select k from skip) as j from index._order_rows(p_tenant_id, p_order_ids) s),
+    oi as (select i.order_id as id, to_jsonb(i) - (select k from skip) as j from index.orders i
+           where i.tenant_id = p_tenant_id and (p_order_ids is null or i.order_id = any (p_order_ids))),
+    pp_expected as (
+        select ps.id, e.key as currency_code, (e.value ->> 'min')::bigint as min_amount, (e.value ->> 'max')::bigint as max_amount
+        from ps cross join lateral jsonb_each(ps.j -> 'prices') e
+    ),
+    pp_actual as (
+        select pp.product_id as id, pp.currency_code, pp.min_amount, pp.max_amount
+        from index.product_prices pp
+        where pp.tenant_id = p_tenant_id and (p_product_ids is null or pp.product_id = any (p_product_ids))
+    ),
+    diffs as (
+        select 'product' as aggregate_type, coalesce(s.id, i.id) as aggregate_id,
+               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end as problem,
+               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end as columns
+        from ps s full join pi i on i.id = s.id
+        where s.j is distinct from i.j
+        union all
+        select distinct 'product', coalesce(e.id, a.id), 'different', array['product_prices']
+        from pp_expected e
+        full join pp_actual a on a.id = e.id and a.currency_code = e.currency_code
+        where (e.min_amount, e.max_amount) is distinct from (a.min_amount, a.max_amount)
+          and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
+        union all
+        select 'node', coalesce(s.id, i.id),
+               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end,
+               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end
+        from cs s full join ci i on i.id = s.id
+        where s.j is distinct from i.j
+        union all
+        select 'order', coalesce(s.id, i.id),
+               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end,
+               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end
+        from os s full join oi i on i.id = s.id
+        where s.j is distinct from i.j
+    )
+    select d.aggregate_type, d.aggregate_id, d.problem, d.columns from diffs d
+    order by d.aggregate_type, d.aggregate_id, d.problem
+$$;
+
+--
+-- Name: FUNCTION _verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids uuid[], p_order_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids uuid[], p_order_ids uuid[]) IS 'Internal, the one drift query of index.verify and index.verify_sample: recompute the read rows of the given products, nodes and orders of a tenant (all of a type when its array is null, none when empty) and report each drifted one.';
+
+--
 -- Name: _words(text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -16657,56 +16893,55 @@ COMMENT ON FUNCTION index.tg_tenants__reindex_on_config() IS 'AFTER UPDATE state
 
 CREATE FUNCTION index.verify(p_tenant_id uuid) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
     LANGUAGE sql STABLE
-    AS $$
-    with skip as (select array['last_event_id', 'last_event_type', 'last_event_at', 'indexed_at'] as k),
-    ps as (select s.product_id as id, to_jsonb(s) - (select k from skip) as j from index._product_rows(p_tenant_id, null) s),
-    pi as (select i.product_id as id, to_jsonb(i) - (select k from skip) as j from index.products i where i.tenant_id = p_tenant_id),
-    cs as (select s.node_id as id, to_jsonb(s) - (select k from skip) as j from index._content_rows(p_tenant_id, null) s),
-    ci as (select i.node_id as id, to_jsonb(i) - (select k from skip) as j from index.content i where i.tenant_id = p_tenant_id),
-    os as (select s.order_id as id, to_jsonb(s) - (select k from skip) as j from index._order_rows(p_tenant_id, null) s),
-    oi as (select i.order_id as id, to_jsonb(i) - (select k from skip) as j from index.orders i where i.tenant_id = p_tenant_id),
-    pp_expected as (
-        select ps.id, e.key as currency_code, (e.value ->> 'min')::bigint as min_amount, (e.value ->> 'max')::bigint as max_amount
-        from ps cross join lateral jsonb_each(ps.j -> 'prices') e
-    ),
-    pp_actual as (
-        select pp.product_id as id, pp.currency_code, pp.min_amount, pp.max_amount
-        from index.product_prices pp where pp.tenant_id = p_tenant_id
-    ),
-    diffs as (
-        select 'product' as aggregate_type, coalesce(s.id, i.id) as aggregate_id,
-               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end as problem,
-               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end as columns
-        from ps s full join pi i on i.id = s.id
-        where s.j is distinct from i.j
-        union all
-        select distinct 'product', coalesce(e.id, a.id), 'different', array['product_prices']
-        from pp_expected e
-        full join pp_actual a on a.id = e.id and a.currency_code = e.currency_code
-        where (e.min_amount, e.max_amount) is distinct from (a.min_amount, a.max_amount)
-          and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
-        union all
-        select 'node', coalesce(s.id, i.id),
-               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end,
-               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end
-        from cs s full join ci i on i.id = s.id
-        where s.j is distinct from i.j
-        union all
-        select 'order', coalesce(s.id, i.id),
-               case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end,
-               case when s.id is not null and i.id is not null then index._diff_keys(s.j, i.j) end
-        from os s full join oi i on i.id = s.id
-        where s.j is distinct from i.j
-    )
-    select d.aggregate_type, d.aggregate_id, d.problem, d.columns from diffs d
-    order by d.aggregate_type, d.aggregate_id, d.problem
-$$;
+    AS $$ select * from index._verify(p_tenant_id, null, null, null) $$;
 
 --
 -- Name: FUNCTION verify(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
 --
 
 COMMENT ON FUNCTION index.verify(p_tenant_id uuid) IS 'Recompute every read row of a tenant from the write tables and report each drifted one: problem missing (no read row), extra (read row without source) or different (columns lists what differs; product_prices when the price rows disagree). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. Meaningful once the index consumer is drained (pending events are not yet applied). psql: select * from index.verify(''<tenant id>'');';
+
+--
+-- Name: verify_sample(uuid, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.verify_sample(p_tenant_id uuid, p_sample integer DEFAULT 20) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_tenant_id is null then
+        raise exception 'p_tenant_id: is required' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_sample is null or p_sample < 1 then
+        raise exception 'p_sample: must be at least 1 (got %)', p_sample using errcode = 'invalid_parameter_value';
+    end if;
+    -- Ids drawn from both sides (write table and read table), so a missing and an extra read row can both be drawn.
+    return query
+    select * from index._verify(
+        p_tenant_id,
+        array(select x.id from (select p.id from commerce.products p where p.tenant_id = p_tenant_id
+                                union select i.product_id from index.products i where i.tenant_id = p_tenant_id) x
+              order by random() limit p_sample),
+        array(select x.id from (select n.id from content.nodes n where n.tenant_id = p_tenant_id
+                                union select i.node_id from index.content i where i.tenant_id = p_tenant_id) x
+              order by random() limit p_sample),
+        array(select x.id from (select o.id from commerce.orders o where o.tenant_id = p_tenant_id
+                                union select i.order_id from index.orders i where i.tenant_id = p_tenant_id) x
+              order by random() limit p_sample));
+end
+$$;
+
+--
+-- Name: FUNCTION verify_sample(p_tenant_id uuid, p_sample integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.verify_sample(p_tenant_id uuid, p_sample integer) IS 'index.verify on a random sample: up to p_sample products, p_sample nodes and p_sample orders of the tenant, drawn from the write tables and the read tables together, recomputed and compared (same rows as index.verify, for those ids only). Cheap enough for every health check (ops.health runs it for each active tenant). psql: select * from index.verify_sample(''<tenant id>'', 50);';
+
+--
+-- Name: FUNCTION verify_sample(p_tenant_id uuid, p_sample integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.verify_sample(p_tenant_id uuid, p_sample integer) FROM PUBLIC;
 
 --
 -- ======== schema analytics
@@ -16730,6 +16965,7 @@ COMMENT ON SCHEMA analytics IS 'Views for analysts over the read model (read-onl
 
 GRANT USAGE ON SCHEMA analytics TO rustok_analyst;
 GRANT USAGE ON SCHEMA analytics TO rustok_app;
+GRANT USAGE ON SCHEMA analytics TO rustok_tenant_analyst;
 
 --
 -- Name: catalog_summary; Type: VIEW; Schema: analytics; Owner: -
@@ -16793,6 +17029,7 @@ COMMENT ON COLUMN analytics.catalog_summary.units_in_stock IS 'Units available t
 
 GRANT SELECT ON TABLE analytics.catalog_summary TO rustok_analyst;
 GRANT SELECT ON TABLE analytics.catalog_summary TO rustok_app;
+GRANT SELECT ON TABLE analytics.catalog_summary TO rustok_tenant_analyst;
 
 --
 -- Name: content_summary; Type: VIEW; Schema: analytics; Owner: -
@@ -16856,6 +17093,7 @@ COMMENT ON COLUMN analytics.content_summary.last_published_at IS 'The latest pub
 
 GRANT SELECT ON TABLE analytics.content_summary TO rustok_analyst;
 GRANT SELECT ON TABLE analytics.content_summary TO rustok_app;
+GRANT SELECT ON TABLE analytics.content_summary TO rustok_tenant_analyst;
 
 --
 -- Name: order_status_counts; Type: VIEW; Schema: analytics; Owner: -
@@ -16912,6 +17150,7 @@ COMMENT ON COLUMN analytics.order_status_counts.total IS 'Sum of the orders'' to
 
 GRANT SELECT ON TABLE analytics.order_status_counts TO rustok_analyst;
 GRANT SELECT ON TABLE analytics.order_status_counts TO rustok_app;
+GRANT SELECT ON TABLE analytics.order_status_counts TO rustok_tenant_analyst;
 
 --
 -- Name: sales_daily; Type: VIEW; Schema: analytics; Owner: -
@@ -17017,6 +17256,7 @@ COMMENT ON COLUMN analytics.sales_daily.average_order IS 'Average total of a non
 
 GRANT SELECT ON TABLE analytics.sales_daily TO rustok_analyst;
 GRANT SELECT ON TABLE analytics.sales_daily TO rustok_app;
+GRANT SELECT ON TABLE analytics.sales_daily TO rustok_tenant_analyst;
 
 --
 -- Name: top_products; Type: VIEW; Schema: analytics; Owner: -
@@ -17097,6 +17337,7 @@ COMMENT ON COLUMN analytics.top_products.last_ordered_at IS 'When the latest of 
 
 GRANT SELECT ON TABLE analytics.top_products TO rustok_analyst;
 GRANT SELECT ON TABLE analytics.top_products TO rustok_app;
+GRANT SELECT ON TABLE analytics.top_products TO rustok_tenant_analyst;
 
 --
 -- ======== schema ops
@@ -17123,6 +17364,7 @@ CREATE TABLE ops.code_tree_state (
     digest text NOT NULL,
     files integer NOT NULL,
     applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    migrations text[],
     CONSTRAINT code_tree_state_digest_check CHECK ((digest ~ '^[0-9a-f]{64}$'::text)),
     CONSTRAINT code_tree_state_files_check CHECK ((files > 0)),
     CONSTRAINT code_tree_state_singleton_check CHECK (singleton)
@@ -17166,11 +17408,335 @@ COMMENT ON COLUMN ops.code_tree_state.files IS 'How many files the applied tree 
 COMMENT ON COLUMN ops.code_tree_state.applied_at IS 'When the tree was last applied.';
 
 --
+-- Name: COLUMN code_tree_state.migrations; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.code_tree_state.migrations IS 'The migrations (sql/migrations ids) beside the applied tree: it was written for them. ops.health() compares them with yoyo''s public._yoyo_migration.';
+
+--
 -- Name: TABLE code_tree_state; Type: ACL; Schema: ops; Owner: -
 --
 
 GRANT SELECT ON TABLE ops.code_tree_state TO rustok_app;
 GRANT SELECT ON TABLE ops.code_tree_state TO rustok_analyst;
+
+--
+-- Name: health_settings; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.health_settings (
+    singleton boolean DEFAULT true NOT NULL,
+    backlog_warn_age interval DEFAULT '00:01:00'::interval NOT NULL,
+    backlog_fail_age interval DEFAULT '00:15:00'::interval NOT NULL,
+    backlog_warn_pending bigint DEFAULT 10000 NOT NULL,
+    dead_letters_warn bigint DEFAULT 1 NOT NULL,
+    dead_letters_fail bigint DEFAULT 1000 NOT NULL,
+    order_quarters_ahead integer DEFAULT 2 NOT NULL,
+    expired_partition_grace interval DEFAULT '01:00:00'::interval NOT NULL,
+    verify_sample integer DEFAULT 20 NOT NULL,
+    replica_lag_warn interval DEFAULT '00:00:30'::interval NOT NULL,
+    replica_lag_fail interval DEFAULT '00:05:00'::interval NOT NULL,
+    dead_tuples_min bigint DEFAULT 10000 NOT NULL,
+    dead_tuples_warn_ratio numeric DEFAULT 0.2 NOT NULL,
+    dead_tuples_fail_ratio numeric DEFAULT 0.5 NOT NULL,
+    long_query_warn interval DEFAULT '00:05:00'::interval NOT NULL,
+    long_query_fail interval DEFAULT '00:30:00'::interval NOT NULL,
+    idle_in_transaction_warn interval DEFAULT '00:01:00'::interval NOT NULL,
+    idle_in_transaction_fail interval DEFAULT '00:10:00'::interval NOT NULL,
+    counter_warn_ratio numeric DEFAULT 0.75 NOT NULL,
+    counter_fail_ratio numeric DEFAULT 0.9 NOT NULL,
+    xid_age_warn bigint DEFAULT 500000000 NOT NULL,
+    xid_age_fail bigint DEFAULT 1500000000 NOT NULL,
+    maintain_warn_age interval DEFAULT '00:05:00'::interval NOT NULL,
+    maintain_fail_age interval DEFAULT '01:00:00'::interval NOT NULL,
+    full_reindex_warn_age interval DEFAULT '26:00:00'::interval,
+    full_reindex_fail_age interval DEFAULT '3 days'::interval,
+    CONSTRAINT health_settings_backlog_check CHECK (((backlog_warn_age > '00:00:00'::interval) AND (backlog_fail_age >= backlog_warn_age) AND (backlog_warn_pending > 0))),
+    CONSTRAINT health_settings_counter_check CHECK ((((counter_warn_ratio >= (0)::numeric) AND (counter_warn_ratio <= (1)::numeric)) AND ((counter_fail_ratio >= counter_warn_ratio) AND (counter_fail_ratio <= (1)::numeric)))),
+    CONSTRAINT health_settings_dead_letters_check CHECK (((dead_letters_warn >= 1) AND (dead_letters_fail >= dead_letters_warn))),
+    CONSTRAINT health_settings_dead_tuples_check CHECK (((dead_tuples_min >= 0) AND ((dead_tuples_warn_ratio >= (0)::numeric) AND (dead_tuples_warn_ratio <= (1)::numeric)) AND ((dead_tuples_fail_ratio >= dead_tuples_warn_ratio) AND (dead_tuples_fail_ratio <= (1)::numeric)))),
+    CONSTRAINT health_settings_expired_partition_grace_check CHECK ((expired_partition_grace >= '00:00:00'::interval)),
+    CONSTRAINT health_settings_full_reindex_check CHECK ((((full_reindex_warn_age IS NULL) = (full_reindex_fail_age IS NULL)) AND ((full_reindex_warn_age IS NULL) OR (full_reindex_fail_age >= full_reindex_warn_age)))),
+    CONSTRAINT health_settings_maintain_check CHECK (((maintain_warn_age > '00:00:00'::interval) AND (maintain_fail_age >= maintain_warn_age))),
+    CONSTRAINT health_settings_order_quarters_ahead_check CHECK (((order_quarters_ahead >= 0) AND (order_quarters_ahead <= 40))),
+    CONSTRAINT health_settings_replica_lag_check CHECK (((replica_lag_warn >= '00:00:00'::interval) AND (replica_lag_fail >= replica_lag_warn))),
+    CONSTRAINT health_settings_sessions_check CHECK (((long_query_warn >= '00:00:00'::interval) AND (long_query_fail >= long_query_warn) AND (idle_in_transaction_warn >= '00:00:00'::interval) AND (idle_in_transaction_fail >= idle_in_transaction_warn))),
+    CONSTRAINT health_settings_singleton_check CHECK (singleton),
+    CONSTRAINT health_settings_verify_sample_check CHECK (((verify_sample >= 0) AND (verify_sample <= 10000))),
+    CONSTRAINT health_settings_xid_age_check CHECK (((xid_age_warn >= 0) AND (xid_age_fail >= xid_age_warn)))
+);
+
+--
+-- Name: health_settings health_settings_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.health_settings
+    ADD CONSTRAINT health_settings_pkey PRIMARY KEY (singleton);
+
+--
+-- Name: TABLE health_settings; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.health_settings IS 'The thresholds of ops.health() (one row; the defaults are documented in docs/operations.md). Change with update ops.health_settings set backlog_warn_age = ''5 minutes''; a null full_reindex_*_age turns that check off.';
+
+--
+-- Name: COLUMN health_settings.singleton; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.singleton IS 'Always true: the table has exactly one row.';
+
+--
+-- Name: COLUMN health_settings.backlog_warn_age; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.backlog_warn_age IS 'Outbox backlog: warn when a consumer''s oldest pending event is older (default 1 minute).';
+
+--
+-- Name: COLUMN health_settings.backlog_fail_age; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.backlog_fail_age IS 'Outbox backlog: fail when a consumer''s oldest pending event is older (default 15 minutes).';
+
+--
+-- Name: COLUMN health_settings.backlog_warn_pending; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.backlog_warn_pending IS 'Outbox backlog: warn when a consumer has this many pending deliveries (default 10000).';
+
+--
+-- Name: COLUMN health_settings.dead_letters_warn; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.dead_letters_warn IS 'Dead letters: warn from this many dead deliveries (default 1).';
+
+--
+-- Name: COLUMN health_settings.dead_letters_fail; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.dead_letters_fail IS 'Dead letters: fail from this many dead deliveries (default 1000).';
+
+--
+-- Name: COLUMN health_settings.order_quarters_ahead; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.order_quarters_ahead IS 'Order partitions: the current quarter and this many after it must exist (default 2; ops.maintain creates 4).';
+
+--
+-- Name: COLUMN health_settings.expired_partition_grace; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.expired_partition_grace IS 'Outbox partitions past retention + this grace count as not dropped (default 1 hour).';
+
+--
+-- Name: COLUMN health_settings.verify_sample; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.verify_sample IS 'Index drift: products, nodes and orders drawn per tenant for index.verify_sample (default 20 each; 0 = off).';
+
+--
+-- Name: COLUMN health_settings.replica_lag_warn; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.replica_lag_warn IS 'Replica lag: warn above (default 30 seconds).';
+
+--
+-- Name: COLUMN health_settings.replica_lag_fail; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.replica_lag_fail IS 'Replica lag: fail above (default 5 minutes).';
+
+--
+-- Name: COLUMN health_settings.dead_tuples_min; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.dead_tuples_min IS 'Bloat: a table with fewer dead tuples is not judged (default 10000).';
+
+--
+-- Name: COLUMN health_settings.dead_tuples_warn_ratio; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.dead_tuples_warn_ratio IS 'Bloat: warn when dead / (live + dead) tuples reaches this (default 0.2).';
+
+--
+-- Name: COLUMN health_settings.dead_tuples_fail_ratio; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.dead_tuples_fail_ratio IS 'Bloat: fail when dead / (live + dead) tuples reaches this (default 0.5).';
+
+--
+-- Name: COLUMN health_settings.long_query_warn; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.long_query_warn IS 'Sessions: warn for a statement running longer (default 5 minutes).';
+
+--
+-- Name: COLUMN health_settings.long_query_fail; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.long_query_fail IS 'Sessions: fail for a statement running longer (default 30 minutes).';
+
+--
+-- Name: COLUMN health_settings.idle_in_transaction_warn; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.idle_in_transaction_warn IS 'Sessions: warn for a session idle in a transaction longer (default 1 minute).';
+
+--
+-- Name: COLUMN health_settings.idle_in_transaction_fail; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.idle_in_transaction_fail IS 'Sessions: fail for a session idle in a transaction longer (default 10 minutes).';
+
+--
+-- Name: COLUMN health_settings.counter_warn_ratio; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.counter_warn_ratio IS 'Counters and sequences: warn at this fraction of their limit (default 0.75).';
+
+--
+-- Name: COLUMN health_settings.counter_fail_ratio; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.counter_fail_ratio IS 'Counters and sequences: fail at this fraction of their limit (default 0.9).';
+
+--
+-- Name: COLUMN health_settings.xid_age_warn; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.xid_age_warn IS 'Transaction ids: warn when the database''s oldest unfrozen xid is this old (default 500 million).';
+
+--
+-- Name: COLUMN health_settings.xid_age_fail; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.xid_age_fail IS 'Transaction ids: fail when it is this old (default 1.5 billion; wraparound stops writes at about 2.1 billion).';
+
+--
+-- Name: COLUMN health_settings.maintain_warn_age; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.maintain_warn_age IS 'Upkeep: warn when the last ops.maintain() run of a worker finished longer ago (default 5 minutes; it runs every 30 s).';
+
+--
+-- Name: COLUMN health_settings.maintain_fail_age; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.maintain_fail_age IS 'Upkeep: fail when longer ago than this (default 1 hour).';
+
+--
+-- Name: COLUMN health_settings.full_reindex_warn_age; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.full_reindex_warn_age IS 'Full reindex: warn when the last scheduled full reindex finished longer ago (default 26 hours; null = not checked).';
+
+--
+-- Name: COLUMN health_settings.full_reindex_fail_age; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.health_settings.full_reindex_fail_age IS 'Full reindex: fail when longer ago than this (default 3 days; null = not checked).';
+
+--
+-- Name: analysts; Type: VIEW; Schema: ops; Owner: -
+--
+
+CREATE VIEW ops.analysts AS
+ SELECT (r.rolname)::text AS login,
+        CASE
+            WHEN (a.role_name IS NOT NULL) THEN 'tenant'::text
+            ELSE 'platform'::text
+        END AS scope,
+    t.slug AS tenant_slug,
+    a.tenant_id,
+    r.rolcanlogin AS can_login,
+    r.rolconfig AS settings
+   FROM ((pg_roles r
+     LEFT JOIN core.analyst_tenants a ON ((a.role_name = r.rolname)))
+     LEFT JOIN core.tenants t ON ((t.id = a.tenant_id)))
+  WHERE (EXISTS ( SELECT
+           FROM pg_auth_members m
+          WHERE ((m.member = r.oid) AND (NOT m.set_option) AND (m.roleid IN ( SELECT g.oid
+                   FROM pg_roles g
+                  WHERE (g.rolname = ANY (ARRAY['rustok_analyst'::name, 'rustok_tenant_analyst'::name])))))))
+UNION ALL
+ SELECT a.role_name AS login,
+    'tenant (login missing)'::text AS scope,
+    t.slug AS tenant_slug,
+    a.tenant_id,
+    false AS can_login,
+    NULL::text[] AS settings
+   FROM (core.analyst_tenants a
+     LEFT JOIN core.tenants t ON ((t.id = a.tenant_id)))
+  WHERE (NOT (EXISTS ( SELECT
+           FROM pg_roles r
+          WHERE (r.rolname = a.role_name))));
+
+--
+-- Name: VIEW analysts; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON VIEW ops.analysts IS 'Analyst logins made by ops.create_analyst: scope (platform or tenant), tenant, can_login and role settings; a mapping whose login is missing in this cluster (after a restore elsewhere) shows as ''tenant (login missing)'': recreate it with ops.create_analyst(login, tenant_slug).';
+
+--
+-- Name: COLUMN analysts.login; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.login IS 'The analyst''s login role.';
+
+--
+-- Name: COLUMN analysts.scope; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.scope IS 'platform (member of rustok_analyst, every tenant), tenant (one tenant), or tenant (login missing).';
+
+--
+-- Name: COLUMN analysts.tenant_slug; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.tenant_slug IS 'The tenant a per-tenant analyst sees (null for platform-wide ones).';
+
+--
+-- Name: COLUMN analysts.tenant_id; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.tenant_id IS 'Its id (core.analyst_tenants.tenant_id).';
+
+--
+-- Name: COLUMN analysts.can_login; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.can_login IS 'Whether the role may log in (false for a mapping whose login is missing).';
+
+--
+-- Name: COLUMN analysts.settings; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.analysts.settings IS 'The role''s own settings (alter role ... set): read-only default and timeouts.';
+
+--
+-- Name: _age(interval); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops._age(p_age interval) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case when p_age is null then 'never'
+                when p_age < interval '1 minute' then round(extract(epoch from p_age))::text || ' s'
+                when p_age < interval '2 hours' then round(extract(epoch from p_age) / 60)::text || ' min'
+                when p_age < interval '2 days' then round(extract(epoch from p_age) / 3600, 1)::text || ' h'
+                else round(extract(epoch from p_age) / 86400, 1)::text || ' days' end
+$$;
+
+--
+-- Name: FUNCTION _age(p_age interval); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops._age(p_age interval) IS 'Internal: an interval in words for health figures (42 s, 7 min, 3.5 h, 2.0 days).';
+
+--
+-- Name: FUNCTION _age(p_age interval); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops._age(p_age interval) FROM PUBLIC;
 
 --
 -- Name: _check_consumer(text); Type: FUNCTION; Schema: ops; Owner: -
@@ -17192,6 +17758,256 @@ $$;
 --
 
 COMMENT ON FUNCTION ops._check_consumer(p_consumer text) IS 'Raise P0002 naming p_consumer when no such consumer is registered.';
+
+--
+-- Name: _grade(numeric, numeric, numeric); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops._grade(p_value numeric, p_warn numeric, p_fail numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case when p_value is null then 'ok'
+                when p_fail is not null and p_value >= p_fail then 'fail'
+                when p_warn is not null and p_value >= p_warn then 'warn'
+                else 'ok' end
+$$;
+
+--
+-- Name: FUNCTION _grade(p_value numeric, p_warn numeric, p_fail numeric); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops._grade(p_value numeric, p_warn numeric, p_fail numeric) IS 'Internal: ok, warn (p_value >= p_warn) or fail (p_value >= p_fail); a null threshold is never reached.';
+
+--
+-- Name: FUNCTION _grade(p_value numeric, p_warn numeric, p_fail numeric); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops._grade(p_value numeric, p_warn numeric, p_fail numeric) FROM PUBLIC;
+
+--
+-- Name: _job_check(text, text, interval, interval, text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops._job_check(p_check text, p_job text, p_warn interval, p_fail interval, p_advice text) RETURNS TABLE(check_name text, status text, figure text, advice text)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_job       outbox.periodic_jobs;
+    v_installed timestamptz;
+    v_age       interval;
+begin
+    check_name := p_check;
+    if p_warn is null then
+        status := 'ok'; figure := 'not checked (threshold is null in ops.health_settings)'; advice := null;
+        return next;
+        return;
+    end if;
+    select * into v_job from outbox.periodic_jobs j where j.name = p_job;
+    if to_regclass('public._yoyo_migration') is not null then
+        select min(m.applied_at_utc) at time zone 'UTC' into v_installed from public._yoyo_migration m;
+    end if;
+    if v_job.last_finished_at is null then
+        -- Never finished: judged from when counting started (the worker's first sighting of a daily job, or the install).
+        v_age := now() - coalesce(v_job.last_started_at, v_installed, now());
+        status := ops._grade(extract(epoch from v_age), extract(epoch from p_warn), extract(epoch from p_fail));
+        figure := case when v_job.name is null then format('%s never ran (installed %s ago)', p_job, ops._age(now() - v_installed))
+                       else format('%s never finished (first seen %s ago)', p_job, ops._age(v_age)) end;
+    elsif v_job.last_error is not null then
+        status := 'fail';
+        figure := format('the last run of %s (%s ago) failed: %s', p_job, ops._age(now() - v_job.last_finished_at),
+                         left(v_job.last_error, 200));
+    else
+        v_age := now() - v_job.last_finished_at;
+        status := ops._grade(extract(epoch from v_age), extract(epoch from p_warn), extract(epoch from p_fail));
+        figure := format('last run of %s finished %s ago', p_job, ops._age(v_age));
+    end if;
+    advice := case when status <> 'ok' then p_advice end;
+    return next;
+end
+$$;
+
+--
+-- Name: FUNCTION _job_check(p_check text, p_job text, p_warn interval, p_fail interval, p_advice text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops._job_check(p_check text, p_job text, p_warn interval, p_fail interval, p_advice text) IS 'Internal: a health row for a periodic job of the worker (outbox.periodic_jobs): how long ago its last run finished, a failed last run, or a job that never ran although the install (or its first sighting) is older than the threshold.';
+
+--
+-- Name: FUNCTION _job_check(p_check text, p_job text, p_warn interval, p_fail interval, p_advice text); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops._job_check(p_check text, p_job text, p_warn interval, p_fail interval, p_advice text) FROM PUBLIC;
+
+--
+-- Name: _psql_var(text, text, regtype, text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops._psql_var(p_name text, p_value text, p_type regtype, p_example text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if p_value is null or btrim(p_value) = '' then
+        raise exception '-v %: is required (e.g. -v %=%)', p_name, p_name, coalesce(p_example, '...')
+            using errcode = 'invalid_parameter_value';
+    end if;
+    begin
+        execute format('select %L::%s', p_value, p_type);
+    exception when others then
+        raise exception '-v %: % is not a valid % (e.g. -v %=%)', p_name, p_value, p_type, p_name, coalesce(p_example, '...')
+            using errcode = 'invalid_parameter_value';
+    end;
+    return p_value;
+end
+$$;
+
+--
+-- Name: FUNCTION _psql_var(p_name text, p_value text, p_type regtype, p_example text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops._psql_var(p_name text, p_value text, p_type regtype, p_example text) IS 'Internal, for the psql scripts of sql/ops/: check that psql variable p_name (given with -v) is set and is a valid p_type; raise 22023 naming it otherwise. Returns p_value.';
+
+--
+-- Name: FUNCTION _psql_var(p_name text, p_value text, p_type regtype, p_example text); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops._psql_var(p_name text, p_value text, p_type regtype, p_example text) FROM PUBLIC;
+
+--
+-- Name: _tenant_id(text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops._tenant_id(p_tenant text) RETURNS uuid
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+    v_id uuid;
+begin
+    select t.id into v_id from core.tenants t
+     where t.slug = p_tenant or (p_tenant ~* '^[0-9a-f-]{36}$' and t.id = p_tenant::uuid);
+    if v_id is null then
+        raise exception 'tenant: no tenant with slug or id %', coalesce(p_tenant, 'null') using errcode = 'no_data_found';
+    end if;
+    return v_id;
+end
+$_$;
+
+--
+-- Name: FUNCTION _tenant_id(p_tenant text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops._tenant_id(p_tenant text) IS 'Internal, for the psql scripts: the id of a tenant given by slug or id; P0002 naming tenant otherwise.';
+
+--
+-- Name: FUNCTION _tenant_id(p_tenant text); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops._tenant_id(p_tenant text) FROM PUBLIC;
+
+--
+-- Name: _worse(text, text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops._worse(p_a text, p_b text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select case when 'fail' in (p_a, p_b) then 'fail' when 'warn' in (p_a, p_b) then 'warn' else 'ok' end
+$$;
+
+--
+-- Name: FUNCTION _worse(p_a text, p_b text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops._worse(p_a text, p_b text) IS 'Internal: the worse of two statuses (fail > warn > ok).';
+
+--
+-- Name: FUNCTION _worse(p_a text, p_b text); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops._worse(p_a text, p_b text) FROM PUBLIC;
+
+--
+-- Name: create_analyst(text, text, text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.create_analyst(p_login text, p_tenant_slug text DEFAULT NULL::text, p_password text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_tenant  uuid;
+    v_group   text := case when p_tenant_slug is null then 'rustok_analyst' else 'rustok_tenant_analyst' end;
+    v_other   text := case when p_tenant_slug is null then 'rustok_tenant_analyst' else 'rustok_analyst' end;
+    v_role    oid;
+    v_mapped  uuid;
+    v_result  text;
+begin
+    if p_login is null or p_login !~ '^[a-z_][a-z0-9_]{0,62}$' or p_login ~ '^pg_' then
+        raise exception 'p_login: must be a role name of lowercase letters, digits and _ (at most 63, not starting with pg_), got %',
+            coalesce(p_login, 'null') using errcode = 'invalid_parameter_value';
+    end if;
+    if p_login in ('rustok_app', 'rustok_analyst', 'rustok_tenant_analyst', 'rustok_owner', current_user, session_user) then
+        raise exception 'p_login: % is one of the platform''s own roles', p_login using errcode = 'invalid_parameter_value';
+    end if;
+    if p_tenant_slug is not null then
+        select t.id into v_tenant from core.tenants t where t.slug = p_tenant_slug;
+        if v_tenant is null then
+            raise exception 'p_tenant_slug: no tenant with slug %', p_tenant_slug using errcode = 'no_data_found';
+        end if;
+    end if;
+    if p_password is not null and length(p_password) < 12 then
+        raise exception 'p_password: must be at least 12 characters (or null, and set it with \password %)', p_login
+            using errcode = 'invalid_parameter_value';
+    end if;
+
+    select r.oid into v_role from pg_catalog.pg_roles r where r.rolname = p_login;
+    select a.tenant_id into v_mapped from core.analyst_tenants a where a.role_name = p_login;
+    if v_role is not null then
+        -- Re-running is fine for the same kind of analyst (settings and password are applied again); anything else is refused.
+        if not pg_has_role(v_role, v_group, 'usage') or pg_has_role(v_role, v_other, 'usage')
+           or v_mapped is distinct from v_tenant then
+            raise exception 'p_login: a role named % already exists and is not a % analyst%', p_login,
+                case when p_tenant_slug is null then 'platform-wide' else 'per-tenant' end,
+                case when p_tenant_slug is null then '' else ' of ' || p_tenant_slug end
+                using errcode = 'duplicate_object';
+        end if;
+        v_result := format('analyst login %s already existed; settings applied again', p_login);
+    else
+        execute format('create role %I login nosuperuser nocreatedb nocreaterole noreplication nobypassrls', p_login);
+        -- set false: the login cannot `set role` to the group (a per-tenant analyst would then see nothing at all,
+        -- and a platform-wide one gains nothing); inherit true: it has the group's read grants.
+        execute format('grant %I to %I with inherit true, set false', v_group, p_login);
+        if v_tenant is not null then
+            insert into core.analyst_tenants (role_name, tenant_id) values (p_login, v_tenant)
+            on conflict (role_name) do update set tenant_id = excluded.tenant_id;
+        end if;
+        v_result := format('created analyst login %s (%s)', p_login,
+                           coalesce('tenant ' || p_tenant_slug || ' only', 'every tenant'));
+    end if;
+    -- Role settings are per login (they are not inherited from the group). They are defaults the analyst may lower
+    -- for a session; what the analyst may read or write is decided by grants and policies, not by these.
+    execute format('alter role %I set default_transaction_read_only = on', p_login);
+    execute format('alter role %I set statement_timeout = %L', p_login, '5min');
+    execute format('alter role %I set idle_in_transaction_session_timeout = %L', p_login, '10min');
+    if p_password is not null then
+        execute format('alter role %I password %L', p_login, p_password);
+        v_result := v_result || '; password set';
+    else
+        v_result := v_result || format('; set its password in psql with: \password %s', p_login);
+    end if;
+    return v_result;
+end
+$_$;
+
+--
+-- Name: FUNCTION create_analyst(p_login text, p_tenant_slug text, p_password text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.create_analyst(p_login text, p_tenant_slug text, p_password text) IS 'Create (or re-apply the settings of) an analyst login: with p_tenant_slug a member of rustok_tenant_analyst that sees only that tenant''s rows of index and analytics (row-level security keyed on core.analyst_tenants, which it cannot change), without it a platform-wide member of rustok_analyst. Read-only by default, statement timeout 5 min, idle-in-transaction timeout 10 min. p_password (12+ characters) or null: then set it with \password <login> (keeps it out of the server log). Needs CREATEROLE and admin of the group role (the migration owner has both). psql: select ops.create_analyst(''acme_analyst'', ''acme'');';
+
+--
+-- Name: FUNCTION create_analyst(p_login text, p_tenant_slug text, p_password text); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.create_analyst(p_login text, p_tenant_slug text, p_password text) FROM PUBLIC;
 
 --
 -- Name: discard_dead(text, text, uuid[]); Type: FUNCTION; Schema: ops; Owner: -
@@ -17218,6 +18034,426 @@ $$;
 --
 
 COMMENT ON FUNCTION ops.discard_dead(p_consumer text, p_event_type text, p_event_ids uuid[]) IS 'Delete dead deliveries (all, by type or by id) once they are understood, so their partitions can be purged.';
+
+--
+-- Name: drop_analyst(text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.drop_analyst(p_login text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_role oid;
+begin
+    select r.oid into v_role from pg_catalog.pg_roles r where r.rolname = p_login;
+    if v_role is null then
+        raise exception 'p_login: no role named %', coalesce(p_login, 'null') using errcode = 'no_data_found';
+    end if;
+    if not exists (select from ops.analysts a where a.login = p_login) then
+        raise exception 'p_login: % is not an analyst login made by ops.create_analyst', p_login
+            using errcode = 'invalid_parameter_value';
+    end if;
+    delete from core.analyst_tenants a where a.role_name = p_login;
+    execute format('drop role %I', p_login);
+    return format('dropped analyst login %s', p_login);
+end
+$$;
+
+--
+-- Name: FUNCTION drop_analyst(p_login text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.drop_analyst(p_login text) IS 'Drop an analyst login made by ops.create_analyst (and its tenant mapping). Refuses any other role. psql: select ops.drop_analyst(''acme_analyst'');';
+
+--
+-- Name: FUNCTION drop_analyst(p_login text); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.drop_analyst(p_login text) FROM PUBLIC;
+
+--
+-- Name: health(); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.health() RETURNS TABLE(check_name text, status text, figure text, advice text)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    s           ops.health_settings;
+    v_live      integer[];
+    v_tree      ops.code_tree_state;
+    v_applied   text[];
+    v_missing   text[];
+    v_unknown   text[];
+    r           record;
+    v_n         bigint;
+    v_m         bigint;
+    v_text      text;
+    v_status    text;
+    v_age       interval;
+    v_names     text[];
+    v_ratio     numeric;
+    v_tenants   integer := 0;
+    v_checked   integer := 0;
+    v_drift     text[] := '{}';
+    v_ids       uuid[];
+    v_pending   uuid[];
+begin
+    select * into s from ops.health_settings;
+    if not found then
+        raise exception 'ops.health_settings: the settings row is missing; restore it with: insert into ops.health_settings default values'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    select coalesce(array_agg(a.pid), '{}') into v_live from pg_catalog.pg_stat_get_activity(null) a;
+
+    -- ------------------------------------------------------------ migrations and code tree
+    check_name := 'migrations and code tree';
+    select * into v_tree from ops.code_tree_state;
+    if to_regclass('public._yoyo_migration') is null then
+        status := 'fail'; figure := 'no yoyo migration table (public._yoyo_migration)';
+        advice := 'this database was not migrated by rustok: run rustok migrate';
+    elsif v_tree.digest is null then
+        status := 'fail'; figure := 'the code tree (sql/code) was never applied';
+        advice := 'run rustok migrate';
+    else
+        select coalesce(array_agg(m.migration_id::text order by m.migration_id), '{}') into v_applied from public._yoyo_migration m;
+        v_missing := array(select unnest(coalesce(v_tree.migrations, '{}')) except select unnest(v_applied) order by 1);
+        v_unknown := array(select unnest(v_applied) except select unnest(coalesce(v_tree.migrations, '{}')) order by 1);
+        figure := format('%s migrations applied; code tree %s… (%s files) applied %s ago',
+                         cardinality(v_applied), left(v_tree.digest, 12), v_tree.files, ops._age(now() - v_tree.applied_at));
+        if v_tree.migrations is null then
+            status := 'warn'; figure := figure || '; the code tree did not record its migrations';
+            advice := 'run rustok migrate (it records them); rustok doctor also compares with the files';
+        elsif cardinality(v_missing) > 0 then
+            status := 'fail'; figure := figure || format('; the code tree expects %s not applied: %s', cardinality(v_missing), array_to_string(v_missing, ', '));
+            advice := 'the code tree was applied without its migrations: run rustok migrate from the same release';
+        elsif cardinality(v_unknown) > 0 then
+            status := 'warn'; figure := figure || format('; %s applied migrations unknown to the code tree: %s', cardinality(v_unknown), array_to_string(v_unknown, ', '));
+            advice := 'a newer release migrated this database and an older code tree was applied after it: run rustok migrate from the newest release';
+        else
+            status := 'ok'; advice := null;
+        end if;
+    end if;
+    return next;
+
+    -- ------------------------------------------------------------ outbox backlog, per consumer
+    for r in
+        select c.name, c.enabled,
+               count(d.event_id) filter (where d.state = 'pending') as pending,
+               count(d.event_id) filter (where d.state = 'pending' and d.locked_until >= now()) as in_flight,
+               now() - min(d.occurred_at) filter (where d.state = 'pending') as oldest
+        from outbox.consumers c
+        left join outbox.deliveries d on d.consumer = c.name
+        group by c.name, c.enabled
+        order by c.name
+    loop
+        check_name := 'outbox backlog: ' || r.name;
+        status := ops._worse(ops._grade(extract(epoch from r.oldest), extract(epoch from s.backlog_warn_age), extract(epoch from s.backlog_fail_age)),
+                             ops._grade(r.pending, s.backlog_warn_pending, null));
+        figure := format('%s pending (%s in flight), oldest %s', r.pending, r.in_flight,
+                         case when r.pending = 0 then 'none' else ops._age(r.oldest) || ' old' end);
+        if not r.enabled and r.pending > 0 then
+            status := ops._worse(status, 'warn');
+            figure := figure || '; the consumer is disabled';
+        end if;
+        advice := case when status <> 'ok' then
+            case when not r.enabled then format('enable it: update outbox.consumers set enabled = true where name = %L; ', r.name) else '' end
+            || format('is a worker running (rustok worker)? see select * from ops.outbox_backlog(%L); drain from psql: '
+                      'psql -v consumer=%s -f sql/ops/drain_consumer.sql', r.name, r.name) end;
+        return next;
+    end loop;
+    if not found then
+        check_name := 'outbox backlog'; status := 'ok'; figure := 'no consumers registered'; advice := null;
+        return next;
+    end if;
+
+    -- ------------------------------------------------------------ dead letters
+    check_name := 'outbox dead letters';
+    select coalesce(sum(x.n), 0), string_agg(x.consumer || ' ' || x.event_type || ': ' || x.n, ', ' order by x.n desc)
+      into v_n, v_text
+      from (select d.consumer, d.event_type, count(*) as n from outbox.deliveries d where d.state = 'dead'
+            group by 1, 2) x;
+    status := ops._grade(v_n, s.dead_letters_warn, s.dead_letters_fail);
+    figure := case when v_n = 0 then 'no dead deliveries' else format('%s dead (%s)', v_n, v_text) end;
+    advice := case when status <> 'ok' then
+        'read the errors: select * from outbox.dead_letters; fix the cause, then retry: '
+        'psql -v consumer=<name> -v event_type=<type> -f sql/ops/retry_dead.sql (or give up: select ops.discard_dead(...))' end;
+    return next;
+
+    -- ------------------------------------------------------------ leases of workers that are gone
+    check_name := 'outbox leases of dead workers';
+    select count(*), string_agg(distinct d.locked_by || ' (pid ' || d.locked_pid || ')', ', ')
+      into v_n, v_text
+      from outbox.deliveries d
+     where d.state = 'pending' and d.locked_until >= now() and d.locked_pid is not null and d.locked_pid <> all (v_live);
+    status := case when v_n > 0 then 'warn' else 'ok' end;
+    figure := case when v_n = 0 then 'no live lease of a gone backend' else format('%s deliveries leased by %s', v_n, v_text) end;
+    advice := case when v_n > 0 then
+        'a running worker takes these over at its next claim; if none runs, start one (rustok worker) or release them: '
+        'select ops.release_stale_leases();' end;
+    return next;
+
+    -- ------------------------------------------------------------ default partitions
+    check_name := 'default partition: commerce.orders';
+    select count(*) into v_n from (select 1 from commerce.orders_default limit 100000) x;
+    select string_agg(format('%s (%s rows)', x.expected_partition, x.row_count), ', '), min(x.quarter_from)::text
+      into v_text, figure
+      from commerce.order_default_rows() x;
+    status := case when v_n > 0 then 'warn' else 'ok' end;
+    advice := case when v_n > 0 then
+        format('create the partitions, which moves the rows out: select * from commerce.create_order_partition(%L); '
+               '(once per quarter listed by select * from commerce.order_default_rows())', figure) end;
+    figure := case when v_n = 0 then 'empty' else format('%s rows belong in %s', v_n, v_text) end;
+    return next;
+
+    check_name := 'default partition: outbox.events';
+    select count(*) into v_n from (select 1 from outbox.events_default limit 100000) x;
+    select string_agg(distinct (e.occurred_at at time zone 'UTC')::date::text, ', ') into v_text
+      from (select occurred_at from outbox.events_default limit 100000) e;
+    status := case when v_n > 0 then 'warn' else 'ok' end;
+    figure := case when v_n = 0 then 'empty' else format('%s events of %s', v_n, v_text) end;
+    advice := case when v_n > 0 then 'create their daily partitions, which moves the rows out: select * from outbox.create_partitions();' end;
+    return next;
+
+    -- ------------------------------------------------------------ partitions ahead
+    check_name := 'partitions ahead: commerce.orders';
+    select array_agg(x.name order by x.i) filter (where to_regclass(format('commerce.%I', x.name)) is null),
+           max(x.name)
+      into v_names, v_text
+      from (select i, commerce.order_partition_name(
+                      ((commerce._quarter_start(now()) at time zone 'UTC') + make_interval(months => 3 * i)) at time zone 'UTC') as name
+            from generate_series(0, s.order_quarters_ahead) i) x;
+    status := case when v_names is null then 'ok'
+                   when commerce.order_partition_name(now()) = any (v_names) then 'fail'
+                   else 'warn' end;
+    figure := case when v_names is null then format('this quarter and %s ahead exist (to %s)', s.order_quarters_ahead, v_text)
+                   else 'missing: ' || array_to_string(v_names, ', ') end;
+    advice := case when status <> 'ok' then
+        'select * from ops.maintain(); (a worker runs it every 30 s: is one running?) or psql -f sql/ops/add_partitions.sql' end;
+    return next;
+
+    check_name := 'partitions ahead: outbox.events';
+    select array_agg(outbox._partition_name(d::date) order by d) filter (where to_regclass(format('outbox.%I', outbox._partition_name(d::date))) is null)
+      into v_names
+      from generate_series(outbox._today(), outbox._today() + (select st.premake_days from outbox.settings st), interval '1 day') d;
+    status := case when v_names is null then 'ok'
+                   when outbox._partition_name(outbox._today()) = any (v_names) then 'fail'
+                   else 'warn' end;
+    figure := case when v_names is null then format('today and %s days ahead exist', (select st.premake_days from outbox.settings st))
+                   else 'missing: ' || array_to_string(v_names, ', ') end;
+    advice := case when status <> 'ok' then
+        'select * from ops.maintain(); (a worker runs it every 30 s: is one running?) or psql -f sql/ops/add_partitions.sql' end;
+    return next;
+
+    -- ------------------------------------------------------------ expired outbox partitions
+    check_name := 'expired outbox partitions';
+    select count(*), min(p.day)::text,
+           (select count(*) from outbox.deliveries d where d.occurred_at < max(p.range_to))
+      into v_n, v_text, v_m
+      from outbox.partitions p
+     where p.range_to <= now() - (select st.retention from outbox.settings st) - s.expired_partition_grace;
+    status := case when v_n > 0 then 'warn' else 'ok' end;
+    figure := case when v_n = 0 then 'none past retention'
+                   else format('%s daily partitions past retention (oldest %s); %s deliveries still refer to them', v_n, v_text, v_m) end;
+    advice := case when v_n > 0 and v_m > 0 then
+                       'pending or dead deliveries keep them: drain the consumer, or retry / discard its dead letters '
+                       '(see select * from outbox.dead_letters), then select * from ops.maintain();'
+                   when v_n > 0 then 'select * from ops.maintain(); (a worker runs it every 30 s: is one running?)' end;
+    return next;
+
+    -- ------------------------------------------------------------ index drift, on a sample of each tenant
+    check_name := 'index drift (sampled)';
+    if s.verify_sample = 0 then
+        status := 'ok'; figure := 'not checked (verify_sample = 0)'; advice := null;
+    else
+        for r in select t.id, t.slug from core.tenants t where t.is_active order by t.slug loop
+            v_tenants := v_tenants + 1;
+            select coalesce(array_agg(v.aggregate_id), '{}'),
+                   coalesce(array_agg(v.aggregate_type || ' ' || v.aggregate_id || ' ' || v.problem), '{}')
+              into v_ids, v_names
+              from index.verify_sample(r.id, s.verify_sample) v;
+            v_checked := v_checked + 1;
+            if cardinality(v_ids) > 0 then
+                -- Not drift but lag: aggregates with an index event still pending (the backlog check covers those).
+                select coalesce(array_agg(distinct e.aggregate_id), '{}') into v_pending
+                  from outbox.deliveries d
+                  join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+                 where d.consumer = 'index' and d.state = 'pending' and e.tenant_id = r.id
+                   and e.aggregate_id = any (v_ids || r.id);
+                select coalesce(array_agg(r.slug || ': ' || n), '{}') into v_names
+                  from unnest(v_ids, v_names) as x(id, n)
+                 where not (x.id = any (v_pending)) and not (r.id = any (v_pending));
+                v_drift := v_drift || v_names;
+            end if;
+        end loop;
+        status := case when cardinality(v_drift) > 0 then 'warn' else 'ok' end;
+        figure := format('%s tenants, up to %s products, nodes and orders each: ', v_tenants, s.verify_sample)
+                  || case when cardinality(v_drift) = 0 then 'no drift'
+                          else format('%s drifted (%s)', cardinality(v_drift), array_to_string(v_drift[1:5], ', ')) end;
+        advice := case when status <> 'ok' then
+            'see select * from index.verify(''<tenant id>''); rebuild: select ops.request_reindex(''<tenant id>'', ''<type>'', array[<ids>]::uuid[]) '
+            'or psql -v tenant=<slug> -f sql/ops/reindex_tenant.sql' end;
+    end if;
+    return next;
+
+    -- ------------------------------------------------------------ replicas
+    check_name := 'replica lag';
+    select count(*), max(greatest(a.write_lag, a.flush_lag, a.replay_lag)),
+           string_agg(a.application_name || ' ' || a.state, ', ') filter (where a.state <> 'streaming')
+      into v_n, v_age, v_text
+      from pg_catalog.pg_stat_replication a;
+    if v_n = 0 then
+        status := 'ok'; figure := 'no replicas'; advice := null;
+    else
+        status := ops._grade(extract(epoch from v_age), extract(epoch from s.replica_lag_warn), extract(epoch from s.replica_lag_fail));
+        figure := format('%s replicas, largest lag %s', v_n, coalesce(ops._age(v_age), 'unknown'));
+        if v_text is not null then
+            status := ops._worse(status, 'warn'); figure := figure || '; not streaming: ' || v_text;
+        end if;
+        advice := case when status <> 'ok' then 'look at select * from pg_stat_replication; and the replica''s server log' end;
+    end if;
+    return next;
+
+    check_name := 'replication slots';
+    if pg_catalog.pg_is_in_recovery() then
+        select 0::bigint, null::text into v_n, v_text;
+    else
+        select count(*), string_agg(format('%s (%s retained)', sl.slot_name,
+                                           pg_size_pretty(pg_wal_lsn_diff(pg_current_wal_lsn(), sl.restart_lsn))), ', ')
+          into v_n, v_text
+          from pg_catalog.pg_replication_slots sl where not sl.active;
+    end if;
+    status := case when v_n > 0 then 'warn' else 'ok' end;
+    figure := case when v_n = 0 then 'no inactive slots' else format('%s inactive slots hold WAL: %s', v_n, v_text) end;
+    advice := case when v_n > 0 then 'if the replica is gone for good: select pg_drop_replication_slot(''<name>'');' end;
+    return next;
+
+    -- ------------------------------------------------------------ bloat of the hot tables
+    for r in
+        with hot(name, parent) as (values ('outbox.deliveries', null), ('outbox.doorbell', null),
+                                          ('outbox.events', 'outbox.events'),
+                                          ('index.products', null), ('index.product_prices', null),
+                                          ('index.content', null), ('index.orders', null)),
+        rels as (
+            select h.name, c.oid
+            from hot h join pg_catalog.pg_class c on c.oid = h.name::regclass and h.parent is null
+            union all
+            select h.name, i.inhrelid
+            from hot h join pg_catalog.pg_inherits i on i.inhparent = h.parent::regclass
+        )
+        select rels.name,
+               coalesce(sum(st.n_live_tup), 0) as live, coalesce(sum(st.n_dead_tup), 0) as dead,
+               max(greatest(st.last_vacuum, st.last_autovacuum)) as vacuumed,
+               sum(pg_relation_size(rels.oid)) as table_bytes, sum(pg_indexes_size(rels.oid)) as index_bytes
+        from rels left join pg_catalog.pg_stat_user_tables st on st.relid = rels.oid
+        group by rels.name
+        order by rels.name
+    loop
+        check_name := 'bloat: ' || r.name;
+        v_ratio := case when r.live + r.dead > 0 then r.dead::numeric / (r.live + r.dead) else 0 end;
+        status := case when r.dead < s.dead_tuples_min then 'ok'
+                       else ops._grade(v_ratio, s.dead_tuples_warn_ratio, s.dead_tuples_fail_ratio) end;
+        figure := format('%s%% dead (%s dead, %s live tuples); table %s, indexes %s; last vacuum %s',
+                         round(100 * v_ratio), r.dead, r.live, pg_size_pretty(r.table_bytes), pg_size_pretty(r.index_bytes),
+                         case when r.vacuumed is null then 'never' else ops._age(now() - r.vacuumed) || ' ago' end);
+        advice := case when status <> 'ok' then
+            format('vacuum (verbose, analyze) %s; if dead tuples stay, a long or idle-in-transaction session holds '
+                   'cleanup back (see the session checks); swollen indexes: reindex table concurrently %s;', r.name, r.name) end;
+        return next;
+    end loop;
+
+    -- ------------------------------------------------------------ sessions
+    select count(*) filter (where a.state is null) into v_m
+      from pg_catalog.pg_stat_activity a where a.backend_type = 'client backend';
+
+    check_name := 'long-running statements';
+    select count(*), max(now() - a.query_start),
+           string_agg(format('pid %s (%s, %s)', a.pid, a.usename, ops._age(now() - a.query_start)), ', ' order by a.query_start)
+      into v_n, v_age, v_text
+      from pg_catalog.pg_stat_activity a
+     where a.backend_type = 'client backend' and a.state = 'active' and a.pid <> pg_backend_pid()
+       and a.query_start < now() - s.long_query_warn;
+    status := ops._grade(extract(epoch from v_age), extract(epoch from s.long_query_warn), extract(epoch from s.long_query_fail));
+    figure := case when v_n = 0 then format('none longer than %s', ops._age(s.long_query_warn))
+                   else format('%s longer than %s: %s', v_n, ops._age(s.long_query_warn), v_text) end
+              || case when v_m > 0 then format(' (%s sessions of other roles not visible: grant pg_read_all_stats to %s)', v_m, current_user) else '' end;
+    advice := case when status <> 'ok' then
+        'if it should not run that long: select pg_cancel_backend(<pid>); (pg_terminate_backend(<pid>) ends the session)' end;
+    return next;
+
+    check_name := 'idle in transaction';
+    select count(*), max(now() - a.state_change),
+           string_agg(format('pid %s (%s, %s)', a.pid, a.usename, ops._age(now() - a.state_change)), ', ' order by a.state_change)
+      into v_n, v_age, v_text
+      from pg_catalog.pg_stat_activity a
+     where a.backend_type = 'client backend' and a.state like 'idle in transaction%' and a.pid <> pg_backend_pid()
+       and a.state_change < now() - s.idle_in_transaction_warn;
+    status := ops._grade(extract(epoch from v_age), extract(epoch from s.idle_in_transaction_warn),
+                         extract(epoch from s.idle_in_transaction_fail));
+    figure := case when v_n = 0 then format('none idle longer than %s', ops._age(s.idle_in_transaction_warn))
+                   else format('%s idle in a transaction longer than %s: %s', v_n, ops._age(s.idle_in_transaction_warn), v_text) end;
+    advice := case when status <> 'ok' then
+        'they hold back vacuum of the queue tables: select pg_terminate_backend(<pid>); and fix the client '
+        '(idle_in_transaction_session_timeout is 60 s for rustok_app)' end;
+    return next;
+
+    -- ------------------------------------------------------------ counters near their limits
+    check_name := 'counters and sequences';
+    -- Order numbers are bigint in SQL but GraphQL's Int (displayId) is 32-bit: that is the limit that matters.
+    select c.last_display_id, t.slug into v_n, v_text
+      from commerce.order_counters c join core.tenants t on t.id = c.tenant_id
+     order by c.last_display_id desc limit 1;
+    v_ratio := coalesce(v_n, 0)::numeric / 2147483647;
+    status := ops._grade(v_ratio, s.counter_warn_ratio, s.counter_fail_ratio);
+    figure := format('highest order number %s (%s) is %s%% of GraphQL Int', coalesce(v_n, 0), coalesce(v_text, 'no orders'),
+                     round(100 * v_ratio, 1));
+    advice := case when status <> 'ok' then
+        'orders of that tenant will soon not fit displayId: Int; plan a switch of displayId to a String or BigInt scalar' end;
+    select sq.schemaname || '.' || sq.sequencename, sq.last_value::numeric / sq.max_value
+      into v_text, v_ratio
+      from pg_catalog.pg_sequences sq
+     where sq.schemaname not in ('pg_catalog', 'information_schema') and sq.increment_by > 0 and sq.last_value is not null
+     order by sq.last_value::numeric / sq.max_value desc limit 1;
+    if v_text is not null then
+        v_status := ops._grade(v_ratio, s.counter_warn_ratio, s.counter_fail_ratio);
+        figure := figure || format('; fullest sequence %s at %s%%', v_text, round(100 * v_ratio, 1));
+        if v_status <> 'ok' then
+            advice := coalesce(advice || '; ', '')
+                      || format('widen the sequence: alter sequence %s as bigint maxvalue 9223372036854775807; (and its column to bigint)', v_text);
+        end if;
+        status := ops._worse(status, v_status);
+    end if;
+    return next;
+
+    check_name := 'transaction id age';
+    select age(d.datfrozenxid) into v_n from pg_catalog.pg_database d where d.datname = current_database();
+    status := ops._grade(v_n, s.xid_age_warn, s.xid_age_fail);
+    figure := format('oldest unfrozen xid is %s transactions old (wraparound protection stops writes near 2.1 billion)', v_n);
+    advice := case when status <> 'ok' then
+        'autovacuum is not freezing fast enough: look for long transactions and abandoned replication slots, then '
+        'vacuum (freeze, verbose) the oldest tables (select relname, age(relfrozenxid) from pg_class order by 2 desc)' end;
+    return next;
+
+    -- ------------------------------------------------------------ the worker's periodic jobs
+    return query select * from ops._job_check('last ops.maintain()', 'ops.maintain', s.maintain_warn_age, s.maintain_fail_age,
+        'start a worker (rustok worker; it runs ops.maintain every 30 s) and read its log; meanwhile: select * from ops.maintain();');
+    return query select * from ops._job_check('last full reindex', 'index.full_reindex', s.full_reindex_warn_age, s.full_reindex_fail_age,
+        'the worker runs it daily at RUSTOK_INDEX_FULL_REINDEX_AT: is a worker running, with the reindex not off? '
+        'by hand: rustok reindex, or psql -v tenant=<slug> -f sql/ops/reindex_tenant.sql');
+end
+$$;
+
+--
+-- Name: FUNCTION health(); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.health() IS 'One row per health check: check_name, status (ok, warn or fail), figure (what was measured, in words) and advice (what to do, null when ok). Checks: migrations and code tree, outbox backlog per consumer, dead letters, leases of dead workers, default partitions, partitions ahead, expired outbox partitions, index drift on a sample of each tenant, replica lag and slots, bloat of the hot tables, long and idle-in-transaction sessions, counters and sequences, transaction id age, the last ops.maintain() and full reindex. Thresholds: ops.health_settings. psql: select * from ops.health() where status <> ''ok''; CLI: rustok doctor (exits 2 on fail).';
+
+--
+-- Name: FUNCTION health(); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.health() FROM PUBLIC;
 
 --
 -- Name: maintain(integer); Type: FUNCTION; Schema: ops; Owner: -
@@ -17291,6 +18527,45 @@ $$;
 --
 
 COMMENT ON FUNCTION ops.outbox_backlog(p_consumer text) IS 'The outbox backlog (outbox.backlog) of one consumer, or of all. psql: select * from ops.outbox_backlog();';
+
+--
+-- Name: release_stale_leases(text); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.release_stale_leases(p_consumer text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows integer;
+begin
+    if p_consumer is not null then
+        perform ops._check_consumer(p_consumer);
+    end if;
+    update outbox.deliveries d
+       set locked_by = null, locked_until = null, locked_pid = null
+     where d.state = 'pending' and d.locked_by is not null
+       and (p_consumer is null or d.consumer = p_consumer)
+       and (d.locked_until < now()
+            or d.locked_pid <> all (select a.pid from pg_catalog.pg_stat_get_activity(null) a));
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION release_stale_leases(p_consumer text); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.release_stale_leases(p_consumer text) IS 'Free the leases of deliveries (of one consumer, or all) whose lease expired or whose leasing backend is gone (a killed worker), so they show as plainly pending; the attempt they counted stays counted. A running worker takes such leases over by itself; this is for when none runs. Returns how many. psql: select ops.release_stale_leases();';
+
+--
+-- Name: FUNCTION release_stale_leases(p_consumer text); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.release_stale_leases(p_consumer text) FROM PUBLIC;
 
 --
 -- Name: replay_events(text, timestamp with time zone, timestamp with time zone, text[]); Type: FUNCTION; Schema: ops; Owner: -

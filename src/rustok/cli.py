@@ -71,11 +71,81 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             url = db.cluster_for(settings).url(user=_ROLE_USERS[args.role])
         print(yoyo_url(url) if args.yoyo else url)
         return 0
+    if action == "backup":
+        return _db_backup(args, settings)
+    if action == "restore":
+        return _db_restore(args, settings)
     if action == "psql":
         url = db.database_url(settings)
         psql = str(bin_path("psql"))
         os.execv(psql, [psql, url, *args.psql_args])
     raise RustokError(f"unknown db action {action!r}")
+
+
+def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
+    import datetime as dt
+    from pathlib import Path
+
+    from rustok import db
+    from rustok.ops import backup
+
+    url = db.database_url(settings)
+    file = Path(args.file or f"rustok-{dt.datetime.now():%Y%m%d-%H%M%S}.dump")
+    result = backup.backup(url, file)
+    _say(f"backup written: {result.file} ({result.bytes / 1e6:.2f} MB) in {result.seconds:.1f} s")
+    return 0
+
+
+def _db_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+    from urllib.parse import urlsplit, urlunsplit
+
+    from rustok import db
+    from rustok.embedded import SUPERUSER
+    from rustok.ops import backup
+
+    if not Path(args.file).is_file():
+        raise RustokError(f"{args.file}: no such backup file")
+    if settings.database_url:
+        url = admin_url = settings.database_url
+    else:
+        cluster = db.cluster_for(settings)
+        if cluster.start():
+            _say(f"started the embedded PostgreSQL in {cluster.data_dir}")
+        url, admin_url = cluster.url(), cluster.url(SUPERUSER, "postgres")
+    if args.database:
+        if not args.database.replace("_", "").replace("-", "").isalnum():
+            raise RustokError(f"--database: letters, digits, _ and - only (got {args.database!r})")
+        url = urlunsplit(urlsplit(url)._replace(path="/" + args.database))
+        owner = urlsplit(url).username
+        with db.connect(admin_url, autocommit=True) as conn:
+            if not conn.execute("select 1 from pg_database where datname = %s", (args.database,)).fetchone():
+                try:
+                    conn.execute(f'create database "{args.database}"' + (f' owner "{owner}"' if owner else ""))
+                except psycopg.errors.InsufficientPrivilege:
+                    raise RustokError(f"cannot create database {args.database} as {owner}: create it first "
+                                      f"(createdb -O {owner} {args.database}) or grant CREATEDB") from None
+                _say(f"created database {args.database}")
+    db.connect(url).close()
+    result = backup.restore(url, Path(args.file))
+    _say(f"restored {result.file} ({result.bytes / 1e6:.2f} MB) into {urlsplit(url).path.lstrip('/')} "
+         f"in {result.seconds:.1f} s; code tree applied")
+    for note in result.notes:
+        _say(note)
+    return 0
+
+
+# ---------------------------------------------------------------- doctor
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    from rustok import db
+    from rustok.ops import doctor
+
+    url = db.database_url(settings)
+    db.connect(url).close()
+    found = doctor.checks(url)
+    print(doctor.render(found, problems_only=args.problems))
+    return doctor.exit_code(found)
 
 
 # ---------------------------------------------------------------- migrate
@@ -196,7 +266,12 @@ def build_parser() -> argparse.ArgumentParser:
     mig = sub.add_parser("migrate", help="apply pending SQL migrations (yoyo)")
     mig.set_defaults(func=cmd_migrate)
 
-    dbp = sub.add_parser("db", help="the embedded database: start | stop | status | url | psql")
+    doc = sub.add_parser("doctor", help="health checks (ops.health() and pending migrations) as a table; "
+                                        "exit status 2 when a check fails")
+    doc.add_argument("--problems", action="store_true", help="list only the checks that warn or fail")
+    doc.set_defaults(func=cmd_doctor)
+
+    dbp = sub.add_parser("db", help="the embedded database: start | stop | status | url | psql | backup | restore")
     dbsub = dbp.add_subparsers(dest="action", required=True)
     dbsub.add_parser("start", help="start (creating on first use) the embedded PostgreSQL 18")
     dbsub.add_parser("stop", help="stop the embedded PostgreSQL")
@@ -205,6 +280,11 @@ def build_parser() -> argparse.ArgumentParser:
     url.add_argument("--yoyo", action="store_true", help="print it in yoyo's postgresql+psycopg:// form")
     url.add_argument("--role", choices=sorted(_ROLE_USERS), default="owner",
                      help="connect as the migration owner (default), the API role or the read-only analyst role")
+    bak = dbsub.add_parser("backup", help="pg_dump (custom format) of the database into FILE")
+    bak.add_argument("file", nargs="?", help="the backup file (default rustok-YYYYMMDD-HHMMSS.dump here)")
+    res = dbsub.add_parser("restore", help="restore a backup into an empty database (a new data directory, or --database NEW)")
+    res.add_argument("file", help="a file written by rustok db backup")
+    res.add_argument("--database", help="restore into this database of the cluster (created when missing; must be empty)")
     psql = dbsub.add_parser("psql", help="open psql on the database (extra args are passed to psql)")
     psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql, e.g. -c 'select 1'")
     dbp.set_defaults(func=cmd_db)

@@ -236,6 +236,10 @@ class EmbeddedCluster:
             exists = conn.execute("select 1 from pg_roles where rolname = %s", (OWNER_ROLE,)).fetchone()
             if not exists:
                 conn.execute(f"create role {OWNER_ROLE} login createrole")
+            # ops.health() judges every session and replica: the owner needs to see them (pg_stat_activity shows
+            # other roles' state and query times only to members of pg_read_all_stats, part of pg_monitor).
+            if not conn.execute("select pg_has_role(%s, 'pg_monitor', 'member')", (OWNER_ROLE,)).fetchone()[0]:
+                conn.execute(f"grant pg_monitor to {OWNER_ROLE}")
             if not conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone():
                 conn.execute(f"create database {DATABASE} owner {OWNER_ROLE}")
         with psycopg.connect(self.url(SUPERUSER, DATABASE), autocommit=True) as conn:

@@ -44,7 +44,7 @@ _FORBIDDEN = [
     (re.compile(r"^(grant|revoke)\b|^alter default privileges\b"), "grants or revokes a privilege"),
     (re.compile(r"^comment on\b"), "sets a comment"),
     (re.compile(r"^alter (function|procedure)\b"), "alters a function"),
-    (re.compile(r"\bcore\.(enable_tenant_rls|allow_analyst_read)\s*\("), "defines a policy"),
+    (re.compile(r"\bcore\.(enable_tenant_rls|allow_analyst_read|allow_tenant_analyst_read)\s*\("), "defines a policy"),
 ]
 # Inside a DO block (PL/pgSQL) the same things may hide in dynamic SQL: look for the words anywhere.
 _FORBIDDEN_IN_DO = re.compile(

@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rustok.errors import RustokError
-from rustok.paths import code_dir
+from rustok.paths import code_dir, migrations_dir
 
 ORDER_FILE = "ORDER"
 
 SQL_RECORD_STATE = """
-insert into ops.code_tree_state as s (singleton, digest, files, applied_at) values (true, %s, %s, now())
-on conflict (singleton) do update set digest = excluded.digest, files = excluded.files, applied_at = excluded.applied_at
+insert into ops.code_tree_state as s (singleton, digest, files, migrations, applied_at) values (true, %s, %s, %s, now())
+on conflict (singleton) do update
+   set digest = excluded.digest, files = excluded.files, migrations = excluded.migrations, applied_at = excluded.applied_at
 """
 SQL_READ_STATE = "select digest from ops.code_tree_state"
 
@@ -69,9 +70,15 @@ def load(root: Path | None = None) -> CodeTree:
     return CodeTree(root, tuple(root / name for name in listed))
 
 
+def migration_ids() -> list[str]:
+    """The ids of the migrations beside this code tree (sql/migrations/*.sql): the tree was written for them.
+    Recorded in ops.code_tree_state.migrations so ops.health() can compare them with yoyo's _yoyo_migration."""
+    return sorted(p.stem for p in migrations_dir().glob("*.sql") if not p.stem.endswith(".rollback"))
+
+
 def apply(conn, tree: CodeTree | None = None, progress=None) -> CodeTree:
     """Execute every file of the code tree on `conn` (a psycopg connection, inside the caller's transaction)
-    and record its digest in ops.code_tree_state. An error names the file; the caller's transaction rolls back."""
+    and record its digest (and the migrations it was written for) in ops.code_tree_state. An error names the file; the caller's transaction rolls back."""
     tree = tree or load()
     shown = "sql/code" if tree.root.resolve() == code_dir().resolve() else str(tree.root)
     if progress:
@@ -82,7 +89,7 @@ def apply(conn, tree: CodeTree | None = None, progress=None) -> CodeTree:
             conn.execute(path.read_text())
         except Exception as exc:
             raise CodeTreeError(f"{shown}/{rel}: {exc}") from exc
-    conn.execute(SQL_RECORD_STATE, (tree.digest, len(tree.files)))
+    conn.execute(SQL_RECORD_STATE, (tree.digest, len(tree.files), migration_ids()))
     return tree
 
 

@@ -16,8 +16,9 @@ TRIGGER = re.compile(rf"^create (?:or replace )?(?:constraint )?trigger (?P<name
 VIEW = re.compile(rf"^create (?:or replace )?(?:materialized )?view (?:if not exists )?(?P<name>{_QNAME})\b")
 POLICY = re.compile(rf"^create policy (?P<name>{_IDENT}) on (?P<table>{_QNAME})\b")
 RLS_ON = re.compile(rf"^alter table (?:if exists )?(?:only )?(?P<table>{_QNAME}) (?:enable|force) row level security\b")
-HELPER = re.compile(rf"\bcore\.(?P<helper>enable_tenant_rls|allow_analyst_read)\s*\(\s*'(?P<table>{_QNAME})'")
-HELPER_POLICY = {"enable_tenant_rls": "tenant_isolation", "allow_analyst_read": "analyst_read"}
+HELPER = re.compile(rf"\bcore\.(?P<helper>enable_tenant_rls|allow_analyst_read|allow_tenant_analyst_read)\s*\(\s*'(?P<table>{_QNAME})'")
+HELPER_POLICY = {"enable_tenant_rls": "tenant_isolation", "allow_analyst_read": "analyst_read",
+                 "allow_tenant_analyst_read": "tenant_analyst_read"}
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "core.tenant_id_by_slug(text)": ({APP}, "runs before a tenant is set; the id of an active slug the caller names"),
     "core.resolve_request(text,text)": ({APP}, "runs before a tenant is set; only the session whose token hash the caller holds"),
     "outbox.caught_up(text,uuid)": ({APP}, "reads the queue, filtered to core.current_tenant_id()"),
+    "core.analyst_tenant_id()": (set(), "per-tenant analysts only (rustok_tenant_analyst): the tenant of the session "
+                                        "user's own login, for their RLS policies"),
     "core.login_throttle_check(text,text)": ({APP}, "login throttling: the address count spans tenants, and the app has "
                                                     "no privilege on core.login_attempts; returns only a wait in seconds "
                                                     "for core.current_tenant_id()'s account and the address named"),

@@ -8,3 +8,6 @@ comment on column ops.code_tree_state.files is 'How many files the applied tree 
 comment on column ops.code_tree_state.applied_at is 'When the tree was last applied.';
 comment on column ops.code_tree_state.singleton is 'Always true: the table holds one row.';
 grant select on ops.code_tree_state to rustok_app, rustok_analyst;
+comment on column ops.code_tree_state.migrations is
+    'The migrations (sql/migrations ids) beside the applied tree: it was written for them. ops.health() compares them '
+    'with yoyo''s public._yoyo_migration.';

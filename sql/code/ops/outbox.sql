@@ -99,3 +99,32 @@ comment on function ops.replay_events(text, timestamptz, timestamptz, text[]) is
     'Queue again, for one consumer, the events that occurred in [p_from, p_to) and match its filters (and p_event_types); '
     'events already queued are left alone. Returns how many were queued. '
     'psql: select ops.replay_events(''index'', now() - interval ''2 hours'');';
+
+create or replace function ops.release_stale_leases(p_consumer text default null)
+    returns integer
+    language plpgsql volatile
+as $$
+declare
+    v_rows integer;
+begin
+    if p_consumer is not null then
+        perform ops._check_consumer(p_consumer);
+    end if;
+    update outbox.deliveries d
+       set locked_by = null, locked_until = null, locked_pid = null
+     where d.state = 'pending' and d.locked_by is not null
+       and (p_consumer is null or d.consumer = p_consumer)
+       and (d.locked_until < now()
+            or d.locked_pid <> all (select a.pid from pg_catalog.pg_stat_get_activity(null) a));
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return v_rows;
+end
+$$;
+comment on function ops.release_stale_leases(text) is
+    'Free the leases of deliveries (of one consumer, or all) whose lease expired or whose leasing backend is gone (a '
+    'killed worker), so they show as plainly pending; the attempt they counted stays counted. A running worker takes '
+    'such leases over by itself; this is for when none runs. Returns how many. psql: select ops.release_stale_leases();';
+revoke all on function ops.release_stale_leases(text) from public;
