@@ -91,7 +91,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
                 load = generate.generate(conn, size, progress=sys.stderr)
                 tenant = load.tenant_id
                 p = load.phases["products"]
-                _say(f"loaded in {load.seconds:.0f} s: products {p.rate:,.0f}/s; "
+                _say(f"loaded in {load.seconds:.0f} s: {p.rate:,.0f} products/s through the write model; "
                      + ", ".join(f"{ph.name} {ph.rate:,.0f} rows/s" for ph in load.phases.values() if ph.name != "products")
                      + f"; {load.events:,} events, {load.queued:,} queued for the index")
         bench = Bench(url=url, admin_url=admin, tenant_id=tenant, size=size, rounds=rounds, seconds=seconds,
