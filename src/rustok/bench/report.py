@@ -152,3 +152,45 @@ def chart(path: Path, result: Result, doc: dict) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
+
+
+ORDER = ("import", "projector", "reindex", "event-path", "bulk-update", "orders", "lag")
+
+
+def markdown_table(out: Path, date: str | None = None) -> str:
+    """The figures of the JSON files in `out` of one date (default: the latest) as a Markdown table."""
+    docs = {}
+    for path in sorted(Path(out).glob("*.json")):
+        doc = json.loads(path.read_text())
+        docs.setdefault(doc["date"][:10], {})[doc["scenario"]] = doc
+    if not docs:
+        return "(no results)"
+    date = date or max(docs)
+    rows = ["| scenario | figure | same-run reference | ratio | goal | met | load average before → after | rounds |",
+            "|---|---|---|---|---|---|---|---|"]
+    for name in ORDER:
+        doc = docs[date].get(name)
+        if doc is None:
+            continue
+        fig = doc["figure"]
+        ref = doc["reference"]
+        extra = doc.get("extra", {})
+        figure = f"{_fmt(fig['value'])} {fig['unit']}"
+        if name == "lag":
+            figure = f"p50 {_fmt(extra['p50_ms'])} ms, p99 {_fmt(extra['p99_ms'])} ms"
+        if name == "projector" and extra.get("worker_events_per_s") is not None:
+            figure += f" (worker: {_fmt(extra['worker_events_per_s'])}/s)"
+        reference = f"{_fmt(ref['value'])} {ref['unit']}" if ref else "—"
+        ratio = f"{doc['ratio']:.2f}" if doc.get("ratio") is not None else "—"
+        load = doc["load_average"]
+        rows.append(f"| `{name}` | {figure} | {reference} | {ratio} | {doc['goal']} | "
+                    f"{'yes' if doc['goal_met'] else '**no**'} | {'/'.join(map(str, load['before']))} → "
+                    f"{'/'.join(map(str, load['after']))} | {doc['rounds']}{' chunks' if name == 'import' else ''} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":  # python -m rustok.bench.report [DIR [DATE]]
+    import sys
+
+    print(markdown_table(Path(sys.argv[1] if len(sys.argv) > 1 else "bench/results"),
+                         sys.argv[2] if len(sys.argv) > 2 else None))
