@@ -43,23 +43,25 @@ def run_event_path(bench: Bench, clients: int = 8) -> Result:
               else "products' event trigger _900_events_upd disabled")
     script = EVENT_PATH_SCRIPT.format(products=bench.size.products)
     rounds, lat_on, lat_off = [], [], []
-    for r in range(bench.rounds):
-        row = {"round": r + 1}
-        for mode in (("on", "off") if r % 2 == 0 else ("off", "on")):
-            bench.checkpoint()
-            if not replica:
-                _toggle_triggers(bench, "commerce.products", mode == "on")
-            run = bench.pgbench(f"event-path-{mode}", script, clients=clients,
-                                replica=replica and mode == "off", login_admin=replica)
-            row[mode] = round(run.tps, 1)
-            row[f"{mode}_p50_ms"] = round(percentile(run.latencies_ms, 50), 3)
-            row[f"{mode}_p99_ms"] = round(percentile(run.latencies_ms, 99), 3)
-            row[f"{mode}_failed"] = run.failed
-            (lat_on if mode == "on" else lat_off).extend(run.latencies_ms)
-            bench.log(f"  event-path round {r + 1} events {mode:3s}: {run.tps:,.0f} commits/s")
-        rounds.append(row)
-    if not replica:
-        _toggle_triggers(bench, "commerce.products", True)
+    try:
+        for r in range(bench.rounds):
+            row = {"round": r + 1}
+            for mode in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                bench.checkpoint()
+                if not replica:
+                    _toggle_triggers(bench, "commerce.products", mode == "on")
+                run = bench.pgbench(f"event-path-{mode}", script, clients=clients,
+                                    replica=replica and mode == "off", login_admin=replica)
+                row[mode] = round(run.tps, 1)
+                row[f"{mode}_p50_ms"] = round(percentile(run.latencies_ms, 50), 3)
+                row[f"{mode}_p99_ms"] = round(percentile(run.latencies_ms, 99), 3)
+                row[f"{mode}_failed"] = run.failed
+                (lat_on if mode == "on" else lat_off).extend(run.latencies_ms)
+                bench.log(f"  event-path round {r + 1} events {mode:3s}: {run.tps:,.0f} commits/s")
+            rounds.append(row)
+    finally:
+        if not replica:
+            _toggle_triggers(bench, "commerce.products", True)
     discarded = bench.discard_queue()
     on, off = median([x["on"] for x in rounds]), median([x["off"] for x in rounds])
     return Result(
@@ -96,27 +98,29 @@ def run_bulk_update(bench: Bench, per_statement: int = 1000) -> Result:
     chunks = [c for c in chunks if len(c) == per_statement] or [ids]
     rounds, lat = [], {"on": [], "off": []}
     position = 0
-    for r in range(bench.rounds):
-        row = {"round": r + 1}
-        for mode in (("on", "off") if r % 2 == 0 else ("off", "on")):
-            bench.checkpoint()
-            if not replica:
-                _toggle_triggers(bench, "commerce.prices", mode == "on")
-            with bench.app(replica=replica and mode == "off", login_admin=replica) as conn:
-                done, start = 0, time.monotonic()
-                while time.monotonic() - start < bench.seconds:
-                    t0 = time.monotonic()
-                    conn.execute(BULK_SQL, (chunks[position % len(chunks)],))
-                    lat[mode].append((time.monotonic() - t0) * 1000)
-                    position += 1
-                    done += 1
-                took = time.monotonic() - start
-            row[mode] = round(done / took, 2)
-            row[f"{mode}_statements"] = done
-            bench.log(f"  bulk-update round {r + 1} events {mode:3s}: {done / took:,.2f} statements/s")
-        rounds.append(row)
-    if not replica:
-        _toggle_triggers(bench, "commerce.prices", True)
+    try:
+        for r in range(bench.rounds):
+            row = {"round": r + 1}
+            for mode in (("on", "off") if r % 2 == 0 else ("off", "on")):
+                bench.checkpoint()
+                if not replica:
+                    _toggle_triggers(bench, "commerce.prices", mode == "on")
+                with bench.app(replica=replica and mode == "off", login_admin=replica) as conn:
+                    done, start = 0, time.monotonic()
+                    while time.monotonic() - start < bench.seconds:
+                        t0 = time.monotonic()
+                        conn.execute(BULK_SQL, (chunks[position % len(chunks)],))
+                        lat[mode].append((time.monotonic() - t0) * 1000)
+                        position += 1
+                        done += 1
+                    took = time.monotonic() - start
+                row[mode] = round(done / took, 2)
+                row[f"{mode}_statements"] = done
+                bench.log(f"  bulk-update round {r + 1} events {mode:3s}: {done / took:,.2f} statements/s")
+            rounds.append(row)
+    finally:
+        if not replica:
+            _toggle_triggers(bench, "commerce.prices", True)
     discarded = bench.discard_queue()
     on, off = median([x["on"] for x in rounds]), median([x["off"] for x in rounds])
     return Result(
