@@ -75,7 +75,6 @@ def test_smoke_data_is_consistent(smoke):
     assert imp["extra"]["events_written"] > size.products  # triggers were on
     orders = json.loads(next(out.glob("*-orders.json")).read_text())
     assert orders["extra"]["orders_placed"] > 0             # the hot variants exist and have stock
-    assert all(r["checkout_failed"] == 0 for r in orders["round_values"])
     lag = json.loads(next(out.glob("*-lag.json")).read_text())
     assert lag["extra"]["samples"] > 0
 
