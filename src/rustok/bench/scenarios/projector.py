@@ -5,7 +5,10 @@ projector: events/s drained from the backlog the generator left in the index que
 `rustok worker --consumer index --no-periodic` process (default slots and batch size; its rate is the drop of
 the queue length over the measured window). Reference, interleaved: pgbench single-row inserts/s, 8 clients,
 into a plain table with a uuid primary key and one index (bench.ref_rows), as rustok_app. The figure is the
-drain loop's rate; goal: ratio >= 1.0. Both run as the migration owner, like the worker.
+drain loop's rate; goal: ratio >= 1.0. Both run as the migration owner, like the worker. After the rounds the
+generator's backlog is discarded and the drain loop is timed once more per round over a fresh backlog of up to
+20,000 ProductUpdated events (extra figure `drain_fresh_backlog_events_per_s`): the claim query's cost grows
+with the queue, so the two figures tell the queue's size from the work per event.
 
 reindex: a full reindex of the tenant's products (rustok.index.reindex, the code behind `rustok reindex`:
 index.reindex_chunk per 500 ids, one transaction each, then index.refresh_words), products/s. Goal >= 10,000/s.
@@ -71,6 +74,28 @@ def _worker(bench: Bench) -> tuple[float, int]:
     return max(q0 - q1, 0) / (t1 - t0), max(q0 - q1, 0)
 
 
+FRESH_BACKLOG = """
+update commerce.products set metadata = metadata || jsonb_build_object('bench_round', %(r)s::integer)
+where tenant_id = %(t)s and handle = any(%(handles)s)
+"""
+
+
+def _fresh_backlog_rate(bench: Bench, r: int, count: int) -> tuple[float, int]:
+    """Queue `count` ProductUpdated events on an otherwise empty queue and drain them all: events/s."""
+    with bench.owner() as conn:
+        conn.execute(FRESH_BACKLOG, {"r": r, "t": bench.tenant_id,
+                                     "handles": [f"p-{n}" for n in range(1, count + 1)]})
+    done, start = 0, time.monotonic()
+    with bench.owner() as conn:
+        while time.monotonic() - start < max(60.0, 6 * bench.seconds):
+            row = conn.execute("select succeeded, claimed from outbox.drain('index', 5)").fetchone()
+            done += row[0]
+            if row[1] == 0:
+                break
+    took = time.monotonic() - start
+    return done / took if took else 0.0, done
+
+
 def run_projector(bench: Bench, clients: int = 8) -> Result:
     before = loadavg()
     backlog = bench.queued()
@@ -92,7 +117,18 @@ def run_projector(bench: Bench, clients: int = 8) -> Result:
                        "reference_inserts": round(ref.tps, 1)})
         bench.log(f"  projector round {r + 1}: drain {drain_rate:,.0f} events/s, worker {worker_rate:,.0f} events/s, "
                   f"reference inserts {ref.tps:,.0f}/s")
+    # The same drain loop over a small fresh backlog (the generator's is discarded first): how much of the
+    # figure is the size of the queue rather than the work per event.
+    left = bench.queued()
+    bench.discard_queue()
+    fresh_count = min(20_000, bench.size.products)
+    for r, row in enumerate(rounds):
+        rate, done = _fresh_backlog_rate(bench, r + 1, fresh_count)
+        row["drain_fresh_backlog"] = round(rate, 1)
+        row["fresh_backlog_events"] = done
+        bench.log(f"  projector round {r + 1}: drain over a fresh backlog of {done:,} events: {rate:,.0f} events/s")
     drain = median([x["drain"] for x in rounds])
+    fresh = median([x["drain_fresh_backlog"] for x in rounds])
     worker = median([x["worker"] for x in rounds])
     ref = median([x["reference_inserts"] for x in rounds])
     return Result(
@@ -105,12 +141,17 @@ def run_projector(bench: Bench, clients: int = 8) -> Result:
                   "worker": "rustok worker --consumer index --no-periodic (default slots and batch size)",
                   "reference_clients": clients, "role": "migration owner (drain, worker); rustok_app (reference)"},
         extra={"worker_events_per_s": round(worker, 1), "worker_ratio": round(worker / ref, 3) if ref else None,
-               "backlog_at_start": backlog, "backlog_by_aggregate": mix, "backlog_left": bench.queued(),
+               "backlog_at_start": backlog, "backlog_by_aggregate": mix, "backlog_left_discarded": left,
+               "drain_fresh_backlog_events_per_s": round(fresh, 1),
+               "fresh_backlog_ratio": round(fresh / ref, 3) if ref else None,
                "reference_p50_ms": round(percentile(ref_lat, 50), 3)},
         notes=["The backlog is the generator's: in queue order, products' events first (ProductCreated, VariantCreated, "
-               "ProductUpdated from each child table...), then content, then orders."],
+               "ProductUpdated from each child table...), then content, then orders.",
+               f"drain_fresh_backlog: the same drain loop over {fresh_count:,} ProductUpdated events queued on an empty "
+               "queue after the generator's backlog was discarded (one per round, after the main rounds)."],
         charts=[{"kind": "rounds", "title": "events/s vs. reference inserts/s per round", "ylabel": "per second",
                  "series": {"drain loop events/s": [x["drain"] for x in rounds],
+                            "drain loop, fresh small backlog": [x["drain_fresh_backlog"] for x in rounds],
                             "worker events/s": [x["worker"] for x in rounds],
                             "reference inserts/s": [x["reference_inserts"] for x in rounds]}},
                 {"kind": "timeline", "title": "drain rate per outbox.drain call", "xlabel": "call",
