@@ -2923,6 +2923,7 @@ declare
     v_msg      text;
     v_keys     bigint[];
     v_locked   bigint[];
+    v_key      bigint;
     v_busy     uuid[] := '{}';
 begin
     claimed := 0; succeeded := 0; failed := 0; dead := 0;
@@ -2970,11 +2971,18 @@ begin
     -- waiting worker may need): try them, and hand the events of busy aggregates back for later.
     v_keys := array(select distinct hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
                     from unnest(v_events) x order by 1);
-    if p_wait then
-        perform pg_advisory_lock(k) from unnest(v_keys) k;
-        v_locked := v_keys;
-    else
-        v_locked := array(select k from unnest(v_keys) k where pg_try_advisory_lock(k));
+    -- One key at a time, each recorded as soon as it is held: whatever interrupts us (an error, a cancel while
+    -- waiting) the handler below releases exactly what this batch holds, so no session lock outlives the batch.
+    v_locked := '{}';
+    begin
+        foreach v_key in array v_keys loop
+            if p_wait then
+                perform pg_advisory_lock(v_key);
+                v_locked := v_locked || v_key;
+            elsif pg_try_advisory_lock(v_key) then
+                v_locked := v_locked || v_key;
+            end if;
+        end loop;
         if cardinality(v_locked) < cardinality(v_keys) then
             v_busy := array(select x.id from unnest(v_events) x
                             where hashtextextended(p_consumer || '/' || x.aggregate_type || '/' || x.aggregate_id, 0)
@@ -2985,9 +2993,7 @@ begin
                    available_at = greatest(d.available_at, now() + interval '1 second')
              where d.consumer = p_consumer and d.event_id = any (v_busy);
         end if;
-    end if;
 
-    begin
         if cardinality(v_events) > 0 then
             begin
                 execute format('select %s($1)', v_call) using v_events;
@@ -3013,7 +3019,7 @@ begin
             end;
         end if;
         perform pg_advisory_unlock(k) from unnest(v_locked) k;
-    exception when others then
+    exception when others or query_canceled then  -- others does not include a cancel (statement timeout, shutdown)
         perform pg_advisory_unlock(k) from unnest(v_locked) k;  -- never leave a session lock behind
         raise;
     end;
@@ -16567,7 +16573,7 @@ begin
                 end;
             end loop;
         end;
-    exception when others then
+    exception when others or query_canceled then  -- others does not include a cancel
         perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
         raise;
     end;

@@ -46,3 +46,29 @@ def test_drain_leaves_an_aggregate_being_rebuilt_to_its_holder(fresh_db):
         c.execute("update outbox.deliveries set available_at = now() where consumer = 'a'")
         assert c.execute("select succeeded from outbox.drain('a')").fetchone()[0] == 1
         assert c.execute("select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid()").fetchone()[0] == 0
+
+
+def test_a_batch_cancelled_while_waiting_for_an_aggregate_keeps_no_lock(fresh_db):
+    """Per-aggregate locks are session-level: a batch interrupted while it waits (a worker's shutdown cancel, a
+    statement timeout) must release the ones it already holds, or that aggregate would stay blocked."""
+    with psycopg.connect(fresh_db, autocommit=True) as c, psycopg.connect(fresh_db, autocommit=True) as holder, \
+            psycopg.connect(fresh_db, autocommit=True) as w:
+        install_handlers(c)
+        add_consumer(c, "a")
+        t = make_tenant(c)
+        ids = add_users(c, t, [f"u{i}@example.com" for i in range(6)])
+        keys = sorted(c.execute("select hashtextextended('a/user/' || x, 0) from unnest(%s::uuid[]) x", (ids,)).fetchall())
+        # another batch holds the aggregate whose key sorts last: ours takes the others, then waits for it
+        holder.execute("select pg_advisory_lock(%s)", (keys[-1][0],))
+        w.execute("set statement_timeout = '500ms'")
+        try:
+            w.execute("select * from outbox.process_batch('a')")
+            raise AssertionError("the batch should have waited and been cancelled")
+        except psycopg.errors.QueryCanceled:
+            pass
+        held = c.execute("select count(*) from pg_locks where locktype = 'advisory' and granted and pid = %s",
+                         (w.info.backend_pid,)).fetchone()[0]
+        assert held == 0
+        holder.execute("select pg_advisory_unlock_all()")
+        w.execute("set statement_timeout = 0")
+        assert w.execute("select succeeded from outbox.process_batch('a')").fetchone()[0] == 6

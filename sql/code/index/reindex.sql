@@ -67,7 +67,7 @@ begin
                 end;
             end loop;
         end;
-    exception when others then
+    exception when others or query_canceled then  -- others does not include a cancel
         perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
         raise;
     end;
