@@ -46,6 +46,10 @@ def _say(message: str) -> None:
 
 
 def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:  # before any work: the charts come at the end
+        raise RustokError("rustok bench draws its charts with matplotlib: pip install -e '.[bench]'")
     import psycopg
 
     from rustok import migrate
