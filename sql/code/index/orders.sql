@@ -146,4 +146,5 @@ comment on column index.orders.indexed_at is 'When this row last changed.';
 
 select core.enable_tenant_rls('index.orders');
 select core.allow_analyst_read('index.orders');
-grant select on index.orders to rustok_analyst, rustok_app;
+select core.allow_tenant_analyst_read('index.orders');
+grant select on index.orders to rustok_analyst, rustok_app, rustok_tenant_analyst;
