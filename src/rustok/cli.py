@@ -13,6 +13,7 @@ import sys
 
 import psycopg
 
+from rustok.bench import cli as bench_cli
 from rustok.config import Settings, yoyo_url
 from rustok.errors import RustokError
 from rustok.index import cli as index_cli
@@ -292,6 +293,7 @@ def build_parser() -> argparse.ArgumentParser:
     # Commands of modules, each adding its own subparser.
     outbox_cli.register(sub)   # worker
     index_cli.register(sub)    # reindex
+    bench_cli.register(sub)    # bench
     return parser
 
 

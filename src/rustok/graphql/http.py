@@ -237,6 +237,11 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         if "UNAVAILABLE" in codes:
             status = HTTPStatus.SERVICE_UNAVAILABLE
             headers["Retry-After"] = str(self.retry_after)
+        elif "RATE_LIMITED" in codes and result.get("data") is None:
+            # a throttled login: the whole operation was refused; say when to come back
+            status = HTTPStatus.TOO_MANY_REQUESTS
+            waits = [(e.get("extensions") or {}).get("retryAfter") for e in errors]
+            headers["Retry-After"] = str(max((int(w) for w in waits if isinstance(w, (int, float))), default=1))
         elif media == GRAPHQL_RESPONSE_JSON:
             if request_error:
                 result.pop("data", None)

@@ -1,0 +1,5 @@
+"""`rustok bench`: a deterministic data generator and the benchmark scenarios of issue 11.
+
+Every scenario reports its figure next to a reference measured in the same run (interleaved rounds), with
+the date, the load average and the machine, into bench/results/<date>-<scenario>.json and a PNG chart.
+"""
