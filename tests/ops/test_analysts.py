@@ -217,8 +217,7 @@ def test_bad_input_is_named(two_tenants, tenant_analyst):
 
 
 def test_every_index_table_and_analytics_view_is_covered(fresh_db):
-    """A new index table needs `select core.allow_tenant_analyst_read(...)` and a grant in its file; a new analytics
-    view a grant in sql/code/analytics/tenant_analysts.sql and security_invoker."""
+    """A new index table or analytics view needs the tenant_analyst_read policy / the grant to rustok_tenant_analyst."""
     with owner(fresh_db) as c:
         for rel in index_tables(c):
             assert c.execute("select count(*) as n from pg_policy where polrelid = %s::regclass and polname = 'tenant_analyst_read'",

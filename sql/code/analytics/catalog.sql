@@ -20,7 +20,7 @@ comment on column analytics.catalog_summary.published_out_of_stock is
 comment on column analytics.catalog_summary.variants is 'Variants over all products.';
 comment on column analytics.catalog_summary.units_in_stock is
     'Units available to sell over all products (sum of index.products.total_stock).';
-grant select on analytics.catalog_summary to rustok_analyst, rustok_app;
+grant select on analytics.catalog_summary to rustok_analyst, rustok_app, rustok_tenant_analyst;
 
 create or replace view analytics.content_summary
 with (security_invoker = true) as
@@ -36,4 +36,4 @@ comment on column analytics.content_summary.nodes is 'Number of nodes of this ki
 comment on column analytics.content_summary.replies is 'Approved direct replies to these nodes (sum of reply_count).';
 comment on column analytics.content_summary.last_published_at is
     'The latest published_at among these nodes (null when none was published).';
-grant select on analytics.content_summary to rustok_analyst, rustok_app;
+grant select on analytics.content_summary to rustok_analyst, rustok_app, rustok_tenant_analyst;

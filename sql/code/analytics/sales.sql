@@ -35,7 +35,7 @@ comment on column analytics.sales_daily.tax is 'Sum of tax_total of non-cancelle
 comment on column analytics.sales_daily.revenue is 'Sum of totals of non-cancelled orders (minor units).';
 comment on column analytics.sales_daily.average_order is
     'Average total of a non-cancelled order, rounded (minor units).';
-grant select on analytics.sales_daily to rustok_analyst, rustok_app;
+grant select on analytics.sales_daily to rustok_analyst, rustok_app, rustok_tenant_analyst;
 
 create or replace view analytics.top_products
 with (security_invoker = true) as
@@ -66,7 +66,7 @@ comment on column analytics.top_products.units is 'Units sold in non-cancelled o
 comment on column analytics.top_products.revenue is 'Sum of line totals in non-cancelled orders (minor units).';
 comment on column analytics.top_products.orders is 'Number of non-cancelled orders with a line of this product.';
 comment on column analytics.top_products.last_ordered_at is 'When the latest of those orders was placed.';
-grant select on analytics.top_products to rustok_analyst, rustok_app;
+grant select on analytics.top_products to rustok_analyst, rustok_app, rustok_tenant_analyst;
 
 create or replace view analytics.order_status_counts
 with (security_invoker = true) as
@@ -80,4 +80,4 @@ comment on column analytics.order_status_counts.status is
 comment on column analytics.order_status_counts.currency_code is 'ISO 4217 currency of the orders.';
 comment on column analytics.order_status_counts.orders is 'Number of orders.';
 comment on column analytics.order_status_counts.total is 'Sum of the orders'' totals, minor units of currency_code.';
-grant select on analytics.order_status_counts to rustok_analyst, rustok_app;
+grant select on analytics.order_status_counts to rustok_analyst, rustok_app, rustok_tenant_analyst;

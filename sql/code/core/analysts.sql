@@ -1,6 +1,7 @@
 -- core/analysts.sql: analysts restricted to one tenant (rustok_tenant_analyst): the login -> tenant mapping, the
 -- function their row-level security policies call, and the helper that puts a table under such a policy.
--- ops.create_analyst (ops/analysts.sql) makes the logins; analytics/tenant_analysts.sql lists what they may read.
+-- ops.create_analyst (ops/analysts.sql) makes the logins; each index table's file calls
+-- core.allow_tenant_analyst_read, and index/analytics grant them select.
 
 -- ---------------------------------------------------------------- core.analyst_tenants
 

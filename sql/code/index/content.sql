@@ -191,5 +191,4 @@ comment on column index.content.last_event_at is 'Its occurred_at.';
 select core.enable_tenant_rls('index.content');
 select core.allow_analyst_read('index.content');
 select core.allow_tenant_analyst_read('index.content');
-grant select on index.content to rustok_tenant_analyst;
-grant select on index.content to rustok_analyst, rustok_app;
+grant select on index.content to rustok_analyst, rustok_app, rustok_tenant_analyst;

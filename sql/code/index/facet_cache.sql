@@ -96,6 +96,5 @@ comment on column index.facet_cache.tenant_id is 'The tenant (core.tenants.id) w
 select core.enable_tenant_rls('index.facet_cache');
 select core.allow_analyst_read('index.facet_cache');
 select core.allow_tenant_analyst_read('index.facet_cache');
-grant select on index.facet_cache to rustok_tenant_analyst;
 grant select, insert on index.facet_cache to rustok_app;
-grant select on index.facet_cache to rustok_analyst;
+grant select on index.facet_cache to rustok_analyst, rustok_tenant_analyst;

@@ -147,5 +147,4 @@ comment on column index.orders.indexed_at is 'When this row last changed.';
 select core.enable_tenant_rls('index.orders');
 select core.allow_analyst_read('index.orders');
 select core.allow_tenant_analyst_read('index.orders');
-grant select on index.orders to rustok_tenant_analyst;
-grant select on index.orders to rustok_analyst, rustok_app;
+grant select on index.orders to rustok_analyst, rustok_app, rustok_tenant_analyst;

@@ -291,8 +291,7 @@ comment on column index.products.updated_at is 'commerce.products.updated_at.';
 select core.enable_tenant_rls('index.products');
 select core.allow_analyst_read('index.products');
 select core.allow_tenant_analyst_read('index.products');
-grant select on index.products to rustok_tenant_analyst;
-grant select on index.products to rustok_analyst, rustok_app;
+grant select on index.products to rustok_analyst, rustok_app, rustok_tenant_analyst;
 
 create or replace trigger _900_facet_cache_invalidate_del after delete on index.products
     referencing old table as old_rows for each statement
@@ -328,5 +327,4 @@ comment on column index.product_prices.max_amount is
 select core.enable_tenant_rls('index.product_prices');
 select core.allow_analyst_read('index.product_prices');
 select core.allow_tenant_analyst_read('index.product_prices');
-grant select on index.product_prices to rustok_tenant_analyst;
-grant select on index.product_prices to rustok_analyst, rustok_app;
+grant select on index.product_prices to rustok_analyst, rustok_app, rustok_tenant_analyst;

@@ -53,5 +53,4 @@ comment on column index.words.word is 'A word: lowercase, unaccented, 2-40 lette
 select core.enable_tenant_rls('index.words');
 select core.allow_analyst_read('index.words');
 select core.allow_tenant_analyst_read('index.words');
-grant select on index.words to rustok_tenant_analyst;
-grant select on index.words to rustok_analyst, rustok_app;
+grant select on index.words to rustok_analyst, rustok_app, rustok_tenant_analyst;

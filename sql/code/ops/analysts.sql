@@ -1,5 +1,6 @@
 -- ops/analysts.sql: analyst logins, platform-wide (member of rustok_analyst) or restricted to one tenant (member of
--- rustok_tenant_analyst, mapped in core.analyst_tenants; see core/analysts.sql and analytics/tenant_analysts.sql).
+-- rustok_tenant_analyst, mapped in core.analyst_tenants; see core/analysts.sql; each index table's file
+-- calls core.allow_tenant_analyst_read, and the analytics views are granted to rustok_tenant_analyst).
 
 create or replace function ops.create_analyst(p_login text, p_tenant_slug text default null, p_password text default null)
     returns text
