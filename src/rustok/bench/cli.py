@@ -18,8 +18,8 @@ DEFAULT_ROUNDS = {"smoke": 1, "default": 3, "large": 3}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    from rustok.bench import SCENARIO_NAMES as SCENARIOS
     from rustok.bench.generate import SIZES
-    from rustok.bench.scenarios import SCENARIOS
 
     p = sub.add_parser("bench", help="generate data and run the benchmark scenarios (throwaway embedded PostgreSQL "
                                      "unless --url); results in bench/results")

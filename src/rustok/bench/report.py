@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rustok.bench import SCENARIO_NAMES
 from rustok.bench.runner import Bench
 
 
@@ -154,7 +155,7 @@ def chart(path: Path, result: Result, doc: dict) -> None:
     plt.close(fig)
 
 
-ORDER = ("import", "projector", "reindex", "event-path", "bulk-update", "orders", "lag")
+ORDER = SCENARIO_NAMES
 
 
 def markdown_table(out: Path, date: str | None = None) -> str:

@@ -7,7 +7,8 @@ them discard what they queue so that `lag` starts with an empty queue.
 
 from __future__ import annotations
 
-from rustok.bench.scenarios import load, orders, lag, projector, writes
+from rustok.bench import SCENARIO_NAMES
+from rustok.bench.scenarios import lag, load, orders, projector, writes
 
 SCENARIOS = {
     "import": load.run,
@@ -18,3 +19,4 @@ SCENARIOS = {
     "orders": orders.run,
     "lag": lag.run,
 }
+assert tuple(SCENARIOS) == SCENARIO_NAMES
