@@ -75,49 +75,98 @@ as $$
 declare
     v_route   text := tg_argv[0];
     v_col     text := tg_argv[1];
-    v_changed text;
-    v_map     text;
+    v_tenants uuid[];
+    v_keys    uuid[];
 begin
-    if tg_op in ('INSERT', 'UPDATE') then
-        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
-    end if;
-    v_changed := case tg_op
-        when 'INSERT' then 'select * from new_rows'
-        when 'DELETE' then 'select * from old_rows'
-        else '(select * from new_rows except select * from old_rows) union all (select * from old_rows except select * from new_rows)'
-    end;
-    v_map := case v_route
-        when 'product' then
-            'select c.tenant_id, c.%1$I as product_id from changed c'
-        when 'variant' then
-            'select v.tenant_id, v.product_id from changed c
-             join commerce.variants v on v.tenant_id = c.tenant_id and v.id = c.%1$I'
-        when 'option' then
-            'select o.tenant_id, o.product_id from changed c
-             join commerce.options o on o.tenant_id = c.tenant_id and o.id = c.%1$I'
-        when 'price_list' then
-            'select v.tenant_id, v.product_id from changed c
-             join commerce.prices p on p.tenant_id = c.tenant_id and p.price_list_id = c.%1$I
-             join commerce.variants v on v.tenant_id = p.tenant_id and v.id = p.variant_id'
-        when 'inventory_item' then
-            'select v.tenant_id, v.product_id from changed c
-             join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.%1$I
-             join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id'
-        when 'category' then
-            'select pc.tenant_id, pc.product_id from changed c
-             join commerce.product_categories pc on pc.tenant_id = c.tenant_id and pc.category_id = c.%1$I'
-    end;
-    if v_map is null then
-        raise exception 'commerce.tg__product_child_events: unknown route % on %', v_route, tg_table_name
+    if v_route not in ('product', 'variant', 'option', 'price_list', 'inventory_item', 'category')
+       or v_col not in ('product_id', 'variant_id', 'option_id', 'price_list_id', 'id') then
+        raise exception 'commerce.tg__product_child_events: unknown route % or column % on %', v_route, v_col, tg_table_name
             using errcode = 'invalid_parameter_value';
     end if;
-    execute format(
-        'with changed as (%s), mapped as (%s)
-         insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-         select m.tenant_id, ''ProductUpdated'', ''product'', m.product_id, jsonb_build_object(''source'', %L)
-         from (select distinct mp.tenant_id, mp.product_id from mapped mp) m
-         where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id)',
-        v_changed, format(v_map, v_col), tg_table_name);
+    -- Static statements only (plpgsql caches their plans; a dynamic statement was planned on every call):
+    -- first the key column of the changed rows (an UPDATE's unchanged rows are in neither EXCEPT) ...
+    if tg_op = 'INSERT' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        case v_col
+            when 'product_id' then
+                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from new_rows c;
+            when 'variant_id' then
+                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from new_rows c;
+            when 'option_id' then
+                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from new_rows c;
+            when 'price_list_id' then
+                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from new_rows c;
+            when 'id' then
+                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from new_rows c;
+        end case;
+    elsif tg_op = 'UPDATE' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        case v_col
+            when 'product_id' then
+                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) c;
+            when 'variant_id' then
+                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) c;
+            when 'option_id' then
+                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) c;
+            when 'price_list_id' then
+                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) c;
+            when 'id' then
+                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) c;
+        end case;
+    else
+        case v_col
+            when 'product_id' then
+                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from old_rows c;
+            when 'variant_id' then
+                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from old_rows c;
+            when 'option_id' then
+                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from old_rows c;
+            when 'price_list_id' then
+                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from old_rows c;
+            when 'id' then
+                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from old_rows c;
+        end case;
+    end if;
+    if v_keys is null then
+        return null;
+    end if;
+
+    -- ... then the products they belong to, by the route (one statement; the other routes' branches are
+    -- switched off by their one-time filter)
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select m.tenant_id, 'ProductUpdated', 'product', m.product_id, jsonb_build_object('source', tg_table_name)
+    from (
+        select distinct mp.tenant_id, mp.product_id
+        from (select distinct k.tenant_id, k.key from unnest(v_tenants, v_keys) as k (tenant_id, key)) c
+        cross join lateral (
+            select c.tenant_id, c.key as product_id where v_route = 'product'
+            union all
+            select v.tenant_id, v.product_id from commerce.variants v
+            where v_route = 'variant' and v.tenant_id = c.tenant_id and v.id = c.key
+            union all
+            select o.tenant_id, o.product_id from commerce.options o
+            where v_route = 'option' and o.tenant_id = c.tenant_id and o.id = c.key
+            union all
+            select v.tenant_id, v.product_id
+            from commerce.prices p
+            join commerce.variants v on v.tenant_id = p.tenant_id and v.id = p.variant_id
+            where v_route = 'price_list' and p.tenant_id = c.tenant_id and p.price_list_id = c.key
+            union all
+            select v.tenant_id, v.product_id
+            from commerce.variant_inventory vi
+            join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+            where v_route = 'inventory_item' and vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.key
+            union all
+            select pc.tenant_id, pc.product_id from commerce.product_categories pc
+            where v_route = 'category' and pc.tenant_id = c.tenant_id and pc.category_id = c.key
+        ) mp
+    ) m
+    where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id);
     return null;
 end
 $$;
@@ -144,73 +193,79 @@ create or replace function commerce.tg_inventory_levels__events() returns trigge
     language plpgsql volatile
 as $$
 declare
-    v_new text;
-    v_old text;
+    v_levels commerce._level_change[];
 begin
-    if tg_op in ('INSERT', 'UPDATE') then
+    -- Static statements only (plpgsql caches their plans): the changed rows of this statement, before and
+    -- after; an UPDATE that leaves a row as it was changes nothing.
+    if tg_op = 'INSERT' then
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        select array_agg(row(n.tenant_id, n.inventory_item_id, n.location_id, 0, n.stocked_quantity,
+                             0, n.stocked_quantity - n.reserved_quantity)::commerce._level_change)
+        into v_levels
+        from new_rows n;
+    elsif tg_op = 'UPDATE' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        select array_agg(row(n.tenant_id, n.inventory_item_id, n.location_id, o.stocked_quantity, n.stocked_quantity,
+                             o.stocked_quantity - o.reserved_quantity,
+                             n.stocked_quantity - n.reserved_quantity)::commerce._level_change)
+        into v_levels
+        from new_rows n
+        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where (n.*) is distinct from (o.*);
+    else
+        select array_agg(row(o.tenant_id, o.inventory_item_id, o.location_id, o.stocked_quantity, 0,
+                             o.stocked_quantity - o.reserved_quantity, 0)::commerce._level_change)
+        into v_levels
+        from old_rows o;
     end if;
-    -- changed row versions before (old) and after (new); an untouched row is in neither
-    v_new := case tg_op when 'INSERT' then 'select * from new_rows'
-                        when 'UPDATE' then 'select * from new_rows except select * from old_rows'
-                        else 'select * from commerce.inventory_levels where false' end;
-    v_old := case tg_op when 'DELETE' then 'select * from old_rows'
-                        when 'UPDATE' then 'select * from old_rows except select * from new_rows'
-                        else 'select * from commerce.inventory_levels where false' end;
-    execute format($q$
-        with n as (%s), o as (%s),
-        levels as (
-            select coalesce(n.tenant_id, o.tenant_id) as tenant_id,
-                   coalesce(n.inventory_item_id, o.inventory_item_id) as inventory_item_id,
-                   coalesce(n.location_id, o.location_id) as location_id,
-                   coalesce(o.stocked_quantity, 0) as old_quantity,
-                   coalesce(n.stocked_quantity, 0) as new_quantity,
-                   coalesce(o.stocked_quantity - o.reserved_quantity, 0) as old_available,
-                   coalesce(n.stocked_quantity - n.reserved_quantity, 0) as new_available
-            from n full join o on o.tenant_id = n.tenant_id and o.id = n.id
-        ),
-        product_levels as (
-            select v.tenant_id, v.product_id, l.inventory_item_id, l.location_id, l.old_quantity, l.new_quantity,
-                   l.old_available, l.new_available,
-                   count(*) over (partition by v.tenant_id, v.product_id) as changed_levels,
-                   row_number() over (partition by v.tenant_id, v.product_id order by l.inventory_item_id, l.location_id) as rn
-            from (select distinct * from levels) l
-            join commerce.variant_inventory vi on vi.tenant_id = l.tenant_id and vi.inventory_item_id = l.inventory_item_id
-            join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
-        ),
-        items as (
-            select l.tenant_id, l.inventory_item_id, sum(l.new_available - l.old_available) as delta
-            from levels l group by l.tenant_id, l.inventory_item_id
-        ),
-        crossed as (
-            select i.tenant_id, i.inventory_item_id, a.available as remaining, th.threshold
-            from items i
-            cross join lateral (select coalesce(sum(il.stocked_quantity - il.reserved_quantity), 0) as available
-                                from commerce.inventory_levels il
-                                where il.tenant_id = i.tenant_id and il.inventory_item_id = i.inventory_item_id) a
-            join commerce.inventory_items ii on ii.tenant_id = i.tenant_id and ii.id = i.inventory_item_id
-            left join core.tenants t on t.id = i.tenant_id
-            cross join lateral (select coalesce(ii.low_stock_threshold,
-                                    case when t.settings->>'low_stock_threshold' ~ '^[0-9]{1,9}$'
-                                         then (t.settings->>'low_stock_threshold')::integer end, 5) as threshold) th
-            where i.delta < 0 and a.available <= th.threshold and a.available - i.delta > th.threshold
-        )
-        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-        select pl.tenant_id, 'InventoryUpdated', 'product', pl.product_id,
-               jsonb_build_object('inventory_item_id', pl.inventory_item_id, 'location_id', pl.location_id,
-                                  'old_quantity', pl.old_quantity, 'new_quantity', pl.new_quantity,
-                                  'old_available', pl.old_available, 'new_available', pl.new_available,
-                                  'changed_levels', pl.changed_levels)
-        from product_levels pl
-        where pl.rn = 1
-          and exists (select 1 from commerce.products p where p.tenant_id = pl.tenant_id and p.id = pl.product_id)
-        union all
-        select distinct v.tenant_id, 'InventoryLow', 'product', v.product_id,
-               jsonb_build_object('inventory_item_id', c.inventory_item_id, 'remaining', c.remaining, 'threshold', c.threshold)
-        from crossed c
-        join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.inventory_item_id
+    if v_levels is null then
+        return null;
+    end if;
+
+    with levels as (
+        select * from unnest(v_levels)
+    ),
+    product_levels as (
+        select v.tenant_id, v.product_id, l.inventory_item_id, l.location_id, l.old_quantity, l.new_quantity,
+               l.old_available, l.new_available,
+               count(*) over (partition by v.tenant_id, v.product_id) as changed_levels,
+               row_number() over (partition by v.tenant_id, v.product_id order by l.inventory_item_id, l.location_id) as rn
+        from levels l
+        join commerce.variant_inventory vi on vi.tenant_id = l.tenant_id and vi.inventory_item_id = l.inventory_item_id
         join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
-    $q$, v_new, v_old);
+    ),
+    items as (
+        select l.tenant_id, l.inventory_item_id, sum(l.new_available - l.old_available) as delta
+        from levels l group by l.tenant_id, l.inventory_item_id
+    ),
+    crossed as (
+        select i.tenant_id, i.inventory_item_id, a.available as remaining, th.threshold
+        from items i
+        cross join lateral (select coalesce(sum(il.stocked_quantity - il.reserved_quantity), 0) as available
+                            from commerce.inventory_levels il
+                            where il.tenant_id = i.tenant_id and il.inventory_item_id = i.inventory_item_id) a
+        join commerce.inventory_items ii on ii.tenant_id = i.tenant_id and ii.id = i.inventory_item_id
+        left join core.tenants t on t.id = i.tenant_id
+        cross join lateral (select coalesce(ii.low_stock_threshold,
+                                case when t.settings->>'low_stock_threshold' ~ '^[0-9]{1,9}$'
+                                     then (t.settings->>'low_stock_threshold')::integer end, 5) as threshold) th
+        where i.delta < 0 and a.available <= th.threshold and a.available - i.delta > th.threshold
+    )
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select pl.tenant_id, 'InventoryUpdated', 'product', pl.product_id,
+           jsonb_build_object('inventory_item_id', pl.inventory_item_id, 'location_id', pl.location_id,
+                              'old_quantity', pl.old_quantity, 'new_quantity', pl.new_quantity,
+                              'old_available', pl.old_available, 'new_available', pl.new_available,
+                              'changed_levels', pl.changed_levels)
+    from product_levels pl
+    where pl.rn = 1
+      and exists (select 1 from commerce.products p where p.tenant_id = pl.tenant_id and p.id = pl.product_id)
+    union all
+    select distinct v.tenant_id, 'InventoryLow', 'product', v.product_id,
+           jsonb_build_object('inventory_item_id', c.inventory_item_id, 'remaining', c.remaining, 'threshold', c.threshold)
+    from crossed c
+    join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.inventory_item_id
+    join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id;
     return null;
 end
 $$;
