@@ -9699,7 +9699,7 @@ ALTER TABLE ONLY commerce.order_items
 --
 
 ALTER TABLE ONLY commerce.order_items
-    ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES commerce.orders(tenant_id, id, created_at);
+    ADD CONSTRAINT order_items_order_id_fkey FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES commerce.orders(tenant_id, id, created_at) DEFERRABLE;
 
 --
 -- Name: order_items order_items_product_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
@@ -12000,6 +12000,7 @@ GRANT ALL ON FUNCTION commerce._quarter_start(p_at timestamp with time zone) TO 
 
 CREATE FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) RETURNS TABLE(ordinality integer, variant_id uuid, quantity integer, calculated_amount bigint, original_amount bigint, calculated_price_id uuid, calculated_price_list_id uuid, calculated_price_list_type text, original_price_id uuid)
     LANGUAGE sql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
     with req as (
         select r.ord::integer as ord, r.variant_id, r.quantity
@@ -12135,6 +12136,7 @@ GRANT ALL ON FUNCTION commerce.change_order_status(p_order_id uuid, p_status tex
 
 CREATE FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid DEFAULT NULL::uuid, p_email text DEFAULT NULL::text, p_shipping_address jsonb DEFAULT NULL::jsonb, p_billing_address jsonb DEFAULT NULL::jsonb, p_shipping_total bigint DEFAULT 0, p_discount_total bigint DEFAULT 0, p_tax_rate numeric DEFAULT 0, p_customer_group text DEFAULT NULL::text, p_location_id uuid DEFAULT NULL::uuid, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS uuid
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $$
 declare
     v_tenant uuid := core.current_tenant_id();
@@ -12539,6 +12541,7 @@ GRANT ALL ON FUNCTION commerce.order_record(p_order_id uuid) TO rustok_app;
 
 CREATE FUNCTION commerce.place_order(p_tenant_id uuid, p_currency text, p_items jsonb, p_customer_id uuid DEFAULT NULL::uuid, p_email text DEFAULT NULL::text, p_shipping_address jsonb DEFAULT NULL::jsonb, p_billing_address jsonb DEFAULT NULL::jsonb, p_shipping_total bigint DEFAULT 0, p_discount_total bigint DEFAULT 0, p_tax_rate numeric DEFAULT 0, p_customer_group text DEFAULT NULL::text, p_location_id uuid DEFAULT NULL::uuid, p_metadata jsonb DEFAULT '{}'::jsonb) RETURNS commerce.orders
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 declare
     v_lines    commerce._order_line[];
@@ -12548,6 +12551,8 @@ declare
     v_discountable bigint;
     v_tax      bigint;
     v_order    commerce.orders;
+    v_order_id uuid;
+    v_created_at timestamptz;
 begin
     -- ---- arguments
     if p_tenant_id is null then
@@ -12646,7 +12651,32 @@ begin
             using errcode = 'check_violation', column = 'quantity', table = 'variant_inventory', schema = 'commerce';
     end if;
 
-    -- ---- stock: lock the candidate levels in a fixed order, pick a location per item, check, reserve
+    -- ---- totals
+    select sum(l.unit_price * l.quantity), coalesce(sum(l.unit_price * l.quantity) filter (where l.discountable), 0)
+    into v_subtotal, v_discountable
+    from unnest(v_lines) l;
+    if p_discount_total > v_discountable then
+        raise exception 'commerce.orders.discount_total: % exceeds the discountable subtotal %', p_discount_total, v_discountable
+            using errcode = 'invalid_parameter_value', column = 'discount_total', table = 'orders', schema = 'commerce';
+    end if;
+    v_tax := round((v_subtotal - p_discount_total + p_shipping_total) * p_tax_rate)::bigint;
+
+    -- ---- write: the items first (their order row comes last; the foreign key is checked when the order exists)
+    v_order_id := core.new_id();
+    v_created_at := now();
+    set constraints commerce.order_items_order_id_fkey deferred;
+    insert into commerce.order_items (tenant_id, id, order_id, order_created_at, variant_id, product_id, title, sku,
+                                      quantity, unit_price, original_unit_price, price_list_id, total)
+    select p_tenant_id, l.item_id, v_order_id, v_created_at, l.variant_id, l.product_id,
+           case when l.variant_title = l.product_title then l.product_title
+                else l.product_title || ' - ' || l.variant_title end,
+           l.sku, l.quantity, l.unit_price, l.original_unit_price, l.price_list_id, l.unit_price * l.quantity
+    from unnest(v_lines) l
+    order by l.ord;
+
+    -- ---- stock: lock the candidate levels in a fixed order, pick a location per item, check, reserve.
+    -- The hot rows come last: stock levels here, then the display_id counter (the order row); both stay
+    -- locked until commit, so everything else (items above) is written before them.
     perform 1
     from commerce.inventory_levels il
     where il.tenant_id = p_tenant_id
@@ -12700,40 +12730,22 @@ begin
     from unnest(v_alloc) a
     where il.tenant_id = p_tenant_id and il.inventory_item_id = a.inventory_item_id and il.location_id = a.location_id;
 
-    -- ---- totals
-    select sum(l.unit_price * l.quantity), coalesce(sum(l.unit_price * l.quantity) filter (where l.discountable), 0)
-    into v_subtotal, v_discountable
-    from unnest(v_lines) l;
-    if p_discount_total > v_discountable then
-        raise exception 'commerce.orders.discount_total: % exceeds the discountable subtotal %', p_discount_total, v_discountable
-            using errcode = 'invalid_parameter_value', column = 'discount_total', table = 'orders', schema = 'commerce';
-    end if;
-    v_tax := round((v_subtotal - p_discount_total + p_shipping_total) * p_tax_rate)::bigint;
-
-    -- ---- write (the display_id counter row is taken here, last, to keep its lock short)
-    insert into commerce.orders (tenant_id, customer_id, email, currency_code, subtotal, discount_total,
-                                 shipping_total, tax_rate, tax_total, total, shipping_address, billing_address, metadata)
-    values (p_tenant_id, p_customer_id, p_email, p_currency, v_subtotal, p_discount_total,
-            p_shipping_total, p_tax_rate, v_tax, v_subtotal - p_discount_total + p_shipping_total + v_tax,
-            p_shipping_address, p_billing_address, coalesce(p_metadata, '{}'))
-    returning * into v_order;
-
-    insert into commerce.order_items (tenant_id, id, order_id, order_created_at, variant_id, product_id, title, sku,
-                                      quantity, unit_price, original_unit_price, price_list_id, total)
-    select p_tenant_id, l.item_id, v_order.id, v_order.created_at, l.variant_id, l.product_id,
-           case when l.variant_title = l.product_title then l.product_title
-                else l.product_title || ' - ' || l.variant_title end,
-           l.sku, l.quantity, l.unit_price, l.original_unit_price, l.price_list_id, l.unit_price * l.quantity
-    from unnest(v_lines) l
-    order by l.ord;
-
     insert into commerce.order_reservations (tenant_id, order_id, order_item_id, inventory_item_id, location_id, quantity)
-    select p_tenant_id, v_order.id, l.item_id, a.inventory_item_id, a.location_id, l.quantity * vi.required_quantity
+    select p_tenant_id, v_order_id, l.item_id, a.inventory_item_id, a.location_id, l.quantity * vi.required_quantity
     from unnest(v_lines) l
     join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
     join unnest(v_alloc) a on a.inventory_item_id = vi.inventory_item_id
     where l.manage_inventory;
 
+    -- ---- the order row last: its BEFORE trigger takes the tenant's display_id counter row
+    insert into commerce.orders (tenant_id, id, created_at, customer_id, email, currency_code, subtotal, discount_total,
+                                 shipping_total, tax_rate, tax_total, total, shipping_address, billing_address, metadata)
+    values (p_tenant_id, v_order_id, v_created_at, p_customer_id, p_email, p_currency, v_subtotal, p_discount_total,
+            p_shipping_total, p_tax_rate, v_tax, v_subtotal - p_discount_total + p_shipping_total + v_tax,
+            p_shipping_address, p_billing_address, coalesce(p_metadata, '{}'))
+    returning * into v_order;
+
+    set constraints commerce.order_items_order_id_fkey immediate;   -- checks the items' foreign key now
     return v_order;
 end
 $_$;

@@ -8,14 +8,14 @@ from psycopg.types.json import Jsonb
 
 from tests.commerce.commerce_helpers import make_shop, make_variant, make_price, make_stock, scalar
 
-THREADS = 8
+THREADS = 32   # the issue asks for 32 concurrent clients
 ATTEMPTS = 3
 
 
 def test_concurrent_orders_sell_exactly_the_stock(fresh_db):
     with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as admin:
         with admin.transaction():
-            shop = make_shop(admin, stocked=10)
+            shop = make_shop(admin, stocked=50)
             t = shop["tenant"]["id"]
             # a bundle variant drawing on the same item, 2 units each
             bundle = make_variant(admin, t, shop["product"]["id"], title="Pair")
@@ -59,11 +59,11 @@ def test_concurrent_orders_sell_exactly_the_stock(fresh_db):
     with psycopg.connect(fresh_db, row_factory=dict_row) as c:
         lv = c.execute("select stocked_quantity, reserved_quantity from commerce.inventory_levels where inventory_item_id = %s",
                        (shop["item"]["id"],)).fetchone()
-        assert lv["stocked_quantity"] == 10
+        assert lv["stocked_quantity"] == 50
         assert lv["reserved_quantity"] == units
         # sold out: nothing with quantity 1 is left (0 or 1 unit can remain only if the last refusals were pairs)
-        assert 10 - units <= 1
-        if 10 - units == 1:
+        assert 50 - units <= 1
+        if 50 - units == 1:
             assert all(v == bundle["id"] for v, _, _ in errors[-1:])
         assert scalar(c, "select coalesce(sum(quantity), 0) from commerce.order_reservations") == units
         assert scalar(c, "select count(*) from commerce.orders") == len(results)

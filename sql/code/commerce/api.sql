@@ -283,6 +283,7 @@ create or replace function commerce.checkout(
     p_metadata         jsonb default '{}'
 ) returns uuid
     language plpgsql volatile
+    set plan_cache_mode = force_generic_plan   -- see commerce.place_order
 as $$
 declare
     v_tenant uuid := core.current_tenant_id();

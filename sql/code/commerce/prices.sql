@@ -11,6 +11,8 @@ create or replace function commerce._resolve_prices(
     original_price_id uuid
 )
     language sql stable
+    -- a custom plan per call cost 1.3-1.5 ms of planning for 0.1 ms of keyed lookups (order placement)
+    set plan_cache_mode = force_generic_plan
 as $$
     with req as (
         select r.ord::integer as ord, r.variant_id, r.quantity
