@@ -43,6 +43,41 @@ async def test_daily_job_waits_for_its_first_scheduled_time(fresh_db):
         assert runs == [1]  # once per day
 
 
+def test_a_daily_job_before_its_time_today_belongs_to_yesterdays_period():
+    """Between midnight and the job's time the current period started at yesterday's slot. (It used to be a
+    moment in the future, which made the job due at every check: a full reindex at each worker start in the
+    small hours, found by a test run at 00:11.)"""
+    import datetime as dt
+
+    job = PeriodicJob("test.daily", lambda conn: None, daily_at="03:00")
+    tz = dt.timezone.utc
+    assert job.due_after(dt.datetime(2026, 12, 2, 0, 11, tzinfo=tz)) == dt.datetime(2026, 12, 1, 3, 0, tzinfo=tz)
+    assert job.due_after(dt.datetime(2026, 12, 2, 3, 0, tzinfo=tz)) == dt.datetime(2026, 12, 2, 3, 0, tzinfo=tz)
+    assert job.due_after(dt.datetime(2026, 12, 2, 23, 59, tzinfo=tz)) == dt.datetime(2026, 12, 2, 3, 0, tzinfo=tz)
+
+
+async def test_a_daily_job_does_not_run_before_its_time(fresh_db):
+    """Seeded yesterday evening, checked before today's slot: not due (ran only once its time passes)."""
+    import datetime as dt
+
+    runs = []
+
+    async def job_body(conn):
+        runs.append(1)
+
+    later = (dt.datetime.now().astimezone() + dt.timedelta(hours=1)).strftime("%H:%M")
+    if later < dt.datetime.now().astimezone().strftime("%H:%M"):
+        pytest.skip("within an hour of midnight: 'an hour from now' is tomorrow")
+    job = PeriodicJob("test.later", job_body, daily_at=later)
+    scheduler = Scheduler(fresh_db, [job], worker_id="test")
+    async with await psycopg.AsyncConnection.connect(fresh_db, autocommit=True) as conn:
+        await scheduler.run_job(conn, job)          # first start: seeded now
+        await conn.execute("update outbox.periodic_jobs set last_started_at = now() - interval '2 hours' "
+                           "where name = 'test.later'")  # last run after yesterday's slot
+        await scheduler.run_job(conn, job)
+        assert runs == []
+
+
 async def test_worker_publishes_scheduled_content_when_due(fresh_db):
     job = _job_named(periodic_jobs(Settings()), "ops.maintain")
     with psycopg.connect(fresh_db, autocommit=True) as conn:

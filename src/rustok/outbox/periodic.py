@@ -56,11 +56,10 @@ class PeriodicJob:
             return now - dt.timedelta(seconds=self.every)
         hour, minute = parse_hhmm(self.daily_at or "")
         today = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
-        if today <= now:
-            return today
-        # Not yet time today: due only if no run started since yesterday's slot -- but it is not time
-        # yet, so report a moment in the future (never due).
-        return now + dt.timedelta(days=1)
+        # Before today's time the current period began at yesterday's slot: due only if no run started
+        # since then. (A moment in the future here made the job due at every check between midnight and
+        # its time: a full reindex at every worker start in the small hours.)
+        return today if today <= now else today - dt.timedelta(days=1)
 
 
 def parse_hhmm(value: str) -> tuple[int, int]:
