@@ -7,6 +7,118 @@ create or replace function index._product_rows(p_tenant_id uuid, p_product_ids u
     returns setof index.products
     language sql stable
 as $$
+    -- Set-based: every part is computed for all the products at once (one scan or one index probe per table and
+    -- product set, grouped), then joined by product id; a per-product lateral subquery made ~15 index probes and
+    -- re-evaluated a variant's availability four times per product (0.8 ms a product, 1,200 products/s).
+    with p as (
+        select p.* from commerce.products p
+        where p.tenant_id = p_tenant_id and (p_product_ids is null or p.id = any (p_product_ids))
+    ), vr as materialized (
+        select vr.id, vr.product_id, vr.title, vr.sku, vr.barcode, vr.position, vr.manage_inventory, vr.allow_backorder
+        from commerce.variants vr
+        where vr.tenant_id = p_tenant_id and vr.product_id in (select p.id from p)
+    ), vi as materialized (
+        select vi.variant_id, vi.inventory_item_id, vi.required_quantity
+        from commerce.variant_inventory vi
+        where vi.tenant_id = p_tenant_id and vi.variant_id in (select vr.id from vr)
+    ), item_available as (
+        -- units available per inventory item over all its locations
+        select il.inventory_item_id, sum(il.stocked_quantity - il.reserved_quantity) as available
+        from commerce.inventory_levels il
+        where il.tenant_id = p_tenant_id and il.inventory_item_id in (select vi.inventory_item_id from vi)
+        group by il.inventory_item_id
+    ), variant_available as (
+        -- a variant can sell as many units as its scarcest item allows
+        select vi.variant_id, min(greatest(coalesce(ia.available, 0), 0) / vi.required_quantity) as available
+        from vi left join item_available ia on ia.inventory_item_id = vi.inventory_item_id
+        group by vi.variant_id
+    ), variant_options as (
+        select vo.variant_id, jsonb_object_agg(op.title, ov.value) as options
+        from commerce.variant_options vo
+        join commerce.option_values ov on ov.tenant_id = vo.tenant_id and ov.id = vo.option_value_id
+        join commerce.options op on op.tenant_id = vo.tenant_id and op.id = vo.option_id
+        where vo.tenant_id = p_tenant_id and vo.variant_id in (select vr.id from vr)
+        group by vo.variant_id
+    ), base_prices as materialized (
+        -- base prices: no price list, quantity 1
+        select bp.variant_id, bp.currency_code, bp.amount
+        from commerce.prices bp
+        where bp.tenant_id = p_tenant_id and bp.variant_id in (select vr.id from vr)
+          and bp.price_list_id is null and bp.min_quantity = 1
+    ), variant_prices as (
+        select bp.variant_id, jsonb_object_agg(bp.currency_code, bp.amount) as prices
+        from base_prices bp group by bp.variant_id
+    ), va as (
+        select vr.*, coalesce(a.available, 0)::bigint as available,
+               coalesce(o.options, '{}') as options, coalesce(pz.prices, '{}') as prices
+        from vr
+        left join variant_available a on a.variant_id = vr.id
+        left join variant_options o on o.variant_id = vr.id
+        left join variant_prices pz on pz.variant_id = vr.id
+    ), v as (
+        select va.product_id,
+               count(*)::integer as variant_count,
+               coalesce(sum(va.available) filter (where va.manage_inventory), 0)::bigint as total_stock,
+               bool_or(not va.manage_inventory or va.available > 0) as has_stock,
+               jsonb_agg(jsonb_build_object(
+                   'id', va.id, 'title', va.title, 'sku', va.sku, 'barcode', va.barcode, 'position', va.position,
+                   'manageInventory', va.manage_inventory, 'allowBackorder', va.allow_backorder,
+                   'available', case when va.manage_inventory then va.available end,
+                   'inStock', not va.manage_inventory or va.available > 0,
+                   'options', va.options, 'prices', va.prices) order by va.position, va.id) as variants,
+               string_agg(concat_ws(' ', va.title, va.sku), ' ' order by va.position, va.id) as text
+        from va group by va.product_id
+    ), pr as (
+        -- base price range per currency
+        select q.product_id,
+               array_agg(q.currency_code order by q.currency_code) as currencies,
+               jsonb_object_agg(q.currency_code, jsonb_build_object('min', q.mn, 'max', q.mx)) as prices
+        from (
+            select vr.product_id, bp.currency_code, min(bp.amount) as mn, max(bp.amount) as mx
+            from base_prices bp join vr on vr.id = bp.variant_id
+            group by vr.product_id, bp.currency_code
+        ) q
+        group by q.product_id
+    ), option_values as (
+        select ov.option_id, jsonb_agg(ov.value order by ov.position, ov.value) as vals
+        from commerce.option_values ov
+        where ov.tenant_id = p_tenant_id
+          and ov.option_id in (select op.id from commerce.options op
+                               where op.tenant_id = p_tenant_id and op.product_id in (select p.id from p))
+        group by ov.option_id
+    ), o as (
+        select op.product_id,
+               jsonb_agg(jsonb_build_object('id', op.id, 'title', op.title, 'values', coalesce(x.vals, '[]'))
+                         order by op.position, op.title) as options
+        from commerce.options op
+        left join option_values x on x.option_id = op.id
+        where op.tenant_id = p_tenant_id and op.product_id in (select p.id from p)
+        group by op.product_id
+    ), c as (
+        select pc.product_id,
+               array_agg(cat.id order by cat.rank, cat.name, cat.id) as ids,
+               array_agg(cat.handle order by cat.rank, cat.name, cat.id) as handles,
+               jsonb_agg(jsonb_build_object('id', cat.id, 'handle', cat.handle, 'name', cat.name)
+                         order by cat.rank, cat.name, cat.id) as categories,
+               string_agg(cat.name, ' ' order by cat.rank, cat.name, cat.id) as names
+        from commerce.product_categories pc
+        join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
+        where pc.tenant_id = p_tenant_id and pc.product_id in (select p.id from p)
+          and cat.is_active and not cat.is_internal
+        group by pc.product_id
+    ), t as (
+        select ta.target_id as product_id,
+               array_agg(tg.name order by tg.slug) as names, array_agg(tg.slug order by tg.slug) as slugs
+        from content.taggables ta
+        join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
+        where ta.tenant_id = p_tenant_id and ta.target_type = 'product' and ta.target_id in (select p.id from p)
+        group by ta.target_id
+    ), m as (
+        select m.* from content.meta m
+        where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id in (select p.id from p)
+    ), x as (
+        select index._tsconfig(p_tenant_id) as cfg
+    )
     select
         p.tenant_id,
         p.id,
@@ -44,88 +156,14 @@ as $$
         null::text,
         null::timestamptz,
         now()
-    from commerce.products p
-    cross join lateral (select index._tsconfig(p.tenant_id) as cfg) x
-    -- variants with their availability, option values and base prices
-    left join lateral (
-        select count(*)::integer as variant_count,
-               coalesce(sum(va.available) filter (where va.manage_inventory), 0)::bigint as total_stock,
-               bool_or(not va.manage_inventory or va.available > 0) as has_stock,
-               jsonb_agg(jsonb_build_object(
-                   'id', va.id, 'title', va.title, 'sku', va.sku, 'barcode', va.barcode, 'position', va.position,
-                   'manageInventory', va.manage_inventory, 'allowBackorder', va.allow_backorder,
-                   'available', case when va.manage_inventory then va.available end,
-                   'inStock', not va.manage_inventory or va.available > 0,
-                   'options', va.options, 'prices', va.prices) order by va.position, va.id) as variants,
-               string_agg(concat_ws(' ', va.title, va.sku), ' ' order by va.position, va.id) as text
-        from (
-            select vr.id, vr.title, vr.sku, vr.barcode, vr.position, vr.manage_inventory, vr.allow_backorder,
-                   coalesce((
-                       select min(greatest(coalesce(lv.avail, 0), 0) / vi.required_quantity)
-                       from commerce.variant_inventory vi
-                       left join lateral (
-                           select sum(il.stocked_quantity - il.reserved_quantity) as avail
-                           from commerce.inventory_levels il
-                           where il.tenant_id = vi.tenant_id and il.inventory_item_id = vi.inventory_item_id
-                       ) lv on true
-                       where vi.tenant_id = vr.tenant_id and vi.variant_id = vr.id), 0)::bigint as available,
-                   coalesce((
-                       select jsonb_object_agg(op.title, ov.value)
-                       from commerce.variant_options vo
-                       join commerce.option_values ov on ov.tenant_id = vo.tenant_id and ov.id = vo.option_value_id
-                       join commerce.options op on op.tenant_id = vo.tenant_id and op.id = vo.option_id
-                       where vo.tenant_id = vr.tenant_id and vo.variant_id = vr.id), '{}') as options,
-                   coalesce((
-                       select jsonb_object_agg(bp.currency_code, bp.amount)
-                       from commerce.prices bp
-                       where bp.tenant_id = vr.tenant_id and bp.variant_id = vr.id
-                         and bp.price_list_id is null and bp.min_quantity = 1), '{}') as prices
-            from commerce.variants vr
-            where vr.tenant_id = p.tenant_id and vr.product_id = p.id
-        ) va
-    ) v on true
-    -- base price range per currency
-    left join lateral (
-        select array_agg(q.currency_code order by q.currency_code) as currencies,
-               jsonb_object_agg(q.currency_code, jsonb_build_object('min', q.mn, 'max', q.mx)) as prices
-        from (
-            select bp.currency_code, min(bp.amount) as mn, max(bp.amount) as mx
-            from commerce.variants vr
-            join commerce.prices bp on bp.tenant_id = vr.tenant_id and bp.variant_id = vr.id
-            where vr.tenant_id = p.tenant_id and vr.product_id = p.id
-              and bp.price_list_id is null and bp.min_quantity = 1
-            group by bp.currency_code
-        ) q
-    ) pr on true
-    left join lateral (
-        select jsonb_agg(jsonb_build_object(
-                   'id', op.id, 'title', op.title,
-                   'values', coalesce((select jsonb_agg(ov.value order by ov.position, ov.value)
-                                       from commerce.option_values ov
-                                       where ov.tenant_id = op.tenant_id and ov.option_id = op.id), '[]'))
-                   order by op.position, op.title) as options
-        from commerce.options op
-        where op.tenant_id = p.tenant_id and op.product_id = p.id
-    ) o on true
-    left join lateral (
-        select array_agg(cat.id order by cat.rank, cat.name, cat.id) as ids,
-               array_agg(cat.handle order by cat.rank, cat.name, cat.id) as handles,
-               jsonb_agg(jsonb_build_object('id', cat.id, 'handle', cat.handle, 'name', cat.name)
-                         order by cat.rank, cat.name, cat.id) as categories,
-               string_agg(cat.name, ' ' order by cat.rank, cat.name, cat.id) as names
-        from commerce.product_categories pc
-        join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
-        where pc.tenant_id = p.tenant_id and pc.product_id = p.id and cat.is_active and not cat.is_internal
-    ) c on true
-    left join lateral (
-        select array_agg(tg.name order by tg.slug) as names, array_agg(tg.slug order by tg.slug) as slugs
-        from content.taggables ta
-        join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
-        where ta.tenant_id = p.tenant_id and ta.target_type = 'product' and ta.target_id = p.id
-    ) t on true
-    left join content.meta m on m.tenant_id = p.tenant_id and m.target_type = 'product' and m.target_id = p.id
-    where p.tenant_id = p_tenant_id
-      and (p_product_ids is null or p.id = any (p_product_ids))
+    from p
+    cross join x
+    left join v on v.product_id = p.id
+    left join pr on pr.product_id = p.id
+    left join o on o.product_id = p.id
+    left join c on c.product_id = p.id
+    left join t on t.product_id = p.id
+    left join m on m.target_id = p.id
 $$;
 comment on function index._product_rows(uuid, uuid[]) is
     'Internal: the index.products rows as they should be, computed from the write tables, for some products of a '
