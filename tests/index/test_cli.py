@@ -36,7 +36,7 @@ def test_reindex_command_repairs_one_tenant_with_progress(fresh_db, monkeypatch,
     t1 = _seed(fresh_db, "shop-one")
     t2 = _seed(fresh_db, "shop-two")
     monkeypatch.setenv("DATABASE_URL", fresh_db)
-    assert main(["reindex", "--tenant", "shop-one", "--chunk-size", "3"]) == 0
+    assert main(["reindex", "--tenant", "shop-one", "--chunk-size", "3", "--jobs", "2"]) == 0   # 3 chunks, 2 connections
     err = capsys.readouterr().err
     assert "100% 8/8 shop-one" in err and "8 rows, 8 succeeded, 0 failed" in err
     with psycopg.connect(fresh_db) as c:
@@ -54,6 +54,8 @@ def test_reindex_command_errors(fresh_db, monkeypatch, capsys):
     assert "no tenant with slug 'nope'" in capsys.readouterr().err
     assert main(["reindex", "--chunk-size", "0"]) == 1
     assert "--chunk-size must be at least 1" in capsys.readouterr().err
+    assert main(["reindex", "--jobs", "0"]) == 1
+    assert "--jobs must be at least 1" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("value, expected", [("03:00", "03:00"), ("4:5", "04:05"), ("off", None), ("OFF", None),

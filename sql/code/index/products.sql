@@ -116,8 +116,8 @@ as $$
     ), m as (
         select m.* from content.meta m
         where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id in (select p.id from p)
-    ), x as (
-        select index._tsconfig(p_tenant_id) as cfg
+    ), x as materialized (
+        select index._tsconfig(p_tenant_id) as cfg   -- once, not per product and vector
     )
     select
         p.tenant_id,
@@ -181,28 +181,47 @@ begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
     end if;
+    -- Compare first, then write only the rows that differ: INSERT ... ON CONFLICT DO UPDATE locks (and so
+    -- writes) every conflicting row even when its WHERE turns the update down, which made a rebuild of
+    -- unchanged rows (a reindex, a repeated event) cost as much as rewriting them.
     with ev as (
         select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
         from unnest(p_events) e
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
         order by e.aggregate_id, e.occurred_at desc, e.id desc
-    ), old as (
-        -- the rows as they are before the upsert (same snapshot): whose text changed decides the words refresh
-        select i.product_id, i.search_vector from index.products i
-        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+    ), s as (
+        select * from index._product_rows(p_tenant_id, p_product_ids)
+    ), changed as (
+        -- rows that are missing or differ (o.search_vector: whose text changed decides the words refresh)
+        select s.*, o.product_id is null as is_new, o.search_vector as old_search_vector
+        from s
+        left join index.products o on o.tenant_id = s.tenant_id and o.product_id = s.product_id
+        where o.product_id is null
+           or (o.title, o.subtitle, o.handle, o.description, o.status, o.discountable, o.currencies, o.prices,
+               o.total_stock, o.has_stock, o.variant_count, o.variants, o.options, o.category_ids, o.category_handles,
+               o.categories, o.tags, o.tag_slugs, o.meta_title, o.meta_description, o.seo, o.metadata, o.search_vector,
+               o.created_at, o.updated_at)
+              is distinct from
+              (s.title, s.subtitle, s.handle, s.description, s.status, s.discountable, s.currencies, s.prices,
+               s.total_stock, s.has_stock, s.variant_count, s.variants, s.options, s.category_ids, s.category_handles,
+               s.categories, s.tags, s.tag_slugs, s.meta_title, s.meta_description, s.seo, s.metadata, s.search_vector,
+               s.created_at, s.updated_at)
     ), up as (
         insert into index.products as t (
             tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
             total_stock, has_stock, variant_count, variants, options, category_ids, category_handles, categories,
             tags, tag_slugs, meta_title, meta_description, seo, metadata, search_vector, created_at, updated_at,
             last_event_id, last_event_type, last_event_at, indexed_at)
-        select s.tenant_id, s.product_id, s.title, s.subtitle, s.handle, s.description, s.status, s.discountable,
-               s.currencies, s.prices, s.total_stock, s.has_stock, s.variant_count, s.variants, s.options,
-               s.category_ids, s.category_handles, s.categories, s.tags, s.tag_slugs, s.meta_title,
-               s.meta_description, s.seo, s.metadata, s.search_vector, s.created_at, s.updated_at,
+        select c.tenant_id, c.product_id, c.title, c.subtitle, c.handle, c.description, c.status, c.discountable,
+               c.currencies, c.prices, c.total_stock, c.has_stock, c.variant_count, c.variants, c.options,
+               c.category_ids, c.category_handles, c.categories, c.tags, c.tag_slugs, c.meta_title,
+               c.meta_description, c.seo, c.metadata, c.search_vector, c.created_at, c.updated_at,
                ev.id, ev.event_type, ev.occurred_at, clock_timestamp()
-        from index._product_rows(p_tenant_id, p_product_ids) s
-        left join ev on ev.aggregate_id = s.product_id
+        from changed c
+        left join ev on ev.aggregate_id = c.product_id
+        order by c.product_id
+        -- still an upsert: a row inserted meanwhile by a rebuild of another transaction (the per-aggregate
+        -- advisory locks keep two rebuilds of one product apart, so this is rare) is updated, not a duplicate
         on conflict (tenant_id, product_id) do update
            set title = excluded.title, subtitle = excluded.subtitle, handle = excluded.handle,
                description = excluded.description, status = excluded.status, discountable = excluded.discountable,
@@ -216,23 +235,12 @@ begin
                updated_at = excluded.updated_at, last_event_id = excluded.last_event_id,
                last_event_type = excluded.last_event_type, last_event_at = excluded.last_event_at,
                indexed_at = excluded.indexed_at
-         where (t.title, t.subtitle, t.handle, t.description, t.status, t.discountable, t.currencies, t.prices,
-                t.total_stock, t.has_stock, t.variant_count, t.variants, t.options, t.category_ids, t.category_handles,
-                t.categories, t.tags, t.tag_slugs, t.meta_title, t.meta_description, t.seo, t.metadata, t.search_vector,
-                t.created_at, t.updated_at)
-               is distinct from
-               (excluded.title, excluded.subtitle, excluded.handle, excluded.description, excluded.status,
-                excluded.discountable, excluded.currencies, excluded.prices, excluded.total_stock, excluded.has_stock,
-                excluded.variant_count, excluded.variants, excluded.options, excluded.category_ids,
-                excluded.category_handles, excluded.categories, excluded.tags, excluded.tag_slugs, excluded.meta_title,
-                excluded.meta_description, excluded.seo, excluded.metadata, excluded.search_vector,
-                excluded.created_at, excluded.updated_at)
         returning t.product_id, t.search_vector
     )
     select coalesce(array_agg(up.product_id), '{}'),
-           coalesce(array_agg(up.product_id) filter (where o.search_vector is distinct from up.search_vector), '{}')
+           coalesce(array_agg(up.product_id) filter (where c.is_new or c.old_search_vector is distinct from up.search_vector), '{}')
       into v_changed, v_new_text
-      from up left join old o on o.product_id = up.product_id;
+      from up join changed c on c.product_id = up.product_id;
 
     -- a product that no longer exists leaves the index (its price rows cascade)
     delete from index.products i
@@ -240,21 +248,31 @@ begin
       and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
     get diagnostics v_deleted = row_count;
 
-    -- price rows follow the product row's prices (all rebuilt ids, so a damaged price row is repaired too;
-    -- equal rows are left alone)
-    delete from index.product_prices pp
-    using index.products i
-    where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
-      and i.tenant_id = pp.tenant_id and i.product_id = pp.product_id
-      and not (i.prices ? pp.currency_code);
+    -- price rows follow the product row's prices, for every rebuilt id (so a damaged price row is repaired
+    -- too); compared first, so equal rows are neither written nor locked
+    with want as (
+        select i.tenant_id, i.product_id, e.key as currency_code,
+               (e.value ->> 'min')::bigint as min_amount, (e.value ->> 'max')::bigint as max_amount
+        from index.products i
+        cross join lateral jsonb_each(i.prices) e
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+    ), have as (
+        select pp.tenant_id, pp.product_id, pp.currency_code, pp.min_amount, pp.max_amount
+        from index.product_prices pp
+        where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
+    ), gone as (
+        delete from index.product_prices pp
+        using have h
+        where pp.tenant_id = h.tenant_id and pp.product_id = h.product_id and pp.currency_code = h.currency_code
+          and not exists (select 1 from want w where w.product_id = h.product_id and w.currency_code = h.currency_code)
+    )
     insert into index.product_prices as pp (tenant_id, product_id, currency_code, min_amount, max_amount)
-    select i.tenant_id, i.product_id, e.key, (e.value ->> 'min')::bigint, (e.value ->> 'max')::bigint
-    from index.products i
-    cross join lateral jsonb_each(i.prices) e
-    where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+    select w.tenant_id, w.product_id, w.currency_code, w.min_amount, w.max_amount
+    from want w
+    left join have h on h.product_id = w.product_id and h.currency_code = w.currency_code
+    where h.product_id is null or (h.min_amount, h.max_amount) is distinct from (w.min_amount, w.max_amount)
     on conflict (tenant_id, product_id, currency_code) do update
-       set min_amount = excluded.min_amount, max_amount = excluded.max_amount
-     where (pp.min_amount, pp.max_amount) is distinct from (excluded.min_amount, excluded.max_amount);
+       set min_amount = excluded.min_amount, max_amount = excluded.max_amount;
 
     if cardinality(v_new_text) > 0 then
         -- only for rows whose text changed (a price or stock change brings no new word), and only words the

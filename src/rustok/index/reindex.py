@@ -2,18 +2,24 @@
 
 Each chunk calls index.reindex_chunk (subtransaction per chunk, then per row on failure), so a bad
 row is reported and the rest goes on; committing per chunk keeps locks and transactions short.
+Chunks are set-based rebuilds (index._product_rows computes a whole chunk with one grouped pass per
+table), so bigger chunks are cheaper per row; with jobs > 1 they run on that many connections at once
+(one per core is the useful maximum: the work is CPU in the server).
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, TextIO
 
 import psycopg
 
 AGGREGATE_TYPES = ("product", "node", "order")
+DEFAULT_CHUNK_SIZE = 2000
 
 SQL_TENANTS_ALL = "select id, slug from core.tenants where is_active order by slug"
 SQL_TENANT_BY_SLUG = "select id, slug from core.tenants where slug = %s"
@@ -73,11 +79,19 @@ def tenants(conn: psycopg.Connection, slug: str | None) -> list[tuple[object, st
 
 
 def reindex(conn: psycopg.Connection, targets: list[tuple[object, str]], *, types=AGGREGATE_TYPES,
-            chunk_size: int = 500, progress_stream: TextIO | None = sys.stderr,
-            on_chunk: Callable[[], None] | None = None) -> Stats:
-    """Reindex the given tenants chunk by chunk (autocommit connection: one transaction per chunk)."""
+            chunk_size: int = DEFAULT_CHUNK_SIZE, progress_stream: TextIO | None = sys.stderr,
+            on_chunk: Callable[[], None] | None = None, jobs: int = 1,
+            connect: Callable[[], psycopg.Connection] | None = None) -> Stats:
+    """Reindex the given tenants chunk by chunk (autocommit connection: one transaction per chunk).
+
+    jobs > 1 runs chunks on that many connections at once: `conn` and jobs - 1 more from `connect`
+    (autocommit connections to the same database)."""
     if chunk_size < 1:
         raise ValueError("chunk size must be at least 1")
+    if jobs < 1:
+        raise ValueError("jobs must be at least 1")
+    if jobs > 1 and connect is None:
+        raise ValueError("jobs > 1 needs connect (a factory of more connections)")
     started = time.monotonic()
     plan = []
     for tenant_id, slug in targets:
@@ -86,10 +100,13 @@ def reindex(conn: psycopg.Connection, targets: list[tuple[object, str]], *, type
             plan.append((tenant_id, slug, kind, ids))
     stats = Stats(total=sum(len(ids) for *_, ids in plan))
     bar = Progress(stats.total, progress_stream) if progress_stream is not None else None
-    for tenant_id, slug, kind, ids in plan:
-        for start in range(0, len(ids), chunk_size):
-            chunk = ids[start:start + chunk_size]
-            ok, failed, busy, failed_ids, errors = conn.execute(SQL_CHUNK, (tenant_id, kind, chunk)).fetchone()
+    chunks = [(tenant_id, slug, kind, ids[start:start + chunk_size])
+              for tenant_id, slug, kind, ids in plan for start in range(0, len(ids), chunk_size)]
+    lock = threading.Lock()
+
+    def record(slug, kind, chunk, row) -> None:
+        ok, failed, busy, failed_ids, errors = row
+        with lock:
             stats.succeeded += ok + busy
             stats.failed += failed
             stats.failures.extend((slug, kind, i, e) for i, e in zip(failed_ids, errors))
@@ -97,6 +114,31 @@ def reindex(conn: psycopg.Connection, targets: list[tuple[object, str]], *, type
                 bar.advance(len(chunk), f"{slug} {kind}")
             if on_chunk:
                 on_chunk()
+
+    if jobs == 1 or len(chunks) < 2:
+        for tenant_id, slug, kind, chunk in chunks:
+            record(slug, kind, chunk, conn.execute(SQL_CHUNK, (tenant_id, kind, chunk)).fetchone())
+    else:
+        queue = iter(chunks)
+
+        def work(c: psycopg.Connection) -> None:
+            while True:
+                with lock:
+                    item = next(queue, None)
+                if item is None:
+                    return
+                tenant_id, slug, kind, chunk = item
+                record(slug, kind, chunk, c.execute(SQL_CHUNK, (tenant_id, kind, chunk)).fetchone())
+
+        extra = [connect() for _ in range(min(jobs, len(chunks)) - 1)]
+        try:
+            with ThreadPoolExecutor(max_workers=len(extra) + 1) as pool:
+                futures = [pool.submit(work, c) for c in [conn, *extra]]
+                for f in futures:
+                    f.result()   # re-raises the first error of a connection
+        finally:
+            for c in extra:
+                c.close()
     for tenant_id, _slug in targets:
         conn.execute(SQL_WORDS, (tenant_id,))
     if bar:
