@@ -3247,6 +3247,8 @@ declare
     v_last_at timestamptz;
     v_last_id uuid;
     v_wrapped boolean := false;
+    v_base    integer := (outbox._consumer(p_consumer)).batch_size;
+    v_limit   integer := v_base;
 begin
     if p_max_batches < 1 then
         raise exception 'p_max_batches: must be at least 1 (got %)', p_max_batches using errcode = 'invalid_parameter_value';
@@ -3255,7 +3257,11 @@ begin
     loop
         -- resume after the last delivery taken; when that finds nothing, look once more from the start (a delivery
         -- committed meanwhile with an earlier available_at, or a failed one whose backoff is over)
-        select * into v_r from outbox._process_batch(p_consumer, null, null, false, v_last_at, v_last_id);
+        select * into v_r from outbox._process_batch(p_consumer, v_limit, null, false, v_last_at, v_last_id);
+        -- a full batch means a backlog: take twice as much next time (up to 2,000 events; the per-batch costs
+        -- of claiming, planning and locking are spread over more events), else back to the consumer's size
+        v_limit := case when v_r.claimed >= v_limit then least(greatest(v_limit * 2, v_base), greatest(2000, v_base))
+                        else v_base end;
         if v_r.claimed = 0 then
             exit when v_last_at is null or v_wrapped;
             v_last_at := null; v_last_id := null; v_wrapped := true;
@@ -3278,7 +3284,7 @@ $$;
 -- Name: FUNCTION drain(p_consumer text, p_max_batches integer); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop over batches until the consumer''s queue has nothing available (failed events wait for their backoff; events of aggregates a worker is rebuilding at that moment are left to it) or p_max_batches (default: no limit) were processed; one transaction, with one batch''s locks at a time, so any backlog fits. psql, no Python needed: select * from outbox.drain(''index'');';
+COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loop over batches (the consumer''s batch_size, doubling after each full batch up to 2,000) until the consumer''s queue has nothing available (failed events wait for their backoff; events of aggregates a worker is rebuilding at that moment are left to it) or p_max_batches (default: no limit) were processed; one transaction, with one batch''s locks at a time, so any backlog fits. psql, no Python needed: select * from outbox.drain(''index'');';
 
 --
 -- Name: events_since(timestamp with time zone, integer, uuid); Type: FUNCTION; Schema: outbox; Owner: -

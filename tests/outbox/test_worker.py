@@ -209,3 +209,21 @@ def test_bulk_statement_converges_without_waiting_for_leases(db, workers):
     assert queued(conn) == 0
     # Nothing was leased twice: no attempt was counted beyond the first.
     assert_effects_once(conn, 2000)
+
+
+async def test_batches_grow_with_a_backlog_and_shrink_back(db):
+    """After a full batch the next one is twice as big (up to batch_size_max); a short one resets it."""
+    from rustok.outbox.worker import OutboxWorker, WorkerConfig
+
+    url, conn, tenant = db
+    add_users(conn, tenant, [f"u{i}@example.com" for i in range(310)])
+    cfg = WorkerConfig(workers=1, batch_size=10, batch_size_max=80, consumers=("a",), once=True, listen=False,
+                       periodic=False)
+    stats = await OutboxWorker(url, cfg).run()
+    assert stats.claimed == 310 and queued(conn) == 0
+    # 10, 20, 40, 80, 80, 80 = 310 events in 6 batches (31 at a fixed 10)
+    assert stats.batches == 6, stats
+    assert_effects_once(conn, 310)
+    add_users(conn, tenant, [f"v{i}@example.com" for i in range(15)])
+    stats = await OutboxWorker(url, cfg).run()
+    assert (stats.batches, stats.claimed) == (2, 15)   # a new run starts small again: 10, then 5

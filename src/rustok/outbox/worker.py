@@ -44,6 +44,18 @@ SQL_SET_IDLE = "select outbox.set_idle()"
 
 # ---------------------------------------------------------------- configuration
 
+def _int_env_max(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        from rustok.errors import ConfigError
+
+        raise ConfigError(f"{name} must be a whole number of events (got {raw!r})") from None
+
+
 def _float_env(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if not raw:
@@ -60,6 +72,11 @@ def _float_env(name: str, default: float) -> float:
 class WorkerConfig:
     workers: int = 4                      # work slots (connections) in this process
     batch_size: int = 100                 # cap per batch (a consumer's own batch_size may be lower)
+    # Adaptive batches: after a full batch the next one of that consumer and slot is twice as big, up to
+    # this; a batch that is not full (the backlog is gone) goes back to batch_size. Big batches spread the
+    # per-batch costs (claim, planning, commit) over more events when there is a backlog; small ones keep
+    # the commit-to-index lag short when there is none.
+    batch_size_max: int = 2000
     poll_interval: float = 1.0            # fallback poll when no NOTIFY arrives
     consumers: tuple[str, ...] | None = None  # only these consumers (default: every enabled one)
     listen: bool = True                   # LISTEN for the doorbell (False: poll only)
@@ -77,6 +94,7 @@ class WorkerConfig:
         cfg = cls(
             workers=settings.index_workers,
             batch_size=settings.index_batch_size,
+            batch_size_max=_int_env_max("RUSTOK_INDEX_BATCH_SIZE_MAX", 2000),
             poll_interval=_float_env("RUSTOK_OUTBOX_POLL_INTERVAL", 1.0),
             shutdown_timeout=_float_env("RUSTOK_OUTBOX_SHUTDOWN_TIMEOUT", 30.0),
             reconnect_max=_float_env("RUSTOK_OUTBOX_RECONNECT_MAX", 1.0),
@@ -84,10 +102,11 @@ class WorkerConfig:
         for key, value in overrides.items():
             if value is not None:
                 setattr(cfg, key, value)
-        if cfg.workers < 0 or cfg.batch_size < 1 or cfg.poll_interval <= 0:
+        if cfg.workers < 0 or cfg.batch_size < 1 or cfg.poll_interval <= 0 or cfg.batch_size_max < 1:
             from rustok.errors import ConfigError
 
-            raise ConfigError("worker settings: workers >= 0, batch size >= 1 and poll interval > 0 are required")
+            raise ConfigError("worker settings: workers >= 0, batch size >= 1, batch size max >= 1 and poll "
+                              "interval > 0 are required")
         return cfg
 
 
@@ -119,6 +138,7 @@ class OutboxWorker:
         self._bell = asyncio.Event()
         self._busy: dict[int, psycopg.AsyncConnection] = {}
         self._paused: dict[str, float] = {}  # consumer -> loop time until which it is skipped
+        self._limits: dict[tuple[int, str], int] = {}  # (slot, consumer) -> size of its next batch
         self.listening = asyncio.Event()     # set while the LISTEN connection is up (tests, health)
 
     @property
@@ -187,19 +207,25 @@ class OutboxWorker:
                 continue
             if self._paused.get(consumer, 0) > now:
                 continue
-            limit = min(consumer_batch, self.config.batch_size)
-            if await self._batch(conn, slot, name, consumer, limit):
+            base = min(consumer_batch, self.config.batch_size)
+            limit = self._limits.get((slot, consumer), base)
+            claimed = await self._batch(conn, slot, name, consumer, limit)
+            if claimed:
                 found = True
+            # a full batch: there is a backlog, take twice as much next time; otherwise back to the base size
+            self._limits[(slot, consumer)] = (min(max(limit * 2, base), max(self.config.batch_size_max, base))
+                                              if claimed >= limit else base)
         return found
 
-    async def _batch(self, conn: psycopg.AsyncConnection, slot: int, name: str, consumer: str, limit: int) -> bool:
+    async def _batch(self, conn: psycopg.AsyncConnection, slot: int, name: str, consumer: str, limit: int) -> int:
+        """One batch of at most `limit` events; the number claimed (0: nothing to do or the batch failed)."""
         try:
             async with conn.transaction():
                 await conn.execute("set local synchronous_commit = off")
                 cur = await conn.execute(SQL_CLAIM, (consumer, name, limit))
                 (leased,) = await cur.fetchone()
             if not leased:
-                return False
+                return 0
             self._busy[slot] = conn
             try:
                 async with conn.transaction():
@@ -212,7 +238,7 @@ class OutboxWorker:
         except psycopg.errors.QueryCanceled as exc:  # (a subclass of OperationalError: test it first)
             log.warning("outbox %s: batch of %s cancelled (%s); releasing its leases", name, consumer, first_line(exc))
             await self._release(conn, name, consumer)
-            return False
+            return 0
         except psycopg.OperationalError:
             raise  # connection-level: the slot reconnects; the lease returns the batch to the queue
         except psycopg.Error as exc:
@@ -221,7 +247,7 @@ class OutboxWorker:
                       name, consumer, first_line(exc), exc.sqlstate, self.config.error_backoff)
             await self._release(conn, name, consumer)
             self._paused[consumer] = asyncio.get_running_loop().time() + self.config.error_backoff
-            return False
+            return 0
         self.stats.batches += 1
         self.stats.claimed += claimed
         self.stats.succeeded += succeeded
@@ -232,7 +258,7 @@ class OutboxWorker:
                         name, consumer, failed, claimed, dead)
         else:
             log.debug("outbox %s: consumer %s: %d events processed", name, consumer, succeeded)
-        return claimed > 0
+        return claimed
 
     async def _release(self, conn: psycopg.AsyncConnection, name: str, consumer: str) -> None:
         try:
