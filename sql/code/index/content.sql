@@ -58,7 +58,8 @@ as $$
         where ta.tenant_id = n.tenant_id and ta.target_type = 'node' and ta.target_id = n.id
     ) t on true
     where n.tenant_id = p_tenant_id
-      and (p_node_ids is null or n.id = any (p_node_ids))
+      -- no `p_node_ids is null or ...`: with it a generic plan (small rebuilds use one) scans every node
+      and n.id = any (coalesce(p_node_ids, array(select x.id from content.nodes x where x.tenant_id = p_tenant_id)))
 $$;
 comment on function index._content_rows(uuid, uuid[]) is
     'Internal: the index.content rows as they should be, computed from the write tables, for some nodes of a tenant '

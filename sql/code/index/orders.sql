@@ -43,7 +43,8 @@ as $$
         where oi.tenant_id = o.tenant_id and oi.order_id = o.id and oi.order_created_at = o.created_at
     ) i on true
     where o.tenant_id = p_tenant_id
-      and (p_order_ids is null or o.id = any (p_order_ids))
+      -- no `p_order_ids is null or ...`: with it a generic plan (small rebuilds use one) scans every order
+      and o.id = any (coalesce(p_order_ids, array(select x.id from commerce.orders x where x.tenant_id = p_tenant_id)))
 $$;
 comment on function index._order_rows(uuid, uuid[]) is
     'Internal: the index.orders rows as they should be, computed from commerce.orders and order_items, for some '
