@@ -12,6 +12,3 @@ create type commerce._level_change as (
     old_available     integer,
     new_available     integer
 );
-comment on type commerce._level_change is
-    'Internal: one inventory level changed by a statement (old and new stocked and available quantities; 0 for a '
-    'row inserted or deleted), collected by commerce.tg_inventory_levels__events.';

@@ -275,6 +275,10 @@ comment on function commerce.tg_inventory_levels__events() is
     'old/new available, and changed_levels = how many of the product''s levels changed), and InventoryLow per '
     'product and item whose available quantity (all locations) drops from above to at or below its threshold.';
 
+comment on type commerce._level_change is
+    'Internal: one inventory level changed by a statement (old and new stocked and available quantities; 0 for a '
+    'row inserted or deleted), collected by commerce.tg_inventory_levels__events.';
+
 -- ---------------------------------------------------------------- orders
 create or replace function commerce.tg_orders__events() returns trigger
     language plpgsql volatile
