@@ -108,7 +108,9 @@ def run(bench: Bench) -> Result:
             chosen = [published[(cursor + k) % len(published)] for k in range(count)]
             cursor += count
             ids = [generate.bench_id(generate.PRODUCT, n) for n in chosen]
-            writes, took, written = _write_round(bench, ids, f"r{r + 1}")
+            # the tag is new in every run: a title written again unchanged (a second run on the same database,
+            # --url) would leave the read row as it was, and its "lag" would be negative
+            writes, took, written = _write_round(bench, ids, f"r{r + 1}-{time.time_ns():x}")
             deadline = time.monotonic() + max(60.0, 10 * bench.seconds)
             while bench.queued() and time.monotonic() < deadline:
                 time.sleep(0.05)
