@@ -2906,6 +2906,7 @@ COMMENT ON FUNCTION outbox._partition_name(p_day date) IS 'Name of the daily par
 
 CREATE FUNCTION outbox._process_batch(p_consumer text, p_limit integer, p_worker text, p_wait boolean, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(claimed integer, succeeded integer, failed integer, dead integer, last_at timestamp with time zone, last_id uuid)
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_generic_plan'
     AS $_$
 declare
     v_c        outbox.consumers := outbox._consumer(p_consumer);
@@ -15930,9 +15931,7 @@ begin
     -- custom plan of the rebuild statements costs 10-30 ms to make for 1-5 ms of work (commit-to-index lag).
     -- Big ones (reindex chunks, batches of a backlog) plan for their size. (Restored below; an error rolls
     -- back the setting with the caller's subtransaction.)
-    if cardinality(p_ids) <= 500 then
-        perform set_config('plan_cache_mode', 'force_generic_plan', true);
-    end if;
+    perform set_config('plan_cache_mode', case when cardinality(p_ids) <= 500 then 'force_generic_plan' else 'auto' end, true);
     v_rows := case p_aggregate_type
         when 'product' then index._rebuild_products(p_tenant_id, p_ids, p_events)
         when 'node' then index._rebuild_content(p_tenant_id, p_ids, p_events)
