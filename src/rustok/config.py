@@ -43,6 +43,19 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def replica_urls(raw: str | None) -> tuple[str, ...]:
+    """DATABASE_REPLICA_URLS: one or more libpq URLs separated by commas or whitespace (empty: none)."""
+    if not raw:
+        return ()
+    urls = []
+    for part in raw.replace(",", " ").split():
+        try:
+            urls.append(normalize_database_url(part))
+        except ConfigError as exc:
+            raise ConfigError(f"DATABASE_REPLICA_URLS: {str(exc).removeprefix('DATABASE_URL ')}") from None
+    return tuple(urls)
+
+
 def yoyo_url(url: str) -> str:
     """The same database in the scheme yoyo-migrations wants (psycopg 3 backend)."""
     scheme = urlsplit(url).scheme
@@ -142,6 +155,11 @@ class Settings:
     db_probe_interval: float = 0.25
     db_reconnect_timeout: float = 1.0
     retry_after: int = 1
+    # Read replicas (docs/scaling.md): queries go to a replica in rotation, writes to the primary.
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag: float = 5.0          # seconds behind the primary before a replica leaves the rotation
+    replica_wait: float = 0.5             # seconds a read with a position waits for a replica before the primary
+    replica_check_interval: float = 0.5   # seconds between the lag and health checks of each replica
     # Input limits: every request is checked against these before any SQL runs.
     max_body_bytes: int = 1_048_576       # HTTP request body (enforced while reading)
     max_query_tokens: int = 2_000         # lexical tokens of the GraphQL document
@@ -175,6 +193,10 @@ class Settings:
             db_probe_interval=_float_env("RUSTOK_DB_PROBE_INTERVAL", cls.db_probe_interval),
             db_reconnect_timeout=_float_env("RUSTOK_DB_RECONNECT_TIMEOUT", cls.db_reconnect_timeout),
             retry_after=_int_env("RUSTOK_RETRY_AFTER", cls.retry_after),
+            replica_urls=replica_urls(os.environ.get("DATABASE_REPLICA_URLS")),
+            replica_max_lag=_float_env("RUSTOK_REPLICA_MAX_LAG", cls.replica_max_lag),
+            replica_wait=_float_env("RUSTOK_REPLICA_WAIT", cls.replica_wait),
+            replica_check_interval=_float_env("RUSTOK_REPLICA_CHECK_INTERVAL", cls.replica_check_interval),
             max_body_bytes=_int_env("RUSTOK_MAX_BODY_BYTES", cls.max_body_bytes),
             max_query_tokens=_int_env("RUSTOK_MAX_QUERY_TOKENS", cls.max_query_tokens),
             max_query_depth=_int_env("RUSTOK_MAX_QUERY_DEPTH", cls.max_query_depth),
