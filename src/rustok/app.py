@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 
 import psycopg
 from starlette.applications import Starlette
@@ -102,3 +103,14 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
     )
     app.state.graphql = graphql_app
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of one process of `rustok serve --workers N`: uvicorn imports this factory in each worker
+    process, which reads its settings from the environment (as the parent did) and opens its own pools."""
+    from rustok import db
+    from rustok.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(logging.DEBUG if os.environ.get("RUSTOK_VERBOSE") else logging.INFO, settings.log_format)
+    return create_app(db.database_url(settings), settings=settings)

@@ -251,8 +251,41 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     url = db.database_url(settings)
     db.connect(url).close()
-    _serve(settings, url, run_worker=False)
+    processes = args.workers if args.workers is not None else settings.serve_workers
+    if processes < 1:
+        raise RustokError(f"--workers must be at least 1 (got {processes})")
+    if processes == 1:
+        _serve(settings, url, run_worker=False)
+    else:
+        _serve_processes(settings, processes)
     return 0
+
+
+def _serve_processes(settings: Settings, processes: int) -> None:
+    """Several API processes on one port: uvicorn binds the socket here and hands it to `processes` worker
+    processes (the kernel spreads connections between them); each builds its own app and pools from the
+    environment (rustok.app.app_from_env), and a worker that dies is replaced. Ctrl-C / SIGTERM stop them all."""
+    import uvicorn
+
+    _check_http_port(settings.http_host, settings.http_port)
+    budget = processes * api_connection_budget(settings)
+    _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql "
+         f"({processes} API processes, up to {budget} database connections: docs/scaling.md)")
+    uvicorn.run("rustok.app:app_from_env", factory=True, workers=processes, host=settings.http_host,
+                port=settings.http_port, log_level="info", lifespan="on", log_config=None, access_log=False)
+
+
+def api_connection_budget(settings: Settings) -> int:
+    """Most connections one API process opens: its pool to the primary and to each replica, one replica
+    monitor per replica, and the circuit breaker's probe (docs/scaling.md, connection budget)."""
+    replicas = len(settings.replica_urls)
+    return settings.db_pool_size * (1 + replicas) + replicas + 1
+
+
+def worker_connection_budget(settings: Settings, slots: int | None = None) -> int:
+    """Most connections one `rustok worker` process opens: one per work slot, the LISTEN connection and the
+    periodic jobs' connection."""
+    return (settings.index_workers if slots is None else slots) + 2
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
@@ -305,6 +338,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve GraphQL (/graphql), /healthz and /readyz")
     serve.add_argument("--host", help="HTTP host (default 127.0.0.1, env RUSTOK_HOST)")
     serve.add_argument("--port", type=int, help="HTTP port (default 8000, env RUSTOK_PORT)")
+    serve.add_argument("--workers", type=int, help="API processes sharing the port (default 1, env RUSTOK_SERVE_WORKERS); "
+                                                   "each has its own pool of RUSTOK_DB_POOL_SIZE connections")
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="apply pending SQL migrations (yoyo)")

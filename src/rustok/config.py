@@ -143,6 +143,7 @@ class Settings:
     db_port: int = DEFAULT_DB_PORT
     http_host: str = "127.0.0.1"
     http_port: int = DEFAULT_HTTP_PORT
+    serve_workers: int = 1                # API processes of `rustok serve` (--workers)
     # Index / projector configuration (the manifest's IndexConfig).
     index_batch_size: int = 100
     index_workers: int = 4
@@ -184,6 +185,7 @@ class Settings:
             db_port=_int_env("RUSTOK_DB_PORT", DEFAULT_DB_PORT),
             http_host=os.environ.get("RUSTOK_HOST") or "127.0.0.1",
             http_port=_int_env("RUSTOK_PORT", DEFAULT_HTTP_PORT),
+            serve_workers=_int_env("RUSTOK_SERVE_WORKERS", 1),
             index_batch_size=_int_env("RUSTOK_INDEX_BATCH_SIZE", 100),
             index_workers=_int_env("RUSTOK_INDEX_WORKERS", 4),
             index_realtime_sync=_bool_env("RUSTOK_INDEX_REALTIME_SYNC", True),

@@ -145,7 +145,7 @@ class DatabaseGate:
             max_size=pool_size,
             open=False,
             configure=_configure_app_connection,
-            kwargs={"autocommit": False, "connect_timeout": 2},
+            kwargs={"autocommit": False, "connect_timeout": 2, "application_name": pool_name},
             name=pool_name,
             timeout=acquire_timeout,
             reconnect_timeout=reconnect_timeout,
