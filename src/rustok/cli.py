@@ -276,10 +276,10 @@ def _serve_processes(settings: Settings, processes: int) -> None:
 
 
 def api_connection_budget(settings: Settings) -> int:
-    """Most connections one API process opens: its pool to the primary and to each replica, one replica
-    monitor per replica, and the circuit breaker's probe (docs/scaling.md, connection budget)."""
+    """Most connections one API process opens: on the primary its pool and the circuit breaker's probe; on
+    each replica its pool, the probe and the replica monitor (docs/scaling.md, connection budget)."""
     replicas = len(settings.replica_urls)
-    return settings.db_pool_size * (1 + replicas) + replicas + 1
+    return (settings.db_pool_size + 1) + replicas * (settings.db_pool_size + 2)
 
 
 def worker_connection_budget(settings: Settings, slots: int | None = None) -> int:
