@@ -78,6 +78,12 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         return _db_restore(args, settings)
     if action == "replica":
         return _db_replica(args, settings)
+    if action == "citus-plan":
+        from rustok import distribution
+
+        with db.connect(db.database_url(settings)) as conn:
+            print(distribution.citus_plan(conn))
+        return 0
     if action == "psql":
         url = db.database_url(settings)
         psql = str(bin_path("psql"))
@@ -374,6 +380,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="which replica, 1-9 (data in $RUSTOK_DATA_DIR/replica-N, port RUSTOK_DB_PORT + N)")
     rep.add_argument("--role", choices=sorted(_ROLE_USERS), default="owner", help="for url: the login to print")
     rep.add_argument("--yoyo", action="store_true", help=argparse.SUPPRESS)
+    dbsub.add_parser("citus-plan", help="print the SQL that distributes the schema by tenant on Citus "
+                                        "(reference, co-located and coordinator tables, from the catalog; docs/scaling.md)")
     psql = dbsub.add_parser("psql", help="open psql on the database (extra args are passed to psql)")
     psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql, e.g. -c 'select 1'")
     dbp.set_defaults(func=cmd_db)
