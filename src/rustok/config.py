@@ -82,6 +82,18 @@ def _float_env(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number (got {raw!r})") from None
 
 
+def _threshold_env(name: str, default: int | None) -> int | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("off", "none", "never"):
+        return None
+    value = _int_env(name, 0)
+    if value < 0:
+        raise ConfigError(f"{name} must be a number of runs (0 or more) or off (got {raw!r})")
+    return value
+
+
 def _bool_env(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -155,6 +167,9 @@ class Settings:
     db_acquire_timeout: float = 1.0
     db_probe_interval: float = 0.25
     db_reconnect_timeout: float = 1.0
+    # psycopg prepares a statement server-side after this many runs on a connection; None (env "off"): never,
+    # for a transaction-mode PgBouncer older than 1.21 or without max_prepared_statements (docs/scaling.md).
+    db_prepare_threshold: int | None = 5
     retry_after: int = 1
     # Read replicas (docs/scaling.md): queries go to a replica in rotation, writes to the primary.
     replica_urls: tuple[str, ...] = ()
@@ -194,6 +209,7 @@ class Settings:
             db_acquire_timeout=_float_env("RUSTOK_DB_ACQUIRE_TIMEOUT", cls.db_acquire_timeout),
             db_probe_interval=_float_env("RUSTOK_DB_PROBE_INTERVAL", cls.db_probe_interval),
             db_reconnect_timeout=_float_env("RUSTOK_DB_RECONNECT_TIMEOUT", cls.db_reconnect_timeout),
+            db_prepare_threshold=_threshold_env("RUSTOK_DB_PREPARE_THRESHOLD", cls.db_prepare_threshold),
             retry_after=_int_env("RUSTOK_RETRY_AFTER", cls.retry_after),
             replica_urls=replica_urls(os.environ.get("DATABASE_REPLICA_URLS")),
             replica_max_lag=_float_env("RUSTOK_REPLICA_MAX_LAG", cls.replica_max_lag),

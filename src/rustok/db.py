@@ -134,7 +134,8 @@ class DatabaseGate:
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, acquire_timeout: float = 1.0, probe_interval: float = 0.25,
-                 reconnect_timeout: float = 1.0, label: str = "database", pool_name: str = "rustok-app"):
+                 reconnect_timeout: float = 1.0, label: str = "database", pool_name: str = "rustok-app",
+                 prepare_threshold: int | None = 5):
         self.url = url
         self.label = label  # in log lines: "database", or "replica 127.0.0.1:54330/rustok" (never credentials)
         self.acquire_timeout = acquire_timeout
@@ -145,7 +146,8 @@ class DatabaseGate:
             max_size=pool_size,
             open=False,
             configure=_configure_app_connection,
-            kwargs={"autocommit": False, "connect_timeout": 2, "application_name": pool_name},
+            kwargs={"autocommit": False, "connect_timeout": 2, "application_name": pool_name,
+                    "prepare_threshold": prepare_threshold},
             name=pool_name,
             timeout=acquire_timeout,
             reconnect_timeout=reconnect_timeout,
@@ -159,7 +161,8 @@ class DatabaseGate:
     @classmethod
     def from_settings(cls, url: str, settings) -> "DatabaseGate":
         return cls(url, pool_size=settings.db_pool_size, acquire_timeout=settings.db_acquire_timeout,
-                   probe_interval=settings.db_probe_interval, reconnect_timeout=settings.db_reconnect_timeout)
+                   probe_interval=settings.db_probe_interval, reconnect_timeout=settings.db_reconnect_timeout,
+                   prepare_threshold=settings.db_prepare_threshold)
 
     @property
     def down(self) -> bool:

@@ -122,7 +122,8 @@ class DatabaseRouter:
             Replica(u, DatabaseGate(u, pool_size=settings.db_pool_size, acquire_timeout=settings.db_acquire_timeout,
                                     probe_interval=settings.db_probe_interval,
                                     reconnect_timeout=settings.db_reconnect_timeout,
-                                    label=f"replica {describe(u)}", pool_name=f"rustok-replica-{n}"),
+                                    label=f"replica {describe(u)}", pool_name=f"rustok-replica-{n}",
+                                    prepare_threshold=settings.db_prepare_threshold),
                     name=describe(u))
             for n, u in enumerate(urls, 1)
         ]
