@@ -49,8 +49,9 @@ log = logging.getLogger(__name__)
 
 _LOW64 = (1 << 64) - 1
 # Replay cancelled a statement on the standby ("canceling statement due to conflict with recovery"),
-# or the standby's database went away: the same read on the primary will do.
-_REPLICA_RETRY_SQLSTATES = frozenset({"40001", "57P04"})
+# the standby's database went away, or a query tried to write (25006: a query that writes is a bug to fix,
+# logged as such, but the reader still gets an answer): the same read on the primary will do.
+_REPLICA_RETRY_SQLSTATES = frozenset({"40001", "57P04", "25006"})
 
 
 def lsn_to_int(text: str) -> int:
@@ -307,6 +308,9 @@ class RoutedDatabase:
                     log.debug("replica %s failed before use: %s", replica.name, exc)
                     continue
                 except psycopg.Error as exc:
+                    if exc.sqlstate == "25006":
+                        log.error("a query tried to write on replica %s (%s): queries must be read-only; "
+                                  "running it on the primary", replica.name, exc.diag.message_primary)
                     if exc.sqlstate in _REPLICA_RETRY_SQLSTATES or is_connection_failure(exc):
                         self._failed(replica, f"SQLSTATE {exc.sqlstate}", leave_rotation=is_connection_failure(exc))
                         if not handed:

@@ -27,6 +27,7 @@ from rustok.app import create_app
 from rustok.auth import hash_password
 from rustok.config import Settings
 from rustok.embedded import SUPERUSER, EmbeddedCluster, free_port, replica_for
+from rustok.graphql import build_schema
 from rustok.ids import parse_id
 from rustok.replicas import lsn_to_int, position_lsn, stamp_position
 from tests.outbox.helpers import wait_for
@@ -339,3 +340,80 @@ def test_replica_lag_in_ops_health(clusters, shop):
             assert status == "warn" and "rustok_replica_1" in figure, figure
         finally:
             replica.start()
+
+
+QUERIES = {
+    "version": "{ version }",
+    "tenant": "{ tenant { name slug } }",
+    "me": "{ me { email role } }",
+    "products": '{ products(first: 5, currency: "EUR") { total items { title } facets } }',
+    "products (search)": '{ products(search: "replica tee", currency: "EUR") { total items { title } } }',
+    "product": '{ product(handle: "replica-tee") { title variants } }',
+    "contents": "{ contents(first: 5) { total items { title } } }",
+    "content": '{ content(kind: page, slug: "about") { title } }',
+    "orders": "{ orders(first: 5) { displayId } }",
+}
+
+
+async def test_every_query_field_runs_on_a_standby(clusters, shop):
+    """A hot standby refuses writes (25006): every root query field must run there as it is (the facet cache,
+    for one, fills only in a writable transaction). A query that writes would still be answered, by the
+    primary after a retry, so the test asserts that none needed one."""
+    primary, replica = clusters
+    slug = shop
+    app = create_app(primary.url(), settings=settings_for(primary, replica))
+    with Server(app) as server:
+        router = server.router
+        await asyncio.wait_for(router.wait_checked(), 30)
+        async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+            token = (await http.post("/graphql", headers={"X-Tenant": slug}, json={
+                "query": 'mutation { login(email: "staff@example.com", password: "password123") { token } }'}
+            )).json()["data"]["login"]["token"]
+            await gql(http, slug, CREATE, {"input": {"title": "Replica tee", "handle": "replica-tee", "status": "published",
+                                                     "variants": [{"sku": f"rt-{slug}", "stock": 3, "prices": [
+                                                         {"amount": 1500, "currencyCode": "EUR"}]}]}}, token=token)
+            with psycopg.connect(primary.url(), autocommit=True) as owner:
+                owner.execute("select * from outbox.drain('index')")
+            await asyncio.to_thread(wait_for, lambda: caught_up(primary, replica), 30, 0.05, "replica caught up")
+            with psycopg.connect(primary.url(), autocommit=True) as owner:
+                owner.execute("delete from index.facet_cache")  # a miss: the browse query would fill it if it could
+            await asyncio.to_thread(wait_for, lambda: caught_up(primary, replica), 30, 0.05, "replica caught up")
+            schema_fields = set(build_schema().query_type.fields)
+            covered = {name.split(" ")[0] for name in QUERIES}
+            assert schema_fields - {"indexCaughtUp"} <= covered, \
+                f"add the new query fields to QUERIES: {sorted(schema_fields - covered - {'indexCaughtUp'})}"
+            retried, fallbacks = router.stats.retried_on_primary, router.stats.position_fallbacks
+            served = router.replicas[0].served
+            for name, query in QUERIES.items():
+                data = await gql(http, slug, query, token=token)
+                assert data, name
+                if name == "products":
+                    assert data["products"]["total"] == 1 and data["products"]["items"][0]["title"] == "Replica tee"
+            assert router.replicas[0].served >= served + len(QUERIES) - 1  # version needs no database
+            assert router.stats.retried_on_primary == retried, "a query tried to write on the standby (see the log)"
+            assert router.stats.position_fallbacks == fallbacks
+
+
+async def test_a_write_on_the_standby_marks_the_read_for_a_retry_on_the_primary(clusters):
+    """The router's side of the retry (the HTTP handler runs the operation again on the primary when
+    `replica_failed` is set, as the kill test shows end to end): a statement refused by the standby because it
+    writes (25006) marks the view, without taking the healthy replica out of rotation."""
+    from rustok.replicas import DatabaseRouter
+
+    primary, replica = clusters
+    router = DatabaseRouter(primary.url(), settings_for(primary, replica))
+    await router.open()
+    try:
+        await router.wait_checked()
+        view = router.view(read_only=True)
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            async with view.connection() as conn:
+                assert view.on_replica
+                await conn.execute("update core.tenants set name = name where false")
+        assert view.replica_failed and router.state()[0]["in_rotation"]
+        retry = router.view(read_only=True, force_primary=True)
+        async with retry.connection() as conn:
+            assert not retry.on_replica
+            assert (await (await conn.execute("select pg_is_in_recovery()")).fetchone())[0] is False
+    finally:
+        await router.close()
