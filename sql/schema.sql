@@ -345,11 +345,11 @@ ALTER TABLE ONLY core.sessions
     ADD CONSTRAINT sessions_pkey PRIMARY KEY (tenant_id, id);
 
 --
--- Name: sessions sessions_token_hash_key; Type: CONSTRAINT; Schema: core; Owner: -
+-- Name: sessions sessions_tenant_id_token_hash_key; Type: CONSTRAINT; Schema: core; Owner: -
 --
 
 ALTER TABLE ONLY core.sessions
-    ADD CONSTRAINT sessions_token_hash_key UNIQUE (token_hash);
+    ADD CONSTRAINT sessions_tenant_id_token_hash_key UNIQUE (tenant_id, token_hash);
 
 --
 -- Name: sessions sessions_tenant_id_user_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -

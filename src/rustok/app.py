@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 
 import psycopg
 from starlette.applications import Starlette
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
 from rustok.config import Settings
-from rustok.db import DatabaseGate
+from rustok.replicas import DatabaseRouter
 from rustok.errors import DatabaseUnavailable
 from rustok.logs import RequestLogMiddleware
 
@@ -66,9 +67,12 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
     async def lifespan(app: Starlette):
         app.state.url = url
         app.state.settings = settings
-        app.state.db = DatabaseGate.from_settings(url, settings)
+        # The primary's gate is app.state.db (readiness, subscriptions, writes); GraphQL requests get a
+        # view of the router, which sends queries to read replicas when DATABASE_REPLICA_URLS lists any.
+        app.state.router = DatabaseRouter(url, settings)
+        app.state.db = app.state.router.primary
         app.state.pool = app.state.db.pool
-        await app.state.db.open(timeout=30)
+        await app.state.router.open(timeout=30)
         background: list[asyncio.Task] = []
         stop = asyncio.Event()
         if run_worker:
@@ -82,7 +86,7 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
             for task in background:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            await app.state.db.close()
+            await app.state.router.close()
 
     graphql_app = create_graphql_app(settings)
     app = Starlette(
@@ -99,3 +103,14 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
     )
     app.state.graphql = graphql_app
     return app
+
+
+def app_from_env() -> Starlette:
+    """The app of one process of `rustok serve --workers N`: uvicorn imports this factory in each worker
+    process, which reads its settings from the environment (as the parent did) and opens its own pools."""
+    from rustok import db
+    from rustok.logs import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(logging.DEBUG if os.environ.get("RUSTOK_VERBOSE") else logging.INFO, settings.log_format)
+    return create_app(db.database_url(settings), settings=settings)

@@ -76,11 +76,60 @@ def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
         return _db_backup(args, settings)
     if action == "restore":
         return _db_restore(args, settings)
+    if action == "replica":
+        return _db_replica(args, settings)
+    if action == "citus-plan":
+        from rustok import distribution
+
+        with db.connect(db.database_url(settings)) as conn:
+            print(distribution.citus_plan(conn))
+        return 0
     if action == "psql":
         url = db.database_url(settings)
         psql = str(bin_path("psql"))
         os.execv(psql, [psql, url, *args.psql_args])
     raise RustokError(f"unknown db action {action!r}")
+
+
+def _db_replica(args: argparse.Namespace, settings: Settings) -> int:
+    """rustok db replica start|stop|status|url|remove: a streaming standby of the embedded cluster."""
+    from rustok import db
+    from rustok.embedded import replica_for
+
+    if settings.database_url:
+        raise RustokError("`rustok db replica` makes replicas of the embedded database; with DATABASE_URL, set up "
+                          "streaming replication on your server and list the replicas in DATABASE_REPLICA_URLS "
+                          "(docs/scaling.md)")
+    replica = replica_for(db.cluster_for(settings), args.number)
+    action = args.replica_action
+    if action == "start":
+        created = not replica.initialized()
+        started = replica.start()
+        what = "created and started" if created else ("started" if started else "already running")
+        _say(f"replica {args.number} {what}: {replica.url()} (data in {replica.data_dir}, slot {replica.slot})")
+        return 0
+    if action == "stop":
+        _say(f"replica {args.number} " + ("stopped" if replica.stop() else "not running"))
+        return 0
+    if action == "remove":
+        replica.remove()
+        _say(f"replica {args.number} removed (data directory deleted, slot {replica.slot} dropped)")
+        return 0
+    if action == "status":
+        if not replica.running():
+            state = "stopped" if replica.initialized() else "not created yet"
+            print(f"replica {args.number}: {state} (data dir {replica.data_dir})")
+            return 3
+        state = replica.replay_state()
+        lag = "unknown (primary not running)" if state["lag_bytes"] is None else f"{state['lag_bytes']} bytes"
+        print(f"replica {args.number}: running (pid {replica.pid()}) at {replica.url()}, replayed to "
+              f"{state['replay_lsn']}, behind the primary by {lag}")
+        return 0
+    if action == "url":
+        url = replica.url(user=_ROLE_USERS[args.role])
+        print(yoyo_url(url) if args.yoyo else url)
+        return 0
+    raise RustokError(f"unknown replica action {action!r}")
 
 
 def _db_backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -208,8 +257,41 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
     url = db.database_url(settings)
     db.connect(url).close()
-    _serve(settings, url, run_worker=False)
+    processes = args.workers if args.workers is not None else settings.serve_workers
+    if processes < 1:
+        raise RustokError(f"--workers must be at least 1 (got {processes})")
+    if processes == 1:
+        _serve(settings, url, run_worker=False)
+    else:
+        _serve_processes(settings, processes)
     return 0
+
+
+def _serve_processes(settings: Settings, processes: int) -> None:
+    """Several API processes on one port: uvicorn binds the socket here and hands it to `processes` worker
+    processes (the kernel spreads connections between them); each builds its own app and pools from the
+    environment (rustok.app.app_from_env), and a worker that dies is replaced. Ctrl-C / SIGTERM stop them all."""
+    import uvicorn
+
+    _check_http_port(settings.http_host, settings.http_port)
+    budget = processes * api_connection_budget(settings)
+    _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql "
+         f"({processes} API processes, up to {budget} database connections: docs/scaling.md)")
+    uvicorn.run("rustok.app:app_from_env", factory=True, workers=processes, host=settings.http_host,
+                port=settings.http_port, log_level="info", lifespan="on", log_config=None, access_log=False)
+
+
+def api_connection_budget(settings: Settings) -> int:
+    """Most connections one API process opens: on the primary its pool and the circuit breaker's probe; on
+    each replica its pool, the probe and the replica monitor (docs/scaling.md, connection budget)."""
+    replicas = len(settings.replica_urls)
+    return (settings.db_pool_size + 1) + replicas * (settings.db_pool_size + 2)
+
+
+def worker_connection_budget(settings: Settings, slots: int | None = None) -> int:
+    """Most connections one `rustok worker` process opens: one per work slot, the LISTEN connection and the
+    periodic jobs' connection."""
+    return (settings.index_workers if slots is None else slots) + 2
 
 
 def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
@@ -262,6 +344,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve GraphQL (/graphql), /healthz and /readyz")
     serve.add_argument("--host", help="HTTP host (default 127.0.0.1, env RUSTOK_HOST)")
     serve.add_argument("--port", type=int, help="HTTP port (default 8000, env RUSTOK_PORT)")
+    serve.add_argument("--workers", type=int, help="API processes sharing the port (default 1, env RUSTOK_SERVE_WORKERS); "
+                                                   "each has its own pool of RUSTOK_DB_POOL_SIZE connections")
     serve.set_defaults(func=cmd_serve)
 
     mig = sub.add_parser("migrate", help="apply pending SQL migrations (yoyo)")
@@ -272,7 +356,8 @@ def build_parser() -> argparse.ArgumentParser:
     doc.add_argument("--problems", action="store_true", help="list only the checks that warn or fail")
     doc.set_defaults(func=cmd_doctor)
 
-    dbp = sub.add_parser("db", help="the embedded database: start | stop | status | url | psql | backup | restore")
+    dbp = sub.add_parser("db", help="the embedded database: start | stop | status | url | psql | backup | restore | "
+                                        "replica")
     dbsub = dbp.add_subparsers(dest="action", required=True)
     dbsub.add_parser("start", help="start (creating on first use) the embedded PostgreSQL 18")
     dbsub.add_parser("stop", help="stop the embedded PostgreSQL")
@@ -286,6 +371,17 @@ def build_parser() -> argparse.ArgumentParser:
     res = dbsub.add_parser("restore", help="restore a backup into an empty database (a new data directory, or --database NEW)")
     res.add_argument("file", help="a file written by rustok db backup")
     res.add_argument("--database", help="restore into this database of the cluster (created when missing; must be empty)")
+    rep = dbsub.add_parser("replica", help="a streaming replica of the embedded database: start | stop | status | "
+                                           "url | remove (docs/scaling.md)")
+    rep.add_argument("replica_action", choices=("start", "stop", "status", "url", "remove"),
+                     help="start (created by pg_basebackup on first use), stop, status (replay position and lag), "
+                          "url (libpq URL), remove (data directory and replication slot)")
+    rep.add_argument("--number", "-n", type=int, default=1,
+                     help="which replica, 1-9 (data in $RUSTOK_DATA_DIR/replica-N, port RUSTOK_DB_PORT + N)")
+    rep.add_argument("--role", choices=sorted(_ROLE_USERS), default="owner", help="for url: the login to print")
+    rep.add_argument("--yoyo", action="store_true", help=argparse.SUPPRESS)
+    dbsub.add_parser("citus-plan", help="print the SQL that distributes the schema by tenant on Citus "
+                                        "(reference, co-located and coordinator tables, from the catalog; docs/scaling.md)")
     psql = dbsub.add_parser("psql", help="open psql on the database (extra args are passed to psql)")
     psql.add_argument("psql_args", nargs=argparse.REMAINDER, help="arguments for psql, e.g. -c 'select 1'")
     dbp.set_defaults(func=cmd_db)

@@ -43,6 +43,19 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def replica_urls(raw: str | None) -> tuple[str, ...]:
+    """DATABASE_REPLICA_URLS: one or more libpq URLs separated by commas or whitespace (empty: none)."""
+    if not raw:
+        return ()
+    urls = []
+    for part in raw.replace(",", " ").split():
+        try:
+            urls.append(normalize_database_url(part))
+        except ConfigError as exc:
+            raise ConfigError(f"DATABASE_REPLICA_URLS: {str(exc).removeprefix('DATABASE_URL ')}") from None
+    return tuple(urls)
+
+
 def yoyo_url(url: str) -> str:
     """The same database in the scheme yoyo-migrations wants (psycopg 3 backend)."""
     scheme = urlsplit(url).scheme
@@ -67,6 +80,18 @@ def _float_env(name: str, default: float) -> float:
         return float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number (got {raw!r})") from None
+
+
+def _threshold_env(name: str, default: int | None) -> int | None:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("off", "none", "never"):
+        return None
+    value = _int_env(name, 0)
+    if value < 0:
+        raise ConfigError(f"{name} must be a number of runs (0 or more) or off (got {raw!r})")
+    return value
 
 
 def _bool_env(name: str, default: bool) -> bool:
@@ -130,6 +155,7 @@ class Settings:
     db_port: int = DEFAULT_DB_PORT
     http_host: str = "127.0.0.1"
     http_port: int = DEFAULT_HTTP_PORT
+    serve_workers: int = 1                # API processes of `rustok serve` (--workers)
     # Index / projector configuration (the manifest's IndexConfig).
     index_batch_size: int = 100
     index_workers: int = 4
@@ -141,7 +167,15 @@ class Settings:
     db_acquire_timeout: float = 1.0
     db_probe_interval: float = 0.25
     db_reconnect_timeout: float = 1.0
+    # psycopg prepares a statement server-side after this many runs on a connection; None (env "off"): never,
+    # for a transaction-mode PgBouncer older than 1.21 or without max_prepared_statements (docs/scaling.md).
+    db_prepare_threshold: int | None = 5
     retry_after: int = 1
+    # Read replicas (docs/scaling.md): queries go to a replica in rotation, writes to the primary.
+    replica_urls: tuple[str, ...] = ()
+    replica_max_lag: float = 5.0          # seconds behind the primary before a replica leaves the rotation
+    replica_wait: float = 0.5             # seconds a read with a position waits for a replica before the primary
+    replica_check_interval: float = 0.5   # seconds between the lag and health checks of each replica
     # Input limits: every request is checked against these before any SQL runs.
     max_body_bytes: int = 1_048_576       # HTTP request body (enforced while reading)
     max_query_tokens: int = 2_000         # lexical tokens of the GraphQL document
@@ -166,6 +200,7 @@ class Settings:
             db_port=_int_env("RUSTOK_DB_PORT", DEFAULT_DB_PORT),
             http_host=os.environ.get("RUSTOK_HOST") or "127.0.0.1",
             http_port=_int_env("RUSTOK_PORT", DEFAULT_HTTP_PORT),
+            serve_workers=_int_env("RUSTOK_SERVE_WORKERS", 1),
             index_batch_size=_int_env("RUSTOK_INDEX_BATCH_SIZE", 100),
             index_workers=_int_env("RUSTOK_INDEX_WORKERS", 4),
             index_realtime_sync=_bool_env("RUSTOK_INDEX_REALTIME_SYNC", True),
@@ -174,7 +209,12 @@ class Settings:
             db_acquire_timeout=_float_env("RUSTOK_DB_ACQUIRE_TIMEOUT", cls.db_acquire_timeout),
             db_probe_interval=_float_env("RUSTOK_DB_PROBE_INTERVAL", cls.db_probe_interval),
             db_reconnect_timeout=_float_env("RUSTOK_DB_RECONNECT_TIMEOUT", cls.db_reconnect_timeout),
+            db_prepare_threshold=_threshold_env("RUSTOK_DB_PREPARE_THRESHOLD", cls.db_prepare_threshold),
             retry_after=_int_env("RUSTOK_RETRY_AFTER", cls.retry_after),
+            replica_urls=replica_urls(os.environ.get("DATABASE_REPLICA_URLS")),
+            replica_max_lag=_float_env("RUSTOK_REPLICA_MAX_LAG", cls.replica_max_lag),
+            replica_wait=_float_env("RUSTOK_REPLICA_WAIT", cls.replica_wait),
+            replica_check_interval=_float_env("RUSTOK_REPLICA_CHECK_INTERVAL", cls.replica_check_interval),
             max_body_bytes=_int_env("RUSTOK_MAX_BODY_BYTES", cls.max_body_bytes),
             max_query_tokens=_int_env("RUSTOK_MAX_QUERY_TOKENS", cls.max_query_tokens),
             max_query_depth=_int_env("RUSTOK_MAX_QUERY_DEPTH", cls.max_query_depth),

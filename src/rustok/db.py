@@ -134,8 +134,10 @@ class DatabaseGate:
     """
 
     def __init__(self, url: str, *, pool_size: int = 10, acquire_timeout: float = 1.0, probe_interval: float = 0.25,
-                 reconnect_timeout: float = 1.0):
+                 reconnect_timeout: float = 1.0, label: str = "database", pool_name: str = "rustok-app",
+                 prepare_threshold: int | None = 5):
         self.url = url
+        self.label = label  # in log lines: "database", or "replica 127.0.0.1:54330/rustok" (never credentials)
         self.acquire_timeout = acquire_timeout
         self.probe_interval = probe_interval
         self.pool = AsyncConnectionPool(
@@ -144,8 +146,9 @@ class DatabaseGate:
             max_size=pool_size,
             open=False,
             configure=_configure_app_connection,
-            kwargs={"autocommit": False, "connect_timeout": 2},
-            name="rustok-app",
+            kwargs={"autocommit": False, "connect_timeout": 2, "application_name": pool_name,
+                    "prepare_threshold": prepare_threshold},
+            name=pool_name,
             timeout=acquire_timeout,
             reconnect_timeout=reconnect_timeout,
             reconnect_failed=self._reconnect_failed,
@@ -158,14 +161,15 @@ class DatabaseGate:
     @classmethod
     def from_settings(cls, url: str, settings) -> "DatabaseGate":
         return cls(url, pool_size=settings.db_pool_size, acquire_timeout=settings.db_acquire_timeout,
-                   probe_interval=settings.db_probe_interval, reconnect_timeout=settings.db_reconnect_timeout)
+                   probe_interval=settings.db_probe_interval, reconnect_timeout=settings.db_reconnect_timeout,
+                   prepare_threshold=settings.db_prepare_threshold)
 
     @property
     def down(self) -> bool:
         return self.down_since is not None
 
-    async def open(self, timeout: float = 30.0) -> None:
-        await self.pool.open(wait=True, timeout=timeout)
+    async def open(self, timeout: float = 30.0, wait: bool = True) -> None:
+        await self.pool.open(wait=wait, timeout=timeout)
 
     async def close(self) -> None:
         if self._probe is not None:
@@ -223,7 +227,7 @@ class DatabaseGate:
             self.down_since = time.monotonic()
             self.outages += 1
             text = reason if isinstance(reason, str) else _first_line(reason)
-            log.error("database unreachable (%s): answering UNAVAILABLE, probing every %.2fs", text,
+            log.error("%s unreachable (%s): answering UNAVAILABLE, probing every %.2fs", self.label, text,
                       self.probe_interval)
         self._start_probe()
 
@@ -249,7 +253,7 @@ class DatabaseGate:
                 if self.down_since is not None:
                     self.last_outage_seconds = time.monotonic() - self.down_since
                     self.down_since = None
-                    log.warning("database reachable again after %.2fs; serving", self.last_outage_seconds)
+                    log.warning("%s reachable again after %.2fs; serving", self.label, self.last_outage_seconds)
                 return
             self.trip(error)
             await asyncio.sleep(self.probe_interval)

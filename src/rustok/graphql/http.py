@@ -33,6 +33,7 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from rustok.graphql.cache import DocumentCache
+from rustok.ids import InvalidIdError, parse_id
 from rustok.graphql.limits import Limits, variables_depth_exceeds
 from rustok.logs import request_log
 
@@ -41,6 +42,7 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
+READ_AFTER_HEADER = "X-Read-After"  # a mutation's position: read everything it wrote (rustok.replicas)
 
 
 class HttpError(Exception):
@@ -173,8 +175,29 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
             if method == "GET" and operation.operation != OperationType.QUERY:
                 raise HttpError(405, "METHOD_NOT_ALLOWED",
                                 f"a {operation.operation.value} cannot be sent with GET; use POST", {"Allow": "POST"})
+        # Routing (rustok.replicas): a plain query may be served by a read replica, after the position of
+        # X-Read-After when the client sends one; a read that fails on a replica is run again on the primary.
+        request.state.read_only = operation is not None and operation.operation == OperationType.QUERY
+        request.state.read_after = self._read_after(request)
         _, result = await self.execute_graphql_query(request, data, query_document=document)
+        view = getattr(request.state, "db_view", None)
+        if view is not None and view.replica_failed:
+            log.warning("a read failed on a replica; running it again on the primary")
+            view.router.stats.retried_on_primary += 1
+            request.state.force_primary = True
+            _, result = await self.execute_graphql_query(request, data, query_document=document)
         return self._graphql_response(result, media)
+
+    @staticmethod
+    def _read_after(request: Request):
+        raw = request.headers.get(READ_AFTER_HEADER)
+        if not raw:
+            return None
+        try:
+            return parse_id(raw)
+        except InvalidIdError:
+            raise HttpError(400, "BAD_USER_INPUT", f"{READ_AFTER_HEADER}: expected a position returned by a mutation "
+                                                   f"(got {raw[:40]!r})") from None
 
     # -- reading the request ------------------------------------------------------------------
 
