@@ -7,6 +7,7 @@ from ariadne import MutationType
 
 from rustok.graphql.access import require_user
 from rustok.graphql.db import scalar, staff_write, tenant_write
+from rustok.graphql.storefront import address_of
 from rustok.graphql.scalars import jsonb, optional_id
 from rustok.ids import parse_id
 
@@ -14,6 +15,18 @@ mutation = MutationType()
 
 _PRODUCT = "select commerce.product_record(%s)"
 _ORDER = "select commerce.order_record(%s)"
+
+
+def _address(value: dict | None) -> dict | None:
+    """AddressInput -> the stored JSON (camelCase keys, unset fields left out)."""
+    return None if value is None else {k: v for k, v in value.items() if v is not None}
+
+
+def _order(record: dict | None) -> dict | None:
+    if record:
+        record = {**record, "shippingAddress": address_of(record.get("shippingAddress")),
+                  "billingAddress": address_of(record.get("billingAddress"))}
+    return record
 
 
 @mutation.field("createProduct")
@@ -73,9 +86,9 @@ async def resolve_place_order(_, info, input: dict):
                 p_shipping_address => %s::jsonb, p_billing_address => %s::jsonb,
                 p_shipping_total => %s::bigint, p_discount_total => %s::bigint, p_tax_rate => %s::numeric)""",
             (input["currencyCode"], jsonb(items), caller.user_id, input.get("email"),
-             jsonb(input.get("shippingAddress")), jsonb(input.get("billingAddress")),
+             jsonb(_address(input.get("shippingAddress"))), jsonb(_address(input.get("billingAddress"))),
              input.get("shippingTotal", 0), input.get("discountTotal", 0), input.get("taxRate", 0)))
-        result["order"] = await scalar(conn, _ORDER, (order_id,))
+        result["order"] = _order(await scalar(conn, _ORDER, (order_id,)))
     return result
 
 
@@ -84,7 +97,7 @@ async def resolve_set_order_status(_, info, id: str, status: str):
     order_id = parse_id(id)
     async with staff_write(info.context) as (conn, result):
         await scalar(conn, "select commerce.change_order_status(%s, %s)", (order_id, status))
-        result["order"] = await scalar(conn, _ORDER, (order_id,))
+        result["order"] = _order(await scalar(conn, _ORDER, (order_id,)))
     return result
 
 

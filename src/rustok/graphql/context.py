@@ -6,7 +6,7 @@ Tenant and caller are resolved together, once per request, in one round trip
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from rustok.auth import STAFF_ROLES, token_hash
@@ -31,6 +31,8 @@ class RequestContext:
     tenant_slug: str | None
     token: str | None
     _caller: Caller | None = None
+    # per-request batch loaders by name (rustok.graphql.loaders)
+    loaders: dict = field(default_factory=dict)
 
     async def caller(self) -> Caller:
         if self._caller is None:

@@ -4,6 +4,7 @@ durable queue."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta, timezone
 
 from ariadne import SubscriptionType
@@ -42,7 +43,7 @@ async def events_source(_, info, types: list[str] | None = None):
 
 @subscription.field("events")
 def events_resolver(event, info, types=None):
-    return event
+    return {**event, "payload": json.dumps(event["payload"], separators=(",", ":"))}
 
 
 bindables = [subscription]
