@@ -166,9 +166,9 @@ begin
         when 'title_asc' then v_key := 'p.title'; v_type := 'text'; v_desc := false;
         when 'title_desc' then v_key := 'p.title'; v_type := 'text'; v_desc := true;
         when 'price_asc' then
-            v_key := 'coalesce((p.prices -> $4 ->> ''min'')::bigint, 9223372036854775807)'; v_type := 'bigint'; v_desc := false;
+            v_key := 'coalesce(pp.min_amount, 9223372036854775807)'; v_type := 'bigint'; v_desc := false;
         when 'price_desc' then
-            v_key := 'coalesce((p.prices -> $4 ->> ''max'')::bigint, -1)'; v_type := 'bigint'; v_desc := true;
+            v_key := 'coalesce(pp.max_amount, -1)'; v_type := 'bigint'; v_desc := true;
         else
             raise exception 'sort: must be relevance, newest, price_asc, price_desc, title_asc or title_desc (got %)', v_sort
                 using errcode = 'invalid_parameter_value';
@@ -185,6 +185,8 @@ begin
         select p.product_id, jsonb_build_object('s', %1$L, 'k', jsonb_build_array(%2$s, p.product_id)),
                case when $2 is not null and numnode($2) > 0 then ts_rank(p.search_vector, $2) end
         from index._product_matches($1, $2, $3, $4, $5) p
+        left join index.product_prices pp
+               on pp.tenant_id = p.tenant_id and pp.product_id = p.product_id and pp.currency_code = $4
         where ($6 is null or (%2$s, p.product_id) %4$s (($6 -> 'k' ->> 0)::%3$s, ($6 -> 'k' ->> 1)::uuid))
           and ($7 is null or (%2$s, p.product_id) %5$s (($7 -> 'k' ->> 0)::%3$s, ($7 -> 'k' ->> 1)::uuid))
         order by %2$s %6$s, p.product_id %6$s
