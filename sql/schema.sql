@@ -16425,6 +16425,7 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    perform core.assert_module_enabled(array[p_tenant_id], 'content');
     perform index._check_page(p_filters,
         array['kinds', 'categoryIds', 'categorySlugs', 'tags', 'authorIds', 'parentId', 'status'], 1, 0);
     if p_filters -> 'status' is not null and not p_include_unpublished then
@@ -16453,7 +16454,7 @@ $$;
 -- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) IS 'The tsquery a content listing uses for user text (as index.product_query), after checking the filters (as index.search_content). Pass q to index.page_content / count_content.';
+COMMENT ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) IS 'The tsquery a content listing uses for user text (as index.product_query), after checking the filters (as index.search_content). Pass q to index.page_content / count_content. Refuses (55000) when the tenant turned the content module off.';
 
 --
 -- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
@@ -16750,6 +16751,7 @@ CREATE FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jso
     LANGUAGE plpgsql STABLE
     AS $$
 begin
+    perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
     perform index._check_limit(p_limit);
     perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
             index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
@@ -16783,7 +16785,7 @@ $$;
 -- Name: FUNCTION page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the current tenant''s orders (GraphQL orders connection), newest first (created_at, then id): only customer p_customer_id''s, or all when null (staff); optionally one status. As index.page_products.';
+COMMENT ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the current tenant''s orders (GraphQL orders connection), newest first (created_at, then id): only customer p_customer_id''s, or all when null (staff); optionally one status. As index.page_products. Refuses (55000) when the tenant turned commerce off.';
 
 --
 -- Name: FUNCTION page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
@@ -16861,6 +16863,53 @@ COMMENT ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters
 GRANT ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
+-- Name: page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(id uuid, type text, cursor jsonb, rank real)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
+begin
+    perform index._check_limit(p_limit);
+    perform index._cursor_key(p_after, 'relevance', 'real', 'after'), index._cursor_key(p_before, 'relevance', 'real', 'before');
+    if numnode(v_q) = 0 then
+        return;
+    end if;
+    return query
+    with hits as (
+        select p.product_id as id, 'Product' as type, ts_rank(p.search_vector, v_q) as rank
+        from index._product_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished) p
+        where core.module_enabled(p_tenant_id, 'commerce')
+        union all
+        select c.node_id, 'Content', ts_rank(c.search_vector, v_q)
+        from index._content_matches(p_tenant_id, v_q, '{}', p_include_unpublished) c
+        where core.module_enabled(p_tenant_id, 'content')
+    )
+    select h.id, h.type, jsonb_build_object('s', 'relevance', 'k', jsonb_build_array(h.rank, h.id)), h.rank
+    from hits h
+    where (p_after is null or (h.rank, h.id) < ((p_after -> 'k' ->> 0)::real, (p_after -> 'k' ->> 1)::uuid))
+      and (p_before is null or (h.rank, h.id) > ((p_before -> 'k' ->> 0)::real, (p_before -> 'k' ->> 1)::uuid))
+    order by case when p_from_end then h.rank end asc, case when p_from_end then h.id end asc,
+             h.rank desc, h.id desc
+    limit p_limit + 1;
+end
+$$;
+
+--
+-- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products.';
+
+--
+-- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
 -- Name: product_query(uuid, text, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -16873,6 +16922,7 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
     perform index._check_page(p_filters,
         array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
     if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
@@ -16908,7 +16958,7 @@ $_$;
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products.';
+COMMENT ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products. Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off.';
 
 --
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -

@@ -5,7 +5,8 @@
 - require_staff:  ... with a staff role (admin, manager, editor, author; rustok.auth.STAFF_ROLES);
 - is_staff:       the caller has a staff role (without requiring it: drafts are visible to staff,
                   staff comments are approved at once);
-- orders_customer: whose orders a caller may list (staff: every order of the tenant).
+- orders_customer: whose orders a caller may list (staff: every order of the tenant);
+- require_module: the tenant has the module on (else MODULE_DISABLED naming it).
 
 Row-level security in PostgreSQL keeps every request inside its tenant whatever a resolver does; these
 checks decide which operations a caller may attempt.
@@ -50,3 +51,24 @@ def orders_customer(caller) -> UUID | None:
     """Whose orders a signed-in caller may list: their own (their user id), or every order of the tenant
     for staff (None)."""
     return None if caller.is_staff else caller.user_id
+
+
+MODULES = ("content", "blog", "commerce", "community", "index")
+
+
+async def require_module(ctx, module: str) -> None:
+    """Refuse with MODULE_DISABLED when the tenant has turned `module` off (asked once per request)."""
+    key = f"module:{module}"
+    enabled = ctx.loaders.get(key)
+    if enabled is None:
+        from rustok.graphql.db import fetch_one
+
+        row = await fetch_one(ctx, "select core.module_enabled(core.current_tenant_id(), %s) as enabled", (module,))
+        enabled = ctx.loaders[key] = bool(row["enabled"])
+    if not enabled:
+        raise ApiError("MODULE_DISABLED", module_disabled_message(module), module=module)
+
+
+def module_disabled_message(module: str) -> str:
+    return (f'the "{module}" module is disabled for this tenant: its reads and writes are refused until an '
+            f"administrator enables it")

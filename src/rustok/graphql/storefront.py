@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from ariadne import InterfaceType, ObjectType, QueryType
+from ariadne import InterfaceType, ObjectType, QueryType, UnionType
 from psycopg.types.json import Jsonb
 
-from rustok.graphql.access import is_staff, orders_customer, require_staff, require_tenant, require_user
+from rustok.graphql.access import (is_staff, orders_customer, require_module, require_staff, require_tenant,
+                                   require_user)
 from rustok.graphql.db import fetch_all, fetch_one
 from rustok.graphql.errors import ApiError
 from rustok.graphql.loaders import loader
@@ -138,6 +139,7 @@ async def products_connection(ctx, search=None, filter=None, sort=None, currency
                               last=None, before=None, category_id=None) -> dict:
     args = page_args(first, after, last, before)
     tenant_id = await require_tenant(ctx)
+    await require_module(ctx, "commerce")
     staff = await is_staff(ctx)
     filters = _filters(filter)
     if category_id is not None:
@@ -221,6 +223,7 @@ async def _load_products(ctx, ids: list) -> dict:
 
 
 async def product_by_id(ctx, product_id: UUID):
+    await require_module(ctx, "commerce")
     row = await loader(ctx, "product", lambda ids: _load_products(ctx, ids)).load(product_id)
     return product_node(row) if row else None
 
@@ -231,6 +234,7 @@ async def resolve_product(_, info, id=None, handle=None):
     await require_tenant(ctx)
     if (id is None) == (handle is None):
         raise ApiError("BAD_USER_INPUT", "product: give id or handle (one of them)", argument="id")
+    await require_module(ctx, "commerce")
     if id is not None:
         return await product_by_id(ctx, parse_id(id))
     row = await fetch_one(ctx, _PRODUCT_BY_HANDLE, (handle, await is_staff(ctx)))
@@ -372,6 +376,7 @@ async def _tree(ctx, key: str, sql: str, make) -> dict:
 
 
 async def category_tree(ctx) -> dict:
+    await require_module(ctx, "commerce")
     return await _tree(ctx, "tree:category", _CATEGORIES, category_node)
 
 
@@ -465,6 +470,7 @@ async def contents_connection(ctx, search=None, kind=None, filter=None, sort=Non
                               last=None, before=None, parent_id=None) -> dict:
     args = page_args(first, after, last, before)
     tenant_id = await require_tenant(ctx)
+    await require_module(ctx, "content")
     staff = await is_staff(ctx)
     filters = _filters(filter)
     if kind:
@@ -513,6 +519,7 @@ async def _load_contents(ctx, ids: list) -> dict:
 
 
 async def content_by_id(ctx, node_id: UUID):
+    await require_module(ctx, "content")
     row = await loader(ctx, "content", lambda ids: _load_contents(ctx, ids)).load(node_id)
     return content_node(row) if row else None
 
@@ -525,6 +532,7 @@ async def resolve_content(_, info, id=None, kind=None, slug=None):
         return await content_by_id(ctx, parse_id(id))
     if kind is None or slug is None:
         raise ApiError("BAD_USER_INPUT", "content: give id, or kind and slug", argument="slug")
+    await require_module(ctx, "content")
     row = await fetch_one(ctx, _CONTENT_BY_SLUG, (kind, slug, await is_staff(ctx)))
     return content_node(row) if row else None
 
@@ -573,6 +581,7 @@ def content_category_node(row: dict) -> dict:
 
 
 async def content_category_tree(ctx) -> dict:
+    await require_module(ctx, "content")
     return await _tree(ctx, "tree:content_category", _CONTENT_CATEGORIES, content_category_node)
 
 
@@ -627,6 +636,7 @@ async def resolve_orders(_, info, status=None, first=None, after=None, last=None
     ctx = info.context
     args = page_args(first, after, last, before)
     caller = await require_user(ctx)
+    await require_module(ctx, "commerce")
     customer = orders_customer(caller)
     rows = await fetch_all(ctx, _ORDER_PAGE, {
         "customer": customer, "status": status, "after": args.after_param, "before": args.before_param,
@@ -636,6 +646,7 @@ async def resolve_orders(_, info, status=None, first=None, after=None, last=None
 
 async def order_by_id(ctx, order_id: UUID):
     caller = await require_user(ctx)
+    await require_module(ctx, "commerce")
     customer = orders_customer(caller)
 
     async def fetch(ids):
@@ -777,3 +788,137 @@ async def resolve_nodes(_, info, ids: list[str]):
 bindables = [query, node_interface, product_type, variant_type, category_type, tag_type, content_type,
              content_category_type, order_type, product_connection_type, content_connection_type,
              order_connection_type]
+
+
+# ================================================================ unified search
+
+search_result_union = UnionType("SearchResult")
+
+
+@search_result_union.type_resolver
+def resolve_search_result_type(obj, *_):
+    return obj["__typename"]
+
+
+_SEARCH_PAGE = """
+    select k.id, k.type, k.cursor from index.page_search(%s, %s, %s, %s, %s, %s, %s) k"""
+
+
+@query.field("search")
+async def resolve_search(_, info, query: str, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    args = page_args(first, after, last, before)
+    tenant_id = await require_tenant(ctx)
+    rows = await fetch_all(ctx, _SEARCH_PAGE, (tenant_id, query, await is_staff(ctx), args.after_param,
+                                               args.before_param, args.limit, args.from_end))
+    nodes = {}
+    for r in rows:
+        loaded = await (product_by_id if r["type"] == "Product" else content_by_id)(ctx, r["id"])
+        nodes[r["id"]] = loaded
+    rows = [r for r in rows if nodes.get(r["id"]) is not None]
+    return connection(rows, args, lambda r: nodes[r["id"]])
+
+
+# ================================================================ community reads
+
+async def _reaction_counts(ctx, node_id):
+    async def fetch(ids):
+        out: dict = {}
+        for r in await fetch_all(ctx, "select node_id, kind, count(*)::integer as n from community.reactions "
+                                      "where tenant_id = core.current_tenant_id() and node_id = any (%s) "
+                                      "group by node_id, kind order by node_id, kind", (list(ids),)):
+            out.setdefault(r["nodeId"], []).append({"kind": r["kind"], "count": r["n"]})
+        return out
+
+    return await loader(ctx, "reaction_counts", fetch).load(node_id) or []
+
+
+@content_type.field("reactions")
+async def resolve_content_reactions(content, info):
+    await require_module(info.context, "community")
+    return await _reaction_counts(info.context, content["id"])
+
+
+@content_type.field("viewerReactions")
+async def resolve_viewer_reactions(content, info):
+    ctx = info.context
+    await require_module(ctx, "community")
+    caller = await ctx.caller()
+    if caller.user_id is None:
+        return []
+
+    async def fetch(ids):
+        out: dict = {}
+        for r in await fetch_all(ctx, "select node_id, kind from community.reactions "
+                                      "where tenant_id = core.current_tenant_id() and user_id = %s and node_id = any (%s) "
+                                      "order by kind", (caller.user_id, list(ids))):
+            out.setdefault(r["nodeId"], []).append(r["kind"])
+        return out
+
+    return await loader(ctx, "viewer_reactions", fetch).load(content["id"]) or []
+
+
+async def _follower_count(ctx, target_type: str, target_id):
+    async def fetch(ids):
+        rows = await fetch_all(ctx, "select target_id, count(*)::integer as n from community.follows "
+                                    "where tenant_id = core.current_tenant_id() and target_type = %s "
+                                    "and target_id = any (%s) group by target_id", (target_type, list(ids)))
+        return {r["targetId"]: r["n"] for r in rows}
+
+    return await loader(ctx, f"followers:{target_type}", fetch).load(target_id) or 0
+
+
+@content_type.field("followerCount")
+async def resolve_content_followers(content, info):
+    await require_module(info.context, "community")
+    return await _follower_count(info.context, "node", content["id"])
+
+
+_author_type = ObjectType("Author")
+
+
+@_author_type.field("followerCount")
+async def resolve_author_followers(author, info):
+    await require_module(info.context, "community")
+    return await _follower_count(info.context, "user", author["id"])
+
+
+@_author_type.field("viewerFollows")
+async def resolve_author_viewer_follows(author, info):
+    ctx = info.context
+    await require_module(ctx, "community")
+    caller = await ctx.caller()
+    if caller.user_id is None:
+        return False
+    row = await fetch_one(ctx, "select exists (select 1 from community.follows where tenant_id = core.current_tenant_id() "
+                               "and follower_id = %s and followed_user_id = %s) as f", (caller.user_id, author["id"]))
+    return row["f"]
+
+
+@_author_type.field("reputation")
+async def resolve_author_reputation(author, info):
+    ctx = info.context
+    await require_module(ctx, "community")
+
+    async def fetch(ids):
+        rows = await fetch_all(ctx, "select user_id, score, reactions_received from community.reputation "
+                                    "where tenant_id = core.current_tenant_id() and user_id = any (%s)", (list(ids),))
+        return {r["userId"]: r for r in rows}
+
+    row = await loader(ctx, "reputation", fetch).load(author["id"])
+    return {"score": row["score"] if row else 0, "reactionsReceived": row["reactionsReceived"] if row else 0}
+
+
+@_author_type.field("contents")
+async def resolve_author_contents(author, info, kind=None, first=None, after=None, last=None, before=None):
+    return await contents_connection(info.context, None, kind, {"authorIds": [str(author["id"])]}, "newest",
+                                     first, after, last, before)
+
+
+@query.field("author")
+async def resolve_author(_, info, id: str):
+    await require_tenant(info.context)
+    return await _node(info.context, "Author", parse_id(id))
+
+
+bindables += [search_result_union, _author_type]
