@@ -6,7 +6,9 @@
 - is_staff:       the caller has a staff role (without requiring it: drafts are visible to staff,
                   staff comments are approved at once);
 - orders_customer: whose orders a caller may list (staff: every order of the tenant);
-- require_module: the tenant has the module on (else MODULE_DISABLED naming it).
+- require_module: the tenant has the module on (else MODULE_DISABLED naming it);
+- ready_to_read:  require_module, and (with the X-Index-Position header) wait until the read model reflects
+                  that mutation position (read-your-writes; INDEX_NOT_CAUGHT_UP after the bounded wait).
 
 Row-level security in PostgreSQL keeps every request inside its tenant whatever a resolver does; these
 checks decide which operations a caller may attempt.
@@ -14,6 +16,8 @@ checks decide which operations a caller may attempt.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from uuid import UUID
 
 from rustok.graphql.errors import ApiError
@@ -72,3 +76,44 @@ async def require_module(ctx, module: str) -> None:
 def module_disabled_message(module: str) -> str:
     return (f'the "{module}" module is disabled for this tenant: its reads and writes are refused until an '
             f"administrator enables it")
+
+
+async def ready_to_read(ctx, module: str) -> None:
+    await require_module(ctx, module)
+    await wait_for_index(ctx)
+
+
+async def wait_for_index(ctx) -> None:
+    """With X-Index-Position, wait (once per request, at most ctx.read_wait_seconds) until the read model has
+    processed every event of the tenant up to that position."""
+    if not ctx.index_position:
+        return
+    task = ctx.loaders.get("index_wait")
+    if task is None:
+        task = ctx.loaders["index_wait"] = asyncio.ensure_future(_wait_for_index(ctx))
+    await task
+
+
+async def _wait_for_index(ctx) -> None:
+    from rustok.graphql.db import fetch_one
+    from rustok.ids import InvalidIdError, parse_id
+
+    try:
+        position = parse_id(ctx.index_position)
+    except InvalidIdError:
+        raise ApiError("BAD_USER_INPUT", "X-Index-Position: send the `position` a mutation returned",
+                       argument="X-Index-Position") from None
+    started = time.monotonic()
+    pause = 0.005
+    while True:
+        row = await fetch_one(ctx, "select outbox.caught_up('index', %s) as done", (position,))
+        if row["done"]:
+            return
+        waited = time.monotonic() - started
+        if waited >= ctx.read_wait_seconds:
+            raise ApiError("INDEX_NOT_CAUGHT_UP",
+                           f"the read model has not caught up to position {position} within "
+                           f"{ctx.read_wait_seconds:g} s; retry shortly (the mutation's own answer is already current)",
+                           position=str(position), waitedSeconds=round(waited, 3))
+        await asyncio.sleep(min(pause, max(ctx.read_wait_seconds - waited, 0)))
+        pause = min(pause * 2, 0.05)

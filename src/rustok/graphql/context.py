@@ -31,6 +31,9 @@ class RequestContext:
     tenant_slug: str | None
     token: str | None
     _caller: Caller | None = None
+    # X-Index-Position: reads wait until the read model reflects this mutation position (read-your-writes)
+    index_position: str | None = None
+    read_wait_seconds: float = 5.0
     # per-request batch loaders by name (rustok.graphql.loaders)
     loaders: dict = field(default_factory=dict)
 
@@ -65,4 +68,6 @@ async def get_context_value(request, data=None) -> RequestContext:
         db=request.app.state.db,
         tenant_slug=request.headers.get("x-tenant"),
         token=_bearer(request),
+        index_position=(request.headers.get("x-index-position") or "").strip() or None,
+        read_wait_seconds=getattr(getattr(request.app.state, "settings", None), "read_wait_seconds", 5.0),
     )

@@ -20,8 +20,8 @@ from uuid import UUID
 from ariadne import InterfaceType, ObjectType, QueryType, UnionType
 from psycopg.types.json import Jsonb
 
-from rustok.graphql.access import (is_staff, orders_customer, require_module, require_staff, require_tenant,
-                                   require_user)
+from rustok.graphql.access import (is_staff, orders_customer, ready_to_read, require_module, require_staff,
+                                   require_tenant, require_user, wait_for_index)
 from rustok.graphql.db import fetch_all, fetch_one
 from rustok.graphql.errors import ApiError
 from rustok.graphql.loaders import loader
@@ -139,7 +139,7 @@ async def products_connection(ctx, search=None, filter=None, sort=None, currency
                               last=None, before=None, category_id=None) -> dict:
     args = page_args(first, after, last, before)
     tenant_id = await require_tenant(ctx)
-    await require_module(ctx, "commerce")
+    await ready_to_read(ctx, "commerce")
     staff = await is_staff(ctx)
     filters = _filters(filter)
     if category_id is not None:
@@ -223,7 +223,7 @@ async def _load_products(ctx, ids: list) -> dict:
 
 
 async def product_by_id(ctx, product_id: UUID):
-    await require_module(ctx, "commerce")
+    await ready_to_read(ctx, "commerce")
     row = await loader(ctx, "product", lambda ids: _load_products(ctx, ids)).load(product_id)
     return product_node(row) if row else None
 
@@ -234,7 +234,7 @@ async def resolve_product(_, info, id=None, handle=None):
     await require_tenant(ctx)
     if (id is None) == (handle is None):
         raise ApiError("BAD_USER_INPUT", "product: give id or handle (one of them)", argument="id")
-    await require_module(ctx, "commerce")
+    await ready_to_read(ctx, "commerce")
     if id is not None:
         return await product_by_id(ctx, parse_id(id))
     row = await fetch_one(ctx, _PRODUCT_BY_HANDLE, (handle, await is_staff(ctx)))
@@ -376,7 +376,7 @@ async def _tree(ctx, key: str, sql: str, make) -> dict:
 
 
 async def category_tree(ctx) -> dict:
-    await require_module(ctx, "commerce")
+    await ready_to_read(ctx, "commerce")
     return await _tree(ctx, "tree:category", _CATEGORIES, category_node)
 
 
@@ -470,7 +470,7 @@ async def contents_connection(ctx, search=None, kind=None, filter=None, sort=Non
                               last=None, before=None, parent_id=None) -> dict:
     args = page_args(first, after, last, before)
     tenant_id = await require_tenant(ctx)
-    await require_module(ctx, "content")
+    await ready_to_read(ctx, "content")
     staff = await is_staff(ctx)
     filters = _filters(filter)
     if kind:
@@ -519,7 +519,7 @@ async def _load_contents(ctx, ids: list) -> dict:
 
 
 async def content_by_id(ctx, node_id: UUID):
-    await require_module(ctx, "content")
+    await ready_to_read(ctx, "content")
     row = await loader(ctx, "content", lambda ids: _load_contents(ctx, ids)).load(node_id)
     return content_node(row) if row else None
 
@@ -532,7 +532,7 @@ async def resolve_content(_, info, id=None, kind=None, slug=None):
         return await content_by_id(ctx, parse_id(id))
     if kind is None or slug is None:
         raise ApiError("BAD_USER_INPUT", "content: give id, or kind and slug", argument="slug")
-    await require_module(ctx, "content")
+    await ready_to_read(ctx, "content")
     row = await fetch_one(ctx, _CONTENT_BY_SLUG, (kind, slug, await is_staff(ctx)))
     return content_node(row) if row else None
 
@@ -581,7 +581,7 @@ def content_category_node(row: dict) -> dict:
 
 
 async def content_category_tree(ctx) -> dict:
-    await require_module(ctx, "content")
+    await ready_to_read(ctx, "content")
     return await _tree(ctx, "tree:content_category", _CONTENT_CATEGORIES, content_category_node)
 
 
@@ -636,7 +636,7 @@ async def resolve_orders(_, info, status=None, first=None, after=None, last=None
     ctx = info.context
     args = page_args(first, after, last, before)
     caller = await require_user(ctx)
-    await require_module(ctx, "commerce")
+    await ready_to_read(ctx, "commerce")
     customer = orders_customer(caller)
     rows = await fetch_all(ctx, _ORDER_PAGE, {
         "customer": customer, "status": status, "after": args.after_param, "before": args.before_param,
@@ -646,7 +646,7 @@ async def resolve_orders(_, info, status=None, first=None, after=None, last=None
 
 async def order_by_id(ctx, order_id: UUID):
     caller = await require_user(ctx)
-    await require_module(ctx, "commerce")
+    await ready_to_read(ctx, "commerce")
     customer = orders_customer(caller)
 
     async def fetch(ids):
@@ -763,6 +763,7 @@ async def _node(ctx, type_name: str, node_id: UUID):
 
 
 async def _nodes(ctx, ids: list[UUID]) -> list:
+    await wait_for_index(ctx)
     rows = await fetch_all(ctx, _NODE_TYPES, {"ids": ids})
     types = {r["id"]: r["type"] for r in rows}
     out = []
@@ -809,6 +810,7 @@ async def resolve_search(_, info, query: str, first=None, after=None, last=None,
     ctx = info.context
     args = page_args(first, after, last, before)
     tenant_id = await require_tenant(ctx)
+    await wait_for_index(ctx)
     rows = await fetch_all(ctx, _SEARCH_PAGE, (tenant_id, query, await is_staff(ctx), args.after_param,
                                                args.before_param, args.limit, args.from_end))
     nodes = {}
@@ -842,7 +844,7 @@ async def resolve_content_reactions(content, info):
 @content_type.field("viewerReactions")
 async def resolve_viewer_reactions(content, info):
     ctx = info.context
-    await require_module(ctx, "community")
+    await ready_to_read(ctx, "community")
     caller = await ctx.caller()
     if caller.user_id is None:
         return []
@@ -886,7 +888,7 @@ async def resolve_author_followers(author, info):
 @_author_type.field("viewerFollows")
 async def resolve_author_viewer_follows(author, info):
     ctx = info.context
-    await require_module(ctx, "community")
+    await ready_to_read(ctx, "community")
     caller = await ctx.caller()
     if caller.user_id is None:
         return False
@@ -898,7 +900,7 @@ async def resolve_author_viewer_follows(author, info):
 @_author_type.field("reputation")
 async def resolve_author_reputation(author, info):
     ctx = info.context
-    await require_module(ctx, "community")
+    await ready_to_read(ctx, "community")
 
     async def fetch(ids):
         rows = await fetch_all(ctx, "select user_id, score, reactions_received from community.reputation "
