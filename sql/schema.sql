@@ -319,6 +319,97 @@ GRANT SELECT ON TABLE core.modules TO rustok_app;
 GRANT SELECT ON TABLE core.modules TO rustok_analyst;
 
 --
+-- Name: permissions; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.permissions (
+    name text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT permissions_name_check CHECK (((name ~ '^[a-z_]+:[a-z_]+$'::text) AND (length(name) <= 64)))
+);
+
+--
+-- Name: permissions permissions_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.permissions
+    ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
+
+--
+-- Name: TABLE permissions; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.permissions IS 'Permissions the API functions check (e.g. catalog:write, orders:read_all, content:publish). Reference data, the same for every tenant; docs/graphql.md shows the matrix.';
+
+--
+-- Name: COLUMN permissions.name; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.permissions.name IS '<area>:<action>, e.g. content:write_own.';
+
+--
+-- Name: COLUMN permissions.description; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.permissions.description IS 'What the permission allows.';
+
+--
+-- Name: TABLE permissions; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.permissions TO rustok_app;
+GRANT SELECT ON TABLE core.permissions TO rustok_analyst;
+
+--
+-- Name: role_permissions; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.role_permissions (
+    role text NOT NULL,
+    permission text NOT NULL,
+    CONSTRAINT role_permissions_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'manager'::text, 'editor'::text, 'author'::text, 'customer'::text])))
+);
+
+--
+-- Name: role_permissions role_permissions_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.role_permissions
+    ADD CONSTRAINT role_permissions_pkey PRIMARY KEY (role, permission);
+
+--
+-- Name: role_permissions role_permissions_permission_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.role_permissions
+    ADD CONSTRAINT role_permissions_permission_fkey FOREIGN KEY (permission) REFERENCES core.permissions(name) ON UPDATE CASCADE ON DELETE CASCADE;
+
+--
+-- Name: TABLE role_permissions; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.role_permissions IS 'Which tenant role (core.users.role) holds which permission. Anonymous API callers hold none; a transaction with no acting user outside the API (psql, jobs: rustok.user_id and rustok.actor unset) is the system and passes every check.';
+
+--
+-- Name: COLUMN role_permissions.role; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.role_permissions.role IS 'A core.users.role: admin, manager, editor, author or customer.';
+
+--
+-- Name: COLUMN role_permissions.permission; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.role_permissions.permission IS 'The permission (core.permissions.name).';
+
+--
+-- Name: TABLE role_permissions; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.role_permissions TO rustok_app;
+GRANT SELECT ON TABLE core.role_permissions TO rustok_analyst;
+
+--
 -- Name: sessions; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -1186,6 +1277,50 @@ GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_analyst;
 
 --
+-- Name: current_user_id(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.current_user_id() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select nullif(current_setting('rustok.user_id', true), '')::uuid $$;
+
+--
+-- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.current_user_id() IS 'The acting user of this transaction (setting rustok.user_id, set by the API for a signed-in caller), or null: the system (psql, jobs).';
+
+--
+-- Name: FUNCTION current_user_id(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.current_user_id() TO rustok_app;
+
+--
+-- Name: current_user_role(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.current_user_role() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    select u.role from core.users u
+    where u.id = core.current_user_id() and u.status = 'active'
+      and (core.current_tenant_id() is null or u.tenant_id = core.current_tenant_id())
+$$;
+
+--
+-- Name: FUNCTION current_user_role(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.current_user_role() IS 'The role of the acting user (in the current tenant when one is set; null when no user is set, or the account is not active).';
+
+--
+-- Name: FUNCTION current_user_role(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.current_user_role() TO rustok_app;
+
+--
 -- Name: enable_tenant_rls(regclass); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1271,6 +1406,31 @@ COMMENT ON FUNCTION core.event_position() IS 'A position above every event writt
 
 GRANT ALL ON FUNCTION core.event_position() TO rustok_app;
 GRANT ALL ON FUNCTION core.event_position() TO rustok_analyst;
+
+--
+-- Name: has_permission(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.has_permission(p_permission text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    select case when core.current_user_id() is null
+                then coalesce(current_setting('rustok.actor', true), '') <> 'api'
+                else exists (select 1 from core.role_permissions rp
+                             where rp.role = core.current_user_role() and rp.permission = p_permission) end
+$$;
+
+--
+-- Name: FUNCTION has_permission(p_permission text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.has_permission(p_permission text) IS 'Whether the acting user''s role holds the permission. With no acting user: false for an anonymous API caller (the API sets rustok.actor = api), true for the system (psql, jobs).';
+
+--
+-- Name: FUNCTION has_permission(p_permission text); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.has_permission(p_permission text) TO rustok_app;
 
 --
 -- Name: id_floor(timestamp with time zone); Type: FUNCTION; Schema: core; Owner: -
@@ -1473,6 +1633,30 @@ REVOKE ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) FROM
 GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_app;
 
 --
+-- Name: my_permissions(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.my_permissions() RETURNS text[]
+    LANGUAGE sql STABLE
+    AS $$
+    select coalesce(array_agg(rp.permission order by rp.permission), '{}')
+    from core.role_permissions rp
+    where rp.role = core.current_user_role()
+$$;
+
+--
+-- Name: FUNCTION my_permissions(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.my_permissions() IS 'The acting user''s permissions, sorted (GraphQL me { permissions }).';
+
+--
+-- Name: FUNCTION my_permissions(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.my_permissions() TO rustok_app;
+
+--
 -- Name: new_id(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1598,6 +1782,36 @@ COMMENT ON FUNCTION core.register_user(p_email text, p_password_hash text, p_dis
 
 REVOKE ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
+-- Name: require_permission(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.require_permission(p_permission text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if not exists (select 1 from core.permissions p where p.name = p_permission) then
+        raise exception 'core.require_permission: unknown permission %', p_permission using errcode = 'invalid_parameter_value';
+    end if;
+    if not core.has_permission(p_permission) then
+        raise exception 'permission % is required (role %)', p_permission, coalesce(core.current_user_role(), 'none')
+            using errcode = 'insufficient_privilege';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION require_permission(p_permission text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.require_permission(p_permission text) IS 'Raise 42501 ''permission <name> is required (role <role>)'' unless the acting user''s role holds the permission. Called first by every API function that needs one, so the check holds from psql too (as rustok_app, with rustok.user_id set).';
+
+--
+-- Name: FUNCTION require_permission(p_permission text); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.require_permission(p_permission text) TO rustok_app;
 
 --
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
@@ -6262,6 +6476,39 @@ COMMENT ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body t
 GRANT ALL ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) TO rustok_app;
 
 --
+-- Name: _require_edit(uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._require_edit(p_node_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if core.has_permission('content:write_all') then
+        return;
+    end if;
+    perform core.require_permission('content:write_own');
+    if exists (select 1 from content.nodes n
+               where n.tenant_id = core.current_tenant_id() and n.id = any (p_node_ids)
+                 and n.author_id is distinct from core.current_user_id()) then
+        raise exception 'content.nodes.author_id: you may change only pages and posts you authored (permission content:write_all is required for others)'
+            using errcode = 'insufficient_privilege', column = 'author_id';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _require_edit(p_node_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._require_edit(p_node_ids uuid[]) IS 'Internal: raise 42501 unless the acting user may change these nodes: content:write_all, or content:write_own and the author of every one of them (the system, with no acting user, may).';
+
+--
+-- Name: FUNCTION _require_edit(p_node_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._require_edit(p_node_ids uuid[]) TO rustok_app;
+
+--
 -- Name: _require_nodes(uuid[], text[], text); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -6430,6 +6677,7 @@ declare
     v_tenant uuid;
     v_node   content.nodes;
 begin
+    perform core.require_permission('content:comment');
     if p_body is null or btrim(p_body) = '' then
         raise exception 'content.bodies.body: a comment needs a non-empty body'
             using errcode = 'invalid_parameter_value', column = 'body';
@@ -6468,6 +6716,7 @@ CREATE FUNCTION content.archive_nodes(p_node_ids uuid[]) RETURNS SETOF content.n
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:publish');
     perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.archive_nodes(p_node_ids)');
     return query
         update content.nodes n set status = 'archived'
@@ -6499,6 +6748,7 @@ CREATE FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_targ
 declare
     v_missing uuid[];
 begin
+    perform core.require_permission('tags:manage');
     if p_target_type is null or p_target_type not in ('node', 'product') then
         raise exception 'content.taggables.target_type: must be node or product, got %', p_target_type
             using errcode = 'invalid_parameter_value', column = 'target_type';
@@ -6544,6 +6794,7 @@ declare
     v_tenant uuid := core.current_tenant_id();
     v_id     uuid := core.new_id();
 begin
+    perform core.require_permission('content:write_own');
     if v_tenant is null then
         raise exception 'content.create_node: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -6591,6 +6842,7 @@ declare
     v_tenant uuid := core.current_tenant_id();
     v_tag    content.tags;
 begin
+    perform core.require_permission('tags:manage');
     if v_tenant is null then
         raise exception 'content.create_tag: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -6621,6 +6873,7 @@ GRANT ALL ON FUNCTION content.create_tag(p_name text, p_slug text) TO rustok_app
 CREATE FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) RETURNS SETOF content.taggables
     LANGUAGE sql
     AS $$
+    select core.require_permission('tags:manage');
     delete from content.taggables x
     where x.tag_id = any (p_tag_ids) and x.target_type = p_target_type and x.target_id = any (p_target_ids)
       and (core.current_tenant_id() is null or x.tenant_id = core.current_tenant_id())
@@ -6683,6 +6936,7 @@ CREATE FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) R
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:moderate');
     if p_status is null or p_status not in ('pending', 'approved', 'spam') then
         raise exception 'content.moderate_comments(p_status): must be pending, approved or spam, got %', p_status
             using errcode = 'invalid_parameter_value';
@@ -6773,6 +7027,7 @@ CREATE FUNCTION content.publish_nodes(p_node_ids uuid[]) RETURNS SETOF content.n
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:publish');
     perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.publish_nodes(p_node_ids)');
     return query
         update content.nodes n set status = 'published'
@@ -6849,6 +7104,7 @@ begin
         raise exception 'content.revisions.id: revision % not found', p_revision_id
             using errcode = 'no_data_found', column = 'id';
     end if;
+    perform content._require_edit(array[v_rev.node_id]);
     update content.nodes n set title = v_rev.title, excerpt = v_rev.excerpt
     where n.tenant_id = v_rev.tenant_id and n.id = v_rev.node_id
     returning n.* into v_node;
@@ -6881,6 +7137,7 @@ CREATE FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:publish');
     if p_publish_at is null or p_publish_at <= now() then
         raise exception 'content.schedule_nodes(p_publish_at): must be in the future, got %', p_publish_at
             using errcode = 'invalid_parameter_value';
@@ -7925,6 +8182,7 @@ CREATE FUNCTION content.update_node(p_id uuid, p_patch jsonb) RETURNS uuid
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform content._require_edit(array[p_id]);
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'content.update_node(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
@@ -8492,6 +8750,7 @@ CREATE FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) RET
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('community:react');
     if v_tenant is null then
         raise exception 'community.react: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -12088,6 +12347,7 @@ CREATE FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) RET
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:write');
     if v_tenant is null then
         raise exception 'commerce.change_order_status: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -12119,6 +12379,7 @@ CREATE FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id 
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:place');
     if v_tenant is null then
         raise exception 'commerce.checkout: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -12274,6 +12535,7 @@ declare
     v_product  uuid := core.new_id();
     v_location uuid;
 begin
+    perform core.require_permission('catalog:write');
     if v_tenant is null then
         raise exception 'commerce.create_product: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -12340,6 +12602,7 @@ CREATE FUNCTION commerce.delete_product(p_product_id uuid) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('catalog:write');
     delete from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
     return found;
 end
@@ -12856,6 +13119,7 @@ CREATE FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code te
 declare
     v_product uuid := commerce.product_of_variant(p_variant_id);
 begin
+    perform core.require_permission('catalog:write');
     insert into commerce.prices as pr (tenant_id, variant_id, amount, currency_code, min_quantity)
     values (core.current_tenant_id(), p_variant_id, p_amount, p_currency_code, p_min_quantity)
     on conflict (tenant_id, variant_id, currency_code, price_list_id, min_quantity)
@@ -12890,6 +13154,7 @@ declare
     v_location uuid;
     v_level    commerce.inventory_levels;
 begin
+    perform core.require_permission('catalog:write');
     if p_stocked is null or p_stocked < 0 then
         raise exception 'commerce.inventory_levels.stocked_quantity: must be 0 or more, got %', p_stocked
             using errcode = 'check_violation', column = 'stocked_quantity';
@@ -13535,6 +13800,7 @@ CREATE FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) RETURN
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('catalog:write');
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'commerce.update_product(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
@@ -16426,6 +16692,9 @@ declare
     v_fix_q tsquery;
 begin
     perform core.assert_module_enabled(array[p_tenant_id], 'content');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
     perform index._check_page(p_filters,
         array['kinds', 'categoryIds', 'categorySlugs', 'tags', 'authorIds', 'parentId', 'status'], 1, 0);
     if p_filters -> 'status' is not null and not p_include_unpublished then
@@ -16498,6 +16767,7 @@ CREATE FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_cap inte
           where o.tenant_id = core.current_tenant_id()
             and (p_customer_id is null or o.customer_id = p_customer_id)
             and (p_status is null or o.status = p_status)
+            and (p_customer_id = core.current_user_id() or core.has_permission('orders:read_all'))
           limit p_cap + 1) m
 $$;
 
@@ -16505,7 +16775,7 @@ $$;
 -- Name: FUNCTION count_orders(p_customer_id uuid, p_status text, p_cap integer); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_cap integer) IS 'The number of the current tenant''s orders (one customer''s, or all when null), exact up to p_cap, capped when more.';
+COMMENT ON FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_cap integer) IS 'The number of the current tenant''s orders (one customer''s, or all when null), exact up to p_cap, capped when more; 0 for orders the acting user may not see (own orders, or orders:read_all).';
 
 --
 -- Name: FUNCTION count_orders(p_customer_id uuid, p_status text, p_cap integer); Type: ACL; Schema: index; Owner: -
@@ -16752,6 +17022,9 @@ CREATE FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jso
     AS $$
 begin
     perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+    if p_customer_id is distinct from core.current_user_id() then
+        perform core.require_permission('orders:read_all');
+    end if;
     perform index._check_limit(p_limit);
     perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
             index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
@@ -16785,7 +17058,7 @@ $$;
 -- Name: FUNCTION page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the current tenant''s orders (GraphQL orders connection), newest first (created_at, then id): only customer p_customer_id''s, or all when null (staff); optionally one status. As index.page_products. Refuses (55000) when the tenant turned commerce off.';
+COMMENT ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the current tenant''s orders (GraphQL orders connection), newest first (created_at, then id): only customer p_customer_id''s, or all when null; another customer''s or all need orders:read_all (42501); optionally one status. As index.page_products. Refuses (55000) when the tenant turned commerce off.';
 
 --
 -- Name: FUNCTION page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
@@ -16873,6 +17146,9 @@ declare
     v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
 begin
     perform index._check_limit(p_limit);
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
     perform index._cursor_key(p_after, 'relevance', 'real', 'after'), index._cursor_key(p_before, 'relevance', 'real', 'before');
     if numnode(v_q) = 0 then
         return;
@@ -16923,6 +17199,9 @@ declare
     v_fix_q tsquery;
 begin
     perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
     perform index._check_page(p_filters,
         array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
     if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then

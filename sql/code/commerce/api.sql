@@ -29,6 +29,7 @@ declare
     v_product  uuid := core.new_id();
     v_location uuid;
 begin
+    perform core.require_permission('catalog:write');
     if v_tenant is null then
         raise exception 'commerce.create_product: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -91,6 +92,7 @@ declare
     v_location uuid;
     v_level    commerce.inventory_levels;
 begin
+    perform core.require_permission('catalog:write');
     if p_stocked is null or p_stocked < 0 then
         raise exception 'commerce.inventory_levels.stocked_quantity: must be 0 or more, got %', p_stocked
             using errcode = 'check_violation', column = 'stocked_quantity';
@@ -186,6 +188,7 @@ create or replace function commerce.update_product(p_product_id uuid, p_patch js
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('catalog:write');
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'commerce.update_product(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
@@ -217,6 +220,7 @@ create or replace function commerce.delete_product(p_product_id uuid) returns bo
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('catalog:write');
     delete from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
     return found;
 end
@@ -254,6 +258,7 @@ as $$
 declare
     v_product uuid := commerce.product_of_variant(p_variant_id);
 begin
+    perform core.require_permission('catalog:write');
     insert into commerce.prices as pr (tenant_id, variant_id, amount, currency_code, min_quantity)
     values (core.current_tenant_id(), p_variant_id, p_amount, p_currency_code, p_min_quantity)
     on conflict (tenant_id, variant_id, currency_code, price_list_id, min_quantity)
@@ -287,6 +292,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:place');
     if v_tenant is null then
         raise exception 'commerce.checkout: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -321,6 +327,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:write');
     if v_tenant is null then
         raise exception 'commerce.change_order_status: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';

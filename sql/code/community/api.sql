@@ -7,6 +7,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('community:react');
     if v_tenant is null then
         raise exception 'community.react: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';

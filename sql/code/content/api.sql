@@ -9,6 +9,7 @@ declare
     v_tenant uuid := core.current_tenant_id();
     v_id     uuid := core.new_id();
 begin
+    perform core.require_permission('content:write_own');
     if v_tenant is null then
         raise exception 'content.create_node: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -43,6 +44,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform content._require_edit(array[p_id]);
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'content.update_node(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
@@ -95,6 +97,7 @@ declare
     v_tenant uuid := core.current_tenant_id();
     v_tag    content.tags;
 begin
+    perform core.require_permission('tags:manage');
     if v_tenant is null then
         raise exception 'content.create_tag: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';

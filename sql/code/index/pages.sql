@@ -105,6 +105,9 @@ declare
     v_fix_q tsquery;
 begin
     perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
     perform index._check_page(p_filters,
         array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
     if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
@@ -259,6 +262,9 @@ declare
     v_fix_q tsquery;
 begin
     perform core.assert_module_enabled(array[p_tenant_id], 'content');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
     perform index._check_page(p_filters,
         array['kinds', 'categoryIds', 'categorySlugs', 'tags', 'authorIds', 'parentId', 'status'], 1, 0);
     if p_filters -> 'status' is not null and not p_include_unpublished then
@@ -358,6 +364,9 @@ create or replace function index.page_orders(
 as $$
 begin
     perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+    if p_customer_id is distinct from core.current_user_id() then
+        perform core.require_permission('orders:read_all');
+    end if;
     perform index._check_limit(p_limit);
     perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
             index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
@@ -388,7 +397,8 @@ end
 $$;
 comment on function index.page_orders(uuid, text, jsonb, jsonb, integer, boolean) is
     'One keyset page of the current tenant''s orders (GraphQL orders connection), newest first (created_at, then '
-    'id): only customer p_customer_id''s, or all when null (staff); optionally one status. As index.page_products. '
+    'id): only customer p_customer_id''s, or all when null; another customer''s or all need orders:read_all (42501); '
+    'optionally one status. As index.page_products. '
     'Refuses (55000) when the tenant turned commerce off.';
 grant execute on function index.page_orders(uuid, text, jsonb, jsonb, integer, boolean) to rustok_app;
 
@@ -401,10 +411,12 @@ as $$
           where o.tenant_id = core.current_tenant_id()
             and (p_customer_id is null or o.customer_id = p_customer_id)
             and (p_status is null or o.status = p_status)
+            and (p_customer_id = core.current_user_id() or core.has_permission('orders:read_all'))
           limit p_cap + 1) m
 $$;
 comment on function index.count_orders(uuid, text, integer) is
-    'The number of the current tenant''s orders (one customer''s, or all when null), exact up to p_cap, capped when more.';
+    'The number of the current tenant''s orders (one customer''s, or all when null), exact up to p_cap, capped when more; '
+    '0 for orders the acting user may not see (own orders, or orders:read_all).';
 grant execute on function index.count_orders(uuid, text, integer) to rustok_app;
 
 -- ---------------------------------------------------------------- unified search
@@ -418,6 +430,9 @@ declare
     v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
 begin
     perform index._check_limit(p_limit);
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
     perform index._cursor_key(p_after, 'relevance', 'real', 'after'), index._cursor_key(p_before, 'relevance', 'real', 'before');
     if numnode(v_q) = 0 then
         return;

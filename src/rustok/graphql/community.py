@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ariadne import MutationType
 
-from rustok.graphql.access import require_user
+from rustok.graphql.access import require_permission
 from rustok.graphql.db import scalar, tenant_write
 from rustok.ids import parse_id
 
@@ -14,7 +14,7 @@ mutation = MutationType()
 @mutation.field("react")
 async def resolve_react(_, info, nodeId: str, kind: str):  # noqa: N803
     ctx = info.context
-    caller = await require_user(ctx)
+    caller = await require_permission(ctx, "community:react")
     async with tenant_write(ctx) as (conn, _result):
         await scalar(conn, "select community.react(%s, %s, %s)", (parse_id(nodeId), caller.user_id, kind))
     return True

@@ -1,7 +1,7 @@
 """Connections for resolvers.
 
 Every tenant query runs in one transaction with the tenant setting applied, as the application role, so
-row-level security holds whatever the resolver does. Writes go through `tenant_write` / `staff_write`,
+row-level security holds whatever the resolver does. Writes go through `tenant_write` / `permission_write`,
 which also return the event position of the transaction.
 """
 
@@ -14,7 +14,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from rustok.db import TENANT_SETTING, USER_SETTING
-from rustok.graphql.access import require_staff, require_tenant
+from rustok.graphql.access import require_permission, require_tenant
 
 
 @contextlib.asynccontextmanager
@@ -24,7 +24,9 @@ async def tenant_connection(ctx, tenant_id: UUID) -> AsyncIterator[AsyncConnecti
     user = str(caller.user_id) if caller.user_id else ""
     async with ctx.db.connection() as conn:
         async with conn.transaction():
-            await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
+            # rustok.actor = api: a transaction without a user is an anonymous caller, not the system
+            await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
+                               "set_config('rustok.actor', 'api', true)",
                                (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
             yield conn
 
@@ -88,8 +90,9 @@ async def tenant_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
 
 
 @contextlib.asynccontextmanager
-async def staff_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
-    """A staff-only write transaction (see tenant_write)."""
-    await require_staff(ctx)
+async def permission_write(ctx, permission: str) -> AsyncIterator[tuple[AsyncConnection, dict]]:
+    """A write transaction for callers whose role holds `permission` (see tenant_write); the SQL API function
+    it calls checks the same permission again."""
+    await require_permission(ctx, permission)
     async with tenant_write(ctx) as (conn, result):
         yield conn, result

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 from ariadne import SubscriptionType
 
-from rustok.graphql.access import require_staff
+from rustok.graphql.access import require_permission
 from rustok.graphql.db import fetch_all
 
 subscription = SubscriptionType()
@@ -23,7 +23,7 @@ EVENT_OVERLAP = timedelta(seconds=10)
 @subscription.source("events")
 async def events_source(_, info, types: list[str] | None = None):
     ctx = info.context
-    await require_staff(ctx)
+    await require_permission(ctx, "events:read")
     since = datetime.now(timezone.utc) - EVENT_OVERLAP
     sent: dict = {}  # id -> occurred_at, pruned as the window moves
     while True:

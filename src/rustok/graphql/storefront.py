@@ -20,8 +20,8 @@ from uuid import UUID
 from ariadne import InterfaceType, ObjectType, QueryType, UnionType
 from psycopg.types.json import Jsonb
 
-from rustok.graphql.access import (is_staff, orders_customer, ready_to_read, require_module, require_staff,
-                                   require_tenant, require_user, wait_for_index)
+from rustok.graphql.access import (has_permission, is_staff, orders_customer, ready_to_read, require_module,
+                                   require_permission, require_tenant, require_user, wait_for_index)
 from rustok.graphql.db import fetch_all, fetch_one
 from rustok.graphql.errors import ApiError
 from rustok.graphql.loaders import loader
@@ -326,7 +326,7 @@ async def resolve_variant_price(variant, info, currency: str, quantity: int = 1)
 @variant_type.field("stock")
 async def resolve_variant_stock(variant, info):
     ctx = info.context
-    await require_staff(ctx)
+    await require_permission(ctx, "catalog:write")
 
     async def fetch(ids):
         out: dict = {}
@@ -637,7 +637,7 @@ async def resolve_orders(_, info, status=None, first=None, after=None, last=None
     args = page_args(first, after, last, before)
     caller = await require_user(ctx)
     await ready_to_read(ctx, "commerce")
-    customer = orders_customer(caller)
+    customer = await orders_customer(ctx, caller)
     rows = await fetch_all(ctx, _ORDER_PAGE, {
         "customer": customer, "status": status, "after": args.after_param, "before": args.before_param,
         "limit": args.limit, "from_end": args.from_end})
@@ -647,7 +647,7 @@ async def resolve_orders(_, info, status=None, first=None, after=None, last=None
 async def order_by_id(ctx, order_id: UUID):
     caller = await require_user(ctx)
     await ready_to_read(ctx, "commerce")
-    customer = orders_customer(caller)
+    customer = await orders_customer(ctx, caller)
 
     async def fetch(ids):
         rows = await fetch_all(ctx, _ORDERS_BY_ID, (list(ids), customer, customer))
@@ -745,7 +745,7 @@ async def _node(ctx, type_name: str, node_id: UUID):
             return None
         return await order_by_id(ctx, node_id)
     if type_name == "StockLocation":
-        if not await is_staff(ctx):
+        if not await has_permission(ctx, "catalog:write"):
             return None
         row = await fetch_one(ctx, "select id, name from commerce.stock_locations "
                                    "where tenant_id = core.current_tenant_id() and id = %s", (node_id,))
