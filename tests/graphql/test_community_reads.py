@@ -33,7 +33,7 @@ def test_post_with_comment_tree_and_community_counts(gql, shop, owner, api_db):
     top = [_comment(gql, slug, staff, post["id"], f"comment {i}") for i in range(3)]   # staff: approved at once
     _comment(gql, slug, staff, top[0], "a reply")
     _comment(gql, slug, buyer, post["id"], "pending one")   # a customer's comment waits for moderation
-    gql('mutation($n: ID!) { react(nodeId: $n, kind: "like") }', {"n": post["id"]}, tenant=slug, token=buyer)
+    gql('mutation($n: ID!) { react(nodeId: $n, kind: "like") { reacted } }', {"n": post["id"]}, tenant=slug, token=buyer)
     owner.execute("insert into community.follows (tenant_id, follower_id, node_id) "
                   "select tenant_id, (select id from core.users where tenant_id = n.tenant_id and email = 'buyer@shop.example'), id "
                   "from content.nodes n where id = %s", (post["id"],))

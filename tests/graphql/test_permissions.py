@@ -93,8 +93,8 @@ def operations(people):
         "content:publish": ('mutation($i: [ID!]!) { publishNodes(ids: $i) { ids } }', {"i": [people["post"]]}),
         "content:moderate": ('mutation($i: [ID!]!) { moderateComments(ids: $i, status: approved) { ids } }', {"i": [people["comment"]]}),
         "content:comment": ('mutation($p: ID!) { addComment(parentId: $p, body: "hi") { position } }', {"p": people["post"]}),
-        "tags:manage": ('mutation($n: String!) { createTag(name: $n) { id } }', {"n": f"Tag {n}"}),
-        "community:react": ('mutation($p: ID!) { react(nodeId: $p, kind: "like") }', {"p": people["post"]}),
+        "tags:manage": ('mutation($n: String!) { createTag(name: $n) { tag { id } } }', {"n": f"Tag {n}"}),
+        "community:react": ('mutation($p: ID!) { react(nodeId: $p, kind: "like") { reacted } }', {"p": people["post"]}),
     }
 
 

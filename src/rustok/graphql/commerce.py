@@ -9,6 +9,7 @@ from rustok.graphql.access import require_permission
 from rustok.graphql.db import permission_write, scalar, tenant_write
 from rustok.graphql.storefront import address_of
 from rustok.graphql.scalars import jsonb, optional_id
+from rustok.graphql.payloads import mutation_payload
 from rustok.ids import parse_id
 
 mutation = MutationType()
@@ -30,6 +31,7 @@ def _order(record: dict | None) -> dict | None:
 
 
 @mutation.field("createProduct")
+@mutation_payload
 async def resolve_create_product(_, info, input: dict):
     async with permission_write(info.context, "catalog:write") as (conn, result):
         product_id = await scalar(conn, "select commerce.create_product(%s)", (jsonb(input),))
@@ -38,6 +40,7 @@ async def resolve_create_product(_, info, input: dict):
 
 
 @mutation.field("updateProduct")
+@mutation_payload
 async def resolve_update_product(_, info, id: str, input: dict):
     product_id = parse_id(id)
     async with permission_write(info.context, "catalog:write") as (conn, result):
@@ -47,6 +50,7 @@ async def resolve_update_product(_, info, id: str, input: dict):
 
 
 @mutation.field("deleteProduct")
+@mutation_payload
 async def resolve_delete_product(_, info, id: str):
     async with permission_write(info.context, "catalog:write") as (conn, result):
         result["deleted"] = await scalar(conn, "select commerce.delete_product(%s)", (parse_id(id),))
@@ -54,6 +58,7 @@ async def resolve_delete_product(_, info, id: str):
 
 
 @mutation.field("setVariantPrice")
+@mutation_payload
 async def resolve_set_variant_price(_, info, variantId: str, currencyCode: str, amount: int, minQuantity: int = 1):  # noqa: N803
     variant_id = parse_id(variantId)
     async with permission_write(info.context, "catalog:write") as (conn, result):
@@ -64,6 +69,7 @@ async def resolve_set_variant_price(_, info, variantId: str, currencyCode: str, 
 
 
 @mutation.field("setVariantStock")
+@mutation_payload
 async def resolve_set_variant_stock(_, info, variantId: str, stocked: int, locationId: str | None = None):  # noqa: N803
     variant_id = parse_id(variantId)
     location_id = optional_id(locationId)
@@ -75,6 +81,7 @@ async def resolve_set_variant_stock(_, info, variantId: str, stocked: int, locat
 
 
 @mutation.field("placeOrder")
+@mutation_payload
 async def resolve_place_order(_, info, input: dict):
     ctx = info.context
     caller = await require_permission(ctx, "orders:place")
@@ -93,6 +100,7 @@ async def resolve_place_order(_, info, input: dict):
 
 
 @mutation.field("setOrderStatus")
+@mutation_payload
 async def resolve_set_order_status(_, info, id: str, status: str):
     order_id = parse_id(id)
     async with permission_write(info.context, "orders:write") as (conn, result):
