@@ -1256,6 +1256,46 @@ REVOKE ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module 
 GRANT ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) TO rustok_app;
 
 --
+-- Name: change_user(uuid, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.change_user(p_user_id uuid, p_role text DEFAULT NULL::text, p_status text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('users:manage');
+    if p_user_id = core.current_user_id() then
+        raise exception 'core.users.id: you cannot change your own role or status (ask another administrator)'
+            using errcode = 'check_violation', column = 'id';
+    end if;
+    update core.users u
+       set role = coalesce(p_role, u.role), status = coalesce(p_status, u.status)
+     where u.tenant_id = core.current_tenant_id() and u.id = p_user_id;
+    if not found then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_status is not null and p_status <> 'active' then
+        -- a deactivated account is signed out everywhere
+        delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = p_user_id;
+    end if;
+    return p_user_id;
+end
+$$;
+
+--
+-- Name: FUNCTION change_user(p_user_id uuid, p_role text, p_status text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) IS 'Change a user''s role and/or status (active, inactive, banned) in the current tenant (permission users:manage; not one''s own). A user who is no longer active loses their sessions. (GraphQL changeUserRole, deactivateUser.)';
+
+--
+-- Name: FUNCTION change_user(p_user_id uuid, p_role text, p_status text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) TO rustok_app;
+
+--
 -- Name: current_tenant_id(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1843,6 +1883,41 @@ COMMENT ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) 
 
 REVOKE ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) TO rustok_app;
+
+--
+-- Name: set_module_enabled(text, boolean); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('modules:manage');
+    if not exists (select 1 from core.modules m where m.slug = p_module) then
+        raise exception 'core.tenant_modules.module_slug: unknown module % (known: %)', p_module,
+            (select string_agg(m.slug, ', ' order by m.slug) from core.modules m)
+            using errcode = 'no_data_found', column = 'module_slug';
+    end if;
+    insert into core.tenant_modules as tm (tenant_id, module_slug, enabled)
+    values (core.current_tenant_id(), p_module, coalesce(p_enabled, false))
+    on conflict (tenant_id, module_slug) do update set enabled = excluded.enabled
+    where tm.enabled is distinct from excluded.enabled;
+    return coalesce(p_enabled, false);
+end
+$$;
+
+--
+-- Name: FUNCTION set_module_enabled(p_module text, p_enabled boolean); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) IS 'Turn a module on or off for the current tenant (permission modules:manage). Returns the new state. (GraphQL setModuleEnabled.)';
+
+--
+-- Name: FUNCTION set_module_enabled(p_module text, p_enabled boolean); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) TO rustok_app;
 
 --
 -- Name: set_tenant(uuid); Type: FUNCTION; Schema: core; Owner: -
@@ -6546,6 +6621,43 @@ COMMENT ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what 
 GRANT ALL ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) TO rustok_app;
 
 --
+-- Name: _require_target(text, uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._require_target(p_target_type text, p_target_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if p_target_type = 'product' then
+        perform core.require_permission('catalog:write');
+        if not exists (select 1 from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_target_id) then
+            raise exception 'targetId: no product %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+    elsif p_target_type = 'node' then
+        if not exists (select 1 from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_target_id) then
+            raise exception 'targetId: no page, post or comment %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+        perform content._require_edit(array[p_target_id]);
+    else
+        raise exception 'targetType: must be node or product (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _require_target(p_target_type text, p_target_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._require_target(p_target_type text, p_target_id uuid) IS 'Internal: the target of tags or SEO meta exists in the current tenant and the acting user may change it (a product: catalog:write; a node: content._require_edit).';
+
+--
+-- Name: FUNCTION _require_target(p_target_type text, p_target_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._require_target(p_target_type text, p_target_id uuid) TO rustok_app;
+
+--
 -- Name: _slug(regclass, text, uuid, uuid, text, text, text, text); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7162,6 +7274,88 @@ COMMENT ON FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at times
 --
 
 GRANT ALL ON FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp with time zone) TO rustok_app;
+
+--
+-- Name: set_meta(text, uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform content._require_target(p_target_type, p_target_id);
+    if p_meta is null or jsonb_typeof(p_meta) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    insert into content.meta as m (tenant_id, target_type, target_id, title, description, canonical_url, image_url, robots)
+    values (core.current_tenant_id(), p_target_type, p_target_id, p_meta ->> 'title', p_meta ->> 'description',
+            p_meta ->> 'canonicalUrl', p_meta ->> 'imageUrl', p_meta ->> 'robots')
+    on conflict (tenant_id, target_type, target_id) do update
+       set title = excluded.title, description = excluded.description, canonical_url = excluded.canonical_url,
+           image_url = excluded.image_url, robots = excluded.robots;
+end
+$$;
+
+--
+-- Name: FUNCTION set_meta(p_target_type text, p_target_id uuid, p_meta jsonb); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) IS 'Set (replace) the SEO meta of a product or node: {title, description, canonicalUrl, imageUrl, robots} (absent keys are cleared), with the right to change the target. (GraphQL setSeo.)';
+
+--
+-- Name: FUNCTION set_meta(p_target_type text, p_target_id uuid, p_meta jsonb); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) TO rustok_app;
+
+--
+-- Name: set_tags(text, uuid, text[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) RETURNS text[]
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('tags:manage');
+    perform content._require_target(p_target_type, p_target_id);
+    if exists (select 1 from unnest(coalesce(p_names, '{}')) n where btrim(n) = '') then
+        raise exception 'names: a tag name cannot be empty' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    -- missing tags are created (slug from the name), then the target's set is replaced in one pass
+    insert into content.tags (tenant_id, name)
+    select distinct v_tenant, btrim(n) from unnest(coalesce(p_names, '{}')) n
+    where not exists (select 1 from content.tags t where t.tenant_id = v_tenant
+                      and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n)));
+    delete from content.taggables x
+    where x.tenant_id = v_tenant and x.target_type = p_target_type and x.target_id = p_target_id
+      and x.tag_id not in (select t.id from content.tags t, unnest(coalesce(p_names, '{}')) n
+                           where t.tenant_id = v_tenant and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n)));
+    insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+    select distinct v_tenant, t.id, p_target_type, p_target_id
+    from content.tags t, unnest(coalesce(p_names, '{}')) n
+    where t.tenant_id = v_tenant and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n))
+    on conflict do nothing;
+    return array(select t.slug from content.taggables x join content.tags t on t.tenant_id = x.tenant_id and t.id = x.tag_id
+                 where x.tenant_id = v_tenant and x.target_type = p_target_type and x.target_id = p_target_id
+                 order by t.slug);
+end
+$$;
+
+--
+-- Name: FUNCTION set_tags(p_target_type text, p_target_id uuid, p_names text[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) IS 'Set a product''s or node''s tags by name in one call (permission tags:manage, and the right to change the target): tags that do not exist are created, the target ends with exactly these. Returns the slugs. (GraphQL setTags.)';
+
+--
+-- Name: FUNCTION set_tags(p_target_type text, p_target_id uuid, p_names text[]); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) TO rustok_app;
 
 --
 -- Name: slug_is_valid(text); Type: FUNCTION; Schema: content; Owner: -

@@ -36,6 +36,8 @@ def people(gql, owner, api_db):
         tokens[role] = login(gql, slug, f"{role}@perm.example")
     tokens["anonymous"] = None
     admin = tokens["admin"]
+    new_user(owner, slug, "victim@perm.example", "customer")
+    victim = owner.execute("select id from core.users where email = 'victim@perm.example'").fetchone()[0]
     product = gql('mutation { createProduct(input: {title: "Pen", handle: "pen", status: published, variants: '
                   '[{sku: "PEN", prices: [{amount: 100, currencyCode: "EUR"}], stock: 100000}]}) '
                   '{ product { id variants { id } } } }', tenant=slug, token=admin)["data"]["createProduct"]["product"]
@@ -53,7 +55,7 @@ def people(gql, owner, api_db):
     with psycopg.connect(api_db, autocommit=True) as conn:
         conn.execute("select outbox.drain('index')")
     return {"slug": slug, "tokens": tokens, "variant": product["variants"][0]["id"], "post": post, "order": order,
-            "comment": comment}
+            "comment": comment, "victim": str(victim)}
 
 
 def attempt(gql, people, role, query, variables=None) -> tuple[bool, dict]:
@@ -94,6 +96,9 @@ def operations(people):
         "content:moderate": ('mutation($i: [ID!]!) { moderateComments(ids: $i, status: approved) { ids } }', {"i": [people["comment"]]}),
         "content:comment": ('mutation($p: ID!) { addComment(parentId: $p, body: "hi") { position } }', {"p": people["post"]}),
         "tags:manage": ('mutation($n: String!) { createTag(name: $n) { tag { id } } }', {"n": f"Tag {n}"}),
+        "users:manage": ('mutation($u: ID!) { changeUserRole(userId: $u, role: customer) { user { role } } }',
+                         {"u": people["victim"]}),
+        "modules:manage": ('mutation { setModuleEnabled(module: "community", enabled: true) { module { enabled } } }', {}),
         "community:react": ('mutation($p: ID!) { react(nodeId: $p, kind: "like") { reacted } }', {"p": people["post"]}),
     }
 

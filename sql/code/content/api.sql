@@ -112,3 +112,88 @@ comment on function content.create_tag(text, text) is
     'Returns the tag row. (GraphQL createTag.)';
 revoke execute on function content.create_tag(text, text) from public;
 grant execute on function content.create_tag(text, text) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: tags by name, SEO meta
+create or replace function content._require_target(p_target_type text, p_target_id uuid) returns void
+    language plpgsql stable
+as $$
+begin
+    if p_target_type = 'product' then
+        perform core.require_permission('catalog:write');
+        if not exists (select 1 from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_target_id) then
+            raise exception 'targetId: no product %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+    elsif p_target_type = 'node' then
+        if not exists (select 1 from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_target_id) then
+            raise exception 'targetId: no page, post or comment %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+        perform content._require_edit(array[p_target_id]);
+    else
+        raise exception 'targetType: must be node or product (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+end
+$$;
+comment on function content._require_target(text, uuid) is
+    'Internal: the target of tags or SEO meta exists in the current tenant and the acting user may change it '
+    '(a product: catalog:write; a node: content._require_edit).';
+grant execute on function content._require_target(text, uuid) to rustok_app;
+
+create or replace function content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) returns text[]
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('tags:manage');
+    perform content._require_target(p_target_type, p_target_id);
+    if exists (select 1 from unnest(coalesce(p_names, '{}')) n where btrim(n) = '') then
+        raise exception 'names: a tag name cannot be empty' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    -- missing tags are created (slug from the name), then the target's set is replaced in one pass
+    insert into content.tags (tenant_id, name)
+    select distinct v_tenant, btrim(n) from unnest(coalesce(p_names, '{}')) n
+    where not exists (select 1 from content.tags t where t.tenant_id = v_tenant
+                      and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n)));
+    delete from content.taggables x
+    where x.tenant_id = v_tenant and x.target_type = p_target_type and x.target_id = p_target_id
+      and x.tag_id not in (select t.id from content.tags t, unnest(coalesce(p_names, '{}')) n
+                           where t.tenant_id = v_tenant and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n)));
+    insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+    select distinct v_tenant, t.id, p_target_type, p_target_id
+    from content.tags t, unnest(coalesce(p_names, '{}')) n
+    where t.tenant_id = v_tenant and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n))
+    on conflict do nothing;
+    return array(select t.slug from content.taggables x join content.tags t on t.tenant_id = x.tenant_id and t.id = x.tag_id
+                 where x.tenant_id = v_tenant and x.target_type = p_target_type and x.target_id = p_target_id
+                 order by t.slug);
+end
+$$;
+comment on function content.set_tags(text, uuid, text[]) is
+    'Set a product''s or node''s tags by name in one call (permission tags:manage, and the right to change the '
+    'target): tags that do not exist are created, the target ends with exactly these. Returns the slugs. '
+    '(GraphQL setTags.)';
+revoke execute on function content.set_tags(text, uuid, text[]) from public;
+grant execute on function content.set_tags(text, uuid, text[]) to rustok_app;
+
+create or replace function content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) returns void
+    language plpgsql volatile
+as $$
+begin
+    perform content._require_target(p_target_type, p_target_id);
+    if p_meta is null or jsonb_typeof(p_meta) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    insert into content.meta as m (tenant_id, target_type, target_id, title, description, canonical_url, image_url, robots)
+    values (core.current_tenant_id(), p_target_type, p_target_id, p_meta ->> 'title', p_meta ->> 'description',
+            p_meta ->> 'canonicalUrl', p_meta ->> 'imageUrl', p_meta ->> 'robots')
+    on conflict (tenant_id, target_type, target_id) do update
+       set title = excluded.title, description = excluded.description, canonical_url = excluded.canonical_url,
+           image_url = excluded.image_url, robots = excluded.robots;
+end
+$$;
+comment on function content.set_meta(text, uuid, jsonb) is
+    'Set (replace) the SEO meta of a product or node: {title, description, canonicalUrl, imageUrl, robots} (absent '
+    'keys are cleared), with the right to change the target. (GraphQL setSeo.)';
+revoke execute on function content.set_meta(text, uuid, jsonb) from public;
+grant execute on function content.set_meta(text, uuid, jsonb) to rustok_app;

@@ -1,0 +1,59 @@
+"""Back-office mutations over HTTP: module toggles, user roles and deactivation, tags by name, SEO meta."""
+
+from __future__ import annotations
+
+import psycopg
+
+from tests.graphql.conftest import login, new_tenant, new_user
+
+ERRS = "userErrors { field code message } position"
+
+
+def test_modules_users_tags_and_seo(gql, owner, api_db):
+    slug = new_tenant(owner)
+    new_user(owner, slug, "boss@adm.example", "admin")
+    new_user(owner, slug, "eve@adm.example", "author")
+    boss = login(gql, slug, "boss@adm.example")
+    eve = login(gql, slug, "eve@adm.example")
+
+    # modules: off, then reads of it answer MODULE_DISABLED; on again
+    off = gql(f'mutation {{ setModuleEnabled(module: "community", enabled: false) {{ module {{ module enabled }} {ERRS} }} }}',
+              tenant=slug, token=boss)["data"]["setModuleEnabled"]
+    assert off["module"] == {"module": "community", "enabled": False} and off["userErrors"] == []
+    unknown = gql(f'mutation {{ setModuleEnabled(module: "chat", enabled: true) {{ {ERRS} }} }}', tenant=slug,
+                  token=boss)["data"]["setModuleEnabled"]["userErrors"][0]
+    assert unknown["code"] == "NOT_FOUND" and unknown["field"] == "moduleSlug" and "chat" in unknown["message"]
+    gql('mutation { setModuleEnabled(module: "community", enabled: true) { position } }', tenant=slug, token=boss)
+
+    # users: promote eve to editor, then deactivate her (her session ends)
+    eve_id = owner.execute("select id from core.users where email = 'eve@adm.example'").fetchone()[0]
+    role = gql(f'mutation($u: ID!) {{ changeUserRole(userId: $u, role: editor) {{ user {{ role permissions }} {ERRS} }} }}',
+               {"u": str(eve_id)}, tenant=slug, token=boss)["data"]["changeUserRole"]
+    assert role["user"]["role"] == "editor" and "content:publish" in role["user"]["permissions"]
+    assert gql("{ me { role } }", tenant=slug, token=eve)["data"]["me"]["role"] == "editor"
+    me_id = owner.execute("select id from core.users where email = 'boss@adm.example'").fetchone()[0]
+    own = gql(f'mutation($u: ID!) {{ changeUserRole(userId: $u, role: customer) {{ {ERRS} }} }}', {"u": str(me_id)},
+              tenant=slug, token=boss)["data"]["changeUserRole"]["userErrors"][0]
+    assert own["code"] == "INVALID" and "your own" in own["message"]
+    gql('mutation($u: ID!) { deactivateUser(userId: $u) { user { status } } }', {"u": str(eve_id)}, tenant=slug, token=boss)
+    assert gql("{ me { role } }", tenant=slug, token=eve)["data"]["me"] is None
+
+    # tags by name and SEO meta of a product, projected to the read model
+    product = gql('mutation { createProduct(input: {title: "Lamp", handle: "lamp", status: published}) { product { id } } }',
+                  tenant=slug, token=boss)["data"]["createProduct"]["product"]["id"]
+    tags = gql(f'mutation($p: ID!) {{ setTags(targetType: product, targetId: $p, names: ["Summer", "New in"]) '
+               f'{{ tags {{ name slug }} {ERRS} }} }}', {"p": product}, tenant=slug, token=boss)["data"]["setTags"]
+    assert tags["tags"] == [{"name": "New in", "slug": "new-in"}, {"name": "Summer", "slug": "summer"}]
+    again = gql('mutation($p: ID!) { setTags(targetType: product, targetId: $p, names: ["summer"]) { tags { slug } } }',
+                {"p": product}, tenant=slug, token=boss)["data"]["setTags"]
+    assert again["tags"] == [{"slug": "summer"}]   # replaced, matched by name case-insensitively
+    seo = gql(f'mutation($p: ID!) {{ setSeo(targetType: product, targetId: $p, input: {{title: "Lamp | Shop", robots: "index"}}) '
+              f'{{ seo {{ title robots description }} {ERRS} }} }}', {"p": product}, tenant=slug, token=boss)["data"]["setSeo"]
+    assert seo["seo"] == {"title": "Lamp | Shop", "robots": "index", "description": None}
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    read = gql('{ product(handle: "lamp") { tags { slug } seo { title robots } } }', tenant=slug)["data"]["product"]
+    assert read == {"tags": [{"slug": "summer"}], "seo": {"title": "Lamp | Shop", "robots": "index"}}
+    missing = gql(f'mutation {{ setSeo(targetType: product, targetId: "01ARZ3NDEKTSV4RRFFQ69G5FAV", input: {{title: "x"}}) '
+                  f'{{ {ERRS} }} }}', tenant=slug, token=boss)["data"]["setSeo"]["userErrors"][0]
+    assert missing["code"] == "NOT_FOUND" and missing["field"] == "targetId"
