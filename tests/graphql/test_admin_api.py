@@ -57,3 +57,52 @@ def test_modules_users_tags_and_seo(gql, owner, api_db):
     missing = gql(f'mutation {{ setSeo(targetType: product, targetId: "01ARZ3NDEKTSV4RRFFQ69G5FAV", input: {{title: "x"}}) '
                   f'{{ {ERRS} }} }}', tenant=slug, token=boss)["data"]["setSeo"]["userErrors"][0]
     assert missing["code"] == "NOT_FOUND" and missing["field"] == "targetId"
+
+
+def test_variants_and_catalog_categories(gql, owner, api_db):
+    slug = new_tenant(owner)
+    new_user(owner, slug, "boss@cat2.example", "admin")
+    new_user(owner, slug, "amy@cat2.example", "author")
+    boss, amy = login(gql, slug, "boss@cat2.example"), login(gql, slug, "amy@cat2.example")
+    pid = gql('mutation { createProduct(input: {title: "Mug", handle: "mug", status: published, variants: '
+              '[{title: "Small", sku: "MUG-S", prices: [{amount: 900, currencyCode: "EUR"}]}]}) { product { id } } }',
+              tenant=slug, token=boss)["data"]["createProduct"]["product"]["id"]
+    added = gql(f'mutation($p: ID!) {{ addVariant(productId: $p, input: {{title: "Large", sku: "MUG-L", prices: '
+                f'[{{amount: 1200, currencyCode: "EUR"}}]}}) {{ product {{ variants {{ id sku position prices {{ amount }} }} }} {ERRS} }} }}',
+                {"p": pid}, tenant=slug, token=boss)["data"]["addVariant"]
+    variants = added["product"]["variants"]
+    assert [(v["sku"], v["position"], v["prices"][0]["amount"]) for v in variants] == [("MUG-S", 0, 900), ("MUG-L", 1, 1200)]
+    small, large = variants[0]["id"], variants[1]["id"]
+    dup = gql(f'mutation($p: ID!) {{ addVariant(productId: $p, input: {{title: "Again", sku: "MUG-L"}}) {{ {ERRS} }} }}',
+              {"p": pid}, tenant=slug, token=boss)["data"]["addVariant"]["userErrors"][0]
+    assert dup["code"] == "DUPLICATE" and dup["field"] == "sku"
+    gql('mutation($v: ID!) { updateVariant(id: $v, input: {title: "Big"}) { position } }', {"v": large}, tenant=slug, token=boss)
+    order = gql('mutation($p: ID!, $ids: [ID!]!) { reorderVariants(productId: $p, variantIds: $ids) '
+                '{ product { variants { title } } } }', {"p": pid, "ids": [large, small]}, tenant=slug,
+                token=boss)["data"]["reorderVariants"]["product"]["variants"]
+    assert [v["title"] for v in order] == ["Big", "Small"]
+    bad = gql(f'mutation($p: ID!, $ids: [ID!]!) {{ reorderVariants(productId: $p, variantIds: $ids) {{ {ERRS} }} }}',
+              {"p": pid, "ids": [large]}, tenant=slug, token=boss)["data"]["reorderVariants"]["userErrors"][0]
+    assert bad["code"] == "INVALID" and bad["field"] == "variantIds"
+    left = gql('mutation($v: ID!) { deleteVariant(id: $v) { product { variants { sku } } } }', {"v": small}, tenant=slug,
+               token=boss)["data"]["deleteVariant"]["product"]["variants"]
+    assert left == [{"sku": "MUG-L"}]
+
+    parent = gql('mutation { createCategory(input: {name: "Kitchen", handle: "kitchen"}) { category { id } } }',
+                 tenant=slug, token=boss)["data"]["createCategory"]["category"]["id"]
+    child = gql(f'mutation($p: ID!, $m: [ID!]) {{ createCategory(input: {{name: "Mugs", handle: "mugs", parentId: $p, '
+                f'productIds: $m}}) {{ category {{ id parentId productIds }} {ERRS} }} }}', {"p": parent, "m": [pid]},
+                tenant=slug, token=boss)["data"]["createCategory"]
+    assert child["category"]["parentId"] == parent and child["category"]["productIds"] == [pid]
+    refused = gql('mutation { createCategory(input: {name: "X", handle: "x"}) { position } }', tenant=slug, token=amy,
+                  expect_errors=True)["errors"][0]
+    assert refused["extensions"]["code"] == "FORBIDDEN"
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    tree = gql('{ categories { handle children { handle products { nodes { handle variants { title } } } } } }',
+               tenant=slug)["data"]["categories"]
+    assert tree == [{"handle": "kitchen", "children": [
+        {"handle": "mugs", "products": {"nodes": [{"handle": "mug", "variants": [{"title": "Big"}]}]}}]}]
+    gone = gql('mutation($c: ID!) { deleteCategory(id: $c) { deleted } }', {"c": child["category"]["id"]}, tenant=slug,
+               token=boss)["data"]["deleteCategory"]
+    assert gone == {"deleted": True}

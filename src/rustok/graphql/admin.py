@@ -72,3 +72,93 @@ async def resolve_set_seo(_, info, targetType: str, targetId: str, input: dict):
 
 
 bindables = [mutation]
+
+
+# ---------------------------------------------------------------- variants and catalog categories
+
+_PRODUCT = "select commerce.product_record(%s)"
+_CATEGORY = """
+    select c.id, c.name, c.handle, c.description, c.parent_id, c.is_active, c.is_internal, c.rank, c.metadata,
+           array(select pc.product_id from commerce.product_categories pc
+                 where pc.tenant_id = c.tenant_id and pc.category_id = c.id order by pc.product_id) as product_ids
+    from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = %s"""
+
+
+def _variant_input(data: dict) -> dict:
+    return {k: v for k, v in data.items() if k != "stock" and v is not None}
+
+
+@mutation.field("addVariant")
+@mutation_payload
+async def resolve_add_variant(_, info, productId: str, input: dict):  # noqa: N803
+    product_id = parse_id(productId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.upsert_variant(%s, null, %s)", (product_id, jsonb(_variant_input(input))))
+        result["product"] = await scalar(conn, _PRODUCT, (product_id,))
+    return result
+
+
+@mutation.field("updateVariant")
+@mutation_payload
+async def resolve_update_variant(_, info, id: str, input: dict):
+    variant_id = parse_id(id)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.upsert_variant(null, %s, %s)", (variant_id, jsonb(input)))
+        product_id = await scalar(conn, "select commerce.product_of_variant(%s)", (variant_id,))
+        result["product"] = await scalar(conn, _PRODUCT, (product_id,))
+    return result
+
+
+@mutation.field("deleteVariant")
+@mutation_payload
+async def resolve_delete_variant(_, info, id: str):
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        product_id = await scalar(conn, "select commerce.delete_variant(%s)", (parse_id(id),))
+        result["product"] = await scalar(conn, _PRODUCT, (product_id,))
+    return result
+
+
+@mutation.field("reorderVariants")
+@mutation_payload
+async def resolve_reorder_variants(_, info, productId: str, variantIds: list[str]):  # noqa: N803
+    product_id = parse_id(productId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.reorder_variants(%s, %s)", (product_id, [parse_id(v) for v in variantIds]))
+        result["product"] = await scalar(conn, _PRODUCT, (product_id,))
+    return result
+
+
+def _category_input(data: dict) -> dict:
+    out = dict(data)
+    if out.get("parentId"):
+        out["parentId"] = str(parse_id(out["parentId"]))
+    if out.get("productIds") is not None:
+        out["productIds"] = [str(parse_id(p)) for p in out["productIds"]]
+    return out
+
+
+async def _upsert_category(info, category_id, input: dict):
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        cid = await scalar(conn, "select commerce.upsert_category(%s, %s)", (category_id, jsonb(_category_input(input))))
+        result["category"] = await one(conn, _CATEGORY, (cid,))
+    return result
+
+
+@mutation.field("createCategory")
+@mutation_payload
+async def resolve_create_category(_, info, input: dict):
+    return await _upsert_category(info, None, input)
+
+
+@mutation.field("updateCategory")
+@mutation_payload
+async def resolve_update_category(_, info, id: str, input: dict):
+    return await _upsert_category(info, parse_id(id), input)
+
+
+@mutation.field("deleteCategory")
+@mutation_payload
+async def resolve_delete_category(_, info, id: str):
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        result["deleted"] = await scalar(conn, "select commerce.delete_category(%s)", (parse_id(id),))
+    return result
