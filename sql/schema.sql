@@ -8935,6 +8935,54 @@ COMMENT ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uu
 REVOKE ALL ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) FROM PUBLIC;
 
 --
+-- Name: follow(text, uuid, boolean); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_user uuid := core.current_user_id();
+begin
+    perform core.require_permission('community:react');
+    if v_user is null then
+        raise exception 'community.follows.follower_id: a follow needs an acting user (rustok.user_id)'
+            using errcode = 'invalid_parameter_value', column = 'follower_id';
+    end if;
+    if p_target_type not in ('user', 'node', 'category') then
+        raise exception 'targetType: must be user, node or category (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+    if p_follow then
+        insert into community.follows (tenant_id, follower_id, followed_user_id, node_id, category_id)
+        values (core.current_tenant_id(), v_user,
+                case when p_target_type = 'user' then p_target_id end,
+                case when p_target_type = 'node' then p_target_id end,
+                case when p_target_type = 'category' then p_target_id end)
+        on conflict (tenant_id, follower_id, target_type, target_id) do nothing;
+    else
+        delete from community.follows f
+        where f.tenant_id = core.current_tenant_id() and f.follower_id = v_user
+          and f.target_type = p_target_type and f.target_id = p_target_id;
+    end if;
+    return p_follow;
+end
+$$;
+
+--
+-- Name: FUNCTION follow(p_target_type text, p_target_id uuid, p_follow boolean); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) IS 'The acting user follows (p_follow) or unfollows a user, node or content category of the current tenant (permission community:react); idempotent. (GraphQL follow, unfollow.)';
+
+--
+-- Name: FUNCTION follow(p_target_type text, p_target_id uuid, p_follow boolean); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) TO rustok_app;
+
+--
 -- Name: react(uuid, uuid, text); Type: FUNCTION; Schema: community; Owner: -
 --
 
@@ -12532,6 +12580,41 @@ GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency
 GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
 
 --
+-- Name: cancel_order(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('orders:write');
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the order is cancelled (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    perform commerce.change_order_status(p_order_id, 'cancelled');
+    update commerce.orders o
+       set metadata = o.metadata || jsonb_build_object('cancellation', jsonb_build_object(
+               'reason', p_reason, 'by', core.current_user_id(), 'at', now()))
+     where o.tenant_id = core.current_tenant_id() and o.id = p_order_id;
+    return p_order_id;
+end
+$$;
+
+--
+-- Name: FUNCTION cancel_order(p_order_id uuid, p_reason text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) IS 'Cancel an order (from pending or paid; its reserved stock returns) and record why in metadata.cancellation {reason, by, at}. Permission orders:write. (GraphQL cancelOrder.)';
+
+--
+-- Name: FUNCTION cancel_order(p_order_id uuid, p_reason text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) TO rustok_app;
+
+--
 -- Name: change_order_status(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12716,6 +12799,50 @@ COMMENT ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p
 --
 
 REVOKE ALL ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone) FROM PUBLIC;
+
+--
+-- Name: create_price_list(jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.create_price_list(p_input jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    insert into commerce.price_lists (tenant_id, id, title, description, type, status, starts_at, ends_at, metadata)
+    values (v_tenant, v_id, p_input->>'title', p_input->>'description', coalesce(p_input->>'type', 'sale'),
+            coalesce(p_input->>'status', 'active'), (p_input->>'startsAt')::timestamptz, (p_input->>'endsAt')::timestamptz,
+            coalesce(p_input->'metadata', '{}'));
+    insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
+    select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
+           coalesce((p->>'minQuantity')::int, 1), v_id
+    from jsonb_array_elements(coalesce(p_input->'prices', '[]')) as p;
+    if jsonb_array_length(coalesce(p_input->'customerGroups', '[]')) > 0 then
+        insert into commerce.price_list_rules (tenant_id, price_list_id, attribute, "values")
+        values (v_tenant, v_id, 'customer_group', array(select jsonb_array_elements_text(p_input->'customerGroups')));
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION create_price_list(p_input jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.create_price_list(p_input jsonb) IS 'Create a price list with its prices: {title, description, type (sale | override), status (active | draft, default active), startsAt, endsAt (validity window), customerGroups (rule: only these groups), metadata, prices: [{variantId, amount, currencyCode, minQuantity}]}. Permission catalog:write. Storefront prices follow it while it is active and within its window. (GraphQL createPriceList.)';
+
+--
+-- Name: FUNCTION create_price_list(p_input jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.create_price_list(p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.create_price_list(p_input jsonb) TO rustok_app;
 
 --
 -- Name: create_product(jsonb); Type: FUNCTION; Schema: commerce; Owner: -

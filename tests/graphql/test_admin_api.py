@@ -106,3 +106,62 @@ def test_variants_and_catalog_categories(gql, owner, api_db):
     gone = gql('mutation($c: ID!) { deleteCategory(id: $c) { deleted } }', {"c": child["category"]["id"]}, tenant=slug,
                token=boss)["data"]["deleteCategory"]
     assert gone == {"deleted": True}
+
+
+def test_price_lists_cancellation_and_follows(gql, owner, api_db):
+    slug = new_tenant(owner)
+    new_user(owner, slug, "boss@pl.example", "admin")
+    new_user(owner, slug, "cal@pl.example", "customer")
+    boss, cal = login(gql, slug, "boss@pl.example"), login(gql, slug, "cal@pl.example")
+    product = gql('mutation { createProduct(input: {title: "Kite", handle: "kite", status: published, variants: '
+                  '[{sku: "KITE", prices: [{amount: 5000, currencyCode: "EUR"}], stock: 5}]}) '
+                  '{ product { variants { id } } } }', tenant=slug, token=boss)["data"]["createProduct"]["product"]
+    variant = product["variants"][0]["id"]
+    plist = gql(f'mutation($v: ID!) {{ createPriceList(input: {{title: "Spring", type: sale, endsAt: "2999-01-01T00:00:00Z", '
+                f'prices: [{{variantId: $v, amount: 3900, currencyCode: "EUR"}}]}}) '
+                f'{{ priceList {{ title type status priceCount endsAt }} {ERRS} }} }}', {"v": variant}, tenant=slug,
+                token=boss)["data"]["createPriceList"]
+    assert plist["priceList"]["priceCount"] == 1 and plist["priceList"]["status"] == "active"
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    card = gql('{ products(currency: "EUR") { nodes { price { calculated { amount } original { amount } onSale } } } }',
+               tenant=slug)["data"]["products"]["nodes"][0]
+    assert card["price"] == {"calculated": {"amount": 3900}, "original": {"amount": 5000}, "onSale": True}
+    bad = gql(f'mutation($v: ID!) {{ createPriceList(input: {{title: "Neg", prices: [{{variantId: $v, amount: -1, '
+              f'currencyCode: "EUR"}}]}}) {{ {ERRS} }} }}', {"v": variant}, tenant=slug, token=boss)["data"]["createPriceList"]
+    assert bad["userErrors"][0]["code"] == "INVALID" and bad["position"] is None
+
+    order = gql('mutation($v: ID!) { placeOrder(input: {currencyCode: "EUR", items: [{variantId: $v, quantity: 1}]}) '
+                '{ order { id total } } }', {"v": variant}, tenant=slug, token=cal)["data"]["placeOrder"]["order"]
+    assert order["total"] == 3900   # the sale price was charged
+    no_reason = gql(f'mutation($o: ID!) {{ cancelOrder(id: $o, reason: " ") {{ {ERRS} }} }}', {"o": order["id"]},
+                    tenant=slug, token=boss)["data"]["cancelOrder"]["userErrors"][0]
+    assert no_reason["field"] == "reason" and no_reason["code"] == "INVALID"
+    cancelled = gql('mutation($o: ID!) { cancelOrder(id: $o, reason: "customer asked") { order { status } } }',
+                    {"o": order["id"]}, tenant=slug, token=boss)["data"]["cancelOrder"]["order"]
+    assert cancelled["status"] == "cancelled"
+    meta = owner.execute("select metadata->'cancellation'->>'reason' from commerce.orders where id = %s",
+                         (order["id"],)).fetchone()[0]
+    assert meta == "customer asked"
+    assert gql('mutation($o: ID!) { cancelOrder(id: $o, reason: "x") { position } }', {"o": order["id"]}, tenant=slug,
+               token=cal, expect_errors=True)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+    # follows: a customer follows the shop's admin (an author of a post)
+    post = gql('mutation { createNode(input: {kind: post, title: "News"}) { node { id authorId } } }', tenant=slug,
+               token=boss)["data"]["createNode"]["node"]
+    gql('mutation($i: [ID!]!) { publishNodes(ids: $i) { ids } }', {"i": [post["id"]]}, tenant=slug, token=boss)
+    followed = gql('mutation($u: ID!) { follow(targetType: user, targetId: $u) { following } }', {"u": post["authorId"]},
+                   tenant=slug, token=cal)["data"]["follow"]
+    assert followed == {"following": True}
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    author = gql("query($u: ID!) { author(id: $u) { followerCount viewerFollows } }", {"u": post["authorId"]},
+                 tenant=slug, token=cal)["data"]["author"]
+    assert author == {"followerCount": 1, "viewerFollows": True}
+    gql('mutation($u: ID!) { unfollow(targetType: user, targetId: $u) { following } }', {"u": post["authorId"]},
+        tenant=slug, token=cal)
+    assert gql("query($u: ID!) { author(id: $u) { followerCount } }", {"u": post["authorId"]},
+               tenant=slug)["data"]["author"]["followerCount"] == 0
+    anon = gql('mutation($u: ID!) { follow(targetType: user, targetId: $u) { following } }', {"u": post["authorId"]},
+               tenant=slug, expect_errors=True)["errors"][0]
+    assert anon["extensions"]["code"] == "UNAUTHENTICATED"

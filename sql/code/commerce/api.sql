@@ -504,3 +504,61 @@ comment on function commerce.delete_category(uuid) is
     'False when there was none. (GraphQL deleteCategory.)';
 revoke execute on function commerce.delete_category(uuid) from public;
 grant execute on function commerce.delete_category(uuid) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: price lists, order cancellation
+create or replace function commerce.create_price_list(p_input jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    insert into commerce.price_lists (tenant_id, id, title, description, type, status, starts_at, ends_at, metadata)
+    values (v_tenant, v_id, p_input->>'title', p_input->>'description', coalesce(p_input->>'type', 'sale'),
+            coalesce(p_input->>'status', 'active'), (p_input->>'startsAt')::timestamptz, (p_input->>'endsAt')::timestamptz,
+            coalesce(p_input->'metadata', '{}'));
+    insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
+    select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
+           coalesce((p->>'minQuantity')::int, 1), v_id
+    from jsonb_array_elements(coalesce(p_input->'prices', '[]')) as p;
+    if jsonb_array_length(coalesce(p_input->'customerGroups', '[]')) > 0 then
+        insert into commerce.price_list_rules (tenant_id, price_list_id, attribute, "values")
+        values (v_tenant, v_id, 'customer_group', array(select jsonb_array_elements_text(p_input->'customerGroups')));
+    end if;
+    return v_id;
+end
+$$;
+comment on function commerce.create_price_list(jsonb) is
+    'Create a price list with its prices: {title, description, type (sale | override), status (active | draft, '
+    'default active), startsAt, endsAt (validity window), customerGroups (rule: only these groups), metadata, '
+    'prices: [{variantId, amount, currencyCode, minQuantity}]}. Permission catalog:write. Storefront prices follow it '
+    'while it is active and within its window. (GraphQL createPriceList.)';
+revoke execute on function commerce.create_price_list(jsonb) from public;
+grant execute on function commerce.create_price_list(jsonb) to rustok_app;
+
+create or replace function commerce.cancel_order(p_order_id uuid, p_reason text) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('orders:write');
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the order is cancelled (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    perform commerce.change_order_status(p_order_id, 'cancelled');
+    update commerce.orders o
+       set metadata = o.metadata || jsonb_build_object('cancellation', jsonb_build_object(
+               'reason', p_reason, 'by', core.current_user_id(), 'at', now()))
+     where o.tenant_id = core.current_tenant_id() and o.id = p_order_id;
+    return p_order_id;
+end
+$$;
+comment on function commerce.cancel_order(uuid, text) is
+    'Cancel an order (from pending or paid; its reserved stock returns) and record why in metadata.cancellation '
+    '{reason, by, at}. Permission orders:write. (GraphQL cancelOrder.)';
+revoke execute on function commerce.cancel_order(uuid, text) from public;
+grant execute on function commerce.cancel_order(uuid, text) to rustok_app;

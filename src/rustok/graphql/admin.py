@@ -162,3 +162,54 @@ async def resolve_delete_category(_, info, id: str):
     async with permission_write(info.context, "catalog:write") as (conn, result):
         result["deleted"] = await scalar(conn, "select commerce.delete_category(%s)", (parse_id(id),))
     return result
+
+
+# ---------------------------------------------------------------- price lists, cancellation, follows
+
+@mutation.field("createPriceList")
+@mutation_payload
+async def resolve_create_price_list(_, info, input: dict):
+    data = dict(input)
+    for key in ("startsAt", "endsAt"):
+        if data.get(key) is not None:
+            data[key] = data[key].isoformat()
+    data["prices"] = [{**p, "variantId": str(parse_id(p["variantId"]))} for p in data.get("prices") or []]
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        list_id = await scalar(conn, "select commerce.create_price_list(%s)", (jsonb(data),))
+        result["priceList"] = await one(conn, """
+            select l.id, l.title, l.type, l.status, l.starts_at, l.ends_at,
+                   (select count(*) from commerce.prices p where p.tenant_id = l.tenant_id and p.price_list_id = l.id)::int
+                   as price_count
+            from commerce.price_lists l where l.tenant_id = core.current_tenant_id() and l.id = %s""", (list_id,))
+    return result
+
+
+@mutation.field("cancelOrder")
+@mutation_payload
+async def resolve_cancel_order(_, info, id: str, reason: str):
+    from rustok.graphql.commerce import _order
+
+    order_id = parse_id(id)
+    async with permission_write(info.context, "orders:write") as (conn, result):
+        await scalar(conn, "select commerce.cancel_order(%s, %s)", (order_id, reason))
+        result["order"] = _order(await scalar(conn, "select commerce.order_record(%s)", (order_id,)))
+    return result
+
+
+async def _follow(info, target_type: str, target_id: str, follow: bool):
+    async with permission_write(info.context, "community:react") as (conn, result):
+        result["following"] = await scalar(conn, "select community.follow(%s, %s, %s)",
+                                           (target_type, parse_id(target_id), follow))
+    return result
+
+
+@mutation.field("follow")
+@mutation_payload
+async def resolve_follow(_, info, targetType: str, targetId: str):  # noqa: N803
+    return await _follow(info, targetType, targetId, True)
+
+
+@mutation.field("unfollow")
+@mutation_payload
+async def resolve_unfollow(_, info, targetType: str, targetId: str):  # noqa: N803
+    return await _follow(info, targetType, targetId, False)
