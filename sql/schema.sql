@@ -9474,6 +9474,150 @@ GRANT SELECT ON TABLE commerce.currencies TO rustok_app;
 GRANT SELECT ON TABLE commerce.currencies TO rustok_analyst;
 
 --
+-- Name: inventory_adjustments; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.inventory_adjustments (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    inventory_item_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    delta integer NOT NULL,
+    stocked_after integer NOT NULL,
+    reason text NOT NULL,
+    adjusted_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inventory_adjustments_delta_check CHECK ((delta <> 0)),
+    CONSTRAINT inventory_adjustments_reason_check CHECK (((btrim(reason) <> ''::text) AND (length(reason) <= 1000)))
+);
+
+--
+-- Name: inventory_adjustments inventory_adjustments_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_adjusted_by_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_adjusted_by_fkey FOREIGN KEY (tenant_id, adjusted_by) REFERENCES core.users(tenant_id, id) ON DELETE SET NULL (adjusted_by);
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_inventory_item_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_inventory_item_id_fkey FOREIGN KEY (tenant_id, inventory_item_id) REFERENCES commerce.inventory_items(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_location_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_location_id_fkey FOREIGN KEY (tenant_id, location_id) REFERENCES commerce.stock_locations(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_adjustments_item_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX inventory_adjustments_item_idx ON commerce.inventory_adjustments USING btree (tenant_id, inventory_item_id, created_at);
+
+--
+-- Name: inventory_adjustments; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.inventory_adjustments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: inventory_adjustments analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.inventory_adjustments FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: inventory_adjustments tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.inventory_adjustments TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE inventory_adjustments; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.inventory_adjustments IS 'Log of stock changes made with a reason (commerce.adjust_inventory, GraphQL adjustInventory): which level, by how much, the stocked quantity after, who and why. Append-only by use.';
+
+--
+-- Name: COLUMN inventory_adjustments.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN inventory_adjustments.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.id IS 'Identifier (ULID layout), unique within the tenant.';
+
+--
+-- Name: COLUMN inventory_adjustments.inventory_item_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.inventory_item_id IS 'The inventory item whose level changed.';
+
+--
+-- Name: COLUMN inventory_adjustments.location_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.location_id IS 'The stock location of that level.';
+
+--
+-- Name: COLUMN inventory_adjustments.delta; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.delta IS 'Units added (positive) or removed (negative); never 0.';
+
+--
+-- Name: COLUMN inventory_adjustments.stocked_after; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.stocked_after IS 'The level''s stocked quantity after the change.';
+
+--
+-- Name: COLUMN inventory_adjustments.reason; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.reason IS 'Why (recount, damaged, delivery ...), 1-1000 characters.';
+
+--
+-- Name: COLUMN inventory_adjustments.adjusted_by; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.adjusted_by IS 'The acting user (core.users.id), null from psql or when deleted.';
+
+--
+-- Name: COLUMN inventory_adjustments.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.created_at IS 'When the adjustment was made.';
+
+--
+-- Name: TABLE inventory_adjustments; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE commerce.inventory_adjustments TO rustok_app;
+GRANT SELECT ON TABLE commerce.inventory_adjustments TO rustok_analyst;
+
+--
 -- Name: inventory_items; Type: TABLE; Schema: commerce; Owner: -
 --
 
@@ -12541,6 +12685,65 @@ GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantitie
 GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
 
 --
+-- Name: adjust_inventory(uuid, uuid, integer, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_item   uuid;
+    v_after  integer;
+begin
+    perform core.require_permission('catalog:write');
+    if p_delta is null or p_delta = 0 then
+        raise exception 'delta: must be a non-zero number of units' using errcode = 'invalid_parameter_value', column = 'delta';
+    end if;
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the stock changes (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+    where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    if v_item is null then
+        -- no stock yet: start from 0 with commerce.set_variant_stock, which makes the item and level
+        perform commerce.set_variant_stock(p_variant_id, 0, p_location_id);
+        select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+        where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    end if;
+    p_location_id := coalesce(p_location_id, commerce._default_location(v_tenant));
+    select coalesce(sum(l.stocked_quantity), 0) + p_delta into v_after from commerce.inventory_levels l
+    where l.tenant_id = v_tenant and l.inventory_item_id = v_item and l.location_id = p_location_id;
+    if v_after < 0 then
+        raise exception 'delta: would leave % units stocked (a level cannot go below 0)', v_after
+            using errcode = 'check_violation', column = 'delta';
+    end if;
+    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
+    values (v_tenant, v_item, p_location_id, p_delta)
+    on conflict (tenant_id, inventory_item_id, location_id)
+        do update set stocked_quantity = l.stocked_quantity + excluded.stocked_quantity
+    returning l.stocked_quantity into v_after;
+    insert into commerce.inventory_adjustments (tenant_id, inventory_item_id, location_id, delta, stocked_after, reason, adjusted_by)
+    values (v_tenant, v_item, p_location_id, p_delta, v_after, p_reason, core.current_user_id());
+    return v_after;
+end
+$$;
+
+--
+-- Name: FUNCTION adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) IS 'Add or remove units of a variant''s stock at a location (default: the first) with a reason, logged in commerce.inventory_adjustments. Refuses a level below 0 or below what is reserved. Permission catalog:write. Returns the stocked quantity after. (GraphQL adjustInventory.)';
+
+--
+-- Name: FUNCTION adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) TO rustok_app;
+
+--
 -- Name: calculate_prices(uuid[], text, integer, timestamp with time zone, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12914,6 +13117,35 @@ COMMENT ON FUNCTION commerce.create_product(p_input jsonb) IS 'Create a product 
 --
 
 GRANT ALL ON FUNCTION commerce.create_product(p_input jsonb) TO rustok_app;
+
+--
+-- Name: create_stock_location(text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.create_stock_location(p_name text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('catalog:write');
+    insert into commerce.stock_locations (tenant_id, name) values (core.current_tenant_id(), p_name) returning id into v_id;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION create_stock_location(p_name text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.create_stock_location(p_name text) IS 'Create a stock location (warehouse, store) in the current tenant. Permission catalog:write. (GraphQL createStockLocation.)';
+
+--
+-- Name: FUNCTION create_stock_location(p_name text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.create_stock_location(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.create_stock_location(p_name text) TO rustok_app;
 
 --
 -- Name: delete_category(uuid); Type: FUNCTION; Schema: commerce; Owner: -

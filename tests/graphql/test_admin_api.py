@@ -165,3 +165,32 @@ def test_price_lists_cancellation_and_follows(gql, owner, api_db):
     anon = gql('mutation($u: ID!) { follow(targetType: user, targetId: $u) { following } }', {"u": post["authorId"]},
                tenant=slug, expect_errors=True)["errors"][0]
     assert anon["extensions"]["code"] == "UNAUTHENTICATED"
+
+
+def test_stock_locations_and_inventory_adjustments(gql, owner, api_db):
+    slug = new_tenant(owner)
+    new_user(owner, slug, "boss@inv.example", "admin")
+    boss = login(gql, slug, "boss@inv.example")
+    variant = gql('mutation { createProduct(input: {title: "Rope", handle: "rope", status: published, variants: '
+                  '[{sku: "ROPE", prices: [{amount: 100, currencyCode: "EUR"}], stock: 4}]}) { product { variants { id } } } }',
+                  tenant=slug, token=boss)["data"]["createProduct"]["product"]["variants"][0]["id"]
+    store = gql('mutation { createStockLocation(name: "Harbour store") { location { id name } } }', tenant=slug,
+                token=boss)["data"]["createStockLocation"]["location"]
+    added = gql('mutation($v: ID!, $l: ID) { adjustInventory(variantId: $v, locationId: $l, delta: 6, reason: "delivery") '
+                '{ product { variants { stocked } } } }', {"v": variant, "l": store["id"]}, tenant=slug,
+                token=boss)["data"]["adjustInventory"]
+    assert added["product"]["variants"][0]["stocked"] in (4, 10)   # the record shows the first location's level
+    too_many = gql(f'mutation($v: ID!) {{ adjustInventory(variantId: $v, delta: -9, reason: "lost") {{ {ERRS} }} }}',
+                   {"v": variant}, tenant=slug, token=boss)["data"]["adjustInventory"]["userErrors"][0]
+    assert too_many["field"] == "delta" and too_many["code"] == "INVALID" and "below 0" in too_many["message"]
+    no_reason = gql(f'mutation($v: ID!) {{ adjustInventory(variantId: $v, delta: 1, reason: "") {{ {ERRS} }} }}',
+                    {"v": variant}, tenant=slug, token=boss)["data"]["adjustInventory"]["userErrors"][0]
+    assert no_reason["field"] == "reason"
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    stock = gql('query($v: ID!) { node(id: $v) { ... on Variant { stock { location { name } stocked available } } } }',
+                {"v": variant}, tenant=slug, token=boss)["data"]["node"]["stock"]
+    assert {(s["location"]["name"], s["stocked"]) for s in stock} == {("Default", 4), ("Harbour store", 6)}
+    log = owner.execute("select delta, stocked_after, reason from commerce.inventory_adjustments a "
+                        "join core.tenants t on t.id = a.tenant_id where t.slug = %s", (slug,)).fetchall()
+    assert log == [(6, 6, "delivery")]

@@ -562,3 +562,69 @@ comment on function commerce.cancel_order(uuid, text) is
     '{reason, by, at}. Permission orders:write. (GraphQL cancelOrder.)';
 revoke execute on function commerce.cancel_order(uuid, text) from public;
 grant execute on function commerce.cancel_order(uuid, text) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: stock locations, inventory adjustments
+create or replace function commerce.create_stock_location(p_name text) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('catalog:write');
+    insert into commerce.stock_locations (tenant_id, name) values (core.current_tenant_id(), p_name) returning id into v_id;
+    return v_id;
+end
+$$;
+comment on function commerce.create_stock_location(text) is
+    'Create a stock location (warehouse, store) in the current tenant. Permission catalog:write. (GraphQL createStockLocation.)';
+revoke execute on function commerce.create_stock_location(text) from public;
+grant execute on function commerce.create_stock_location(text) to rustok_app;
+
+create or replace function commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text)
+    returns integer
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_item   uuid;
+    v_after  integer;
+begin
+    perform core.require_permission('catalog:write');
+    if p_delta is null or p_delta = 0 then
+        raise exception 'delta: must be a non-zero number of units' using errcode = 'invalid_parameter_value', column = 'delta';
+    end if;
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the stock changes (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+    where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    if v_item is null then
+        -- no stock yet: start from 0 with commerce.set_variant_stock, which makes the item and level
+        perform commerce.set_variant_stock(p_variant_id, 0, p_location_id);
+        select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+        where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    end if;
+    p_location_id := coalesce(p_location_id, commerce._default_location(v_tenant));
+    select coalesce(sum(l.stocked_quantity), 0) + p_delta into v_after from commerce.inventory_levels l
+    where l.tenant_id = v_tenant and l.inventory_item_id = v_item and l.location_id = p_location_id;
+    if v_after < 0 then
+        raise exception 'delta: would leave % units stocked (a level cannot go below 0)', v_after
+            using errcode = 'check_violation', column = 'delta';
+    end if;
+    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
+    values (v_tenant, v_item, p_location_id, p_delta)
+    on conflict (tenant_id, inventory_item_id, location_id)
+        do update set stocked_quantity = l.stocked_quantity + excluded.stocked_quantity
+    returning l.stocked_quantity into v_after;
+    insert into commerce.inventory_adjustments (tenant_id, inventory_item_id, location_id, delta, stocked_after, reason, adjusted_by)
+    values (v_tenant, v_item, p_location_id, p_delta, v_after, p_reason, core.current_user_id());
+    return v_after;
+end
+$$;
+comment on function commerce.adjust_inventory(uuid, uuid, integer, text) is
+    'Add or remove units of a variant''s stock at a location (default: the first) with a reason, logged in '
+    'commerce.inventory_adjustments. Refuses a level below 0 or below what is reserved. Permission catalog:write. '
+    'Returns the stocked quantity after. (GraphQL adjustInventory.)';
+revoke execute on function commerce.adjust_inventory(uuid, uuid, integer, text) from public;
+grant execute on function commerce.adjust_inventory(uuid, uuid, integer, text) to rustok_app;

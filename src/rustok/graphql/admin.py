@@ -213,3 +213,24 @@ async def resolve_follow(_, info, targetType: str, targetId: str):  # noqa: N803
 @mutation_payload
 async def resolve_unfollow(_, info, targetType: str, targetId: str):  # noqa: N803
     return await _follow(info, targetType, targetId, False)
+
+
+@mutation.field("createStockLocation")
+@mutation_payload
+async def resolve_create_stock_location(_, info, name: str):
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        location_id = await scalar(conn, "select commerce.create_stock_location(%s)", (name,))
+        result["location"] = {"__typename": "StockLocation", "id": location_id, "name": name}
+    return result
+
+
+@mutation.field("adjustInventory")
+@mutation_payload
+async def resolve_adjust_inventory(_, info, variantId: str, delta: int, reason: str, locationId: str | None = None):  # noqa: N803
+    variant_id = parse_id(variantId)
+    location_id = parse_id(locationId) if locationId else None
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.adjust_inventory(%s, %s, %s, %s)", (variant_id, location_id, delta, reason))
+        product_id = await scalar(conn, "select commerce.product_of_variant(%s)", (variant_id,))
+        result["product"] = await scalar(conn, _PRODUCT, (product_id,))
+    return result
