@@ -6979,6 +6979,33 @@ REVOKE ALL ON FUNCTION content.create_tag(p_name text, p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.create_tag(p_name text, p_slug text) TO rustok_app;
 
 --
+-- Name: delete_category(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.delete_category(p_category_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('content:write_all');
+    delete from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_category(p_category_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.delete_category(p_category_id uuid) IS 'Delete a content category (its children become roots, its nodes lose the category). Permission content:write_all. False when there was none. (GraphQL deleteContentCategory.)';
+
+--
+-- Name: FUNCTION delete_category(p_category_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.delete_category(p_category_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.delete_category(p_category_id uuid) TO rustok_app;
+
+--
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7003,6 +7030,37 @@ COMMENT ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_
 --
 
 GRANT ALL ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
+
+--
+-- Name: list_revisions(uuid, integer); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.list_revisions(p_node_id uuid, p_limit integer DEFAULT 50) RETURNS TABLE(id uuid, title text, excerpt text, format text, edited_by uuid, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform content._require_edit(array[p_node_id]);
+    return query
+    select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at
+    from content.revisions r
+    where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
+    order by r.created_at desc, r.id desc
+    limit least(greatest(coalesce(p_limit, 50), 1), 100);
+end
+$$;
+
+--
+-- Name: FUNCTION list_revisions(p_node_id uuid, p_limit integer); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) IS 'A node''s revisions, newest first (at most 100), for those who may change the node (content:write_all, or its author with content:write_own). (GraphQL Content.revisions.)';
+
+--
+-- Name: FUNCTION list_revisions(p_node_id uuid, p_limit integer); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) TO rustok_app;
 
 --
 -- Name: max_comment_depth(uuid); Type: FUNCTION; Schema: content; Owner: -
@@ -8409,6 +8467,53 @@ COMMENT ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) IS 'Change a n
 --
 
 GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
+
+--
+-- Name: upsert_category(uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid := coalesce(p_category_id, core.new_id());
+begin
+    perform core.require_permission('content:write_all');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_category_id is null then
+        insert into content.categories (tenant_id, id, parent_id, name, slug, description, position)
+        values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'slug',
+                p_input->>'description', coalesce((p_input->>'position')::int, 0));
+    else
+        update content.categories c set
+            parent_id   = case when p_input ? 'parentId' then (p_input->>'parentId')::uuid else c.parent_id end,
+            name        = case when p_input ? 'name' then p_input->>'name' else c.name end,
+            slug        = case when p_input ? 'slug' then p_input->>'slug' else c.slug end,
+            description = case when p_input ? 'description' then p_input->>'description' else c.description end,
+            position    = case when p_input ? 'position' then (p_input->>'position')::int else c.position end
+        where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+        if not found then
+            raise exception 'id: no content category %', p_category_id using errcode = 'no_data_found', column = 'id';
+        end if;
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) IS 'Create (p_category_id null) or change a content category: {parentId, name, slug (from the name when absent), description, position}. Permission content:write_all. Returns the id. (GraphQL createContentCategory, updateContentCategory.)';
+
+--
+-- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) TO rustok_app;
 
 --
 -- ======== schema community

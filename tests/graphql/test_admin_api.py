@@ -194,3 +194,44 @@ def test_stock_locations_and_inventory_adjustments(gql, owner, api_db):
     log = owner.execute("select delta, stocked_after, reason from commerce.inventory_adjustments a "
                         "join core.tenants t on t.id = a.tenant_id where t.slug = %s", (slug,)).fetchall()
     assert log == [(6, 6, "delivery")]
+
+
+def test_content_categories_and_revisions(gql, owner, api_db):
+    slug = new_tenant(owner)
+    new_user(owner, slug, "ed@cc.example", "editor")
+    new_user(owner, slug, "al@cc.example", "author")
+    ed, al = login(gql, slug, "ed@cc.example"), login(gql, slug, "al@cc.example")
+    news = gql(f'mutation {{ createContentCategory(input: {{name: "News"}}) {{ category {{ id slug }} {ERRS} }} }}',
+               tenant=slug, token=ed)["data"]["createContentCategory"]
+    assert news["category"]["slug"] == "news" and news["userErrors"] == []
+    sub = gql('mutation($p: ID!) { createContentCategory(input: {name: "Releases", parentId: $p}) { category { id parentId } } }',
+              {"p": news["category"]["id"]}, tenant=slug, token=ed)["data"]["createContentCategory"]["category"]
+    assert sub["parentId"] == news["category"]["id"]
+    dup = gql(f'mutation {{ createContentCategory(input: {{name: "Again", slug: "news"}}) {{ {ERRS} }} }}', tenant=slug,
+              token=ed)["data"]["createContentCategory"]["userErrors"][0]
+    assert dup["code"] == "DUPLICATE" and dup["field"] == "slug"
+    assert gql('mutation { createContentCategory(input: {name: "Mine"}) { position } }', tenant=slug, token=al,
+               expect_errors=True)["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    tree = gql("{ contentCategories { slug children { slug } } }", tenant=slug)["data"]["contentCategories"]
+    assert tree == [{"slug": "news", "children": [{"slug": "releases"}]}]
+
+    # revisions: the author sees their own node's revisions, not others'
+    post = gql('mutation { createNode(input: {kind: post, title: "v1", body: "one"}) { node { id } } }', tenant=slug,
+               token=al)["data"]["createNode"]["node"]["id"]
+    gql('mutation($i: ID!) { updateNode(id: $i, input: {title: "v2", body: "two"}) { position } }', {"i": post},
+        tenant=slug, token=al)
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    revs = gql("query($i: ID!) { content(id: $i) { revisions { title editedBy } } }", {"i": post}, tenant=slug,
+               token=al)["data"]["content"]["revisions"]
+    assert "v1" in [r["title"] for r in revs] and all(r["editedBy"] for r in revs)
+    other = gql('mutation { createNode(input: {kind: post, title: "Editor post"}) { node { id } } }', tenant=slug,
+                token=ed)["data"]["createNode"]["node"]["id"]
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    refused = gql("query($i: ID!) { content(id: $i) { revisions { title } } }", {"i": other}, tenant=slug, token=al,
+                  expect_errors=True)["errors"][0]
+    assert refused["extensions"]["code"] == "FORBIDDEN" and "you authored" in refused["message"]
+    gone = gql('mutation($c: ID!) { deleteContentCategory(id: $c) { deleted } }', {"c": sub["id"]}, tenant=slug,
+               token=ed)["data"]["deleteContentCategory"]
+    assert gone == {"deleted": True}

@@ -197,3 +197,75 @@ comment on function content.set_meta(text, uuid, jsonb) is
     'keys are cleared), with the right to change the target. (GraphQL setSeo.)';
 revoke execute on function content.set_meta(text, uuid, jsonb) from public;
 grant execute on function content.set_meta(text, uuid, jsonb) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: content categories
+create or replace function content.upsert_category(p_category_id uuid, p_input jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_id uuid := coalesce(p_category_id, core.new_id());
+begin
+    perform core.require_permission('content:write_all');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_category_id is null then
+        insert into content.categories (tenant_id, id, parent_id, name, slug, description, position)
+        values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'slug',
+                p_input->>'description', coalesce((p_input->>'position')::int, 0));
+    else
+        update content.categories c set
+            parent_id   = case when p_input ? 'parentId' then (p_input->>'parentId')::uuid else c.parent_id end,
+            name        = case when p_input ? 'name' then p_input->>'name' else c.name end,
+            slug        = case when p_input ? 'slug' then p_input->>'slug' else c.slug end,
+            description = case when p_input ? 'description' then p_input->>'description' else c.description end,
+            position    = case when p_input ? 'position' then (p_input->>'position')::int else c.position end
+        where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+        if not found then
+            raise exception 'id: no content category %', p_category_id using errcode = 'no_data_found', column = 'id';
+        end if;
+    end if;
+    return v_id;
+end
+$$;
+comment on function content.upsert_category(uuid, jsonb) is
+    'Create (p_category_id null) or change a content category: {parentId, name, slug (from the name when absent), '
+    'description, position}. Permission content:write_all. Returns the id. (GraphQL createContentCategory, '
+    'updateContentCategory.)';
+revoke execute on function content.upsert_category(uuid, jsonb) from public;
+grant execute on function content.upsert_category(uuid, jsonb) to rustok_app;
+
+create or replace function content.delete_category(p_category_id uuid) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('content:write_all');
+    delete from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+    return found;
+end
+$$;
+comment on function content.delete_category(uuid) is
+    'Delete a content category (its children become roots, its nodes lose the category). Permission '
+    'content:write_all. False when there was none. (GraphQL deleteContentCategory.)';
+revoke execute on function content.delete_category(uuid) from public;
+grant execute on function content.delete_category(uuid) to rustok_app;
+
+create or replace function content.list_revisions(p_node_id uuid, p_limit integer default 50)
+    returns table (id uuid, title text, excerpt text, format text, edited_by uuid, created_at timestamptz)
+    language plpgsql stable
+as $$
+begin
+    perform content._require_edit(array[p_node_id]);
+    return query
+    select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at
+    from content.revisions r
+    where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
+    order by r.created_at desc, r.id desc
+    limit least(greatest(coalesce(p_limit, 50), 1), 100);
+end
+$$;
+comment on function content.list_revisions(uuid, integer) is
+    'A node''s revisions, newest first (at most 100), for those who may change the node (content:write_all, or '
+    'its author with content:write_own). (GraphQL Content.revisions.)';
+revoke execute on function content.list_revisions(uuid, integer) from public;
+grant execute on function content.list_revisions(uuid, integer) to rustok_app;

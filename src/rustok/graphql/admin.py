@@ -3,7 +3,7 @@ SQL API function (sql/code/core/api.sql, sql/code/content/api.sql) that checks t
 
 from __future__ import annotations
 
-from ariadne import MutationType
+from ariadne import MutationType, ObjectType
 
 from rustok.graphql.db import one, permission_write, scalar
 from rustok.graphql.payloads import mutation_payload
@@ -234,3 +234,54 @@ async def resolve_adjust_inventory(_, info, variantId: str, delta: int, reason: 
         product_id = await scalar(conn, "select commerce.product_of_variant(%s)", (variant_id,))
         result["product"] = await scalar(conn, _PRODUCT, (product_id,))
     return result
+
+
+# ---------------------------------------------------------------- content categories, revisions
+
+_CONTENT_CATEGORY = ("select id, name, slug, description, parent_id, position from content.categories "
+                     "where tenant_id = core.current_tenant_id() and id = %s")
+
+
+async def _upsert_content_category(info, category_id, input: dict):
+    data = dict(input)
+    if data.get("parentId"):
+        data["parentId"] = str(parse_id(data["parentId"]))
+    async with permission_write(info.context, "content:write_all") as (conn, result):
+        cid = await scalar(conn, "select content.upsert_category(%s, %s)", (category_id, jsonb(data)))
+        result["category"] = await one(conn, _CONTENT_CATEGORY, (cid,))
+    return result
+
+
+@mutation.field("createContentCategory")
+@mutation_payload
+async def resolve_create_content_category(_, info, input: dict):
+    return await _upsert_content_category(info, None, input)
+
+
+@mutation.field("updateContentCategory")
+@mutation_payload
+async def resolve_update_content_category(_, info, id: str, input: dict):
+    return await _upsert_content_category(info, parse_id(id), input)
+
+
+@mutation.field("deleteContentCategory")
+@mutation_payload
+async def resolve_delete_content_category(_, info, id: str):
+    async with permission_write(info.context, "content:write_all") as (conn, result):
+        result["deleted"] = await scalar(conn, "select content.delete_category(%s)", (parse_id(id),))
+    return result
+
+
+content_type = ObjectType("Content")
+
+
+@content_type.field("revisions")
+async def resolve_content_revisions(content, info, first: int = 50):
+    from rustok.graphql.access import require_permission
+    from rustok.graphql.db import fetch_all
+
+    await require_permission(info.context, "content:write_own")
+    return await fetch_all(info.context, "select * from content.list_revisions(%s, %s)", (content["id"], first))
+
+
+bindables = [mutation, content_type]
