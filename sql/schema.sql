@@ -319,6 +319,97 @@ GRANT SELECT ON TABLE core.modules TO rustok_app;
 GRANT SELECT ON TABLE core.modules TO rustok_analyst;
 
 --
+-- Name: permissions; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.permissions (
+    name text NOT NULL,
+    description text NOT NULL,
+    CONSTRAINT permissions_name_check CHECK (((name ~ '^[a-z_]+:[a-z_]+$'::text) AND (length(name) <= 64)))
+);
+
+--
+-- Name: permissions permissions_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.permissions
+    ADD CONSTRAINT permissions_pkey PRIMARY KEY (name);
+
+--
+-- Name: TABLE permissions; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.permissions IS 'Permissions the API functions check (e.g. catalog:write, orders:read_all, content:publish). Reference data, the same for every tenant; docs/graphql.md shows the matrix.';
+
+--
+-- Name: COLUMN permissions.name; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.permissions.name IS '<area>:<action>, e.g. content:write_own.';
+
+--
+-- Name: COLUMN permissions.description; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.permissions.description IS 'What the permission allows.';
+
+--
+-- Name: TABLE permissions; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.permissions TO rustok_app;
+GRANT SELECT ON TABLE core.permissions TO rustok_analyst;
+
+--
+-- Name: role_permissions; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.role_permissions (
+    role text NOT NULL,
+    permission text NOT NULL,
+    CONSTRAINT role_permissions_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'manager'::text, 'editor'::text, 'author'::text, 'customer'::text])))
+);
+
+--
+-- Name: role_permissions role_permissions_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.role_permissions
+    ADD CONSTRAINT role_permissions_pkey PRIMARY KEY (role, permission);
+
+--
+-- Name: role_permissions role_permissions_permission_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.role_permissions
+    ADD CONSTRAINT role_permissions_permission_fkey FOREIGN KEY (permission) REFERENCES core.permissions(name) ON UPDATE CASCADE ON DELETE CASCADE;
+
+--
+-- Name: TABLE role_permissions; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.role_permissions IS 'Which tenant role (core.users.role) holds which permission. Anonymous API callers hold none; a transaction with no acting user outside the API (psql, jobs: rustok.user_id and rustok.actor unset) is the system and passes every check.';
+
+--
+-- Name: COLUMN role_permissions.role; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.role_permissions.role IS 'A core.users.role: admin, manager, editor, author or customer.';
+
+--
+-- Name: COLUMN role_permissions.permission; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.role_permissions.permission IS 'The permission (core.permissions.name).';
+
+--
+-- Name: TABLE role_permissions; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT ON TABLE core.role_permissions TO rustok_app;
+GRANT SELECT ON TABLE core.role_permissions TO rustok_analyst;
+
+--
 -- Name: sessions; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -1165,6 +1256,46 @@ REVOKE ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module 
 GRANT ALL ON FUNCTION core.assert_module_enabled(p_tenant_ids uuid[], p_module text) TO rustok_app;
 
 --
+-- Name: change_user(uuid, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.change_user(p_user_id uuid, p_role text DEFAULT NULL::text, p_status text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('users:manage');
+    if p_user_id = core.current_user_id() then
+        raise exception 'core.users.id: you cannot change your own role or status (ask another administrator)'
+            using errcode = 'check_violation', column = 'id';
+    end if;
+    update core.users u
+       set role = coalesce(p_role, u.role), status = coalesce(p_status, u.status)
+     where u.tenant_id = core.current_tenant_id() and u.id = p_user_id;
+    if not found then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_status is not null and p_status <> 'active' then
+        -- a deactivated account is signed out everywhere
+        delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = p_user_id;
+    end if;
+    return p_user_id;
+end
+$$;
+
+--
+-- Name: FUNCTION change_user(p_user_id uuid, p_role text, p_status text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) IS 'Change a user''s role and/or status (active, inactive, banned) in the current tenant (permission users:manage; not one''s own). A user who is no longer active loses their sessions. (GraphQL changeUserRole, deactivateUser.)';
+
+--
+-- Name: FUNCTION change_user(p_user_id uuid, p_role text, p_status text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) TO rustok_app;
+
+--
 -- Name: current_tenant_id(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1184,6 +1315,50 @@ COMMENT ON FUNCTION core.current_tenant_id() IS 'The tenant of the current trans
 
 GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.current_tenant_id() TO rustok_analyst;
+
+--
+-- Name: current_user_id(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.current_user_id() RETURNS uuid
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$ select nullif(current_setting('rustok.user_id', true), '')::uuid $$;
+
+--
+-- Name: FUNCTION current_user_id(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.current_user_id() IS 'The acting user of this transaction (setting rustok.user_id, set by the API for a signed-in caller), or null: the system (psql, jobs).';
+
+--
+-- Name: FUNCTION current_user_id(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.current_user_id() TO rustok_app;
+
+--
+-- Name: current_user_role(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.current_user_role() RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    select u.role from core.users u
+    where u.id = core.current_user_id() and u.status = 'active'
+      and (core.current_tenant_id() is null or u.tenant_id = core.current_tenant_id())
+$$;
+
+--
+-- Name: FUNCTION current_user_role(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.current_user_role() IS 'The role of the acting user (in the current tenant when one is set; null when no user is set, or the account is not active).';
+
+--
+-- Name: FUNCTION current_user_role(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.current_user_role() TO rustok_app;
 
 --
 -- Name: enable_tenant_rls(regclass); Type: FUNCTION; Schema: core; Owner: -
@@ -1271,6 +1446,31 @@ COMMENT ON FUNCTION core.event_position() IS 'A position above every event writt
 
 GRANT ALL ON FUNCTION core.event_position() TO rustok_app;
 GRANT ALL ON FUNCTION core.event_position() TO rustok_analyst;
+
+--
+-- Name: has_permission(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.has_permission(p_permission text) RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    select case when core.current_user_id() is null
+                then coalesce(current_setting('rustok.actor', true), '') <> 'api'
+                else exists (select 1 from core.role_permissions rp
+                             where rp.role = core.current_user_role() and rp.permission = p_permission) end
+$$;
+
+--
+-- Name: FUNCTION has_permission(p_permission text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.has_permission(p_permission text) IS 'Whether the acting user''s role holds the permission. With no acting user: false for an anonymous API caller (the API sets rustok.actor = api), true for the system (psql, jobs).';
+
+--
+-- Name: FUNCTION has_permission(p_permission text); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.has_permission(p_permission text) TO rustok_app;
 
 --
 -- Name: id_floor(timestamp with time zone); Type: FUNCTION; Schema: core; Owner: -
@@ -1473,6 +1673,30 @@ REVOKE ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) FROM
 GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO rustok_app;
 
 --
+-- Name: my_permissions(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.my_permissions() RETURNS text[]
+    LANGUAGE sql STABLE
+    AS $$
+    select coalesce(array_agg(rp.permission order by rp.permission), '{}')
+    from core.role_permissions rp
+    where rp.role = core.current_user_role()
+$$;
+
+--
+-- Name: FUNCTION my_permissions(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.my_permissions() IS 'The acting user''s permissions, sorted (GraphQL me { permissions }).';
+
+--
+-- Name: FUNCTION my_permissions(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.my_permissions() TO rustok_app;
+
+--
 -- Name: new_id(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1600,6 +1824,36 @@ REVOKE ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_
 GRANT ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) TO rustok_app;
 
 --
+-- Name: require_permission(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.require_permission(p_permission text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if not exists (select 1 from core.permissions p where p.name = p_permission) then
+        raise exception 'core.require_permission: unknown permission %', p_permission using errcode = 'invalid_parameter_value';
+    end if;
+    if not core.has_permission(p_permission) then
+        raise exception 'permission % is required (role %)', p_permission, coalesce(core.current_user_role(), 'none')
+            using errcode = 'insufficient_privilege';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION require_permission(p_permission text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.require_permission(p_permission text) IS 'Raise 42501 ''permission <name> is required (role <role>)'' unless the acting user''s role holds the permission. Called first by every API function that needs one, so the check holds from psql too (as rustok_app, with rustok.user_id set).';
+
+--
+-- Name: FUNCTION require_permission(p_permission text); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.require_permission(p_permission text) TO rustok_app;
+
+--
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1629,6 +1883,41 @@ COMMENT ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) 
 
 REVOKE ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) TO rustok_app;
+
+--
+-- Name: set_module_enabled(text, boolean); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('modules:manage');
+    if not exists (select 1 from core.modules m where m.slug = p_module) then
+        raise exception 'core.tenant_modules.module_slug: unknown module % (known: %)', p_module,
+            (select string_agg(m.slug, ', ' order by m.slug) from core.modules m)
+            using errcode = 'no_data_found', column = 'module_slug';
+    end if;
+    insert into core.tenant_modules as tm (tenant_id, module_slug, enabled)
+    values (core.current_tenant_id(), p_module, coalesce(p_enabled, false))
+    on conflict (tenant_id, module_slug) do update set enabled = excluded.enabled
+    where tm.enabled is distinct from excluded.enabled;
+    return coalesce(p_enabled, false);
+end
+$$;
+
+--
+-- Name: FUNCTION set_module_enabled(p_module text, p_enabled boolean); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) IS 'Turn a module on or off for the current tenant (permission modules:manage). Returns the new state. (GraphQL setModuleEnabled.)';
+
+--
+-- Name: FUNCTION set_module_enabled(p_module text, p_enabled boolean); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) TO rustok_app;
 
 --
 -- Name: set_tenant(uuid); Type: FUNCTION; Schema: core; Owner: -
@@ -6269,6 +6558,39 @@ COMMENT ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body t
 GRANT ALL ON FUNCTION content._put_body(p_tenant_id uuid, p_node_id uuid, p_body text, p_format text) TO rustok_app;
 
 --
+-- Name: _require_edit(uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._require_edit(p_node_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if core.has_permission('content:write_all') then
+        return;
+    end if;
+    perform core.require_permission('content:write_own');
+    if exists (select 1 from content.nodes n
+               where n.tenant_id = core.current_tenant_id() and n.id = any (p_node_ids)
+                 and n.author_id is distinct from core.current_user_id()) then
+        raise exception 'content.nodes.author_id: you may change only pages and posts you authored (permission content:write_all is required for others)'
+            using errcode = 'insufficient_privilege', column = 'author_id';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _require_edit(p_node_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._require_edit(p_node_ids uuid[]) IS 'Internal: raise 42501 unless the acting user may change these nodes: content:write_all, or content:write_own and the author of every one of them (the system, with no acting user, may).';
+
+--
+-- Name: FUNCTION _require_edit(p_node_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._require_edit(p_node_ids uuid[]) TO rustok_app;
+
+--
 -- Name: _require_nodes(uuid[], text[], text); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -6304,6 +6626,43 @@ COMMENT ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what 
 --
 
 GRANT ALL ON FUNCTION content._require_nodes(p_ids uuid[], p_kinds text[], p_what text) TO rustok_app;
+
+--
+-- Name: _require_target(text, uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._require_target(p_target_type text, p_target_id uuid) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if p_target_type = 'product' then
+        perform core.require_permission('catalog:write');
+        if not exists (select 1 from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_target_id) then
+            raise exception 'targetId: no product %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+    elsif p_target_type = 'node' then
+        if not exists (select 1 from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_target_id) then
+            raise exception 'targetId: no page, post or comment %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+        perform content._require_edit(array[p_target_id]);
+    else
+        raise exception 'targetType: must be node or product (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _require_target(p_target_type text, p_target_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._require_target(p_target_type text, p_target_id uuid) IS 'Internal: the target of tags or SEO meta exists in the current tenant and the acting user may change it (a product: catalog:write; a node: content._require_edit).';
+
+--
+-- Name: FUNCTION _require_target(p_target_type text, p_target_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._require_target(p_target_type text, p_target_id uuid) TO rustok_app;
 
 --
 -- Name: _slug(regclass, text, uuid, uuid, text, text, text, text); Type: FUNCTION; Schema: content; Owner: -
@@ -6437,6 +6796,7 @@ declare
     v_tenant uuid;
     v_node   content.nodes;
 begin
+    perform core.require_permission('content:comment');
     if p_body is null or btrim(p_body) = '' then
         raise exception 'content.bodies.body: a comment needs a non-empty body'
             using errcode = 'invalid_parameter_value', column = 'body';
@@ -6475,6 +6835,7 @@ CREATE FUNCTION content.archive_nodes(p_node_ids uuid[]) RETURNS SETOF content.n
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:publish');
     perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.archive_nodes(p_node_ids)');
     return query
         update content.nodes n set status = 'archived'
@@ -6506,6 +6867,7 @@ CREATE FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_targ
 declare
     v_missing uuid[];
 begin
+    perform core.require_permission('tags:manage');
     if p_target_type is null or p_target_type not in ('node', 'product') then
         raise exception 'content.taggables.target_type: must be node or product, got %', p_target_type
             using errcode = 'invalid_parameter_value', column = 'target_type';
@@ -6551,6 +6913,7 @@ declare
     v_tenant uuid := core.current_tenant_id();
     v_id     uuid := core.new_id();
 begin
+    perform core.require_permission('content:write_own');
     if v_tenant is null then
         raise exception 'content.create_node: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -6598,6 +6961,7 @@ declare
     v_tenant uuid := core.current_tenant_id();
     v_tag    content.tags;
 begin
+    perform core.require_permission('tags:manage');
     if v_tenant is null then
         raise exception 'content.create_tag: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -6622,12 +6986,40 @@ REVOKE ALL ON FUNCTION content.create_tag(p_name text, p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.create_tag(p_name text, p_slug text) TO rustok_app;
 
 --
+-- Name: delete_category(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.delete_category(p_category_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('content:write_all');
+    delete from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_category(p_category_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.delete_category(p_category_id uuid) IS 'Delete a content category (its children become roots, its nodes lose the category). Permission content:write_all. False when there was none. (GraphQL deleteContentCategory.)';
+
+--
+-- Name: FUNCTION delete_category(p_category_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.delete_category(p_category_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.delete_category(p_category_id uuid) TO rustok_app;
+
+--
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
 CREATE FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) RETURNS SETOF content.taggables
     LANGUAGE sql
     AS $$
+    select core.require_permission('tags:manage');
     delete from content.taggables x
     where x.tag_id = any (p_tag_ids) and x.target_type = p_target_type and x.target_id = any (p_target_ids)
       and (core.current_tenant_id() is null or x.tenant_id = core.current_tenant_id())
@@ -6645,6 +7037,37 @@ COMMENT ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_
 --
 
 GRANT ALL ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
+
+--
+-- Name: list_revisions(uuid, integer); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.list_revisions(p_node_id uuid, p_limit integer DEFAULT 50) RETURNS TABLE(id uuid, title text, excerpt text, format text, edited_by uuid, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform content._require_edit(array[p_node_id]);
+    return query
+    select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at
+    from content.revisions r
+    where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
+    order by r.created_at desc, r.id desc
+    limit least(greatest(coalesce(p_limit, 50), 1), 100);
+end
+$$;
+
+--
+-- Name: FUNCTION list_revisions(p_node_id uuid, p_limit integer); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) IS 'A node''s revisions, newest first (at most 100), for those who may change the node (content:write_all, or its author with content:write_own). (GraphQL Content.revisions.)';
+
+--
+-- Name: FUNCTION list_revisions(p_node_id uuid, p_limit integer); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) TO rustok_app;
 
 --
 -- Name: max_comment_depth(uuid); Type: FUNCTION; Schema: content; Owner: -
@@ -6690,6 +7113,7 @@ CREATE FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) R
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:moderate');
     if p_status is null or p_status not in ('pending', 'approved', 'spam') then
         raise exception 'content.moderate_comments(p_status): must be pending, approved or spam, got %', p_status
             using errcode = 'invalid_parameter_value';
@@ -6780,6 +7204,7 @@ CREATE FUNCTION content.publish_nodes(p_node_ids uuid[]) RETURNS SETOF content.n
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:publish');
     perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.publish_nodes(p_node_ids)');
     return query
         update content.nodes n set status = 'published'
@@ -6856,6 +7281,7 @@ begin
         raise exception 'content.revisions.id: revision % not found', p_revision_id
             using errcode = 'no_data_found', column = 'id';
     end if;
+    perform content._require_edit(array[v_rev.node_id]);
     update content.nodes n set title = v_rev.title, excerpt = v_rev.excerpt
     where n.tenant_id = v_rev.tenant_id and n.id = v_rev.node_id
     returning n.* into v_node;
@@ -6888,6 +7314,7 @@ CREATE FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('content:publish');
     if p_publish_at is null or p_publish_at <= now() then
         raise exception 'content.schedule_nodes(p_publish_at): must be in the future, got %', p_publish_at
             using errcode = 'invalid_parameter_value';
@@ -6912,6 +7339,88 @@ COMMENT ON FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at times
 --
 
 GRANT ALL ON FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp with time zone) TO rustok_app;
+
+--
+-- Name: set_meta(text, uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform content._require_target(p_target_type, p_target_id);
+    if p_meta is null or jsonb_typeof(p_meta) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    insert into content.meta as m (tenant_id, target_type, target_id, title, description, canonical_url, image_url, robots)
+    values (core.current_tenant_id(), p_target_type, p_target_id, p_meta ->> 'title', p_meta ->> 'description',
+            p_meta ->> 'canonicalUrl', p_meta ->> 'imageUrl', p_meta ->> 'robots')
+    on conflict (tenant_id, target_type, target_id) do update
+       set title = excluded.title, description = excluded.description, canonical_url = excluded.canonical_url,
+           image_url = excluded.image_url, robots = excluded.robots;
+end
+$$;
+
+--
+-- Name: FUNCTION set_meta(p_target_type text, p_target_id uuid, p_meta jsonb); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) IS 'Set (replace) the SEO meta of a product or node: {title, description, canonicalUrl, imageUrl, robots} (absent keys are cleared), with the right to change the target. (GraphQL setSeo.)';
+
+--
+-- Name: FUNCTION set_meta(p_target_type text, p_target_id uuid, p_meta jsonb); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) TO rustok_app;
+
+--
+-- Name: set_tags(text, uuid, text[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) RETURNS text[]
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('tags:manage');
+    perform content._require_target(p_target_type, p_target_id);
+    if exists (select 1 from unnest(coalesce(p_names, '{}')) n where btrim(n) = '') then
+        raise exception 'names: a tag name cannot be empty' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    -- missing tags are created (slug from the name), then the target's set is replaced in one pass
+    insert into content.tags (tenant_id, name)
+    select distinct v_tenant, btrim(n) from unnest(coalesce(p_names, '{}')) n
+    where not exists (select 1 from content.tags t where t.tenant_id = v_tenant
+                      and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n)));
+    delete from content.taggables x
+    where x.tenant_id = v_tenant and x.target_type = p_target_type and x.target_id = p_target_id
+      and x.tag_id not in (select t.id from content.tags t, unnest(coalesce(p_names, '{}')) n
+                           where t.tenant_id = v_tenant and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n)));
+    insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+    select distinct v_tenant, t.id, p_target_type, p_target_id
+    from content.tags t, unnest(coalesce(p_names, '{}')) n
+    where t.tenant_id = v_tenant and (lower(t.name) = lower(btrim(n)) or t.slug = content.slugify(n))
+    on conflict do nothing;
+    return array(select t.slug from content.taggables x join content.tags t on t.tenant_id = x.tenant_id and t.id = x.tag_id
+                 where x.tenant_id = v_tenant and x.target_type = p_target_type and x.target_id = p_target_id
+                 order by t.slug);
+end
+$$;
+
+--
+-- Name: FUNCTION set_tags(p_target_type text, p_target_id uuid, p_names text[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) IS 'Set a product''s or node''s tags by name in one call (permission tags:manage, and the right to change the target): tags that do not exist are created, the target ends with exactly these. Returns the slugs. (GraphQL setTags.)';
+
+--
+-- Name: FUNCTION set_tags(p_target_type text, p_target_id uuid, p_names text[]); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) TO rustok_app;
 
 --
 -- Name: slug_is_valid(text); Type: FUNCTION; Schema: content; Owner: -
@@ -7932,6 +8441,7 @@ CREATE FUNCTION content.update_node(p_id uuid, p_patch jsonb) RETURNS uuid
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform content._require_edit(array[p_id]);
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'content.update_node(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
@@ -7964,6 +8474,53 @@ COMMENT ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) IS 'Change a n
 --
 
 GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
+
+--
+-- Name: upsert_category(uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid := coalesce(p_category_id, core.new_id());
+begin
+    perform core.require_permission('content:write_all');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_category_id is null then
+        insert into content.categories (tenant_id, id, parent_id, name, slug, description, position)
+        values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'slug',
+                p_input->>'description', coalesce((p_input->>'position')::int, 0));
+    else
+        update content.categories c set
+            parent_id   = case when p_input ? 'parentId' then (p_input->>'parentId')::uuid else c.parent_id end,
+            name        = case when p_input ? 'name' then p_input->>'name' else c.name end,
+            slug        = case when p_input ? 'slug' then p_input->>'slug' else c.slug end,
+            description = case when p_input ? 'description' then p_input->>'description' else c.description end,
+            position    = case when p_input ? 'position' then (p_input->>'position')::int else c.position end
+        where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+        if not found then
+            raise exception 'id: no content category %', p_category_id using errcode = 'no_data_found', column = 'id';
+        end if;
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) IS 'Create (p_category_id null) or change a content category: {parentId, name, slug (from the name when absent), description, position}. Permission content:write_all. Returns the id. (GraphQL createContentCategory, updateContentCategory.)';
+
+--
+-- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) TO rustok_app;
 
 --
 -- ======== schema community
@@ -8490,6 +9047,54 @@ COMMENT ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uu
 REVOKE ALL ON FUNCTION community._add_reputation(p_tenant_ids uuid[], p_user_ids uuid[], p_scores bigint[], p_counts integer[]) FROM PUBLIC;
 
 --
+-- Name: follow(text, uuid, boolean); Type: FUNCTION; Schema: community; Owner: -
+--
+
+CREATE FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_user uuid := core.current_user_id();
+begin
+    perform core.require_permission('community:react');
+    if v_user is null then
+        raise exception 'community.follows.follower_id: a follow needs an acting user (rustok.user_id)'
+            using errcode = 'invalid_parameter_value', column = 'follower_id';
+    end if;
+    if p_target_type not in ('user', 'node', 'category') then
+        raise exception 'targetType: must be user, node or category (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+    if p_follow then
+        insert into community.follows (tenant_id, follower_id, followed_user_id, node_id, category_id)
+        values (core.current_tenant_id(), v_user,
+                case when p_target_type = 'user' then p_target_id end,
+                case when p_target_type = 'node' then p_target_id end,
+                case when p_target_type = 'category' then p_target_id end)
+        on conflict (tenant_id, follower_id, target_type, target_id) do nothing;
+    else
+        delete from community.follows f
+        where f.tenant_id = core.current_tenant_id() and f.follower_id = v_user
+          and f.target_type = p_target_type and f.target_id = p_target_id;
+    end if;
+    return p_follow;
+end
+$$;
+
+--
+-- Name: FUNCTION follow(p_target_type text, p_target_id uuid, p_follow boolean); Type: COMMENT; Schema: community; Owner: -
+--
+
+COMMENT ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) IS 'The acting user follows (p_follow) or unfollows a user, node or content category of the current tenant (permission community:react); idempotent. (GraphQL follow, unfollow.)';
+
+--
+-- Name: FUNCTION follow(p_target_type text, p_target_id uuid, p_follow boolean); Type: ACL; Schema: community; Owner: -
+--
+
+REVOKE ALL ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) TO rustok_app;
+
+--
 -- Name: react(uuid, uuid, text); Type: FUNCTION; Schema: community; Owner: -
 --
 
@@ -8499,6 +9104,7 @@ CREATE FUNCTION community.react(p_node_id uuid, p_user_id uuid, p_kind text) RET
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('community:react');
     if v_tenant is null then
         raise exception 'community.react: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -8978,6 +9584,150 @@ COMMENT ON COLUMN commerce.currencies.numeric_code IS 'ISO 4217 numeric code, e.
 
 GRANT SELECT ON TABLE commerce.currencies TO rustok_app;
 GRANT SELECT ON TABLE commerce.currencies TO rustok_analyst;
+
+--
+-- Name: inventory_adjustments; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.inventory_adjustments (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    inventory_item_id uuid NOT NULL,
+    location_id uuid NOT NULL,
+    delta integer NOT NULL,
+    stocked_after integer NOT NULL,
+    reason text NOT NULL,
+    adjusted_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT inventory_adjustments_delta_check CHECK ((delta <> 0)),
+    CONSTRAINT inventory_adjustments_reason_check CHECK (((btrim(reason) <> ''::text) AND (length(reason) <= 1000)))
+);
+
+--
+-- Name: inventory_adjustments inventory_adjustments_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_adjusted_by_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_adjusted_by_fkey FOREIGN KEY (tenant_id, adjusted_by) REFERENCES core.users(tenant_id, id) ON DELETE SET NULL (adjusted_by);
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_inventory_item_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_inventory_item_id_fkey FOREIGN KEY (tenant_id, inventory_item_id) REFERENCES commerce.inventory_items(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_adjustments inventory_adjustments_tenant_id_location_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.inventory_adjustments
+    ADD CONSTRAINT inventory_adjustments_tenant_id_location_id_fkey FOREIGN KEY (tenant_id, location_id) REFERENCES commerce.stock_locations(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: inventory_adjustments_item_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX inventory_adjustments_item_idx ON commerce.inventory_adjustments USING btree (tenant_id, inventory_item_id, created_at);
+
+--
+-- Name: inventory_adjustments; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.inventory_adjustments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: inventory_adjustments analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.inventory_adjustments FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: inventory_adjustments tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.inventory_adjustments TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE inventory_adjustments; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.inventory_adjustments IS 'Log of stock changes made with a reason (commerce.adjust_inventory, GraphQL adjustInventory): which level, by how much, the stocked quantity after, who and why. Append-only by use.';
+
+--
+-- Name: COLUMN inventory_adjustments.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN inventory_adjustments.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.id IS 'Identifier (ULID layout), unique within the tenant.';
+
+--
+-- Name: COLUMN inventory_adjustments.inventory_item_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.inventory_item_id IS 'The inventory item whose level changed.';
+
+--
+-- Name: COLUMN inventory_adjustments.location_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.location_id IS 'The stock location of that level.';
+
+--
+-- Name: COLUMN inventory_adjustments.delta; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.delta IS 'Units added (positive) or removed (negative); never 0.';
+
+--
+-- Name: COLUMN inventory_adjustments.stocked_after; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.stocked_after IS 'The level''s stocked quantity after the change.';
+
+--
+-- Name: COLUMN inventory_adjustments.reason; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.reason IS 'Why (recount, damaged, delivery ...), 1-1000 characters.';
+
+--
+-- Name: COLUMN inventory_adjustments.adjusted_by; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.adjusted_by IS 'The acting user (core.users.id), null from psql or when deleted.';
+
+--
+-- Name: COLUMN inventory_adjustments.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.inventory_adjustments.created_at IS 'When the adjustment was made.';
+
+--
+-- Name: TABLE inventory_adjustments; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE commerce.inventory_adjustments TO rustok_app;
+GRANT SELECT ON TABLE commerce.inventory_adjustments TO rustok_analyst;
 
 --
 -- Name: inventory_items; Type: TABLE; Schema: commerce; Owner: -
@@ -12068,6 +12818,65 @@ GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantitie
 GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
 
 --
+-- Name: adjust_inventory(uuid, uuid, integer, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_item   uuid;
+    v_after  integer;
+begin
+    perform core.require_permission('catalog:write');
+    if p_delta is null or p_delta = 0 then
+        raise exception 'delta: must be a non-zero number of units' using errcode = 'invalid_parameter_value', column = 'delta';
+    end if;
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the stock changes (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+    where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    if v_item is null then
+        -- no stock yet: start from 0 with commerce.set_variant_stock, which makes the item and level
+        perform commerce.set_variant_stock(p_variant_id, 0, p_location_id);
+        select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+        where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    end if;
+    p_location_id := coalesce(p_location_id, commerce._default_location(v_tenant));
+    select coalesce(sum(l.stocked_quantity), 0) + p_delta into v_after from commerce.inventory_levels l
+    where l.tenant_id = v_tenant and l.inventory_item_id = v_item and l.location_id = p_location_id;
+    if v_after < 0 then
+        raise exception 'delta: would leave % units stocked (a level cannot go below 0)', v_after
+            using errcode = 'check_violation', column = 'delta';
+    end if;
+    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
+    values (v_tenant, v_item, p_location_id, p_delta)
+    on conflict (tenant_id, inventory_item_id, location_id)
+        do update set stocked_quantity = l.stocked_quantity + excluded.stocked_quantity
+    returning l.stocked_quantity into v_after;
+    insert into commerce.inventory_adjustments (tenant_id, inventory_item_id, location_id, delta, stocked_after, reason, adjusted_by)
+    values (v_tenant, v_item, p_location_id, p_delta, v_after, p_reason, core.current_user_id());
+    return v_after;
+end
+$$;
+
+--
+-- Name: FUNCTION adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) IS 'Add or remove units of a variant''s stock at a location (default: the first) with a reason, logged in commerce.inventory_adjustments. Refuses a level below 0 or below what is reserved. Permission catalog:write. Returns the stocked quantity after. (GraphQL adjustInventory.)';
+
+--
+-- Name: FUNCTION adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text) TO rustok_app;
+
+--
 -- Name: calculate_prices(uuid[], text, integer, timestamp with time zone, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12107,6 +12916,41 @@ GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency
 GRANT ALL ON FUNCTION commerce.calculate_prices(p_variant_ids uuid[], p_currency text, p_quantity integer, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
 
 --
+-- Name: cancel_order(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('orders:write');
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the order is cancelled (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    perform commerce.change_order_status(p_order_id, 'cancelled');
+    update commerce.orders o
+       set metadata = o.metadata || jsonb_build_object('cancellation', jsonb_build_object(
+               'reason', p_reason, 'by', core.current_user_id(), 'at', now()))
+     where o.tenant_id = core.current_tenant_id() and o.id = p_order_id;
+    return p_order_id;
+end
+$$;
+
+--
+-- Name: FUNCTION cancel_order(p_order_id uuid, p_reason text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) IS 'Cancel an order (from pending or paid; its reserved stock returns) and record why in metadata.cancellation {reason, by, at}. Permission orders:write. (GraphQL cancelOrder.)';
+
+--
+-- Name: FUNCTION cancel_order(p_order_id uuid, p_reason text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) TO rustok_app;
+
+--
 -- Name: change_order_status(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12116,6 +12960,7 @@ CREATE FUNCTION commerce.change_order_status(p_order_id uuid, p_status text) RET
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:write');
     if v_tenant is null then
         raise exception 'commerce.change_order_status: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -12148,6 +12993,7 @@ CREATE FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id 
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:place');
     if v_tenant is null then
         raise exception 'commerce.checkout: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -12292,6 +13138,50 @@ COMMENT ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p
 REVOKE ALL ON FUNCTION commerce.create_order_partitions(p_quarters_ahead integer, p_from timestamp with time zone) FROM PUBLIC;
 
 --
+-- Name: create_price_list(jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.create_price_list(p_input jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    insert into commerce.price_lists (tenant_id, id, title, description, type, status, starts_at, ends_at, metadata)
+    values (v_tenant, v_id, p_input->>'title', p_input->>'description', coalesce(p_input->>'type', 'sale'),
+            coalesce(p_input->>'status', 'active'), (p_input->>'startsAt')::timestamptz, (p_input->>'endsAt')::timestamptz,
+            coalesce(p_input->'metadata', '{}'));
+    insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
+    select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
+           coalesce((p->>'minQuantity')::int, 1), v_id
+    from jsonb_array_elements(coalesce(p_input->'prices', '[]')) as p;
+    if jsonb_array_length(coalesce(p_input->'customerGroups', '[]')) > 0 then
+        insert into commerce.price_list_rules (tenant_id, price_list_id, attribute, "values")
+        values (v_tenant, v_id, 'customer_group', array(select jsonb_array_elements_text(p_input->'customerGroups')));
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION create_price_list(p_input jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.create_price_list(p_input jsonb) IS 'Create a price list with its prices: {title, description, type (sale | override), status (active | draft, default active), startsAt, endsAt (validity window), customerGroups (rule: only these groups), metadata, prices: [{variantId, amount, currencyCode, minQuantity}]}. Permission catalog:write. Storefront prices follow it while it is active and within its window. (GraphQL createPriceList.)';
+
+--
+-- Name: FUNCTION create_price_list(p_input jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.create_price_list(p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.create_price_list(p_input jsonb) TO rustok_app;
+
+--
 -- Name: create_product(jsonb); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12303,6 +13193,7 @@ declare
     v_product  uuid := core.new_id();
     v_location uuid;
 begin
+    perform core.require_permission('catalog:write');
     if v_tenant is null then
         raise exception 'commerce.create_product: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -12362,6 +13253,62 @@ COMMENT ON FUNCTION commerce.create_product(p_input jsonb) IS 'Create a product 
 GRANT ALL ON FUNCTION commerce.create_product(p_input jsonb) TO rustok_app;
 
 --
+-- Name: create_stock_location(text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.create_stock_location(p_name text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('catalog:write');
+    insert into commerce.stock_locations (tenant_id, name) values (core.current_tenant_id(), p_name) returning id into v_id;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION create_stock_location(p_name text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.create_stock_location(p_name text) IS 'Create a stock location (warehouse, store) in the current tenant. Permission catalog:write. (GraphQL createStockLocation.)';
+
+--
+-- Name: FUNCTION create_stock_location(p_name text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.create_stock_location(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.create_stock_location(p_name text) TO rustok_app;
+
+--
+-- Name: delete_category(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.delete_category(p_category_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_category(p_category_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.delete_category(p_category_id uuid) IS 'Delete a catalog category (its product links go; children per the parent key''s rule). Permission catalog:write. False when there was none. (GraphQL deleteCategory.)';
+
+--
+-- Name: FUNCTION delete_category(p_category_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.delete_category(p_category_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.delete_category(p_category_id uuid) TO rustok_app;
+
+--
 -- Name: delete_product(uuid); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12369,6 +13316,7 @@ CREATE FUNCTION commerce.delete_product(p_product_id uuid) RETURNS boolean
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('catalog:write');
     delete from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
     return found;
 end
@@ -12386,6 +13334,39 @@ COMMENT ON FUNCTION commerce.delete_product(p_product_id uuid) IS 'Delete a prod
 
 REVOKE ALL ON FUNCTION commerce.delete_product(p_product_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.delete_product(p_product_id uuid) TO rustok_app;
+
+--
+-- Name: delete_variant(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.delete_variant(p_variant_id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_product uuid;
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.variants v where v.tenant_id = core.current_tenant_id() and v.id = p_variant_id
+    returning v.product_id into v_product;
+    if v_product is null then
+        raise exception 'id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return v_product;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_variant(p_variant_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.delete_variant(p_variant_id uuid) IS 'Delete a variant (its prices and option links go with it; order lines keep their copy). Permission catalog:write. Returns its product''s id. (GraphQL deleteVariant.)';
+
+--
+-- Name: FUNCTION delete_variant(p_variant_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) TO rustok_app;
 
 --
 -- Name: low_stock_thresholds(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
@@ -12848,6 +13829,43 @@ COMMENT ON FUNCTION commerce.product_record(p_product_id uuid) IS 'A product of 
 GRANT ALL ON FUNCTION commerce.product_record(p_product_id uuid) TO rustok_app;
 
 --
+-- Name: reorder_variants(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    if (select count(*) from commerce.variants v where v.tenant_id = core.current_tenant_id() and v.product_id = p_product_id)
+       <> cardinality(p_variant_ids)
+       or exists (select 1 from unnest(p_variant_ids) i
+                  where not exists (select 1 from commerce.variants v where v.tenant_id = core.current_tenant_id()
+                                    and v.product_id = p_product_id and v.id = i)) then
+        raise exception 'variantIds: give every variant of product % exactly once', p_product_id
+            using errcode = 'invalid_parameter_value', column = 'variant_ids';
+    end if;
+    update commerce.variants v set position = o.ord - 1
+    from unnest(p_variant_ids) with ordinality as o (id, ord)
+    where v.tenant_id = core.current_tenant_id() and v.id = o.id and v.position is distinct from (o.ord - 1)::int;
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION reorder_variants(p_product_id uuid, p_variant_ids uuid[]); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) IS 'Put a product''s variants in the given order (every variant exactly once). Permission catalog:write. (GraphQL reorderVariants.)';
+
+--
+-- Name: FUNCTION reorder_variants(p_product_id uuid, p_variant_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) TO rustok_app;
+
+--
 -- Name: set_order_status(uuid, uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -12895,6 +13913,7 @@ CREATE FUNCTION commerce.set_variant_price(p_variant_id uuid, p_currency_code te
 declare
     v_product uuid := commerce.product_of_variant(p_variant_id);
 begin
+    perform core.require_permission('catalog:write');
     insert into commerce.prices as pr (tenant_id, variant_id, amount, currency_code, min_quantity)
     values (core.current_tenant_id(), p_variant_id, p_amount, p_currency_code, p_min_quantity)
     on conflict (tenant_id, variant_id, currency_code, price_list_id, min_quantity)
@@ -12929,6 +13948,7 @@ declare
     v_location uuid;
     v_level    commerce.inventory_levels;
 begin
+    perform core.require_permission('catalog:write');
     if p_stocked is null or p_stocked < 0 then
         raise exception 'commerce.inventory_levels.stocked_quantity: must be 0 or more, got %', p_stocked
             using errcode = 'check_violation', column = 'stocked_quantity';
@@ -13629,6 +14649,7 @@ CREATE FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) RETURN
     LANGUAGE plpgsql
     AS $$
 begin
+    perform core.require_permission('catalog:write');
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'commerce.update_product(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
@@ -13662,6 +14683,130 @@ COMMENT ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) IS
 
 REVOKE ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) TO rustok_app;
+
+--
+-- Name: upsert_category(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.upsert_category(p_category_id uuid, p_input jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid := coalesce(p_category_id, core.new_id());
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_category_id is null then
+        insert into commerce.categories (tenant_id, id, parent_id, name, handle, description, is_active, is_internal, rank, metadata)
+        values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'handle',
+                p_input->>'description', coalesce((p_input->>'isActive')::boolean, true),
+                coalesce((p_input->>'isInternal')::boolean, false), coalesce((p_input->>'rank')::int, 0),
+                coalesce(p_input->'metadata', '{}'));
+    else
+        update commerce.categories c set
+            parent_id   = case when p_input ? 'parentId' then (p_input->>'parentId')::uuid else c.parent_id end,
+            name        = case when p_input ? 'name' then p_input->>'name' else c.name end,
+            handle      = case when p_input ? 'handle' then p_input->>'handle' else c.handle end,
+            description = case when p_input ? 'description' then p_input->>'description' else c.description end,
+            is_active   = case when p_input ? 'isActive' then (p_input->>'isActive')::boolean else c.is_active end,
+            is_internal = case when p_input ? 'isInternal' then (p_input->>'isInternal')::boolean else c.is_internal end,
+            rank        = case when p_input ? 'rank' then (p_input->>'rank')::int else c.rank end,
+            metadata    = case when p_input ? 'metadata' then p_input->'metadata' else c.metadata end
+        where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+        if not found then
+            raise exception 'id: no category %', p_category_id using errcode = 'no_data_found', column = 'id';
+        end if;
+    end if;
+    if p_input ? 'productIds' then
+        -- the category's products become exactly these
+        delete from commerce.product_categories pc
+        where pc.tenant_id = core.current_tenant_id() and pc.category_id = v_id
+          and not (pc.product_id = any (array(select jsonb_array_elements_text(p_input->'productIds')::uuid)));
+        insert into commerce.product_categories (tenant_id, product_id, category_id)
+        select core.current_tenant_id(), e::uuid, v_id from jsonb_array_elements_text(p_input->'productIds') e
+        on conflict do nothing;
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.upsert_category(p_category_id uuid, p_input jsonb) IS 'Create (p_category_id null) or change a catalog category: {parentId, name, handle, description, isActive, isInternal, rank, metadata, productIds (the category''s products become exactly these)}. Permission catalog:write. Returns the id. (GraphQL createCategory, updateCategory.)';
+
+--
+-- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.upsert_category(p_category_id uuid, p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.upsert_category(p_category_id uuid, p_input jsonb) TO rustok_app;
+
+--
+-- Name: upsert_variant(uuid, uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.upsert_variant(p_product_id uuid, p_variant_id uuid, p_input jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := coalesce(p_variant_id, core.new_id());
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_variant_id is null then
+        if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+            raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+        end if;
+        insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
+                                       weight, position, metadata)
+        values (v_tenant, v_id, p_product_id, coalesce(p_input->>'title', 'Default'), p_input->>'sku', p_input->>'barcode',
+                coalesce((p_input->>'manageInventory')::boolean, true), coalesce((p_input->>'allowBackorder')::boolean, false),
+                (p_input->>'weight')::int,
+                coalesce((p_input->>'position')::int,
+                         (select coalesce(max(v.position) + 1, 0) from commerce.variants v
+                          where v.tenant_id = v_tenant and v.product_id = p_product_id)),
+                coalesce(p_input->'metadata', '{}'));
+        insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity)
+        select v_tenant, v_id, (p->>'amount')::bigint, p->>'currencyCode', coalesce((p->>'minQuantity')::int, 1)
+        from jsonb_array_elements(coalesce(p_input->'prices', '[]')) as p;
+    else
+        update commerce.variants v set
+            title            = case when p_input ? 'title' then p_input->>'title' else v.title end,
+            sku              = case when p_input ? 'sku' then p_input->>'sku' else v.sku end,
+            barcode          = case when p_input ? 'barcode' then p_input->>'barcode' else v.barcode end,
+            manage_inventory = case when p_input ? 'manageInventory' then (p_input->>'manageInventory')::boolean else v.manage_inventory end,
+            allow_backorder  = case when p_input ? 'allowBackorder' then (p_input->>'allowBackorder')::boolean else v.allow_backorder end,
+            weight           = case when p_input ? 'weight' then (p_input->>'weight')::int else v.weight end,
+            position         = case when p_input ? 'position' then (p_input->>'position')::int else v.position end,
+            metadata         = case when p_input ? 'metadata' then p_input->'metadata' else v.metadata end
+        where v.tenant_id = v_tenant and v.id = p_variant_id;
+        if not found then
+            raise exception 'id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+        end if;
+    end if;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION upsert_variant(p_product_id uuid, p_variant_id uuid, p_input jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.upsert_variant(p_product_id uuid, p_variant_id uuid, p_input jsonb) IS 'Add a variant to a product (p_variant_id null: {title, sku, barcode, manageInventory, allowBackorder, weight, position (default: last), metadata, prices: [{amount, currencyCode, minQuantity}]}) or change one (keys given are set, others kept). Permission catalog:write. Returns the variant id. (GraphQL addVariant, updateVariant.)';
+
+--
+-- Name: FUNCTION upsert_variant(p_product_id uuid, p_variant_id uuid, p_input jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.upsert_variant(p_product_id uuid, p_variant_id uuid, p_input jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.upsert_variant(p_product_id uuid, p_variant_id uuid, p_input jsonb) TO rustok_app;
 
 --
 -- ======== schema index
@@ -15009,6 +16154,27 @@ $$;
 COMMENT ON FUNCTION index._browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) IS 'Internal: the unfiltered total and facet counts of a tenant from index.facet_cache, counted (index._browse_counts) and stored on a miss when safe (read committed, writable, own tenant; per-tenant try-lock against invalidations).';
 
 --
+-- Name: _check_limit(integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._check_limit(p_limit integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_limit is null or p_limit not between 0 and 100 then
+        raise exception 'first/last: a page has at most 100 rows (got %); page with after/before for more',
+            coalesce(p_limit::text, 'null') using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_limit(p_limit integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._check_limit(p_limit integer) IS 'Internal: a page size is 0 to 100 rows; 22023 otherwise.';
+
+--
 -- Name: _check_page(jsonb, text[], integer, integer); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -15063,6 +16229,36 @@ $$;
 --
 
 COMMENT ON FUNCTION index._check_type(p_aggregate_type text) IS 'Internal: raise 22023 unless the aggregate type is one the index builds (product, node, order).';
+
+--
+-- Name: _content_matches(uuid, tsquery, jsonb, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._content_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean) RETURNS SETOF index.content
+    LANGUAGE sql STABLE
+    AS $$
+    select c.*
+    from index.content c
+    where c.tenant_id = p_tenant_id
+      and c.kind = any (coalesce(index._jsonb_texts(p_filters -> 'kinds', 'kinds'), array['page', 'post']))
+      and (p_include_unpublished or (c.status in ('published', 'approved') and c.published_at <= now()))
+      and (p_filters -> 'status' is null or c.status = any (index._jsonb_texts(p_filters -> 'status', 'status')))
+      and (p_q is null or numnode(p_q) = 0 or c.search_vector @@ p_q)
+      and (p_filters -> 'categoryIds' is null
+           or c.category_id = any (index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds')))
+      and (p_filters -> 'categorySlugs' is null
+           or c.category_slug = any (index._jsonb_texts(p_filters -> 'categorySlugs', 'categorySlugs')))
+      and (p_filters -> 'tags' is null or c.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
+      and (p_filters -> 'authorIds' is null
+           or c.author_id = any (index._jsonb_uuids(p_filters -> 'authorIds', 'authorIds')))
+      and (p_filters ->> 'parentId' is null or c.parent_id = (p_filters ->> 'parentId')::uuid)
+$$;
+
+--
+-- Name: FUNCTION _content_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._content_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean) IS 'Internal: the read rows of content matching a parsed query and the filters (as in index.search_content). Inlined into index.page_content and index.count_content.';
 
 --
 -- Name: _content_page(uuid, tsquery, jsonb, text, integer, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
@@ -15262,6 +16458,56 @@ $$;
 --
 
 COMMENT ON FUNCTION index._correct(p_tenant_id uuid, p_text text) IS 'Internal: the text with every word the tenant''s index.words does not contain replaced by its nearest word (pg_trgm distance through the GiST index, kept when similarity >= 0.2); null when there are no words.';
+
+--
+-- Name: _cursor_key(jsonb, text, text, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._cursor_key(p_cursor jsonb, p_sort text, p_type text, p_arg text) RETURNS jsonb
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+    v_key text;
+begin
+    if p_cursor is null then
+        return null;
+    end if;
+    if jsonb_typeof(p_cursor) <> 'object' or jsonb_typeof(p_cursor -> 'k') is distinct from 'array'
+       or jsonb_array_length(p_cursor -> 'k') <> 2 then
+        raise exception '%: not a cursor of this list (take cursors from edges or pageInfo)', p_arg
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_cursor ->> 's' is distinct from p_sort then
+        raise exception '%: this cursor belongs to a list sorted by %, not by % (keep the sort while paging)',
+            p_arg, coalesce(p_cursor ->> 's', 'nothing'), p_sort using errcode = 'invalid_parameter_value';
+    end if;
+    v_key := p_cursor -> 'k' ->> 0;
+    begin
+        perform (p_cursor -> 'k' ->> 1)::uuid;
+        case p_type
+            when 'timestamptz' then perform v_key::timestamptz;
+            when 'bigint' then perform v_key::bigint;
+            when 'real' then perform v_key::real;
+            when 'integer' then perform v_key::integer;
+            else null;
+        end case;
+        if v_key is null or (p_cursor -> 'k' ->> 1) is null then
+            raise exception using errcode = 'invalid_text_representation';
+        end if;
+    exception when invalid_text_representation or invalid_datetime_format or datetime_field_overflow
+                   or numeric_value_out_of_range then
+        raise exception '%: not a cursor of this list (take cursors from edges or pageInfo)', p_arg
+            using errcode = 'invalid_parameter_value';
+    end;
+    return p_cursor;
+end
+$$;
+
+--
+-- Name: FUNCTION _cursor_key(p_cursor jsonb, p_sort text, p_type text, p_arg text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._cursor_key(p_cursor jsonb, p_sort text, p_type text, p_arg text) IS 'Internal: check a page cursor ({"s": sort, "k": [key, id]}) against the list''s sort and the key''s type (timestamptz, bigint, real, integer or text); returns it, or raises 22023 naming the argument (p_arg).';
 
 --
 -- Name: _diff_keys(jsonb, jsonb); Type: FUNCTION; Schema: index; Owner: -
@@ -15542,6 +16788,39 @@ $$;
 --
 
 COMMENT ON FUNCTION index._product_browse(p_tenant_id uuid, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) IS 'Internal: the unfiltered product listing page (no query, no filters): items read in sort order from an index, total and facets from index.facet_cache (index._browse_facets). Same result as index._product_page.';
+
+--
+-- Name: _product_matches(uuid, tsquery, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean) RETURNS SETOF index.products
+    LANGUAGE sql STABLE
+    AS $$
+    -- one SELECT, so the planner inlines it into the page and count statements (the tenant and filter
+    -- predicates then use the read table's indexes)
+    select p.*
+    from index.products p
+    where p.tenant_id = p_tenant_id
+      and (p_include_unpublished or p.status = 'published')
+      and (p_filters -> 'status' is null or p.status = any (index._jsonb_texts(p_filters -> 'status', 'status')))
+      and (p_q is null or numnode(p_q) = 0 or p.search_vector @@ p_q)
+      and (p_filters -> 'categoryIds' is null
+           or p.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
+      and (p_filters -> 'categoryHandles' is null
+           or p.category_handles && index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))
+      and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
+      and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
+      and (p_filters -> 'priceMin' is null
+           or (p.prices -> p_currency ->> 'min')::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
+      and (p_filters -> 'priceMax' is null
+           or (p.prices -> p_currency ->> 'min')::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax'))
+$$;
+
+--
+-- Name: FUNCTION _product_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'Internal: the read rows of products matching a parsed query and the filters (as in index.search_products; prices compare the lowest base price in p_currency). Inlined into index.page_products and index.count_products.';
 
 --
 -- Name: _product_page(uuid, tsquery, jsonb, text, integer, integer, text, boolean, bigint[]); Type: FUNCTION; Schema: index; Owner: -
@@ -16443,6 +17722,136 @@ $$;
 COMMENT ON FUNCTION index._words(p_text text) IS 'Internal: the distinct words of a text for index.words: unaccented, lowercase, split on anything but letters and digits (any script), 2 to 40 characters, with at least one letter (numbers alone are not completed or corrected).';
 
 --
+-- Name: content_query(uuid, text, jsonb, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) RETURNS TABLE(q tsquery, corrected_query text)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_cfg regconfig := index._tsconfig(p_tenant_id);
+    v_q tsquery;
+    v_fix text;
+    v_fix_q tsquery;
+begin
+    perform core.assert_module_enabled(array[p_tenant_id], 'content');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    perform index._check_page(p_filters,
+        array['kinds', 'categoryIds', 'categorySlugs', 'tags', 'authorIds', 'parentId', 'status'], 1, 0);
+    if p_filters -> 'status' is not null and not p_include_unpublished then
+        raise exception 'filter.status: only staff may filter by status' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters ->> 'parentId' is not null then
+        perform index._jsonb_uuids(jsonb_build_array(p_filters -> 'parentId'), 'parentId');
+    end if;
+    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    if numnode(v_q) > 0 and not exists (select 1 from index._content_matches(p_tenant_id, v_q, p_filters, p_include_unpublished)) then
+        v_fix := index._correct(p_tenant_id, p_query);
+        if v_fix is not null and v_fix <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
+            v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
+            if numnode(v_fix_q) > 0 and exists (
+                select 1 from index._content_matches(p_tenant_id, v_fix_q, p_filters, p_include_unpublished)) then
+                return query select v_fix_q, v_fix;
+                return;
+            end if;
+        end if;
+    end if;
+    return query select v_q, null::text;
+end
+$$;
+
+--
+-- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) IS 'The tsquery a content listing uses for user text (as index.product_query), after checking the filters (as index.search_content). Pass q to index.page_content / count_content. Refuses (55000) when the tenant turned the content module off.';
+
+--
+-- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: count_content(uuid, tsquery, jsonb, boolean, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    select least(count(*), p_cap)::integer, count(*) > p_cap
+    from (select 1 from index._content_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), coalesce(p_include_unpublished, false))
+          limit p_cap + 1) m
+$$;
+
+--
+-- Name: FUNCTION count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) IS 'The number of content rows a listing matches, exact up to p_cap (default 10,000), capped when more.';
+
+--
+-- Name: FUNCTION count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) TO rustok_app;
+
+--
+-- Name: count_orders(uuid, text, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    select least(count(*), p_cap)::integer, count(*) > p_cap
+    from (select 1 from index.orders o
+          where o.tenant_id = core.current_tenant_id()
+            and (p_customer_id is null or o.customer_id = p_customer_id)
+            and (p_status is null or o.status = p_status)
+            and (p_customer_id = core.current_user_id() or core.has_permission('orders:read_all'))
+          limit p_cap + 1) m
+$$;
+
+--
+-- Name: FUNCTION count_orders(p_customer_id uuid, p_status text, p_cap integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_cap integer) IS 'The number of the current tenant''s orders (one customer''s, or all when null), exact up to p_cap, capped when more; 0 for orders the acting user may not see (own orders, or orders:read_all).';
+
+--
+-- Name: FUNCTION count_orders(p_customer_id uuid, p_status text, p_cap integer); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_cap integer) TO rustok_app;
+
+--
+-- Name: count_products(uuid, tsquery, jsonb, text, boolean, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
+    LANGUAGE sql STABLE
+    AS $$
+    select least(count(*), p_cap)::integer, count(*) > p_cap
+    from (select 1 from index._product_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), p_currency,
+                                               coalesce(p_include_unpublished, false))
+          limit p_cap + 1) m
+$$;
+
+--
+-- Name: FUNCTION count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) IS 'The number of products a listing matches, exact up to p_cap (default 10,000); capped is true when there are more (the total is then p_cap). (GraphQL totalCount / totalCountCapped.)';
+
+--
+-- Name: FUNCTION count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) TO rustok_app;
+
+--
 -- Name: get_content(uuid, text, text, boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -16589,6 +17998,295 @@ COMMENT ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first
 
 REVOKE ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_first integer, p_offset integer) TO rustok_app;
+
+--
+-- Name: page_content(uuid, tsquery, jsonb, text, boolean, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(node_id uuid, cursor jsonb, rank real)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+    v_has_q boolean := p_q is not null and numnode(p_q) > 0;
+    v_sort text := coalesce(p_sort, case when v_has_q then 'relevance' else 'newest' end);
+    v_key text;
+    v_type text;
+    v_desc boolean;
+    v_dir text;
+begin
+    perform index._check_limit(p_limit);
+    if v_sort = 'relevance' and not v_has_q then
+        v_sort := 'newest';
+    end if;
+    case v_sort
+        when 'relevance' then v_key := 'ts_rank(c.search_vector, $2)'; v_type := 'real'; v_desc := true;
+        when 'newest' then v_key := 'coalesce(c.published_at, c.created_at)'; v_type := 'timestamptz'; v_desc := true;
+        when 'oldest' then v_key := 'coalesce(c.published_at, c.created_at)'; v_type := 'timestamptz'; v_desc := false;
+        when 'title_asc' then v_key := 'coalesce(c.title, '''')'; v_type := 'text'; v_desc := false;
+        when 'position' then v_key := 'c.position'; v_type := 'integer'; v_desc := false;
+        else
+            raise exception 'sort: must be relevance, newest, oldest, title_asc or position (got %)', v_sort
+                using errcode = 'invalid_parameter_value';
+    end case;
+    perform index._cursor_key(p_after, v_sort, v_type, 'after'), index._cursor_key(p_before, v_sort, v_type, 'before');
+    v_dir := case when v_desc <> coalesce(p_from_end, false) then 'desc' else 'asc' end;
+    return query execute format($sql$
+        select c.node_id, jsonb_build_object('s', %1$L, 'k', jsonb_build_array(%2$s, c.node_id)),
+               case when $2 is not null and numnode($2) > 0 then ts_rank(c.search_vector, $2) end
+        from index._content_matches($1, $2, $3, $4) c
+        where ($5 is null or (%2$s, c.node_id) %4$s (($5 -> 'k' ->> 0)::%3$s, ($5 -> 'k' ->> 1)::uuid))
+          and ($6 is null or (%2$s, c.node_id) %5$s (($6 -> 'k' ->> 0)::%3$s, ($6 -> 'k' ->> 1)::uuid))
+        order by %2$s %6$s, c.node_id %6$s
+        limit $7 $sql$, v_sort, v_key, v_type,
+        case when v_desc then '<' else '>' end, case when v_desc then '>' else '<' end, v_dir)
+        using p_tenant_id, p_q, coalesce(p_filters, '{}'::jsonb), coalesce(p_include_unpublished, false),
+              p_after, p_before, p_limit + 1;
+end
+$_$;
+
+--
+-- Name: FUNCTION page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a content listing (GraphQL contents connection, a post''s comments, a comment''s replies), as index.page_products: sorts relevance, newest / oldest (published_at, else created_at), title_asc, position; the node id breaks ties. Filters as index.search_content (parentId: the replies of a node, with kinds [comment]).';
+
+--
+-- Name: FUNCTION page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
+-- Name: page_orders(uuid, text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(order_id uuid, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+    if p_customer_id is distinct from core.current_user_id() then
+        perform core.require_permission('orders:read_all');
+    end if;
+    perform index._check_limit(p_limit);
+    perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
+            index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select o.order_id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(o.created_at, o.order_id))
+        from index.orders o
+        where o.tenant_id = core.current_tenant_id()
+          and (p_customer_id is null or o.customer_id = p_customer_id)
+          and (p_status is null or o.status = p_status)
+          and (p_after is null or (o.created_at, o.order_id) < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid))
+          and (p_before is null or (o.created_at, o.order_id) > ((p_before -> 'k' ->> 0)::timestamptz, (p_before -> 'k' ->> 1)::uuid))
+        order by o.created_at desc, o.order_id desc
+        limit p_limit + 1;
+    else
+        return query
+        select o.order_id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(o.created_at, o.order_id))
+        from index.orders o
+        where o.tenant_id = core.current_tenant_id()
+          and (p_customer_id is null or o.customer_id = p_customer_id)
+          and (p_status is null or o.status = p_status)
+          and (p_after is null or (o.created_at, o.order_id) < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid))
+          and (p_before is null or (o.created_at, o.order_id) > ((p_before -> 'k' ->> 0)::timestamptz, (p_before -> 'k' ->> 1)::uuid))
+        order by o.created_at asc, o.order_id asc
+        limit p_limit + 1;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the current tenant''s orders (GraphQL orders connection), newest first (created_at, then id): only customer p_customer_id''s, or all when null; another customer''s or all need orders:read_all (42501); optionally one status. As index.page_products. Refuses (55000) when the tenant turned commerce off.';
+
+--
+-- Name: FUNCTION page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
+-- Name: page_products(uuid, tsquery, jsonb, text, text, boolean, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(product_id uuid, cursor jsonb, rank real)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+    v_has_q boolean := p_q is not null and numnode(p_q) > 0;
+    v_sort text := coalesce(p_sort, case when v_has_q then 'relevance' else 'newest' end);
+    v_key text;
+    v_type text;
+    v_desc boolean;
+    v_after_op text;
+    v_before_op text;
+    v_dir text;
+begin
+    perform index._check_limit(p_limit);
+    if v_sort = 'relevance' and not v_has_q then
+        v_sort := 'newest';   -- nothing to rank: the relevance of a list without search text is its recency
+    end if;
+    case v_sort
+        when 'relevance' then v_key := 'ts_rank(p.search_vector, $2)'; v_type := 'real'; v_desc := true;
+        when 'newest' then v_key := 'p.created_at'; v_type := 'timestamptz'; v_desc := true;
+        when 'title_asc' then v_key := 'p.title'; v_type := 'text'; v_desc := false;
+        when 'title_desc' then v_key := 'p.title'; v_type := 'text'; v_desc := true;
+        when 'price_asc' then
+            v_key := 'coalesce(pp.min_amount, 9223372036854775807)'; v_type := 'bigint'; v_desc := false;
+        when 'price_desc' then
+            v_key := 'coalesce(pp.max_amount, -1)'; v_type := 'bigint'; v_desc := true;
+        else
+            raise exception 'sort: must be relevance, newest, price_asc, price_desc, title_asc or title_desc (got %)', v_sort
+                using errcode = 'invalid_parameter_value';
+    end case;
+    if v_sort in ('price_asc', 'price_desc') and p_currency is null then
+        raise exception 'currency: required to sort by price' using errcode = 'invalid_parameter_value';
+    end if;
+    perform index._cursor_key(p_after, v_sort, v_type, 'after'), index._cursor_key(p_before, v_sort, v_type, 'before');
+    v_after_op := case when v_desc then '<' else '>' end;
+    v_before_op := case when v_desc then '>' else '<' end;
+    v_dir := case when v_desc <> coalesce(p_from_end, false) then 'desc' else 'asc' end;
+    -- the statement per sort is built from the fixed fragments above only (no input reaches its text)
+    return query execute format($sql$
+        select p.product_id, jsonb_build_object('s', %1$L, 'k', jsonb_build_array(%2$s, p.product_id)),
+               case when $2 is not null and numnode($2) > 0 then ts_rank(p.search_vector, $2) end
+        from index._product_matches($1, $2, $3, $4, $5) p
+        left join index.product_prices pp
+               on pp.tenant_id = p.tenant_id and pp.product_id = p.product_id and pp.currency_code = $4
+        where ($6 is null or (%2$s, p.product_id) %4$s (($6 -> 'k' ->> 0)::%3$s, ($6 -> 'k' ->> 1)::uuid))
+          and ($7 is null or (%2$s, p.product_id) %5$s (($7 -> 'k' ->> 0)::%3$s, ($7 -> 'k' ->> 1)::uuid))
+        order by %2$s %6$s, p.product_id %6$s
+        limit $8 $sql$, v_sort, v_key, v_type, v_after_op, v_before_op, v_dir)
+        using p_tenant_id, p_q, coalesce(p_filters, '{}'::jsonb), p_currency, coalesce(p_include_unpublished, false),
+              p_after, p_before, p_limit + 1;
+end
+$_$;
+
+--
+-- Name: FUNCTION page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a product listing (GraphQL products connection): up to p_limit + 1 rows (the extra one says there is a next page) after cursor p_after and before p_before, in the order of p_sort (relevance: ts_rank desc; newest: created_at desc; title_asc/desc; price_asc: lowest base price in p_currency, products without one last; price_desc: highest, those without last), the product id breaking ties in the same direction; p_from_end: the rows nearest p_before first (last/before), the caller reverses them. p_q from index.product_query; filters as index.search_products. cursor: {"s": sort, "k": [key, id]}. 22023 on a bad sort, limit (0-100) or cursor.';
+
+--
+-- Name: FUNCTION page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
+-- Name: page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(id uuid, type text, cursor jsonb, rank real)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
+begin
+    perform index._check_limit(p_limit);
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    perform index._cursor_key(p_after, 'relevance', 'real', 'after'), index._cursor_key(p_before, 'relevance', 'real', 'before');
+    if numnode(v_q) = 0 then
+        return;
+    end if;
+    return query
+    with hits as (
+        select p.product_id as id, 'Product' as type, ts_rank(p.search_vector, v_q) as rank
+        from index._product_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished) p
+        where core.module_enabled(p_tenant_id, 'commerce')
+        union all
+        select c.node_id, 'Content', ts_rank(c.search_vector, v_q)
+        from index._content_matches(p_tenant_id, v_q, '{}', p_include_unpublished) c
+        where core.module_enabled(p_tenant_id, 'content')
+    )
+    select h.id, h.type, jsonb_build_object('s', 'relevance', 'k', jsonb_build_array(h.rank, h.id)), h.rank
+    from hits h
+    where (p_after is null or (h.rank, h.id) < ((p_after -> 'k' ->> 0)::real, (p_after -> 'k' ->> 1)::uuid))
+      and (p_before is null or (h.rank, h.id) > ((p_before -> 'k' ->> 0)::real, (p_before -> 'k' ->> 1)::uuid))
+    order by case when p_from_end then h.rank end asc, case when p_from_end then h.id end asc,
+             h.rank desc, h.id desc
+    limit p_limit + 1;
+end
+$$;
+
+--
+-- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products.';
+
+--
+-- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
+-- Name: product_query(uuid, text, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) RETURNS TABLE(q tsquery, corrected_query text)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+    v_cfg regconfig := index._tsconfig(p_tenant_id);
+    v_q tsquery;
+    v_fix text;
+    v_fix_q tsquery;
+begin
+    perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    perform index._check_page(p_filters,
+        array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
+    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
+        raise exception 'currency: must be an ISO 4217 code like EUR (got %)', p_currency using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters ? 'inStock' and jsonb_typeof(p_filters -> 'inStock') not in ('boolean', 'null') then
+        raise exception 'filter.inStock: must be true, false or null' using errcode = 'invalid_parameter_value';
+    end if;
+    if (p_filters -> 'priceMin' is not null or p_filters -> 'priceMax' is not null) and p_currency is null then
+        raise exception 'currency: required with filter.priceMin / priceMax' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters -> 'status' is not null and not p_include_unpublished then
+        raise exception 'filter.status: only staff may filter by status' using errcode = 'invalid_parameter_value';
+    end if;
+    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    if numnode(v_q) > 0
+       and not exists (select 1 from index._product_matches(p_tenant_id, v_q, p_filters, p_currency, p_include_unpublished)) then
+        v_fix := index._correct(p_tenant_id, p_query);
+        if v_fix is not null and v_fix <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
+            v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
+            if numnode(v_fix_q) > 0 and exists (
+                select 1 from index._product_matches(p_tenant_id, v_fix_q, p_filters, p_currency, p_include_unpublished)) then
+                return query select v_fix_q, v_fix;
+                return;
+            end if;
+        end if;
+    end if;
+    return query select v_q, null::text;
+end
+$_$;
+
+--
+-- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products. Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off.';
+
+--
+-- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) TO rustok_app;
 
 --
 -- Name: rebuild_content(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -

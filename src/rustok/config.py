@@ -189,6 +189,8 @@ class Settings:
     max_string_length: int = 10_000       # characters of a string argument
     max_text_length: int = 200_000        # characters of a long text argument (body, description, excerpt)
     log_format: str = "text"              # "text" or "json"
+    # Read-your-writes: how long a query carrying X-Index-Position waits for the read model to catch up
+    read_wait_seconds: float = 5.0
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @classmethod
@@ -227,6 +229,7 @@ class Settings:
             max_string_length=_int_env("RUSTOK_MAX_STRING_LENGTH", cls.max_string_length),
             max_text_length=_int_env("RUSTOK_MAX_TEXT_LENGTH", cls.max_text_length),
             log_format=_choice_env("RUSTOK_LOG_FORMAT", ("text", "json"), cls.log_format),
+            read_wait_seconds=_float_env("RUSTOK_READ_WAIT_SECONDS", cls.read_wait_seconds),
             login_throttle=LoginThrottle.from_env(),
         )
 

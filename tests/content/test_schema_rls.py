@@ -89,6 +89,8 @@ def test_api_functions_work_as_app_role(conn, t1, t2):
     post, c, user = _seed(conn, t1["id"])
     _seed(conn, t2["id"])
     later = node(conn, t1["id"], "post", "Later")
+    # moderating, publishing and tagging need an editor's or admin's permissions (core.role_permissions)
+    conn.execute("update core.users set role = 'admin' where id = %s", (user["id"],))
     act_as_app(conn, t1["id"])
     conn.execute("select set_config('rustok.user_id', %s, true)", (str(user["id"]),))
     reply = conn.execute("select * from content.add_comment(%s, %s, 'reply', 'markdown', 'pending')",

@@ -26,14 +26,14 @@ def test_create_publish_comment_moderate(gql, shop, owner):
         tenant=slug, token=staff)
     replies = owner.execute("select reply_count from content.nodes where id = %s", (post["id"],)).fetchone()[0]
     assert replies == 1
-    assert gql('mutation($n: ID!) { react(nodeId: $n, kind: "like") }', {"n": post["id"]}, tenant=slug,
-               token=buyer)["data"]["react"] is True
+    assert gql('mutation($n: ID!) { react(nodeId: $n, kind: "like") { reacted } }', {"n": post["id"]}, tenant=slug,
+               token=buyer)["data"]["react"]["reacted"] is True
 
 
 def test_tags_revisions_and_update(gql, shop, owner):
     slug, staff, _ = shop
     post = _post(gql, slug, staff, title="Tagged", body="v1")
-    tag = gql('mutation { createTag(name: "Größe Ärger") { id name slug } }', tenant=slug, token=staff)["data"]["createTag"]
+    tag = gql('mutation { createTag(name: "Größe Ärger") { tag { id name slug } } }', tenant=slug, token=staff)["data"]["createTag"]["tag"]
     assert tag["slug"] == "grosse-arger"
     gql('mutation($t: [ID!]!, $n: [ID!]!) { attachTags(tagIds: $t, targetType: node, targetIds: $n) { ids } }',
         {"t": [tag["id"]], "n": [post["id"]]}, tenant=slug, token=staff)
@@ -52,22 +52,27 @@ def test_tags_revisions_and_update(gql, shop, owner):
 def test_content_errors(gql, shop):
     slug, staff, buyer = shop
     post = _post(gql, slug, staff, title="Draft only")
-    not_published = gql('mutation($p: ID!) { addComment(parentId: $p, body: "hi") { node { id } } }',
-                        {"p": post["id"]}, tenant=slug, token=buyer, expect_errors=True)["errors"][0]
-    assert not_published["extensions"]["code"] == "BAD_USER_INPUT"
-    dup = gql(CREATE, {"input": {"kind": "post", "title": "X", "slug": "draft-only"}}, tenant=slug, token=staff,
-              expect_errors=True)["errors"][0]
-    assert dup["extensions"]["code"] == "CONFLICT"
-    bad_slug = gql(CREATE, {"input": {"kind": "post", "title": "X", "slug": "Bad Slug!"}}, tenant=slug, token=staff,
-                   expect_errors=True)["errors"][0]
-    assert bad_slug["extensions"]["code"] == "BAD_USER_INPUT"
-    assert bad_slug["extensions"]["column"] == "slug" and "not a valid slug" in bad_slug["message"]
-    unknown = gql('mutation { publishNodes(ids: ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]) { ids } }', tenant=slug, token=staff,
-                  expect_errors=True)["errors"][0]
-    assert unknown["extensions"]["code"] == "NOT_FOUND"
+    def user_error(query, variables, token):
+        payload = next(iter(gql(query, variables, tenant=slug, token=token)["data"].values()))
+        assert payload["position"] is None
+        [error] = payload["userErrors"]
+        assert "violates" not in error["message"]
+        return error
+
+    errs = "userErrors { field code message } position"
+    not_published = user_error(f'mutation($p: ID!) {{ addComment(parentId: $p, body: "hi") {{ node {{ id }} {errs} }} }}',
+                               {"p": post["id"]}, buyer)
+    assert not_published["code"] in ("INVALID", "INVALID_STATE"), not_published
+    create = f"mutation($input: CreateNodeInput!) {{ createNode(input: $input) {{ {errs} }} }}"
+    dup = user_error(create, {"input": {"kind": "post", "title": "X", "slug": "draft-only"}}, staff)
+    assert dup["code"] == "DUPLICATE" and dup["field"] == "slug", dup
+    bad_slug = user_error(create, {"input": {"kind": "post", "title": "X", "slug": "Bad Slug!"}}, staff)
+    assert bad_slug["code"] == "INVALID" and bad_slug["field"] == "slug" and "not a valid slug" in bad_slug["message"]
+    unknown = user_error(f'mutation {{ publishNodes(ids: ["01ARZ3NDEKTSV4RRFFQ69G5FAV"]) {{ ids {errs} }} }}', {}, staff)
+    assert unknown["code"] == "NOT_FOUND"
     gql('mutation($ids: [ID!]!) { archiveNodes(ids: $ids) { ids } }', {"ids": [post["id"]]}, tenant=slug, token=staff)
-    invalid = gql('mutation($ids: [ID!]!) { scheduleNodes(ids: $ids, at: "2999-01-01T00:00:00Z") { ids } }',
-                  {"ids": [post["id"]]}, tenant=slug, token=staff, expect_errors=True)["errors"][0]
-    assert invalid["extensions"]["sqlstate"] == "55000"
+    invalid = user_error(f'mutation($ids: [ID!]!) {{ scheduleNodes(ids: $ids, at: "2999-01-01T00:00:00Z") {{ ids {errs} }} }}',
+                         {"ids": [post["id"]]}, staff)
+    assert invalid["code"] == "INVALID_STATE"
     forbidden = gql(CREATE, {"input": {"kind": "page", "title": "X"}}, tenant=slug, token=buyer, expect_errors=True)
     assert forbidden["errors"][0]["extensions"]["code"] == "FORBIDDEN"

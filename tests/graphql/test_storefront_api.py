@@ -12,7 +12,11 @@ from rustok.config import Settings
 from tests.graphql.conftest import Gql, login, new_tenant, new_user
 
 SEARCH = """query($s: String, $f: ProductFilter, $c: String) {
-  products(search: $s, filter: $f, currency: $c) { total correctedQuery items { handle title inStock price { min max } } facets }
+  products(search: $s, filter: $f, currency: $c) {
+    total: totalCount correctedQuery
+    items: nodes { handle title inStock priceRange { min { amount } max { amount } } }
+    facets { inStock { inStock count } }
+  }
 }"""
 
 
@@ -37,12 +41,14 @@ def test_raw_sql_product_reaches_graphql(gql, owner, api_db):
     page = gql(SEARCH, {"s": "walnut", "c": "EUR"}, tenant=slug)["data"]["products"]
     assert page["total"] == 1
     assert page["items"][0]["handle"] == "walnut-desk"
-    assert page["items"][0]["price"] == {"min": 45000, "max": 45000}
+    assert page["items"][0]["priceRange"] == {"min": {"amount": 45000}, "max": {"amount": 45000}}
     assert page["facets"]["inStock"] is not None
     # A typo still finds it.
     assert gql(SEARCH, {"s": "walnutt dsk"}, tenant=slug)["data"]["products"]["total"] == 1
-    detail = gql('{ product(handle: "walnut-desk") { title description variants prices } }', tenant=slug)
+    detail = gql('{ product(handle: "walnut-desk") { title description variants { sku prices { amount currencyCode } } } }',
+                 tenant=slug)
     assert detail["data"]["product"]["description"] == "Solid walnut"
+    assert detail["data"]["product"]["variants"] == [{"sku": "DESK-1", "prices": [{"amount": 45000, "currencyCode": "EUR"}]}]
     # Bulk raw SQL: every product of the tenant renamed in one statement reaches the read model.
     owner.execute("update commerce.products set title = title || ' (sale)' where tenant_id = core.tenant_id_by_slug(%s)",
                   (slug,))
@@ -67,15 +73,15 @@ def test_any_search_string_is_results_or_none(gql, owner, text):
     slug = new_tenant(owner)
     page = gql(SEARCH, {"s": text}, tenant=slug)["data"]["products"]
     assert page["total"] >= 0
-    contents = gql("query($s: String) { contents(search: $s) { total } }", {"s": text}, tenant=slug)
-    assert contents["data"]["contents"]["total"] >= 0
+    contents = gql("query($s: String) { contents(search: $s) { totalCount } }", {"s": text}, tenant=slug)
+    assert contents["data"]["contents"]["totalCount"] >= 0
 
 
 def test_bad_page_arguments_are_clear(gql, owner):
     slug = new_tenant(owner)
-    bad = gql("{ products(first: -1) { total } }", tenant=slug, expect_errors=True)["errors"][0]
+    bad = gql("{ products(first: -1) { totalCount } }", tenant=slug, expect_errors=True)["errors"][0]
     assert bad["extensions"]["code"] == "BAD_USER_INPUT"
-    sort = gql("{ products(sort: price_asc) { total } }", tenant=slug, expect_errors=True)["errors"][0]
+    sort = gql("{ products(sort: price_asc) { totalCount } }", tenant=slug, expect_errors=True)["errors"][0]
     assert sort["extensions"]["code"] == "BAD_USER_INPUT" and "currency" in sort["message"]
 
 
@@ -85,11 +91,11 @@ def test_content_page_with_body_and_listing(gql, shop, api_db):
                'excerpt: "What changed"}) { node { id } } }', tenant=slug, token=staff)["data"]["createNode"]["node"]
     gql('mutation($ids: [ID!]!) { publishNodes(ids: $ids) { ids } }', {"ids": [node["id"]]}, tenant=slug, token=staff)
     drain(api_db)
-    page = gql('{ content(kind: post, slug: "release-notes") { title body bodyFormat excerpt author status } }',
+    page = gql('{ content(kind: post, slug: "release-notes") { title body bodyFormat excerpt author { name } status } }',
                tenant=slug)["data"]["content"]
     assert page["body"] == "# Big\nNews" and page["status"] == "published" and page["author"]["name"] == "Staff"
-    listing = gql('{ contents(kind: post, search: "release") { total items { slug bodyPreview } } }', tenant=slug)
-    assert listing["data"]["contents"]["items"][0]["slug"] == "release-notes"
+    listing = gql('{ contents(kind: post, search: "release") { totalCount nodes { slug bodyPreview } } }', tenant=slug)
+    assert listing["data"]["contents"]["nodes"][0]["slug"] == "release-notes"
     assert gql('{ content(kind: page, slug: "release-notes") { title } }', tenant=slug)["data"]["content"] is None
 
 
@@ -107,9 +113,9 @@ def test_orders_customers_see_their_own(gql, owner, api_db):
         gql('mutation($v: ID!, $q: Int!) { placeOrder(input: {currencyCode: "EUR", items: [{variantId: $v, quantity: $q}]}) '
             '{ order { id } } }', {"v": vid, "q": qty}, tenant=slug, token=token)
     drain(api_db)
-    q = "{ orders { total itemCount customerEmail items } }"
-    assert [o["customerEmail"] for o in gql(q, tenant=slug, token=ann)["data"]["orders"]] == ["ann@x.example"]
-    assert sorted(o["total"] for o in gql(q, tenant=slug, token=boss)["data"]["orders"]) == [150, 300]
+    q = "{ orders { nodes { total { amount } itemCount email lines { sku quantity } } } }"
+    assert [o["email"] for o in gql(q, tenant=slug, token=ann)["data"]["orders"]["nodes"]] == ["ann@x.example"]
+    assert sorted(o["total"]["amount"] for o in gql(q, tenant=slug, token=boss)["data"]["orders"]["nodes"]) == [150, 300]
     assert gql(q, tenant=slug, expect_errors=True)["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
 
 

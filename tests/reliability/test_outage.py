@@ -84,7 +84,7 @@ class Answer:
         return self.ended - self.started
 
 
-QUERY = {"query": "query Browse { products(first: 5) { total items { title } } }"}
+QUERY = {"query": "query Browse { products(first: 5) { totalCount nodes { title } } }"}
 
 
 async def load(base_url: str, slug: str, stop: asyncio.Event, answers: list[Answer], clients: int = 8) -> None:

@@ -29,6 +29,7 @@ declare
     v_product  uuid := core.new_id();
     v_location uuid;
 begin
+    perform core.require_permission('catalog:write');
     if v_tenant is null then
         raise exception 'commerce.create_product: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -91,6 +92,7 @@ declare
     v_location uuid;
     v_level    commerce.inventory_levels;
 begin
+    perform core.require_permission('catalog:write');
     if p_stocked is null or p_stocked < 0 then
         raise exception 'commerce.inventory_levels.stocked_quantity: must be 0 or more, got %', p_stocked
             using errcode = 'check_violation', column = 'stocked_quantity';
@@ -186,6 +188,7 @@ create or replace function commerce.update_product(p_product_id uuid, p_patch js
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('catalog:write');
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'commerce.update_product(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
@@ -217,6 +220,7 @@ create or replace function commerce.delete_product(p_product_id uuid) returns bo
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('catalog:write');
     delete from commerce.products p where p.tenant_id = core.current_tenant_id() and p.id = p_product_id;
     return found;
 end
@@ -254,6 +258,7 @@ as $$
 declare
     v_product uuid := commerce.product_of_variant(p_variant_id);
 begin
+    perform core.require_permission('catalog:write');
     insert into commerce.prices as pr (tenant_id, variant_id, amount, currency_code, min_quantity)
     values (core.current_tenant_id(), p_variant_id, p_amount, p_currency_code, p_min_quantity)
     on conflict (tenant_id, variant_id, currency_code, price_list_id, min_quantity)
@@ -288,6 +293,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:place');
     if v_tenant is null then
         raise exception 'commerce.checkout: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -322,6 +328,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('orders:write');
     if v_tenant is null then
         raise exception 'commerce.change_order_status: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -334,3 +341,291 @@ comment on function commerce.change_order_status(uuid, text) is
     '(the operator form), same state machine and errors. Returns the order id. (GraphQL setOrderStatus.)';
 revoke execute on function commerce.change_order_status(uuid, text) from public;
 grant execute on function commerce.change_order_status(uuid, text) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: variants and categories
+create or replace function commerce.upsert_variant(p_product_id uuid, p_variant_id uuid, p_input jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := coalesce(p_variant_id, core.new_id());
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_variant_id is null then
+        if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+            raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+        end if;
+        insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
+                                       weight, position, metadata)
+        values (v_tenant, v_id, p_product_id, coalesce(p_input->>'title', 'Default'), p_input->>'sku', p_input->>'barcode',
+                coalesce((p_input->>'manageInventory')::boolean, true), coalesce((p_input->>'allowBackorder')::boolean, false),
+                (p_input->>'weight')::int,
+                coalesce((p_input->>'position')::int,
+                         (select coalesce(max(v.position) + 1, 0) from commerce.variants v
+                          where v.tenant_id = v_tenant and v.product_id = p_product_id)),
+                coalesce(p_input->'metadata', '{}'));
+        insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity)
+        select v_tenant, v_id, (p->>'amount')::bigint, p->>'currencyCode', coalesce((p->>'minQuantity')::int, 1)
+        from jsonb_array_elements(coalesce(p_input->'prices', '[]')) as p;
+    else
+        update commerce.variants v set
+            title            = case when p_input ? 'title' then p_input->>'title' else v.title end,
+            sku              = case when p_input ? 'sku' then p_input->>'sku' else v.sku end,
+            barcode          = case when p_input ? 'barcode' then p_input->>'barcode' else v.barcode end,
+            manage_inventory = case when p_input ? 'manageInventory' then (p_input->>'manageInventory')::boolean else v.manage_inventory end,
+            allow_backorder  = case when p_input ? 'allowBackorder' then (p_input->>'allowBackorder')::boolean else v.allow_backorder end,
+            weight           = case when p_input ? 'weight' then (p_input->>'weight')::int else v.weight end,
+            position         = case when p_input ? 'position' then (p_input->>'position')::int else v.position end,
+            metadata         = case when p_input ? 'metadata' then p_input->'metadata' else v.metadata end
+        where v.tenant_id = v_tenant and v.id = p_variant_id;
+        if not found then
+            raise exception 'id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+        end if;
+    end if;
+    return v_id;
+end
+$$;
+comment on function commerce.upsert_variant(uuid, uuid, jsonb) is
+    'Add a variant to a product (p_variant_id null: {title, sku, barcode, manageInventory, allowBackorder, weight, '
+    'position (default: last), metadata, prices: [{amount, currencyCode, minQuantity}]}) or change one (keys given '
+    'are set, others kept). Permission catalog:write. Returns the variant id. (GraphQL addVariant, updateVariant.)';
+revoke execute on function commerce.upsert_variant(uuid, uuid, jsonb) from public;
+grant execute on function commerce.upsert_variant(uuid, uuid, jsonb) to rustok_app;
+
+create or replace function commerce.delete_variant(p_variant_id uuid) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_product uuid;
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.variants v where v.tenant_id = core.current_tenant_id() and v.id = p_variant_id
+    returning v.product_id into v_product;
+    if v_product is null then
+        raise exception 'id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return v_product;
+end
+$$;
+comment on function commerce.delete_variant(uuid) is
+    'Delete a variant (its prices and option links go with it; order lines keep their copy). Permission '
+    'catalog:write. Returns its product''s id. (GraphQL deleteVariant.)';
+revoke execute on function commerce.delete_variant(uuid) from public;
+grant execute on function commerce.delete_variant(uuid) to rustok_app;
+
+create or replace function commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    if (select count(*) from commerce.variants v where v.tenant_id = core.current_tenant_id() and v.product_id = p_product_id)
+       <> cardinality(p_variant_ids)
+       or exists (select 1 from unnest(p_variant_ids) i
+                  where not exists (select 1 from commerce.variants v where v.tenant_id = core.current_tenant_id()
+                                    and v.product_id = p_product_id and v.id = i)) then
+        raise exception 'variantIds: give every variant of product % exactly once', p_product_id
+            using errcode = 'invalid_parameter_value', column = 'variant_ids';
+    end if;
+    update commerce.variants v set position = o.ord - 1
+    from unnest(p_variant_ids) with ordinality as o (id, ord)
+    where v.tenant_id = core.current_tenant_id() and v.id = o.id and v.position is distinct from (o.ord - 1)::int;
+    return p_product_id;
+end
+$$;
+comment on function commerce.reorder_variants(uuid, uuid[]) is
+    'Put a product''s variants in the given order (every variant exactly once). Permission catalog:write. '
+    '(GraphQL reorderVariants.)';
+revoke execute on function commerce.reorder_variants(uuid, uuid[]) from public;
+grant execute on function commerce.reorder_variants(uuid, uuid[]) to rustok_app;
+
+create or replace function commerce.upsert_category(p_category_id uuid, p_input jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_id uuid := coalesce(p_category_id, core.new_id());
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_category_id is null then
+        insert into commerce.categories (tenant_id, id, parent_id, name, handle, description, is_active, is_internal, rank, metadata)
+        values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'handle',
+                p_input->>'description', coalesce((p_input->>'isActive')::boolean, true),
+                coalesce((p_input->>'isInternal')::boolean, false), coalesce((p_input->>'rank')::int, 0),
+                coalesce(p_input->'metadata', '{}'));
+    else
+        update commerce.categories c set
+            parent_id   = case when p_input ? 'parentId' then (p_input->>'parentId')::uuid else c.parent_id end,
+            name        = case when p_input ? 'name' then p_input->>'name' else c.name end,
+            handle      = case when p_input ? 'handle' then p_input->>'handle' else c.handle end,
+            description = case when p_input ? 'description' then p_input->>'description' else c.description end,
+            is_active   = case when p_input ? 'isActive' then (p_input->>'isActive')::boolean else c.is_active end,
+            is_internal = case when p_input ? 'isInternal' then (p_input->>'isInternal')::boolean else c.is_internal end,
+            rank        = case when p_input ? 'rank' then (p_input->>'rank')::int else c.rank end,
+            metadata    = case when p_input ? 'metadata' then p_input->'metadata' else c.metadata end
+        where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+        if not found then
+            raise exception 'id: no category %', p_category_id using errcode = 'no_data_found', column = 'id';
+        end if;
+    end if;
+    if p_input ? 'productIds' then
+        -- the category's products become exactly these
+        delete from commerce.product_categories pc
+        where pc.tenant_id = core.current_tenant_id() and pc.category_id = v_id
+          and not (pc.product_id = any (array(select jsonb_array_elements_text(p_input->'productIds')::uuid)));
+        insert into commerce.product_categories (tenant_id, product_id, category_id)
+        select core.current_tenant_id(), e::uuid, v_id from jsonb_array_elements_text(p_input->'productIds') e
+        on conflict do nothing;
+    end if;
+    return v_id;
+end
+$$;
+comment on function commerce.upsert_category(uuid, jsonb) is
+    'Create (p_category_id null) or change a catalog category: {parentId, name, handle, description, isActive, '
+    'isInternal, rank, metadata, productIds (the category''s products become exactly these)}. Permission '
+    'catalog:write. Returns the id. (GraphQL createCategory, updateCategory.)';
+revoke execute on function commerce.upsert_category(uuid, jsonb) from public;
+grant execute on function commerce.upsert_category(uuid, jsonb) to rustok_app;
+
+create or replace function commerce.delete_category(p_category_id uuid) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_category_id;
+    return found;
+end
+$$;
+comment on function commerce.delete_category(uuid) is
+    'Delete a catalog category (its product links go; children per the parent key''s rule). Permission catalog:write. '
+    'False when there was none. (GraphQL deleteCategory.)';
+revoke execute on function commerce.delete_category(uuid) from public;
+grant execute on function commerce.delete_category(uuid) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: price lists, order cancellation
+create or replace function commerce.create_price_list(p_input jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    perform core.require_permission('catalog:write');
+    if p_input is null or jsonb_typeof(p_input) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    insert into commerce.price_lists (tenant_id, id, title, description, type, status, starts_at, ends_at, metadata)
+    values (v_tenant, v_id, p_input->>'title', p_input->>'description', coalesce(p_input->>'type', 'sale'),
+            coalesce(p_input->>'status', 'active'), (p_input->>'startsAt')::timestamptz, (p_input->>'endsAt')::timestamptz,
+            coalesce(p_input->'metadata', '{}'));
+    insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
+    select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
+           coalesce((p->>'minQuantity')::int, 1), v_id
+    from jsonb_array_elements(coalesce(p_input->'prices', '[]')) as p;
+    if jsonb_array_length(coalesce(p_input->'customerGroups', '[]')) > 0 then
+        insert into commerce.price_list_rules (tenant_id, price_list_id, attribute, "values")
+        values (v_tenant, v_id, 'customer_group', array(select jsonb_array_elements_text(p_input->'customerGroups')));
+    end if;
+    return v_id;
+end
+$$;
+comment on function commerce.create_price_list(jsonb) is
+    'Create a price list with its prices: {title, description, type (sale | override), status (active | draft, '
+    'default active), startsAt, endsAt (validity window), customerGroups (rule: only these groups), metadata, '
+    'prices: [{variantId, amount, currencyCode, minQuantity}]}. Permission catalog:write. Storefront prices follow it '
+    'while it is active and within its window. (GraphQL createPriceList.)';
+revoke execute on function commerce.create_price_list(jsonb) from public;
+grant execute on function commerce.create_price_list(jsonb) to rustok_app;
+
+create or replace function commerce.cancel_order(p_order_id uuid, p_reason text) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('orders:write');
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the order is cancelled (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    perform commerce.change_order_status(p_order_id, 'cancelled');
+    update commerce.orders o
+       set metadata = o.metadata || jsonb_build_object('cancellation', jsonb_build_object(
+               'reason', p_reason, 'by', core.current_user_id(), 'at', now()))
+     where o.tenant_id = core.current_tenant_id() and o.id = p_order_id;
+    return p_order_id;
+end
+$$;
+comment on function commerce.cancel_order(uuid, text) is
+    'Cancel an order (from pending or paid; its reserved stock returns) and record why in metadata.cancellation '
+    '{reason, by, at}. Permission orders:write. (GraphQL cancelOrder.)';
+revoke execute on function commerce.cancel_order(uuid, text) from public;
+grant execute on function commerce.cancel_order(uuid, text) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: stock locations, inventory adjustments
+create or replace function commerce.create_stock_location(p_name text) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('catalog:write');
+    insert into commerce.stock_locations (tenant_id, name) values (core.current_tenant_id(), p_name) returning id into v_id;
+    return v_id;
+end
+$$;
+comment on function commerce.create_stock_location(text) is
+    'Create a stock location (warehouse, store) in the current tenant. Permission catalog:write. (GraphQL createStockLocation.)';
+revoke execute on function commerce.create_stock_location(text) from public;
+grant execute on function commerce.create_stock_location(text) to rustok_app;
+
+create or replace function commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text)
+    returns integer
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_item   uuid;
+    v_after  integer;
+begin
+    perform core.require_permission('catalog:write');
+    if p_delta is null or p_delta = 0 then
+        raise exception 'delta: must be a non-zero number of units' using errcode = 'invalid_parameter_value', column = 'delta';
+    end if;
+    if p_reason is null or btrim(p_reason) = '' or length(p_reason) > 1000 then
+        raise exception 'reason: say why the stock changes (1 to 1000 characters)'
+            using errcode = 'invalid_parameter_value', column = 'reason';
+    end if;
+    select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+    where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    if v_item is null then
+        -- no stock yet: start from 0 with commerce.set_variant_stock, which makes the item and level
+        perform commerce.set_variant_stock(p_variant_id, 0, p_location_id);
+        select vi.inventory_item_id into v_item from commerce.variant_inventory vi
+        where vi.tenant_id = v_tenant and vi.variant_id = p_variant_id order by vi.inventory_item_id limit 1;
+    end if;
+    p_location_id := coalesce(p_location_id, commerce._default_location(v_tenant));
+    select coalesce(sum(l.stocked_quantity), 0) + p_delta into v_after from commerce.inventory_levels l
+    where l.tenant_id = v_tenant and l.inventory_item_id = v_item and l.location_id = p_location_id;
+    if v_after < 0 then
+        raise exception 'delta: would leave % units stocked (a level cannot go below 0)', v_after
+            using errcode = 'check_violation', column = 'delta';
+    end if;
+    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
+    values (v_tenant, v_item, p_location_id, p_delta)
+    on conflict (tenant_id, inventory_item_id, location_id)
+        do update set stocked_quantity = l.stocked_quantity + excluded.stocked_quantity
+    returning l.stocked_quantity into v_after;
+    insert into commerce.inventory_adjustments (tenant_id, inventory_item_id, location_id, delta, stocked_after, reason, adjusted_by)
+    values (v_tenant, v_item, p_location_id, p_delta, v_after, p_reason, core.current_user_id());
+    return v_after;
+end
+$$;
+comment on function commerce.adjust_inventory(uuid, uuid, integer, text) is
+    'Add or remove units of a variant''s stock at a location (default: the first) with a reason, logged in '
+    'commerce.inventory_adjustments. Refuses a level below 0 or below what is reserved. Permission catalog:write. '
+    'Returns the stocked quantity after. (GraphQL adjustInventory.)';
+revoke execute on function commerce.adjust_inventory(uuid, uuid, integer, text) from public;
+grant execute on function commerce.adjust_inventory(uuid, uuid, integer, text) to rustok_app;

@@ -196,3 +196,23 @@ create or replace trigger _900_events_ins after insert on commerce.variant_inven
 create or replace trigger _900_events_upd after update on commerce.variant_inventory
     referencing old table as old_rows new table as new_rows for each statement
     execute function commerce.tg__product_child_events('variant', 'variant_id');
+
+-- ---------------------------------------------------------------- commerce.inventory_adjustments
+comment on table commerce.inventory_adjustments is
+    'Log of stock changes made with a reason (commerce.adjust_inventory, GraphQL adjustInventory): which level, by '
+    'how much, the stocked quantity after, who and why. Append-only by use.';
+comment on column commerce.inventory_adjustments.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.inventory_adjustments.id is 'Identifier (ULID layout), unique within the tenant.';
+comment on column commerce.inventory_adjustments.inventory_item_id is 'The inventory item whose level changed.';
+comment on column commerce.inventory_adjustments.location_id is 'The stock location of that level.';
+comment on column commerce.inventory_adjustments.delta is 'Units added (positive) or removed (negative); never 0.';
+comment on column commerce.inventory_adjustments.stocked_after is 'The level''s stocked quantity after the change.';
+comment on column commerce.inventory_adjustments.reason is 'Why (recount, damaged, delivery ...), 1-1000 characters.';
+comment on column commerce.inventory_adjustments.adjusted_by is 'The acting user (core.users.id), null from psql or when deleted.';
+comment on column commerce.inventory_adjustments.created_at is 'When the adjustment was made.';
+
+select core.enable_tenant_rls('commerce.inventory_adjustments');
+select core.allow_analyst_read('commerce.inventory_adjustments');
+grant select, insert on commerce.inventory_adjustments to rustok_app;
+grant select on commerce.inventory_adjustments to rustok_analyst;

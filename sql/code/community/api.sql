@@ -7,6 +7,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
 begin
+    perform core.require_permission('community:react');
     if v_tenant is null then
         raise exception 'community.react: no tenant in this transaction (select core.set_tenant(...))'
             using errcode = 'invalid_parameter_value';
@@ -22,3 +23,39 @@ comment on function community.react(uuid, uuid, text) is
     'with the same kind is a no-op. True when the reaction is new. Unknown node or kind: 23503. (GraphQL react.)';
 revoke execute on function community.react(uuid, uuid, text) from public;
 grant execute on function community.react(uuid, uuid, text) to rustok_app;
+
+create or replace function community.follow(p_target_type text, p_target_id uuid, p_follow boolean) returns boolean
+    language plpgsql volatile
+as $$
+declare
+    v_user uuid := core.current_user_id();
+begin
+    perform core.require_permission('community:react');
+    if v_user is null then
+        raise exception 'community.follows.follower_id: a follow needs an acting user (rustok.user_id)'
+            using errcode = 'invalid_parameter_value', column = 'follower_id';
+    end if;
+    if p_target_type not in ('user', 'node', 'category') then
+        raise exception 'targetType: must be user, node or category (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
+    if p_follow then
+        insert into community.follows (tenant_id, follower_id, followed_user_id, node_id, category_id)
+        values (core.current_tenant_id(), v_user,
+                case when p_target_type = 'user' then p_target_id end,
+                case when p_target_type = 'node' then p_target_id end,
+                case when p_target_type = 'category' then p_target_id end)
+        on conflict (tenant_id, follower_id, target_type, target_id) do nothing;
+    else
+        delete from community.follows f
+        where f.tenant_id = core.current_tenant_id() and f.follower_id = v_user
+          and f.target_type = p_target_type and f.target_id = p_target_id;
+    end if;
+    return p_follow;
+end
+$$;
+comment on function community.follow(text, uuid, boolean) is
+    'The acting user follows (p_follow) or unfollows a user, node or content category of the current tenant '
+    '(permission community:react); idempotent. (GraphQL follow, unfollow.)';
+revoke execute on function community.follow(text, uuid, boolean) from public;
+grant execute on function community.follow(text, uuid, boolean) to rustok_app;

@@ -99,6 +99,7 @@ declare
     v_tenant uuid;
     v_node   content.nodes;
 begin
+    perform core.require_permission('content:comment');
     if p_body is null or btrim(p_body) = '' then
         raise exception 'content.bodies.body: a comment needs a non-empty body'
             using errcode = 'invalid_parameter_value', column = 'body';
@@ -124,6 +125,7 @@ create or replace function content.moderate_comments(p_comment_ids uuid[], p_sta
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('content:moderate');
     if p_status is null or p_status not in ('pending', 'approved', 'spam') then
         raise exception 'content.moderate_comments(p_status): must be pending, approved or spam, got %', p_status
             using errcode = 'invalid_parameter_value';

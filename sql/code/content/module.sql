@@ -49,3 +49,24 @@ $$;
 comment on function content.tg__assert_module() is
     'AFTER INSERT/UPDATE statement trigger (arguments: table name, module): refuses (55000) writes for tenants with that module disabled.';
 grant execute on function content.tg__assert_module() to rustok_app;
+
+create or replace function content._require_edit(p_node_ids uuid[]) returns void
+    language plpgsql stable
+as $$
+begin
+    if core.has_permission('content:write_all') then
+        return;
+    end if;
+    perform core.require_permission('content:write_own');
+    if exists (select 1 from content.nodes n
+               where n.tenant_id = core.current_tenant_id() and n.id = any (p_node_ids)
+                 and n.author_id is distinct from core.current_user_id()) then
+        raise exception 'content.nodes.author_id: you may change only pages and posts you authored (permission content:write_all is required for others)'
+            using errcode = 'insufficient_privilege', column = 'author_id';
+    end if;
+end
+$$;
+comment on function content._require_edit(uuid[]) is
+    'Internal: raise 42501 unless the acting user may change these nodes: content:write_all, or content:write_own and '
+    'the author of every one of them (the system, with no acting user, may).';
+grant execute on function content._require_edit(uuid[]) to rustok_app;

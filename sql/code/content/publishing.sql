@@ -29,6 +29,7 @@ create or replace function content.publish_nodes(p_node_ids uuid[]) returns seto
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('content:publish');
     perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.publish_nodes(p_node_ids)');
     return query
         update content.nodes n set status = 'published'
@@ -45,6 +46,7 @@ create or replace function content.schedule_nodes(p_node_ids uuid[], p_publish_a
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('content:publish');
     if p_publish_at is null or p_publish_at <= now() then
         raise exception 'content.schedule_nodes(p_publish_at): must be in the future, got %', p_publish_at
             using errcode = 'invalid_parameter_value';
@@ -65,6 +67,7 @@ create or replace function content.archive_nodes(p_node_ids uuid[]) returns seto
     language plpgsql volatile
 as $$
 begin
+    perform core.require_permission('content:publish');
     perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.archive_nodes(p_node_ids)');
     return query
         update content.nodes n set status = 'archived'

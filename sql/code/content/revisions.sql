@@ -58,6 +58,7 @@ begin
         raise exception 'content.revisions.id: revision % not found', p_revision_id
             using errcode = 'no_data_found', column = 'id';
     end if;
+    perform content._require_edit(array[v_rev.node_id]);
     update content.nodes n set title = v_rev.title, excerpt = v_rev.excerpt
     where n.tenant_id = v_rev.tenant_id and n.id = v_rev.node_id
     returning n.* into v_node;

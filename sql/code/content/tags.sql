@@ -24,6 +24,7 @@ as $$
 declare
     v_missing uuid[];
 begin
+    perform core.require_permission('tags:manage');
     if p_target_type is null or p_target_type not in ('node', 'product') then
         raise exception 'content.taggables.target_type: must be node or product, got %', p_target_type
             using errcode = 'invalid_parameter_value', column = 'target_type';
@@ -53,6 +54,7 @@ create or replace function content.detach_tags(p_tag_ids uuid[], p_target_type t
     returns setof content.taggables
     language sql volatile
 as $$
+    select core.require_permission('tags:manage');
     delete from content.taggables x
     where x.tag_id = any (p_tag_ids) and x.target_type = p_target_type and x.target_id = any (p_target_ids)
       and (core.current_tenant_id() is null or x.tenant_id = core.current_tenant_id())

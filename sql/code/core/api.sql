@@ -101,3 +101,56 @@ comment on function core.end_session(text) is
     'Revoke the current tenant''s session with this token hash. True when a live session was revoked. (GraphQL logout.)';
 revoke execute on function core.end_session(text) from public;
 grant execute on function core.end_session(text) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: modules and users
+create or replace function core.set_module_enabled(p_module text, p_enabled boolean) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('modules:manage');
+    if not exists (select 1 from core.modules m where m.slug = p_module) then
+        raise exception 'core.tenant_modules.module_slug: unknown module % (known: %)', p_module,
+            (select string_agg(m.slug, ', ' order by m.slug) from core.modules m)
+            using errcode = 'no_data_found', column = 'module_slug';
+    end if;
+    insert into core.tenant_modules as tm (tenant_id, module_slug, enabled)
+    values (core.current_tenant_id(), p_module, coalesce(p_enabled, false))
+    on conflict (tenant_id, module_slug) do update set enabled = excluded.enabled
+    where tm.enabled is distinct from excluded.enabled;
+    return coalesce(p_enabled, false);
+end
+$$;
+comment on function core.set_module_enabled(text, boolean) is
+    'Turn a module on or off for the current tenant (permission modules:manage). Returns the new state. '
+    '(GraphQL setModuleEnabled.)';
+revoke execute on function core.set_module_enabled(text, boolean) from public;
+grant execute on function core.set_module_enabled(text, boolean) to rustok_app;
+
+create or replace function core.change_user(p_user_id uuid, p_role text default null, p_status text default null)
+    returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('users:manage');
+    if p_user_id = core.current_user_id() then
+        raise exception 'core.users.id: you cannot change your own role or status (ask another administrator)'
+            using errcode = 'check_violation', column = 'id';
+    end if;
+    update core.users u
+       set role = coalesce(p_role, u.role), status = coalesce(p_status, u.status)
+     where u.tenant_id = core.current_tenant_id() and u.id = p_user_id;
+    if not found then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_status is not null and p_status <> 'active' then
+        -- a deactivated account is signed out everywhere
+        delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = p_user_id;
+    end if;
+    return p_user_id;
+end
+$$;
+comment on function core.change_user(uuid, text, text) is
+    'Change a user''s role and/or status (active, inactive, banned) in the current tenant (permission users:manage; '
+    'not one''s own). A user who is no longer active loses their sessions. (GraphQL changeUserRole, deactivateUser.)';
+revoke execute on function core.change_user(uuid, text, text) from public;
+grant execute on function core.change_user(uuid, text, text) to rustok_app;

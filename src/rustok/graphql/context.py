@@ -6,7 +6,7 @@ Tenant and caller are resolved together, once per request, in one round trip
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from uuid import UUID
 
 from rustok.auth import STAFF_ROLES, token_hash
@@ -31,6 +31,11 @@ class RequestContext:
     tenant_slug: str | None
     token: str | None
     _caller: Caller | None = None
+    # X-Index-Position: reads wait until the read model reflects this mutation position (read-your-writes)
+    index_position: str | None = None
+    read_wait_seconds: float = 5.0
+    # per-request batch loaders by name (rustok.graphql.loaders)
+    loaders: dict = field(default_factory=dict)
 
     async def caller(self) -> Caller:
         if self._caller is None:
@@ -76,4 +81,6 @@ async def get_context_value(request, data=None) -> RequestContext:
         db=view,
         tenant_slug=request.headers.get("x-tenant"),
         token=_bearer(request),
+        index_position=(request.headers.get("x-index-position") or "").strip() or None,
+        read_wait_seconds=getattr(getattr(request.app.state, "settings", None), "read_wait_seconds", 5.0),
     )

@@ -16,13 +16,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from ariadne import MutationType, QueryType
+from ariadne import MutationType, ObjectType, QueryType
 
 from rustok import __version__
 from rustok.auth import check_password, hash_password, new_token, token_hash
 from rustok.config import LoginThrottle
 from rustok.graphql.access import require_tenant, require_user
-from rustok.graphql.db import fetch_one, one, scalar, tenant_connection
+from rustok.graphql.db import fetch_all, fetch_one, one, scalar, tenant_connection
 from rustok.graphql.errors import ApiError
 from rustok.ids import parse_id
 
@@ -144,4 +144,14 @@ async def resolve_index_caught_up(_, info, position: str):
     return row["done"]
 
 
-bindables = [query, mutation]
+user_type = ObjectType("User")
+
+
+@user_type.field("permissions")
+async def resolve_user_permissions(user, info):
+    rows = await fetch_all(info.context, "select permission from core.role_permissions where role = %s "
+                                         "order by permission", (user["role"],))
+    return [r["permission"] for r in rows]
+
+
+bindables = [query, mutation, user_type]

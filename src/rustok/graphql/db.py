@@ -1,7 +1,7 @@
 """Connections for resolvers.
 
 Every tenant query runs in one transaction with the tenant setting applied, as the application role, so
-row-level security holds whatever the resolver does. Writes go through `tenant_write` / `staff_write`,
+row-level security holds whatever the resolver does. Writes go through `tenant_write` / `permission_write`,
 which also return the event position of the transaction (with its commit LSN: rustok.replicas).
 """
 
@@ -14,7 +14,7 @@ from uuid import UUID
 from psycopg import AsyncConnection
 
 from rustok.db import TENANT_SETTING, USER_SETTING
-from rustok.graphql.access import require_staff, require_tenant
+from rustok.graphql.access import require_permission, require_tenant
 from rustok.replicas import stamp_position
 
 
@@ -37,7 +37,9 @@ async def _tenant_transaction(conn: AsyncConnection, tenant_id: UUID, user: str)
     async with conn.transaction():
         # set_config(..., true): transaction-local, so the settings never outlive the request's transaction
         # (which also keeps the API correct behind PgBouncer in transaction mode: docs/scaling.md).
-        await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true)",
+        # rustok.actor = api: a transaction without a user is an anonymous caller, not the system.
+        await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
+                           "set_config('rustok.actor', 'api', true)",
                            (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
         yield
 
@@ -106,8 +108,9 @@ async def tenant_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
 
 
 @contextlib.asynccontextmanager
-async def staff_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
-    """A staff-only write transaction (see tenant_write)."""
-    await require_staff(ctx)
+async def permission_write(ctx, permission: str) -> AsyncIterator[tuple[AsyncConnection, dict]]:
+    """A write transaction for callers whose role holds `permission` (see tenant_write); the SQL API function
+    it calls checks the same permission again."""
+    await require_permission(ctx, permission)
     async with tenant_write(ctx) as (conn, result):
         yield conn, result

@@ -1,6 +1,6 @@
 """Map database and input errors to GraphQL errors with stable codes.
 
-Codes: BAD_USER_INPUT, UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, QUERY_TOO_COMPLEX,
+Codes: BAD_USER_INPUT, MODULE_DISABLED (the tenant turned the module off; extensions.module), UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, QUERY_TOO_COMPLEX,
 RATE_LIMITED (a throttled login: HTTP 429 with Retry-After, extensions.retryAfter seconds),
 UNAVAILABLE (the database is unreachable: HTTP 503), INTERNAL. A user's mistake never surfaces as a
 stack trace; unexpected errors are logged with context and reported as INTERNAL with a generic message.
@@ -9,6 +9,7 @@ stack trace; unexpected errors are logged with context and reported as INTERNAL 
 from __future__ import annotations
 
 import logging
+import re
 
 import psycopg
 from graphql import GraphQLError
@@ -62,6 +63,12 @@ def classify(error: GraphQLError) -> tuple[str, str | None, dict]:
         return "BAD_USER_INPUT", str(original), {}
     if original is not None and is_outage(original):
         return "UNAVAILABLE", "the database is unavailable right now; retry shortly (see Retry-After)", {}
+    if isinstance(original, psycopg.Error) and original.sqlstate == "55000":
+        module = _disabled_module(original.diag.message_primary)
+        if module:
+            from rustok.graphql.access import module_disabled_message
+
+            return "MODULE_DISABLED", module_disabled_message(module), {"module": module}
     if isinstance(original, psycopg.Error) and code_for_sqlstate(original.sqlstate):
         diag = original.diag
         extra = {"sqlstate": original.sqlstate}
@@ -75,6 +82,15 @@ def classify(error: GraphQLError) -> tuple[str, str | None, dict]:
         # is wrong, and the message already says how. A limit error carries its own code.
         return (error.extensions or {}).get("code") or "BAD_USER_INPUT", None, {}
     return "INTERNAL", "internal error; it has been logged", {}
+
+
+_MODULE_DISABLED = re.compile(r'(?:^|: )module "([a-z_]+)" is disabled')
+
+
+def _disabled_module(message: str | None) -> str | None:
+    """The module named by core.assert_module_enabled's refusal, or None for any other 55000 error."""
+    found = _MODULE_DISABLED.search(message or "")
+    return found.group(1) if found else None
 
 
 def is_outage(exc: BaseException) -> bool:

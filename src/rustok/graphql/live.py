@@ -4,11 +4,12 @@ durable queue."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import datetime, timedelta, timezone
 
 from ariadne import SubscriptionType
 
-from rustok.graphql.access import require_staff
+from rustok.graphql.access import require_permission
 from rustok.graphql.db import fetch_all
 
 subscription = SubscriptionType()
@@ -22,7 +23,7 @@ EVENT_OVERLAP = timedelta(seconds=10)
 @subscription.source("events")
 async def events_source(_, info, types: list[str] | None = None):
     ctx = info.context
-    await require_staff(ctx)
+    await require_permission(ctx, "events:read")
     since = datetime.now(timezone.utc) - EVENT_OVERLAP
     sent: dict = {}  # id -> occurred_at, pruned as the window moves
     while True:
@@ -42,7 +43,7 @@ async def events_source(_, info, types: list[str] | None = None):
 
 @subscription.field("events")
 def events_resolver(event, info, types=None):
-    return event
+    return {**event, "payload": json.dumps(event["payload"], separators=(",", ":"))}
 
 
 bindables = [subscription]

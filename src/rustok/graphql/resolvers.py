@@ -9,13 +9,14 @@
 | commerce     | commerce.graphql     | products, prices, stock, orders (write side)                |
 | storefront   | storefront.graphql   | reads from the read model: products, contents, orders       |
 | live         | live.graphql         | the events subscription                                     |
+| admin        | admin.graphql        | modules, users, tags by name, SEO meta                      |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import commerce, community, content, core, live, scalars, storefront
+from rustok.graphql import admin, commerce, community, content, core, live, scalars, storefront
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -25,6 +26,7 @@ BINDABLES: list = [
     *commerce.bindables,
     *storefront.bindables,
     *live.bindables,
+    *admin.bindables,
 ]
 
 
