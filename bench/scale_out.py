@@ -44,7 +44,8 @@ from rustok.auth import hash_password  # noqa: E402
 from rustok.config import Settings  # noqa: E402
 from rustok.embedded import SUPERUSER, EmbeddedCluster, free_port, port_in_use, replica_for  # noqa: E402
 
-PAGE = {"query": '{ products(first: 20, currency: "EUR") { total items { title handle price { min max } } } }'}
+PAGE = {"query": '{ products(first: 20, currency: "EUR") { totalCount nodes { title handle '
+                  'priceRange { min { amount currencyCode } max { amount currencyCode } } } } }'}
 CREATE = """mutation($input: CreateProductInput!) { createProduct(input: $input) { position } }"""
 
 

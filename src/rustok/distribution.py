@@ -36,6 +36,8 @@ REFERENCE = {
     "commerce.currencies": "ISO currencies (prices and orders point here)",
     "commerce.order_status_transitions": "the order state machine",
     "community.reaction_kinds": "reaction kinds (reactions point here)",
+    "core.permissions": "the permission catalog (core.role_permissions points here)",
+    "core.role_permissions": "which role holds which permission (the same matrix for every tenant)",
 }
 # Single-row settings and bookkeeping of the platform itself: they stay on the coordinator.
 LOCAL = {

@@ -38,7 +38,7 @@ RUSTOK = [sys.executable, "-m", "rustok.cli"]
 
 CREATE = """mutation($input: CreateProductInput!) { createProduct(input: $input) { position product { id } } }"""
 UPDATE = """mutation($id: ID!, $t: String!) { updateProduct(id: $id, input: {title: $t}) { position } }"""
-SEARCH = """{ products(search: "soak", currency: "EUR", first: 5) { total items { title } } }"""
+SEARCH = """{ products(search: "soak", currency: "EUR", first: 5) { totalCount nodes { title } } }"""
 
 
 def _start(args: list[str], env: dict, log) -> subprocess.Popen:
