@@ -115,30 +115,30 @@ def reindex(conn: psycopg.Connection, targets: list[tuple[object, str]], *, type
             if on_chunk:
                 on_chunk()
 
-    if jobs == 1 or len(chunks) < 2:
-        for tenant_id, slug, kind, chunk in chunks:
-            record(slug, kind, chunk, conn.execute(SQL_CHUNK, (tenant_id, kind, chunk)).fetchone())
-    else:
-        queue = iter(chunks)
+    queue = iter(chunks)
 
-        def work(c: psycopg.Connection) -> None:
-            while True:
-                with lock:
-                    item = next(queue, None)
-                if item is None:
-                    return
-                tenant_id, slug, kind, chunk = item
-                record(slug, kind, chunk, c.execute(SQL_CHUNK, (tenant_id, kind, chunk)).fetchone())
+    def work(c: psycopg.Connection) -> None:
+        """Rebuild chunks on connection c until none is left (shared by every connection)."""
+        while True:
+            with lock:
+                item = next(queue, None)
+            if item is None:
+                return
+            tenant_id, slug, kind, chunk = item
+            record(slug, kind, chunk, c.execute(SQL_CHUNK, (tenant_id, kind, chunk)).fetchone())
 
-        extra = [connect() for _ in range(min(jobs, len(chunks)) - 1)]
-        try:
+    extra = [connect() for _ in range(min(jobs, len(chunks)) - 1)] if jobs > 1 else []
+    try:
+        if not extra:
+            work(conn)
+        else:
             with ThreadPoolExecutor(max_workers=len(extra) + 1) as pool:
                 futures = [pool.submit(work, c) for c in [conn, *extra]]
                 for f in futures:
                     f.result()   # re-raises the first error of a connection
-        finally:
-            for c in extra:
-                c.close()
+    finally:
+        for c in extra:
+            c.close()
     for tenant_id, _slug in targets:
         conn.execute(SQL_WORDS, (tenant_id,))
     if bar:
