@@ -16806,8 +16806,10 @@ CREATE FUNCTION index._product_matches(p_tenant_id uuid, p_q tsquery, p_filters 
       and (p_q is null or numnode(p_q) = 0 or p.search_vector @@ p_q)
       and (p_filters -> 'categoryIds' is null
            or p.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
-      and (p_filters -> 'categoryHandles' is null
-           or p.category_handles && index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))
+      and (p_filters -> 'categoryHandles' is null     -- handles to ids, so the GIN index on category_ids serves
+           or p.category_ids && array(select c.id from commerce.categories c
+                                      where c.tenant_id = p_tenant_id
+                                        and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))))
       and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
       and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
       and (p_filters -> 'priceMin' is null
@@ -17704,6 +17706,36 @@ $$;
 COMMENT ON FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids uuid[], p_order_ids uuid[]) IS 'Internal, the one drift query of index.verify and index.verify_sample: recompute the read rows of the given products, nodes and orders of a tenant (all of a type when its array is null, none when empty) and report each drifted one.';
 
 --
+-- Name: _visible_tenant(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._visible_tenant(p_tenant_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$
+    -- The storefront's read functions are security definer (so that text search, array and price predicates
+    -- use their indexes: under row-level security a predicate that is not leakproof, such as @@, cannot be an
+    -- index condition). They call this first and read only the tenant it returns, which keeps the rule of the
+    -- policy tenant_isolation: the tenant of the transaction (core.current_tenant_id()), or any tenant for a
+    -- caller that bypasses row-level security anyway (superuser, BYPASSRLS, the tables' owner: operators in
+    -- psql). The caller is the role that called in: SET ROLE's role, else the session user.
+    select case
+        when p_tenant_id = core.current_tenant_id() then p_tenant_id
+        when (select r.rolsuper or r.rolbypassrls
+                     or pg_catalog.pg_has_role(r.oid, (select c.relowner from pg_catalog.pg_class c
+                                                       where c.oid = 'index.products'::regclass), 'USAGE')
+              from pg_catalog.pg_roles r
+              where r.rolname = coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user::text))
+            then p_tenant_id
+    end
+$$;
+
+--
+-- Name: FUNCTION _visible_tenant(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._visible_tenant(p_tenant_id uuid) IS 'Internal: p_tenant_id when the calling role may read that tenant''s read rows (it is the transaction''s tenant, or the caller bypasses row-level security: superuser, BYPASSRLS, owner), else null (no rows, as under the policy). Called first by the security definer read functions (index.search_products, product_query, page_products, count_products and the content and unified-search twins).';
+
+--
 -- Name: _words(text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -17726,7 +17758,9 @@ COMMENT ON FUNCTION index._words(p_text text) IS 'Internal: the distinct words o
 --
 
 CREATE FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) RETURNS TABLE(q tsquery, corrected_query text)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 declare
     v_cfg regconfig := index._tsconfig(p_tenant_id);
@@ -17734,6 +17768,11 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return query select null::tsquery, null::text;
+        return;
+    end if;
     perform core.assert_module_enabled(array[p_tenant_id], 'content');
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
@@ -17766,12 +17805,13 @@ $$;
 -- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) IS 'The tsquery a content listing uses for user text (as index.product_query), after checking the filters (as index.search_content). Pass q to index.page_content / count_content. Refuses (55000) when the tenant turned the content module off.';
+COMMENT ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) IS 'The tsquery a content listing uses for user text (as index.product_query), after checking the filters (as index.search_content). Pass q to index.page_content / count_content. Refuses (55000) when the tenant turned the content module off. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) TO rustok_app;
 
 --
@@ -17779,10 +17819,11 @@ GRANT ALL ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filt
 --
 
 CREATE FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select least(count(*), p_cap)::integer, count(*) > p_cap
-    from (select 1 from index._content_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), coalesce(p_include_unpublished, false))
+    from (select 1 from index._content_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'), coalesce(p_include_unpublished, false))
           limit p_cap + 1) m
 $$;
 
@@ -17790,12 +17831,13 @@ $$;
 -- Name: FUNCTION count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) IS 'The number of content rows a listing matches, exact up to p_cap (default 10,000), capped when more.';
+COMMENT ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) IS 'The number of content rows a listing matches, exact up to p_cap (default 10,000), capped when more. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) TO rustok_app;
 
 --
@@ -17831,10 +17873,11 @@ GRANT ALL ON FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_ca
 --
 
 CREATE FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select least(count(*), p_cap)::integer, count(*) > p_cap
-    from (select 1 from index._product_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), p_currency,
+    from (select 1 from index._product_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'), p_currency,
                                                coalesce(p_include_unpublished, false))
           limit p_cap + 1) m
 $$;
@@ -17843,12 +17886,13 @@ $$;
 -- Name: FUNCTION count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) IS 'The number of products a listing matches, exact up to p_cap (default 10,000); capped is true when there are more (the total is then p_cap). (GraphQL totalCount / totalCountCapped.)';
+COMMENT ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) IS 'The number of products a listing matches, exact up to p_cap (default 10,000); capped is true when there are more (the total is then p_cap). (GraphQL totalCount / totalCountCapped.) Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) TO rustok_app;
 
 --
@@ -18004,7 +18048,8 @@ GRANT ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_fir
 --
 
 CREATE FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(node_id uuid, cursor jsonb, rank real)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 21
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_has_q boolean := p_q is not null and numnode(p_q) > 0;
@@ -18015,6 +18060,7 @@ declare
     v_dir text;
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';
     end if;
@@ -18048,12 +18094,13 @@ $_$;
 -- Name: FUNCTION page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a content listing (GraphQL contents connection, a post''s comments, a comment''s replies), as index.page_products: sorts relevance, newest / oldest (published_at, else created_at), title_asc, position; the node id breaks ties. Filters as index.search_content (parentId: the replies of a node, with kinds [comment]).';
+COMMENT ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a content listing (GraphQL contents connection, a post''s comments, a comment''s replies), as index.page_products: sorts relevance, newest / oldest (published_at, else created_at), title_asc, position; the node id breaks ties. Filters as index.search_content (parentId: the replies of a node, with kinds [comment]). Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
@@ -18114,7 +18161,8 @@ GRANT ALL ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_aft
 --
 
 CREATE FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(product_id uuid, cursor jsonb, rank real)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 21
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_has_q boolean := p_q is not null and numnode(p_q) > 0;
@@ -18127,6 +18175,7 @@ declare
     v_dir text;
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';   -- nothing to rank: the relevance of a list without search text is its recency
     end if;
@@ -18170,12 +18219,13 @@ $_$;
 -- Name: FUNCTION page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a product listing (GraphQL products connection): up to p_limit + 1 rows (the extra one says there is a next page) after cursor p_after and before p_before, in the order of p_sort (relevance: ts_rank desc; newest: created_at desc; title_asc/desc; price_asc: lowest base price in p_currency, products without one last; price_desc: highest, those without last), the product id breaking ties in the same direction; p_from_end: the rows nearest p_before first (last/before), the caller reverses them. p_q from index.product_query; filters as index.search_products. cursor: {"s": sort, "k": [key, id]}. 22023 on a bad sort, limit (0-100) or cursor.';
+COMMENT ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a product listing (GraphQL products connection): up to p_limit + 1 rows (the extra one says there is a next page) after cursor p_after and before p_before, in the order of p_sort (relevance: ts_rank desc; newest: created_at desc; title_asc/desc; price_asc: lowest base price in p_currency, products without one last; price_desc: highest, those without last), the product id breaking ties in the same direction; p_from_end: the rows nearest p_before first (last/before), the caller reverses them. p_q from index.product_query; filters as index.search_products. cursor: {"s": sort, "k": [key, id]}. 22023 on a bad sort, limit (0-100) or cursor. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
@@ -18183,12 +18233,17 @@ GRANT ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filte
 --
 
 CREATE FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(id uuid, type text, cursor jsonb, rank real)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 21
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return;
+    end if;
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
     end if;
@@ -18220,12 +18275,13 @@ $$;
 -- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products.';
+COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
@@ -18233,7 +18289,9 @@ GRANT ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_includ
 --
 
 CREATE FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) RETURNS TABLE(q tsquery, corrected_query text)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $_$
 declare
     v_cfg regconfig := index._tsconfig(p_tenant_id);
@@ -18241,6 +18299,11 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy (see there)
+    if p_tenant_id is null then
+        return query select null::tsquery, null::text;
+        return;
+    end if;
     perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
@@ -18280,12 +18343,13 @@ $_$;
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products. Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off.';
+COMMENT ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products. Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) TO rustok_app;
 
 --
@@ -18583,7 +18647,8 @@ GRANT ALL ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_fil
 --
 
 CREATE FUNCTION index.search_products(p_tenant_id uuid, p_query text DEFAULT NULL::text, p_filters jsonb DEFAULT '{}'::jsonb, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_offset integer DEFAULT 0, p_currency text DEFAULT NULL::text, p_include_unpublished boolean DEFAULT false) RETURNS jsonb
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_cfg       regconfig := index._tsconfig(p_tenant_id);
@@ -18592,6 +18657,7 @@ declare
     v_bounds    bigint[];
     v_result    jsonb;
     v_corrected text;
+    v_visible   uuid := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
 begin
     perform index._check_page(p_filters,
         array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'],
@@ -18619,6 +18685,13 @@ begin
         end if;
     else
         v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
+    end if;
+
+    if v_visible is null then   -- another tenant than the transaction's: nothing, as under the policy
+        return index._product_page_json(p_tenant_id, '{}', '{}',
+                   '{"total": 0, "categories": [], "tags": [], "priceBuckets": [], "inStock": {"true": 0, "false": 0}}',
+                   p_limit, p_offset, p_currency)
+               || jsonb_build_object('query', p_query, 'correctedQuery', null, 'sort', v_sort);
     end if;
 
     -- no search text and no filters (price bucket bounds only shape the facets): the browse page, facets cached
@@ -18652,12 +18725,13 @@ $_$;
 -- Name: FUNCTION search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) IS 'The storefront product listing in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {categories, tags, priceBuckets, inStock}}. p_query: any text (websearch syntax, never an error; the last word also matches as a prefix; on no match a typo-corrected query is tried). p_filters: {categoryIds, categoryHandles, tags (slugs, any of), priceMin, priceMax (minor units of p_currency, on the lowest price), inStock, status (staff only), priceBuckets (bucket lower bounds)}. p_sort: relevance (default with a query; ranks the 5000 newest matches), newest (default), price_asc, price_desc, title_asc, title_desc. p_limit 1-100, p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the whole filtered result. Without query and filters (browse) the page is read from an index and the total and facets come from index.facet_cache (filled here on a miss; hence volatile; set rustok.facet_cache = off to bypass). Bad arguments raise 22023 naming the field.';
+COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) IS 'The storefront product listing in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {categories, tags, priceBuckets, inStock}}. p_query: any text (websearch syntax, never an error; the last word also matches as a prefix; on no match a typo-corrected query is tried). p_filters: {categoryIds, categoryHandles, tags (slugs, any of), priceMin, priceMax (minor units of p_currency, on the lowest price), inStock, status (staff only), priceBuckets (bucket lower bounds)}. p_sort: relevance (default with a query; ranks the 5000 newest matches), newest (default), price_asc, price_desc, title_asc, title_desc. p_limit 1-100, p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the whole filtered result. Without query and filters (browse) the page is read from an index and the total and facets come from index.facet_cache (filled here on a miss; hence volatile; set rustok.facet_cache = off to bypass). Bad arguments raise 22023 naming the field. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
 
 --
