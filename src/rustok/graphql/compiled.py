@@ -413,7 +413,7 @@ class Compiler:
                 f"{P['filters']}, {P['sort']}, {P['currency']}, {P['after']}, {P['before']}, {P['limit']}, "
                 f"{P['from_end']}, {P['want_total']}, {P['want_facets']})), "
                 f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped, r.facets from {rows} r where r.ord = 0), "
-                f"{page} as (select r.ord, r.cursor, r.rank, (r.product).* from {rows} r "
+                f"{page} as (select r.* from {rows} r "
                 f"where r.ord between 1 and {P['limit']})")
         return sel.key, _object(members), ctes
 
