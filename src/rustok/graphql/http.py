@@ -19,6 +19,7 @@ UNSUPPORTED_MEDIA_TYPE (415); the GraphQL codes are documented in docs/graphql.m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -157,7 +158,7 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         if method == "OPTIONS":
             return Response(status_code=204, headers={"Allow": ALLOWED_METHODS})
         if method == "GET":
-            if "query" not in request.query_params:
+            if "query" not in request.query_params and "extensions" not in request.query_params:
                 if self.introspection and self.explorer:
                     return await self.render_explorer(request, self.explorer)
                 raise HttpError(400, "BAD_REQUEST", "GET needs a ?query= parameter")
@@ -167,6 +168,9 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         else:
             raise HttpError(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here: use POST (GET for queries)",
                             {"Allow": ALLOWED_METHODS})
+        persisted = self._persisted_query(data)
+        if persisted is not None:
+            return persisted if isinstance(persisted, Response) else json_response(persisted, 200, media)
         self._check_request(data)
         request_log().operation = data.get("operationName")
         try:
@@ -234,6 +238,34 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         if row is None or row[0] is None:
             return None
         return row[0].encode("utf-8")
+
+    def _persisted_query(self, data: Any) -> dict | None:
+        """Automatic persisted queries (the protocol of Apollo's clients): `extensions.persistedQuery.sha256Hash`
+        stands for a query text the server has seen. With the text too, the server checks the hash and keeps the
+        text (bounded: rustok.graphql.cache); with the hash alone it fills in the text, or answers
+        PERSISTED_QUERY_NOT_FOUND so that the client sends both once. Small GETs of hashes are cacheable."""
+        if not isinstance(data, dict) or not isinstance(data.get("extensions"), dict):
+            return None
+        spec = data["extensions"].get("persistedQuery")
+        if spec is None:
+            return None
+        digest = spec.get("sha256Hash") if isinstance(spec, dict) else None
+        if not isinstance(digest, str) or len(digest) != 64 or (isinstance(spec, dict) and spec.get("version", 1) != 1):
+            raise HttpError(400, "BAD_REQUEST", "extensions.persistedQuery: expected {version: 1, sha256Hash: "
+                                                "<64 hex characters of the query text's SHA-256>}")
+        query = data.get("query")
+        if isinstance(query, str) and query:
+            if hashlib.sha256(query.encode("utf-8")).hexdigest() != digest.lower():
+                raise HttpError(400, "BAD_REQUEST", "extensions.persistedQuery.sha256Hash does not match the query text")
+            self.documents.remember_persisted(digest.lower(), query)
+            return None
+        known = self.documents.persisted(digest.lower())
+        if known is None:
+            request_log().error_codes.append("PERSISTED_QUERY_NOT_FOUND")
+            return error_body("PERSISTED_QUERY_NOT_FOUND",
+                              "PersistedQueryNotFound: send the query text with this hash once")
+        data["query"] = known
+        return None
 
     @staticmethod
     def _read_after(request: Request):
