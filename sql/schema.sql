@@ -18438,6 +18438,7 @@ declare
     v_capped boolean;
     v_facets jsonb;
     v_count  bigint;
+    v_listing jsonb;
 begin
     -- The landing page (no text, no filters, newest first, paging forwards) is most of a storefront's traffic:
     -- its rows come straight from products_created_idx by static (plan-cached) statements, and its total from
@@ -18491,13 +18492,18 @@ begin
 
     select q.q, q.corrected_query into v_q, v_fix
     from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
-    if p_want_total then
+    if p_want_facets then
+        -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
+        -- the same pass counts the matches exactly (same predicates and spelling correction as product_query),
+        -- so the total needs no second count
+        v_listing := index.search_products(v_tenant, p_search, p_filters, 'newest', 1, 0, p_currency, false);
+        v_facets := v_listing -> 'facets';
+        v_count := (v_listing ->> 'total')::bigint;
+        v_total := least(v_count, 10000);
+        v_capped := v_count > 10000;
+    elsif p_want_total then
         select c.total, c.capped into v_total, v_capped
         from index.count_products(v_tenant, v_q, p_filters, p_currency, false, 10000) c;
-    end if;
-    if p_want_facets then
-        -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page
-        v_facets := index.search_products(v_tenant, p_search, p_filters, 'newest', 1, 0, p_currency, false) -> 'facets';
     end if;
     -- row 0: what the listing as a whole says; then the page (up to p_limit + 1 rows, as index.page_products)
     return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,

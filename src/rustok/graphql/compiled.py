@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from graphql import (
-    DocumentNode, FieldNode, FragmentSpreadNode, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode,
+    DocumentNode, GraphQLError, FieldNode, FragmentSpreadNode, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode,
     OperationType, get_operation_ast,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -546,7 +546,7 @@ class Plan:
         try:
             for fill in self.fillers:
                 fill(values, variables)
-        except (ApiError, InvalidIdError, ValueError, TypeError):
+        except (ApiError, GraphQLError, InvalidIdError, ValueError, TypeError):
             return None
         return values
 

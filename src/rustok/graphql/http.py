@@ -47,7 +47,10 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
-COMPILED_HEADERS = {"X-Execution": "compiled"}  # a compiled read answered (rustok.graphql.compiled)
+COMPILED_HEADERS = {"X-Execution": "compiled"}
+# SQLSTATEs of a compiled read that ordinary execution reports to the caller: unknown tenant (P0002), module off
+# (55000), refused arguments (22023, 22P02)
+EXPECTED_COMPILED_REFUSALS = frozenset({"P0002", "55000", "22023", "22P02"})  # a compiled read answered (rustok.graphql.compiled)
 READ_AFTER_HEADER = "X-Read-After"  # a mutation's position: read everything it wrote (rustok.replicas)
 
 
@@ -229,9 +232,13 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
                 finally:
                     await conn.set_autocommit(False)
         except psycopg.Error as exc:
-            # unknown tenant, module off, refused filters, a replica's hiccup: ordinary execution answers (and
-            # reports whatever is the caller's to know)
-            log.debug("compiled read not answered (%s); ordinary execution", exc.sqlstate)
+            # unknown tenant, module off, refused arguments: ordinary execution answers and reports what is the
+            # caller's to know. Anything else is unexpected here: logged (ordinary execution still answers).
+            if exc.sqlstate in EXPECTED_COMPILED_REFUSALS:
+                log.debug("compiled read refused (%s); ordinary execution answers", exc.sqlstate)
+            else:
+                log.warning("compiled read failed (SQLSTATE %s: %s); ordinary execution answers", exc.sqlstate,
+                            str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
             return None
         except DatabaseUnavailable:
             return None
