@@ -18428,7 +18428,8 @@ GRANT ALL ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle
 --
 
 CREATE FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) RETURNS TABLE(ord bigint, cursor jsonb, rank real, product_id uuid, handle text, title text, subtitle text, description text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamp with time zone, updated_at timestamp with time zone, tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
-    LANGUAGE plpgsql ROWS 22
+    LANGUAGE plpgsql SECURITY DEFINER ROWS 22
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
@@ -18606,12 +18607,13 @@ $_$;
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products.';
+COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security definer: only published products of the tenant named by its public slug.';
 
 --
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) TO rustok_app;
 
 --

@@ -44,6 +44,10 @@ create or replace function index.read_products_page(
                  tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
     language plpgsql volatile
     rows 22
+    -- definer: its one-pass search must use the text index, which row-level security would forbid (@@ is not
+    -- leakproof). It reads only the tenant of p_tenant_slug (public, as the X-Tenant header is) and only
+    -- published products: what any anonymous visitor of that storefront may see.
+    security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
@@ -222,7 +226,9 @@ comment on function index.read_products_page(text, text, jsonb, text, text, json
     'page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as '
     'index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing '
     'page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by '
-    'slug (index._begin_public_read); arguments and errors as index.product_query / page_products.';
+    'slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security '
+    'definer: only published products of the tenant named by its public slug.';
+revoke all on function index.read_products_page(text, text, jsonb, text, text, jsonb, jsonb, integer, boolean, boolean, boolean) from public;
 grant execute on function index.read_products_page(text, text, jsonb, text, text, jsonb, jsonb, integer, boolean, boolean, boolean) to rustok_app;
 
 create or replace function index.read_product(p_tenant_slug text, p_id uuid, p_handle text)
