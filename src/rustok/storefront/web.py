@@ -62,6 +62,7 @@ _LINK = re.compile(r"\[([^\]]+)\]\((https?://[^)\s]+|/[^)\s]*)\)")
 _STRONG = re.compile(r"\*\*([^*]+)\*\*")
 _EM = re.compile(r"(?<![*\w])\*([^*]+)\*(?!\*)")
 _TAGS = re.compile(r"<[^>]*>")
+_BULLET = re.compile(r"^\s*[-*]\s+")
 
 
 def render_body(body: str | None, fmt: str | None) -> str:
@@ -83,9 +84,9 @@ def render_body(body: str | None, fmt: str | None) -> str:
                 level = min(len(heading.group(1)) + 1, 5)
                 out.append(f"<h{level}>{_inline(heading.group(2))}</h{level}>")
                 continue
-            if all(re.match(r"^\s*[-*]\s+", line) for line in lines):
-                out.append("<ul>" + "".join(f"<li>{_inline(re.sub(r'^\s*[-*]\s+', '', line))}</li>" for line in lines)
-                           + "</ul>")
+            if all(_BULLET.match(line) for line in lines):
+                items = [_inline(_BULLET.sub("", line)) for line in lines]
+                out.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
                 continue
             text = _inline(text)
         out.append("<p>" + text.replace("\n", "<br>") + "</p>")
