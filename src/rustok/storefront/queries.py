@@ -91,6 +91,7 @@ mutation Checkout($cart: String, $email: String, $address: AddressInput) {
   checkoutCart(token: $cart, email: $email, shippingAddress: $address) {
     order { id displayId }
     userErrors { field code message }
+    position
   }
 }
 """

@@ -329,7 +329,8 @@ async def checkout(request, site):
                             primary=True)
         payload = result.data["checkoutCart"]
         if payload["order"]:
-            return redirect(request, site, site.url(f"/orders/{payload['order']['id']}?placed=1"))
+            # read the order back once the read model has it (X-Index-Position of the API)
+            return redirect(request, site, site.url(f"/orders/{payload['order']['id']}?placed=1&after={payload['position']}"))
         line_errors, errors = _line_errors(payload["userErrors"])
         data = (await _run(request, site, Q.CART_PAGE, primary=True)).data
     return render(request, site, "checkout.html", status=422 if (line_errors or errors) else 200, title="Checkout",
@@ -352,7 +353,13 @@ async def order_page(request, site):
                     order_id = o["id"]
     if order_id is None:
         return not_found(request, site)
-    result = await _run(request, site, Q.fill(Q.ORDER), {"id": order_id}, primary=True, allow=("UNAUTHENTICATED",))
+    position = None
+    try:
+        position = str(parse_id(request.query_params.get("after") or ""))
+    except InvalidIdError:
+        pass
+    result = await _run(request, site, Q.fill(Q.ORDER), {"id": order_id}, primary=True, index_position=position,
+                        allow=("UNAUTHENTICATED", "INDEX_NOT_CAUGHT_UP"))
     if "UNAUTHENTICATED" in result.codes():
         return redirect(request, site, site.url("/account?next=orders"))
     site.header(result.data)

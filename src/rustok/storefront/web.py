@@ -133,8 +133,12 @@ async def read_form(request) -> dict[str, str]:
     except (UnicodeDecodeError, ValueError):
         raise BadForm(400, "the form could not be read") from None
     form = {k: v[-1].replace("\x00", "") for k, v in parsed.items()}
-    expected = request.cookies.get(CSRF_COOKIE) or ""
-    if not expected or not hmac.compare_digest(expected, form.get("csrf", "")):
+    # every rustok_csrf cookie the browser sent (one per path it was set on)
+    sent = form.get("csrf", "")
+    expected = [value for name, _, value in (part.strip().partition("=")
+                                             for part in (request.headers.get("cookie") or "").split(";"))
+                if name == CSRF_COOKIE and value]
+    if not sent or not any(hmac.compare_digest(value, sent) for value in expected):
         raise BadForm(403, "this form expired or came from another site: reload the page and send it again")
     return form
 
@@ -158,7 +162,7 @@ def clear_cookie(response: Response, site, name: str) -> None:
 
 def finish(request, site, response: Response) -> Response:
     new = getattr(request.state, "new_csrf", None)
-    if new:
+    if new and site.slug:   # not on a page of no shop (e.g. /favicon.ico under an unknown host)
         set_cookie(response, site, CSRF_COOKIE, new, max_age=None)
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
