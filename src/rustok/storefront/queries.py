@@ -9,7 +9,6 @@ HEADER = """
 PRODUCT_CARD = """
   id handle title subtitle inStock updatedAt
   price { calculated { amount currencyCode } original { amount currencyCode } onSale }
-  categories { handle name }
 """
 
 CATALOG = """

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
@@ -98,6 +99,14 @@ def page(handler):
     HTML page with a message, never a stack trace."""
 
     async def wrapped(request):
+        started = time.perf_counter()
+        response = await _page(request)
+        total = (time.perf_counter() - started) * 1000
+        api = getattr(request.state, "api_ms", 0.0)
+        response.headers["Server-Timing"] = f"api;dur={api:.1f}, page;dur={total:.1f}"
+        return response
+
+    async def _page(request):
         site = None
         try:
             site = await site_of(request)
