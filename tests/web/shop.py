@@ -40,12 +40,6 @@ class Shop:
         return body["data"]
 
 
-def _sql(db_url: str, statement: str, params: tuple = ()):
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        return conn.execute(statement, params).fetchall() if "returning" in statement or statement.lstrip().startswith("select") \
-            else conn.execute(statement, params)
-
-
 def new_shop(live_server, name: str = "Corner Shop") -> Shop:
     slug = f"shop-{uuid.uuid4().hex[:8]}"
     with psycopg.connect(live_server.db_url, autocommit=True) as conn:

@@ -9,7 +9,7 @@ import httpx
 import psycopg
 
 from tests.outbox.helpers import wait_for
-from tests.web.shop import PASSWORD, add_post, caught_up, new_shop, standard_catalog
+from tests.web.shop import PASSWORD, add_post, add_product, caught_up, new_shop, standard_catalog
 
 
 def _register(page, shop, email: str, name: str = "Ann Buyer") -> None:
@@ -108,10 +108,8 @@ def test_visitor_searches_filters_buys_two_items_and_sees_the_order(live_server,
 def test_tenant_from_host_and_cross_tenant_404(live_server):
     shop = new_shop(live_server, "Host Shop")
     other = new_shop(live_server, "Other Shop")
-    caught_up(shop, __import__("tests.web.shop", fromlist=["add_product"]).add_product(
-        shop, "Host Tee", "host-tee", [("Default", 1000, 5)]))
-    caught_up(other, __import__("tests.web.shop", fromlist=["add_product"]).add_product(
-        other, "Secret Tee", "secret-tee", [("Default", 1000, 5)]))
+    caught_up(shop, add_product(shop, "Host Tee", "host-tee", [("Default", 1000, 5)]))
+    caught_up(other, add_product(other, "Secret Tee", "secret-tee", [("Default", 1000, 5)]))
     with psycopg.connect(live_server.db_url, autocommit=True) as conn:
         conn.execute("insert into core.tenant_domains (tenant_id, host) values (core.tenant_id_by_slug(%s), %s)",
                      (shop.slug, f"{shop.slug}.shop.test"))
@@ -145,8 +143,6 @@ def test_tenant_from_host_and_cross_tenant_404(live_server):
 
 def test_unchanged_pages_answer_304(live_server):
     shop = new_shop(live_server)
-    from tests.web.shop import add_product
-
     caught_up(shop, add_product(shop, "Plain Tee", "plain-tee", [("Default", 1500, 5)]))
     caught_up(shop, add_post(shop, "Hello", "hello", "First post."))
     with httpx.Client(timeout=30) as http:
@@ -169,8 +165,6 @@ def test_unchanged_pages_answer_304(live_server):
 
 def test_sitemap_robots_and_seo(live_server):
     shop = new_shop(live_server)
-    from tests.web.shop import add_product
-
     add_product(shop, "Seo Tee", "seo-tee", [("Default", 1500, 5)])
     caught_up(shop, shop.gql("""mutation($id: ID!) { setSeo(targetType: product, targetId: $id,
                                 input: {title: "The Seo Tee", description: "Best tee in town"}) { position } }""",
@@ -221,8 +215,6 @@ def test_register_sign_out_sign_in_and_csrf(live_server, page, shots):
 
 def test_checkout_refusal_is_shown_next_to_its_line(live_server, page, shots):
     shop = new_shop(live_server)
-    from tests.web.shop import add_product
-
     add_product(shop, "Plenty Tee", "plenty-tee", [("Default", 1000, 50)])
     caught_up(shop, add_product(shop, "Last Mug", "last-mug", [("Default", 800, 2)]))
     page.goto(shop.url("/account?next=cart"))
@@ -253,7 +245,7 @@ def test_checkout_refusal_is_shown_next_to_its_line(live_server, page, shots):
     assert page.locator("[data-testid=order-line]").count() == 2, page.content()
 
 
-def test_signed_in_visitor_comments_and_sees_it_pending(live_server, page, shots, browser):
+def test_signed_in_visitor_comments_and_sees_it_pending(live_server, page, shots):
     shop = new_shop(live_server)
     caught_up(shop, add_post(shop, "Launch day", "launch-day", "We are **open**.\n\n- tees\n- mugs"))
     page.goto(shop.url("/blog"))

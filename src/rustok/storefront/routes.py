@@ -8,7 +8,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from starlette.responses import JSONResponse, Response
 
@@ -16,9 +16,8 @@ from rustok.ids import InvalidIdError, parse_id
 from rustok.storefront import queries as Q
 from rustok.storefront.api import ApiFailed, ApiUnavailable, execute, field_names
 from rustok.storefront.tenancy import slug_for_host
-from rustok.storefront.web import (CART_COOKIE, CSRF_COOKIE, CURRENCIES, CURRENCY_COOKIE, SESSION_COOKIE, BadForm,
-                                   clear_cookie, conditional, csrf_token, finish, read_form, redirect, render,
-                                   set_cookie)
+from rustok.storefront.web import (CART_COOKIE, CURRENCIES, CURRENCY_COOKIE, SESSION_COOKIE, BadForm, clear_cookie,
+                                   conditional, csrf_token, read_form, redirect, render, set_cookie)
 
 log = logging.getLogger(__name__)
 
@@ -570,11 +569,3 @@ async def robots(request, site):
 async def prefix_root(request):
     return Response(status_code=308, headers={"Location": f"/t/{quote(request.path_params['tenant'])}/"})
 
-
-def same_origin(request) -> bool:
-    """Browsers send Origin on POST: a form posted from another site is refused (with the CSRF token)."""
-    origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.url.netloc
-
-
-__all__ = ["CSRF_COOKIE", "finish"]

@@ -11,7 +11,7 @@ import re
 import secrets
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -120,6 +120,9 @@ templates.globals["qs"] = qs
 
 async def read_form(request) -> dict[str, str]:
     """An application/x-www-form-urlencoded body (at most 64 kB), last value per key; the CSRF token checked."""
+    origin = request.headers.get("origin")
+    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+        raise BadForm(403, "this form came from another site and was refused")
     mime = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if mime != "application/x-www-form-urlencoded":
         raise BadForm(400, "send the form as application/x-www-form-urlencoded")
