@@ -94,9 +94,9 @@ def sale(shop: Shop, handle: str, amount: int) -> str:
     return data["position"]
 
 
-def add_post(shop: Shop, title: str, slug: str, body: str) -> str:
+def add_post(shop: Shop, title: str, slug: str, body: str, kind: str = "post", category_id: str | None = None) -> str:
     node = shop.gql("""mutation($input: CreateNodeInput!) { createNode(input: $input) { node { id } userErrors { message } } }""",
-                    {"input": {"kind": "post", "title": title, "slug": slug, "body": body,
+                    {"input": {"kind": kind, "title": title, "slug": slug, "body": body, "categoryId": category_id,
                                "excerpt": body[:80]}})["createNode"]["node"]
     shop.posts[slug] = node["id"]
     return shop.gql("mutation($ids: [ID!]!) { publishNodes(ids: $ids) { position } }",

@@ -9,7 +9,7 @@ import httpx
 import psycopg
 
 from tests.outbox.helpers import wait_for
-from tests.web.shop import add_product, caught_up, new_shop
+from tests.web.shop import add_post, add_product, caught_up, new_shop
 
 
 def _csrf(http: httpx.Client, url: str) -> str:
@@ -105,3 +105,26 @@ def test_hostile_and_stale_input_gets_a_page_not_a_fault(live_server):
         assert "Your cart is empty" in empty_checkout and "place-order" not in empty_checkout
         assert http.get(shop.url("/cart/add")).status_code == 405
         assert http.get(live_server.base_url + f"/t/{shop.slug}").status_code == 308
+
+
+def test_blog_categories_tags_and_static_pages(live_server):
+    shop = new_shop(live_server)
+    news = shop.gql("""mutation { createContentCategory(input: {name: "News", slug: "news"}) {
+                         category { id } userErrors { message } } }""")["createContentCategory"]["category"]["id"]
+    add_post(shop, "We opened", "we-opened", "Doors open at **nine**.", category_id=news)
+    add_post(shop, "Recipe", "recipe", "Bake it.")
+    position = shop.gql("""mutation($id: ID!) { setTags(targetType: node, targetId: $id, names: ["Baking"]) { position } }""",
+                        {"id": shop.posts["recipe"]})["setTags"]["position"]
+    caught_up(shop, position)
+    caught_up(shop, add_post(shop, "About us", "about", "# Who we are\n\nA small shop.", kind="page"))
+    with httpx.Client(timeout=30) as http:
+        blog = http.get(shop.url("/blog")).text
+        assert blog.count('data-testid="post"') == 2 and "?category=news" in blog and "?tag=baking" in blog
+        by_category = http.get(shop.url("/blog"), params={"category": "news"}).text
+        assert by_category.count('data-testid="post"') == 1 and "We opened" in by_category
+        by_tag = http.get(shop.url("/blog"), params={"tag": "baking"}).text
+        assert by_tag.count('data-testid="post"') == 1 and "Recipe" in by_tag
+        page = http.get(shop.url("/pages/about"))
+        assert page.status_code == 200 and "<h2>Who we are</h2>" in page.text and "<title>About us · " in page.text
+        assert http.get(shop.url("/pages/we-opened")).status_code == 404     # a post is not a page
+        assert http.get(shop.url("/blog/about")).status_code == 404          # nor a page a post
