@@ -1219,6 +1219,40 @@ COMMENT ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_
 REVOKE ALL ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
 
 --
+-- Name: add_tenant_domain(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.add_tenant_domain(p_host text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_host text := rtrim(lower(btrim(p_host)), '.');
+begin
+    perform core.require_permission('modules:manage');
+    if core.current_tenant_id() is null then
+        raise exception 'core.add_tenant_domain: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into core.tenant_domains (tenant_id, host) values (core.current_tenant_id(), v_host)
+    on conflict (tenant_id, host) do nothing;
+    return v_host;
+end
+$$;
+
+--
+-- Name: FUNCTION add_tenant_domain(p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.add_tenant_domain(p_host text) IS 'The current tenant''s storefront also answers this host name (lowercased, without a trailing dot; a host belongs to one tenant: 23505 when another has it). Permission modules:manage. Returns the host. (GraphQL addTenantDomain.)';
+
+--
+-- Name: FUNCTION add_tenant_domain(p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.add_tenant_domain(p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.add_tenant_domain(p_host text) TO rustok_app;
+
+--
 -- Name: allow_analyst_read(regclass); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1916,6 +1950,33 @@ COMMENT ON FUNCTION core.register_user(p_email text, p_password_hash text, p_dis
 
 REVOKE ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
+-- Name: remove_tenant_domain(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.remove_tenant_domain(p_host text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('modules:manage');
+    delete from core.tenant_domains d where d.tenant_id = core.current_tenant_id() and d.host = rtrim(lower(btrim(p_host)), '.');
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION remove_tenant_domain(p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.remove_tenant_domain(p_host text) IS 'The current tenant''s storefront no longer answers this host name; false when it did not. Permission modules:manage. (GraphQL removeTenantDomain.)';
+
+--
+-- Name: FUNCTION remove_tenant_domain(p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.remove_tenant_domain(p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.remove_tenant_domain(p_host text) TO rustok_app;
 
 --
 -- Name: require_permission(text); Type: FUNCTION; Schema: core; Owner: -

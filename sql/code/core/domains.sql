@@ -16,6 +16,43 @@ comment on function core.tenant_slug_by_host(text) is
 revoke all on function core.tenant_slug_by_host(text) from public, rustok_app, rustok_analyst;
 grant execute on function core.tenant_slug_by_host(text) to rustok_app;
 
+create or replace function core.add_tenant_domain(p_host text) returns text
+    language plpgsql volatile
+as $$
+declare
+    v_host text := rtrim(lower(btrim(p_host)), '.');
+begin
+    perform core.require_permission('modules:manage');
+    if core.current_tenant_id() is null then
+        raise exception 'core.add_tenant_domain: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into core.tenant_domains (tenant_id, host) values (core.current_tenant_id(), v_host)
+    on conflict (tenant_id, host) do nothing;
+    return v_host;
+end
+$$;
+comment on function core.add_tenant_domain(text) is
+    'The current tenant''s storefront also answers this host name (lowercased, without a trailing dot; a host '
+    'belongs to one tenant: 23505 when another has it). Permission modules:manage. Returns the host. (GraphQL addTenantDomain.)';
+revoke execute on function core.add_tenant_domain(text) from public;
+grant execute on function core.add_tenant_domain(text) to rustok_app;
+
+create or replace function core.remove_tenant_domain(p_host text) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('modules:manage');
+    delete from core.tenant_domains d where d.tenant_id = core.current_tenant_id() and d.host = rtrim(lower(btrim(p_host)), '.');
+    return found;
+end
+$$;
+comment on function core.remove_tenant_domain(text) is
+    'The current tenant''s storefront no longer answers this host name; false when it did not. Permission '
+    'modules:manage. (GraphQL removeTenantDomain.)';
+revoke execute on function core.remove_tenant_domain(text) from public;
+grant execute on function core.remove_tenant_domain(text) to rustok_app;
+
 -- ---------------------------------------------------------------- core.tenant_domains
 
 comment on table core.tenant_domains is
