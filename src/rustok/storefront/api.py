@@ -77,7 +77,12 @@ async def execute(request, tenant: str, query: str, variables: dict | None = Non
     return Result(result.get("data") or {}, errors)
 
 
-def field_names(request, type_name: str) -> set[str]:
-    """The fields a type of the schema has (to select optional fields, e.g. Product.images, only when present)."""
+def field_type_fields(request, type_name: str, field: str) -> set[str]:
+    """The fields of the (unwrapped) type of `type_name.field`; empty when there is no such field."""
+    from graphql import get_named_type
+
     gql_type = _schema(request.app.state.graphql).type_map.get(type_name)
-    return set(getattr(gql_type, "fields", {}) or {})
+    found = (getattr(gql_type, "fields", {}) or {}).get(field)
+    if found is None:
+        return set()
+    return set(getattr(get_named_type(found.type), "fields", {}) or {})

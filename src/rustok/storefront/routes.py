@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from rustok.ids import InvalidIdError, parse_id
 from rustok.storefront import queries as Q
-from rustok.storefront.api import ApiFailed, ApiUnavailable, execute, field_names
+from rustok.storefront.api import ApiFailed, ApiUnavailable, execute, field_type_fields
 from rustok.storefront.tenancy import slug_for_host
 from rustok.storefront.web import (CART_COOKIE, CURRENCIES, CURRENCY_COOKIE, SESSION_COOKIE, BadForm, clear_cookie,
                                    conditional, csrf_token, read_form, redirect, render, set_cookie)
@@ -141,6 +141,9 @@ def _error(request, site, status, title, message) -> Response:
 def not_found(request, site, gone: bool = False) -> Response:
     if gone:
         return _error(request, site, 410, "No longer available", "This page was removed.")
+    if site is None or not site.slug:
+        return _error(request, site, 404, "Not found", "There is no shop at this address. Shops are served at "
+                                                       "/t/<shop>/ or on their own host names.")
     return _error(request, site, 404, "Not found", "There is nothing at this address.")
 
 
@@ -154,12 +157,11 @@ def _int(value, default=None):
 
 
 def _image_fields(request) -> str:
-    """Product.images when the schema has it (the admin adds media): its url and alt text."""
-    if "images" not in field_names(request, "Product"):
+    """Product.images when the schema has it (the admin adds media): its url and alt text, whatever the type's name."""
+    fields = field_type_fields(request, "Product", "images")
+    if "url" not in fields:
         return ""
-    type_ = field_names(request, "ProductImage") or field_names(request, "Image") or field_names(request, "Media")
-    wanted = [f for f in ("url", "alt", "altText") if f in type_] or ["url"]
-    return "images { %s }" % " ".join(wanted)
+    return "images { %s }" % " ".join(f for f in ("url", "alt", "altText") if f in fields)
 
 
 def catalog_params(request) -> dict:
