@@ -128,3 +128,21 @@ def test_blog_categories_tags_and_static_pages(live_server):
         assert page.status_code == 200 and "<h2>Who we are</h2>" in page.text and "<title>About us · " in page.text
         assert http.get(shop.url("/pages/we-opened")).status_code == 404     # a post is not a page
         assert http.get(shop.url("/blog/about")).status_code == 404          # nor a page a post
+
+
+def test_a_module_turned_off_answers_not_available(live_server):
+    shop = new_shop(live_server)
+    caught_up(shop, add_product(shop, "Tee", "tee", [("Default", 1000, 3)]))
+    caught_up(shop, add_post(shop, "Hello", "hello", "Hi."))
+    shop.gql('mutation { setModuleEnabled(module: "content", enabled: false) { userErrors { message } } }')
+    with httpx.Client(timeout=30) as http:
+        for path in ("/blog", "/blog/hello", "/pages/about"):
+            answer = http.get(shop.url(path))
+            assert answer.status_code == 404 and "turned off" in answer.text, path
+        assert http.get(shop.url("/")).status_code == 200            # the shop still works
+        assert "Tee" in http.get(shop.url("/products/tee")).text
+    shop.gql('mutation { setModuleEnabled(module: "commerce", enabled: false) { userErrors { message } } }')
+    shop.gql('mutation { setModuleEnabled(module: "content", enabled: true) { userErrors { message } } }')
+    with httpx.Client(timeout=30) as http:
+        assert "turned off" in http.get(shop.url("/")).text
+        assert http.get(shop.url("/blog")).status_code == 200     # a blog without a shop

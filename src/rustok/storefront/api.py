@@ -24,6 +24,10 @@ class ApiUnavailable(Exception):
     """The database is unreachable (UNAVAILABLE): the page answers 503."""
 
 
+class ModuleDisabled(Exception):
+    """The tenant turned off the module a page needs (MODULE_DISABLED): the page answers 404 saying so."""
+
+
 class ApiFailed(Exception):
     """The API answered an error the storefront cannot show as a message (a bug on either side): logged, 500."""
 
@@ -69,6 +73,8 @@ async def execute(request, tenant: str, query: str, variables: dict | None = Non
     codes = {(e.get("extensions") or {}).get("code") for e in errors}
     if "UNAVAILABLE" in codes:
         raise ApiUnavailable()
+    if "MODULE_DISABLED" in codes and "MODULE_DISABLED" not in allow:
+        raise ModuleDisabled()
     unexpected = [e for e in errors if (e.get("extensions") or {}).get("code") not in allow]
     if unexpected:
         log.error("storefront: the API refused %s: %s", query.split("(")[0].split("{")[0].strip() or "an operation",
