@@ -9,11 +9,15 @@
   var list = form.querySelector(".suggestions");
   var timer = null, active = -1, seq = 0;
 
-  function close() { list.hidden = true; list.innerHTML = ""; active = -1; input.setAttribute("aria-expanded", "false"); }
+  function close() {
+    list.hidden = true; list.innerHTML = ""; active = -1;
+    input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+  }
   function mark(i) {
     var items = list.querySelectorAll("li");
     items.forEach(function (li, n) { li.setAttribute("aria-selected", n === i ? "true" : "false"); });
     active = i;
+    if (items[i]) { if (!items[i].id) items[i].id = "suggestion-x" + i; input.setAttribute("aria-activedescendant", items[i].id); }
   }
   function show(data) {
     list.innerHTML = "";
