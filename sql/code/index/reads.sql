@@ -1,0 +1,249 @@
+-- index/reads.sql: one-statement storefront reads for the compiled GraphQL path (rustok.graphql.compiled).
+--
+-- The API answers a storefront query it can compile with ONE statement on an autocommit connection: no BEGIN,
+-- no separate tenant lookup, no COMMIT. These functions resolve the tenant from its slug, set it for the rest of
+-- the statement's transaction (so row-level security applies to every read below, as in the ordinary path),
+-- and return the rows the compiled SQL turns into the response JSON. They serve anonymous visitors (the
+-- public storefront); the API sends anything else through ordinary execution.
+
+create or replace function index._begin_public_read(p_tenant_slug text, p_module text) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid;
+begin
+    select r.tenant_id into v_tenant from core.resolve_request(p_tenant_slug, null) r;
+    if v_tenant is null then
+        raise exception 'unknown or inactive tenant %', p_tenant_slug using errcode = 'no_data_found';
+    end if;
+    -- transaction-local, as the ordinary path sets them (rustok.graphql.db): the statement is the transaction
+    perform pg_catalog.set_config('rustok.tenant_id', v_tenant::text, true),
+            pg_catalog.set_config('rustok.user_id', '', true),
+            pg_catalog.set_config('rustok.actor', 'api', true);
+    if not core.module_enabled(v_tenant, p_module) then
+        raise exception 'module "%" is disabled for tenant %', p_module, v_tenant
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    return v_tenant;
+end
+$$;
+comment on function index._begin_public_read(text, text) is
+    'Internal: start an anonymous storefront read in the current transaction: the active tenant of p_tenant_slug '
+    '(P0002 when there is none), set as rustok.tenant_id (transaction-local; row-level security keys on it), and '
+    'module p_module enabled for it (55000 otherwise). Returns the tenant id.';
+grant execute on function index._begin_public_read(text, text) to rustok_app;
+
+create or replace function index.read_products_page(
+    p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text,
+    p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean
+) returns table (ord bigint, cursor jsonb, rank real,
+                 product_id uuid, handle text, title text, subtitle text, description text, status text,
+                 discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean,
+                 variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamptz,
+                 updated_at timestamptz,
+                 tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
+    language plpgsql volatile
+    rows 22
+as $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
+    v_q      tsquery;
+    v_fix    text;
+    v_total  integer;
+    v_capped boolean;
+    v_facets jsonb;
+    v_count  bigint;
+    v_listing jsonb;
+begin
+    -- The landing page (no text, no filters, newest first, paging forwards) is most of a storefront's traffic:
+    -- its rows come straight from products_created_idx by static (plan-cached) statements, and its total from
+    -- the facet cache (index._browse_facets: the exact count of published products). Everything else takes the
+    -- general path below (index.product_query + page_products, dynamic SQL per sort).
+    if p_search is null and coalesce(p_filters, '{}') = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
+       and p_before is null and not coalesce(p_from_end, false)
+       and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
+        perform index._check_limit(p_limit);
+        perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
+        if p_want_total then
+            v_count := (index._browse_facets(v_tenant, false, p_currency,
+                                             array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[]) ->> 'total')::bigint;
+            v_total := least(v_count, 10000);
+            v_capped := v_count > 10000;
+        end if;
+        if p_want_facets then
+            v_facets := index.search_products(v_tenant, null, '{}', 'newest', 1, 0, p_currency, false) -> 'facets';
+        end if;
+        return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                            null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                            null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                            ''::text, null::text, v_total, v_capped, v_facets;
+        if p_after is null then
+            return query
+                select row_number() over (order by p.created_at desc, p.product_id desc),
+                       jsonb_build_object('s', 'newest', 'k', jsonb_build_array(p.created_at, p.product_id)), null::real,
+                       p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                       p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                       p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+                from index.products p
+                where p.tenant_id = v_tenant and p.status = 'published'
+                order by p.created_at desc, p.product_id desc
+                limit p_limit + 1;
+        else
+            return query
+                select row_number() over (order by p.created_at desc, p.product_id desc),
+                       jsonb_build_object('s', 'newest', 'k', jsonb_build_array(p.created_at, p.product_id)), null::real,
+                       p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                       p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                       p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+                from index.products p
+                where p.tenant_id = v_tenant and p.status = 'published'
+                  and (p.created_at, p.product_id)
+                      < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid)
+                order by p.created_at desc, p.product_id desc
+                limit p_limit + 1;
+        end if;
+        return;
+    end if;
+
+    select q.q, q.corrected_query into v_q, v_fix
+    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+
+    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches gives the page,
+    -- the exact total and the facets (the two-pass way below reads every match twice: the facets pass of
+    -- index.search_products and the page of index.page_products). Same results as those two, which the tests
+    -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
+    -- (the optional filters then drop out and the GIN index serves the text).
+    if p_want_facets and numnode(v_q) > 0 and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+       and p_before is null and not coalesce(p_from_end, false)
+       and not (coalesce(p_filters, '{}') ? 'priceBuckets')
+       and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
+        perform index._check_limit(p_limit);
+        perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
+                                  case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
+                                  'after');
+        return query execute $sql$
+            with m as materialized (
+                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+                       (p.prices -> $4 ->> 'min')::bigint as min_amount,
+                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
+                from index._product_matches($1, $2, $3, $4, false) p
+            ),
+            cats as (
+                select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+                group by x.id order by count(*) desc, x.id limit 50
+            ),
+            tags as (
+                select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+                group by x.slug order by count(*) desc, x.slug limit 50
+            ),
+            page as (
+                select m.product_id, m.rank, m.created_at
+                from m
+                where $5 is null
+                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
+                   or ($8 = 'newest' and (m.created_at, m.product_id)
+                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
+                order by case when $8 = 'relevance' then m.rank end desc,
+                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
+                limit $6 + 1
+            ),
+            counted as (select count(*) as total from m)
+            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
+                   jsonb_build_object(
+                       'categories', coalesce((
+                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
+                                            order by x.n desc, ct.name)
+                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
+                       'tags', coalesce((
+                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
+                                            order by x.n desc, x.slug)
+                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
+                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
+                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
+                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
+                                 from m where m.min_amount is not null group by 1) x
+                           where x.b >= 1), '[]') end,
+                       'inStock', jsonb_build_object(
+                           'true', (select count(*) from m where m.has_stock),
+                           'false', (select count(*) from m where not m.has_stock)))
+            from counted c
+            union all
+            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
+                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
+                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
+                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
+                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
+                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+            from page g
+            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
+            $sql$
+            using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                  array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[], coalesce(p_sort, 'relevance'), v_fix;
+        return;
+    end if;
+
+    if p_want_facets then
+        -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
+        -- the same pass counts the matches exactly (same predicates and spelling correction as product_query),
+        -- so the total needs no second count
+        v_listing := index.search_products(v_tenant, p_search, p_filters, 'newest', 1, 0, p_currency, false);
+        v_facets := v_listing -> 'facets';
+        v_count := (v_listing ->> 'total')::bigint;
+        v_total := least(v_count, 10000);
+        v_capped := v_count > 10000;
+    elsif p_want_total then
+        select c.total, c.capped into v_total, v_capped
+        from index.count_products(v_tenant, v_q, p_filters, p_currency, false, 10000) c;
+    end if;
+    -- row 0: what the listing as a whole says; then the page (up to p_limit + 1 rows, as index.page_products)
+    return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                        null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                        null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                        v_q::text, v_fix, v_total, v_capped, v_facets;
+    return query
+        select k.ord, k.cursor, k.rank,
+               p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+               p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+               p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+        from index.page_products(v_tenant, v_q, p_filters, p_sort, p_currency, false, p_after, p_before, p_limit,
+                                 p_from_end) with ordinality as k (product_id, cursor, rank, ord)
+        join index.products p on p.tenant_id = v_tenant and p.product_id = k.product_id
+        order by k.ord;
+end
+$$;
+comment on function index.read_products_page(text, text, jsonb, text, text, jsonb, jsonb, integer, boolean, boolean, boolean) is
+    'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries '
+    'the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing '
+    'page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as '
+    'index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing '
+    'page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by '
+    'slug (index._begin_public_read); arguments and errors as index.product_query / page_products.';
+grant execute on function index.read_products_page(text, text, jsonb, text, text, jsonb, jsonb, integer, boolean, boolean, boolean) to rustok_app;
+
+create or replace function index.read_product(p_tenant_slug text, p_id uuid, p_handle text)
+    returns setof index.products
+    language plpgsql volatile
+    rows 1
+as $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
+begin
+    if p_id is not null then
+        return query select p.* from index.products p
+                     where p.tenant_id = v_tenant and p.product_id = p_id and p.status = 'published';
+    else
+        return query select p.* from index.products p
+                     where p.tenant_id = v_tenant and p.handle = p_handle and p.status = 'published'
+                     order by p.updated_at desc limit 1;
+    end if;
+end
+$$;
+comment on function index.read_product(text, uuid, text) is
+    'One published product''s read row by id or by handle (GraphQL Query.product for an anonymous visitor) in one '
+    'statement; no row when there is none. Tenant by slug (index._begin_public_read).';
+grant execute on function index.read_product(text, uuid, text) to rustok_app;
