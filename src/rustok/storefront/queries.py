@@ -6,15 +6,25 @@ HEADER = """
   cart(token: $cart) { itemCount }
 """
 
+# The cards of a listing: fields the API's compiled reads cover (rustok.graphql.compiled), so an anonymous
+# visitor's catalog page is one SQL statement; what a buyer pays now (sale price lists, by the clock) comes from
+# CARD_PRICES, one batched lookup for the page's products.
 PRODUCT_CARD = """
   id handle title subtitle inStock updatedAt
-  price { calculated { amount currencyCode } original { amount currencyCode } onSale }
+  priceRange { min { amount currencyCode } }
+"""
+
+CARD_PRICES = """
+query CardPrices($ids: [ID!]!, $currency: String) {
+  nodes(ids: $ids) {
+    ... on Product { id price(currency: $currency) { calculated { amount currencyCode } original { amount currencyCode } onSale } }
+  }
+}
 """
 
 CATALOG = """
 query Catalog($search: String, $filter: ProductFilter, $sort: ProductSort, $currency: String, $first: Int,
-              $after: String, $last: Int, $before: String, $cart: String) {
-  %(header)s
+              $after: String, $last: Int, $before: String) {
   products(search: $search, filter: $filter, sort: $sort, currency: $currency, first: $first, after: $after,
            last: $last, before: $before) {
     totalCount totalCountCapped correctedQuery
@@ -40,8 +50,7 @@ query Suggest($search: String, $currency: String) {
 """
 
 PRODUCT = """
-query Product($id: ID, $handle: String, $currency: String!, $cart: String) {
-  %(header)s
+query Product($id: ID, $handle: String, $currency: String!) {
   product(id: $id, handle: $handle) {
     id handle title subtitle description inStock updatedAt %(images)s
     seo { title description canonicalUrl imageUrl robots }
@@ -126,6 +135,8 @@ query Account($cart: String) {
   %(header)s
 }
 """
+
+HEADER_QUERY = ACCOUNT
 
 REGISTER = """
 mutation Register($email: String!, $password: String!, $name: String) {

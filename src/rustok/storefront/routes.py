@@ -14,7 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from rustok.ids import InvalidIdError, parse_id
 from rustok.storefront import queries as Q
-from rustok.storefront.api import ApiFailed, ApiUnavailable, ModuleDisabled, execute, field_type_fields
+from rustok.storefront.api import ApiFailed, ApiUnavailable, ModuleDisabled, execute, field_type_fields, read
 from rustok.storefront.tenancy import slug_for_host
 from rustok.storefront.web import (CART_COOKIE, CURRENCIES, CURRENCY_COOKIE, SESSION_COOKIE, BadForm, clear_cookie,
                                    conditional, csrf_token, read_form, redirect, render, set_cookie)
@@ -86,6 +86,33 @@ def _cart(request) -> str | None:
     return request.cookies.get(CART_COOKIE) or None
 
 
+_TENANT_NAMES: dict[str, tuple[float, str]] = {}
+
+
+async def _header(request, site) -> dict:
+    """The header's data (shop name, signed-in user, cart count). A visitor without a session or a cart needs only
+    the shop's name (cached 10 s per process); others get one GraphQL operation."""
+    if not _token(request) and not _cart(request):
+        hit = _TENANT_NAMES.get(site.slug)
+        if hit and hit[0] > time.monotonic():
+            data = {"tenant": {"name": hit[1], "slug": site.slug}, "me": None, "cart": None}
+            site.header(data)
+            return data
+    data = (await _run(request, site, Q.fill(Q.HEADER_QUERY), allow=("NOT_FOUND",))).data
+    if data.get("tenant") is None:
+        raise NotFound()
+    if len(_TENANT_NAMES) > 10_000:
+        _TENANT_NAMES.clear()
+    _TENANT_NAMES[site.slug] = (time.monotonic() + 10.0, data["tenant"]["name"])
+    site.header(data)
+    return data
+
+
+async def _read(request, site, query, variables=None, **kwargs):
+    """A catalog read (compiled for anonymous visitors: rustok.storefront.api.read)."""
+    return await read(request, site.slug, query, dict(variables or {}), token=_token(request), **kwargs)
+
+
 async def _run(request, site, query, variables=None, **kwargs):
     variables = dict(variables or {})
     if "$cart" in query:
@@ -103,6 +130,8 @@ def page(handler):
         total = (time.perf_counter() - started) * 1000
         api = getattr(request.state, "api_ms", 0.0)
         response.headers["Server-Timing"] = f"api;dur={api:.1f}, page;dur={total:.1f}"
+        if getattr(request.state, "compiled", 0):
+            response.headers["X-Execution"] = "compiled"
         return response
 
     async def _page(request):
@@ -196,14 +225,15 @@ async def catalog(request, site):
         variables.update(last=PAGE_SIZE, before=before[:500])
     else:
         variables.update(first=PAGE_SIZE, after=(after or None) and after[:500])
-    result = await _run(request, site, Q.fill(Q.CATALOG, _image_fields(request)), variables, allow=("BAD_USER_INPUT",))
+    header = await _header(request, site)
+    result = await _read(request, site, Q.fill(Q.CATALOG, _image_fields(request)), variables, allow=("BAD_USER_INPUT",))
     if result.errors:   # a stale or made-up cursor: start again from the first page
         variables.pop("after", None), variables.pop("before", None), variables.pop("last", None)
         variables["first"] = PAGE_SIZE
-        result = await _run(request, site, Q.fill(Q.CATALOG, _image_fields(request)), variables)
-    data = result.data
-    site.header(data)
+        result = await _read(request, site, Q.fill(Q.CATALOG, _image_fields(request)), variables)
+    data = {**header, **result.data}
     products = data["products"]
+    await _card_prices(request, site, [e["node"] for e in products["edges"]])
 
     def render_page():
         title = f"Search: {params['q']}" if params["q"] else "Catalog"
@@ -211,6 +241,16 @@ async def catalog(request, site):
                       sorts=SORTS, canonical=site.absolute("/"), description=f"{site.name}: {title.lower()}")
 
     return conditional(request, site, data, render_page, extra=f"{site.currency}|{csrf_token(request)}")
+
+
+async def _card_prices(request, site, cards: list[dict]) -> None:
+    """Put what a buyer pays now (`Product.price`: sale price lists applied) on each card, in one lookup."""
+    if not cards:
+        return
+    found = (await _run(request, site, Q.CARD_PRICES, {"ids": [c["id"] for c in cards], "currency": site.currency})).data
+    prices = {n["id"]: n.get("price") for n in found["nodes"] if n}
+    for card in cards:
+        card["price"] = prices.get(card["id"])
 
 
 @page
@@ -247,12 +287,12 @@ async def product_page(request, site):
         variables["id"] = str(parse_id(ref))
     except InvalidIdError:
         variables["handle"] = ref
-    result = await _run(request, site, Q.fill(Q.PRODUCT, _image_fields(request)), variables)
-    data = result.data
+    header = await _header(request, site)
+    result = await _read(request, site, Q.fill(Q.PRODUCT, _image_fields(request)), variables)
+    data = {**header, **result.data}
     product = data.get("product")
     if product is None:
         return not_found(request, site)
-    site.header(data)
     names = [o["title"] for o in product["options"]]
     chosen = {n: request.query_params.get(f"option.{n}") for n in names if request.query_params.get(f"option.{n}")}
     variant = choose_variant(product, chosen, request.query_params.get("variant"))
