@@ -44,7 +44,7 @@ SUGGEST = """
 query Suggest($search: String, $currency: String) {
   products(search: $search, currency: $currency, first: 6) {
     correctedQuery
-    nodes { handle title price { calculated { amount currencyCode } } }
+    nodes { handle title }
   }
 }
 """

@@ -259,7 +259,7 @@ async def suggest(request, site):
     text = (request.query_params.get("q") or "").strip()[:200]
     if not text:
         return JSONResponse({"products": [], "correctedQuery": None})
-    data = (await _run(request, site, Q.SUGGEST, {"search": text, "currency": site.currency})).data["products"]
+    data = (await _read(request, site, Q.SUGGEST, {"search": text, "currency": site.currency})).data["products"]
     return JSONResponse({"correctedQuery": data["correctedQuery"],
                          "products": [{"title": p["title"], "url": site.url(f"/products/{quote(p['handle'])}")}
                                       for p in data["nodes"]]})
