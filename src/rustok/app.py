@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from rustok.config import Settings
 from rustok.replicas import DatabaseRouter
@@ -60,6 +60,7 @@ async def readyz(request: Request) -> JSONResponse:
 
 def create_app(url: str, *, settings: Settings | None = None, run_worker: bool = False) -> Starlette:
     from rustok.graphql import create_graphql_app
+    from rustok.storefront import create_storefront
 
     settings = settings or Settings.from_env()
 
@@ -97,6 +98,8 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
             # Every method reaches it, so that a refused one still gets a GraphQL error body.
             Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
+            # The storefront (rustok.storefront): /t/<slug>/... and, by host name, every path not answered above.
+            Mount("", app=create_storefront()),
         ],
         middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,

@@ -363,6 +363,9 @@ QUERIES = {
     "order": '{ order(id: "%s") { id } }' % NO_SUCH_ID,
     "search": '{ search(query: "replica tee", first: 5) { nodes { __typename } } }',
     "author": '{ author(id: "%s") { name } }' % NO_SUCH_ID,
+    "cart": '{ cart(token: "no-such-cart-token") { id } }',
+    "tenantDomains": "{ tenantDomains { host } }",
+    "viewerPendingComments": '{ viewerPendingComments(contentId: "%s") { id } }' % NO_SUCH_ID,
 }
 
 

@@ -10,13 +10,15 @@
 | storefront   | storefront.graphql   | reads from the read model: products, contents, orders       |
 | live         | live.graphql         | the events subscription                                     |
 | admin        | admin.graphql        | modules, users, tags by name, SEO meta                      |
+| cart         | cart.graphql         | carts and their checkout; the viewer's pending comments     |
+| domains      | domains.graphql      | the storefront's host names per tenant                      |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import admin, commerce, community, content, core, live, scalars, storefront
+from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, scalars, storefront
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -27,6 +29,8 @@ BINDABLES: list = [
     *storefront.bindables,
     *live.bindables,
     *admin.bindables,
+    *cart.bindables,
+    *domains.bindables,
 ]
 
 
