@@ -43,18 +43,20 @@ async def require_user(ctx):
 async def permissions(ctx) -> frozenset[str]:
     """The caller's permissions (core.my_permissions(): the role's row of the matrix; none when anonymous),
     read once per request."""
-    found = ctx.loaders.get("permissions")
-    if found is None:
-        caller = await ctx.caller()
-        if caller.user_id is None or caller.tenant_id is None:
-            found = frozenset()
-        else:
-            from rustok.graphql.db import fetch_one
+    task = ctx.loaders.get("permissions")
+    if task is None:   # one lookup per request, shared by resolvers running concurrently
+        task = ctx.loaders["permissions"] = asyncio.ensure_future(_permissions(ctx))
+    return await task
 
-            row = await fetch_one(ctx, "select core.my_permissions() as p")
-            found = frozenset(row["p"] or ())
-        ctx.loaders["permissions"] = found
-    return found
+
+async def _permissions(ctx) -> frozenset[str]:
+    caller = await ctx.caller()
+    if caller.user_id is None or caller.tenant_id is None:
+        return frozenset()
+    from rustok.graphql.db import fetch_one
+
+    row = await fetch_one(ctx, "select core.my_permissions() as p")
+    return frozenset(row["p"] or ())
 
 
 async def has_permission(ctx, permission: str) -> bool:
@@ -87,14 +89,19 @@ MODULES = ("content", "blog", "commerce", "community", "index")
 async def require_module(ctx, module: str) -> None:
     """Refuse with MODULE_DISABLED when the tenant has turned `module` off (asked once per request)."""
     key = f"module:{module}"
-    enabled = ctx.loaders.get(key)
-    if enabled is None:
-        from rustok.graphql.db import fetch_one
-
-        row = await fetch_one(ctx, "select core.module_enabled(core.current_tenant_id(), %s) as enabled", (module,))
-        enabled = ctx.loaders[key] = bool(row["enabled"])
+    task = ctx.loaders.get(key)
+    if task is None:   # one lookup per request, shared by resolvers running concurrently
+        task = ctx.loaders[key] = asyncio.ensure_future(_module_enabled(ctx, module))
+    enabled = await task
     if not enabled:
         raise ApiError("MODULE_DISABLED", module_disabled_message(module), module=module)
+
+
+async def _module_enabled(ctx, module: str) -> bool:
+    from rustok.graphql.db import fetch_one
+
+    row = await fetch_one(ctx, "select core.module_enabled(core.current_tenant_id(), %s) as enabled", (module,))
+    return bool(row["enabled"])
 
 
 def module_disabled_message(module: str) -> str:

@@ -6,6 +6,7 @@ Tenant and caller are resolved together, once per request, in one round trip
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from uuid import UUID
 
@@ -39,16 +40,22 @@ class RequestContext:
 
     async def caller(self) -> Caller:
         if self._caller is None:
-            caller = Caller()
-            if self.tenant_slug:
-                row = await self._resolve(self.db.connection)
-                if (row is None or (self.token and row[1] is None)) and self.db.on_replica:
-                    # A tenant or session newer than the replica's replay (a login a moment ago): ask the primary.
-                    row = await self._resolve(self.db.primary_connection)
-                if row:
-                    caller = Caller(*row)
-            self._caller = caller
+            task = self.loaders.get("caller")
+            if task is None:   # one lookup per request, shared by resolvers running concurrently
+                task = self.loaders["caller"] = asyncio.ensure_future(self._lookup_caller())
+            self._caller = await task
         return self._caller
+
+    async def _lookup_caller(self) -> Caller:
+        caller = Caller()
+        if self.tenant_slug:
+            row = await self._resolve(self.db.connection)
+            if (row is None or (self.token and row[1] is None)) and self.db.on_replica:
+                # A tenant or session newer than the replica's replay (a login a moment ago): ask the primary.
+                row = await self._resolve(self.db.primary_connection)
+            if row:
+                caller = Caller(*row)
+        return caller
 
     async def _resolve(self, connection):
         async with connection() as conn:
