@@ -5,6 +5,7 @@ Three HTTP servers on loopback, one process each, measured in interleaved rounds
 
 - ours: `rustok serve` (one process, compiled reads on: rustok.graphql.compiled), as production runs it;
 - ours, ordinary execution (RUSTOK_COMPILED_READS=off), to show what the compiler buys;
+- the same compiled SQL run directly through asyncpg (16 connections as rustok_app): the database's share;
 - the peer: PostGraphile v4 (bench/postgraphile, `npm ci` on first use; node 20) over security-invoker views of
   index.products in schema bench_pg, as rustok_app with the same tenant setting, so row-level security applies
   to it as to us. Its search is our own index.search_products through a stable wrapper (bench_pg.search).
@@ -249,6 +250,68 @@ def _read_model_vs_joins(bench: Bench, slug: str, repeat: int) -> dict:
     return out
 
 
+def _compiled_statements(queries: dict, slug: str) -> dict:
+    """Our compiled SQL per case (the statement /graphql runs), as asyncpg text and arguments."""
+    import json as _json
+
+    from graphql import parse
+    from psycopg.types.json import Jsonb
+
+    from rustok.graphql import build_schema
+    from rustok.graphql.compiled import CompiledReads
+    from rustok.graphql.limits import Limits
+
+    schema = build_schema()
+    reads = CompiledReads(schema, Limits())
+    out = {}
+    for case, text in queries.items():
+        plan = reads.plan(parse(text), None)
+        params = plan.parameters(schema, {}, slug) if plan else None
+        if params is None:
+            continue
+        names: list[str] = []
+
+        def number(m):
+            if m.group(1) not in names:
+                names.append(m.group(1))
+            return f"${names.index(m.group(1)) + 1}"
+        sql = re.sub(r"%\((\w+)\)s", number, plan.sql)
+        args = [_json.dumps(params[n].obj) if isinstance(params[n], Jsonb) else params[n] for n in names]
+        out[case] = (sql, args)
+    return out
+
+
+def _asyncpg_load(bench: Bench, sql: str, args: list, seconds: float) -> dict:
+    """The same statement run directly: asyncpg, CONNECTIONS connections as rustok_app, for `seconds`."""
+    import asyncio
+
+    import asyncpg
+
+    async def main():
+        pool = await asyncpg.create_pool(bench.url, min_size=CONNECTIONS, max_size=CONNECTIONS,
+                                         server_settings={"role": "rustok_app"})
+        lat: list[float] = []
+        try:
+            async with pool.acquire() as c:
+                await c.fetchval(sql, *args)
+            end = time.monotonic() + seconds
+
+            async def worker():
+                async with pool.acquire() as c:
+                    while time.monotonic() < end:
+                        t0 = time.perf_counter()
+                        await c.fetchval(sql, *args)
+                        lat.append((time.perf_counter() - t0) * 1000)
+            await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        finally:
+            await pool.close()
+        lat.sort()
+        return {"rps": len(lat) / seconds, "p50_ms": median(lat) if lat else float("nan"),
+                "p99_ms": lat[int(len(lat) * 0.99)] if lat else float("nan"), "non_2xx": 0, "socket_errors": None}
+
+    return asyncio.run(main())
+
+
 def run(bench: Bench) -> Result:
     notes: list[str] = []
     with bench.owner() as conn:
@@ -277,6 +340,7 @@ def run(bench: Bench) -> Result:
             procs.append(peer_proc)
             targets.append(Target("postgraphile", peer_port, "/graphql", {}, peer_q))
         sizes = {t.name: {case: t.check(case) for case in OURS} for t in targets}   # also warms every server
+        direct = _compiled_statements(ours_q, slug)
         for _ in range(max(1, bench.rounds)):
             row: dict = {}
             for case in OURS:
@@ -284,6 +348,11 @@ def run(bench: Bench) -> Result:
                     stats = load(t, case, bench.seconds, bench.work) if load else _python_load(t, case, bench.seconds)
                     row[f"{t.name}_{case}"] = stats
                     bench.log(f"read: {t.name} {case}: {stats['rps']:,.0f} req/s, p50 {stats['p50_ms']:.1f} ms")
+                if case in direct:   # the same SQL without HTTP, GraphQL or Python around it: the database's share
+                    stats = _asyncpg_load(bench, *direct[case], bench.seconds)
+                    row[f"sql_{case}"] = stats
+                    bench.log(f"read: direct SQL (asyncpg) {case}: {stats['rps']:,.0f} statements/s, "
+                              f"p50 {stats['p50_ms']:.1f} ms")
             rounds.append(row)
     finally:
         for p in procs:
@@ -314,6 +383,8 @@ def run(bench: Bench) -> Result:
             extra[f"postgraphile_{case}_p50_ms"] = round(med(f"postgraphile_{case}", "p50_ms"), 2)
             peer = med(f"postgraphile_{case}")
             extra[f"ratio_{case}"] = round(med(f"ours_{case}") / peer, 2) if peer else None
+        if any(f"sql_{case}" in r for r in rounds):
+            extra[f"direct_sql_{case}_per_s"] = round(med(f"sql_{case}"), 1)
         extra[f"compiled_vs_ordinary_{case}"] = (round(med(f"ours_{case}") / med(f"ordinary_{case}"), 2)
                                                  if med(f"ordinary_{case}") else None)
     search_ok = ((not has_peer) or (extra.get("ratio_search") or 0) >= 1.5) and (joins["read_model_vs_joins"] or 0) >= 20
@@ -330,6 +401,6 @@ def run(bench: Bench) -> Result:
         extra=extra, notes=notes, also_met=search_ok,
         charts=[{"kind": "rounds", "title": f"{case}: requests/s per round", "ylabel": "req/s",
                  "series": {t: [r[f"{t}_{case}"]["rps"] for r in rounds if f"{t}_{case}" in r]
-                            for t in ("ours", "ordinary", "postgraphile") if f"{t}_{case}" in rounds[0]}}
+                            for t in ("ours", "ordinary", "postgraphile", "sql") if f"{t}_{case}" in rounds[0]}}
                 for case in OURS],
     )
