@@ -18,18 +18,25 @@ bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 
 
+def _big_catalog(conn, slug: str, other_slug: str):
+    """20,000 products (with categories and the word list) in tenant `slug`, 4,000 in another; analyzed."""
+    tenant = conn.execute("insert into core.tenants (name, slug) values ('Big', %s) returning id", (slug,)).fetchone()["id"]
+    other = conn.execute("insert into core.tenants (name, slug) values ('Other', %s) returning id",
+                         (other_slug,)).fetchone()["id"]
+    conn.execute(bench.LOAD, {"t": tenant, "n": 20000})
+    conn.execute(bench.LOAD, {"t": other, "n": 4000})
+    conn.execute(bench.CATEGORIES, {"t": tenant})
+    conn.execute("select * from index.refresh_words(%s)", (tenant,))
+    conn.execute("analyze index.products")
+    conn.execute("analyze index.words")
+    return tenant, other
+
+
 def test_storefront_calls_use_the_indexes(pg, fresh_db):
     # auto_explain is loaded per session, which needs a superuser: the harness's admin role on the clone
     dbname = fresh_db.rsplit("/", 1)[1]
     with psycopg.connect(pg.url(dbname, owner=False), autocommit=True, row_factory=dict_row) as conn:
-        tenant = conn.execute("insert into core.tenants (name, slug) values ('Big', 'big-catalog') returning id").fetchone()["id"]
-        other = conn.execute("insert into core.tenants (name, slug) values ('Other', 'other-catalog') returning id").fetchone()["id"]
-        conn.execute(bench.LOAD, {"t": tenant, "n": 20000})
-        conn.execute(bench.LOAD, {"t": other, "n": 4000})
-        conn.execute(bench.CATEGORIES, {"t": tenant})
-        conn.execute("select * from index.refresh_words(%s)", (tenant,))
-        conn.execute("analyze index.products")
-        conn.execute("analyze index.words")
+        tenant, other = _big_catalog(conn, "big-catalog", "other-catalog")
         for name, query, filters, sort, expected in bench.CASES:
             if "frequen" in name:
                 # 1 match in 10-20 is not selective at 20k rows (the planner rightly scans); the 100k bench checks these
@@ -78,14 +85,7 @@ def test_storefront_reads_use_the_indexes_as_the_application_role(pg, fresh_db):
 
     dbname = fresh_db.rsplit("/", 1)[1]
     with psycopg.connect(pg.url(dbname, owner=False), autocommit=True, row_factory=dict_row) as conn:
-        tenant = conn.execute("insert into core.tenants (name, slug) values ('Big', 'big-app') returning id").fetchone()["id"]
-        other = conn.execute("insert into core.tenants (name, slug) values ('Other', 'other-app') returning id").fetchone()["id"]
-        conn.execute(bench.LOAD, {"t": tenant, "n": 20000})
-        conn.execute(bench.LOAD, {"t": other, "n": 4000})
-        conn.execute(bench.CATEGORIES, {"t": tenant})
-        conn.execute("select * from index.refresh_words(%s)", (tenant,))
-        conn.execute("analyze index.products")
-        conn.execute("analyze index.words")
+        tenant, other = _big_catalog(conn, "big-app", "other-app")
         selective = [c for c in bench.CASES if "frequen" not in c[0]]
         for name, query, filters, sort, expected in selective:
             # the GraphQL products connection's statement (index.product_query + page_products), as the API runs it
