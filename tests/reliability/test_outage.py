@@ -14,7 +14,6 @@ import signal
 import shutil
 import statistics
 import tempfile
-import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,12 +22,12 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
 from rustok import migrate
 from rustok.app import create_app
 from rustok.config import Settings
 from rustok.embedded import EmbeddedCluster, free_port
+from tests.servers import UvicornServer
 from tests.outbox.helpers import WorkerThread, add_consumer, add_users, install_handlers, make_tenant, wait_for
 
 BOUND = 2.0  # seconds: every answer during the outage, and recovery after it
@@ -48,27 +47,7 @@ def cluster():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-class Server:
-    """The app under uvicorn in a thread, on a free loopback port."""
-
-    def __init__(self, app):
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    access_log=False, lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Server":
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=30, what="uvicorn started")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+Server = UvicornServer   # the app under uvicorn in a thread, on a free loopback port
 
 
 @dataclass

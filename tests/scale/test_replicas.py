@@ -12,7 +12,6 @@ import os
 import shutil
 import signal
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -20,7 +19,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
 from rustok import cli, migrate
 from rustok.app import create_app
@@ -30,6 +28,7 @@ from rustok.embedded import SUPERUSER, EmbeddedCluster, free_port, replica_for
 from rustok.graphql import build_schema
 from rustok.ids import parse_id
 from rustok.replicas import lsn_to_int, position_lsn, stamp_position
+from tests.servers import UvicornServer
 from tests.outbox.helpers import wait_for
 
 
@@ -73,28 +72,8 @@ def replay(replica, action: str) -> None:
         r.execute(f"select pg_wal_replay_{action}()")  # action: pause | resume
 
 
-class Server:
+class Server(UvicornServer):
     """The app under uvicorn in a thread, on a free loopback port."""
-
-    def __init__(self, app):
-        self.app = app
-        self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    access_log=False, lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> "Server":
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=30, what="uvicorn started")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
 
     @property
     def router(self):

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from rustok.app import create_app
-from rustok.embedded import free_port
-from tests.outbox.helpers import wait_for
+from tests.servers import UvicornServer
 
 REPO = Path(__file__).resolve().parents[2]
 _RUN_STAMP = time.strftime("%Y%m%d-%H%M%S")
@@ -61,29 +58,12 @@ def chromium_path() -> str:
     return path
 
 
-class LiveServer:
+class LiveServer(UvicornServer):
     """The app under uvicorn in a thread, on a free loopback port, with the projector running."""
 
     def __init__(self, db_url: str):
         self.db_url = db_url
-        self.port = free_port()
-        app = create_app(db_url, run_worker=True)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    access_log=False, lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True, name="rustok-live-server")
-
-    def __enter__(self) -> "LiveServer":
-        self.thread.start()
-        wait_for(lambda: self.server.started, timeout=60, what="uvicorn started")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(30)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        super().__init__(create_app(db_url, run_worker=True), start_timeout=60)
 
 
 @pytest.fixture(scope="module")
