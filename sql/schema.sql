@@ -1520,6 +1520,41 @@ GRANT ALL ON FUNCTION core.id_time(p_id uuid) TO rustok_app;
 GRANT ALL ON FUNCTION core.id_time(p_id uuid) TO rustok_analyst;
 
 --
+-- Name: invite_user(text, text, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('users:manage');
+    if p_role is null or p_role not in ('admin', 'manager', 'editor', 'author', 'customer') then
+        raise exception 'core.users.role: must be one of admin, manager, editor, author, customer (got %)', coalesce(p_role, 'null')
+            using errcode = 'check_violation', column = 'role';
+    end if;
+    insert into core.users (tenant_id, email, password_hash, display_name, role)
+    values (core.current_tenant_id(), p_email, p_password_hash, p_display_name, p_role)
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION invite_user(p_email text, p_role text, p_password_hash text, p_display_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) IS 'Create an active account with a role in the current tenant (permission users:manage); the application hashes the first password. The email is unique per tenant (23505). Returns the id. (GraphQL inviteUser.)';
+
+--
+-- Name: FUNCTION invite_user(p_email text, p_role text, p_password_hash text, p_display_name text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
 -- Name: login_failed(text, text, integer, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -3767,6 +3802,150 @@ $$;
 --
 
 COMMENT ON FUNCTION outbox.set_idle() IS 'Called by a worker before it sleeps: ask writers to ring the doorbell (NOTIFY) for the next queued work. Never waits for a ringing writer''s lock (that writer''s NOTIFY is on its way).';
+
+--
+-- Name: tenant_backlog(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_backlog() RETURNS TABLE(consumer text, enabled boolean, pending bigint, dead bigint, oldest_pending_at timestamp with time zone, lag_seconds double precision, last_error text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return query
+    select c.name, c.enabled,
+           count(d.event_id) filter (where d.state = 'pending'),
+           count(d.event_id) filter (where d.state = 'dead'),
+           min(d.occurred_at) filter (where d.state = 'pending'),
+           coalesce(extract(epoch from now() - min(d.occurred_at) filter (where d.state = 'pending'))::float8, 0),
+           (array_agg(left(d.last_error, 500) order by d.last_error_at desc nulls last)
+                filter (where d.last_error is not null))[1]
+    from outbox.consumers c
+    left join (outbox.deliveries d
+               join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+                                   and e.tenant_id = core.current_tenant_id())
+           on d.consumer = c.name
+    group by c.name, c.enabled
+    order by c.name;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_backlog(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_backlog() IS 'Per consumer, the current tenant''s events only: pending and dead deliveries, the oldest pending event and its age in seconds (lag), the latest error (500 characters). Permission ops:manage. (GraphQL opsStatus.)';
+
+--
+-- Name: FUNCTION tenant_backlog(); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_backlog() FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_backlog() TO rustok_app;
+
+--
+-- Name: tenant_dead_letters(integer); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_dead_letters(p_limit integer DEFAULT 100) RETURNS TABLE(consumer text, event_id uuid, event_type text, aggregate_type text, aggregate_id uuid, attempts integer, last_error text, last_error_at timestamp with time zone, occurred_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 500 then
+        raise exception 'p_limit: must be 1 to 500 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query
+    select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
+           d.last_error_at, d.occurred_at
+    from outbox.deliveries d
+    join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+    where d.state = 'dead' and e.tenant_id = core.current_tenant_id()
+    order by d.last_error_at desc nulls last, d.event_id
+    limit p_limit;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_dead_letters(p_limit integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_dead_letters(p_limit integer) IS 'The current tenant''s dead deliveries (newest failure first, at most p_limit, 1..500): consumer, event, attempts, the error. Permission ops:manage. (GraphQL deadLetters.)';
+
+--
+-- Name: FUNCTION tenant_dead_letters(p_limit integer); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_dead_letters(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_dead_letters(p_limit integer) TO rustok_app;
+
+--
+-- Name: tenant_health(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_health() RETURNS TABLE(check_name text, status text, figure text, advice text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return query select h.check_name, h.status, h.figure, h.advice from ops.health() h;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_health(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_health() IS 'The rows of ops.health() (the installation''s health checks) for a tenant administrator: permission ops:manage. (GraphQL opsHealth.)';
+
+--
+-- Name: FUNCTION tenant_health(); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_health() FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_health() TO rustok_app;
+
+--
+-- Name: tenant_retry_dead(uuid[]); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows integer;
+begin
+    perform core.require_permission('ops:manage');
+    update outbox.deliveries d
+       set state = 'pending', attempts = 0, available_at = now(), locked_by = null, locked_until = null
+      from outbox.events e
+     where e.id = d.event_id and e.occurred_at = d.occurred_at and e.tenant_id = core.current_tenant_id()
+       and d.state = 'dead'
+       and (p_event_ids is null or d.event_id = any (p_event_ids));
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_retry_dead(p_event_ids uuid[]); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[]) IS 'Put the current tenant''s dead deliveries (all, or only p_event_ids) back in their consumers'' queues, attempts reset. Returns how many. Permission ops:manage. (GraphQL retryDeadLetters.)';
+
+--
+-- Name: FUNCTION tenant_retry_dead(p_event_ids uuid[]); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[]) TO rustok_app;
 
 --
 -- Name: tg_consumers__check_handler(); Type: FUNCTION; Schema: outbox; Owner: -
@@ -7011,6 +7190,36 @@ COMMENT ON FUNCTION content.delete_category(p_category_id uuid) IS 'Delete a con
 
 REVOKE ALL ON FUNCTION content.delete_category(p_category_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.delete_category(p_category_id uuid) TO rustok_app;
+
+--
+-- Name: delete_node(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.delete_node(p_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform content._require_edit(array[p_id]);
+    delete from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_id;
+    if not found then
+        raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_node(p_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.delete_node(p_id uuid) IS 'Delete a page, post or comment of the current tenant (its author, or content:write_all); its body, revisions, replies, tags and meta go with it (NodeDeleted). (GraphQL deleteNode.)';
+
+--
+-- Name: FUNCTION delete_node(p_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.delete_node(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.delete_node(p_id uuid) TO rustok_app;
 
 --
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
@@ -13309,6 +13518,37 @@ REVOKE ALL ON FUNCTION commerce.delete_category(p_category_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.delete_category(p_category_id uuid) TO rustok_app;
 
 --
+-- Name: delete_price_list(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.delete_price_list(p_price_list_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.prices p where p.tenant_id = core.current_tenant_id() and p.price_list_id = p_price_list_id;
+    delete from commerce.price_lists l where l.tenant_id = core.current_tenant_id() and l.id = p_price_list_id;
+    if not found then
+        raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_price_list(p_price_list_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.delete_price_list(p_price_list_id uuid) IS 'Delete a price list with its prices and rules. Permission catalog:write. (GraphQL deletePriceList.)';
+
+--
+-- Name: FUNCTION delete_price_list(p_price_list_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.delete_price_list(p_price_list_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.delete_price_list(p_price_list_id uuid) TO rustok_app;
+
+--
 -- Name: delete_product(uuid); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -13902,6 +14142,133 @@ COMMENT ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid,
 --
 
 GRANT ALL ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) TO rustok_app;
+
+--
+-- Name: set_product_options(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_opt    jsonb;
+    v_pos    integer := 0;
+    v_id     uuid;
+    v_vpos   integer;
+    v_value  text;
+    v_titles text[] := '{}';
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    if p_options is null or jsonb_typeof(p_options) <> 'array' then
+        raise exception 'options: expected a list' using errcode = 'invalid_parameter_value';
+    end if;
+    for v_opt in select * from jsonb_array_elements(p_options) loop
+        if coalesce(btrim(v_opt->>'title'), '') = '' then
+            raise exception 'options[%].title: is required', v_pos using errcode = 'check_violation';
+        end if;
+        if lower(v_opt->>'title') = any (v_titles) then
+            raise exception 'options[%].title: "%" is given twice', v_pos, v_opt->>'title' using errcode = 'unique_violation';
+        end if;
+        v_titles := v_titles || lower(v_opt->>'title');
+        select o.id into v_id from commerce.options o
+        where o.tenant_id = v_tenant and o.product_id = p_product_id and lower(o.title) = lower(v_opt->>'title');
+        if v_id is null then
+            insert into commerce.options (tenant_id, product_id, title, position)
+            values (v_tenant, p_product_id, btrim(v_opt->>'title'), v_pos) returning id into v_id;
+        else
+            update commerce.options o set position = v_pos, title = btrim(v_opt->>'title')
+            where o.tenant_id = v_tenant and o.id = v_id and (o.position, o.title) is distinct from (v_pos, btrim(v_opt->>'title'));
+        end if;
+        v_vpos := 0;
+        for v_value in select btrim(x) from jsonb_array_elements_text(coalesce(v_opt->'values', '[]')) as x loop
+            if v_value = '' then
+                raise exception 'options[%].values[%]: must not be empty', v_pos, v_vpos using errcode = 'check_violation';
+            end if;
+            if exists (select from commerce.option_values ov where ov.tenant_id = v_tenant and ov.option_id = v_id and ov.value = v_value) then
+                update commerce.option_values ov set position = v_vpos
+                where ov.tenant_id = v_tenant and ov.option_id = v_id and ov.value = v_value and ov.position <> v_vpos;
+            else
+                insert into commerce.option_values (tenant_id, option_id, value, position) values (v_tenant, v_id, v_value, v_vpos);
+            end if;
+            v_vpos := v_vpos + 1;
+        end loop;
+        delete from commerce.option_values ov
+        where ov.tenant_id = v_tenant and ov.option_id = v_id
+          and ov.value <> all (array(select btrim(x) from jsonb_array_elements_text(coalesce(v_opt->'values', '[]')) as x));
+        v_pos := v_pos + 1;
+    end loop;
+    delete from commerce.options o
+    where o.tenant_id = v_tenant and o.product_id = p_product_id and lower(o.title) <> all (v_titles);
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_product_options(p_product_id uuid, p_options jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) IS 'Set a product''s options: [{title, values: [..]}] in order (matched by title, case-insensitively; options and values not given are deleted, with the variants'' choices of them). Permission catalog:write. (GraphQL setProductOptions.)';
+
+--
+-- Name: FUNCTION set_product_options(p_product_id uuid, p_options jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) TO rustok_app;
+
+--
+-- Name: set_variant_options(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_product uuid;
+    v_sel     jsonb;
+    v_i       integer := 0;
+    v_value   uuid;
+begin
+    perform core.require_permission('catalog:write');
+    select v.product_id into v_product from commerce.variants v where v.tenant_id = v_tenant and v.id = p_variant_id;
+    if v_product is null then
+        raise exception 'variantId: no variant %', p_variant_id using errcode = 'no_data_found';
+    end if;
+    delete from commerce.variant_options vo where vo.tenant_id = v_tenant and vo.variant_id = p_variant_id;
+    for v_sel in select * from jsonb_array_elements(coalesce(p_options, '[]')) loop
+        select ov.id into v_value
+        from commerce.options o
+        join commerce.option_values ov on ov.tenant_id = o.tenant_id and ov.option_id = o.id
+        where o.tenant_id = v_tenant and o.product_id = v_product
+          and lower(o.title) = lower(v_sel->>'name') and ov.value = v_sel->>'value';
+        if v_value is null then
+            raise exception 'options[%].value: the product has no option "%" with the value "%"', v_i, v_sel->>'name', v_sel->>'value'
+                using errcode = 'no_data_found';
+        end if;
+        insert into commerce.variant_options (tenant_id, variant_id, option_value_id) values (v_tenant, p_variant_id, v_value);
+        v_i := v_i + 1;
+    end loop;
+    return p_variant_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_variant_options(p_variant_id uuid, p_options jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) IS 'Set a variant''s option values: [{name (option title), value}] (replaces them; two variants of a product cannot share a combination). Permission catalog:write. (GraphQL setVariantOptions.)';
+
+--
+-- Name: FUNCTION set_variant_options(p_variant_id uuid, p_options jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) TO rustok_app;
 
 --
 -- Name: set_variant_price(uuid, text, bigint, integer); Type: FUNCTION; Schema: commerce; Owner: -
@@ -14640,6 +15007,55 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_variants__events() IS 'AFTER statement trigger on commerce.variants: VariantCreated / VariantUpdated (aggregate_type product, aggregate_id = product id, payload {variant_id}); a deleted variant emits ProductUpdated for its surviving product.';
+
+--
+-- Name: update_price_list(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('catalog:write');
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    update commerce.price_lists l set
+        title       = case when p_patch ? 'title' then p_patch->>'title' else l.title end,
+        description = case when p_patch ? 'description' then p_patch->>'description' else l.description end,
+        type        = case when p_patch ? 'type' then p_patch->>'type' else l.type end,
+        status      = case when p_patch ? 'status' then p_patch->>'status' else l.status end,
+        starts_at   = case when p_patch ? 'startsAt' then (p_patch->>'startsAt')::timestamptz else l.starts_at end,
+        ends_at     = case when p_patch ? 'endsAt' then (p_patch->>'endsAt')::timestamptz else l.ends_at end
+    where l.tenant_id = v_tenant and l.id = p_price_list_id;
+    if not found then
+        raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_patch ? 'prices' and jsonb_typeof(p_patch->'prices') = 'array' then
+        delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id;
+        insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
+        select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
+               coalesce((p->>'minQuantity')::int, 1), p_price_list_id
+        from jsonb_array_elements(p_patch->'prices') as p;
+    end if;
+    return p_price_list_id;
+end
+$$;
+
+--
+-- Name: FUNCTION update_price_list(p_price_list_id uuid, p_patch jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) IS 'Change a price list: the keys given of {title, description, type, status, startsAt, endsAt} (null clears a window end), and prices (replaces all of the list''s prices). Permission catalog:write. (GraphQL updatePriceList.)';
+
+--
+-- Name: FUNCTION update_price_list(p_price_list_id uuid, p_patch jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) TO rustok_app;
 
 --
 -- Name: update_product(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
@@ -18229,6 +18645,50 @@ COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_
 GRANT ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
+-- Name: page_staff_orders(text[], text, integer, timestamp with time zone, timestamp with time zone, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(order_id uuid, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+    perform core.require_permission('orders:read_all');
+    perform index._check_limit(p_limit);
+    perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
+            index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
+    return query
+    select o.order_id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(o.created_at, o.order_id))
+    from index.orders o
+    where o.tenant_id = core.current_tenant_id()
+      and (p_statuses is null or o.status = any (p_statuses))
+      and (p_email is null or o.customer_email ilike '%' || replace(replace(replace(p_email, '\', '\\'), '%', '\%'), '_', '\_') || '%')
+      and (p_display_id is null or o.display_id = p_display_id)
+      and (p_created_from is null or o.created_at >= p_created_from)
+      and (p_created_to is null or o.created_at < p_created_to)
+      and (p_after is null or (o.created_at, o.order_id) < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid))
+      and (p_before is null or (o.created_at, o.order_id) > ((p_before -> 'k' ->> 0)::timestamptz, (p_before -> 'k' ->> 1)::uuid))
+    order by case when coalesce(p_from_end, false) then o.created_at end asc,
+             case when coalesce(p_from_end, false) then o.order_id end asc,
+             o.created_at desc, o.order_id desc
+    limit p_limit + 1;
+end
+$$;
+
+--
+-- Name: FUNCTION page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the current tenant''s orders for order staff (orders:read_all), newest first, filtered by statuses, customer email (part of it, case-insensitive), order number (display_id) and a created_at window [from, to). Cursors as index.page_orders. (GraphQL staffOrders.)';
+
+--
+-- Name: FUNCTION page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
 -- Name: product_query(uuid, text, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -18659,6 +19119,66 @@ COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filt
 --
 
 GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: tenant_reindex(); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tenant_reindex() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return ops.request_reindex(core.current_tenant_id(), 'product')
+         + ops.request_reindex(core.current_tenant_id(), 'node')
+         + ops.request_reindex(core.current_tenant_id(), 'order');
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_reindex(); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tenant_reindex() IS 'Request a rebuild of the current tenant''s whole read model (ReindexRequested for products, nodes, orders; the projector does it, its progress shows in outbox.tenant_backlog()). Permission ops:manage. (GraphQL reindexTenant.)';
+
+--
+-- Name: FUNCTION tenant_reindex(); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tenant_reindex() FROM PUBLIC;
+GRANT ALL ON FUNCTION index.tenant_reindex() TO rustok_app;
+
+--
+-- Name: tenant_verify(integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tenant_verify(p_limit integer DEFAULT 100) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception 'p_limit: must be 1 to 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query select v.aggregate_type, v.aggregate_id, v.problem, v.columns
+                 from index.verify(core.current_tenant_id()) v limit p_limit;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_verify(p_limit integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tenant_verify(p_limit integer) IS 'index.verify() of the current tenant (drifted read rows; empty = exact), at most p_limit rows. Permission ops:manage. (GraphQL verifyIndex.)';
+
+--
+-- Name: FUNCTION tenant_verify(p_limit integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tenant_verify(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.tenant_verify(p_limit integer) TO rustok_app;
 
 --
 -- Name: tg_products__facet_cache(); Type: FUNCTION; Schema: index; Owner: -

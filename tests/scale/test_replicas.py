@@ -363,6 +363,14 @@ QUERIES = {
     "order": '{ order(id: "%s") { id } }' % NO_SUCH_ID,
     "search": '{ search(query: "replica tee", first: 5) { nodes { __typename } } }',
     "author": '{ author(id: "%s") { name } }' % NO_SUCH_ID,
+    "users": "{ users(first: 5) { email } }",
+    "modules": "{ modules { module enabled } }",
+    "staffOrders": '{ staffOrders(first: 5, filter: {email: "x"}) { totalCount nodes { displayId } } }',
+    "priceLists": "{ priceLists { id title prices { amount } } }",
+    "opsStatus": "{ opsStatus { consumer pending dead lagSeconds } }",
+    "deadLetters": "{ deadLetters { eventId } }",
+    "verifyIndex": "{ verifyIndex { problem } }",
+    "opsHealth": "{ opsHealth { checkName status } }",
 }
 
 

@@ -154,3 +154,27 @@ comment on function core.change_user(uuid, text, text) is
     'not one''s own). A user who is no longer active loses their sessions. (GraphQL changeUserRole, deactivateUser.)';
 revoke execute on function core.change_user(uuid, text, text) from public;
 grant execute on function core.change_user(uuid, text, text) to rustok_app;
+
+create or replace function core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text default null)
+    returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('users:manage');
+    if p_role is null or p_role not in ('admin', 'manager', 'editor', 'author', 'customer') then
+        raise exception 'core.users.role: must be one of admin, manager, editor, author, customer (got %)', coalesce(p_role, 'null')
+            using errcode = 'check_violation', column = 'role';
+    end if;
+    insert into core.users (tenant_id, email, password_hash, display_name, role)
+    values (core.current_tenant_id(), p_email, p_password_hash, p_display_name, p_role)
+    returning id into v_id;
+    return v_id;
+end
+$$;
+comment on function core.invite_user(text, text, text, text) is
+    'Create an active account with a role in the current tenant (permission users:manage); the application hashes '
+    'the first password. The email is unique per tenant (23505). Returns the id. (GraphQL inviteUser.)';
+revoke execute on function core.invite_user(text, text, text, text) from public;
+grant execute on function core.invite_user(text, text, text, text) to rustok_app;

@@ -10,13 +10,14 @@
 | storefront   | storefront.graphql   | reads from the read model: products, contents, orders       |
 | live         | live.graphql         | the events subscription                                     |
 | admin        | admin.graphql        | modules, users, tags by name, SEO meta                      |
+| staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import admin, commerce, community, content, core, live, scalars, storefront
+from rustok.graphql import admin, commerce, community, content, core, live, scalars, staff, storefront
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -27,6 +28,7 @@ BINDABLES: list = [
     *storefront.bindables,
     *live.bindables,
     *admin.bindables,
+    *staff.bindables,
 ]
 
 
