@@ -14144,6 +14144,48 @@ COMMENT ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid,
 GRANT ALL ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) TO rustok_app;
 
 --
+-- Name: set_product_categories(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    select i into v_missing from unnest(coalesce(p_category_ids, '{}')) as i
+    where not exists (select from commerce.categories c where c.tenant_id = v_tenant and c.id = i) limit 1;
+    if v_missing is not null then
+        raise exception 'category_ids: no category %', v_missing using errcode = 'no_data_found';
+    end if;
+    delete from commerce.product_categories pc
+    where pc.tenant_id = v_tenant and pc.product_id = p_product_id and pc.category_id <> all (coalesce(p_category_ids, '{}'));
+    insert into commerce.product_categories (tenant_id, product_id, category_id)
+    select distinct v_tenant, p_product_id, i from unnest(coalesce(p_category_ids, '{}')) as i
+    on conflict do nothing;
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_product_categories(p_product_id uuid, p_category_ids uuid[]); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) IS 'Put a product in exactly these catalog categories (replaces its memberships). Permission catalog:write. (GraphQL setProductCategories.)';
+
+--
+-- Name: FUNCTION set_product_categories(p_product_id uuid, p_category_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) TO rustok_app;
+
+--
 -- Name: set_product_options(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -14161,7 +14203,7 @@ declare
 begin
     perform core.require_permission('catalog:write');
     if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
-        raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found';
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
     end if;
     if p_options is null or jsonb_typeof(p_options) <> 'array' then
         raise exception 'options: expected a list' using errcode = 'invalid_parameter_value';
@@ -14237,7 +14279,7 @@ begin
     perform core.require_permission('catalog:write');
     select v.product_id into v_product from commerce.variants v where v.tenant_id = v_tenant and v.id = p_variant_id;
     if v_product is null then
-        raise exception 'variantId: no variant %', p_variant_id using errcode = 'no_data_found';
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found';
     end if;
     delete from commerce.variant_options vo where vo.tenant_id = v_tenant and vo.variant_id = p_variant_id;
     for v_sel in select * from jsonb_array_elements(coalesce(p_options, '[]')) loop
@@ -15178,7 +15220,7 @@ begin
     end if;
     if p_variant_id is null then
         if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
-            raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+            raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
         end if;
         insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
                                        weight, position, metadata)

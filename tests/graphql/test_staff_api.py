@@ -155,3 +155,26 @@ def test_operations_screen(gql, shop, api_db, owner):
               "mutation { reindexTenant { count } }"):
         refused = gql(q, tenant=slug, token=shop["tokens"]["manager"], expect_errors=True)
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", q
+
+
+def test_product_categories_and_revision_bodies(gql, shop):
+    slug, admin = shop["slug"], shop["tokens"]["admin"]
+    cat = gql('mutation { createCategory(input: {name: "Kitchen", handle: "kitchen"}) { category { id } } }', tenant=slug,
+              token=admin)["data"]["createCategory"]["category"]["id"]
+    out = gql('mutation($p: ID!, $c: [ID!]!) { setProductCategories(productId: $p, categoryIds: $c) { userErrors { code } } }',
+              {"p": shop["product"]["id"], "c": [cat]}, tenant=slug, token=admin)["data"]["setProductCategories"]
+    assert out["userErrors"] == []
+    cats = gql("{ allCategories { handle productIds } }", tenant=slug, token=admin)["data"]["allCategories"]
+    assert cats == [{"handle": "kitchen", "productIds": [shop["product"]["id"]]}]
+    bad = gql('mutation($p: ID!, $c: [ID!]!) { setProductCategories(productId: $p, categoryIds: $c) { userErrors { code field } } }',
+              {"p": shop["product"]["id"], "c": [shop["product"]["id"]]}, tenant=slug, token=admin)["data"]["setProductCategories"]
+    assert bad["userErrors"][0] == {"code": "NOT_FOUND", "field": "categoryIds"}
+    node = gql('mutation { createNode(input: {kind: page, title: "About", body: "one"}) { node { id } } }', tenant=slug,
+               token=admin)["data"]["createNode"]["node"]["id"]
+    r = gql('mutation($i: ID!) { updateNode(id: $i, input: {body: "two"}) { position } }', {"i": node}, tenant=slug, token=admin)
+    body = gql.client.post("/graphql", json={"query": 'query($i: ID!) { content(id: $i) { body revisions { body } } }',
+                                             "variables": {"i": node}},
+                           headers={"X-Tenant": slug, "Authorization": f"Bearer {admin}",
+                                    "X-Index-Position": r["data"]["updateNode"]["position"]}).json()
+    assert body["data"]["content"]["body"] == "two"
+    assert "one" in [x["body"] for x in body["data"]["content"]["revisions"]]

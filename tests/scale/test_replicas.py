@@ -371,6 +371,7 @@ QUERIES = {
     "deadLetters": "{ deadLetters { eventId } }",
     "verifyIndex": "{ verifyIndex { problem } }",
     "opsHealth": "{ opsHealth { checkName status } }",
+    "allCategories": "{ allCategories { id name } }",
 }
 
 

@@ -356,7 +356,7 @@ begin
     end if;
     if p_variant_id is null then
         if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
-            raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+            raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
         end if;
         insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
                                        weight, position, metadata)
@@ -699,7 +699,7 @@ declare
 begin
     perform core.require_permission('catalog:write');
     if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
-        raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found';
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
     end if;
     if p_options is null or jsonb_typeof(p_options) <> 'array' then
         raise exception 'options: expected a list' using errcode = 'invalid_parameter_value';
@@ -763,7 +763,7 @@ begin
     perform core.require_permission('catalog:write');
     select v.product_id into v_product from commerce.variants v where v.tenant_id = v_tenant and v.id = p_variant_id;
     if v_product is null then
-        raise exception 'variantId: no variant %', p_variant_id using errcode = 'no_data_found';
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found';
     end if;
     delete from commerce.variant_options vo where vo.tenant_id = v_tenant and vo.variant_id = p_variant_id;
     for v_sel in select * from jsonb_array_elements(coalesce(p_options, '[]')) loop
@@ -787,3 +787,33 @@ comment on function commerce.set_variant_options(uuid, jsonb) is
     'share a combination). Permission catalog:write. (GraphQL setVariantOptions.)';
 revoke execute on function commerce.set_variant_options(uuid, jsonb) from public;
 grant execute on function commerce.set_variant_options(uuid, jsonb) to rustok_app;
+
+create or replace function commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    select i into v_missing from unnest(coalesce(p_category_ids, '{}')) as i
+    where not exists (select from commerce.categories c where c.tenant_id = v_tenant and c.id = i) limit 1;
+    if v_missing is not null then
+        raise exception 'category_ids: no category %', v_missing using errcode = 'no_data_found';
+    end if;
+    delete from commerce.product_categories pc
+    where pc.tenant_id = v_tenant and pc.product_id = p_product_id and pc.category_id <> all (coalesce(p_category_ids, '{}'));
+    insert into commerce.product_categories (tenant_id, product_id, category_id)
+    select distinct v_tenant, p_product_id, i from unnest(coalesce(p_category_ids, '{}')) as i
+    on conflict do nothing;
+    return p_product_id;
+end
+$$;
+comment on function commerce.set_product_categories(uuid, uuid[]) is
+    'Put a product in exactly these catalog categories (replaces its memberships). Permission catalog:write. '
+    '(GraphQL setProductCategories.)';
+revoke execute on function commerce.set_product_categories(uuid, uuid[]) from public;
+grant execute on function commerce.set_product_categories(uuid, uuid[]) to rustok_app;

@@ -21,6 +21,7 @@ from rustok.ids import parse_id
 query = QueryType()
 mutation = MutationType()
 price_list_type = ObjectType("PriceList")
+revision_type = ObjectType("Revision")
 
 MIN_PASSWORD = 8
 _USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_at"
@@ -197,6 +198,34 @@ async def resolve_set_variant_options(_, info, variantId: str, options: list):  
     return result
 
 
+@mutation.field("setProductCategories")
+@mutation_payload
+async def resolve_set_product_categories(_, info, productId: str, categoryIds: list[str]):  # noqa: N803
+    product_id = parse_id(productId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.set_product_categories(%s, %s)",
+                     (product_id, [parse_id(c) for c in categoryIds]))
+        result["product"] = await scalar(conn, "select commerce.product_record(%s)", (product_id,))
+    return result
+
+
+@query.field("allCategories")
+async def resolve_all_categories(_, info):
+    await require_permission(info.context, "catalog:write")
+    return await fetch_all(info.context, """
+        select c.id, c.name, c.handle, c.description, c.parent_id, c.is_active, c.is_internal, c.rank, c.metadata,
+               array(select pc.product_id from commerce.product_categories pc
+                     where pc.tenant_id = c.tenant_id and pc.category_id = c.id order by pc.product_id) as product_ids
+        from commerce.categories c where c.tenant_id = core.current_tenant_id() order by c.rank, c.name limit 1000""")
+
+
+@revision_type.field("body")
+async def resolve_revision_body(revision, info):
+    row = await fetch_one(info.context, "select body from content.revisions "
+                                        "where tenant_id = core.current_tenant_id() and id = %s", (revision["id"],))
+    return row["body"] if row else None
+
+
 # ---------------------------------------------------------------- operations
 
 @query.field("opsStatus")
@@ -240,4 +269,4 @@ async def resolve_reindex_tenant(_, info):
     return result
 
 
-bindables = [query, mutation, price_list_type]
+bindables = [query, mutation, price_list_type, revision_type]
