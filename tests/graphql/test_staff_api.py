@@ -157,7 +157,7 @@ def test_operations_screen(gql, shop, api_db, owner):
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", q
 
 
-def test_product_categories_and_revision_bodies(gql, shop):
+def test_product_categories_and_revision_bodies(gql, shop, api_db):
     slug, admin = shop["slug"], shop["tokens"]["admin"]
     cat = gql('mutation { createCategory(input: {name: "Kitchen", handle: "kitchen"}) { category { id } } }', tenant=slug,
               token=admin)["data"]["createCategory"]["category"]["id"]
@@ -172,9 +172,12 @@ def test_product_categories_and_revision_bodies(gql, shop):
     node = gql('mutation { createNode(input: {kind: page, title: "About", body: "one"}) { node { id } } }', tenant=slug,
                token=admin)["data"]["createNode"]["node"]["id"]
     r = gql('mutation($i: ID!) { updateNode(id: $i, input: {body: "two"}) { position } }', {"i": node}, tenant=slug, token=admin)
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
     body = gql.client.post("/graphql", json={"query": 'query($i: ID!) { content(id: $i) { body revisions { body } } }',
                                              "variables": {"i": node}},
                            headers={"X-Tenant": slug, "Authorization": f"Bearer {admin}",
                                     "X-Index-Position": r["data"]["updateNode"]["position"]}).json()
+    assert body.get("data") and body["data"]["content"], body
     assert body["data"]["content"]["body"] == "two"
     assert "one" in [x["body"] for x in body["data"]["content"]["revisions"]]
