@@ -4595,6 +4595,87 @@ COMMENT ON COLUMN content.media.updated_at IS 'When the row last really changed 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.media TO rustok_app;
 
 --
+-- Name: media_data; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.media_data (
+    tenant_id uuid NOT NULL,
+    media_id uuid NOT NULL,
+    data bytea NOT NULL,
+    sha256 text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT media_data_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: media_data media_data_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.media_data
+    ADD CONSTRAINT media_data_pkey PRIMARY KEY (tenant_id, media_id);
+
+--
+-- Name: media_data media_data_media_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.media_data
+    ADD CONSTRAINT media_data_media_fkey FOREIGN KEY (tenant_id, media_id) REFERENCES content.media(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: media_data; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.media_data ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: media_data tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.media_data TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE media_data; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.media_data IS 'The bytes of an uploaded media file (POST /media), one row per content.media row that was uploaded (not a URL). Module: content.';
+
+--
+-- Name: COLUMN media_data.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN media_data.media_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.media_id IS 'The media row (content.media, same tenant) these bytes belong to.';
+
+--
+-- Name: COLUMN media_data.data; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.data IS 'The file as uploaded (size limit: RUSTOK_MEDIA_MAX_BYTES).';
+
+--
+-- Name: COLUMN media_data.sha256; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.sha256 IS 'Hex SHA-256 of data: the ETag of GET /media/<id>.';
+
+--
+-- Name: COLUMN media_data.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.created_at IS 'When the file was uploaded.';
+
+--
+-- Name: TABLE media_data; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE content.media_data TO rustok_app;
+
+--
 -- Name: meta; Type: TABLE; Schema: content; Owner: -
 --
 
@@ -7315,6 +7396,33 @@ COMMENT ON FUNCTION content.max_comment_depth(p_tenant_id uuid) IS 'The deepest 
 GRANT ALL ON FUNCTION content.max_comment_depth(p_tenant_id uuid) TO rustok_app;
 
 --
+-- Name: media_file(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.media_file(p_media_id uuid) RETURNS TABLE(mime_type text, sha256 text, data bytea, updated_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select m.mime_type, d.sha256, d.data, m.updated_at
+    from content.media m
+    join content.media_data d on d.tenant_id = m.tenant_id and d.media_id = m.id
+    where m.id = p_media_id
+$$;
+
+--
+-- Name: FUNCTION media_file(p_media_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.media_file(p_media_id uuid) IS 'An uploaded file by its id, whatever the tenant (GET /media/<id> serves files publicly by their unguessable id, as <img> tags send no tenant header): its type, SHA-256 and bytes.';
+
+--
+-- Name: FUNCTION media_file(p_media_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.media_file(p_media_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.media_file(p_media_id uuid) TO rustok_app;
+
+--
 -- Name: moderate_comments(uuid[], text); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -8683,6 +8791,42 @@ COMMENT ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) IS 'Change a n
 --
 
 GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
+
+--
+-- Name: upload_media(text, bytea, text, integer, integer, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    if not (core.has_permission('catalog:write') or core.has_permission('content:write_own')) then
+        raise exception 'permission catalog:write or content:write_own is required (role %)',
+            coalesce(core.current_user_role(), 'none') using errcode = 'insufficient_privilege';
+    end if;
+    insert into content.media (tenant_id, id, storage_key, mime_type, size, width, height, alt_text, uploaded_by)
+    values (v_tenant, v_id, 'db:' || v_id, p_mime_type, octet_length(p_data), p_width, p_height, p_alt_text,
+            core.current_user_id());
+    insert into content.media_data (tenant_id, media_id, data, sha256) values (v_tenant, v_id, p_data, p_sha256);
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) IS 'Store an uploaded file of the current tenant (content.media row with storage_key db:<id>, bytes in content.media_data); the application checks size and type first. Permission catalog:write or content:write_own. Returns the id. (POST /media.)';
+
+--
+-- Name: FUNCTION upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) TO rustok_app;
 
 --
 -- Name: upsert_category(uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
@@ -12017,6 +12161,106 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.product_categories TO rustok
 GRANT SELECT ON TABLE commerce.product_categories TO rustok_analyst;
 
 --
+-- Name: product_images; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.product_images (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    media_id uuid NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT product_images_position_check CHECK (("position" >= 0))
+);
+
+--
+-- Name: product_images product_images_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_images
+    ADD CONSTRAINT product_images_pkey PRIMARY KEY (tenant_id, product_id, media_id);
+
+--
+-- Name: product_images product_images_media_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_images
+    ADD CONSTRAINT product_images_media_fkey FOREIGN KEY (tenant_id, media_id) REFERENCES content.media(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: product_images product_images_product_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_images
+    ADD CONSTRAINT product_images_product_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES commerce.products(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: product_images_media_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX product_images_media_idx ON commerce.product_images USING btree (tenant_id, media_id);
+
+--
+-- Name: product_images; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.product_images ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_images analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.product_images FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_images tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.product_images TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE product_images; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.product_images IS 'A product''s images (uploaded media, content.media), in order of position.';
+
+--
+-- Name: COLUMN product_images.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_images.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.product_id IS 'The product (same tenant).';
+
+--
+-- Name: COLUMN product_images.media_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.media_id IS 'The image (content.media, same tenant).';
+
+--
+-- Name: COLUMN product_images."position"; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images."position" IS 'Order of the images, 0 first (the main image).';
+
+--
+-- Name: COLUMN product_images.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.created_at IS 'When the image was attached.';
+
+--
+-- Name: TABLE product_images; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.product_images TO rustok_app;
+
+--
 -- Name: products; Type: TABLE; Schema: commerce; Owner: -
 --
 
@@ -14184,6 +14428,49 @@ COMMENT ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_categor
 
 REVOKE ALL ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) TO rustok_app;
+
+--
+-- Name: set_product_images(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
+    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
+    if v_missing is not null then
+        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
+    end if;
+    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
+        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
+    end if;
+    delete from commerce.product_images pi where pi.tenant_id = v_tenant and pi.product_id = p_product_id;
+    insert into commerce.product_images (tenant_id, product_id, media_id, position)
+    select v_tenant, p_product_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_product_images(p_product_id uuid, p_media_ids uuid[]); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) IS 'Set a product''s images (uploaded media of the current tenant, image types), in this order (replaces them). Permission catalog:write. (GraphQL setProductImages.)';
+
+--
+-- Name: FUNCTION set_product_images(p_product_id uuid, p_media_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) TO rustok_app;
 
 --
 -- Name: set_product_options(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -

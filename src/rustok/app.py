@@ -59,6 +59,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def create_app(url: str, *, settings: Settings | None = None, run_worker: bool = False) -> Starlette:
+    from rustok.admin import mount as admin_mount
+    from rustok.media import routes as media_routes
     from rustok.graphql import create_graphql_app
 
     settings = settings or Settings.from_env()
@@ -97,6 +99,8 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
             # Every method reaches it, so that a refused one still gets a GraphQL error body.
             Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
+            admin_mount(),
+            *media_routes(),
         ],
         middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,

@@ -42,6 +42,8 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "outbox.tenant_health()": ({APP}, "admin operations screen: checks ops:manage, the installation's ops.health() rows "
                                       "(figures and advice, no other tenant's data)"),
     "index.tenant_verify(integer)": ({APP}, "admin operations screen: checks ops:manage, index.verify of the current tenant"),
+    "content.media_file(uuid)": ({APP}, "GET /media/<id>: an uploaded file by its unguessable id, whatever the tenant "
+                                        "(<img> requests carry no tenant); type, hash and bytes only"),
     "index.tenant_reindex()": ({APP}, "admin operations screen: checks ops:manage, reindex requests for the current tenant"),
 }
 

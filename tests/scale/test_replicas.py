@@ -372,6 +372,7 @@ QUERIES = {
     "verifyIndex": "{ verifyIndex { problem } }",
     "opsHealth": "{ opsHealth { checkName status } }",
     "allCategories": "{ allCategories { id name } }",
+    "mediaLibrary": "{ mediaLibrary { id url } }",
 }
 
 
