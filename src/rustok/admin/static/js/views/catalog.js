@@ -154,6 +154,7 @@ const PRODUCT = `query($id: ID!) {
     variants { id title sku position prices { amount currencyCode }
                stock { location { id name } stocked reserved available } selectedOptions { name value } }
     options { id title values } categories { id } tags { name } seo { title description canonicalUrl imageUrl robots }
+    images { id url altText }
     price(currency: "EUR") { calculated { amount currencyCode } original { amount currencyCode } onSale } }
   allCategories { id name productIds }
   priceLists { id title type status startsAt endsAt prices { variantId amount currencyCode } } }`;
@@ -168,7 +169,7 @@ export async function edit(id) {
       p.price ? [" · ", money(p.price.calculated), p.price.onSale ? [" (was ", money(p.price.original), ")"] : null] : null),
     detailsSection(p, reload), variantsSection(p, reload), optionsSection(p, reload),
     priceListsSection(p, data.priceLists, reload), categoriesSection(p, data.allCategories, reload),
-    tagsSection(p, reload), seoSection("product", p, reload), imagesSection(p, reload), dangerSection(p));
+    tagsSection(p, reload, "product"), seoSection("product", p, reload), imagesSection(p, reload), dangerSection(p));
 }
 
 function detailsSection(p, reload) {
