@@ -15,7 +15,7 @@ def test_staff_creates_a_product_with_two_variants_and_a_sale_price(live_server,
     base = live_server.base_url
     shop = make_shop(live_server.db_url)
     sign_in(page, base, shop, "manager")
-    page.get_by_role("link", name="Catalog").click()
+    page.get_by_role("link", name="Catalog", exact=True).click()
     expect(page.get_by_role("heading", name="Products")).to_be_visible()
     page.get_by_role("link", name="New product").click()
 

@@ -128,7 +128,7 @@ export async function edit(id) {
       notify(label);
       await reload();
     }, schedule);
-    const at = input({ type: "datetime-local", value: n.status === "scheduled" ? isoToLocal(n.publishedAt) : "" });
+    const at = input({ type: "datetime-local", step: "1", value: n.status === "scheduled" ? isoToLocal(n.publishedAt) : "" });
     const schedule = h("form", { class: "inline", novalidate: true, "aria-label": "Schedule" }, formError(),
       field("Publish at (your local time)", "at", at), h("button", { type: "submit" }, "Schedule"));
     schedule.addEventListener("submit", (ev) => {
