@@ -167,6 +167,10 @@ begin
         raise exception 'core.users.role: must be one of admin, manager, editor, author, customer (got %)', coalesce(p_role, 'null')
             using errcode = 'check_violation', column = 'role';
     end if;
+    if exists (select from core.users u where u.tenant_id = core.current_tenant_id() and lower(u.email) = lower(p_email)) then
+        raise exception 'core.users.email: % is already used by another account of this shop', p_email
+            using errcode = 'unique_violation', column = 'email';
+    end if;
     insert into core.users (tenant_id, email, password_hash, display_name, role)
     values (core.current_tenant_id(), p_email, p_password_hash, p_display_name, p_role)
     returning id into v_id;

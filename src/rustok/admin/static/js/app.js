@@ -80,8 +80,7 @@ function signIn() {
       saveSession({ tenant: slug, token: data.login.token, email: u.email, role: u.role, permissions: u.permissions });
       localStorage.setItem("rustok.admin.tenant", slug);
       renderChrome();
-      location.hash = "";
-      route();
+      if (location.hash === "") location.hash = "#/"; else route();
     }, form);
   });
   document.getElementById("main").replaceChildren(form);
@@ -96,7 +95,14 @@ async function signOut() {
   route();
 }
 
-async function route() {
+// Navigations run one after the other, so a slow screen that finishes late cannot paint over the next one.
+let inflight = Promise.resolve();
+function route() {
+  inflight = inflight.then(render, render);
+  return inflight;
+}
+
+async function render() {
   if (!currentSession()) { signIn(); return; }
   renderChrome();
   const path = location.hash.replace(/^#\/?/, "");

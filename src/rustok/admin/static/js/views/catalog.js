@@ -134,7 +134,13 @@ export async function create() {
       const out = await mutate(`mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } position ${ERR} } }`,
         { input: { title: title.value, handle: handle.value.trim(), subtitle: subtitle.value || null,
           description: description.value || null, status: status.value, variants: vs } }, "createProduct");
-      if (showErrors(form, out.userErrors)) return;
+      // a refused sku or barcode names the column only: put it at the variant whose value the message quotes
+      const errors = out.userErrors.map((e) => {
+        if (e.field !== "sku" && e.field !== "barcode") return e;
+        const i = vs.findIndex((v) => v[e.field] && e.message.includes(v[e.field]));
+        return { ...e, field: `variants[${Math.max(i, 0)}].${e.field}` };
+      });
+      if (showErrors(form, errors)) return;
       notify("Product created");
       location.hash = `#/products/${out.product.id}`;
     }, form);
