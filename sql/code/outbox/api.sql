@@ -48,8 +48,8 @@ begin
     select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
            d.last_error_at, d.occurred_at
     from outbox.deliveries d
-    join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-    where d.state = 'dead' and e.tenant_id = core.current_tenant_id()
+    join outbox.events e on e.tenant_id = core.current_tenant_id() and e.id = d.event_id and e.occurred_at = d.occurred_at
+    where d.state = 'dead'
     order by d.last_error_at desc nulls last, d.event_id
     limit p_limit;
 end
