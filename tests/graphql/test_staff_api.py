@@ -217,3 +217,25 @@ def test_media_upload_serve_and_product_images(gql, shop):
     assert bad["userErrors"] == [{"field": "mediaIds", "code": "NOT_FOUND"}]
     lib = gql("{ mediaLibrary { id } }", tenant=slug, token=shop["tokens"]["author"])["data"]["mediaLibrary"]
     assert [m["id"] for m in lib] == [media["id"]]
+
+
+def test_the_admin_app_is_served_with_a_strict_policy(gql):
+    client = gql.client
+    page = client.get("/admin/")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert '<script type="module" src="/admin/static/js/app.js">' in page.text
+    assert "<script>" not in page.text  # no inline script: the policy forbids it
+    redirect = client.get("/admin", follow_redirects=False)
+    assert redirect.status_code in (307, 308) and redirect.headers["location"].endswith("/admin/")
+    js = client.get("/admin/static/js/app.js")
+    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+    assert client.get("/admin/static/js/nope.js").status_code == 404
+    assert client.get("/admin/static/../__init__.py").status_code == 404
+    # nothing is loaded from another origin (works offline)
+    from pathlib import Path
+
+    static = Path(__file__).resolve().parents[2] / "src" / "rustok" / "admin" / "static"
+    for path in static.rglob("*"):
+        if path.is_file():
+            assert "http://" not in path.read_text() and "https://" not in path.read_text().replace("https?://", ""), path
