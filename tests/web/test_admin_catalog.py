@@ -68,3 +68,32 @@ def test_staff_creates_a_product_with_two_variants_and_a_sale_price(live_server,
         expect(page.locator("[data-testid=price]").first).to_contain_text(re.compile(r"30[.,]00"))
         expect(page.locator("[data-testid=compare-at-price]").first).to_contain_text(re.compile(r"40[.,]00"))
         shots(page, "storefront-product")
+
+
+def test_product_list_search_filters_and_bulk_publish(live_server, page, shots):
+    from tests.web.admin_helpers import login_token
+
+    base = live_server.base_url
+    shop = make_shop(live_server.db_url)
+    admin = login_token(base, shop, "admin")
+    for title, handle in (("Green tea", "green-tea"), ("Black tea", "black-tea"), ("Coffee beans", "coffee-beans")):
+        graphql(base, shop["slug"], 'mutation($t: String!, $h: String!) { createProduct(input: {title: $t, handle: $h, '
+                                    'variants: [{sku: $h, prices: [{amount: 800, currencyCode: "EUR"}], stock: 4}]}) { position } }',
+                {"t": title, "h": handle}, token=admin)
+    sign_in(page, base, shop, "admin")
+    expect(page.locator("tr[data-product]")).to_have_count(3)
+    page.get_by_label("Search").fill("tea")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("tr[data-product]")).to_have_count(2)
+    page.get_by_label("Select all on this page").check()
+    page.get_by_role("button", name="Publish selected", exact=True).click()
+    expect(page.locator('tr[data-product="green-tea"]')).to_contain_text("published")
+    expect(page.locator('tr[data-product="black-tea"]')).to_contain_text("published")
+    page.get_by_label("Status").select_option("draft")
+    page.get_by_label("Search").fill("")
+    page.get_by_role("button", name="Apply").click()
+    expect(page.locator("tr[data-product]")).to_have_count(1)
+    expect(page.locator('tr[data-product="coffee-beans"]')).to_be_visible()
+    shots(page, "admin-product-list-filtered")
+    body = graphql(base, shop["slug"], "{ products(first: 10) { nodes { handle } } }")  # the public sees the published two
+    assert sorted(n["handle"] for n in body["data"]["products"]["nodes"]) == ["black-tea", "green-tea"]
