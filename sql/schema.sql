@@ -16811,6 +16811,44 @@ GRANT SELECT ON TABLE index.words TO rustok_analyst;
 GRANT SELECT ON TABLE index.words TO rustok_tenant_analyst;
 
 --
+-- Name: _begin_public_read(text, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._begin_public_read(p_tenant_slug text, p_module text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid;
+begin
+    select r.tenant_id into v_tenant from core.resolve_request(p_tenant_slug, null) r;
+    if v_tenant is null then
+        raise exception 'unknown or inactive tenant %', p_tenant_slug using errcode = 'no_data_found';
+    end if;
+    -- transaction-local, as the ordinary path sets them (rustok.graphql.db): the statement is the transaction
+    perform pg_catalog.set_config('rustok.tenant_id', v_tenant::text, true),
+            pg_catalog.set_config('rustok.user_id', '', true),
+            pg_catalog.set_config('rustok.actor', 'api', true);
+    if not core.module_enabled(v_tenant, p_module) then
+        raise exception 'module "%" is disabled for tenant %', p_module, v_tenant
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    return v_tenant;
+end
+$$;
+
+--
+-- Name: FUNCTION _begin_public_read(p_tenant_slug text, p_module text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._begin_public_read(p_tenant_slug text, p_module text) IS 'Internal: start an anonymous storefront read in the current transaction: the active tenant of p_tenant_slug (P0002 when there is none), set as rustok.tenant_id (transaction-local; row-level security keys on it), and module p_module enabled for it (55000 otherwise). Returns the tenant id.';
+
+--
+-- Name: FUNCTION _begin_public_read(p_tenant_slug text, p_module text); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index._begin_public_read(p_tenant_slug text, p_module text) TO rustok_app;
+
+--
 -- Name: _browse_counts(uuid, boolean, text, bigint[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -17555,8 +17593,10 @@ CREATE FUNCTION index._product_matches(p_tenant_id uuid, p_q tsquery, p_filters 
       and (p_q is null or numnode(p_q) = 0 or p.search_vector @@ p_q)
       and (p_filters -> 'categoryIds' is null
            or p.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
-      and (p_filters -> 'categoryHandles' is null
-           or p.category_handles && index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))
+      and (p_filters -> 'categoryHandles' is null     -- handles to ids, so the GIN index on category_ids serves
+           or p.category_ids && array(select c.id from commerce.categories c
+                                      where c.tenant_id = p_tenant_id
+                                        and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))))
       and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
       and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
       and (p_filters -> 'priceMin' is null
@@ -18453,6 +18493,36 @@ $$;
 COMMENT ON FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids uuid[], p_order_ids uuid[]) IS 'Internal, the one drift query of index.verify and index.verify_sample: recompute the read rows of the given products, nodes and orders of a tenant (all of a type when its array is null, none when empty) and report each drifted one.';
 
 --
+-- Name: _visible_tenant(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._visible_tenant(p_tenant_id uuid) RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$
+    -- The storefront's read functions are security definer (so that text search, array and price predicates
+    -- use their indexes: under row-level security a predicate that is not leakproof, such as @@, cannot be an
+    -- index condition). They call this first and read only the tenant it returns, which keeps the rule of the
+    -- policy tenant_isolation: the tenant of the transaction (core.current_tenant_id()), or any tenant for a
+    -- caller that bypasses row-level security anyway (superuser, BYPASSRLS, the tables' owner: operators in
+    -- psql). The caller is the role that called in: SET ROLE's role, else the session user.
+    select case
+        when p_tenant_id = core.current_tenant_id() then p_tenant_id
+        when (select r.rolsuper or r.rolbypassrls
+                     or pg_catalog.pg_has_role(r.oid, (select c.relowner from pg_catalog.pg_class c
+                                                       where c.oid = 'index.products'::regclass), 'USAGE')
+              from pg_catalog.pg_roles r
+              where r.rolname = coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user::text))
+            then p_tenant_id
+    end
+$$;
+
+--
+-- Name: FUNCTION _visible_tenant(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._visible_tenant(p_tenant_id uuid) IS 'Internal: p_tenant_id when the calling role may read that tenant''s read rows (it is the transaction''s tenant, or the caller bypasses row-level security: superuser, BYPASSRLS, owner), else null (no rows, as under the policy). Called first by the security definer read functions (index.search_products, product_query, page_products, count_products and the content and unified-search twins).';
+
+--
 -- Name: _words(text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -18475,7 +18545,9 @@ COMMENT ON FUNCTION index._words(p_text text) IS 'Internal: the distinct words o
 --
 
 CREATE FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) RETURNS TABLE(q tsquery, corrected_query text)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $$
 declare
     v_cfg regconfig := index._tsconfig(p_tenant_id);
@@ -18483,6 +18555,11 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return query select null::tsquery, null::text;
+        return;
+    end if;
     perform core.assert_module_enabled(array[p_tenant_id], 'content');
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
@@ -18515,12 +18592,13 @@ $$;
 -- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) IS 'The tsquery a content listing uses for user text (as index.product_query), after checking the filters (as index.search_content). Pass q to index.page_content / count_content. Refuses (55000) when the tenant turned the content module off.';
+COMMENT ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) IS 'The tsquery a content listing uses for user text (as index.product_query), after checking the filters (as index.search_content). Pass q to index.page_content / count_content. Refuses (55000) when the tenant turned the content module off. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean) TO rustok_app;
 
 --
@@ -18528,10 +18606,11 @@ GRANT ALL ON FUNCTION index.content_query(p_tenant_id uuid, p_query text, p_filt
 --
 
 CREATE FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select least(count(*), p_cap)::integer, count(*) > p_cap
-    from (select 1 from index._content_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), coalesce(p_include_unpublished, false))
+    from (select 1 from index._content_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'), coalesce(p_include_unpublished, false))
           limit p_cap + 1) m
 $$;
 
@@ -18539,12 +18618,13 @@ $$;
 -- Name: FUNCTION count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) IS 'The number of content rows a listing matches, exact up to p_cap (default 10,000), capped when more.';
+COMMENT ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) IS 'The number of content rows a listing matches, exact up to p_cap (default 10,000), capped when more. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.count_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer) TO rustok_app;
 
 --
@@ -18580,10 +18660,11 @@ GRANT ALL ON FUNCTION index.count_orders(p_customer_id uuid, p_status text, p_ca
 --
 
 CREATE FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
-    LANGUAGE sql STABLE
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
     select least(count(*), p_cap)::integer, count(*) > p_cap
-    from (select 1 from index._product_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), p_currency,
+    from (select 1 from index._product_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'), p_currency,
                                                coalesce(p_include_unpublished, false))
           limit p_cap + 1) m
 $$;
@@ -18592,12 +18673,13 @@ $$;
 -- Name: FUNCTION count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) IS 'The number of products a listing matches, exact up to p_cap (default 10,000); capped is true when there are more (the total is then p_cap). (GraphQL totalCount / totalCountCapped.)';
+COMMENT ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) IS 'The number of products a listing matches, exact up to p_cap (default 10,000); capped is true when there are more (the total is then p_cap). (GraphQL totalCount / totalCountCapped.) Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) TO rustok_app;
 
 --
@@ -18753,7 +18835,8 @@ GRANT ALL ON FUNCTION index.list_orders(p_customer_id uuid, p_status text, p_fir
 --
 
 CREATE FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(node_id uuid, cursor jsonb, rank real)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 21
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_has_q boolean := p_q is not null and numnode(p_q) > 0;
@@ -18764,6 +18847,7 @@ declare
     v_dir text;
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';
     end if;
@@ -18797,12 +18881,13 @@ $_$;
 -- Name: FUNCTION page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a content listing (GraphQL contents connection, a post''s comments, a comment''s replies), as index.page_products: sorts relevance, newest / oldest (published_at, else created_at), title_asc, position; the node id breaks ties. Filters as index.search_content (parentId: the replies of a node, with kinds [comment]).';
+COMMENT ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a content listing (GraphQL contents connection, a post''s comments, a comment''s replies), as index.page_products: sorts relevance, newest / oldest (published_at, else created_at), title_asc, position; the node id breaks ties. Filters as index.search_content (parentId: the replies of a node, with kinds [comment]). Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.page_content(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
@@ -18863,7 +18948,8 @@ GRANT ALL ON FUNCTION index.page_orders(p_customer_id uuid, p_status text, p_aft
 --
 
 CREATE FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(product_id uuid, cursor jsonb, rank real)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 21
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_has_q boolean := p_q is not null and numnode(p_q) > 0;
@@ -18876,6 +18962,7 @@ declare
     v_dir text;
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';   -- nothing to rank: the relevance of a list without search text is its recency
     end if;
@@ -18919,12 +19006,13 @@ $_$;
 -- Name: FUNCTION page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a product listing (GraphQL products connection): up to p_limit + 1 rows (the extra one says there is a next page) after cursor p_after and before p_before, in the order of p_sort (relevance: ts_rank desc; newest: created_at desc; title_asc/desc; price_asc: lowest base price in p_currency, products without one last; price_desc: highest, those without last), the product id breaking ties in the same direction; p_from_end: the rows nearest p_before first (last/before), the caller reverses them. p_q from index.product_query; filters as index.search_products. cursor: {"s": sort, "k": [key, id]}. 22023 on a bad sort, limit (0-100) or cursor.';
+COMMENT ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of a product listing (GraphQL products connection): up to p_limit + 1 rows (the extra one says there is a next page) after cursor p_after and before p_before, in the order of p_sort (relevance: ts_rank desc; newest: created_at desc; title_asc/desc; price_asc: lowest base price in p_currency, products without one last; price_desc: highest, those without last), the product id breaking ties in the same direction; p_from_end: the rows nearest p_before first (last/before), the caller reverses them. p_q from index.product_query; filters as index.search_products. cursor: {"s": sort, "k": [key, id]}. 22023 on a bad sort, limit (0-100) or cursor. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_sort text, p_currency text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
@@ -18932,12 +19020,17 @@ GRANT ALL ON FUNCTION index.page_products(p_tenant_id uuid, p_q tsquery, p_filte
 --
 
 CREATE FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(id uuid, type text, cursor jsonb, rank real)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 21
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 declare
     v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return;
+    end if;
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
     end if;
@@ -18969,12 +19062,13 @@ $$;
 -- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products.';
+COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
@@ -19026,7 +19120,9 @@ GRANT ALL ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p
 --
 
 CREATE FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) RETURNS TABLE(q tsquery, corrected_query text)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $_$
 declare
     v_cfg regconfig := index._tsconfig(p_tenant_id);
@@ -19034,6 +19130,11 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy (see there)
+    if p_tenant_id is null then
+        return query select null::tsquery, null::text;
+        return;
+    end if;
     perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
@@ -19073,13 +19174,158 @@ $_$;
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products. Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off.';
+COMMENT ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products. Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: read_product(text, uuid, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle text) RETURNS SETOF index.products
+    LANGUAGE plpgsql ROWS 1
+    AS $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
+begin
+    if p_id is not null then
+        return query select p.* from index.products p
+                     where p.tenant_id = v_tenant and p.product_id = p_id and p.status = 'published';
+    else
+        return query select p.* from index.products p
+                     where p.tenant_id = v_tenant and p.handle = p_handle and p.status = 'published'
+                     order by p.updated_at desc limit 1;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION read_product(p_tenant_slug text, p_id uuid, p_handle text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle text) IS 'One published product''s read row by id or by handle (GraphQL Query.product for an anonymous visitor) in one statement; no row when there is none. Tenant by slug (index._begin_public_read).';
+
+--
+-- Name: FUNCTION read_product(p_tenant_slug text, p_id uuid, p_handle text); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle text) TO rustok_app;
+
+--
+-- Name: read_products_page(text, text, jsonb, text, text, jsonb, jsonb, integer, boolean, boolean, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) RETURNS TABLE(ord bigint, cursor jsonb, rank real, product_id uuid, handle text, title text, subtitle text, description text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamp with time zone, updated_at timestamp with time zone, tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
+    LANGUAGE plpgsql ROWS 22
+    AS $_$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
+    v_q      tsquery;
+    v_fix    text;
+    v_total  integer;
+    v_capped boolean;
+    v_facets jsonb;
+    v_count  bigint;
+    v_listing jsonb;
+begin
+    -- The landing page (no text, no filters, newest first, paging forwards) is most of a storefront's traffic:
+    -- its rows come straight from products_created_idx by static (plan-cached) statements, and its total from
+    -- the facet cache (index._browse_facets: the exact count of published products). Everything else takes the
+    -- general path below (index.product_query + page_products, dynamic SQL per sort).
+    if p_search is null and coalesce(p_filters, '{}') = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
+       and p_before is null and not coalesce(p_from_end, false)
+       and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
+        perform index._check_limit(p_limit);
+        perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
+        if p_want_total then
+            v_count := (index._browse_facets(v_tenant, false, p_currency,
+                                             array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[]) ->> 'total')::bigint;
+            v_total := least(v_count, 10000);
+            v_capped := v_count > 10000;
+        end if;
+        if p_want_facets then
+            v_facets := index.search_products(v_tenant, null, '{}', 'newest', 1, 0, p_currency, false) -> 'facets';
+        end if;
+        return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                            null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                            null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                            ''::text, null::text, v_total, v_capped, v_facets;
+        if p_after is null then
+            return query
+                select row_number() over (order by p.created_at desc, p.product_id desc),
+                       jsonb_build_object('s', 'newest', 'k', jsonb_build_array(p.created_at, p.product_id)), null::real,
+                       p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                       p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                       p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+                from index.products p
+                where p.tenant_id = v_tenant and p.status = 'published'
+                order by p.created_at desc, p.product_id desc
+                limit p_limit + 1;
+        else
+            return query
+                select row_number() over (order by p.created_at desc, p.product_id desc),
+                       jsonb_build_object('s', 'newest', 'k', jsonb_build_array(p.created_at, p.product_id)), null::real,
+                       p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                       p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                       p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+                from index.products p
+                where p.tenant_id = v_tenant and p.status = 'published'
+                  and (p.created_at, p.product_id)
+                      < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid)
+                order by p.created_at desc, p.product_id desc
+                limit p_limit + 1;
+        end if;
+        return;
+    end if;
+
+    select q.q, q.corrected_query into v_q, v_fix
+    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+    if p_want_facets then
+        -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
+        -- the same pass counts the matches exactly (same predicates and spelling correction as product_query),
+        -- so the total needs no second count
+        v_listing := index.search_products(v_tenant, p_search, p_filters, 'newest', 1, 0, p_currency, false);
+        v_facets := v_listing -> 'facets';
+        v_count := (v_listing ->> 'total')::bigint;
+        v_total := least(v_count, 10000);
+        v_capped := v_count > 10000;
+    elsif p_want_total then
+        select c.total, c.capped into v_total, v_capped
+        from index.count_products(v_tenant, v_q, p_filters, p_currency, false, 10000) c;
+    end if;
+    -- row 0: what the listing as a whole says; then the page (up to p_limit + 1 rows, as index.page_products)
+    return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                        null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                        null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                        v_q::text, v_fix, v_total, v_capped, v_facets;
+    return query
+        select k.ord, k.cursor, k.rank,
+               p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+               p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+               p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+        from index.page_products(v_tenant, v_q, p_filters, p_sort, p_currency, false, p_after, p_before, p_limit,
+                                 p_from_end) with ordinality as k (product_id, cursor, rank, ord)
+        join index.products p on p.tenant_id = v_tenant and p.product_id = k.product_id
+        order by k.ord;
+end
+$_$;
+
+--
+-- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products.';
+
+--
+-- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) TO rustok_app;
 
 --
 -- Name: rebuild_content(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -19376,7 +19622,8 @@ GRANT ALL ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_fil
 --
 
 CREATE FUNCTION index.search_products(p_tenant_id uuid, p_query text DEFAULT NULL::text, p_filters jsonb DEFAULT '{}'::jsonb, p_sort text DEFAULT NULL::text, p_limit integer DEFAULT 20, p_offset integer DEFAULT 0, p_currency text DEFAULT NULL::text, p_include_unpublished boolean DEFAULT false) RETURNS jsonb
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_cfg       regconfig := index._tsconfig(p_tenant_id);
@@ -19385,6 +19632,7 @@ declare
     v_bounds    bigint[];
     v_result    jsonb;
     v_corrected text;
+    v_visible   uuid := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
 begin
     perform index._check_page(p_filters,
         array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'],
@@ -19412,6 +19660,13 @@ begin
         end if;
     else
         v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
+    end if;
+
+    if v_visible is null then   -- another tenant than the transaction's: nothing, as under the policy
+        return index._product_page_json(p_tenant_id, '{}', '{}',
+                   '{"total": 0, "categories": [], "tags": [], "priceBuckets": [], "inStock": {"true": 0, "false": 0}}',
+                   p_limit, p_offset, p_currency)
+               || jsonb_build_object('query', p_query, 'correctedQuery', null, 'sort', v_sort);
     end if;
 
     -- no search text and no filters (price bucket bounds only shape the facets): the browse page, facets cached
@@ -19445,12 +19700,13 @@ $_$;
 -- Name: FUNCTION search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) IS 'The storefront product listing in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {categories, tags, priceBuckets, inStock}}. p_query: any text (websearch syntax, never an error; the last word also matches as a prefix; on no match a typo-corrected query is tried). p_filters: {categoryIds, categoryHandles, tags (slugs, any of), priceMin, priceMax (minor units of p_currency, on the lowest price), inStock, status (staff only), priceBuckets (bucket lower bounds)}. p_sort: relevance (default with a query; ranks the 5000 newest matches), newest (default), price_asc, price_desc, title_asc, title_desc. p_limit 1-100, p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the whole filtered result. Without query and filters (browse) the page is read from an index and the total and facets come from index.facet_cache (filled here on a miss; hence volatile; set rustok.facet_cache = off to bypass). Bad arguments raise 22023 naming the field.';
+COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) IS 'The storefront product listing in one round trip: {total, limit, offset, query, correctedQuery, sort, items: [...], facets: {categories, tags, priceBuckets, inStock}}. p_query: any text (websearch syntax, never an error; the last word also matches as a prefix; on no match a typo-corrected query is tried). p_filters: {categoryIds, categoryHandles, tags (slugs, any of), priceMin, priceMax (minor units of p_currency, on the lowest price), inStock, status (staff only), priceBuckets (bucket lower bounds)}. p_sort: relevance (default with a query; ranks the 5000 newest matches), newest (default), price_asc, price_desc, title_asc, title_desc. p_limit 1-100, p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the whole filtered result. Without query and filters (browse) the page is read from an index and the total and facets come from index.facet_cache (filled here on a miss; hence volatile; set rustok.facet_cache = off to bypass). Bad arguments raise 22023 naming the field. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
 
 --

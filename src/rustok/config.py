@@ -191,6 +191,8 @@ class Settings:
     log_format: str = "text"              # "text" or "json"
     # Read-your-writes: how long a query carrying X-Index-Position waits for the read model to catch up
     read_wait_seconds: float = 5.0
+    # Storefront reads compiled to one SQL statement each (rustok.graphql.compiled); off: ordinary execution only
+    compiled_reads: bool = True
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
 
     @classmethod
@@ -230,6 +232,7 @@ class Settings:
             max_text_length=_int_env("RUSTOK_MAX_TEXT_LENGTH", cls.max_text_length),
             log_format=_choice_env("RUSTOK_LOG_FORMAT", ("text", "json"), cls.log_format),
             read_wait_seconds=_float_env("RUSTOK_READ_WAIT_SECONDS", cls.read_wait_seconds),
+            compiled_reads=_bool_env("RUSTOK_COMPILED_READS", cls.compiled_reads),
             login_throttle=LoginThrottle.from_env(),
         )
 

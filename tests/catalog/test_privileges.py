@@ -45,6 +45,18 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "content.media_file(uuid)": ({APP}, "GET /media/<id>: an uploaded file by its unguessable id, whatever the tenant "
                                         "(<img> requests carry no tenant); type, hash and bytes only"),
     "index.tenant_reindex()": ({APP}, "admin operations screen: checks ops:manage, reindex requests for the current tenant"),
+    # Storefront reads (issue 13): definer so that @@ and the array filters are index conditions under RLS; each
+    # reads only the tenant index._visible_tenant allows (the transaction's, or any for a role bypassing RLS).
+    **{f: ({APP}, "storefront read: only the tenant of core.current_tenant_id() (index._visible_tenant)") for f in (
+        "index.product_query(uuid,text,jsonb,text,boolean)",
+        "index.page_products(uuid,tsquery,jsonb,text,text,boolean,jsonb,jsonb,integer,boolean)",
+        "index.count_products(uuid,tsquery,jsonb,text,boolean,integer)",
+        "index.content_query(uuid,text,jsonb,boolean)",
+        "index.page_content(uuid,tsquery,jsonb,text,boolean,jsonb,jsonb,integer,boolean)",
+        "index.count_content(uuid,tsquery,jsonb,boolean,integer)",
+        "index.page_search(uuid,text,boolean,jsonb,jsonb,integer,boolean)",
+        "index.search_products(uuid,text,jsonb,text,integer,integer,text,boolean)",
+    )},
 }
 
 

@@ -80,8 +80,10 @@ as $$
       and (p_q is null or numnode(p_q) = 0 or p.search_vector @@ p_q)
       and (p_filters -> 'categoryIds' is null
            or p.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
-      and (p_filters -> 'categoryHandles' is null
-           or p.category_handles && index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))
+      and (p_filters -> 'categoryHandles' is null     -- handles to ids, so the GIN index on category_ids serves
+           or p.category_ids && array(select c.id from commerce.categories c
+                                      where c.tenant_id = p_tenant_id
+                                        and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))))
       and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
       and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
       and (p_filters -> 'priceMin' is null
@@ -97,6 +99,11 @@ create or replace function index.product_query(
     p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean
 ) returns table (q tsquery, corrected_query text)
     language plpgsql stable
+    rows 1
+    security definer set search_path = pg_catalog, pg_temp
+    -- EXISTS over a search is planned "read rows until the first hit" when the planner overestimates the matches
+    -- (a rare word: the whole tenant is read); the tenant's indexes always serve these statements
+    set enable_seqscan = off
 as $$
 declare
     v_cfg regconfig := index._tsconfig(p_tenant_id);
@@ -104,6 +111,11 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy (see there)
+    if p_tenant_id is null then
+        return query select null::tsquery, null::text;
+        return;
+    end if;
     perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
@@ -142,7 +154,9 @@ comment on function index.product_query(uuid, text, jsonb, text, boolean) is
     'The tsquery a product listing uses for user text p_query (websearch syntax, prefix of the last word; when '
     'nothing matches as typed, the spelling-corrected text if that matches: corrected_query), after checking the '
     'filters (as index.search_products: 22023 naming the field). Pass q to index.page_products / count_products. '
-    'Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off.';
+    'Refuses (55000, module "commerce" is disabled) when the tenant turned commerce off. '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.product_query(uuid, text, jsonb, text, boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.product_query(uuid, text, jsonb, text, boolean) to rustok_app;
 
 create or replace function index.page_products(
@@ -150,6 +164,8 @@ create or replace function index.page_products(
     p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean default false
 ) returns table (product_id uuid, cursor jsonb, rank real)
     language plpgsql stable
+    rows 21   -- the planner's guess for the caller's joins (a page is at most 101 rows; the default is 1000)
+    security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_has_q boolean := p_q is not null and numnode(p_q) > 0;
@@ -162,6 +178,7 @@ declare
     v_dir text;
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';   -- nothing to rank: the relevance of a list without search text is its recency
     end if;
@@ -207,22 +224,27 @@ comment on function index.page_products(uuid, tsquery, jsonb, text, text, boolea
     'one last; price_desc: highest, those without last), the product id breaking ties in the same direction; '
     'p_from_end: the rows nearest p_before first (last/before), the caller reverses them. p_q from '
     'index.product_query; filters as index.search_products. cursor: {"s": sort, "k": [key, id]}. 22023 on a bad '
-    'sort, limit (0-100) or cursor.';
+    'sort, limit (0-100) or cursor. '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.page_products(uuid, tsquery, jsonb, text, text, boolean, jsonb, jsonb, integer, boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.page_products(uuid, tsquery, jsonb, text, text, boolean, jsonb, jsonb, integer, boolean) to rustok_app;
 
 create or replace function index.count_products(
     p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer default 10000
 ) returns table (total integer, capped boolean)
     language sql stable
+    security definer set search_path = pg_catalog, pg_temp
 as $$
     select least(count(*), p_cap)::integer, count(*) > p_cap
-    from (select 1 from index._product_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), p_currency,
+    from (select 1 from index._product_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'), p_currency,
                                                coalesce(p_include_unpublished, false))
           limit p_cap + 1) m
 $$;
 comment on function index.count_products(uuid, tsquery, jsonb, text, boolean, integer) is
     'The number of products a listing matches, exact up to p_cap (default 10,000); capped is true when there are '
-    'more (the total is then p_cap). (GraphQL totalCount / totalCountCapped.)';
+    'more (the total is then p_cap). (GraphQL totalCount / totalCountCapped.) '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.count_products(uuid, tsquery, jsonb, text, boolean, integer) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.count_products(uuid, tsquery, jsonb, text, boolean, integer) to rustok_app;
 
 -- ---------------------------------------------------------------- content
@@ -254,6 +276,11 @@ comment on function index._content_matches(uuid, tsquery, jsonb, boolean) is
 create or replace function index.content_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_include_unpublished boolean)
     returns table (q tsquery, corrected_query text)
     language plpgsql stable
+    rows 1
+    security definer set search_path = pg_catalog, pg_temp
+    -- EXISTS over a search is planned "read rows until the first hit" when the planner overestimates the matches
+    -- (a rare word: the whole tenant is read); the tenant's indexes always serve these statements
+    set enable_seqscan = off
 as $$
 declare
     v_cfg regconfig := index._tsconfig(p_tenant_id);
@@ -261,6 +288,11 @@ declare
     v_fix text;
     v_fix_q tsquery;
 begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return query select null::tsquery, null::text;
+        return;
+    end if;
     perform core.assert_module_enabled(array[p_tenant_id], 'content');
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
@@ -291,7 +323,9 @@ $$;
 comment on function index.content_query(uuid, text, jsonb, boolean) is
     'The tsquery a content listing uses for user text (as index.product_query), after checking the filters '
     '(as index.search_content). Pass q to index.page_content / count_content. Refuses (55000) when the tenant '
-    'turned the content module off.';
+    'turned the content module off. '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.content_query(uuid, text, jsonb, boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.content_query(uuid, text, jsonb, boolean) to rustok_app;
 
 create or replace function index.page_content(
@@ -299,6 +333,8 @@ create or replace function index.page_content(
     p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean default false
 ) returns table (node_id uuid, cursor jsonb, rank real)
     language plpgsql stable
+    rows 21   -- the planner's guess for the caller's joins (a page is at most 101 rows; the default is 1000)
+    security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_has_q boolean := p_q is not null and numnode(p_q) > 0;
@@ -309,6 +345,7 @@ declare
     v_dir text;
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';
     end if;
@@ -340,20 +377,25 @@ $$;
 comment on function index.page_content(uuid, tsquery, jsonb, text, boolean, jsonb, jsonb, integer, boolean) is
     'One keyset page of a content listing (GraphQL contents connection, a post''s comments, a comment''s replies), '
     'as index.page_products: sorts relevance, newest / oldest (published_at, else created_at), title_asc, position; '
-    'the node id breaks ties. Filters as index.search_content (parentId: the replies of a node, with kinds [comment]).';
+    'the node id breaks ties. Filters as index.search_content (parentId: the replies of a node, with kinds [comment]). '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.page_content(uuid, tsquery, jsonb, text, boolean, jsonb, jsonb, integer, boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.page_content(uuid, tsquery, jsonb, text, boolean, jsonb, jsonb, integer, boolean) to rustok_app;
 
 create or replace function index.count_content(
     p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_include_unpublished boolean, p_cap integer default 10000
 ) returns table (total integer, capped boolean)
     language sql stable
+    security definer set search_path = pg_catalog, pg_temp
 as $$
     select least(count(*), p_cap)::integer, count(*) > p_cap
-    from (select 1 from index._content_matches(p_tenant_id, p_q, coalesce(p_filters, '{}'), coalesce(p_include_unpublished, false))
+    from (select 1 from index._content_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'), coalesce(p_include_unpublished, false))
           limit p_cap + 1) m
 $$;
 comment on function index.count_content(uuid, tsquery, jsonb, boolean, integer) is
-    'The number of content rows a listing matches, exact up to p_cap (default 10,000), capped when more.';
+    'The number of content rows a listing matches, exact up to p_cap (default 10,000), capped when more. '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.count_content(uuid, tsquery, jsonb, boolean, integer) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.count_content(uuid, tsquery, jsonb, boolean, integer) to rustok_app;
 
 -- ---------------------------------------------------------------- orders
@@ -425,11 +467,17 @@ create or replace function index.page_search(
     p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean default false
 ) returns table (id uuid, type text, cursor jsonb, rank real)
     language plpgsql stable
+    rows 21   -- the planner's guess for the caller's joins (a page is at most 101 rows; the default is 1000)
+    security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
 begin
     perform index._check_limit(p_limit);
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return;
+    end if;
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
     end if;
@@ -459,5 +507,7 @@ $$;
 comment on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean) is
     'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text '
     'p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), '
-    'with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products.';
+    'with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products. '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean) to rustok_app;

@@ -5,4 +5,4 @@ the date, the load average and the machine, into bench/results/<date>-<scenario>
 """
 
 # The scenarios in the order they run (rustok.bench.scenarios.SCENARIOS maps each to its function).
-SCENARIO_NAMES = ("import", "projector", "reindex", "event-path", "bulk-update", "orders", "lag")
+SCENARIO_NAMES = ("import", "projector", "reindex", "event-path", "bulk-update", "orders", "lag", "read")

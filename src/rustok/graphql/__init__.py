@@ -11,6 +11,7 @@ from ariadne.explorer import ExplorerGraphiQL
 
 from rustok.config import Settings
 from rustok.graphql.cache import DocumentCache
+from rustok.graphql.compiled import CompiledReads
 from rustok.graphql.context import get_context_value
 from rustok.graphql.errors import GraphQLErrorLogger, format_error
 from rustok.graphql.http import RustokHTTPHandler
@@ -29,8 +30,10 @@ def create_graphql_app(settings: Settings | None = None) -> GraphQL:
     settings = settings or Settings()
     limits = Limits.from_settings(settings)
     documents = DocumentCache(limits=limits)
+    schema = build_schema(limits)
+    compiled = CompiledReads(schema, limits) if settings.compiled_reads else None
     app = GraphQL(
-        build_schema(limits),
+        schema,
         query_parser=documents.parse,
         query_validator=documents.validate,
         context_value=get_context_value,
@@ -38,7 +41,7 @@ def create_graphql_app(settings: Settings | None = None) -> GraphQL:
         logger=GraphQLErrorLogger(),
         explorer=ExplorerGraphiQL(title="RusToK GraphQL"),
         http_handler=RustokHTTPHandler(documents, max_body_bytes=settings.max_body_bytes,
-                                       retry_after=settings.retry_after),
+                                       retry_after=settings.retry_after, compiled=compiled),
         websocket_handler=GraphQLTransportWSHandler(),
         execute_get_queries=True,
         debug=False,

@@ -26,7 +26,25 @@ class DocumentCache:
         self.limits = limits or Limits()
         self._documents: OrderedDict[str, DocumentNode] = OrderedDict()
         self._validation: dict[tuple, list] = {}
+        self._persisted: OrderedDict[str, str] = OrderedDict()   # sha256 hex -> query text (persisted queries)
         self._lock = threading.Lock()
+
+    def remember_persisted(self, digest: str, query: str) -> None:
+        """Keep a query text under its SHA-256 (checked by the caller); short texts only, LRU-bounded."""
+        if len(query) > MAX_CACHED_QUERY_LENGTH:
+            return
+        with self._lock:
+            self._persisted[digest] = query
+            self._persisted.move_to_end(digest)
+            while len(self._persisted) > self.max_documents:
+                self._persisted.popitem(last=False)
+
+    def persisted(self, digest: str) -> str | None:
+        with self._lock:
+            query = self._persisted.get(digest)
+            if query is not None:
+                self._persisted.move_to_end(digest)
+            return query
 
     def parse(self, context, data: dict) -> DocumentNode:
         query = data["query"]

@@ -19,6 +19,7 @@ UNSUPPORTED_MEDIA_TYPE (415); the GraphQL codes are documented in docs/graphql.m
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -32,7 +33,11 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+import psycopg
+
+from rustok.errors import DatabaseUnavailable
 from rustok.graphql.cache import DocumentCache
+from rustok.graphql.compiled import CompiledReads
 from rustok.ids import InvalidIdError, parse_id
 from rustok.graphql.limits import Limits, variables_depth_exceeds
 from rustok.logs import request_log
@@ -42,6 +47,7 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
+COMPILED_HEADERS = {"X-Execution": "compiled"}  # a compiled read answered (rustok.graphql.compiled)
 READ_AFTER_HEADER = "X-Read-After"  # a mutation's position: read everything it wrote (rustok.replicas)
 
 
@@ -122,9 +128,11 @@ def parse_json(body: bytes) -> Any:
 
 
 class RustokHTTPHandler(GraphQLHTTPHandler):
-    def __init__(self, documents: DocumentCache, *, max_body_bytes: int, retry_after: int, **kwargs):
+    def __init__(self, documents: DocumentCache, *, max_body_bytes: int, retry_after: int,
+                 compiled: CompiledReads | None = None, **kwargs):
         super().__init__(**kwargs)
         self.documents = documents
+        self.compiled = compiled
         self.limits: Limits = documents.limits
         self.max_body_bytes = max_body_bytes
         self.retry_after = retry_after
@@ -150,7 +158,7 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         if method == "OPTIONS":
             return Response(status_code=204, headers={"Allow": ALLOWED_METHODS})
         if method == "GET":
-            if "query" not in request.query_params:
+            if "query" not in request.query_params and "extensions" not in request.query_params:
                 if self.introspection and self.explorer:
                     return await self.render_explorer(request, self.explorer)
                 raise HttpError(400, "BAD_REQUEST", "GET needs a ?query= parameter")
@@ -160,6 +168,9 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         else:
             raise HttpError(405, "METHOD_NOT_ALLOWED", f"{method} is not supported here: use POST (GET for queries)",
                             {"Allow": ALLOWED_METHODS})
+        persisted = self._persisted_query(data)
+        if persisted is not None:
+            return persisted if isinstance(persisted, Response) else json_response(persisted, 200, media)
         self._check_request(data)
         request_log().operation = data.get("operationName")
         try:
@@ -179,6 +190,10 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         # X-Read-After when the client sends one; a read that fails on a replica is run again on the primary.
         request.state.read_only = operation is not None and operation.operation == OperationType.QUERY
         request.state.read_after = self._read_after(request)
+        if self.compiled is not None and request.state.read_only:
+            body = await self._run_compiled(request, document, data)
+            if body is not None:
+                return Response(body, status_code=200, media_type=media, headers=COMPILED_HEADERS)
         _, result = await self.execute_graphql_query(request, data, query_document=document)
         view = getattr(request.state, "db_view", None)
         if view is not None and view.replica_failed:
@@ -187,6 +202,70 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
             request.state.force_primary = True
             _, result = await self.execute_graphql_query(request, data, query_document=document)
         return self._graphql_response(result, media)
+
+    async def _run_compiled(self, request: Request, document, data: dict) -> bytes | None:
+        """The response body of a compiled read (rustok.graphql.compiled), or None: ordinary execution answers."""
+        headers = request.headers
+        tenant = headers.get("x-tenant")
+        if (not tenant or "authorization" in headers or "x-index-position" in headers
+                or request.state.read_after is not None):
+            return None
+        plan = self.compiled.plan(document, data.get("operationName"))
+        if plan is None:
+            return None
+        if self.documents.validate(self.schema, document):   # invalid: ordinary execution reports it
+            return None
+        params = plan.parameters(self.schema, data.get("variables"), tenant)
+        if params is None:
+            return None
+        view = request.app.state.router.view(read_only=True)
+        try:
+            async with view.connection() as conn:
+                # autocommit: the statement is its own transaction (the tenant setting it makes is local to it)
+                await conn.set_autocommit(True)
+                try:
+                    cur = await conn.execute(plan.sql, params)
+                    row = await cur.fetchone()
+                finally:
+                    await conn.set_autocommit(False)
+        except psycopg.Error as exc:
+            # unknown tenant, module off, refused filters, a replica's hiccup: ordinary execution answers (and
+            # reports whatever is the caller's to know)
+            log.debug("compiled read not answered (%s); ordinary execution", exc.sqlstate)
+            return None
+        except DatabaseUnavailable:
+            return None
+        if row is None or row[0] is None:
+            return None
+        return row[0].encode("utf-8")
+
+    def _persisted_query(self, data: Any) -> dict | None:
+        """Automatic persisted queries (the protocol of Apollo's clients): `extensions.persistedQuery.sha256Hash`
+        stands for a query text the server has seen. With the text too, the server checks the hash and keeps the
+        text (bounded: rustok.graphql.cache); with the hash alone it fills in the text, or answers
+        PERSISTED_QUERY_NOT_FOUND so that the client sends both once. Small GETs of hashes are cacheable."""
+        if not isinstance(data, dict) or not isinstance(data.get("extensions"), dict):
+            return None
+        spec = data["extensions"].get("persistedQuery")
+        if spec is None:
+            return None
+        digest = spec.get("sha256Hash") if isinstance(spec, dict) else None
+        if not isinstance(digest, str) or len(digest) != 64 or (isinstance(spec, dict) and spec.get("version", 1) != 1):
+            raise HttpError(400, "BAD_REQUEST", "extensions.persistedQuery: expected {version: 1, sha256Hash: "
+                                                "<64 hex characters of the query text's SHA-256>}")
+        query = data.get("query")
+        if isinstance(query, str) and query:
+            if hashlib.sha256(query.encode("utf-8")).hexdigest() != digest.lower():
+                raise HttpError(400, "BAD_REQUEST", "extensions.persistedQuery.sha256Hash does not match the query text")
+            self.documents.remember_persisted(digest.lower(), query)
+            return None
+        known = self.documents.persisted(digest.lower())
+        if known is None:
+            request_log().error_codes.append("PERSISTED_QUERY_NOT_FOUND")
+            return error_body("PERSISTED_QUERY_NOT_FOUND",
+                              "PersistedQueryNotFound: send the query text with this hash once")
+        data["query"] = known
+        return None
 
     @staticmethod
     def _read_after(request: Request):

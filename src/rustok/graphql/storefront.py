@@ -191,7 +191,7 @@ for _conn_type in (product_connection_type, content_connection_type, order_conne
 @product_connection_type.field("facets")
 async def resolve_product_facets(conn, info):
     r = conn["_read"]
-    row = await fetch_one(info.context, "select index.search_products(%s, %s, %s, null, 1, 0, %s, %s) -> 'facets' as f",
+    row = await fetch_one(info.context, "select index.search_products(%s, %s, %s, 'newest', 1, 0, %s, %s) -> 'facets' as f",
                           (r["t"], r["search"], Jsonb(r["filters"]), r["currency"], r["staff"]))
     facets = row["f"] or {}
     currency = r["currency"]

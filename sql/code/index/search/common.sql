@@ -151,3 +151,29 @@ $$;
 comment on function index._tags_json(text[], text[]) is
     'Internal, the one tag-array builder of read documents: [{slug, name}] ordered by slug, from a read row''s '
     'parallel tag_slugs and tags arrays.';
+
+-- ---------------------------------------------------------------- the tenant a read may see
+create or replace function index._visible_tenant(p_tenant_id uuid) returns uuid
+    language sql stable
+as $$
+    -- The storefront's read functions are security definer (so that text search, array and price predicates
+    -- use their indexes: under row-level security a predicate that is not leakproof, such as @@, cannot be an
+    -- index condition). They call this first and read only the tenant it returns, which keeps the rule of the
+    -- policy tenant_isolation: the tenant of the transaction (core.current_tenant_id()), or any tenant for a
+    -- caller that bypasses row-level security anyway (superuser, BYPASSRLS, the tables' owner: operators in
+    -- psql). The caller is the role that called in: SET ROLE's role, else the session user.
+    select case
+        when p_tenant_id = core.current_tenant_id() then p_tenant_id
+        when (select r.rolsuper or r.rolbypassrls
+                     or pg_catalog.pg_has_role(r.oid, (select c.relowner from pg_catalog.pg_class c
+                                                       where c.oid = 'index.products'::regclass), 'USAGE')
+              from pg_catalog.pg_roles r
+              where r.rolname = coalesce(nullif(pg_catalog.current_setting('role'), 'none'), session_user::text))
+            then p_tenant_id
+    end
+$$;
+comment on function index._visible_tenant(uuid) is
+    'Internal: p_tenant_id when the calling role may read that tenant''s read rows (it is the transaction''s tenant, '
+    'or the caller bypasses row-level security: superuser, BYPASSRLS, owner), else null (no rows, as under the '
+    'policy). Called first by the security definer read functions (index.search_products, product_query, '
+    'page_products, count_products and the content and unified-search twins).';

@@ -155,6 +155,7 @@ create or replace function index.search_products(
     p_include_unpublished  boolean default false
 ) returns jsonb
     language plpgsql volatile
+    security definer set search_path = pg_catalog, pg_temp
 as $$
 declare
     v_cfg       regconfig := index._tsconfig(p_tenant_id);
@@ -163,6 +164,7 @@ declare
     v_bounds    bigint[];
     v_result    jsonb;
     v_corrected text;
+    v_visible   uuid := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
 begin
     perform index._check_page(p_filters,
         array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'],
@@ -190,6 +192,13 @@ begin
         end if;
     else
         v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
+    end if;
+
+    if v_visible is null then   -- another tenant than the transaction's: nothing, as under the policy
+        return index._product_page_json(p_tenant_id, '{}', '{}',
+                   '{"total": 0, "categories": [], "tags": [], "priceBuckets": [], "inStock": {"true": 0, "false": 0}}',
+                   p_limit, p_offset, p_currency)
+               || jsonb_build_object('query', p_query, 'correctedQuery', null, 'sort', v_sort);
     end if;
 
     -- no search text and no filters (price bucket bounds only shape the facets): the browse page, facets cached
@@ -228,7 +237,9 @@ comment on function index.search_products(uuid, text, jsonb, text, integer, inte
     'p_offset 0-10000. p_include_unpublished: staff see every status, the public only published. Facets count the '
     'whole filtered result. Without query and filters (browse) the page is read from an index and the total and '
     'facets come from index.facet_cache (filled here on a miss; hence volatile; set rustok.facet_cache = off to '
-    'bypass). Bad arguments raise 22023 naming the field.';
+    'bypass). Bad arguments raise 22023 naming the field. '
+    'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.search_products(uuid,text,jsonb,text,integer,integer,text,boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.search_products(uuid,text,jsonb,text,integer,integer,text,boolean) to rustok_app;
 
 create or replace function index.get_product(p_tenant_id uuid, p_handle text, p_include_unpublished boolean default false)

@@ -8,7 +8,7 @@ them discard what they queue so that `lag` starts with an empty queue.
 from __future__ import annotations
 
 from rustok.bench import SCENARIO_NAMES
-from rustok.bench.scenarios import lag, load, orders, projector, writes
+from rustok.bench.scenarios import lag, load, orders, projector, read, writes
 
 SCENARIOS = {
     "import": load.run,
@@ -18,5 +18,6 @@ SCENARIOS = {
     "bulk-update": writes.run_bulk_update,
     "orders": orders.run,
     "lag": lag.run,
+    "read": read.run,
 }
 assert tuple(SCENARIOS) == SCENARIO_NAMES

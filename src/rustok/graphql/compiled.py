@@ -1,0 +1,584 @@
+"""Compiled storefront reads: one GraphQL query -> one SQL statement that returns the response body.
+
+The hot storefront reads (`products` listings with their cards, totals and facets; `product` by id or handle)
+of an anonymous visitor are compiled, per document and operation, into one SQL statement over the read
+functions of sql/code/index/reads.sql. The statement resolves the tenant, sets it for its own transaction
+(row-level security applies as usual), reads, and builds the exact response JSON as text
+(`{"data":{...}}`, the selected fields only, in selection order, formatted as rustok.graphql.http renders
+JSON), so Python sends the bytes it receives without decoding them. It runs on an autocommit connection:
+one round trip, no BEGIN/COMMIT.
+
+What is not compiled runs through ordinary execution, with identical responses (tests/graphql/
+test_compiled_reads.py compares the two byte for byte):
+- a document with any field, argument, directive or fragment the compiler does not know (`compile` -> None);
+- requests with a bearer token (staff may see drafts; the permission lookup stays in ordinary execution),
+  with X-Index-Position or X-Read-After, or without X-Tenant;
+- any request whose arguments the ordinary path would refuse (bad cursor, page size, ids), and any database
+  error (unknown tenant, module off, bad filters): the ordinary path runs and reports it as usual.
+RUSTOK_COMPILED_READS=off turns the compiler off. A compiled answer carries `X-Execution: compiled`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from graphql import (
+    DocumentNode, FieldNode, FragmentSpreadNode, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode,
+    OperationType, get_operation_ast,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from psycopg.types.json import Jsonb
+
+from rustok.graphql.errors import ApiError
+from rustok.graphql.limits import Limits, _ArgumentGuard
+from rustok.graphql.paging import page_args
+from rustok.ids import InvalidIdError, parse_id
+
+log = logging.getLogger(__name__)
+
+
+class Unsupported(Exception):
+    """The document uses something the compiler does not cover: ordinary execution serves it."""
+
+
+# ---------------------------------------------------------------- JSON text in SQL
+
+def _j(expr: str) -> str:
+    """JSON text of a text/uuid/boolean/integer/array SQL value (null -> null), as Python's json.dumps writes it."""
+    return f"coalesce(to_json({expr})::text, 'null')"
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _object(members: list[tuple[str, str]]) -> str:
+    """SQL building '{"k1":v1,"k2":v2}' from (response key, JSON text expression) pairs."""
+    if not members:
+        return "'{}'"
+    parts = []
+    for i, (key, expr) in enumerate(members):
+        parts.append(_lit(("{" if i == 0 else ",") + f'"{key}":'))
+        parts.append(f"({expr})")
+    parts.append("'}'")
+    return " || ".join(parts)
+
+
+def _array(element: str, source: str, order: str) -> str:
+    """SQL building '[e1,e2]' from a row source (a FROM clause) and an element expression."""
+    return f"('[' || coalesce((select string_agg({element}, ',' order by {order}) from {source}), '') || ']')"
+
+
+# Python's json.dumps of a value read from jsonb: strings and integers as PostgreSQL writes them; a number
+# with a fraction or exponent is a Python float (repr: the shortest round trip, as float8 output, with ".0"
+# for an integral value).
+_JSONB_SCALAR = ("(case when jsonb_typeof({x}) = 'number' and ({x})::text ~ '[.eE]' "
+                 "then (select case when f ~ '^-?[0-9]+$' then f || '.0' else f end from (select ({x})::text::float8::text as f) z) "
+                 "else coalesce(({x})::text, 'null') end)")
+
+
+def _jsonb_scalar(expr: str) -> str:
+    return _JSONB_SCALAR.format(x=expr)
+
+
+def _float4(expr: str) -> str:
+    """JSON text of a real as the ordinary path writes it (psycopg reads the text form into a Python float)."""
+    return (f"(select case when f is null then 'null' when f ~ '^-?[0-9]+$' then f || '.0' else f end "
+            f"from (select ({expr})::text as f) z)")
+
+
+def _datetime(expr: str) -> str:
+    """JSON text of a timestamptz as datetime.isoformat() writes it (microseconds only when not zero)."""
+    return (f"(case when {expr} is null then 'null' else '\"' || to_char({expr}, 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
+            f"case when mod(extract(microseconds from {expr})::bigint, 1000000) <> 0 "
+            f"then '.' || to_char({expr}, 'US') else '' end || to_char({expr}, 'TZH:TZM') || '\"' end)")
+
+
+def _cursor(expr: str) -> str:
+    """rustok.graphql.paging.encode_cursor in SQL: compact JSON of {"k": [key, id], "s": sort}, base64url."""
+    text = (f"'{{\"k\":[' || {_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 0')} || ',' || "
+            f"{_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 1')} || '],\"s\":' || ({expr} -> 's')::text || '}}'")
+    return f"rtrim(translate(encode(convert_to({text}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+
+
+# ---------------------------------------------------------------- selections
+
+@dataclass
+class Selection:
+    key: str                 # response key (alias or name)
+    name: str
+    node: FieldNode
+    children: list["Selection"] = field(default_factory=list)
+
+
+def _collect(schema: GraphQLSchema, document_fragments: dict, type_name: str, selection_set) -> list[Selection]:
+    out: list[Selection] = []
+    seen: set[str] = set()
+
+    def walk(selections):
+        for sel in selections:
+            if getattr(sel, "directives", None):
+                raise Unsupported("directives")
+            if isinstance(sel, FieldNode):
+                key = sel.alias.value if sel.alias else sel.name.value
+                if key in seen:
+                    raise Unsupported("a response key selected twice")
+                seen.add(key)
+                out.append(Selection(key, sel.name.value, sel))
+            elif isinstance(sel, InlineFragmentNode):
+                if sel.type_condition is not None and sel.type_condition.name.value != type_name:
+                    raise Unsupported("a type condition")
+                walk(sel.selection_set.selections)
+            elif isinstance(sel, FragmentSpreadNode):
+                fragment = document_fragments.get(sel.name.value)
+                if fragment is None or fragment.type_condition.name.value != type_name:
+                    raise Unsupported("a fragment on another type")
+                walk(fragment.selection_set.selections)
+            else:
+                raise Unsupported("a selection kind")
+
+    walk(selection_set.selections)
+    return out
+
+
+class Params:
+    """Named SQL parameters of one compiled statement, filled per request."""
+
+    def __init__(self):
+        self.fillers: list[Callable[[dict, dict], None]] = []
+        self.count = 0
+
+    def name(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}_{self.count}"
+
+
+# ---------------------------------------------------------------- the compiler
+
+_SCALAR_COLUMNS = {  # Product field -> (column of index.products, kind)
+    "id": ("product_id", "plain"), "handle": ("handle", "plain"), "title": ("title", "plain"),
+    "subtitle": ("subtitle", "plain"), "description": ("description", "plain"), "status": ("status", "plain"),
+    "discountable": ("discountable", "plain"), "inStock": ("has_stock", "plain"),
+    "totalStock": ("total_stock", "plain"), "variantCount": ("variant_count", "plain"),
+    "currencies": ("currencies", "plain"), "createdAt": ("created_at", "datetime"),
+    "updatedAt": ("updated_at", "datetime"),
+}
+_SEO_KEYS = ("title", "description", "canonicalUrl", "imageUrl", "robots")
+
+
+class Compiler:
+    def __init__(self, schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
+                 limits: Limits):
+        self.schema = schema
+        self.limits = limits
+        self.document = document
+        self.operation = operation
+        self.fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
+        self.params = Params()
+        self.query_type = schema.query_type
+
+    def selections(self, type_name: str, node: FieldNode) -> list[Selection]:
+        if node.selection_set is None:
+            raise Unsupported("a leaf where an object was expected")
+        return _collect(self.schema, self.fragments, type_name, node.selection_set)
+
+    def arguments(self, type_name: str, field_name: str, node: FieldNode) -> Callable[[dict], dict]:
+        field_def = self.schema.type_map[type_name].fields[field_name]
+        guard = _ArgumentGuard(f"{type_name}.{field_name}", field_def.args, self.limits)
+
+        def read(variables) -> dict:
+            args = get_argument_values(field_def, node, variables)
+            guard.check(args)   # the input limits ordinary execution applies (rustok.graphql.limits)
+            return args
+        return read
+
+    @staticmethod
+    def no_arguments(node: FieldNode):
+        if node.arguments:
+            raise Unsupported("arguments")
+
+    # ---- leaves
+    def money(self, node: FieldNode, amount: str, currency: str) -> str:
+        members = []
+        for s in self.selections("Money", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"Money\"'"))
+            elif s.name == "amount":
+                members.append((s.key, f"({amount})::bigint::text"))
+            elif s.name == "currencyCode":
+                members.append((s.key, _j(currency)))
+            else:
+                raise Unsupported(f"Money.{s.name}")
+        return _object(members)
+
+    # ---- Product
+    def product(self, node: FieldNode, p: str, listing_currency: str | None, ranked: bool = True) -> str:
+        """JSON text of a Product from read row alias `p` (index.products columns, and `rank` in a page)."""
+        members = []
+        for s in self.selections("Product", node):
+            if s.name == "__typename":
+                members.append((s.key, "'\"Product\"'"))
+            elif s.name in _SCALAR_COLUMNS:
+                self.no_arguments(s.node)
+                column, kind = _SCALAR_COLUMNS[s.name]
+                members.append((s.key, _datetime(f"{p}.{column}") if kind == "datetime" else _j(f"{p}.{column}")))
+            elif s.name == "rank":
+                self.no_arguments(s.node)
+                members.append((s.key, _float4(f"{p}.rank") if ranked else "'null'"))
+            elif s.name == "priceRange":
+                members.append((s.key, self.price_range(s.node, p, listing_currency)))
+            elif s.name == "tags":
+                self.no_arguments(s.node)
+                members.append((s.key, self.tags(s.node, p)))
+            elif s.name == "seo":
+                self.no_arguments(s.node)
+                seo = []
+                for t in self.selections("Seo", s.node):
+                    self.no_arguments(t.node)
+                    if t.name == "__typename":
+                        seo.append((t.key, "'\"Seo\"'"))
+                    elif t.name in _SEO_KEYS:
+                        seo.append((t.key, _j(f"({p}.seo ->> {_lit(t.name)})")))
+                    else:
+                        raise Unsupported(f"Seo.{t.name}")
+                members.append((s.key, _object(seo)))
+            else:
+                raise Unsupported(f"Product.{s.name}")
+        return _object(members)
+
+    def price_range(self, node: FieldNode, p: str, listing_currency: str | None) -> str:
+        read_args = self.arguments("Product", "priceRange", node)
+        name = self.params.name("price_range_currency")
+        listing = listing_currency
+
+        def fill(values: dict, variables) -> None:
+            currency = read_args(variables).get("currency")
+            currency = currency.strip().upper() if currency else None
+            values[name] = currency or (values.get(listing) if listing else None)
+        self.params.fillers.append(fill)
+        cur = f"%({name})s::text"
+        prices = f"({p}.prices -> {cur})"
+        members_min = self.money_of(node, "min", f"({prices} ->> 'min')", cur)
+        members_max = self.money_of(node, "max", f"({prices} ->> 'max')", cur)
+        sels = self.selections("MoneyRange", node)
+        members = []
+        for s in sels:
+            if s.name == "__typename":
+                members.append((s.key, "'\"MoneyRange\"'"))
+            elif s.name == "min":
+                members.append((s.key, members_min[s.key]))
+            elif s.name == "max":
+                members.append((s.key, members_max[s.key]))
+            else:
+                raise Unsupported(f"MoneyRange.{s.name}")
+        return f"(case when {cur} is null or {prices} is null then 'null' else {_object(members)} end)"
+
+    def money_of(self, node: FieldNode, which: str, amount: str, currency: str) -> dict:
+        out = {}
+        for s in self.selections("MoneyRange", node):
+            if s.name == which:
+                self.no_arguments(s.node)
+                out[s.key] = self.money(s.node, amount, currency)
+        return out
+
+    def tags(self, node: FieldNode, p: str) -> str:
+        members = []
+        for s in self.selections("Tag", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"Tag\"'"))
+            elif s.name == "slug":
+                members.append((s.key, _j("t.slug")))
+            elif s.name == "name":
+                members.append((s.key, _j("t.name")))
+            else:
+                raise Unsupported(f"Tag.{s.name}")   # Tag.id is looked up by a loader in ordinary execution
+        return _array(_object(members), f"unnest({p}.tag_slugs, {p}.tags) with ordinality as t (slug, name, o)", "t.o")
+
+    # ---- Query.product
+    def root_product(self, sel: Selection) -> tuple[str, str]:
+        read_args = self.arguments("Query", "product", sel.node)
+        pid, phandle = self.params.name("product_id"), self.params.name("product_handle")
+
+        def fill(values: dict, variables) -> None:
+            args = read_args(variables)
+            if (args.get("id") is None) == (args.get("handle") is None):
+                raise ApiError("BAD_USER_INPUT", "product: give id or handle (one of them)")
+            values[pid] = parse_id(args["id"]) if args.get("id") is not None else None
+            values[phandle] = args.get("handle")
+        self.params.fillers.append(fill)
+        node = self.product(sel.node, "p", None, ranked=False)
+        sql = (f"coalesce((select {node} from index.read_product(%(tenant)s, %({pid})s, %({phandle})s) p), 'null')")
+        return sel.key, sql
+
+    # ---- Query.products
+    def root_products(self, sel: Selection) -> tuple[str, str, str]:
+        read_args = self.arguments("Query", "products", sel.node)
+        n = self.params.name("products")
+        names = {k: f"{n}_{k}" for k in ("search", "filters", "sort", "currency", "after", "before", "limit",
+                                          "from_end", "want_total", "want_facets", "has_after", "has_before")}
+        wants = {"total": False, "facets": False}
+        currency_param = names["currency"]
+
+        def fill(values: dict, variables) -> None:
+            from rustok.graphql.storefront import _currency, _filters
+
+            args = read_args(variables)
+            page = page_args(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+            values[names["search"]] = args.get("search")
+            values[names["filters"]] = Jsonb(_filters(args.get("filter")))
+            values[names["sort"]] = args.get("sort")
+            values[names["currency"]] = _currency(args.get("currency"))
+            values[names["after"]] = page.after_param
+            values[names["before"]] = page.before_param
+            values[names["limit"]] = page.limit
+            values[names["from_end"]] = page.from_end
+            values[names["want_total"]] = wants["total"]
+            values[names["want_facets"]] = wants["facets"]
+            values[names["has_after"]] = page.after is not None
+            values[names["has_before"]] = page.before is not None
+        self.params.fillers.append(fill)
+
+        rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
+        P = {k: f"%({v})s" for k, v in names.items()}
+        order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
+        members = []
+        for s in self.selections("ProductConnection", sel.node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ProductConnection\"'"))
+            elif s.name == "edges":
+                edge = []
+                for e in self.selections("ProductEdge", s.node):
+                    self.no_arguments(e.node)
+                    if e.name == "__typename":
+                        edge.append((e.key, "'\"ProductEdge\"'"))
+                    elif e.name == "cursor":
+                        edge.append((e.key, "'\"' || " + _cursor("x.cursor") + " || '\"'"))
+                    elif e.name == "node":
+                        edge.append((e.key, self.product(e.node, "x", currency_param)))
+                    else:
+                        raise Unsupported(f"ProductEdge.{e.name}")
+                members.append((s.key, _array(_object(edge), f"{page} x", order)))
+            elif s.name == "nodes":
+                members.append((s.key, _array(self.product(s.node, "x", currency_param), f"{page} x", order)))
+            elif s.name == "pageInfo":
+                info = []
+                more = f"(select count(*) > {P['limit']} from {rows} r where r.ord > 0)"
+                first_cursor = (f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x "
+                                f"order by {order} limit 1)")
+                last_cursor = (f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x "
+                               f"order by {order} desc limit 1)")
+                for i in self.selections("PageInfo", s.node):
+                    self.no_arguments(i.node)
+                    if i.name == "__typename":
+                        info.append((i.key, "'\"PageInfo\"'"))
+                    elif i.name == "hasNextPage":
+                        info.append((i.key, f"(case when {P['from_end']} then {P['has_before']} else {more} end)::text"))
+                    elif i.name == "hasPreviousPage":
+                        info.append((i.key, f"(case when {P['from_end']} then {more} else {P['has_after']} end)::text"))
+                    elif i.name == "startCursor":
+                        info.append((i.key, f"coalesce({first_cursor}, 'null')"))
+                    elif i.name == "endCursor":
+                        info.append((i.key, f"coalesce({last_cursor}, 'null')"))
+                    else:
+                        raise Unsupported(f"PageInfo.{i.name}")
+                members.append((s.key, _object(info)))
+            elif s.name == "totalCount":
+                wants["total"] = True
+                members.append((s.key, f"(select m.total::text from {meta} m)"))
+            elif s.name == "totalCountCapped":
+                wants["total"] = True
+                members.append((s.key, f"(select m.total_capped::text from {meta} m)"))
+            elif s.name == "query":
+                members.append((s.key, _j(f"{P['search']}::text")))
+            elif s.name == "correctedQuery":
+                members.append((s.key, f"(select {_j('m.corrected_query')} from {meta} m)"))
+            elif s.name == "sort":
+                members.append((s.key, f"""(select to_json(case
+                    when {P['sort']}::text is null then case when coalesce(m.tsq, '') <> '' then 'relevance' else 'newest' end
+                    when {P['sort']}::text = 'relevance' and coalesce(m.tsq, '') = '' then 'newest'
+                    else {P['sort']}::text end)::text from {meta} m)"""))
+            elif s.name == "facets":
+                wants["facets"] = True
+                members.append((s.key, self.facets(s.node, meta, P["currency"])))
+            else:
+                raise Unsupported(f"ProductConnection.{s.name}")
+        ctes = (f"{rows} as materialized (select * from index.read_products_page(%(tenant)s, {P['search']}, "
+                f"{P['filters']}, {P['sort']}, {P['currency']}, {P['after']}, {P['before']}, {P['limit']}, "
+                f"{P['from_end']}, {P['want_total']}, {P['want_facets']})), "
+                f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped, r.facets from {rows} r where r.ord = 0), "
+                f"{page} as (select r.* from {rows} r "
+                f"where r.ord between 1 and {P['limit']})")
+        return sel.key, _object(members), ctes
+
+    def facets(self, node: FieldNode, meta: str, currency: str) -> str:
+        f = "m.facets"
+        members = []
+        for s in self.selections("ProductFacets", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ProductFacets\"'"))
+            elif s.name == "categories":
+                item = []
+                for c in self.selections("CategoryFacet", s.node):
+                    self.no_arguments(c.node)
+                    if c.name == "__typename":
+                        item.append((c.key, "'\"CategoryFacet\"'"))
+                    elif c.name == "count":
+                        item.append((c.key, "(e.v ->> 'count')"))
+                    elif c.name == "category":
+                        cat = []
+                        for k in self.selections("Category", c.node):
+                            self.no_arguments(k.node)
+                            if k.name == "__typename":
+                                cat.append((k.key, "'\"Category\"'"))
+                            elif k.name in ("id", "name", "handle"):
+                                cat.append((k.key, _j(f"(e.v ->> {_lit(k.name)})")))
+                            else:
+                                raise Unsupported(f"Category.{k.name} in facets")
+                        item.append((c.key, _object(cat)))
+                    else:
+                        raise Unsupported(f"CategoryFacet.{c.name}")
+                members.append((s.key, _array(_object(item),
+                                              f"jsonb_array_elements({f} -> 'categories') with ordinality as e (v, o)", "e.o")))
+            elif s.name == "tags":
+                item = []
+                for c in self.selections("TagFacet", s.node):
+                    self.no_arguments(c.node)
+                    if c.name == "__typename":
+                        item.append((c.key, "'\"TagFacet\"'"))
+                    elif c.name == "count":
+                        item.append((c.key, "(e.v ->> 'count')"))
+                    elif c.name == "tag":
+                        tag = []
+                        for k in self.selections("Tag", c.node):
+                            self.no_arguments(k.node)
+                            if k.name == "__typename":
+                                tag.append((k.key, "'\"Tag\"'"))
+                            elif k.name in ("slug", "name"):
+                                tag.append((k.key, _j(f"(e.v ->> {_lit(k.name)})")))
+                            else:
+                                raise Unsupported(f"Tag.{k.name} in facets")
+                        item.append((c.key, _object(tag)))
+                    else:
+                        raise Unsupported(f"TagFacet.{c.name}")
+                members.append((s.key, _array(_object(item),
+                                              f"jsonb_array_elements({f} -> 'tags') with ordinality as e (v, o)", "e.o")))
+            elif s.name == "priceBuckets":
+                item = []
+                for c in self.selections("PriceBucketFacet", s.node):
+                    self.no_arguments(c.node)
+                    if c.name == "__typename":
+                        item.append((c.key, "'\"PriceBucketFacet\"'"))
+                    elif c.name == "count":
+                        item.append((c.key, "(e.v ->> 'count')"))
+                    elif c.name == "min":
+                        item.append((c.key, self.money(c.node, "(e.v ->> 'min')", f"{currency}::text")))
+                    elif c.name == "max":
+                        item.append((c.key, f"(case when e.v ->> 'max' is null then 'null' else "
+                                            f"{self.money(c.node, chr(40) + 'e.v ->> ' + chr(39) + 'max' + chr(39) + chr(41), f'{currency}::text')} end)"))
+                    else:
+                        raise Unsupported(f"PriceBucketFacet.{c.name}")
+                members.append((s.key, f"(case when {currency}::text is null then '[]' else " + _array(
+                    _object(item), f"jsonb_array_elements(coalesce({f} -> 'priceBuckets', '[]')) with ordinality as e (v, o)",
+                    "e.o") + " end)"))
+            elif s.name == "inStock":
+                def stock(flag: str) -> str:
+                    item = []
+                    for c in self.selections("StockFacet", s.node):
+                        self.no_arguments(c.node)
+                        if c.name == "__typename":
+                            item.append((c.key, "'\"StockFacet\"'"))
+                        elif c.name == "inStock":
+                            item.append((c.key, _lit(flag)))
+                        elif c.name == "count":
+                            item.append((c.key, f"coalesce(({f} -> 'inStock' ->> {_lit(flag)})::bigint, 0)::text"))
+                        else:
+                            raise Unsupported(f"StockFacet.{c.name}")
+                    return _object(item)
+                members.append((s.key, f"'[' || {stock('true')} || ',' || {stock('false')} || ']'"))
+            else:
+                raise Unsupported(f"ProductFacets.{s.name}")
+        return f"(select {_object(members)} from {meta} m)"
+
+    def compile(self) -> "Plan":
+        if self.operation.operation != OperationType.QUERY:
+            raise Unsupported("not a query")
+        if self.operation.directives:
+            raise Unsupported("directives")
+        root = _collect(self.schema, self.fragments, "Query", self.operation.selection_set)
+        members, ctes = [], []
+        for sel in root:
+            if sel.name == "products":
+                key, expr, cte = self.root_products(sel)
+                members.append((key, expr))
+                ctes.append(cte)
+            elif sel.name == "product":
+                members.append(self.root_product(sel))
+            elif sel.name == "__typename":
+                members.append((sel.key, "'\"Query\"'"))
+            else:
+                raise Unsupported(f"Query.{sel.name}")
+        body = "'{\"data\":' || " + _object(members) + " || '}'"
+        sql = (f"with {', '.join(ctes)} select {body}" if ctes else f"select {body}")
+        return Plan(sql, self.params.fillers, self.operation)
+
+
+@dataclass
+class Plan:
+    sql: str
+    fillers: list
+    operation: OperationDefinitionNode
+
+    def parameters(self, schema: GraphQLSchema, raw_variables: dict | None, tenant: str) -> dict | None:
+        """The statement's parameters for one request, or None when ordinary execution must answer (variables
+        that do not coerce, arguments the ordinary path refuses)."""
+        variables = get_variable_values(schema, self.operation.variable_definitions or (), raw_variables or {})
+        if isinstance(variables, list):
+            return None
+        values: dict[str, Any] = {"tenant": tenant}
+        try:
+            for fill in self.fillers:
+                fill(values, variables)
+        except (ApiError, InvalidIdError, ValueError, TypeError):
+            return None
+        return values
+
+
+class CompiledReads:
+    """Plans per (query text, operation name): compiled once; None remembered for what is not covered."""
+
+    def __init__(self, schema: GraphQLSchema, limits: Limits, max_plans: int = 256):
+        self.schema = schema
+        self.limits = limits
+        self.max_plans = max_plans
+        self._plans: OrderedDict[tuple, Plan | None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
+        body = document.loc.source.body if document.loc else None
+        if body is None:
+            return None
+        key = (body, operation_name)
+        with self._lock:
+            if key in self._plans:
+                self._plans.move_to_end(key)
+                return self._plans[key]
+        operation = get_operation_ast(document, operation_name)
+        plan = None
+        if operation is not None:
+            try:
+                plan = Compiler(self.schema, document, operation, self.limits).compile()
+            except Unsupported as exc:
+                log.debug("not compiled (%s): ordinary execution", exc)
+        with self._lock:
+            self._plans[key] = plan
+            while len(self._plans) > self.max_plans:
+                self._plans.popitem(last=False)
+        return plan

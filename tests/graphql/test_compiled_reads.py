@@ -1,0 +1,202 @@
+"""Compiled storefront reads (issue 13 item 3): every storefront read an anonymous visitor sends gives the same
+response bytes through the compiled path (one SQL statement building the JSON) and through ordinary execution;
+what the compiler does not cover falls back, and errors are reported by ordinary execution exactly as before."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from rustok.app import create_app
+from rustok.config import Settings
+from tests.graphql.conftest import login, new_tenant, new_user
+
+
+def drain(url):
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+
+
+@pytest.fixture(scope="module")
+def both(api_db):
+    """Two apps on the same database: compiled reads on (the default) and off."""
+    on = Settings.from_env()
+    off = dataclasses.replace(on, compiled_reads=False)
+    with TestClient(create_app(api_db, settings=on)) as c_on, TestClient(create_app(api_db, settings=off)) as c_off:
+        yield c_on, c_off
+
+
+@pytest.fixture(scope="module")
+def shop(both, owner, api_db):
+    slug = new_tenant(owner)
+    t = owner.execute("select core.tenant_id_by_slug(%s)", (slug,)).fetchone()[0]
+    cat = owner.execute("insert into commerce.categories (tenant_id, name, handle) values (%s, 'Shirts \"&\" Tees', 'shirts') "
+                        "returning id", (t,)).fetchone()[0]
+    tag = owner.execute("insert into content.tags (tenant_id, name, slug) values (%s, 'Été', 'ete') returning id",
+                        (t,)).fetchone()[0]
+    for i in range(27):
+        title = ["Blue tee", "Linen shirt \"classic\"", "Wool scarf", "Café mug ☕", "Tab\tand\nnewline"][i % 5] + f" {i}"
+        pid = owner.execute(
+            "insert into commerce.products (tenant_id, title, handle, subtitle, description, status, created_at) "
+            "values (%s, %s, %s, %s, %s, %s, now() - make_interval(secs => %s)) returning id",
+            (t, title, f"p-{i}", None if i % 3 else f"Sub {i}", f"Description {i} <b>bold</b>",
+             "draft" if i == 4 else "published", i * 1.5 if i % 4 else i)).fetchone()[0]
+        for pos in range(1 + i % 2):
+            vid = owner.execute("insert into commerce.variants (tenant_id, product_id, title, sku, position) "
+                                "values (%s, %s, %s, %s, %s) returning id", (t, pid, f"V{pos}", f"SKU-{i}-{pos}", pos)).fetchone()[0]
+            owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code) values (%s, %s, %s, 'EUR')",
+                          (t, vid, 1000 + 250 * i + pos * 99))
+            if i % 2:
+                owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code) "
+                              "values (%s, %s, %s, 'USD')", (t, vid, 1100 + 300 * i))
+        if i % 3 == 0:
+            owner.execute("insert into commerce.product_categories (tenant_id, product_id, category_id) values (%s, %s, %s)",
+                          (t, pid, cat))
+        if i % 4 == 1:
+            owner.execute("insert into content.taggables (tenant_id, tag_id, target_type, target_id) "
+                          "values (%s, %s, 'product', %s)", (t, tag, pid))
+            owner.execute("insert into content.meta (tenant_id, target_type, target_id, title, description) "
+                          "values (%s, 'product', %s, %s, 'Meta \"quoted\"')", (t, pid, f"SEO {i}"))
+    drain(api_db)
+    return slug
+
+
+CARD = "id handle title subtitle description status discountable inStock totalStock variantCount currencies createdAt updatedAt"
+
+OPERATIONS = [
+    # (name, query, variables)
+    ("landing page", f"{{ products(first: 20) {{ edges {{ cursor node {{ {CARD} }} }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}", {}),
+    ("landing page with total, facets and prices",
+     f"""query Page($c: String) {{ products(first: 20, currency: $c) {{
+          totalCount totalCountCapped query correctedQuery sort __typename
+          nodes {{ __typename {CARD} priceRange {{ min {{ amount currencyCode }} max {{ amount }} }} tags {{ slug name }}
+                  seo {{ title description canonicalUrl imageUrl robots }} rank }}
+          facets {{ categories {{ count category {{ id name handle }} }} tags {{ count tag {{ slug name }} }}
+                   priceBuckets {{ count min {{ amount currencyCode }} max {{ amount currencyCode }} }}
+                   inStock {{ inStock count }} }} }} }}""", {"c": "EUR"}),
+    ("search with facets", """query($s: String) { products(search: $s, currency: "EUR", first: 5) {
+          totalCount correctedQuery sort edges { cursor node { title rank priceRange { min { amount } } } }
+          facets { tags { count tag { name } } inStock { count inStock } priceBuckets { count } } pageInfo { endCursor hasNextPage } } }""",
+     {"s": "tee"}),
+    ("typo corrected", """{ products(search: "shrit", first: 3) { correctedQuery sort nodes { title } totalCount } }""", {}),
+    ("no match", """{ products(search: "zzzqqq", first: 3) { totalCount nodes { title } pageInfo { startCursor endCursor hasNextPage } } }""", {}),
+    ("filters and price sort", """{ products(filter: {categoryHandles: ["shirts"], inStock: false, priceMin: 1500}, sort: price_asc,
+          currency: "USD", first: 4) { totalCount edges { cursor node { handle priceRange { min { amount } } } } } }""", {}),
+    ("title sort backwards", """{ products(sort: title_desc, last: 6) { edges { cursor node { title } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""", {}),
+    ("aliases and fragments", """query { a: products(first: 2) { n: nodes { ...Card t: title } } b: products(first: 1, sort: title_asc) { nodes { ... on Product { handle } } } }
+          fragment Card on Product { id handle }""", {}),
+    ("product by handle", """query($h: String) { product(handle: $h) { __typename id title handle currencies createdAt rank
+          priceRange(currency: "EUR") { min { amount currencyCode } max { amount currencyCode } } tags { slug name } seo { title } } }""",
+     {"h": "p-1"}),
+    ("a draft by handle is null", """{ product(handle: "p-4") { id title } }""", {}),
+    ("unknown handle", """{ product(handle: "nope") { id } }""", {}),
+]
+
+
+def post(client, query, variables, tenant, headers=None):
+    h = {"X-Tenant": tenant, **(headers or {})}
+    return client.post("/graphql", json={"query": query, "variables": variables}, headers=h)
+
+
+@pytest.mark.parametrize("name,query,variables", OPERATIONS, ids=[o[0] for o in OPERATIONS])
+def test_compiled_and_ordinary_answers_are_identical(both, shop, name, query, variables):
+    on, off = both
+    compiled = post(on, query, variables, shop)
+    ordinary = post(off, query, variables, shop)
+    assert ordinary.headers.get("x-execution") is None
+    assert compiled.headers.get("x-execution") == "compiled", (name, compiled.text)
+    assert compiled.status_code == ordinary.status_code == 200
+    assert "errors" not in compiled.json()
+    assert compiled.content == ordinary.content, name
+    assert len(compiled.content) > 60 or "null" in name or "unknown" in name or "no match" in name, compiled.text
+
+
+def test_paging_walks_are_identical(both, shop):
+    """Every page of a forwards walk (the landing page's static statements, then the cursor ones)."""
+    on, off = both
+    query = "query($a: String) { products(first: 4, after: $a) { edges { cursor node { handle } } pageInfo { hasNextPage endCursor } } }"
+    after, pages = None, 0
+    while True:
+        compiled = post(on, query, {"a": after}, shop)
+        assert compiled.headers.get("x-execution") == "compiled"
+        assert compiled.content == post(off, query, {"a": after}, shop).content
+        info = compiled.json()["data"]["products"]["pageInfo"]
+        pages += 1
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert pages == 7   # 26 published products, 4 a page
+
+
+@pytest.mark.parametrize("query,variables,headers", [
+    ("{ products(first: 101) { nodes { id } } }", {}, {}),                          # page size refused
+    ('{ products(after: "bm90LWEtY3Vyc29y") { nodes { id } } }', {}, {}),           # not a cursor
+    ('{ products(currency: "euro") { nodes { id } } }', {}, {}),                    # refused by SQL (22023)
+    ('{ products(sort: price_asc) { nodes { id } } }', {}, {}),                     # needs a currency
+    ('{ product(id: "not-an-id") { id } }', {}, {}),
+    ('{ product(handle: "p-1", id: "01HZX3Y4Z5A6B7C8D9E0F1G2H3") { id } }', {}, {}),
+    ("{ products { nodes { id variants { sku } } } }", {}, {}),                     # not compiled: variants
+    ("query($n: Int) { products(first: $n) { nodes { id } } }", {"n": "five"}, {}),  # variables do not coerce
+    ("{ products { nodes { id } } }", {}, {"X-Tenant": "no-such-shop"}),            # unknown tenant
+])
+def test_refusals_and_uncovered_documents_fall_back_with_identical_answers(both, shop, query, variables, headers):
+    on, off = both
+    tenant = headers.pop("X-Tenant", shop) if headers else shop
+    compiled = post(on, query, variables, tenant, headers)
+    ordinary = post(off, query, variables, tenant, headers)
+    assert compiled.headers.get("x-execution") is None      # ordinary execution answered
+    assert compiled.status_code == ordinary.status_code
+    assert compiled.json() == ordinary.json()
+
+
+def test_module_off_and_staff_fall_back(both, shop, owner, gql):
+    on, off = both
+    query = "{ products(first: 50) { totalCount nodes { handle status } } }"
+    # a signed-in staff member sees drafts: ordinary execution (permissions), not the public compiled read
+    new_user(owner, shop, f"staff-{uuid.uuid4().hex[:6]}@shop.example", "admin")
+    email = owner.execute("select email from core.users where tenant_id = core.tenant_id_by_slug(%s) order by created_at desc limit 1",
+                          (shop,)).fetchone()[0]
+    token = login(gql, shop, email)
+    staff = post(on, query, {}, shop, {"Authorization": f"Bearer {token}"})
+    assert staff.headers.get("x-execution") is None
+    assert "draft" in [n["status"] for n in staff.json()["data"]["products"]["nodes"]]
+    public = post(on, query, {}, shop)
+    assert public.headers.get("x-execution") == "compiled"
+    assert "draft" not in [n["status"] for n in public.json()["data"]["products"]["nodes"]]
+    # the tenant turns commerce off: the compiled read refuses in SQL, ordinary execution reports MODULE_DISABLED
+    owner.execute("insert into core.tenant_modules (tenant_id, module_slug, enabled) values (core.tenant_id_by_slug(%s), "
+                  "'commerce', false) on conflict (tenant_id, module_slug) do update set enabled = false", (shop,))
+    try:
+        refused = post(on, query, {}, shop)
+        assert refused.headers.get("x-execution") is None
+        assert refused.json()["errors"][0]["extensions"]["code"] == "MODULE_DISABLED"
+        assert refused.content == post(off, query, {}, shop).content
+    finally:
+        owner.execute("update core.tenant_modules set enabled = true where tenant_id = core.tenant_id_by_slug(%s) "
+                      "and module_slug = 'commerce'", (shop,))
+
+
+def test_a_compiled_read_is_one_statement_without_begin_or_commit(both, shop, pg, api_db):
+    """One round trip: the compiled read is a single statement in its own (implicit) transaction."""
+    on, _ = both
+    dbname = api_db.rsplit("/", 1)[1]
+    query = "query OneTrip { products(first: 3) { nodes { handle } } }"
+    post(on, query, {}, shop)
+    with psycopg.connect(pg.url(dbname, owner=False), autocommit=True) as su:
+        if "pg_stat_statements" not in su.execute("show shared_preload_libraries").fetchone()[0]:
+            pytest.skip("pg_stat_statements is not preloaded on this server")
+        su.execute("create extension if not exists pg_stat_statements")
+        su.execute("select pg_stat_statements_reset()")
+        for _ in range(5):
+            assert post(on, query, {}, shop).headers.get("x-execution") == "compiled"
+        rows = su.execute("select query, calls from pg_stat_statements where toplevel and dbid = "
+                          "(select oid from pg_database where datname = current_database())").fetchall()
+    texts = [q for q, _ in rows]
+    assert not any(q.strip().lower() in ("begin", "commit") for q in texts), texts
+    assert not any("resolve_request" in q and "read_products_page" not in q for q in texts), texts
+    compiled = [c for q, c in rows if "read_products_page" in q]
+    assert compiled == [5], rows
