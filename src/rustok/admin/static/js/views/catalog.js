@@ -68,8 +68,8 @@ function renderList(target, conn, load) {
         { id, s: newStatus }, "updateProduct");
       if (out.userErrors.length) failed += 1;
     }
-    notify(failed ? `${ids.length - failed} changed, ${failed} refused` : `${ids.length} product(s) now ${newStatus}`, failed > 0);
     await load();
+    notify(failed ? `${ids.length - failed} changed, ${failed} refused` : `${ids.length} product(s) now ${newStatus}`, failed > 0);
   };
   const all = h("input", { type: "checkbox", "aria-label": "Select all on this page",
     onchange: (ev) => checks.forEach((c) => { c.checked = ev.target.checked; }) });
@@ -194,8 +194,8 @@ function detailsSection(p, reload) {
     const out = await mutate(`mutation($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { position ${ERR} } }`,
       { id: p.id, input }, "updateProduct");
     if (showErrors(form, out.userErrors)) return;
-    notify("Saved");
     await reload();
+    notify("Saved");
   }, form);
   const setStatus = (s) => save({ status: s });
   form.addEventListener("submit", (ev) => {
@@ -225,8 +225,8 @@ function variantsSection(p, reload) {
       if (!confirm(`Delete variant ${v.title}?`)) return;
       const out = await mutate(`mutation($id: ID!) { deleteVariant(id: $id) { position ${ERR} } }`, { id: v.id }, "deleteVariant");
       if (showErrors(form, out.userErrors)) return;
-      notify("Variant deleted");
       await reload();
+      notify("Variant deleted");
     }, form);
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -248,8 +248,8 @@ function variantsSection(p, reload) {
             { v: v.id, n: Number(el.value), l: s.location.id }, "setVariantStock");
           if (showErrors(form, out.userErrors.map((e) => ({ ...e, field: e.field === "stocked" ? `stock.${s.location.id}` : e.field })))) return;
         }
-        notify("Variant saved");
         await reload();
+        notify("Variant saved");
       }, form);
     });
     return form;
@@ -277,8 +277,8 @@ function variantsSection(p, reload) {
         if (created) await mutate(`mutation($v: ID!, $n: Int!) { setVariantStock(variantId: $v, stocked: $n) { position ${ERR} } }`,
           { v: created.id, n: Number(stock.value) }, "setVariantStock");
       }
-      notify("Variant added");
       await reload();
+      notify("Variant added");
     }, add);
   });
   const location = input();
@@ -289,8 +289,8 @@ function variantsSection(p, reload) {
     guard(async () => {
       const out = await mutate(`mutation($n: String!) { createStockLocation(name: $n) { position ${ERR} } }`, { n: location.value }, "createStockLocation");
       if (showErrors(newLocation, out.userErrors)) return;
-      notify("Stock location created");
       await reload();
+      notify("Stock location created");
     }, newLocation);
   });
   return h("section", { class: "card", "aria-labelledby": "sec-variants" }, h("h2", { id: "sec-variants" }, "Variants, prices and stock"),
@@ -319,8 +319,8 @@ function optionsSection(p, reload) {
       const out = await mutate(`mutation($p: ID!, $o: [ProductOptionInput!]!) { setProductOptions(productId: $p, options: $o) { position ${ERR} } }`,
         { p: p.id, o: options }, "setProductOptions");
       if (showErrors(form, out.userErrors)) return;
-      notify("Options saved");
       await reload();
+      notify("Options saved");
     }, form);
   });
   const choices = p.options.length ? p.variants.map((v) => {
@@ -338,8 +338,8 @@ function optionsSection(p, reload) {
         const out = await mutate(`mutation($v: ID!, $o: [SelectedOptionInput!]!) { setVariantOptions(variantId: $v, options: $o) { position ${ERR} } }`,
           { v: v.id, o: opts }, "setVariantOptions");
         if (showErrors(f, out.userErrors)) return;
-        notify("Option values saved");
         await reload();
+        notify("Option values saved");
       }, f);
     });
     return f;
@@ -396,8 +396,8 @@ function priceListsSection(p, lists, reload) {
         { input: { title: title.value, type: type.value, status: "active", startsAt: localToIso(starts.value), endsAt: localToIso(ends.value), prices } },
         "createPriceList");
       if (showErrors(form, out.userErrors)) return;
-      notify("Price list created");
       await reload();
+      notify("Price list created");
     }, form);
   });
   return h("section", { class: "card", "aria-labelledby": "sec-prices" }, h("h2", { id: "sec-prices" }, "Sale and override prices (price lists)"),
@@ -416,8 +416,8 @@ function categoriesSection(p, all, reload) {
       const out = await mutate(`mutation($p: ID!, $c: [ID!]!) { setProductCategories(productId: $p, categoryIds: $c) { position ${ERR} } }`,
         { p: p.id, c: boxes.filter(([, b]) => b.checked).map(([c]) => c.id) }, "setProductCategories");
       if (showErrors(form, out.userErrors)) return;
-      notify("Categories saved");
       await reload();
+      notify("Categories saved");
     }, form);
   });
   return h("section", { class: "card", "aria-labelledby": "sec-cats" }, h("h2", { id: "sec-cats" }, "Categories"), form);
@@ -434,8 +434,8 @@ export function tagsSection(target, reload, targetType = "product") {
       const out = await mutate(`mutation($t: TagTarget!, $id: ID!, $n: [String!]!) { setTags(targetType: $t, targetId: $id, names: $n) { position ${ERR} } }`,
         { t: targetType, id: target.id, n: list }, "setTags");
       if (showErrors(form, out.userErrors)) return;
-      notify("Tags saved");
       await reload();
+      notify("Tags saved");
     }, form);
   });
   return h("section", { class: "card" }, h("h2", {}, "Tags"), form);
@@ -458,8 +458,8 @@ export function seoSection(targetType, target, reload) {
         { t: targetType, id: target.id, input: { title: title.value || null, description: description.value || null,
           canonicalUrl: canonical.value || null, imageUrl: image.value || null, robots: robots.value || null } }, "setSeo");
       if (showErrors(form, out.userErrors)) return;
-      notify("SEO saved");
       await reload();
+      notify("SEO saved");
     }, form);
   });
   return h("section", { class: "card" }, h("h2", {}, "SEO"), form);
@@ -492,8 +492,8 @@ export async function categories() {
       const out = await mutate(`mutation($input: CategoryInput!) { createCategory(input: $input) { position ${ERR} } }`,
         { input: { name: name.value, handle: handle.value.trim() || slugify(name.value), parentId: parent.value || null } }, "createCategory");
       if (showErrors(form, out.userErrors)) return;
-      notify("Category created");
       await categories();
+      notify("Category created");
     }, form);
   });
   page("Categories", h("p", {}, h("a", { href: "#/products" }, "← Products")), form,

@@ -115,8 +115,8 @@ export async function edit(id) {
     const out = await mutate(`mutation($id: ID!, $input: UpdateNodeInput!) { updateNode(id: $id, input: $input) { position ${ERR} } }`,
       { id, input: values }, "updateNode");
     if (showErrors(f, out.userErrors)) return;
-    notify("Saved");
     await reload();
+    notify("Saved");
   });
   const publishing = h("section", { class: "card", "aria-labelledby": "sec-publish" }, h("h2", { id: "sec-publish" }, "Publishing"),
     h("p", {}, "Status: ", badge(n.status), n.publishedAt ? [" · ", n.status === "scheduled" ? "publishes " : "published ", when(n.publishedAt)] : null));
@@ -125,8 +125,8 @@ export async function edit(id) {
       const fieldName = /\{ (\w+)\(/.exec(mutation)[1];
       const out = await mutate(mutation, { ids: [id], ...extra }, fieldName);
       if (out.userErrors.length) { showErrors(schedule, out.userErrors); return; }
-      notify(label);
       await reload();
+      notify(label);
     }, schedule);
     const at = input({ type: "datetime-local", step: "1", value: n.status === "scheduled" ? isoToLocal(n.publishedAt) : "" });
     const schedule = h("form", { class: "inline", novalidate: true, "aria-label": "Schedule" }, formError(),
@@ -157,8 +157,8 @@ export async function edit(id) {
           h("button", { type: "button", onclick: () => guard(async () => {
             const out = await mutate(`mutation($r: ID!) { restoreRevision(revisionId: $r) { position ${ERR} } }`, { r: r.id }, "restoreRevision");
             if (out.userErrors.length) { notify(out.userErrors[0].message, true); return; }
-            notify("Revision restored (the replaced text is kept as a revision)");
             await reload();
+            notify("Revision restored (the replaced text is kept as a revision)");
           }) }, "Restore")))))), diffBox);
   }
   function showDiff(r) {
@@ -193,8 +193,8 @@ export async function categories() {
       const out = await mutate(`mutation($input: ContentCategoryInput!) { createContentCategory(input: $input) { position ${ERR} } }`,
         { input: { name: name.value, slug: slug.value.trim() || null, parentId: parent.value || null } }, "createContentCategory");
       if (showErrors(form, out.userErrors)) return;
-      notify("Category created");
       await categories();
+      notify("Category created");
     }, form);
   });
   page("Content categories", h("p", {}, h("a", { href: "#/content" }, "← Content")), form,
@@ -222,8 +222,8 @@ export async function moderation(statusFilter = "pending") {
     const out = await mutate(`mutation($ids: [ID!]!, $s: CommentStatus!) { moderateComments(ids: $ids, status: $s) { ids position ${ERR} } }`,
       { ids, s: to }, "moderateComments");
     if (out.userErrors.length) { notify(out.userErrors[0].message, true); return; }
-    notify(to === "approved" ? "Approved: the comment is public" : to === "spam" ? "Rejected as spam" : "Back in the queue");
     await moderation(statusFilter);
+    notify(to === "approved" ? "Approved: the comment is public" : to === "spam" ? "Rejected as spam" : "Back in the queue");
   });
   const nodes = data.contents.nodes;
   page("Comments",

@@ -21,8 +21,8 @@ export function imagesSection(p, reload) {
     const out = await mutate(`mutation($p: ID!, $m: [ID!]!) { setProductImages(productId: $p, mediaIds: $m) { position ${ERR} } }`,
       { p: p.id, m: ids }, "setProductImages");
     if (form ? showErrors(form, out.userErrors) : out.userErrors.length) { if (!form) notify(out.userErrors[0].message, true); return; }
-    notify("Images saved");
     await reload();
+    notify("Images saved");
   }, form);
   const ids = images.map((m) => m.id);
   const thumbs = h("div", { class: "thumbs" }, images.map((m, i) => h("figure", {},

@@ -22,8 +22,8 @@ export async function dashboard() {
     const out = await mutate("mutation($ids: [ID!]) { retryDeadLetters(eventIds: $ids) { count position userErrors { field code message } } }",
       { ids }, "retryDeadLetters");
     if (out.userErrors.length) { notify(out.userErrors[0].message, true); return; }
-    notify(`${out.count} event(s) back in the queue`);
     await dashboard();
+    notify(`${out.count} event(s) back in the queue`);
   });
   const reindex = () => guard(async () => {
     const out = await mutate("mutation { reindexTenant { count position userErrors { field code message } } }", {}, "reindexTenant");

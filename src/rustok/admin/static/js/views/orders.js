@@ -80,8 +80,8 @@ export async function detail(id) {
         const out = await mutate(`mutation($id: ID!, $s: OrderStatus!) { setOrderStatus(id: $id, status: $s) { position ${ERR} } }`,
           { id: o.id, s: next }, "setOrderStatus");
         if (out.userErrors.length) { notify(out.userErrors[0].message, true); return; }
-        notify(`Order #${o.displayId} is now ${next}`);
         await reload();
+        notify(`Order #${o.displayId} is now ${next}`);
       }) }, `Mark ${next}`));
     }
     if (o.status === "pending" || o.status === "paid") {
@@ -93,8 +93,8 @@ export async function detail(id) {
           const out = await mutate(`mutation($id: ID!, $r: String!) { cancelOrder(id: $id, reason: $r) { position ${ERR} } }`,
             { id: o.id, r: reason.value }, "cancelOrder");
           if (showErrors(cancelForm, out.userErrors)) return;
-          notify(`Order #${o.displayId} cancelled`);
           await reload();
+          notify(`Order #${o.displayId} cancelled`);
         }, cancelForm);
       });
     }

@@ -28,8 +28,8 @@ async function usersSection(search) {
         if (!confirm(`Deactivate ${u.email}? Their sessions end.`)) return;
         const out = await mutate(`mutation($u: ID!) { deactivateUser(userId: $u) { position ${ERR} } }`, { u: u.id }, "deactivateUser");
         if (showErrors(form, out.userErrors)) return;
-        notify(`${u.email} deactivated`);
         await list(search);
+        notify(`${u.email} deactivated`);
       }, form) }, "Deactivate") : null);
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -37,8 +37,8 @@ async function usersSection(search) {
         const out = await mutate(`mutation($u: ID!, $r: UserRole!) { changeUserRole(userId: $u, role: $r) { position ${ERR} } }`,
           { u: u.id, r: role.value }, "changeUserRole");
         if (showErrors(form, out.userErrors)) return;
-        notify(`${u.email} is now ${role.value}`);
         await list(search);
+        notify(`${u.email} is now ${role.value}`);
       }, form);
     });
     return h("tr", { "data-user": u.email }, h("td", {}, u.email, u.email === me ? h("span", { class: "muted" }, " (you)") : null),
@@ -57,8 +57,8 @@ async function usersSection(search) {
       const out = await mutate(`mutation($input: InviteUserInput!) { inviteUser(input: $input) { user { email } position ${ERR} } }`,
         { input: { email: email.value.trim(), displayName: name.value || null, role: role.value, password: password.value } }, "inviteUser");
       if (showErrors(invite, out.userErrors)) return;
-      notify(`${out.user.email} can now sign in`);
       await list(search);
+      notify(`${out.user.email} can now sign in`);
     }, invite);
   });
   return [h("h2", {}, "Users"), filter,
@@ -81,8 +81,8 @@ async function modulesSection() {
           { m: m.module, e: b.checked }, "setModuleEnabled");
         if (showErrors(form, out.userErrors.map((e) => ({ ...e, field: `module.${m.module}` })))) return;
       }
-      notify("Modules saved");
       await list();
+      notify("Modules saved");
     }, form);
   });
   return h("section", { class: "card" }, h("h2", {}, "Modules"),
