@@ -13309,11 +13309,16 @@ begin
         raise exception 'delta: would leave % units stocked (a level cannot go below 0)', v_after
             using errcode = 'check_violation', column = 'delta';
     end if;
-    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
-    values (v_tenant, v_item, p_location_id, p_delta)
-    on conflict (tenant_id, inventory_item_id, location_id)
-        do update set stocked_quantity = l.stocked_quantity + excluded.stocked_quantity
+    -- update first: an insert ... on conflict would check the proposed row (a negative delta) against
+    -- inventory_levels_stocked_quantity_check before it finds the existing level
+    update commerce.inventory_levels l set stocked_quantity = l.stocked_quantity + p_delta
+    where l.tenant_id = v_tenant and l.inventory_item_id = v_item and l.location_id = p_location_id
     returning l.stocked_quantity into v_after;
+    if not found then
+        insert into commerce.inventory_levels (tenant_id, inventory_item_id, location_id, stocked_quantity)
+        values (v_tenant, v_item, p_location_id, p_delta)
+        returning stocked_quantity into v_after;
+    end if;
     insert into commerce.inventory_adjustments (tenant_id, inventory_item_id, location_id, delta, stocked_after, reason, adjusted_by)
     values (v_tenant, v_item, p_location_id, p_delta, v_after, p_reason, core.current_user_id());
     return v_after;

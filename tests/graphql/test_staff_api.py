@@ -239,3 +239,16 @@ def test_the_admin_app_is_served_with_a_strict_policy(gql):
     for path in static.rglob("*"):
         if path.is_file():
             assert "http://" not in path.read_text() and "https://" not in path.read_text().replace("https?://", ""), path
+
+
+def test_adjust_inventory_takes_units_away(gql, shop):
+    """A negative adjustment of an existing level (the admin's 'Adjust stock'): the level goes down, not a refusal."""
+    slug, admin = shop["slug"], shop["tokens"]["admin"]
+    variant = shop["product"]["variants"][1]["id"]
+    q = ('mutation($v: ID!, $d: Int!) { adjustInventory(variantId: $v, delta: $d, reason: "recount") '
+         '{ product { variants { id stocked } } userErrors { field code message } } }')
+    out = gql(q, {"v": variant, "d": -2}, tenant=slug, token=admin)["data"]["adjustInventory"]
+    assert out["userErrors"] == []
+    assert {v["id"]: v["stocked"] for v in out["product"]["variants"]}[variant] == 8
+    too_many = gql(q, {"v": variant, "d": -9}, tenant=slug, token=admin)["data"]["adjustInventory"]
+    assert too_many["userErrors"][0]["field"] == "delta"

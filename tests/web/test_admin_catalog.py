@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+import psycopg
+
 from playwright.sync_api import expect
 
 from tests.outbox.helpers import wait_for
@@ -45,6 +47,13 @@ def test_staff_creates_a_product_with_two_variants_and_a_sale_price(live_server,
     page.get_by_role("button", name="Publish", exact=True).click()
     expect(page.get_by_role("button", name="Unpublish", exact=True)).to_be_visible()
     expect(page.locator("main p").first).to_contain_text("published")
+    # stock changes with a reason
+    small = page.locator("form[data-variant-id]").first
+    small.locator('[data-field="delta"]').fill("-2")
+    small.locator('[data-field="reason"]').fill("two damaged in transit")
+    small.get_by_role("button", name="Adjust").click()
+    expect(page.locator("#status")).to_contain_text("Stock adjusted")
+    expect(page.locator("form[data-variant-id]").first.locator('[data-field^="stock."]')).to_have_value("3")
     shots(page, "admin-product-editor")
 
     # the product list shows it published, on sale
@@ -63,6 +72,8 @@ def test_staff_creates_a_product_with_two_variants_and_a_sale_price(live_server,
     product = body["data"]["product"]
     assert product["status"] == "published" and {v["sku"] for v in product["variants"]} == {"LINEN-S", "LINEN-M"}
     assert product["price"] == {"calculated": {"amount": 3000}, "original": {"amount": 4000}, "onSale": True}
+    with psycopg.connect(live_server.db_url) as conn:
+        assert conn.execute("select delta, reason from commerce.inventory_adjustments").fetchall() == [(-2, "two damaged in transit")]
     response = page.goto(f"{base}/t/{shop['slug']}/products/linen-shirt")
     if response is not None and response.status == 200:
         expect(page.locator("[data-testid=price]").first).to_contain_text(re.compile(r"30[.,]00"))

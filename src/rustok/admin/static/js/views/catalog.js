@@ -252,6 +252,7 @@ function variantsSection(p, reload) {
         notify("Variant saved");
       }, form);
     });
+    form.append(adjustForm(v, reload));
     return form;
   });
   // add a variant
@@ -295,6 +296,26 @@ function variantsSection(p, reload) {
   });
   return h("section", { class: "card", "aria-labelledby": "sec-variants" }, h("h2", { id: "sec-variants" }, "Variants, prices and stock"),
     ...forms, h("h2", {}, "Add a variant"), add, newLocation);
+}
+
+// Stock changes with a reason (logged in commerce.inventory_adjustments): its own small form inside the variant's.
+function adjustForm(v, reload) {
+  if (!v.stock.length) return h("span", {});
+  const location = select(v.stock.map((s) => [s.location.id, s.location.name]), v.stock[0].location.id);
+  const delta = input({ type: "number", placeholder: "+5 or -2" }), reason = input({ placeholder: "recount, damaged, return…" });
+  const box = h("fieldset", { class: "inline", "aria-label": `Adjust stock of ${v.title}` }, h("legend", {}, "Adjust stock with a reason"),
+    formError(), h("div", { class: "grid3" }, field("Location", "locationId", location), field("Change", "delta", delta),
+      field("Reason", "reason", reason)),
+    h("button", { type: "button", class: "secondary", onclick: () => guard(async () => {
+      const n = Number(delta.value);
+      if (!delta.value || !Number.isInteger(n)) { showErrors(box, [{ field: "delta", message: "enter a whole number, e.g. 5 or -2" }]); return; }
+      const out = await mutate(`mutation($v: ID!, $l: ID, $d: Int!, $r: String!) { adjustInventory(variantId: $v, locationId: $l, delta: $d, reason: $r) { position ${ERR} } }`,
+        { v: v.id, l: location.value, d: n, r: reason.value }, "adjustInventory");
+      if (showErrors(box, out.userErrors)) return;
+      await reload();
+      notify("Stock adjusted");
+    }, box) }, "Adjust"));
+  return box;
 }
 
 function optionsSection(p, reload) {
