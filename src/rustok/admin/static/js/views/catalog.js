@@ -391,6 +391,7 @@ function priceListsSection(p, lists, reload) {
           await mutate(`mutation($id: ID!) { deletePriceList(id: $id) { position ${ERR} } }`, { id: l.id }, "deletePriceList");
           await reload();
         }) }, "Delete")))))) : h("p", { class: "muted" }, "No price list sets a price for this product.");
+  const editors = mine.map((l) => priceListEditor(p, l, ids, reload));
   const title = input({ value: "Sale" });
   const type = select(["sale", "override"], "sale");
   const currency = select(CURRENCIES, "EUR");
@@ -422,7 +423,41 @@ function priceListsSection(p, lists, reload) {
     }, form);
   });
   return h("section", { class: "card", "aria-labelledby": "sec-prices" }, h("h2", { id: "sec-prices" }, "Sale and override prices (price lists)"),
-    table, h("h2", {}, "New price list"), form);
+    table, ...editors, h("h2", {}, "New price list"), form);
+}
+
+// Change a list's window and this product's prices in it (the list's prices of other products are kept).
+function priceListEditor(p, l, ids, reload) {
+  const currency = (l.prices.find((x) => ids.has(x.variantId)) || {}).currencyCode || "EUR";
+  const starts = input({ type: "datetime-local", value: isoToLocal(l.startsAt) }), ends = input({ type: "datetime-local", value: isoToLocal(l.endsAt) });
+  const amounts = p.variants.map((v, i) => {
+    const cur = l.prices.find((x) => x.variantId === v.id && x.currencyCode === currency);
+    return [v, input({ inputmode: "decimal", value: cur ? fromMinor(cur.amount, currency) : "" }), i];
+  });
+  const form = h("form", { novalidate: true, "aria-label": `Edit ${l.title}` }, formError(),
+    h("div", { class: "grid3" }, field("Starts", "startsAt", starts), field("Ends", "endsAt", ends),
+      amounts.map(([v, el, i]) => field(`${v.title} (${currency})`, `prices[${i}].amount`, el))),
+    h("button", { type: "submit", class: "secondary" }, `Save ${l.title}`));
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    guard(async () => {
+      const local = [];
+      const prices = l.prices.filter((x) => !ids.has(x.variantId) || x.currencyCode !== currency)
+        .map((x) => ({ variantId: x.variantId, amount: x.amount, currencyCode: x.currencyCode }));
+      amounts.forEach(([v, el], i) => {
+        const a = toMinor(el.value, currency);
+        if (Number.isNaN(a)) local.push({ field: `prices[${i}].amount`, message: "enter an amount like 9.99" });
+        else if (a !== null) prices.push({ variantId: v.id, amount: a, currencyCode: currency });
+      });
+      if (showErrors(form, local)) return;
+      const out = await mutate(`mutation($id: ID!, $input: PriceListPatch!) { updatePriceList(id: $id, input: $input) { position ${ERR} } }`,
+        { id: l.id, input: { startsAt: localToIso(starts.value), endsAt: localToIso(ends.value), prices } }, "updatePriceList");
+      if (showErrors(form, out.userErrors)) return;
+      await reload();
+      notify(`${l.title} saved`);
+    }, form);
+  });
+  return h("details", {}, h("summary", {}, `Edit ${l.title}`), form);
 }
 
 function categoriesSection(p, all, reload) {
