@@ -122,6 +122,11 @@ async function render() {
 }
 
 document.getElementById("sign-out").addEventListener("click", signOut);
+// The skip link moves the focus to the main region (its #main would otherwise be taken for a route).
+document.querySelector(".skip").addEventListener("click", (ev) => {
+  ev.preventDefault();
+  document.getElementById("main").focus();
+});
 window.addEventListener("hashchange", route);
 window.addEventListener("rustok:signed-out", () => signIn());
 route();
