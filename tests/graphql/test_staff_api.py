@@ -212,6 +212,9 @@ def test_media_upload_serve_and_product_images(gql, shop):
     assert out["userErrors"] == []
     product = gql('{ product(handle: "mug") { images { url altText width mimeType } } }', tenant=slug, token=admin)
     assert product["data"]["product"]["images"] == [{"url": media["url"], "altText": "A dot", "width": 1, "mimeType": "image/png"}]
+    public = gql('{ product(handle: "mug") { images { url } } products(first: 5) { nodes { images { url } } } }', tenant=slug)
+    assert public["data"]["product"]["images"] == [{"url": media["url"]}]
+    assert public["data"]["products"]["nodes"] == [{"images": [{"url": media["url"]}]}]
     bad = gql('mutation($p: ID!, $m: [ID!]!) { setProductImages(productId: $p, mediaIds: $m) { userErrors { field code } } }',
               {"p": shop["product"]["id"], "m": [shop["product"]["id"]]}, tenant=slug, token=admin)["data"]["setProductImages"]
     assert bad["userErrors"] == [{"field": "mediaIds", "code": "NOT_FOUND"}]
