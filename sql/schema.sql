@@ -1893,6 +1893,43 @@ COMMENT ON FUNCTION core.require_permission(p_permission text) IS 'Raise 42501 '
 GRANT ALL ON FUNCTION core.require_permission(p_permission text) TO rustok_app;
 
 --
+-- Name: reset_user_password(uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('users:manage');
+    if p_user_id = core.current_user_id() then
+        raise exception 'core.users.id: change your own password by signing in with it, not here'
+            using errcode = 'check_violation', column = 'id';
+    end if;
+    update core.users u set password_hash = p_password_hash
+    where u.tenant_id = core.current_tenant_id() and u.id = p_user_id;
+    if not found then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    -- the old password's sessions end
+    delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = p_user_id;
+    return p_user_id;
+end
+$$;
+
+--
+-- Name: FUNCTION reset_user_password(p_user_id uuid, p_password_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) IS 'Give another user of the current tenant a new password (the application hashes it) and end their sessions (permission users:manage; not one''s own). (GraphQL resetUserPassword.)';
+
+--
+-- Name: FUNCTION reset_user_password(p_user_id uuid, p_password_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) TO rustok_app;
+
+--
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
 --
 

@@ -46,6 +46,16 @@ def test_users_list_and_invite(gql, shop):
     assert short["userErrors"] == [{"field": "password", "code": "INVALID"}]
     refused = gql("{ users { email } }", tenant=slug, token=shop["tokens"]["manager"], expect_errors=True)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    users = gql('{ users(search: "new@staff") { id } }', tenant=slug, token=admin)["data"]["users"]
+    old_token = login(gql, slug, "new@staff.example", "longenough")
+    reset = gql('mutation($u: ID!) { resetUserPassword(userId: $u, password: "another secret") { user { email } userErrors { field code } } }',
+                {"u": users[0]["id"]}, tenant=slug, token=admin)["data"]["resetUserPassword"]
+    assert reset == {"user": {"email": "new@staff.example"}, "userErrors": []}
+    assert login(gql, slug, "new@staff.example", "another secret")
+    assert gql("{ me { email } }", tenant=slug, token=old_token)["data"]["me"] is None  # the old session ended
+    weak = gql('mutation($u: ID!) { resetUserPassword(userId: $u, password: "x") { userErrors { field code } } }',
+               {"u": users[0]["id"]}, tenant=slug, token=admin)["data"]["resetUserPassword"]
+    assert weak["userErrors"] == [{"field": "password", "code": "INVALID"}]
     mods = gql("{ modules { module enabled } }", tenant=slug, token=admin)["data"]["modules"]
     assert {"module": "commerce", "enabled": True} in mods
 

@@ -79,6 +79,14 @@ def test_people_and_modules(live_server, page, shots):
     row.get_by_role("button", name="Change role").click()
     expect(page.locator("#status")).to_contain_text("is now editor")
     expect(page.locator('tr[data-user="new.writer@example.com"] select')).to_have_value("editor")
+    row = page.locator('tr[data-user="new.writer@example.com"]')
+    row.get_by_text("New password", exact=True).click()
+    row.get_by_label("New password (at least 8 characters)").fill("short")
+    row.get_by_role("button", name="Set password").click()
+    expect(row.locator('[data-error-for="password"]')).to_contain_text("at least 8 characters")
+    row.get_by_label("New password (at least 8 characters)").fill("a new long password")
+    row.get_by_role("button", name="Set password").click()
+    expect(page.locator("#status")).to_contain_text("has a new password")
     page.get_by_label("community").uncheck()
     page.get_by_role("button", name="Save modules").click()
     expect(page.locator("#status")).to_contain_text("Modules saved")
@@ -89,6 +97,8 @@ def test_people_and_modules(live_server, page, shots):
     assert {"module": "community", "enabled": False} in mods
     users = graphql(base, shop["slug"], '{ users(search: "new.writer") { role } }', token=admin)["data"]["users"]
     assert users == [{"role": "editor"}]
+    assert graphql(base, shop["slug"], 'mutation { login(email: "new.writer@example.com", password: "a new long password") '
+                                        '{ token } }')["data"]["login"]["token"]
 
 
 def test_operations_screen(live_server, page, shots):

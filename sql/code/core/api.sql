@@ -182,3 +182,28 @@ comment on function core.invite_user(text, text, text, text) is
     'the first password. The email is unique per tenant (23505). Returns the id. (GraphQL inviteUser.)';
 revoke execute on function core.invite_user(text, text, text, text) from public;
 grant execute on function core.invite_user(text, text, text, text) to rustok_app;
+
+create or replace function core.reset_user_password(p_user_id uuid, p_password_hash text) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('users:manage');
+    if p_user_id = core.current_user_id() then
+        raise exception 'core.users.id: change your own password by signing in with it, not here'
+            using errcode = 'check_violation', column = 'id';
+    end if;
+    update core.users u set password_hash = p_password_hash
+    where u.tenant_id = core.current_tenant_id() and u.id = p_user_id;
+    if not found then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    -- the old password's sessions end
+    delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = p_user_id;
+    return p_user_id;
+end
+$$;
+comment on function core.reset_user_password(uuid, text) is
+    'Give another user of the current tenant a new password (the application hashes it) and end their sessions '
+    '(permission users:manage; not one''s own). (GraphQL resetUserPassword.)';
+revoke execute on function core.reset_user_password(uuid, text) from public;
+grant execute on function core.reset_user_password(uuid, text) to rustok_app;

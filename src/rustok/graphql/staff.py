@@ -80,6 +80,22 @@ async def resolve_invite_user(_, info, input: dict):
     return result
 
 
+@mutation.field("resetUserPassword")
+@mutation_payload
+async def resolve_reset_user_password(_, info, userId: str, password: str):  # noqa: N803
+    uid = parse_id(userId)
+    if len(password or "") < MIN_PASSWORD:
+        return {"userErrors": [{"field": "password", "code": "INVALID",
+                                "message": f"password: use at least {MIN_PASSWORD} characters"}], "position": None}
+    await require_permission(info.context, "users:manage")
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with permission_write(info.context, "users:manage") as (conn, result):
+        await scalar(conn, "select core.reset_user_password(%s, %s)", (uid, hashed))
+        result["user"] = await one(conn, f"select {_USER_COLUMNS} from core.users "
+                                         "where tenant_id = core.current_tenant_id() and id = %s", (uid,))
+    return result
+
+
 # ---------------------------------------------------------------- content
 
 @mutation.field("deleteNode")

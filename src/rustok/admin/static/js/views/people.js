@@ -41,9 +41,23 @@ async function usersSection(search) {
         notify(`${u.email} is now ${role.value}`);
       }, form);
     });
+    const newPassword = input({ type: "password", autocomplete: "new-password" });
+    const reset = h("details", {}, h("summary", {}, "New password"),
+      h("form", { class: "inline", novalidate: true, "aria-label": `New password for ${u.email}`, onsubmit: (ev) => {
+        ev.preventDefault();
+        const f = ev.currentTarget;
+        guard(async () => {
+          const out = await mutate(`mutation($u: ID!, $p: String!) { resetUserPassword(userId: $u, password: $p) { position ${ERR} } }`,
+            { u: u.id, p: newPassword.value }, "resetUserPassword");
+          if (showErrors(f, out.userErrors)) return;
+          newPassword.value = "";
+          notify(`${u.email} has a new password; their sessions ended`);
+        }, f);
+      } }, formError(), field("New password (at least 8 characters)", "password", newPassword),
+      h("button", { type: "submit", class: "secondary" }, "Set password")));
     return h("tr", { "data-user": u.email }, h("td", {}, u.email, u.email === me ? h("span", { class: "muted" }, " (you)") : null),
       h("td", {}, u.displayName || "—"), h("td", {}, badge(u.status)), h("td", {}, when(u.lastLoginAt)),
-      h("td", {}, u.email === me ? u.role : form));
+      h("td", {}, u.email === me ? u.role : form), h("td", {}, u.email === me ? "" : reset));
   });
   const email = input({ type: "email" }), name = input(), role = select(ROLES, "author");
   const password = input({ type: "password", autocomplete: "new-password" });
@@ -62,7 +76,7 @@ async function usersSection(search) {
     }, invite);
   });
   return [h("h2", {}, "Users"), filter,
-    h("table", {}, h("thead", {}, h("tr", {}, ["Email", "Name", "Status", "Last sign-in", "Role"].map((x) => h("th", {}, x)))), h("tbody", {}, rows)),
+    h("table", {}, h("thead", {}, h("tr", {}, ["Email", "Name", "Status", "Last sign-in", "Role", "Password"].map((x) => h("th", {}, x)))), h("tbody", {}, rows)),
     h("section", { class: "card" }, h("h2", {}, "Invite a person"), invite)];
 }
 
