@@ -19263,7 +19263,8 @@ GRANT ALL ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle
 --
 
 CREATE FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) RETURNS TABLE(ord bigint, cursor jsonb, rank real, product_id uuid, handle text, title text, subtitle text, description text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamp with time zone, updated_at timestamp with time zone, tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
-    LANGUAGE plpgsql ROWS 22
+    LANGUAGE plpgsql SECURITY DEFINER ROWS 22
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 declare
     v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
@@ -19327,6 +19328,86 @@ begin
 
     select q.q, q.corrected_query into v_q, v_fix
     from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+
+    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches gives the page,
+    -- the exact total and the facets (the two-pass way below reads every match twice: the facets pass of
+    -- index.search_products and the page of index.page_products). Same results as those two, which the tests
+    -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
+    -- (the optional filters then drop out and the GIN index serves the text).
+    if p_want_facets and numnode(v_q) > 0 and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+       and p_before is null and not coalesce(p_from_end, false)
+       and not (coalesce(p_filters, '{}') ? 'priceBuckets')
+       and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
+        perform index._check_limit(p_limit);
+        perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
+                                  case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
+                                  'after');
+        return query execute $sql$
+            with m as materialized (
+                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+                       (p.prices -> $4 ->> 'min')::bigint as min_amount,
+                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
+                from index._product_matches($1, $2, $3, $4, false) p
+            ),
+            cats as (
+                select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+                group by x.id order by count(*) desc, x.id limit 50
+            ),
+            tags as (
+                select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+                group by x.slug order by count(*) desc, x.slug limit 50
+            ),
+            page as (
+                select m.product_id, m.rank, m.created_at
+                from m
+                where $5 is null
+                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
+                   or ($8 = 'newest' and (m.created_at, m.product_id)
+                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
+                order by case when $8 = 'relevance' then m.rank end desc,
+                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
+                limit $6 + 1
+            ),
+            counted as (select count(*) as total from m)
+            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
+                   jsonb_build_object(
+                       'categories', coalesce((
+                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
+                                            order by x.n desc, ct.name)
+                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
+                       'tags', coalesce((
+                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
+                                            order by x.n desc, x.slug)
+                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
+                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
+                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
+                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
+                                 from m where m.min_amount is not null group by 1) x
+                           where x.b >= 1), '[]') end,
+                       'inStock', jsonb_build_object(
+                           'true', (select count(*) from m where m.has_stock),
+                           'false', (select count(*) from m where not m.has_stock)))
+            from counted c
+            union all
+            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
+                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
+                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
+                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
+                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
+                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+            from page g
+            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
+            $sql$
+            using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                  array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[], coalesce(p_sort, 'relevance'), v_fix;
+        return;
+    end if;
+
     if p_want_facets then
         -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
         -- the same pass counts the matches exactly (same predicates and spelling correction as product_query),
@@ -19361,12 +19442,13 @@ $_$;
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products.';
+COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security definer: only published products of the tenant named by its public slug.';
 
 --
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: ACL; Schema: index; Owner: -
 --
 
+REVOKE ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) TO rustok_app;
 
 --

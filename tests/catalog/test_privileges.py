@@ -57,6 +57,8 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
         "index.page_search(uuid,text,boolean,jsonb,jsonb,integer,boolean)",
         "index.search_products(uuid,text,jsonb,text,integer,integer,text,boolean)",
     )},
+    "index.read_products_page(text,text,jsonb,text,text,jsonb,jsonb,integer,boolean,boolean,boolean)": (
+        {APP}, "anonymous storefront read (compiled path): the tenant of a public slug, published products only"),
 }
 
 

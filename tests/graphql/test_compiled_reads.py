@@ -82,6 +82,11 @@ OPERATIONS = [
           totalCount correctedQuery sort edges { cursor node { title rank priceRange { min { amount } } } }
           facets { tags { count tag { name } } inStock { count inStock } priceBuckets { count } } pageInfo { endCursor hasNextPage } } }""",
      {"s": "tee"}),
+    ("search with facets, newest, filtered", """{ products(search: "shirt", sort: newest, filter: {tags: ["ete"]}, currency: "EUR",
+          first: 3) { totalCount totalCountCapped sort edges { cursor node { title rank createdAt } }
+          facets { categories { count category { name handle } } tags { count tag { slug } } priceBuckets { count min { amount } }
+                   inStock { count } } } }""", {}),
+    ("typo corrected with facets", """{ products(search: "shrit", first: 3) { correctedQuery totalCount nodes { title } facets { inStock { count } } } }""", {}),
     ("typo corrected", """{ products(search: "shrit", first: 3) { correctedQuery sort nodes { title } totalCount } }""", {}),
     ("no match", """{ products(search: "zzzqqq", first: 3) { totalCount nodes { title } pageInfo { startCursor endCursor hasNextPage } } }""", {}),
     ("filters and price sort", """{ products(filter: {categoryHandles: ["shirts"], inStock: false, priceMin: 1500}, sort: price_asc,
@@ -130,6 +135,26 @@ def test_paging_walks_are_identical(both, shop):
             break
         after = info["endCursor"]
     assert pages == 7   # 26 published products, 4 a page
+
+
+@pytest.mark.parametrize("sort", ["relevance", "newest"])
+def test_search_with_facets_walks_are_identical(both, shop, sort):
+    """Every page of a search with facets (one pass over the matches on the compiled path)."""
+    on, off = both
+    query = ("query($a: String, $s: ProductSort) { products(search: \"tee or shirt or mug\", sort: $s, currency: \"USD\", "
+             "first: 2, after: $a) { totalCount edges { cursor node { handle rank } } pageInfo { hasNextPage endCursor } "
+             "facets { tags { count tag { name } } priceBuckets { count } inStock { count inStock } } } }")
+    after, pages = None, 0
+    while True:
+        compiled = post(on, query, {"a": after, "s": sort}, shop)
+        assert compiled.headers.get("x-execution") == "compiled"
+        assert compiled.content == post(off, query, {"a": after, "s": sort}, shop).content
+        info = compiled.json()["data"]["products"]["pageInfo"]
+        pages += 1
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert pages >= 3
 
 
 @pytest.mark.parametrize("query,variables,headers", [

@@ -27,11 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from graphql import (
-    DocumentNode, FieldNode, FragmentSpreadNode, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode,
+    DocumentNode, GraphQLError, FieldNode, FragmentSpreadNode, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode,
     OperationType, get_operation_ast,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
+import psycopg
 from psycopg.types.json import Jsonb
+
+from rustok.errors import DatabaseUnavailable
 
 from rustok.graphql.errors import ApiError
 from rustok.graphql.limits import Limits, _ArgumentGuard
@@ -39,6 +42,11 @@ from rustok.graphql.paging import page_args
 from rustok.ids import InvalidIdError, parse_id
 
 log = logging.getLogger(__name__)
+
+
+# SQLSTATEs of a compiled read that ordinary execution reports to the caller: unknown tenant (P0002), module off
+# (55000), refused arguments (22023, 22P02)
+EXPECTED_REFUSALS = frozenset({"P0002", "55000", "22023", "22P02"})
 
 
 class Unsupported(Exception):
@@ -546,7 +554,7 @@ class Plan:
         try:
             for fill in self.fillers:
                 fill(values, variables)
-        except (ApiError, InvalidIdError, ValueError, TypeError):
+        except (ApiError, GraphQLError, InvalidIdError, ValueError, TypeError):
             return None
         return values
 
@@ -560,6 +568,44 @@ class CompiledReads:
         self.max_plans = max_plans
         self._plans: OrderedDict[tuple, Plan | None] = OrderedDict()
         self._lock = threading.Lock()
+
+    async def answer(self, router, documents, document: DocumentNode, operation_name: str | None,
+                     variables: dict | None, tenant: str) -> bytes | None:
+        """The response body (UTF-8 JSON) of an anonymous read of `tenant`, compiled and run as one statement on an
+        autocommit connection of the router's read view; None when ordinary execution must answer (not covered,
+        invalid, refused arguments, any database error). Used by /graphql and by the storefront in-process."""
+        plan = self.plan(document, operation_name)
+        if plan is None:
+            return None
+        if documents.validate(self.schema, document):   # invalid: ordinary execution reports it
+            return None
+        params = plan.parameters(self.schema, variables, tenant)
+        if params is None:
+            return None
+        view = router.view(read_only=True)
+        try:
+            async with view.connection() as conn:
+                # autocommit: the statement is its own transaction (the tenant setting it makes is local to it)
+                await conn.set_autocommit(True)
+                try:
+                    cur = await conn.execute(plan.sql, params)
+                    row = await cur.fetchone()
+                finally:
+                    await conn.set_autocommit(False)
+        except psycopg.Error as exc:
+            # unknown tenant, module off, refused arguments: ordinary execution answers and reports what is the
+            # caller's to know. Anything else is unexpected here: logged (ordinary execution still answers).
+            if exc.sqlstate in EXPECTED_REFUSALS:
+                log.debug("compiled read refused (%s); ordinary execution answers", exc.sqlstate)
+            else:
+                log.warning("compiled read failed (SQLSTATE %s: %s); ordinary execution answers", exc.sqlstate,
+                            str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__)
+            return None
+        except DatabaseUnavailable:
+            return None
+        if row is None or row[0] is None:
+            return None
+        return row[0].encode("utf-8")
 
     def plan(self, document: DocumentNode, operation_name: str | None) -> Plan | None:
         body = document.loc.source.body if document.loc else None

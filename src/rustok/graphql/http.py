@@ -33,9 +33,6 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-import psycopg
-
-from rustok.errors import DatabaseUnavailable
 from rustok.graphql.cache import DocumentCache
 from rustok.graphql.compiled import CompiledReads
 from rustok.ids import InvalidIdError, parse_id
@@ -47,7 +44,10 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
 ALLOWED_METHODS = "GET, POST, OPTIONS"
-COMPILED_HEADERS = {"X-Execution": "compiled"}  # a compiled read answered (rustok.graphql.compiled)
+COMPILED_HEADERS = {"X-Execution": "compiled"}
+# SQLSTATEs of a compiled read that ordinary execution reports to the caller: unknown tenant (P0002), module off
+# (55000), refused arguments (22023, 22P02)
+EXPECTED_COMPILED_REFUSALS = frozenset({"P0002", "55000", "22023", "22P02"})  # a compiled read answered (rustok.graphql.compiled)
 READ_AFTER_HEADER = "X-Read-After"  # a mutation's position: read everything it wrote (rustok.replicas)
 
 
@@ -210,34 +210,8 @@ class RustokHTTPHandler(GraphQLHTTPHandler):
         if (not tenant or "authorization" in headers or "x-index-position" in headers
                 or request.state.read_after is not None):
             return None
-        plan = self.compiled.plan(document, data.get("operationName"))
-        if plan is None:
-            return None
-        if self.documents.validate(self.schema, document):   # invalid: ordinary execution reports it
-            return None
-        params = plan.parameters(self.schema, data.get("variables"), tenant)
-        if params is None:
-            return None
-        view = request.app.state.router.view(read_only=True)
-        try:
-            async with view.connection() as conn:
-                # autocommit: the statement is its own transaction (the tenant setting it makes is local to it)
-                await conn.set_autocommit(True)
-                try:
-                    cur = await conn.execute(plan.sql, params)
-                    row = await cur.fetchone()
-                finally:
-                    await conn.set_autocommit(False)
-        except psycopg.Error as exc:
-            # unknown tenant, module off, refused filters, a replica's hiccup: ordinary execution answers (and
-            # reports whatever is the caller's to know)
-            log.debug("compiled read not answered (%s); ordinary execution", exc.sqlstate)
-            return None
-        except DatabaseUnavailable:
-            return None
-        if row is None or row[0] is None:
-            return None
-        return row[0].encode("utf-8")
+        return await self.compiled.answer(request.app.state.router, self.documents, document,
+                                          data.get("operationName"), data.get("variables"), tenant)
 
     def _persisted_query(self, data: Any) -> dict | None:
         """Automatic persisted queries (the protocol of Apollo's clients): `extensions.persistedQuery.sha256Hash`

@@ -198,9 +198,55 @@ def _start_peer(bench: Bench, notes: list[str]) -> tuple[subprocess.Popen | None
         conn.execute(PEER_SCHEMA)
     port = free_port()
     proc = subprocess.Popen([node, str(PEER_DIR / "server.js"), bench.url, str(port), str(bench.tenant_id)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                            env=dict(os.environ, NODE_ENV="production"),   # PostGraphile's fast mode
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_http(port, proc, "/graphql")
     return proc, port
+
+
+# The landing page with its total and facets: from the read model (the compiled path's function) and by joins
+# over the write tables, both as rustok_app with the tenant set (issue 13: the read model >= 20x faster).
+READ_MODEL_PAGE = ("select count(*) from index.read_products_page(%s, null, '{}', null, 'EUR', null, null, 20, false, "
+                   "true, true)")
+JOINS_PAGE = """
+with prod as materialized (
+    select p.id, p.handle, p.title, p.subtitle, p.created_at,
+           (select min(pr.amount) from commerce.variants v
+            join commerce.prices pr on pr.tenant_id = v.tenant_id and pr.variant_id = v.id
+            where v.tenant_id = p.tenant_id and v.product_id = p.id and pr.currency_code = 'EUR'
+              and pr.price_list_id is null) as min_eur,
+           (select max(pr.amount) from commerce.variants v
+            join commerce.prices pr on pr.tenant_id = v.tenant_id and pr.variant_id = v.id
+            where v.tenant_id = p.tenant_id and v.product_id = p.id and pr.currency_code = 'EUR'
+              and pr.price_list_id is null) as max_eur
+    from commerce.products p
+    where p.tenant_id = core.current_tenant_id() and p.status = 'published'),
+page as (select * from prod order by created_at desc, id desc limit 21),
+cats as (select pc.category_id, count(*) as n from commerce.product_categories pc join prod on prod.id = pc.product_id
+         where pc.tenant_id = core.current_tenant_id() group by 1 order by 2 desc limit 50),
+tags as (select t.slug, count(*) as n from content.taggables tg join prod on prod.id = tg.target_id
+         join content.tags t on t.tenant_id = tg.tenant_id and t.id = tg.tag_id
+         where tg.tenant_id = core.current_tenant_id() and tg.target_type = 'product' group by 1 order by 2 desc limit 50),
+buckets as (select width_bucket(min_eur, array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[]) as b,
+                   count(*) as n from prod where min_eur is not null group by 1)
+select (select count(*) from prod), (select json_agg(page) from page), (select json_agg(cats) from cats),
+       (select json_agg(tags) from tags), (select json_agg(buckets) from buckets)
+"""
+
+
+def _read_model_vs_joins(bench: Bench, slug: str, repeat: int) -> dict:
+    out = {}
+    with bench.app() as conn:
+        for name, sql, params in (("read_model_page_ms", READ_MODEL_PAGE, (slug,)), ("joins_page_ms", JOINS_PAGE, ())):
+            conn.execute(sql, params).fetchall()   # warm
+            times = []
+            for _ in range(repeat):
+                t0 = time.perf_counter()
+                conn.execute(sql, params).fetchall()
+                times.append((time.perf_counter() - t0) * 1000)
+            out[name] = round(median(times), 3)
+    out["read_model_vs_joins"] = round(out["joins_page_ms"] / out["read_model_page_ms"], 1) if out["read_model_page_ms"] else None
+    return out
 
 
 def run(bench: Bench) -> Result:
@@ -253,9 +299,11 @@ def run(bench: Bench) -> Result:
         values = [r[key][field] for r in rounds if key in r]
         return median(values) if values else 0.0
 
+    bench.log("read: the landing page from the read model vs by joins over the write tables (as rustok_app)")
+    joins = _read_model_vs_joins(bench, slug, 3 if bench.size.name == "smoke" else 7)
     has_peer = any("postgraphile_page" in r for r in rounds)
     extra = {"page_response_bytes": sizes["ours"]["page"], "search_response_bytes": sizes["ours"]["search"],
-             "load_generator": "wrk" if load else "python", "connections": CONNECTIONS}
+             "load_generator": "wrk" if load else "python", "connections": CONNECTIONS, **joins}
     for case in OURS:
         extra[f"ours_{case}_per_s"] = round(med(f"ours_{case}"), 1)
         extra[f"ours_{case}_p50_ms"] = round(med(f"ours_{case}", "p50_ms"), 2)
@@ -268,13 +316,14 @@ def run(bench: Bench) -> Result:
             extra[f"ratio_{case}"] = round(med(f"ours_{case}") / peer, 2) if peer else None
         extra[f"compiled_vs_ordinary_{case}"] = (round(med(f"ours_{case}") / med(f"ordinary_{case}"), 2)
                                                  if med(f"ordinary_{case}") else None)
-    search_ok = (not has_peer) or (extra.get("ratio_search") or 0) >= 1.5
+    search_ok = ((not has_peer) or (extra.get("ratio_search") or 0) >= 1.5) and (joins["read_model_vs_joins"] or 0) >= 20
     return Result(
         scenario="read",
         figure=Figure("20-row products page, ours (compiled reads)", round(med("ours_page"), 1), "req/s"),
         reference=Figure("PostGraphile v4 on the same read table", round(med("postgraphile_page"), 1), "req/s")
         if has_peer else None,
-        goal="ratio >= 1.5 for the page and for search with facets", goal_value=1.5, goal_on="ratio",
+        goal="ratio >= 1.5 for the page and for search with facets; read model >= 20x the joins", goal_value=1.5,
+        goal_on="ratio",
         rounds=[{k: v["rps"] for k, v in r.items()} for r in rounds],
         load_before=before, load_after=after,
         settings={"connections": CONNECTIONS, "seconds": bench.seconds, "handle": handle},
