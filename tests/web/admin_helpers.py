@@ -50,8 +50,3 @@ def login_token(base_url: str, shop: dict, role: str) -> str:
                    {"e": shop["emails"][role], "p": PASSWORD})
     return body["data"]["login"]["token"]
 
-
-def storefront_page_exists(page, base_url: str, slug: str) -> bool:
-    """Whether the server-rendered storefront (/t/<slug>/...) is part of this build."""
-    response = page.request.get(f"{base_url}/t/{slug}/blog")
-    return response.status != 404 or "storefront" in (response.headers.get("content-type") or "")
