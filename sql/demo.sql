@@ -51,3 +51,8 @@ from (values
 ) as v(doc)
 where not exists (select from content.nodes n where n.tenant_id = core.current_tenant_id()
                   and n.kind = v.doc->>'kind' and n.slug = content.slugify(v.doc->>'title'));
+
+-- the storefront answers http://localhost:<port>/ as the demo shop (besides /t/demo/ on any host)
+insert into core.tenant_domains (tenant_id, host)
+values (core.current_tenant_id(), 'localhost')
+on conflict do nothing;

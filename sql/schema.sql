@@ -564,6 +564,100 @@ COMMENT ON COLUMN core.sessions.revoked_at IS 'Set at logout; a revoked session 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.sessions TO rustok_app;
 
 --
+-- Name: tenant_domains; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.tenant_domains (
+    tenant_id uuid NOT NULL,
+    host text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT tenant_domains_host_format CHECK (((length(host) <= 253) AND (host = lower(host)) AND (host ~ '^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$'::text)))
+);
+
+--
+-- Name: tenant_domains tenant_domains_host_key; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.tenant_domains
+    ADD CONSTRAINT tenant_domains_host_key UNIQUE (host);
+
+--
+-- Name: tenant_domains tenant_domains_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.tenant_domains
+    ADD CONSTRAINT tenant_domains_pkey PRIMARY KEY (tenant_id, host);
+
+--
+-- Name: tenant_domains tenant_domains_tenant_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.tenant_domains
+    ADD CONSTRAINT tenant_domains_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: tenant_domains _100_timestamps; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.tenant_domains FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: tenant_domains; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.tenant_domains ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: tenant_domains analyst_read; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY analyst_read ON core.tenant_domains FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: tenant_domains tenant_isolation; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON core.tenant_domains TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE tenant_domains; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.tenant_domains IS 'Host names of a tenant''s storefront (the tenant comes from the request''s Host header); a host belongs to one tenant. Add one in psql: insert into core.tenant_domains (tenant_id, host) values (core.tenant_id_by_slug(''demo''), ''shop.example'').';
+
+--
+-- Name: COLUMN tenant_domains.tenant_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_domains.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN tenant_domains.host; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_domains.host IS 'A lowercase host name without port (e.g. shop.example), unique over all tenants.';
+
+--
+-- Name: COLUMN tenant_domains.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_domains.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN tenant_domains.updated_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.tenant_domains.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: TABLE tenant_domains; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE core.tenant_domains TO rustok_app;
+GRANT SELECT ON TABLE core.tenant_domains TO rustok_analyst;
+
+--
 -- Name: tenant_modules; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -1123,6 +1217,40 @@ COMMENT ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_
 --
 
 REVOKE ALL ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
+
+--
+-- Name: add_tenant_domain(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.add_tenant_domain(p_host text) RETURNS text
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_host text := rtrim(lower(btrim(p_host)), '.');
+begin
+    perform core.require_permission('modules:manage');
+    if core.current_tenant_id() is null then
+        raise exception 'core.add_tenant_domain: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    insert into core.tenant_domains (tenant_id, host) values (core.current_tenant_id(), v_host)
+    on conflict (tenant_id, host) do nothing;
+    return v_host;
+end
+$$;
+
+--
+-- Name: FUNCTION add_tenant_domain(p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.add_tenant_domain(p_host text) IS 'The current tenant''s storefront also answers this host name (lowercased, without a trailing dot; a host belongs to one tenant: 23505 when another has it). Permission modules:manage. Returns the host. (GraphQL addTenantDomain.)';
+
+--
+-- Name: FUNCTION add_tenant_domain(p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.add_tenant_domain(p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.add_tenant_domain(p_host text) TO rustok_app;
 
 --
 -- Name: allow_analyst_read(regclass); Type: FUNCTION; Schema: core; Owner: -
@@ -1863,6 +1991,33 @@ REVOKE ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_
 GRANT ALL ON FUNCTION core.register_user(p_email text, p_password_hash text, p_display_name text) TO rustok_app;
 
 --
+-- Name: remove_tenant_domain(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.remove_tenant_domain(p_host text) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('modules:manage');
+    delete from core.tenant_domains d where d.tenant_id = core.current_tenant_id() and d.host = rtrim(lower(btrim(p_host)), '.');
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION remove_tenant_domain(p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.remove_tenant_domain(p_host text) IS 'The current tenant''s storefront no longer answers this host name; false when it did not. Permission modules:manage. (GraphQL removeTenantDomain.)';
+
+--
+-- Name: FUNCTION remove_tenant_domain(p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.remove_tenant_domain(p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.remove_tenant_domain(p_host text) TO rustok_app;
+
+--
 -- Name: require_permission(text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -2076,6 +2231,33 @@ COMMENT ON FUNCTION core.tenant_id_by_slug(p_slug text) IS 'Resolve an active te
 
 REVOKE ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.tenant_id_by_slug(p_slug text) TO rustok_app;
+
+--
+-- Name: tenant_slug_by_host(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tenant_slug_by_host(p_host text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select t.slug
+    from core.tenant_domains d
+    join core.tenants t on t.id = d.tenant_id
+    where d.host = lower(p_host) and t.is_active
+$$;
+
+--
+-- Name: FUNCTION tenant_slug_by_host(p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tenant_slug_by_host(p_host text) IS 'The slug of the active tenant whose storefront answers on this host name (core.tenant_domains), or null. Callable before a tenant is set (the storefront resolves the Host header with it).';
+
+--
+-- Name: FUNCTION tenant_slug_by_host(p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.tenant_slug_by_host(p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.tenant_slug_by_host(p_host text) TO rustok_app;
 
 --
 -- Name: tg__no_cycle(); Type: FUNCTION; Schema: core; Owner: -
@@ -9724,6 +9906,308 @@ GRANT USAGE ON SCHEMA commerce TO rustok_app;
 GRANT USAGE ON SCHEMA commerce TO rustok_analyst;
 
 --
+-- Name: cart_lines; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.cart_lines (
+    tenant_id uuid NOT NULL,
+    cart_id uuid NOT NULL,
+    variant_id uuid NOT NULL,
+    quantity integer NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cart_lines_quantity_check CHECK (((quantity >= 1) AND (quantity <= 999)))
+);
+
+--
+-- Name: cart_lines cart_lines_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.cart_lines
+    ADD CONSTRAINT cart_lines_pkey PRIMARY KEY (tenant_id, cart_id, variant_id);
+
+--
+-- Name: cart_lines cart_lines_tenant_id_cart_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.cart_lines
+    ADD CONSTRAINT cart_lines_tenant_id_cart_id_fkey FOREIGN KEY (tenant_id, cart_id) REFERENCES commerce.carts(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: cart_lines cart_lines_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.cart_lines
+    ADD CONSTRAINT cart_lines_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: cart_lines cart_lines_tenant_id_variant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.cart_lines
+    ADD CONSTRAINT cart_lines_tenant_id_variant_id_fkey FOREIGN KEY (tenant_id, variant_id) REFERENCES commerce.variants(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: cart_lines_variant_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX cart_lines_variant_idx ON commerce.cart_lines USING btree (tenant_id, variant_id);
+
+--
+-- Name: cart_lines _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.cart_lines FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: cart_lines _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_del AFTER DELETE ON commerce.cart_lines REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_cart_lines__events();
+
+--
+-- Name: cart_lines _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.cart_lines REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_cart_lines__events();
+
+--
+-- Name: cart_lines _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.cart_lines REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_cart_lines__events();
+
+--
+-- Name: cart_lines; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.cart_lines ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: cart_lines analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.cart_lines FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: cart_lines tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.cart_lines TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE cart_lines; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.cart_lines IS 'The lines of a cart: a variant and how many units (1-999).';
+
+--
+-- Name: COLUMN cart_lines.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.cart_lines.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN cart_lines.cart_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.cart_lines.cart_id IS 'The cart (commerce.carts).';
+
+--
+-- Name: COLUMN cart_lines.variant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.cart_lines.variant_id IS 'The variant in the cart (one line per variant).';
+
+--
+-- Name: COLUMN cart_lines.quantity; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.cart_lines.quantity IS 'Units, 1-999.';
+
+--
+-- Name: COLUMN cart_lines.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.cart_lines.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN cart_lines.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.cart_lines.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: TABLE cart_lines; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.cart_lines TO rustok_app;
+GRANT SELECT ON TABLE commerce.cart_lines TO rustok_analyst;
+
+--
+-- Name: carts; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.carts (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    token_hash text,
+    customer_id uuid,
+    currency_code character(3) NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    order_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT carts_order_check CHECK (((status = 'ordered'::text) = (order_id IS NOT NULL))),
+    CONSTRAINT carts_owner_check CHECK (((token_hash IS NOT NULL) OR (customer_id IS NOT NULL))),
+    CONSTRAINT carts_status_check CHECK ((status = ANY (ARRAY['open'::text, 'ordered'::text])))
+);
+
+--
+-- Name: carts carts_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.carts
+    ADD CONSTRAINT carts_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: carts carts_token_hash_key; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.carts
+    ADD CONSTRAINT carts_token_hash_key UNIQUE (tenant_id, token_hash);
+
+--
+-- Name: carts carts_currency_code_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.carts
+    ADD CONSTRAINT carts_currency_code_fkey FOREIGN KEY (currency_code) REFERENCES commerce.currencies(code) ON UPDATE CASCADE ON DELETE RESTRICT;
+
+--
+-- Name: carts carts_tenant_id_customer_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.carts
+    ADD CONSTRAINT carts_tenant_id_customer_id_fkey FOREIGN KEY (tenant_id, customer_id) REFERENCES core.users(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: carts carts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.carts
+    ADD CONSTRAINT carts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: carts_customer_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX carts_customer_idx ON commerce.carts USING btree (tenant_id, customer_id) WHERE (status = 'open'::text);
+
+--
+-- Name: carts _100_timestamps; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.carts FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: carts _900_events_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_ins AFTER INSERT ON commerce.carts REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_carts__events();
+
+--
+-- Name: carts _900_events_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _900_events_upd AFTER UPDATE ON commerce.carts REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_carts__events();
+
+--
+-- Name: carts; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.carts ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: carts analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.carts FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: carts tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.carts TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE carts; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.carts IS 'Shopping carts (write model). An anonymous visitor''s cart is found by the hash of its secret token, a signed-in user''s by customer_id; status open until checkout places its order (status ordered, order_id).';
+
+--
+-- Name: COLUMN carts.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN carts.id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.id IS 'Identifier (ULID layout), unique within the tenant.';
+
+--
+-- Name: COLUMN carts.token_hash; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.token_hash IS 'SHA-256 (hex) of the visitor''s cart token; the token itself is never stored. Null for a cart made signed in.';
+
+--
+-- Name: COLUMN carts.customer_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.customer_id IS 'The signed-in user the cart belongs to (null: anonymous).';
+
+--
+-- Name: COLUMN carts.currency_code; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.currency_code IS 'The currency the cart is priced and ordered in.';
+
+--
+-- Name: COLUMN carts.status; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.status IS 'open, or ordered once checkout placed its order.';
+
+--
+-- Name: COLUMN carts.order_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.order_id IS 'The order placed from the cart (status ordered).';
+
+--
+-- Name: COLUMN carts.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN carts.updated_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.carts.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: TABLE carts; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.carts TO rustok_app;
+GRANT SELECT ON TABLE commerce.carts TO rustok_analyst;
+
+--
 -- Name: categories; Type: TABLE; Schema: commerce; Owner: -
 --
 
@@ -13312,6 +13796,30 @@ GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantitie
 GRANT ALL ON FUNCTION commerce._resolve_prices(p_variant_ids uuid[], p_quantities integer[], p_currency text, p_at timestamp with time zone, p_customer_group text) TO rustok_analyst;
 
 --
+-- Name: _visitor_cart(text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce._visitor_cart(p_token_hash text) RETURNS commerce.carts
+    LANGUAGE sql STABLE
+    AS $$
+    -- the token's cart (unless another user owns it), else the signed-in user's newest open cart
+    select c.*
+    from commerce.carts c
+    where c.tenant_id = core.current_tenant_id() and c.status = 'open'
+      and ((p_token_hash is not null and c.token_hash = p_token_hash
+            and (c.customer_id is null or c.customer_id = core.current_user_id()))
+           or (p_token_hash is null and core.current_user_id() is not null and c.customer_id = core.current_user_id()))
+    order by c.id desc
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION _visitor_cart(p_token_hash text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce._visitor_cart(p_token_hash text) IS 'Internal: the open cart of this visitor: by the hash of its token (a cart another user owns is not found), or, without a token, the signed-in user''s newest open cart; no row when there is none.';
+
+--
 -- Name: adjust_inventory(uuid, uuid, integer, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -13450,6 +13958,64 @@ REVOKE ALL ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) FRO
 GRANT ALL ON FUNCTION commerce.cancel_order(p_order_id uuid, p_reason text) TO rustok_app;
 
 --
+-- Name: cart_record(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.cart_record(p_cart_id uuid) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    with c as (
+        select * from commerce.carts c
+        where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id
+          and (c.customer_id is null or c.customer_id = core.current_user_id())
+    ), l as (
+        select l.*, row_number() over (order by l.created_at, l.variant_id) - 1 as ord
+        from c join commerce.cart_lines l on l.tenant_id = c.tenant_id and l.cart_id = c.id
+    ), pr as (
+        select r.* from commerce._resolve_prices(
+            (select array_agg(l.variant_id order by l.ord) from l), (select array_agg(l.quantity order by l.ord) from l),
+            (select c.currency_code::text from c), now(), null) r
+    ), lines as (
+        select l.ord, jsonb_build_object(
+                   'variantId', l.variant_id, 'productId', p.id, 'productHandle', p.handle, 'productTitle', p.title,
+                   'variantTitle', v.title, 'sku', v.sku, 'quantity', l.quantity,
+                   'unitPrice', pr.calculated_amount, 'originalUnitPrice', pr.original_amount,
+                   'total', pr.calculated_amount * l.quantity,
+                   'available', case when v.manage_inventory and not v.allow_backorder then coalesce(
+                       (select min(coalesce(s.available, 0) / vi.required_quantity)
+                        from commerce.variant_inventory vi
+                        left join lateral (select sum(il.stocked_quantity - il.reserved_quantity)::integer as available
+                                           from commerce.inventory_levels il
+                                           where il.tenant_id = vi.tenant_id and il.inventory_item_id = vi.inventory_item_id) s on true
+                        where vi.tenant_id = v.tenant_id and vi.variant_id = v.id), 0) end) as line,
+               pr.calculated_amount * l.quantity as total
+        from l
+        join commerce.variants v on v.tenant_id = l.tenant_id and v.id = l.variant_id
+        join commerce.products p on p.tenant_id = v.tenant_id and p.id = v.product_id
+        left join pr on pr.variant_id = l.variant_id and pr.quantity = l.quantity
+    )
+    select jsonb_build_object(
+               'id', c.id, 'currencyCode', c.currency_code, 'status', c.status, 'orderId', c.order_id,
+               'createdAt', c.created_at, 'updatedAt', c.updated_at,
+               'lines', coalesce((select jsonb_agg(lines.line order by lines.ord) from lines), '[]'),
+               'subtotal', coalesce((select sum(lines.total) from lines), 0))
+    from c
+$$;
+
+--
+-- Name: FUNCTION cart_record(p_cart_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.cart_record(p_cart_id uuid) IS 'A cart as JSON for the API: lines in the order they were added, with product, variant, what one unit costs now in the cart''s currency (price lists and quantity tiers applied), the line total, and the units available (null when the variant does not limit stock). Null for a cart of another user.';
+
+--
+-- Name: FUNCTION cart_record(p_cart_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.cart_record(p_cart_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.cart_record(p_cart_id uuid) TO rustok_app;
+
+--
 -- Name: change_order_status(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -13527,6 +14093,58 @@ COMMENT ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer
 
 REVOKE ALL ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.checkout(p_currency text, p_items jsonb, p_customer_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_shipping_total bigint, p_discount_total bigint, p_tax_rate numeric, p_customer_group text, p_location_id uuid, p_metadata jsonb) TO rustok_app;
+
+--
+-- Name: checkout_cart(uuid, text, jsonb, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text DEFAULT NULL::text, p_shipping_address jsonb DEFAULT NULL::jsonb, p_billing_address jsonb DEFAULT NULL::jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_cart  commerce.carts;
+    v_items jsonb;
+    v_order uuid;
+begin
+    perform core.require_permission('orders:place');
+    select c.* into v_cart from commerce.carts c
+    where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id
+      and (c.customer_id is null or c.customer_id = core.current_user_id())
+    for update;
+    if v_cart.id is null then
+        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_cart.status <> 'open' then
+        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
+    into v_items
+    from commerce.cart_lines l where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id;
+    if v_items is null then
+        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
+    end if;
+    v_order := commerce.checkout(p_currency => v_cart.currency_code::text, p_items => v_items,
+                                 p_customer_id => core.current_user_id(), p_email => p_email,
+                                 p_shipping_address => p_shipping_address, p_billing_address => p_billing_address,
+                                 p_metadata => jsonb_build_object('cart_id', v_cart.id));
+    update commerce.carts c set status = 'ordered', order_id = v_order, customer_id = coalesce(c.customer_id, core.current_user_id())
+    where c.tenant_id = v_cart.tenant_id and c.id = v_cart.id;
+    return v_order;
+end
+$$;
+
+--
+-- Name: FUNCTION checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb) IS 'Place the order of an open cart through commerce.checkout (same atomic placement, same refusals: items[i] names the cart line i, in the order the lines were added) and mark the cart ordered. Permission orders:place. (GraphQL checkoutCart.)';
+
+--
+-- Name: FUNCTION checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb) TO rustok_app;
 
 --
 -- Name: create_order_partition(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
@@ -13927,6 +14545,58 @@ COMMENT ON FUNCTION commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_
 
 GRANT ALL ON FUNCTION commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]) TO rustok_app;
 GRANT ALL ON FUNCTION commerce.low_stock_thresholds(p_tenant_id uuid, p_inventory_item_ids uuid[]) TO rustok_analyst;
+
+--
+-- Name: open_cart(text, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.open_cart(p_token_hash text, p_currency text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_cart commerce.carts;
+    v_user uuid := core.current_user_id();
+begin
+    if core.current_tenant_id() is null then
+        raise exception 'commerce.open_cart: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_token_hash is null and v_user is null then
+        raise exception 'token: an anonymous cart needs a token' using errcode = 'invalid_parameter_value', column = 'token';
+    end if;
+    if p_currency is not null and not exists (select from commerce.currencies c where c.code = p_currency) then
+        raise exception 'currency: unknown currency % (expected an ISO 4217 code such as EUR)', p_currency
+            using errcode = 'invalid_parameter_value', column = 'currency';
+    end if;
+    v_cart := commerce._visitor_cart(p_token_hash);
+    if v_cart.id is null and p_token_hash is not null and v_user is not null then
+        v_cart := commerce._visitor_cart(null);       -- a signed-in user keeps one cart
+    end if;
+    if v_cart.id is null then
+        insert into commerce.carts (tenant_id, token_hash, customer_id, currency_code)
+        values (core.current_tenant_id(), p_token_hash, v_user, coalesce(p_currency, 'EUR'))
+        returning * into v_cart;
+    elsif (v_user is not null and v_cart.customer_id is null) or coalesce(p_currency, v_cart.currency_code) <> v_cart.currency_code then
+        update commerce.carts c
+        set customer_id = coalesce(c.customer_id, v_user), currency_code = coalesce(p_currency, c.currency_code)
+        where c.tenant_id = v_cart.tenant_id and c.id = v_cart.id;
+    end if;
+    return v_cart.id;
+end
+$$;
+
+--
+-- Name: FUNCTION open_cart(p_token_hash text, p_currency text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.open_cart(p_token_hash text, p_currency text) IS 'The visitor''s open cart (commerce._visitor_cart), created when there is none (anonymous: with this token hash; signed in: bound to the user, who adopts an anonymous cart they hold the token of). p_currency, when given, becomes the cart''s currency. Returns the cart id. (GraphQL addToCart.)';
+
+--
+-- Name: FUNCTION open_cart(p_token_hash text, p_currency text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.open_cart(p_token_hash text, p_currency text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.open_cart(p_token_hash text, p_currency text) TO rustok_app;
 
 --
 -- Name: order_default_rows(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -14396,6 +15066,62 @@ REVOKE ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_id
 GRANT ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) TO rustok_app;
 
 --
+-- Name: set_cart_line(uuid, uuid, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_cart_line(p_cart_id uuid, p_variant_id uuid, p_quantity integer, p_add boolean) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_cart commerce.carts;
+    v_status text;
+begin
+    select c.* into v_cart from commerce.carts c
+    where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id
+      and (c.customer_id is null or c.customer_id = core.current_user_id())
+    for update;
+    if v_cart.id is null then
+        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_cart.status <> 'open' then
+        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    if p_quantity is null or p_quantity < 0 or (p_add and p_quantity = 0) or p_quantity > 999 then
+        raise exception 'quantity: must be a whole number from % to 999, got %', case when p_add then 1 else 0 end, p_quantity
+            using errcode = 'invalid_parameter_value', column = 'quantity';
+    end if;
+    select p.status into v_status
+    from commerce.variants v join commerce.products p on p.tenant_id = v.tenant_id and p.id = v.product_id
+    where v.tenant_id = v_cart.tenant_id and v.id = p_variant_id;
+    if v_status is null or v_status <> 'published' then
+        raise exception 'variantId: variant % not found', p_variant_id using errcode = 'no_data_found', column = 'variant_id';
+    end if;
+    if p_quantity = 0 then
+        delete from commerce.cart_lines l
+        where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id and l.variant_id = p_variant_id;
+    else
+        insert into commerce.cart_lines (tenant_id, cart_id, variant_id, quantity)
+        values (v_cart.tenant_id, v_cart.id, p_variant_id, p_quantity)
+        on conflict (tenant_id, cart_id, variant_id) do update
+            set quantity = case when p_add then commerce.cart_lines.quantity + excluded.quantity else excluded.quantity end;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION set_cart_line(p_cart_id uuid, p_variant_id uuid, p_quantity integer, p_add boolean); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_cart_line(p_cart_id uuid, p_variant_id uuid, p_quantity integer, p_add boolean) IS 'Add p_quantity units of a published variant to an open cart (p_add), or set its quantity (0 removes the line). A line holds 1-999 units. (GraphQL addToCart, setCartLine, removeCartLine.)';
+
+--
+-- Name: FUNCTION set_cart_line(p_cart_id uuid, p_variant_id uuid, p_quantity integer, p_add boolean); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_cart_line(p_cart_id uuid, p_variant_id uuid, p_quantity integer, p_add boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_cart_line(p_cart_id uuid, p_variant_id uuid, p_quantity integer, p_add boolean) TO rustok_app;
+
+--
 -- Name: set_order_status(uuid, uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -14861,6 +15587,75 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg__product_child_events() IS 'Generic AFTER statement trigger for tables that belong to products: one ProductUpdated per affected (existing) product, payload {source: table}. TG_ARGV[0] is the route to the product (product, variant, option, price_list, inventory_item, category), TG_ARGV[1] the column of the changed row that starts it. Unchanged rows of an UPDATE are ignored (new EXCEPT old).';
+
+--
+-- Name: tg_cart_lines__events(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_cart_lines__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'DELETE' then
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select distinct o.tenant_id, 'CartUpdated', 'cart', o.cart_id, jsonb_build_object('source', 'cart_lines')
+        from old_rows o
+        where exists (select from commerce.carts c where c.tenant_id = o.tenant_id and c.id = o.cart_id);
+        return null;
+    end if;
+    perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+    if tg_op = 'INSERT' then
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select distinct n.tenant_id, 'CartUpdated', 'cart', n.cart_id, jsonb_build_object('source', 'cart_lines')
+        from new_rows n;
+    else
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select distinct n.tenant_id, 'CartUpdated', 'cart', n.cart_id, jsonb_build_object('source', 'cart_lines')
+        from new_rows n
+        join old_rows o on o.tenant_id = n.tenant_id and o.cart_id = n.cart_id and o.variant_id = n.variant_id
+        where n.quantity is distinct from o.quantity;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_cart_lines__events(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_cart_lines__events() IS 'AFTER statement trigger on commerce.cart_lines: CartUpdated {source: cart_lines} per cart whose lines were added, changed in quantity or removed (not when the cart itself is being deleted).';
+
+--
+-- Name: tg_carts__events(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_carts__events() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+    if tg_op = 'INSERT' then
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, 'CartCreated', 'cart', n.id, jsonb_build_object('currency_code', n.currency_code)
+        from new_rows n;
+    else
+        insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+        select n.tenant_id, case when n.status = 'ordered' then 'CartCheckedOut' else 'CartUpdated' end, 'cart', n.id,
+               case when n.status = 'ordered' then jsonb_build_object('order_id', n.order_id)
+                    else jsonb_build_object('source', 'carts') end
+        from new_rows n
+        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where (n.status, n.customer_id, n.currency_code) is distinct from (o.status, o.customer_id, o.currency_code);
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_carts__events(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_carts__events() IS 'AFTER statement trigger on commerce.carts: CartCreated per new cart; CartCheckedOut {order_id} when a cart is ordered; CartUpdated {source: carts} when its owner or currency changes.';
 
 --
 -- Name: tg_inventory_levels__events(); Type: FUNCTION; Schema: commerce; Owner: -

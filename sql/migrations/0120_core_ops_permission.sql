@@ -1,4 +1,4 @@
--- depends: 0102_commerce_inventory_adjustments
+-- depends: 0111_commerce_carts
 -- core: the permission ops:manage (the tenant's operations screen in the admin: outbox backlog and dead letters
 -- of the tenant's events, index verify and reindex, ops.health()), held by the admin role.
 

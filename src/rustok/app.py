@@ -17,7 +17,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from rustok.config import Settings
 from rustok.replicas import DatabaseRouter
@@ -59,9 +59,10 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def create_app(url: str, *, settings: Settings | None = None, run_worker: bool = False) -> Starlette:
-    from rustok.admin import mount as admin_mount
+    from rustok.admin import routes as admin_routes
     from rustok.media import routes as media_routes
     from rustok.graphql import create_graphql_app
+    from rustok.storefront import create_storefront
 
     settings = settings or Settings.from_env()
 
@@ -99,8 +100,10 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
             # Every method reaches it, so that a refused one still gets a GraphQL error body.
             Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
-            admin_mount(),
+            *admin_routes(),
             *media_routes(),
+            # The storefront (rustok.storefront): /t/<slug>/... and, by host name, every path not answered above.
+            Mount("", app=create_storefront()),
         ],
         middleware=[Middleware(RequestLogMiddleware)],
         lifespan=lifespan,

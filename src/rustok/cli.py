@@ -318,6 +318,8 @@ def cmd_up(args: argparse.Namespace, settings: Settings) -> int:
             from rustok.demo import load_demo
 
             _say(load_demo(url))
+            _say(f"demo storefront: http://{settings.http_host}:{settings.http_port}/t/demo/ "
+                 f"(also http://localhost:{settings.http_port}/)")
         _serve(settings, url, run_worker=not args.no_worker)
     except _Stopped:
         _say("stopping")

@@ -38,6 +38,7 @@ REFERENCE = {
     "community.reaction_kinds": "reaction kinds (reactions point here)",
     "core.permissions": "the permission catalog (core.role_permissions points here)",
     "core.role_permissions": "which role holds which permission (the same matrix for every tenant)",
+    "core.tenant_domains": "host name -> tenant (a host is unique over all tenants; read before a tenant is known)",
 }
 # Single-row settings and bookkeeping of the platform itself: they stay on the coordinator.
 LOCAL = {

@@ -225,3 +225,24 @@ def test_a_compiled_read_is_one_statement_without_begin_or_commit(both, shop, pg
     assert not any("resolve_request" in q and "read_products_page" not in q for q in texts), texts
     compiled = [c for q, c in rows if "read_products_page" in q]
     assert compiled == [5], rows
+
+
+def test_an_ordinary_read_has_no_begin_or_commit(both, shop, pg, api_db, owner, gql):
+    """Item 2 for what the compiler does not cover: the tenant lookup is one statement, and each read statement
+    goes out with its settings in one pipeline (one implicit transaction, no BEGIN / COMMIT)."""
+    _, off = both
+    dbname = api_db.rsplit("/", 1)[1]
+    query = "query Ordinary { products(first: 3) { totalCount nodes { handle variants { sku } } } }"
+    assert "errors" not in post(off, query, {}, shop).json()
+    with psycopg.connect(pg.url(dbname, owner=False), autocommit=True) as su:
+        if "pg_stat_statements" not in su.execute("show shared_preload_libraries").fetchone()[0]:
+            pytest.skip("pg_stat_statements is not preloaded on this server")
+        su.execute("create extension if not exists pg_stat_statements")
+        su.execute("select pg_stat_statements_reset()")
+        for _ in range(3):
+            assert post(off, query, {}, shop).headers.get("x-execution") is None
+        rows = su.execute("select query, calls from pg_stat_statements where toplevel and dbid = "
+                          "(select oid from pg_database where datname = current_database())").fetchall()
+    texts = [q.strip().lower() for q, _ in rows]
+    assert "begin" not in texts and "commit" not in texts, texts
+    assert any("resolve_request" in q for q in texts) and any("product_query" in q for q in texts), texts

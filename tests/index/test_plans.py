@@ -113,6 +113,12 @@ def test_storefront_reads_use_the_indexes_as_the_application_role(pg, fresh_db):
                                         "'{}', 'EUR', false)", (tenant, tenant, tenant, query))
                 assert "products_search_idx" in plans and "Seq Scan on products" not in plans, (name, plans)
 
+        # the compiled path's one-pass search with facets (security definer, tenant by slug) uses the text index
+        for query in ("zanzibar", "linen shirt"):
+            plans = _explain_as_app(conn, tenant, "select * from index.read_products_page('big-app', %s, '{}', null, "
+                                    "'EUR', null, null, 20, false, true, true)", (query,))
+            assert "products_search_idx" in plans and "Seq Scan on products" not in plans, (query, plans)
+
         # the tenant rule still holds: as the application role with the other tenant set, nothing of this one
         conn.execute("set role rustok_app")
         conn.execute("select set_config('rustok.tenant_id', %s, false)", (str(other),))

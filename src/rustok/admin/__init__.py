@@ -1,7 +1,7 @@
 """The admin app at /admin: a client-side app (plain HTML, CSS and JavaScript ES modules in static/, no build
 step, nothing from a CDN) that talks to /graphql with the staff member's bearer token, like any API client.
 
-`mount()` is the one route entry app.py adds. /admin/ answers the app's page (index.html; /admin redirects there); the hash
+`routes()` is the one entry app.py adds to its routes. /admin/ answers the app's page (index.html; /admin redirects there); the hash
 part of the URL (#/products, #/orders/...) picks the screen in the browser. Static files are served with a
 strict Content-Security-Policy (scripts and styles from this origin only, no inline script)."""
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.requests import Request
-from starlette.responses import FileResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -36,9 +36,17 @@ class _Static(StaticFiles):
         return response
 
 
-def mount() -> Mount:
-    """The /admin mount for app.py's routes."""
-    return Mount("/admin", routes=[
-        Route("/", index),
-        Mount("/static", app=_Static(directory=STATIC), name="admin-static"),
-    ])
+async def to_slash(request: Request) -> Response:
+    return RedirectResponse("/admin/", status_code=308)
+
+
+def routes() -> list:
+    """The admin's entries for app.py's routes: /admin (a redirect: the storefront's catch-all mount would
+    otherwise answer it) and the /admin/ mount."""
+    return [
+        Route("/admin", to_slash),
+        Mount("/admin", routes=[
+            Route("/", index),
+            Mount("/static", app=_Static(directory=STATIC), name="admin-static"),
+        ]),
+    ]

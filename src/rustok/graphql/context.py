@@ -52,11 +52,15 @@ class RequestContext:
 
     async def _resolve(self, connection):
         async with connection() as conn:
-            cur = await conn.execute(
-                "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
-                (self.tenant_slug, token_hash(self.token) if self.token else None),
-            )
-            return await cur.fetchone()
+            await conn.set_autocommit(True)   # one statement, one round trip: no BEGIN, no COMMIT
+            try:
+                cur = await conn.execute(
+                    "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
+                    (self.tenant_slug, token_hash(self.token) if self.token else None),
+                )
+                return await cur.fetchone()
+            finally:
+                await conn.set_autocommit(False)
 
     async def tenant_id(self) -> UUID | None:
         return (await self.caller()).tenant_id

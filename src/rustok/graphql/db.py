@@ -59,22 +59,34 @@ def camel_row(cursor):
     return make
 
 
-async def fetch_one(ctx, sql: str, params: tuple | dict = ()) -> dict | None:
-    """One row (a dict with camelCase keys) from one statement in the caller's tenant."""
+async def _read(ctx, sql: str, params, many: bool):
+    """One read statement in the caller's tenant, in ONE round trip: on an autocommit connection in pipeline
+    mode, the settings (set_config(..., true)) and the statement go out together and run in one implicit
+    transaction, which ends at the sync that fetching the rows sends; no BEGIN, no COMMIT."""
     tenant_id = await require_tenant(ctx)
-    async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=camel_row)
-        await cur.execute(sql, params)
-        return await cur.fetchone()
+    user = await _acting_user(ctx)
+    async with ctx.db.connection() as conn:
+        await conn.set_autocommit(True)
+        try:
+            async with conn.pipeline():
+                await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
+                                   "set_config('rustok.actor', 'api', true)",
+                                   (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
+                cur = conn.cursor(row_factory=camel_row)
+                await cur.execute(sql, params)
+                return await (cur.fetchall() if many else cur.fetchone())
+        finally:
+            await conn.set_autocommit(False)
+
+
+async def fetch_one(ctx, sql: str, params: tuple | dict = ()) -> dict | None:
+    """One row (a dict with camelCase keys) from one statement in the caller's tenant (one round trip)."""
+    return await _read(ctx, sql, params, many=False)
 
 
 async def fetch_all(ctx, sql: str, params: tuple | dict = ()) -> list[dict]:
-    """All rows (dicts with camelCase keys) from one statement in the caller's tenant."""
-    tenant_id = await require_tenant(ctx)
-    async with tenant_connection(ctx, tenant_id) as conn:
-        cur = conn.cursor(row_factory=camel_row)
-        await cur.execute(sql, params)
-        return await cur.fetchall()
+    """All rows (dicts with camelCase keys) from one statement in the caller's tenant (one round trip)."""
+    return await _read(ctx, sql, params, many=True)
 
 
 async def scalar(conn: AsyncConnection, sql: str, params: tuple = ()) -> Any:

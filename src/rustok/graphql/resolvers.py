@@ -10,6 +10,8 @@
 | storefront   | storefront.graphql   | reads from the read model: products, contents, orders       |
 | live         | live.graphql         | the events subscription                                     |
 | admin        | admin.graphql        | modules, users, tags by name, SEO meta                      |
+| cart         | cart.graphql         | carts and their checkout; the viewer's pending comments     |
+| domains      | domains.graphql      | the storefront's host names per tenant                      |
 | staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
 
 Access checks live in access.py, connections and write transactions in db.py.
@@ -17,7 +19,7 @@ Access checks live in access.py, connections and write transactions in db.py.
 
 from __future__ import annotations
 
-from rustok.graphql import admin, commerce, community, content, core, live, scalars, staff, storefront
+from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, scalars, staff, storefront
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -28,6 +30,8 @@ BINDABLES: list = [
     *storefront.bindables,
     *live.bindables,
     *admin.bindables,
+    *cart.bindables,
+    *domains.bindables,
     *staff.bindables,
 ]
 

@@ -1,0 +1,154 @@
+"""Storefront catalog page server time at 100k products (issue 15: p50 under 30 ms with search and facets).
+
+    .venv/bin/python bench/storefront.py [--products 100000] [--requests 40] [--url OWNER_URL]
+
+Loads products with the `rustok bench` generator (src/rustok/bench/generate.py: every row through the write
+model, triggers on; only a few content nodes and one order, since the catalog does not read them), reindexes the
+tenant (`rustok reindex`'s code), then serves the app under uvicorn on a loopback port and times GET requests of
+catalog pages of tenant `bench` (/t/bench/...): search with facets, prefix while typing, a typo, category and
+price filters, sort by price, the next page. Each figure is the time from sending the request to the last byte
+of the response over loopback (an upper bound of the server time), measured one request at a time after one
+untimed warm-up per page. Results go to stdout as a Markdown table (recorded in bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from rustok import migrate  # noqa: E402
+from rustok.bench.generate import SIZES, generate  # noqa: E402
+from rustok.embedded import EmbeddedCluster, free_port  # noqa: E402
+
+PAGES = [
+    ("browse, newest, facets", "/t/bench/"),
+    ("search 'shirt' + facets", "/t/bench/?q=shirt"),
+    ("prefix while typing 'sh'", "/t/bench/?q=sh"),
+    ("typo 'shrit'", "/t/bench/?q=shrit"),
+    ("search + category + in stock", "/t/bench/?q=shirt&category={category}&in_stock=1"),
+    ("price bucket, price ascending", "/t/bench/?price=1000-2500&sort=price_asc"),
+    ("search-as-you-type JSON", "/t/bench/search.json?q=shi"),
+    ("product page", "/t/bench/products/{handle}"),
+]
+
+
+def load(url: str, products: int) -> None:
+    size = replace(SIZES["default"], name="storefront", products=products, nodes=100, comments=100, orders=1,
+                   users=100, node_chunk=100, order_chunk=1)
+    with psycopg.connect(url, autocommit=True) as conn:
+        if conn.execute("select count(*) from commerce.products p join core.tenants t on t.id = p.tenant_id "
+                        "where t.slug = 'bench'").fetchone()[0] >= products:
+            print("tenant bench already has the products: not generated", file=sys.stderr)
+            return
+        t0 = time.perf_counter()
+        generate(conn, size)
+        print(f"generated in {time.perf_counter() - t0:.0f}s; reindexing", file=sys.stderr)
+        from rustok.index.reindex import reindex
+
+        tenant = conn.execute("select core.tenant_id_by_slug('bench')").fetchone()[0]
+        t0 = time.perf_counter()
+        reindex(conn, [(tenant, "bench")], jobs=2, connect=lambda: psycopg.connect(url, autocommit=True))
+        conn.execute("select count(*) from outbox.deliveries where consumer = 'index'")
+        conn.execute("delete from outbox.deliveries where consumer = 'index'")   # the generator's backlog is in the index now
+        conn.execute("vacuum analyze")
+        print(f"reindexed in {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+
+
+def serve(url: str):
+    import uvicorn
+
+    from rustok.app import create_app
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_config=None,
+                                           access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def measure(base: str, requests: int, category: str, handle: str) -> list[tuple[str, float, float, int]]:
+    rows = []
+    with httpx.Client(base_url=base, timeout=60) as http:
+        for name, path in PAGES:
+            path = path.format(category=category, handle=handle)
+            first = http.get(path)
+            assert first.status_code == 200, (path, first.status_code, first.text[:300])
+            times, api, page = [], [], []
+            for _ in range(requests):
+                t0 = time.perf_counter()
+                answer = http.get(path)
+                times.append((time.perf_counter() - t0) * 1000)
+                assert answer.status_code == 200
+                timing = dict(part.strip().split(";dur=") for part in answer.headers["server-timing"].split(","))
+                api.append(float(timing["api"]))
+                page.append(float(timing["page"]))
+            times.sort()
+            rows.append((name, statistics.median(times), times[int(len(times) * 0.9) - 1], statistics.median(page),
+                         statistics.median(api), len(first.content)))
+    return rows
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--products", type=int, default=100_000)
+    ap.add_argument("--requests", type=int, default=40)
+    ap.add_argument("--url", help="the migration owner's URL of a dedicated database (default: a throwaway cluster)")
+    args = ap.parse_args()
+    tmp = cluster = None
+    if args.url:
+        url = args.url
+        migrate.apply(url)
+    else:
+        tmp = Path(tempfile.mkdtemp(prefix="rustok-bench-storefront-"))
+        cluster = EmbeddedCluster(tmp, free_port())
+        cluster.start()
+        url = cluster.url()
+        migrate.apply(url)
+    try:
+        load(url, args.products)
+        with psycopg.connect(url) as conn:
+            category = conn.execute("select c.handle from commerce.categories c join core.tenants t on t.id = c.tenant_id "
+                                    "where t.slug = 'bench' order by c.handle limit 1").fetchone()[0]
+            handle = conn.execute("select p.handle from commerce.products p join core.tenants t on t.id = p.tenant_id "
+                                  "where t.slug = 'bench' and p.status = 'published' order by p.id "
+                                  "offset %s limit 1", (args.products // 2,)).fetchone()[0]
+        server, thread, base = serve(url)
+        try:
+            before = os.getloadavg()
+            rows = measure(base, args.requests, category, handle)
+            after = os.getloadavg()
+        finally:
+            server.should_exit = True
+            thread.join(30)
+        print(f"# storefront catalog pages, {args.products:,} products, {args.requests} requests each, "
+              f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {before[0]:.1f} -> {after[0]:.1f}")
+        print("| page | p50 ms (client) | p90 ms (client) | p50 ms server (Server-Timing page) | of which GraphQL (api) | bytes |")
+        print("|---|---|---|---|---|---|")
+        for name, p50, p90, server, api, size in rows:
+            print(f"| {name} | {p50:.1f} | {p90:.1f} | {server:.1f} | {api:.1f} | {size:,} |")
+        return 0
+    finally:
+        if cluster:
+            cluster.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

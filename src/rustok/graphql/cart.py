@@ -1,0 +1,194 @@
+"""Carts (schema/cart.graphql): thin resolvers over the cart SQL API (sql/code/commerce/carts.sql).
+
+A visitor's cart is found by the SHA-256 of its token (the token is made here, returned once, never stored);
+a signed-in user's by the user (the SQL functions read rustok.user_id). Checkout runs commerce.checkout_cart,
+which places the order through commerce.checkout; its `items[i]` refusals are renamed `lines[i]`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+
+from ariadne import MutationType, ObjectType, QueryType
+
+from rustok.graphql.access import require_permission, require_tenant, require_user
+from rustok.graphql.commerce import _address, _order
+from rustok.graphql.db import fetch_all, scalar, tenant_connection, tenant_write
+from rustok.graphql.errors import ApiError
+from rustok.graphql.payloads import mutation_payload
+from rustok.graphql.scalars import jsonb
+from rustok.ids import parse_id
+
+query = QueryType()
+mutation = MutationType()
+cart_type = ObjectType("Cart")
+line_type = ObjectType("CartLine")
+
+_ITEMS = re.compile(r"^items\[(\d+)\]")
+_MAX_TOKEN = 200
+
+
+def token_hash(token: str | None) -> str | None:
+    if token is None or token == "":
+        return None
+    if len(token) > _MAX_TOKEN:
+        raise ApiError("BAD_USER_INPUT", "token: not a cart token", argument="token")
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _money(amount, currency):
+    return None if amount is None else {"amount": amount, "currencyCode": currency}
+
+
+def _cart(record: dict | None) -> dict | None:
+    if not record:
+        return None
+    currency = record["currencyCode"]
+    lines = [{**line, "unitPrice": _money(line.get("unitPrice"), currency),
+              "originalUnitPrice": _money(line.get("originalUnitPrice"), currency),
+              "total": _money(line.get("total"), currency)} for line in record["lines"]]
+    return {**record, "lines": lines, "itemCount": sum(line["quantity"] for line in lines),
+            "subtotal": _money(record["subtotal"], currency)}
+
+
+async def _cart_id(conn, hashed: str | None):
+    return await scalar(conn, "select (commerce._visitor_cart(%s)).id", (hashed,))
+
+
+@query.field("cart")
+async def resolve_cart(_, info, token: str | None = None):
+    ctx = info.context
+    hashed = token_hash(token)
+    caller = await ctx.caller()
+    if hashed is None and caller.user_id is None:
+        await require_tenant(ctx)
+        return None
+    tenant_id = await require_tenant(ctx)
+    async with tenant_connection(ctx, tenant_id) as conn:
+        cart_id = await _cart_id(conn, hashed)
+        return _cart(await scalar(conn, "select commerce.cart_record(%s)", (cart_id,))) if cart_id else None
+
+
+async def _write_line(info, token, variant_id, quantity, add: bool, currency=None) -> dict:
+    ctx = info.context
+    caller = await ctx.caller()
+    hashed = token_hash(token)
+    new_token = None
+    if hashed is None and caller.user_id is None:
+        new_token = secrets.token_urlsafe(32)
+        hashed = token_hash(new_token)
+    variant = parse_id(variant_id)
+    async with tenant_write(ctx) as (conn, result):
+        if add:
+            cart_id = await scalar(conn, "select commerce.open_cart(%s, %s)", (hashed, currency))
+        else:
+            cart_id = await _cart_id(conn, hashed)
+            if cart_id is None:
+                raise ApiError("NOT_FOUND", "token: no open cart for this visitor", argument="token")
+        await conn.execute("select commerce.set_cart_line(%s, %s, %s, %s)", (cart_id, variant, quantity, add))
+        result["cart"] = _cart(await scalar(conn, "select commerce.cart_record(%s)", (cart_id,)))
+        if new_token is not None:
+            result["token"] = new_token
+    return result
+
+
+@mutation.field("addToCart")
+@mutation_payload
+async def resolve_add_to_cart(_, info, variantId: str, quantity: int = 1, token: str | None = None,  # noqa: N803
+                              currency: str | None = None):
+    return await _write_line(info, token, variantId, quantity, True, currency)
+
+
+@mutation.field("setCartLine")
+@mutation_payload
+async def resolve_set_cart_line(_, info, variantId: str, quantity: int, token: str | None = None):  # noqa: N803
+    return await _write_line(info, token, variantId, quantity, False)
+
+
+@mutation.field("removeCartLine")
+@mutation_payload
+async def resolve_remove_cart_line(_, info, variantId: str, token: str | None = None):  # noqa: N803
+    return await _write_line(info, token, variantId, 0, False)
+
+
+def _line_field(error: dict) -> dict:
+    field = error.get("field") or ""
+    match = _ITEMS.match(field)
+    if match:
+        rest = field[match.end():]
+        error = {**error, "field": f"lines[{match.group(1)}]{rest}",
+                 "message": error["message"].replace(field, f"lines[{match.group(1)}]{rest}", 1)}
+    return error
+
+
+@mutation.field("checkoutCart")
+async def resolve_checkout_cart(_, info, token: str | None = None, email: str | None = None,
+                                shippingAddress: dict | None = None, billingAddress: dict | None = None):  # noqa: N803
+    result = await _checkout(None, info, token=token, email=email, shippingAddress=shippingAddress,
+                             billingAddress=billingAddress)
+    result["userErrors"] = [_line_field(e) for e in result.get("userErrors") or ()]
+    if result["userErrors"]:
+        result = await _name_line_by_variant(info, token, result)
+    return result
+
+
+@mutation_payload
+async def _checkout(_, info, token=None, email=None, shippingAddress=None, billingAddress=None):  # noqa: N803
+    ctx = info.context
+    await require_user(ctx)
+    await require_permission(ctx, "orders:place")
+    hashed = token_hash(token)
+    async with tenant_write(ctx) as (conn, result):
+        cart_id = await _cart_id(conn, hashed)
+        if cart_id is None:
+            raise ApiError("NOT_FOUND", "token: no open cart for this visitor", argument="token")
+        order_id = await scalar(conn, "select commerce.checkout_cart(%s, %s, %s::jsonb, %s::jsonb)",
+                                (cart_id, email, jsonb(_address(shippingAddress)), jsonb(_address(billingAddress))))
+        result["order"] = _order(await scalar(conn, "select commerce.order_record(%s)", (order_id,)))
+    return result
+
+
+async def _name_line_by_variant(info, token, result: dict) -> dict:
+    """A refusal that names a variant but no line (a product no longer published): point it at its line."""
+    errors = result["userErrors"]
+    if all((e.get("field") or "").startswith("lines[") for e in errors):
+        return result
+    try:
+        cart = await resolve_cart(None, info, token)
+    except ApiError:
+        return result
+    lines = (cart or {}).get("lines") or []
+    named = []
+    for error in errors:
+        if not (error.get("field") or "").startswith("lines["):
+            for i, line in enumerate(lines):
+                if str(line["variantId"]) in error["message"]:
+                    error = {**error, "field": f"lines[{i}].variantId"}
+                    break
+        named.append(error)
+    return {**result, "userErrors": named}
+
+
+@query.field("viewerPendingComments")
+async def resolve_viewer_pending_comments(_, info, contentId: str):  # noqa: N803
+    ctx = info.context
+    caller = await require_user(ctx)
+    rows = await fetch_all(ctx, """
+        with recursive tree as (
+            select n.tenant_id, n.id from content.nodes n
+            where n.tenant_id = core.current_tenant_id() and n.id = %s
+          union all
+            select c.tenant_id, c.id from content.nodes c
+            join tree t on c.tenant_id = t.tenant_id and c.parent_id = t.id
+            where c.kind = 'comment'
+        )
+        select content.node_record(n.id) as record
+        from tree join content.nodes n on n.tenant_id = tree.tenant_id and n.id = tree.id
+        where n.kind = 'comment' and n.status = 'pending' and n.author_id = %s
+        order by n.created_at, n.id""", (parse_id(contentId), caller.user_id))
+    return [r["record"] for r in rows]
+
+
+bindables = [query, mutation, cart_type, line_type]
