@@ -225,6 +225,13 @@ def test_media_upload_serve_and_product_images(gql, shop):
     public = gql('{ product(handle: "mug") { images { url } } products(first: 5) { nodes { images { url } } } }', tenant=slug)
     assert public["data"]["product"]["images"] == [{"url": media["url"]}]
     assert public["data"]["products"]["nodes"] == [{"images": [{"url": media["url"]}]}]
+    # the compiled read (anonymous) answers images exactly as ordinary execution does
+    q = ('{ product(handle: "mug") { handle images { __typename id url mimeType size width height altText createdAt } } '
+         'products(first: 5) { nodes { images { url altText } } } }')
+    compiled = client.post("/graphql", json={"query": q}, headers={"X-Tenant": slug})
+    ordinary = client.post("/graphql", json={"query": q}, headers={"X-Tenant": slug, "Authorization": f"Bearer {admin}"})
+    assert compiled.headers.get("x-execution") == "compiled"
+    assert compiled.content == ordinary.content
     bad = gql('mutation($p: ID!, $m: [ID!]!) { setProductImages(productId: $p, mediaIds: $m) { userErrors { field code } } }',
               {"p": shop["product"]["id"], "m": [shop["product"]["id"]]}, tenant=slug, token=admin)["data"]["setProductImages"]
     assert bad["userErrors"] == [{"field": "mediaIds", "code": "NOT_FOUND"}]
