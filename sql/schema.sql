@@ -1648,6 +1648,45 @@ GRANT ALL ON FUNCTION core.id_time(p_id uuid) TO rustok_app;
 GRANT ALL ON FUNCTION core.id_time(p_id uuid) TO rustok_analyst;
 
 --
+-- Name: invite_user(text, text, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('users:manage');
+    if p_role is null or p_role not in ('admin', 'manager', 'editor', 'author', 'customer') then
+        raise exception 'core.users.role: must be one of admin, manager, editor, author, customer (got %)', coalesce(p_role, 'null')
+            using errcode = 'check_violation', column = 'role';
+    end if;
+    if exists (select from core.users u where u.tenant_id = core.current_tenant_id() and lower(u.email) = lower(p_email)) then
+        raise exception 'core.users.email: % is already used by another account of this shop', p_email
+            using errcode = 'unique_violation', column = 'email';
+    end if;
+    insert into core.users (tenant_id, email, password_hash, display_name, role)
+    values (core.current_tenant_id(), p_email, p_password_hash, p_display_name, p_role)
+    returning id into v_id;
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION invite_user(p_email text, p_role text, p_password_hash text, p_display_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) IS 'Create an active account with a role in the current tenant (permission users:manage); the application hashes the first password. The email is unique per tenant (23505). Returns the id. (GraphQL inviteUser.)';
+
+--
+-- Name: FUNCTION invite_user(p_email text, p_role text, p_password_hash text, p_display_name text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
 -- Name: login_failed(text, text, integer, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -2007,6 +2046,43 @@ COMMENT ON FUNCTION core.require_permission(p_permission text) IS 'Raise 42501 '
 --
 
 GRANT ALL ON FUNCTION core.require_permission(p_permission text) TO rustok_app;
+
+--
+-- Name: reset_user_password(uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('users:manage');
+    if p_user_id = core.current_user_id() then
+        raise exception 'core.users.id: change your own password by signing in with it, not here'
+            using errcode = 'check_violation', column = 'id';
+    end if;
+    update core.users u set password_hash = p_password_hash
+    where u.tenant_id = core.current_tenant_id() and u.id = p_user_id;
+    if not found then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    -- the old password's sessions end
+    delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = p_user_id;
+    return p_user_id;
+end
+$$;
+
+--
+-- Name: FUNCTION reset_user_password(p_user_id uuid, p_password_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) IS 'Give another user of the current tenant a new password (the application hashes it) and end their sessions (permission users:manage; not one''s own). (GraphQL resetUserPassword.)';
+
+--
+-- Name: FUNCTION reset_user_password(p_user_id uuid, p_password_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.reset_user_password(p_user_id uuid, p_password_hash text) TO rustok_app;
 
 --
 -- Name: resolve_request(text, text); Type: FUNCTION; Schema: core; Owner: -
@@ -3951,6 +4027,150 @@ $$;
 COMMENT ON FUNCTION outbox.set_idle() IS 'Called by a worker before it sleeps: ask writers to ring the doorbell (NOTIFY) for the next queued work. Never waits for a ringing writer''s lock (that writer''s NOTIFY is on its way).';
 
 --
+-- Name: tenant_backlog(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_backlog() RETURNS TABLE(consumer text, enabled boolean, pending bigint, dead bigint, oldest_pending_at timestamp with time zone, lag_seconds double precision, last_error text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return query
+    select c.name, c.enabled,
+           count(d.event_id) filter (where d.state = 'pending'),
+           count(d.event_id) filter (where d.state = 'dead'),
+           min(d.occurred_at) filter (where d.state = 'pending'),
+           coalesce(extract(epoch from now() - min(d.occurred_at) filter (where d.state = 'pending'))::float8, 0),
+           (array_agg(left(d.last_error, 500) order by d.last_error_at desc nulls last)
+                filter (where d.last_error is not null))[1]
+    from outbox.consumers c
+    left join (outbox.deliveries d
+               join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+                                   and e.tenant_id = core.current_tenant_id())
+           on d.consumer = c.name
+    group by c.name, c.enabled
+    order by c.name;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_backlog(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_backlog() IS 'Per consumer, the current tenant''s events only: pending and dead deliveries, the oldest pending event and its age in seconds (lag), the latest error (500 characters). Permission ops:manage. (GraphQL opsStatus.)';
+
+--
+-- Name: FUNCTION tenant_backlog(); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_backlog() FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_backlog() TO rustok_app;
+
+--
+-- Name: tenant_dead_letters(integer); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_dead_letters(p_limit integer DEFAULT 100) RETURNS TABLE(consumer text, event_id uuid, event_type text, aggregate_type text, aggregate_id uuid, attempts integer, last_error text, last_error_at timestamp with time zone, occurred_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 500 then
+        raise exception 'p_limit: must be 1 to 500 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query
+    select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
+           d.last_error_at, d.occurred_at
+    from outbox.deliveries d
+    join outbox.events e on e.tenant_id = core.current_tenant_id() and e.id = d.event_id and e.occurred_at = d.occurred_at
+    where d.state = 'dead'
+    order by d.last_error_at desc nulls last, d.event_id
+    limit p_limit;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_dead_letters(p_limit integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_dead_letters(p_limit integer) IS 'The current tenant''s dead deliveries (newest failure first, at most p_limit, 1..500): consumer, event, attempts, the error. Permission ops:manage. (GraphQL deadLetters.)';
+
+--
+-- Name: FUNCTION tenant_dead_letters(p_limit integer); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_dead_letters(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_dead_letters(p_limit integer) TO rustok_app;
+
+--
+-- Name: tenant_health(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_health() RETURNS TABLE(check_name text, status text, figure text, advice text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return query select h.check_name, h.status, h.figure, h.advice from ops.health() h;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_health(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_health() IS 'The rows of ops.health() (the installation''s health checks) for a tenant administrator: permission ops:manage. (GraphQL opsHealth.)';
+
+--
+-- Name: FUNCTION tenant_health(); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_health() FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_health() TO rustok_app;
+
+--
+-- Name: tenant_retry_dead(uuid[]); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[] DEFAULT NULL::uuid[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_rows integer;
+begin
+    perform core.require_permission('ops:manage');
+    update outbox.deliveries d
+       set state = 'pending', attempts = 0, available_at = now(), locked_by = null, locked_until = null
+      from outbox.events e
+     where e.id = d.event_id and e.occurred_at = d.occurred_at and e.tenant_id = core.current_tenant_id()
+       and d.state = 'dead'
+       and (p_event_ids is null or d.event_id = any (p_event_ids));
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_retry_dead(p_event_ids uuid[]); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[]) IS 'Put the current tenant''s dead deliveries (all, or only p_event_ids) back in their consumers'' queues, attempts reset. Returns how many. Permission ops:manage. (GraphQL retryDeadLetters.)';
+
+--
+-- Name: FUNCTION tenant_retry_dead(p_event_ids uuid[]); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.tenant_retry_dead(p_event_ids uuid[]) TO rustok_app;
+
+--
 -- Name: tg_consumers__check_handler(); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -4596,6 +4816,87 @@ COMMENT ON COLUMN content.media.updated_at IS 'When the row last really changed 
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.media TO rustok_app;
+
+--
+-- Name: media_data; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.media_data (
+    tenant_id uuid NOT NULL,
+    media_id uuid NOT NULL,
+    data bytea NOT NULL,
+    sha256 text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT media_data_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: media_data media_data_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.media_data
+    ADD CONSTRAINT media_data_pkey PRIMARY KEY (tenant_id, media_id);
+
+--
+-- Name: media_data media_data_media_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.media_data
+    ADD CONSTRAINT media_data_media_fkey FOREIGN KEY (tenant_id, media_id) REFERENCES content.media(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: media_data; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.media_data ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: media_data tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.media_data TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE media_data; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.media_data IS 'The bytes of an uploaded media file (POST /media), one row per content.media row that was uploaded (not a URL). Module: content.';
+
+--
+-- Name: COLUMN media_data.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN media_data.media_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.media_id IS 'The media row (content.media, same tenant) these bytes belong to.';
+
+--
+-- Name: COLUMN media_data.data; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.data IS 'The file as uploaded (size limit: RUSTOK_MEDIA_MAX_BYTES).';
+
+--
+-- Name: COLUMN media_data.sha256; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.sha256 IS 'Hex SHA-256 of data: the ETag of GET /media/<id>.';
+
+--
+-- Name: COLUMN media_data.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media_data.created_at IS 'When the file was uploaded.';
+
+--
+-- Name: TABLE media_data; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE content.media_data TO rustok_app;
 
 --
 -- Name: meta; Type: TABLE; Schema: content; Owner: -
@@ -7195,6 +7496,36 @@ REVOKE ALL ON FUNCTION content.delete_category(p_category_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.delete_category(p_category_id uuid) TO rustok_app;
 
 --
+-- Name: delete_node(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.delete_node(p_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform content._require_edit(array[p_id]);
+    delete from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_id;
+    if not found then
+        raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_node(p_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.delete_node(p_id uuid) IS 'Delete a page, post or comment of the current tenant (its author, or content:write_all); its body, revisions, replies, tags and meta go with it (NodeDeleted). (GraphQL deleteNode.)';
+
+--
+-- Name: FUNCTION delete_node(p_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.delete_node(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.delete_node(p_id uuid) TO rustok_app;
+
+--
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7286,6 +7617,33 @@ COMMENT ON FUNCTION content.max_comment_depth(p_tenant_id uuid) IS 'The deepest 
 --
 
 GRANT ALL ON FUNCTION content.max_comment_depth(p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: media_file(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.media_file(p_media_id uuid) RETURNS TABLE(mime_type text, sha256 text, data bytea, updated_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+    select m.mime_type, d.sha256, d.data, m.updated_at
+    from content.media m
+    join content.media_data d on d.tenant_id = m.tenant_id and d.media_id = m.id
+    where m.id = p_media_id
+$$;
+
+--
+-- Name: FUNCTION media_file(p_media_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.media_file(p_media_id uuid) IS 'An uploaded file by its id, whatever the tenant (GET /media/<id> serves files publicly by their unguessable id, as <img> tags send no tenant header): its type, SHA-256 and bytes.';
+
+--
+-- Name: FUNCTION media_file(p_media_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.media_file(p_media_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.media_file(p_media_id uuid) TO rustok_app;
 
 --
 -- Name: moderate_comments(uuid[], text); Type: FUNCTION; Schema: content; Owner: -
@@ -8656,6 +9014,42 @@ COMMENT ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) IS 'Change a n
 --
 
 GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
+
+--
+-- Name: upload_media(text, bytea, text, integer, integer, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid := core.new_id();
+begin
+    if not (core.has_permission('catalog:write') or core.has_permission('content:write_own')) then
+        raise exception 'permission catalog:write or content:write_own is required (role %)',
+            coalesce(core.current_user_role(), 'none') using errcode = 'insufficient_privilege';
+    end if;
+    insert into content.media (tenant_id, id, storage_key, mime_type, size, width, height, alt_text, uploaded_by)
+    values (v_tenant, v_id, 'db:' || v_id, p_mime_type, octet_length(p_data), p_width, p_height, p_alt_text,
+            core.current_user_id());
+    insert into content.media_data (tenant_id, media_id, data, sha256) values (v_tenant, v_id, p_data, p_sha256);
+    return v_id;
+end
+$$;
+
+--
+-- Name: FUNCTION upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) IS 'Store an uploaded file of the current tenant (content.media row with storage_key db:<id>, bytes in content.media_data); the application checks size and type first. Permission catalog:write or content:write_own. Returns the id. (POST /media.)';
+
+--
+-- Name: FUNCTION upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) TO rustok_app;
 
 --
 -- Name: upsert_category(uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
@@ -12292,6 +12686,106 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.product_categories TO rustok
 GRANT SELECT ON TABLE commerce.product_categories TO rustok_analyst;
 
 --
+-- Name: product_images; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.product_images (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    media_id uuid NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT product_images_position_check CHECK (("position" >= 0))
+);
+
+--
+-- Name: product_images product_images_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_images
+    ADD CONSTRAINT product_images_pkey PRIMARY KEY (tenant_id, product_id, media_id);
+
+--
+-- Name: product_images product_images_media_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_images
+    ADD CONSTRAINT product_images_media_fkey FOREIGN KEY (tenant_id, media_id) REFERENCES content.media(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: product_images product_images_product_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.product_images
+    ADD CONSTRAINT product_images_product_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES commerce.products(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: product_images_media_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX product_images_media_idx ON commerce.product_images USING btree (tenant_id, media_id);
+
+--
+-- Name: product_images; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.product_images ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_images analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.product_images FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_images tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.product_images TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE product_images; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.product_images IS 'A product''s images (uploaded media, content.media), in order of position.';
+
+--
+-- Name: COLUMN product_images.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_images.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.product_id IS 'The product (same tenant).';
+
+--
+-- Name: COLUMN product_images.media_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.media_id IS 'The image (content.media, same tenant).';
+
+--
+-- Name: COLUMN product_images."position"; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images."position" IS 'Order of the images, 0 first (the main image).';
+
+--
+-- Name: COLUMN product_images.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.product_images.created_at IS 'When the image was attached.';
+
+--
+-- Name: TABLE product_images; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.product_images TO rustok_app;
+
+--
 -- Name: products; Type: TABLE; Schema: commerce; Owner: -
 --
 
@@ -13360,11 +13854,16 @@ begin
         raise exception 'delta: would leave % units stocked (a level cannot go below 0)', v_after
             using errcode = 'check_violation', column = 'delta';
     end if;
-    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
-    values (v_tenant, v_item, p_location_id, p_delta)
-    on conflict (tenant_id, inventory_item_id, location_id)
-        do update set stocked_quantity = l.stocked_quantity + excluded.stocked_quantity
+    -- update first: an insert ... on conflict would check the proposed row (a negative delta) against
+    -- inventory_levels_stocked_quantity_check before it finds the existing level
+    update commerce.inventory_levels l set stocked_quantity = l.stocked_quantity + p_delta
+    where l.tenant_id = v_tenant and l.inventory_item_id = v_item and l.location_id = p_location_id
     returning l.stocked_quantity into v_after;
+    if not found then
+        insert into commerce.inventory_levels (tenant_id, inventory_item_id, location_id, stocked_quantity)
+        values (v_tenant, v_item, p_location_id, p_delta)
+        returning stocked_quantity into v_after;
+    end if;
     insert into commerce.inventory_adjustments (tenant_id, inventory_item_id, location_id, delta, stocked_after, reason, adjusted_by)
     values (v_tenant, v_item, p_location_id, p_delta, v_after, p_reason, core.current_user_id());
     return v_after;
@@ -13925,6 +14424,37 @@ COMMENT ON FUNCTION commerce.delete_category(p_category_id uuid) IS 'Delete a ca
 
 REVOKE ALL ON FUNCTION commerce.delete_category(p_category_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.delete_category(p_category_id uuid) TO rustok_app;
+
+--
+-- Name: delete_price_list(uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.delete_price_list(p_price_list_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.prices p where p.tenant_id = core.current_tenant_id() and p.price_list_id = p_price_list_id;
+    delete from commerce.price_lists l where l.tenant_id = core.current_tenant_id() and l.id = p_price_list_id;
+    if not found then
+        raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_price_list(p_price_list_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.delete_price_list(p_price_list_id uuid) IS 'Delete a price list with its prices and rules. Permission catalog:write. (GraphQL deletePriceList.)';
+
+--
+-- Name: FUNCTION delete_price_list(p_price_list_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.delete_price_list(p_price_list_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.delete_price_list(p_price_list_id uuid) TO rustok_app;
 
 --
 -- Name: delete_product(uuid); Type: FUNCTION; Schema: commerce; Owner: -
@@ -14628,6 +15158,218 @@ COMMENT ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid,
 --
 
 GRANT ALL ON FUNCTION commerce.set_order_status(p_tenant_id uuid, p_order_id uuid, p_new_status text) TO rustok_app;
+
+--
+-- Name: set_product_categories(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    select i into v_missing from unnest(coalesce(p_category_ids, '{}')) as i
+    where not exists (select from commerce.categories c where c.tenant_id = v_tenant and c.id = i) limit 1;
+    if v_missing is not null then
+        raise exception 'category_ids: no category %', v_missing using errcode = 'no_data_found';
+    end if;
+    delete from commerce.product_categories pc
+    where pc.tenant_id = v_tenant and pc.product_id = p_product_id and pc.category_id <> all (coalesce(p_category_ids, '{}'));
+    insert into commerce.product_categories (tenant_id, product_id, category_id)
+    select distinct v_tenant, p_product_id, i from unnest(coalesce(p_category_ids, '{}')) as i
+    on conflict do nothing;
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_product_categories(p_product_id uuid, p_category_ids uuid[]); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) IS 'Put a product in exactly these catalog categories (replaces its memberships). Permission catalog:write. (GraphQL setProductCategories.)';
+
+--
+-- Name: FUNCTION set_product_categories(p_product_id uuid, p_category_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) TO rustok_app;
+
+--
+-- Name: set_product_images(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
+    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
+    if v_missing is not null then
+        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
+    end if;
+    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
+        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
+    end if;
+    delete from commerce.product_images pi where pi.tenant_id = v_tenant and pi.product_id = p_product_id;
+    insert into commerce.product_images (tenant_id, product_id, media_id, position)
+    select v_tenant, p_product_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_product_images(p_product_id uuid, p_media_ids uuid[]); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) IS 'Set a product''s images (uploaded media of the current tenant, image types), in this order (replaces them). Permission catalog:write. (GraphQL setProductImages.)';
+
+--
+-- Name: FUNCTION set_product_images(p_product_id uuid, p_media_ids uuid[]); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) TO rustok_app;
+
+--
+-- Name: set_product_options(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_opt    jsonb;
+    v_pos    integer := 0;
+    v_id     uuid;
+    v_vpos   integer;
+    v_value  text;
+    v_titles text[] := '{}';
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    if p_options is null or jsonb_typeof(p_options) <> 'array' then
+        raise exception 'options: expected a list' using errcode = 'invalid_parameter_value';
+    end if;
+    for v_opt in select * from jsonb_array_elements(p_options) loop
+        if coalesce(btrim(v_opt->>'title'), '') = '' then
+            raise exception 'options[%].title: is required', v_pos using errcode = 'check_violation';
+        end if;
+        if lower(v_opt->>'title') = any (v_titles) then
+            raise exception 'options[%].title: "%" is given twice', v_pos, v_opt->>'title' using errcode = 'unique_violation';
+        end if;
+        v_titles := v_titles || lower(v_opt->>'title');
+        select o.id into v_id from commerce.options o
+        where o.tenant_id = v_tenant and o.product_id = p_product_id and lower(o.title) = lower(v_opt->>'title');
+        if v_id is null then
+            insert into commerce.options (tenant_id, product_id, title, position)
+            values (v_tenant, p_product_id, btrim(v_opt->>'title'), v_pos) returning id into v_id;
+        else
+            update commerce.options o set position = v_pos, title = btrim(v_opt->>'title')
+            where o.tenant_id = v_tenant and o.id = v_id and (o.position, o.title) is distinct from (v_pos, btrim(v_opt->>'title'));
+        end if;
+        v_vpos := 0;
+        for v_value in select btrim(x) from jsonb_array_elements_text(coalesce(v_opt->'values', '[]')) as x loop
+            if v_value = '' then
+                raise exception 'options[%].values[%]: must not be empty', v_pos, v_vpos using errcode = 'check_violation';
+            end if;
+            if exists (select from commerce.option_values ov where ov.tenant_id = v_tenant and ov.option_id = v_id and ov.value = v_value) then
+                update commerce.option_values ov set position = v_vpos
+                where ov.tenant_id = v_tenant and ov.option_id = v_id and ov.value = v_value and ov.position <> v_vpos;
+            else
+                insert into commerce.option_values (tenant_id, option_id, value, position) values (v_tenant, v_id, v_value, v_vpos);
+            end if;
+            v_vpos := v_vpos + 1;
+        end loop;
+        delete from commerce.option_values ov
+        where ov.tenant_id = v_tenant and ov.option_id = v_id
+          and ov.value <> all (array(select btrim(x) from jsonb_array_elements_text(coalesce(v_opt->'values', '[]')) as x));
+        v_pos := v_pos + 1;
+    end loop;
+    delete from commerce.options o
+    where o.tenant_id = v_tenant and o.product_id = p_product_id and lower(o.title) <> all (v_titles);
+    return p_product_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_product_options(p_product_id uuid, p_options jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) IS 'Set a product''s options: [{title, values: [..]}] in order (matched by title, case-insensitively; options and values not given are deleted, with the variants'' choices of them). Permission catalog:write. (GraphQL setProductOptions.)';
+
+--
+-- Name: FUNCTION set_product_options(p_product_id uuid, p_options jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_product_options(p_product_id uuid, p_options jsonb) TO rustok_app;
+
+--
+-- Name: set_variant_options(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_product uuid;
+    v_sel     jsonb;
+    v_i       integer := 0;
+    v_value   uuid;
+begin
+    perform core.require_permission('catalog:write');
+    select v.product_id into v_product from commerce.variants v where v.tenant_id = v_tenant and v.id = p_variant_id;
+    if v_product is null then
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found';
+    end if;
+    delete from commerce.variant_options vo where vo.tenant_id = v_tenant and vo.variant_id = p_variant_id;
+    for v_sel in select * from jsonb_array_elements(coalesce(p_options, '[]')) loop
+        select ov.id into v_value
+        from commerce.options o
+        join commerce.option_values ov on ov.tenant_id = o.tenant_id and ov.option_id = o.id
+        where o.tenant_id = v_tenant and o.product_id = v_product
+          and lower(o.title) = lower(v_sel->>'name') and ov.value = v_sel->>'value';
+        if v_value is null then
+            raise exception 'options[%].value: the product has no option "%" with the value "%"', v_i, v_sel->>'name', v_sel->>'value'
+                using errcode = 'no_data_found';
+        end if;
+        insert into commerce.variant_options (tenant_id, variant_id, option_value_id) values (v_tenant, p_variant_id, v_value);
+        v_i := v_i + 1;
+    end loop;
+    return p_variant_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_variant_options(p_variant_id uuid, p_options jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) IS 'Set a variant''s option values: [{name (option title), value}] (replaces them; two variants of a product cannot share a combination). Permission catalog:write. (GraphQL setVariantOptions.)';
+
+--
+-- Name: FUNCTION set_variant_options(p_variant_id uuid, p_options jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.set_variant_options(p_variant_id uuid, p_options jsonb) TO rustok_app;
 
 --
 -- Name: set_variant_price(uuid, text, bigint, integer); Type: FUNCTION; Schema: commerce; Owner: -
@@ -15437,6 +16179,55 @@ $$;
 COMMENT ON FUNCTION commerce.tg_variants__events() IS 'AFTER statement trigger on commerce.variants: VariantCreated / VariantUpdated (aggregate_type product, aggregate_id = product id, payload {variant_id}); a deleted variant emits ProductUpdated for its surviving product.';
 
 --
+-- Name: update_price_list(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('catalog:write');
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    update commerce.price_lists l set
+        title       = case when p_patch ? 'title' then p_patch->>'title' else l.title end,
+        description = case when p_patch ? 'description' then p_patch->>'description' else l.description end,
+        type        = case when p_patch ? 'type' then p_patch->>'type' else l.type end,
+        status      = case when p_patch ? 'status' then p_patch->>'status' else l.status end,
+        starts_at   = case when p_patch ? 'startsAt' then (p_patch->>'startsAt')::timestamptz else l.starts_at end,
+        ends_at     = case when p_patch ? 'endsAt' then (p_patch->>'endsAt')::timestamptz else l.ends_at end
+    where l.tenant_id = v_tenant and l.id = p_price_list_id;
+    if not found then
+        raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_patch ? 'prices' and jsonb_typeof(p_patch->'prices') = 'array' then
+        delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id;
+        insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
+        select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
+               coalesce((p->>'minQuantity')::int, 1), p_price_list_id
+        from jsonb_array_elements(p_patch->'prices') as p;
+    end if;
+    return p_price_list_id;
+end
+$$;
+
+--
+-- Name: FUNCTION update_price_list(p_price_list_id uuid, p_patch jsonb); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) IS 'Change a price list: the keys given of {title, description, type, status, startsAt, endsAt} (null clears a window end), and prices (replaces all of the list''s prices). Permission catalog:write. (GraphQL updatePriceList.)';
+
+--
+-- Name: FUNCTION update_price_list(p_price_list_id uuid, p_patch jsonb); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) TO rustok_app;
+
+--
 -- Name: update_product(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -15557,7 +16348,7 @@ begin
     end if;
     if p_variant_id is null then
         if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
-            raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+            raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
         end if;
         insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
                                        weight, position, metadata)
@@ -19118,6 +19909,50 @@ REVOKE ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_inclu
 GRANT ALL ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
+-- Name: page_staff_orders(text[], text, integer, timestamp with time zone, timestamp with time zone, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(order_id uuid, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+    perform core.require_permission('orders:read_all');
+    perform index._check_limit(p_limit);
+    perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
+            index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
+    return query
+    select o.order_id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(o.created_at, o.order_id))
+    from index.orders o
+    where o.tenant_id = core.current_tenant_id()
+      and (p_statuses is null or o.status = any (p_statuses))
+      and (p_email is null or o.customer_email ilike '%' || replace(replace(replace(p_email, '\', '\\'), '%', '\%'), '_', '\_') || '%')
+      and (p_display_id is null or o.display_id = p_display_id)
+      and (p_created_from is null or o.created_at >= p_created_from)
+      and (p_created_to is null or o.created_at < p_created_to)
+      and (p_after is null or (o.created_at, o.order_id) < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid))
+      and (p_before is null or (o.created_at, o.order_id) > ((p_before -> 'k' ->> 0)::timestamptz, (p_before -> 'k' ->> 1)::uuid))
+    order by case when coalesce(p_from_end, false) then o.created_at end asc,
+             case when coalesce(p_from_end, false) then o.order_id end asc,
+             o.created_at desc, o.order_id desc
+    limit p_limit + 1;
+end
+$$;
+
+--
+-- Name: FUNCTION page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the current tenant''s orders for order staff (orders:read_all), newest first, filtered by statuses, customer email (part of it, case-insensitive), order number (display_id) and a created_at window [from, to). Cursors as index.page_orders. (GraphQL staffOrders.)';
+
+--
+-- Name: FUNCTION page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
 -- Name: product_query(uuid, text, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -19792,6 +20627,66 @@ COMMENT ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filt
 
 REVOKE ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.search_products(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: tenant_reindex(); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tenant_reindex() RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return ops.request_reindex(core.current_tenant_id(), 'product')
+         + ops.request_reindex(core.current_tenant_id(), 'node')
+         + ops.request_reindex(core.current_tenant_id(), 'order');
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_reindex(); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tenant_reindex() IS 'Request a rebuild of the current tenant''s whole read model (ReindexRequested for products, nodes, orders; the projector does it, its progress shows in outbox.tenant_backlog()). Permission ops:manage. (GraphQL reindexTenant.)';
+
+--
+-- Name: FUNCTION tenant_reindex(); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tenant_reindex() FROM PUBLIC;
+GRANT ALL ON FUNCTION index.tenant_reindex() TO rustok_app;
+
+--
+-- Name: tenant_verify(integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tenant_verify(p_limit integer DEFAULT 100) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception 'p_limit: must be 1 to 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query select v.aggregate_type, v.aggregate_id, v.problem, v.columns
+                 from index.verify(core.current_tenant_id()) v limit p_limit;
+end
+$$;
+
+--
+-- Name: FUNCTION tenant_verify(p_limit integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tenant_verify(p_limit integer) IS 'index.verify() of the current tenant (drifted read rows; empty = exact), at most p_limit rows. Permission ops:manage. (GraphQL verifyIndex.)';
+
+--
+-- Name: FUNCTION tenant_verify(p_limit integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tenant_verify(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.tenant_verify(p_limit integer) TO rustok_app;
 
 --
 -- Name: tg_products__facet_cache(); Type: FUNCTION; Schema: index; Owner: -

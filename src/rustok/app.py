@@ -59,6 +59,8 @@ async def readyz(request: Request) -> JSONResponse:
 
 
 def create_app(url: str, *, settings: Settings | None = None, run_worker: bool = False) -> Starlette:
+    from rustok.admin import routes as admin_routes
+    from rustok.media import routes as media_routes
     from rustok.graphql import create_graphql_app
     from rustok.storefront import create_storefront
 
@@ -98,6 +100,8 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
             # Every method reaches it, so that a refused one still gets a GraphQL error body.
             Route("/graphql", graphql_app),
             WebSocketRoute("/graphql", graphql_app),
+            *admin_routes(),
+            *media_routes(),
             # The storefront (rustok.storefront): /t/<slug>/... and, by host name, every path not answered above.
             Mount("", app=create_storefront()),
         ],

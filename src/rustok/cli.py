@@ -237,6 +237,7 @@ def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
     _check_http_port(settings.http_host, settings.http_port)
     app = create_app(url, settings=settings, run_worker=run_worker)
     _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql")
+    _say(f"RusToK admin: http://{settings.http_host}:{settings.http_port}/admin/")
     # log_config=None: uvicorn logs through our root handler (request ids, text or JSON); its access log
     # is off because RequestLogMiddleware writes one line per request without the query string.
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on",

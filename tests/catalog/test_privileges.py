@@ -37,6 +37,15 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "index.rebuild_products(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
     "index.rebuild_content(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
     "index.rebuild_orders(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
+    "outbox.tenant_backlog()": ({APP}, "admin operations screen: checks ops:manage, counts only the current tenant's events"),
+    "outbox.tenant_dead_letters(integer)": ({APP}, "admin operations screen: checks ops:manage, the current tenant's dead letters"),
+    "outbox.tenant_retry_dead(uuid[])": ({APP}, "admin operations screen: checks ops:manage, retries the current tenant's only"),
+    "outbox.tenant_health()": ({APP}, "admin operations screen: checks ops:manage, the installation's ops.health() rows "
+                                      "(figures and advice, no other tenant's data)"),
+    "index.tenant_verify(integer)": ({APP}, "admin operations screen: checks ops:manage, index.verify of the current tenant"),
+    "content.media_file(uuid)": ({APP}, "GET /media/<id>: an uploaded file by its unguessable id, whatever the tenant "
+                                        "(<img> requests carry no tenant); type, hash and bytes only"),
+    "index.tenant_reindex()": ({APP}, "admin operations screen: checks ops:manage, reindex requests for the current tenant"),
     # Storefront reads (issue 13): definer so that @@ and the array filters are index conditions under RLS; each
     # reads only the tenant index._visible_tenant allows (the transaction's, or any for a role bypassing RLS).
     **{f: ({APP}, "storefront read: only the tenant of core.current_tenant_id() (index._visible_tenant)") for f in (

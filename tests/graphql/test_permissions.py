@@ -16,7 +16,7 @@ ROLES = ["admin", "manager", "editor", "author", "customer", "anonymous"]
 MATRIX = {
     "admin": {"catalog:write", "orders:read_all", "orders:write", "orders:place", "content:read_drafts",
               "content:write_own", "content:write_all", "content:publish", "content:moderate", "content:comment",
-              "tags:manage", "community:react", "events:read", "users:manage", "modules:manage"},
+              "tags:manage", "community:react", "events:read", "users:manage", "modules:manage", "ops:manage"},
     "manager": {"catalog:write", "orders:read_all", "orders:write", "orders:place", "content:read_drafts",
                 "content:write_own", "content:comment", "tags:manage", "community:react", "events:read"},
     "editor": {"orders:place", "content:read_drafts", "content:write_own", "content:write_all", "content:publish",
@@ -100,6 +100,7 @@ def operations(people):
                          {"u": people["victim"]}),
         "modules:manage": ('mutation { setModuleEnabled(module: "community", enabled: true) { module { enabled } } }', {}),
         "community:react": ('mutation($p: ID!) { react(nodeId: $p, kind: "like") { reacted } }', {"p": people["post"]}),
+        "ops:manage": ("mutation { retryDeadLetters { count } }", {}),
     }
 
 

@@ -345,6 +345,16 @@ QUERIES = {
     "cart": '{ cart(token: "no-such-cart-token") { id } }',
     "tenantDomains": "{ tenantDomains { host } }",
     "viewerPendingComments": '{ viewerPendingComments(contentId: "%s") { id } }' % NO_SUCH_ID,
+    "users": "{ users(first: 5) { email } }",
+    "modules": "{ modules { module enabled } }",
+    "staffOrders": '{ staffOrders(first: 5, filter: {email: "x"}) { totalCount nodes { displayId } } }',
+    "priceLists": "{ priceLists { id title prices { amount } } }",
+    "opsStatus": "{ opsStatus { consumer pending dead lagSeconds } }",
+    "deadLetters": "{ deadLetters { eventId } }",
+    "verifyIndex": "{ verifyIndex { problem } }",
+    "opsHealth": "{ opsHealth { checkName status } }",
+    "allCategories": "{ allCategories { id name } }",
+    "mediaLibrary": "{ mediaLibrary { id url } }",
 }
 
 

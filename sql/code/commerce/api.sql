@@ -356,7 +356,7 @@ begin
     end if;
     if p_variant_id is null then
         if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
-            raise exception 'productId: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+            raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
         end if;
         insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
                                        weight, position, metadata)
@@ -613,11 +613,16 @@ begin
         raise exception 'delta: would leave % units stocked (a level cannot go below 0)', v_after
             using errcode = 'check_violation', column = 'delta';
     end if;
-    insert into commerce.inventory_levels as l (tenant_id, inventory_item_id, location_id, stocked_quantity)
-    values (v_tenant, v_item, p_location_id, p_delta)
-    on conflict (tenant_id, inventory_item_id, location_id)
-        do update set stocked_quantity = l.stocked_quantity + excluded.stocked_quantity
+    -- update first: an insert ... on conflict would check the proposed row (a negative delta) against
+    -- inventory_levels_stocked_quantity_check before it finds the existing level
+    update commerce.inventory_levels l set stocked_quantity = l.stocked_quantity + p_delta
+    where l.tenant_id = v_tenant and l.inventory_item_id = v_item and l.location_id = p_location_id
     returning l.stocked_quantity into v_after;
+    if not found then
+        insert into commerce.inventory_levels (tenant_id, inventory_item_id, location_id, stocked_quantity)
+        values (v_tenant, v_item, p_location_id, p_delta)
+        returning stocked_quantity into v_after;
+    end if;
     insert into commerce.inventory_adjustments (tenant_id, inventory_item_id, location_id, delta, stocked_after, reason, adjusted_by)
     values (v_tenant, v_item, p_location_id, p_delta, v_after, p_reason, core.current_user_id());
     return v_after;
@@ -629,3 +634,222 @@ comment on function commerce.adjust_inventory(uuid, uuid, integer, text) is
     'Returns the stocked quantity after. (GraphQL adjustInventory.)';
 revoke execute on function commerce.adjust_inventory(uuid, uuid, integer, text) from public;
 grant execute on function commerce.adjust_inventory(uuid, uuid, integer, text) to rustok_app;
+
+create or replace function commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('catalog:write');
+    if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
+        raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
+    end if;
+    update commerce.price_lists l set
+        title       = case when p_patch ? 'title' then p_patch->>'title' else l.title end,
+        description = case when p_patch ? 'description' then p_patch->>'description' else l.description end,
+        type        = case when p_patch ? 'type' then p_patch->>'type' else l.type end,
+        status      = case when p_patch ? 'status' then p_patch->>'status' else l.status end,
+        starts_at   = case when p_patch ? 'startsAt' then (p_patch->>'startsAt')::timestamptz else l.starts_at end,
+        ends_at     = case when p_patch ? 'endsAt' then (p_patch->>'endsAt')::timestamptz else l.ends_at end
+    where l.tenant_id = v_tenant and l.id = p_price_list_id;
+    if not found then
+        raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_patch ? 'prices' and jsonb_typeof(p_patch->'prices') = 'array' then
+        delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id;
+        insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
+        select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
+               coalesce((p->>'minQuantity')::int, 1), p_price_list_id
+        from jsonb_array_elements(p_patch->'prices') as p;
+    end if;
+    return p_price_list_id;
+end
+$$;
+comment on function commerce.update_price_list(uuid, jsonb) is
+    'Change a price list: the keys given of {title, description, type, status, startsAt, endsAt} (null clears a '
+    'window end), and prices (replaces all of the list''s prices). Permission catalog:write. (GraphQL updatePriceList.)';
+revoke execute on function commerce.update_price_list(uuid, jsonb) from public;
+grant execute on function commerce.update_price_list(uuid, jsonb) to rustok_app;
+
+create or replace function commerce.delete_price_list(p_price_list_id uuid) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.prices p where p.tenant_id = core.current_tenant_id() and p.price_list_id = p_price_list_id;
+    delete from commerce.price_lists l where l.tenant_id = core.current_tenant_id() and l.id = p_price_list_id;
+    if not found then
+        raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+comment on function commerce.delete_price_list(uuid) is
+    'Delete a price list with its prices and rules. Permission catalog:write. (GraphQL deletePriceList.)';
+revoke execute on function commerce.delete_price_list(uuid) from public;
+grant execute on function commerce.delete_price_list(uuid) to rustok_app;
+
+create or replace function commerce.set_product_options(p_product_id uuid, p_options jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_opt    jsonb;
+    v_pos    integer := 0;
+    v_id     uuid;
+    v_vpos   integer;
+    v_value  text;
+    v_titles text[] := '{}';
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    if p_options is null or jsonb_typeof(p_options) <> 'array' then
+        raise exception 'options: expected a list' using errcode = 'invalid_parameter_value';
+    end if;
+    for v_opt in select * from jsonb_array_elements(p_options) loop
+        if coalesce(btrim(v_opt->>'title'), '') = '' then
+            raise exception 'options[%].title: is required', v_pos using errcode = 'check_violation';
+        end if;
+        if lower(v_opt->>'title') = any (v_titles) then
+            raise exception 'options[%].title: "%" is given twice', v_pos, v_opt->>'title' using errcode = 'unique_violation';
+        end if;
+        v_titles := v_titles || lower(v_opt->>'title');
+        select o.id into v_id from commerce.options o
+        where o.tenant_id = v_tenant and o.product_id = p_product_id and lower(o.title) = lower(v_opt->>'title');
+        if v_id is null then
+            insert into commerce.options (tenant_id, product_id, title, position)
+            values (v_tenant, p_product_id, btrim(v_opt->>'title'), v_pos) returning id into v_id;
+        else
+            update commerce.options o set position = v_pos, title = btrim(v_opt->>'title')
+            where o.tenant_id = v_tenant and o.id = v_id and (o.position, o.title) is distinct from (v_pos, btrim(v_opt->>'title'));
+        end if;
+        v_vpos := 0;
+        for v_value in select btrim(x) from jsonb_array_elements_text(coalesce(v_opt->'values', '[]')) as x loop
+            if v_value = '' then
+                raise exception 'options[%].values[%]: must not be empty', v_pos, v_vpos using errcode = 'check_violation';
+            end if;
+            if exists (select from commerce.option_values ov where ov.tenant_id = v_tenant and ov.option_id = v_id and ov.value = v_value) then
+                update commerce.option_values ov set position = v_vpos
+                where ov.tenant_id = v_tenant and ov.option_id = v_id and ov.value = v_value and ov.position <> v_vpos;
+            else
+                insert into commerce.option_values (tenant_id, option_id, value, position) values (v_tenant, v_id, v_value, v_vpos);
+            end if;
+            v_vpos := v_vpos + 1;
+        end loop;
+        delete from commerce.option_values ov
+        where ov.tenant_id = v_tenant and ov.option_id = v_id
+          and ov.value <> all (array(select btrim(x) from jsonb_array_elements_text(coalesce(v_opt->'values', '[]')) as x));
+        v_pos := v_pos + 1;
+    end loop;
+    delete from commerce.options o
+    where o.tenant_id = v_tenant and o.product_id = p_product_id and lower(o.title) <> all (v_titles);
+    return p_product_id;
+end
+$$;
+comment on function commerce.set_product_options(uuid, jsonb) is
+    'Set a product''s options: [{title, values: [..]}] in order (matched by title, case-insensitively; options and values '
+    'not given are deleted, with the variants'' choices of them). Permission catalog:write. (GraphQL setProductOptions.)';
+revoke execute on function commerce.set_product_options(uuid, jsonb) from public;
+grant execute on function commerce.set_product_options(uuid, jsonb) to rustok_app;
+
+create or replace function commerce.set_variant_options(p_variant_id uuid, p_options jsonb) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_product uuid;
+    v_sel     jsonb;
+    v_i       integer := 0;
+    v_value   uuid;
+begin
+    perform core.require_permission('catalog:write');
+    select v.product_id into v_product from commerce.variants v where v.tenant_id = v_tenant and v.id = p_variant_id;
+    if v_product is null then
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found';
+    end if;
+    delete from commerce.variant_options vo where vo.tenant_id = v_tenant and vo.variant_id = p_variant_id;
+    for v_sel in select * from jsonb_array_elements(coalesce(p_options, '[]')) loop
+        select ov.id into v_value
+        from commerce.options o
+        join commerce.option_values ov on ov.tenant_id = o.tenant_id and ov.option_id = o.id
+        where o.tenant_id = v_tenant and o.product_id = v_product
+          and lower(o.title) = lower(v_sel->>'name') and ov.value = v_sel->>'value';
+        if v_value is null then
+            raise exception 'options[%].value: the product has no option "%" with the value "%"', v_i, v_sel->>'name', v_sel->>'value'
+                using errcode = 'no_data_found';
+        end if;
+        insert into commerce.variant_options (tenant_id, variant_id, option_value_id) values (v_tenant, p_variant_id, v_value);
+        v_i := v_i + 1;
+    end loop;
+    return p_variant_id;
+end
+$$;
+comment on function commerce.set_variant_options(uuid, jsonb) is
+    'Set a variant''s option values: [{name (option title), value}] (replaces them; two variants of a product cannot '
+    'share a combination). Permission catalog:write. (GraphQL setVariantOptions.)';
+revoke execute on function commerce.set_variant_options(uuid, jsonb) from public;
+grant execute on function commerce.set_variant_options(uuid, jsonb) to rustok_app;
+
+create or replace function commerce.set_product_categories(p_product_id uuid, p_category_ids uuid[]) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    select i into v_missing from unnest(coalesce(p_category_ids, '{}')) as i
+    where not exists (select from commerce.categories c where c.tenant_id = v_tenant and c.id = i) limit 1;
+    if v_missing is not null then
+        raise exception 'category_ids: no category %', v_missing using errcode = 'no_data_found';
+    end if;
+    delete from commerce.product_categories pc
+    where pc.tenant_id = v_tenant and pc.product_id = p_product_id and pc.category_id <> all (coalesce(p_category_ids, '{}'));
+    insert into commerce.product_categories (tenant_id, product_id, category_id)
+    select distinct v_tenant, p_product_id, i from unnest(coalesce(p_category_ids, '{}')) as i
+    on conflict do nothing;
+    return p_product_id;
+end
+$$;
+comment on function commerce.set_product_categories(uuid, uuid[]) is
+    'Put a product in exactly these catalog categories (replaces its memberships). Permission catalog:write. '
+    '(GraphQL setProductCategories.)';
+revoke execute on function commerce.set_product_categories(uuid, uuid[]) from public;
+grant execute on function commerce.set_product_categories(uuid, uuid[]) to rustok_app;
+
+create or replace function commerce.set_product_images(p_product_id uuid, p_media_ids uuid[]) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('catalog:write');
+    if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
+        raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
+    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
+    if v_missing is not null then
+        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
+    end if;
+    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
+        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
+    end if;
+    delete from commerce.product_images pi where pi.tenant_id = v_tenant and pi.product_id = p_product_id;
+    insert into commerce.product_images (tenant_id, product_id, media_id, position)
+    select v_tenant, p_product_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);
+    return p_product_id;
+end
+$$;
+comment on function commerce.set_product_images(uuid, uuid[]) is
+    'Set a product''s images (uploaded media of the current tenant, image types), in this order (replaces them). '
+    'Permission catalog:write. (GraphQL setProductImages.)';
+revoke execute on function commerce.set_product_images(uuid, uuid[]) from public;
+grant execute on function commerce.set_product_images(uuid, uuid[]) to rustok_app;

@@ -116,3 +116,17 @@ create or replace trigger _900_events_ins after insert on commerce.variants
 create or replace trigger _900_events_upd after update on commerce.variants
     referencing old table as old_rows new table as new_rows for each statement
     execute function commerce.tg_variants__events();
+
+-- ---------------------------------------------------------------- commerce.product_images
+
+comment on table commerce.product_images is 'A product''s images (uploaded media, content.media), in order of position.';
+comment on column commerce.product_images.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.product_images.product_id is 'The product (same tenant).';
+comment on column commerce.product_images.media_id is 'The image (content.media, same tenant).';
+comment on column commerce.product_images.position is 'Order of the images, 0 first (the main image).';
+comment on column commerce.product_images.created_at is 'When the image was attached.';
+
+select core.enable_tenant_rls('commerce.product_images');
+select core.allow_analyst_read('commerce.product_images');
+grant select, insert, update, delete on commerce.product_images to rustok_app;

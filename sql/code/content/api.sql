@@ -269,3 +269,21 @@ comment on function content.list_revisions(uuid, integer) is
     'its author with content:write_own). (GraphQL Content.revisions.)';
 revoke execute on function content.list_revisions(uuid, integer) from public;
 grant execute on function content.list_revisions(uuid, integer) to rustok_app;
+
+create or replace function content.delete_node(p_id uuid) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    perform content._require_edit(array[p_id]);
+    delete from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_id;
+    if not found then
+        raise exception 'content.nodes.id: no node %', p_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+comment on function content.delete_node(uuid) is
+    'Delete a page, post or comment of the current tenant (its author, or content:write_all); its body, revisions, '
+    'replies, tags and meta go with it (NodeDeleted). (GraphQL deleteNode.)';
+revoke execute on function content.delete_node(uuid) from public;
+grant execute on function content.delete_node(uuid) to rustok_app;

@@ -154,3 +154,56 @@ comment on function core.change_user(uuid, text, text) is
     'not one''s own). A user who is no longer active loses their sessions. (GraphQL changeUserRole, deactivateUser.)';
 revoke execute on function core.change_user(uuid, text, text) from public;
 grant execute on function core.change_user(uuid, text, text) to rustok_app;
+
+create or replace function core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text default null)
+    returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_id uuid;
+begin
+    perform core.require_permission('users:manage');
+    if p_role is null or p_role not in ('admin', 'manager', 'editor', 'author', 'customer') then
+        raise exception 'core.users.role: must be one of admin, manager, editor, author, customer (got %)', coalesce(p_role, 'null')
+            using errcode = 'check_violation', column = 'role';
+    end if;
+    if exists (select from core.users u where u.tenant_id = core.current_tenant_id() and lower(u.email) = lower(p_email)) then
+        raise exception 'core.users.email: % is already used by another account of this shop', p_email
+            using errcode = 'unique_violation', column = 'email';
+    end if;
+    insert into core.users (tenant_id, email, password_hash, display_name, role)
+    values (core.current_tenant_id(), p_email, p_password_hash, p_display_name, p_role)
+    returning id into v_id;
+    return v_id;
+end
+$$;
+comment on function core.invite_user(text, text, text, text) is
+    'Create an active account with a role in the current tenant (permission users:manage); the application hashes '
+    'the first password. The email is unique per tenant (23505). Returns the id. (GraphQL inviteUser.)';
+revoke execute on function core.invite_user(text, text, text, text) from public;
+grant execute on function core.invite_user(text, text, text, text) to rustok_app;
+
+create or replace function core.reset_user_password(p_user_id uuid, p_password_hash text) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('users:manage');
+    if p_user_id = core.current_user_id() then
+        raise exception 'core.users.id: change your own password by signing in with it, not here'
+            using errcode = 'check_violation', column = 'id';
+    end if;
+    update core.users u set password_hash = p_password_hash
+    where u.tenant_id = core.current_tenant_id() and u.id = p_user_id;
+    if not found then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    -- the old password's sessions end
+    delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = p_user_id;
+    return p_user_id;
+end
+$$;
+comment on function core.reset_user_password(uuid, text) is
+    'Give another user of the current tenant a new password (the application hashes it) and end their sessions '
+    '(permission users:manage; not one''s own). (GraphQL resetUserPassword.)';
+revoke execute on function core.reset_user_password(uuid, text) from public;
+grant execute on function core.reset_user_password(uuid, text) to rustok_app;

@@ -26,3 +26,76 @@ comment on function index.list_orders(uuid, text, integer, integer) is
     'p_first 1..100, p_offset >= 0. (GraphQL orders.)';
 revoke execute on function index.list_orders(uuid, text, integer, integer) from public;
 grant execute on function index.list_orders(uuid, text, integer, integer) to rustok_app;
+
+create or replace function index.tenant_verify(p_limit integer default 100)
+    returns table (aggregate_type text, aggregate_id uuid, problem text, columns text[])
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform core.require_permission('ops:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception 'p_limit: must be 1 to 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query select v.aggregate_type, v.aggregate_id, v.problem, v.columns
+                 from index.verify(core.current_tenant_id()) v limit p_limit;
+end
+$$;
+comment on function index.tenant_verify(integer) is
+    'index.verify() of the current tenant (drifted read rows; empty = exact), at most p_limit rows. Permission '
+    'ops:manage. (GraphQL verifyIndex.)';
+revoke all on function index.tenant_verify(integer) from public;
+grant execute on function index.tenant_verify(integer) to rustok_app;
+
+create or replace function index.tenant_reindex() returns integer
+    language plpgsql volatile security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform core.require_permission('ops:manage');
+    return ops.request_reindex(core.current_tenant_id(), 'product')
+         + ops.request_reindex(core.current_tenant_id(), 'node')
+         + ops.request_reindex(core.current_tenant_id(), 'order');
+end
+$$;
+comment on function index.tenant_reindex() is
+    'Request a rebuild of the current tenant''s whole read model (ReindexRequested for products, nodes, orders; the '
+    'projector does it, its progress shows in outbox.tenant_backlog()). Permission ops:manage. (GraphQL reindexTenant.)';
+revoke all on function index.tenant_reindex() from public;
+grant execute on function index.tenant_reindex() to rustok_app;
+
+create or replace function index.page_staff_orders(
+    p_statuses text[], p_email text, p_display_id integer, p_created_from timestamptz, p_created_to timestamptz,
+    p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean default false
+) returns table (order_id uuid, cursor jsonb)
+    language plpgsql stable
+as $$
+begin
+    perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+    perform core.require_permission('orders:read_all');
+    perform index._check_limit(p_limit);
+    perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
+            index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
+    return query
+    select o.order_id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(o.created_at, o.order_id))
+    from index.orders o
+    where o.tenant_id = core.current_tenant_id()
+      and (p_statuses is null or o.status = any (p_statuses))
+      and (p_email is null or o.customer_email ilike '%' || replace(replace(replace(p_email, '\', '\\'), '%', '\%'), '_', '\_') || '%')
+      and (p_display_id is null or o.display_id = p_display_id)
+      and (p_created_from is null or o.created_at >= p_created_from)
+      and (p_created_to is null or o.created_at < p_created_to)
+      and (p_after is null or (o.created_at, o.order_id) < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid))
+      and (p_before is null or (o.created_at, o.order_id) > ((p_before -> 'k' ->> 0)::timestamptz, (p_before -> 'k' ->> 1)::uuid))
+    order by case when coalesce(p_from_end, false) then o.created_at end asc,
+             case when coalesce(p_from_end, false) then o.order_id end asc,
+             o.created_at desc, o.order_id desc
+    limit p_limit + 1;
+end
+$$;
+comment on function index.page_staff_orders(text[], text, integer, timestamptz, timestamptz, jsonb, jsonb, integer, boolean) is
+    'One keyset page of the current tenant''s orders for order staff (orders:read_all), newest first, filtered by '
+    'statuses, customer email (part of it, case-insensitive), order number (display_id) and a created_at window '
+    '[from, to). Cursors as index.page_orders. (GraphQL staffOrders.)';
+revoke execute on function index.page_staff_orders(text[], text, integer, timestamptz, timestamptz, jsonb, jsonb, integer, boolean) from public;
+grant execute on function index.page_staff_orders(text[], text, integer, timestamptz, timestamptz, jsonb, jsonb, integer, boolean) to rustok_app;

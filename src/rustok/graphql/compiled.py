@@ -243,6 +243,9 @@ class Compiler:
             elif s.name == "tags":
                 self.no_arguments(s.node)
                 members.append((s.key, self.tags(s.node, p)))
+            elif s.name == "images":
+                self.no_arguments(s.node)
+                members.append((s.key, self.images(s.node, p)))
             elif s.name == "seo":
                 self.no_arguments(s.node)
                 seo = []
@@ -293,6 +296,28 @@ class Compiler:
                 self.no_arguments(s.node)
                 out[s.key] = self.money(s.node, amount, currency)
         return out
+
+    def images(self, node: FieldNode, p: str) -> str:
+        """Product.images (schema/staff.graphql): the product's uploaded images in order, from the write tables
+        (commerce.product_images, content.media) under the statement's tenant."""
+        columns = {"id": "m.id", "mimeType": "m.mime_type", "size": "m.size", "width": "m.width", "height": "m.height",
+                   "altText": "m.alt_text"}
+        members = []
+        for s in self.selections("Media", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"Media\"'"))
+            elif s.name == "url":
+                members.append((s.key, _j("'/media/' || m.id::text")))
+            elif s.name in columns:
+                members.append((s.key, _j(columns[s.name])))
+            elif s.name == "createdAt":
+                members.append((s.key, _datetime("m.created_at")))
+            else:
+                raise Unsupported(f"Media.{s.name}")
+        return _array(_object(members),
+                      "commerce.product_images pi join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id "
+                      f"where pi.tenant_id = core.current_tenant_id() and pi.product_id = {p}.product_id", "pi.position")
 
     def tags(self, node: FieldNode, p: str) -> str:
         members = []

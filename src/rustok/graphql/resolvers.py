@@ -12,13 +12,14 @@
 | admin        | admin.graphql        | modules, users, tags by name, SEO meta                      |
 | cart         | cart.graphql         | carts and their checkout; the viewer's pending comments     |
 | domains      | domains.graphql      | the storefront's host names per tenant                      |
+| staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, scalars, storefront
+from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, scalars, staff, storefront
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -31,6 +32,7 @@ BINDABLES: list = [
     *admin.bindables,
     *cart.bindables,
     *domains.bindables,
+    *staff.bindables,
 ]
 
 

@@ -1,0 +1,105 @@
+-- outbox/api.sql: the admin's operations screen (GraphQL opsStatus, deadLetters, retryDeadLetters, opsHealth):
+-- the outbox as one tenant sees it. Security definer (the app has no privilege on outbox.deliveries), every one
+-- checks ops:manage first and filters to core.current_tenant_id()'s events. Operators use ops.* from psql.
+
+create or replace function outbox.tenant_backlog()
+    returns table (consumer text, enabled boolean, pending bigint, dead bigint, oldest_pending_at timestamptz,
+                   lag_seconds double precision, last_error text)
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform core.require_permission('ops:manage');
+    return query
+    select c.name, c.enabled,
+           count(d.event_id) filter (where d.state = 'pending'),
+           count(d.event_id) filter (where d.state = 'dead'),
+           min(d.occurred_at) filter (where d.state = 'pending'),
+           coalesce(extract(epoch from now() - min(d.occurred_at) filter (where d.state = 'pending'))::float8, 0),
+           (array_agg(left(d.last_error, 500) order by d.last_error_at desc nulls last)
+                filter (where d.last_error is not null))[1]
+    from outbox.consumers c
+    left join (outbox.deliveries d
+               join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+                                   and e.tenant_id = core.current_tenant_id())
+           on d.consumer = c.name
+    group by c.name, c.enabled
+    order by c.name;
+end
+$$;
+comment on function outbox.tenant_backlog() is
+    'Per consumer, the current tenant''s events only: pending and dead deliveries, the oldest pending event and its '
+    'age in seconds (lag), the latest error (500 characters). Permission ops:manage. (GraphQL opsStatus.)';
+revoke all on function outbox.tenant_backlog() from public;
+grant execute on function outbox.tenant_backlog() to rustok_app;
+
+create or replace function outbox.tenant_dead_letters(p_limit integer default 100)
+    returns table (consumer text, event_id uuid, event_type text, aggregate_type text, aggregate_id uuid,
+                   attempts integer, last_error text, last_error_at timestamptz, occurred_at timestamptz)
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform core.require_permission('ops:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 500 then
+        raise exception 'p_limit: must be 1 to 500 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query
+    select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
+           d.last_error_at, d.occurred_at
+    from outbox.deliveries d
+    join outbox.events e on e.tenant_id = core.current_tenant_id() and e.id = d.event_id and e.occurred_at = d.occurred_at
+    where d.state = 'dead'
+    order by d.last_error_at desc nulls last, d.event_id
+    limit p_limit;
+end
+$$;
+comment on function outbox.tenant_dead_letters(integer) is
+    'The current tenant''s dead deliveries (newest failure first, at most p_limit, 1..500): consumer, event, attempts, '
+    'the error. Permission ops:manage. (GraphQL deadLetters.)';
+revoke all on function outbox.tenant_dead_letters(integer) from public;
+grant execute on function outbox.tenant_dead_letters(integer) to rustok_app;
+
+create or replace function outbox.tenant_retry_dead(p_event_ids uuid[] default null)
+    returns integer
+    language plpgsql volatile security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_rows integer;
+begin
+    perform core.require_permission('ops:manage');
+    update outbox.deliveries d
+       set state = 'pending', attempts = 0, available_at = now(), locked_by = null, locked_until = null
+      from outbox.events e
+     where e.id = d.event_id and e.occurred_at = d.occurred_at and e.tenant_id = core.current_tenant_id()
+       and d.state = 'dead'
+       and (p_event_ids is null or d.event_id = any (p_event_ids));
+    get diagnostics v_rows = row_count;
+    if v_rows > 0 then
+        perform outbox._ring();
+    end if;
+    return v_rows;
+end
+$$;
+comment on function outbox.tenant_retry_dead(uuid[]) is
+    'Put the current tenant''s dead deliveries (all, or only p_event_ids) back in their consumers'' queues, attempts '
+    'reset. Returns how many. Permission ops:manage. (GraphQL retryDeadLetters.)';
+revoke all on function outbox.tenant_retry_dead(uuid[]) from public;
+grant execute on function outbox.tenant_retry_dead(uuid[]) to rustok_app;
+
+create or replace function outbox.tenant_health()
+    returns table (check_name text, status text, figure text, advice text)
+    language plpgsql volatile security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+begin
+    perform core.require_permission('ops:manage');
+    return query select h.check_name, h.status, h.figure, h.advice from ops.health() h;
+end
+$$;
+comment on function outbox.tenant_health() is
+    'The rows of ops.health() (the installation''s health checks) for a tenant administrator: permission ops:manage. '
+    '(GraphQL opsHealth.)';
+revoke all on function outbox.tenant_health() from public;
+grant execute on function outbox.tenant_health() to rustok_app;

@@ -1,0 +1,63 @@
+// The GraphQL client: every call is a POST to /graphql with the tenant (X-Tenant) and the staff member's
+// bearer token; after a mutation, the next queries carry its position (X-Index-Position) so the screens read
+// their own writes from the read model.
+
+const KEY = "rustok.admin.session";
+let session = JSON.parse(sessionStorage.getItem(KEY) || "null");
+let lastPosition = null;
+
+export class ApiError extends Error {
+  constructor(message, code, extensions = {}) { super(message); this.code = code; this.extensions = extensions; }
+}
+
+export function currentSession() { return session; }
+
+export function saveSession(value) {
+  session = value;
+  if (value) sessionStorage.setItem(KEY, JSON.stringify(value)); else sessionStorage.removeItem(KEY);
+}
+
+export function can(permission) {
+  return !!session && (session.permissions || []).includes(permission);
+}
+
+export async function gql(query, variables = {}, { tenant, token, position } = {}) {
+  const headers = { "content-type": "application/json", accept: "application/json" };
+  const slug = tenant || session?.tenant;
+  if (slug) headers["X-Tenant"] = slug;
+  const bearer = token === undefined ? session?.token : token;
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  const readAfter = position === undefined ? lastPosition : position;
+  if (readAfter) headers["X-Index-Position"] = readAfter;
+  let response;
+  try {
+    response = await fetch("/graphql", { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+  } catch (err) {
+    throw new ApiError("the server cannot be reached; check your connection and try again", "NETWORK");
+  }
+  let body;
+  try { body = await response.json(); } catch (err) {
+    throw new ApiError(`the server answered ${response.status} without a GraphQL body`, "INTERNAL");
+  }
+  if (body.errors && body.errors.length) {
+    const first = body.errors[0];
+    const code = first.extensions?.code || "INTERNAL";
+    if (code === "UNAUTHENTICATED" && session) {
+      saveSession(null);
+      window.dispatchEvent(new Event("rustok:signed-out"));
+    }
+    if (code === "INDEX_NOT_CAUGHT_UP") lastPosition = null;
+    throw new ApiError(first.message, code, first.extensions || {});
+  }
+  return body.data;
+}
+
+// A mutation: answers the payload (the field named `field`); remembers its position for the next reads.
+export async function mutate(query, variables, field) {
+  const data = await gql(query, variables, { position: null });
+  const payload = data[field];
+  if (payload && payload.position) lastPosition = payload.position;
+  return payload;
+}
+
+export function forgetPosition() { lastPosition = null; }

@@ -1,0 +1,341 @@
+"""What the admin app needs beyond the storefront reads and the write basics (schema/staff.graphql): people,
+order search, price lists, product options, node deletion and the tenant's operations screen. Each field checks
+its permission here (require_permission) and again in its SQL function."""
+
+from __future__ import annotations
+
+import asyncio
+
+from ariadne import MutationType, ObjectType, QueryType
+
+from rustok.auth import hash_password
+from rustok.graphql.access import MODULES, ready_to_read, require_permission
+from rustok.graphql.db import fetch_all, fetch_one, one, permission_write, scalar
+from rustok.graphql.errors import ApiError
+from rustok.graphql.paging import COUNT_CAP, connection, page_args
+from rustok.graphql.payloads import mutation_payload
+from rustok.graphql.scalars import jsonb
+from rustok.graphql.storefront import _ORDER_COLUMNS, order_node
+from rustok.ids import parse_id
+
+query = QueryType()
+mutation = MutationType()
+price_list_type = ObjectType("PriceList")
+revision_type = ObjectType("Revision")
+product_type = ObjectType("Product")
+media_type = ObjectType("Media")
+
+MIN_PASSWORD = 8
+_USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_at"
+
+
+def _first(first: int | None, cap: int, argument: str = "first") -> int:
+    if first is None:
+        return cap
+    if first < 0 or first > cap:
+        raise ApiError("BAD_USER_INPUT", f"{argument}: between 0 and {cap}", argument=argument)
+    return first
+
+
+# ---------------------------------------------------------------- people and modules
+
+@query.field("users")
+async def resolve_users(_, info, search: str | None = None, role: str | None = None, first: int = 50):
+    await require_permission(info.context, "users:manage")
+    limit = _first(first, 200)
+    pattern = None
+    if search:
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return await fetch_all(info.context, f"""
+        select {_USER_COLUMNS} from core.users
+        where tenant_id = core.current_tenant_id()
+          and (%(role)s::text is null or role = %(role)s)
+          and (%(p)s::text is null or email ilike %(p)s or display_name ilike %(p)s)
+        order by role = 'customer', email
+        limit %(limit)s""", {"role": role, "p": pattern, "limit": limit})
+
+
+@query.field("modules")
+async def resolve_modules(_, info):
+    await require_permission(info.context, "modules:manage")
+    rows = await fetch_all(info.context, "select m as module, core.module_enabled(core.current_tenant_id(), m) as enabled "
+                                         "from unnest(%s::text[]) as m", (list(MODULES),))
+    return rows
+
+
+@mutation.field("inviteUser")
+@mutation_payload
+async def resolve_invite_user(_, info, input: dict):
+    password = input.get("password") or ""
+    if len(password) < MIN_PASSWORD:
+        return {"userErrors": [{"field": "password", "code": "INVALID",
+                                "message": f"password: use at least {MIN_PASSWORD} characters"}], "position": None}
+    await require_permission(info.context, "users:manage")
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with permission_write(info.context, "users:manage") as (conn, result):
+        uid = await scalar(conn, "select core.invite_user(%s, %s, %s, %s)",
+                           (input["email"], input["role"], hashed, input.get("displayName")))
+        result["user"] = await one(conn, f"select {_USER_COLUMNS} from core.users "
+                                         "where tenant_id = core.current_tenant_id() and id = %s", (uid,))
+    return result
+
+
+@mutation.field("resetUserPassword")
+@mutation_payload
+async def resolve_reset_user_password(_, info, userId: str, password: str):  # noqa: N803
+    uid = parse_id(userId)
+    if len(password or "") < MIN_PASSWORD:
+        return {"userErrors": [{"field": "password", "code": "INVALID",
+                                "message": f"password: use at least {MIN_PASSWORD} characters"}], "position": None}
+    await require_permission(info.context, "users:manage")
+    hashed = await asyncio.to_thread(hash_password, password)
+    async with permission_write(info.context, "users:manage") as (conn, result):
+        await scalar(conn, "select core.reset_user_password(%s, %s)", (uid, hashed))
+        result["user"] = await one(conn, f"select {_USER_COLUMNS} from core.users "
+                                         "where tenant_id = core.current_tenant_id() and id = %s", (uid,))
+    return result
+
+
+# ---------------------------------------------------------------- content
+
+@mutation.field("deleteNode")
+@mutation_payload
+async def resolve_delete_node(_, info, id: str):
+    node_id = parse_id(id)
+    async with permission_write(info.context, "content:write_own") as (conn, result):
+        result["deleted"] = await scalar(conn, "select content.delete_node(%s)", (node_id,))
+    return result
+
+
+# ---------------------------------------------------------------- orders
+
+_STAFF_ORDER_PAGE = f"""
+    select k.cursor, {_ORDER_COLUMNS}
+    from index.page_staff_orders(%(statuses)s, %(email)s, %(number)s, %(from)s, %(to)s,
+                                 %(after)s, %(before)s, %(limit)s, %(from_end)s)
+         with ordinality as k (order_id, cursor, ord)
+    join index.orders o on o.tenant_id = core.current_tenant_id() and o.order_id = k.order_id
+    order by k.ord"""
+
+_STAFF_ORDER_COUNT = """
+    select count(*)::int as total from (
+        select 1 from index.orders o
+        where o.tenant_id = core.current_tenant_id()
+          and (%(statuses)s::text[] is null or o.status = any (%(statuses)s::text[]))
+          and (%(email)s::text is null or o.customer_email ilike '%%' || replace(replace(replace(%(email)s::text, '\\', '\\\\'),
+               '%%', '\\%%'), '_', '\\_') || '%%')
+          and (%(number)s::int is null or o.display_id = %(number)s::int)
+          and (%(from)s::timestamptz is null or o.created_at >= %(from)s::timestamptz)
+          and (%(to)s::timestamptz is null or o.created_at < %(to)s::timestamptz)
+        limit %(cap)s) x"""
+
+
+@query.field("staffOrders")
+async def resolve_staff_orders(_, info, filter=None, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "orders:read_all")
+    await ready_to_read(ctx, "commerce")
+    args = page_args(first, after, last, before)
+    f = filter or {}
+    email = (f.get("email") or "").strip() or None
+    params = {"statuses": f.get("status") or None, "email": email, "number": f.get("number"),
+              "from": f.get("createdFrom"), "to": f.get("createdTo")}
+    rows = await fetch_all(ctx, _STAFF_ORDER_PAGE, {**params, "after": args.after_param, "before": args.before_param,
+                                                    "limit": args.limit, "from_end": args.from_end})
+    count = await fetch_one(ctx, _STAFF_ORDER_COUNT, {**params, "cap": COUNT_CAP + 1})
+    total = count["total"]
+    return connection(rows, args, order_node, _read={"kind": "staffOrders"},
+                      _count={"total": min(total, COUNT_CAP), "capped": total > COUNT_CAP})
+
+
+# ---------------------------------------------------------------- price lists and options
+
+_PRICE_LIST = """
+    select l.id, l.title, l.description, l.type, l.status, l.starts_at, l.ends_at,
+           (select count(*) from commerce.prices p where p.tenant_id = l.tenant_id and p.price_list_id = l.id)::int
+           as price_count
+    from commerce.price_lists l where l.tenant_id = core.current_tenant_id()"""
+
+
+@query.field("priceLists")
+async def resolve_price_lists(_, info, first: int = 100):
+    await require_permission(info.context, "catalog:write")
+    return await fetch_all(info.context, _PRICE_LIST + " order by l.id desc limit %s", (_first(first, 100),))
+
+
+@price_list_type.field("prices")
+async def resolve_price_list_prices(price_list, info):
+    return await fetch_all(info.context, """
+        select p.variant_id, p.amount, p.currency_code, p.min_quantity from commerce.prices p
+        where p.tenant_id = core.current_tenant_id() and p.price_list_id = %s
+        order by p.variant_id, p.currency_code, p.min_quantity""", (price_list["id"],))
+
+
+@mutation.field("updatePriceList")
+@mutation_payload
+async def resolve_update_price_list(_, info, id: str, input: dict):
+    list_id = parse_id(id)
+    data = dict(input)
+    for key in ("startsAt", "endsAt"):
+        if data.get(key) is not None:
+            data[key] = data[key].isoformat()
+    if data.get("prices") is not None:
+        data["prices"] = [{**p, "variantId": str(parse_id(p["variantId"]))} for p in data["prices"]]
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.update_price_list(%s, %s)", (list_id, jsonb(data)))
+        result["priceList"] = await one(conn, _PRICE_LIST + " and l.id = %s", (list_id,))
+    return result
+
+
+@mutation.field("deletePriceList")
+@mutation_payload
+async def resolve_delete_price_list(_, info, id: str):
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        result["deleted"] = await scalar(conn, "select commerce.delete_price_list(%s)", (parse_id(id),))
+    return result
+
+
+@mutation.field("setProductOptions")
+@mutation_payload
+async def resolve_set_product_options(_, info, productId: str, options: list):  # noqa: N803
+    product_id = parse_id(productId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.set_product_options(%s, %s)", (product_id, jsonb(options)))
+        result["product"] = await scalar(conn, "select commerce.product_record(%s)", (product_id,))
+    return result
+
+
+@mutation.field("setVariantOptions")
+@mutation_payload
+async def resolve_set_variant_options(_, info, variantId: str, options: list):  # noqa: N803
+    variant_id = parse_id(variantId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.set_variant_options(%s, %s)", (variant_id, jsonb(options)))
+        product_id = await scalar(conn, "select commerce.product_of_variant(%s)", (variant_id,))
+        result["product"] = await scalar(conn, "select commerce.product_record(%s)", (product_id,))
+    return result
+
+
+@mutation.field("setProductCategories")
+@mutation_payload
+async def resolve_set_product_categories(_, info, productId: str, categoryIds: list[str]):  # noqa: N803
+    product_id = parse_id(productId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.set_product_categories(%s, %s)",
+                     (product_id, [parse_id(c) for c in categoryIds]))
+        result["product"] = await scalar(conn, "select commerce.product_record(%s)", (product_id,))
+    return result
+
+
+@query.field("allCategories")
+async def resolve_all_categories(_, info):
+    await require_permission(info.context, "catalog:write")
+    return await fetch_all(info.context, """
+        select c.id, c.name, c.handle, c.description, c.parent_id, c.is_active, c.is_internal, c.rank, c.metadata,
+               array(select pc.product_id from commerce.product_categories pc
+                     where pc.tenant_id = c.tenant_id and pc.category_id = c.id order by pc.product_id) as product_ids
+        from commerce.categories c where c.tenant_id = core.current_tenant_id() order by c.rank, c.name limit 1000""")
+
+
+@revision_type.field("body")
+async def resolve_revision_body(revision, info):
+    row = await fetch_one(info.context, "select body from content.revisions "
+                                        "where tenant_id = core.current_tenant_id() and id = %s", (revision["id"],))
+    return row["body"] if row else None
+
+
+# ---------------------------------------------------------------- media
+
+_MEDIA = "m.id, m.mime_type, m.size, m.width, m.height, m.alt_text, m.created_at"
+
+
+@media_type.field("url")
+async def resolve_media_url(media, info):
+    return f"/media/{media['id']}"
+
+
+@product_type.field("images")
+async def resolve_product_images(product, info):
+    from rustok.graphql.loaders import loader
+
+    ctx = info.context
+
+    async def fetch(ids):
+        rows = await fetch_all(ctx, f"""
+            select pi.product_id, {_MEDIA} from commerce.product_images pi
+            join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id
+            where pi.tenant_id = core.current_tenant_id() and pi.product_id = any (%s)
+            order by pi.product_id, pi.position""", (list(ids),))
+        out: dict = {}
+        for r in rows:
+            out.setdefault(r.pop("productId"), []).append(r)
+        return out
+
+    return (await loader(ctx, "product_images", fetch).load(product["id"])) or []
+
+
+@query.field("mediaLibrary")
+async def resolve_media_library(_, info, first: int = 50):
+    from rustok.graphql.access import has_permission
+
+    ctx = info.context
+    if not await has_permission(ctx, "catalog:write"):
+        await require_permission(ctx, "content:write_own")
+    return await fetch_all(ctx, f"select {_MEDIA} from content.media m where m.tenant_id = core.current_tenant_id() "
+                                "order by m.id desc limit %s", (_first(first, 100),))
+
+
+@mutation.field("setProductImages")
+@mutation_payload
+async def resolve_set_product_images(_, info, productId: str, mediaIds: list[str]):  # noqa: N803
+    product_id = parse_id(productId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        await scalar(conn, "select commerce.set_product_images(%s, %s)", (product_id, [parse_id(m) for m in mediaIds]))
+        result["product"] = await scalar(conn, "select commerce.product_record(%s)", (product_id,))
+    return result
+
+
+# ---------------------------------------------------------------- operations
+
+@query.field("opsStatus")
+async def resolve_ops_status(_, info):
+    await require_permission(info.context, "ops:manage")
+    return await fetch_all(info.context, "select * from outbox.tenant_backlog()")
+
+
+@query.field("deadLetters")
+async def resolve_dead_letters(_, info, first: int = 100):
+    await require_permission(info.context, "ops:manage")
+    return await fetch_all(info.context, "select * from outbox.tenant_dead_letters(%s)", (_first(first, 500),))
+
+
+@query.field("verifyIndex")
+async def resolve_verify_index(_, info, first: int = 100):
+    await require_permission(info.context, "ops:manage")
+    return await fetch_all(info.context, "select * from index.tenant_verify(%s)", (_first(first, 1000),))
+
+
+@query.field("opsHealth")
+async def resolve_ops_health(_, info):
+    await require_permission(info.context, "ops:manage")
+    return await fetch_all(info.context, "select * from outbox.tenant_health()")
+
+
+@mutation.field("retryDeadLetters")
+@mutation_payload
+async def resolve_retry_dead_letters(_, info, eventIds: list[str] | None = None):  # noqa: N803
+    ids = [parse_id(e) for e in eventIds] if eventIds is not None else None
+    async with permission_write(info.context, "ops:manage") as (conn, result):
+        result["count"] = await scalar(conn, "select outbox.tenant_retry_dead(%s)", (ids,))
+    return result
+
+
+@mutation.field("reindexTenant")
+@mutation_payload
+async def resolve_reindex_tenant(_, info):
+    async with permission_write(info.context, "ops:manage") as (conn, result):
+        result["count"] = await scalar(conn, "select index.tenant_reindex()")
+    return result
+
+
+bindables = [query, mutation, price_list_type, revision_type, product_type, media_type]

@@ -1,0 +1,52 @@
+"""Shared steps of the admin journeys: a shop with staff accounts (made the way an operator would, in SQL),
+signing in through the admin's own form, and GraphQL as a plain client (for the storefront checks)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+import uuid
+
+import psycopg
+
+from rustok.auth import hash_password
+
+PASSWORD = "password123"
+
+
+def make_shop(db_url: str, roles=("admin", "editor", "author", "manager", "customer")) -> dict:
+    slug = f"shop-{uuid.uuid4().hex[:6]}"
+    hashed = hash_password(PASSWORD)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("insert into core.tenants (name, slug) values (%s, %s)", (slug.title(), slug))
+        for role in roles:
+            conn.execute("insert into core.users (tenant_id, email, password_hash, display_name, role) "
+                         "values (core.tenant_id_by_slug(%s), %s, %s, %s, %s)",
+                         (slug, f"{role}@{slug}.example", hashed, role.title(), role))
+    return {"slug": slug, "emails": {role: f"{role}@{slug}.example" for role in roles}}
+
+
+def sign_in(page, base_url: str, shop: dict, role: str) -> None:
+    page.goto(base_url + "/admin/")
+    page.get_by_label("Shop (tenant slug)").fill(shop["slug"])
+    page.get_by_label("Email").fill(shop["emails"][role])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign out").wait_for()
+
+
+def graphql(base_url: str, slug: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:
+    headers = {"content-type": "application/json", "X-Tenant": slug}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    req = urllib.request.Request(base_url + "/graphql", data=json.dumps({"query": query, "variables": variables or {}}).encode(),
+                                 headers=headers, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.loads(resp.read())
+
+
+def login_token(base_url: str, shop: dict, role: str) -> str:
+    body = graphql(base_url, shop["slug"], "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                   {"e": shop["emails"][role], "p": PASSWORD})
+    return body["data"]["login"]["token"]
+
