@@ -7,7 +7,7 @@ Fixtures
                  RUSTOK_REQUIRE_BROWSER=1 (set by .ci/run) they fail instead, so CI cannot pass silently.
   web_db         a database of its own per test module, cloned from the migrated template
   live_server    the app (create_app(..., run_worker=True)) on a free port; .base_url, .db_url
-  browser        one headless Chromium per test run
+  browser        one headless Chromium per test module
   page           a fresh browser context + page per test (1280x900), closed afterwards
   shots          screenshots of the journey: shots(page, "name") writes <run folder>/<test>/<nn>-name.png;
                  the run folder is $RUSTOK_SCREENSHOT_DIR or test-artifacts/screenshots/<run timestamp>,
@@ -82,8 +82,10 @@ def live_server(web_db):
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path):
+    # module-scoped: Playwright's sync API keeps an event loop running on this thread while it is open, which
+    # would stop the asyncio tests of any module collected after this one
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
