@@ -20021,6 +20021,92 @@ REVOKE ALL ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_fil
 GRANT ALL ON FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) TO rustok_app;
 
 --
+-- Name: read_content(text, uuid, text, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.read_content(p_tenant_slug text, p_id uuid, p_kind text, p_slug text, p_want_body boolean) RETURNS TABLE(node_id uuid, kind text, title text, slug text, excerpt text, body_preview text, body_format text, status text, author_id uuid, author_name text, tags text[], tag_slugs text[], reply_count integer, seo jsonb, published_at timestamp with time zone, created_at timestamp with time zone, updated_at timestamp with time zone, body text)
+    LANGUAGE plpgsql ROWS 1
+    AS $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, 'content');
+begin
+    return query
+        select c.node_id, c.kind, c.title, c.slug, c.excerpt, c.body_preview, c.body_format, c.status, c.author_id,
+               c.author_name, c.tags, c.tag_slugs, c.reply_count, c.seo, c.published_at, c.created_at, c.updated_at,
+               case when p_want_body then (select b.body from content.bodies b
+                                           where b.tenant_id = v_tenant and b.node_id = c.node_id) end
+        from index.content c
+        where c.tenant_id = v_tenant
+          and (case when p_id is not null then c.node_id = p_id else c.kind = p_kind and c.slug = p_slug end)
+          and c.status in ('published', 'approved') and c.published_at <= now()
+        limit 1;
+end
+$$;
+
+--
+-- Name: FUNCTION read_content(p_tenant_slug text, p_id uuid, p_kind text, p_slug text, p_want_body boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.read_content(p_tenant_slug text, p_id uuid, p_kind text, p_slug text, p_want_body boolean) IS 'One visible page, post or comment by id, or by kind and slug (GraphQL Query.content for an anonymous visitor) in one statement, with its body when p_want_body; no row when there is none. Tenant by slug (index._begin_public_read, module content).';
+
+--
+-- Name: FUNCTION read_content(p_tenant_slug text, p_id uuid, p_kind text, p_slug text, p_want_body boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.read_content(p_tenant_slug text, p_id uuid, p_kind text, p_slug text, p_want_body boolean) TO rustok_app;
+
+--
+-- Name: read_content_page(text, text, jsonb, text, jsonb, jsonb, integer, boolean, boolean, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.read_content_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_body boolean) RETURNS TABLE(ord bigint, cursor jsonb, rank real, node_id uuid, kind text, title text, slug text, excerpt text, body_preview text, body_format text, status text, author_id uuid, author_name text, tags text[], tag_slugs text[], reply_count integer, seo jsonb, published_at timestamp with time zone, created_at timestamp with time zone, updated_at timestamp with time zone, body text, tsq text, corrected_query text, total integer, total_capped boolean)
+    LANGUAGE plpgsql ROWS 22
+    AS $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, 'content');
+    v_q      tsquery;
+    v_fix    text;
+    v_total  integer;
+    v_capped boolean;
+begin
+    select q.q, q.corrected_query into v_q, v_fix
+    from index.content_query(v_tenant, p_search, p_filters, false) q;
+    if p_want_total then
+        select c.total, c.capped into v_total, v_capped
+        from index.count_content(v_tenant, v_q, p_filters, false, 10000) c;
+    end if;
+    -- row 0: what the listing as a whole says; then the page (up to p_limit + 1 rows, as index.page_content)
+    return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text, null::text,
+                        null::text, null::text, null::text, null::uuid, null::text, null::text[], null::text[],
+                        null::integer, null::jsonb, null::timestamptz, null::timestamptz, null::timestamptz, null::text,
+                        v_q::text, v_fix, v_total, v_capped;
+    return query
+        select k.ord, k.cursor, k.rank, c.node_id, c.kind, c.title, c.slug, c.excerpt, c.body_preview, c.body_format,
+               c.status, c.author_id, c.author_name, c.tags, c.tag_slugs, c.reply_count, c.seo, c.published_at,
+               c.created_at, c.updated_at,
+               case when p_want_body then (select b.body from content.bodies b
+                                           where b.tenant_id = v_tenant and b.node_id = c.node_id) end,
+               null::text, null::text, null::integer, null::boolean
+        from index.page_content(v_tenant, v_q, p_filters, p_sort, false, p_after, p_before, p_limit, p_from_end)
+             with ordinality as k (node_id, cursor, rank, ord)
+        join index.content c on c.tenant_id = v_tenant and c.node_id = k.node_id
+        order by k.ord;
+end
+$$;
+
+--
+-- Name: FUNCTION read_content_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_body boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.read_content_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_body boolean) IS 'The public content listing (GraphQL Query.contents for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query and, when asked, the total (index.count_content); rows 1.. are the page of index.page_content with each node''s read columns (and its body when p_want_body). Tenant by slug (index._begin_public_read, module content); arguments and errors as index.content_query / page_content.';
+
+--
+-- Name: FUNCTION read_content_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_body boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.read_content_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_body boolean) TO rustok_app;
+
+--
 -- Name: read_product(text, uuid, text); Type: FUNCTION; Schema: index; Owner: -
 --
 

@@ -61,6 +61,22 @@ def shop(both, owner, api_db):
                           "values (%s, %s, 'product', %s)", (t, tag, pid))
             owner.execute("insert into content.meta (tenant_id, target_type, target_id, title, description) "
                           "values (%s, 'product', %s, %s, 'Meta \"quoted\"')", (t, pid, f"SEO {i}"))
+    author = owner.execute("insert into core.users (tenant_id, email, password_hash, display_name, role) "
+                           "values (%s, 'writer@shop.example', 'x', 'Wri \"ter\"', 'author') returning id", (t,)).fetchone()[0]
+    for i in range(9):
+        kind = "page" if i % 4 == 3 else "post"
+        status = "draft" if i == 5 else "published"
+        nid = owner.execute(
+            "insert into content.nodes (tenant_id, kind, title, slug, excerpt, status, published_at, author_id) "
+            "values (%s, %s, %s, %s, %s, %s, case when %s = 'draft' then null else now() - make_interval(mins => %s) end, %s) "
+            "returning id",
+            (t, kind, f"Post «{i}» about tee" if i % 2 else f"Notes {i}", f"n-{i}", None if i % 3 else f"Excerpt {i}",
+             status, status, i * 7, author if i % 2 else None)).fetchone()[0]
+        owner.execute("insert into content.bodies (tenant_id, node_id, body, format) values (%s, %s, %s, 'markdown')",
+                      (t, nid, f"# Body {i}\n\nText with \"quotes\" and tee."))
+        if i % 3 == 0:
+            owner.execute("insert into content.taggables (tenant_id, tag_id, target_type, target_id) "
+                          "values (%s, %s, 'node', %s)", (t, tag, nid))
     drain(api_db)
     return slug
 
@@ -97,6 +113,14 @@ OPERATIONS = [
     ("product by handle", """query($h: String) { product(handle: $h) { __typename id title handle currencies createdAt rank
           priceRange(currency: "EUR") { min { amount currencyCode } max { amount currencyCode } } tags { slug name } seo { title } } }""",
      {"h": "p-1"}),
+    ("blog listing", """{ contents(kind: post, first: 3) { totalCount totalCountCapped sort query correctedQuery
+          edges { cursor node { __typename id kind title slug excerpt bodyPreview bodyFormat status replyCount rank
+          publishedAt createdAt updatedAt author { id name } tags { slug name } seo { title description } } }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""", {}),
+    ("content search with bodies", """{ contents(search: "tee", first: 5) { totalCount sort nodes { title rank body } } }""", {}),
+    ("pages by position, backwards", """{ contents(kind: page, sort: title_asc, last: 2) { nodes { slug } pageInfo { startCursor hasPreviousPage } } }""", {}),
+    ("post by slug with body", """{ content(kind: post, slug: "n-1") { id title body bodyFormat author { name } tags { slug } rank } }""", {}),
+    ("a draft post is null", """{ content(kind: post, slug: "n-5") { id } }""", {}),
     ("a draft by handle is null", """{ product(handle: "p-4") { id title } }""", {}),
     ("unknown handle", """{ product(handle: "nope") { id } }""", {}),
 ]

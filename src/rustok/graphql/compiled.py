@@ -1,7 +1,7 @@
 """Compiled storefront reads: one GraphQL query -> one SQL statement that returns the response body.
 
-The hot storefront reads (`products` listings with their cards, totals and facets; `product` by id or handle)
-of an anonymous visitor are compiled, per document and operation, into one SQL statement over the read
+The hot storefront reads (`products` listings with their cards, totals and facets; `product` by id or handle;
+`contents` listings and `content` by id or kind and slug, with bodies) of an anonymous visitor are compiled, per document and operation, into one SQL statement over the read
 functions of sql/code/index/reads.sql. The statement resolves the tenant, sets it for its own transaction
 (row-level security applies as usual), reads, and builds the exact response JSON as text
 (`{"data":{...}}`, the selected fields only, in selection order, formatted as rustok.graphql.http renders
@@ -176,6 +176,13 @@ _SCALAR_COLUMNS = {  # Product field -> (column of index.products, kind)
     "updatedAt": ("updated_at", "datetime"),
 }
 _SEO_KEYS = ("title", "description", "canonicalUrl", "imageUrl", "robots")
+_CONTENT_COLUMNS = {  # Content field -> (column of index.content, kind)
+    "id": ("node_id", "plain"), "kind": ("kind", "plain"), "title": ("title", "plain"), "slug": ("slug", "plain"),
+    "excerpt": ("excerpt", "plain"), "bodyPreview": ("body_preview", "plain"), "bodyFormat": ("body_format", "plain"),
+    "status": ("status", "plain"), "replyCount": ("reply_count", "plain"),
+    "publishedAt": ("published_at", "datetime"), "createdAt": ("created_at", "datetime"),
+    "updatedAt": ("updated_at", "datetime"),
+}
 
 
 class Compiler:
@@ -188,6 +195,7 @@ class Compiler:
         self.fragments = {d.name.value: d for d in document.definitions if d.kind == "fragment_definition"}
         self.params = Params()
         self.query_type = schema.query_type
+        self.wants_body = False
 
     def selections(self, type_name: str, node: FieldNode) -> list[Selection]:
         if node.selection_set is None:
@@ -540,6 +548,179 @@ class Compiler:
                 raise Unsupported(f"ProductFacets.{s.name}")
         return f"(select {_object(members)} from {meta} m)"
 
+    # ---- Content (pages, posts, comments)
+    def content(self, node: FieldNode, c: str, ranked: bool = True) -> str:
+        """JSON text of a Content from read columns alias `c` (index.read_content_page / read_content)."""
+        members = []
+        for s in self.selections("Content", node):
+            if s.name == "__typename":
+                members.append((s.key, "'\"Content\"'"))
+                continue
+            self.no_arguments(s.node)
+            if s.name in _CONTENT_COLUMNS:
+                column, kind = _CONTENT_COLUMNS[s.name]
+                members.append((s.key, _datetime(f"{c}.{column}") if kind == "datetime" else _j(f"{c}.{column}")))
+            elif s.name == "body":
+                self.wants_body = True
+                members.append((s.key, _j(f"{c}.body")))
+            elif s.name == "rank":
+                members.append((s.key, _float4(f"{c}.rank") if ranked else "'null'"))
+            elif s.name == "author":
+                author = []
+                for a in self.selections("Author", s.node):
+                    self.no_arguments(a.node)
+                    if a.name == "__typename":
+                        author.append((a.key, "'\"Author\"'"))
+                    elif a.name == "id":
+                        author.append((a.key, _j(f"{c}.author_id")))
+                    elif a.name == "name":
+                        author.append((a.key, _j(f"{c}.author_name")))
+                    else:
+                        raise Unsupported(f"Author.{a.name}")
+                members.append((s.key, f"(case when {c}.author_id is null then 'null' else {_object(author)} end)"))
+            elif s.name == "tags":
+                members.append((s.key, self.tags(s.node, c)))
+            elif s.name == "seo":
+                seo = []
+                for t in self.selections("Seo", s.node):
+                    self.no_arguments(t.node)
+                    if t.name == "__typename":
+                        seo.append((t.key, "'\"Seo\"'"))
+                    elif t.name in _SEO_KEYS:
+                        seo.append((t.key, _j(f"({c}.seo ->> {_lit(t.name)})")))
+                    else:
+                        raise Unsupported(f"Seo.{t.name}")
+                members.append((s.key, _object(seo)))
+            else:
+                raise Unsupported(f"Content.{s.name}")
+        return _object(members)
+
+    def root_content(self, sel: Selection) -> tuple[str, str]:
+        read_args = self.arguments("Query", "content", sel.node)
+        cid, ckind, cslug, cbody = (self.params.name(x) for x in ("content_id", "content_kind", "content_slug",
+                                                                   "content_body"))
+        self.wants_body = False
+        node = self.content(sel.node, "c", ranked=False)
+        wants_body = self.wants_body
+
+        def fill(values: dict, variables) -> None:
+            args = read_args(variables)
+            if args.get("id") is not None:
+                values[cid], values[ckind], values[cslug] = parse_id(args["id"]), None, None
+            elif args.get("kind") is None or args.get("slug") is None:
+                raise ApiError("BAD_USER_INPUT", "content: give id, or kind and slug")
+            else:
+                values[cid], values[ckind], values[cslug] = None, args["kind"], args["slug"]
+            values[cbody] = wants_body
+        self.params.fillers.append(fill)
+        sql = (f"coalesce((select {node} from index.read_content(%(tenant)s, %({cid})s, %({ckind})s::text, "
+               f"%({cslug})s::text, %({cbody})s) c), 'null')")
+        return sel.key, sql
+
+    def root_contents(self, sel: Selection) -> tuple[str, str, str]:
+        read_args = self.arguments("Query", "contents", sel.node)
+        n = self.params.name("contents")
+        names = {k: f"{n}_{k}" for k in ("search", "filters", "sort", "after", "before", "limit", "from_end",
+                                          "want_total", "want_body", "has_after", "has_before")}
+        wants = {"total": False, "body": False}
+
+        def fill(values: dict, variables) -> None:
+            from rustok.graphql.storefront import _filters
+
+            args = read_args(variables)
+            page = page_args(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+            filters = _filters(args.get("filter"))
+            if args.get("kind"):
+                filters["kinds"] = [args["kind"]]
+            values[names["search"]] = args.get("search")
+            values[names["filters"]] = Jsonb(filters)
+            values[names["sort"]] = args.get("sort")
+            values[names["after"]] = page.after_param
+            values[names["before"]] = page.before_param
+            values[names["limit"]] = page.limit
+            values[names["from_end"]] = page.from_end
+            values[names["want_total"]] = wants["total"]
+            values[names["want_body"]] = wants["body"]
+            values[names["has_after"]] = page.after is not None
+            values[names["has_before"]] = page.before is not None
+        self.params.fillers.append(fill)
+
+        rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
+        P = {k: f"%({v})s" for k, v in names.items()}
+        order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
+        members = []
+        self.wants_body = False
+        for s in self.selections("ContentConnection", sel.node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ContentConnection\"'"))
+            elif s.name == "edges":
+                edge = []
+                for e in self.selections("ContentEdge", s.node):
+                    self.no_arguments(e.node)
+                    if e.name == "__typename":
+                        edge.append((e.key, "'\"ContentEdge\"'"))
+                    elif e.name == "cursor":
+                        edge.append((e.key, "'\"' || " + _cursor("x.cursor") + " || '\"'"))
+                    elif e.name == "node":
+                        edge.append((e.key, self.content(e.node, "x")))
+                    else:
+                        raise Unsupported(f"ContentEdge.{e.name}")
+                members.append((s.key, _array(_object(edge), f"{page} x", order)))
+            elif s.name == "nodes":
+                members.append((s.key, _array(self.content(s.node, "x"), f"{page} x", order)))
+            elif s.name == "pageInfo":
+                members.append((s.key, self.page_info(s.node, rows, page, order, P)))
+            elif s.name == "totalCount":
+                wants["total"] = True
+                members.append((s.key, f"(select m.total::text from {meta} m)"))
+            elif s.name == "totalCountCapped":
+                wants["total"] = True
+                members.append((s.key, f"(select m.total_capped::text from {meta} m)"))
+            elif s.name == "query":
+                members.append((s.key, _j(f"{P['search']}::text")))
+            elif s.name == "correctedQuery":
+                members.append((s.key, f"(select {_j('m.corrected_query')} from {meta} m)"))
+            elif s.name == "sort":
+                members.append((s.key, self.effective_sort(P["sort"], meta)))
+            else:
+                raise Unsupported(f"ContentConnection.{s.name}")
+        wants["body"] = self.wants_body
+        ctes = (f"{rows} as materialized (select * from index.read_content_page(%(tenant)s, {P['search']}, "
+                f"{P['filters']}, {P['sort']}, {P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, "
+                f"{P['want_total']}, {P['want_body']})), "
+                f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped from {rows} r where r.ord = 0), "
+                f"{page} as (select r.* from {rows} r where r.ord between 1 and {P['limit']})")
+        return sel.key, _object(members), ctes
+
+    def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict) -> str:
+        info = []
+        more = f"(select count(*) > {P['limit']} from {rows} r where r.ord > 0)"
+        first_cursor = f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x order by {order} limit 1)"
+        last_cursor = f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x order by {order} desc limit 1)"
+        for i in self.selections("PageInfo", node):
+            self.no_arguments(i.node)
+            if i.name == "__typename":
+                info.append((i.key, "'\"PageInfo\"'"))
+            elif i.name == "hasNextPage":
+                info.append((i.key, f"(case when {P['from_end']} then {P['has_before']} else {more} end)::text"))
+            elif i.name == "hasPreviousPage":
+                info.append((i.key, f"(case when {P['from_end']} then {more} else {P['has_after']} end)::text"))
+            elif i.name == "startCursor":
+                info.append((i.key, f"coalesce({first_cursor}, 'null')"))
+            elif i.name == "endCursor":
+                info.append((i.key, f"coalesce({last_cursor}, 'null')"))
+            else:
+                raise Unsupported(f"PageInfo.{i.name}")
+        return _object(info)
+
+    @staticmethod
+    def effective_sort(sort: str, meta: str) -> str:
+        return f"""(select to_json(case
+                    when {sort}::text is null then case when coalesce(m.tsq, '') <> '' then 'relevance' else 'newest' end
+                    when {sort}::text = 'relevance' and coalesce(m.tsq, '') = '' then 'newest'
+                    else {sort}::text end)::text from {meta} m)"""
+
     def compile(self) -> "Plan":
         if self.operation.operation != OperationType.QUERY:
             raise Unsupported("not a query")
@@ -554,6 +735,12 @@ class Compiler:
                 ctes.append(cte)
             elif sel.name == "product":
                 members.append(self.root_product(sel))
+            elif sel.name == "contents":
+                key, expr, cte = self.root_contents(sel)
+                members.append((key, expr))
+                ctes.append(cte)
+            elif sel.name == "content":
+                members.append(self.root_content(sel))
             elif sel.name == "__typename":
                 members.append((sel.key, "'\"Query\"'"))
             else:
