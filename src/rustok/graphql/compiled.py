@@ -36,6 +36,7 @@ from psycopg.types.json import Jsonb
 
 from rustok.errors import DatabaseUnavailable
 
+from rustok.graphql.db import autocommit
 from rustok.graphql.errors import ApiError
 from rustok.graphql.limits import Limits, _ArgumentGuard
 from rustok.graphql.paging import page_args
@@ -796,14 +797,10 @@ class CompiledReads:
             return None
         view = router.view(read_only=True)
         try:
-            async with view.connection() as conn:
-                # autocommit: the statement is its own transaction (the tenant setting it makes is local to it)
-                await conn.set_autocommit(True)
-                try:
-                    cur = await conn.execute(plan.sql, params)
-                    row = await cur.fetchone()
-                finally:
-                    await conn.set_autocommit(False)
+            # autocommit: the statement is its own transaction (the tenant setting it makes is local to it)
+            async with view.connection() as conn, autocommit(conn):
+                cur = await conn.execute(plan.sql, params)
+                row = await cur.fetchone()
         except psycopg.Error as exc:
             # unknown tenant, module off, refused arguments: ordinary execution answers and reports what is the
             # caller's to know. Anything else is unexpected here: logged (ordinary execution still answers).

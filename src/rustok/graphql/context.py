@@ -58,16 +58,14 @@ class RequestContext:
         return caller
 
     async def _resolve(self, connection):
-        async with connection() as conn:
-            await conn.set_autocommit(True)   # one statement, one round trip: no BEGIN, no COMMIT
-            try:
-                cur = await conn.execute(
-                    "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
-                    (self.tenant_slug, token_hash(self.token) if self.token else None),
-                )
-                return await cur.fetchone()
-            finally:
-                await conn.set_autocommit(False)
+        from rustok.graphql.db import autocommit
+
+        async with connection() as conn, autocommit(conn):   # one statement, one round trip: no BEGIN, no COMMIT
+            cur = await conn.execute(
+                "select tenant_id, user_id, user_role from core.resolve_request(%s, %s)",
+                (self.tenant_slug, token_hash(self.token) if self.token else None),
+            )
+            return await cur.fetchone()
 
     async def tenant_id(self) -> UUID | None:
         return (await self.caller()).tenant_id

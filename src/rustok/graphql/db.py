@@ -11,7 +11,7 @@ import contextlib
 from typing import Any, AsyncIterator
 from uuid import UUID
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, pq
 
 from rustok.db import TENANT_SETTING, USER_SETTING
 from rustok.graphql.access import require_permission, require_tenant
@@ -59,24 +59,34 @@ def camel_row(cursor):
     return make
 
 
+@contextlib.asynccontextmanager
+async def autocommit(conn: AsyncConnection) -> AsyncIterator[AsyncConnection]:
+    """A pooled connection in autocommit mode for one statement (or one pipeline), back to the pool's mode after.
+    A connection interrupted mid-statement (the server went away) is closed instead, so the original error travels
+    on unmasked (the gate sees the outage) and the pool replaces the connection."""
+    await conn.set_autocommit(True)
+    try:
+        yield conn
+    finally:
+        if not conn.closed and conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+            await conn.set_autocommit(False)
+        else:
+            await conn.close()
+
+
 async def _read(ctx, sql: str, params, many: bool):
     """One read statement in the caller's tenant, in ONE round trip: on an autocommit connection in pipeline
     mode, the settings (set_config(..., true)) and the statement go out together and run in one implicit
     transaction, which ends at the sync that fetching the rows sends; no BEGIN, no COMMIT."""
     tenant_id = await require_tenant(ctx)
     user = await _acting_user(ctx)
-    async with ctx.db.connection() as conn:
-        await conn.set_autocommit(True)
-        try:
-            async with conn.pipeline():
-                await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
-                                   "set_config('rustok.actor', 'api', true)",
-                                   (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
-                cur = conn.cursor(row_factory=camel_row)
-                await cur.execute(sql, params)
-                return await (cur.fetchall() if many else cur.fetchone())
-        finally:
-            await conn.set_autocommit(False)
+    async with ctx.db.connection() as conn, autocommit(conn), conn.pipeline():
+        await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
+                           "set_config('rustok.actor', 'api', true)",
+                           (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
+        cur = conn.cursor(row_factory=camel_row)
+        await cur.execute(sql, params)
+        return await (cur.fetchall() if many else cur.fetchone())
 
 
 async def fetch_one(ctx, sql: str, params: tuple | dict = ()) -> dict | None:
