@@ -257,18 +257,22 @@ class Compiler:
                 members.append((s.key, self.images(s.node, p)))
             elif s.name == "seo":
                 self.no_arguments(s.node)
-                seo = []
-                for t in self.selections("Seo", s.node):
-                    self.no_arguments(t.node)
-                    if t.name == "__typename":
-                        seo.append((t.key, "'\"Seo\"'"))
-                    elif t.name in _SEO_KEYS:
-                        seo.append((t.key, _j(f"({p}.seo ->> {_lit(t.name)})")))
-                    else:
-                        raise Unsupported(f"Seo.{t.name}")
-                members.append((s.key, _object(seo)))
+                members.append((s.key, self.seo(s.node, p)))
             else:
                 raise Unsupported(f"Product.{s.name}")
+        return _object(members)
+
+    def seo(self, node: FieldNode, row: str) -> str:
+        """Seo of a read row alias `row` (its seo jsonb): products and content alike."""
+        members = []
+        for t in self.selections("Seo", node):
+            self.no_arguments(t.node)
+            if t.name == "__typename":
+                members.append((t.key, "'\"Seo\"'"))
+            elif t.name in _SEO_KEYS:
+                members.append((t.key, _j(f"({row}.seo ->> {_lit(t.name)})")))
+            else:
+                raise Unsupported(f"Seo.{t.name}")
         return _object(members)
 
     def price_range(self, node: FieldNode, p: str, listing_currency: str | None) -> str:
@@ -410,27 +414,7 @@ class Compiler:
             elif s.name == "nodes":
                 members.append((s.key, _array(self.product(s.node, "x", currency_param), f"{page} x", order)))
             elif s.name == "pageInfo":
-                info = []
-                more = f"(select count(*) > {P['limit']} from {rows} r where r.ord > 0)"
-                first_cursor = (f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x "
-                                f"order by {order} limit 1)")
-                last_cursor = (f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x "
-                               f"order by {order} desc limit 1)")
-                for i in self.selections("PageInfo", s.node):
-                    self.no_arguments(i.node)
-                    if i.name == "__typename":
-                        info.append((i.key, "'\"PageInfo\"'"))
-                    elif i.name == "hasNextPage":
-                        info.append((i.key, f"(case when {P['from_end']} then {P['has_before']} else {more} end)::text"))
-                    elif i.name == "hasPreviousPage":
-                        info.append((i.key, f"(case when {P['from_end']} then {more} else {P['has_after']} end)::text"))
-                    elif i.name == "startCursor":
-                        info.append((i.key, f"coalesce({first_cursor}, 'null')"))
-                    elif i.name == "endCursor":
-                        info.append((i.key, f"coalesce({last_cursor}, 'null')"))
-                    else:
-                        raise Unsupported(f"PageInfo.{i.name}")
-                members.append((s.key, _object(info)))
+                members.append((s.key, self.page_info(s.node, rows, page, order, P)))
             elif s.name == "totalCount":
                 wants["total"] = True
                 members.append((s.key, f"(select m.total::text from {meta} m)"))
@@ -442,10 +426,7 @@ class Compiler:
             elif s.name == "correctedQuery":
                 members.append((s.key, f"(select {_j('m.corrected_query')} from {meta} m)"))
             elif s.name == "sort":
-                members.append((s.key, f"""(select to_json(case
-                    when {P['sort']}::text is null then case when coalesce(m.tsq, '') <> '' then 'relevance' else 'newest' end
-                    when {P['sort']}::text = 'relevance' and coalesce(m.tsq, '') = '' then 'newest'
-                    else {P['sort']}::text end)::text from {meta} m)"""))
+                members.append((s.key, self.effective_sort(P["sort"], meta)))
             elif s.name == "facets":
                 wants["facets"] = True
                 members.append((s.key, self.facets(s.node, meta, P["currency"])))
@@ -582,16 +563,7 @@ class Compiler:
             elif s.name == "tags":
                 members.append((s.key, self.tags(s.node, c)))
             elif s.name == "seo":
-                seo = []
-                for t in self.selections("Seo", s.node):
-                    self.no_arguments(t.node)
-                    if t.name == "__typename":
-                        seo.append((t.key, "'\"Seo\"'"))
-                    elif t.name in _SEO_KEYS:
-                        seo.append((t.key, _j(f"({c}.seo ->> {_lit(t.name)})")))
-                    else:
-                        raise Unsupported(f"Seo.{t.name}")
-                members.append((s.key, _object(seo)))
+                members.append((s.key, self.seo(s.node, c)))
             else:
                 raise Unsupported(f"Content.{s.name}")
         return _object(members)
