@@ -440,6 +440,31 @@ class Compiler:
                 f"where r.ord between 1 and {P['limit']})")
         return sel.key, _object(members), ctes
 
+    def keyed_facets(self, node: FieldNode, f: str, source: str, facet_type: str, inner_field: str, inner_type: str,
+                     keys: tuple[str, ...]) -> str:
+        """A facet list ([{count, <inner_field>: {keys...}}]) from the facets JSON `f` -> source, in its order."""
+        item = []
+        for c in self.selections(facet_type, node):
+            self.no_arguments(c.node)
+            if c.name == "__typename":
+                item.append((c.key, f"'\"{facet_type}\"'"))
+            elif c.name == "count":
+                item.append((c.key, "(e.v ->> 'count')"))
+            elif c.name == inner_field:
+                inner = []
+                for k in self.selections(inner_type, c.node):
+                    self.no_arguments(k.node)
+                    if k.name == "__typename":
+                        inner.append((k.key, f"'\"{inner_type}\"'"))
+                    elif k.name in keys:
+                        inner.append((k.key, _j(f"(e.v ->> {_lit(k.name)})")))
+                    else:
+                        raise Unsupported(f"{inner_type}.{k.name} in facets")
+                item.append((c.key, _object(inner)))
+            else:
+                raise Unsupported(f"{facet_type}.{c.name}")
+        return _array(_object(item), f"jsonb_array_elements({f} -> {_lit(source)}) with ordinality as e (v, o)", "e.o")
+
     def facets(self, node: FieldNode, meta: str, currency: str) -> str:
         f = "m.facets"
         members = []
@@ -448,51 +473,10 @@ class Compiler:
             if s.name == "__typename":
                 members.append((s.key, "'\"ProductFacets\"'"))
             elif s.name == "categories":
-                item = []
-                for c in self.selections("CategoryFacet", s.node):
-                    self.no_arguments(c.node)
-                    if c.name == "__typename":
-                        item.append((c.key, "'\"CategoryFacet\"'"))
-                    elif c.name == "count":
-                        item.append((c.key, "(e.v ->> 'count')"))
-                    elif c.name == "category":
-                        cat = []
-                        for k in self.selections("Category", c.node):
-                            self.no_arguments(k.node)
-                            if k.name == "__typename":
-                                cat.append((k.key, "'\"Category\"'"))
-                            elif k.name in ("id", "name", "handle"):
-                                cat.append((k.key, _j(f"(e.v ->> {_lit(k.name)})")))
-                            else:
-                                raise Unsupported(f"Category.{k.name} in facets")
-                        item.append((c.key, _object(cat)))
-                    else:
-                        raise Unsupported(f"CategoryFacet.{c.name}")
-                members.append((s.key, _array(_object(item),
-                                              f"jsonb_array_elements({f} -> 'categories') with ordinality as e (v, o)", "e.o")))
+                members.append((s.key, self.keyed_facets(s.node, f, "categories", "CategoryFacet", "category",
+                                                         "Category", ("id", "name", "handle"))))
             elif s.name == "tags":
-                item = []
-                for c in self.selections("TagFacet", s.node):
-                    self.no_arguments(c.node)
-                    if c.name == "__typename":
-                        item.append((c.key, "'\"TagFacet\"'"))
-                    elif c.name == "count":
-                        item.append((c.key, "(e.v ->> 'count')"))
-                    elif c.name == "tag":
-                        tag = []
-                        for k in self.selections("Tag", c.node):
-                            self.no_arguments(k.node)
-                            if k.name == "__typename":
-                                tag.append((k.key, "'\"Tag\"'"))
-                            elif k.name in ("slug", "name"):
-                                tag.append((k.key, _j(f"(e.v ->> {_lit(k.name)})")))
-                            else:
-                                raise Unsupported(f"Tag.{k.name} in facets")
-                        item.append((c.key, _object(tag)))
-                    else:
-                        raise Unsupported(f"TagFacet.{c.name}")
-                members.append((s.key, _array(_object(item),
-                                              f"jsonb_array_elements({f} -> 'tags') with ordinality as e (v, o)", "e.o")))
+                members.append((s.key, self.keyed_facets(s.node, f, "tags", "TagFacet", "tag", "Tag", ("slug", "name"))))
             elif s.name == "priceBuckets":
                 item = []
                 for c in self.selections("PriceBucketFacet", s.node):
@@ -504,8 +488,8 @@ class Compiler:
                     elif c.name == "min":
                         item.append((c.key, self.money(c.node, "(e.v ->> 'min')", f"{currency}::text")))
                     elif c.name == "max":
-                        item.append((c.key, f"(case when e.v ->> 'max' is null then 'null' else "
-                                            f"{self.money(c.node, chr(40) + 'e.v ->> ' + chr(39) + 'max' + chr(39) + chr(41), f'{currency}::text')} end)"))
+                        money = self.money(c.node, "(e.v ->> 'max')", f"{currency}::text")
+                        item.append((c.key, f"(case when e.v ->> 'max' is null then 'null' else {money} end)"))
                     else:
                         raise Unsupported(f"PriceBucketFacet.{c.name}")
                 members.append((s.key, f"(case when {currency}::text is null then '[]' else " + _array(
