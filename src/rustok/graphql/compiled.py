@@ -154,6 +154,16 @@ def _collect(schema: GraphQLSchema, document_fragments: dict, type_name: str, se
     return out
 
 
+def _page_values(values: dict, names: dict, page) -> None:
+    """The paging parameters of a connection (rustok.graphql.paging.PageArgs) under their statement names."""
+    values[names["after"]] = page.after_param
+    values[names["before"]] = page.before_param
+    values[names["limit"]] = page.limit
+    values[names["from_end"]] = page.from_end
+    values[names["has_after"]] = page.after is not None
+    values[names["has_before"]] = page.before is not None
+
+
 class Params:
     """Named SQL parameters of one compiled statement, filled per request."""
 
@@ -380,14 +390,9 @@ class Compiler:
             values[names["filters"]] = Jsonb(_filters(args.get("filter")))
             values[names["sort"]] = args.get("sort")
             values[names["currency"]] = _currency(args.get("currency"))
-            values[names["after"]] = page.after_param
-            values[names["before"]] = page.before_param
-            values[names["limit"]] = page.limit
-            values[names["from_end"]] = page.from_end
+            _page_values(values, names, page)
             values[names["want_total"]] = wants["total"]
             values[names["want_facets"]] = wants["facets"]
-            values[names["has_after"]] = page.after is not None
-            values[names["has_before"]] = page.before is not None
         self.params.fillers.append(fill)
 
         rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
@@ -592,14 +597,9 @@ class Compiler:
             values[names["search"]] = args.get("search")
             values[names["filters"]] = Jsonb(filters)
             values[names["sort"]] = args.get("sort")
-            values[names["after"]] = page.after_param
-            values[names["before"]] = page.before_param
-            values[names["limit"]] = page.limit
-            values[names["from_end"]] = page.from_end
+            _page_values(values, names, page)
             values[names["want_total"]] = wants["total"]
             values[names["want_body"]] = wants["body"]
-            values[names["has_after"]] = page.after is not None
-            values[names["has_before"]] = page.before is not None
         self.params.fillers.append(fill)
 
         rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
