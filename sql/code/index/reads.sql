@@ -68,15 +68,16 @@ begin
        and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
         perform index._check_limit(p_limit);
         perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
-        if p_want_total then
+        if p_want_facets then   -- the facets and the total from one read of the facet cache
+            v_listing := index.search_products(v_tenant, null, '{}', 'newest', 1, 0, p_currency, false);
+            v_facets := v_listing -> 'facets';
+            v_count := (v_listing ->> 'total')::bigint;
+        elsif p_want_total then
             v_count := (index._browse_facets(v_tenant, false, p_currency,
                                              array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[]) ->> 'total')::bigint;
-            v_total := least(v_count, 10000);
-            v_capped := v_count > 10000;
         end if;
-        if p_want_facets then
-            v_facets := index.search_products(v_tenant, null, '{}', 'newest', 1, 0, p_currency, false) -> 'facets';
-        end if;
+        v_total := least(v_count, 10000);
+        v_capped := v_count > 10000;
         return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
                             null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
                             null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
