@@ -17213,6 +17213,135 @@ GRANT SELECT ON TABLE index.product_prices TO rustok_analyst;
 GRANT SELECT ON TABLE index.product_prices TO rustok_tenant_analyst;
 
 --
+-- Name: product_search; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.product_search (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    status text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    has_stock boolean NOT NULL,
+    category_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    tag_slugs text[] DEFAULT '{}'::text[] NOT NULL,
+    min_prices jsonb DEFAULT '{}'::jsonb NOT NULL,
+    search_vector tsvector DEFAULT ''::tsvector NOT NULL
+)
+WITH (fillfactor='90');
+
+--
+-- Name: product_search product_search_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_search
+    ADD CONSTRAINT product_search_pkey PRIMARY KEY (tenant_id, product_id);
+
+--
+-- Name: product_search product_search_product_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_search
+    ADD CONSTRAINT product_search_product_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES index.products(tenant_id, product_id) ON DELETE CASCADE;
+
+--
+-- Name: product_search_text_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX product_search_text_idx ON index.product_search USING gin (tenant_id, search_vector);
+
+--
+-- Name: product_search; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.product_search ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_search analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.product_search FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_search tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.product_search FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
+-- Name: product_search tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.product_search TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE product_search; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.product_search IS 'Read model: the narrow search row of a product (~500 bytes against ~2 kB for its index.products row): the columns a storefront search reads for every match (text, facets, sort keys). A search scans these, then reads the display rows of one page only. Rebuilt with the product (index._rebuild_products; deletes cascade from index.products); never written directly. index.verify compares it with the recomputed product.';
+
+--
+-- Name: COLUMN product_search.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_search.product_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.product_id IS 'The product (commerce.products.id, index.products.product_id).';
+
+--
+-- Name: COLUMN product_search.status; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.status IS 'index.products.status (storefronts see published only).';
+
+--
+-- Name: COLUMN product_search.created_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.created_at IS 'index.products.created_at (the newest sort).';
+
+--
+-- Name: COLUMN product_search.has_stock; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.has_stock IS 'index.products.has_stock (the inStock facet and filter).';
+
+--
+-- Name: COLUMN product_search.category_ids; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.category_ids IS 'index.products.category_ids (the categories facet and filter).';
+
+--
+-- Name: COLUMN product_search.tag_slugs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.tag_slugs IS 'index.products.tag_slugs (the tags facet and filter).';
+
+--
+-- Name: COLUMN product_search.min_prices; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.min_prices IS 'Lowest base price per currency, minor units: {"EUR": 1999} (index.products.prices -> currency -> min; price buckets and price filters).';
+
+--
+-- Name: COLUMN product_search.search_vector; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.search_vector IS 'index.products.search_vector (text match and relevance).';
+
+--
+-- Name: TABLE product_search; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.product_search TO rustok_analyst;
+GRANT SELECT ON TABLE index.product_search TO rustok_app;
+GRANT SELECT ON TABLE index.product_search TO rustok_tenant_analyst;
+
+--
 -- Name: products; Type: TABLE; Schema: index; Owner: -
 --
 
@@ -17694,17 +17823,17 @@ CREATE FUNCTION index._browse_counts(p_tenant_id uuid, p_include_unpublished boo
     AS $$
     -- the same counts as index._product_page with no query and no filters, without names
     with m as materialized (
-        select p.has_stock, p.category_ids, p.tag_slugs, (p.prices -> p_currency ->> 'min')::bigint as min_amount
-        from index.products p
+        select p.has_stock, p.category_ids, p.tag_slugs, (p.min_prices ->> p_currency)::bigint as min_amount
+        from index.product_search p   -- the narrow rows: a quarter of the pages of index.products
         where p.tenant_id = p_tenant_id
           and (p_include_unpublished or p.status = 'published')
     ),
     cats as (
-        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
         group by x.id order by count(*) desc, x.id limit 50
     ),
     tags as (
-        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
         group by x.slug order by count(*) desc, x.slug limit 50
     )
     select jsonb_build_object(
@@ -18286,6 +18415,23 @@ CREATE FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) RETU
 COMMENT ON FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) IS 'Internal: the advisory lock key of one aggregate for the index consumer; the same key outbox.process_batch takes for consumer ''index'', so a reindex and the consumer never rebuild one aggregate from different snapshots at once.';
 
 --
+-- Name: _min_prices(jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._min_prices(p_prices jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select coalesce(pg_catalog.jsonb_object_agg(e.key, (e.value ->> 'min')::bigint), '{}'::jsonb)
+    from pg_catalog.jsonb_each(p_prices) e
+$$;
+
+--
+-- Name: FUNCTION _min_prices(p_prices jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._min_prices(p_prices jsonb) IS 'Internal: {"EUR": 1999, ...} from an index.products.prices value {"EUR": {"min": 1999, "max": 2999}, ...}: the lowest base price per currency, as index.product_search.min_prices keeps it.';
+
+--
 -- Name: _order_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -18358,6 +18504,37 @@ $$;
 --
 
 COMMENT ON FUNCTION index._plain(p_text text, p_format text) IS 'Internal: a body as plain text: HTML tags removed (format html), whitespace collapsed.';
+
+--
+-- Name: _price_bucket_bounds(jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._price_bucket_bounds(p_filters jsonb) RETURNS bigint[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+    v_bounds bigint[];
+begin
+    if not coalesce(p_filters ? 'priceBuckets', false) then
+        return array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
+    end if;
+    if jsonb_typeof(p_filters -> 'priceBuckets') <> 'array' or jsonb_array_length(p_filters -> 'priceBuckets') not between 1 and 50 then
+        raise exception 'p_filters.priceBuckets: must be an array of 1 to 50 ascending lower bounds (minor units)'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    v_bounds := array(select index._jsonb_bigint(e, 'priceBuckets') from jsonb_array_elements(p_filters -> 'priceBuckets') e);
+    if exists (select 1 from generate_subscripts(v_bounds, 1) i where i > 1 and v_bounds[i] <= v_bounds[i - 1]) then
+        raise exception 'p_filters.priceBuckets: bounds must be strictly ascending' using errcode = 'invalid_parameter_value';
+    end if;
+    return v_bounds;
+end
+$$;
+
+--
+-- Name: FUNCTION _price_bucket_bounds(p_filters jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._price_bucket_bounds(p_filters jsonb) IS 'Internal: the lower bounds of the price buckets facet: p_filters.priceBuckets (1 to 50 strictly ascending minor units; 22023 otherwise), else 0, 1000, 2500, 5000, 10000, 25000, 50000, 100000.';
 
 --
 -- Name: _product_browse(uuid, text, integer, integer, text, boolean, bigint[]); Type: FUNCTION; Schema: index; Owner: -
@@ -18520,11 +18697,11 @@ begin
         limit p_limit offset p_offset
     ),
     cats as (
-        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
         group by x.id order by count(*) desc, x.id limit 50
     ),
     tags as (
-        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
         group by x.slug order by count(*) desc, x.slug limit 50
     )
     select index._product_page_json(p_tenant_id,
@@ -18600,6 +18777,48 @@ $$;
 --
 
 COMMENT ON FUNCTION index._product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text) IS 'Internal: the JSON of a product listing page: the cards of p_ids in order (rank from p_ranks, null when not ranked), total and facets from p_counts ({total, categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}).';
+
+--
+-- Name: _product_query_text(uuid, text, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) RETURNS tsquery
+    LANGUAGE plpgsql STABLE
+    AS $_$
+begin
+    perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    perform index._check_page(p_filters,
+        array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
+    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
+        raise exception 'currency: must be an ISO 4217 code like EUR (got %)', p_currency using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters ? 'inStock' and jsonb_typeof(p_filters -> 'inStock') not in ('boolean', 'null') then
+        raise exception 'filter.inStock: must be true, false or null' using errcode = 'invalid_parameter_value';
+    end if;
+    if (p_filters -> 'priceMin' is not null or p_filters -> 'priceMax' is not null) and p_currency is null then
+        raise exception 'currency: required with filter.priceMin / priceMax' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters -> 'status' is not null and not p_include_unpublished then
+        raise exception 'filter.status: only staff may filter by status' using errcode = 'invalid_parameter_value';
+    end if;
+    return index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
+end
+$_$;
+
+--
+-- Name: FUNCTION _product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'Internal: index.product_query without its spelling correction: checks the module, the filters and the currency (22023 naming the field) and parses the text (index._query). For a tenant index._visible_tenant allowed; called by the definer functions product_query and read_products_page (the one-pass search corrects only when nothing matched, which its own pass tells, instead of testing for a match first).';
+
+--
+-- Name: FUNCTION _product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
 
 --
 -- Name: _product_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
@@ -18776,6 +18995,40 @@ $$;
 COMMENT ON FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: the index.products rows as they should be, computed from the write tables, for some products of a tenant (all when p_product_ids is null). Used by the rebuild and by index.verify.';
 
 --
+-- Name: _product_search_matches(uuid, tsquery, jsonb, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_search_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text) RETURNS SETOF index.product_search
+    LANGUAGE sql STABLE
+    AS $$
+    -- the narrow search rows of the published products matching a (non-empty) query and the filters: the same
+    -- predicates as index._product_matches without its staff-only status filter; inlined into the caller
+    select p.*
+    from index.product_search p
+    where p.tenant_id = p_tenant_id
+      and p.status = 'published'
+      and p.search_vector @@ p_q
+      and (p_filters -> 'categoryIds' is null
+           or p.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
+      and (p_filters -> 'categoryHandles' is null
+           or p.category_ids && array(select c.id from commerce.categories c
+                                      where c.tenant_id = p_tenant_id
+                                        and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))))
+      and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
+      and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
+      and (p_filters -> 'priceMin' is null
+           or (p.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
+      and (p_filters -> 'priceMax' is null
+           or (p.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax'))
+$$;
+
+--
+-- Name: FUNCTION _product_search_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_search_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text) IS 'Internal: the narrow search rows (index.product_search) of published products matching a non-empty parsed query and the filters, as index._product_matches does over the display rows. Inlined into the one-pass search of index.read_products_page.';
+
+--
 -- Name: _query(uuid, regconfig, text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -18810,7 +19063,9 @@ begin
     if numnode(v_rest) > 0 then
         v_prefix := v_rest && v_prefix;
     end if;
-    return case when numnode(v_full) > 0 then v_full || v_prefix else v_prefix end;
+    -- a last word that completes only to itself gives the query as typed: OR-ing it with itself would make
+    -- the index and the ranking do the same work twice
+    return case when numnode(v_full) = 0 then v_prefix when v_prefix = v_full then v_full else v_full || v_prefix end;
 end
 $_$;
 
@@ -19016,6 +19271,7 @@ declare
     v_changed uuid[];
     v_new_text uuid[];
     v_deleted integer;
+    v_search_rows integer;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
@@ -19113,6 +19369,31 @@ begin
     on conflict (tenant_id, product_id, currency_code) do update
        set min_amount = excluded.min_amount, max_amount = excluded.max_amount;
 
+    -- the narrow search rows follow the product rows, for every rebuilt id (a damaged one is repaired too);
+    -- compared first, so equal rows are neither written nor locked; deleted products' rows cascade
+    insert into index.product_search as s (tenant_id, product_id, status, created_at, has_stock, category_ids,
+                                           tag_slugs, min_prices, search_vector)
+    select w.tenant_id, w.product_id, w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs,
+           w.min_prices, w.search_vector
+    from (select i.tenant_id, i.product_id, i.status, i.created_at, i.has_stock, i.category_ids, i.tag_slugs,
+                 index._min_prices(i.prices) as min_prices, i.search_vector
+          from index.products i
+          where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)) w
+    left join index.product_search h on h.tenant_id = w.tenant_id and h.product_id = w.product_id
+    where h.product_id is null
+       or (h.status, h.created_at, h.has_stock, h.category_ids, h.tag_slugs, h.min_prices, h.search_vector)
+          is distinct from (w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs, w.min_prices, w.search_vector)
+    on conflict (tenant_id, product_id) do update
+       set status = excluded.status, created_at = excluded.created_at, has_stock = excluded.has_stock,
+           category_ids = excluded.category_ids, tag_slugs = excluded.tag_slugs, min_prices = excluded.min_prices,
+           search_vector = excluded.search_vector;
+    get diagnostics v_search_rows = row_count;
+    if v_search_rows > 0 and cardinality(v_changed) = 0 and v_deleted = 0 then
+        -- search rows repaired under unchanged product rows (drift): the cached browse counts, which read the
+        -- search rows, are invalidated here (a changed product row's trigger does it otherwise)
+        perform index._facet_cache_invalidate(array[p_tenant_id]);
+    end if;
+
     if cardinality(v_new_text) > 0 then
         -- only for rows whose text changed (a price or stock change brings no new word), and only words the
         -- tenant does not have yet (sorted): concurrent inserts of one new word are rare
@@ -19135,7 +19416,7 @@ $$;
 -- Name: FUNCTION _rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the index.products (and index.product_prices) rows of some products of one tenant, set-based: upsert where something really changed (recording the latest of p_events per product), delete rows of products that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
+COMMENT ON FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the index.products (and index.product_prices, index.product_search) rows of some products of one tenant, set-based: upsert where something really changed (recording the latest of p_events per product), delete rows of products that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
 
 --
 -- Name: _rebuild_public(text, uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -19294,6 +19575,19 @@ CREATE FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids
         from index.product_prices pp
         where pp.tenant_id = p_tenant_id and (p_product_ids is null or pp.product_id = any (p_product_ids))
     ),
+    search_expected as (
+        select ps.id, ps.j ->> 'status' as status, (ps.j ->> 'created_at')::timestamptz as created_at,
+               (ps.j -> 'has_stock')::boolean as has_stock, ps.j -> 'category_ids' as category_ids,
+               ps.j -> 'tag_slugs' as tag_slugs, index._min_prices(ps.j -> 'prices') as min_prices,
+               (ps.j ->> 'search_vector')::tsvector as search_vector
+        from ps
+    ),
+    search_actual as (
+        select s.product_id as id, s.status, s.created_at, s.has_stock, to_jsonb(s.category_ids) as category_ids,
+               to_jsonb(s.tag_slugs) as tag_slugs, s.min_prices, s.search_vector
+        from index.product_search s
+        where s.tenant_id = p_tenant_id and (p_product_ids is null or s.product_id = any (p_product_ids))
+    ),
     diffs as (
         select 'product' as aggregate_type, coalesce(s.id, i.id) as aggregate_id,
                case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end as problem,
@@ -19305,6 +19599,13 @@ CREATE FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids
         from pp_expected e
         full join pp_actual a on a.id = e.id and a.currency_code = e.currency_code
         where (e.min_amount, e.max_amount) is distinct from (a.min_amount, a.max_amount)
+          and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
+        union all
+        select 'product', coalesce(e.id, a.id), 'different', array['product_search']
+        from search_expected e
+        full join search_actual a on a.id = e.id
+        where (e.status, e.created_at, e.has_stock, e.category_ids, e.tag_slugs, e.min_prices, e.search_vector)
+              is distinct from (a.status, a.created_at, a.has_stock, a.category_ids, a.tag_slugs, a.min_prices, a.search_vector)
           and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
         union all
         select 'node', coalesce(s.id, i.id),
@@ -19960,9 +20261,8 @@ CREATE FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters js
     LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_seqscan TO 'off'
-    AS $_$
+    AS $$
 declare
-    v_cfg regconfig := index._tsconfig(p_tenant_id);
     v_q tsquery;
     v_fix text;
     v_fix_q tsquery;
@@ -19972,30 +20272,12 @@ begin
         return query select null::tsquery, null::text;
         return;
     end if;
-    perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
-    if p_include_unpublished then
-        perform core.require_permission('content:read_drafts');
-    end if;
-    perform index._check_page(p_filters,
-        array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
-    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
-        raise exception 'currency: must be an ISO 4217 code like EUR (got %)', p_currency using errcode = 'invalid_parameter_value';
-    end if;
-    if p_filters ? 'inStock' and jsonb_typeof(p_filters -> 'inStock') not in ('boolean', 'null') then
-        raise exception 'filter.inStock: must be true, false or null' using errcode = 'invalid_parameter_value';
-    end if;
-    if (p_filters -> 'priceMin' is not null or p_filters -> 'priceMax' is not null) and p_currency is null then
-        raise exception 'currency: required with filter.priceMin / priceMax' using errcode = 'invalid_parameter_value';
-    end if;
-    if p_filters -> 'status' is not null and not p_include_unpublished then
-        raise exception 'filter.status: only staff may filter by status' using errcode = 'invalid_parameter_value';
-    end if;
-    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    v_q := index._product_query_text(p_tenant_id, p_query, p_filters, p_currency, p_include_unpublished);
     if numnode(v_q) > 0
        and not exists (select 1 from index._product_matches(p_tenant_id, v_q, p_filters, p_currency, p_include_unpublished)) then
         v_fix := index._correct(p_tenant_id, p_query);
         if v_fix is not null and v_fix <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
-            v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
+            v_fix_q := index._query(p_tenant_id, index._tsconfig(p_tenant_id), v_fix);
             if numnode(v_fix_q) > 0 and exists (
                 select 1 from index._product_matches(p_tenant_id, v_fix_q, p_filters, p_currency, p_include_unpublished)) then
                 return query select v_fix_q, v_fix;
@@ -20005,7 +20287,7 @@ begin
     end if;
     return query select v_q, null::text;
 end
-$_$;
+$$;
 
 --
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
@@ -20146,6 +20428,7 @@ GRANT ALL ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle
 CREATE FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) RETURNS TABLE(ord bigint, cursor jsonb, rank real, product_id uuid, handle text, title text, subtitle text, description text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamp with time zone, updated_at timestamp with time zone, tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
     LANGUAGE plpgsql SECURITY DEFINER ROWS 22
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $_$
 declare
     v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
@@ -20156,18 +20439,83 @@ declare
     v_facets jsonb;
     v_count  bigint;
     v_listing jsonb;
+    v_rows   bigint;
+    v_bounds bigint[];
+    -- the one-pass search with facets (below); $9 the corrected text, $10 whether to answer when nothing matched
+    v_one_pass constant text := $sql$
+            with m as materialized (
+                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+                       (p.min_prices ->> $4)::bigint as min_amount,
+                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
+                from index._product_search_matches($1, $2, $3, $4) p
+            ),
+            cats as (
+                select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
+                group by x.id order by count(*) desc, x.id limit 50
+            ),
+            tags as (
+                select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
+                group by x.slug order by count(*) desc, x.slug limit 50
+            ),
+            page as (
+                select m.product_id, m.rank, m.created_at
+                from m
+                where $5 is null
+                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
+                   or ($8 = 'newest' and (m.created_at, m.product_id)
+                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
+                order by case when $8 = 'relevance' then m.rank end desc,
+                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
+                limit $6 + 1
+            ),
+            counted as (select count(*) as total from m)
+            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
+                   jsonb_build_object(
+                       'categories', coalesce((
+                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
+                                            order by x.n desc, ct.name)
+                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
+                       'tags', coalesce((
+                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
+                                            order by x.n desc, x.slug)
+                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
+                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
+                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
+                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
+                                 from m where m.min_amount is not null group by 1) x
+                           where x.b >= 1), '[]') end,
+                       'inStock', jsonb_build_object(
+                           'true', (select count(*) from m where m.has_stock),
+                           'false', (select count(*) from m where not m.has_stock)))
+            from counted c
+            where c.total > 0 or $10   -- no row at all: nothing matched (the caller may correct the text)
+            union all
+            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
+                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
+                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
+                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
+                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
+                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+            from page g
+            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
+$sql$;
 begin
     -- The landing page (no text, no filters, newest first, paging forwards) is most of a storefront's traffic:
     -- its rows come straight from products_created_idx by static (plan-cached) statements, and its total from
     -- the facet cache (index._browse_facets: the exact count of published products). Everything else takes the
     -- general path below (index.product_query + page_products, dynamic SQL per sort).
-    if p_search is null and coalesce(p_filters, '{}') = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
+    if p_search is null and coalesce(p_filters, '{}') - 'priceBuckets' = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
        and p_before is null and not coalesce(p_from_end, false)
        and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
         perform index._check_limit(p_limit);
         perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
         if p_want_facets then   -- the facets and the total from one read of the facet cache
-            v_listing := index.search_products(v_tenant, null, '{}', 'newest', 1, 0, p_currency, false);
+            v_listing := index.search_products(v_tenant, null, coalesce(p_filters, '{}'), 'newest', 1, 0, p_currency, false);
             v_facets := v_listing -> 'facets';
             v_count := (v_listing ->> 'total')::bigint;
         elsif p_want_total then
@@ -20208,87 +20556,45 @@ begin
         return;
     end if;
 
-    select q.q, q.corrected_query into v_q, v_fix
-    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
-
-    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches gives the page,
-    -- the exact total and the facets (the two-pass way below reads every match twice: the facets pass of
+    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches' narrow search
+    -- rows (index.product_search) gives the page, the exact total and the facets; the display rows are read for
+    -- the page only (the two-pass way below reads every match's display row twice: the facets pass of
     -- index.search_products and the page of index.page_products). Same results as those two, which the tests
     -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
-    -- (the optional filters then drop out and the GIN index serves the text).
-    if p_want_facets and numnode(v_q) > 0 and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+    -- (the optional filters then drop out and the GIN index serves the text). The text is parsed without
+    -- product_query's test for a first match (a second bitmap scan of the same index): the pass itself tells
+    -- when nothing matched, and only then is the spelling correction tried and the pass run again.
+    if p_want_facets and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
        and p_before is null and not coalesce(p_from_end, false)
-       and not (coalesce(p_filters, '{}') ? 'priceBuckets')
        and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
-        perform index._check_limit(p_limit);
-        perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
-                                  case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
-                                  'after');
-        return query execute $sql$
-            with m as materialized (
-                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
-                       (p.prices -> $4 ->> 'min')::bigint as min_amount,
-                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
-                from index._product_matches($1, $2, $3, $4, false) p
-            ),
-            cats as (
-                select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
-                group by x.id order by count(*) desc, x.id limit 50
-            ),
-            tags as (
-                select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
-                group by x.slug order by count(*) desc, x.slug limit 50
-            ),
-            page as (
-                select m.product_id, m.rank, m.created_at
-                from m
-                where $5 is null
-                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
-                   or ($8 = 'newest' and (m.created_at, m.product_id)
-                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
-                order by case when $8 = 'relevance' then m.rank end desc,
-                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
-                limit $6 + 1
-            ),
-            counted as (select count(*) as total from m)
-            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
-                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
-                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
-                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
-                   jsonb_build_object(
-                       'categories', coalesce((
-                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
-                                            order by x.n desc, ct.name)
-                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
-                       'tags', coalesce((
-                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
-                                            order by x.n desc, x.slug)
-                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
-                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
-                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
-                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
-                                 from m where m.min_amount is not null group by 1) x
-                           where x.b >= 1), '[]') end,
-                       'inStock', jsonb_build_object(
-                           'true', (select count(*) from m where m.has_stock),
-                           'false', (select count(*) from m where not m.has_stock)))
-            from counted c
-            union all
-            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
-                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
-                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
-                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
-                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
-                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
-                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
-                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
-            from page g
-            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
-            $sql$
-            using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
-                  array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[], coalesce(p_sort, 'relevance'), v_fix;
-        return;
+        v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
+        v_bounds := index._price_bucket_bounds(p_filters);
+        if numnode(v_q) > 0 then
+            perform index._check_limit(p_limit);
+            perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
+                                      case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
+                                      'after');
+            return query execute v_one_pass
+                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                      v_bounds, coalesce(p_sort, 'relevance'),
+                      null::text, false;
+            get diagnostics v_rows = row_count;
+            if v_rows > 0 then
+                return;
+            end if;
+            -- nothing matched as typed: the corrected text if that matches (else the text as typed), again
+            select q.q, q.corrected_query into v_q, v_fix
+            from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+            return query execute v_one_pass
+                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                      v_bounds, coalesce(p_sort, 'relevance'),
+                      v_fix, true;
+            return;
+        end if;
     end if;
+
+    select q.q, q.corrected_query into v_q, v_fix
+    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
 
     if p_want_facets then
         -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
@@ -20655,18 +20961,7 @@ begin
     if v_sort in ('price_asc', 'price_desc') and p_currency is null then
         raise exception 'p_currency: required to sort by price' using errcode = 'invalid_parameter_value';
     end if;
-    if p_filters ? 'priceBuckets' then
-        if jsonb_typeof(p_filters -> 'priceBuckets') <> 'array' or jsonb_array_length(p_filters -> 'priceBuckets') not between 1 and 50 then
-            raise exception 'p_filters.priceBuckets: must be an array of 1 to 50 ascending lower bounds (minor units)'
-                using errcode = 'invalid_parameter_value';
-        end if;
-        v_bounds := array(select index._jsonb_bigint(e, 'priceBuckets') from jsonb_array_elements(p_filters -> 'priceBuckets') e);
-        if exists (select 1 from generate_subscripts(v_bounds, 1) i where i > 1 and v_bounds[i] <= v_bounds[i - 1]) then
-            raise exception 'p_filters.priceBuckets: bounds must be strictly ascending' using errcode = 'invalid_parameter_value';
-        end if;
-    else
-        v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
-    end if;
+    v_bounds := index._price_bucket_bounds(p_filters);
 
     if v_visible is null then   -- another tenant than the transaction's: nothing, as under the policy
         return index._product_page_json(p_tenant_id, '{}', '{}',
@@ -20882,7 +21177,7 @@ CREATE FUNCTION index.verify(p_tenant_id uuid) RETURNS TABLE(aggregate_type text
 -- Name: FUNCTION verify(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.verify(p_tenant_id uuid) IS 'Recompute every read row of a tenant from the write tables and report each drifted one: problem missing (no read row), extra (read row without source) or different (columns lists what differs; product_prices when the price rows disagree). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. Meaningful once the index consumer is drained (pending events are not yet applied). psql: select * from index.verify(''<tenant id>'');';
+COMMENT ON FUNCTION index.verify(p_tenant_id uuid) IS 'Recompute every read row of a tenant from the write tables and report each drifted one: problem missing (no read row), extra (read row without source) or different (columns lists what differs; product_prices when the price rows disagree, product_search when the narrow search row does). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. Meaningful once the index consumer is drained (pending events are not yet applied). psql: select * from index.verify(''<tenant id>'');';
 
 --
 -- Name: verify_sample(uuid, integer); Type: FUNCTION; Schema: index; Owner: -
