@@ -5258,6 +5258,24 @@ CREATE TRIGGER _700_cleanup AFTER DELETE ON content.nodes REFERENCING OLD TABLE 
 CREATE TRIGGER _800_community_recipients AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg_nodes__recipients();
 
 --
+-- Name: nodes _800_retire; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_retire AFTER DELETE ON content.nodes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__retire();
+
+--
+-- Name: nodes _800_unretire_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_ins AFTER INSERT ON content.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__unretire();
+
+--
+-- Name: nodes _800_unretire_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_upd AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__unretire();
+
+--
 -- Name: nodes _900_events_del; Type: TRIGGER; Schema: content; Owner: -
 --
 
@@ -6496,6 +6514,101 @@ ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p7_tenant_id
 --
 
 COMMENT ON TABLE content.nodes_p7 IS 'Hash partition 7 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
+
+--
+-- Name: retired_slugs; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.retired_slugs (
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    slug text NOT NULL,
+    node_id uuid NOT NULL,
+    title text NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT retired_slugs_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text])))
+);
+
+--
+-- Name: retired_slugs retired_slugs_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.retired_slugs
+    ADD CONSTRAINT retired_slugs_pkey PRIMARY KEY (tenant_id, kind, slug);
+
+--
+-- Name: retired_slugs retired_slugs_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.retired_slugs
+    ADD CONSTRAINT retired_slugs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: retired_slugs; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.retired_slugs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: retired_slugs analyst_read; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY analyst_read ON content.retired_slugs FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: retired_slugs tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.retired_slugs TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE retired_slugs; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.retired_slugs IS 'Storefront addresses of pages and posts deleted while public (410 Gone rather than 404). A node that takes the slug again removes its row. Written by triggers on content.nodes; read by content.retired_node.';
+
+--
+-- Name: COLUMN retired_slugs.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN retired_slugs.kind; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.kind IS 'page or post.';
+
+--
+-- Name: COLUMN retired_slugs.slug; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.slug IS 'The slug the deleted node had.';
+
+--
+-- Name: COLUMN retired_slugs.node_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.node_id IS 'The id the deleted node had.';
+
+--
+-- Name: COLUMN retired_slugs.title; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.title IS 'The deleted node''s title.';
+
+--
+-- Name: COLUMN retired_slugs.retired_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.retired_at IS 'When the node was deleted.';
+
+--
+-- Name: TABLE retired_slugs; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.retired_slugs TO rustok_app;
+GRANT SELECT ON TABLE content.retired_slugs TO rustok_analyst;
 
 --
 -- Name: revisions; Type: TABLE; Schema: content; Owner: -
@@ -7847,6 +7960,37 @@ COMMENT ON FUNCTION content.restore_revision(p_revision_id uuid) IS 'Restore a n
 GRANT ALL ON FUNCTION content.restore_revision(p_revision_id uuid) TO rustok_app;
 
 --
+-- Name: retired_node(text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.retired_node(p_kind text, p_slug text) RETURNS TABLE(slug text, title text, retired_at timestamp with time zone, reason text)
+    LANGUAGE sql STABLE
+    AS $$
+    (select r.slug, r.title, r.retired_at, 'deleted'::text
+     from content.retired_slugs r
+     where r.tenant_id = core.current_tenant_id() and r.kind = p_kind and r.slug = p_slug
+       and not exists (select from content.nodes n where n.tenant_id = r.tenant_id and n.kind = r.kind and n.slug = r.slug))
+    union all
+    (select n.slug, n.title, n.updated_at, 'archived'::text
+     from content.nodes n
+     where n.tenant_id = core.current_tenant_id() and n.kind = p_kind and n.slug = p_slug and n.status = 'archived')
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION retired_node(p_kind text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.retired_node(p_kind text, p_slug text) IS 'Whether a page or post address (kind, slug) is gone for good: deleted while public (content.retired_slugs) or archived. One row (reason deleted or archived): 410 Gone; none: 404. (GraphQL retired(kind: page|post).)';
+
+--
+-- Name: FUNCTION retired_node(p_kind text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.retired_node(p_kind text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.retired_node(p_kind text, p_slug text) TO rustok_app;
+
+--
 -- Name: schedule_nodes(uuid[], timestamp with time zone); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -8741,6 +8885,31 @@ COMMENT ON FUNCTION content.tg_nodes__reply_count_upd() IS 'AFTER UPDATE stateme
 GRANT ALL ON FUNCTION content.tg_nodes__reply_count_upd() TO rustok_app;
 
 --
+-- Name: tg_nodes__retire(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__retire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into content.retired_slugs as r (tenant_id, kind, slug, node_id, title)
+    select o.tenant_id, o.kind, o.slug, o.id, o.title
+    from old_rows o
+    where o.kind in ('page', 'post') and o.status in ('published', 'archived') and o.slug is not null
+      and exists (select from core.tenants t where t.id = o.tenant_id)   -- not when the tenant itself goes
+    on conflict (tenant_id, kind, slug) do update
+        set node_id = excluded.node_id, title = excluded.title, retired_at = excluded.retired_at;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__retire(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__retire() IS 'AFTER DELETE statement trigger on content.nodes: records the slug of every deleted page or post that was public (published or archived) in content.retired_slugs (its storefront address answers 410 Gone from then on).';
+
+--
 -- Name: tg_nodes__revisions(); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -8819,6 +8988,34 @@ COMMENT ON FUNCTION content.tg_nodes__tree() IS 'AFTER UPDATE statement trigger 
 --
 
 GRANT ALL ON FUNCTION content.tg_nodes__tree() TO rustok_app;
+
+--
+-- Name: tg_nodes__unretire(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__unretire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        delete from content.retired_slugs r
+        using new_rows n
+        where n.slug is not null and r.tenant_id = n.tenant_id and r.kind = n.kind and r.slug = n.slug;
+    else
+        delete from content.retired_slugs r
+        using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where n.slug is not null and n.slug is distinct from o.slug
+          and r.tenant_id = n.tenant_id and r.kind = n.kind and r.slug = n.slug;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__unretire(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__unretire() IS 'AFTER INSERT/UPDATE statement trigger on content.nodes: a page or post that takes a retired slug removes it from content.retired_slugs.';
 
 --
 -- Name: tg_taggables__events(); Type: FUNCTION; Schema: content; Owner: -
@@ -12848,6 +13045,24 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.products FOR 
 CREATE TRIGGER _800_cleanup_content AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__cleanup_content();
 
 --
+-- Name: products _800_retire; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_retire AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__retire();
+
+--
+-- Name: products _800_unretire_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_ins AFTER INSERT ON commerce.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__unretire();
+
+--
+-- Name: products _800_unretire_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_upd AFTER UPDATE ON commerce.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__unretire();
+
+--
 -- Name: products _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
@@ -12961,6 +13176,99 @@ COMMENT ON COLUMN commerce.products.updated_at IS 'When the row last really chan
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.products TO rustok_app;
 GRANT SELECT ON TABLE commerce.products TO rustok_analyst;
+
+--
+-- Name: retired_handles; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.retired_handles (
+    tenant_id uuid NOT NULL,
+    handle text NOT NULL,
+    product_id uuid NOT NULL,
+    title text NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: retired_handles retired_handles_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.retired_handles
+    ADD CONSTRAINT retired_handles_pkey PRIMARY KEY (tenant_id, handle);
+
+--
+-- Name: retired_handles retired_handles_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.retired_handles
+    ADD CONSTRAINT retired_handles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: retired_handles_product_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX retired_handles_product_idx ON commerce.retired_handles USING btree (tenant_id, product_id);
+
+--
+-- Name: retired_handles; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.retired_handles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: retired_handles analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.retired_handles FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: retired_handles tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.retired_handles TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE retired_handles; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.retired_handles IS 'Storefront addresses of products deleted while published (410 Gone rather than 404). A product that takes the handle again removes its row. Written by triggers on commerce.products; read by commerce.retired_product.';
+
+--
+-- Name: COLUMN retired_handles.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN retired_handles.handle; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.handle IS 'The handle the deleted product had.';
+
+--
+-- Name: COLUMN retired_handles.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.product_id IS 'The id the deleted product had (addresses by id answer 410 too).';
+
+--
+-- Name: COLUMN retired_handles.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.title IS 'The deleted product''s title (for the Gone page and operators).';
+
+--
+-- Name: COLUMN retired_handles.retired_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.retired_at IS 'When the product was deleted.';
+
+--
+-- Name: TABLE retired_handles; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.retired_handles TO rustok_app;
+GRANT SELECT ON TABLE commerce.retired_handles TO rustok_analyst;
 
 --
 -- Name: stock_locations; Type: TABLE; Schema: commerce; Owner: -
@@ -15066,6 +15374,36 @@ REVOKE ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_id
 GRANT ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) TO rustok_app;
 
 --
+-- Name: retired_product(text, uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.retired_product(p_handle text, p_id uuid DEFAULT NULL::uuid) RETURNS TABLE(handle text, title text, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    select r.handle, r.title, r.retired_at
+    from commerce.retired_handles r
+    where r.tenant_id = core.current_tenant_id()
+      and (r.handle = p_handle or r.product_id = p_id)
+      and not exists (select from commerce.products p
+                      where p.tenant_id = r.tenant_id and (p.handle = r.handle or p.id = r.product_id))
+    order by r.retired_at desc
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION retired_product(p_handle text, p_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) IS 'The retired handle a storefront address names (by handle, or by the deleted product''s id), when no product answers to it any more: 410 Gone. No row: never existed (404). (GraphQL retired(kind: product).)';
+
+--
+-- Name: FUNCTION retired_product(p_handle text, p_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) TO rustok_app;
+
+--
 -- Name: set_cart_line(uuid, uuid, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -16055,6 +16393,59 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_products__events() IS 'AFTER statement trigger on commerce.products: ProductCreated (+ProductPublished when inserted published), ProductUpdated for rows that really changed (+ProductPublished when status becomes published), ProductDeleted.';
+
+--
+-- Name: tg_products__retire(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__retire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- only products the public could see; not when the whole tenant is being deleted (its row is gone already)
+    insert into commerce.retired_handles as r (tenant_id, handle, product_id, title)
+    select o.tenant_id, o.handle, o.id, o.title
+    from old_rows o
+    where o.status = 'published'
+      and exists (select from core.tenants t where t.id = o.tenant_id)
+    on conflict (tenant_id, handle) do update
+        set product_id = excluded.product_id, title = excluded.title, retired_at = excluded.retired_at;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__retire(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__retire() IS 'AFTER DELETE statement trigger on commerce.products: records the handle of every deleted product that was published in commerce.retired_handles (its storefront address answers 410 Gone from then on).';
+
+--
+-- Name: tg_products__unretire(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__unretire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        delete from commerce.retired_handles r
+        using new_rows n
+        where r.tenant_id = n.tenant_id and r.handle = n.handle;
+    else
+        delete from commerce.retired_handles r
+        using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where n.handle is distinct from o.handle and r.tenant_id = n.tenant_id and r.handle = n.handle;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__unretire(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__unretire() IS 'AFTER INSERT/UPDATE statement trigger on commerce.products: a product that takes a retired handle removes it from commerce.retired_handles (the address belongs to the new product now).';
 
 --
 -- Name: tg_variant_options__fill(); Type: FUNCTION; Schema: commerce; Owner: -

@@ -355,6 +355,7 @@ QUERIES = {
     "opsHealth": "{ opsHealth { checkName status } }",
     "allCategories": "{ allCategories { id name } }",
     "mediaLibrary": "{ mediaLibrary { id url } }",
+    "retired": '{ retired(kind: product, key: "no-such-handle") { key reason } }',
 }
 
 

@@ -207,3 +207,10 @@ query SitemapContent($kind: NodeKind!, $after: String) {
 def fill(document: str, images: str = "") -> str:
     return document % {"header": HEADER, "card": PRODUCT_CARD, "images": images, "order": ORDER_FIELDS,
                        "comment": COMMENT_FIELDS}
+
+# Asked only when no visible item answers an address: gone for good (410) or never there (404).
+RETIRED = """
+query Retired($kind: RetiredKind!, $key: String!) {
+  retired(kind: $kind, key: $key) { key title retiredAt reason }
+}
+"""

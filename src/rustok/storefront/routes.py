@@ -169,13 +169,23 @@ def _error(request, site, status, title, message) -> Response:
     return render(request, site, "error.html", status=status, title=title, message=message)
 
 
-def not_found(request, site, gone: bool = False) -> Response:
+def not_found(request, site, gone: dict | None = None) -> Response:
     if gone:
-        return _error(request, site, 410, "No longer available", "This page was removed.")
+        title = gone.get("title")
+        what = f"“{title}”" if title else "What was here"
+        return _error(request, site, 410, "No longer available",
+                      f"{what} has been removed for good. Have a look at what there is now.")
     if site is None or not site.slug:
         return _error(request, site, 404, "Not found", "There is no shop at this address. Shops are served at "
                                                        "/t/<shop>/ or on their own host names.")
     return _error(request, site, 404, "Not found", "There is nothing at this address.")
+
+
+async def _missing(request, site, kind: str, key: str) -> Response:
+    """No visible item answers the address: 410 Gone when the API says it is gone for good (deleted while public,
+    or archived), else 404."""
+    result = await _run(request, site, Q.RETIRED, {"kind": kind, "key": key[:300]})
+    return not_found(request, site, gone=result.data.get("retired"))
 
 
 # ---------------------------------------------------------------- catalog
@@ -292,7 +302,7 @@ async def product_page(request, site):
     data = {**header, **result.data}
     product = data.get("product")
     if product is None:
-        return not_found(request, site)
+        return await _missing(request, site, "product", ref)
     names = [o["title"] for o in product["options"]]
     chosen = {n: request.query_params.get(f"option.{n}") for n in names if request.query_params.get(f"option.{n}")}
     variant = choose_variant(product, chosen, request.query_params.get("variant"))
@@ -521,7 +531,7 @@ async def post_page(request, site):
     data = await _content(request, site, "post", request.path_params["slug"])
     post = data.get("content")
     if post is None:
-        return not_found(request, site)
+        return await _missing(request, site, "post", request.path_params["slug"])
     pending = []
     if site.me:
         pending = (await _run(request, site, Q.PENDING, {"id": post["id"]}, primary=True)).data["viewerPendingComments"]
@@ -559,7 +569,7 @@ async def static_page(request, site):
     data = await _content(request, site, "page", request.path_params["slug"])
     content = data.get("content")
     if content is None:
-        return not_found(request, site)
+        return await _missing(request, site, "page", request.path_params["slug"])
     seo = content.get("seo") or {}
 
     def render_page():
