@@ -10661,6 +10661,100 @@ GRANT SELECT ON TABLE commerce.currencies TO rustok_app;
 GRANT SELECT ON TABLE commerce.currencies TO rustok_analyst;
 
 --
+-- Name: guest_order_tokens; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.guest_order_tokens (
+    tenant_id uuid NOT NULL,
+    token_hash text NOT NULL,
+    order_id uuid NOT NULL,
+    order_created_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT guest_order_tokens_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: guest_order_tokens guest_order_tokens_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_pkey PRIMARY KEY (tenant_id, token_hash);
+
+--
+-- Name: guest_order_tokens guest_order_tokens_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: guest_order_tokens guest_order_tokens_tenant_id_order_id_order_created_at_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_tenant_id_order_id_order_created_at_fkey FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES commerce.orders(tenant_id, id, created_at) ON DELETE CASCADE;
+
+--
+-- Name: guest_order_tokens_order_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX guest_order_tokens_order_idx ON commerce.guest_order_tokens USING btree (tenant_id, order_id);
+
+--
+-- Name: guest_order_tokens; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.guest_order_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: guest_order_tokens tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.guest_order_tokens TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE guest_order_tokens; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.guest_order_tokens IS 'Guest checkout: the SHA-256 of each guest order''s secret token (the guest''s link to the order; the token itself is never stored). Written by commerce.guest_checkout_cart, read by commerce.guest_order.';
+
+--
+-- Name: COLUMN guest_order_tokens.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN guest_order_tokens.token_hash; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.token_hash IS 'SHA-256 (hex) of the guest''s order token.';
+
+--
+-- Name: COLUMN guest_order_tokens.order_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.order_id IS 'The order the token opens.';
+
+--
+-- Name: COLUMN guest_order_tokens.order_created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.order_created_at IS 'The order''s created_at (the orders partition key).';
+
+--
+-- Name: COLUMN guest_order_tokens.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.created_at IS 'When the token was issued (at checkout).';
+
+--
+-- Name: TABLE guest_order_tokens; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE commerce.guest_order_tokens TO rustok_app;
+
+--
 -- Name: inventory_adjustments; Type: TABLE; Schema: commerce; Owner: -
 --
 
@@ -14823,6 +14917,111 @@ COMMENT ON FUNCTION commerce.delete_variant(p_variant_id uuid) IS 'Delete a vari
 
 REVOKE ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) TO rustok_app;
+
+--
+-- Name: guest_checkout_cart(uuid, text, jsonb, jsonb, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_cart  commerce.carts;
+    v_items jsonb;
+    v_order commerce.orders;
+    v_email text := nullif(btrim(p_email), '');
+begin
+    if core.current_tenant_id() is null then
+        raise exception 'commerce.guest_checkout_cart: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if core.current_user_id() is not null then
+        raise exception 'signed in: place the order with commerce.checkout_cart (checkoutCart), it is kept with your account'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if coalesce((select (t.settings ->> 'guest_checkout')::boolean from core.tenants t
+                 where t.id = core.current_tenant_id()), true) is false then
+        raise exception 'this shop takes orders from customers with an account only: sign in or create one'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if v_email is null or v_email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' or length(v_email) > 255 then
+        raise exception 'email: an e-mail address (name@example.com) is needed to check out without an account'
+            using errcode = 'invalid_parameter_value', column = 'email';
+    end if;
+    if p_shipping_address is null or jsonb_typeof(p_shipping_address) <> 'object'
+       or coalesce(btrim(p_shipping_address ->> 'address1'), '') = '' or coalesce(btrim(p_shipping_address ->> 'city'), '') = ''
+       or coalesce(p_shipping_address ->> 'countryCode', '') !~ '^[A-Z]{2}$' then
+        raise exception 'shipping_address: a guest order needs a street address (address1), a city and a two-letter countryCode'
+            using errcode = 'invalid_parameter_value', column = 'shipping_address';
+    end if;
+    if p_token_hash is null or p_token_hash !~ '^[0-9a-f]{64}$' then
+        raise exception 'token_hash: expected the SHA-256 (hex) of the guest''s order token' using errcode = 'invalid_parameter_value';
+    end if;
+    select c.* into v_cart from commerce.carts c
+    where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id and c.customer_id is null
+    for update;
+    if v_cart.id is null then
+        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_cart.status <> 'open' then
+        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
+    into v_items
+    from commerce.cart_lines l where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id;
+    if v_items is null then
+        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
+    end if;
+    -- the same atomic placement as every order (prices now, stock reserved, all or nothing); no customer
+    v_order := commerce.place_order(p_tenant_id => v_cart.tenant_id, p_currency => v_cart.currency_code::text,
+                                    p_items => v_items, p_customer_id => null, p_email => v_email,
+                                    p_shipping_address => p_shipping_address,
+                                    p_billing_address => coalesce(p_billing_address, p_shipping_address),
+                                    p_metadata => jsonb_build_object('cart_id', v_cart.id, 'guest', true));
+    update commerce.carts c set status = 'ordered', order_id = v_order.id
+    where c.tenant_id = v_cart.tenant_id and c.id = v_cart.id;
+    insert into commerce.guest_order_tokens (tenant_id, token_hash, order_id, order_created_at)
+    values (v_cart.tenant_id, p_token_hash, v_order.id, v_order.created_at);
+    return v_order.id;
+end
+$_$;
+
+--
+-- Name: FUNCTION guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) IS 'Guest checkout: place the order of an anonymous open cart for a visitor without an account (no signed-in user) through commerce.place_order (the same atomic placement and refusals as commerce.checkout_cart: items[i] names cart line i), with an e-mail address and a shipping address (address1, city, countryCode) both required; the billing address defaults to the shipping address. Marks the cart ordered and keeps the SHA-256 of the guest''s order token (commerce.guest_order_tokens). Refused when the tenant''s settings say guest_checkout: false. (GraphQL checkoutCart without a session.)';
+
+--
+-- Name: FUNCTION guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) TO rustok_app;
+
+--
+-- Name: guest_order(text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.guest_order(p_token_hash text) RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$
+    select g.order_id from commerce.guest_order_tokens g
+    where g.tenant_id = core.current_tenant_id() and g.token_hash = p_token_hash
+$$;
+
+--
+-- Name: FUNCTION guest_order(p_token_hash text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.guest_order(p_token_hash text) IS 'The order a guest''s order token (by its SHA-256) opens, or null. (GraphQL guestOrder.)';
+
+--
+-- Name: FUNCTION guest_order(p_token_hash text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.guest_order(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.guest_order(p_token_hash text) TO rustok_app;
 
 --
 -- Name: low_stock_thresholds(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -

@@ -356,6 +356,7 @@ QUERIES = {
     "allCategories": "{ allCategories { id name } }",
     "mediaLibrary": "{ mediaLibrary { id url } }",
     "retired": '{ retired(kind: product, key: "no-such-handle") { key reason } }',
+    "guestOrder": '{ guestOrder(token: "no-such-order-token") { id } }',
 }
 
 

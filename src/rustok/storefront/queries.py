@@ -98,6 +98,7 @@ CHECKOUT = """
 mutation Checkout($cart: String, $email: String, $address: AddressInput) {
   checkoutCart(token: $cart, email: $email, shippingAddress: $address) {
     order { id displayId }
+    orderToken
     userErrors { field code message }
     position
   }
@@ -116,6 +117,13 @@ ORDER = """
 query Order($id: ID!, $cart: String) {
   %(header)s
   order(id: $id) { %(order)s }
+}
+"""
+
+GUEST_ORDER = """
+query GuestOrder($token: String!, $cart: String) {
+  %(header)s
+  guestOrder(token: $token) { %(order)s }
 }
 """
 

@@ -372,31 +372,49 @@ async def cart_page(request, site):
                   robots="noindex")
 
 
+_GUEST_FIELDS = {"email": "email", "shippingAddress.address1": "address1", "shippingAddress.city": "city",
+                 "shippingAddress.countryCode": "country", "shippingAddress.postalCode": "postal_code"}
+
+
 @page
 async def checkout(request, site):
+    """Checkout: a signed-in customer's order is theirs; a visitor without an account checks out as a guest with an
+    e-mail and a shipping address (checkoutCart with the cart's token) and gets a secret link to the order."""
     data = (await _run(request, site, Q.CART_PAGE, primary=True)).data
     site.header(data)
-    form, line_errors, errors = {}, {}, []
+    form, line_errors, errors, field_errors = {}, {}, [], {}
     if request.method == "POST":
         form = await read_form(request)
-        if site.me is None:
-            return redirect(request, site, site.url("/account?next=checkout"))
         address = {k: v.strip()[:200] for k, v in (("firstName", form.get("first_name", "")),
                                                     ("lastName", form.get("last_name", "")),
                                                     ("address1", form.get("address1", "")),
                                                     ("city", form.get("city", "")),
                                                     ("postalCode", form.get("postal_code", "")),
-                                                    ("countryCode", form.get("country", "").upper()[:2])) if v.strip()}
-        result = await _run(request, site, Q.CHECKOUT, {"email": form.get("email") or None, "address": address or None},
-                            primary=True)
+                                                    ("countryCode", form.get("country", "").strip().upper()[:2])) if v.strip()}
+        email = (form.get("email") or "").strip()[:300] or None
+        if site.me is None and not _cart(request):
+            return redirect(request, site, site.url("/cart"))
+        result = await _run(request, site, Q.CHECKOUT, {"email": email, "address": address or None}, primary=True)
         payload = result.data["checkoutCart"]
         if payload["order"]:
             # read the order back once the read model has it (X-Index-Position of the API)
-            return redirect(request, site, site.url(f"/orders/{payload['order']['id']}?placed=1&after={payload['position']}"))
+            if payload.get("orderToken"):
+                target = f"/orders/guest/{payload['orderToken']}?placed=1&after={payload['position']}"
+            else:
+                target = f"/orders/{payload['order']['id']}?placed=1&after={payload['position']}"
+            response = redirect(request, site, site.url(target))
+            clear_cookie(response, site, CART_COOKIE)     # that cart is ordered; the next visit starts a new one
+            return response
         line_errors, errors = _line_errors(payload["userErrors"])
+        for error in payload["userErrors"]:
+            name = _GUEST_FIELDS.get(error.get("field") or "")
+            if name:
+                field_errors[name] = re.sub(r"^[\w.]+: ", "", error["message"])
+                errors.remove(error["message"])
         data = (await _run(request, site, Q.CART_PAGE, primary=True)).data
-    return render(request, site, "checkout.html", status=422 if (line_errors or errors) else 200, title="Checkout",
-                  cart=data.get("cart"), line_errors=line_errors, errors=errors, form=form, robots="noindex")
+    return render(request, site, "checkout.html", status=422 if (line_errors or errors or field_errors) else 200,
+                  title="Checkout", cart=data.get("cart"), line_errors=line_errors, errors=errors,
+                  field_errors=field_errors, form=form, robots="noindex")
 
 
 @page
@@ -430,6 +448,29 @@ async def order_page(request, site):
         return not_found(request, site)
     return render(request, site, "order.html", title=f"Order #{order['displayId']}", order=order,
                   placed=request.query_params.get("placed") == "1", robots="noindex")
+
+
+@page
+async def guest_order_page(request, site):
+    """A guest's order, opened by the secret token of its link (no account, no session needed)."""
+    token = request.path_params["token"][:200]
+    position = None
+    try:
+        position = str(parse_id(request.query_params.get("after") or ""))
+    except InvalidIdError:
+        pass
+    result = await _run(request, site, Q.fill(Q.GUEST_ORDER), {"token": token}, primary=True, index_position=position,
+                        allow=("INDEX_NOT_CAUGHT_UP",))
+    site.header(result.data)
+    order = result.data.get("guestOrder")
+    if order is None:
+        return not_found(request, site)
+    link = site.absolute(f"/orders/guest/{quote(token)}")
+    response = render(request, site, "order.html", title=f"Order #{order['displayId']}", order=order, guest_link=link,
+                      placed=request.query_params.get("placed") == "1", robots="noindex")
+    response.headers["Referrer-Policy"] = "no-referrer"     # the link is the key to the order: never pass it on
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ---------------------------------------------------------------- accounts
