@@ -7499,6 +7499,39 @@ COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_
 GRANT ALL ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
 
 --
+-- Name: count_tags(text, integer); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.count_tags(p_search text, p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+begin
+    perform core.require_permission('tags:manage');
+    return (select count(*)::int from (
+        select 1 from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+        limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_tags(p_search text, p_cap integer); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.count_tags(p_search text, p_cap integer) IS 'How many of the current tenant''s tags match p_search (as content.list_tags), counted up to p_cap. Permission tags:manage. (GraphQL staffTags.totalCount.)';
+
+--
+-- Name: FUNCTION count_tags(p_search text, p_cap integer); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) TO rustok_app;
+
+--
 -- Name: create_node(jsonb, uuid); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7639,6 +7672,36 @@ REVOKE ALL ON FUNCTION content.delete_node(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.delete_node(p_id uuid) TO rustok_app;
 
 --
+-- Name: delete_tag(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.delete_tag(p_tag_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('tags:manage');
+    delete from content.tags t where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_tag(p_tag_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.delete_tag(p_tag_id uuid) IS 'Delete a tag of the current tenant; it is detached from every product and page/post (TagDetached, reindexed). Permission tags:manage. (GraphQL deleteTag.)';
+
+--
+-- Name: FUNCTION delete_tag(p_tag_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.delete_tag(p_tag_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.delete_tag(p_tag_id uuid) TO rustok_app;
+
+--
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7694,6 +7757,87 @@ COMMENT ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) IS '
 
 REVOKE ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) TO rustok_app;
+
+--
+-- Name: list_tags(text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) RETURNS TABLE(id uuid, name text, slug text, product_count integer, content_count integer, created_at timestamp with time zone, updated_at timestamp with time zone, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+    v_after_name  text;
+    v_after_id    uuid;
+    v_before_name text;
+    v_before_id   uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if p_limit is null or p_limit < 0 or p_limit > 101 then
+        raise exception 'first: between 0 and 100' using errcode = 'invalid_parameter_value', column = 'first';
+    end if;
+    -- a cursor is {"s": "name", "k": [lower(name), id]} (rustok.graphql.paging)
+    begin
+        if p_after is not null then
+            if p_after ->> 's' is distinct from 'name' or jsonb_array_length(p_after -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_after_name := p_after -> 'k' ->> 0;
+            v_after_id := (p_after -> 'k' ->> 1)::uuid;
+        end if;
+        if p_before is not null then
+            if p_before ->> 's' is distinct from 'name' or jsonb_array_length(p_before -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_before_name := p_before -> 'k' ->> 0;
+            v_before_id := (p_before -> 'k' ->> 1)::uuid;
+        end if;
+    exception when others then
+        raise exception 'after: not a cursor of this list (take cursors from edges or pageInfo)'
+            using errcode = 'invalid_parameter_value', column = 'after';
+    end;
+    return query
+    with page as (
+        select t.tenant_id, t.id, t.name, t.slug, t.created_at, t.updated_at, lower(t.name) as sort_name
+        from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+          and (v_after_id is null or (lower(t.name), t.id) > (v_after_name, v_after_id))
+          and (v_before_id is null or (lower(t.name), t.id) < (v_before_name, v_before_id))
+        order by case when p_from_end then null else lower(t.name) end asc,
+                 case when p_from_end then null else t.id end asc,
+                 case when p_from_end then lower(t.name) end desc,
+                 case when p_from_end then t.id end desc
+        limit p_limit
+    )
+    select p.id, p.name, p.slug,
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'product'),
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'node'),
+           p.created_at, p.updated_at,
+           jsonb_build_object('s', 'name', 'k', jsonb_build_array(p.sort_name, p.id))
+    from page p
+    order by case when p_from_end then null else p.sort_name end asc,
+             case when p_from_end then null else p.id end asc,
+             case when p_from_end then p.sort_name end desc,
+             case when p_from_end then p.id end desc;
+end
+$$;
+
+--
+-- Name: FUNCTION list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'A page of the current tenant''s tags by name (case-insensitive, then id) for the admin: p_search matches a part of the name or slug; keyset cursors {"s": "name", "k": [lower(name), id]} after / before; p_from_end pages backwards (rows nearest the before cursor first). Each tag with how many products and pages/posts carry it. Permission tags:manage. (GraphQL staffTags.)';
+
+--
+-- Name: FUNCTION list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: max_comment_depth(uuid); Type: FUNCTION; Schema: content; Owner: -
@@ -7757,6 +7901,62 @@ COMMENT ON FUNCTION content.media_file(p_media_id uuid) IS 'An uploaded file by 
 
 REVOKE ALL ON FUNCTION content.media_file(p_media_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.media_file(p_media_id uuid) TO rustok_app;
+
+--
+-- Name: merge_tags(uuid[], uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if coalesce(cardinality(p_source_ids), 0) = 0 then
+        raise exception 'sourceIds: name at least one tag to merge into the target'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    if p_target_id = any (p_source_ids) then
+        raise exception 'sourceIds: the target tag cannot be merged into itself'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    -- lock the tags involved (a concurrent rename or merge of one of them waits)
+    perform 1 from content.tags t
+    where t.tenant_id = v_tenant and (t.id = p_target_id or t.id = any (p_source_ids))
+    order by t.id for update;
+    if not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = p_target_id) then
+        raise exception 'targetId: no tag %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+    end if;
+    select s into v_missing from unnest(p_source_ids) s
+    where not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = s) limit 1;
+    if v_missing is not null then
+        raise exception 'sourceIds: no tag %', v_missing using errcode = 'no_data_found', column = 'source_ids';
+    end if;
+    -- what carried a source tag carries the target (once), then the sources go (their links with them)
+    insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+    select distinct v_tenant, p_target_id, x.target_type, x.target_id
+    from content.taggables x
+    where x.tenant_id = v_tenant and x.tag_id = any (p_source_ids)
+    on conflict do nothing;
+    delete from content.tags t where t.tenant_id = v_tenant and t.id = any (p_source_ids);
+    return p_target_id;
+end
+$$;
+
+--
+-- Name: FUNCTION merge_tags(p_source_ids uuid[], p_target_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) IS 'Merge tags into one: every product and page/post carrying a source tag carries the target tag instead (once), and the source tags are deleted. One transaction; the targets are reindexed through their TagAttached / TagDetached events. Permission tags:manage. Returns the target id. (GraphQL mergeTags.)';
+
+--
+-- Name: FUNCTION merge_tags(p_source_ids uuid[], p_target_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) TO rustok_app;
 
 --
 -- Name: moderate_comments(uuid[], text); Type: FUNCTION; Schema: content; Owner: -
@@ -7916,6 +8116,41 @@ COMMENT ON FUNCTION content.recount_replies(p_tenant_id uuid) IS 'Operator check
 --
 
 GRANT ALL ON FUNCTION content.recount_replies(p_tenant_id uuid) TO rustok_app;
+
+--
+-- Name: rename_tag(uuid, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('tags:manage');
+    if p_name is null or btrim(p_name) = '' then
+        raise exception 'name: a tag needs a name' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    update content.tags t
+    set name = btrim(p_name), slug = coalesce(nullif(btrim(p_slug), ''), t.slug)
+    where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_tag_id;
+end
+$$;
+
+--
+-- Name: FUNCTION rename_tag(p_tag_id uuid, p_name text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) IS 'Rename a tag of the current tenant (and change its slug when p_slug is given; a slug in use is refused, 23505). Every product and page/post carrying it is reindexed (content.tg_tags__events). Permission tags:manage. (GraphQL renameTag.)';
+
+--
+-- Name: FUNCTION rename_tag(p_tag_id uuid, p_name text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) TO rustok_app;
 
 --
 -- Name: restore_revision(uuid); Type: FUNCTION; Schema: content; Owner: -

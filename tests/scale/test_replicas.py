@@ -357,6 +357,7 @@ QUERIES = {
     "mediaLibrary": "{ mediaLibrary { id url } }",
     "retired": '{ retired(kind: product, key: "no-such-handle") { key reason } }',
     "guestOrder": '{ guestOrder(token: "no-such-order-token") { id } }',
+    "staffTags": '{ staffTags(first: 5, search: "x") { totalCount nodes { name productCount contentCount } } }',
 }
 
 
