@@ -5258,6 +5258,24 @@ CREATE TRIGGER _700_cleanup AFTER DELETE ON content.nodes REFERENCING OLD TABLE 
 CREATE TRIGGER _800_community_recipients AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg_nodes__recipients();
 
 --
+-- Name: nodes _800_retire; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_retire AFTER DELETE ON content.nodes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__retire();
+
+--
+-- Name: nodes _800_unretire_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_ins AFTER INSERT ON content.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__unretire();
+
+--
+-- Name: nodes _800_unretire_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_upd AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__unretire();
+
+--
 -- Name: nodes _900_events_del; Type: TRIGGER; Schema: content; Owner: -
 --
 
@@ -6498,6 +6516,101 @@ ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p7_tenant_id
 COMMENT ON TABLE content.nodes_p7 IS 'Hash partition 7 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
 
 --
+-- Name: retired_slugs; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.retired_slugs (
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    slug text NOT NULL,
+    node_id uuid NOT NULL,
+    title text NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT retired_slugs_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text])))
+);
+
+--
+-- Name: retired_slugs retired_slugs_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.retired_slugs
+    ADD CONSTRAINT retired_slugs_pkey PRIMARY KEY (tenant_id, kind, slug);
+
+--
+-- Name: retired_slugs retired_slugs_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.retired_slugs
+    ADD CONSTRAINT retired_slugs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: retired_slugs; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.retired_slugs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: retired_slugs analyst_read; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY analyst_read ON content.retired_slugs FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: retired_slugs tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.retired_slugs TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE retired_slugs; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.retired_slugs IS 'Storefront addresses of pages and posts deleted while public (410 Gone rather than 404). A node that takes the slug again removes its row. Written by triggers on content.nodes; read by content.retired_node.';
+
+--
+-- Name: COLUMN retired_slugs.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN retired_slugs.kind; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.kind IS 'page or post.';
+
+--
+-- Name: COLUMN retired_slugs.slug; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.slug IS 'The slug the deleted node had.';
+
+--
+-- Name: COLUMN retired_slugs.node_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.node_id IS 'The id the deleted node had.';
+
+--
+-- Name: COLUMN retired_slugs.title; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.title IS 'The deleted node''s title.';
+
+--
+-- Name: COLUMN retired_slugs.retired_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.retired_at IS 'When the node was deleted.';
+
+--
+-- Name: TABLE retired_slugs; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.retired_slugs TO rustok_app;
+GRANT SELECT ON TABLE content.retired_slugs TO rustok_analyst;
+
+--
 -- Name: revisions; Type: TABLE; Schema: content; Owner: -
 --
 
@@ -7386,6 +7499,39 @@ COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_
 GRANT ALL ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
 
 --
+-- Name: count_tags(text, integer); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.count_tags(p_search text, p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+begin
+    perform core.require_permission('tags:manage');
+    return (select count(*)::int from (
+        select 1 from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+        limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_tags(p_search text, p_cap integer); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.count_tags(p_search text, p_cap integer) IS 'How many of the current tenant''s tags match p_search (as content.list_tags), counted up to p_cap. Permission tags:manage. (GraphQL staffTags.totalCount.)';
+
+--
+-- Name: FUNCTION count_tags(p_search text, p_cap integer); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) TO rustok_app;
+
+--
 -- Name: create_node(jsonb, uuid); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7526,6 +7672,36 @@ REVOKE ALL ON FUNCTION content.delete_node(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.delete_node(p_id uuid) TO rustok_app;
 
 --
+-- Name: delete_tag(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.delete_tag(p_tag_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('tags:manage');
+    delete from content.tags t where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_tag(p_tag_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.delete_tag(p_tag_id uuid) IS 'Delete a tag of the current tenant; it is detached from every product and page/post (TagDetached, reindexed). Permission tags:manage. (GraphQL deleteTag.)';
+
+--
+-- Name: FUNCTION delete_tag(p_tag_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.delete_tag(p_tag_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.delete_tag(p_tag_id uuid) TO rustok_app;
+
+--
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7581,6 +7757,87 @@ COMMENT ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) IS '
 
 REVOKE ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) TO rustok_app;
+
+--
+-- Name: list_tags(text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) RETURNS TABLE(id uuid, name text, slug text, product_count integer, content_count integer, created_at timestamp with time zone, updated_at timestamp with time zone, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+    v_after_name  text;
+    v_after_id    uuid;
+    v_before_name text;
+    v_before_id   uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if p_limit is null or p_limit < 0 or p_limit > 101 then
+        raise exception 'first: between 0 and 100' using errcode = 'invalid_parameter_value', column = 'first';
+    end if;
+    -- a cursor is {"s": "name", "k": [lower(name), id]} (rustok.graphql.paging)
+    begin
+        if p_after is not null then
+            if p_after ->> 's' is distinct from 'name' or jsonb_array_length(p_after -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_after_name := p_after -> 'k' ->> 0;
+            v_after_id := (p_after -> 'k' ->> 1)::uuid;
+        end if;
+        if p_before is not null then
+            if p_before ->> 's' is distinct from 'name' or jsonb_array_length(p_before -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_before_name := p_before -> 'k' ->> 0;
+            v_before_id := (p_before -> 'k' ->> 1)::uuid;
+        end if;
+    exception when others then
+        raise exception 'after: not a cursor of this list (take cursors from edges or pageInfo)'
+            using errcode = 'invalid_parameter_value', column = 'after';
+    end;
+    return query
+    with page as (
+        select t.tenant_id, t.id, t.name, t.slug, t.created_at, t.updated_at, lower(t.name) as sort_name
+        from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+          and (v_after_id is null or (lower(t.name), t.id) > (v_after_name, v_after_id))
+          and (v_before_id is null or (lower(t.name), t.id) < (v_before_name, v_before_id))
+        order by case when p_from_end then null else lower(t.name) end asc,
+                 case when p_from_end then null else t.id end asc,
+                 case when p_from_end then lower(t.name) end desc,
+                 case when p_from_end then t.id end desc
+        limit p_limit
+    )
+    select p.id, p.name, p.slug,
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'product'),
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'node'),
+           p.created_at, p.updated_at,
+           jsonb_build_object('s', 'name', 'k', jsonb_build_array(p.sort_name, p.id))
+    from page p
+    order by case when p_from_end then null else p.sort_name end asc,
+             case when p_from_end then null else p.id end asc,
+             case when p_from_end then p.sort_name end desc,
+             case when p_from_end then p.id end desc;
+end
+$$;
+
+--
+-- Name: FUNCTION list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'A page of the current tenant''s tags by name (case-insensitive, then id) for the admin: p_search matches a part of the name or slug; keyset cursors {"s": "name", "k": [lower(name), id]} after / before; p_from_end pages backwards (rows nearest the before cursor first). Each tag with how many products and pages/posts carry it. Permission tags:manage. (GraphQL staffTags.)';
+
+--
+-- Name: FUNCTION list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: max_comment_depth(uuid); Type: FUNCTION; Schema: content; Owner: -
@@ -7644,6 +7901,62 @@ COMMENT ON FUNCTION content.media_file(p_media_id uuid) IS 'An uploaded file by 
 
 REVOKE ALL ON FUNCTION content.media_file(p_media_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.media_file(p_media_id uuid) TO rustok_app;
+
+--
+-- Name: merge_tags(uuid[], uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if coalesce(cardinality(p_source_ids), 0) = 0 then
+        raise exception 'sourceIds: name at least one tag to merge into the target'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    if p_target_id = any (p_source_ids) then
+        raise exception 'sourceIds: the target tag cannot be merged into itself'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    -- lock the tags involved (a concurrent rename or merge of one of them waits)
+    perform 1 from content.tags t
+    where t.tenant_id = v_tenant and (t.id = p_target_id or t.id = any (p_source_ids))
+    order by t.id for update;
+    if not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = p_target_id) then
+        raise exception 'targetId: no tag %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+    end if;
+    select s into v_missing from unnest(p_source_ids) s
+    where not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = s) limit 1;
+    if v_missing is not null then
+        raise exception 'sourceIds: no tag %', v_missing using errcode = 'no_data_found', column = 'source_ids';
+    end if;
+    -- what carried a source tag carries the target (once), then the sources go (their links with them)
+    insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+    select distinct v_tenant, p_target_id, x.target_type, x.target_id
+    from content.taggables x
+    where x.tenant_id = v_tenant and x.tag_id = any (p_source_ids)
+    on conflict do nothing;
+    delete from content.tags t where t.tenant_id = v_tenant and t.id = any (p_source_ids);
+    return p_target_id;
+end
+$$;
+
+--
+-- Name: FUNCTION merge_tags(p_source_ids uuid[], p_target_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) IS 'Merge tags into one: every product and page/post carrying a source tag carries the target tag instead (once), and the source tags are deleted. One transaction; the targets are reindexed through their TagAttached / TagDetached events. Permission tags:manage. Returns the target id. (GraphQL mergeTags.)';
+
+--
+-- Name: FUNCTION merge_tags(p_source_ids uuid[], p_target_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) TO rustok_app;
 
 --
 -- Name: moderate_comments(uuid[], text); Type: FUNCTION; Schema: content; Owner: -
@@ -7805,6 +8118,41 @@ COMMENT ON FUNCTION content.recount_replies(p_tenant_id uuid) IS 'Operator check
 GRANT ALL ON FUNCTION content.recount_replies(p_tenant_id uuid) TO rustok_app;
 
 --
+-- Name: rename_tag(uuid, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('tags:manage');
+    if p_name is null or btrim(p_name) = '' then
+        raise exception 'name: a tag needs a name' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    update content.tags t
+    set name = btrim(p_name), slug = coalesce(nullif(btrim(p_slug), ''), t.slug)
+    where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_tag_id;
+end
+$$;
+
+--
+-- Name: FUNCTION rename_tag(p_tag_id uuid, p_name text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) IS 'Rename a tag of the current tenant (and change its slug when p_slug is given; a slug in use is refused, 23505). Every product and page/post carrying it is reindexed (content.tg_tags__events). Permission tags:manage. (GraphQL renameTag.)';
+
+--
+-- Name: FUNCTION rename_tag(p_tag_id uuid, p_name text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) TO rustok_app;
+
+--
 -- Name: restore_revision(uuid); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7845,6 +8193,37 @@ COMMENT ON FUNCTION content.restore_revision(p_revision_id uuid) IS 'Restore a n
 --
 
 GRANT ALL ON FUNCTION content.restore_revision(p_revision_id uuid) TO rustok_app;
+
+--
+-- Name: retired_node(text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.retired_node(p_kind text, p_slug text) RETURNS TABLE(slug text, title text, retired_at timestamp with time zone, reason text)
+    LANGUAGE sql STABLE
+    AS $$
+    (select r.slug, r.title, r.retired_at, 'deleted'::text
+     from content.retired_slugs r
+     where r.tenant_id = core.current_tenant_id() and r.kind = p_kind and r.slug = p_slug
+       and not exists (select from content.nodes n where n.tenant_id = r.tenant_id and n.kind = r.kind and n.slug = r.slug))
+    union all
+    (select n.slug, n.title, n.updated_at, 'archived'::text
+     from content.nodes n
+     where n.tenant_id = core.current_tenant_id() and n.kind = p_kind and n.slug = p_slug and n.status = 'archived')
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION retired_node(p_kind text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.retired_node(p_kind text, p_slug text) IS 'Whether a page or post address (kind, slug) is gone for good: deleted while public (content.retired_slugs) or archived. One row (reason deleted or archived): 410 Gone; none: 404. (GraphQL retired(kind: page|post).)';
+
+--
+-- Name: FUNCTION retired_node(p_kind text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.retired_node(p_kind text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.retired_node(p_kind text, p_slug text) TO rustok_app;
 
 --
 -- Name: schedule_nodes(uuid[], timestamp with time zone); Type: FUNCTION; Schema: content; Owner: -
@@ -8741,6 +9120,31 @@ COMMENT ON FUNCTION content.tg_nodes__reply_count_upd() IS 'AFTER UPDATE stateme
 GRANT ALL ON FUNCTION content.tg_nodes__reply_count_upd() TO rustok_app;
 
 --
+-- Name: tg_nodes__retire(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__retire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into content.retired_slugs as r (tenant_id, kind, slug, node_id, title)
+    select o.tenant_id, o.kind, o.slug, o.id, o.title
+    from old_rows o
+    where o.kind in ('page', 'post') and o.status in ('published', 'archived') and o.slug is not null
+      and exists (select from core.tenants t where t.id = o.tenant_id)   -- not when the tenant itself goes
+    on conflict (tenant_id, kind, slug) do update
+        set node_id = excluded.node_id, title = excluded.title, retired_at = excluded.retired_at;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__retire(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__retire() IS 'AFTER DELETE statement trigger on content.nodes: records the slug of every deleted page or post that was public (published or archived) in content.retired_slugs (its storefront address answers 410 Gone from then on).';
+
+--
 -- Name: tg_nodes__revisions(); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -8819,6 +9223,34 @@ COMMENT ON FUNCTION content.tg_nodes__tree() IS 'AFTER UPDATE statement trigger 
 --
 
 GRANT ALL ON FUNCTION content.tg_nodes__tree() TO rustok_app;
+
+--
+-- Name: tg_nodes__unretire(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__unretire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        delete from content.retired_slugs r
+        using new_rows n
+        where n.slug is not null and r.tenant_id = n.tenant_id and r.kind = n.kind and r.slug = n.slug;
+    else
+        delete from content.retired_slugs r
+        using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where n.slug is not null and n.slug is distinct from o.slug
+          and r.tenant_id = n.tenant_id and r.kind = n.kind and r.slug = n.slug;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__unretire(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__unretire() IS 'AFTER INSERT/UPDATE statement trigger on content.nodes: a page or post that takes a retired slug removes it from content.retired_slugs.';
 
 --
 -- Name: tg_taggables__events(); Type: FUNCTION; Schema: content; Owner: -
@@ -10462,6 +10894,100 @@ COMMENT ON COLUMN commerce.currencies.numeric_code IS 'ISO 4217 numeric code, e.
 
 GRANT SELECT ON TABLE commerce.currencies TO rustok_app;
 GRANT SELECT ON TABLE commerce.currencies TO rustok_analyst;
+
+--
+-- Name: guest_order_tokens; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.guest_order_tokens (
+    tenant_id uuid NOT NULL,
+    token_hash text NOT NULL,
+    order_id uuid NOT NULL,
+    order_created_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT guest_order_tokens_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: guest_order_tokens guest_order_tokens_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_pkey PRIMARY KEY (tenant_id, token_hash);
+
+--
+-- Name: guest_order_tokens guest_order_tokens_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: guest_order_tokens guest_order_tokens_tenant_id_order_id_order_created_at_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_tenant_id_order_id_order_created_at_fkey FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES commerce.orders(tenant_id, id, created_at) ON DELETE CASCADE;
+
+--
+-- Name: guest_order_tokens_order_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX guest_order_tokens_order_idx ON commerce.guest_order_tokens USING btree (tenant_id, order_id);
+
+--
+-- Name: guest_order_tokens; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.guest_order_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: guest_order_tokens tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.guest_order_tokens TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE guest_order_tokens; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.guest_order_tokens IS 'Guest checkout: the SHA-256 of each guest order''s secret token (the guest''s link to the order; the token itself is never stored). Written by commerce.guest_checkout_cart, read by commerce.guest_order.';
+
+--
+-- Name: COLUMN guest_order_tokens.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN guest_order_tokens.token_hash; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.token_hash IS 'SHA-256 (hex) of the guest''s order token.';
+
+--
+-- Name: COLUMN guest_order_tokens.order_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.order_id IS 'The order the token opens.';
+
+--
+-- Name: COLUMN guest_order_tokens.order_created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.order_created_at IS 'The order''s created_at (the orders partition key).';
+
+--
+-- Name: COLUMN guest_order_tokens.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.created_at IS 'When the token was issued (at checkout).';
+
+--
+-- Name: TABLE guest_order_tokens; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE commerce.guest_order_tokens TO rustok_app;
 
 --
 -- Name: inventory_adjustments; Type: TABLE; Schema: commerce; Owner: -
@@ -12848,6 +13374,24 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.products FOR 
 CREATE TRIGGER _800_cleanup_content AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__cleanup_content();
 
 --
+-- Name: products _800_retire; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_retire AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__retire();
+
+--
+-- Name: products _800_unretire_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_ins AFTER INSERT ON commerce.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__unretire();
+
+--
+-- Name: products _800_unretire_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_upd AFTER UPDATE ON commerce.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__unretire();
+
+--
 -- Name: products _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
@@ -12961,6 +13505,99 @@ COMMENT ON COLUMN commerce.products.updated_at IS 'When the row last really chan
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.products TO rustok_app;
 GRANT SELECT ON TABLE commerce.products TO rustok_analyst;
+
+--
+-- Name: retired_handles; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.retired_handles (
+    tenant_id uuid NOT NULL,
+    handle text NOT NULL,
+    product_id uuid NOT NULL,
+    title text NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: retired_handles retired_handles_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.retired_handles
+    ADD CONSTRAINT retired_handles_pkey PRIMARY KEY (tenant_id, handle);
+
+--
+-- Name: retired_handles retired_handles_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.retired_handles
+    ADD CONSTRAINT retired_handles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: retired_handles_product_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX retired_handles_product_idx ON commerce.retired_handles USING btree (tenant_id, product_id);
+
+--
+-- Name: retired_handles; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.retired_handles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: retired_handles analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.retired_handles FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: retired_handles tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.retired_handles TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE retired_handles; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.retired_handles IS 'Storefront addresses of products deleted while published (410 Gone rather than 404). A product that takes the handle again removes its row. Written by triggers on commerce.products; read by commerce.retired_product.';
+
+--
+-- Name: COLUMN retired_handles.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN retired_handles.handle; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.handle IS 'The handle the deleted product had.';
+
+--
+-- Name: COLUMN retired_handles.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.product_id IS 'The id the deleted product had (addresses by id answer 410 too).';
+
+--
+-- Name: COLUMN retired_handles.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.title IS 'The deleted product''s title (for the Gone page and operators).';
+
+--
+-- Name: COLUMN retired_handles.retired_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.retired_at IS 'When the product was deleted.';
+
+--
+-- Name: TABLE retired_handles; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.retired_handles TO rustok_app;
+GRANT SELECT ON TABLE commerce.retired_handles TO rustok_analyst;
 
 --
 -- Name: stock_locations; Type: TABLE; Schema: commerce; Owner: -
@@ -14517,6 +15154,111 @@ REVOKE ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) TO rustok_app;
 
 --
+-- Name: guest_checkout_cart(uuid, text, jsonb, jsonb, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_cart  commerce.carts;
+    v_items jsonb;
+    v_order commerce.orders;
+    v_email text := nullif(btrim(p_email), '');
+begin
+    if core.current_tenant_id() is null then
+        raise exception 'commerce.guest_checkout_cart: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if core.current_user_id() is not null then
+        raise exception 'signed in: place the order with commerce.checkout_cart (checkoutCart), it is kept with your account'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if coalesce((select (t.settings ->> 'guest_checkout')::boolean from core.tenants t
+                 where t.id = core.current_tenant_id()), true) is false then
+        raise exception 'this shop takes orders from customers with an account only: sign in or create one'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if v_email is null or v_email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' or length(v_email) > 255 then
+        raise exception 'email: an e-mail address (name@example.com) is needed to check out without an account'
+            using errcode = 'invalid_parameter_value', column = 'email';
+    end if;
+    if p_shipping_address is null or jsonb_typeof(p_shipping_address) <> 'object'
+       or coalesce(btrim(p_shipping_address ->> 'address1'), '') = '' or coalesce(btrim(p_shipping_address ->> 'city'), '') = ''
+       or coalesce(p_shipping_address ->> 'countryCode', '') !~ '^[A-Z]{2}$' then
+        raise exception 'shipping_address: a guest order needs a street address (address1), a city and a two-letter countryCode'
+            using errcode = 'invalid_parameter_value', column = 'shipping_address';
+    end if;
+    if p_token_hash is null or p_token_hash !~ '^[0-9a-f]{64}$' then
+        raise exception 'token_hash: expected the SHA-256 (hex) of the guest''s order token' using errcode = 'invalid_parameter_value';
+    end if;
+    select c.* into v_cart from commerce.carts c
+    where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id and c.customer_id is null
+    for update;
+    if v_cart.id is null then
+        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_cart.status <> 'open' then
+        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
+    into v_items
+    from commerce.cart_lines l where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id;
+    if v_items is null then
+        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
+    end if;
+    -- the same atomic placement as every order (prices now, stock reserved, all or nothing); no customer
+    v_order := commerce.place_order(p_tenant_id => v_cart.tenant_id, p_currency => v_cart.currency_code::text,
+                                    p_items => v_items, p_customer_id => null, p_email => v_email,
+                                    p_shipping_address => p_shipping_address,
+                                    p_billing_address => coalesce(p_billing_address, p_shipping_address),
+                                    p_metadata => jsonb_build_object('cart_id', v_cart.id, 'guest', true));
+    update commerce.carts c set status = 'ordered', order_id = v_order.id
+    where c.tenant_id = v_cart.tenant_id and c.id = v_cart.id;
+    insert into commerce.guest_order_tokens (tenant_id, token_hash, order_id, order_created_at)
+    values (v_cart.tenant_id, p_token_hash, v_order.id, v_order.created_at);
+    return v_order.id;
+end
+$_$;
+
+--
+-- Name: FUNCTION guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) IS 'Guest checkout: place the order of an anonymous open cart for a visitor without an account (no signed-in user) through commerce.place_order (the same atomic placement and refusals as commerce.checkout_cart: items[i] names cart line i), with an e-mail address and a shipping address (address1, city, countryCode) both required; the billing address defaults to the shipping address. Marks the cart ordered and keeps the SHA-256 of the guest''s order token (commerce.guest_order_tokens). Refused when the tenant''s settings say guest_checkout: false. (GraphQL checkoutCart without a session.)';
+
+--
+-- Name: FUNCTION guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) TO rustok_app;
+
+--
+-- Name: guest_order(text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.guest_order(p_token_hash text) RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$
+    select g.order_id from commerce.guest_order_tokens g
+    where g.tenant_id = core.current_tenant_id() and g.token_hash = p_token_hash
+$$;
+
+--
+-- Name: FUNCTION guest_order(p_token_hash text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.guest_order(p_token_hash text) IS 'The order a guest''s order token (by its SHA-256) opens, or null. (GraphQL guestOrder.)';
+
+--
+-- Name: FUNCTION guest_order(p_token_hash text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.guest_order(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.guest_order(p_token_hash text) TO rustok_app;
+
+--
 -- Name: low_stock_thresholds(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -15064,6 +15806,36 @@ COMMENT ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids u
 
 REVOKE ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) TO rustok_app;
+
+--
+-- Name: retired_product(text, uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.retired_product(p_handle text, p_id uuid DEFAULT NULL::uuid) RETURNS TABLE(handle text, title text, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    select r.handle, r.title, r.retired_at
+    from commerce.retired_handles r
+    where r.tenant_id = core.current_tenant_id()
+      and (r.handle = p_handle or r.product_id = p_id)
+      and not exists (select from commerce.products p
+                      where p.tenant_id = r.tenant_id and (p.handle = r.handle or p.id = r.product_id))
+    order by r.retired_at desc
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION retired_product(p_handle text, p_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) IS 'The retired handle a storefront address names (by handle, or by the deleted product''s id), when no product answers to it any more: 410 Gone. No row: never existed (404). (GraphQL retired(kind: product).)';
+
+--
+-- Name: FUNCTION retired_product(p_handle text, p_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) TO rustok_app;
 
 --
 -- Name: set_cart_line(uuid, uuid, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -
@@ -16055,6 +16827,59 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_products__events() IS 'AFTER statement trigger on commerce.products: ProductCreated (+ProductPublished when inserted published), ProductUpdated for rows that really changed (+ProductPublished when status becomes published), ProductDeleted.';
+
+--
+-- Name: tg_products__retire(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__retire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- only products the public could see; not when the whole tenant is being deleted (its row is gone already)
+    insert into commerce.retired_handles as r (tenant_id, handle, product_id, title)
+    select o.tenant_id, o.handle, o.id, o.title
+    from old_rows o
+    where o.status = 'published'
+      and exists (select from core.tenants t where t.id = o.tenant_id)
+    on conflict (tenant_id, handle) do update
+        set product_id = excluded.product_id, title = excluded.title, retired_at = excluded.retired_at;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__retire(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__retire() IS 'AFTER DELETE statement trigger on commerce.products: records the handle of every deleted product that was published in commerce.retired_handles (its storefront address answers 410 Gone from then on).';
+
+--
+-- Name: tg_products__unretire(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__unretire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        delete from commerce.retired_handles r
+        using new_rows n
+        where r.tenant_id = n.tenant_id and r.handle = n.handle;
+    else
+        delete from commerce.retired_handles r
+        using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where n.handle is distinct from o.handle and r.tenant_id = n.tenant_id and r.handle = n.handle;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__unretire(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__unretire() IS 'AFTER INSERT/UPDATE statement trigger on commerce.products: a product that takes a retired handle removes it from commerce.retired_handles (the address belongs to the new product now).';
 
 --
 -- Name: tg_variant_options__fill(); Type: FUNCTION; Schema: commerce; Owner: -

@@ -98,6 +98,7 @@ CHECKOUT = """
 mutation Checkout($cart: String, $email: String, $address: AddressInput) {
   checkoutCart(token: $cart, email: $email, shippingAddress: $address) {
     order { id displayId }
+    orderToken
     userErrors { field code message }
     position
   }
@@ -116,6 +117,13 @@ ORDER = """
 query Order($id: ID!, $cart: String) {
   %(header)s
   order(id: $id) { %(order)s }
+}
+"""
+
+GUEST_ORDER = """
+query GuestOrder($token: String!, $cart: String) {
+  %(header)s
+  guestOrder(token: $token) { %(order)s }
 }
 """
 
@@ -207,3 +215,10 @@ query SitemapContent($kind: NodeKind!, $after: String) {
 def fill(document: str, images: str = "") -> str:
     return document % {"header": HEADER, "card": PRODUCT_CARD, "images": images, "order": ORDER_FIELDS,
                        "comment": COMMENT_FIELDS}
+
+# Asked only when no visible item answers an address: gone for good (410) or never there (404).
+RETIRED = """
+query Retired($kind: RetiredKind!, $key: String!) {
+  retired(kind: $kind, key: $key) { key title retiredAt reason }
+}
+"""
