@@ -2652,6 +2652,7 @@ CREATE TABLE outbox.deliveries (
     last_error text,
     last_error_at timestamp with time zone,
     locked_pid integer,
+    tenant_id uuid NOT NULL,
     CONSTRAINT deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'dead'::text])))
 )
 WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0.01');
@@ -2661,7 +2662,7 @@ WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_
 --
 
 ALTER TABLE ONLY outbox.deliveries
-    ADD CONSTRAINT deliveries_pkey PRIMARY KEY (consumer, event_id);
+    ADD CONSTRAINT deliveries_pkey PRIMARY KEY (tenant_id, consumer, event_id);
 
 --
 -- Name: deliveries_claim_idx; Type: INDEX; Schema: outbox; Owner: -
@@ -2682,10 +2683,22 @@ CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, eve
 CREATE INDEX deliveries_lease_idx ON outbox.deliveries USING btree (consumer, locked_by) WHERE (locked_by IS NOT NULL);
 
 --
+-- Name: deliveries; Type: ROW SECURITY; Schema: outbox; Owner: -
+--
+
+ALTER TABLE outbox.deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: deliveries tenant_isolation; Type: POLICY; Schema: outbox; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON outbox.deliveries TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
 -- Name: TABLE deliveries; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON TABLE outbox.deliveries IS 'The queues: one row per (consumer, event) not yet processed. Deleted on success (the table stays small); state dead after max_attempts failures, with the last error. Claimed with FOR UPDATE SKIP LOCKED plus a lease.';
+COMMENT ON TABLE outbox.deliveries IS 'The queues: one row per (consumer, event) not yet processed, keyed (tenant_id, consumer, event_id) like every tenant table. Deleted on success (the table stays small); state dead after max_attempts failures, with the last error. Claimed with FOR UPDATE SKIP LOCKED plus a lease, oldest first across tenants (deliveries_claim_idx).';
 
 --
 -- Name: COLUMN deliveries.consumer; Type: COMMENT; Schema: outbox; Owner: -
@@ -2758,6 +2771,12 @@ COMMENT ON COLUMN outbox.deliveries.last_error_at IS 'When the last failure happ
 --
 
 COMMENT ON COLUMN outbox.deliveries.locked_pid IS 'The backend (pg_backend_pid) that took the lease: when it is gone (the worker was killed), the lease is taken over at once.';
+
+--
+-- Name: COLUMN deliveries.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.tenant_id IS 'The event''s tenant (outbox.events.tenant_id), so the queue is keyed and distributed by tenant like the events (docs/scaling.md); the nil uuid for a delivery whose event row was gone when the column was added (migration 0150).';
 
 --
 -- Name: TABLE deliveries; Type: ACL; Schema: outbox; Owner: -
@@ -2848,13 +2867,7 @@ PARTITION BY RANGE (occurred_at);
 --
 
 ALTER TABLE ONLY outbox.events
-    ADD CONSTRAINT events_pkey PRIMARY KEY (id, occurred_at);
-
---
--- Name: events_tenant_time_idx; Type: INDEX; Schema: outbox; Owner: -
---
-
-CREATE INDEX events_tenant_time_idx ON ONLY outbox.events USING btree (tenant_id, occurred_at);
+    ADD CONSTRAINT events_pkey PRIMARY KEY (tenant_id, occurred_at, id);
 
 --
 -- Name: events _900_fan_out; Type: TRIGGER; Schema: outbox; Owner: -
@@ -2884,7 +2897,7 @@ CREATE POLICY tenant_isolation ON outbox.events TO rustok_app USING ((tenant_id 
 -- Name: TABLE events; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: consumers re-read current rows, so payloads stay small.';
+COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time; keyed (tenant_id, occurred_at, id), which also serves reading a tenant''s history by time (outbox.events_since). An event is a marker: consumers re-read current rows, so payloads stay small.';
 
 --
 -- Name: COLUMN events.id; Type: COMMENT; Schema: outbox; Owner: -
@@ -2896,7 +2909,7 @@ COMMENT ON COLUMN outbox.events.id IS 'Event id: a ULID-layout uuid from core.ne
 -- Name: COLUMN events.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON COLUMN outbox.events.tenant_id IS 'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+COMMENT ON COLUMN outbox.events.tenant_id IS 'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it, and it leads the key (tenant_id, occurred_at, id), the distribution column on Citus. Every event has a tenant: an event of the platform itself (none exists today) would use the nil uuid 00000000-0000-0000-0000-000000000000.';
 
 --
 -- Name: COLUMN events.event_type; Type: COMMENT; Schema: outbox; Owner: -
@@ -2963,25 +2976,13 @@ ALTER TABLE ONLY outbox.events ATTACH PARTITION outbox.events_default DEFAULT;
 --
 
 ALTER TABLE ONLY outbox.events_default
-    ADD CONSTRAINT events_default_pkey PRIMARY KEY (id, occurred_at);
-
---
--- Name: events_default_tenant_id_occurred_at_idx; Type: INDEX; Schema: outbox; Owner: -
---
-
-CREATE INDEX events_default_tenant_id_occurred_at_idx ON outbox.events_default USING btree (tenant_id, occurred_at);
+    ADD CONSTRAINT events_default_pkey PRIMARY KEY (tenant_id, occurred_at, id);
 
 --
 -- Name: events_default_pkey; Type: INDEX ATTACH; Schema: outbox; Owner: -
 --
 
 ALTER INDEX outbox.events_pkey ATTACH PARTITION outbox.events_default_pkey;
-
---
--- Name: events_default_tenant_id_occurred_at_idx; Type: INDEX ATTACH; Schema: outbox; Owner: -
---
-
-ALTER INDEX outbox.events_tenant_time_idx ATTACH PARTITION outbox.events_default_tenant_id_occurred_at_idx;
 
 --
 -- Name: TABLE events_default; Type: COMMENT; Schema: outbox; Owner: -
@@ -3188,7 +3189,7 @@ CREATE VIEW outbox.dead_letters AS
  SELECT d.consumer,
     d.event_id,
     d.event_type,
-    e.tenant_id,
+    d.tenant_id,
     e.aggregate_type,
     e.aggregate_id,
     d.occurred_at,
@@ -3197,7 +3198,7 @@ CREATE VIEW outbox.dead_letters AS
     d.last_error_at,
     e.payload
    FROM (outbox.deliveries d
-     LEFT JOIN outbox.events e ON (((e.id = d.event_id) AND (e.occurred_at = d.occurred_at))))
+     LEFT JOIN outbox.events e ON (((e.tenant_id = d.tenant_id) AND (e.occurred_at = d.occurred_at) AND (e.id = d.event_id))))
   WHERE (d.state = 'dead'::text);
 
 --
@@ -3228,7 +3229,7 @@ COMMENT ON COLUMN outbox.dead_letters.event_type IS 'Its event type.';
 -- Name: COLUMN dead_letters.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON COLUMN outbox.dead_letters.tenant_id IS 'The event''s tenant (null when the event''s partition was dropped).';
+COMMENT ON COLUMN outbox.dead_letters.tenant_id IS 'The event''s tenant (outbox.deliveries.tenant_id; the event columns are null when its partition was dropped).';
 
 --
 -- Name: COLUMN dead_letters.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
@@ -3366,17 +3367,21 @@ COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Erro
 -- Name: _lease(text, text, integer, interval, timestamp with time zone, uuid); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
-CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone, available_at timestamp with time zone)
+CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(tenant_id uuid, event_id uuid, occurred_at timestamp with time zone, available_at timestamp with time zone)
     LANGUAGE plpgsql
     AS $$
 declare
     v_own integer;
 begin
-    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue).
+    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue). Each step
+    -- locks the rows it picks in a CTE, then updates exactly those through the primary key (tenant_id, consumer,
+    -- event_id): `= any` over the picked tenants and ids is one index scan whatever the planner guesses about the
+    -- size of the pick (a join to the CTE became a hash join over a scan of the whole queue under a generic plan).
+    -- An event id belongs to one tenant, so the pairs matched are the pairs picked.
     -- 1. The worker's own live leases (taken by outbox.claim): a worker always processes what it leased.
     return query
-    with own as (
-        select d.event_id
+    with own as materialized (
+        select d.tenant_id, d.event_id
         from outbox.deliveries d
         where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending' and d.locked_until >= now()
         order by d.available_at
@@ -3386,9 +3391,9 @@ begin
     update outbox.deliveries d
        set locked_pid = pg_catalog.pg_backend_pid(),
            locked_until = greatest(d.locked_until, clock_timestamp() + p_lease)
-      from own
-     where d.consumer = p_consumer and d.event_id = own.event_id
-    returning d.event_id, d.occurred_at, d.available_at;
+     where d.tenant_id = any (array(select o.tenant_id from own o)) and d.consumer = p_consumer
+       and d.event_id = any (array(select o.event_id from own o))
+    returning d.tenant_id, d.event_id, d.occurred_at, d.available_at;
     get diagnostics v_own = row_count;
     if v_own >= p_limit then
         return;
@@ -3397,11 +3402,13 @@ begin
     --    worker: its connection ended, so its batch was rolled back), oldest first. Row locks (skip locked) keep
     --    two claimers apart. p_after: resume after this (available_at, event_id) (outbox.drain: the index entries
     --    of the rows it deleted earlier in its transaction cannot be skipped by the index until it commits).
+    --    A lease whose backend is gone is taken over while locked_until is still ahead: the update below tells
+    --    that case (locked_until >= now()) from an expired lease by the row it locked, which nobody else changes.
     return query
     with live as materialized (
         select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
-    ), picked as (
-        select d.event_id, d.locked_until >= now() as orphaned
+    ), picked as materialized (
+        select d.tenant_id, d.event_id
         from outbox.deliveries d, live
         where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
           and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
@@ -3417,13 +3424,13 @@ begin
            locked_until = clock_timestamp() + p_lease,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
-                             when p.orphaned
+                             when d.locked_until >= now()
                              then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
                              else d.last_error end,
-           last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
-      from picked p
-     where d.consumer = p_consumer and d.event_id = p.event_id
-    returning d.event_id, d.occurred_at, d.available_at;
+           last_error_at = case when d.locked_until is not null then now() else d.last_error_at end
+     where d.tenant_id = any (array(select p.tenant_id from picked p)) and d.consumer = p_consumer
+       and d.event_id = any (array(select p.event_id from picked p))
+    returning d.tenant_id, d.event_id, d.occurred_at, d.available_at;
 end
 $$;
 
@@ -3431,7 +3438,7 @@ $$;
 -- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that (available_at, event_id). Returns the leased (event_id, occurred_at, available_at).';
+COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that (available_at, event_id). Returns the leased (tenant_id, event_id, occurred_at, available_at).';
 
 --
 -- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
@@ -3460,6 +3467,7 @@ declare
     v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
     v_limit    integer := coalesce(p_limit, v_c.batch_size);
     v_call     text;
+    v_tenants  uuid[];
     v_ids      uuid[];
     v_occurred timestamptz[];
     v_events   outbox.events[];
@@ -3488,10 +3496,11 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}'),
+    select coalesce(array_agg(u.tenant_id), '{}'), coalesce(array_agg(u.event_id), '{}'),
+           coalesce(array_agg(u.occurred_at), '{}'),
            (array_agg(u.available_at order by u.available_at desc, u.event_id desc))[1],
            (array_agg(u.event_id order by u.available_at desc, u.event_id desc))[1]
-      into v_ids, v_occurred, last_at, last_id
+      into v_tenants, v_ids, v_occurred, last_at, last_id
       from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
@@ -3501,8 +3510,11 @@ begin
     -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
     -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
     select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
-      from unnest(v_ids, v_occurred) as l (id, occurred_at)
-      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
+      from unnest(v_tenants, v_ids, v_occurred) as l (tenant_id, id, occurred_at)
+      join outbox.events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.id = l.id;
+    -- From here on the batch's deliveries are found by their key (tenant_id, consumer, event_id): the tenants of
+    -- the batch, deduplicated, with the event ids (an event id belongs to one tenant).
+    v_tenants := array(select distinct t from unnest(v_tenants) t);
 
     -- Events whose rows are gone (partition dropped by hand) cannot be processed.
     select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
@@ -3539,7 +3551,7 @@ begin
             update outbox.deliveries d
                set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
                    available_at = greatest(d.available_at, now() + interval '1 second')
-             where d.consumer = p_consumer and d.event_id = any (v_busy);
+             where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_busy);
         end if;
 
         if cardinality(v_events) > 0 then
@@ -3572,7 +3584,8 @@ begin
         raise;
     end;
 
-    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
+    delete from outbox.deliveries d
+     where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_ok);
     get diagnostics succeeded = row_count;
 
     with f as (
@@ -3582,7 +3595,7 @@ begin
                locked_by = null, locked_until = null, locked_pid = null,
                last_error = b.err, last_error_at = now()
           from unnest(v_bad_ids, v_bad_errs) as b(id, err)
-         where d.consumer = p_consumer and d.event_id = b.id
+         where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = b.id
         returning d.state
     )
     select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
@@ -3659,9 +3672,8 @@ CREATE FUNCTION outbox.caught_up(p_consumer text, p_position uuid) RETURNS boole
     AS $$
     select not exists (
         select from outbox.deliveries d
-        join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-        where d.consumer = p_consumer and d.state = 'pending' and d.event_id <= p_position
-          and e.tenant_id = core.current_tenant_id())
+        where d.tenant_id = core.current_tenant_id() and d.consumer = p_consumer and d.event_id <= p_position
+          and d.state = 'pending')
 $$;
 
 --
@@ -4045,10 +4057,7 @@ begin
            (array_agg(left(d.last_error, 500) order by d.last_error_at desc nulls last)
                 filter (where d.last_error is not null))[1]
     from outbox.consumers c
-    left join (outbox.deliveries d
-               join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-                                   and e.tenant_id = core.current_tenant_id())
-           on d.consumer = c.name
+    left join outbox.deliveries d on d.tenant_id = core.current_tenant_id() and d.consumer = c.name
     group by c.name, c.enabled
     order by c.name;
 end
@@ -4084,8 +4093,8 @@ begin
     select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
            d.last_error_at, d.occurred_at
     from outbox.deliveries d
-    join outbox.events e on e.tenant_id = core.current_tenant_id() and e.id = d.event_id and e.occurred_at = d.occurred_at
-    where d.state = 'dead'
+    join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+    where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
     order by d.last_error_at desc nulls last, d.event_id
     limit p_limit;
 end
@@ -4145,9 +4154,7 @@ begin
     perform core.require_permission('ops:manage');
     update outbox.deliveries d
        set state = 'pending', attempts = 0, available_at = now(), locked_by = null, locked_until = null
-      from outbox.events e
-     where e.id = d.event_id and e.occurred_at = d.occurred_at and e.tenant_id = core.current_tenant_id()
-       and d.state = 'dead'
+     where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
        and (p_event_ids is null or d.event_id = any (p_event_ids));
     get diagnostics v_rows = row_count;
     if v_rows > 0 then
@@ -4257,8 +4264,8 @@ CREATE FUNCTION outbox.tg_events__fan_out() RETURNS trigger
 declare
     v_rows bigint;
 begin
-    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
-    select c.name, n.id, n.occurred_at, n.event_type
+    insert into outbox.deliveries (tenant_id, consumer, event_id, occurred_at, event_type)
+    select n.tenant_id, c.name, n.id, n.occurred_at, n.event_type
     from new_rows n
     join outbox.consumers c
       on (c.event_types is null or n.event_type = any (c.event_types))
@@ -23380,8 +23387,8 @@ begin
                 -- Not drift but lag: aggregates with an index event still pending (the backlog check covers those).
                 select coalesce(array_agg(distinct e.aggregate_id), '{}') into v_pending
                   from outbox.deliveries d
-                  join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-                 where d.consumer = 'index' and d.state = 'pending' and e.tenant_id = r.id
+                  join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+                 where d.tenant_id = r.id and d.consumer = 'index' and d.state = 'pending'
                    and e.aggregate_id = any (v_ids || r.id);
                 select coalesce(array_agg(r.slug || ': ' || n), '{}') into v_names
                   from unnest(v_ids, v_names) as x(id, n)
@@ -23686,14 +23693,14 @@ begin
         raise exception 'p_from: must be before p_to (got % .. %)', p_from, p_to using errcode = 'invalid_parameter_value';
     end if;
     select * into v_c from outbox.consumers c where c.name = p_consumer;
-    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
-    select v_c.name, e.id, e.occurred_at, e.event_type
+    insert into outbox.deliveries (tenant_id, consumer, event_id, occurred_at, event_type)
+    select e.tenant_id, v_c.name, e.id, e.occurred_at, e.event_type
     from outbox.events e
     where e.occurred_at >= p_from and e.occurred_at < p_to
       and (v_c.event_types is null or e.event_type = any (v_c.event_types))
       and (v_c.aggregate_types is null or e.aggregate_type = any (v_c.aggregate_types))
       and (p_event_types is null or e.event_type = any (p_event_types))
-    on conflict (consumer, event_id) do nothing;
+    on conflict (tenant_id, consumer, event_id) do nothing;
     get diagnostics v_rows = row_count;
     if v_rows > 0 then
         perform outbox._ring();

@@ -1,4 +1,4 @@
--- depends: 0142_commerce_guest_order_tokens
+-- depends: 0150_outbox_tenant_keys
 -- index: a narrow search row per product (index.product_search): the columns a storefront search reads for
 -- every match (text, facets, sort keys), ~500 bytes instead of the ~2 kB display row, so a search touches a
 -- quarter of the pages and fits the buffer cache. Rebuilt with the product (index._rebuild_products).
