@@ -372,7 +372,7 @@ begin
     for r in
         with hot(name, parent) as (values ('outbox.deliveries', null), ('outbox.doorbell', null),
                                           ('outbox.events', 'outbox.events'),
-                                          ('index.products', null), ('index.product_prices', null),
+                                          ('index.products', null), ('index.product_prices', null), ('index.product_search', null),
                                           ('index.content', null), ('index.orders', null)),
         rels as (
             select h.name, c.oid

@@ -7,19 +7,12 @@ HEADER = """
 """
 
 # The cards of a listing: fields the API's compiled reads cover (rustok.graphql.compiled), so an anonymous
-# visitor's catalog page is one SQL statement; what a buyer pays now (sale price lists, by the clock) comes from
-# CARD_PRICES, one batched lookup for the page's products.
+# visitor's catalog page is one SQL statement, what a buyer pays now (`price`: sale price lists, by the clock)
+# included.
 PRODUCT_CARD = """
   id handle title subtitle inStock updatedAt
   priceRange { min { amount currencyCode } }
-"""
-
-CARD_PRICES = """
-query CardPrices($ids: [ID!]!, $currency: String) {
-  nodes(ids: $ids) {
-    ... on Product { id price(currency: $currency) { calculated { amount currencyCode } original { amount currencyCode } onSale } }
-  }
-}
+  price { calculated { amount currencyCode } original { amount currencyCode } onSale }
 """
 
 CATALOG = """

@@ -243,7 +243,6 @@ async def catalog(request, site):
         result = await _read(request, site, Q.fill(Q.CATALOG, _image_fields(request)), variables)
     data = {**header, **result.data}
     products = data["products"]
-    await _card_prices(request, site, [e["node"] for e in products["edges"]])
 
     def render_page():
         title = f"Search: {params['q']}" if params["q"] else "Catalog"
@@ -251,16 +250,6 @@ async def catalog(request, site):
                       sorts=SORTS, canonical=site.absolute("/"), description=f"{site.name}: {title.lower()}")
 
     return conditional(request, site, data, render_page, extra=f"{site.currency}|{csrf_token(request)}")
-
-
-async def _card_prices(request, site, cards: list[dict]) -> None:
-    """Put what a buyer pays now (`Product.price`: sale price lists applied) on each card, in one lookup."""
-    if not cards:
-        return
-    found = (await _run(request, site, Q.CARD_PRICES, {"ids": [c["id"] for c in cards], "currency": site.currency})).data
-    prices = {n["id"]: n.get("price") for n in found["nodes"] if n}
-    for card in cards:
-        card["price"] = prices.get(card["id"])
 
 
 @page
