@@ -56,6 +56,7 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
         "index.page_content(uuid,tsquery,jsonb,text,boolean,jsonb,jsonb,integer,boolean)",
         "index.count_content(uuid,tsquery,jsonb,boolean,integer)",
         "index.page_search(uuid,text,boolean,jsonb,jsonb,integer,boolean)",
+        "index.search_correction(uuid,text,boolean)",
         "index.search_products(uuid,text,jsonb,text,integer,integer,text,boolean)",
     )},
     "index.read_products_page(text,text,jsonb,text,text,jsonb,jsonb,integer,boolean,boolean,boolean)": (
