@@ -13,13 +13,14 @@
 | cart         | cart.graphql         | carts and their checkout; the viewer's pending comments     |
 | domains      | domains.graphql      | the storefront's host names per tenant                      |
 | staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
+| accounts     | accounts.graphql     | password reset and invitations by mailed links              |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, scalars, staff, storefront
+from rustok.graphql import accounts, admin, cart, commerce, community, content, core, domains, live, scalars, staff, storefront
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -33,6 +34,7 @@ BINDABLES: list = [
     *cart.bindables,
     *domains.bindables,
     *staff.bindables,
+    *accounts.bindables,
 ]
 
 
