@@ -26,6 +26,7 @@ JOINS_WITHOUT_TENANT = {
     ("sql/code/outbox/monitoring.sql", "outbox.events"): "the outbox (not distributed yet: KNOWN_BLOCKERS)",
     ("sql/code/outbox/positions.sql", "outbox.events"): "the outbox (not distributed yet: KNOWN_BLOCKERS)",
     ("sql/code/outbox/queue.sql", "outbox.events"): "the outbox (not distributed yet: KNOWN_BLOCKERS)",
+    ("src/rustok/mail.py", "outbox.events"): "the outbox (not distributed yet: KNOWN_BLOCKERS)",
 }
 
 # Global tables every tenant table may point at (small, read-mostly): replicated to every node.

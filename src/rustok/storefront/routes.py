@@ -480,6 +480,65 @@ async def logout(request, site):
     return response
 
 
+# ---------------------------------------------------------------- password reset and invitations
+
+def _no_referrer(response: Response) -> Response:
+    """A page whose URL carries a link's token: never send it on as a Referer (to images, other sites)."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@page
+async def forgot_password(request, site):
+    await _header(request, site)
+    message, errors, email = "", [], ""
+    if request.method == "POST":
+        form = await read_form(request)
+        email = form.get("email", "").strip()[:255]
+        out = (await _run(request, site, Q.REQUEST_PASSWORD_RESET, {"email": email}, primary=True)).data
+        result = out["requestPasswordReset"]
+        errors = [e["message"] for e in result["userErrors"]]
+        message = "" if errors else result["message"]
+    return render(request, site, "password.html", mode="forgot", title="Forgot your password?", message=message,
+                  errors=errors, email=email, robots="noindex")
+
+
+async def _token_form(request, site, mode: str, mutation: str, field: str, title: str) -> Response:
+    await _header(request, site)
+    errors: list[str] = []
+    token = (request.query_params.get("token") or "")[:200]
+    name = ""
+    if request.method == "POST":
+        form = await read_form(request)
+        token, name = form.get("token", "")[:200], form.get("name", "").strip()[:255]
+        variables = {"token": token, "password": form.get("password", "")}
+        if mode == "invitation":
+            variables["name"] = name or None
+        result = (await _run(request, site, mutation, variables, primary=True)).data[field]
+        errors = [e["message"] for e in result["userErrors"]]
+        if not errors:
+            user = result["user"]
+            staff = user["role"] != "customer"
+            response = render(request, site, "password.html", mode="done", title="You are signed in",
+                              done=mode, user=user, staff=staff, robots="noindex")
+            set_cookie(response, site, SESSION_COOKIE, result["session"]["token"], max_age=60 * 60 * 24 * 14)
+            return _no_referrer(response)
+    return _no_referrer(render(request, site, "password.html", mode=mode, title=title, token=token, name=name,
+                               errors=errors, status=400 if errors else 200, robots="noindex"))
+
+
+@page
+async def reset_password(request, site):
+    return await _token_form(request, site, "reset", Q.RESET_PASSWORD, "resetPassword", "Choose a new password")
+
+
+@page
+async def accept_invitation(request, site):
+    return await _token_form(request, site, "invitation", Q.ACCEPT_INVITATION, "acceptInvitation",
+                             "Accept your invitation")
+
+
 # ---------------------------------------------------------------- content
 
 @page

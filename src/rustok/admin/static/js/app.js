@@ -67,7 +67,14 @@ function signIn() {
     field("Shop (tenant slug)", "tenant", tenant),
     field("Email", "email", email),
     field("Password", "password", password),
-    h("button", { type: "submit" }, "Sign in"));
+    h("button", { type: "submit" }, "Sign in"),
+    h("p", {}, h("a", { href: "#", id: "forgot-password", onclick: (ev) => {
+      // the shop's own page mails a reset link (the same accounts sign in here)
+      ev.preventDefault();
+      const slug = tenant.value.trim();
+      if (!slug) { showErrors(form, [{ field: "tenant", message: "Enter your shop first" }]); tenant.focus(); return; }
+      location.href = `/t/${encodeURIComponent(slug)}/account/forgot-password`;
+    } }, "Forgot password?")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     showErrors(form, []);
