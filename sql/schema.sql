@@ -1060,6 +1060,7 @@ CREATE TABLE core.users (
     last_login_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    is_platform_admin boolean DEFAULT false NOT NULL,
     CONSTRAINT users_display_name_check CHECK ((length(display_name) <= 255)),
     CONSTRAINT users_email_format CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
     CONSTRAINT users_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
@@ -1083,10 +1084,22 @@ ALTER TABLE ONLY core.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: users_platform_admin_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX users_platform_admin_idx ON core.users USING btree (tenant_id, id) WHERE is_platform_admin;
+
+--
 -- Name: users_tenant_email_key; Type: INDEX; Schema: core; Owner: -
 --
 
 CREATE UNIQUE INDEX users_tenant_email_key ON core.users USING btree (tenant_id, lower(email));
+
+--
+-- Name: users _050_platform_admin_guard; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _050_platform_admin_guard BEFORE INSERT OR UPDATE OF is_platform_admin ON core.users FOR EACH ROW EXECUTE FUNCTION core.tg_users__platform_admin_guard();
 
 --
 -- Name: users _100_timestamps; Type: TRIGGER; Schema: core; Owner: -
@@ -1201,6 +1214,12 @@ COMMENT ON COLUMN core.users.created_at IS 'When the row was created (write-once
 --
 
 COMMENT ON COLUMN core.users.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: COLUMN users.is_platform_admin; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.is_platform_admin IS 'A platform operator: holds platform:manage (every tenant, in the API) besides their role. Set by ops.grant_platform_admin only.';
 
 --
 -- Name: TABLE users; Type: ACL; Schema: core; Owner: -
@@ -1868,6 +1887,7 @@ CREATE FUNCTION core.has_permission(p_permission text) RETURNS boolean
     AS $$
     select case when core.current_user_id() is null
                 then coalesce(current_setting('rustok.actor', true), '') <> 'api'
+                when p_permission = 'platform:manage' then core.is_platform_admin()
                 else exists (select 1 from core.role_permissions rp
                              where rp.role = core.current_user_role() and rp.permission = p_permission) end
 $$;
@@ -1876,7 +1896,7 @@ $$;
 -- Name: FUNCTION has_permission(p_permission text); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.has_permission(p_permission text) IS 'Whether the acting user''s role holds the permission. With no acting user: false for an anonymous API caller (the API sets rustok.actor = api), true for the system (psql, jobs).';
+COMMENT ON FUNCTION core.has_permission(p_permission text) IS 'Whether the acting user''s role holds the permission (platform:manage: whether they are a platform operator, core.is_platform_admin). With no acting user: false for an anonymous API caller (the API sets rustok.actor = api), true for the system (psql, jobs).';
 
 --
 -- Name: FUNCTION has_permission(p_permission text); Type: ACL; Schema: core; Owner: -
@@ -2019,6 +2039,30 @@ COMMENT ON FUNCTION core.invite_user_by_mail(p_email text, p_role text, p_displa
 
 REVOKE ALL ON FUNCTION core.invite_user_by_mail(p_email text, p_role text, p_display_name text, p_lifetime interval) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.invite_user_by_mail(p_email text, p_role text, p_display_name text, p_lifetime interval) TO rustok_app;
+
+--
+-- Name: is_platform_admin(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.is_platform_admin() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    select exists (select 1 from core.users u
+                   where u.tenant_id = core.current_tenant_id() and u.id = core.current_user_id()
+                     and u.status = 'active' and u.is_platform_admin)
+$$;
+
+--
+-- Name: FUNCTION is_platform_admin(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.is_platform_admin() IS 'Whether the acting user (rustok.user_id, in the current tenant) is an active platform operator (core.users.is_platform_admin): they hold platform:manage besides their tenant role.';
+
+--
+-- Name: FUNCTION is_platform_admin(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.is_platform_admin() TO rustok_app;
 
 --
 -- Name: login_failed(text, text, integer, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
@@ -2180,16 +2224,17 @@ GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO ru
 CREATE FUNCTION core.my_permissions() RETURNS text[]
     LANGUAGE sql STABLE
     AS $$
-    select coalesce(array_agg(rp.permission order by rp.permission), '{}')
-    from core.role_permissions rp
-    where rp.role = core.current_user_role()
+    select coalesce(array_agg(p.permission order by p.permission), '{}')
+    from (select rp.permission from core.role_permissions rp where rp.role = core.current_user_role()
+          union all
+          select 'platform:manage' where core.is_platform_admin()) p
 $$;
 
 --
 -- Name: FUNCTION my_permissions(); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.my_permissions() IS 'The acting user''s permissions, sorted (GraphQL me { permissions }).';
+COMMENT ON FUNCTION core.my_permissions() IS 'The acting user''s permissions, sorted: their role''s, and platform:manage for a platform operator (GraphQL me { permissions }).';
 
 --
 -- Name: FUNCTION my_permissions(); Type: ACL; Schema: core; Owner: -
@@ -2226,6 +2271,206 @@ COMMENT ON FUNCTION core.new_id() IS 'A new id: a ULID (48-bit ms timestamp + 80
 
 GRANT ALL ON FUNCTION core.new_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.new_id() TO rustok_analyst;
+
+--
+-- Name: platform_add_domain(uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_host text := rtrim(lower(btrim(p_host)), '.');
+begin
+    perform core.require_permission('platform:manage');
+    if not exists (select 1 from core.tenants t where t.id = p_tenant_id) then
+        raise exception 'core.tenants.id: no tenant %', p_tenant_id using errcode = 'no_data_found', column = 'tenant_id';
+    end if;
+    if exists (select 1 from core.tenant_domains d where d.host = v_host and d.tenant_id <> p_tenant_id) then
+        raise exception 'core.tenant_domains.host: % already belongs to another tenant', v_host
+            using errcode = 'unique_violation', column = 'host';
+    end if;
+    insert into core.tenant_domains (tenant_id, host) values (p_tenant_id, v_host)
+    on conflict (tenant_id, host) do nothing;
+    return v_host;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_add_domain(p_tenant_id uuid, p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) IS 'platform:manage: a tenant''s storefront also answers this host name (lowercased, no trailing dot; a host belongs to one tenant: 23505). Returns the host. (GraphQL addPlatformTenantDomain.)';
+
+--
+-- Name: FUNCTION platform_add_domain(p_tenant_id uuid, p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) TO rustok_app;
+
+--
+-- Name: platform_create_tenant(text, text, text, text, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text DEFAULT NULL::text, p_admin_email text DEFAULT NULL::text, p_invitation_lifetime interval DEFAULT '7 days'::interval) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_id   uuid;
+    v_user uuid;
+begin
+    perform core.require_permission('platform:manage');
+    if p_slug is null or p_slug !~ '^[a-z0-9]+(-[a-z0-9]+)*$' or length(p_slug) > 64 then
+        raise exception 'core.tenants.slug: lowercase letters, digits and single dashes, at most 64 characters (got %)',
+            coalesce(p_slug, 'null') using errcode = 'check_violation', column = 'slug';
+    end if;
+    if exists (select 1 from core.tenants t where t.slug = p_slug) then
+        raise exception 'core.tenants.slug: % is already the slug of another tenant', p_slug
+            using errcode = 'unique_violation', column = 'slug';
+    end if;
+    if p_text_search_config is not null
+       and not exists (select 1 from pg_catalog.pg_ts_config c where c.cfgname = p_text_search_config) then
+        raise exception 'core.tenants.text_search_config: % is not a text search configuration (e.g. english, german, simple)',
+            p_text_search_config using errcode = 'invalid_parameter_value', column = 'text_search_config';
+    end if;
+    insert into core.tenants (name, slug, text_search_config)
+    values (btrim(p_name), p_slug, coalesce(p_text_search_config, 'english')::regconfig)
+    returning core.tenants.id into v_id;
+    if p_admin_email is not null then
+        if btrim(p_admin_email) !~ '^[^@[:space:]]+@[^@[:space:]]+$' then
+            raise exception 'core.users.admin_email: must be an email address like ann@example.com'
+                using errcode = 'check_violation', column = 'admin_email';
+        end if;
+        -- the shop's first administrator, invited by mail (core/accounts.sql: the mail consumer sends the link)
+        insert into core.users (tenant_id, email, password_hash, role, status)
+        values (v_id, btrim(p_admin_email), '!', 'admin', 'invited')
+        returning core.users.id into v_user;
+        insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
+        values (v_id, v_user, 'invitation', now() + p_invitation_lifetime);
+    end if;
+    return v_id;
+end
+$_$;
+
+--
+-- Name: FUNCTION platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval) IS 'platform:manage: create a tenant (name, unique slug, text search configuration, default english); with p_admin_email also its first administrator, invited by mail (status invited, an invitation valid p_invitation_lifetime). Returns the tenant id. (GraphQL createTenant.)';
+
+--
+-- Name: FUNCTION platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval) TO rustok_app;
+
+--
+-- Name: platform_remove_domain(uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('platform:manage');
+    delete from core.tenant_domains d where d.tenant_id = p_tenant_id and d.host = rtrim(lower(btrim(p_host)), '.');
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_remove_domain(p_tenant_id uuid, p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) IS 'platform:manage: a tenant''s storefront no longer answers this host name; false when it did not. (GraphQL removePlatformTenantDomain.)';
+
+--
+-- Name: FUNCTION platform_remove_domain(p_tenant_id uuid, p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) TO rustok_app;
+
+--
+-- Name: platform_tenants(text, integer); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_tenants(p_search text DEFAULT NULL::text, p_limit integer DEFAULT 100) RETURNS TABLE(id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamp with time zone, updated_at timestamp with time zone, domains text[], user_count integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('platform:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception 'first: between 1 and 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query
+    select t.id, t.name, t.slug, t.is_active, t.text_search_config::text, t.created_at, t.updated_at,
+           array(select d.host from core.tenant_domains d where d.tenant_id = t.id order by d.host),
+           (select count(*)::integer from core.users u where u.tenant_id = t.id)
+    from core.tenants t
+    where p_search is null
+       or t.slug ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       or t.name ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+    order by t.slug
+    limit p_limit;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_tenants(p_search text, p_limit integer); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_tenants(p_search text, p_limit integer) IS 'platform:manage: every tenant (by slug; p_search matches part of the slug or name), with its domains and number of users. (GraphQL platformTenants.)';
+
+--
+-- Name: FUNCTION platform_tenants(p_search text, p_limit integer); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_tenants(p_search text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_tenants(p_search text, p_limit integer) TO rustok_app;
+
+--
+-- Name: platform_update_tenant(uuid, text, boolean); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text DEFAULT NULL::text, p_is_active boolean DEFAULT NULL::boolean) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('platform:manage');
+    if p_is_active is false and p_tenant_id = core.current_tenant_id() then
+        raise exception 'core.tenants.is_active: you cannot suspend the tenant you are signed in to (it would lock you out)'
+            using errcode = 'object_not_in_prerequisite_state', column = 'is_active';
+    end if;
+    update core.tenants t
+       set name = coalesce(btrim(p_name), t.name), is_active = coalesce(p_is_active, t.is_active)
+     where t.id = p_tenant_id;
+    if not found then
+        raise exception 'core.tenants.id: no tenant %', p_tenant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_tenant_id;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean) IS 'platform:manage: rename a tenant and/or suspend it (p_is_active false: its storefront and API answer TENANT_SUSPENDED, its data stays) or reactivate it. Not the caller''s own tenant''s suspension. (GraphQL updateTenant, suspendTenant, reactivateTenant.)';
+
+--
+-- Name: FUNCTION platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean) TO rustok_app;
 
 --
 -- Name: prepare_account_mail(uuid, uuid, text); Type: FUNCTION; Schema: core; Owner: -
@@ -2763,14 +3008,14 @@ CREATE FUNCTION core.tenant_slug_by_host(p_host text) RETURNS text
     select t.slug
     from core.tenant_domains d
     join core.tenants t on t.id = d.tenant_id
-    where d.host = lower(p_host) and t.is_active
+    where d.host = lower(p_host)
 $$;
 
 --
 -- Name: FUNCTION tenant_slug_by_host(p_host text); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.tenant_slug_by_host(p_host text) IS 'The slug of the active tenant whose storefront answers on this host name (core.tenant_domains), or null. Callable before a tenant is set (the storefront resolves the Host header with it).';
+COMMENT ON FUNCTION core.tenant_slug_by_host(p_host text) IS 'The slug of the tenant whose storefront answers on this host name (core.tenant_domains), or null; also of a suspended tenant, whose pages then say it is suspended. Callable before a tenant is set (the storefront resolves the Host header with it).';
 
 --
 -- Name: FUNCTION tenant_slug_by_host(p_host text); Type: ACL; Schema: core; Owner: -
@@ -2778,6 +3023,28 @@ COMMENT ON FUNCTION core.tenant_slug_by_host(p_host text) IS 'The slug of the ac
 
 REVOKE ALL ON FUNCTION core.tenant_slug_by_host(p_host text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.tenant_slug_by_host(p_host text) TO rustok_app;
+
+--
+-- Name: tenant_suspended(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tenant_suspended(p_slug text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ select exists (select 1 from core.tenants t where t.slug = p_slug and not t.is_active) $$;
+
+--
+-- Name: FUNCTION tenant_suspended(p_slug text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tenant_suspended(p_slug text) IS 'Whether the tenant with this slug exists and is suspended (is_active false): the API then answers TENANT_SUSPENDED instead of an unknown tenant. Callable before a tenant is set.';
+
+--
+-- Name: FUNCTION tenant_suspended(p_slug text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.tenant_suspended(p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.tenant_suspended(p_slug text) TO rustok_app;
 
 --
 -- Name: tg__no_cycle(); Type: FUNCTION; Schema: core; Owner: -
@@ -2906,6 +3173,29 @@ $$;
 --
 
 COMMENT ON FUNCTION core.tg_sessions__user_logged_in() IS 'AFTER INSERT statement trigger on core.sessions: a UserLoggedIn event per user who got a session.';
+
+--
+-- Name: tg_users__platform_admin_guard(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg_users__platform_admin_guard() RETURNS trigger
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if current_user = 'rustok_app'
+       and new.is_platform_admin is distinct from (case when tg_op = 'INSERT' then false else old.is_platform_admin end) then
+        raise exception 'core.users.is_platform_admin: only an operator makes platform administrators (psql: ops.grant_platform_admin)'
+            using errcode = 'insufficient_privilege', column = 'is_platform_admin';
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_users__platform_admin_guard(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg_users__platform_admin_guard() IS 'BEFORE INSERT/UPDATE trigger on core.users: the application role (the API, and psql as rustok_app) cannot set or clear is_platform_admin (42501); operators do (ops.grant_platform_admin).';
 
 --
 -- Name: tg_users__user_logged_in(); Type: FUNCTION; Schema: core; Owner: -
@@ -22688,6 +22978,36 @@ COMMENT ON FUNCTION ops.drop_analyst(p_login text) IS 'Drop an analyst login mad
 --
 
 REVOKE ALL ON FUNCTION ops.drop_analyst(p_login text) FROM PUBLIC;
+
+--
+-- Name: grant_platform_admin(text, text, boolean); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean DEFAULT true) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    update core.users u set is_platform_admin = coalesce(p_grant, true)
+    where u.tenant_id = (select t.id from core.tenants t where t.slug = p_tenant_slug)
+      and lower(u.email) = lower(btrim(p_email));
+    if not found then
+        raise exception 'no user % in tenant %', p_email, p_tenant_slug using errcode = 'no_data_found';
+    end if;
+    return coalesce(p_grant, true);
+end
+$$;
+
+--
+-- Name: FUNCTION grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean) IS 'Operator: make a user (tenant slug + email) a platform operator, who then manages every tenant and its domains through the API (permission platform:manage), or (p_grant false) no longer. The application role cannot. psql: select ops.grant_platform_admin(''hq'', ''ops@example.com'');';
+
+--
+-- Name: FUNCTION grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean) FROM PUBLIC;
 
 --
 -- Name: health(); Type: FUNCTION; Schema: ops; Owner: -

@@ -97,6 +97,8 @@ def shop(clusters):
         owner.execute("insert into core.users (tenant_id, email, password_hash, display_name, role) "
                       "values (core.tenant_id_by_slug(%s), 'staff@example.com', %s, 'Staff', 'admin')",
                       (slug, hash_password("password123")))
+        # also a platform operator, so that every root query field answers (platformTenants)
+        owner.execute("select ops.grant_platform_admin(%s, 'staff@example.com')", (slug,))
     wait_for(lambda: caught_up(primary, replica), timeout=30, what="replica caught up")
     return slug
 
@@ -355,6 +357,7 @@ QUERIES = {
     "opsHealth": "{ opsHealth { checkName status } }",
     "allCategories": "{ allCategories { id name } }",
     "mediaLibrary": "{ mediaLibrary { id url } }",
+    "platformTenants": "{ platformTenants { slug isActive domains userCount } }",
 }
 
 

@@ -14,13 +14,15 @@
 | domains      | domains.graphql      | the storefront's host names per tenant                      |
 | staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
 | accounts     | accounts.graphql     | password reset and invitations by mailed links              |
+| platform     | platform.graphql     | the platform operator: tenants and their domains            |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import accounts, admin, cart, commerce, community, content, core, domains, live, scalars, staff, storefront
+from rustok.graphql import (accounts, admin, cart, commerce, community, content, core, domains, live, platform, scalars,
+                            staff, storefront)
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -35,6 +37,7 @@ BINDABLES: list = [
     *domains.bindables,
     *staff.bindables,
     *accounts.bindables,
+    *platform.bindables,
 ]
 
 

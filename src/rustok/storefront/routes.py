@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from rustok.ids import InvalidIdError, parse_id
 from rustok.storefront import queries as Q
-from rustok.storefront.api import ApiFailed, ApiUnavailable, ModuleDisabled, execute, field_type_fields, read
+from rustok.storefront.api import (ApiFailed, ApiUnavailable, ModuleDisabled, TenantSuspended, execute, field_type_fields,
+                                   read)
 from rustok.storefront.tenancy import slug_for_host
 from rustok.storefront.web import (CART_COOKIE, CURRENCIES, CURRENCY_COOKIE, SESSION_COOKIE, BadForm, clear_cookie,
                                    conditional, csrf_token, read_form, redirect, render, set_cookie)
@@ -148,6 +149,8 @@ def page(handler):
             return _error(request, site, exc.status, "That did not work", exc.message)
         except ModuleDisabled:
             return _error(request, site, 404, "Not available", "This part of the site is turned off.")
+        except TenantSuspended:
+            return _error(request, None, 403, "Shop suspended", "This shop is suspended for now. Please come back later.")
         except ApiUnavailable:
             response = _error(request, site, 503, "Back in a moment", "The shop cannot reach its database right now. "
                                                                       "Please try again in a few seconds.")
