@@ -148,3 +148,52 @@ def test_admin_sign_in_links_to_the_shops_forgot_password_page(server, page):
     page.get_by_role("link", name="Forgot password?").click()
     page.wait_for_url(re.compile(rf"/t/{shop['slug']}/account/forgot-password$"))
     assert page.locator("#forgot-email").count() == 1
+
+
+def test_the_platform_operator_manages_tenants_in_the_admin(server, mail_dir, page, shots):
+    shop = make_shop(server.db_url, roles=("admin",))
+    with psycopg.connect(server.db_url, autocommit=True) as conn:
+        conn.execute("select ops.grant_platform_admin(%s, %s)", (shop["slug"], shop["emails"]["admin"]))
+    sign_in(page, server.base_url, shop, "admin")
+    page.get_by_role("link", name="Platform").click()
+    page.get_by_role("heading", name="Platform: tenants").wait_for()
+    slug = f"web-{uuid.uuid4().hex[:6]}"
+    create = page.get_by_role("form", name="New tenant")
+    create.get_by_label("Name").fill("Web Corp")
+    create.get_by_label("Slug").fill(slug)
+    create.get_by_label("First admin's email (invited by mail)").fill(f"boss@{slug}.example")
+    create.get_by_role("button", name="Create tenant").click()
+    page.get_by_text(f"Tenant {slug} created").wait_for()
+    row = page.locator(f"tr[data-tenant='{slug}']")
+    expect(row).to_contain_text("active")
+    # its first admin got an invitation
+    assert f"/t/{slug}/account/invitation?token=" in mailed_link(mail_dir, f"boss@{slug}.example", "invitation")
+
+    # a host name, then a taken one (refused next to the field)
+    row.get_by_label(f"New host name for {slug}").fill(f"{slug}.example")
+    row.get_by_role("button", name="Add host").click()
+    page.get_by_text(f"{slug} also answers on {slug}.example").wait_for()
+    row = page.locator(f"tr[data-tenant='{slug}']")
+    expect(row).to_contain_text(f"{slug}.example")
+
+    # suspend: the shop answers "Shop suspended"; reactivate: it serves again
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Suspend").click()
+    page.get_by_text(f"{slug} suspended").wait_for()
+    expect(page.locator(f"tr[data-tenant='{slug}']")).to_contain_text("suspended")
+    shots(page, "platform")
+    shopper = page.context.new_page()
+    response = shopper.goto(f"{server.base_url}/t/{slug}/")
+    assert response.status == 403 and "Shop suspended" in shopper.content()
+    page.locator(f"tr[data-tenant='{slug}']").get_by_role("button", name="Reactivate").click()
+    page.get_by_text(f"{slug} reactivated").wait_for()
+    assert shopper.goto(f"{server.base_url}/t/{slug}/").status == 200
+    # your own tenant cannot be suspended from here
+    assert page.locator(f"tr[data-tenant='{shop['slug']}']").get_by_role("button", name="Suspend").count() == 0
+
+
+def test_a_tenant_admin_sees_no_platform_section(server, page):
+    shop = make_shop(server.db_url, roles=("admin",))
+    sign_in(page, server.base_url, shop, "admin")
+    expect(page.locator("#nav").get_by_role("link", name="People")).to_have_count(1)
+    expect(page.locator("#nav").get_by_role("link", name="Platform")).to_have_count(0)

@@ -7,6 +7,7 @@ import * as orders from "./views/orders.js";
 import * as content from "./views/content.js";
 import * as people from "./views/people.js";
 import * as ops from "./views/ops.js";
+import * as platform from "./views/platform.js";
 
 const SECTIONS = [
   { path: "products", label: "Catalog", permission: "catalog:write" },
@@ -15,6 +16,7 @@ const SECTIONS = [
   { path: "comments", label: "Comments", permission: "content:moderate" },
   { path: "people", label: "People", permission: ["users:manage", "modules:manage"] },
   { path: "operations", label: "Operations", permission: "ops:manage" },
+  { path: "platform", label: "Platform", permission: "platform:manage" },
 ];
 
 const ROUTES = [
@@ -31,6 +33,7 @@ const ROUTES = [
   [/^comments$/, () => content.moderation()],
   [/^people$/, () => people.list()],
   [/^operations$/, () => ops.dashboard()],
+  [/^platform$/, () => platform.list()],
 ];
 
 function allowed(section) {
