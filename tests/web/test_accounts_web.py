@@ -116,7 +116,7 @@ def test_admin_invites_by_email_and_the_person_accepts(server, mail_dir, page, s
     invite.get_by_label("Email").fill("newbie@shop.example")
     invite.get_by_label("Name").fill("Newbie")
     invite.get_by_label("Role").select_option("editor")
-    invite.get_by_role("button", name="Invite").click()
+    invite.get_by_role("button", name="Invite", exact=True).click()
     page.get_by_text("Invitation mailed to newbie@shop.example").wait_for()
     row = page.locator("tr[data-user='newbie@shop.example']")
     assert "invited" in row.inner_text()
