@@ -1,4 +1,4 @@
--- depends: 0122_commerce_product_images
+-- depends: 0170_index_product_search
 -- core: single-use, expiring account tokens (password reset, invitation) e-mailed by the worker's mail consumer;
 -- invited accounts (status 'invited': no password until the invitation is accepted).
 

@@ -40,7 +40,7 @@ CONSUMER = "mail"
 SQL_LEASED = """
     select e.id, e.tenant_id, e.event_type, e.payload ->> 'token_id' as token_id
     from outbox.deliveries d
-    join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+    join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
     where d.consumer = %s and d.locked_by = %s and d.state = 'pending' and d.locked_until >= now()
     order by d.available_at, d.event_id"""
 SQL_PREPARE = ("select purpose, email, display_name, role, tenant_slug, tenant_name, expires_at "

@@ -38,6 +38,10 @@ def shop(both, owner, api_db):
                         "returning id", (t,)).fetchone()[0]
     tag = owner.execute("insert into content.tags (tenant_id, name, slug) values (%s, 'Été', 'ete') returning id",
                         (t,)).fetchone()[0]
+    sale = owner.execute("insert into commerce.price_lists (tenant_id, title, type, status) "
+                         "values (%s, 'Summer sale', 'sale', 'active') returning id", (t,)).fetchone()[0]
+    members = owner.execute("insert into commerce.price_lists (tenant_id, title, type, status) "
+                            "values (%s, 'Members', 'override', 'active') returning id", (t,)).fetchone()[0]
     for i in range(27):
         title = ["Blue tee", "Linen shirt \"classic\"", "Wool scarf", "Café mug ☕", "Tab\tand\nnewline"][i % 5] + f" {i}"
         pid = owner.execute(
@@ -53,6 +57,12 @@ def shop(both, owner, api_db):
             if i % 2:
                 owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code) "
                               "values (%s, %s, %s, 'USD')", (t, vid, 1100 + 300 * i))
+            if i % 5 == 2:   # on sale (Product.price: calculated below original)
+                owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code, price_list_id) "
+                              "values (%s, %s, %s, 'EUR', %s)", (t, vid, 500 + i + pos, sale))
+            if i == 6 and pos == 0:   # an override list sets the price, above the base
+                owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code, price_list_id) "
+                              "values (%s, %s, 99999, 'EUR', %s)", (t, vid, members))
         if i % 3 == 0:
             owner.execute("insert into commerce.product_categories (tenant_id, product_id, category_id) values (%s, %s, %s)",
                           (t, pid, cat))
@@ -123,6 +133,19 @@ OPERATIONS = [
     ("a draft post is null", """{ content(kind: post, slug: "n-5") { id } }""", {}),
     ("a draft by handle is null", """{ product(handle: "p-4") { id title } }""", {}),
     ("unknown handle", """{ product(handle: "nope") { id } }""", {}),
+    ("cards with sale-aware prices", """{ products(currency: "EUR", first: 12) { nodes { handle
+          price { __typename calculated { amount currencyCode } original { amount currencyCode } onSale priceListType }
+          usd: price(currency: "usd") { calculated { amount } onSale } } } }""", {}),
+    ("search with facets and prices", """{ products(search: "shirt or tee", currency: "EUR", first: 5) { totalCount
+          nodes { title price { calculated { amount } original { amount } onSale } } facets { inStock { count } } } }""", {}),
+    ("storefront catalog: landing page with its own price buckets and card prices", """{ products(filter: {priceBuckets: [0, 2000, 5000]},
+          sort: newest, currency: "EUR", first: 6) { totalCount edges { cursor node { handle price { calculated { amount } onSale } } }
+          facets { priceBuckets { min { amount } max { amount } count } inStock { count inStock } } } }""", {}),
+    ("storefront catalog: search with its own price buckets", """{ products(search: "shirt", filter: {priceBuckets: [0, 2000, 5000], inStock: true},
+          currency: "EUR", first: 4) { totalCount edges { cursor node { handle rank } } pageInfo { hasNextPage endCursor }
+          facets { priceBuckets { min { amount } max { amount } count } categories { count } } } }""", {}),
+    ("product price by argument", """{ product(handle: "p-12") { title price(currency: "EUR") { calculated { amount currencyCode }
+          original { amount } onSale priceListType } none: price { onSale } } }""", {}),
 ]
 
 

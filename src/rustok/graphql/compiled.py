@@ -259,6 +259,8 @@ class Compiler:
                 members.append((s.key, _float4(f"{p}.rank") if ranked else "'null'"))
             elif s.name == "priceRange":
                 members.append((s.key, self.price_range(s.node, p, listing_currency)))
+            elif s.name == "price":
+                members.append((s.key, self.product_price(s.node, p, listing_currency)))
             elif s.name == "tags":
                 self.no_arguments(s.node)
                 members.append((s.key, self.tags(s.node, p)))
@@ -311,6 +313,45 @@ class Compiler:
             else:
                 raise Unsupported(f"MoneyRange.{s.name}")
         return f"(case when {cur} is null or {prices} is null then 'null' else {_object(members)} end)"
+
+    def product_price(self, node: FieldNode, p: str, listing_currency: str | None) -> str:
+        """Product.price: the cheapest variant's price now (sale and override price lists applied) in the
+        argument's currency or the listing's, as resolve_product_price answers it (commerce.calculate_prices over
+        the product's variants; ties by variant position, then id). Under the statement's tenant."""
+        read_args = self.arguments("Product", "price", node)
+        name = self.params.name("price_currency")
+        listing = listing_currency
+
+        def fill(values: dict, variables) -> None:
+            currency = read_args(variables).get("currency")
+            currency = currency.strip().upper() if currency else None
+            values[name] = currency or (values.get(listing) if listing else None)
+        self.params.fillers.append(fill)
+        cur = f"%({name})s::text"
+        members = []
+        for s in self.selections("ProductPrice", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ProductPrice\"'"))
+            elif s.name == "calculated":
+                members.append((s.key, self.money(s.node, "pr.calculated_amount", cur)))
+            elif s.name == "original":
+                members.append((s.key, self.money(s.node, "pr.original_amount", cur)))
+            elif s.name == "onSale":
+                members.append((s.key, "(pr.calculated_amount < pr.original_amount)::text"))
+            elif s.name == "priceListType":
+                members.append((s.key, _j("pr.calculated_price_list_type")))
+            else:
+                raise Unsupported(f"ProductPrice.{s.name}")
+        cheapest = ("select cp.calculated_amount, coalesce(cp.original_amount, cp.calculated_amount) as original_amount, "
+                    "cp.calculated_price_list_type "
+                    "from commerce.calculate_prices(array(select v.id from commerce.variants v "
+                    f"where v.tenant_id = core.current_tenant_id() and v.product_id = {p}.product_id), {cur}) cp "
+                    "join commerce.variants v on v.tenant_id = core.current_tenant_id() and v.id = cp.variant_id "
+                    "where cp.calculated_amount is not null "
+                    "order by cp.calculated_amount, v.position, v.id limit 1")
+        return (f"(case when {cur} is null then 'null' "
+                f"else coalesce((select {_object(members)} from ({cheapest}) pr), 'null') end)")
 
     def money_of(self, node: FieldNode, which: str, amount: str, currency: str) -> dict:
         out = {}

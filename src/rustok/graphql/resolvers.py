@@ -13,6 +13,8 @@
 | cart         | cart.graphql         | carts and their checkout; the viewer's pending comments     |
 | domains      | domains.graphql      | the storefront's host names per tenant                      |
 | staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
+| retired      | retired.graphql      | addresses gone for good (the storefront's 410)              |
+| tags         | tags.graphql         | tag management for the admin: uses, rename, merge, delete   |
 | accounts     | accounts.graphql     | password reset and invitations by mailed links              |
 | platform     | platform.graphql     | the platform operator: tenants and their domains            |
 
@@ -21,8 +23,8 @@ Access checks live in access.py, connections and write transactions in db.py.
 
 from __future__ import annotations
 
-from rustok.graphql import (accounts, admin, cart, commerce, community, content, core, domains, live, platform, scalars,
-                            staff, storefront)
+from rustok.graphql import (accounts, admin, cart, commerce, community, content, core, domains, live, platform, retired,
+                            scalars, staff, storefront, tags)
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -36,6 +38,8 @@ BINDABLES: list = [
     *cart.bindables,
     *domains.bindables,
     *staff.bindables,
+    *retired.bindables,
+    *tags.bindables,
     *accounts.bindables,
     *platform.bindables,
 ]

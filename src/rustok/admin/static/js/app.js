@@ -8,12 +8,14 @@ import * as content from "./views/content.js";
 import * as people from "./views/people.js";
 import * as ops from "./views/ops.js";
 import * as platform from "./views/platform.js";
+import * as tags from "./views/tags.js";
 
 const SECTIONS = [
   { path: "products", label: "Catalog", permission: "catalog:write" },
   { path: "orders", label: "Orders", permission: "orders:read_all" },
   { path: "content", label: "Content", permission: "content:write_own" },
   { path: "comments", label: "Comments", permission: "content:moderate" },
+  { path: "tags", label: "Tags", permission: "tags:manage" },
   { path: "people", label: "People", permission: ["users:manage", "modules:manage"] },
   { path: "operations", label: "Operations", permission: "ops:manage" },
   { path: "platform", label: "Platform", permission: "platform:manage" },
@@ -31,6 +33,7 @@ const ROUTES = [
   [/^content\/([^/]+)$/, (m) => content.edit(m[1])],
   [/^content-categories$/, () => content.categories()],
   [/^comments$/, () => content.moderation()],
+  [/^tags$/, () => tags.list()],
   [/^people$/, () => people.list()],
   [/^operations$/, () => ops.dashboard()],
   [/^platform$/, () => platform.list()],
