@@ -236,6 +236,10 @@ def test_search_with_facets_walks_are_identical(both, shop, sort):
     ("{ products { nodes { id variants { sku stock { available } } } } }", {}, {}),  # not compiled: staff stock
     ("query($n: Int) { products(first: $n) { nodes { id } } }", {"n": "five"}, {}),  # variables do not coerce
     ('{ product(handle: "p-1") { variants { price(currency: "EUR", quantity: 0) { onSale } } } }', {}, {}),  # refused
+    ('{ product(handle: "p-1") { variants { price(currency: "XYZ") { onSale } } } }', {}, {}),   # unknown currency
+    ('{ products(search: "shirt", filter: {priceBuckets: [500, 100]}, currency: "EUR") { facets { inStock { count } } } }',
+     {}, {}),                                                                          # buckets not ascending
+    ('{ products(filter: {priceBuckets: []}, currency: "EUR") { facets { inStock { count } } } }', {}, {}),
     ("{ products { nodes { id } } }", {}, {"X-Tenant": "no-such-shop"}),            # unknown tenant
 ])
 def test_refusals_and_uncovered_documents_fall_back_with_identical_answers(both, shop, query, variables, headers):
