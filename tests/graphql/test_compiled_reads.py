@@ -105,6 +105,23 @@ def shop(both, owner, api_db):
         if i % 3 == 0:
             owner.execute("insert into content.taggables (tenant_id, tag_id, target_type, target_id) "
                           "values (%s, %s, 'node', %s)", (t, tag, nid))
+    # a thread under post n-1: approved comments (one pending, one spam: not shown), replies and a reply to a reply
+    post = owner.execute("select id from content.nodes where tenant_id = %s and slug = 'n-1'", (t,)).fetchone()[0]
+
+    def comment(parent, text, status="approved", who=None):
+        cid = owner.execute("insert into content.nodes (tenant_id, kind, parent_id, status, author_id, published_at) "
+                            "values (%s, 'comment', %s, %s, %s, now() - make_interval(mins => %s)) returning id",
+                            (t, parent, status, who, 100 - len(text))).fetchone()[0]
+        owner.execute("insert into content.bodies (tenant_id, node_id, body, format) values (%s, %s, %s, 'plain')",
+                      (t, cid, text))
+        return cid
+    first = comment(post, "First! «quoted» \"text\"", who=author)
+    comment(post, "Second comment")
+    comment(post, "Waiting for moderation", status="pending")
+    comment(post, "Buy cheap stuff", status="spam")
+    reply = comment(first, "A reply to the first")
+    comment(first, "Another reply, longer text here")
+    comment(reply, "Deeper")
     drain(api_db)
     return slug
 
@@ -157,6 +174,16 @@ OPERATIONS = [
           nodes { handle updatedAt } pageInfo { hasNextPage endCursor } } }""", {"after": None}),
     ("the storefront's sitemap: posts", """query($kind: NodeKind!, $after: String) { contents(kind: $kind, sort: newest, first: 100,
           after: $after) { nodes { slug updatedAt } pageInfo { hasNextPage endCursor } } }""", {"kind": "post", "after": None}),
+    ("the storefront's post page with its comment tree", """query($kind: NodeKind!, $slug: String!) { content(kind: $kind, slug: $slug) {
+          id kind slug title excerpt body bodyFormat publishedAt updatedAt author { name } category { slug name } tags { slug name }
+          seo { title description canonicalUrl imageUrl robots }
+          comments(first: 50) { totalCount nodes { id body bodyFormat publishedAt createdAt updatedAt replyCount author { name }
+            comments(first: 50) { nodes { id body replyCount author { name }
+              comments(first: 50) { nodes { id body } } } } } } } }""", {"kind": "post", "slug": "n-1"}),
+    ("comments paged, newest first", """{ content(kind: post, slug: "n-1") { comments(first: 1, sort: newest) { totalCount totalCountCapped sort
+          edges { cursor node { body } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }""", {}),
+    ("comments of every post in a listing", """{ contents(kind: post, first: 3, sort: oldest) { nodes { slug comments(first: 2) { totalCount
+          nodes { body comments(last: 1) { nodes { body } pageInfo { hasPreviousPage } } } } } } }""", {}),
     ("content search with bodies", """{ contents(search: "tee", first: 5) { totalCount sort nodes { title rank body } } }""", {}),
     ("pages by position, backwards", """{ contents(kind: page, sort: title_asc, last: 2) { nodes { slug } pageInfo { startCursor hasPreviousPage } } }""", {}),
     ("post by slug with body", """{ content(kind: post, slug: "n-1") { id title body bodyFormat author { name } tags { slug } rank } }""", {}),

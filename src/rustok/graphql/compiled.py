@@ -701,6 +701,12 @@ class Compiler:
             if s.name == "__typename":
                 members.append((s.key, "'\"Content\"'"))
                 continue
+            if s.name == "comments":   # a connection per node, correlated with this row
+                saved = self.wants_body
+                expr, ctes = self.contents_connection(s.node, "Content", "comments", c)
+                self.wants_body = saved
+                members.append((s.key, f"(with {ctes} select {expr})"))
+                continue
             self.no_arguments(s.node)
             if s.name in _CONTENT_COLUMNS:
                 column, kind = _CONTENT_COLUMNS[s.name]
@@ -828,8 +834,16 @@ class Compiler:
         return sel.key, sql
 
     def root_contents(self, sel: Selection) -> tuple[str, str, str]:
-        read_args = self.arguments("Query", "contents", sel.node)
-        n = self.params.name("contents")
+        expr, ctes = self.contents_connection(sel.node, "Query", "contents", None)
+        return sel.key, expr, ctes
+
+    def contents_connection(self, node: FieldNode, type_name: str, field_name: str,
+                            parent: str | None) -> tuple[str, str]:
+        """A ContentConnection: (JSON expression, its CTEs). Query.contents, or with `parent` (the alias of a
+        content row) Content.comments: that node's comments (contents_connection with parent_id), the CTEs then
+        correlated with the parent row (the caller wraps them in a subquery per parent)."""
+        read_args = self.arguments(type_name, field_name, node)
+        n = self.params.name("contents" if parent is None else "comments")
         names = {k: f"{n}_{k}" for k in ("search", "filters", "sort", "after", "before", "limit", "from_end",
                                           "want_total", "want_body", "has_after", "has_before")}
         wants = {"total": False, "body": False}
@@ -855,7 +869,7 @@ class Compiler:
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
         members = []
         self.wants_body = False
-        for s in self.selections("ContentConnection", sel.node):
+        for s in self.selections("ContentConnection", node):
             self.no_arguments(s.node)
             if s.name == "__typename":
                 members.append((s.key, "'\"ContentConnection\"'"))
@@ -894,16 +908,19 @@ class Compiler:
             else:
                 raise Unsupported(f"ContentConnection.{s.name}")
         wants["body"] = self.wants_body
+        filters = P["filters"] if parent is None else (
+            f"({P['filters']}::jsonb || jsonb_build_object('parentId', {parent}.node_id::text, "
+            "'kinds', jsonb_build_array('comment')))")
         ctes = (f"{rows} as materialized (select * from index.read_content_page(%(tenant)s, {P['search']}, "
-                f"{P['filters']}, {P['sort']}, {P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, "
+                f"{filters}, {P['sort']}, {P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, "
                 f"{P['want_total']}, {P['want_body']})), "
                 f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped from {rows} r where r.ord = 0), "
                 f"{page} as (select r.* from {rows} r where r.ord between 1 and {P['limit']})")
         if wants.get("facets"):
             # read from the listing's row 0, so that it runs after index.read_content_page set the tenant
             ctes += (f", {facets_cte} as materialized (select index.search_content(core.current_tenant_id(), "
-                     f"{P['search']}, {P['filters']}, null, 1, 0, false) -> 'facets' as f from {meta} m)")
-        return sel.key, _object(members), ctes
+                     f"{P['search']}, {filters}, null, 1, 0, false) -> 'facets' as f from {meta} m)")
+        return _object(members), ctes
 
     def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict) -> str:
         info = []

@@ -189,8 +189,7 @@ query Blog($filter: ContentFilter, $after: String, $before: String, $first: Int,
 COMMENT_FIELDS = "id body bodyFormat publishedAt createdAt updatedAt replyCount author { name }"
 
 POST = """
-query Post($kind: NodeKind!, $slug: String!, $cart: String) {
-  %(header)s
+query Post($kind: NodeKind!, $slug: String!) {
   content(kind: $kind, slug: $slug) {
     id kind slug title excerpt body bodyFormat publishedAt updatedAt
     author { name } category { slug name } tags { slug name }

@@ -613,9 +613,9 @@ async def blog(request, site):
 
 async def _content(request, site, kind: str, slug: str):
     slug = slug[:300]
-    data = (await _run(request, site, Q.fill(Q.POST), {"kind": kind, "slug": slug})).data
-    site.header(data)
-    return data
+    header = await _header(request, site)
+    # the page without the header: an anonymous visitor's post, its comment tree included, is one statement
+    return {**header, **(await _read(request, site, Q.fill(Q.POST), {"kind": kind, "slug": slug})).data}
 
 
 @page
