@@ -58,10 +58,13 @@ SIZES = {
 }
 
 
-def size_named(name: str, orders: int | None = None) -> Size:
+def size_named(name: str, orders: int | None = None, products: int | None = None) -> Size:
     size = SIZES[name]
     if orders is not None:
         size = replace(size, orders=orders, order_chunk=min(size.order_chunk, max(orders, 1)))
+    if products is not None:
+        # chunks of 5,000 products (the default size's) once there are that many, so figures compare
+        size = replace(size, products=products, product_chunk=min(max(size.product_chunk, 5_000), max(products, 1)))
     return size
 
 
