@@ -1285,12 +1285,12 @@ COMMENT ON FUNCTION core._emit_user_logged_in(p_tenant_ids uuid[], p_user_ids uu
 --
 
 CREATE FUNCTION core._import_active() RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
+    LANGUAGE sql STABLE
     AS $$
-    -- An open run of this backend's current transaction. Only import functions (security definer, owned by the
-    -- migration owner) insert runs, and they close theirs before returning, so no application session can raise
-    -- the flag for statements of its own.
+    -- An open run of this backend's current transaction. Only commerce.import_products (security definer, owned by
+    -- the migration owner) inserts runs, and it closes its run before it returns, so no application session can
+    -- raise the flag for statements of its own. Security invoker and inlinable: the import's statements run as the
+    -- owner (who sees every run); an application session sees its tenant's runs, never an open one of its own.
     select exists (select 1 from core.import_runs r
                    where r.backend_pid = pg_backend_pid()
                      and r.xact = pg_current_xact_id_if_assigned()
@@ -1307,7 +1307,6 @@ COMMENT ON FUNCTION core._import_active() IS 'Internal: whether a bulk import (c
 -- Name: FUNCTION _import_active(); Type: ACL; Schema: core; Owner: -
 --
 
-REVOKE ALL ON FUNCTION core._import_active() FROM PUBLIC;
 GRANT ALL ON FUNCTION core._import_active() TO rustok_app;
 
 --
@@ -14738,7 +14737,11 @@ begin
                                                          ord integer, title text, value text) on commit drop;
     create temporary table if not exists _import_variants (line integer, product_id uuid, id uuid, ord integer, doc jsonb)
         on commit drop;
-    truncate _import_products, _import_options, _import_values, _import_variants;
+    create temporary table if not exists _import_prices (line integer, variant_id uuid, vord integer, ord integer, p jsonb)
+        on commit drop;
+    create temporary table if not exists _import_choices (line integer, product_id uuid, variant_id uuid, vord integer,
+                                                          ord integer, e jsonb) on commit drop;
+    truncate _import_products, _import_options, _import_values, _import_variants, _import_prices, _import_choices;
 
     -- uuidv7(): PostgreSQL's C implementation, the same 48-bit millisecond prefix as core.new_id()'s ULIDs (ids sort
     -- by time, core.id_time reads them, python-ulid parses them) at a fraction of the cost of a SQL function per row
@@ -14764,7 +14767,22 @@ begin
     cross join lateral jsonb_array_elements(case when jsonb_typeof(p.doc->'variants') = 'array'
                                                  then p.doc->'variants' else '[]' end) with ordinality as v (doc, ord);
 
-    analyze _import_products, _import_options, _import_values, _import_variants;
+    insert into _import_prices
+    select v.line, v.id, v.ord, pr.ord::integer - 1, pr.p
+    from _import_variants v
+    cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'prices') = 'array'
+                                                 then v.doc->'prices' else '[]' end) with ordinality as pr (p, ord);
+
+    insert into _import_choices
+    select v.line, v.product_id, v.id, v.ord, c.ord::integer - 1, c.e
+    from _import_variants v
+    cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'options') = 'array'
+                                                 then v.doc->'options' else '[]' end) with ordinality as c (e, ord);
+
+    -- row counts for the planner (one narrow column each: statistics of the jsonb documents would cost more than
+    -- the whole validation)
+    analyze _import_products (line), _import_options (line), _import_values (line), _import_variants (line),
+            _import_prices (line), _import_choices (line);
 
     -- ---------------------------------------------------------------- validation: every problem with its line
     select array_agg(format('line %s: %s', x.line, x.problem) order by x.line, x.problem)
@@ -14885,43 +14903,37 @@ begin
             select v.line, format('variants[%s].options: must be a list of {"name", "value"}', v.ord)
             from _import_variants v
             where jsonb_typeof(v.doc->'options') not in ('array', 'null')
-               or exists (select 1 from jsonb_array_elements(case when jsonb_typeof(v.doc->'options') = 'array'
-                                                                  then v.doc->'options' else '[]' end) e
-                          where jsonb_typeof(e->'name') is distinct from 'string'
-                             or jsonb_typeof(e->'value') is distinct from 'string')
             union all
-            select v.line, format('variants[%s].options: the product has no option "%s" with the value "%s"',
-                                  v.ord, e->>'name', e->>'value')
-            from _import_variants v
-            cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'options') = 'array'
-                                                         then v.doc->'options' else '[]' end) e
-            where jsonb_typeof(e->'name') = 'string' and jsonb_typeof(e->'value') = 'string'
+            select c.line, format('variants[%s].options: must be a list of {"name", "value"}', c.vord)
+            from _import_choices c
+            where jsonb_typeof(c.e->'name') is distinct from 'string' or jsonb_typeof(c.e->'value') is distinct from 'string'
+            union all
+            select c.line, format('variants[%s].options: the product has no option "%s" with the value "%s"',
+                                  c.vord, c.e->>'name', c.e->>'value')
+            from _import_choices c
+            where jsonb_typeof(c.e->'name') = 'string' and jsonb_typeof(c.e->'value') = 'string'
               and not exists (select 1 from _import_values ov
-                              where ov.product_id = v.product_id and lower(ov.title) = lower(btrim(e->>'name'))
-                                and ov.value = btrim(e->>'value'))
+                              where ov.product_id = c.product_id and lower(ov.title) = lower(btrim(c.e->>'name'))
+                                and ov.value = btrim(c.e->>'value'))
             union all
-            select v.line, format('variants[%s].options: the option "%s" is given twice', v.ord, e->>'name')
-            from _import_variants v
-            cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'options') = 'array'
-                                                         then v.doc->'options' else '[]' end) with ordinality as x (e, ord)
-            where exists (select 1 from jsonb_array_elements(v.doc->'options') with ordinality as y (e2, ord2)
-                          where lower(btrim(y.e2->>'name')) = lower(btrim(x.e->>'name')) and y.ord2 < x.ord)
+            select d.line, format('variants[%s].options: the option "%s" is given twice', d.vord, d.name)
+            from (select c.line, c.vord, c.e->>'name' as name,
+                         row_number() over (partition by c.variant_id, lower(btrim(c.e->>'name')) order by c.ord) as n
+                  from _import_choices c) d
+            where d.n > 1
             union all
-            select d.line, format('variants[%s].options: the same options as variants[%s]', d.ord, d.first_ord)
-            from (select v.line, v.ord,
-                         first_value(v.ord) over (partition by v.product_id, c.combo order by v.ord) as first_ord
-                  from _import_variants v
-                  cross join lateral (select array_agg(lower(btrim(e->>'name')) || '=' || btrim(e->>'value') order by 1) as combo
-                                      from jsonb_array_elements(v.doc->'options') e) c
-                  where jsonb_typeof(v.doc->'options') = 'array' and v.doc->'options' <> '[]') d
-            where d.ord <> d.first_ord
+            select d.line, format('variants[%s].options: the same options as variants[%s]', d.vord, d.first_ord)
+            from (select x.line, x.vord,
+                         first_value(x.vord) over (partition by x.product_id, x.combo order by x.vord) as first_ord
+                  from (select c.line, c.product_id, c.variant_id, c.vord,
+                               array_agg(lower(btrim(c.e->>'name')) || '=' || btrim(c.e->>'value') order by 1) as combo
+                        from _import_choices c group by c.line, c.product_id, c.variant_id, c.vord) x) d
+            where d.vord <> d.first_ord
             -- prices: [{amount, currencyCode, minQuantity}]
             union all
-            select v.line, format('variants[%s].prices[%s]: expected {"amount": minor units (whole number, 0 or more), '
-                                  '"currencyCode": a known ISO 4217 code, "minQuantity": 1 or more}', v.ord, pr.ord - 1)
-            from _import_variants v
-            cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'prices') = 'array'
-                                                         then v.doc->'prices' else '[]' end) with ordinality as pr (p, ord)
+            select pr.line, format('variants[%s].prices[%s]: expected {"amount": minor units (whole number, 0 or more), '
+                                  '"currencyCode": a known ISO 4217 code, "minQuantity": 1 or more}', pr.vord, pr.ord)
+            from _import_prices pr
             where jsonb_typeof(pr.p->'amount') is distinct from 'number'
                or (pr.p->>'amount')::numeric < 0 or (pr.p->>'amount')::numeric <> trunc((pr.p->>'amount')::numeric)
                or (pr.p->>'amount')::numeric > 9223372036854775807
@@ -14937,12 +14949,10 @@ begin
             from _import_variants v where jsonb_typeof(v.doc->'prices') not in ('array', 'null')
             union all
             select d.line, format('variants[%s].prices: %s (min quantity %s) is given twice', d.ord, d.cur, d.minq)
-            from (select v.line, v.ord, pr.p->>'currencyCode' as cur, coalesce(pr.p->>'minQuantity', '1') as minq,
-                         count(*) as n
-                  from _import_variants v
-                  cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'prices') = 'array'
-                                                               then v.doc->'prices' else '[]' end) as pr (p)
-                  group by 1, 2, 3, 4) d
+            from (select pr.line, pr.vord as ord, pr.p->>'currencyCode' as cur,
+                         coalesce(pr.p->>'minQuantity', '1') as minq, count(*) as n
+                  from _import_prices pr
+                  group by pr.line, pr.variant_id, pr.vord, 3, 4) d
             where d.n > 1
             -- stock: a whole number (the first stock location) or {"<location name>": quantity}
             union all
@@ -15036,9 +15046,7 @@ begin
     if v_fast then
         perform 1 from core.tenants t where t.id = v_tenant for key share;
         perform 1 from commerce.currencies c
-        where c.code in (select distinct pr->>'currencyCode' from _import_variants v
-                         cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'prices') = 'array'
-                                                                      then v.doc->'prices' else '[]' end) pr)
+        where c.code in (select distinct pr.p->>'currencyCode' from _import_prices pr)
         for key share;
         perform 1 from commerce.stock_locations l
         where l.tenant_id = v_tenant
@@ -15094,19 +15102,15 @@ begin
 
     -- option_id and product_id given, so the _050_fill trigger looks nothing up
     insert into commerce.variant_options (tenant_id, variant_id, option_value_id, option_id, product_id)
-    select v_tenant, v.id, ov.id, ov.option_id, v.product_id
-    from _import_variants v
-    cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'options') = 'array'
-                                                 then v.doc->'options' else '[]' end) e
-    join _import_values ov on ov.product_id = v.product_id and lower(ov.title) = lower(btrim(e->>'name'))
-                          and ov.value = btrim(e->>'value');
+    select v_tenant, c.variant_id, ov.id, ov.option_id, c.product_id
+    from _import_choices c
+    join _import_values ov on ov.product_id = c.product_id and lower(ov.title) = lower(btrim(c.e->>'name'))
+                          and ov.value = btrim(c.e->>'value');
 
     insert into commerce.prices (tenant_id, id, variant_id, amount, currency_code, min_quantity, created_at, updated_at)
-    select v_tenant, uuidv7(), v.id, (pr->>'amount')::bigint, pr->>'currencyCode',
-           coalesce((pr->>'minQuantity')::integer, 1), now(), now()
-    from _import_variants v
-    cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'prices') = 'array'
-                                                 then v.doc->'prices' else '[]' end) pr;
+    select v_tenant, uuidv7(), pr.variant_id, (pr.p->>'amount')::bigint, pr.p->>'currencyCode',
+           coalesce((pr.p->>'minQuantity')::integer, 1), now(), now()
+    from _import_prices pr;
 
     -- stock as commerce.create_product keeps it: one inventory item per variant (same id as the variant), linked,
     -- with a level at the first stock location (a number) or at the named ones (an object)
@@ -15166,13 +15170,11 @@ begin
         'run_id', v_run, 'products', v_count,
         'options', (select count(*) from _import_options),
         'variants', (select count(*) from _import_variants),
-        'prices', (select count(*) from _import_variants v
-                   cross join lateral jsonb_array_elements(case when jsonb_typeof(v.doc->'prices') = 'array'
-                                                                then v.doc->'prices' else '[]' end) pr),
+        'prices', (select count(*) from _import_prices),
         'stocked_variants', (select count(*) from _import_variants v where v.doc ? 'stock'),
         'events', v_count)
     into v_stats;
-    truncate _import_products, _import_options, _import_values, _import_variants;
+    truncate _import_products, _import_options, _import_values, _import_variants, _import_prices, _import_choices;
     return v_stats;
 end
 $_$;

@@ -116,6 +116,11 @@ def _write_chunk(conn: psycopg.Connection, chunk: list[tuple[int, str]], source:
             raise ImportFailed(f"not allowed: {exc.diag.message_primary}") from None
         except psycopg.errors.ObjectNotInPrerequisiteState as exc:
             raise ImportFailed(exc.diag.message_primary or str(exc)) from None
+        except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
+            # a conflict the validation pass could not see (e.g. another session wrote the same handle meanwhile)
+            detail = f" ({exc.diag.message_detail})" if exc.diag.message_detail else ""
+            raise ImportFailed(f"lines {chunk[0][0]}-{chunk[-1][0]}: the database refused the chunk: "
+                               f"{exc.diag.message_primary}{detail}") from None
     return stats
 
 

@@ -16,8 +16,6 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "core.module_enabled(uuid,text)": ({APP}, "the app's write triggers ask for the tenants of the rows they write; "
                                               "reveals only a module toggle of a tenant id the caller names"),
     "core.assert_module_enabled(uuid[],text)": ({APP}, "same as module_enabled; raises, returns nothing"),
-    "core._import_active()": ({APP}, "the import flag the event triggers ask (they run as the writing role); "
-                              "reveals only whether this backend's own transaction is inside an import"),
     "commerce.import_products(integer[],jsonb[],text)": ({APP}, "bulk import: definer so that only it can write "
                                                          "core.import_runs (the triggers' flag); writes and looks up "
                                                          "only the caller's tenant, checks catalog:write (tags:manage)"),

@@ -380,3 +380,32 @@ def test_every_trigger_and_foreign_key_the_fast_path_skips_is_reviewed(db):
     fks = {r[0] for r in db.execute("select conname from pg_constraint where contype = 'f' "
                                     "and conrelid = any(%s::regclass[])", (list(IMPORTED_TABLES),))}
     assert fks == REVIEWED_FOREIGN_KEYS
+
+
+def test_a_conflict_with_a_concurrent_writer_is_reported_with_the_chunks_lines(fresh_db):
+    """A handle another session writes while the import runs (invisible to the validation pass) is refused by the
+    unique index; the error names the chunk's lines and the key, and nothing of the import is written."""
+    import threading
+    import time
+
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        tid = _setup_tenant(admin, "shop-race")
+    with psycopg.connect(fresh_db) as other, psycopg.connect(fresh_db, autocommit=True) as importer:
+        other.execute("insert into commerce.products (tenant_id, title, handle) values (%s, 'Theirs', 'shirt-2')", (tid,))
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                imports.import_products(importer, lines_of([product(1), product(2)]), tenant_id=tid)
+            except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+                failure.append(exc)
+
+        worker = threading.Thread(target=run)
+        worker.start()
+        time.sleep(1.5)            # the import waits on the uncommitted handle in the unique index
+        other.commit()
+        worker.join(30)
+        assert len(failure) == 1 and isinstance(failure[0], imports.ImportFailed), failure
+        message = str(failure[0])
+        assert message.startswith("lines 1-2: the database refused the chunk: duplicate key value") and "shirt-2" in message
+        assert count(importer, "select count(*) from commerce.products where tenant_id = %s", tid) == 1

@@ -3,11 +3,11 @@
 -- ---------------------------------------------------------------- the flag
 create or replace function core._import_active() returns boolean
     language sql stable
-    security definer set search_path = pg_catalog, pg_temp
 as $$
-    -- An open run of this backend's current transaction. Only import functions (security definer, owned by the
-    -- migration owner) insert runs, and they close theirs before returning, so no application session can raise
-    -- the flag for statements of its own.
+    -- An open run of this backend's current transaction. Only commerce.import_products (security definer, owned by
+    -- the migration owner) inserts runs, and it closes its run before it returns, so no application session can
+    -- raise the flag for statements of its own. Security invoker and inlinable: the import's statements run as the
+    -- owner (who sees every run); an application session sees its tenant's runs, never an open one of its own.
     select exists (select 1 from core.import_runs r
                    where r.backend_pid = pg_backend_pid()
                      and r.xact = pg_current_xact_id_if_assigned()
@@ -17,8 +17,6 @@ comment on function core._import_active() is
     'Internal: whether a bulk import (commerce.import_products) is running in this transaction right now. The '
     'statement-level event triggers of the imported tables return early when it is: the import emits one event per '
     'product itself. Cannot be raised by application code (core.import_runs is written only by the import functions).';
--- definer: the triggers run as the writing role (rustok_app under RLS) and must see the run whatever the tenant
-revoke all on function core._import_active() from public, rustok_app, rustok_analyst;
 grant execute on function core._import_active() to rustok_app;
 
 -- ---------------------------------------------------------------- core.import_runs
