@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import queue
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator, TextIO
+from typing import Callable, Iterable, Iterator, TextIO
 
 import psycopg
 
@@ -127,22 +129,34 @@ def _write_chunk(conn: psycopg.Connection, chunk: list[tuple[int, str]], source:
 def import_products(conn: psycopg.Connection, lines: Iterable[str], *, tenant_id: uuid.UUID,
                     user_id: uuid.UUID | None = None, chunk_size: int = DEFAULT_CHUNK, source: str | None = None,
                     commit_every_chunk: bool = False, total: int | None = None,
-                    progress: TextIO | None = None) -> ImportResult:
+                    progress: TextIO | None = None, jobs: int = 1,
+                    connect: Callable[[], psycopg.Connection] | None = None) -> ImportResult:
     """Import the products of `lines` (JSON Lines) into a tenant through `conn` (the migration owner's login, as
     the API pool has it; autocommit). Raises ImportFailed naming the first bad line; then nothing is written
-    (with commit_every_chunk: nothing of the failing chunk)."""
+    (with commit_every_chunk: nothing of the failing chunk). With jobs > 1 (commit_every_chunk only), chunks are
+    written on that many connections made by `connect` at once; a failure stops the chunks not yet started, the
+    ones already running finish (and stay committed)."""
     if chunk_size < 1:
         raise RustokError(f"the chunk size must be at least 1 (got {chunk_size})")
+    if jobs < 1:
+        raise RustokError(f"jobs must be at least 1 (got {jobs})")
+    if jobs > 1 and not (commit_every_chunk and connect is not None):
+        raise RustokError("parallel chunks (jobs > 1) commit each chunk on its own: use them with commit_every_chunk")
     result = ImportResult()
     started = time.monotonic()
     items = numbered_lines(lines)
+    lock = threading.Lock()
 
-    def run_chunk(chunk: list[tuple[int, str]]) -> None:
+    def run_chunk(chunk: list[tuple[int, str]], conn: psycopg.Connection = conn) -> None:
         t0 = time.monotonic()
         for number, text in chunk:
             _check_json(number, text)
         stats = _write_chunk(conn, chunk, source)
         took = time.monotonic() - t0
+        with lock:
+            _count(chunk, stats, took)
+
+    def _count(chunk: list[tuple[int, str]], stats: dict, took: float) -> None:
         result.products += stats["products"]
         result.variants += stats["variants"]
         result.prices += stats["prices"]
@@ -157,7 +171,9 @@ def import_products(conn: psycopg.Connection, lines: Iterable[str], *, tenant_id
                            f"lines {chunk[0][0]:,}-{chunk[-1][0]:,}, {done / elapsed:,.0f} products/s\n")
             progress.flush()
 
-    if commit_every_chunk:
+    if jobs > 1:
+        _parallel(items, chunk_size, jobs, connect, tenant_id, user_id, run_chunk)
+    elif commit_every_chunk:
         for chunk in _chunks(items, chunk_size):
             with conn.transaction():
                 _act(conn, tenant_id, user_id)
@@ -169,6 +185,62 @@ def import_products(conn: psycopg.Connection, lines: Iterable[str], *, tenant_id
                 run_chunk(chunk)
     result.seconds = time.monotonic() - started
     return result
+
+
+def _parallel(items: Iterator[tuple[int, str]], chunk_size: int, jobs: int, connect: Callable[[], psycopg.Connection],
+              tenant_id: uuid.UUID, user_id: uuid.UUID | None, run_chunk: Callable) -> None:
+    """Chunks on `jobs` connections, each its own transaction; at most 2 x jobs chunks read ahead."""
+    pool: queue.Queue = queue.Queue(maxsize=2 * jobs)
+    errors: list[tuple[int, BaseException]] = []
+    stop = threading.Event()
+
+    def worker() -> None:
+        try:
+            with connect() as own:
+                own.autocommit = True
+                while True:
+                    chunk = pool.get()
+                    if chunk is None:
+                        return
+                    if stop.is_set():
+                        continue
+                    try:
+                        with own.transaction():
+                            _act(own, tenant_id, user_id)
+                            run_chunk(chunk, own)
+                    except BaseException as exc:  # noqa: BLE001 - reported by the caller's thread below
+                        errors.append((chunk[0][0], exc))
+                        stop.set()
+        except BaseException as exc:  # noqa: BLE001 - e.g. the connection could not be made
+            errors.append((0, exc))
+            stop.set()
+
+    threads = [threading.Thread(target=worker, name=f"import-{i + 1}", daemon=True) for i in range(jobs)]
+    for t in threads:
+        t.start()
+    try:
+        for chunk in _chunks(items, chunk_size):
+            if stop.is_set():
+                break
+            while True:
+                try:
+                    pool.put(chunk, timeout=0.5)
+                    break
+                except queue.Full:
+                    if stop.is_set() or not any(t.is_alive() for t in threads):
+                        break
+    finally:
+        for _ in threads:
+            while any(t.is_alive() for t in threads):
+                try:
+                    pool.put(None, timeout=0.5)
+                    break
+                except queue.Full:
+                    continue
+        for t in threads:
+            t.join()
+    if errors:
+        raise min(errors, key=lambda e: e[0])[1]
 
 
 def resolve(conn: psycopg.Connection, tenant_slug: str, user_email: str | None) -> tuple[uuid.UUID, uuid.UUID | None]:
@@ -201,6 +273,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                       help=f"products per set-based call (default {DEFAULT_CHUNK}; bounds memory per statement)")
     prod.add_argument("--commit-every-chunk", action="store_true",
                       help="commit each chunk on its own (default: the whole file is one transaction, all or nothing)")
+    prod.add_argument("--jobs", type=int, default=1,
+                      help="write this many chunks at once, each on its own connection (with --commit-every-chunk; "
+                           "default 1)")
     prod.add_argument("--quiet", action="store_true", help="no progress lines")
     prod.set_defaults(func=cmd_import)
 
@@ -224,7 +299,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         try:
             result = import_products(conn, text_lines, tenant_id=tenant_id, user_id=user_id, chunk_size=args.chunk,
                                      source=source, commit_every_chunk=args.commit_every_chunk, total=total,
-                                     progress=None if args.quiet else sys.stderr)
+                                     progress=None if args.quiet else sys.stderr, jobs=args.jobs,
+                                     connect=lambda: db.connect(url, autocommit=True))
         except ImportFailed as exc:
             for problem in exc.problems[1:]:
                 print(f"  {problem}", file=sys.stderr)

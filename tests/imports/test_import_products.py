@@ -409,3 +409,27 @@ def test_a_conflict_with_a_concurrent_writer_is_reported_with_the_chunks_lines(f
         message = str(failure[0])
         assert message.startswith("lines 1-2: the database refused the chunk: duplicate key value") and "shirt-2" in message
         assert count(importer, "select count(*) from commerce.products where tenant_id = %s", tid) == 1
+
+
+def test_parallel_chunks_on_several_connections(fresh_db):
+    with psycopg.connect(fresh_db, autocommit=True) as db:
+        tid = _setup_tenant(db, "shop-jobs")
+        docs = [product(n, tags=["Summer", f"New {n % 3}"]) for n in range(1, 10)]   # new tags in several chunks
+        connect = lambda: psycopg.connect(fresh_db, autocommit=True)  # noqa: E731
+        with pytest.raises(imports.RustokError, match="commit_every_chunk"):
+            imports.import_products(db, lines_of(docs), tenant_id=tid, jobs=2, connect=connect)
+        result = imports.import_products(db, lines_of(docs), tenant_id=tid, chunk_size=2, commit_every_chunk=True,
+                                         jobs=3, connect=connect)
+        assert (result.products, result.chunks) == (9, 5)
+        assert count(db, "select count(*) from commerce.products where tenant_id = %s", tid) == 9
+        assert count(db, "select count(*) from content.tags where tenant_id = %s and slug like 'new-%%'", tid) == 3
+        assert count(db, "select count(*) from content.taggables where tenant_id = %s", tid) == 18
+
+        bad = [product(n) for n in range(20, 26)]
+        bad[3]["variants"][0]["prices"][0]["currencyCode"] = "XYZ"      # line 4, the second chunk
+        with pytest.raises(imports.ImportFailed, match=r"^line 4: variants\[0\]\.prices\[0\]"):
+            imports.import_products(db, lines_of(bad), tenant_id=tid, chunk_size=2, commit_every_chunk=True,
+                                    jobs=2, connect=connect)
+        handles = {r[0] for r in db.execute("select handle from commerce.products where tenant_id = %s "
+                                            "and handle like 'shirt-2_'", (tid,))}
+        assert "shirt-23" not in handles and "shirt-22" not in handles     # the failing chunk wrote nothing

@@ -134,7 +134,8 @@ def test_previous_layout_upgrades_to_a_fresh_install(pg, template_db, previous_d
     assert created == {"core.analyst_tenants": 0, "core.login_attempts": 0, "ops.code_tree_state": 1,
                        "ops.health_settings": 1, "core.permissions": 16, "core.role_permissions": 44,
                        "commerce.inventory_adjustments": 0, "core.tenant_domains": 0, "commerce.carts": 0,
-                       "commerce.cart_lines": 0, "content.media_data": 0, "commerce.product_images": 0}
+                       "commerce.cart_lines": 0, "content.media_data": 0, "commerce.product_images": 0,
+                       "core.import_runs": 0}
     assert after == before
 
     differences = catalog.diff(dump(pg.url(template_db)), dump(previous_db))

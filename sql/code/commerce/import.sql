@@ -334,7 +334,8 @@ begin
         from _import_tags n
         where not exists (select 1 from content.tags t where t.tenant_id = v_tenant
                           and (lower(t.name) = lower(n.name) or t.slug = n.slug))
-        group by lower(n.name);
+        group by lower(n.name)
+        on conflict do nothing;   -- made meanwhile by a concurrent import (a parallel chunk): found just below
 
         insert into _import_tags (name, slug, tag_id)
         select n.name, n.slug, t.id
