@@ -2,13 +2,15 @@
 
 The figure is the set-based bulk import (`rustok import products`, rustok.imports: JSON Lines COPYed into a staging
 table, one `commerce.import_products` call per chunk, one ProductCreated event per product), loading the same
-products as the generator's products phase into a second tenant (`bench-import`) with the same reference data,
-one transaction per chunk like the generator. The same-run reference is the generator's products phase: the same
-rows through the ordinary write path (one insert ... select per table and chunk, every trigger on, ~13 events per
+products as the generator's products phase into a second tenant (`bench-import`) with the same reference data, one
+transaction per chunk and one connection like the generator (and once more with `--jobs` = the cores, at most 4, into
+a third tenant: `parallel_products_per_s`). The same-run reference is the generator's products phase: the same rows
+through the ordinary write path (one insert ... select per table and chunk, every trigger on, ~13 events per
 product). Each chunk is a round in the chart."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -18,14 +20,15 @@ from rustok.bench.report import Figure, Result
 from rustok.bench.runner import Bench, loadavg
 
 IMPORT_TENANT = "bench-import"
+PARALLEL_TENANT = "bench-import-jobs"
 
 
-def _import_tenant(bench: Bench) -> object:
+def _import_tenant(bench: Bench, slug: str = IMPORT_TENANT) -> object:
     blocks = generate.load_blocks()
     with bench.owner() as conn:
         with conn.transaction():
-            tenant = conn.execute("insert into core.tenants (name, slug) values ('Bench import', %s) returning id",
-                                  (IMPORT_TENANT,)).fetchone()[0]
+            tenant = conn.execute("insert into core.tenants (name, slug) values (%s, %s) returning id",
+                                  (slug.replace("-", " ").title(), slug)).fetchone()[0]
             params = {"t": tenant, "users": 0, "products": bench.size.products, "base": 1, "count": 1}
             for sql in generate.statements(blocks["reference_data"]):
                 conn.execute(sql, params)
@@ -50,12 +53,23 @@ def run(bench: Bench) -> Result:
         with bench.owner() as conn:
             result = imports.import_products(conn, lines, tenant_id=tenant, chunk_size=size.product_chunk,
                                              source=path.name, commit_every_chunk=True, total=size.products)
+        # the same file once more on several connections (rustok import --jobs), into a third tenant
+        jobs = min(os.cpu_count() or 1, 4)
+        parallel = None
+        if jobs > 1:
+            second = _import_tenant(bench, PARALLEL_TENANT)
+            bench.log(f"   and again on {jobs} connections (--jobs {jobs}) into {PARALLEL_TENANT}")
+            with bench.owner() as conn:
+                parallel = imports.import_products(conn, lines, tenant_id=second, chunk_size=size.product_chunk,
+                                                   source=path.name, commit_every_chunk=True, total=size.products,
+                                                   jobs=jobs, connect=bench.owner)
     with bench.owner() as conn:
         events = conn.execute("select count(*) from outbox.events where tenant_id = %s and aggregate_type = 'product'",
                               (tenant,)).fetchone()[0]
-        # the projector scenario measures the generator's backlog: the import tenant's queue is not part of it
-        discarded = conn.execute("delete from outbox.deliveries d using outbox.events e "
-                                 "where e.id = d.event_id and e.tenant_id = %s", (tenant,)).rowcount
+        # the projector scenario measures the generator's backlog: the import tenants' queues are not part of it
+        discarded = conn.execute("delete from outbox.deliveries d using outbox.events e, core.tenants t "
+                                 "where e.id = d.event_id and e.tenant_id = t.id and t.slug = any(%s)",
+                                 ([IMPORT_TENANT, PARALLEL_TENANT],)).rowcount
     others = {name: {"rows": p.rows, "seconds": round(p.seconds, 2), "rows_per_s": round(p.rate, 1)}
               for name, p in load.phases.items()}
     return Result(
@@ -72,7 +86,9 @@ def run(bench: Bench) -> Result:
                   "import": "JSON Lines -> COPY into a temporary staging table -> commerce.import_products per chunk, "
                             "as rustok_app with the tenant set",
                   "reference": "the generator's products phase (every trigger on)"},
-        extra={"import_seconds": round(result.seconds, 1), "import_products": result.products,
+        extra={"import_seconds": round(result.seconds, 1),
+               "parallel_jobs": jobs, "parallel_products_per_s": round(parallel.rate, 1) if parallel else None,
+               "parallel_ratio_to_generator": round(parallel.rate / old.rate, 2) if parallel and old.rate else None, "import_products": result.products,
                "import_variants": result.variants, "import_prices": result.prices,
                "import_events": events, "import_deliveries_discarded": discarded, "file_mb": round(file_bytes / 1e6, 1),
                "generator_load_before": load.load_before, "phases": others,
