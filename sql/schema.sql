@@ -2825,6 +2825,7 @@ CREATE TABLE outbox.deliveries (
     last_error text,
     last_error_at timestamp with time zone,
     locked_pid integer,
+    tenant_id uuid NOT NULL,
     CONSTRAINT deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'dead'::text])))
 )
 WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0.01');
@@ -2834,7 +2835,7 @@ WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_
 --
 
 ALTER TABLE ONLY outbox.deliveries
-    ADD CONSTRAINT deliveries_pkey PRIMARY KEY (consumer, event_id);
+    ADD CONSTRAINT deliveries_pkey PRIMARY KEY (tenant_id, consumer, event_id);
 
 --
 -- Name: deliveries_claim_idx; Type: INDEX; Schema: outbox; Owner: -
@@ -2855,10 +2856,22 @@ CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, eve
 CREATE INDEX deliveries_lease_idx ON outbox.deliveries USING btree (consumer, locked_by) WHERE (locked_by IS NOT NULL);
 
 --
+-- Name: deliveries; Type: ROW SECURITY; Schema: outbox; Owner: -
+--
+
+ALTER TABLE outbox.deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: deliveries tenant_isolation; Type: POLICY; Schema: outbox; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON outbox.deliveries TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
 -- Name: TABLE deliveries; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON TABLE outbox.deliveries IS 'The queues: one row per (consumer, event) not yet processed. Deleted on success (the table stays small); state dead after max_attempts failures, with the last error. Claimed with FOR UPDATE SKIP LOCKED plus a lease.';
+COMMENT ON TABLE outbox.deliveries IS 'The queues: one row per (consumer, event) not yet processed, keyed (tenant_id, consumer, event_id) like every tenant table. Deleted on success (the table stays small); state dead after max_attempts failures, with the last error. Claimed with FOR UPDATE SKIP LOCKED plus a lease, oldest first across tenants (deliveries_claim_idx).';
 
 --
 -- Name: COLUMN deliveries.consumer; Type: COMMENT; Schema: outbox; Owner: -
@@ -2931,6 +2944,12 @@ COMMENT ON COLUMN outbox.deliveries.last_error_at IS 'When the last failure happ
 --
 
 COMMENT ON COLUMN outbox.deliveries.locked_pid IS 'The backend (pg_backend_pid) that took the lease: when it is gone (the worker was killed), the lease is taken over at once.';
+
+--
+-- Name: COLUMN deliveries.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON COLUMN outbox.deliveries.tenant_id IS 'The event''s tenant (outbox.events.tenant_id), so the queue is keyed and distributed by tenant like the events (docs/scaling.md); the nil uuid for a delivery whose event row was gone when the column was added (migration 0150).';
 
 --
 -- Name: TABLE deliveries; Type: ACL; Schema: outbox; Owner: -
@@ -3021,13 +3040,7 @@ PARTITION BY RANGE (occurred_at);
 --
 
 ALTER TABLE ONLY outbox.events
-    ADD CONSTRAINT events_pkey PRIMARY KEY (id, occurred_at);
-
---
--- Name: events_tenant_time_idx; Type: INDEX; Schema: outbox; Owner: -
---
-
-CREATE INDEX events_tenant_time_idx ON ONLY outbox.events USING btree (tenant_id, occurred_at);
+    ADD CONSTRAINT events_pkey PRIMARY KEY (tenant_id, occurred_at, id);
 
 --
 -- Name: events _900_fan_out; Type: TRIGGER; Schema: outbox; Owner: -
@@ -3057,7 +3070,7 @@ CREATE POLICY tenant_isolation ON outbox.events TO rustok_app USING ((tenant_id 
 -- Name: TABLE events; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: consumers re-read current rows, so payloads stay small.';
+COMMENT ON TABLE outbox.events IS 'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. Range-partitioned by occurred_at so history is dropped a partition at a time; keyed (tenant_id, occurred_at, id), which also serves reading a tenant''s history by time (outbox.events_since). An event is a marker: consumers re-read current rows, so payloads stay small.';
 
 --
 -- Name: COLUMN events.id; Type: COMMENT; Schema: outbox; Owner: -
@@ -3069,7 +3082,7 @@ COMMENT ON COLUMN outbox.events.id IS 'Event id: a ULID-layout uuid from core.ne
 -- Name: COLUMN events.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON COLUMN outbox.events.tenant_id IS 'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+COMMENT ON COLUMN outbox.events.tenant_id IS 'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it, and it leads the key (tenant_id, occurred_at, id), the distribution column on Citus. Every event has a tenant: an event of the platform itself (none exists today) would use the nil uuid 00000000-0000-0000-0000-000000000000.';
 
 --
 -- Name: COLUMN events.event_type; Type: COMMENT; Schema: outbox; Owner: -
@@ -3136,25 +3149,13 @@ ALTER TABLE ONLY outbox.events ATTACH PARTITION outbox.events_default DEFAULT;
 --
 
 ALTER TABLE ONLY outbox.events_default
-    ADD CONSTRAINT events_default_pkey PRIMARY KEY (id, occurred_at);
-
---
--- Name: events_default_tenant_id_occurred_at_idx; Type: INDEX; Schema: outbox; Owner: -
---
-
-CREATE INDEX events_default_tenant_id_occurred_at_idx ON outbox.events_default USING btree (tenant_id, occurred_at);
+    ADD CONSTRAINT events_default_pkey PRIMARY KEY (tenant_id, occurred_at, id);
 
 --
 -- Name: events_default_pkey; Type: INDEX ATTACH; Schema: outbox; Owner: -
 --
 
 ALTER INDEX outbox.events_pkey ATTACH PARTITION outbox.events_default_pkey;
-
---
--- Name: events_default_tenant_id_occurred_at_idx; Type: INDEX ATTACH; Schema: outbox; Owner: -
---
-
-ALTER INDEX outbox.events_tenant_time_idx ATTACH PARTITION outbox.events_default_tenant_id_occurred_at_idx;
 
 --
 -- Name: TABLE events_default; Type: COMMENT; Schema: outbox; Owner: -
@@ -3361,7 +3362,7 @@ CREATE VIEW outbox.dead_letters AS
  SELECT d.consumer,
     d.event_id,
     d.event_type,
-    e.tenant_id,
+    d.tenant_id,
     e.aggregate_type,
     e.aggregate_id,
     d.occurred_at,
@@ -3370,7 +3371,7 @@ CREATE VIEW outbox.dead_letters AS
     d.last_error_at,
     e.payload
    FROM (outbox.deliveries d
-     LEFT JOIN outbox.events e ON (((e.id = d.event_id) AND (e.occurred_at = d.occurred_at))))
+     LEFT JOIN outbox.events e ON (((e.tenant_id = d.tenant_id) AND (e.occurred_at = d.occurred_at) AND (e.id = d.event_id))))
   WHERE (d.state = 'dead'::text);
 
 --
@@ -3401,7 +3402,7 @@ COMMENT ON COLUMN outbox.dead_letters.event_type IS 'Its event type.';
 -- Name: COLUMN dead_letters.tenant_id; Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON COLUMN outbox.dead_letters.tenant_id IS 'The event''s tenant (null when the event''s partition was dropped).';
+COMMENT ON COLUMN outbox.dead_letters.tenant_id IS 'The event''s tenant (outbox.deliveries.tenant_id; the event columns are null when its partition was dropped).';
 
 --
 -- Name: COLUMN dead_letters.aggregate_type; Type: COMMENT; Schema: outbox; Owner: -
@@ -3539,17 +3540,21 @@ COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Erro
 -- Name: _lease(text, text, integer, interval, timestamp with time zone, uuid); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
-CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(event_id uuid, occurred_at timestamp with time zone, available_at timestamp with time zone)
+CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(tenant_id uuid, event_id uuid, occurred_at timestamp with time zone, available_at timestamp with time zone)
     LANGUAGE plpgsql
     AS $$
 declare
     v_own integer;
 begin
-    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue).
+    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue). Each step
+    -- locks the rows it picks in a CTE, then updates exactly those through the primary key (tenant_id, consumer,
+    -- event_id): `= any` over the picked tenants and ids is one index scan whatever the planner guesses about the
+    -- size of the pick (a join to the CTE became a hash join over a scan of the whole queue under a generic plan).
+    -- An event id belongs to one tenant, so the pairs matched are the pairs picked.
     -- 1. The worker's own live leases (taken by outbox.claim): a worker always processes what it leased.
     return query
-    with own as (
-        select d.event_id
+    with own as materialized (
+        select d.tenant_id, d.event_id
         from outbox.deliveries d
         where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending' and d.locked_until >= now()
         order by d.available_at
@@ -3559,9 +3564,9 @@ begin
     update outbox.deliveries d
        set locked_pid = pg_catalog.pg_backend_pid(),
            locked_until = greatest(d.locked_until, clock_timestamp() + p_lease)
-      from own
-     where d.consumer = p_consumer and d.event_id = own.event_id
-    returning d.event_id, d.occurred_at, d.available_at;
+     where d.tenant_id = any (array(select o.tenant_id from own o)) and d.consumer = p_consumer
+       and d.event_id = any (array(select o.event_id from own o))
+    returning d.tenant_id, d.event_id, d.occurred_at, d.available_at;
     get diagnostics v_own = row_count;
     if v_own >= p_limit then
         return;
@@ -3570,11 +3575,13 @@ begin
     --    worker: its connection ended, so its batch was rolled back), oldest first. Row locks (skip locked) keep
     --    two claimers apart. p_after: resume after this (available_at, event_id) (outbox.drain: the index entries
     --    of the rows it deleted earlier in its transaction cannot be skipped by the index until it commits).
+    --    A lease whose backend is gone is taken over while locked_until is still ahead: the update below tells
+    --    that case (locked_until >= now()) from an expired lease by the row it locked, which nobody else changes.
     return query
     with live as materialized (
         select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
-    ), picked as (
-        select d.event_id, d.locked_until >= now() as orphaned
+    ), picked as materialized (
+        select d.tenant_id, d.event_id
         from outbox.deliveries d, live
         where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
           and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
@@ -3590,13 +3597,13 @@ begin
            locked_until = clock_timestamp() + p_lease,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
-                             when p.orphaned
+                             when d.locked_until >= now()
                              then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
                              else d.last_error end,
-           last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
-      from picked p
-     where d.consumer = p_consumer and d.event_id = p.event_id
-    returning d.event_id, d.occurred_at, d.available_at;
+           last_error_at = case when d.locked_until is not null then now() else d.last_error_at end
+     where d.tenant_id = any (array(select p.tenant_id from picked p)) and d.consumer = p_consumer
+       and d.event_id = any (array(select p.event_id from picked p))
+    returning d.tenant_id, d.event_id, d.occurred_at, d.available_at;
 end
 $$;
 
@@ -3604,7 +3611,7 @@ $$;
 -- Name: FUNCTION _lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that (available_at, event_id). Returns the leased (event_id, occurred_at, available_at).';
+COMMENT ON FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone, p_after_id uuid) IS 'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that (available_at, event_id). Returns the leased (tenant_id, event_id, occurred_at, available_at).';
 
 --
 -- Name: _partition_name(date); Type: FUNCTION; Schema: outbox; Owner: -
@@ -3633,6 +3640,7 @@ declare
     v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
     v_limit    integer := coalesce(p_limit, v_c.batch_size);
     v_call     text;
+    v_tenants  uuid[];
     v_ids      uuid[];
     v_occurred timestamptz[];
     v_events   outbox.events[];
@@ -3661,10 +3669,11 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}'),
+    select coalesce(array_agg(u.tenant_id), '{}'), coalesce(array_agg(u.event_id), '{}'),
+           coalesce(array_agg(u.occurred_at), '{}'),
            (array_agg(u.available_at order by u.available_at desc, u.event_id desc))[1],
            (array_agg(u.event_id order by u.available_at desc, u.event_id desc))[1]
-      into v_ids, v_occurred, last_at, last_id
+      into v_tenants, v_ids, v_occurred, last_at, last_id
       from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
@@ -3674,8 +3683,11 @@ begin
     -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
     -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
     select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
-      from unnest(v_ids, v_occurred) as l (id, occurred_at)
-      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
+      from unnest(v_tenants, v_ids, v_occurred) as l (tenant_id, id, occurred_at)
+      join outbox.events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.id = l.id;
+    -- From here on the batch's deliveries are found by their key (tenant_id, consumer, event_id): the tenants of
+    -- the batch, deduplicated, with the event ids (an event id belongs to one tenant).
+    v_tenants := array(select distinct t from unnest(v_tenants) t);
 
     -- Events whose rows are gone (partition dropped by hand) cannot be processed.
     select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
@@ -3712,7 +3724,7 @@ begin
             update outbox.deliveries d
                set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
                    available_at = greatest(d.available_at, now() + interval '1 second')
-             where d.consumer = p_consumer and d.event_id = any (v_busy);
+             where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_busy);
         end if;
 
         if cardinality(v_events) > 0 then
@@ -3745,7 +3757,8 @@ begin
         raise;
     end;
 
-    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
+    delete from outbox.deliveries d
+     where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_ok);
     get diagnostics succeeded = row_count;
 
     with f as (
@@ -3755,7 +3768,7 @@ begin
                locked_by = null, locked_until = null, locked_pid = null,
                last_error = b.err, last_error_at = now()
           from unnest(v_bad_ids, v_bad_errs) as b(id, err)
-         where d.consumer = p_consumer and d.event_id = b.id
+         where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = b.id
         returning d.state
     )
     select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
@@ -3832,9 +3845,8 @@ CREATE FUNCTION outbox.caught_up(p_consumer text, p_position uuid) RETURNS boole
     AS $$
     select not exists (
         select from outbox.deliveries d
-        join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-        where d.consumer = p_consumer and d.state = 'pending' and d.event_id <= p_position
-          and e.tenant_id = core.current_tenant_id())
+        where d.tenant_id = core.current_tenant_id() and d.consumer = p_consumer and d.event_id <= p_position
+          and d.state = 'pending')
 $$;
 
 --
@@ -4218,10 +4230,7 @@ begin
            (array_agg(left(d.last_error, 500) order by d.last_error_at desc nulls last)
                 filter (where d.last_error is not null))[1]
     from outbox.consumers c
-    left join (outbox.deliveries d
-               join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-                                   and e.tenant_id = core.current_tenant_id())
-           on d.consumer = c.name
+    left join outbox.deliveries d on d.tenant_id = core.current_tenant_id() and d.consumer = c.name
     group by c.name, c.enabled
     order by c.name;
 end
@@ -4257,8 +4266,8 @@ begin
     select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
            d.last_error_at, d.occurred_at
     from outbox.deliveries d
-    join outbox.events e on e.tenant_id = core.current_tenant_id() and e.id = d.event_id and e.occurred_at = d.occurred_at
-    where d.state = 'dead'
+    join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+    where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
     order by d.last_error_at desc nulls last, d.event_id
     limit p_limit;
 end
@@ -4318,9 +4327,7 @@ begin
     perform core.require_permission('ops:manage');
     update outbox.deliveries d
        set state = 'pending', attempts = 0, available_at = now(), locked_by = null, locked_until = null
-      from outbox.events e
-     where e.id = d.event_id and e.occurred_at = d.occurred_at and e.tenant_id = core.current_tenant_id()
-       and d.state = 'dead'
+     where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
        and (p_event_ids is null or d.event_id = any (p_event_ids));
     get diagnostics v_rows = row_count;
     if v_rows > 0 then
@@ -4430,8 +4437,8 @@ CREATE FUNCTION outbox.tg_events__fan_out() RETURNS trigger
 declare
     v_rows bigint;
 begin
-    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
-    select c.name, n.id, n.occurred_at, n.event_type
+    insert into outbox.deliveries (tenant_id, consumer, event_id, occurred_at, event_type)
+    select n.tenant_id, c.name, n.id, n.occurred_at, n.event_type
     from new_rows n
     join outbox.consumers c
       on (c.event_types is null or n.event_type = any (c.event_types))
@@ -5429,6 +5436,24 @@ CREATE TRIGGER _700_cleanup AFTER DELETE ON content.nodes REFERENCING OLD TABLE 
 --
 
 CREATE TRIGGER _800_community_recipients AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION community.tg_nodes__recipients();
+
+--
+-- Name: nodes _800_retire; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_retire AFTER DELETE ON content.nodes REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__retire();
+
+--
+-- Name: nodes _800_unretire_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_ins AFTER INSERT ON content.nodes REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__unretire();
+
+--
+-- Name: nodes _800_unretire_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_upd AFTER UPDATE ON content.nodes REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_nodes__unretire();
 
 --
 -- Name: nodes _900_events_del; Type: TRIGGER; Schema: content; Owner: -
@@ -6671,6 +6696,101 @@ ALTER INDEX content.nodes_parent_idx ATTACH PARTITION content.nodes_p7_tenant_id
 COMMENT ON TABLE content.nodes_p7 IS 'Hash partition 7 of 8 of content.nodes (by tenant_id). Query content.nodes, not this table.';
 
 --
+-- Name: retired_slugs; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.retired_slugs (
+    tenant_id uuid NOT NULL,
+    kind text NOT NULL,
+    slug text NOT NULL,
+    node_id uuid NOT NULL,
+    title text NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT retired_slugs_kind_check CHECK ((kind = ANY (ARRAY['page'::text, 'post'::text])))
+);
+
+--
+-- Name: retired_slugs retired_slugs_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.retired_slugs
+    ADD CONSTRAINT retired_slugs_pkey PRIMARY KEY (tenant_id, kind, slug);
+
+--
+-- Name: retired_slugs retired_slugs_tenant_id_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.retired_slugs
+    ADD CONSTRAINT retired_slugs_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: retired_slugs; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.retired_slugs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: retired_slugs analyst_read; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY analyst_read ON content.retired_slugs FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: retired_slugs tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.retired_slugs TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE retired_slugs; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.retired_slugs IS 'Storefront addresses of pages and posts deleted while public (410 Gone rather than 404). A node that takes the slug again removes its row. Written by triggers on content.nodes; read by content.retired_node.';
+
+--
+-- Name: COLUMN retired_slugs.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN retired_slugs.kind; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.kind IS 'page or post.';
+
+--
+-- Name: COLUMN retired_slugs.slug; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.slug IS 'The slug the deleted node had.';
+
+--
+-- Name: COLUMN retired_slugs.node_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.node_id IS 'The id the deleted node had.';
+
+--
+-- Name: COLUMN retired_slugs.title; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.title IS 'The deleted node''s title.';
+
+--
+-- Name: COLUMN retired_slugs.retired_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.retired_slugs.retired_at IS 'When the node was deleted.';
+
+--
+-- Name: TABLE retired_slugs; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.retired_slugs TO rustok_app;
+GRANT SELECT ON TABLE content.retired_slugs TO rustok_analyst;
+
+--
 -- Name: revisions; Type: TABLE; Schema: content; Owner: -
 --
 
@@ -7559,6 +7679,39 @@ COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_
 GRANT ALL ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
 
 --
+-- Name: count_tags(text, integer); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.count_tags(p_search text, p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+begin
+    perform core.require_permission('tags:manage');
+    return (select count(*)::int from (
+        select 1 from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+        limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_tags(p_search text, p_cap integer); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.count_tags(p_search text, p_cap integer) IS 'How many of the current tenant''s tags match p_search (as content.list_tags), counted up to p_cap. Permission tags:manage. (GraphQL staffTags.totalCount.)';
+
+--
+-- Name: FUNCTION count_tags(p_search text, p_cap integer); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) TO rustok_app;
+
+--
 -- Name: create_node(jsonb, uuid); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7699,6 +7852,36 @@ REVOKE ALL ON FUNCTION content.delete_node(p_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.delete_node(p_id uuid) TO rustok_app;
 
 --
+-- Name: delete_tag(uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.delete_tag(p_tag_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('tags:manage');
+    delete from content.tags t where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION delete_tag(p_tag_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.delete_tag(p_tag_id uuid) IS 'Delete a tag of the current tenant; it is detached from every product and page/post (TagDetached, reindexed). Permission tags:manage. (GraphQL deleteTag.)';
+
+--
+-- Name: FUNCTION delete_tag(p_tag_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.delete_tag(p_tag_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.delete_tag(p_tag_id uuid) TO rustok_app;
+
+--
 -- Name: detach_tags(uuid[], text, uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -7754,6 +7937,87 @@ COMMENT ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) IS '
 
 REVOKE ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) TO rustok_app;
+
+--
+-- Name: list_tags(text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) RETURNS TABLE(id uuid, name text, slug text, product_count integer, content_count integer, created_at timestamp with time zone, updated_at timestamp with time zone, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+    v_after_name  text;
+    v_after_id    uuid;
+    v_before_name text;
+    v_before_id   uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if p_limit is null or p_limit < 0 or p_limit > 101 then
+        raise exception 'first: between 0 and 100' using errcode = 'invalid_parameter_value', column = 'first';
+    end if;
+    -- a cursor is {"s": "name", "k": [lower(name), id]} (rustok.graphql.paging)
+    begin
+        if p_after is not null then
+            if p_after ->> 's' is distinct from 'name' or jsonb_array_length(p_after -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_after_name := p_after -> 'k' ->> 0;
+            v_after_id := (p_after -> 'k' ->> 1)::uuid;
+        end if;
+        if p_before is not null then
+            if p_before ->> 's' is distinct from 'name' or jsonb_array_length(p_before -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_before_name := p_before -> 'k' ->> 0;
+            v_before_id := (p_before -> 'k' ->> 1)::uuid;
+        end if;
+    exception when others then
+        raise exception 'after: not a cursor of this list (take cursors from edges or pageInfo)'
+            using errcode = 'invalid_parameter_value', column = 'after';
+    end;
+    return query
+    with page as (
+        select t.tenant_id, t.id, t.name, t.slug, t.created_at, t.updated_at, lower(t.name) as sort_name
+        from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+          and (v_after_id is null or (lower(t.name), t.id) > (v_after_name, v_after_id))
+          and (v_before_id is null or (lower(t.name), t.id) < (v_before_name, v_before_id))
+        order by case when p_from_end then null else lower(t.name) end asc,
+                 case when p_from_end then null else t.id end asc,
+                 case when p_from_end then lower(t.name) end desc,
+                 case when p_from_end then t.id end desc
+        limit p_limit
+    )
+    select p.id, p.name, p.slug,
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'product'),
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'node'),
+           p.created_at, p.updated_at,
+           jsonb_build_object('s', 'name', 'k', jsonb_build_array(p.sort_name, p.id))
+    from page p
+    order by case when p_from_end then null else p.sort_name end asc,
+             case when p_from_end then null else p.id end asc,
+             case when p_from_end then p.sort_name end desc,
+             case when p_from_end then p.id end desc;
+end
+$$;
+
+--
+-- Name: FUNCTION list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'A page of the current tenant''s tags by name (case-insensitive, then id) for the admin: p_search matches a part of the name or slug; keyset cursors {"s": "name", "k": [lower(name), id]} after / before; p_from_end pages backwards (rows nearest the before cursor first). Each tag with how many products and pages/posts carry it. Permission tags:manage. (GraphQL staffTags.)';
+
+--
+-- Name: FUNCTION list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.list_tags(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: max_comment_depth(uuid); Type: FUNCTION; Schema: content; Owner: -
@@ -7817,6 +8081,62 @@ COMMENT ON FUNCTION content.media_file(p_media_id uuid) IS 'An uploaded file by 
 
 REVOKE ALL ON FUNCTION content.media_file(p_media_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.media_file(p_media_id uuid) TO rustok_app;
+
+--
+-- Name: merge_tags(uuid[], uuid); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if coalesce(cardinality(p_source_ids), 0) = 0 then
+        raise exception 'sourceIds: name at least one tag to merge into the target'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    if p_target_id = any (p_source_ids) then
+        raise exception 'sourceIds: the target tag cannot be merged into itself'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    -- lock the tags involved (a concurrent rename or merge of one of them waits)
+    perform 1 from content.tags t
+    where t.tenant_id = v_tenant and (t.id = p_target_id or t.id = any (p_source_ids))
+    order by t.id for update;
+    if not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = p_target_id) then
+        raise exception 'targetId: no tag %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+    end if;
+    select s into v_missing from unnest(p_source_ids) s
+    where not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = s) limit 1;
+    if v_missing is not null then
+        raise exception 'sourceIds: no tag %', v_missing using errcode = 'no_data_found', column = 'source_ids';
+    end if;
+    -- what carried a source tag carries the target (once), then the sources go (their links with them)
+    insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+    select distinct v_tenant, p_target_id, x.target_type, x.target_id
+    from content.taggables x
+    where x.tenant_id = v_tenant and x.tag_id = any (p_source_ids)
+    on conflict do nothing;
+    delete from content.tags t where t.tenant_id = v_tenant and t.id = any (p_source_ids);
+    return p_target_id;
+end
+$$;
+
+--
+-- Name: FUNCTION merge_tags(p_source_ids uuid[], p_target_id uuid); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) IS 'Merge tags into one: every product and page/post carrying a source tag carries the target tag instead (once), and the source tags are deleted. One transaction; the targets are reindexed through their TagAttached / TagDetached events. Permission tags:manage. Returns the target id. (GraphQL mergeTags.)';
+
+--
+-- Name: FUNCTION merge_tags(p_source_ids uuid[], p_target_id uuid); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.merge_tags(p_source_ids uuid[], p_target_id uuid) TO rustok_app;
 
 --
 -- Name: moderate_comments(uuid[], text); Type: FUNCTION; Schema: content; Owner: -
@@ -7978,6 +8298,41 @@ COMMENT ON FUNCTION content.recount_replies(p_tenant_id uuid) IS 'Operator check
 GRANT ALL ON FUNCTION content.recount_replies(p_tenant_id uuid) TO rustok_app;
 
 --
+-- Name: rename_tag(uuid, text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('tags:manage');
+    if p_name is null or btrim(p_name) = '' then
+        raise exception 'name: a tag needs a name' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    update content.tags t
+    set name = btrim(p_name), slug = coalesce(nullif(btrim(p_slug), ''), t.slug)
+    where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_tag_id;
+end
+$$;
+
+--
+-- Name: FUNCTION rename_tag(p_tag_id uuid, p_name text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) IS 'Rename a tag of the current tenant (and change its slug when p_slug is given; a slug in use is refused, 23505). Every product and page/post carrying it is reindexed (content.tg_tags__events). Permission tags:manage. (GraphQL renameTag.)';
+
+--
+-- Name: FUNCTION rename_tag(p_tag_id uuid, p_name text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.rename_tag(p_tag_id uuid, p_name text, p_slug text) TO rustok_app;
+
+--
 -- Name: restore_revision(uuid); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -8018,6 +8373,37 @@ COMMENT ON FUNCTION content.restore_revision(p_revision_id uuid) IS 'Restore a n
 --
 
 GRANT ALL ON FUNCTION content.restore_revision(p_revision_id uuid) TO rustok_app;
+
+--
+-- Name: retired_node(text, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.retired_node(p_kind text, p_slug text) RETURNS TABLE(slug text, title text, retired_at timestamp with time zone, reason text)
+    LANGUAGE sql STABLE
+    AS $$
+    (select r.slug, r.title, r.retired_at, 'deleted'::text
+     from content.retired_slugs r
+     where r.tenant_id = core.current_tenant_id() and r.kind = p_kind and r.slug = p_slug
+       and not exists (select from content.nodes n where n.tenant_id = r.tenant_id and n.kind = r.kind and n.slug = r.slug))
+    union all
+    (select n.slug, n.title, n.updated_at, 'archived'::text
+     from content.nodes n
+     where n.tenant_id = core.current_tenant_id() and n.kind = p_kind and n.slug = p_slug and n.status = 'archived')
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION retired_node(p_kind text, p_slug text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.retired_node(p_kind text, p_slug text) IS 'Whether a page or post address (kind, slug) is gone for good: deleted while public (content.retired_slugs) or archived. One row (reason deleted or archived): 410 Gone; none: 404. (GraphQL retired(kind: page|post).)';
+
+--
+-- Name: FUNCTION retired_node(p_kind text, p_slug text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.retired_node(p_kind text, p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.retired_node(p_kind text, p_slug text) TO rustok_app;
 
 --
 -- Name: schedule_nodes(uuid[], timestamp with time zone); Type: FUNCTION; Schema: content; Owner: -
@@ -8914,6 +9300,31 @@ COMMENT ON FUNCTION content.tg_nodes__reply_count_upd() IS 'AFTER UPDATE stateme
 GRANT ALL ON FUNCTION content.tg_nodes__reply_count_upd() TO rustok_app;
 
 --
+-- Name: tg_nodes__retire(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__retire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into content.retired_slugs as r (tenant_id, kind, slug, node_id, title)
+    select o.tenant_id, o.kind, o.slug, o.id, o.title
+    from old_rows o
+    where o.kind in ('page', 'post') and o.status in ('published', 'archived') and o.slug is not null
+      and exists (select from core.tenants t where t.id = o.tenant_id)   -- not when the tenant itself goes
+    on conflict (tenant_id, kind, slug) do update
+        set node_id = excluded.node_id, title = excluded.title, retired_at = excluded.retired_at;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__retire(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__retire() IS 'AFTER DELETE statement trigger on content.nodes: records the slug of every deleted page or post that was public (published or archived) in content.retired_slugs (its storefront address answers 410 Gone from then on).';
+
+--
 -- Name: tg_nodes__revisions(); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -8992,6 +9403,34 @@ COMMENT ON FUNCTION content.tg_nodes__tree() IS 'AFTER UPDATE statement trigger 
 --
 
 GRANT ALL ON FUNCTION content.tg_nodes__tree() TO rustok_app;
+
+--
+-- Name: tg_nodes__unretire(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_nodes__unretire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        delete from content.retired_slugs r
+        using new_rows n
+        where n.slug is not null and r.tenant_id = n.tenant_id and r.kind = n.kind and r.slug = n.slug;
+    else
+        delete from content.retired_slugs r
+        using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where n.slug is not null and n.slug is distinct from o.slug
+          and r.tenant_id = n.tenant_id and r.kind = n.kind and r.slug = n.slug;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_nodes__unretire(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_nodes__unretire() IS 'AFTER INSERT/UPDATE statement trigger on content.nodes: a page or post that takes a retired slug removes it from content.retired_slugs.';
 
 --
 -- Name: tg_taggables__events(); Type: FUNCTION; Schema: content; Owner: -
@@ -10638,6 +11077,100 @@ COMMENT ON COLUMN commerce.currencies.numeric_code IS 'ISO 4217 numeric code, e.
 
 GRANT SELECT ON TABLE commerce.currencies TO rustok_app;
 GRANT SELECT ON TABLE commerce.currencies TO rustok_analyst;
+
+--
+-- Name: guest_order_tokens; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.guest_order_tokens (
+    tenant_id uuid NOT NULL,
+    token_hash text NOT NULL,
+    order_id uuid NOT NULL,
+    order_created_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT guest_order_tokens_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: guest_order_tokens guest_order_tokens_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_pkey PRIMARY KEY (tenant_id, token_hash);
+
+--
+-- Name: guest_order_tokens guest_order_tokens_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: guest_order_tokens guest_order_tokens_tenant_id_order_id_order_created_at_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.guest_order_tokens
+    ADD CONSTRAINT guest_order_tokens_tenant_id_order_id_order_created_at_fkey FOREIGN KEY (tenant_id, order_id, order_created_at) REFERENCES commerce.orders(tenant_id, id, created_at) ON DELETE CASCADE;
+
+--
+-- Name: guest_order_tokens_order_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX guest_order_tokens_order_idx ON commerce.guest_order_tokens USING btree (tenant_id, order_id);
+
+--
+-- Name: guest_order_tokens; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.guest_order_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: guest_order_tokens tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.guest_order_tokens TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE guest_order_tokens; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.guest_order_tokens IS 'Guest checkout: the SHA-256 of each guest order''s secret token (the guest''s link to the order; the token itself is never stored). Written by commerce.guest_checkout_cart, read by commerce.guest_order.';
+
+--
+-- Name: COLUMN guest_order_tokens.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN guest_order_tokens.token_hash; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.token_hash IS 'SHA-256 (hex) of the guest''s order token.';
+
+--
+-- Name: COLUMN guest_order_tokens.order_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.order_id IS 'The order the token opens.';
+
+--
+-- Name: COLUMN guest_order_tokens.order_created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.order_created_at IS 'The order''s created_at (the orders partition key).';
+
+--
+-- Name: COLUMN guest_order_tokens.created_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.guest_order_tokens.created_at IS 'When the token was issued (at checkout).';
+
+--
+-- Name: TABLE guest_order_tokens; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE commerce.guest_order_tokens TO rustok_app;
 
 --
 -- Name: inventory_adjustments; Type: TABLE; Schema: commerce; Owner: -
@@ -13024,6 +13557,24 @@ CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON commerce.products FOR 
 CREATE TRIGGER _800_cleanup_content AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__cleanup_content();
 
 --
+-- Name: products _800_retire; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_retire AFTER DELETE ON commerce.products REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__retire();
+
+--
+-- Name: products _800_unretire_ins; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_ins AFTER INSERT ON commerce.products REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__unretire();
+
+--
+-- Name: products _800_unretire_upd; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_unretire_upd AFTER UPDATE ON commerce.products REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_products__unretire();
+
+--
 -- Name: products _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
 --
 
@@ -13137,6 +13688,99 @@ COMMENT ON COLUMN commerce.products.updated_at IS 'When the row last really chan
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.products TO rustok_app;
 GRANT SELECT ON TABLE commerce.products TO rustok_analyst;
+
+--
+-- Name: retired_handles; Type: TABLE; Schema: commerce; Owner: -
+--
+
+CREATE TABLE commerce.retired_handles (
+    tenant_id uuid NOT NULL,
+    handle text NOT NULL,
+    product_id uuid NOT NULL,
+    title text NOT NULL,
+    retired_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: retired_handles retired_handles_pkey; Type: CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.retired_handles
+    ADD CONSTRAINT retired_handles_pkey PRIMARY KEY (tenant_id, handle);
+
+--
+-- Name: retired_handles retired_handles_tenant_id_fkey; Type: FK CONSTRAINT; Schema: commerce; Owner: -
+--
+
+ALTER TABLE ONLY commerce.retired_handles
+    ADD CONSTRAINT retired_handles_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: retired_handles_product_idx; Type: INDEX; Schema: commerce; Owner: -
+--
+
+CREATE INDEX retired_handles_product_idx ON commerce.retired_handles USING btree (tenant_id, product_id);
+
+--
+-- Name: retired_handles; Type: ROW SECURITY; Schema: commerce; Owner: -
+--
+
+ALTER TABLE commerce.retired_handles ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: retired_handles analyst_read; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY analyst_read ON commerce.retired_handles FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: retired_handles tenant_isolation; Type: POLICY; Schema: commerce; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON commerce.retired_handles TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE retired_handles; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON TABLE commerce.retired_handles IS 'Storefront addresses of products deleted while published (410 Gone rather than 404). A product that takes the handle again removes its row. Written by triggers on commerce.products; read by commerce.retired_product.';
+
+--
+-- Name: COLUMN retired_handles.tenant_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN retired_handles.handle; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.handle IS 'The handle the deleted product had.';
+
+--
+-- Name: COLUMN retired_handles.product_id; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.product_id IS 'The id the deleted product had (addresses by id answer 410 too).';
+
+--
+-- Name: COLUMN retired_handles.title; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.title IS 'The deleted product''s title (for the Gone page and operators).';
+
+--
+-- Name: COLUMN retired_handles.retired_at; Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON COLUMN commerce.retired_handles.retired_at IS 'When the product was deleted.';
+
+--
+-- Name: TABLE retired_handles; Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE commerce.retired_handles TO rustok_app;
+GRANT SELECT ON TABLE commerce.retired_handles TO rustok_analyst;
 
 --
 -- Name: stock_locations; Type: TABLE; Schema: commerce; Owner: -
@@ -14693,6 +15337,111 @@ REVOKE ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.delete_variant(p_variant_id uuid) TO rustok_app;
 
 --
+-- Name: guest_checkout_cart(uuid, text, jsonb, jsonb, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_cart  commerce.carts;
+    v_items jsonb;
+    v_order commerce.orders;
+    v_email text := nullif(btrim(p_email), '');
+begin
+    if core.current_tenant_id() is null then
+        raise exception 'commerce.guest_checkout_cart: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if core.current_user_id() is not null then
+        raise exception 'signed in: place the order with commerce.checkout_cart (checkoutCart), it is kept with your account'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if coalesce((select (t.settings ->> 'guest_checkout')::boolean from core.tenants t
+                 where t.id = core.current_tenant_id()), true) is false then
+        raise exception 'this shop takes orders from customers with an account only: sign in or create one'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if v_email is null or v_email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' or length(v_email) > 255 then
+        raise exception 'email: an e-mail address (name@example.com) is needed to check out without an account'
+            using errcode = 'invalid_parameter_value', column = 'email';
+    end if;
+    if p_shipping_address is null or jsonb_typeof(p_shipping_address) <> 'object'
+       or coalesce(btrim(p_shipping_address ->> 'address1'), '') = '' or coalesce(btrim(p_shipping_address ->> 'city'), '') = ''
+       or coalesce(p_shipping_address ->> 'countryCode', '') !~ '^[A-Z]{2}$' then
+        raise exception 'shipping_address: a guest order needs a street address (address1), a city and a two-letter countryCode'
+            using errcode = 'invalid_parameter_value', column = 'shipping_address';
+    end if;
+    if p_token_hash is null or p_token_hash !~ '^[0-9a-f]{64}$' then
+        raise exception 'token_hash: expected the SHA-256 (hex) of the guest''s order token' using errcode = 'invalid_parameter_value';
+    end if;
+    select c.* into v_cart from commerce.carts c
+    where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id and c.customer_id is null
+    for update;
+    if v_cart.id is null then
+        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_cart.status <> 'open' then
+        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
+    into v_items
+    from commerce.cart_lines l where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id;
+    if v_items is null then
+        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
+    end if;
+    -- the same atomic placement as every order (prices now, stock reserved, all or nothing); no customer
+    v_order := commerce.place_order(p_tenant_id => v_cart.tenant_id, p_currency => v_cart.currency_code::text,
+                                    p_items => v_items, p_customer_id => null, p_email => v_email,
+                                    p_shipping_address => p_shipping_address,
+                                    p_billing_address => coalesce(p_billing_address, p_shipping_address),
+                                    p_metadata => jsonb_build_object('cart_id', v_cart.id, 'guest', true));
+    update commerce.carts c set status = 'ordered', order_id = v_order.id
+    where c.tenant_id = v_cart.tenant_id and c.id = v_cart.id;
+    insert into commerce.guest_order_tokens (tenant_id, token_hash, order_id, order_created_at)
+    values (v_cart.tenant_id, p_token_hash, v_order.id, v_order.created_at);
+    return v_order.id;
+end
+$_$;
+
+--
+-- Name: FUNCTION guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) IS 'Guest checkout: place the order of an anonymous open cart for a visitor without an account (no signed-in user) through commerce.place_order (the same atomic placement and refusals as commerce.checkout_cart: items[i] names cart line i), with an e-mail address and a shipping address (address1, city, countryCode) both required; the billing address defaults to the shipping address. Marks the cart ordered and keeps the SHA-256 of the guest''s order token (commerce.guest_order_tokens). Refused when the tenant''s settings say guest_checkout: false. (GraphQL checkoutCart without a session.)';
+
+--
+-- Name: FUNCTION guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.guest_checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text) TO rustok_app;
+
+--
+-- Name: guest_order(text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.guest_order(p_token_hash text) RETURNS uuid
+    LANGUAGE sql STABLE
+    AS $$
+    select g.order_id from commerce.guest_order_tokens g
+    where g.tenant_id = core.current_tenant_id() and g.token_hash = p_token_hash
+$$;
+
+--
+-- Name: FUNCTION guest_order(p_token_hash text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.guest_order(p_token_hash text) IS 'The order a guest''s order token (by its SHA-256) opens, or null. (GraphQL guestOrder.)';
+
+--
+-- Name: FUNCTION guest_order(p_token_hash text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.guest_order(p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.guest_order(p_token_hash text) TO rustok_app;
+
+--
 -- Name: import_products(integer[], jsonb[], text); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -15085,6 +15834,11 @@ begin
            coalesce(nullif(p.doc->'metadata', 'null'), '{}'), now(), now()
     from _import_products p
     order by p.line;
+
+    -- what _800_unretire_ins does: a retired storefront address taken again belongs to the new product
+    delete from commerce.retired_handles r
+    using _import_products p
+    where r.tenant_id = v_tenant and r.handle = p.handle;
 
     insert into commerce.options (tenant_id, id, product_id, title, position, created_at, updated_at)
     select v_tenant, o.id, o.product_id, o.title, o.ord, now(), now()
@@ -15741,6 +16495,36 @@ COMMENT ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids u
 
 REVOKE ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.reorder_variants(p_product_id uuid, p_variant_ids uuid[]) TO rustok_app;
+
+--
+-- Name: retired_product(text, uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.retired_product(p_handle text, p_id uuid DEFAULT NULL::uuid) RETURNS TABLE(handle text, title text, retired_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    select r.handle, r.title, r.retired_at
+    from commerce.retired_handles r
+    where r.tenant_id = core.current_tenant_id()
+      and (r.handle = p_handle or r.product_id = p_id)
+      and not exists (select from commerce.products p
+                      where p.tenant_id = r.tenant_id and (p.handle = r.handle or p.id = r.product_id))
+    order by r.retired_at desc
+    limit 1
+$$;
+
+--
+-- Name: FUNCTION retired_product(p_handle text, p_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) IS 'The retired handle a storefront address names (by handle, or by the deleted product''s id), when no product answers to it any more: 410 Gone. No row: never existed (404). (GraphQL retired(kind: product).)';
+
+--
+-- Name: FUNCTION retired_product(p_handle text, p_id uuid); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.retired_product(p_handle text, p_id uuid) TO rustok_app;
 
 --
 -- Name: set_cart_line(uuid, uuid, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -
@@ -16741,6 +17525,59 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_products__events() IS 'AFTER statement trigger on commerce.products: ProductCreated (+ProductPublished when inserted published), ProductUpdated for rows that really changed (+ProductPublished when status becomes published), ProductDeleted.';
+
+--
+-- Name: tg_products__retire(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__retire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- only products the public could see; not when the whole tenant is being deleted (its row is gone already)
+    insert into commerce.retired_handles as r (tenant_id, handle, product_id, title)
+    select o.tenant_id, o.handle, o.id, o.title
+    from old_rows o
+    where o.status = 'published'
+      and exists (select from core.tenants t where t.id = o.tenant_id)
+    on conflict (tenant_id, handle) do update
+        set product_id = excluded.product_id, title = excluded.title, retired_at = excluded.retired_at;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__retire(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__retire() IS 'AFTER DELETE statement trigger on commerce.products: records the handle of every deleted product that was published in commerce.retired_handles (its storefront address answers 410 Gone from then on).';
+
+--
+-- Name: tg_products__unretire(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_products__unretire() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    if tg_op = 'INSERT' then
+        delete from commerce.retired_handles r
+        using new_rows n
+        where r.tenant_id = n.tenant_id and r.handle = n.handle;
+    else
+        delete from commerce.retired_handles r
+        using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+        where n.handle is distinct from o.handle and r.tenant_id = n.tenant_id and r.handle = n.handle;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_products__unretire(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_products__unretire() IS 'AFTER INSERT/UPDATE statement trigger on commerce.products: a product that takes a retired handle removes it from commerce.retired_handles (the address belongs to the new product now).';
 
 --
 -- Name: tg_variant_options__fill(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -17902,6 +18739,135 @@ GRANT SELECT ON TABLE index.product_prices TO rustok_analyst;
 GRANT SELECT ON TABLE index.product_prices TO rustok_tenant_analyst;
 
 --
+-- Name: product_search; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.product_search (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    status text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    has_stock boolean NOT NULL,
+    category_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    tag_slugs text[] DEFAULT '{}'::text[] NOT NULL,
+    min_prices jsonb DEFAULT '{}'::jsonb NOT NULL,
+    search_vector tsvector DEFAULT ''::tsvector NOT NULL
+)
+WITH (fillfactor='90');
+
+--
+-- Name: product_search product_search_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_search
+    ADD CONSTRAINT product_search_pkey PRIMARY KEY (tenant_id, product_id);
+
+--
+-- Name: product_search product_search_product_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_search
+    ADD CONSTRAINT product_search_product_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES index.products(tenant_id, product_id) ON DELETE CASCADE;
+
+--
+-- Name: product_search_text_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX product_search_text_idx ON index.product_search USING gin (tenant_id, search_vector);
+
+--
+-- Name: product_search; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.product_search ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_search analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.product_search FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_search tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.product_search FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
+-- Name: product_search tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.product_search TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE product_search; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.product_search IS 'Read model: the narrow search row of a product (~500 bytes against ~2 kB for its index.products row): the columns a storefront search reads for every match (text, facets, sort keys). A search scans these, then reads the display rows of one page only. Rebuilt with the product (index._rebuild_products; deletes cascade from index.products); never written directly. index.verify compares it with the recomputed product.';
+
+--
+-- Name: COLUMN product_search.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_search.product_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.product_id IS 'The product (commerce.products.id, index.products.product_id).';
+
+--
+-- Name: COLUMN product_search.status; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.status IS 'index.products.status (storefronts see published only).';
+
+--
+-- Name: COLUMN product_search.created_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.created_at IS 'index.products.created_at (the newest sort).';
+
+--
+-- Name: COLUMN product_search.has_stock; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.has_stock IS 'index.products.has_stock (the inStock facet and filter).';
+
+--
+-- Name: COLUMN product_search.category_ids; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.category_ids IS 'index.products.category_ids (the categories facet and filter).';
+
+--
+-- Name: COLUMN product_search.tag_slugs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.tag_slugs IS 'index.products.tag_slugs (the tags facet and filter).';
+
+--
+-- Name: COLUMN product_search.min_prices; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.min_prices IS 'Lowest base price per currency, minor units: {"EUR": 1999} (index.products.prices -> currency -> min; price buckets and price filters).';
+
+--
+-- Name: COLUMN product_search.search_vector; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_search.search_vector IS 'index.products.search_vector (text match and relevance).';
+
+--
+-- Name: TABLE product_search; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.product_search TO rustok_analyst;
+GRANT SELECT ON TABLE index.product_search TO rustok_app;
+GRANT SELECT ON TABLE index.product_search TO rustok_tenant_analyst;
+
+--
 -- Name: products; Type: TABLE; Schema: index; Owner: -
 --
 
@@ -18383,17 +19349,17 @@ CREATE FUNCTION index._browse_counts(p_tenant_id uuid, p_include_unpublished boo
     AS $$
     -- the same counts as index._product_page with no query and no filters, without names
     with m as materialized (
-        select p.has_stock, p.category_ids, p.tag_slugs, (p.prices -> p_currency ->> 'min')::bigint as min_amount
-        from index.products p
+        select p.has_stock, p.category_ids, p.tag_slugs, (p.min_prices ->> p_currency)::bigint as min_amount
+        from index.product_search p   -- the narrow rows: a quarter of the pages of index.products
         where p.tenant_id = p_tenant_id
           and (p_include_unpublished or p.status = 'published')
     ),
     cats as (
-        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
         group by x.id order by count(*) desc, x.id limit 50
     ),
     tags as (
-        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
         group by x.slug order by count(*) desc, x.slug limit 50
     )
     select jsonb_build_object(
@@ -18975,6 +19941,23 @@ CREATE FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) RETU
 COMMENT ON FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) IS 'Internal: the advisory lock key of one aggregate for the index consumer; the same key outbox.process_batch takes for consumer ''index'', so a reindex and the consumer never rebuild one aggregate from different snapshots at once.';
 
 --
+-- Name: _min_prices(jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._min_prices(p_prices jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select coalesce(pg_catalog.jsonb_object_agg(e.key, (e.value ->> 'min')::bigint), '{}'::jsonb)
+    from pg_catalog.jsonb_each(p_prices) e
+$$;
+
+--
+-- Name: FUNCTION _min_prices(p_prices jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._min_prices(p_prices jsonb) IS 'Internal: {"EUR": 1999, ...} from an index.products.prices value {"EUR": {"min": 1999, "max": 2999}, ...}: the lowest base price per currency, as index.product_search.min_prices keeps it.';
+
+--
 -- Name: _order_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -19047,6 +20030,37 @@ $$;
 --
 
 COMMENT ON FUNCTION index._plain(p_text text, p_format text) IS 'Internal: a body as plain text: HTML tags removed (format html), whitespace collapsed.';
+
+--
+-- Name: _price_bucket_bounds(jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._price_bucket_bounds(p_filters jsonb) RETURNS bigint[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+    v_bounds bigint[];
+begin
+    if not coalesce(p_filters ? 'priceBuckets', false) then
+        return array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
+    end if;
+    if jsonb_typeof(p_filters -> 'priceBuckets') <> 'array' or jsonb_array_length(p_filters -> 'priceBuckets') not between 1 and 50 then
+        raise exception 'p_filters.priceBuckets: must be an array of 1 to 50 ascending lower bounds (minor units)'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    v_bounds := array(select index._jsonb_bigint(e, 'priceBuckets') from jsonb_array_elements(p_filters -> 'priceBuckets') e);
+    if exists (select 1 from generate_subscripts(v_bounds, 1) i where i > 1 and v_bounds[i] <= v_bounds[i - 1]) then
+        raise exception 'p_filters.priceBuckets: bounds must be strictly ascending' using errcode = 'invalid_parameter_value';
+    end if;
+    return v_bounds;
+end
+$$;
+
+--
+-- Name: FUNCTION _price_bucket_bounds(p_filters jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._price_bucket_bounds(p_filters jsonb) IS 'Internal: the lower bounds of the price buckets facet: p_filters.priceBuckets (1 to 50 strictly ascending minor units; 22023 otherwise), else 0, 1000, 2500, 5000, 10000, 25000, 50000, 100000.';
 
 --
 -- Name: _product_browse(uuid, text, integer, integer, text, boolean, bigint[]); Type: FUNCTION; Schema: index; Owner: -
@@ -19209,11 +20223,11 @@ begin
         limit p_limit offset p_offset
     ),
     cats as (
-        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
         group by x.id order by count(*) desc, x.id limit 50
     ),
     tags as (
-        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
         group by x.slug order by count(*) desc, x.slug limit 50
     )
     select index._product_page_json(p_tenant_id,
@@ -19289,6 +20303,48 @@ $$;
 --
 
 COMMENT ON FUNCTION index._product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text) IS 'Internal: the JSON of a product listing page: the cards of p_ids in order (rank from p_ranks, null when not ranked), total and facets from p_counts ({total, categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}).';
+
+--
+-- Name: _product_query_text(uuid, text, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) RETURNS tsquery
+    LANGUAGE plpgsql STABLE
+    AS $_$
+begin
+    perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    perform index._check_page(p_filters,
+        array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
+    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
+        raise exception 'currency: must be an ISO 4217 code like EUR (got %)', p_currency using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters ? 'inStock' and jsonb_typeof(p_filters -> 'inStock') not in ('boolean', 'null') then
+        raise exception 'filter.inStock: must be true, false or null' using errcode = 'invalid_parameter_value';
+    end if;
+    if (p_filters -> 'priceMin' is not null or p_filters -> 'priceMax' is not null) and p_currency is null then
+        raise exception 'currency: required with filter.priceMin / priceMax' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_filters -> 'status' is not null and not p_include_unpublished then
+        raise exception 'filter.status: only staff may filter by status' using errcode = 'invalid_parameter_value';
+    end if;
+    return index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
+end
+$_$;
+
+--
+-- Name: FUNCTION _product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) IS 'Internal: index.product_query without its spelling correction: checks the module, the filters and the currency (22023 naming the field) and parses the text (index._query). For a tenant index._visible_tenant allowed; called by the definer functions product_query and read_products_page (the one-pass search corrects only when nothing matched, which its own pass tells, instead of testing for a match first).';
+
+--
+-- Name: FUNCTION _product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
 
 --
 -- Name: _product_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
@@ -19465,6 +20521,40 @@ $$;
 COMMENT ON FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: the index.products rows as they should be, computed from the write tables, for some products of a tenant (all when p_product_ids is null). Used by the rebuild and by index.verify.';
 
 --
+-- Name: _product_search_matches(uuid, tsquery, jsonb, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_search_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text) RETURNS SETOF index.product_search
+    LANGUAGE sql STABLE
+    AS $$
+    -- the narrow search rows of the published products matching a (non-empty) query and the filters: the same
+    -- predicates as index._product_matches without its staff-only status filter; inlined into the caller
+    select p.*
+    from index.product_search p
+    where p.tenant_id = p_tenant_id
+      and p.status = 'published'
+      and p.search_vector @@ p_q
+      and (p_filters -> 'categoryIds' is null
+           or p.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
+      and (p_filters -> 'categoryHandles' is null
+           or p.category_ids && array(select c.id from commerce.categories c
+                                      where c.tenant_id = p_tenant_id
+                                        and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))))
+      and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
+      and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
+      and (p_filters -> 'priceMin' is null
+           or (p.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
+      and (p_filters -> 'priceMax' is null
+           or (p.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax'))
+$$;
+
+--
+-- Name: FUNCTION _product_search_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_search_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text) IS 'Internal: the narrow search rows (index.product_search) of published products matching a non-empty parsed query and the filters, as index._product_matches does over the display rows. Inlined into the one-pass search of index.read_products_page.';
+
+--
 -- Name: _query(uuid, regconfig, text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -19499,7 +20589,9 @@ begin
     if numnode(v_rest) > 0 then
         v_prefix := v_rest && v_prefix;
     end if;
-    return case when numnode(v_full) > 0 then v_full || v_prefix else v_prefix end;
+    -- a last word that completes only to itself gives the query as typed: OR-ing it with itself would make
+    -- the index and the ranking do the same work twice
+    return case when numnode(v_full) = 0 then v_prefix when v_prefix = v_full then v_full else v_full || v_prefix end;
 end
 $_$;
 
@@ -19705,6 +20797,7 @@ declare
     v_changed uuid[];
     v_new_text uuid[];
     v_deleted integer;
+    v_search_rows integer;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
@@ -19802,6 +20895,31 @@ begin
     on conflict (tenant_id, product_id, currency_code) do update
        set min_amount = excluded.min_amount, max_amount = excluded.max_amount;
 
+    -- the narrow search rows follow the product rows, for every rebuilt id (a damaged one is repaired too);
+    -- compared first, so equal rows are neither written nor locked; deleted products' rows cascade
+    insert into index.product_search as s (tenant_id, product_id, status, created_at, has_stock, category_ids,
+                                           tag_slugs, min_prices, search_vector)
+    select w.tenant_id, w.product_id, w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs,
+           w.min_prices, w.search_vector
+    from (select i.tenant_id, i.product_id, i.status, i.created_at, i.has_stock, i.category_ids, i.tag_slugs,
+                 index._min_prices(i.prices) as min_prices, i.search_vector
+          from index.products i
+          where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)) w
+    left join index.product_search h on h.tenant_id = w.tenant_id and h.product_id = w.product_id
+    where h.product_id is null
+       or (h.status, h.created_at, h.has_stock, h.category_ids, h.tag_slugs, h.min_prices, h.search_vector)
+          is distinct from (w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs, w.min_prices, w.search_vector)
+    on conflict (tenant_id, product_id) do update
+       set status = excluded.status, created_at = excluded.created_at, has_stock = excluded.has_stock,
+           category_ids = excluded.category_ids, tag_slugs = excluded.tag_slugs, min_prices = excluded.min_prices,
+           search_vector = excluded.search_vector;
+    get diagnostics v_search_rows = row_count;
+    if v_search_rows > 0 and cardinality(v_changed) = 0 and v_deleted = 0 then
+        -- search rows repaired under unchanged product rows (drift): the cached browse counts, which read the
+        -- search rows, are invalidated here (a changed product row's trigger does it otherwise)
+        perform index._facet_cache_invalidate(array[p_tenant_id]);
+    end if;
+
     if cardinality(v_new_text) > 0 then
         -- only for rows whose text changed (a price or stock change brings no new word), and only words the
         -- tenant does not have yet (sorted): concurrent inserts of one new word are rare
@@ -19824,7 +20942,7 @@ $$;
 -- Name: FUNCTION _rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the index.products (and index.product_prices) rows of some products of one tenant, set-based: upsert where something really changed (recording the latest of p_events per product), delete rows of products that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
+COMMENT ON FUNCTION index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[]) IS 'Internal: rebuild the index.products (and index.product_prices, index.product_search) rows of some products of one tenant, set-based: upsert where something really changed (recording the latest of p_events per product), delete rows of products that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
 
 --
 -- Name: _rebuild_public(text, uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -19983,6 +21101,19 @@ CREATE FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids
         from index.product_prices pp
         where pp.tenant_id = p_tenant_id and (p_product_ids is null or pp.product_id = any (p_product_ids))
     ),
+    search_expected as (
+        select ps.id, ps.j ->> 'status' as status, (ps.j ->> 'created_at')::timestamptz as created_at,
+               (ps.j -> 'has_stock')::boolean as has_stock, ps.j -> 'category_ids' as category_ids,
+               ps.j -> 'tag_slugs' as tag_slugs, index._min_prices(ps.j -> 'prices') as min_prices,
+               (ps.j ->> 'search_vector')::tsvector as search_vector
+        from ps
+    ),
+    search_actual as (
+        select s.product_id as id, s.status, s.created_at, s.has_stock, to_jsonb(s.category_ids) as category_ids,
+               to_jsonb(s.tag_slugs) as tag_slugs, s.min_prices, s.search_vector
+        from index.product_search s
+        where s.tenant_id = p_tenant_id and (p_product_ids is null or s.product_id = any (p_product_ids))
+    ),
     diffs as (
         select 'product' as aggregate_type, coalesce(s.id, i.id) as aggregate_id,
                case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end as problem,
@@ -19994,6 +21125,13 @@ CREATE FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids
         from pp_expected e
         full join pp_actual a on a.id = e.id and a.currency_code = e.currency_code
         where (e.min_amount, e.max_amount) is distinct from (a.min_amount, a.max_amount)
+          and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
+        union all
+        select 'product', coalesce(e.id, a.id), 'different', array['product_search']
+        from search_expected e
+        full join search_actual a on a.id = e.id
+        where (e.status, e.created_at, e.has_stock, e.category_ids, e.tag_slugs, e.min_prices, e.search_vector)
+              is distinct from (a.status, a.created_at, a.has_stock, a.category_ids, a.tag_slugs, a.min_prices, a.search_vector)
           and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
         union all
         select 'node', coalesce(s.id, i.id),
@@ -20649,9 +21787,8 @@ CREATE FUNCTION index.product_query(p_tenant_id uuid, p_query text, p_filters js
     LANGUAGE plpgsql STABLE SECURITY DEFINER ROWS 1
     SET search_path TO 'pg_catalog', 'pg_temp'
     SET enable_seqscan TO 'off'
-    AS $_$
+    AS $$
 declare
-    v_cfg regconfig := index._tsconfig(p_tenant_id);
     v_q tsquery;
     v_fix text;
     v_fix_q tsquery;
@@ -20661,30 +21798,12 @@ begin
         return query select null::tsquery, null::text;
         return;
     end if;
-    perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
-    if p_include_unpublished then
-        perform core.require_permission('content:read_drafts');
-    end if;
-    perform index._check_page(p_filters,
-        array['categoryIds', 'categoryHandles', 'tags', 'priceMin', 'priceMax', 'inStock', 'status', 'priceBuckets'], 1, 0);
-    if p_currency is not null and p_currency !~ '^[A-Z]{3}$' then
-        raise exception 'currency: must be an ISO 4217 code like EUR (got %)', p_currency using errcode = 'invalid_parameter_value';
-    end if;
-    if p_filters ? 'inStock' and jsonb_typeof(p_filters -> 'inStock') not in ('boolean', 'null') then
-        raise exception 'filter.inStock: must be true, false or null' using errcode = 'invalid_parameter_value';
-    end if;
-    if (p_filters -> 'priceMin' is not null or p_filters -> 'priceMax' is not null) and p_currency is null then
-        raise exception 'currency: required with filter.priceMin / priceMax' using errcode = 'invalid_parameter_value';
-    end if;
-    if p_filters -> 'status' is not null and not p_include_unpublished then
-        raise exception 'filter.status: only staff may filter by status' using errcode = 'invalid_parameter_value';
-    end if;
-    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    v_q := index._product_query_text(p_tenant_id, p_query, p_filters, p_currency, p_include_unpublished);
     if numnode(v_q) > 0
        and not exists (select 1 from index._product_matches(p_tenant_id, v_q, p_filters, p_currency, p_include_unpublished)) then
         v_fix := index._correct(p_tenant_id, p_query);
         if v_fix is not null and v_fix <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
-            v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
+            v_fix_q := index._query(p_tenant_id, index._tsconfig(p_tenant_id), v_fix);
             if numnode(v_fix_q) > 0 and exists (
                 select 1 from index._product_matches(p_tenant_id, v_fix_q, p_filters, p_currency, p_include_unpublished)) then
                 return query select v_fix_q, v_fix;
@@ -20694,7 +21813,7 @@ begin
     end if;
     return query select v_q, null::text;
 end
-$_$;
+$$;
 
 --
 -- Name: FUNCTION product_query(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
@@ -20835,6 +21954,7 @@ GRANT ALL ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle
 CREATE FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) RETURNS TABLE(ord bigint, cursor jsonb, rank real, product_id uuid, handle text, title text, subtitle text, description text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamp with time zone, updated_at timestamp with time zone, tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
     LANGUAGE plpgsql SECURITY DEFINER ROWS 22
     SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
     AS $_$
 declare
     v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
@@ -20845,18 +21965,83 @@ declare
     v_facets jsonb;
     v_count  bigint;
     v_listing jsonb;
+    v_rows   bigint;
+    v_bounds bigint[];
+    -- the one-pass search with facets (below); $9 the corrected text, $10 whether to answer when nothing matched
+    v_one_pass constant text := $sql$
+            with m as materialized (
+                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+                       (p.min_prices ->> $4)::bigint as min_amount,
+                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
+                from index._product_search_matches($1, $2, $3, $4) p
+            ),
+            cats as (
+                select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
+                group by x.id order by count(*) desc, x.id limit 50
+            ),
+            tags as (
+                select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
+                group by x.slug order by count(*) desc, x.slug limit 50
+            ),
+            page as (
+                select m.product_id, m.rank, m.created_at
+                from m
+                where $5 is null
+                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
+                   or ($8 = 'newest' and (m.created_at, m.product_id)
+                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
+                order by case when $8 = 'relevance' then m.rank end desc,
+                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
+                limit $6 + 1
+            ),
+            counted as (select count(*) as total from m)
+            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
+                   jsonb_build_object(
+                       'categories', coalesce((
+                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
+                                            order by x.n desc, ct.name)
+                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
+                       'tags', coalesce((
+                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
+                                            order by x.n desc, x.slug)
+                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
+                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
+                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
+                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
+                                 from m where m.min_amount is not null group by 1) x
+                           where x.b >= 1), '[]') end,
+                       'inStock', jsonb_build_object(
+                           'true', (select count(*) from m where m.has_stock),
+                           'false', (select count(*) from m where not m.has_stock)))
+            from counted c
+            where c.total > 0 or $10   -- no row at all: nothing matched (the caller may correct the text)
+            union all
+            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
+                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
+                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
+                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
+                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
+                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+            from page g
+            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
+$sql$;
 begin
     -- The landing page (no text, no filters, newest first, paging forwards) is most of a storefront's traffic:
     -- its rows come straight from products_created_idx by static (plan-cached) statements, and its total from
     -- the facet cache (index._browse_facets: the exact count of published products). Everything else takes the
     -- general path below (index.product_query + page_products, dynamic SQL per sort).
-    if p_search is null and coalesce(p_filters, '{}') = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
+    if p_search is null and coalesce(p_filters, '{}') - 'priceBuckets' = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
        and p_before is null and not coalesce(p_from_end, false)
        and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
         perform index._check_limit(p_limit);
         perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
         if p_want_facets then   -- the facets and the total from one read of the facet cache
-            v_listing := index.search_products(v_tenant, null, '{}', 'newest', 1, 0, p_currency, false);
+            v_listing := index.search_products(v_tenant, null, coalesce(p_filters, '{}'), 'newest', 1, 0, p_currency, false);
             v_facets := v_listing -> 'facets';
             v_count := (v_listing ->> 'total')::bigint;
         elsif p_want_total then
@@ -20897,87 +22082,45 @@ begin
         return;
     end if;
 
-    select q.q, q.corrected_query into v_q, v_fix
-    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
-
-    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches gives the page,
-    -- the exact total and the facets (the two-pass way below reads every match twice: the facets pass of
+    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches' narrow search
+    -- rows (index.product_search) gives the page, the exact total and the facets; the display rows are read for
+    -- the page only (the two-pass way below reads every match's display row twice: the facets pass of
     -- index.search_products and the page of index.page_products). Same results as those two, which the tests
     -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
-    -- (the optional filters then drop out and the GIN index serves the text).
-    if p_want_facets and numnode(v_q) > 0 and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+    -- (the optional filters then drop out and the GIN index serves the text). The text is parsed without
+    -- product_query's test for a first match (a second bitmap scan of the same index): the pass itself tells
+    -- when nothing matched, and only then is the spelling correction tried and the pass run again.
+    if p_want_facets and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
        and p_before is null and not coalesce(p_from_end, false)
-       and not (coalesce(p_filters, '{}') ? 'priceBuckets')
        and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
-        perform index._check_limit(p_limit);
-        perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
-                                  case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
-                                  'after');
-        return query execute $sql$
-            with m as materialized (
-                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
-                       (p.prices -> $4 ->> 'min')::bigint as min_amount,
-                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
-                from index._product_matches($1, $2, $3, $4, false) p
-            ),
-            cats as (
-                select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
-                group by x.id order by count(*) desc, x.id limit 50
-            ),
-            tags as (
-                select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
-                group by x.slug order by count(*) desc, x.slug limit 50
-            ),
-            page as (
-                select m.product_id, m.rank, m.created_at
-                from m
-                where $5 is null
-                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
-                   or ($8 = 'newest' and (m.created_at, m.product_id)
-                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
-                order by case when $8 = 'relevance' then m.rank end desc,
-                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
-                limit $6 + 1
-            ),
-            counted as (select count(*) as total from m)
-            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
-                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
-                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
-                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
-                   jsonb_build_object(
-                       'categories', coalesce((
-                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
-                                            order by x.n desc, ct.name)
-                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
-                       'tags', coalesce((
-                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
-                                            order by x.n desc, x.slug)
-                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
-                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
-                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
-                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
-                                 from m where m.min_amount is not null group by 1) x
-                           where x.b >= 1), '[]') end,
-                       'inStock', jsonb_build_object(
-                           'true', (select count(*) from m where m.has_stock),
-                           'false', (select count(*) from m where not m.has_stock)))
-            from counted c
-            union all
-            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
-                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
-                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
-                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
-                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
-                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
-                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
-                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
-            from page g
-            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
-            $sql$
-            using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
-                  array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[], coalesce(p_sort, 'relevance'), v_fix;
-        return;
+        v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
+        v_bounds := index._price_bucket_bounds(p_filters);
+        if numnode(v_q) > 0 then
+            perform index._check_limit(p_limit);
+            perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
+                                      case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
+                                      'after');
+            return query execute v_one_pass
+                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                      v_bounds, coalesce(p_sort, 'relevance'),
+                      null::text, false;
+            get diagnostics v_rows = row_count;
+            if v_rows > 0 then
+                return;
+            end if;
+            -- nothing matched as typed: the corrected text if that matches (else the text as typed), again
+            select q.q, q.corrected_query into v_q, v_fix
+            from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+            return query execute v_one_pass
+                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                      v_bounds, coalesce(p_sort, 'relevance'),
+                      v_fix, true;
+            return;
+        end if;
     end if;
+
+    select q.q, q.corrected_query into v_q, v_fix
+    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
 
     if p_want_facets then
         -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
@@ -21344,18 +22487,7 @@ begin
     if v_sort in ('price_asc', 'price_desc') and p_currency is null then
         raise exception 'p_currency: required to sort by price' using errcode = 'invalid_parameter_value';
     end if;
-    if p_filters ? 'priceBuckets' then
-        if jsonb_typeof(p_filters -> 'priceBuckets') <> 'array' or jsonb_array_length(p_filters -> 'priceBuckets') not between 1 and 50 then
-            raise exception 'p_filters.priceBuckets: must be an array of 1 to 50 ascending lower bounds (minor units)'
-                using errcode = 'invalid_parameter_value';
-        end if;
-        v_bounds := array(select index._jsonb_bigint(e, 'priceBuckets') from jsonb_array_elements(p_filters -> 'priceBuckets') e);
-        if exists (select 1 from generate_subscripts(v_bounds, 1) i where i > 1 and v_bounds[i] <= v_bounds[i - 1]) then
-            raise exception 'p_filters.priceBuckets: bounds must be strictly ascending' using errcode = 'invalid_parameter_value';
-        end if;
-    else
-        v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
-    end if;
+    v_bounds := index._price_bucket_bounds(p_filters);
 
     if v_visible is null then   -- another tenant than the transaction's: nothing, as under the policy
         return index._product_page_json(p_tenant_id, '{}', '{}',
@@ -21571,7 +22703,7 @@ CREATE FUNCTION index.verify(p_tenant_id uuid) RETURNS TABLE(aggregate_type text
 -- Name: FUNCTION verify(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.verify(p_tenant_id uuid) IS 'Recompute every read row of a tenant from the write tables and report each drifted one: problem missing (no read row), extra (read row without source) or different (columns lists what differs; product_prices when the price rows disagree). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. Meaningful once the index consumer is drained (pending events are not yet applied). psql: select * from index.verify(''<tenant id>'');';
+COMMENT ON FUNCTION index.verify(p_tenant_id uuid) IS 'Recompute every read row of a tenant from the write tables and report each drifted one: problem missing (no read row), extra (read row without source) or different (columns lists what differs; product_prices when the price rows disagree, product_search when the narrow search row does). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. Meaningful once the index consumer is drained (pending events are not yet applied). psql: select * from index.verify(''<tenant id>'');';
 
 --
 -- Name: verify_sample(uuid, integer); Type: FUNCTION; Schema: index; Owner: -
@@ -22949,8 +24081,8 @@ begin
                 -- Not drift but lag: aggregates with an index event still pending (the backlog check covers those).
                 select coalesce(array_agg(distinct e.aggregate_id), '{}') into v_pending
                   from outbox.deliveries d
-                  join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-                 where d.consumer = 'index' and d.state = 'pending' and e.tenant_id = r.id
+                  join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+                 where d.tenant_id = r.id and d.consumer = 'index' and d.state = 'pending'
                    and e.aggregate_id = any (v_ids || r.id);
                 select coalesce(array_agg(r.slug || ': ' || n), '{}') into v_names
                   from unnest(v_ids, v_names) as x(id, n)
@@ -23004,7 +24136,7 @@ begin
     for r in
         with hot(name, parent) as (values ('outbox.deliveries', null), ('outbox.doorbell', null),
                                           ('outbox.events', 'outbox.events'),
-                                          ('index.products', null), ('index.product_prices', null),
+                                          ('index.products', null), ('index.product_prices', null), ('index.product_search', null),
                                           ('index.content', null), ('index.orders', null)),
         rels as (
             select h.name, c.oid
@@ -23255,14 +24387,14 @@ begin
         raise exception 'p_from: must be before p_to (got % .. %)', p_from, p_to using errcode = 'invalid_parameter_value';
     end if;
     select * into v_c from outbox.consumers c where c.name = p_consumer;
-    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
-    select v_c.name, e.id, e.occurred_at, e.event_type
+    insert into outbox.deliveries (tenant_id, consumer, event_id, occurred_at, event_type)
+    select e.tenant_id, v_c.name, e.id, e.occurred_at, e.event_type
     from outbox.events e
     where e.occurred_at >= p_from and e.occurred_at < p_to
       and (v_c.event_types is null or e.event_type = any (v_c.event_types))
       and (v_c.aggregate_types is null or e.aggregate_type = any (v_c.aggregate_types))
       and (p_event_types is null or e.event_type = any (p_event_types))
-    on conflict (consumer, event_id) do nothing;
+    on conflict (tenant_id, consumer, event_id) do nothing;
     get diagnostics v_rows = row_count;
     if v_rows > 0 then
         perform outbox._ring();

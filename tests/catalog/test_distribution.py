@@ -21,9 +21,25 @@ def test_tenant_table_keys_and_foreign_keys_lead_with_tenant_id(conn):
     found = distribution.problems(conn)
     unexpected = [str(p) for p in found if p.table not in distribution.KNOWN_BLOCKERS]
     assert unexpected == [], "\n".join(unexpected)
-    # the known blockers are still real (delete an entry once its table is fixed)
-    assert {p.table for p in found} <= set(distribution.KNOWN_BLOCKERS)
-    assert "outbox.events" in {p.table for p in found}
+    # the known blockers are still real (delete an entry once its table is fixed); none is left since migration
+    # 0150 keyed the outbox by tenant_id, so outbox.events and outbox.deliveries meet every rule above
+    assert {p.table for p in found} == set(distribution.KNOWN_BLOCKERS)
+    assert not {"outbox.events", "outbox.deliveries"} & set(distribution.KNOWN_BLOCKERS)
+
+
+def test_the_outbox_is_held_to_the_same_rules(conn):
+    """No allowance for the outbox: its old keys, put back, are found like any other tenant table's."""
+    conn.execute("alter table outbox.deliveries drop constraint deliveries_pkey")
+    conn.execute("alter table outbox.deliveries add primary key (consumer, event_id)")
+    conn.execute("alter table outbox.events drop constraint events_pkey")
+    conn.execute("alter table outbox.events add primary key (id, occurred_at)")
+    conn.execute("alter table outbox.deliveries alter column tenant_id drop not null")
+    found = {(p.table, p.constraint): p.rule for p in distribution.problems(conn)}
+    assert "lead with tenant_id" in found[("outbox.deliveries", "deliveries_pkey")]
+    assert "lead with tenant_id" in found[("outbox.events", "events_pkey")]
+    assert "not null" in found[("outbox.deliveries", "tenant_id")]
+    tables = {t.name: t.kind for t in distribution.tables(conn)}
+    assert tables["outbox.events"] == tables["outbox.deliveries"] == "blocked"
 
 
 def test_every_table_has_a_place_in_the_plan(conn):
@@ -34,8 +50,11 @@ def test_every_table_has_a_place_in_the_plan(conn):
         assert name in tables, f"rustok.distribution names {name}, which no longer exists"
     distributed = {n for n, t in tables.items() if t.kind == "distributed"}
     assert {"core.users", "content.nodes", "commerce.orders", "commerce.products", "index.products",
-            "core.sessions"} <= distributed
+            "core.sessions", "outbox.events", "outbox.deliveries"} <= distributed
+    assert tables["outbox.events"].partitioned
     assert tables["core.tenants"].kind == "reference"
+    # the fan-out trigger on outbox.events reads the consumers on whichever node holds the event's shard
+    assert tables["outbox.consumers"].kind == "reference"
     # reference tables point only at reference tables (Citus allows no reference -> distributed key)
     for name in distribution.REFERENCE:
         for ref in tables[name].references:
@@ -48,6 +67,7 @@ def test_the_checker_finds_keys_and_foreign_keys_without_tenant_id(conn):
                                           product_id uuid, primary key (tenant_id, id), unique (code), unique (id));
         create table commerce.gift_card_uses (tenant_id uuid not null, id uuid primary key,
                                               card_id uuid references commerce.gift_cards (id));
+        create table commerce.gift_card_notes (tenant_id uuid, id uuid not null);
     """)
     conn.execute("create unique index gift_cards_code_lower on commerce.gift_cards (lower(code), tenant_id)")
     found = {(p.table, p.constraint): p.rule for p in distribution.problems(conn)}
@@ -55,6 +75,8 @@ def test_the_checker_finds_keys_and_foreign_keys_without_tenant_id(conn):
     assert "lead with tenant_id" in found[("commerce.gift_card_uses", "gift_card_uses_pkey")]
     assert "tenant_id to tenant_id" in found[("commerce.gift_card_uses", "gift_card_uses_card_id_fkey")]
     assert ("commerce.gift_cards", "commerce.gift_cards_code_lower") in found
+    # a distribution column cannot be null
+    assert "not null" in found[("commerce.gift_card_notes", "tenant_id")]
     plan = distribution.citus_plan(conn)
     assert "--   commerce.gift_cards: keys do not fit" in plan
     assert "create_distributed_table('commerce.gift_cards'" not in plan
@@ -93,6 +115,12 @@ def test_citus_plan_command(db_url, capsys, monkeypatch):
     assert plan.index("create_reference_table('core.tenants')") < plan.index("create_distributed_table(")
     assert "select create_distributed_table('content.nodes', 'tenant_id', colocate_with => '" in plan
     assert plan.count("colocate_with => 'none'") == 1, "one co-location group"
-    assert "--   outbox.events:" in plan
+    group = plan.split("colocate_with => 'none'")[0].rsplit("create_distributed_table('", 1)[1].split("'")[0]
+    for table in ("outbox.events", "outbox.deliveries"):
+        assert f"select create_distributed_table('{table}', 'tenant_id', colocate_with => '{group}');" in plan, table
+    assert "create_reference_table('outbox.consumers')" in plan
+    blocked = plan.split("NOT DISTRIBUTABLE YET", 1)[-1] if "NOT DISTRIBUTABLE YET" in plan else ""
+    assert "outbox." not in blocked
+    assert "per shard" in plan, "the plan says how the outbox claim runs on Citus"
     # a table is distributed only after the tables its foreign keys point at
     assert plan.index("'commerce.products'") < plan.index("'commerce.variants'") < plan.index("'commerce.prices'")

@@ -38,6 +38,10 @@ def shop(both, owner, api_db):
                         "returning id", (t,)).fetchone()[0]
     tag = owner.execute("insert into content.tags (tenant_id, name, slug) values (%s, 'Été', 'ete') returning id",
                         (t,)).fetchone()[0]
+    sale = owner.execute("insert into commerce.price_lists (tenant_id, title, type, status) "
+                         "values (%s, 'Summer sale', 'sale', 'active') returning id", (t,)).fetchone()[0]
+    members = owner.execute("insert into commerce.price_lists (tenant_id, title, type, status) "
+                            "values (%s, 'Members', 'override', 'active') returning id", (t,)).fetchone()[0]
     for i in range(27):
         title = ["Blue tee", "Linen shirt \"classic\"", "Wool scarf", "Café mug ☕", "Tab\tand\nnewline"][i % 5] + f" {i}"
         pid = owner.execute(
@@ -53,6 +57,23 @@ def shop(both, owner, api_db):
             if i % 2:
                 owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code) "
                               "values (%s, %s, %s, 'USD')", (t, vid, 1100 + 300 * i))
+            if i % 5 == 2:   # on sale (Product.price: calculated below original)
+                owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code, price_list_id) "
+                              "values (%s, %s, %s, 'EUR', %s)", (t, vid, 500 + i + pos, sale))
+            if i == 6 and pos == 0:   # an override list sets the price, above the base
+                owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code, price_list_id) "
+                              "values (%s, %s, 99999, 'EUR', %s)", (t, vid, members))
+            if i % 6 == 1:   # options: "Size" (and "Colour" for the first variant) with their values
+                for opt_title, value in [("Size", ["S", "M \"big\""][pos])] + ([("Colour", "Rouge é")] if pos == 0 else []):
+                    opt = owner.execute("select id from commerce.options where tenant_id = %s and product_id = %s and title = %s",
+                                        (t, pid, opt_title)).fetchone()
+                    opt = opt[0] if opt else owner.execute(
+                        "insert into commerce.options (tenant_id, product_id, title) values (%s, %s, %s) returning id",
+                        (t, pid, opt_title)).fetchone()[0]
+                    val = owner.execute("insert into commerce.option_values (tenant_id, option_id, value) values (%s, %s, %s) "
+                                        "returning id", (t, opt, value)).fetchone()[0]
+                    owner.execute("insert into commerce.variant_options (tenant_id, variant_id, option_value_id) "
+                                  "values (%s, %s, %s)", (t, vid, val))
         if i % 3 == 0:
             owner.execute("insert into commerce.product_categories (tenant_id, product_id, category_id) values (%s, %s, %s)",
                           (t, pid, cat))
@@ -123,6 +144,30 @@ OPERATIONS = [
     ("a draft post is null", """{ content(kind: post, slug: "n-5") { id } }""", {}),
     ("a draft by handle is null", """{ product(handle: "p-4") { id title } }""", {}),
     ("unknown handle", """{ product(handle: "nope") { id } }""", {}),
+    ("cards with sale-aware prices", """{ products(currency: "EUR", first: 12) { nodes { handle
+          price { __typename calculated { amount currencyCode } original { amount currencyCode } onSale priceListType }
+          usd: price(currency: "usd") { calculated { amount } onSale } } } }""", {}),
+    ("search with facets and prices", """{ products(search: "shirt or tee", currency: "EUR", first: 5) { totalCount
+          nodes { title price { calculated { amount } original { amount } onSale } } facets { inStock { count } } } }""", {}),
+    ("storefront catalog: landing page with its own price buckets and card prices", """{ products(filter: {priceBuckets: [0, 2000, 5000]},
+          sort: newest, currency: "EUR", first: 6) { totalCount edges { cursor node { handle price { calculated { amount } onSale } } }
+          facets { priceBuckets { min { amount } max { amount } count } inStock { count inStock } } } }""", {}),
+    ("storefront catalog: search with its own price buckets", """{ products(search: "shirt", filter: {priceBuckets: [0, 2000, 5000], inStock: true},
+          currency: "EUR", first: 4) { totalCount edges { cursor node { handle rank } } pageInfo { hasNextPage endCursor }
+          facets { priceBuckets { min { amount } max { amount } count } categories { count } } } }""", {}),
+    ("the storefront's product page", """query($h: String, $c: String!) { product(handle: $h) { id handle title subtitle description
+          inStock updatedAt seo { title description canonicalUrl imageUrl robots } options { __typename id title values }
+          variants { __typename id title sku barcode position inStock available allowBackorder manageInventory
+                     selectedOptions { name value } prices { amount currencyCode }
+                     price(currency: $c) { calculated { amount currencyCode } original { amount currencyCode } onSale }
+                     bulk: price(currency: $c, quantity: 3) { calculated { amount } priceListType } }
+          categories { __typename id handle name description rank } tags { slug name } } }""", {"h": "p-7", "c": "eur"}),
+    ("a product page with options and a sale", """{ a: product(handle: "p-1") { variants { title selectedOptions { name value }
+          price(currency: "USD") { onSale } } options { title values } categories { name } }
+          b: product(handle: "p-12") { variants { price(currency: "EUR") { calculated { amount } original { amount } onSale } } } }""", {}),
+    ("cards with variants", """{ products(currency: "EUR", first: 8) { nodes { handle variants { sku prices { amount currencyCode } } options { title } } } }""", {}),
+    ("product price by argument", """{ product(handle: "p-12") { title price(currency: "EUR") { calculated { amount currencyCode }
+          original { amount } onSale priceListType } none: price { onSale } } }""", {}),
 ]
 
 
@@ -188,8 +233,9 @@ def test_search_with_facets_walks_are_identical(both, shop, sort):
     ('{ products(sort: price_asc) { nodes { id } } }', {}, {}),                     # needs a currency
     ('{ product(id: "not-an-id") { id } }', {}, {}),
     ('{ product(handle: "p-1", id: "01HZX3Y4Z5A6B7C8D9E0F1G2H3") { id } }', {}, {}),
-    ("{ products { nodes { id variants { sku } } } }", {}, {}),                     # not compiled: variants
+    ("{ products { nodes { id variants { sku stock { available } } } } }", {}, {}),  # not compiled: staff stock
     ("query($n: Int) { products(first: $n) { nodes { id } } }", {"n": "five"}, {}),  # variables do not coerce
+    ('{ product(handle: "p-1") { variants { price(currency: "EUR", quantity: 0) { onSale } } } }', {}, {}),  # refused
     ("{ products { nodes { id } } }", {}, {"X-Tenant": "no-such-shop"}),            # unknown tenant
 ])
 def test_refusals_and_uncovered_documents_fall_back_with_identical_answers(both, shop, query, variables, headers):

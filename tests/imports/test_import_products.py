@@ -171,6 +171,16 @@ def test_invalid_json_names_the_line(db):
     assert count(db, "select count(*) from commerce.products where tenant_id = %s", tid) == 0
 
 
+def test_a_retired_handle_imported_again_is_live_again(db):
+    tid = _setup_tenant(db, "shop-retired")
+    imports.import_products(db, lines_of([product(1)]), tenant_id=tid)
+    db.execute("delete from commerce.products where tenant_id = %s and handle = 'shirt-1'", (tid,))
+    assert count(db, "select count(*) from commerce.retired_handles where tenant_id = %s", tid) == 1
+    # (the deleted product's inventory items, and so their SKUs, outlive it: the new one comes without variants)
+    imports.import_products(db, lines_of([product(1, variants=[])]), tenant_id=tid)
+    assert count(db, "select count(*) from commerce.retired_handles where tenant_id = %s", tid) == 0
+
+
 def test_commit_every_chunk_keeps_the_chunks_before_the_bad_one(db):
     tid = _setup_tenant(db, "shop-d")
     text = lines_of([product(1), product(2), product(3, handle="BAD")])
@@ -354,6 +364,7 @@ REVIEWED_TRIGGERS = {
     "_300_assert_module_ins": "commerce (and content for tags) asserted by the function",
     "_900_events_ins": "one ProductCreated per product written by the function",
     "_800_cleanup_content": "delete only",
+    "_800_unretire_ins": "the function deletes the imported handles from commerce.retired_handles",
 }
 REVIEWED_FOREIGN_KEYS = {
     # to rows of the same chunk (ids made by the function)

@@ -260,7 +260,10 @@ def test_a_fill_racing_an_invalidation_never_leaves_a_stale_row(fresh_db):
         p, _ = shop.full_product("A", stocked=0)
         shop.full_product("B", stocked=0)
         shop.drain()
-        flip = "update index.products set has_stock = not has_stock where tenant_id = %s and product_id = %s"
+        # as a rebuild writes it: the display row and the narrow search row (which the counts read) together
+        flip = ("with d as (update index.products set has_stock = not has_stock where tenant_id = %s and product_id = %s "
+                "returning tenant_id, product_id) update index.product_search s set has_stock = not s.has_stock from d "
+                "where s.tenant_id = d.tenant_id and s.product_id = d.product_id")
 
         # 1. an invalidating transaction is in flight (row changed, not committed): the fill is skipped
         b.execute("begin")

@@ -107,6 +107,9 @@ def test_previous_layout_upgrades_to_a_fresh_install(pg, template_db, previous_d
         conn.commit()
         # after the drain: a change still queued for the index, so deliveries cross the upgrade too
         conn.execute("update commerce.products set subtitle = 'Still queued' where handle = 'mug'")
+        # and a delivery whose event row is gone (its partition dropped by hand): no tenant to copy (migration 0150)
+        conn.execute("insert into outbox.deliveries (consumer, event_id, occurred_at, event_type) "
+                     "values ('index', '00000000-0000-0000-0000-0000000000e0', now(), 'ProductUpdated')")
         conn.commit()
     before = counts(previous_db)
     empty = sorted(t for t, n in before.items() if n == 0)
@@ -135,6 +138,8 @@ def test_previous_layout_upgrades_to_a_fresh_install(pg, template_db, previous_d
                        "ops.health_settings": 1, "core.permissions": 16, "core.role_permissions": 44,
                        "commerce.inventory_adjustments": 0, "core.tenant_domains": 0, "commerce.carts": 0,
                        "commerce.cart_lines": 0, "content.media_data": 0, "commerce.product_images": 0,
+                       "commerce.retired_handles": 0, "content.retired_slugs": 0, "commerce.guest_order_tokens": 0,
+                       "index.product_search": after["index.products"],   # backfilled from the read rows
                        "core.import_runs": 0}
     assert after == before
 
@@ -143,7 +148,13 @@ def test_previous_layout_upgrades_to_a_fresh_install(pg, template_db, previous_d
 
     with psycopg.connect(previous_db) as conn:
         tenant = conn.execute("select core.tenant_id_by_slug('upgrade-shop')").fetchone()[0]
+        # migration 0150: every delivery carries its event's tenant, the orphan the nil uuid
+        assert conn.execute("select count(*) from outbox.deliveries d join outbox.events e on e.id = d.event_id "
+                            "and e.occurred_at = d.occurred_at where d.tenant_id = e.tenant_id").fetchone()[0] == 1
+        assert conn.execute("select tenant_id::text from outbox.deliveries where event_id = "
+                            "'00000000-0000-0000-0000-0000000000e0'").fetchone()[0] == "00000000-0000-0000-0000-000000000000"
         drained = conn.execute("select succeeded, failed, dead from outbox.drain('index')").fetchone()
-        assert drained == (1, 0, 0)   # the change queued before the upgrade, processed by the new code
+        assert drained == (1, 1, 0)   # the change queued before the upgrade, processed by the new code; the orphan fails
+        assert conn.execute("select last_error from outbox.deliveries").fetchone()[0].startswith("P0002: event row not found")
         assert conn.execute("select * from index.verify(%s)", (tenant,)).fetchall() == []
         assert conn.execute("select subtitle from index.products where handle = 'mug'").fetchone()[0] == "Still queued"

@@ -264,3 +264,44 @@ def test_app_role_writers_fan_out_without_queue_privileges(q):
               " select %s, 'ProductUpdated', 'product', core.new_id() from generate_series(1, 3)", (t,))
     q.execute("reset role")
     assert one(q, "select count(*), min(event_type) from outbox.deliveries where consumer = 'a'") == (3, "ProductUpdated")
+
+
+def test_one_queue_across_tenants_keyed_by_tenant(q):
+    """Migration 0150: a delivery carries its event's tenant, and the claim still takes one consumer's queue across
+    tenants, oldest first; outcomes (success, failure, lease) land on the right tenant's rows."""
+    add_consumer(q, "a", batch_size=10)
+    q.execute("update outbox_test.knobs set fail_like = 'bad%'")
+    tenants = [make_tenant(q) for _ in range(3)]
+    users = {}
+    for i, t in enumerate(tenants):
+        users[t] = add_users(q, t, [f"ok{i}@example.com", f"bad{i}@example.com"])
+    assert one(q, "select count(*) from outbox.deliveries d join outbox.events e on e.tenant_id = d.tenant_id "
+                  "and e.occurred_at = d.occurred_at and e.id = d.event_id where d.consumer = 'a'") == (6,)
+    assert one(q, "select count(distinct tenant_id) from outbox.deliveries where consumer = 'a'") == (3,)
+    # one lease over the three tenants, then one batch processes all of them: only the bad ones stay, per tenant
+    assert one(q, "select outbox.claim('a', 'w1', 4)") == (4,)
+    assert one(q, "select count(distinct tenant_id) from outbox.deliveries where locked_by = 'w1'")[0] >= 2
+    assert one(q, "select * from outbox.process_batch('a', 10, 'w1')") == (6, 3, 3, 0)
+    left = q.execute("select d.tenant_id, e.payload->>'email', d.attempts, d.locked_by from outbox.deliveries d "
+                     "join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at "
+                     "and e.id = d.event_id order by 2").fetchall()
+    assert [(t, email, n, by) for t, email, n, by in left] == [
+        (tenants[i], f"bad{i}@example.com", 1, None) for i in range(3)]
+    assert effects(q) == {users[t][0]: 1 for t in tenants}
+
+
+def test_the_app_queues_only_its_own_tenants_deliveries(q):
+    """outbox.deliveries is under tenant_isolation like every tenant table: the API's role inserts (through the
+    fan-out trigger of its own events) only its tenant's rows."""
+    add_consumer(q, "a")
+    mine, other = make_tenant(q), make_tenant(q)
+    q.execute("set local role rustok_app")
+    q.execute("select core.set_tenant(%s)", (mine,))
+    q.execute("insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id)"
+              " values (%s, 'ProductUpdated', 'product', core.new_id())", (mine,))
+    with pytest.raises(psycopg.errors.InsufficientPrivilege, match="row-level security"):
+        with q.transaction():
+            q.execute("insert into outbox.deliveries (tenant_id, consumer, event_id, occurred_at, event_type)"
+                      " values (%s, 'a', core.new_id(), now(), 'ProductUpdated')", (other,))
+    q.execute("reset role")
+    assert one(q, "select count(*), min(tenant_id::text) from outbox.deliveries where consumer = 'a'") == (1, str(mine))

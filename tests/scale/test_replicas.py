@@ -355,6 +355,9 @@ QUERIES = {
     "opsHealth": "{ opsHealth { checkName status } }",
     "allCategories": "{ allCategories { id name } }",
     "mediaLibrary": "{ mediaLibrary { id url } }",
+    "retired": '{ retired(kind: product, key: "no-such-handle") { key reason } }',
+    "guestOrder": '{ guestOrder(token: "no-such-order-token") { id } }',
+    "staffTags": '{ staffTags(first: 5, search: "x") { totalCount nodes { name productCount contentCount } } }',
 }
 
 

@@ -35,7 +35,7 @@ def test_every_control_is_labelled_and_the_keyboard_reaches_it(live_server, page
     page.keyboard.press("Enter")
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     for screen in ("#/products", f"#/products/{product}", "#/products/new", "#/categories", "#/orders", "#/content",
-                   f"#/content/{post}", "#/content/new/post", "#/content-categories", "#/comments", "#/people", "#/operations"):
+                   f"#/content/{post}", "#/content/new/post", "#/content-categories", "#/comments", "#/tags", "#/people", "#/operations"):
         page.goto(base + "/admin/" + screen)
         page.locator("main h1").wait_for()
         page.wait_for_load_state("networkidle")

@@ -252,6 +252,106 @@ comment on function commerce.checkout_cart(uuid, text, jsonb, jsonb) is
 revoke execute on function commerce.checkout_cart(uuid, text, jsonb, jsonb) from public;
 grant execute on function commerce.checkout_cart(uuid, text, jsonb, jsonb) to rustok_app;
 
+create or replace function commerce.guest_checkout_cart(
+    p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb, p_token_hash text
+) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_cart  commerce.carts;
+    v_items jsonb;
+    v_order commerce.orders;
+    v_email text := nullif(btrim(p_email), '');
+begin
+    if core.current_tenant_id() is null then
+        raise exception 'commerce.guest_checkout_cart: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if core.current_user_id() is not null then
+        raise exception 'signed in: place the order with commerce.checkout_cart (checkoutCart), it is kept with your account'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if coalesce((select (t.settings ->> 'guest_checkout')::boolean from core.tenants t
+                 where t.id = core.current_tenant_id()), true) is false then
+        raise exception 'this shop takes orders from customers with an account only: sign in or create one'
+            using errcode = 'object_not_in_prerequisite_state';
+    end if;
+    if v_email is null or v_email !~ '^[^@[:space:]]+@[^@[:space:]]+\.[^@[:space:]]+$' or length(v_email) > 255 then
+        raise exception 'email: an e-mail address (name@example.com) is needed to check out without an account'
+            using errcode = 'invalid_parameter_value', column = 'email';
+    end if;
+    if p_shipping_address is null or jsonb_typeof(p_shipping_address) <> 'object'
+       or coalesce(btrim(p_shipping_address ->> 'address1'), '') = '' or coalesce(btrim(p_shipping_address ->> 'city'), '') = ''
+       or coalesce(p_shipping_address ->> 'countryCode', '') !~ '^[A-Z]{2}$' then
+        raise exception 'shipping_address: a guest order needs a street address (address1), a city and a two-letter countryCode'
+            using errcode = 'invalid_parameter_value', column = 'shipping_address';
+    end if;
+    if p_token_hash is null or p_token_hash !~ '^[0-9a-f]{64}$' then
+        raise exception 'token_hash: expected the SHA-256 (hex) of the guest''s order token' using errcode = 'invalid_parameter_value';
+    end if;
+    select c.* into v_cart from commerce.carts c
+    where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id and c.customer_id is null
+    for update;
+    if v_cart.id is null then
+        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if v_cart.status <> 'open' then
+        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
+    into v_items
+    from commerce.cart_lines l where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id;
+    if v_items is null then
+        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
+    end if;
+    -- the same atomic placement as every order (prices now, stock reserved, all or nothing); no customer
+    v_order := commerce.place_order(p_tenant_id => v_cart.tenant_id, p_currency => v_cart.currency_code::text,
+                                    p_items => v_items, p_customer_id => null, p_email => v_email,
+                                    p_shipping_address => p_shipping_address,
+                                    p_billing_address => coalesce(p_billing_address, p_shipping_address),
+                                    p_metadata => jsonb_build_object('cart_id', v_cart.id, 'guest', true));
+    update commerce.carts c set status = 'ordered', order_id = v_order.id
+    where c.tenant_id = v_cart.tenant_id and c.id = v_cart.id;
+    insert into commerce.guest_order_tokens (tenant_id, token_hash, order_id, order_created_at)
+    values (v_cart.tenant_id, p_token_hash, v_order.id, v_order.created_at);
+    return v_order.id;
+end
+$$;
+comment on function commerce.guest_checkout_cart(uuid, text, jsonb, jsonb, text) is
+    'Guest checkout: place the order of an anonymous open cart for a visitor without an account (no signed-in user) '
+    'through commerce.place_order (the same atomic placement and refusals as commerce.checkout_cart: items[i] names '
+    'cart line i), with an e-mail address and a shipping address (address1, city, countryCode) both required; the '
+    'billing address defaults to the shipping address. Marks the cart ordered and keeps the SHA-256 of the guest''s '
+    'order token (commerce.guest_order_tokens). Refused when the tenant''s settings say guest_checkout: false. '
+    '(GraphQL checkoutCart without a session.)';
+revoke execute on function commerce.guest_checkout_cart(uuid, text, jsonb, jsonb, text) from public;
+grant execute on function commerce.guest_checkout_cart(uuid, text, jsonb, jsonb, text) to rustok_app;
+
+create or replace function commerce.guest_order(p_token_hash text) returns uuid
+    language sql stable
+as $$
+    select g.order_id from commerce.guest_order_tokens g
+    where g.tenant_id = core.current_tenant_id() and g.token_hash = p_token_hash
+$$;
+comment on function commerce.guest_order(text) is
+    'The order a guest''s order token (by its SHA-256) opens, or null. (GraphQL guestOrder.)';
+revoke execute on function commerce.guest_order(text) from public;
+grant execute on function commerce.guest_order(text) to rustok_app;
+
+-- ---------------------------------------------------------------- commerce.guest_order_tokens
+comment on table commerce.guest_order_tokens is
+    'Guest checkout: the SHA-256 of each guest order''s secret token (the guest''s link to the order; the token '
+    'itself is never stored). Written by commerce.guest_checkout_cart, read by commerce.guest_order.';
+comment on column commerce.guest_order_tokens.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column commerce.guest_order_tokens.token_hash is 'SHA-256 (hex) of the guest''s order token.';
+comment on column commerce.guest_order_tokens.order_id is 'The order the token opens.';
+comment on column commerce.guest_order_tokens.order_created_at is 'The order''s created_at (the orders partition key).';
+comment on column commerce.guest_order_tokens.created_at is 'When the token was issued (at checkout).';
+
+select core.enable_tenant_rls('commerce.guest_order_tokens');
+grant select, insert, delete on commerce.guest_order_tokens to rustok_app;
+
 -- ---------------------------------------------------------------- commerce.carts
 comment on table commerce.carts is
     'Shopping carts (write model). An anonymous visitor''s cart is found by the hash of its secret token, a signed-in '

@@ -395,6 +395,11 @@ begin
     from _import_products p
     order by p.line;
 
+    -- what _800_unretire_ins does: a retired storefront address taken again belongs to the new product
+    delete from commerce.retired_handles r
+    using _import_products p
+    where r.tenant_id = v_tenant and r.handle = p.handle;
+
     insert into commerce.options (tenant_id, id, product_id, title, position, created_at, updated_at)
     select v_tenant, o.id, o.product_id, o.title, o.ord, now(), now()
     from _import_options o;

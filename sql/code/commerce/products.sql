@@ -59,6 +59,18 @@ create or replace trigger _800_cleanup_content after delete on commerce.products
     referencing old table as old_rows for each statement
     execute function commerce.tg_products__cleanup_content();
 
+create or replace trigger _800_retire after delete on commerce.products
+    referencing old table as old_rows for each statement
+    execute function commerce.tg_products__retire();
+
+create or replace trigger _800_unretire_ins after insert on commerce.products
+    referencing new table as new_rows for each statement
+    execute function commerce.tg_products__unretire();
+
+create or replace trigger _800_unretire_upd after update on commerce.products
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function commerce.tg_products__unretire();
+
 create or replace trigger _900_events_del after delete on commerce.products
     referencing old table as old_rows for each statement
     execute function commerce.tg_products__events();

@@ -287,3 +287,186 @@ comment on function content.delete_node(uuid) is
     'replies, tags and meta go with it (NodeDeleted). (GraphQL deleteNode.)';
 revoke execute on function content.delete_node(uuid) from public;
 grant execute on function content.delete_node(uuid) to rustok_app;
+
+-- ---------------------------------------------------------------- admin: tag management
+create or replace function content.list_tags(
+    p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean
+) returns table (id uuid, name text, slug text, product_count integer, content_count integer,
+                 created_at timestamptz, updated_at timestamptz, cursor jsonb)
+    language plpgsql stable
+as $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+    v_after_name  text;
+    v_after_id    uuid;
+    v_before_name text;
+    v_before_id   uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if p_limit is null or p_limit < 0 or p_limit > 101 then
+        raise exception 'first: between 0 and 100' using errcode = 'invalid_parameter_value', column = 'first';
+    end if;
+    -- a cursor is {"s": "name", "k": [lower(name), id]} (rustok.graphql.paging)
+    begin
+        if p_after is not null then
+            if p_after ->> 's' is distinct from 'name' or jsonb_array_length(p_after -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_after_name := p_after -> 'k' ->> 0;
+            v_after_id := (p_after -> 'k' ->> 1)::uuid;
+        end if;
+        if p_before is not null then
+            if p_before ->> 's' is distinct from 'name' or jsonb_array_length(p_before -> 'k') <> 2 then
+                raise exception 'bad cursor';
+            end if;
+            v_before_name := p_before -> 'k' ->> 0;
+            v_before_id := (p_before -> 'k' ->> 1)::uuid;
+        end if;
+    exception when others then
+        raise exception 'after: not a cursor of this list (take cursors from edges or pageInfo)'
+            using errcode = 'invalid_parameter_value', column = 'after';
+    end;
+    return query
+    with page as (
+        select t.tenant_id, t.id, t.name, t.slug, t.created_at, t.updated_at, lower(t.name) as sort_name
+        from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+          and (v_after_id is null or (lower(t.name), t.id) > (v_after_name, v_after_id))
+          and (v_before_id is null or (lower(t.name), t.id) < (v_before_name, v_before_id))
+        order by case when p_from_end then null else lower(t.name) end asc,
+                 case when p_from_end then null else t.id end asc,
+                 case when p_from_end then lower(t.name) end desc,
+                 case when p_from_end then t.id end desc
+        limit p_limit
+    )
+    select p.id, p.name, p.slug,
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'product'),
+           (select count(*)::int from content.taggables x
+            where x.tenant_id = p.tenant_id and x.tag_id = p.id and x.target_type = 'node'),
+           p.created_at, p.updated_at,
+           jsonb_build_object('s', 'name', 'k', jsonb_build_array(p.sort_name, p.id))
+    from page p
+    order by case when p_from_end then null else p.sort_name end asc,
+             case when p_from_end then null else p.id end asc,
+             case when p_from_end then p.sort_name end desc,
+             case when p_from_end then p.id end desc;
+end
+$$;
+comment on function content.list_tags(text, jsonb, jsonb, integer, boolean) is
+    'A page of the current tenant''s tags by name (case-insensitive, then id) for the admin: p_search matches a part '
+    'of the name or slug; keyset cursors {"s": "name", "k": [lower(name), id]} after / before; p_from_end pages '
+    'backwards (rows nearest the before cursor first). Each tag with how many products and pages/posts carry it. '
+    'Permission tags:manage. (GraphQL staffTags.)';
+revoke execute on function content.list_tags(text, jsonb, jsonb, integer, boolean) from public;
+grant execute on function content.list_tags(text, jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function content.count_tags(p_search text, p_cap integer default 10001) returns integer
+    language plpgsql stable
+as $$
+declare
+    v_pattern text := case when nullif(btrim(p_search), '') is null then null
+                           else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end;
+begin
+    perform core.require_permission('tags:manage');
+    return (select count(*)::int from (
+        select 1 from content.tags t
+        where t.tenant_id = core.current_tenant_id()
+          and (v_pattern is null or t.name ilike v_pattern or t.slug ilike v_pattern)
+        limit p_cap) x);
+end
+$$;
+comment on function content.count_tags(text, integer) is
+    'How many of the current tenant''s tags match p_search (as content.list_tags), counted up to p_cap. Permission '
+    'tags:manage. (GraphQL staffTags.totalCount.)';
+revoke execute on function content.count_tags(text, integer) from public;
+grant execute on function content.count_tags(text, integer) to rustok_app;
+
+create or replace function content.rename_tag(p_tag_id uuid, p_name text, p_slug text default null) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('tags:manage');
+    if p_name is null or btrim(p_name) = '' then
+        raise exception 'name: a tag needs a name' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    update content.tags t
+    set name = btrim(p_name), slug = coalesce(nullif(btrim(p_slug), ''), t.slug)
+    where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_tag_id;
+end
+$$;
+comment on function content.rename_tag(uuid, text, text) is
+    'Rename a tag of the current tenant (and change its slug when p_slug is given; a slug in use is refused, 23505). '
+    'Every product and page/post carrying it is reindexed (content.tg_tags__events). Permission tags:manage. '
+    '(GraphQL renameTag.)';
+revoke execute on function content.rename_tag(uuid, text, text) from public;
+grant execute on function content.rename_tag(uuid, text, text) to rustok_app;
+
+create or replace function content.merge_tags(p_source_ids uuid[], p_target_id uuid) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_missing uuid;
+begin
+    perform core.require_permission('tags:manage');
+    if coalesce(cardinality(p_source_ids), 0) = 0 then
+        raise exception 'sourceIds: name at least one tag to merge into the target'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    if p_target_id = any (p_source_ids) then
+        raise exception 'sourceIds: the target tag cannot be merged into itself'
+            using errcode = 'invalid_parameter_value', column = 'source_ids';
+    end if;
+    -- lock the tags involved (a concurrent rename or merge of one of them waits)
+    perform 1 from content.tags t
+    where t.tenant_id = v_tenant and (t.id = p_target_id or t.id = any (p_source_ids))
+    order by t.id for update;
+    if not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = p_target_id) then
+        raise exception 'targetId: no tag %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+    end if;
+    select s into v_missing from unnest(p_source_ids) s
+    where not exists (select from content.tags t where t.tenant_id = v_tenant and t.id = s) limit 1;
+    if v_missing is not null then
+        raise exception 'sourceIds: no tag %', v_missing using errcode = 'no_data_found', column = 'source_ids';
+    end if;
+    -- what carried a source tag carries the target (once), then the sources go (their links with them)
+    insert into content.taggables (tenant_id, tag_id, target_type, target_id)
+    select distinct v_tenant, p_target_id, x.target_type, x.target_id
+    from content.taggables x
+    where x.tenant_id = v_tenant and x.tag_id = any (p_source_ids)
+    on conflict do nothing;
+    delete from content.tags t where t.tenant_id = v_tenant and t.id = any (p_source_ids);
+    return p_target_id;
+end
+$$;
+comment on function content.merge_tags(uuid[], uuid) is
+    'Merge tags into one: every product and page/post carrying a source tag carries the target tag instead (once), '
+    'and the source tags are deleted. One transaction; the targets are reindexed through their TagAttached / '
+    'TagDetached events. Permission tags:manage. Returns the target id. (GraphQL mergeTags.)';
+revoke execute on function content.merge_tags(uuid[], uuid) from public;
+grant execute on function content.merge_tags(uuid[], uuid) to rustok_app;
+
+create or replace function content.delete_tag(p_tag_id uuid) returns boolean
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('tags:manage');
+    delete from content.tags t where t.tenant_id = core.current_tenant_id() and t.id = p_tag_id;
+    if not found then
+        raise exception 'id: no tag %', p_tag_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return true;
+end
+$$;
+comment on function content.delete_tag(uuid) is
+    'Delete a tag of the current tenant; it is detached from every product and page/post (TagDetached, reindexed). '
+    'Permission tags:manage. (GraphQL deleteTag.)';
+revoke execute on function content.delete_tag(uuid) from public;
+grant execute on function content.delete_tag(uuid) to rustok_app;

@@ -314,6 +314,18 @@ create or replace trigger _700_cleanup after delete on content.nodes
     referencing old table as old_rows for each statement
     execute function content.tg_nodes__cleanup();
 
+create or replace trigger _800_retire after delete on content.nodes
+    referencing old table as old_rows for each statement
+    execute function content.tg_nodes__retire();
+
+create or replace trigger _800_unretire_ins after insert on content.nodes
+    referencing new table as new_rows for each statement
+    execute function content.tg_nodes__unretire();
+
+create or replace trigger _800_unretire_upd after update on content.nodes
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function content.tg_nodes__unretire();
+
 create or replace trigger _900_events_del after delete on content.nodes
     referencing old table as old_rows for each statement
     execute function content.tg_nodes__events();

@@ -95,27 +95,42 @@ comment on function index._product_matches(uuid, tsquery, jsonb, text, boolean) 
     'Internal: the read rows of products matching a parsed query and the filters (as in index.search_products; '
     'prices compare the lowest base price in p_currency). Inlined into index.page_products and index.count_products.';
 
-create or replace function index.product_query(
-    p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean
-) returns table (q tsquery, corrected_query text)
-    language plpgsql stable
-    rows 1
-    security definer set search_path = pg_catalog, pg_temp
-    -- EXISTS over a search is planned "read rows until the first hit" when the planner overestimates the matches
-    -- (a rare word: the whole tenant is read); the tenant's indexes always serve these statements
-    set enable_seqscan = off
+create or replace function index._product_search_matches(
+    p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text
+) returns setof index.product_search
+    language sql stable
 as $$
-declare
-    v_cfg regconfig := index._tsconfig(p_tenant_id);
-    v_q tsquery;
-    v_fix text;
-    v_fix_q tsquery;
+    -- the narrow search rows of the published products matching a (non-empty) query and the filters: the same
+    -- predicates as index._product_matches without its staff-only status filter; inlined into the caller
+    select p.*
+    from index.product_search p
+    where p.tenant_id = p_tenant_id
+      and p.status = 'published'
+      and p.search_vector @@ p_q
+      and (p_filters -> 'categoryIds' is null
+           or p.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
+      and (p_filters -> 'categoryHandles' is null
+           or p.category_ids && array(select c.id from commerce.categories c
+                                      where c.tenant_id = p_tenant_id
+                                        and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))))
+      and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
+      and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
+      and (p_filters -> 'priceMin' is null
+           or (p.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
+      and (p_filters -> 'priceMax' is null
+           or (p.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax'))
+$$;
+comment on function index._product_search_matches(uuid, tsquery, jsonb, text) is
+    'Internal: the narrow search rows (index.product_search) of published products matching a non-empty parsed '
+    'query and the filters, as index._product_matches does over the display rows. Inlined into the one-pass search '
+    'of index.read_products_page.';
+
+create or replace function index._product_query_text(
+    p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean
+) returns tsquery
+    language plpgsql stable
+as $$
 begin
-    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy (see there)
-    if p_tenant_id is null then
-        return query select null::tsquery, null::text;
-        return;
-    end if;
     perform core.assert_module_enabled(array[p_tenant_id], 'commerce');
     if p_include_unpublished then
         perform core.require_permission('content:read_drafts');
@@ -134,12 +149,42 @@ begin
     if p_filters -> 'status' is not null and not p_include_unpublished then
         raise exception 'filter.status: only staff may filter by status' using errcode = 'invalid_parameter_value';
     end if;
-    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    return index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
+end
+$$;
+comment on function index._product_query_text(uuid, text, jsonb, text, boolean) is
+    'Internal: index.product_query without its spelling correction: checks the module, the filters and the currency '
+    '(22023 naming the field) and parses the text (index._query). For a tenant index._visible_tenant allowed; called '
+    'by the definer functions product_query and read_products_page (the one-pass search corrects only when nothing '
+    'matched, which its own pass tells, instead of testing for a match first).';
+revoke all on function index._product_query_text(uuid, text, jsonb, text, boolean) from public;
+
+create or replace function index.product_query(
+    p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean
+) returns table (q tsquery, corrected_query text)
+    language plpgsql stable
+    rows 1
+    security definer set search_path = pg_catalog, pg_temp
+    -- EXISTS over a search is planned "read rows until the first hit" when the planner overestimates the matches
+    -- (a rare word: the whole tenant is read); the tenant's indexes always serve these statements
+    set enable_seqscan = off
+as $$
+declare
+    v_q tsquery;
+    v_fix text;
+    v_fix_q tsquery;
+begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy (see there)
+    if p_tenant_id is null then
+        return query select null::tsquery, null::text;
+        return;
+    end if;
+    v_q := index._product_query_text(p_tenant_id, p_query, p_filters, p_currency, p_include_unpublished);
     if numnode(v_q) > 0
        and not exists (select 1 from index._product_matches(p_tenant_id, v_q, p_filters, p_currency, p_include_unpublished)) then
         v_fix := index._correct(p_tenant_id, p_query);
         if v_fix is not null and v_fix <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
-            v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
+            v_fix_q := index._query(p_tenant_id, index._tsconfig(p_tenant_id), v_fix);
             if numnode(v_fix_q) > 0 and exists (
                 select 1 from index._product_matches(p_tenant_id, v_fix_q, p_filters, p_currency, p_include_unpublished)) then
                 return query select v_fix_q, v_fix;

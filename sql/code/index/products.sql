@@ -171,6 +171,16 @@ comment on function index._product_rows(uuid, uuid[]) is
     'Internal: the index.products rows as they should be, computed from the write tables, for some products of a '
     'tenant (all when p_product_ids is null). Used by the rebuild and by index.verify.';
 
+create or replace function index._min_prices(p_prices jsonb) returns jsonb
+    language sql immutable parallel safe
+as $$
+    select coalesce(pg_catalog.jsonb_object_agg(e.key, (e.value ->> 'min')::bigint), '{}'::jsonb)
+    from pg_catalog.jsonb_each(p_prices) e
+$$;
+comment on function index._min_prices(jsonb) is
+    'Internal: {"EUR": 1999, ...} from an index.products.prices value {"EUR": {"min": 1999, "max": 2999}, ...}: the '
+    'lowest base price per currency, as index.product_search.min_prices keeps it.';
+
 create or replace function index._rebuild_products(p_tenant_id uuid, p_product_ids uuid[], p_events outbox.events[] default '{}')
     returns integer
     language plpgsql volatile
@@ -179,6 +189,7 @@ declare
     v_changed uuid[];
     v_new_text uuid[];
     v_deleted integer;
+    v_search_rows integer;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
@@ -276,6 +287,31 @@ begin
     on conflict (tenant_id, product_id, currency_code) do update
        set min_amount = excluded.min_amount, max_amount = excluded.max_amount;
 
+    -- the narrow search rows follow the product rows, for every rebuilt id (a damaged one is repaired too);
+    -- compared first, so equal rows are neither written nor locked; deleted products' rows cascade
+    insert into index.product_search as s (tenant_id, product_id, status, created_at, has_stock, category_ids,
+                                           tag_slugs, min_prices, search_vector)
+    select w.tenant_id, w.product_id, w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs,
+           w.min_prices, w.search_vector
+    from (select i.tenant_id, i.product_id, i.status, i.created_at, i.has_stock, i.category_ids, i.tag_slugs,
+                 index._min_prices(i.prices) as min_prices, i.search_vector
+          from index.products i
+          where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)) w
+    left join index.product_search h on h.tenant_id = w.tenant_id and h.product_id = w.product_id
+    where h.product_id is null
+       or (h.status, h.created_at, h.has_stock, h.category_ids, h.tag_slugs, h.min_prices, h.search_vector)
+          is distinct from (w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs, w.min_prices, w.search_vector)
+    on conflict (tenant_id, product_id) do update
+       set status = excluded.status, created_at = excluded.created_at, has_stock = excluded.has_stock,
+           category_ids = excluded.category_ids, tag_slugs = excluded.tag_slugs, min_prices = excluded.min_prices,
+           search_vector = excluded.search_vector;
+    get diagnostics v_search_rows = row_count;
+    if v_search_rows > 0 and cardinality(v_changed) = 0 and v_deleted = 0 then
+        -- search rows repaired under unchanged product rows (drift): the cached browse counts, which read the
+        -- search rows, are invalidated here (a changed product row's trigger does it otherwise)
+        perform index._facet_cache_invalidate(array[p_tenant_id]);
+    end if;
+
     if cardinality(v_new_text) > 0 then
         -- only for rows whose text changed (a price or stock change brings no new word), and only words the
         -- tenant does not have yet (sorted): concurrent inserts of one new word are rare
@@ -294,9 +330,10 @@ begin
 end
 $$;
 comment on function index._rebuild_products(uuid, uuid[], outbox.events[]) is
-    'Internal: rebuild the index.products (and index.product_prices) rows of some products of one tenant, set-based: '
-    'upsert where something really changed (recording the latest of p_events per product), delete rows of products '
-    'that are gone, add new words to index.words. Returns the number of rows inserted, updated or deleted.';
+    'Internal: rebuild the index.products (and index.product_prices, index.product_search) rows of some products of '
+    'one tenant, set-based: upsert where something really changed (recording the latest of p_events per product), '
+    'delete rows of products that are gone, add new words to index.words. Returns the number of rows inserted, '
+    'updated or deleted.';
 
 -- ---------------------------------------------------------------- index.products
 
@@ -386,3 +423,28 @@ select core.enable_tenant_rls('index.product_prices');
 select core.allow_analyst_read('index.product_prices');
 select core.allow_tenant_analyst_read('index.product_prices');
 grant select on index.product_prices to rustok_analyst, rustok_app, rustok_tenant_analyst;
+
+-- ---------------------------------------------------------------- index.product_search
+
+comment on table index.product_search is
+    'Read model: the narrow search row of a product (~500 bytes against ~2 kB for its index.products row): the '
+    'columns a storefront search reads for every match (text, facets, sort keys). A search scans these, then reads '
+    'the display rows of one page only. Rebuilt with the product (index._rebuild_products; deletes cascade from '
+    'index.products); never written directly. index.verify compares it with the recomputed product.';
+comment on column index.product_search.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.product_search.product_id is 'The product (commerce.products.id, index.products.product_id).';
+comment on column index.product_search.status is 'index.products.status (storefronts see published only).';
+comment on column index.product_search.created_at is 'index.products.created_at (the newest sort).';
+comment on column index.product_search.has_stock is 'index.products.has_stock (the inStock facet and filter).';
+comment on column index.product_search.category_ids is 'index.products.category_ids (the categories facet and filter).';
+comment on column index.product_search.tag_slugs is 'index.products.tag_slugs (the tags facet and filter).';
+comment on column index.product_search.min_prices is
+    'Lowest base price per currency, minor units: {"EUR": 1999} (index.products.prices -> currency -> min; price '
+    'buckets and price filters).';
+comment on column index.product_search.search_vector is 'index.products.search_vector (text match and relevance).';
+
+select core.enable_tenant_rls('index.product_search');
+select core.allow_analyst_read('index.product_search');
+select core.allow_tenant_analyst_read('index.product_search');
+grant select on index.product_search to rustok_analyst, rustok_app, rustok_tenant_analyst;

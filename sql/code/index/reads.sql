@@ -48,6 +48,9 @@ create or replace function index.read_products_page(
     -- leakproof). It reads only the tenant of p_tenant_slug (public, as the X-Tenant header is) and only
     -- published products: what any anonymous visitor of that storefront may see.
     security definer set search_path = pg_catalog, pg_temp
+    -- the narrow search rows are small enough that the planner would rather filter all of a tenant's than use the
+    -- text index for a few hundred matches (it underestimates the cost of @@ per row: 10x slower here)
+    set enable_seqscan = off
 as $$
 declare
     v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
@@ -58,18 +61,83 @@ declare
     v_facets jsonb;
     v_count  bigint;
     v_listing jsonb;
+    v_rows   bigint;
+    v_bounds bigint[];
+    -- the one-pass search with facets (below); $9 the corrected text, $10 whether to answer when nothing matched
+    v_one_pass constant text := $sql$
+            with m as materialized (
+                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+                       (p.min_prices ->> $4)::bigint as min_amount,
+                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
+                from index._product_search_matches($1, $2, $3, $4) p
+            ),
+            cats as (
+                select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
+                group by x.id order by count(*) desc, x.id limit 50
+            ),
+            tags as (
+                select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
+                group by x.slug order by count(*) desc, x.slug limit 50
+            ),
+            page as (
+                select m.product_id, m.rank, m.created_at
+                from m
+                where $5 is null
+                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
+                   or ($8 = 'newest' and (m.created_at, m.product_id)
+                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
+                order by case when $8 = 'relevance' then m.rank end desc,
+                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
+                limit $6 + 1
+            ),
+            counted as (select count(*) as total from m)
+            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
+                   jsonb_build_object(
+                       'categories', coalesce((
+                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
+                                            order by x.n desc, ct.name)
+                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
+                       'tags', coalesce((
+                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
+                                            order by x.n desc, x.slug)
+                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
+                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
+                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
+                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
+                                 from m where m.min_amount is not null group by 1) x
+                           where x.b >= 1), '[]') end,
+                       'inStock', jsonb_build_object(
+                           'true', (select count(*) from m where m.has_stock),
+                           'false', (select count(*) from m where not m.has_stock)))
+            from counted c
+            where c.total > 0 or $10   -- no row at all: nothing matched (the caller may correct the text)
+            union all
+            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
+                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
+                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
+                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
+                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
+                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+            from page g
+            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
+$sql$;
 begin
     -- The landing page (no text, no filters, newest first, paging forwards) is most of a storefront's traffic:
     -- its rows come straight from products_created_idx by static (plan-cached) statements, and its total from
     -- the facet cache (index._browse_facets: the exact count of published products). Everything else takes the
     -- general path below (index.product_query + page_products, dynamic SQL per sort).
-    if p_search is null and coalesce(p_filters, '{}') = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
+    if p_search is null and coalesce(p_filters, '{}') - 'priceBuckets' = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
        and p_before is null and not coalesce(p_from_end, false)
        and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
         perform index._check_limit(p_limit);
         perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
         if p_want_facets then   -- the facets and the total from one read of the facet cache
-            v_listing := index.search_products(v_tenant, null, '{}', 'newest', 1, 0, p_currency, false);
+            v_listing := index.search_products(v_tenant, null, coalesce(p_filters, '{}'), 'newest', 1, 0, p_currency, false);
             v_facets := v_listing -> 'facets';
             v_count := (v_listing ->> 'total')::bigint;
         elsif p_want_total then
@@ -110,87 +178,45 @@ begin
         return;
     end if;
 
-    select q.q, q.corrected_query into v_q, v_fix
-    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
-
-    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches gives the page,
-    -- the exact total and the facets (the two-pass way below reads every match twice: the facets pass of
+    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches' narrow search
+    -- rows (index.product_search) gives the page, the exact total and the facets; the display rows are read for
+    -- the page only (the two-pass way below reads every match's display row twice: the facets pass of
     -- index.search_products and the page of index.page_products). Same results as those two, which the tests
     -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
-    -- (the optional filters then drop out and the GIN index serves the text).
-    if p_want_facets and numnode(v_q) > 0 and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+    -- (the optional filters then drop out and the GIN index serves the text). The text is parsed without
+    -- product_query's test for a first match (a second bitmap scan of the same index): the pass itself tells
+    -- when nothing matched, and only then is the spelling correction tried and the pass run again.
+    if p_want_facets and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
        and p_before is null and not coalesce(p_from_end, false)
-       and not (coalesce(p_filters, '{}') ? 'priceBuckets')
        and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
-        perform index._check_limit(p_limit);
-        perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
-                                  case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
-                                  'after');
-        return query execute $sql$
-            with m as materialized (
-                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
-                       (p.prices -> $4 ->> 'min')::bigint as min_amount,
-                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
-                from index._product_matches($1, $2, $3, $4, false) p
-            ),
-            cats as (
-                select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
-                group by x.id order by count(*) desc, x.id limit 50
-            ),
-            tags as (
-                select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
-                group by x.slug order by count(*) desc, x.slug limit 50
-            ),
-            page as (
-                select m.product_id, m.rank, m.created_at
-                from m
-                where $5 is null
-                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
-                   or ($8 = 'newest' and (m.created_at, m.product_id)
-                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
-                order by case when $8 = 'relevance' then m.rank end desc,
-                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
-                limit $6 + 1
-            ),
-            counted as (select count(*) as total from m)
-            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
-                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
-                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
-                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
-                   jsonb_build_object(
-                       'categories', coalesce((
-                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
-                                            order by x.n desc, ct.name)
-                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
-                       'tags', coalesce((
-                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
-                                            order by x.n desc, x.slug)
-                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
-                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
-                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
-                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
-                                 from m where m.min_amount is not null group by 1) x
-                           where x.b >= 1), '[]') end,
-                       'inStock', jsonb_build_object(
-                           'true', (select count(*) from m where m.has_stock),
-                           'false', (select count(*) from m where not m.has_stock)))
-            from counted c
-            union all
-            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
-                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
-                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
-                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
-                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
-                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
-                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
-                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
-            from page g
-            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
-            $sql$
-            using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
-                  array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[], coalesce(p_sort, 'relevance'), v_fix;
-        return;
+        v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
+        v_bounds := index._price_bucket_bounds(p_filters);
+        if numnode(v_q) > 0 then
+            perform index._check_limit(p_limit);
+            perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
+                                      case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
+                                      'after');
+            return query execute v_one_pass
+                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                      v_bounds, coalesce(p_sort, 'relevance'),
+                      null::text, false;
+            get diagnostics v_rows = row_count;
+            if v_rows > 0 then
+                return;
+            end if;
+            -- nothing matched as typed: the corrected text if that matches (else the text as typed), again
+            select q.q, q.corrected_query into v_q, v_fix
+            from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+            return query execute v_one_pass
+                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
+                      v_bounds, coalesce(p_sort, 'relevance'),
+                      v_fix, true;
+            return;
+        end if;
     end if;
+
+    select q.q, q.corrected_query into v_q, v_fix
+    from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
 
     if p_want_facets then
         -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;

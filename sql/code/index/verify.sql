@@ -33,6 +33,19 @@ as $$
         from index.product_prices pp
         where pp.tenant_id = p_tenant_id and (p_product_ids is null or pp.product_id = any (p_product_ids))
     ),
+    search_expected as (
+        select ps.id, ps.j ->> 'status' as status, (ps.j ->> 'created_at')::timestamptz as created_at,
+               (ps.j -> 'has_stock')::boolean as has_stock, ps.j -> 'category_ids' as category_ids,
+               ps.j -> 'tag_slugs' as tag_slugs, index._min_prices(ps.j -> 'prices') as min_prices,
+               (ps.j ->> 'search_vector')::tsvector as search_vector
+        from ps
+    ),
+    search_actual as (
+        select s.product_id as id, s.status, s.created_at, s.has_stock, to_jsonb(s.category_ids) as category_ids,
+               to_jsonb(s.tag_slugs) as tag_slugs, s.min_prices, s.search_vector
+        from index.product_search s
+        where s.tenant_id = p_tenant_id and (p_product_ids is null or s.product_id = any (p_product_ids))
+    ),
     diffs as (
         select 'product' as aggregate_type, coalesce(s.id, i.id) as aggregate_id,
                case when i.id is null then 'missing' when s.id is null then 'extra' else 'different' end as problem,
@@ -44,6 +57,13 @@ as $$
         from pp_expected e
         full join pp_actual a on a.id = e.id and a.currency_code = e.currency_code
         where (e.min_amount, e.max_amount) is distinct from (a.min_amount, a.max_amount)
+          and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
+        union all
+        select 'product', coalesce(e.id, a.id), 'different', array['product_search']
+        from search_expected e
+        full join search_actual a on a.id = e.id
+        where (e.status, e.created_at, e.has_stock, e.category_ids, e.tag_slugs, e.min_prices, e.search_vector)
+              is distinct from (a.status, a.created_at, a.has_stock, a.category_ids, a.tag_slugs, a.min_prices, a.search_vector)
           and exists (select 1 from pi where pi.id = coalesce(e.id, a.id))
         union all
         select 'node', coalesce(s.id, i.id),
@@ -73,7 +93,7 @@ as $$ select * from index._verify(p_tenant_id, null, null, null) $$;
 comment on function index.verify(uuid) is
     'Recompute every read row of a tenant from the write tables and report each drifted one: problem missing (no read '
     'row), extra (read row without source) or different (columns lists what differs; product_prices when the price '
-    'rows disagree). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. '
+    'rows disagree, product_search when the narrow search row does). Bookkeeping columns (last_event_*, indexed_at) are ignored. Empty = the read model is exact. '
     'Meaningful once the index consumer is drained (pending events are not yet applied). '
     'psql: select * from index.verify(''<tenant id>'');';
 

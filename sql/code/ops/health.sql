@@ -317,8 +317,8 @@ begin
                 -- Not drift but lag: aggregates with an index event still pending (the backlog check covers those).
                 select coalesce(array_agg(distinct e.aggregate_id), '{}') into v_pending
                   from outbox.deliveries d
-                  join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-                 where d.consumer = 'index' and d.state = 'pending' and e.tenant_id = r.id
+                  join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+                 where d.tenant_id = r.id and d.consumer = 'index' and d.state = 'pending'
                    and e.aggregate_id = any (v_ids || r.id);
                 select coalesce(array_agg(r.slug || ': ' || n), '{}') into v_names
                   from unnest(v_ids, v_names) as x(id, n)
@@ -372,7 +372,7 @@ begin
     for r in
         with hot(name, parent) as (values ('outbox.deliveries', null), ('outbox.doorbell', null),
                                           ('outbox.events', 'outbox.events'),
-                                          ('index.products', null), ('index.product_prices', null),
+                                          ('index.products', null), ('index.product_prices', null), ('index.product_search', null),
                                           ('index.content', null), ('index.orders', null)),
         rels as (
             select h.name, c.oid

@@ -80,14 +80,14 @@ begin
         raise exception 'p_from: must be before p_to (got % .. %)', p_from, p_to using errcode = 'invalid_parameter_value';
     end if;
     select * into v_c from outbox.consumers c where c.name = p_consumer;
-    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
-    select v_c.name, e.id, e.occurred_at, e.event_type
+    insert into outbox.deliveries (tenant_id, consumer, event_id, occurred_at, event_type)
+    select e.tenant_id, v_c.name, e.id, e.occurred_at, e.event_type
     from outbox.events e
     where e.occurred_at >= p_from and e.occurred_at < p_to
       and (v_c.event_types is null or e.event_type = any (v_c.event_types))
       and (v_c.aggregate_types is null or e.aggregate_type = any (v_c.aggregate_types))
       and (p_event_types is null or e.event_type = any (p_event_types))
-    on conflict (consumer, event_id) do nothing;
+    on conflict (tenant_id, consumer, event_id) do nothing;
     get diagnostics v_rows = row_count;
     if v_rows > 0 then
         perform outbox._ring();

@@ -19,10 +19,7 @@ begin
            (array_agg(left(d.last_error, 500) order by d.last_error_at desc nulls last)
                 filter (where d.last_error is not null))[1]
     from outbox.consumers c
-    left join (outbox.deliveries d
-               join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-                                   and e.tenant_id = core.current_tenant_id())
-           on d.consumer = c.name
+    left join outbox.deliveries d on d.tenant_id = core.current_tenant_id() and d.consumer = c.name
     group by c.name, c.enabled
     order by c.name;
 end
@@ -48,8 +45,8 @@ begin
     select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
            d.last_error_at, d.occurred_at
     from outbox.deliveries d
-    join outbox.events e on e.tenant_id = core.current_tenant_id() and e.id = d.event_id and e.occurred_at = d.occurred_at
-    where d.state = 'dead'
+    join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+    where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
     order by d.last_error_at desc nulls last, d.event_id
     limit p_limit;
 end
@@ -71,9 +68,7 @@ begin
     perform core.require_permission('ops:manage');
     update outbox.deliveries d
        set state = 'pending', attempts = 0, available_at = now(), locked_by = null, locked_until = null
-      from outbox.events e
-     where e.id = d.event_id and e.occurred_at = d.occurred_at and e.tenant_id = core.current_tenant_id()
-       and d.state = 'dead'
+     where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
        and (p_event_ids is null or d.event_id = any (p_event_ids));
     get diagnostics v_rows = row_count;
     if v_rows > 0 then

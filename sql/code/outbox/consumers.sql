@@ -61,8 +61,8 @@ as $$
 declare
     v_rows bigint;
 begin
-    insert into outbox.deliveries (consumer, event_id, occurred_at, event_type)
-    select c.name, n.id, n.occurred_at, n.event_type
+    insert into outbox.deliveries (tenant_id, consumer, event_id, occurred_at, event_type)
+    select n.tenant_id, c.name, n.id, n.occurred_at, n.event_type
     from new_rows n
     join outbox.consumers c
       on (c.event_types is null or n.event_type = any (c.event_types))
@@ -184,8 +184,12 @@ create or replace trigger _900_rename_queue after update of name on outbox.consu
 -- ---------------------------------------------------------------- outbox.deliveries
 
 comment on table outbox.deliveries is
-    'The queues: one row per (consumer, event) not yet processed. Deleted on success (the table stays small); '
-    'state dead after max_attempts failures, with the last error. Claimed with FOR UPDATE SKIP LOCKED plus a lease.';
+    'The queues: one row per (consumer, event) not yet processed, keyed (tenant_id, consumer, event_id) like every '
+    'tenant table. Deleted on success (the table stays small); state dead after max_attempts failures, with the last '
+    'error. Claimed with FOR UPDATE SKIP LOCKED plus a lease, oldest first across tenants (deliveries_claim_idx).';
+comment on column outbox.deliveries.tenant_id is
+    'The event''s tenant (outbox.events.tenant_id), so the queue is keyed and distributed by tenant like the events '
+    '(docs/scaling.md); the nil uuid for a delivery whose event row was gone when the column was added (migration 0150).';
 comment on column outbox.deliveries.occurred_at is 'The event''s occurred_at (its partition key), to find it and to guard partition purges.';
 comment on column outbox.deliveries.state is 'pending (in the queue) | dead (dead-letter: failed max_attempts times; retry with ops.retry_dead)';
 comment on column outbox.deliveries.attempts is 'Processing attempts so far (counted at claim time, so a crashed worker''s attempt counts too).';
@@ -201,4 +205,7 @@ comment on column outbox.deliveries.event_type is
 comment on column outbox.deliveries.locked_until is 'End of the current lease; null or past when nobody holds it.';
 comment on column outbox.deliveries.last_error_at is 'When the last failure happened.';
 
+-- A tenant table like outbox.events: the application role (the fan-out trigger, when the API writes) inserts only
+-- its own tenant's deliveries; everything that reads or changes the queues runs as the owner or a definer function.
+select core.enable_tenant_rls('outbox.deliveries');
 grant insert on outbox.deliveries to rustok_app;

@@ -20,13 +20,16 @@ grant execute on function outbox.events_since(timestamp with time zone,integer,u
 
 comment on table outbox.events is
     'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. '
-    'Range-partitioned by occurred_at so history is dropped a partition at a time. An event is a marker: '
+    'Range-partitioned by occurred_at so history is dropped a partition at a time; keyed (tenant_id, occurred_at, id), '
+    'which also serves reading a tenant''s history by time (outbox.events_since). An event is a marker: '
     'consumers re-read current rows, so payloads stay small.';
 comment on column outbox.events.aggregate_type is 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
 comment on column outbox.events.payload is 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
 comment on column outbox.events.id is 'Event id: a ULID-layout uuid from core.new_id(), so ids sort by time.';
 comment on column outbox.events.tenant_id is
-    'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+    'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it, and '
+    'it leads the key (tenant_id, occurred_at, id), the distribution column on Citus. Every event has a tenant: '
+    'an event of the platform itself (none exists today) would use the nil uuid 00000000-0000-0000-0000-000000000000.';
 comment on column outbox.events.event_type is 'Event name in PascalCase, e.g. ProductUpdated.';
 comment on column outbox.events.aggregate_id is 'Id of the aggregate that changed (node, product, order, ...).';
 comment on column outbox.events.occurred_at is

@@ -37,10 +37,10 @@ comment on column outbox.backlog.oldest_pending_at is 'occurred_at of the oldest
 comment on column outbox.backlog.last_error is 'The most recent error of these deliveries (SQLSTATE: message).';
 
 create or replace view outbox.dead_letters as
-select d.consumer, d.event_id, d.event_type, e.tenant_id, e.aggregate_type, e.aggregate_id, d.occurred_at,
+select d.consumer, d.event_id, d.event_type, d.tenant_id, e.aggregate_type, e.aggregate_id, d.occurred_at,
        d.attempts, d.last_error, d.last_error_at, e.payload
 from outbox.deliveries d
-left join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
+left join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
 where d.state = 'dead';
 comment on view outbox.dead_letters is
     'Dead deliveries with their event and last error (SQLSTATE: message). Retry with ops.retry_dead, drop with ops.discard_dead.';
@@ -48,7 +48,7 @@ comment on column outbox.dead_letters.consumer is 'The consumer whose delivery d
 comment on column outbox.dead_letters.event_id is 'The event (outbox.events.id).';
 comment on column outbox.dead_letters.event_type is 'Its event type.';
 comment on column outbox.dead_letters.tenant_id is
-    'The event''s tenant (null when the event''s partition was dropped).';
+    'The event''s tenant (outbox.deliveries.tenant_id; the event columns are null when its partition was dropped).';
 comment on column outbox.dead_letters.aggregate_type is 'The event''s aggregate type.';
 comment on column outbox.dead_letters.aggregate_id is 'The event''s aggregate id.';
 comment on column outbox.dead_letters.occurred_at is 'When the event occurred.';

@@ -7,9 +7,8 @@ create or replace function outbox.caught_up(p_consumer text, p_position uuid) re
 as $$
     select not exists (
         select from outbox.deliveries d
-        join outbox.events e on e.id = d.event_id and e.occurred_at = d.occurred_at
-        where d.consumer = p_consumer and d.state = 'pending' and d.event_id <= p_position
-          and e.tenant_id = core.current_tenant_id())
+        where d.tenant_id = core.current_tenant_id() and d.consumer = p_consumer and d.event_id <= p_position
+          and d.state = 'pending')
 $$;
 comment on function outbox.caught_up(text, uuid) is
     'True when the consumer has no pending event of the current tenant at or below the position a mutation returned '

@@ -7,17 +7,21 @@ comment on function outbox._session_worker() is 'Worker name used when none is g
 
 create or replace function outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval,
                                          p_after_at timestamptz default null, p_after_id uuid default null)
-    returns table (event_id uuid, occurred_at timestamptz, available_at timestamptz)
+    returns table (tenant_id uuid, event_id uuid, occurred_at timestamptz, available_at timestamptz)
     language plpgsql volatile
 as $$
 declare
     v_own integer;
 begin
-    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue).
+    -- The one claim query, in two steps that each use an index (no scan or sort of the whole queue). Each step
+    -- locks the rows it picks in a CTE, then updates exactly those through the primary key (tenant_id, consumer,
+    -- event_id): `= any` over the picked tenants and ids is one index scan whatever the planner guesses about the
+    -- size of the pick (a join to the CTE became a hash join over a scan of the whole queue under a generic plan).
+    -- An event id belongs to one tenant, so the pairs matched are the pairs picked.
     -- 1. The worker's own live leases (taken by outbox.claim): a worker always processes what it leased.
     return query
-    with own as (
-        select d.event_id
+    with own as materialized (
+        select d.tenant_id, d.event_id
         from outbox.deliveries d
         where d.consumer = p_consumer and d.locked_by = p_worker and d.state = 'pending' and d.locked_until >= now()
         order by d.available_at
@@ -27,9 +31,9 @@ begin
     update outbox.deliveries d
        set locked_pid = pg_catalog.pg_backend_pid(),
            locked_until = greatest(d.locked_until, clock_timestamp() + p_lease)
-      from own
-     where d.consumer = p_consumer and d.event_id = own.event_id
-    returning d.event_id, d.occurred_at, d.available_at;
+     where d.tenant_id = any (array(select o.tenant_id from own o)) and d.consumer = p_consumer
+       and d.event_id = any (array(select o.event_id from own o))
+    returning d.tenant_id, d.event_id, d.occurred_at, d.available_at;
     get diagnostics v_own = row_count;
     if v_own >= p_limit then
         return;
@@ -38,11 +42,13 @@ begin
     --    worker: its connection ended, so its batch was rolled back), oldest first. Row locks (skip locked) keep
     --    two claimers apart. p_after: resume after this (available_at, event_id) (outbox.drain: the index entries
     --    of the rows it deleted earlier in its transaction cannot be skipped by the index until it commits).
+    --    A lease whose backend is gone is taken over while locked_until is still ahead: the update below tells
+    --    that case (locked_until >= now()) from an expired lease by the row it locked, which nobody else changes.
     return query
     with live as materialized (
         select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
-    ), picked as (
-        select d.event_id, d.locked_until >= now() as orphaned
+    ), picked as materialized (
+        select d.tenant_id, d.event_id
         from outbox.deliveries d, live
         where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
           and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
@@ -58,20 +64,20 @@ begin
            locked_until = clock_timestamp() + p_lease,
            last_error = case when d.locked_until < now()
                              then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
-                             when p.orphaned
+                             when d.locked_until >= now()
                              then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
                              else d.last_error end,
-           last_error_at = case when d.locked_until < now() or p.orphaned then now() else d.last_error_at end
-      from picked p
-     where d.consumer = p_consumer and d.event_id = p.event_id
-    returning d.event_id, d.occurred_at, d.available_at;
+           last_error_at = case when d.locked_until is not null then now() else d.last_error_at end
+     where d.tenant_id = any (array(select p.tenant_id from picked p)) and d.consumer = p_consumer
+       and d.event_id = any (array(select p.event_id from picked p))
+    returning d.tenant_id, d.event_id, d.occurred_at, d.available_at;
 end
 $$;
 comment on function outbox._lease(text, text, integer, interval, timestamptz, uuid) is
     'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a '
     'consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for '
     'those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that '
-    '(available_at, event_id). Returns the leased (event_id, occurred_at, available_at).';
+    '(available_at, event_id). Returns the leased (tenant_id, event_id, occurred_at, available_at).';
 
 create or replace function outbox.claim(p_consumer text, p_worker text, p_limit integer default null) returns integer
     language plpgsql volatile
@@ -132,6 +138,7 @@ declare
     v_worker   text := coalesce(nullif(btrim(p_worker), ''), outbox._session_worker());
     v_limit    integer := coalesce(p_limit, v_c.batch_size);
     v_call     text;
+    v_tenants  uuid[];
     v_ids      uuid[];
     v_occurred timestamptz[];
     v_events   outbox.events[];
@@ -160,10 +167,11 @@ begin
     end if;
 
     -- Claim: our own live leases (from outbox.claim) plus anything free, locked for this transaction.
-    select coalesce(array_agg(u.event_id), '{}'), coalesce(array_agg(u.occurred_at), '{}'),
+    select coalesce(array_agg(u.tenant_id), '{}'), coalesce(array_agg(u.event_id), '{}'),
+           coalesce(array_agg(u.occurred_at), '{}'),
            (array_agg(u.available_at order by u.available_at desc, u.event_id desc))[1],
            (array_agg(u.event_id order by u.available_at desc, u.event_id desc))[1]
-      into v_ids, v_occurred, last_at, last_id
+      into v_tenants, v_ids, v_occurred, last_at, last_id
       from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
@@ -173,8 +181,11 @@ begin
     -- A statement of its own: its snapshot is taken after the lease, so it sees every event whose delivery the
     -- lease found (the lease's function ran on a newer snapshot than the statement that called it).
     select coalesce(array_agg(e order by e.occurred_at, e.id), '{}') into v_events
-      from unnest(v_ids, v_occurred) as l (id, occurred_at)
-      join outbox.events e on e.id = l.id and e.occurred_at = l.occurred_at;
+      from unnest(v_tenants, v_ids, v_occurred) as l (tenant_id, id, occurred_at)
+      join outbox.events e on e.tenant_id = l.tenant_id and e.occurred_at = l.occurred_at and e.id = l.id;
+    -- From here on the batch's deliveries are found by their key (tenant_id, consumer, event_id): the tenants of
+    -- the batch, deduplicated, with the event ids (an event id belongs to one tenant).
+    v_tenants := array(select distinct t from unnest(v_tenants) t);
 
     -- Events whose rows are gone (partition dropped by hand) cannot be processed.
     select coalesce(array_agg(i), '{}'), coalesce(array_agg('P0002: event row not found in outbox.events'::text), '{}')
@@ -211,7 +222,7 @@ begin
             update outbox.deliveries d
                set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
                    available_at = greatest(d.available_at, now() + interval '1 second')
-             where d.consumer = p_consumer and d.event_id = any (v_busy);
+             where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_busy);
         end if;
 
         if cardinality(v_events) > 0 then
@@ -244,7 +255,8 @@ begin
         raise;
     end;
 
-    delete from outbox.deliveries d where d.consumer = p_consumer and d.event_id = any (v_ok);
+    delete from outbox.deliveries d
+     where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_ok);
     get diagnostics succeeded = row_count;
 
     with f as (
@@ -254,7 +266,7 @@ begin
                locked_by = null, locked_until = null, locked_pid = null,
                last_error = b.err, last_error_at = now()
           from unnest(v_bad_ids, v_bad_errs) as b(id, err)
-         where d.consumer = p_consumer and d.event_id = b.id
+         where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = b.id
         returning d.state
     )
     select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;

@@ -2,7 +2,9 @@
 
 A visitor's cart is found by the SHA-256 of its token (the token is made here, returned once, never stored);
 a signed-in user's by the user (the SQL functions read rustok.user_id). Checkout runs commerce.checkout_cart,
-which places the order through commerce.checkout; its `items[i]` refusals are renamed `lines[i]`.
+which places the order through commerce.checkout, or for a visitor without a session (guest checkout)
+commerce.guest_checkout_cart, which places it through commerce.place_order and keeps the hash of the guest's order
+token (guestOrder reads the order by it); `items[i]` refusals are renamed `lines[i]`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ import secrets
 
 from ariadne import MutationType, ObjectType, QueryType
 
-from rustok.graphql.access import require_permission, require_tenant, require_user
+from rustok.graphql.access import ready_to_read, require_permission, require_tenant, require_user
 from rustok.graphql.commerce import _address, _order
-from rustok.graphql.db import fetch_all, scalar, tenant_connection, tenant_write
+from rustok.graphql.db import fetch_all, fetch_one, scalar, tenant_connection, tenant_write
 from rustok.graphql.errors import ApiError
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
+from rustok.graphql.storefront import _ORDER_COLUMNS, order_node
 from rustok.ids import parse_id
 
 query = QueryType()
@@ -137,6 +140,10 @@ async def resolve_checkout_cart(_, info, token: str | None = None, email: str | 
 @mutation_payload
 async def _checkout(_, info, token=None, email=None, shippingAddress=None, billingAddress=None):  # noqa: N803
     ctx = info.context
+    await require_tenant(ctx)
+    caller = await ctx.caller()
+    if caller.user_id is None:
+        return await _guest_checkout(ctx, token, email, shippingAddress, billingAddress)
     await require_user(ctx)
     await require_permission(ctx, "orders:place")
     hashed = token_hash(token)
@@ -148,6 +155,59 @@ async def _checkout(_, info, token=None, email=None, shippingAddress=None, billi
                                 (cart_id, email, jsonb(_address(shippingAddress)), jsonb(_address(billingAddress))))
         result["order"] = _order(await scalar(conn, "select commerce.order_record(%s)", (order_id,)))
     return result
+
+
+_GUEST_ADDRESS = (("address1", "a street address"), ("city", "a city"), ("countryCode", "a two-letter country code"))
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def guest_input_errors(email: str | None, address: dict | None) -> list[dict]:
+    """What a guest must give, every missing or malformed field at once (commerce.guest_checkout_cart checks again)."""
+    errors = []
+    if not email or not _EMAIL.match(email.strip()) or len(email.strip()) > 255:
+        errors.append({"field": "email", "code": "REQUIRED" if not email else "INVALID",
+                       "message": "email: an e-mail address (name@example.com) is needed to check out without an account"})
+    for key, what in _GUEST_ADDRESS:
+        value = ((address or {}).get(key) or "").strip()
+        if not value or (key == "countryCode" and not re.fullmatch(r"[A-Z]{2}", value)):
+            errors.append({"field": f"shippingAddress.{key}", "code": "REQUIRED" if not value else "INVALID",
+                           "message": f"shippingAddress.{key}: {what} is needed to ship the order"})
+    return errors
+
+
+async def _guest_checkout(ctx, token, email, shipping, billing) -> dict:
+    """Guest checkout: an anonymous cart (by its token) ordered with an e-mail and a shipping address; the new
+    order token (returned once, only its hash is stored) opens the order later (guestOrder)."""
+    hashed = token_hash(token)
+    if hashed is None:
+        raise ApiError("NOT_FOUND", "token: no open cart for this visitor", argument="token")
+    errors = guest_input_errors(email, shipping)
+    if errors:
+        return {"userErrors": errors, "position": None}
+    order_token = secrets.token_urlsafe(32)
+    async with tenant_write(ctx) as (conn, result):
+        cart_id = await _cart_id(conn, hashed)
+        if cart_id is None:
+            raise ApiError("NOT_FOUND", "token: no open cart for this visitor", argument="token")
+        order_id = await scalar(conn, "select commerce.guest_checkout_cart(%s, %s, %s::jsonb, %s::jsonb, %s)",
+                                (cart_id, email.strip(), jsonb(_address(shipping)), jsonb(_address(billing)),
+                                 token_hash(order_token)))
+        result["order"] = _order(await scalar(conn, "select commerce.order_record(%s)", (order_id,)))
+        result["orderToken"] = order_token
+    return result
+
+
+@query.field("guestOrder")
+async def resolve_guest_order(_, info, token: str):
+    ctx = info.context
+    await require_tenant(ctx)
+    await ready_to_read(ctx, "commerce")
+    if not token or len(token) > _MAX_TOKEN:
+        return None
+    row = await fetch_one(ctx, f"""
+        select {_ORDER_COLUMNS} from index.orders o
+        where o.tenant_id = core.current_tenant_id() and o.order_id = commerce.guest_order(%s)""", (token_hash(token),))
+    return order_node(row) if row else None
 
 
 async def _name_line_by_variant(info, token, result: dict) -> dict:

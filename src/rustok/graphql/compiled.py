@@ -247,6 +247,10 @@ class Compiler:
     def product(self, node: FieldNode, p: str, listing_currency: str | None, ranked: bool = True) -> str:
         """JSON text of a Product from read row alias `p` (index.products columns, and `rank` in a page)."""
         members = []
+        # a page row (index.read_products_page) carries the card columns only: the product page's columns
+        # (variants, options, categories) come from the product's read row
+        whole = p if not ranked else (f"(select r from index.products r where r.tenant_id = core.current_tenant_id() "
+                                      f"and r.product_id = {p}.product_id)")
         for s in self.selections("Product", node):
             if s.name == "__typename":
                 members.append((s.key, "'\"Product\"'"))
@@ -259,6 +263,17 @@ class Compiler:
                 members.append((s.key, _float4(f"{p}.rank") if ranked else "'null'"))
             elif s.name == "priceRange":
                 members.append((s.key, self.price_range(s.node, p, listing_currency)))
+            elif s.name == "price":
+                members.append((s.key, self.product_price(s.node, p, listing_currency)))
+            elif s.name == "variants":
+                self.no_arguments(s.node)
+                members.append((s.key, self.variants(s.node, whole)))
+            elif s.name == "options":
+                self.no_arguments(s.node)
+                members.append((s.key, self.options(s.node, whole)))
+            elif s.name == "categories":
+                self.no_arguments(s.node)
+                members.append((s.key, self.product_categories(s.node, whole)))
             elif s.name == "tags":
                 self.no_arguments(s.node)
                 members.append((s.key, self.tags(s.node, p)))
@@ -311,6 +326,161 @@ class Compiler:
             else:
                 raise Unsupported(f"MoneyRange.{s.name}")
         return f"(case when {cur} is null or {prices} is null then 'null' else {_object(members)} end)"
+
+    def product_price(self, node: FieldNode, p: str, listing_currency: str | None) -> str:
+        """Product.price: the cheapest variant's price now (sale and override price lists applied) in the
+        argument's currency or the listing's, as resolve_product_price answers it (commerce.calculate_prices over
+        the product's variants; ties by variant position, then id). Under the statement's tenant."""
+        read_args = self.arguments("Product", "price", node)
+        name = self.params.name("price_currency")
+        listing = listing_currency
+
+        def fill(values: dict, variables) -> None:
+            currency = read_args(variables).get("currency")
+            currency = currency.strip().upper() if currency else None
+            values[name] = currency or (values.get(listing) if listing else None)
+        self.params.fillers.append(fill)
+        cur = f"%({name})s::text"
+        cheapest = ("select cp.calculated_amount, cp.original_amount, cp.calculated_price_list_type "
+                    "from commerce.calculate_prices(array(select v.id from commerce.variants v "
+                    f"where v.tenant_id = core.current_tenant_id() and v.product_id = {p}.product_id), {cur}) cp "
+                    "join commerce.variants v on v.tenant_id = core.current_tenant_id() and v.id = cp.variant_id "
+                    "where cp.calculated_amount is not null "
+                    "order by cp.calculated_amount, v.position, v.id limit 1")
+        return self.price_of(node, cheapest, cur)
+
+    def price_of(self, node: FieldNode, rows: str, cur: str) -> str:
+        """A ProductPrice (storefront._price) from the first row of `rows` (calculated_amount, original_amount,
+        calculated_price_list_type of commerce.calculate_prices); null when the currency is null or no row has a
+        calculated amount."""
+        members = []
+        for s in self.selections("ProductPrice", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ProductPrice\"'"))
+            elif s.name == "calculated":
+                members.append((s.key, self.money(s.node, "pr.calculated_amount", cur)))
+            elif s.name == "original":
+                members.append((s.key, self.money(s.node, "pr.original_amount", cur)))
+            elif s.name == "onSale":
+                members.append((s.key, "(pr.calculated_amount < pr.original_amount)::text"))
+            elif s.name == "priceListType":
+                members.append((s.key, _j("pr.calculated_price_list_type")))
+            else:
+                raise Unsupported(f"ProductPrice.{s.name}")
+        first = (f"select x.calculated_amount, coalesce(x.original_amount, x.calculated_amount) as original_amount, "
+                 f"x.calculated_price_list_type from ({rows}) x where x.calculated_amount is not null limit 1")
+        return (f"(case when {cur} is null then 'null' "
+                f"else coalesce((select {_object(members)} from ({first}) pr), 'null') end)")
+
+    def variants(self, node: FieldNode, p: str) -> str:
+        """Product.variants from the read row's variants JSON (storefront.variant_node), in its order."""
+        members = []
+        e = "v.e"
+        for s in self.selections("Variant", node):
+            if s.name == "price":
+                members.append((s.key, self.variant_price(s.node, e)))
+                continue
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"Variant\"'"))
+            elif s.name == "id":
+                members.append((s.key, _j(f"({e} ->> 'id')")))
+            elif s.name == "title":
+                members.append((s.key, _j(f"coalesce(nullif({e} ->> 'title', ''), '')")))
+            elif s.name in ("sku", "barcode"):
+                members.append((s.key, _j(f"({e} ->> {_lit(s.name)})")))
+            elif s.name == "position":
+                members.append((s.key, f"coalesce(({e} ->> 'position')::bigint, 0)::text"))
+            elif s.name in ("manageInventory", "allowBackorder"):
+                default = "true" if s.name == "manageInventory" else "false"
+                members.append((s.key, f"(case when {e} ? {_lit(s.name)} then coalesce(({e} -> {_lit(s.name)})::text, 'null') "
+                                       f"else '{default}' end)"))
+            elif s.name == "available":
+                members.append((s.key, _jsonb_scalar(f"({e} -> 'available')")))
+            elif s.name == "inStock":
+                members.append((s.key, f"coalesce(({e} ->> 'inStock')::boolean, false)::text"))
+            elif s.name == "selectedOptions":
+                option = []
+                for t in self.selections("SelectedOption", s.node):
+                    self.no_arguments(t.node)
+                    if t.name == "__typename":
+                        option.append((t.key, "'\"SelectedOption\"'"))
+                    elif t.name == "name":
+                        option.append((t.key, _j("o.key")))
+                    elif t.name == "value":
+                        option.append((t.key, _j("(o.value #>> '{}')")))
+                    else:
+                        raise Unsupported(f"SelectedOption.{t.name}")
+                members.append((s.key, _array(_object(option),
+                                              f"jsonb_each(coalesce({e} -> 'options', '{{}}')) with ordinality as o (key, value, i)",
+                                              "o.i")))
+            elif s.name == "prices":
+                members.append((s.key, _array(self.money(s.node, "(c.value)::text", "c.key"),
+                                              f"jsonb_each(coalesce({e} -> 'prices', '{{}}')) as c (key, value)",
+                                              'c.key collate "C"')))
+            else:
+                raise Unsupported(f"Variant.{s.name}")
+        return _array(_object(members), f"jsonb_array_elements(coalesce(({p}).variants, '[]')) with ordinality as v (e, i)",
+                      "v.i")
+
+    def variant_price(self, node: FieldNode, e: str) -> str:
+        """Variant.price(currency, quantity): commerce.calculate_prices for the variant (resolve_variant_price)."""
+        read_args = self.arguments("Variant", "price", node)
+        cur_name, qty_name = self.params.name("variant_currency"), self.params.name("variant_quantity")
+
+        def fill(values: dict, variables) -> None:
+            args = read_args(variables)
+            currency, quantity = args.get("currency"), args.get("quantity", 1)
+            if quantity is None or quantity < 1:
+                raise ValueError("quantity: the ordinary path refuses it")
+            values[cur_name] = currency.strip().upper() if currency else None
+            values[qty_name] = quantity
+        self.params.fillers.append(fill)
+        cur = f"%({cur_name})s::text"
+        rows = (f"select cp.calculated_amount, cp.original_amount, cp.calculated_price_list_type "
+                f"from commerce.calculate_prices(array[({e} ->> 'id')::uuid], {cur}, %({qty_name})s::integer) cp")
+        return self.price_of(node, rows, cur)
+
+    def options(self, node: FieldNode, p: str) -> str:
+        members = []
+        for s in self.selections("ProductOption", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ProductOption\"'"))
+            elif s.name in ("id", "title"):
+                members.append((s.key, _j(f"(o.e ->> {_lit(s.name)})")))
+            elif s.name == "values":
+                members.append((s.key, _array(_j("(x.v #>> '{}')"),
+                                              "jsonb_array_elements(coalesce(o.e -> 'values', '[]')) with ordinality as x (v, i)",
+                                              "x.i")))
+            else:
+                raise Unsupported(f"ProductOption.{s.name}")
+        return _array(_object(members), f"jsonb_array_elements(coalesce(({p}).options, '[]')) with ordinality as o (e, i)",
+                      "o.i")
+
+    def product_categories(self, node: FieldNode, p: str) -> str:
+        """Product.categories: the read row's categories, each as the tenant's category (active, public) when it
+        is one, else as the read row has it (resolve_product_categories)."""
+        members = []
+        for s in self.selections("Category", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"Category\"'"))
+            elif s.name == "id":
+                members.append((s.key, _j("coalesce(ct.id::text, c.e ->> 'id')")))
+            elif s.name in ("name", "handle"):
+                members.append((s.key, _j(f"coalesce(ct.{s.name}, c.e ->> {_lit(s.name)})")))
+            elif s.name == "description":
+                members.append((s.key, _j("ct.description")))
+            elif s.name == "rank":
+                members.append((s.key, "coalesce(nullif(ct.rank, 0), 0)::text"))
+            else:
+                raise Unsupported(f"Category.{s.name}")
+        return _array(_object(members),
+                      f"jsonb_array_elements(coalesce(({p}).categories, '[]')) with ordinality as c (e, i) "
+                      "left join commerce.categories ct on ct.tenant_id = core.current_tenant_id() "
+                      "and ct.id = (c.e ->> 'id')::uuid and ct.is_active and not ct.is_internal", "c.i")
 
     def money_of(self, node: FieldNode, which: str, amount: str, currency: str) -> dict:
         out = {}

@@ -13,13 +13,15 @@
 | cart         | cart.graphql         | carts and their checkout; the viewer's pending comments     |
 | domains      | domains.graphql      | the storefront's host names per tenant                      |
 | staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
+| retired      | retired.graphql      | addresses gone for good (the storefront's 410)              |
+| tags         | tags.graphql         | tag management for the admin: uses, rename, merge, delete   |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, scalars, staff, storefront
+from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, retired, scalars, staff, storefront, tags
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -33,6 +35,8 @@ BINDABLES: list = [
     *cart.bindables,
     *domains.bindables,
     *staff.bindables,
+    *retired.bindables,
+    *tags.bindables,
 ]
 
 

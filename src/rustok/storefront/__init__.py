@@ -7,6 +7,7 @@ URLs (the same paths without the prefix under a tenant's own host, core.tenant_d
     /t/<slug>/products/<handle>   product page (or by id); variant by option values (?option.<Name>=<value>)
     /t/<slug>/cart, /checkout     cart in PostgreSQL (commerce.carts), checkout through commerce.checkout
     /t/<slug>/orders/<id|number>  order confirmation / detail (signed in)
+    /t/<slug>/orders/guest/<token>  a guest's order (the secret link guest checkout gives)
     /t/<slug>/blog[/<slug>]       posts with categories, tags and the comment tree; /pages/<slug>
     /t/<slug>/account             register, sign in, sign out, my orders
     /t/<slug>/sitemap.xml, /robots.txt
@@ -35,6 +36,7 @@ def _pages(prefix: str) -> list:
         Route(prefix + "/cart/add", r.cart_add, methods=["POST"]),
         Route(prefix + "/cart/update", r.cart_update, methods=["POST"]),
         Route(prefix + "/checkout", r.checkout, methods=["GET", "POST"]),
+        Route(prefix + "/orders/guest/{token}", r.guest_order_page),
         Route(prefix + "/orders/{ref}", r.order_page),
         Route(prefix + "/account", r.account),
         Route(prefix + "/account/register", r.register, methods=["POST"]),

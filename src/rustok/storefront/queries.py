@@ -7,19 +7,12 @@ HEADER = """
 """
 
 # The cards of a listing: fields the API's compiled reads cover (rustok.graphql.compiled), so an anonymous
-# visitor's catalog page is one SQL statement; what a buyer pays now (sale price lists, by the clock) comes from
-# CARD_PRICES, one batched lookup for the page's products.
+# visitor's catalog page is one SQL statement, what a buyer pays now (`price`: sale price lists, by the clock)
+# included.
 PRODUCT_CARD = """
   id handle title subtitle inStock updatedAt
   priceRange { min { amount currencyCode } }
-"""
-
-CARD_PRICES = """
-query CardPrices($ids: [ID!]!, $currency: String) {
-  nodes(ids: $ids) {
-    ... on Product { id price(currency: $currency) { calculated { amount currencyCode } original { amount currencyCode } onSale } }
-  }
-}
+  price { calculated { amount currencyCode } original { amount currencyCode } onSale }
 """
 
 CATALOG = """
@@ -98,6 +91,7 @@ CHECKOUT = """
 mutation Checkout($cart: String, $email: String, $address: AddressInput) {
   checkoutCart(token: $cart, email: $email, shippingAddress: $address) {
     order { id displayId }
+    orderToken
     userErrors { field code message }
     position
   }
@@ -116,6 +110,13 @@ ORDER = """
 query Order($id: ID!, $cart: String) {
   %(header)s
   order(id: $id) { %(order)s }
+}
+"""
+
+GUEST_ORDER = """
+query GuestOrder($token: String!, $cart: String) {
+  %(header)s
+  guestOrder(token: $token) { %(order)s }
 }
 """
 
@@ -207,3 +208,10 @@ query SitemapContent($kind: NodeKind!, $after: String) {
 def fill(document: str, images: str = "") -> str:
     return document % {"header": HEADER, "card": PRODUCT_CARD, "images": images, "order": ORDER_FIELDS,
                        "comment": COMMENT_FIELDS}
+
+# Asked only when no visible item answers an address: gone for good (410) or never there (404).
+RETIRED = """
+query Retired($kind: RetiredKind!, $key: String!) {
+  retired(kind: $kind, key: $key) { key title retiredAt reason }
+}
+"""

@@ -169,13 +169,23 @@ def _error(request, site, status, title, message) -> Response:
     return render(request, site, "error.html", status=status, title=title, message=message)
 
 
-def not_found(request, site, gone: bool = False) -> Response:
+def not_found(request, site, gone: dict | None = None) -> Response:
     if gone:
-        return _error(request, site, 410, "No longer available", "This page was removed.")
+        title = gone.get("title")
+        what = f"“{title}”" if title else "What was here"
+        return _error(request, site, 410, "No longer available",
+                      f"{what} has been removed for good. Have a look at what there is now.")
     if site is None or not site.slug:
         return _error(request, site, 404, "Not found", "There is no shop at this address. Shops are served at "
                                                        "/t/<shop>/ or on their own host names.")
     return _error(request, site, 404, "Not found", "There is nothing at this address.")
+
+
+async def _missing(request, site, kind: str, key: str) -> Response:
+    """No visible item answers the address: 410 Gone when the API says it is gone for good (deleted while public,
+    or archived), else 404."""
+    result = await _run(request, site, Q.RETIRED, {"kind": kind, "key": key[:300]})
+    return not_found(request, site, gone=result.data.get("retired"))
 
 
 # ---------------------------------------------------------------- catalog
@@ -233,7 +243,6 @@ async def catalog(request, site):
         result = await _read(request, site, Q.fill(Q.CATALOG, _image_fields(request)), variables)
     data = {**header, **result.data}
     products = data["products"]
-    await _card_prices(request, site, [e["node"] for e in products["edges"]])
 
     def render_page():
         title = f"Search: {params['q']}" if params["q"] else "Catalog"
@@ -241,16 +250,6 @@ async def catalog(request, site):
                       sorts=SORTS, canonical=site.absolute("/"), description=f"{site.name}: {title.lower()}")
 
     return conditional(request, site, data, render_page, extra=f"{site.currency}|{csrf_token(request)}")
-
-
-async def _card_prices(request, site, cards: list[dict]) -> None:
-    """Put what a buyer pays now (`Product.price`: sale price lists applied) on each card, in one lookup."""
-    if not cards:
-        return
-    found = (await _run(request, site, Q.CARD_PRICES, {"ids": [c["id"] for c in cards], "currency": site.currency})).data
-    prices = {n["id"]: n.get("price") for n in found["nodes"] if n}
-    for card in cards:
-        card["price"] = prices.get(card["id"])
 
 
 @page
@@ -292,7 +291,7 @@ async def product_page(request, site):
     data = {**header, **result.data}
     product = data.get("product")
     if product is None:
-        return not_found(request, site)
+        return await _missing(request, site, "product", ref)
     names = [o["title"] for o in product["options"]]
     chosen = {n: request.query_params.get(f"option.{n}") for n in names if request.query_params.get(f"option.{n}")}
     variant = choose_variant(product, chosen, request.query_params.get("variant"))
@@ -362,31 +361,49 @@ async def cart_page(request, site):
                   robots="noindex")
 
 
+_GUEST_FIELDS = {"email": "email", "shippingAddress.address1": "address1", "shippingAddress.city": "city",
+                 "shippingAddress.countryCode": "country", "shippingAddress.postalCode": "postal_code"}
+
+
 @page
 async def checkout(request, site):
+    """Checkout: a signed-in customer's order is theirs; a visitor without an account checks out as a guest with an
+    e-mail and a shipping address (checkoutCart with the cart's token) and gets a secret link to the order."""
     data = (await _run(request, site, Q.CART_PAGE, primary=True)).data
     site.header(data)
-    form, line_errors, errors = {}, {}, []
+    form, line_errors, errors, field_errors = {}, {}, [], {}
     if request.method == "POST":
         form = await read_form(request)
-        if site.me is None:
-            return redirect(request, site, site.url("/account?next=checkout"))
         address = {k: v.strip()[:200] for k, v in (("firstName", form.get("first_name", "")),
                                                     ("lastName", form.get("last_name", "")),
                                                     ("address1", form.get("address1", "")),
                                                     ("city", form.get("city", "")),
                                                     ("postalCode", form.get("postal_code", "")),
-                                                    ("countryCode", form.get("country", "").upper()[:2])) if v.strip()}
-        result = await _run(request, site, Q.CHECKOUT, {"email": form.get("email") or None, "address": address or None},
-                            primary=True)
+                                                    ("countryCode", form.get("country", "").strip().upper()[:2])) if v.strip()}
+        email = (form.get("email") or "").strip()[:300] or None
+        if site.me is None and not _cart(request):
+            return redirect(request, site, site.url("/cart"))
+        result = await _run(request, site, Q.CHECKOUT, {"email": email, "address": address or None}, primary=True)
         payload = result.data["checkoutCart"]
         if payload["order"]:
             # read the order back once the read model has it (X-Index-Position of the API)
-            return redirect(request, site, site.url(f"/orders/{payload['order']['id']}?placed=1&after={payload['position']}"))
+            if payload.get("orderToken"):
+                target = f"/orders/guest/{payload['orderToken']}?placed=1&after={payload['position']}"
+            else:
+                target = f"/orders/{payload['order']['id']}?placed=1&after={payload['position']}"
+            response = redirect(request, site, site.url(target))
+            clear_cookie(response, site, CART_COOKIE)     # that cart is ordered; the next visit starts a new one
+            return response
         line_errors, errors = _line_errors(payload["userErrors"])
+        for error in payload["userErrors"]:
+            name = _GUEST_FIELDS.get(error.get("field") or "")
+            if name:
+                field_errors[name] = re.sub(r"^[\w.]+: ", "", error["message"])
+                errors.remove(error["message"])
         data = (await _run(request, site, Q.CART_PAGE, primary=True)).data
-    return render(request, site, "checkout.html", status=422 if (line_errors or errors) else 200, title="Checkout",
-                  cart=data.get("cart"), line_errors=line_errors, errors=errors, form=form, robots="noindex")
+    return render(request, site, "checkout.html", status=422 if (line_errors or errors or field_errors) else 200,
+                  title="Checkout", cart=data.get("cart"), line_errors=line_errors, errors=errors,
+                  field_errors=field_errors, form=form, robots="noindex")
 
 
 @page
@@ -420,6 +437,29 @@ async def order_page(request, site):
         return not_found(request, site)
     return render(request, site, "order.html", title=f"Order #{order['displayId']}", order=order,
                   placed=request.query_params.get("placed") == "1", robots="noindex")
+
+
+@page
+async def guest_order_page(request, site):
+    """A guest's order, opened by the secret token of its link (no account, no session needed)."""
+    token = request.path_params["token"][:200]
+    position = None
+    try:
+        position = str(parse_id(request.query_params.get("after") or ""))
+    except InvalidIdError:
+        pass
+    result = await _run(request, site, Q.fill(Q.GUEST_ORDER), {"token": token}, primary=True, index_position=position,
+                        allow=("INDEX_NOT_CAUGHT_UP",))
+    site.header(result.data)
+    order = result.data.get("guestOrder")
+    if order is None:
+        return not_found(request, site)
+    link = site.absolute(f"/orders/guest/{quote(token)}")
+    response = render(request, site, "order.html", title=f"Order #{order['displayId']}", order=order, guest_link=link,
+                      placed=request.query_params.get("placed") == "1", robots="noindex")
+    response.headers["Referrer-Policy"] = "no-referrer"     # the link is the key to the order: never pass it on
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 # ---------------------------------------------------------------- accounts
@@ -521,7 +561,7 @@ async def post_page(request, site):
     data = await _content(request, site, "post", request.path_params["slug"])
     post = data.get("content")
     if post is None:
-        return not_found(request, site)
+        return await _missing(request, site, "post", request.path_params["slug"])
     pending = []
     if site.me:
         pending = (await _run(request, site, Q.PENDING, {"id": post["id"]}, primary=True)).data["viewerPendingComments"]
@@ -559,7 +599,7 @@ async def static_page(request, site):
     data = await _content(request, site, "page", request.path_params["slug"])
     content = data.get("content")
     if content is None:
-        return not_found(request, site)
+        return await _missing(request, site, "page", request.path_params["slug"])
     seo = content.get("seo") or {}
 
     def render_page():

@@ -32,7 +32,9 @@ begin
     if numnode(v_rest) > 0 then
         v_prefix := v_rest && v_prefix;
     end if;
-    return case when numnode(v_full) > 0 then v_full || v_prefix else v_prefix end;
+    -- a last word that completes only to itself gives the query as typed: OR-ing it with itself would make
+    -- the index and the ranking do the same work twice
+    return case when numnode(v_full) = 0 then v_prefix when v_prefix = v_full then v_full else v_full || v_prefix end;
 end
 $$;
 comment on function index._query(uuid, regconfig, text) is

@@ -114,11 +114,11 @@ begin
         limit p_limit offset p_offset
     ),
     cats as (
-        select x.id, count(*) as n from m cross join lateral unnest(m.category_ids) as x (id)
+        select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
         group by x.id order by count(*) desc, x.id limit 50
     ),
     tags as (
-        select x.slug, count(*) as n from m cross join lateral unnest(m.tag_slugs) as x (slug)
+        select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
         group by x.slug order by count(*) desc, x.slug limit 50
     )
     select index._product_page_json(p_tenant_id,
@@ -143,6 +143,30 @@ end
 $$;
 comment on function index._product_page(uuid, tsquery, jsonb, text, integer, integer, text, boolean, bigint[]) is
     'Internal: one product listing page (items, total, facets) for a parsed query; see index.search_products.';
+
+create or replace function index._price_bucket_bounds(p_filters jsonb) returns bigint[]
+    language plpgsql immutable
+as $$
+declare
+    v_bounds bigint[];
+begin
+    if not coalesce(p_filters ? 'priceBuckets', false) then
+        return array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
+    end if;
+    if jsonb_typeof(p_filters -> 'priceBuckets') <> 'array' or jsonb_array_length(p_filters -> 'priceBuckets') not between 1 and 50 then
+        raise exception 'p_filters.priceBuckets: must be an array of 1 to 50 ascending lower bounds (minor units)'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    v_bounds := array(select index._jsonb_bigint(e, 'priceBuckets') from jsonb_array_elements(p_filters -> 'priceBuckets') e);
+    if exists (select 1 from generate_subscripts(v_bounds, 1) i where i > 1 and v_bounds[i] <= v_bounds[i - 1]) then
+        raise exception 'p_filters.priceBuckets: bounds must be strictly ascending' using errcode = 'invalid_parameter_value';
+    end if;
+    return v_bounds;
+end
+$$;
+comment on function index._price_bucket_bounds(jsonb) is
+    'Internal: the lower bounds of the price buckets facet: p_filters.priceBuckets (1 to 50 strictly ascending minor '
+    'units; 22023 otherwise), else 0, 1000, 2500, 5000, 10000, 25000, 50000, 100000.';
 
 create or replace function index.search_products(
     p_tenant_id            uuid,
@@ -181,18 +205,7 @@ begin
     if v_sort in ('price_asc', 'price_desc') and p_currency is null then
         raise exception 'p_currency: required to sort by price' using errcode = 'invalid_parameter_value';
     end if;
-    if p_filters ? 'priceBuckets' then
-        if jsonb_typeof(p_filters -> 'priceBuckets') <> 'array' or jsonb_array_length(p_filters -> 'priceBuckets') not between 1 and 50 then
-            raise exception 'p_filters.priceBuckets: must be an array of 1 to 50 ascending lower bounds (minor units)'
-                using errcode = 'invalid_parameter_value';
-        end if;
-        v_bounds := array(select index._jsonb_bigint(e, 'priceBuckets') from jsonb_array_elements(p_filters -> 'priceBuckets') e);
-        if exists (select 1 from generate_subscripts(v_bounds, 1) i where i > 1 and v_bounds[i] <= v_bounds[i - 1]) then
-            raise exception 'p_filters.priceBuckets: bounds must be strictly ascending' using errcode = 'invalid_parameter_value';
-        end if;
-    else
-        v_bounds := array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[];
-    end if;
+    v_bounds := index._price_bucket_bounds(p_filters);
 
     if v_visible is null then   -- another tenant than the transaction's: nothing, as under the policy
         return index._product_page_json(p_tenant_id, '{}', '{}',

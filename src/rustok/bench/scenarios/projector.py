@@ -102,7 +102,8 @@ def run_projector(bench: Bench, clients: int = 8) -> Result:
     with bench.owner() as conn:
         mix = dict(conn.execute(
             "select e.aggregate_type, count(*) from outbox.deliveries d join outbox.events e "
-            "on e.id = d.event_id and e.occurred_at = d.occurred_at where d.consumer = 'index' group by 1").fetchall())
+            "on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id "
+            "where d.consumer = 'index' group by 1").fetchall())
     rounds, calls, ref_lat = [], [], []
     for r in range(bench.rounds):
         bench.checkpoint()

@@ -7,12 +7,14 @@ import * as orders from "./views/orders.js";
 import * as content from "./views/content.js";
 import * as people from "./views/people.js";
 import * as ops from "./views/ops.js";
+import * as tags from "./views/tags.js";
 
 const SECTIONS = [
   { path: "products", label: "Catalog", permission: "catalog:write" },
   { path: "orders", label: "Orders", permission: "orders:read_all" },
   { path: "content", label: "Content", permission: "content:write_own" },
   { path: "comments", label: "Comments", permission: "content:moderate" },
+  { path: "tags", label: "Tags", permission: "tags:manage" },
   { path: "people", label: "People", permission: ["users:manage", "modules:manage"] },
   { path: "operations", label: "Operations", permission: "ops:manage" },
 ];
@@ -29,6 +31,7 @@ const ROUTES = [
   [/^content\/([^/]+)$/, (m) => content.edit(m[1])],
   [/^content-categories$/, () => content.categories()],
   [/^comments$/, () => content.moderation()],
+  [/^tags$/, () => tags.list()],
   [/^people$/, () => people.list()],
   [/^operations$/, () => ops.dashboard()],
 ];

@@ -1,4 +1,4 @@
--- depends: 0122_commerce_product_images
+-- depends: 0170_index_product_search
 -- core: a log of bulk imports (commerce.import_products), which is also the flag that tells the statement-level
 -- event triggers to leave the imported rows to the import (it emits one event per product itself).
 
