@@ -98,6 +98,162 @@ GRANT USAGE ON SCHEMA core TO rustok_analyst;
 GRANT USAGE ON SCHEMA core TO rustok_tenant_analyst;
 
 --
+-- Name: account_tokens; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.account_tokens (
+    tenant_id uuid NOT NULL,
+    id uuid DEFAULT core.new_id() NOT NULL,
+    user_id uuid NOT NULL,
+    purpose text NOT NULL,
+    token_hash text,
+    expires_at timestamp with time zone NOT NULL,
+    used_at timestamp with time zone,
+    mailed_at timestamp with time zone,
+    mail_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT account_tokens_mail_error_check CHECK ((length(mail_error) <= 1000)),
+    CONSTRAINT account_tokens_purpose_check CHECK ((purpose = ANY (ARRAY['password_reset'::text, 'invitation'::text]))),
+    CONSTRAINT account_tokens_token_hash_check CHECK ((token_hash ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: account_tokens account_tokens_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.account_tokens
+    ADD CONSTRAINT account_tokens_pkey PRIMARY KEY (tenant_id, id);
+
+--
+-- Name: account_tokens account_tokens_tenant_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.account_tokens
+    ADD CONSTRAINT account_tokens_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: account_tokens account_tokens_user_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.account_tokens
+    ADD CONSTRAINT account_tokens_user_fkey FOREIGN KEY (tenant_id, user_id) REFERENCES core.users(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: account_tokens_token_hash_key; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE UNIQUE INDEX account_tokens_token_hash_key ON core.account_tokens USING btree (tenant_id, token_hash);
+
+--
+-- Name: account_tokens_user_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX account_tokens_user_idx ON core.account_tokens USING btree (tenant_id, user_id, purpose, created_at);
+
+--
+-- Name: account_tokens _100_timestamps; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _100_timestamps BEFORE INSERT OR UPDATE ON core.account_tokens FOR EACH ROW EXECUTE FUNCTION core.tg__timestamps();
+
+--
+-- Name: account_tokens _900_account_token_requested; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _900_account_token_requested AFTER INSERT ON core.account_tokens REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg_account_tokens__requested();
+
+--
+-- Name: account_tokens; Type: ROW SECURITY; Schema: core; Owner: -
+--
+
+ALTER TABLE core.account_tokens ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: account_tokens tenant_isolation; Type: POLICY; Schema: core; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON core.account_tokens TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE account_tokens; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.account_tokens IS 'Password reset and invitation links: single use (used_at), expiring (expires_at). Only the sha256 of a link''s token is stored, set by the mail consumer when it sends the mail. Requested by core.request_password_reset and core.invite_user_by_mail, redeemed by core.reset_password_with_token and core.accept_invitation.';
+
+--
+-- Name: COLUMN account_tokens.tenant_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN account_tokens.id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.id IS 'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(); the event payload''s token_id.';
+
+--
+-- Name: COLUMN account_tokens.user_id; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.user_id IS 'The account the link is for (same tenant).';
+
+--
+-- Name: COLUMN account_tokens.purpose; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.purpose IS 'password_reset | invitation';
+
+--
+-- Name: COLUMN account_tokens.token_hash; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.token_hash IS 'sha256 (hex) of the token in the mailed link; null until the mail consumer sends it. Never the token itself.';
+
+--
+-- Name: COLUMN account_tokens.expires_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.expires_at IS 'The link works until this moment (RUSTOK_PASSWORD_RESET_TTL, RUSTOK_INVITATION_TTL).';
+
+--
+-- Name: COLUMN account_tokens.used_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.used_at IS 'When the link was used (or replaced by a newer one); a used link is refused.';
+
+--
+-- Name: COLUMN account_tokens.mailed_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.mailed_at IS 'When the mail went out (null: not yet; the outbox retries).';
+
+--
+-- Name: COLUMN account_tokens.mail_error; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.mail_error IS 'The last failure to send the mail (the mail server''s answer), cleared when it is sent.';
+
+--
+-- Name: COLUMN account_tokens.created_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.created_at IS 'When the row was created (write-once; trigger _100_timestamps).';
+
+--
+-- Name: COLUMN account_tokens.updated_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.account_tokens.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: TABLE account_tokens; Type: ACL; Schema: core; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE core.account_tokens TO rustok_app;
+
+--
 -- Name: analyst_tenants; Type: TABLE; Schema: core; Owner: -
 --
 
@@ -1048,12 +1204,13 @@ CREATE TABLE core.users (
     last_login_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    is_platform_admin boolean DEFAULT false NOT NULL,
     CONSTRAINT users_display_name_check CHECK ((length(display_name) <= 255)),
     CONSTRAINT users_email_format CHECK (((email ~ '^[^@[:space:]]+@[^@[:space:]]+$'::text) AND (length(email) <= 255))),
     CONSTRAINT users_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT users_password_hash_check CHECK (((length(password_hash) >= 1) AND (length(password_hash) <= 255))),
     CONSTRAINT users_role_check CHECK ((role = ANY (ARRAY['admin'::text, 'manager'::text, 'editor'::text, 'author'::text, 'customer'::text]))),
-    CONSTRAINT users_status_check CHECK ((status = ANY (ARRAY['active'::text, 'inactive'::text, 'banned'::text])))
+    CONSTRAINT users_status_check CHECK ((status = ANY (ARRAY['active'::text, 'inactive'::text, 'banned'::text, 'invited'::text])))
 );
 
 --
@@ -1071,10 +1228,22 @@ ALTER TABLE ONLY core.users
     ADD CONSTRAINT users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
 
 --
+-- Name: users_platform_admin_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX users_platform_admin_idx ON core.users USING btree (tenant_id, id) WHERE is_platform_admin;
+
+--
 -- Name: users_tenant_email_key; Type: INDEX; Schema: core; Owner: -
 --
 
 CREATE UNIQUE INDEX users_tenant_email_key ON core.users USING btree (tenant_id, lower(email));
+
+--
+-- Name: users _050_platform_admin_guard; Type: TRIGGER; Schema: core; Owner: -
+--
+
+CREATE TRIGGER _050_platform_admin_guard BEFORE INSERT OR UPDATE OF is_platform_admin ON core.users FOR EACH ROW EXECUTE FUNCTION core.tg_users__platform_admin_guard();
 
 --
 -- Name: users _100_timestamps; Type: TRIGGER; Schema: core; Owner: -
@@ -1189,6 +1358,12 @@ COMMENT ON COLUMN core.users.created_at IS 'When the row was created (write-once
 --
 
 COMMENT ON COLUMN core.users.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: COLUMN users.is_platform_admin; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.users.is_platform_admin IS 'A platform operator: holds platform:manage (every tenant, in the API) besides their role. Set by ops.grant_platform_admin only.';
 
 --
 -- Name: TABLE users; Type: ACL; Schema: core; Owner: -
@@ -1390,6 +1565,134 @@ COMMENT ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_
 --
 
 REVOKE ALL ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
+
+--
+-- Name: _redeem_account_token(text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._redeem_account_token(p_purpose text, p_token_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_token core.account_tokens;
+begin
+    select * into v_token from core.account_tokens t
+    where t.tenant_id = core.current_tenant_id() and t.token_hash = lower(p_token_hash) and t.purpose = p_purpose
+    for update;
+    if v_token.id is null then
+        raise exception 'token: this link is not valid (check that it was copied whole)'
+            using errcode = 'no_data_found', column = 'token_hash';
+    end if;
+    if v_token.used_at is not null then
+        raise exception 'token: this link was already used (or replaced by a newer one); ask for a new one'
+            using errcode = 'object_not_in_prerequisite_state', column = 'used_at';
+    end if;
+    if v_token.expires_at <= now() then
+        raise exception 'token: this link expired at %; ask for a new one', to_char(v_token.expires_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
+            using errcode = 'object_not_in_prerequisite_state', column = 'expires_at';
+    end if;
+    -- this link and every other open one of the same kind for the account: single use
+    update core.account_tokens t set used_at = now()
+    where t.tenant_id = v_token.tenant_id and t.user_id = v_token.user_id and t.purpose = p_purpose and t.used_at is null;
+    return v_token.user_id;
+end
+$$;
+
+--
+-- Name: FUNCTION _redeem_account_token(p_purpose text, p_token_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._redeem_account_token(p_purpose text, p_token_hash text) IS 'Internal: use up the current tenant''s token of this purpose with this sha256 hash, and every other open token of the account of the same purpose; the user id. Refused: unknown (P0002, column token_hash), already used (55000, column used_at), expired (55000, column expires_at).';
+
+--
+-- Name: FUNCTION _redeem_account_token(p_purpose text, p_token_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core._redeem_account_token(p_purpose text, p_token_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core._redeem_account_token(p_purpose text, p_token_hash text) TO rustok_app;
+
+--
+-- Name: accept_invitation(text, text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.accept_invitation(p_token_hash text, p_password_hash text, p_display_name text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_user uuid := core._redeem_account_token('invitation', p_token_hash);
+begin
+    update core.users u
+       set password_hash = p_password_hash, status = 'active',
+           display_name = coalesce(nullif(btrim(p_display_name), ''), u.display_name)
+     where u.tenant_id = core.current_tenant_id() and u.id = v_user and u.status = 'invited';
+    if not found then
+        raise exception 'token: this invitation was withdrawn; ask the shop for a new one'
+            using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    return v_user;
+end
+$$;
+
+--
+-- Name: FUNCTION accept_invitation(p_token_hash text, p_password_hash text, p_display_name text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.accept_invitation(p_token_hash text, p_password_hash text, p_display_name text) IS 'Accept an invitation with its link''s token (sha256 hash): the invited account gets its password hash and name and becomes active. Single use, before it expires; refusals as core._redeem_account_token, and 55000 when the account is no longer invited (deactivated meanwhile). Returns the user id. (GraphQL acceptInvitation.)';
+
+--
+-- Name: FUNCTION accept_invitation(p_token_hash text, p_password_hash text, p_display_name text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.accept_invitation(p_token_hash text, p_password_hash text, p_display_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.accept_invitation(p_token_hash text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
+-- Name: account_mail_failed(uuid, uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.account_mail_failed(p_tenant_id uuid, p_token_id uuid, p_error text) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    update core.account_tokens t set mail_error = left(coalesce(p_error, 'unknown error'), 1000)
+    where t.tenant_id = p_tenant_id and t.id = p_token_id and t.mailed_at is null
+    returning true
+$$;
+
+--
+-- Name: FUNCTION account_mail_failed(p_tenant_id uuid, p_token_id uuid, p_error text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.account_mail_failed(p_tenant_id uuid, p_token_id uuid, p_error text) IS 'Mail consumer: sending the token''s mail failed (the mail server''s answer, no token in it); the outbox retries the event with a backoff and shows this error in outbox.deliveries.last_error.';
+
+--
+-- Name: FUNCTION account_mail_failed(p_tenant_id uuid, p_token_id uuid, p_error text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.account_mail_failed(p_tenant_id uuid, p_token_id uuid, p_error text) FROM PUBLIC;
+
+--
+-- Name: account_mail_sent(uuid, uuid); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.account_mail_sent(p_tenant_id uuid, p_token_id uuid) RETURNS boolean
+    LANGUAGE sql
+    AS $$
+    update core.account_tokens t set mailed_at = now(), mail_error = null
+    where t.tenant_id = p_tenant_id and t.id = p_token_id and t.mailed_at is null
+    returning true
+$$;
+
+--
+-- Name: FUNCTION account_mail_sent(p_tenant_id uuid, p_token_id uuid); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.account_mail_sent(p_tenant_id uuid, p_token_id uuid) IS 'Mail consumer: the token''s mail went out (the mail server accepted it, or it was written to the mail directory).';
+
+--
+-- Name: FUNCTION account_mail_sent(p_tenant_id uuid, p_token_id uuid); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.account_mail_sent(p_tenant_id uuid, p_token_id uuid) FROM PUBLIC;
 
 --
 -- Name: add_tenant_domain(text); Type: FUNCTION; Schema: core; Owner: -
@@ -1757,6 +2060,7 @@ CREATE FUNCTION core.has_permission(p_permission text) RETURNS boolean
     AS $$
     select case when core.current_user_id() is null
                 then coalesce(current_setting('rustok.actor', true), '') <> 'api'
+                when p_permission = 'platform:manage' then core.is_platform_admin()
                 else exists (select 1 from core.role_permissions rp
                              where rp.role = core.current_user_role() and rp.permission = p_permission) end
 $$;
@@ -1765,7 +2069,7 @@ $$;
 -- Name: FUNCTION has_permission(p_permission text); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.has_permission(p_permission text) IS 'Whether the acting user''s role holds the permission. With no acting user: false for an anonymous API caller (the API sets rustok.actor = api), true for the system (psql, jobs).';
+COMMENT ON FUNCTION core.has_permission(p_permission text) IS 'Whether the acting user''s role holds the permission (platform:manage: whether they are a platform operator, core.is_platform_admin). With no acting user: false for an anonymous API caller (the API sets rustok.actor = api), true for the system (psql, jobs).';
 
 --
 -- Name: FUNCTION has_permission(p_permission text); Type: ACL; Schema: core; Owner: -
@@ -1858,6 +2162,80 @@ COMMENT ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash 
 
 REVOKE ALL ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.invite_user(p_email text, p_role text, p_password_hash text, p_display_name text) TO rustok_app;
+
+--
+-- Name: invite_user_by_mail(text, text, text, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.invite_user_by_mail(p_email text, p_role text, p_display_name text DEFAULT NULL::text, p_lifetime interval DEFAULT '7 days'::interval) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_id     uuid;
+begin
+    perform core.require_permission('users:manage');
+    if p_lifetime is null or p_lifetime <= interval '0' then
+        raise exception 'core.invite_user_by_mail: p_lifetime must be positive' using errcode = 'invalid_parameter_value';
+    end if;
+    if p_role is null or p_role not in ('admin', 'manager', 'editor', 'author', 'customer') then
+        raise exception 'core.users.role: must be one of admin, manager, editor, author, customer (got %)', coalesce(p_role, 'null')
+            using errcode = 'check_violation', column = 'role';
+    end if;
+    if p_email is null or btrim(p_email) !~ '^[^@[:space:]]+@[^@[:space:]]+$' then
+        raise exception 'core.users.email: must be an email address like ann@example.com'
+            using errcode = 'check_violation', column = 'email';
+    end if;
+    if exists (select from core.users u where u.tenant_id = v_tenant and lower(u.email) = lower(btrim(p_email))) then
+        raise exception 'core.users.email: % is already used by another account of this shop', btrim(p_email)
+            using errcode = 'unique_violation', column = 'email';
+    end if;
+    -- no password until the invitation is accepted: '!' is no hash, so nothing can sign in with it
+    insert into core.users (tenant_id, email, password_hash, display_name, role, status)
+    values (v_tenant, btrim(p_email), '!', nullif(btrim(p_display_name), ''), p_role, 'invited')
+    returning id into v_id;
+    insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
+    values (v_tenant, v_id, 'invitation', now() + p_lifetime);
+    return v_id;
+end
+$_$;
+
+--
+-- Name: FUNCTION invite_user_by_mail(p_email text, p_role text, p_display_name text, p_lifetime interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.invite_user_by_mail(p_email text, p_role text, p_display_name text, p_lifetime interval) IS 'Invite someone by email with a role (permission users:manage): an account with status invited (it cannot sign in) and an invitation valid p_lifetime whose mail the worker sends (UserInvited); the person chooses a password with core.accept_invitation. The email is unique per tenant (23505). Returns the user id. (GraphQL inviteUser without a password.)';
+
+--
+-- Name: FUNCTION invite_user_by_mail(p_email text, p_role text, p_display_name text, p_lifetime interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.invite_user_by_mail(p_email text, p_role text, p_display_name text, p_lifetime interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.invite_user_by_mail(p_email text, p_role text, p_display_name text, p_lifetime interval) TO rustok_app;
+
+--
+-- Name: is_platform_admin(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.is_platform_admin() RETURNS boolean
+    LANGUAGE sql STABLE
+    AS $$
+    select exists (select 1 from core.users u
+                   where u.tenant_id = core.current_tenant_id() and u.id = core.current_user_id()
+                     and u.status = 'active' and u.is_platform_admin)
+$$;
+
+--
+-- Name: FUNCTION is_platform_admin(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.is_platform_admin() IS 'Whether the acting user (rustok.user_id, in the current tenant) is an active platform operator (core.users.is_platform_admin): they hold platform:manage besides their tenant role.';
+
+--
+-- Name: FUNCTION is_platform_admin(); Type: ACL; Schema: core; Owner: -
+--
+
+GRANT ALL ON FUNCTION core.is_platform_admin() TO rustok_app;
 
 --
 -- Name: login_failed(text, text, integer, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
@@ -2019,16 +2397,17 @@ GRANT ALL ON FUNCTION core.module_enabled(p_tenant_id uuid, p_module text) TO ru
 CREATE FUNCTION core.my_permissions() RETURNS text[]
     LANGUAGE sql STABLE
     AS $$
-    select coalesce(array_agg(rp.permission order by rp.permission), '{}')
-    from core.role_permissions rp
-    where rp.role = core.current_user_role()
+    select coalesce(array_agg(p.permission order by p.permission), '{}')
+    from (select rp.permission from core.role_permissions rp where rp.role = core.current_user_role()
+          union all
+          select 'platform:manage' where core.is_platform_admin()) p
 $$;
 
 --
 -- Name: FUNCTION my_permissions(); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.my_permissions() IS 'The acting user''s permissions, sorted (GraphQL me { permissions }).';
+COMMENT ON FUNCTION core.my_permissions() IS 'The acting user''s permissions, sorted: their role''s, and platform:manage for a platform operator (GraphQL me { permissions }).';
 
 --
 -- Name: FUNCTION my_permissions(); Type: ACL; Schema: core; Owner: -
@@ -2065,6 +2444,266 @@ COMMENT ON FUNCTION core.new_id() IS 'A new id: a ULID (48-bit ms timestamp + 80
 
 GRANT ALL ON FUNCTION core.new_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.new_id() TO rustok_analyst;
+
+--
+-- Name: platform_add_domain(uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_host text := rtrim(lower(btrim(p_host)), '.');
+begin
+    perform core.require_permission('platform:manage');
+    if not exists (select 1 from core.tenants t where t.id = p_tenant_id) then
+        raise exception 'core.tenants.id: no tenant %', p_tenant_id using errcode = 'no_data_found', column = 'tenant_id';
+    end if;
+    if exists (select 1 from core.tenant_domains d where d.host = v_host and d.tenant_id <> p_tenant_id) then
+        raise exception 'core.tenant_domains.host: % already belongs to another tenant', v_host
+            using errcode = 'unique_violation', column = 'host';
+    end if;
+    insert into core.tenant_domains (tenant_id, host) values (p_tenant_id, v_host)
+    on conflict (tenant_id, host) do nothing;
+    return v_host;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_add_domain(p_tenant_id uuid, p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) IS 'platform:manage: a tenant''s storefront also answers this host name (lowercased, no trailing dot; a host belongs to one tenant: 23505). Returns the host. (GraphQL addPlatformTenantDomain.)';
+
+--
+-- Name: FUNCTION platform_add_domain(p_tenant_id uuid, p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_add_domain(p_tenant_id uuid, p_host text) TO rustok_app;
+
+--
+-- Name: platform_create_tenant(text, text, text, text, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text DEFAULT NULL::text, p_admin_email text DEFAULT NULL::text, p_invitation_lifetime interval DEFAULT '7 days'::interval) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+declare
+    v_id   uuid;
+    v_user uuid;
+begin
+    perform core.require_permission('platform:manage');
+    if p_slug is null or p_slug !~ '^[a-z0-9]+(-[a-z0-9]+)*$' or length(p_slug) > 64 then
+        raise exception 'core.tenants.slug: lowercase letters, digits and single dashes, at most 64 characters (got %)',
+            coalesce(p_slug, 'null') using errcode = 'check_violation', column = 'slug';
+    end if;
+    if exists (select 1 from core.tenants t where t.slug = p_slug) then
+        raise exception 'core.tenants.slug: % is already the slug of another tenant', p_slug
+            using errcode = 'unique_violation', column = 'slug';
+    end if;
+    if p_text_search_config is not null
+       and not exists (select 1 from pg_catalog.pg_ts_config c where c.cfgname = p_text_search_config) then
+        raise exception 'core.tenants.text_search_config: % is not a text search configuration (e.g. english, german, simple)',
+            p_text_search_config using errcode = 'invalid_parameter_value', column = 'text_search_config';
+    end if;
+    insert into core.tenants (name, slug, text_search_config)
+    values (btrim(p_name), p_slug, coalesce(p_text_search_config, 'english')::regconfig)
+    returning core.tenants.id into v_id;
+    if p_admin_email is not null then
+        if btrim(p_admin_email) !~ '^[^@[:space:]]+@[^@[:space:]]+$' then
+            raise exception 'core.users.admin_email: must be an email address like ann@example.com'
+                using errcode = 'check_violation', column = 'admin_email';
+        end if;
+        -- the shop's first administrator, invited by mail (core/accounts.sql: the mail consumer sends the link)
+        insert into core.users (tenant_id, email, password_hash, role, status)
+        values (v_id, btrim(p_admin_email), '!', 'admin', 'invited')
+        returning core.users.id into v_user;
+        insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
+        values (v_id, v_user, 'invitation', now() + p_invitation_lifetime);
+    end if;
+    return v_id;
+end
+$_$;
+
+--
+-- Name: FUNCTION platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval) IS 'platform:manage: create a tenant (name, unique slug, text search configuration, default english); with p_admin_email also its first administrator, invited by mail (status invited, an invitation valid p_invitation_lifetime). Returns the tenant id. (GraphQL createTenant.)';
+
+--
+-- Name: FUNCTION platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text, p_admin_email text, p_invitation_lifetime interval) TO rustok_app;
+
+--
+-- Name: platform_remove_domain(uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) RETURNS boolean
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('platform:manage');
+    delete from core.tenant_domains d where d.tenant_id = p_tenant_id and d.host = rtrim(lower(btrim(p_host)), '.');
+    return found;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_remove_domain(p_tenant_id uuid, p_host text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) IS 'platform:manage: a tenant''s storefront no longer answers this host name; false when it did not. (GraphQL removePlatformTenantDomain.)';
+
+--
+-- Name: FUNCTION platform_remove_domain(p_tenant_id uuid, p_host text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) TO rustok_app;
+
+--
+-- Name: platform_tenants(text, integer); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_tenants(p_search text DEFAULT NULL::text, p_limit integer DEFAULT 100) RETURNS TABLE(id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamp with time zone, updated_at timestamp with time zone, domains text[], user_count integer)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('platform:manage');
+    if p_limit is null or p_limit < 1 or p_limit > 1000 then
+        raise exception 'first: between 1 and 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
+    end if;
+    return query
+    select t.id, t.name, t.slug, t.is_active, t.text_search_config::text, t.created_at, t.updated_at,
+           array(select d.host from core.tenant_domains d where d.tenant_id = t.id order by d.host),
+           (select count(*)::integer from core.users u where u.tenant_id = t.id)
+    from core.tenants t
+    where p_search is null
+       or t.slug ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       or t.name ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+    order by t.slug
+    limit p_limit;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_tenants(p_search text, p_limit integer); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_tenants(p_search text, p_limit integer) IS 'platform:manage: every tenant (by slug; p_search matches part of the slug or name), with its domains and number of users. (GraphQL platformTenants.)';
+
+--
+-- Name: FUNCTION platform_tenants(p_search text, p_limit integer); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_tenants(p_search text, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_tenants(p_search text, p_limit integer) TO rustok_app;
+
+--
+-- Name: platform_update_tenant(uuid, text, boolean); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text DEFAULT NULL::text, p_is_active boolean DEFAULT NULL::boolean) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('platform:manage');
+    if p_is_active is false and p_tenant_id = core.current_tenant_id() then
+        raise exception 'core.tenants.is_active: you cannot suspend the tenant you are signed in to (it would lock you out)'
+            using errcode = 'object_not_in_prerequisite_state', column = 'is_active';
+    end if;
+    update core.tenants t
+       set name = coalesce(btrim(p_name), t.name), is_active = coalesce(p_is_active, t.is_active)
+     where t.id = p_tenant_id;
+    if not found then
+        raise exception 'core.tenants.id: no tenant %', p_tenant_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_tenant_id;
+end
+$$;
+
+--
+-- Name: FUNCTION platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean) IS 'platform:manage: rename a tenant and/or suspend it (p_is_active false: its storefront and API answer TENANT_SUSPENDED, its data stays) or reactivate it. Not the caller''s own tenant''s suspension. (GraphQL updateTenant, suspendTenant, reactivateTenant.)';
+
+--
+-- Name: FUNCTION platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text, p_is_active boolean) TO rustok_app;
+
+--
+-- Name: prepare_account_mail(uuid, uuid, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text) RETURNS TABLE(purpose text, email text, display_name text, role text, tenant_slug text, tenant_name text, expires_at timestamp with time zone)
+    LANGUAGE sql
+    AS $$
+    update core.account_tokens t set token_hash = lower(p_token_hash)
+    from core.users u, core.tenants tn
+    where t.tenant_id = p_tenant_id and t.id = p_token_id
+      and t.used_at is null and t.mailed_at is null and t.expires_at > now()
+      and u.tenant_id = t.tenant_id and u.id = t.user_id
+      and u.status = case t.purpose when 'invitation' then 'invited' else 'active' end
+      and tn.id = t.tenant_id and tn.is_active
+    returning t.purpose, u.email, u.display_name, u.role, tn.slug, tn.name, t.expires_at
+$$;
+
+--
+-- Name: FUNCTION prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text) IS 'Mail consumer (rustok.mail, in the transaction that sends the mail): give a token row that still needs its mail the hash of the token the mail will carry, and return what the mail needs (purpose, recipient, tenant, expiry). No row when nothing is to be sent (already mailed, used, expired, account or tenant no longer eligible).';
+
+--
+-- Name: FUNCTION prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text) FROM PUBLIC;
+
+--
+-- Name: purge_account_tokens(interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.purge_account_tokens(p_grace interval DEFAULT '7 days'::interval) RETURNS bigint
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_rows bigint;
+begin
+    if p_grace is null or p_grace < interval '0' then
+        raise exception 'p_grace: must be a non-negative interval (got %)', p_grace using errcode = 'invalid_parameter_value';
+    end if;
+    delete from core.account_tokens t where t.expires_at < now() - p_grace;
+    get diagnostics v_rows = row_count;
+    return v_rows;
+end
+$$;
+
+--
+-- Name: FUNCTION purge_account_tokens(p_grace interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.purge_account_tokens(p_grace interval) IS 'Operator (run by ops.maintain): delete reset and invitation tokens that expired more than p_grace ago (used ones keep their expires_at and go the same way). Returns how many were deleted.';
+
+--
+-- Name: FUNCTION purge_account_tokens(p_grace interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.purge_account_tokens(p_grace interval) FROM PUBLIC;
 
 --
 -- Name: purge_login_attempts(interval); Type: FUNCTION; Schema: core; Owner: -
@@ -2191,6 +2830,57 @@ REVOKE ALL ON FUNCTION core.remove_tenant_domain(p_host text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.remove_tenant_domain(p_host text) TO rustok_app;
 
 --
+-- Name: request_password_reset(text, interval, integer, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.request_password_reset(p_email text, p_lifetime interval DEFAULT '01:00:00'::interval, p_max_per_window integer DEFAULT 3, p_window interval DEFAULT '01:00:00'::interval) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_user   uuid;
+begin
+    if v_tenant is null then
+        raise exception 'core.request_password_reset: no tenant in this transaction (select core.set_tenant(...))'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if p_lifetime is null or p_lifetime <= interval '0' or p_max_per_window is null or p_max_per_window < 1 then
+        raise exception 'core.request_password_reset: p_lifetime must be positive and p_max_per_window at least 1'
+            using errcode = 'invalid_parameter_value';
+    end if;
+    -- one request per account at a time (the count below then holds over concurrent requests)
+    perform pg_advisory_xact_lock(hashtextextended('core.account_tokens/' || v_tenant::text || '/'
+                                                   || lower(btrim(coalesce(p_email, ''))), 0));
+    select u.id into v_user from core.users u
+    where u.tenant_id = v_tenant and lower(u.email) = lower(btrim(coalesce(p_email, ''))) and u.status = 'active';
+    if v_user is null then
+        return false;
+    end if;
+    if (select count(*) from core.account_tokens t
+        where t.tenant_id = v_tenant and t.user_id = v_user and t.purpose = 'password_reset'
+          and t.created_at > now() - p_window) >= p_max_per_window then
+        return false;   -- enough mails for now: the owner has them; a flood of requests sends no more
+    end if;
+    insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
+    values (v_tenant, v_user, 'password_reset', now() + p_lifetime);
+    return true;
+end
+$$;
+
+--
+-- Name: FUNCTION request_password_reset(p_email text, p_lifetime interval, p_max_per_window integer, p_window interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.request_password_reset(p_email text, p_lifetime interval, p_max_per_window integer, p_window interval) IS 'Forgot password: when an active account of the current tenant has this email (case-insensitive) and it got fewer than p_max_per_window reset mails in p_window, record a reset (valid p_lifetime) whose mail the worker sends (PasswordResetRequested). True when a mail will go out; the API answers the same either way, so the answer never tells whether an email is registered. (GraphQL requestPasswordReset.)';
+
+--
+-- Name: FUNCTION request_password_reset(p_email text, p_lifetime interval, p_max_per_window integer, p_window interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.request_password_reset(p_email text, p_lifetime interval, p_max_per_window integer, p_window interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.request_password_reset(p_email text, p_lifetime interval, p_max_per_window integer, p_window interval) TO rustok_app;
+
+--
 -- Name: require_permission(text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -2219,6 +2909,81 @@ COMMENT ON FUNCTION core.require_permission(p_permission text) IS 'Raise 42501 '
 --
 
 GRANT ALL ON FUNCTION core.require_permission(p_permission text) TO rustok_app;
+
+--
+-- Name: resend_invitation(uuid, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.resend_invitation(p_user_id uuid, p_lifetime interval DEFAULT '7 days'::interval) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('users:manage');
+    if not exists (select from core.users u where u.tenant_id = v_tenant and u.id = p_user_id) then
+        raise exception 'core.users.id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if not exists (select from core.users u where u.tenant_id = v_tenant and u.id = p_user_id and u.status = 'invited') then
+        raise exception 'core.users.status: this account has already accepted its invitation (or was deactivated)'
+            using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    -- the earlier links stop working: only the newest invitation counts
+    update core.account_tokens t set used_at = now()
+    where t.tenant_id = v_tenant and t.user_id = p_user_id and t.purpose = 'invitation' and t.used_at is null;
+    insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
+    values (v_tenant, p_user_id, 'invitation', now() + p_lifetime);
+    return p_user_id;
+end
+$$;
+
+--
+-- Name: FUNCTION resend_invitation(p_user_id uuid, p_lifetime interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.resend_invitation(p_user_id uuid, p_lifetime interval) IS 'Send an invited account a new invitation (permission users:manage); earlier invitation links stop working. Refused (55000) once the invitation was accepted. (GraphQL resendInvitation.)';
+
+--
+-- Name: FUNCTION resend_invitation(p_user_id uuid, p_lifetime interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.resend_invitation(p_user_id uuid, p_lifetime interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.resend_invitation(p_user_id uuid, p_lifetime interval) TO rustok_app;
+
+--
+-- Name: reset_password_with_token(text, text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.reset_password_with_token(p_token_hash text, p_password_hash text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_user uuid := core._redeem_account_token('password_reset', p_token_hash);
+begin
+    update core.users u set password_hash = p_password_hash
+    where u.tenant_id = core.current_tenant_id() and u.id = v_user and u.status = 'active';
+    if not found then
+        raise exception 'token: this account is not active any more; ask the shop'
+            using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    -- whoever knew the old password is signed out everywhere
+    delete from core.sessions s where s.tenant_id = core.current_tenant_id() and s.user_id = v_user;
+    return v_user;
+end
+$$;
+
+--
+-- Name: FUNCTION reset_password_with_token(p_token_hash text, p_password_hash text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.reset_password_with_token(p_token_hash text, p_password_hash text) IS 'Forgot password, step two: with a reset link''s token (its sha256 hash) set the account''s new password hash (the application hashes it) and end every session of the account. Single use, before it expires; refusals as core._redeem_account_token. Returns the user id. (GraphQL resetPassword.)';
+
+--
+-- Name: FUNCTION reset_password_with_token(p_token_hash text, p_password_hash text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.reset_password_with_token(p_token_hash text, p_password_hash text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.reset_password_with_token(p_token_hash text, p_password_hash text) TO rustok_app;
 
 --
 -- Name: reset_user_password(uuid, text); Type: FUNCTION; Schema: core; Owner: -
@@ -2416,14 +3181,14 @@ CREATE FUNCTION core.tenant_slug_by_host(p_host text) RETURNS text
     select t.slug
     from core.tenant_domains d
     join core.tenants t on t.id = d.tenant_id
-    where d.host = lower(p_host) and t.is_active
+    where d.host = lower(p_host)
 $$;
 
 --
 -- Name: FUNCTION tenant_slug_by_host(p_host text); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.tenant_slug_by_host(p_host text) IS 'The slug of the active tenant whose storefront answers on this host name (core.tenant_domains), or null. Callable before a tenant is set (the storefront resolves the Host header with it).';
+COMMENT ON FUNCTION core.tenant_slug_by_host(p_host text) IS 'The slug of the tenant whose storefront answers on this host name (core.tenant_domains), or null; also of a suspended tenant, whose pages then say it is suspended. Callable before a tenant is set (the storefront resolves the Host header with it).';
 
 --
 -- Name: FUNCTION tenant_slug_by_host(p_host text); Type: ACL; Schema: core; Owner: -
@@ -2431,6 +3196,28 @@ COMMENT ON FUNCTION core.tenant_slug_by_host(p_host text) IS 'The slug of the ac
 
 REVOKE ALL ON FUNCTION core.tenant_slug_by_host(p_host text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.tenant_slug_by_host(p_host text) TO rustok_app;
+
+--
+-- Name: tenant_suspended(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tenant_suspended(p_slug text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$ select exists (select 1 from core.tenants t where t.slug = p_slug and not t.is_active) $$;
+
+--
+-- Name: FUNCTION tenant_suspended(p_slug text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tenant_suspended(p_slug text) IS 'Whether the tenant with this slug exists and is suspended (is_active false): the API then answers TENANT_SUSPENDED instead of an unknown tenant. Callable before a tenant is set.';
+
+--
+-- Name: FUNCTION tenant_suspended(p_slug text); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.tenant_suspended(p_slug text) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.tenant_suspended(p_slug text) TO rustok_app;
 
 --
 -- Name: tg__no_cycle(); Type: FUNCTION; Schema: core; Owner: -
@@ -2514,6 +3301,28 @@ GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_app;
 GRANT ALL ON FUNCTION core.tg__timestamps() TO rustok_analyst;
 
 --
+-- Name: tg_account_tokens__requested(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg_account_tokens__requested() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+    select n.tenant_id, case n.purpose when 'invitation' then 'UserInvited' else 'PasswordResetRequested' end,
+           'user', n.user_id, jsonb_build_object('user_id', n.user_id, 'token_id', n.id)
+    from new_rows n;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_account_tokens__requested(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg_account_tokens__requested() IS 'AFTER INSERT statement trigger on core.account_tokens: one PasswordResetRequested or UserInvited event per new token row (payload user_id, token_id; never the token, which the mail consumer makes).';
+
+--
 -- Name: tg_sessions__user_logged_in(); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -2537,6 +3346,29 @@ $$;
 --
 
 COMMENT ON FUNCTION core.tg_sessions__user_logged_in() IS 'AFTER INSERT statement trigger on core.sessions: a UserLoggedIn event per user who got a session.';
+
+--
+-- Name: tg_users__platform_admin_guard(); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.tg_users__platform_admin_guard() RETURNS trigger
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if current_user = 'rustok_app'
+       and new.is_platform_admin is distinct from (case when tg_op = 'INSERT' then false else old.is_platform_admin end) then
+        raise exception 'core.users.is_platform_admin: only an operator makes platform administrators (psql: ops.grant_platform_admin)'
+            using errcode = 'insufficient_privilege', column = 'is_platform_admin';
+    end if;
+    return new;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_users__platform_admin_guard(); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.tg_users__platform_admin_guard() IS 'BEFORE INSERT/UPDATE trigger on core.users: the application role (the API, and psql as rustok_app) cannot set or clear is_platform_admin (42501); operators do (ops.grant_platform_admin).';
 
 --
 -- Name: tg_users__user_logged_in(); Type: FUNCTION; Schema: core; Owner: -
@@ -4059,6 +4891,36 @@ $$;
 --
 
 COMMENT ON FUNCTION outbox.finish_periodic_job(p_name text, p_error text) IS 'Record the end of a periodic job run (and its error, if any).';
+
+--
+-- Name: mail_sent(outbox.events[]); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.mail_sent(p_events outbox.events[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_pending record;
+begin
+    select t.id, t.mail_error into v_pending
+    from unnest(p_events) e
+    join core.account_tokens t on t.tenant_id = e.tenant_id and t.id = (e.payload ->> 'token_id')::uuid
+    where e.event_type in ('PasswordResetRequested', 'UserInvited')
+      and t.mailed_at is null and t.used_at is null and t.expires_at > now()
+    limit 1;
+    if found then
+        raise exception 'core.account_tokens.mailed_at: the mail of token % is not sent yet: %', v_pending.id,
+            coalesce(v_pending.mail_error, 'the worker sends it (rustok worker; docs/operators.md "Mail")')
+            using errcode = 'object_not_in_prerequisite_state', column = 'mailed_at';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION mail_sent(p_events outbox.events[]); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.mail_sent(p_events outbox.events[]) IS 'Handler of the outbox consumer mail: succeeds for events whose account mail the worker has sent (or that need none any more: used, expired or deleted tokens); raises 55000 with the last mail error for the others, so the outbox retries them with a backoff and finally keeps them as dead letters.';
 
 --
 -- Name: maintain(); Type: FUNCTION; Schema: outbox; Owner: -
@@ -21726,7 +22588,7 @@ $$;
 -- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
+COMMENT ON FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text p_query (as index.search_products; the API corrects the spelling first with index.search_correction), by relevance (ts_rank desc, then id desc), with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products. Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 
 --
 -- Name: FUNCTION page_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
@@ -21954,7 +22816,6 @@ GRANT ALL ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle
 CREATE FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) RETURNS TABLE(ord bigint, cursor jsonb, rank real, product_id uuid, handle text, title text, subtitle text, description text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamp with time zone, updated_at timestamp with time zone, tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
     LANGUAGE plpgsql SECURITY DEFINER ROWS 22
     SET search_path TO 'pg_catalog', 'pg_temp'
-    SET enable_seqscan TO 'off'
     AS $_$
 declare
     v_tenant uuid := index._begin_public_read(p_tenant_slug, 'commerce');
@@ -21967,6 +22828,7 @@ declare
     v_listing jsonb;
     v_rows   bigint;
     v_bounds bigint[];
+    v_seqscan text;
     -- the one-pass search with facets (below); $9 the corrected text, $10 whether to answer when nothing matched
     v_one_pass constant text := $sql$
             with m as materialized (
@@ -22100,21 +22962,29 @@ begin
             perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
                                       case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
                                       'after');
+            -- the narrow search rows are small enough that the planner would rather filter all of a tenant's
+            -- than use the text index for a few hundred matches (it underestimates the cost of @@ per row: 10x
+            -- slower here); for this statement only (the general path below plans price filters better with it)
+            v_seqscan := pg_catalog.current_setting('enable_seqscan');
+            perform pg_catalog.set_config('enable_seqscan', 'off', true);
             return query execute v_one_pass
                 using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
                       v_bounds, coalesce(p_sort, 'relevance'),
                       null::text, false;
             get diagnostics v_rows = row_count;
+            perform pg_catalog.set_config('enable_seqscan', v_seqscan, true);
             if v_rows > 0 then
                 return;
             end if;
             -- nothing matched as typed: the corrected text if that matches (else the text as typed), again
             select q.q, q.corrected_query into v_q, v_fix
             from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+            perform pg_catalog.set_config('enable_seqscan', 'off', true);
             return query execute v_one_pass
                 using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
                       v_bounds, coalesce(p_sort, 'relevance'),
                       v_fix, true;
+            perform pg_catalog.set_config('enable_seqscan', v_seqscan, true);
             return;
         end if;
     end if;
@@ -22454,6 +23324,69 @@ COMMENT ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_filte
 --
 
 GRANT ALL ON FUNCTION index.search_content(p_tenant_id uuid, p_query text, p_filters jsonb, p_sort text, p_limit integer, p_offset integer, p_include_unpublished boolean) TO rustok_app;
+
+--
+-- Name: search_correction(uuid, text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.search_correction(p_tenant_id uuid, p_query text, p_include_unpublished boolean) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET enable_seqscan TO 'off'
+    AS $$
+declare
+    v_cfg      regconfig;
+    v_q        tsquery;
+    v_fix      text;
+    v_fix_q    tsquery;
+    v_products boolean;
+    v_content  boolean;
+begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return null;
+    end if;
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    v_cfg := index._tsconfig(p_tenant_id);
+    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    if numnode(v_q) = 0 then
+        return null;
+    end if;
+    v_products := core.module_enabled(p_tenant_id, 'commerce');
+    v_content := core.module_enabled(p_tenant_id, 'content');
+    -- the text as typed finds something: nothing to correct
+    if (v_products and exists (select 1 from index._product_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished)))
+       or (v_content and exists (select 1 from index._content_matches(p_tenant_id, v_q, '{}', p_include_unpublished))) then
+        return null;
+    end if;
+    v_fix := index._correct(p_tenant_id, p_query);
+    if v_fix is null or v_fix = lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
+        return null;
+    end if;
+    v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
+    if numnode(v_fix_q) > 0
+       and ((v_products and exists (select 1 from index._product_matches(p_tenant_id, v_fix_q, '{}', null, p_include_unpublished)))
+            or (v_content and exists (select 1 from index._content_matches(p_tenant_id, v_fix_q, '{}', p_include_unpublished)))) then
+        return v_fix;
+    end if;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION search_correction(p_tenant_id uuid, p_query text, p_include_unpublished boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.search_correction(p_tenant_id uuid, p_query text, p_include_unpublished boolean) IS 'The spelling correction of the unified storefront search (GraphQL search { correctedQuery }): when user text p_query matches no product nor page/post of the tenant (modules turned off count as empty), the text with each unknown word replaced by its nearest indexed word (index._correct, the same correction as index.product_query), provided that corrected text matches something; else null. The API pages index.page_search with the corrected text. Security definer (the index probes under row-level security): reads only the tenant index._visible_tenant allows.';
+
+--
+-- Name: FUNCTION search_correction(p_tenant_id uuid, p_query text, p_include_unpublished boolean); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.search_correction(p_tenant_id uuid, p_query text, p_include_unpublished boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.search_correction(p_tenant_id uuid, p_query text, p_include_unpublished boolean) TO rustok_app;
 
 --
 -- Name: search_products(uuid, text, jsonb, text, integer, integer, text, boolean); Type: FUNCTION; Schema: index; Owner: -
@@ -23876,6 +24809,36 @@ COMMENT ON FUNCTION ops.drop_analyst(p_login text) IS 'Drop an analyst login mad
 REVOKE ALL ON FUNCTION ops.drop_analyst(p_login text) FROM PUBLIC;
 
 --
+-- Name: grant_platform_admin(text, text, boolean); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean DEFAULT true) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    update core.users u set is_platform_admin = coalesce(p_grant, true)
+    where u.tenant_id = (select t.id from core.tenants t where t.slug = p_tenant_slug)
+      and lower(u.email) = lower(btrim(p_email));
+    if not found then
+        raise exception 'no user % in tenant %', p_email, p_tenant_slug using errcode = 'no_data_found';
+    end if;
+    return coalesce(p_grant, true);
+end
+$$;
+
+--
+-- Name: FUNCTION grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean) IS 'Operator: make a user (tenant slug + email) a platform operator, who then manages every tenant and its domains through the API (permission platform:manage), or (p_grant false) no longer. The application role cannot. psql: select ops.grant_platform_admin(''hq'', ''ops@example.com'');';
+
+--
+-- Name: FUNCTION grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean); Type: ACL; Schema: ops; Owner: -
+--
+
+REVOKE ALL ON FUNCTION ops.grant_platform_admin(p_tenant_slug text, p_email text, p_grant boolean) FROM PUBLIC;
+
+--
 -- Name: health(); Type: FUNCTION; Schema: ops; Owner: -
 --
 
@@ -24299,6 +25262,12 @@ begin
     if v_n > 0 then
         return query select 'core', 'purged', format('%s expired login throttling rows', v_n);
     end if;
+
+    -- core: password reset and invitation links that expired a while ago
+    v_n := core.purge_account_tokens();
+    if v_n > 0 then
+        return query select 'core', 'purged', format('%s expired account tokens', v_n);
+    end if;
 end
 $$;
 
@@ -24306,7 +25275,7 @@ $$;
 -- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: COMMENT; Schema: ops; Owner: -
 --
 
-COMMENT ON FUNCTION ops.maintain(p_order_quarters_ahead integer) IS 'Every module''s upkeep in one call, one run at a time: commerce order partitions for this quarter and p_order_quarters_ahead more (default 4), outbox partitions ahead and expired ones dropped, scheduled content published when due, sessions purged a week after they expired, login throttling rows a day after they expired. Returns one row per thing done (nothing when all was in order). The worker runs it every 30 s; psql: select * from ops.maintain();';
+COMMENT ON FUNCTION ops.maintain(p_order_quarters_ahead integer) IS 'Every module''s upkeep in one call, one run at a time: commerce order partitions for this quarter and p_order_quarters_ahead more (default 4), outbox partitions ahead and expired ones dropped, scheduled content published when due, sessions purged a week after they expired, login throttling rows a day after they expired, reset and invitation links a week after they expired. Returns one row per thing done (nothing when all was in order). The worker runs it every 30 s; psql: select * from ops.maintain();';
 
 --
 -- Name: FUNCTION maintain(p_order_quarters_ahead integer); Type: ACL; Schema: ops; Owner: -

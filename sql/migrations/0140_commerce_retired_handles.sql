@@ -1,4 +1,4 @@
--- depends: 0122_commerce_product_images
+-- depends: 0131_core_platform_admins
 -- commerce: handles of products deleted while published, so a storefront can answer 410 Gone instead of 404.
 
 create table commerce.retired_handles (

@@ -194,6 +194,15 @@ class Settings:
     # Storefront reads compiled to one SQL statement each (rustok.graphql.compiled); off: ordinary execution only
     compiled_reads: bool = True
     login_throttle: LoginThrottle = field(default_factory=LoginThrottle)
+    # Account mails (rustok.mail, docs/operators.md "Mail"): links point at public_url (default
+    # http://<http_host>:<http_port>); sent over smtp_url, or written to mail_dir (default <data_dir>/mail).
+    public_url: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "RusToK <no-reply@localhost>"
+    mail_dir: Path | None = None
+    password_reset_ttl: int = 3600          # seconds a password reset link works
+    invitation_ttl: int = 7 * 24 * 3600     # seconds an invitation link works
+    password_reset_limit: int = 3           # reset mails per account and hour at most
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -234,6 +243,13 @@ class Settings:
             read_wait_seconds=_float_env("RUSTOK_READ_WAIT_SECONDS", cls.read_wait_seconds),
             compiled_reads=_bool_env("RUSTOK_COMPILED_READS", cls.compiled_reads),
             login_throttle=LoginThrottle.from_env(),
+            public_url=(os.environ.get("RUSTOK_PUBLIC_URL") or "").strip() or None,
+            smtp_url=(os.environ.get("RUSTOK_SMTP_URL") or "").strip() or None,
+            mail_from=(os.environ.get("RUSTOK_MAIL_FROM") or "").strip() or cls.mail_from,
+            mail_dir=Path(os.environ["RUSTOK_MAIL_DIR"]) if os.environ.get("RUSTOK_MAIL_DIR") else None,
+            password_reset_ttl=_int_env("RUSTOK_PASSWORD_RESET_TTL", cls.password_reset_ttl),
+            invitation_ttl=_int_env("RUSTOK_INVITATION_TTL", cls.invitation_ttl),
+            password_reset_limit=_int_env("RUSTOK_PASSWORD_RESET_LIMIT", cls.password_reset_limit),
         )
 
     @property

@@ -49,5 +49,8 @@ async def start_background_workers(url: str, settings: Settings, stop: asyncio.E
     if not settings.index_realtime_sync:
         config.workers = 0
         log.info("index_realtime_sync is off: the in-process worker runs periodic jobs only")
-    worker = OutboxWorker(url, config, periodic_jobs=periodic_jobs(settings))
+    from rustok.mail import Mailer, MailSettings
+
+    worker = OutboxWorker(url, config, periodic_jobs=periodic_jobs(settings),
+                          mailer=Mailer(MailSettings.from_settings(settings)))
     return [asyncio.create_task(worker.run(stop), name="rustok-outbox-worker")]

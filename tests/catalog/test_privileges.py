@@ -21,7 +21,17 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
                                                          "only the caller's tenant, checks catalog:write (tags:manage)"),
     "core.tenant_id_by_slug(text)": ({APP}, "runs before a tenant is set; the id of an active slug the caller names"),
     "core.resolve_request(text,text)": ({APP}, "runs before a tenant is set; only the session whose token hash the caller holds"),
-    "core.tenant_slug_by_host(text)": ({APP}, "runs before a tenant is set; the slug of an active tenant for a host the caller names"),
+    "core.tenant_slug_by_host(text)": ({APP}, "runs before a tenant is set; the slug of the tenant (active or suspended) "
+                                              "for a host the caller names"),
+    "core.tenant_suspended(text)": ({APP}, "runs before a tenant is set; whether the slug the caller names is suspended"),
+    # The platform operator (issue 12): every tenant, so not under one tenant's RLS; each checks platform:manage first.
+    **{f: ({APP}, "platform operator: core.require_permission('platform:manage') first") for f in (
+        "core.platform_tenants(text,integer)",
+        "core.platform_create_tenant(text,text,text,text,interval)",
+        "core.platform_update_tenant(uuid,text,boolean)",
+        "core.platform_add_domain(uuid,text)",
+        "core.platform_remove_domain(uuid,text)",
+    )},
     "outbox.caught_up(text,uuid)": ({APP}, "reads the queue, filtered to core.current_tenant_id()"),
     "core.analyst_tenant_id()": (set(), "per-tenant analysts only (rustok_tenant_analyst): the tenant of the session "
                                         "user's own login, for their RLS policies"),
@@ -59,6 +69,7 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
         "index.page_content(uuid,tsquery,jsonb,text,boolean,jsonb,jsonb,integer,boolean)",
         "index.count_content(uuid,tsquery,jsonb,boolean,integer)",
         "index.page_search(uuid,text,boolean,jsonb,jsonb,integer,boolean)",
+        "index.search_correction(uuid,text,boolean)",
         "index.search_products(uuid,text,jsonb,text,integer,integer,text,boolean)",
     )},
     "index.read_products_page(text,text,jsonb,text,text,jsonb,jsonb,integer,boolean,boolean,boolean)": (

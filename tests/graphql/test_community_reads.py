@@ -72,3 +72,33 @@ def test_unified_search_pages_products_and_content(gql, shop, api_db):
     second = gql(q, {"after": first["pageInfo"]["endCursor"]}, tenant=slug)["data"]["search"]
     found = {e["node"]["__typename"] for e in first["edges"] + second["edges"]}
     assert found == {"Product", "Content"} and second["pageInfo"]["hasNextPage"] is False
+
+
+def test_unified_search_corrects_spelling(gql, shop, api_db, owner):
+    """A misspelt query that finds nothing is answered for its correction, named in correctedQuery (the same
+    correction as products { correctedQuery }); a query that finds something as typed is left alone."""
+    slug, staff, _ = shop
+    post = _post(gql, slug, staff, title="Rosemary harvest", body="rosemary rosemary")
+    gql('mutation($ids: [ID!]!) { publishNodes(ids: $ids) { ids } }', {"ids": [post["id"]]}, tenant=slug, token=staff)
+    gql('mutation { createProduct(input: {title: "Rosemary cuttings", handle: "rosemary-cuttings", status: published}) '
+        '{ position } }', tenant=slug, token=staff)
+    drain(api_db)
+    q = """query($q: String!) { search(query: $q, first: 10) { query correctedQuery
+             nodes { __typename ... on Product { handle } ... on Content { slug } } } }"""
+    typo = gql(q, {"q": "rosemery"}, tenant=slug)["data"]["search"]
+    assert typo["query"] == "rosemery" and typo["correctedQuery"] == "rosemary"
+    assert {n["__typename"] for n in typo["nodes"]} == {"Product", "Content"}
+    exact = gql(q, {"q": "rosemary"}, tenant=slug)["data"]["search"]
+    assert exact["correctedQuery"] is None and len(exact["nodes"]) == len(typo["nodes"])
+    # nothing near enough: no correction, no results (never a made-up answer)
+    assert gql(q, {"q": "xqzvw"}, tenant=slug)["data"]["search"] == {"query": "xqzvw", "correctedQuery": None, "nodes": []}
+    # a module turned off does not count: with commerce off the correction still finds the post
+    tenant = owner.execute("select id from core.tenants where slug = %s", (slug,)).fetchone()[0]
+    owner.execute("insert into core.tenant_modules (tenant_id, module_slug, enabled) values (%s, 'commerce', false) "
+                  "on conflict (tenant_id, module_slug) do update set enabled = false", (tenant,))
+    try:
+        off = gql(q, {"q": "rosemery"}, tenant=slug)["data"]["search"]
+        assert off["correctedQuery"] == "rosemary" and {n["__typename"] for n in off["nodes"]} == {"Content"}
+    finally:
+        owner.execute("update core.tenant_modules set enabled = true where tenant_id = %s and module_slug = 'commerce'",
+                      (tenant,))

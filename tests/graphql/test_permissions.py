@@ -101,6 +101,9 @@ def operations(people):
         "modules:manage": ('mutation { setModuleEnabled(module: "community", enabled: true) { module { enabled } } }', {}),
         "community:react": ('mutation($p: ID!) { react(nodeId: $p, kind: "like") { reacted } }', {"p": people["post"]}),
         "ops:manage": ("mutation { retryDeadLetters { count } }", {}),
+        # the platform operator's: no tenant role holds it (tests/graphql/test_platform_api.py: who does)
+        "platform:manage": ('mutation($s: String!) { createTenant(input: {name: "X", slug: $s}) { position } }',
+                            {"s": f"perm-shop-{n}"}),
     }
 
 

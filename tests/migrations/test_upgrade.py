@@ -135,12 +135,14 @@ def test_previous_layout_upgrades_to_a_fresh_install(pg, template_db, previous_d
     # tables made by the newer migrations, with the rows those migrations insert
     created = {t: after.pop(t) for t in sorted(set(after) - set(before))}
     assert created == {"core.analyst_tenants": 0, "core.login_attempts": 0, "ops.code_tree_state": 1,
-                       "ops.health_settings": 1, "core.permissions": 16, "core.role_permissions": 44,
+                       "ops.health_settings": 1, "core.permissions": 17, "core.role_permissions": 44,
                        "commerce.inventory_adjustments": 0, "core.tenant_domains": 0, "commerce.carts": 0,
                        "commerce.cart_lines": 0, "content.media_data": 0, "commerce.product_images": 0,
                        "commerce.retired_handles": 0, "content.retired_slugs": 0, "commerce.guest_order_tokens": 0,
                        "index.product_search": after["index.products"],   # backfilled from the read rows
-                       "core.import_runs": 0}
+                       "core.account_tokens": 0, "core.import_runs": 0}
+    # the code tree registers the consumer `mail` (account mails, sql/code/outbox/mail.sql)
+    assert after.pop("outbox.consumers") == before.pop("outbox.consumers") + 1
     assert after == before
 
     differences = catalog.diff(dump(pg.url(template_db)), dump(previous_db))

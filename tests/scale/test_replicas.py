@@ -97,6 +97,8 @@ def shop(clusters):
         owner.execute("insert into core.users (tenant_id, email, password_hash, display_name, role) "
                       "values (core.tenant_id_by_slug(%s), 'staff@example.com', %s, 'Staff', 'admin')",
                       (slug, hash_password("password123")))
+        # also a platform operator, so that every root query field answers (platformTenants)
+        owner.execute("select ops.grant_platform_admin(%s, 'staff@example.com')", (slug,))
     wait_for(lambda: caught_up(primary, replica), timeout=30, what="replica caught up")
     return slug
 
@@ -358,6 +360,7 @@ QUERIES = {
     "retired": '{ retired(kind: product, key: "no-such-handle") { key reason } }',
     "guestOrder": '{ guestOrder(token: "no-such-order-token") { id } }',
     "staffTags": '{ staffTags(first: 5, search: "x") { totalCount nodes { name productCount contentCount } } }',
+    "platformTenants": "{ platformTenants { slug isActive domains userCount } }",
 }
 
 

@@ -71,7 +71,7 @@ def test_people_and_modules(live_server, page, shots):
     invite.locator('[data-field="displayName"]').fill("New Writer")
     invite.locator('[data-field="role"]').select_option("author")
     invite.locator('[data-field="password"]').fill("a long password")
-    invite.get_by_role("button", name="Create account").click()
+    invite.get_by_role("button", name="Invite", exact=True).click()
     expect(page.locator("#status")).to_contain_text("can now sign in")  # shown once the list is re-read
     row = page.locator('tr[data-user="new.writer@example.com"]')
     expect(row).to_be_visible()

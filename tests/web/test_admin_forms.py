@@ -46,10 +46,10 @@ def test_invalid_input_shows_the_field_message_and_saves_nothing(live_server, pa
     invite = page.locator('form[aria-label="Invite a person"]')
     invite.locator('[data-field="email"]').fill(shop["emails"]["editor"].upper())
     invite.locator('[data-field="password"]').fill("short")
-    invite.get_by_role("button", name="Create account").click()
+    invite.get_by_role("button", name="Invite", exact=True).click()
     expect(invite.locator('[data-error-for="password"]')).to_contain_text("at least 8 characters")
     invite.locator('[data-field="password"]').fill("long enough")
-    invite.get_by_role("button", name="Create account").click()
+    invite.get_by_role("button", name="Invite", exact=True).click()
     expect(invite.locator('[data-error-for="email"]')).to_contain_text("already used")
     shots(page, "admin-form-duplicate-email")
     users = graphql(base, shop["slug"], "{ users { email } }", token=admin)["data"]["users"]

@@ -7,12 +7,13 @@ as $$
     select t.slug
     from core.tenant_domains d
     join core.tenants t on t.id = d.tenant_id
-    where d.host = lower(p_host) and t.is_active
+    where d.host = lower(p_host)
 $$;
 comment on function core.tenant_slug_by_host(text) is
-    'The slug of the active tenant whose storefront answers on this host name (core.tenant_domains), or null. '
-    'Callable before a tenant is set (the storefront resolves the Host header with it).';
--- definer: runs before a tenant is set; reveals only the slug of an active tenant for a host the caller names
+    'The slug of the tenant whose storefront answers on this host name (core.tenant_domains), or null; also of a '
+    'suspended tenant, whose pages then say it is suspended. Callable before a tenant is set (the storefront '
+    'resolves the Host header with it).';
+-- definer: runs before a tenant is set; reveals only the slug of the tenant of a host the caller names
 revoke all on function core.tenant_slug_by_host(text) from public, rustok_app, rustok_analyst;
 grant execute on function core.tenant_slug_by_host(text) to rustok_app;
 

@@ -39,16 +39,30 @@ comment on function core.current_user_role() is
     'is not active).';
 grant execute on function core.current_user_role() to rustok_app;
 
+create or replace function core.is_platform_admin() returns boolean
+    language sql stable
+as $$
+    select exists (select 1 from core.users u
+                   where u.tenant_id = core.current_tenant_id() and u.id = core.current_user_id()
+                     and u.status = 'active' and u.is_platform_admin)
+$$;
+comment on function core.is_platform_admin() is
+    'Whether the acting user (rustok.user_id, in the current tenant) is an active platform operator '
+    '(core.users.is_platform_admin): they hold platform:manage besides their tenant role.';
+grant execute on function core.is_platform_admin() to rustok_app;
+
 create or replace function core.has_permission(p_permission text) returns boolean
     language sql stable
 as $$
     select case when core.current_user_id() is null
                 then coalesce(current_setting('rustok.actor', true), '') <> 'api'
+                when p_permission = 'platform:manage' then core.is_platform_admin()
                 else exists (select 1 from core.role_permissions rp
                              where rp.role = core.current_user_role() and rp.permission = p_permission) end
 $$;
 comment on function core.has_permission(text) is
-    'Whether the acting user''s role holds the permission. With no acting user: false for an anonymous API caller '
+    'Whether the acting user''s role holds the permission (platform:manage: whether they are a platform operator, '
+    'core.is_platform_admin). With no acting user: false for an anonymous API caller '
     '(the API sets rustok.actor = api), true for the system (psql, jobs).';
 grant execute on function core.has_permission(text) to rustok_app;
 
@@ -74,9 +88,12 @@ grant execute on function core.require_permission(text) to rustok_app;
 create or replace function core.my_permissions() returns text[]
     language sql stable
 as $$
-    select coalesce(array_agg(rp.permission order by rp.permission), '{}')
-    from core.role_permissions rp
-    where rp.role = core.current_user_role()
+    select coalesce(array_agg(p.permission order by p.permission), '{}')
+    from (select rp.permission from core.role_permissions rp where rp.role = core.current_user_role()
+          union all
+          select 'platform:manage' where core.is_platform_admin()) p
 $$;
-comment on function core.my_permissions() is 'The acting user''s permissions, sorted (GraphQL me { permissions }).';
+comment on function core.my_permissions() is
+    'The acting user''s permissions, sorted: their role''s, and platform:manage for a platform operator '
+    '(GraphQL me { permissions }).';
 grant execute on function core.my_permissions() to rustok_app;

@@ -1,5 +1,21 @@
 -- core/users.sql: users of a tenant.
 
+create or replace function core.tg_users__platform_admin_guard() returns trigger
+    language plpgsql stable
+as $$
+begin
+    if current_user = 'rustok_app'
+       and new.is_platform_admin is distinct from (case when tg_op = 'INSERT' then false else old.is_platform_admin end) then
+        raise exception 'core.users.is_platform_admin: only an operator makes platform administrators (psql: ops.grant_platform_admin)'
+            using errcode = 'insufficient_privilege', column = 'is_platform_admin';
+    end if;
+    return new;
+end
+$$;
+comment on function core.tg_users__platform_admin_guard() is
+    'BEFORE INSERT/UPDATE trigger on core.users: the application role (the API, and psql as rustok_app) cannot set or '
+    'clear is_platform_admin (42501); operators do (ops.grant_platform_admin).';
+
 -- ---------------------------------------------------------------- core.users
 
 comment on table core.users is 'Users of a tenant (staff and customers). Email is unique per tenant, case-insensitively.';
@@ -12,6 +28,8 @@ comment on column core.users.tenant_id is
 comment on column core.users.id is
     'Row id, with tenant_id the primary key: a ULID-layout uuid from core.new_id(), so ids sort by creation time.';
 comment on column core.users.email is 'Login email, unique per tenant case-insensitively.';
+comment on column core.users.is_platform_admin is
+    'A platform operator: holds platform:manage (every tenant, in the API) besides their role. Set by ops.grant_platform_admin only.';
 comment on column core.users.metadata is
     'Free-form JSON object for integrations and clients; the database does not interpret it.';
 comment on column core.users.last_login_at is 'When the user last logged in (UserLoggedIn events follow it).';
@@ -35,3 +53,7 @@ create or replace trigger _900_user_logged_in after update on core.users
 create or replace trigger _900_user_registered after insert on core.users
     referencing new table as new_rows for each statement
     execute function core.tg_users__user_registered();
+
+create or replace trigger _050_platform_admin_guard before insert or update of is_platform_admin on core.users
+    for each row
+    execute function core.tg_users__platform_admin_guard();

@@ -507,6 +507,61 @@ comment on function index.count_orders(uuid, text, integer) is
 grant execute on function index.count_orders(uuid, text, integer) to rustok_app;
 
 -- ---------------------------------------------------------------- unified search
+create or replace function index.search_correction(p_tenant_id uuid, p_query text, p_include_unpublished boolean)
+    returns text
+    language plpgsql stable
+    security definer set search_path = pg_catalog, pg_temp
+    set enable_seqscan = off   -- as index.product_query: the EXISTS probes below always use the tenant's indexes
+as $$
+declare
+    v_cfg      regconfig;
+    v_q        tsquery;
+    v_fix      text;
+    v_fix_q    tsquery;
+    v_products boolean;
+    v_content  boolean;
+begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null then
+        return null;
+    end if;
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    v_cfg := index._tsconfig(p_tenant_id);
+    v_q := index._query(p_tenant_id, v_cfg, p_query);
+    if numnode(v_q) = 0 then
+        return null;
+    end if;
+    v_products := core.module_enabled(p_tenant_id, 'commerce');
+    v_content := core.module_enabled(p_tenant_id, 'content');
+    -- the text as typed finds something: nothing to correct
+    if (v_products and exists (select 1 from index._product_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished)))
+       or (v_content and exists (select 1 from index._content_matches(p_tenant_id, v_q, '{}', p_include_unpublished))) then
+        return null;
+    end if;
+    v_fix := index._correct(p_tenant_id, p_query);
+    if v_fix is null or v_fix = lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
+        return null;
+    end if;
+    v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
+    if numnode(v_fix_q) > 0
+       and ((v_products and exists (select 1 from index._product_matches(p_tenant_id, v_fix_q, '{}', null, p_include_unpublished)))
+            or (v_content and exists (select 1 from index._content_matches(p_tenant_id, v_fix_q, '{}', p_include_unpublished)))) then
+        return v_fix;
+    end if;
+    return null;
+end
+$$;
+comment on function index.search_correction(uuid, text, boolean) is
+    'The spelling correction of the unified storefront search (GraphQL search { correctedQuery }): when user text '
+    'p_query matches no product nor page/post of the tenant (modules turned off count as empty), the text with each '
+    'unknown word replaced by its nearest indexed word (index._correct, the same correction as index.product_query), '
+    'provided that corrected text matches something; else null. The API pages index.page_search with the corrected '
+    'text. Security definer (the index probes under row-level security): reads only the tenant index._visible_tenant allows.';
+revoke all on function index.search_correction(uuid, text, boolean) from public;  -- definer: the app only
+grant execute on function index.search_correction(uuid, text, boolean) to rustok_app;
+
 create or replace function index.page_search(
     p_tenant_id uuid, p_query text, p_include_unpublished boolean,
     p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean default false
@@ -551,7 +606,7 @@ end
 $$;
 comment on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean) is
     'One keyset page of the unified storefront search (GraphQL search): products and pages/posts matching user text '
-    'p_query (as index.search_products, without spelling correction), by relevance (ts_rank desc, then id desc), '
+    'p_query (as index.search_products; the API corrects the spelling first with index.search_correction), by relevance (ts_rank desc, then id desc), '
     'with their type (Product or Content); a module the tenant turned off contributes nothing. Paging as index.page_products. '
     'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 revoke all on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean) from public;  -- definer: the app only (analysts have their own policies)

@@ -37,12 +37,18 @@ begin
     if v_n > 0 then
         return query select 'core', 'purged', format('%s expired login throttling rows', v_n);
     end if;
+
+    -- core: password reset and invitation links that expired a while ago
+    v_n := core.purge_account_tokens();
+    if v_n > 0 then
+        return query select 'core', 'purged', format('%s expired account tokens', v_n);
+    end if;
 end
 $$;
 comment on function ops.maintain(integer) is
     'Every module''s upkeep in one call, one run at a time: commerce order partitions for this quarter and '
     'p_order_quarters_ahead more (default 4), outbox partitions ahead and expired ones dropped, scheduled content '
-    'published when due, sessions purged a week after they expired, login throttling rows a day after they expired. '
+    'published when due, sessions purged a week after they expired, login throttling rows a day after they expired, reset and invitation links a week after they expired. '
     'Returns one row per thing done (nothing when all was in order). The worker runs it every 30 s; '
     'psql: select * from ops.maintain();';
 revoke all on function ops.maintain(integer) from public;

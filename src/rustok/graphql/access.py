@@ -27,9 +27,24 @@ async def require_tenant(ctx) -> UUID:
     tenant_id = await ctx.tenant_id()
     if tenant_id is None:
         if ctx.tenant_slug:
+            await refuse_suspended(ctx)
             raise ApiError("NOT_FOUND", f"unknown or inactive tenant {ctx.tenant_slug!r} (X-Tenant header)")
         raise ApiError("BAD_USER_INPUT", "this operation needs a tenant: send the X-Tenant header with the tenant slug")
     return tenant_id
+
+
+async def refuse_suspended(ctx) -> None:
+    """TENANT_SUSPENDED when X-Tenant names a tenant the platform operator suspended (asked only once the tenant
+    did not resolve: the refusal path)."""
+    from rustok.graphql.db import autocommit
+
+    async with ctx.db.primary_connection() as conn, autocommit(conn):
+        cur = await conn.execute("select core.tenant_suspended(%s)", (ctx.tenant_slug,))
+        (suspended,) = await cur.fetchone()
+    if suspended:
+        raise ApiError("TENANT_SUSPENDED", f"the shop {ctx.tenant_slug!r} is suspended by the platform operator: its "
+                                           "storefront and API answer nothing until it is reactivated",
+                       tenant=ctx.tenant_slug)
 
 
 async def require_user(ctx):

@@ -341,12 +341,16 @@ class Compiler:
             values[name] = currency or (values.get(listing) if listing else None)
         self.params.fillers.append(fill)
         cur = f"%({name})s::text"
+        # the product's variants in (position, id) order once; ties between equal prices go to the earlier one
+        # (array_position: a join back to commerce.variants per price row was planned as a scan of the tenant's
+        # variants, the function's result being opaque to the planner)
         cheapest = ("select cp.calculated_amount, cp.original_amount, cp.calculated_price_list_type "
-                    "from commerce.calculate_prices(array(select v.id from commerce.variants v "
-                    f"where v.tenant_id = core.current_tenant_id() and v.product_id = {p}.product_id), {cur}) cp "
-                    "join commerce.variants v on v.tenant_id = core.current_tenant_id() and v.id = cp.variant_id "
+                    "from (select coalesce(array_agg(v.id order by v.position, v.id), '{}') as ids "
+                    "      from commerce.variants v "
+                    f"     where v.tenant_id = core.current_tenant_id() and v.product_id = {p}.product_id) vs "
+                    f"cross join lateral commerce.calculate_prices(vs.ids, {cur}) cp "
                     "where cp.calculated_amount is not null "
-                    "order by cp.calculated_amount, v.position, v.id limit 1")
+                    "order by cp.calculated_amount, array_position(vs.ids, cp.variant_id) limit 1")
         return self.price_of(node, cheapest, cur)
 
     def price_of(self, node: FieldNode, rows: str, cur: str) -> str:

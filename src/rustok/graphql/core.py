@@ -51,6 +51,10 @@ async def resolve_version(*_):
 @query.field("tenant")
 async def resolve_tenant(_, info):
     if await info.context.tenant_id() is None:
+        if info.context.tenant_slug:
+            from rustok.graphql.access import refuse_suspended
+
+            await refuse_suspended(info.context)
         return None
     return await fetch_one(
         info.context,
@@ -62,6 +66,10 @@ async def resolve_tenant(_, info):
 async def resolve_me(_, info):
     caller = await info.context.caller()
     if caller.user_id is None:
+        if caller.tenant_id is None and info.context.tenant_slug:
+            from rustok.graphql.access import refuse_suspended
+
+            await refuse_suspended(info.context)
         return None
     return await fetch_one(info.context, f"select {_USER_COLUMNS} from core.users where id = %s", (caller.user_id,))
 
@@ -149,8 +157,12 @@ user_type = ObjectType("User")
 
 @user_type.field("permissions")
 async def resolve_user_permissions(user, info):
+    # the role's row of the matrix, and platform:manage for a platform operator (core.my_permissions for the caller)
     rows = await fetch_all(info.context, "select permission from core.role_permissions where role = %s "
-                                         "order by permission", (user["role"],))
+                                         "union all select 'platform:manage' from core.users "
+                                         "where tenant_id = core.current_tenant_id() and id = %s "
+                                         "and is_platform_admin and status = 'active' "
+                                         "order by permission", (user["role"], user["id"]))
     return [r["permission"] for r in rows]
 
 

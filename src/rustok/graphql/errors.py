@@ -1,6 +1,7 @@
 """Map database and input errors to GraphQL errors with stable codes.
 
-Codes: BAD_USER_INPUT, MODULE_DISABLED (the tenant turned the module off; extensions.module), UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, QUERY_TOO_COMPLEX,
+Codes: BAD_USER_INPUT, MODULE_DISABLED (the tenant turned the module off; extensions.module), TENANT_SUSPENDED (the
+platform operator suspended the tenant; extensions.tenant), UNAUTHENTICATED, FORBIDDEN, NOT_FOUND, CONFLICT, QUERY_TOO_COMPLEX,
 RATE_LIMITED (a throttled login: HTTP 429 with Retry-After, extensions.retryAfter seconds),
 UNAVAILABLE (the database is unreachable: HTTP 503), INTERNAL. A user's mistake never surfaces as a
 stack trace; unexpected errors are logged with context and reported as INTERNAL with a generic message.

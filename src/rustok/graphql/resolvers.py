@@ -15,13 +15,16 @@
 | staff        | staff.graphql        | what the admin app needs: people, order search, ops screen  |
 | retired      | retired.graphql      | addresses gone for good (the storefront's 410)              |
 | tags         | tags.graphql         | tag management for the admin: uses, rename, merge, delete   |
+| accounts     | accounts.graphql     | password reset and invitations by mailed links              |
+| platform     | platform.graphql     | the platform operator: tenants and their domains            |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import admin, cart, commerce, community, content, core, domains, live, retired, scalars, staff, storefront, tags
+from rustok.graphql import (accounts, admin, cart, commerce, community, content, core, domains, live, platform, retired,
+                            scalars, staff, storefront, tags)
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -37,6 +40,8 @@ BINDABLES: list = [
     *staff.bindables,
     *retired.bindables,
     *tags.bindables,
+    *accounts.bindables,
+    *platform.bindables,
 ]
 
 

@@ -66,6 +66,10 @@ async def resolve_modules(_, info):
 @mutation.field("inviteUser")
 @mutation_payload
 async def resolve_invite_user(_, info, input: dict):
+    if input.get("password") is None:
+        from rustok.graphql.accounts import invite_by_mail
+
+        return await invite_by_mail(info.context, input)
     password = input.get("password") or ""
     if len(password) < MIN_PASSWORD:
         return {"userErrors": [{"field": "password", "code": "INVALID",

@@ -804,8 +804,13 @@ def resolve_search_result_type(obj, *_):
     return obj["__typename"]
 
 
+# The spelling correction first (null when the text as typed finds something), then the page for the text used;
+# one statement: a left join, so the correction comes back even when the page is empty.
 _SEARCH_PAGE = """
-    select k.id, k.type, k.cursor from index.page_search(%s, %s, %s, %s, %s, %s, %s) k"""
+    select c.fix as corrected_query, k.id, k.type, k.cursor
+    from index.search_correction(%(t)s, %(q)s, %(staff)s) as c (fix)
+    left join lateral index.page_search(%(t)s, coalesce(c.fix, %(q)s), %(staff)s, %(after)s, %(before)s, %(limit)s,
+                                        %(from_end)s) k on true"""
 
 
 @query.field("search")
@@ -814,14 +819,17 @@ async def resolve_search(_, info, query: str, first=None, after=None, last=None,
     args = page_args(first, after, last, before)
     tenant_id = await require_tenant(ctx)
     await wait_for_index(ctx)
-    rows = await fetch_all(ctx, _SEARCH_PAGE, (tenant_id, query, await is_staff(ctx), args.after_param,
-                                               args.before_param, args.limit, args.from_end))
+    rows = await fetch_all(ctx, _SEARCH_PAGE, {"t": tenant_id, "q": query, "staff": await is_staff(ctx),
+                                               "after": args.after_param, "before": args.before_param,
+                                               "limit": args.limit, "from_end": args.from_end})
+    corrected = rows[0]["correctedQuery"] if rows else None
+    rows = [r for r in rows if r["id"] is not None]
     nodes = {}
     for r in rows:
         loaded = await (product_by_id if r["type"] == "Product" else content_by_id)(ctx, r["id"])
         nodes[r["id"]] = loaded
     rows = [r for r in rows if nodes.get(r["id"]) is not None]
-    return connection(rows, args, lambda r: nodes[r["id"]])
+    return connection(rows, args, lambda r: nodes[r["id"]], query=query, correctedQuery=corrected)
 
 
 # ================================================================ community reads

@@ -56,7 +56,10 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, _on_signal, stop, sig)
-        worker = OutboxWorker(url, config, periodic_jobs=periodic_jobs(settings) if config.periodic and not config.once else [])
+        from rustok.mail import Mailer, MailSettings
+
+        worker = OutboxWorker(url, config, periodic_jobs=periodic_jobs(settings) if config.periodic and not config.once else [],
+                              mailer=Mailer(MailSettings.from_settings(settings)))
         stats = await worker.run(stop)
         print(f"outbox worker done: {stats.batches} batches, {stats.succeeded} events processed, "
               f"{stats.failed} failed ({stats.dead} dead)", file=sys.stderr)

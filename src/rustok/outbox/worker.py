@@ -40,6 +40,7 @@ SQL_CLAIM = "select outbox.claim(%s, %s, %s)"
 SQL_PROCESS = "select claimed, succeeded, failed, dead from outbox.process_batch(%s, %s, %s)"
 SQL_RELEASE = "select outbox.release(%s, %s)"
 SQL_SET_IDLE = "select outbox.set_idle()"
+MAIL_CONSUMER = "mail"   # its events are sent by rustok.mail before the SQL handler acknowledges them
 
 
 # ---------------------------------------------------------------- configuration
@@ -127,8 +128,10 @@ class OutboxWorker:
     """Processes the outbox queues; with `periodic_jobs`, also runs those jobs (none unless given)."""
 
     def __init__(self, url: str, config: WorkerConfig | None = None, *,
-                 periodic_jobs: list[PeriodicJob] | None = None) -> None:
+                 periodic_jobs: list[PeriodicJob] | None = None, mailer=None) -> None:
         self.url = url
+        # the `mail` consumer's sender (rustok.mail): its events need I/O before their SQL handler acknowledges them
+        self.mailer = mailer
         self.config = config or WorkerConfig()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.scheduler = Scheduler(url, periodic_jobs or [], worker_id=self.worker_id,
@@ -226,6 +229,10 @@ class OutboxWorker:
                 (leased,) = await cur.fetchone()
             if not leased:
                 return 0
+            if consumer == MAIL_CONSUMER:
+                # send the leased events' mails first; the batch below then takes exactly those leases
+                await self._mailer().deliver_leased(conn, name)
+                limit = leased
             self._busy[slot] = conn
             try:
                 async with conn.transaction():
@@ -259,6 +266,14 @@ class OutboxWorker:
         else:
             log.debug("outbox %s: consumer %s: %d events processed", name, consumer, succeeded)
         return claimed
+
+    def _mailer(self):
+        if self.mailer is None:
+            from rustok.config import Settings
+            from rustok.mail import Mailer, MailSettings
+
+            self.mailer = Mailer(MailSettings.from_settings(Settings.from_env()))
+        return self.mailer
 
     async def _release(self, conn: psycopg.AsyncConnection, name: str, consumer: str) -> None:
         try:

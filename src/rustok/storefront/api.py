@@ -29,6 +29,10 @@ class ModuleDisabled(Exception):
     """The tenant turned off the module a page needs (MODULE_DISABLED): the page answers 404 saying so."""
 
 
+class TenantSuspended(Exception):
+    """The platform operator suspended the tenant (TENANT_SUSPENDED): the page answers 403 saying so."""
+
+
 class ApiFailed(Exception):
     """The API answered an error the storefront cannot show as a message (a bug on either side): logged, 500."""
 
@@ -98,6 +102,8 @@ async def execute(request, tenant: str, query: str, variables: dict | None = Non
     codes = {(e.get("extensions") or {}).get("code") for e in errors}
     if "UNAVAILABLE" in codes:
         raise ApiUnavailable()
+    if "TENANT_SUSPENDED" in codes:
+        raise TenantSuspended()
     if "MODULE_DISABLED" in codes and "MODULE_DISABLED" not in allow:
         raise ModuleDisabled()
     unexpected = [e for e in errors if (e.get("extensions") or {}).get("code") not in allow]

@@ -151,6 +151,28 @@ mutation Login($email: String!, $password: String!) { login(email: $email, passw
 
 LOGOUT = "mutation Logout { logout }"
 
+REQUEST_PASSWORD_RESET = """
+mutation RequestPasswordReset($email: String!) {
+  requestPasswordReset(email: $email) { message userErrors { field code message } }
+}
+"""
+
+RESET_PASSWORD = """
+mutation ResetPassword($token: String!, $password: String!) {
+  resetPassword(token: $token, password: $password) {
+    session { token } user { email role } userErrors { field code message }
+  }
+}
+"""
+
+ACCEPT_INVITATION = """
+mutation AcceptInvitation($token: String!, $password: String!, $name: String) {
+  acceptInvitation(token: $token, password: $password, name: $name) {
+    session { token } user { email role displayName } userErrors { field code message }
+  }
+}
+"""
+
 BLOG = """
 query Blog($filter: ContentFilter, $after: String, $before: String, $first: Int, $last: Int, $cart: String) {
   %(header)s

@@ -14,7 +14,8 @@ from starlette.responses import JSONResponse, Response
 
 from rustok.ids import InvalidIdError, parse_id
 from rustok.storefront import queries as Q
-from rustok.storefront.api import ApiFailed, ApiUnavailable, ModuleDisabled, execute, field_type_fields, read
+from rustok.storefront.api import (ApiFailed, ApiUnavailable, ModuleDisabled, TenantSuspended, execute, field_type_fields,
+                                   read)
 from rustok.storefront.tenancy import slug_for_host
 from rustok.storefront.web import (CART_COOKIE, CURRENCIES, CURRENCY_COOKIE, SESSION_COOKIE, BadForm, clear_cookie,
                                    conditional, csrf_token, read_form, redirect, render, set_cookie)
@@ -148,6 +149,8 @@ def page(handler):
             return _error(request, site, exc.status, "That did not work", exc.message)
         except ModuleDisabled:
             return _error(request, site, 404, "Not available", "This part of the site is turned off.")
+        except TenantSuspended:
+            return _error(request, None, 403, "Shop suspended", "This shop is suspended for now. Please come back later.")
         except ApiUnavailable:
             response = _error(request, site, 503, "Back in a moment", "The shop cannot reach its database right now. "
                                                                       "Please try again in a few seconds.")
@@ -518,6 +521,65 @@ async def logout(request, site):
     clear_cookie(response, site, SESSION_COOKIE)
     clear_cookie(response, site, CART_COOKIE)
     return response
+
+
+# ---------------------------------------------------------------- password reset and invitations
+
+def _no_referrer(response: Response) -> Response:
+    """A page whose URL carries a link's token: never send it on as a Referer (to images, other sites)."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@page
+async def forgot_password(request, site):
+    await _header(request, site)
+    message, errors, email = "", [], ""
+    if request.method == "POST":
+        form = await read_form(request)
+        email = form.get("email", "").strip()[:255]
+        out = (await _run(request, site, Q.REQUEST_PASSWORD_RESET, {"email": email}, primary=True)).data
+        result = out["requestPasswordReset"]
+        errors = [e["message"] for e in result["userErrors"]]
+        message = "" if errors else result["message"]
+    return render(request, site, "password.html", mode="forgot", title="Forgot your password?", message=message,
+                  errors=errors, email=email, robots="noindex")
+
+
+async def _token_form(request, site, mode: str, mutation: str, field: str, title: str) -> Response:
+    await _header(request, site)
+    errors: list[str] = []
+    token = (request.query_params.get("token") or "")[:200]
+    name = ""
+    if request.method == "POST":
+        form = await read_form(request)
+        token, name = form.get("token", "")[:200], form.get("name", "").strip()[:255]
+        variables = {"token": token, "password": form.get("password", "")}
+        if mode == "invitation":
+            variables["name"] = name or None
+        result = (await _run(request, site, mutation, variables, primary=True)).data[field]
+        errors = [e["message"] for e in result["userErrors"]]
+        if not errors:
+            user = result["user"]
+            staff = user["role"] != "customer"
+            response = render(request, site, "password.html", mode="done", title="You are signed in",
+                              done=mode, user=user, staff=staff, robots="noindex")
+            set_cookie(response, site, SESSION_COOKIE, result["session"]["token"], max_age=60 * 60 * 24 * 14)
+            return _no_referrer(response)
+    return _no_referrer(render(request, site, "password.html", mode=mode, title=title, token=token, name=name,
+                               errors=errors, status=400 if errors else 200, robots="noindex"))
+
+
+@page
+async def reset_password(request, site):
+    return await _token_form(request, site, "reset", Q.RESET_PASSWORD, "resetPassword", "Choose a new password")
+
+
+@page
+async def accept_invitation(request, site):
+    return await _token_form(request, site, "invitation", Q.ACCEPT_INVITATION, "acceptInvitation",
+                             "Accept your invitation")
 
 
 # ---------------------------------------------------------------- content

@@ -7,6 +7,7 @@ import * as orders from "./views/orders.js";
 import * as content from "./views/content.js";
 import * as people from "./views/people.js";
 import * as ops from "./views/ops.js";
+import * as platform from "./views/platform.js";
 import * as tags from "./views/tags.js";
 
 const SECTIONS = [
@@ -17,6 +18,7 @@ const SECTIONS = [
   { path: "tags", label: "Tags", permission: "tags:manage" },
   { path: "people", label: "People", permission: ["users:manage", "modules:manage"] },
   { path: "operations", label: "Operations", permission: "ops:manage" },
+  { path: "platform", label: "Platform", permission: "platform:manage" },
 ];
 
 const ROUTES = [
@@ -34,6 +36,7 @@ const ROUTES = [
   [/^tags$/, () => tags.list()],
   [/^people$/, () => people.list()],
   [/^operations$/, () => ops.dashboard()],
+  [/^platform$/, () => platform.list()],
 ];
 
 function allowed(section) {
@@ -70,7 +73,14 @@ function signIn() {
     field("Shop (tenant slug)", "tenant", tenant),
     field("Email", "email", email),
     field("Password", "password", password),
-    h("button", { type: "submit" }, "Sign in"));
+    h("button", { type: "submit" }, "Sign in"),
+    h("p", {}, h("a", { href: "#", id: "forgot-password", onclick: (ev) => {
+      // the shop's own page mails a reset link (the same accounts sign in here)
+      ev.preventDefault();
+      const slug = tenant.value.trim();
+      if (!slug) { showErrors(form, [{ field: "tenant", message: "Enter your shop first" }]); tenant.focus(); return; }
+      location.href = `/t/${encodeURIComponent(slug)}/account/forgot-password`;
+    } }, "Forgot password?")));
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     showErrors(form, []);

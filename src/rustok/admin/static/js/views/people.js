@@ -55,24 +55,30 @@ async function usersSection(search) {
         }, f);
       } }, formError(), field("New password (at least 8 characters)", "password", newPassword),
       h("button", { type: "submit", class: "secondary" }, "Set password")));
+    const resend = u.status === "invited" ? h("button", { type: "button", class: "secondary", onclick: (ev) => guard(async () => {
+      const out = await mutate(`mutation($u: ID!) { resendInvitation(userId: $u) { position ${ERR} } }`, { u: u.id }, "resendInvitation");
+      if (showErrors(form, out.userErrors)) return;
+      notify(`A new invitation is on its way to ${u.email}; the earlier link no longer works`);
+    }, form) }, "Resend invitation") : null;
     return h("tr", { "data-user": u.email }, h("td", {}, u.email, u.email === me ? h("span", { class: "muted" }, " (you)") : null),
       h("td", {}, u.displayName || "—"), h("td", {}, badge(u.status)), h("td", {}, when(u.lastLoginAt)),
-      h("td", {}, u.email === me ? u.role : form), h("td", {}, u.email === me ? "" : reset));
+      h("td", {}, u.email === me ? u.role : form), h("td", {}, u.email === me ? "" : (resend || reset)));
   });
   const email = input({ type: "email" }), name = input(), role = select(ROLES, "author");
   const password = input({ type: "password", autocomplete: "new-password" });
   const invite = h("form", { novalidate: true, "aria-label": "Invite a person" }, formError(),
     h("div", { class: "grid2" }, field("Email", "email", email), field("Name", "displayName", name),
-      field("Role", "role", role), field("First password (at least 8 characters)", "password", password)),
-    h("button", { type: "submit" }, "Create account"));
+      field("Role", "role", role), field("First password (optional; at least 8 characters)", "password", password)),
+    h("p", { class: "muted" }, "Without a password, an invitation link is mailed: the person chooses their own password."),
+    h("button", { type: "submit" }, "Invite"));
   invite.addEventListener("submit", (ev) => {
     ev.preventDefault();
     guard(async () => {
-      const out = await mutate(`mutation($input: InviteUserInput!) { inviteUser(input: $input) { user { email } position ${ERR} } }`,
-        { input: { email: email.value.trim(), displayName: name.value || null, role: role.value, password: password.value } }, "inviteUser");
+      const out = await mutate(`mutation($input: InviteUserInput!) { inviteUser(input: $input) { user { email status } position ${ERR} } }`,
+        { input: { email: email.value.trim(), displayName: name.value || null, role: role.value, password: password.value || null } }, "inviteUser");
       if (showErrors(invite, out.userErrors)) return;
       await list(search);
-      notify(`${out.user.email} can now sign in`);
+      notify(out.user.status === "invited" ? `Invitation mailed to ${out.user.email}` : `${out.user.email} can now sign in`);
     }, invite);
   });
   return [h("h2", {}, "Users"), filter,
