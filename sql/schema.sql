@@ -465,11 +465,81 @@ GRANT SELECT ON TABLE core.import_runs TO rustok_app;
 GRANT SELECT ON TABLE core.import_runs TO rustok_analyst;
 
 --
+-- Name: login_address_attempts; Type: TABLE; Schema: core; Owner: -
+--
+
+CREATE TABLE core.login_address_attempts (
+    address text NOT NULL,
+    failures integer NOT NULL,
+    first_failed_at timestamp with time zone NOT NULL,
+    last_failed_at timestamp with time zone NOT NULL,
+    blocked_until timestamp with time zone,
+    expires_at timestamp with time zone NOT NULL,
+    CONSTRAINT login_address_attempts_address_check CHECK ((length(address) <= 255)),
+    CONSTRAINT login_address_attempts_failures_check CHECK ((failures >= 1))
+);
+
+--
+-- Name: login_address_attempts login_address_attempts_pkey; Type: CONSTRAINT; Schema: core; Owner: -
+--
+
+ALTER TABLE ONLY core.login_address_attempts
+    ADD CONSTRAINT login_address_attempts_pkey PRIMARY KEY (address);
+
+--
+-- Name: login_address_attempts_expires_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX login_address_attempts_expires_idx ON core.login_address_attempts USING btree (expires_at);
+
+--
+-- Name: TABLE login_address_attempts; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON TABLE core.login_address_attempts IS 'Login throttling per client address, over all tenants (one client trying passwords on many shops is one attacker): failed logins, written by core.login_failed, read by core.login_throttle_check; never cleared by a successful login (else signing in to one''s own account would reset it between guesses at others); ops.maintain purges expired rows. A platform table without a tenant (stays on the coordinator when the tenant tables are distributed). Operators: delete a row to lift its block.';
+
+--
+-- Name: COLUMN login_address_attempts.address; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_address_attempts.address IS 'The client address as the API saw it (behind a proxy: only with trusted forwarded headers, see docs/operators.md).';
+
+--
+-- Name: COLUMN login_address_attempts.failures; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_address_attempts.failures IS 'Failed logins from this address since first_failed_at (the count restarts after expires_at).';
+
+--
+-- Name: COLUMN login_address_attempts.first_failed_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_address_attempts.first_failed_at IS 'The first failure counted in failures.';
+
+--
+-- Name: COLUMN login_address_attempts.last_failed_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_address_attempts.last_failed_at IS 'The latest failure; the quiet window for expires_at runs from it.';
+
+--
+-- Name: COLUMN login_address_attempts.blocked_until; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_address_attempts.blocked_until IS 'Logins from this address are refused (RATE_LIMITED) until then, in every tenant; null: not blocked.';
+
+--
+-- Name: COLUMN login_address_attempts.expires_at; Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON COLUMN core.login_address_attempts.expires_at IS 'After this moment the row counts for nothing; core.purge_login_attempts deletes it later.';
+
+--
 -- Name: login_attempts; Type: TABLE; Schema: core; Owner: -
 --
 
 CREATE TABLE core.login_attempts (
-    tenant_id uuid,
+    tenant_id uuid NOT NULL,
     scope text NOT NULL,
     subject text NOT NULL,
     failures integer NOT NULL,
@@ -478,17 +548,16 @@ CREATE TABLE core.login_attempts (
     blocked_until timestamp with time zone,
     expires_at timestamp with time zone NOT NULL,
     CONSTRAINT login_attempts_failures_check CHECK ((failures >= 1)),
-    CONSTRAINT login_attempts_scope_check CHECK ((scope = ANY (ARRAY['account'::text, 'address'::text]))),
-    CONSTRAINT login_attempts_subject_check CHECK ((length(subject) <= 255)),
-    CONSTRAINT login_attempts_tenant_check CHECK (((scope = 'account'::text) = (tenant_id IS NOT NULL)))
+    CONSTRAINT login_attempts_scope_check CHECK ((scope = 'account'::text)),
+    CONSTRAINT login_attempts_subject_check CHECK ((length(subject) <= 255))
 );
 
 --
--- Name: login_attempts login_attempts_key; Type: CONSTRAINT; Schema: core; Owner: -
+-- Name: login_attempts login_attempts_pkey; Type: CONSTRAINT; Schema: core; Owner: -
 --
 
 ALTER TABLE ONLY core.login_attempts
-    ADD CONSTRAINT login_attempts_key UNIQUE NULLS NOT DISTINCT (tenant_id, scope, subject);
+    ADD CONSTRAINT login_attempts_pkey PRIMARY KEY (tenant_id, scope, subject);
 
 --
 -- Name: login_attempts login_attempts_tenant_id_fkey; Type: FK CONSTRAINT; Schema: core; Owner: -
@@ -519,25 +588,25 @@ CREATE POLICY tenant_isolation ON core.login_attempts TO rustok_app USING ((tena
 -- Name: TABLE login_attempts; Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON TABLE core.login_attempts IS 'Login throttling: failed logins per account (scope account: tenant_id + lowercased email, known or not) and per client address (scope address: tenant_id null, over all tenants). Written by core.login_failed, cleared by core.login_succeeded (accounts only), read by core.login_throttle_check; ops.maintain purges expired rows. Operators: delete a row to lift its block.';
+COMMENT ON TABLE core.login_attempts IS 'Login throttling: failed logins per account (tenant_id + lowercased email, known or not; client addresses are counted in core.login_address_attempts). Written by core.login_failed, cleared by core.login_succeeded, read by core.login_throttle_check; ops.maintain purges expired rows. Operators: delete a row to lift its block.';
 
 --
 -- Name: COLUMN login_attempts.tenant_id; Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON COLUMN core.login_attempts.tenant_id IS 'The tenant of an account (scope account); null for a client address, counted over all tenants.';
+COMMENT ON COLUMN core.login_attempts.tenant_id IS 'The tenant of the account.';
 
 --
 -- Name: COLUMN login_attempts.scope; Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON COLUMN core.login_attempts.scope IS 'account | address: what subject names.';
+COMMENT ON COLUMN core.login_attempts.scope IS 'account (client addresses are counted in core.login_address_attempts).';
 
 --
 -- Name: COLUMN login_attempts.subject; Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON COLUMN core.login_attempts.subject IS 'scope account: the email as typed at login, lowercased (at most 255 characters); scope address: the client address as the API saw it (behind a proxy: only with trusted forwarded headers, see docs/operators.md).';
+COMMENT ON COLUMN core.login_attempts.subject IS 'The email as typed at login, trimmed and lowercased (at most 255 characters).';
 
 --
 -- Name: COLUMN login_attempts.failures; Type: COMMENT; Schema: core; Owner: -
@@ -561,7 +630,7 @@ COMMENT ON COLUMN core.login_attempts.last_failed_at IS 'The latest failure; the
 -- Name: COLUMN login_attempts.blocked_until; Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON COLUMN core.login_attempts.blocked_until IS 'Logins for this account or address are refused (RATE_LIMITED) until then; null: not blocked.';
+COMMENT ON COLUMN core.login_attempts.blocked_until IS 'Logins for this account are refused (RATE_LIMITED) until then; null: not blocked.';
 
 --
 -- Name: COLUMN login_attempts.expires_at; Type: COMMENT; Schema: core; Owner: -
@@ -1505,6 +1574,36 @@ COMMENT ON FUNCTION core._login_account_key(p_email text) IS 'Internal: the subj
 REVOKE ALL ON FUNCTION core._login_account_key(p_email text) FROM PUBLIC;
 
 --
+-- Name: _login_count_address_failure(text, timestamp with time zone, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._login_count_address_failure(p_address text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) RETURNS timestamp with time zone
+    LANGUAGE sql
+    AS $$
+    insert into core.login_address_attempts as a
+        (address, failures, first_failed_at, last_failed_at, blocked_until, expires_at)
+    select p_address, n.*
+    from core._login_next_failure(0, null, null, p_now, p_limit, p_window, p_first_wait, p_max_wait) n
+    on conflict (address) do update
+    set (failures, first_failed_at, last_failed_at, blocked_until, expires_at) =
+        (select n.* from core._login_next_failure(a.failures, a.first_failed_at, a.expires_at, p_now,
+                                                  p_limit, p_window, p_first_wait, p_max_wait) n)
+    returning a.blocked_until
+$$;
+
+--
+-- Name: FUNCTION _login_count_address_failure(p_address text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._login_count_address_failure(p_address text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) IS 'Internal (core.login_failed): count one failure for a client address (over all tenants), creating its row when needed. Returns its blocked_until (null: not blocked).';
+
+--
+-- Name: FUNCTION _login_count_address_failure(p_address text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core._login_count_address_failure(p_address text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
+
+--
 -- Name: _login_count_failure(uuid, text, text, timestamp with time zone, integer, interval, interval, interval); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1526,7 +1625,7 @@ $$;
 -- Name: FUNCTION _login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core._login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) IS 'Internal (core.login_failed): count one failure for an account or address row, creating it when needed. Returns its blocked_until (null: not blocked).';
+COMMENT ON FUNCTION core._login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) IS 'Internal (core.login_failed): count one failure for an account (scope account), creating its row when needed. Returns its blocked_until (null: not blocked).';
 
 --
 -- Name: FUNCTION _login_count_failure(p_tenant_id uuid, p_scope text, p_subject text, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval); Type: ACL; Schema: core; Owner: -
@@ -2266,8 +2365,8 @@ begin
     v_account := core._login_count_failure(v_tenant, 'account', core._login_account_key(p_email), v_now,
                                            p_account_limit, p_window, p_first_wait, p_max_wait);
     if p_address is not null then
-        v_address := core._login_count_failure(null, 'address', left(p_address, 255), v_now,
-                                               p_address_limit, p_window, p_first_wait, p_max_wait);
+        v_address := core._login_count_address_failure(left(p_address, 255), v_now,
+                                                       p_address_limit, p_window, p_first_wait, p_max_wait);
     end if;
     return coalesce(ceil(extract(epoch from greatest(v_account, v_address) - v_now))::integer, 0);
 end
@@ -2341,11 +2440,12 @@ begin
     -- transaction ends (with its failure counted), instead of all passing the check at once.
     perform pg_advisory_xact_lock(hashtextextended('core.login_attempts/' || v_tenant::text || '/' || v_email, 0));
     -- a new snapshot, taken after the lock: the failure counted by the transaction we waited for is seen
-    select max(a.blocked_until) into v_until
-    from core.login_attempts a
-    where ((a.tenant_id = v_tenant and a.scope = 'account' and a.subject = v_email)
-           or (a.tenant_id is null and a.scope = 'address' and a.subject = left(p_address, 255)))
-      and a.blocked_until > clock_timestamp();
+    select max(x.blocked_until) into v_until
+    from (select a.blocked_until from core.login_attempts a
+          where a.tenant_id = v_tenant and a.scope = 'account' and a.subject = v_email
+          union all
+          select b.blocked_until from core.login_address_attempts b where b.address = left(p_address, 255)) x
+    where x.blocked_until > clock_timestamp();
     return coalesce(ceil(extract(epoch from v_until - clock_timestamp()))::integer, 0);
 end
 $$;
@@ -2714,13 +2814,16 @@ CREATE FUNCTION core.purge_login_attempts(p_grace interval DEFAULT '1 day'::inte
     AS $$
 declare
     v_rows bigint;
+    v_more bigint;
 begin
     if p_grace is null or p_grace < interval '0' then
         raise exception 'p_grace: must be a non-negative interval (got %)', p_grace using errcode = 'invalid_parameter_value';
     end if;
     delete from core.login_attempts a where a.expires_at < now() - p_grace;
     get diagnostics v_rows = row_count;
-    return v_rows;
+    delete from core.login_address_attempts b where b.expires_at < now() - p_grace;
+    get diagnostics v_more = row_count;
+    return v_rows + v_more;
 end
 $$;
 

@@ -56,8 +56,9 @@ def test_success_clears_the_account_not_the_address(conn):
     assert _wait(conn, CHECK, "cy@example.com", None) == 0
     assert _wait(conn, FAILED, "cy@example.com", None) == 0  # counting starts again at 1
     conn.execute("reset role")
-    counts = conn.execute("select scope, failures from core.login_attempts where subject in "
-                          "('cy@example.com', '198.51.100.1') order by scope").fetchall()
+    counts = conn.execute("select 'account' as scope, failures from core.login_attempts where subject = 'cy@example.com' "
+                          "union all select 'address', failures from core.login_address_attempts "
+                          "where address = '198.51.100.1' order by scope").fetchall()
     assert counts == [{"scope": "account", "failures": 1}, {"scope": "address", "failures": 3}]
 
 
@@ -98,7 +99,9 @@ def test_the_api_role_reaches_the_counts_only_through_the_functions(conn):
     act_as_app(conn, t["id"])
     _wait(conn, FAILED, "eve@example.com", "192.0.2.1")
     for sql in ("select * from core.login_attempts", "delete from core.login_attempts",
-                "select core._login_count_failure(null, 'address', 'x', now(), 1, '1 s', '1 s', '1 s')",
+                "select * from core.login_address_attempts", "delete from core.login_address_attempts",
+                "select core._login_count_failure(%s, 'account', 'x', now(), 1, '1 s', '1 s', '1 s')" % f"'{t['id']}'",
+                "select core._login_count_address_failure('x', now(), 1, '1 s', '1 s', '1 s')",
                 "select core.purge_login_attempts()"):
         _fails(conn, sql, (), "42501", "permission denied")
     conn.execute("select core.set_tenant(null)")
@@ -124,13 +127,13 @@ def test_functions_are_pinned_security_definers_granted_to_the_app_only(conn):
     by_name = {r["fn"].split("(")[0]: r for r in rows}
     assert set(by_name) == {"core.login_throttle_check", "core.login_failed", "core.login_succeeded",
                             "core._login_next_failure", "core._login_count_failure", "core._login_account_key",
-                            "core.purge_login_attempts"}
+                            "core._login_count_address_failure", "core.purge_login_attempts"}
     assert all(r["commented"] and not r["analyst"] for r in rows), rows
     for name in ("core.login_throttle_check", "core.login_failed", "core.login_succeeded"):
         r = by_name[name]
         assert r["definer"] and r["config"] == ["search_path=pg_catalog, pg_temp"] and r["app"], r
     for name in ("core._login_next_failure", "core._login_count_failure", "core._login_account_key",
-                 "core.purge_login_attempts"):
+                 "core._login_count_address_failure", "core.purge_login_attempts"):
         assert not by_name[name]["definer"] and not by_name[name]["app"], by_name[name]
 
 

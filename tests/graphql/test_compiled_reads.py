@@ -84,6 +84,10 @@ def shop(both, owner, api_db):
                           "values (%s, 'product', %s, %s, 'Meta \"quoted\"')", (t, pid, f"SEO {i}"))
     author = owner.execute("insert into core.users (tenant_id, email, password_hash, display_name, role) "
                            "values (%s, 'writer@shop.example', 'x', 'Wri \"ter\"', 'author') returning id", (t,)).fetchone()[0]
+    news = owner.execute("insert into content.categories (tenant_id, name, slug, description, position) "
+                         "values (%s, 'News \"&\" views', 'news', 'All the news', 2) returning id", (t,)).fetchone()[0]
+    howto = owner.execute("insert into content.categories (tenant_id, name, slug) values (%s, 'How-to', 'how-to') "
+                          "returning id", (t,)).fetchone()[0]
     for i in range(9):
         kind = "page" if i % 4 == 3 else "post"
         status = "draft" if i == 5 else "published"
@@ -95,6 +99,9 @@ def shop(both, owner, api_db):
              status, status, i * 7, author if i % 2 else None)).fetchone()[0]
         owner.execute("insert into content.bodies (tenant_id, node_id, body, format) values (%s, %s, %s, 'markdown')",
                       (t, nid, f"# Body {i}\n\nText with \"quotes\" and tee."))
+        if i % 3 != 2:
+            owner.execute("update content.nodes set category_id = %s where tenant_id = %s and id = %s",
+                          (news if i % 3 == 0 else howto, t, nid))
         if i % 3 == 0:
             owner.execute("insert into content.taggables (tenant_id, tag_id, target_type, target_id) "
                           "values (%s, %s, 'node', %s)", (t, tag, nid))
@@ -138,6 +145,14 @@ OPERATIONS = [
           edges { cursor node { __typename id kind title slug excerpt bodyPreview bodyFormat status replyCount rank
           publishedAt createdAt updatedAt author { id name } tags { slug name } seo { title description } } }
           pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }""", {}),
+    ("the storefront's blog index", """query($f: ContentFilter) { contents(kind: post, filter: $f, sort: newest, first: 4) { totalCount
+          nodes { id slug title excerpt publishedAt updatedAt author { name } category { __typename id slug name description position }
+                  tags { slug name } }
+          pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+          facets { __typename kinds { kind count } categories { category { slug name id position } count } tags { tag { slug name } count } } } }""",
+     {"f": None}),
+    ("blog index by category and search, with facets", """{ contents(search: "tee", filter: {categorySlugs: ["news"]}, first: 3) {
+          totalCount nodes { title category { name } } facets { kinds { kind count } categories { count category { slug } } } } }""", {}),
     ("content search with bodies", """{ contents(search: "tee", first: 5) { totalCount sort nodes { title rank body } } }""", {}),
     ("pages by position, backwards", """{ contents(kind: page, sort: title_asc, last: 2) { nodes { slug } pageInfo { startCursor hasPreviousPage } } }""", {}),
     ("post by slug with body", """{ content(kind: post, slug: "n-1") { id title body bodyFormat author { name } tags { slug } rank } }""", {}),
@@ -236,6 +251,10 @@ def test_search_with_facets_walks_are_identical(both, shop, sort):
     ("{ products { nodes { id variants { sku stock { available } } } } }", {}, {}),  # not compiled: staff stock
     ("query($n: Int) { products(first: $n) { nodes { id } } }", {"n": "five"}, {}),  # variables do not coerce
     ('{ product(handle: "p-1") { variants { price(currency: "EUR", quantity: 0) { onSale } } } }', {}, {}),  # refused
+    ('{ product(handle: "p-1") { variants { price(currency: "XYZ") { onSale } } } }', {}, {}),   # unknown currency
+    ('{ products(search: "shirt", filter: {priceBuckets: [500, 100]}, currency: "EUR") { facets { inStock { count } } } }',
+     {}, {}),                                                                          # buckets not ascending
+    ('{ products(filter: {priceBuckets: []}, currency: "EUR") { facets { inStock { count } } } }', {}, {}),
     ("{ products { nodes { id } } }", {}, {"X-Tenant": "no-such-shop"}),            # unknown tenant
 ])
 def test_refusals_and_uncovered_documents_fall_back_with_identical_answers(both, shop, query, variables, headers):

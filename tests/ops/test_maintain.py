@@ -76,11 +76,14 @@ def test_maintain_purges_login_throttling_rows_a_day_after_they_expired(fresh_db
                   "last_failed_at, expires_at) values "
                   "(%s, 'account', 'old@example.com', 3, now() - interval '2 days', now() - interval '2 days', "
                   " now() - interval '25 hours'), "
-                  "(null, 'address', '192.0.2.7', 9, now() - interval '1 hour', now() - interval '1 hour', "
-                  " now() - interval '45 minutes'), "
                   "(%s, 'account', 'now@example.com', 1, now(), now(), now() + interval '15 minutes')", (t, t))
+        c.execute("insert into core.login_address_attempts (address, failures, first_failed_at, last_failed_at, "
+                  "expires_at) values "
+                  "('192.0.2.7', 9, now() - interval '1 hour', now() - interval '1 hour', now() - interval '45 minutes'), "
+                  "('192.0.2.8', 20, now() - interval '3 days', now() - interval '3 days', now() - interval '2 days')")
         done = c.execute("select module, action, detail from ops.maintain()").fetchall()
-        assert {"module": "core", "action": "purged", "detail": "1 expired login throttling rows"} in done
-        left = c.execute("select subject from core.login_attempts order by subject").fetchall()
+        assert {"module": "core", "action": "purged", "detail": "2 expired login throttling rows"} in done
+        left = c.execute("select subject from core.login_attempts union all "
+                         "select address from core.login_address_attempts order by 1").fetchall()
         assert [r["subject"] for r in left] == ["192.0.2.7", "now@example.com"]
         assert not [r for r in c.execute("select * from ops.maintain()").fetchall() if r["module"] == "core"]

@@ -16,21 +16,19 @@
 -- ---------------------------------------------------------------- core.login_attempts
 
 comment on table core.login_attempts is
-    'Login throttling: failed logins per account (scope account: tenant_id + lowercased email, known or not) and per '
-    'client address (scope address: tenant_id null, over all tenants). Written by core.login_failed, cleared by '
-    'core.login_succeeded (accounts only), read by core.login_throttle_check; ops.maintain purges expired rows. '
-    'Operators: delete a row to lift its block.';
-comment on column core.login_attempts.tenant_id is 'The tenant of an account (scope account); null for a client address, counted over all tenants.';
-comment on column core.login_attempts.scope is 'account | address: what subject names.';
+    'Login throttling: failed logins per account (tenant_id + lowercased email, known or not; client addresses are '
+    'counted in core.login_address_attempts). Written by core.login_failed, cleared by core.login_succeeded, read '
+    'by core.login_throttle_check; ops.maintain purges expired rows. Operators: delete a row to lift its block.';
+comment on column core.login_attempts.tenant_id is 'The tenant of the account.';
+comment on column core.login_attempts.scope is 'account (client addresses are counted in core.login_address_attempts).';
 comment on column core.login_attempts.first_failed_at is 'The first failure counted in failures.';
 comment on column core.login_attempts.last_failed_at is 'The latest failure; the quiet window for expires_at runs from it.';
 comment on column core.login_attempts.subject is
-    'scope account: the email as typed at login, lowercased (at most 255 characters); scope address: the client '
-    'address as the API saw it (behind a proxy: only with trusted forwarded headers, see docs/operators.md).';
+    'The email as typed at login, trimmed and lowercased (at most 255 characters).';
 comment on column core.login_attempts.failures is
     'Failed logins since first_failed_at (the count restarts after expires_at).';
 comment on column core.login_attempts.blocked_until is
-    'Logins for this account or address are refused (RATE_LIMITED) until then; null: not blocked.';
+    'Logins for this account are refused (RATE_LIMITED) until then; null: not blocked.';
 comment on column core.login_attempts.expires_at is
     'After this moment the row counts for nothing (a quiet window after the last failure and any block); '
     'core.purge_login_attempts deletes it later.';
@@ -38,6 +36,28 @@ comment on column core.login_attempts.expires_at is
 -- No privilege for rustok_app or rustok_analyst (emails and addresses); the policy is defence in depth.
 select core.enable_tenant_rls('core.login_attempts');
 revoke all on core.login_attempts from rustok_app, rustok_analyst;
+
+-- ---------------------------------------------------------------- core.login_address_attempts
+
+comment on table core.login_address_attempts is
+    'Login throttling per client address, over all tenants (one client trying passwords on many shops is one '
+    'attacker): failed logins, written by core.login_failed, read by core.login_throttle_check; never cleared by a '
+    'successful login (else signing in to one''s own account would reset it between guesses at others); '
+    'ops.maintain purges expired rows. A platform table without a tenant (stays on the coordinator when the tenant '
+    'tables are distributed). Operators: delete a row to lift its block.';
+comment on column core.login_address_attempts.address is
+    'The client address as the API saw it (behind a proxy: only with trusted forwarded headers, see docs/operators.md).';
+comment on column core.login_address_attempts.failures is
+    'Failed logins from this address since first_failed_at (the count restarts after expires_at).';
+comment on column core.login_address_attempts.first_failed_at is 'The first failure counted in failures.';
+comment on column core.login_address_attempts.last_failed_at is 'The latest failure; the quiet window for expires_at runs from it.';
+comment on column core.login_address_attempts.blocked_until is
+    'Logins from this address are refused (RATE_LIMITED) until then, in every tenant; null: not blocked.';
+comment on column core.login_address_attempts.expires_at is
+    'After this moment the row counts for nothing; core.purge_login_attempts deletes it later.';
+
+-- No privilege for rustok_app or rustok_analyst (addresses); only the definer functions below.
+revoke all on core.login_address_attempts from public, rustok_app, rustok_analyst;
 
 -- ---------------------------------------------------------------- counting
 
@@ -83,9 +103,29 @@ as $$
     returning a.blocked_until
 $$;
 comment on function core._login_count_failure(uuid, text, text, timestamptz, integer, interval, interval, interval) is
-    'Internal (core.login_failed): count one failure for an account or address row, creating it when needed. '
+    'Internal (core.login_failed): count one failure for an account (scope account), creating its row when needed. '
     'Returns its blocked_until (null: not blocked).';
 revoke all on function core._login_count_failure(uuid, text, text, timestamptz, integer, interval, interval, interval) from public;
+
+create or replace function core._login_count_address_failure(
+    p_address text, p_now timestamptz, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval)
+    returns timestamptz
+    language sql volatile
+as $$
+    insert into core.login_address_attempts as a
+        (address, failures, first_failed_at, last_failed_at, blocked_until, expires_at)
+    select p_address, n.*
+    from core._login_next_failure(0, null, null, p_now, p_limit, p_window, p_first_wait, p_max_wait) n
+    on conflict (address) do update
+    set (failures, first_failed_at, last_failed_at, blocked_until, expires_at) =
+        (select n.* from core._login_next_failure(a.failures, a.first_failed_at, a.expires_at, p_now,
+                                                  p_limit, p_window, p_first_wait, p_max_wait) n)
+    returning a.blocked_until
+$$;
+comment on function core._login_count_address_failure(text, timestamptz, integer, interval, interval, interval) is
+    'Internal (core.login_failed): count one failure for a client address (over all tenants), creating its row '
+    'when needed. Returns its blocked_until (null: not blocked).';
+revoke all on function core._login_count_address_failure(text, timestamptz, integer, interval, interval, interval) from public;
 
 create or replace function core._login_account_key(p_email text) returns text
     language sql immutable parallel safe
@@ -114,11 +154,12 @@ begin
     -- transaction ends (with its failure counted), instead of all passing the check at once.
     perform pg_advisory_xact_lock(hashtextextended('core.login_attempts/' || v_tenant::text || '/' || v_email, 0));
     -- a new snapshot, taken after the lock: the failure counted by the transaction we waited for is seen
-    select max(a.blocked_until) into v_until
-    from core.login_attempts a
-    where ((a.tenant_id = v_tenant and a.scope = 'account' and a.subject = v_email)
-           or (a.tenant_id is null and a.scope = 'address' and a.subject = left(p_address, 255)))
-      and a.blocked_until > clock_timestamp();
+    select max(x.blocked_until) into v_until
+    from (select a.blocked_until from core.login_attempts a
+          where a.tenant_id = v_tenant and a.scope = 'account' and a.subject = v_email
+          union all
+          select b.blocked_until from core.login_address_attempts b where b.address = left(p_address, 255)) x
+    where x.blocked_until > clock_timestamp();
     return coalesce(ceil(extract(epoch from v_until - clock_timestamp()))::integer, 0);
 end
 $$;
@@ -160,8 +201,8 @@ begin
     v_account := core._login_count_failure(v_tenant, 'account', core._login_account_key(p_email), v_now,
                                            p_account_limit, p_window, p_first_wait, p_max_wait);
     if p_address is not null then
-        v_address := core._login_count_failure(null, 'address', left(p_address, 255), v_now,
-                                               p_address_limit, p_window, p_first_wait, p_max_wait);
+        v_address := core._login_count_address_failure(left(p_address, 255), v_now,
+                                                       p_address_limit, p_window, p_first_wait, p_max_wait);
     end if;
     return coalesce(ceil(extract(epoch from greatest(v_account, v_address) - v_now))::integer, 0);
 end
@@ -205,13 +246,16 @@ create or replace function core.purge_login_attempts(p_grace interval default '1
 as $$
 declare
     v_rows bigint;
+    v_more bigint;
 begin
     if p_grace is null or p_grace < interval '0' then
         raise exception 'p_grace: must be a non-negative interval (got %)', p_grace using errcode = 'invalid_parameter_value';
     end if;
     delete from core.login_attempts a where a.expires_at < now() - p_grace;
     get diagnostics v_rows = row_count;
-    return v_rows;
+    delete from core.login_address_attempts b where b.expires_at < now() - p_grace;
+    get diagnostics v_more = row_count;
+    return v_rows + v_more;
 end
 $$;
 comment on function core.purge_login_attempts(interval) is

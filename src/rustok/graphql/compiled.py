@@ -727,8 +727,82 @@ class Compiler:
                 members.append((s.key, self.tags(s.node, c)))
             elif s.name == "seo":
                 members.append((s.key, self.seo(s.node, c)))
+            elif s.name == "category":
+                members.append((s.key, self.content_category(
+                    s.node, "ct", "content.categories ct where ct.tenant_id = core.current_tenant_id() and ct.id = "
+                    f"(select ic.category_id from index.content ic where ic.tenant_id = core.current_tenant_id() "
+                    f"and ic.node_id = {c}.node_id)")))
             else:
                 raise Unsupported(f"Content.{s.name}")
+        return _object(members)
+
+    def content_category_object(self, node: FieldNode, ct: str, fallback: str | None = None) -> str:
+        """A ContentCategory from content.categories alias `ct` (storefront.content_category_node); with
+        `fallback`, a JSON alias ({id, name, slug}) used when `ct` found nothing (a facet's own values)."""
+        def pick(column: str) -> str:
+            return f"coalesce({ct}.{column}::text, {fallback} ->> {_lit(column)})" if fallback else f"{ct}.{column}"
+        members = []
+        for s in self.selections("ContentCategory", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ContentCategory\"'"))
+            elif s.name in ("id", "name", "slug"):
+                members.append((s.key, _j(pick(s.name))))
+            elif s.name == "description":
+                members.append((s.key, _j(f"{ct}.description")))
+            elif s.name == "position":
+                members.append((s.key, f"coalesce({ct}.position, 0)::text"))
+            else:
+                raise Unsupported(f"ContentCategory.{s.name}")
+        return _object(members)
+
+    def content_category(self, node: FieldNode, ct: str, source: str) -> str:
+        """Content.category: the tenant's content category of the node (resolve_content_category), or null."""
+        return f"coalesce((select {self.content_category_object(node, ct)} from {source}), 'null')"
+
+    def content_facets(self, node: FieldNode, facets: str) -> str:
+        """ContentConnection.facets from index.search_content's facets JSON `facets` (resolve_content_facets):
+        categories as the tenant's content categories (else as the facet has them)."""
+        members = []
+        for s in self.selections("ContentFacets", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"ContentFacets\"'"))
+            elif s.name == "kinds":
+                item = []
+                for k in self.selections("KindFacet", s.node):
+                    self.no_arguments(k.node)
+                    if k.name == "__typename":
+                        item.append((k.key, "'\"KindFacet\"'"))
+                    elif k.name == "kind":
+                        item.append((k.key, _j("(e.v ->> 'kind')")))
+                    elif k.name == "count":
+                        item.append((k.key, "(e.v ->> 'count')"))
+                    else:
+                        raise Unsupported(f"KindFacet.{k.name}")
+                members.append((s.key, _array(_object(item), f"jsonb_array_elements({facets} -> 'kinds') "
+                                                             "with ordinality as e (v, o)", "e.o")))
+            elif s.name == "categories":
+                item = []
+                for k in self.selections("ContentCategoryFacet", s.node):
+                    self.no_arguments(k.node)
+                    if k.name == "__typename":
+                        item.append((k.key, "'\"ContentCategoryFacet\"'"))
+                    elif k.name == "count":
+                        item.append((k.key, "(e.v ->> 'count')"))
+                    elif k.name == "category":
+                        item.append((k.key, self.content_category_object(k.node, "ct", "e.v")))
+                    else:
+                        raise Unsupported(f"ContentCategoryFacet.{k.name}")
+                members.append((s.key, _array(_object(item),
+                                              f"jsonb_array_elements({facets} -> 'categories') with ordinality as e (v, o) "
+                                              "left join content.categories ct on ct.tenant_id = core.current_tenant_id() "
+                                              "and ct.id = (e.v ->> 'id')::uuid", "e.o")))
+            elif s.name == "tags":
+                members.append((s.key, self.keyed_facets(s.node, facets, "tags", "TagFacet", "tag", "Tag",
+                                                         ("slug", "name"))))
+            else:
+                raise Unsupported(f"ContentFacets.{s.name}")
         return _object(members)
 
     def root_content(self, sel: Selection) -> tuple[str, str]:
@@ -776,7 +850,7 @@ class Compiler:
             values[names["want_body"]] = wants["body"]
         self.params.fillers.append(fill)
 
-        rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
+        rows, meta, page, facets_cte = f"{n}_rows", f"{n}_meta", f"{n}_page", f"{n}_facets"
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
         members = []
@@ -814,6 +888,9 @@ class Compiler:
                 members.append((s.key, f"(select {_j('m.corrected_query')} from {meta} m)"))
             elif s.name == "sort":
                 members.append((s.key, self.effective_sort(P["sort"], meta)))
+            elif s.name == "facets":
+                wants["facets"] = True
+                members.append((s.key, self.content_facets(s.node, "(select x.f from " + facets_cte + " x)")))
             else:
                 raise Unsupported(f"ContentConnection.{s.name}")
         wants["body"] = self.wants_body
@@ -822,6 +899,10 @@ class Compiler:
                 f"{P['want_total']}, {P['want_body']})), "
                 f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped from {rows} r where r.ord = 0), "
                 f"{page} as (select r.* from {rows} r where r.ord between 1 and {P['limit']})")
+        if wants.get("facets"):
+            # read from the listing's row 0, so that it runs after index.read_content_page set the tenant
+            ctes += (f", {facets_cte} as materialized (select index.search_content(core.current_tenant_id(), "
+                     f"{P['search']}, {P['filters']}, null, 1, 0, false) -> 'facets' as f from {meta} m)")
         return sel.key, _object(members), ctes
 
     def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict) -> str:

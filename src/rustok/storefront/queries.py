@@ -173,9 +173,10 @@ mutation AcceptInvitation($token: String!, $password: String!, $name: String) {
 }
 """
 
+# Without the header (fetched apart, as for the catalog), so that an anonymous visitor's blog page is one
+# compiled statement.
 BLOG = """
-query Blog($filter: ContentFilter, $after: String, $before: String, $first: Int, $last: Int, $cart: String) {
-  %(header)s
+query Blog($filter: ContentFilter, $after: String, $before: String, $first: Int, $last: Int) {
   contents(kind: post, filter: $filter, sort: newest, first: $first, after: $after, last: $last, before: $before) {
     totalCount
     nodes { id slug title excerpt publishedAt updatedAt author { name } category { slug name } tags { slug name } }

@@ -598,11 +598,11 @@ async def blog(request, site):
         variables.update(last=10, before=q["before"][:500])
     else:
         variables.update(first=10, after=(q.get("after") or None) and q["after"][:500])
-    result = await _run(request, site, Q.fill(Q.BLOG), variables, allow=("BAD_USER_INPUT",))
-    if result.errors:
-        result = await _run(request, site, Q.fill(Q.BLOG), {"filter": flt or None, "first": 10})
-    data = result.data
-    site.header(data)
+    header = await _header(request, site)
+    result = await _read(request, site, Q.fill(Q.BLOG), variables, allow=("BAD_USER_INPUT",))
+    if result.errors:   # a stale or made-up cursor: start again from the first page
+        result = await _read(request, site, Q.fill(Q.BLOG), {"filter": flt or None, "first": 10})
+    data = {**header, **result.data}
 
     def render_page():
         return render(request, site, "blog.html", title="Blog", posts=data["contents"], category=category, tag=tag,

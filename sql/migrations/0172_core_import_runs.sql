@@ -1,4 +1,4 @@
--- depends: 0170_index_product_search
+-- depends: 0171_core_login_address_attempts
 -- core: a log of bulk imports (commerce.import_products), which is also the flag that tells the statement-level
 -- event triggers to leave the imported rows to the import (it emits one event per product itself).
 
