@@ -153,6 +153,10 @@ OPERATIONS = [
      {"f": None}),
     ("blog index by category and search, with facets", """{ contents(search: "tee", filter: {categorySlugs: ["news"]}, first: 3) {
           totalCount nodes { title category { name } } facets { kinds { kind count } categories { count category { slug } } } } }""", {}),
+    ("the storefront's sitemap: products", """query($after: String) { products(sort: newest, first: 100, after: $after) {
+          nodes { handle updatedAt } pageInfo { hasNextPage endCursor } } }""", {"after": None}),
+    ("the storefront's sitemap: posts", """query($kind: NodeKind!, $after: String) { contents(kind: $kind, sort: newest, first: 100,
+          after: $after) { nodes { slug updatedAt } pageInfo { hasNextPage endCursor } } }""", {"kind": "post", "after": None}),
     ("content search with bodies", """{ contents(search: "tee", first: 5) { totalCount sort nodes { title rank body } } }""", {}),
     ("pages by position, backwards", """{ contents(kind: page, sort: title_asc, last: 2) { nodes { slug } pageInfo { startCursor hasPreviousPage } } }""", {}),
     ("post by slug with body", """{ content(kind: post, slug: "n-1") { id title body bodyFormat author { name } tags { slug } rank } }""", {}),

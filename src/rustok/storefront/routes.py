@@ -681,7 +681,7 @@ SITEMAP_MAX = 10_000
 async def _walk(request, site, query, key, variables):
     after, rows = None, []
     while len(rows) < SITEMAP_MAX:
-        conn = (await _run(request, site, query, {**variables, "after": after})).data[key]
+        conn = (await _read(request, site, query, {**variables, "after": after})).data[key]   # compiled: one statement
         rows.extend(conn["nodes"])
         if not conn["pageInfo"]["hasNextPage"]:
             break
