@@ -16,6 +16,7 @@ import psycopg
 from rustok.bench import cli as bench_cli
 from rustok.config import Settings, yoyo_url
 from rustok.errors import RustokError
+from rustok import imports as import_cli
 from rustok.index import cli as index_cli
 from rustok.outbox import cli as outbox_cli
 
@@ -393,6 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     outbox_cli.register(sub)   # worker
     index_cli.register(sub)    # reindex
     bench_cli.register(sub)    # bench
+    import_cli.register(sub)   # import products
     return parser
 
 

@@ -73,6 +73,9 @@ def test_smoke_data_is_consistent(smoke):
     assert phases["nodes"]["rows"] + phases["comments"]["rows"] == size.content_nodes
     assert phases["orders"]["rows"] == size.orders
     assert imp["extra"]["events_written"] > size.products  # triggers were on
+    # the figure is the set-based import of the same products, next to the generator's rate
+    assert imp["extra"]["import_products"] == size.products and imp["extra"]["import_events"] == size.products
+    assert imp["reference"]["value"] > 0 and imp["ratio"] > 0
     orders = json.loads(next(out.glob("*-orders.json")).read_text())
     assert orders["extra"]["orders_placed"] > 0             # the hot variants exist and have stock
     lag = json.loads(next(out.glob("*-lag.json")).read_text())
@@ -83,6 +86,46 @@ def test_bench_id_matches_sql(conn):
     generate.setup(conn)
     for kind, n in [(1, 1), (4, 4 * 99_999 + 3), (11, 1_000_000), (9, 123_456)]:
         assert conn.execute("select bench.id(%s, %s) as id", (kind, n)).fetchone()["id"] == generate.bench_id(kind, n)
+
+
+def test_import_lines_are_the_generators_products(conn):
+    """product_doc(n) (the import scenario's input) describes the rows the generator's products block writes."""
+    generate.setup(conn)
+    for key, mod in [(1, 10), (17, 3), (99_999 * 4 + 3, 20000), (123_456 + 11, 100)]:
+        assert conn.execute("select bench.r(%s, %s) as r", (key, mod)).fetchone()["r"] == generate.r(key, mod)
+    tenant = conn.execute(generate.load_blocks()["tenant"]).fetchone()["id"]
+    params = {"t": tenant, "users": 1, "products": 40, "base": 1, "count": 1, "a": 1, "b": 40}
+    for block in ("reference_data", "products"):
+        for sql in generate.statements(generate.load_blocks()[block]):
+            conn.execute(sql, params)
+    for n in (1, 20, 37):
+        doc = generate.product_doc(n)
+        row = conn.execute("""select p.title, p.description, p.status,
+                                     (select array_agg(v.sku order by v.position) from commerce.variants v
+                                      where v.tenant_id = p.tenant_id and v.product_id = p.id) as skus,
+                                     (select array_agg(x.amount order by v.position, x.currency_code) from commerce.prices x
+                                      join commerce.variants v on v.tenant_id = x.tenant_id and v.id = x.variant_id
+                                      where v.tenant_id = p.tenant_id and v.product_id = p.id) as amounts,
+                                     (select array_agg(l.stocked_quantity order by v.position) from commerce.inventory_levels l
+                                      join commerce.variant_inventory vi on vi.tenant_id = l.tenant_id
+                                       and vi.inventory_item_id = l.inventory_item_id
+                                      join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+                                      where v.tenant_id = p.tenant_id and v.product_id = p.id) as stock,
+                                     (select c.handle from commerce.product_categories pc join commerce.categories c
+                                      on c.tenant_id = pc.tenant_id and c.id = pc.category_id
+                                      where pc.tenant_id = p.tenant_id and pc.product_id = p.id) as category,
+                                     (select t.name from content.taggables x join content.tags t
+                                      on t.tenant_id = x.tenant_id and t.id = x.tag_id
+                                      where x.tenant_id = p.tenant_id and x.target_id = p.id) as tag
+                              from commerce.products p where p.tenant_id = %s and p.handle = %s""",
+                           (tenant, doc["handle"])).fetchone()
+        assert row["title"] == doc["title"] and row["description"] == doc["description"]
+        assert row["status"] == doc["status"]
+        assert row["skus"] == [v["sku"] for v in doc["variants"]]
+        by_currency = [sorted((p["currencyCode"], p["amount"]) for p in v["prices"]) for v in doc["variants"]]
+        assert row["amounts"] == [amount for prices in by_currency for _, amount in prices]
+        assert row["stock"] == [v["stock"]["Main warehouse"] for v in doc["variants"]]
+        assert [row["category"]] == doc["categories"] and [row["tag"]] == doc["tags"]
 
 
 def test_parameterised_blocks_split_into_statements():

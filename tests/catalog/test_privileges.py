@@ -16,6 +16,9 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "core.module_enabled(uuid,text)": ({APP}, "the app's write triggers ask for the tenants of the rows they write; "
                                               "reveals only a module toggle of a tenant id the caller names"),
     "core.assert_module_enabled(uuid[],text)": ({APP}, "same as module_enabled; raises, returns nothing"),
+    "commerce.import_products(integer[],jsonb[],text)": ({APP}, "bulk import: definer so that only it can write "
+                                                         "core.import_runs (the triggers' flag); writes and looks up "
+                                                         "only the caller's tenant, checks catalog:write (tags:manage)"),
     "core.tenant_id_by_slug(text)": ({APP}, "runs before a tenant is set; the id of an active slug the caller names"),
     "core.resolve_request(text,text)": ({APP}, "runs before a tenant is set; only the session whose token hash the caller holds"),
     "core.tenant_slug_by_host(text)": ({APP}, "runs before a tenant is set; the slug of the tenant (active or suspended) "

@@ -6,6 +6,9 @@ create or replace function commerce.tg_products__events() returns trigger
 as $$
 begin
     if tg_op = 'INSERT' then
+        if core._import_active() then  -- commerce.import_products emits one event per product itself
+            return null;
+        end if;
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
         insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
         select n.tenant_id, e.event_type, 'product', n.id, jsonb_build_object('handle', n.handle, 'status', n.status)
@@ -41,6 +44,9 @@ create or replace function commerce.tg_variants__events() returns trigger
 as $$
 begin
     if tg_op = 'INSERT' then
+        if core._import_active() then  -- commerce.import_products emits one event per product itself
+            return null;
+        end if;
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
         insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
         select n.tenant_id, 'VariantCreated', 'product', n.product_id, jsonb_build_object('variant_id', n.id)
@@ -86,6 +92,9 @@ begin
     -- Static statements only (plpgsql caches their plans; a dynamic statement was planned on every call):
     -- first the key column of the changed rows (an UPDATE's unchanged rows are in neither EXCEPT) ...
     if tg_op = 'INSERT' then
+        if core._import_active() then  -- commerce.import_products emits one event per product itself
+            return null;
+        end if;
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
         case v_col
             when 'product_id' then
@@ -198,6 +207,9 @@ begin
     -- Static statements only (plpgsql caches their plans): the changed rows of this statement, before and
     -- after; an UPDATE that leaves a row as it was changes nothing.
     if tg_op = 'INSERT' then
+        if core._import_active() then  -- commerce.import_products emits one event per product itself
+            return null;
+        end if;
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
         select array_agg(row(n.tenant_id, n.inventory_item_id, n.location_id, 0, n.stocked_quantity,
                              0, n.stocked_quantity - n.reserved_quantity)::commerce._level_change)

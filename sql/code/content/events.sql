@@ -163,6 +163,9 @@ declare
     v_e text[];
 begin
     if tg_op = 'INSERT' then
+        if core._import_active() then  -- an import emits one event per target itself
+            return null;
+        end if;
         select array_agg(r.tenant_id), array_agg(r.tag_id), array_agg(r.target_type), array_agg(r.target_id),
                array_agg('TagAttached'::text)
         into v_t, v_g, v_y, v_i, v_e from new_rows r;

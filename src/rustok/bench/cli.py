@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--rounds", type=int, help="interleaved rounds per scenario (default 3; smoke 1)")
     p.add_argument("--seconds", type=float, help="length of one measured run (default 10; smoke 1)")
     p.add_argument("--orders", type=int, help="generate this many orders instead of the size's count")
+    p.add_argument("--products", type=int, help="generate (and import) this many products instead of the size's count "
+                                                "(chunks of 5,000 from 5,000 up), e.g. --size smoke --products 20000")
     p.add_argument("--out", type=Path, default=Path("bench/results"), help="where the JSON and PNG files go")
     p.add_argument("--url", help="the migration owner's URL of a dedicated database to use instead of a throwaway "
                                  "cluster (it is migrated; scenarios disable triggers and write data)")
@@ -61,7 +63,7 @@ def cmd_bench(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     logging.getLogger("matplotlib").setLevel(logging.WARNING)
-    size = generate.size_named(args.size, args.orders)
+    size = generate.size_named(args.size, args.orders, args.products)
     rounds = args.rounds or DEFAULT_ROUNDS[args.size]
     seconds = args.seconds or DEFAULT_SECONDS[args.size]
     if rounds < 1 or seconds <= 0:

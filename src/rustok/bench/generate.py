@@ -58,10 +58,13 @@ SIZES = {
 }
 
 
-def size_named(name: str, orders: int | None = None) -> Size:
+def size_named(name: str, orders: int | None = None, products: int | None = None) -> Size:
     size = SIZES[name]
     if orders is not None:
         size = replace(size, orders=orders, order_chunk=min(size.order_chunk, max(orders, 1)))
+    if products is not None:
+        # chunks of 5,000 products (the default size's) once there are that many, so figures compare
+        size = replace(size, products=products, product_chunk=min(max(size.product_chunk, 5_000), max(products, 1)))
     return size
 
 
@@ -216,3 +219,56 @@ def _loadavg() -> list[float]:
         return [round(x, 2) for x in os.getloadavg()]
     except OSError:  # pragma: no cover
         return []
+
+
+# ---------------------------------------------------------------- the same products as import lines
+
+def r(key: int, mod: int) -> int:
+    """bench.r (generate.sql): seeded pseudo-random integer in [0, mod)."""
+    return ((key * 2654435761 + 40503) % 2147483629) % mod
+
+
+_COLOURS = ['Red', 'Blue', 'Green', 'Black', 'White', 'Grey', 'Navy', 'Olive', 'Amber', 'Teal']
+_MATERIALS = ['linen', 'cotton', 'wool', 'silk', 'denim', 'leather', 'canvas', 'velvet']
+_NOUNS = ['shirt', 'jacket', 'trousers', 'scarf', 'hat', 'boots', 'dress', 'sweater', 'coat', 'bag']
+_ADJECTIVES = ['soft', 'sturdy', 'light', 'warm', 'classic']
+_SIZES = ['S', 'M', 'L']
+_CURRENCIES = ['EUR', 'USD', 'GBP']
+
+
+def product_doc(n: int, prefix: str = "p") -> dict:
+    """Product row n of the generator's `products` block as a `rustok import products` line (a dict): the same
+    title, description, status, option "Size" with 1-3 values, variants with a price in EUR, USD and GBP and stock
+    at the location "Main warehouse", a category (handle category-K) and a tag (name Tag K). Handles and SKUs carry
+    `prefix` (p- and SKU- are the generator's own)."""
+    count = 1 + r(n + 17, 3)
+    sku = "SKU" if prefix == "p" else f"{prefix.upper()}SKU"
+    return {
+        "handle": f"{prefix}-{n}",
+        "title": f"{_COLOURS[r(n, 10)]} {_MATERIALS[r(n + 7, 8)]} {_NOUNS[r(n + 13, 10)]} {n}",
+        "description": (f"A {_ADJECTIVES[r(n + 3, 5)]} piece, item number {n}. Made to last; washes well; model "
+                        f"{chr(97 + r(n, 26))}{chr(97 + r(n + 1, 26))}."),
+        "status": "draft" if n % 20 == 0 else "published",
+        "metadata": {"source": "bench", "n": n},
+        "options": [{"title": "Size", "values": _SIZES[:count]}],
+        "variants": [{
+            "title": _SIZES[k - 1], "sku": f"{sku}-{n}-{k}", "weight": 100 + r(n * 4 + k, 900),
+            "options": [{"name": "Size", "value": _SIZES[k - 1]}],
+            "prices": [{"amount": 500 + r(n * 4 + k, 20000) * 5 + c * 100, "currencyCode": _CURRENCIES[c]}
+                       for c in range(3)],
+            "stock": {"Main warehouse": r(n * 4 + k, 60)},
+        } for k in range(1, count + 1)],
+        "categories": [f"category-{1 + r(n + 5, 20)}"],
+        "tags": [f"Tag {1 + r(n + 11, 100)}"],
+    }
+
+
+def write_import_file(path: Path, first: int, last: int, prefix: str = "p") -> int:
+    """Write products first..last as JSON Lines (compact); returns the number of lines."""
+    import json
+
+    with path.open("w", encoding="utf-8") as fh:
+        for n in range(first, last + 1):
+            fh.write(json.dumps(product_doc(n, prefix), separators=(",", ":")))
+            fh.write("\n")
+    return last - first + 1
