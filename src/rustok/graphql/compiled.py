@@ -300,17 +300,21 @@ class Compiler:
                 raise Unsupported(f"Seo.{t.name}")
         return _object(members)
 
-    def price_range(self, node: FieldNode, p: str, listing_currency: str | None) -> str:
-        read_args = self.arguments("Product", "priceRange", node)
-        name = self.params.name("price_range_currency")
-        listing = listing_currency
+    def currency(self, field_name: str, node: FieldNode, listing_currency: str | None) -> str:
+        """The SQL parameter of a Product field's `currency` argument (trimmed, upper case), else the listing's
+        currency (the parameter named `listing_currency`), else null."""
+        read_args = self.arguments("Product", field_name, node)
+        name = self.params.name(f"{field_name}_currency")
 
         def fill(values: dict, variables) -> None:
             currency = read_args(variables).get("currency")
             currency = currency.strip().upper() if currency else None
-            values[name] = currency or (values.get(listing) if listing else None)
+            values[name] = currency or (values.get(listing_currency) if listing_currency else None)
         self.params.fillers.append(fill)
-        cur = f"%({name})s::text"
+        return f"%({name})s::text"
+
+    def price_range(self, node: FieldNode, p: str, listing_currency: str | None) -> str:
+        cur = self.currency("priceRange", node, listing_currency)
         prices = f"({p}.prices -> {cur})"
         members_min = self.money_of(node, "min", f"({prices} ->> 'min')", cur)
         members_max = self.money_of(node, "max", f"({prices} ->> 'max')", cur)
@@ -331,16 +335,7 @@ class Compiler:
         """Product.price: the cheapest variant's price now (sale and override price lists applied) in the
         argument's currency or the listing's, as resolve_product_price answers it (commerce.calculate_prices over
         the product's variants; ties by variant position, then id). Under the statement's tenant."""
-        read_args = self.arguments("Product", "price", node)
-        name = self.params.name("price_currency")
-        listing = listing_currency
-
-        def fill(values: dict, variables) -> None:
-            currency = read_args(variables).get("currency")
-            currency = currency.strip().upper() if currency else None
-            values[name] = currency or (values.get(listing) if listing else None)
-        self.params.fillers.append(fill)
-        cur = f"%({name})s::text"
+        cur = self.currency("price", node, listing_currency)
         # the product's variants in (position, id) order once; ties between equal prices go to the earlier one
         # (array_position: a join back to commerce.variants per price row was planned as a scan of the tenant's
         # variants, the function's result being opaque to the planner)
