@@ -175,13 +175,14 @@ class EmbeddedCluster:
 
     def start(self) -> bool:
         """Start the cluster (creating it on first use); True when started now."""
-        self.init()
         if self.running():
             return False
+        # before initdb: a port taken by something else is refused at once, without creating a cluster first
         if port_in_use(self.port):
             raise DatabaseUnavailable(
                 f"port {self.port} is already in use; set RUSTOK_DB_PORT to a free port for the embedded database"
             )
+        self.init()
         self._prepare_root()
         result = self._run(
             [
