@@ -42,6 +42,16 @@ def shop(both, owner, api_db):
                          "values (%s, 'Summer sale', 'sale', 'active') returning id", (t,)).fetchone()[0]
     members = owner.execute("insert into commerce.price_lists (tenant_id, title, type, status) "
                             "values (%s, 'Members', 'override', 'active') returning id", (t,)).fetchone()[0]
+    # a category tree: Shirts (above) and Tops at the root, Tees under Tops, Hidden (internal) with a public child
+    tops = owner.execute("insert into commerce.categories (tenant_id, name, handle, rank) values (%s, 'Tops', 'tops', 1) "
+                         "returning id", (t,)).fetchone()[0]
+    owner.execute("insert into commerce.categories (tenant_id, name, handle, parent_id, description) "
+                  "values (%s, 'Tees', 'tees', %s, 'Short \"sleeves\"')", (t, tops))
+    hidden = owner.execute("insert into commerce.categories (tenant_id, name, handle, is_internal) "
+                           "values (%s, 'Hidden', 'hidden', true) returning id", (t,)).fetchone()[0]
+    owner.execute("insert into commerce.categories (tenant_id, name, handle, parent_id) values (%s, 'Orphan', 'orphan', %s)",
+                  (t, hidden))
+    owner.execute("insert into commerce.categories (tenant_id, name, handle, is_active) values (%s, 'Old', 'old', false)", (t,))
     for i in range(27):
         title = ["Blue tee", "Linen shirt \"classic\"", "Wool scarf", "Café mug ☕", "Tab\tand\nnewline"][i % 5] + f" {i}"
         pid = owner.execute(
@@ -88,6 +98,9 @@ def shop(both, owner, api_db):
                          "values (%s, 'News \"&\" views', 'news', 'All the news', 2) returning id", (t,)).fetchone()[0]
     howto = owner.execute("insert into content.categories (tenant_id, name, slug) values (%s, 'How-to', 'how-to') "
                           "returning id", (t,)).fetchone()[0]
+    for name, slug, pos in (("Releases", "releases", 2), ("Events", "events", 1)):
+        owner.execute("insert into content.categories (tenant_id, name, slug, parent_id, position) values (%s, %s, %s, %s, %s)",
+                      (t, name, slug, news, pos))
     for i in range(9):
         kind = "page" if i % 4 == 3 else "post"
         status = "draft" if i == 5 else "published"
@@ -184,6 +197,10 @@ OPERATIONS = [
           edges { cursor node { body } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } } }""", {}),
     ("comments of every post in a listing", """{ contents(kind: post, first: 3, sort: oldest) { nodes { slug comments(first: 2) { totalCount
           nodes { body comments(last: 1) { nodes { body } pageInfo { hasPreviousPage } } } } } } }""", {}),
+    ("the category tree", """{ categories { __typename id name handle description rank parent { handle }
+          children { handle rank children { handle } parent { name parent { name } } } } }""", {}),
+    ("the blog's category tree", """{ contentCategories { __typename id name slug description position children { slug } parent { slug } } }""", {}),
+    ("categories beside products", """{ cats: categories { handle children { handle } } products(first: 2) { nodes { handle } } }""", {}),
     ("content search with bodies", """{ contents(search: "tee", first: 5) { totalCount sort nodes { title rank body } } }""", {}),
     ("pages by position, backwards", """{ contents(kind: page, sort: title_asc, last: 2) { nodes { slug } pageInfo { startCursor hasPreviousPage } } }""", {}),
     ("post by slug with body", """{ content(kind: post, slug: "n-1") { id title body bodyFormat author { name } tags { slug } rank } }""", {}),

@@ -806,6 +806,59 @@ class Compiler:
                 raise Unsupported(f"ContentFacets.{s.name}")
         return _object(members)
 
+    # the two category trees (storefront.category_tree, content_category_tree): the type, its own columns, the
+    # order of siblings, the rows an anonymous visitor sees, the module
+    _TREES = {
+        "categories": ("Category", ("id", "name", "handle", "description"), "rank", "rank, {r}.name, {r}.id",
+                       "commerce.categories", "c.is_active and not c.is_internal", "commerce", "handle"),
+        "contentCategories": ("ContentCategory", ("id", "name", "slug", "description"), "position",
+                              "position, {r}.name, {r}.id", "content.categories", "true", "content", "slug"),
+    }
+
+    def category_tree_node(self, node: FieldNode, row: str, cats: str, tree: tuple) -> str:
+        """A category of a tree from row alias `row` of the CTE `cats` (the tenant's categories an anonymous
+        visitor sees): parent and children from the same rows, children in the tree's order."""
+        type_name, columns, number, order = tree[0], tree[1], tree[2], tree[3]
+        members = []
+        for s in self.selections(type_name, node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, f"'\"{type_name}\"'"))
+            elif s.name in columns:
+                members.append((s.key, _j(f"{row}.{s.name}")))
+            elif s.name == number:
+                members.append((s.key, f"coalesce({row}.{number}, 0)::text"))
+            elif s.name == "children":
+                child = self.params.name("ch")
+                members.append((s.key, _array(self.category_tree_node(s.node, child, cats, tree),
+                                              f"{cats} {child} where {child}.parent_id = {row}.id",
+                                              f"{child}." + order.format(r=child))))
+            elif s.name == "parent":
+                up = self.params.name("up")
+                members.append((s.key, f"coalesce((select {self.category_tree_node(s.node, up, cats, tree)} "
+                                       f"from {cats} {up} where {up}.id = {row}.parent_id), 'null')"))
+            else:
+                raise Unsupported(f"{type_name}.{s.name}")
+        return _object(members)
+
+    def root_category_tree(self, sel: Selection) -> tuple[str, str, str]:
+        """Query.categories / contentCategories: the roots of the tenant's tree (a category whose parent is not
+        visible is a root too), as resolve_categories answers it; the tenant set by index._begin_public_read."""
+        self.no_arguments(sel.node)
+        tree = self._TREES[sel.name]
+        _, _, number, order, table, visible, module, key = tree
+        n = self.params.name("tree")
+        tenant, cats = f"{n}_tenant", f"{n}_rows"
+        ctes = (f"{tenant} as materialized (select index._begin_public_read(%(tenant)s, '{module}') as id), "
+                f"{cats} as materialized (select c.id, c.parent_id, c.name, c.{key}, c.description, c.{number} "
+                f"from {tenant} t join {table} c on c.tenant_id = t.id where {visible})")
+        root = self.params.name("root")
+        expr = _array(self.category_tree_node(sel.node, root, cats, tree),
+                      f"{cats} {root} where {root}.parent_id is null "
+                      f"or not exists (select 1 from {cats} pa where pa.id = {root}.parent_id)",
+                      f"{root}." + order.format(r=root))
+        return sel.key, expr, ctes
+
     def root_content(self, sel: Selection) -> tuple[str, str]:
         read_args = self.arguments("Query", "content", sel.node)
         cid, ckind, cslug, cbody = (self.params.name(x) for x in ("content_id", "content_kind", "content_slug",
@@ -965,6 +1018,10 @@ class Compiler:
                 ctes.append(cte)
             elif sel.name == "content":
                 members.append(self.root_content(sel))
+            elif sel.name in ("categories", "contentCategories"):
+                key, expr, cte = self.root_category_tree(sel)
+                members.append((key, expr))
+                ctes.append(cte)
             elif sel.name == "__typename":
                 members.append((sel.key, "'\"Query\"'"))
             else:
