@@ -98,9 +98,9 @@ def shop(both, owner, api_db):
                          "values (%s, 'News \"&\" views', 'news', 'All the news', 2) returning id", (t,)).fetchone()[0]
     howto = owner.execute("insert into content.categories (tenant_id, name, slug) values (%s, 'How-to', 'how-to') "
                           "returning id", (t,)).fetchone()[0]
-    for name, slug, pos in (("Releases", "releases", 2), ("Events", "events", 1)):
+    for sub_name, sub_slug, pos in (("Releases", "releases", 2), ("Events", "events", 1)):
         owner.execute("insert into content.categories (tenant_id, name, slug, parent_id, position) values (%s, %s, %s, %s, %s)",
-                      (t, name, slug, news, pos))
+                      (t, sub_name, sub_slug, news, pos))
     for i in range(9):
         kind = "page" if i % 4 == 3 else "post"
         status = "draft" if i == 5 else "published"
