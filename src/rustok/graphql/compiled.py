@@ -114,6 +114,13 @@ def _cursor(expr: str) -> str:
     return f"rtrim(translate(encode(convert_to({text}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
 
 
+def _module_guard(module: str, expr: str) -> str:
+    """`expr` once module `module` is on for the statement's tenant; else the statement fails (55000) and ordinary
+    execution answers with its MODULE_DISABLED error for the field."""
+    return (f"(select {expr} from (select core.assert_module_enabled(array[core.current_tenant_id()], "
+            f"{_lit(module)})) _guard)")
+
+
 # ---------------------------------------------------------------- selections
 
 @dataclass
@@ -721,6 +728,12 @@ class Compiler:
                         author.append((a.key, _j(f"{c}.author_id")))
                     elif a.name == "name":
                         author.append((a.key, _j(f"{c}.author_name")))
+                    elif a.name == "followerCount":
+                        author.append((a.key, _module_guard("community", self.follower_count("user", f"{c}.author_id"))))
+                    elif a.name == "viewerFollows":   # an anonymous visitor follows nobody
+                        author.append((a.key, _module_guard("community", "'false'")))
+                    elif a.name == "reputation":
+                        author.append((a.key, _module_guard("community", self.reputation(a.node, f"{c}.author_id"))))
                     else:
                         raise Unsupported(f"Author.{a.name}")
                 members.append((s.key, f"(case when {c}.author_id is null then 'null' else {_object(author)} end)"))
@@ -728,6 +741,26 @@ class Compiler:
                 members.append((s.key, self.tags(s.node, c)))
             elif s.name == "seo":
                 members.append((s.key, self.seo(s.node, c)))
+            elif s.name == "reactions":
+                reaction = []
+                for r in self.selections("ReactionCount", s.node):
+                    self.no_arguments(r.node)
+                    if r.name == "__typename":
+                        reaction.append((r.key, "'\"ReactionCount\"'"))
+                    elif r.name == "kind":
+                        reaction.append((r.key, _j("_rc.kind")))
+                    elif r.name == "count":
+                        reaction.append((r.key, "_rc.n::text"))
+                    else:
+                        raise Unsupported(f"ReactionCount.{r.name}")
+                members.append((s.key, _module_guard("community", _array(
+                    _object(reaction), "(select _rx.kind, count(*) as n from community.reactions _rx "
+                    f"where _rx.tenant_id = core.current_tenant_id() and _rx.node_id = {c}.node_id group by _rx.kind) _rc",
+                    "_rc.kind"))))
+            elif s.name == "viewerReactions":   # an anonymous visitor has reacted to nothing
+                members.append((s.key, _module_guard("community", "'[]'")))
+            elif s.name == "followerCount":
+                members.append((s.key, _module_guard("community", self.follower_count("node", f"{c}.node_id"))))
             elif s.name == "category":
                 members.append((s.key, self.content_category(
                     s.node, "ct", "content.categories ct where ct.tenant_id = core.current_tenant_id() and ct.id = "
@@ -736,6 +769,28 @@ class Compiler:
             else:
                 raise Unsupported(f"Content.{s.name}")
         return _object(members)
+
+    @staticmethod
+    def follower_count(target_type: str, target: str) -> str:
+        """followerCount (storefront._follower_count): follows of a node or a user in the statement's tenant."""
+        return (f"(select count(*)::text from community.follows _fo where _fo.tenant_id = core.current_tenant_id() "
+                f"and _fo.target_type = {_lit(target_type)} and _fo.target_id = {target})")
+
+    def reputation(self, node: FieldNode, user: str) -> str:
+        """Author.reputation (resolve_author_reputation): score and reactions received, 0 without a row."""
+        members = []
+        for s in self.selections("Reputation", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"Reputation\"'"))
+            elif s.name == "score":
+                members.append((s.key, "coalesce(_rp.score, 0)::text"))
+            elif s.name == "reactionsReceived":
+                members.append((s.key, "coalesce(_rp.reactions_received, 0)::text"))
+            else:
+                raise Unsupported(f"Reputation.{s.name}")
+        return (f"(select {_object(members)} from (select 1) _one left join community.reputation _rp "
+                f"on _rp.tenant_id = core.current_tenant_id() and _rp.user_id = {user})")
 
     def content_category_object(self, node: FieldNode, ct: str, fallback: str | None = None) -> str:
         """A ContentCategory from content.categories alias `ct` (storefront.content_category_node); with
