@@ -125,7 +125,8 @@ declare
             join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
 $sql$;
 begin
-    -- The landing page (no text, no filters, newest first, paging forwards) is most of a storefront's traffic:
+    -- The landing page (no text, no filters but the price buckets' bounds, newest first, paging forwards) is most
+    -- of a storefront's traffic:
     -- its rows come straight from products_created_idx by static (plan-cached) statements, and its total from
     -- the facet cache (index._browse_facets: the exact count of published products). Everything else takes the
     -- general path below (index.product_query + page_products, dynamic SQL per sort).
@@ -139,8 +140,7 @@ begin
             v_facets := v_listing -> 'facets';
             v_count := (v_listing ->> 'total')::bigint;
         elsif p_want_total then
-            v_count := (index._browse_facets(v_tenant, false, p_currency,
-                                             array[0, 1000, 2500, 5000, 10000, 25000, 50000, 100000]::bigint[]) ->> 'total')::bigint;
+            v_count := (index._browse_facets(v_tenant, false, p_currency, index._price_bucket_bounds(null)) ->> 'total')::bigint;
         end if;
         v_total := least(v_count, 10000);
         v_capped := v_count > 10000;
