@@ -574,45 +574,9 @@ class Compiler:
         rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
-        members = []
-        for s in self.selections("ProductConnection", sel.node):
-            self.no_arguments(s.node)
-            if s.name == "__typename":
-                members.append((s.key, "'\"ProductConnection\"'"))
-            elif s.name == "edges":
-                edge = []
-                for e in self.selections("ProductEdge", s.node):
-                    self.no_arguments(e.node)
-                    if e.name == "__typename":
-                        edge.append((e.key, "'\"ProductEdge\"'"))
-                    elif e.name == "cursor":
-                        edge.append((e.key, "'\"' || " + _cursor("x.cursor") + " || '\"'"))
-                    elif e.name == "node":
-                        edge.append((e.key, self.product(e.node, "x", currency_param)))
-                    else:
-                        raise Unsupported(f"ProductEdge.{e.name}")
-                members.append((s.key, _array(_object(edge), f"{page} x", order)))
-            elif s.name == "nodes":
-                members.append((s.key, _array(self.product(s.node, "x", currency_param), f"{page} x", order)))
-            elif s.name == "pageInfo":
-                members.append((s.key, self.page_info(s.node, rows, page, order, P)))
-            elif s.name == "totalCount":
-                wants["total"] = True
-                members.append((s.key, f"(select m.total::text from {meta} m)"))
-            elif s.name == "totalCountCapped":
-                wants["total"] = True
-                members.append((s.key, f"(select m.total_capped::text from {meta} m)"))
-            elif s.name == "query":
-                members.append((s.key, _j(f"{P['search']}::text")))
-            elif s.name == "correctedQuery":
-                members.append((s.key, f"(select {_j('m.corrected_query')} from {meta} m)"))
-            elif s.name == "sort":
-                members.append((s.key, self.effective_sort(P["sort"], meta)))
-            elif s.name == "facets":
-                wants["facets"] = True
-                members.append((s.key, self.facets(s.node, meta, P["currency"])))
-            else:
-                raise Unsupported(f"ProductConnection.{s.name}")
+        members = self.connection_members(
+            sel.node, "Product", lambda n: self.product(n, "x", currency_param), rows, meta, page, order, P, wants,
+            lambda n: self.facets(n, meta, P["currency"]))
         ctes = (f"{rows} as materialized (select * from index.read_products_page(%(tenant)s, {P['search']}, "
                 f"{P['filters']}, {P['sort']}, {P['currency']}, {P['after']}, {P['before']}, {P['limit']}, "
                 f"{P['from_end']}, {P['want_total']}, {P['want_facets']})), "
@@ -970,27 +934,52 @@ class Compiler:
         rows, meta, page, facets_cte = f"{n}_rows", f"{n}_meta", f"{n}_page", f"{n}_facets"
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
-        members = []
         self.wants_body = False
-        for s in self.selections("ContentConnection", node):
+        members = self.connection_members(
+            node, "Content", lambda n: self.content(n, "x"), rows, meta, page, order, P, wants,
+            lambda n: self.content_facets(n, "(select x.f from " + facets_cte + " x)"))
+        wants["body"] = self.wants_body
+        filters = P["filters"] if parent is None else (
+            f"({P['filters']}::jsonb || jsonb_build_object('parentId', {parent}.node_id::text, "
+            "'kinds', jsonb_build_array('comment')))")
+        ctes = (f"{rows} as materialized (select * from index.read_content_page(%(tenant)s, {P['search']}, "
+                f"{filters}, {P['sort']}, {P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, "
+                f"{P['want_total']}, {P['want_body']})), "
+                f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped from {rows} r where r.ord = 0), "
+                f"{page} as (select r.* from {rows} r where r.ord between 1 and {P['limit']})")
+        if wants.get("facets"):
+            # read from the listing's row 0, so that it runs after index.read_content_page set the tenant
+            ctes += (f", {facets_cte} as materialized (select index.search_content(core.current_tenant_id(), "
+                     f"{P['search']}, {filters}, null, 1, 0, false) -> 'facets' as f from {meta} m)")
+        return _object(members), ctes
+
+    def connection_members(self, node: FieldNode, type_name: str, build_node, rows: str, meta: str, page: str,
+                           order: str, P: dict, wants: dict, build_facets) -> list[tuple[str, str]]:
+        """The members of a <type_name>Connection over the CTEs of a read function's answer (rows: row 0 the
+        listing, then the page; meta: row 0; page: the page's rows in `order`): edges, nodes (each built by
+        build_node on alias x), pageInfo, totals, query, correctedQuery, sort and facets (build_facets). Marks in
+        `wants` what the read function must compute (total, facets)."""
+        connection, edge_type = f"{type_name}Connection", f"{type_name}Edge"
+        members = []
+        for s in self.selections(connection, node):
             self.no_arguments(s.node)
             if s.name == "__typename":
-                members.append((s.key, "'\"ContentConnection\"'"))
+                members.append((s.key, f"'\"{connection}\"'"))
             elif s.name == "edges":
                 edge = []
-                for e in self.selections("ContentEdge", s.node):
+                for e in self.selections(edge_type, s.node):
                     self.no_arguments(e.node)
                     if e.name == "__typename":
-                        edge.append((e.key, "'\"ContentEdge\"'"))
+                        edge.append((e.key, f"'\"{edge_type}\"'"))
                     elif e.name == "cursor":
                         edge.append((e.key, "'\"' || " + _cursor("x.cursor") + " || '\"'"))
                     elif e.name == "node":
-                        edge.append((e.key, self.content(e.node, "x")))
+                        edge.append((e.key, build_node(e.node)))
                     else:
-                        raise Unsupported(f"ContentEdge.{e.name}")
+                        raise Unsupported(f"{edge_type}.{e.name}")
                 members.append((s.key, _array(_object(edge), f"{page} x", order)))
             elif s.name == "nodes":
-                members.append((s.key, _array(self.content(s.node, "x"), f"{page} x", order)))
+                members.append((s.key, _array(build_node(s.node), f"{page} x", order)))
             elif s.name == "pageInfo":
                 members.append((s.key, self.page_info(s.node, rows, page, order, P)))
             elif s.name == "totalCount":
@@ -1007,23 +996,10 @@ class Compiler:
                 members.append((s.key, self.effective_sort(P["sort"], meta)))
             elif s.name == "facets":
                 wants["facets"] = True
-                members.append((s.key, self.content_facets(s.node, "(select x.f from " + facets_cte + " x)")))
+                members.append((s.key, build_facets(s.node)))
             else:
-                raise Unsupported(f"ContentConnection.{s.name}")
-        wants["body"] = self.wants_body
-        filters = P["filters"] if parent is None else (
-            f"({P['filters']}::jsonb || jsonb_build_object('parentId', {parent}.node_id::text, "
-            "'kinds', jsonb_build_array('comment')))")
-        ctes = (f"{rows} as materialized (select * from index.read_content_page(%(tenant)s, {P['search']}, "
-                f"{filters}, {P['sort']}, {P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, "
-                f"{P['want_total']}, {P['want_body']})), "
-                f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped from {rows} r where r.ord = 0), "
-                f"{page} as (select r.* from {rows} r where r.ord between 1 and {P['limit']})")
-        if wants.get("facets"):
-            # read from the listing's row 0, so that it runs after index.read_content_page set the tenant
-            ctes += (f", {facets_cte} as materialized (select index.search_content(core.current_tenant_id(), "
-                     f"{P['search']}, {filters}, null, 1, 0, false) -> 'facets' as f from {meta} m)")
-        return _object(members), ctes
+                raise Unsupported(f"{connection}.{s.name}")
+        return members
 
     def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict) -> str:
         info = []
