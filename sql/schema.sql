@@ -15463,6 +15463,39 @@ CREATE TYPE commerce._stock_allocation AS (
 COMMENT ON TYPE commerce._stock_allocation IS 'Internal: where commerce.place_order reserves an inventory item.';
 
 --
+-- Name: _cart_order_items(commerce.carts, uuid); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce._cart_order_items(p_cart commerce.carts, p_cart_id uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_items jsonb;
+begin
+    -- p_cart: the row the caller locked (all null when p_cart_id named no cart it may order)
+    if p_cart.id is null then
+        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    if p_cart.status <> 'open' then
+        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
+    end if;
+    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
+    into v_items
+    from commerce.cart_lines l where l.tenant_id = p_cart.tenant_id and l.cart_id = p_cart.id;
+    if v_items is null then
+        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
+    end if;
+    return v_items;
+end
+$$;
+
+--
+-- Name: FUNCTION _cart_order_items(p_cart commerce.carts, p_cart_id uuid); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce._cart_order_items(p_cart commerce.carts, p_cart_id uuid) IS 'Internal (checkout_cart, guest_checkout_cart): the order items of a cart the caller locked, in the order the lines were added ([{variant_id, quantity}]); P0002 when there is no such cart, 55000 when it was ordered, 22023 when it is empty.';
+
+--
 -- Name: _default_location(uuid); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -15896,18 +15929,7 @@ begin
     where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id
       and (c.customer_id is null or c.customer_id = core.current_user_id())
     for update;
-    if v_cart.id is null then
-        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
-    end if;
-    if v_cart.status <> 'open' then
-        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
-    end if;
-    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
-    into v_items
-    from commerce.cart_lines l where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id;
-    if v_items is null then
-        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
-    end if;
+    v_items := commerce._cart_order_items(v_cart, p_cart_id);
     v_order := commerce.checkout(p_currency => v_cart.currency_code::text, p_items => v_items,
                                  p_customer_id => core.current_user_id(), p_email => p_email,
                                  p_shipping_address => p_shipping_address, p_billing_address => p_billing_address,
@@ -16343,18 +16365,7 @@ begin
     select c.* into v_cart from commerce.carts c
     where c.tenant_id = core.current_tenant_id() and c.id = p_cart_id and c.customer_id is null
     for update;
-    if v_cart.id is null then
-        raise exception 'commerce.carts.id: cart % not found', p_cart_id using errcode = 'no_data_found', column = 'id';
-    end if;
-    if v_cart.status <> 'open' then
-        raise exception 'commerce.carts.status: this cart was already ordered' using errcode = 'object_not_in_prerequisite_state', column = 'status';
-    end if;
-    select jsonb_agg(jsonb_build_object('variant_id', l.variant_id, 'quantity', l.quantity) order by l.created_at, l.variant_id)
-    into v_items
-    from commerce.cart_lines l where l.tenant_id = v_cart.tenant_id and l.cart_id = v_cart.id;
-    if v_items is null then
-        raise exception 'lines: the cart is empty' using errcode = 'invalid_parameter_value', column = 'lines';
-    end if;
+    v_items := commerce._cart_order_items(v_cart, p_cart_id);
     -- the same atomic placement as every order (prices now, stock reserved, all or nothing); no customer
     v_order := commerce.place_order(p_tenant_id => v_cart.tenant_id, p_currency => v_cart.currency_code::text,
                                     p_items => v_items, p_customer_id => null, p_email => v_email,
