@@ -16745,6 +16745,12 @@ begin
               cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'tags') = 'array'
                                                                 then p.doc->'tags' else '[]' end) t) n;
 
+        -- the lock content._slug takes for a slug made from a name, for each of these names (sorted: no deadlock),
+        -- in a statement of its own: a tag a concurrent import (a parallel chunk) created meanwhile is committed
+        -- and seen by the next statement's snapshot, instead of being made a second time as "<slug>-2" by the
+        -- slug trigger (which sees it while this statement's check did not)
+        perform pg_advisory_xact_lock(hashtextextended(concat_ws(':', 'content.tags', v_tenant::text, x.slug), 0))
+        from (select distinct n.slug from _import_tags n where n.slug is not null order by 1) x;
         insert into content.tags (tenant_id, name)
         select v_tenant, min(n.name)
         from _import_tags n
