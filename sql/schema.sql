@@ -1303,6 +1303,12 @@ ALTER TABLE ONLY core.users
 CREATE INDEX users_platform_admin_idx ON core.users USING btree (tenant_id, id) WHERE is_platform_admin;
 
 --
+-- Name: users_staff_order_idx; Type: INDEX; Schema: core; Owner: -
+--
+
+CREATE INDEX users_staff_order_idx ON core.users USING btree (tenant_id, ((role = 'customer'::text)), lower(email), id);
+
+--
 -- Name: users_tenant_email_key; Type: INDEX; Schema: core; Owner: -
 --
 
@@ -1501,6 +1507,27 @@ GRANT SELECT(created_at) ON TABLE core.users TO rustok_analyst;
 GRANT SELECT(updated_at) ON TABLE core.users TO rustok_analyst;
 
 --
+-- Name: _check_page_size(integer); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._check_page_size(p_limit integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+begin
+    if p_limit is null or p_limit not between 0 and 100 then
+        raise exception 'first/last: a page has at most 100 rows (got %); page with after/before for more',
+            coalesce(p_limit::text, 'null') using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_page_size(p_limit integer); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._check_page_size(p_limit integer) IS 'Internal: a page size is 0 to 100 rows; 22023 otherwise.';
+
+--
 -- Name: _emit_user_logged_in(uuid[], uuid[]); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -1552,6 +1579,23 @@ COMMENT ON FUNCTION core._import_active() IS 'Internal: whether a bulk import (c
 --
 
 GRANT ALL ON FUNCTION core._import_active() TO rustok_app;
+
+--
+-- Name: _like_pattern(text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._like_pattern(p_search text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    select case when nullif(btrim(p_search), '') is null then null
+                else '%' || replace(replace(replace(btrim(p_search), '\', '\\'), '%', '\%'), '_', '\_') || '%' end
+$$;
+
+--
+-- Name: FUNCTION _like_pattern(p_search text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._like_pattern(p_search text) IS 'Internal: an ILIKE pattern matching any text that contains p_search (trimmed; \, % and _ taken literally); null for an empty search.';
 
 --
 -- Name: _login_account_key(text); Type: FUNCTION; Schema: core; Owner: -
@@ -1664,6 +1708,79 @@ COMMENT ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_
 --
 
 REVOKE ALL ON FUNCTION core._login_next_failure(p_failures integer, p_first_failed_at timestamp with time zone, p_expires_at timestamp with time zone, p_now timestamp with time zone, p_limit integer, p_window interval, p_first_wait interval, p_max_wait interval) FROM PUBLIC;
+
+--
+-- Name: _page_key(jsonb, text, text[], text); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._page_key(p_cursor jsonb, p_sort text, p_types text[], p_arg text) RETURNS text[]
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+declare
+    v_keys text[];
+begin
+    if p_cursor is null then
+        return null;
+    end if;
+    if jsonb_typeof(p_cursor) <> 'object' or jsonb_typeof(p_cursor -> 'k') is distinct from 'array'
+       or jsonb_array_length(p_cursor -> 'k') <> cardinality(p_types) or p_cursor ->> 's' is distinct from p_sort then
+        raise exception '%: not a cursor of this list (take cursors from edges or pageInfo)', p_arg
+            using errcode = 'invalid_parameter_value', column = p_arg;
+    end if;
+    select array_agg(x.k order by x.n) into v_keys
+    from jsonb_array_elements_text(p_cursor -> 'k') with ordinality as x (k, n);
+    begin
+        for i in 1 .. cardinality(p_types) loop
+            if v_keys[i] is null then
+                raise exception using errcode = 'invalid_text_representation';
+            end if;
+            case p_types[i]
+                when 'timestamptz' then perform v_keys[i]::timestamptz;
+                when 'uuid' then perform v_keys[i]::uuid;
+                when 'boolean' then perform v_keys[i]::boolean;
+                else null;   -- text
+            end case;
+        end loop;
+    exception when invalid_text_representation or invalid_datetime_format or datetime_field_overflow then
+        raise exception '%: not a cursor of this list (take cursors from edges or pageInfo)', p_arg
+            using errcode = 'invalid_parameter_value', column = p_arg;
+    end;
+    return v_keys;
+end
+$$;
+
+--
+-- Name: FUNCTION _page_key(p_cursor jsonb, p_sort text, p_types text[], p_arg text); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._page_key(p_cursor jsonb, p_sort text, p_types text[], p_arg text) IS 'Internal: the keys of a page cursor ({"s": p_sort, "k": [...]}) as text, one per entry of p_types (timestamptz, uuid, boolean or text), each checked to cast to its type; null for a null cursor; 22023 naming p_arg otherwise.';
+
+--
+-- Name: _platform_tenant_rows(uuid[]); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core._platform_tenant_rows(p_ids uuid[]) RETURNS TABLE(id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamp with time zone, updated_at timestamp with time zone, domains text[], user_count integer)
+    LANGUAGE sql STABLE
+    AS $$
+    select t.id, t.name, t.slug, t.is_active, t.text_search_config::text, t.created_at, t.updated_at,
+           array(select d.host from core.tenant_domains d where d.tenant_id = t.id order by d.host),
+           (select count(*)::integer from core.users u where u.tenant_id = t.id)
+    from unnest(p_ids) with ordinality as x (id, n)
+    join core.tenants t on t.id = x.id
+    order by x.n
+$$;
+
+--
+-- Name: FUNCTION _platform_tenant_rows(p_ids uuid[]); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core._platform_tenant_rows(p_ids uuid[]) IS 'Internal (the platform functions, which check platform:manage): the tenants p_ids in this order, with their domains and number of users.';
+
+--
+-- Name: FUNCTION _platform_tenant_rows(p_ids uuid[]); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core._platform_tenant_rows(p_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: _redeem_account_token(text, text); Type: FUNCTION; Schema: core; Owner: -
@@ -1997,6 +2114,71 @@ COMMENT ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text)
 
 REVOKE ALL ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) FROM PUBLIC;
 GRANT ALL ON FUNCTION core.change_user(p_user_id uuid, p_role text, p_status text) TO rustok_app;
+
+--
+-- Name: count_platform_tenants(text, integer); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.count_platform_tenants(p_search text, p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_pattern text := core._like_pattern(p_search);
+begin
+    perform core.require_permission('platform:manage');
+    return (select count(*)::int from (
+        select 1 from core.tenants t
+        where v_pattern is null or t.slug ilike v_pattern or t.name ilike v_pattern
+        limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_platform_tenants(p_search text, p_cap integer); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.count_platform_tenants(p_search text, p_cap integer) IS 'platform:manage: how many tenants match p_search (as core.page_platform_tenants), counted up to p_cap. (GraphQL platformTenants.totalCount.)';
+
+--
+-- Name: FUNCTION count_platform_tenants(p_search text, p_cap integer); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.count_platform_tenants(p_search text, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.count_platform_tenants(p_search text, p_cap integer) TO rustok_app;
+
+--
+-- Name: count_users(text, text, integer); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.count_users(p_search text, p_role text, p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_pattern text := core._like_pattern(p_search);
+begin
+    perform core.require_permission('users:manage');
+    return (select count(*)::int from (
+        select 1 from core.users u
+        where u.tenant_id = core.current_tenant_id()
+          and (p_role is null or u.role = p_role)
+          and (v_pattern is null or u.email ilike v_pattern or u.display_name ilike v_pattern)
+        limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_users(p_search text, p_role text, p_cap integer); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.count_users(p_search text, p_role text, p_cap integer) IS 'How many of the current tenant''s accounts match p_search and p_role (as core.page_users), counted up to p_cap. Permission users:manage. (GraphQL users.totalCount.)';
+
+--
+-- Name: FUNCTION count_users(p_search text, p_role text, p_cap integer); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.count_users(p_search text, p_role text, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.count_users(p_search text, p_role text, p_cap integer) TO rustok_app;
 
 --
 -- Name: current_tenant_id(); Type: FUNCTION; Schema: core; Owner: -
@@ -2546,6 +2728,118 @@ GRANT ALL ON FUNCTION core.new_id() TO rustok_app;
 GRANT ALL ON FUNCTION core.new_id() TO rustok_analyst;
 
 --
+-- Name: page_platform_tenants(text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.page_platform_tenants(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamp with time zone, updated_at timestamp with time zone, domains text[], user_count integer, cursor jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+declare
+    v_pattern text := core._like_pattern(p_search);
+    v_after   text[];
+    v_before  text[];
+    v_ids     uuid[];
+begin
+    perform core.require_permission('platform:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'slug', array['text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'slug', array['text', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        select array_agg(p.id order by p.slug, p.id) into v_ids from (
+            select t.id, t.slug from core.tenants t
+            where (v_pattern is null or t.slug ilike v_pattern or t.name ilike v_pattern)
+              and (v_after is null or (t.slug, t.id) > (v_after[1], v_after[2]::uuid))
+              and (v_before is null or (t.slug, t.id) < (v_before[1], v_before[2]::uuid))
+            order by t.slug, t.id
+            limit p_limit + 1) p;
+    else
+        select array_agg(p.id order by p.slug desc, p.id desc) into v_ids from (
+            select t.id, t.slug from core.tenants t
+            where (v_pattern is null or t.slug ilike v_pattern or t.name ilike v_pattern)
+              and (v_after is null or (t.slug, t.id) > (v_after[1], v_after[2]::uuid))
+              and (v_before is null or (t.slug, t.id) < (v_before[1], v_before[2]::uuid))
+            order by t.slug desc, t.id desc
+            limit p_limit + 1) p;
+    end if;
+    return query
+    select r.*, jsonb_build_object('s', 'slug', 'k', jsonb_build_array(r.slug, r.id))
+    from core._platform_tenant_rows(coalesce(v_ids, '{}')) r;
+end
+$$;
+
+--
+-- Name: FUNCTION page_platform_tenants(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.page_platform_tenants(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'platform:manage: one keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of every tenant, by slug (then id); p_search matches part of the slug or name; each with its domains and number of users. Cursors {"s": "slug", "k": [slug, id]} after / before; p_from_end pages backwards (rows nearest the before cursor first). (GraphQL platformTenants.)';
+
+--
+-- Name: FUNCTION page_platform_tenants(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.page_platform_tenants(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.page_platform_tenants(p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
+-- Name: page_users(text, text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.page_users(p_search text, p_role text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(user_id uuid, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_pattern text := core._like_pattern(p_search);
+    v_after   text[];
+    v_before  text[];
+begin
+    perform core.require_permission('users:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'staff_email', array['boolean', 'text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'staff_email', array['boolean', 'text', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select u.id, jsonb_build_object('s', 'staff_email', 'k', jsonb_build_array(u.role = 'customer', lower(u.email), u.id))
+        from core.users u
+        where u.tenant_id = v_tenant
+          and (p_role is null or u.role = p_role)
+          and (v_pattern is null or u.email ilike v_pattern or u.display_name ilike v_pattern)
+          and (v_after is null or (u.role = 'customer', lower(u.email), u.id) > (v_after[1]::boolean, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (u.role = 'customer', lower(u.email), u.id) < (v_before[1]::boolean, v_before[2], v_before[3]::uuid))
+        order by u.role = 'customer', lower(u.email), u.id
+        limit p_limit + 1;
+    else
+        return query
+        select u.id, jsonb_build_object('s', 'staff_email', 'k', jsonb_build_array(u.role = 'customer', lower(u.email), u.id))
+        from core.users u
+        where u.tenant_id = v_tenant
+          and (p_role is null or u.role = p_role)
+          and (v_pattern is null or u.email ilike v_pattern or u.display_name ilike v_pattern)
+          and (v_after is null or (u.role = 'customer', lower(u.email), u.id) > (v_after[1]::boolean, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (u.role = 'customer', lower(u.email), u.id) < (v_before[1]::boolean, v_before[2], v_before[3]::uuid))
+        order by u.role = 'customer' desc, lower(u.email) desc, u.id desc
+        limit p_limit + 1;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION page_users(p_search text, p_role text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.page_users(p_search text, p_role text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s accounts for the admin: staff before customers, then by email (case-insensitive), then id; p_role keeps one role, p_search matches a part of the email or display name. Cursors {"s": "staff_email", "k": [customer, email, id]} after / before; p_from_end pages backwards (rows nearest the before cursor first). Permission users:manage. (GraphQL users.)';
+
+--
+-- Name: FUNCTION page_users(p_search text, p_role text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.page_users(p_search text, p_role text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.page_users(p_search text, p_role text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
 -- Name: platform_add_domain(uuid, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -2670,43 +2964,31 @@ REVOKE ALL ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text
 GRANT ALL ON FUNCTION core.platform_remove_domain(p_tenant_id uuid, p_host text) TO rustok_app;
 
 --
--- Name: platform_tenants(text, integer); Type: FUNCTION; Schema: core; Owner: -
+-- Name: platform_tenant(uuid); Type: FUNCTION; Schema: core; Owner: -
 --
 
-CREATE FUNCTION core.platform_tenants(p_search text DEFAULT NULL::text, p_limit integer DEFAULT 100) RETURNS TABLE(id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamp with time zone, updated_at timestamp with time zone, domains text[], user_count integer)
+CREATE FUNCTION core.platform_tenant(p_id uuid) RETURNS TABLE(id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamp with time zone, updated_at timestamp with time zone, domains text[], user_count integer)
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
     perform core.require_permission('platform:manage');
-    if p_limit is null or p_limit < 1 or p_limit > 1000 then
-        raise exception 'first: between 1 and 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
-    end if;
-    return query
-    select t.id, t.name, t.slug, t.is_active, t.text_search_config::text, t.created_at, t.updated_at,
-           array(select d.host from core.tenant_domains d where d.tenant_id = t.id order by d.host),
-           (select count(*)::integer from core.users u where u.tenant_id = t.id)
-    from core.tenants t
-    where p_search is null
-       or t.slug ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-       or t.name ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-    order by t.slug
-    limit p_limit;
+    return query select * from core._platform_tenant_rows(array[p_id]);
 end
 $$;
 
 --
--- Name: FUNCTION platform_tenants(p_search text, p_limit integer); Type: COMMENT; Schema: core; Owner: -
+-- Name: FUNCTION platform_tenant(p_id uuid); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.platform_tenants(p_search text, p_limit integer) IS 'platform:manage: every tenant (by slug; p_search matches part of the slug or name), with its domains and number of users. (GraphQL platformTenants.)';
+COMMENT ON FUNCTION core.platform_tenant(p_id uuid) IS 'platform:manage: one tenant with its domains and number of users (no row for an unknown id). (The result of the GraphQL platform mutations.)';
 
 --
--- Name: FUNCTION platform_tenants(p_search text, p_limit integer); Type: ACL; Schema: core; Owner: -
+-- Name: FUNCTION platform_tenant(p_id uuid); Type: ACL; Schema: core; Owner: -
 --
 
-REVOKE ALL ON FUNCTION core.platform_tenants(p_search text, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION core.platform_tenants(p_search text, p_limit integer) TO rustok_app;
+REVOKE ALL ON FUNCTION core.platform_tenant(p_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.platform_tenant(p_id uuid) TO rustok_app;
 
 --
 -- Name: platform_update_tenant(uuid, text, boolean); Type: FUNCTION; Schema: core; Owner: -
@@ -2749,7 +3031,7 @@ GRANT ALL ON FUNCTION core.platform_update_tenant(p_tenant_id uuid, p_name text,
 -- Name: prepare_account_mail(uuid, uuid, text); Type: FUNCTION; Schema: core; Owner: -
 --
 
-CREATE FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text) RETURNS TABLE(purpose text, email text, display_name text, role text, tenant_slug text, tenant_name text, expires_at timestamp with time zone)
+CREATE FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text) RETURNS TABLE(purpose text, email text, display_name text, role text, tenant_slug text, tenant_name text, expires_at timestamp with time zone, tenant_host text)
     LANGUAGE sql
     AS $$
     update core.account_tokens t set token_hash = lower(p_token_hash)
@@ -2759,14 +3041,16 @@ CREATE FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_t
       and u.tenant_id = t.tenant_id and u.id = t.user_id
       and u.status = case t.purpose when 'invitation' then 'invited' else 'active' end
       and tn.id = t.tenant_id and tn.is_active
-    returning t.purpose, u.email, u.display_name, u.role, tn.slug, tn.name, t.expires_at
+    returning t.purpose, u.email, u.display_name, u.role, tn.slug, tn.name, t.expires_at,
+              (select d.host from core.tenant_domains d where d.tenant_id = t.tenant_id
+               order by d.created_at, d.host limit 1)
 $$;
 
 --
 -- Name: FUNCTION prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text); Type: COMMENT; Schema: core; Owner: -
 --
 
-COMMENT ON FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text) IS 'Mail consumer (rustok.mail, in the transaction that sends the mail): give a token row that still needs its mail the hash of the token the mail will carry, and return what the mail needs (purpose, recipient, tenant, expiry). No row when nothing is to be sent (already mailed, used, expired, account or tenant no longer eligible).';
+COMMENT ON FUNCTION core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text) IS 'Mail consumer (rustok.mail, in the transaction that sends the mail): give a token row that still needs its mail the hash of the token the mail will carry, and return what the mail needs (purpose, recipient, tenant, expiry, and the tenant''s own host name, the first it added, or null when it has none: the link goes there, else to RUSTOK_PUBLIC_URL/t/<slug>/). No row when nothing is to be sent (already mailed, used, expired, account or tenant no longer eligible).';
 
 --
 -- Name: FUNCTION prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text); Type: ACL; Schema: core; Owner: -
@@ -2942,6 +3226,7 @@ CREATE FUNCTION core.request_password_reset(p_email text, p_lifetime interval DE
 declare
     v_tenant uuid := core.current_tenant_id();
     v_user   uuid;
+    v_recent bigint;
 begin
     if v_tenant is null then
         raise exception 'core.request_password_reset: no tenant in this transaction (select core.set_tenant(...))'
@@ -2956,12 +3241,15 @@ begin
                                                    || lower(btrim(coalesce(p_email, ''))), 0));
     select u.id into v_user from core.users u
     where u.tenant_id = v_tenant and lower(u.email) = lower(btrim(coalesce(p_email, ''))) and u.status = 'active';
+    -- the same reads whether or not the account exists (the API also pads its answer to a fixed time, so the
+    -- answer's timing does not tell whether an email is registered)
+    select count(*) into v_recent from core.account_tokens t
+    where t.tenant_id = v_tenant and t.user_id = v_user and t.purpose = 'password_reset'
+      and t.created_at > now() - p_window;
     if v_user is null then
         return false;
     end if;
-    if (select count(*) from core.account_tokens t
-        where t.tenant_id = v_tenant and t.user_id = v_user and t.purpose = 'password_reset'
-          and t.created_at > now() - p_window) >= p_max_per_window then
+    if v_recent >= p_max_per_window then
         return false;   -- enough mails for now: the owner has them; a flood of requests sends no more
     end if;
     insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
@@ -3783,6 +4071,12 @@ CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, av
 --
 
 CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, event_type) WHERE (state = 'dead'::text);
+
+--
+-- Name: deliveries_dead_letters_idx; Type: INDEX; Schema: outbox; Owner: -
+--
+
+CREATE INDEX deliveries_dead_letters_idx ON outbox.deliveries USING btree (tenant_id, COALESCE(last_error_at, '-infinity'::timestamp with time zone), event_id, consumer) WHERE (state = 'dead'::text);
 
 --
 -- Name: deliveries_lease_idx; Type: INDEX; Schema: outbox; Owner: -
@@ -4850,6 +5144,36 @@ $$;
 COMMENT ON FUNCTION outbox.claim_periodic_job(p_name text, p_due_after timestamp with time zone, p_worker text) IS 'True when this worker should run job p_name now: no run of it started after p_due_after (the start of the current period). Marks the run as started.';
 
 --
+-- Name: count_dead_letters(integer); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.count_dead_letters(p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return (select count(*)::int from (
+        select 1 from outbox.deliveries d
+        where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
+        limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_dead_letters(p_cap integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.count_dead_letters(p_cap integer) IS 'How many dead deliveries the current tenant has, counted up to p_cap. Permission ops:manage. (GraphQL deadLetters.totalCount.)';
+
+--
+-- Name: FUNCTION count_dead_letters(p_cap integer); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.count_dead_letters(p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.count_dead_letters(p_cap integer) TO rustok_app;
+
+--
 -- Name: create_partitions(integer); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -5044,6 +5368,75 @@ $$;
 COMMENT ON FUNCTION outbox.maintain() IS 'Partition upkeep of the outbox in one call (ops.maintain runs it): create partitions ahead, drop expired ones. psql: select * from outbox.maintain();';
 
 --
+-- Name: page_dead_letters(jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.page_dead_letters(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(consumer text, event_id uuid, event_type text, aggregate_type text, aggregate_id uuid, attempts integer, last_error text, last_error_at timestamp with time zone, occurred_at timestamp with time zone, cursor jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_custom_plan'
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('ops:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'failed', array['timestamptz', 'uuid', 'text'], 'after');
+    v_before := core._page_key(p_before, 'failed', array['timestamptz', 'uuid', 'text'], 'before');
+    -- newest failure first: (last failure, event, consumer) descending; a dead delivery without a failure time
+    -- (set dead by hand) sorts last as -infinity
+    if not coalesce(p_from_end, false) then
+        return query
+        select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts,
+               left(d.last_error, 2000), d.last_error_at, d.occurred_at,
+               jsonb_build_object('s', 'failed', 'k', jsonb_build_array(
+                   coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer))
+        from (select * from outbox.deliveries d
+              where d.tenant_id = v_tenant and d.state = 'dead'
+                and (v_after is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                        < (v_after[1]::timestamptz, v_after[2]::uuid, v_after[3]))
+                and (v_before is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                         > (v_before[1]::timestamptz, v_before[2]::uuid, v_before[3]))
+              order by coalesce(d.last_error_at, '-infinity'::timestamptz) desc, d.event_id desc, d.consumer desc
+              limit p_limit + 1) d
+        join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+        order by coalesce(d.last_error_at, '-infinity'::timestamptz) desc, d.event_id desc, d.consumer desc;
+    else
+        return query
+        select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts,
+               left(d.last_error, 2000), d.last_error_at, d.occurred_at,
+               jsonb_build_object('s', 'failed', 'k', jsonb_build_array(
+                   coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer))
+        from (select * from outbox.deliveries d
+              where d.tenant_id = v_tenant and d.state = 'dead'
+                and (v_after is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                        < (v_after[1]::timestamptz, v_after[2]::uuid, v_after[3]))
+                and (v_before is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                         > (v_before[1]::timestamptz, v_before[2]::uuid, v_before[3]))
+              order by coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer
+              limit p_limit + 1) d
+        join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+        order by coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION page_dead_letters(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.page_dead_letters(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s dead deliveries, newest failure first (then event, consumer): consumer, event, attempts, the error. Cursors {"s": "failed", "k": [last_error_at, event_id, consumer]} after / before; p_from_end pages backwards (rows nearest the before cursor first). Permission ops:manage. (GraphQL deadLetters.)';
+
+--
+-- Name: FUNCTION page_dead_letters(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: outbox; Owner: -
+--
+
+REVOKE ALL ON FUNCTION outbox.page_dead_letters(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION outbox.page_dead_letters(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
 -- Name: process_batch(text, integer, text); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -5213,43 +5606,6 @@ COMMENT ON FUNCTION outbox.tenant_backlog() IS 'Per consumer, the current tenant
 
 REVOKE ALL ON FUNCTION outbox.tenant_backlog() FROM PUBLIC;
 GRANT ALL ON FUNCTION outbox.tenant_backlog() TO rustok_app;
-
---
--- Name: tenant_dead_letters(integer); Type: FUNCTION; Schema: outbox; Owner: -
---
-
-CREATE FUNCTION outbox.tenant_dead_letters(p_limit integer DEFAULT 100) RETURNS TABLE(consumer text, event_id uuid, event_type text, aggregate_type text, aggregate_id uuid, attempts integer, last_error text, last_error_at timestamp with time zone, occurred_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    perform core.require_permission('ops:manage');
-    if p_limit is null or p_limit < 1 or p_limit > 500 then
-        raise exception 'p_limit: must be 1 to 500 (got %)', p_limit using errcode = 'invalid_parameter_value';
-    end if;
-    return query
-    select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
-           d.last_error_at, d.occurred_at
-    from outbox.deliveries d
-    join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
-    where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
-    order by d.last_error_at desc nulls last, d.event_id
-    limit p_limit;
-end
-$$;
-
---
--- Name: FUNCTION tenant_dead_letters(p_limit integer); Type: COMMENT; Schema: outbox; Owner: -
---
-
-COMMENT ON FUNCTION outbox.tenant_dead_letters(p_limit integer) IS 'The current tenant''s dead deliveries (newest failure first, at most p_limit, 1..500): consumer, event, attempts, the error. Permission ops:manage. (GraphQL deadLetters.)';
-
---
--- Name: FUNCTION tenant_dead_letters(p_limit integer); Type: ACL; Schema: outbox; Owner: -
---
-
-REVOKE ALL ON FUNCTION outbox.tenant_dead_letters(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION outbox.tenant_dead_letters(p_limit integer) TO rustok_app;
 
 --
 -- Name: tenant_health(); Type: FUNCTION; Schema: outbox; Owner: -
@@ -15954,6 +16310,33 @@ REVOKE ALL ON FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text, p_sh
 GRANT ALL ON FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb) TO rustok_app;
 
 --
+-- Name: count_price_lists(integer); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.count_price_lists(p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.price_lists l where l.tenant_id = core.current_tenant_id() limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_price_lists(p_cap integer); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.count_price_lists(p_cap integer) IS 'How many price lists the current tenant has, counted up to p_cap. Permission catalog:write. (GraphQL priceLists.totalCount.)';
+
+--
+-- Name: FUNCTION count_price_lists(p_cap integer); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.count_price_lists(p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.count_price_lists(p_cap integer) TO rustok_app;
+
+--
 -- Name: create_order_partition(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -17135,6 +17518,56 @@ COMMENT ON FUNCTION commerce.order_record(p_order_id uuid) IS 'An order of the c
 --
 
 GRANT ALL ON FUNCTION commerce.order_record(p_order_id uuid) TO rustok_app;
+
+--
+-- Name: page_price_lists(jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(price_list_id uuid, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'newest', array['timestamptz', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'newest', array['timestamptz', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select l.id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.price_lists l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at desc, l.id desc
+        limit p_limit + 1;
+    else
+        return query
+        select l.id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.price_lists l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at, l.id
+        limit p_limit + 1;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s price lists, newest first (created_at, then id). Cursors {"s": "newest", "k": [created_at, id]} after / before; p_from_end pages backwards (rows nearest the before cursor first). Permission catalog:write. (GraphQL priceLists.)';
+
+--
+-- Name: FUNCTION page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: place_order(uuid, text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
@@ -22329,6 +22762,33 @@ REVOKE ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_fil
 GRANT ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) TO rustok_app;
 
 --
+-- Name: count_verify(integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.count_verify(p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    perform core.require_permission('ops:manage');
+    return (select count(*)::int from (select 1 from index.verify(core.current_tenant_id()) limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_verify(p_cap integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.count_verify(p_cap integer) IS 'How many drifted read rows index.verify() finds for the current tenant, counted up to p_cap. Permission ops:manage. (GraphQL verifyIndex.totalCount.)';
+
+--
+-- Name: FUNCTION count_verify(p_cap integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.count_verify(p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.count_verify(p_cap integer) TO rustok_app;
+
+--
 -- Name: get_content(uuid, text, text, boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -22760,6 +23220,55 @@ COMMENT ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_d
 
 REVOKE ALL ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_display_id integer, p_created_from timestamp with time zone, p_created_to timestamp with time zone, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
+-- Name: page_verify(jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.page_verify(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[], cursor jsonb)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('ops:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'aggregate', array['text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'aggregate', array['text', 'uuid'], 'before');
+    -- index.verify compares the whole tenant in one set-based pass; the page is taken from its answer
+    return query
+    select p.aggregate_type, p.aggregate_id, p.problem, p.columns,
+           jsonb_build_object('s', 'aggregate', 'k', jsonb_build_array(p.aggregate_type, p.aggregate_id))
+    from (select v.aggregate_type, v.aggregate_id, v.problem, v.columns
+          from index.verify(core.current_tenant_id()) v
+          where (v_after is null or (v.aggregate_type, v.aggregate_id) > (v_after[1], v_after[2]::uuid))
+            and (v_before is null or (v.aggregate_type, v.aggregate_id) < (v_before[1], v_before[2]::uuid))
+          order by case when p_from_end then null else v.aggregate_type end,
+                   case when p_from_end then null else v.aggregate_id end,
+                   case when p_from_end then v.aggregate_type end desc,
+                   case when p_from_end then v.aggregate_id end desc
+          limit p_limit + 1) p
+    order by case when p_from_end then null else p.aggregate_type end,
+             case when p_from_end then null else p.aggregate_id end,
+             case when p_from_end then p.aggregate_type end desc,
+             case when p_from_end then p.aggregate_id end desc;
+end
+$$;
+
+--
+-- Name: FUNCTION page_verify(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.page_verify(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of index.verify() of the current tenant (drifted read rows; none = exact), by aggregate type and id. Cursors {"s": "aggregate", "k": [type, id]} after / before; p_from_end pages backwards (rows nearest the before cursor first). Permission ops:manage. (GraphQL verifyIndex.)';
+
+--
+-- Name: FUNCTION page_verify(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.page_verify(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.page_verify(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: product_query(uuid, text, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
@@ -23617,37 +24126,6 @@ COMMENT ON FUNCTION index.tenant_reindex() IS 'Request a rebuild of the current 
 
 REVOKE ALL ON FUNCTION index.tenant_reindex() FROM PUBLIC;
 GRANT ALL ON FUNCTION index.tenant_reindex() TO rustok_app;
-
---
--- Name: tenant_verify(integer); Type: FUNCTION; Schema: index; Owner: -
---
-
-CREATE FUNCTION index.tenant_verify(p_limit integer DEFAULT 100) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
-    SET search_path TO 'pg_catalog', 'pg_temp'
-    AS $$
-begin
-    perform core.require_permission('ops:manage');
-    if p_limit is null or p_limit < 1 or p_limit > 1000 then
-        raise exception 'p_limit: must be 1 to 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
-    end if;
-    return query select v.aggregate_type, v.aggregate_id, v.problem, v.columns
-                 from index.verify(core.current_tenant_id()) v limit p_limit;
-end
-$$;
-
---
--- Name: FUNCTION tenant_verify(p_limit integer); Type: COMMENT; Schema: index; Owner: -
---
-
-COMMENT ON FUNCTION index.tenant_verify(p_limit integer) IS 'index.verify() of the current tenant (drifted read rows; empty = exact), at most p_limit rows. Permission ops:manage. (GraphQL verifyIndex.)';
-
---
--- Name: FUNCTION tenant_verify(p_limit integer); Type: ACL; Schema: index; Owner: -
---
-
-REVOKE ALL ON FUNCTION index.tenant_verify(p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION index.tenant_verify(p_limit integer) TO rustok_app;
 
 --
 -- Name: tg_products__facet_cache(); Type: FUNCTION; Schema: index; Owner: -

@@ -26,7 +26,9 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "core.tenant_suspended(text)": ({APP}, "runs before a tenant is set; whether the slug the caller names is suspended"),
     # The platform operator (issue 12): every tenant, so not under one tenant's RLS; each checks platform:manage first.
     **{f: ({APP}, "platform operator: core.require_permission('platform:manage') first") for f in (
-        "core.platform_tenants(text,integer)",
+        "core.page_platform_tenants(text,jsonb,jsonb,integer,boolean)",
+        "core.count_platform_tenants(text,integer)",
+        "core.platform_tenant(uuid)",
         "core.platform_create_tenant(text,text,text,text,interval)",
         "core.platform_update_tenant(uuid,text,boolean)",
         "core.platform_add_domain(uuid,text)",
@@ -51,11 +53,17 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "index.rebuild_content(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
     "index.rebuild_orders(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
     "outbox.tenant_backlog()": ({APP}, "admin operations screen: checks ops:manage, counts only the current tenant's events"),
-    "outbox.tenant_dead_letters(integer)": ({APP}, "admin operations screen: checks ops:manage, the current tenant's dead letters"),
+    "outbox.page_dead_letters(jsonb,jsonb,integer,boolean)": ({APP}, "admin operations screen: checks ops:manage, the "
+                                                                     "current tenant's dead letters"),
+    "outbox.count_dead_letters(integer)": ({APP}, "admin operations screen: checks ops:manage, counts the current "
+                                                  "tenant's dead letters"),
     "outbox.tenant_retry_dead(uuid[])": ({APP}, "admin operations screen: checks ops:manage, retries the current tenant's only"),
     "outbox.tenant_health()": ({APP}, "admin operations screen: checks ops:manage, the installation's ops.health() rows "
                                       "(figures and advice, no other tenant's data)"),
-    "index.tenant_verify(integer)": ({APP}, "admin operations screen: checks ops:manage, index.verify of the current tenant"),
+    "index.page_verify(jsonb,jsonb,integer,boolean)": ({APP}, "admin operations screen: checks ops:manage, index.verify "
+                                                               "of the current tenant"),
+    "index.count_verify(integer)": ({APP}, "admin operations screen: checks ops:manage, counts index.verify of the "
+                                           "current tenant"),
     "content.media_file(uuid)": ({APP}, "GET /media/<id>: an uploaded file by its unguessable id, whatever the tenant "
                                         "(<img> requests carry no tenant); type, hash and bytes only"),
     "index.tenant_reindex()": ({APP}, "admin operations screen: checks ops:manage, reindex requests for the current tenant"),

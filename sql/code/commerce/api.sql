@@ -853,3 +853,60 @@ comment on function commerce.set_product_images(uuid, uuid[]) is
     'Permission catalog:write. (GraphQL setProductImages.)';
 revoke execute on function commerce.set_product_images(uuid, uuid[]) from public;
 grant execute on function commerce.set_product_images(uuid, uuid[]) to rustok_app;
+
+-- ---------------------------------------------------------------- the admin's price lists (GraphQL priceLists)
+create or replace function commerce.page_price_lists(p_after jsonb, p_before jsonb, p_limit integer,
+                                                     p_from_end boolean default false)
+    returns table (price_list_id uuid, cursor jsonb)
+    language plpgsql stable
+as $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'newest', array['timestamptz', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'newest', array['timestamptz', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select l.id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.price_lists l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at desc, l.id desc
+        limit p_limit + 1;
+    else
+        return query
+        select l.id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.price_lists l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at, l.id
+        limit p_limit + 1;
+    end if;
+end
+$$;
+comment on function commerce.page_price_lists(jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s price '
+    'lists, newest first (created_at, then id). Cursors {"s": "newest", "k": [created_at, id]} after / before; '
+    'p_from_end pages backwards (rows nearest the before cursor first). Permission catalog:write. (GraphQL priceLists.)';
+revoke execute on function commerce.page_price_lists(jsonb, jsonb, integer, boolean) from public;
+grant execute on function commerce.page_price_lists(jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function commerce.count_price_lists(p_cap integer default 10001) returns integer
+    language plpgsql stable
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.price_lists l where l.tenant_id = core.current_tenant_id() limit p_cap) x);
+end
+$$;
+comment on function commerce.count_price_lists(integer) is
+    'How many price lists the current tenant has, counted up to p_cap. Permission catalog:write. '
+    '(GraphQL priceLists.totalCount.)';
+revoke execute on function commerce.count_price_lists(integer) from public;
+grant execute on function commerce.count_price_lists(integer) to rustok_app;

@@ -38,6 +38,7 @@ as $$
 declare
     v_tenant uuid := core.current_tenant_id();
     v_user   uuid;
+    v_recent bigint;
 begin
     if v_tenant is null then
         raise exception 'core.request_password_reset: no tenant in this transaction (select core.set_tenant(...))'
@@ -52,12 +53,15 @@ begin
                                                    || lower(btrim(coalesce(p_email, ''))), 0));
     select u.id into v_user from core.users u
     where u.tenant_id = v_tenant and lower(u.email) = lower(btrim(coalesce(p_email, ''))) and u.status = 'active';
+    -- the same reads whether or not the account exists (the API also pads its answer to a fixed time, so the
+    -- answer's timing does not tell whether an email is registered)
+    select count(*) into v_recent from core.account_tokens t
+    where t.tenant_id = v_tenant and t.user_id = v_user and t.purpose = 'password_reset'
+      and t.created_at > now() - p_window;
     if v_user is null then
         return false;
     end if;
-    if (select count(*) from core.account_tokens t
-        where t.tenant_id = v_tenant and t.user_id = v_user and t.purpose = 'password_reset'
-          and t.created_at > now() - p_window) >= p_max_per_window then
+    if v_recent >= p_max_per_window then
         return false;   -- enough mails for now: the owner has them; a flood of requests sends no more
     end if;
     insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
@@ -231,7 +235,7 @@ grant execute on function core.accept_invitation(text, text, text) to rustok_app
 -- ---------------------------------------------------------------- the mail consumer (worker, owner role)
 create or replace function core.prepare_account_mail(p_tenant_id uuid, p_token_id uuid, p_token_hash text)
     returns table (purpose text, email text, display_name text, role text, tenant_slug text, tenant_name text,
-                   expires_at timestamptz)
+                   expires_at timestamptz, tenant_host text)
     language sql volatile
 as $$
     update core.account_tokens t set token_hash = lower(p_token_hash)
@@ -241,12 +245,16 @@ as $$
       and u.tenant_id = t.tenant_id and u.id = t.user_id
       and u.status = case t.purpose when 'invitation' then 'invited' else 'active' end
       and tn.id = t.tenant_id and tn.is_active
-    returning t.purpose, u.email, u.display_name, u.role, tn.slug, tn.name, t.expires_at
+    returning t.purpose, u.email, u.display_name, u.role, tn.slug, tn.name, t.expires_at,
+              (select d.host from core.tenant_domains d where d.tenant_id = t.tenant_id
+               order by d.created_at, d.host limit 1)
 $$;
 comment on function core.prepare_account_mail(uuid, uuid, text) is
     'Mail consumer (rustok.mail, in the transaction that sends the mail): give a token row that still needs its mail '
-    'the hash of the token the mail will carry, and return what the mail needs (purpose, recipient, tenant, expiry). '
-    'No row when nothing is to be sent (already mailed, used, expired, account or tenant no longer eligible).';
+    'the hash of the token the mail will carry, and return what the mail needs (purpose, recipient, tenant, expiry, '
+    'and the tenant''s own host name, the first it added, or null when it has none: the link goes there, else to '
+    'RUSTOK_PUBLIC_URL/t/<slug>/). No row when nothing is to be sent (already mailed, used, expired, account or '
+    'tenant no longer eligible).';
 revoke all on function core.prepare_account_mail(uuid, uuid, text) from public;
 
 create or replace function core.account_mail_sent(p_tenant_id uuid, p_token_id uuid) returns boolean

@@ -207,3 +207,75 @@ comment on function core.reset_user_password(uuid, text) is
     '(permission users:manage; not one''s own). (GraphQL resetUserPassword.)';
 revoke execute on function core.reset_user_password(uuid, text) from public;
 grant execute on function core.reset_user_password(uuid, text) to rustok_app;
+
+-- ---------------------------------------------------------------- the admin's user list (GraphQL users)
+create or replace function core.page_users(
+    p_search text, p_role text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean default false
+) returns table (user_id uuid, cursor jsonb)
+    language plpgsql stable
+    set plan_cache_mode = force_custom_plan   -- the null arguments fold away, so users_staff_order_idx serves the page
+as $$
+declare
+    v_tenant  uuid := core.current_tenant_id();
+    v_pattern text := core._like_pattern(p_search);
+    v_after   text[];
+    v_before  text[];
+begin
+    perform core.require_permission('users:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'staff_email', array['boolean', 'text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'staff_email', array['boolean', 'text', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select u.id, jsonb_build_object('s', 'staff_email', 'k', jsonb_build_array(u.role = 'customer', lower(u.email), u.id))
+        from core.users u
+        where u.tenant_id = v_tenant
+          and (p_role is null or u.role = p_role)
+          and (v_pattern is null or u.email ilike v_pattern or u.display_name ilike v_pattern)
+          and (v_after is null or (u.role = 'customer', lower(u.email), u.id) > (v_after[1]::boolean, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (u.role = 'customer', lower(u.email), u.id) < (v_before[1]::boolean, v_before[2], v_before[3]::uuid))
+        order by u.role = 'customer', lower(u.email), u.id
+        limit p_limit + 1;
+    else
+        return query
+        select u.id, jsonb_build_object('s', 'staff_email', 'k', jsonb_build_array(u.role = 'customer', lower(u.email), u.id))
+        from core.users u
+        where u.tenant_id = v_tenant
+          and (p_role is null or u.role = p_role)
+          and (v_pattern is null or u.email ilike v_pattern or u.display_name ilike v_pattern)
+          and (v_after is null or (u.role = 'customer', lower(u.email), u.id) > (v_after[1]::boolean, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (u.role = 'customer', lower(u.email), u.id) < (v_before[1]::boolean, v_before[2], v_before[3]::uuid))
+        order by u.role = 'customer' desc, lower(u.email) desc, u.id desc
+        limit p_limit + 1;
+    end if;
+end
+$$;
+comment on function core.page_users(text, text, jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s accounts '
+    'for the admin: staff before customers, then by email (case-insensitive), then id; p_role keeps one role, '
+    'p_search matches a part of the email or display name. Cursors {"s": "staff_email", "k": [customer, email, id]} '
+    'after / before; p_from_end pages backwards (rows nearest the before cursor first). Permission users:manage. '
+    '(GraphQL users.)';
+revoke execute on function core.page_users(text, text, jsonb, jsonb, integer, boolean) from public;
+grant execute on function core.page_users(text, text, jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function core.count_users(p_search text, p_role text, p_cap integer default 10001) returns integer
+    language plpgsql stable
+as $$
+declare
+    v_pattern text := core._like_pattern(p_search);
+begin
+    perform core.require_permission('users:manage');
+    return (select count(*)::int from (
+        select 1 from core.users u
+        where u.tenant_id = core.current_tenant_id()
+          and (p_role is null or u.role = p_role)
+          and (v_pattern is null or u.email ilike v_pattern or u.display_name ilike v_pattern)
+        limit p_cap) x);
+end
+$$;
+comment on function core.count_users(text, text, integer) is
+    'How many of the current tenant''s accounts match p_search and p_role (as core.page_users), counted up to p_cap. '
+    'Permission users:manage. (GraphQL users.totalCount.)';
+revoke execute on function core.count_users(text, text, integer) from public;
+grant execute on function core.count_users(text, text, integer) to rustok_app;

@@ -19,7 +19,94 @@ revoke all on function core.tenant_suspended(text) from public;
 grant execute on function core.tenant_suspended(text) to rustok_app;
 
 -- ---------------------------------------------------------------- reads
-create or replace function core.platform_tenants(p_search text default null, p_limit integer default 100)
+create or replace function core._platform_tenant_rows(p_ids uuid[])
+    returns table (id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamptz,
+                   updated_at timestamptz, domains text[], user_count integer)
+    language sql stable
+as $$
+    select t.id, t.name, t.slug, t.is_active, t.text_search_config::text, t.created_at, t.updated_at,
+           array(select d.host from core.tenant_domains d where d.tenant_id = t.id order by d.host),
+           (select count(*)::integer from core.users u where u.tenant_id = t.id)
+    from unnest(p_ids) with ordinality as x (id, n)
+    join core.tenants t on t.id = x.id
+    order by x.n
+$$;
+comment on function core._platform_tenant_rows(uuid[]) is
+    'Internal (the platform functions, which check platform:manage): the tenants p_ids in this order, with their '
+    'domains and number of users.';
+revoke all on function core._platform_tenant_rows(uuid[]) from public;
+
+create or replace function core.page_platform_tenants(
+    p_search text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean default false
+) returns table (id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamptz,
+                 updated_at timestamptz, domains text[], user_count integer, cursor jsonb)
+    language plpgsql stable
+    security definer set search_path = pg_catalog, pg_temp
+    set plan_cache_mode = force_custom_plan   -- the null arguments fold away, so tenants_slug_key serves the page
+as $$
+declare
+    v_pattern text := core._like_pattern(p_search);
+    v_after   text[];
+    v_before  text[];
+    v_ids     uuid[];
+begin
+    perform core.require_permission('platform:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'slug', array['text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'slug', array['text', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        select array_agg(p.id order by p.slug, p.id) into v_ids from (
+            select t.id, t.slug from core.tenants t
+            where (v_pattern is null or t.slug ilike v_pattern or t.name ilike v_pattern)
+              and (v_after is null or (t.slug, t.id) > (v_after[1], v_after[2]::uuid))
+              and (v_before is null or (t.slug, t.id) < (v_before[1], v_before[2]::uuid))
+            order by t.slug, t.id
+            limit p_limit + 1) p;
+    else
+        select array_agg(p.id order by p.slug desc, p.id desc) into v_ids from (
+            select t.id, t.slug from core.tenants t
+            where (v_pattern is null or t.slug ilike v_pattern or t.name ilike v_pattern)
+              and (v_after is null or (t.slug, t.id) > (v_after[1], v_after[2]::uuid))
+              and (v_before is null or (t.slug, t.id) < (v_before[1], v_before[2]::uuid))
+            order by t.slug desc, t.id desc
+            limit p_limit + 1) p;
+    end if;
+    return query
+    select r.*, jsonb_build_object('s', 'slug', 'k', jsonb_build_array(r.slug, r.id))
+    from core._platform_tenant_rows(coalesce(v_ids, '{}')) r;
+end
+$$;
+comment on function core.page_platform_tenants(text, jsonb, jsonb, integer, boolean) is
+    'platform:manage: one keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of every tenant, '
+    'by slug (then id); p_search matches part of the slug or name; each with its domains and number of users. '
+    'Cursors {"s": "slug", "k": [slug, id]} after / before; p_from_end pages backwards (rows nearest the before '
+    'cursor first). (GraphQL platformTenants.)';
+-- definer: reads every tenant; checks platform:manage first
+revoke all on function core.page_platform_tenants(text, jsonb, jsonb, integer, boolean) from public;
+grant execute on function core.page_platform_tenants(text, jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function core.count_platform_tenants(p_search text, p_cap integer default 10001) returns integer
+    language plpgsql stable
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_pattern text := core._like_pattern(p_search);
+begin
+    perform core.require_permission('platform:manage');
+    return (select count(*)::int from (
+        select 1 from core.tenants t
+        where v_pattern is null or t.slug ilike v_pattern or t.name ilike v_pattern
+        limit p_cap) x);
+end
+$$;
+comment on function core.count_platform_tenants(text, integer) is
+    'platform:manage: how many tenants match p_search (as core.page_platform_tenants), counted up to p_cap. '
+    '(GraphQL platformTenants.totalCount.)';
+-- definer: counts every tenant; checks platform:manage first
+revoke all on function core.count_platform_tenants(text, integer) from public;
+grant execute on function core.count_platform_tenants(text, integer) to rustok_app;
+
+create or replace function core.platform_tenant(p_id uuid)
     returns table (id uuid, name text, slug text, is_active boolean, text_search_config text, created_at timestamptz,
                    updated_at timestamptz, domains text[], user_count integer)
     language plpgsql stable
@@ -27,27 +114,15 @@ create or replace function core.platform_tenants(p_search text default null, p_l
 as $$
 begin
     perform core.require_permission('platform:manage');
-    if p_limit is null or p_limit < 1 or p_limit > 1000 then
-        raise exception 'first: between 1 and 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
-    end if;
-    return query
-    select t.id, t.name, t.slug, t.is_active, t.text_search_config::text, t.created_at, t.updated_at,
-           array(select d.host from core.tenant_domains d where d.tenant_id = t.id order by d.host),
-           (select count(*)::integer from core.users u where u.tenant_id = t.id)
-    from core.tenants t
-    where p_search is null
-       or t.slug ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-       or t.name ilike '%' || replace(replace(replace(p_search, '\', '\\'), '%', '\%'), '_', '\_') || '%'
-    order by t.slug
-    limit p_limit;
+    return query select * from core._platform_tenant_rows(array[p_id]);
 end
 $$;
-comment on function core.platform_tenants(text, integer) is
-    'platform:manage: every tenant (by slug; p_search matches part of the slug or name), with its domains and number '
-    'of users. (GraphQL platformTenants.)';
--- definer: reads every tenant; checks platform:manage first
-revoke all on function core.platform_tenants(text, integer) from public;
-grant execute on function core.platform_tenants(text, integer) to rustok_app;
+comment on function core.platform_tenant(uuid) is
+    'platform:manage: one tenant with its domains and number of users (no row for an unknown id). (The result of '
+    'the GraphQL platform mutations.)';
+-- definer: reads any tenant; checks platform:manage first
+revoke all on function core.platform_tenant(uuid) from public;
+grant execute on function core.platform_tenant(uuid) to rustok_app;
 
 -- ---------------------------------------------------------------- writes
 create or replace function core.platform_create_tenant(p_name text, p_slug text, p_text_search_config text default null,

@@ -27,25 +27,61 @@ comment on function index.list_orders(uuid, text, integer, integer) is
 revoke execute on function index.list_orders(uuid, text, integer, integer) from public;
 grant execute on function index.list_orders(uuid, text, integer, integer) to rustok_app;
 
-create or replace function index.tenant_verify(p_limit integer default 100)
-    returns table (aggregate_type text, aggregate_id uuid, problem text, columns text[])
+create or replace function index.page_verify(p_after jsonb, p_before jsonb, p_limit integer,
+                                              p_from_end boolean default false)
+    returns table (aggregate_type text, aggregate_id uuid, problem text, columns text[], cursor jsonb)
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('ops:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'aggregate', array['text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'aggregate', array['text', 'uuid'], 'before');
+    -- index.verify compares the whole tenant in one set-based pass; the page is taken from its answer
+    return query
+    select p.aggregate_type, p.aggregate_id, p.problem, p.columns,
+           jsonb_build_object('s', 'aggregate', 'k', jsonb_build_array(p.aggregate_type, p.aggregate_id))
+    from (select v.aggregate_type, v.aggregate_id, v.problem, v.columns
+          from index.verify(core.current_tenant_id()) v
+          where (v_after is null or (v.aggregate_type, v.aggregate_id) > (v_after[1], v_after[2]::uuid))
+            and (v_before is null or (v.aggregate_type, v.aggregate_id) < (v_before[1], v_before[2]::uuid))
+          order by case when p_from_end then null else v.aggregate_type end,
+                   case when p_from_end then null else v.aggregate_id end,
+                   case when p_from_end then v.aggregate_type end desc,
+                   case when p_from_end then v.aggregate_id end desc
+          limit p_limit + 1) p
+    order by case when p_from_end then null else p.aggregate_type end,
+             case when p_from_end then null else p.aggregate_id end,
+             case when p_from_end then p.aggregate_type end desc,
+             case when p_from_end then p.aggregate_id end desc;
+end
+$$;
+comment on function index.page_verify(jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of index.verify() of the current '
+    'tenant (drifted read rows; none = exact), by aggregate type and id. Cursors {"s": "aggregate", "k": [type, id]} '
+    'after / before; p_from_end pages backwards (rows nearest the before cursor first). Permission ops:manage. '
+    '(GraphQL verifyIndex.)';
+revoke all on function index.page_verify(jsonb, jsonb, integer, boolean) from public;
+grant execute on function index.page_verify(jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function index.count_verify(p_cap integer default 10001) returns integer
     language plpgsql stable security definer
     set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform core.require_permission('ops:manage');
-    if p_limit is null or p_limit < 1 or p_limit > 1000 then
-        raise exception 'p_limit: must be 1 to 1000 (got %)', p_limit using errcode = 'invalid_parameter_value';
-    end if;
-    return query select v.aggregate_type, v.aggregate_id, v.problem, v.columns
-                 from index.verify(core.current_tenant_id()) v limit p_limit;
+    return (select count(*)::int from (select 1 from index.verify(core.current_tenant_id()) limit p_cap) x);
 end
 $$;
-comment on function index.tenant_verify(integer) is
-    'index.verify() of the current tenant (drifted read rows; empty = exact), at most p_limit rows. Permission '
-    'ops:manage. (GraphQL verifyIndex.)';
-revoke all on function index.tenant_verify(integer) from public;
-grant execute on function index.tenant_verify(integer) to rustok_app;
+comment on function index.count_verify(integer) is
+    'How many drifted read rows index.verify() finds for the current tenant, counted up to p_cap. Permission '
+    'ops:manage. (GraphQL verifyIndex.totalCount.)';
+revoke all on function index.count_verify(integer) from public;
+grant execute on function index.count_verify(integer) to rustok_app;
 
 create or replace function index.tenant_reindex() returns integer
     language plpgsql volatile security definer

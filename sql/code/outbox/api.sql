@@ -30,32 +30,85 @@ comment on function outbox.tenant_backlog() is
 revoke all on function outbox.tenant_backlog() from public;
 grant execute on function outbox.tenant_backlog() to rustok_app;
 
-create or replace function outbox.tenant_dead_letters(p_limit integer default 100)
+create or replace function outbox.page_dead_letters(p_after jsonb, p_before jsonb, p_limit integer,
+                                                    p_from_end boolean default false)
     returns table (consumer text, event_id uuid, event_type text, aggregate_type text, aggregate_id uuid,
-                   attempts integer, last_error text, last_error_at timestamptz, occurred_at timestamptz)
+                   attempts integer, last_error text, last_error_at timestamptz, occurred_at timestamptz, cursor jsonb)
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pg_temp
+    set plan_cache_mode = force_custom_plan   -- the null arguments fold away, so deliveries_dead_letters_idx serves the page
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('ops:manage');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'failed', array['timestamptz', 'uuid', 'text'], 'after');
+    v_before := core._page_key(p_before, 'failed', array['timestamptz', 'uuid', 'text'], 'before');
+    -- newest failure first: (last failure, event, consumer) descending; a dead delivery without a failure time
+    -- (set dead by hand) sorts last as -infinity
+    if not coalesce(p_from_end, false) then
+        return query
+        select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts,
+               left(d.last_error, 2000), d.last_error_at, d.occurred_at,
+               jsonb_build_object('s', 'failed', 'k', jsonb_build_array(
+                   coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer))
+        from (select * from outbox.deliveries d
+              where d.tenant_id = v_tenant and d.state = 'dead'
+                and (v_after is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                        < (v_after[1]::timestamptz, v_after[2]::uuid, v_after[3]))
+                and (v_before is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                         > (v_before[1]::timestamptz, v_before[2]::uuid, v_before[3]))
+              order by coalesce(d.last_error_at, '-infinity'::timestamptz) desc, d.event_id desc, d.consumer desc
+              limit p_limit + 1) d
+        join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+        order by coalesce(d.last_error_at, '-infinity'::timestamptz) desc, d.event_id desc, d.consumer desc;
+    else
+        return query
+        select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts,
+               left(d.last_error, 2000), d.last_error_at, d.occurred_at,
+               jsonb_build_object('s', 'failed', 'k', jsonb_build_array(
+                   coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer))
+        from (select * from outbox.deliveries d
+              where d.tenant_id = v_tenant and d.state = 'dead'
+                and (v_after is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                        < (v_after[1]::timestamptz, v_after[2]::uuid, v_after[3]))
+                and (v_before is null or (coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer)
+                                         > (v_before[1]::timestamptz, v_before[2]::uuid, v_before[3]))
+              order by coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer
+              limit p_limit + 1) d
+        join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
+        order by coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer;
+    end if;
+end
+$$;
+comment on function outbox.page_dead_letters(jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s dead '
+    'deliveries, newest failure first (then event, consumer): consumer, event, attempts, the error. Cursors '
+    '{"s": "failed", "k": [last_error_at, event_id, consumer]} after / before; p_from_end pages backwards (rows '
+    'nearest the before cursor first). Permission ops:manage. (GraphQL deadLetters.)';
+revoke all on function outbox.page_dead_letters(jsonb, jsonb, integer, boolean) from public;
+grant execute on function outbox.page_dead_letters(jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function outbox.count_dead_letters(p_cap integer default 10001) returns integer
     language plpgsql stable security definer
     set search_path = pg_catalog, pg_temp
 as $$
 begin
     perform core.require_permission('ops:manage');
-    if p_limit is null or p_limit < 1 or p_limit > 500 then
-        raise exception 'p_limit: must be 1 to 500 (got %)', p_limit using errcode = 'invalid_parameter_value';
-    end if;
-    return query
-    select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts, left(d.last_error, 2000),
-           d.last_error_at, d.occurred_at
-    from outbox.deliveries d
-    join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
-    where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
-    order by d.last_error_at desc nulls last, d.event_id
-    limit p_limit;
+    return (select count(*)::int from (
+        select 1 from outbox.deliveries d
+        where d.tenant_id = core.current_tenant_id() and d.state = 'dead'
+        limit p_cap) x);
 end
 $$;
-comment on function outbox.tenant_dead_letters(integer) is
-    'The current tenant''s dead deliveries (newest failure first, at most p_limit, 1..500): consumer, event, attempts, '
-    'the error. Permission ops:manage. (GraphQL deadLetters.)';
-revoke all on function outbox.tenant_dead_letters(integer) from public;
-grant execute on function outbox.tenant_dead_letters(integer) to rustok_app;
+comment on function outbox.count_dead_letters(integer) is
+    'How many dead deliveries the current tenant has, counted up to p_cap. Permission ops:manage. '
+    '(GraphQL deadLetters.totalCount.)';
+revoke all on function outbox.count_dead_letters(integer) from public;
+grant execute on function outbox.count_dead_letters(integer) to rustok_app;
 
 create or replace function outbox.tenant_retry_dead(p_event_ids uuid[] default null)
     returns integer

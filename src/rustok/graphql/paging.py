@@ -87,3 +87,32 @@ def connection(rows: list, args: PageArgs, node, **extra) -> dict:
     info["startCursor"] = edges[0]["cursor"] if edges else None
     info["endCursor"] = edges[-1]["cursor"] if edges else None
     return {"edges": edges, "nodes": [e["node"] for e in edges], "pageInfo": info, **extra}
+
+
+def counted(conn: dict, sql: str, params) -> dict:
+    """Give a connection dict the statement that counts its rows (one row, column `n`, counted up to
+    COUNT_CAP + 1 by the SQL count function); bind_total_count's fields run it only when a client asks."""
+    conn["_count_sql"] = (sql, params)
+    return conn
+
+
+async def _counted_total(conn: dict, info) -> int:
+    if "_total" not in conn:
+        from rustok.graphql.db import fetch_one   # db imports access, which needs errors only: no cycle at call time
+
+        sql, params = conn["_count_sql"]
+        conn["_total"] = (await fetch_one(info.context, sql, params))["n"]
+    return conn["_total"]
+
+
+def bind_total_count(*object_types) -> None:
+    """totalCount (exact up to COUNT_CAP) and totalCountCapped of connections made with counted()."""
+    async def total_count(conn, info):
+        return min(await _counted_total(conn, info), COUNT_CAP)
+
+    async def total_count_capped(conn, info):
+        return await _counted_total(conn, info) > COUNT_CAP
+
+    for object_type in object_types:
+        object_type.set_field("totalCount", total_count)
+        object_type.set_field("totalCountCapped", total_count_capped)

@@ -6,28 +6,35 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ariadne import MutationType, QueryType
+from ariadne import MutationType, ObjectType, QueryType
 
 from rustok.graphql.accounts import settings_of
 from rustok.graphql.access import require_permission
 from rustok.graphql.db import fetch_all, one, permission_write, scalar
+from rustok.graphql.paging import COUNT_CAP, bind_total_count, connection, counted, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.ids import parse_id
 
 query = QueryType()
 mutation = MutationType()
+connection_type = ObjectType("PlatformTenantConnection")
+bind_total_count(connection_type)
 
 PERMISSION = "platform:manage"
-_TENANTS = ("select id, name, slug, is_active, text_search_config, created_at, updated_at, domains, user_count "
-            "from core.platform_tenants(%s, %s)")
-_TENANT = ("select id, name, slug, is_active, text_search_config, created_at, updated_at, domains, user_count "
-           "from core.platform_tenants(null, 1000) where id = %s")
+_MAX_SEARCH = 200
+_TENANT = "select * from core.platform_tenant(%s)"
 
 
 @query.field("platformTenants")
-async def resolve_platform_tenants(_, info, search: str | None = None, first: int = 100):
-    await require_permission(info.context, PERMISSION)
-    return await fetch_all(info.context, _TENANTS, ((search or "").strip() or None, first))
+async def resolve_platform_tenants(_, info, search=None, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, PERMISSION)
+    args = page_args(first, after, last, before)
+    search = (search or "").strip()[:_MAX_SEARCH] or None
+    rows = await fetch_all(ctx, "select * from core.page_platform_tenants(%s, %s, %s, %s, %s)",
+                           (search, args.after_param, args.before_param, args.limit, args.from_end))
+    return counted(connection(rows, args, lambda row: row), "select core.count_platform_tenants(%s, %s) as n",
+                   (search, COUNT_CAP + 1))
 
 
 async def _write(info, sql: str, params: tuple, tenant_of=lambda value, params: value) -> dict:
@@ -78,4 +85,4 @@ async def resolve_remove_domain(_, info, tenantId: str, host: str):  # noqa: N80
     return await _write(info, "select core.platform_remove_domain(%s, %s)", (tenant, host), lambda _v, p: p[0])
 
 
-bindables = [query, mutation]
+bindables = [query, mutation, connection_type]

@@ -12,7 +12,7 @@ from rustok.auth import hash_password
 from rustok.graphql.access import MODULES, ready_to_read, require_permission
 from rustok.graphql.db import fetch_all, fetch_one, one, permission_write, scalar
 from rustok.graphql.errors import ApiError
-from rustok.graphql.paging import COUNT_CAP, connection, page_args
+from rustok.graphql.paging import COUNT_CAP, bind_total_count, connection, counted, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
 from rustok.graphql.storefront import _ORDER_COLUMNS, order_node
@@ -24,9 +24,13 @@ price_list_type = ObjectType("PriceList")
 revision_type = ObjectType("Revision")
 product_type = ObjectType("Product")
 media_type = ObjectType("Media")
+connection_types = [ObjectType(name) for name in
+                    ("UserConnection", "PriceListConnection", "DeadLetterConnection", "IndexDriftConnection")]
+bind_total_count(*connection_types)
 
 MIN_PASSWORD = 8
 _USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_at"
+_MAX_SEARCH = 200
 
 
 def _first(first: int | None, cap: int, argument: str = "first") -> int:
@@ -39,20 +43,32 @@ def _first(first: int | None, cap: int, argument: str = "first") -> int:
 
 # ---------------------------------------------------------------- people and modules
 
+_USER_PAGE = f"""
+    select k.cursor, {_USER_COLUMNS}
+    from core.page_users(%(search)s, %(role)s, %(after)s, %(before)s, %(limit)s, %(from_end)s)
+         with ordinality as k (user_id, cursor, ord)
+    join core.users u on u.tenant_id = core.current_tenant_id() and u.id = k.user_id
+    order by k.ord"""
+
+
+def _search(search: str | None) -> str | None:
+    return (search or "").strip()[:_MAX_SEARCH] or None
+
+
+def _node(row: dict) -> dict:
+    return row
+
+
 @query.field("users")
-async def resolve_users(_, info, search: str | None = None, role: str | None = None, first: int = 50):
-    await require_permission(info.context, "users:manage")
-    limit = _first(first, 200)
-    pattern = None
-    if search:
-        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return await fetch_all(info.context, f"""
-        select {_USER_COLUMNS} from core.users
-        where tenant_id = core.current_tenant_id()
-          and (%(role)s::text is null or role = %(role)s)
-          and (%(p)s::text is null or email ilike %(p)s or display_name ilike %(p)s)
-        order by role = 'customer', email
-        limit %(limit)s""", {"role": role, "p": pattern, "limit": limit})
+async def resolve_users(_, info, search=None, role=None, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "users:manage")
+    args = page_args(first, after, last, before)
+    rows = await fetch_all(ctx, _USER_PAGE, {"search": _search(search), "role": role, "after": args.after_param,
+                                             "before": args.before_param, "limit": args.limit,
+                                             "from_end": args.from_end})
+    return counted(connection(rows, args, _node), "select core.count_users(%s, %s, %s) as n",
+                   (_search(search), role, COUNT_CAP + 1))
 
 
 @query.field("modules")
@@ -154,17 +170,30 @@ async def resolve_staff_orders(_, info, filter=None, first=None, after=None, las
 
 # ---------------------------------------------------------------- price lists and options
 
-_PRICE_LIST = """
-    select l.id, l.title, l.description, l.type, l.status, l.starts_at, l.ends_at,
-           (select count(*) from commerce.prices p where p.tenant_id = l.tenant_id and p.price_list_id = l.id)::int
-           as price_count
-    from commerce.price_lists l where l.tenant_id = core.current_tenant_id()"""
+_PRICE_LIST_COLUMNS = """
+    l.id, l.title, l.description, l.type, l.status, l.starts_at, l.ends_at,
+    (select count(*) from commerce.prices p where p.tenant_id = l.tenant_id and p.price_list_id = l.id)::int
+    as price_count"""
+_PRICE_LIST = f"select {_PRICE_LIST_COLUMNS} from commerce.price_lists l where l.tenant_id = core.current_tenant_id()"
+_PRICE_LIST_PAGE = f"""
+    select k.cursor, {_PRICE_LIST_COLUMNS}
+    from commerce.page_price_lists(%(after)s, %(before)s, %(limit)s, %(from_end)s)
+         with ordinality as k (price_list_id, cursor, ord)
+    join commerce.price_lists l on l.tenant_id = core.current_tenant_id() and l.id = k.price_list_id
+    order by k.ord"""
+
+
+def _page_params(args) -> dict:
+    return {"after": args.after_param, "before": args.before_param, "limit": args.limit, "from_end": args.from_end}
 
 
 @query.field("priceLists")
-async def resolve_price_lists(_, info, first: int = 100):
-    await require_permission(info.context, "catalog:write")
-    return await fetch_all(info.context, _PRICE_LIST + " order by l.id desc limit %s", (_first(first, 100),))
+async def resolve_price_lists(_, info, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "catalog:write")
+    args = page_args(first, after, last, before)
+    rows = await fetch_all(ctx, _PRICE_LIST_PAGE, _page_params(args))
+    return counted(connection(rows, args, _node), "select commerce.count_price_lists(%s) as n", (COUNT_CAP + 1,))
 
 
 @price_list_type.field("prices")
@@ -308,15 +337,23 @@ async def resolve_ops_status(_, info):
 
 
 @query.field("deadLetters")
-async def resolve_dead_letters(_, info, first: int = 100):
-    await require_permission(info.context, "ops:manage")
-    return await fetch_all(info.context, "select * from outbox.tenant_dead_letters(%s)", (_first(first, 500),))
+async def resolve_dead_letters(_, info, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "ops:manage")
+    args = page_args(first, after, last, before)
+    rows = await fetch_all(ctx, "select * from outbox.page_dead_letters(%(after)s, %(before)s, %(limit)s, %(from_end)s)",
+                           _page_params(args))
+    return counted(connection(rows, args, _node), "select outbox.count_dead_letters(%s) as n", (COUNT_CAP + 1,))
 
 
 @query.field("verifyIndex")
-async def resolve_verify_index(_, info, first: int = 100):
-    await require_permission(info.context, "ops:manage")
-    return await fetch_all(info.context, "select * from index.tenant_verify(%s)", (_first(first, 1000),))
+async def resolve_verify_index(_, info, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "ops:manage")
+    args = page_args(first, after, last, before)
+    rows = await fetch_all(ctx, "select * from index.page_verify(%(after)s, %(before)s, %(limit)s, %(from_end)s)",
+                           _page_params(args))
+    return counted(connection(rows, args, _node), "select index.count_verify(%s) as n", (COUNT_CAP + 1,))
 
 
 @query.field("opsHealth")
@@ -342,4 +379,4 @@ async def resolve_reindex_tenant(_, info):
     return result
 
 
-bindables = [query, mutation, price_list_type, revision_type, product_type, media_type]
+bindables = [query, mutation, price_list_type, revision_type, product_type, media_type, *connection_types]
