@@ -10,7 +10,7 @@ import pytest
 
 from tests.graphql.conftest import login, new_tenant, new_user
 
-TENANTS = "query($s: String) { platformTenants(search: $s) { id name slug isActive domains userCount } }"
+TENANTS = "query($s: String) { platformTenants(search: $s) { nodes { id name slug isActive domains userCount } } }"
 CREATE = """mutation($i: CreateTenantInput!) { createTenant(input: $i) {
   tenant { id name slug isActive textSearchConfig userCount } userErrors { field code message } position } }"""
 SUSPEND = "mutation($i: ID!) { suspendTenant(id: $i) { tenant { slug isActive } userErrors { field code message } } }"
@@ -54,9 +54,9 @@ def test_the_operator_manages_tenants(gql, owner, platform):
     assert gql("{ tenant { name slug } }", tenant="new-shop-pl")["data"]["tenant"] == {"name": "New Shop",
                                                                                        "slug": "new-shop-pl"}
 
-    listed = gql(TENANTS, {"s": "new-shop"}, tenant=hq, token=op)["data"]["platformTenants"]
+    listed = gql(TENANTS, {"s": "new-shop"}, tenant=hq, token=op)["data"]["platformTenants"]["nodes"]
     assert [t["slug"] for t in listed] == ["new-shop-pl"]
-    assert {t["slug"] for t in gql(TENANTS, tenant=hq, token=op)["data"]["platformTenants"]} >= {hq, "new-shop-pl"}
+    assert {t["slug"] for t in gql(TENANTS, tenant=hq, token=op)["data"]["platformTenants"]["nodes"]} >= {hq, "new-shop-pl"}
 
     # userErrors: a taken slug, a bad slug, a bad language, a bad admin email (nothing written)
     dup = gql(CREATE, {"i": {"name": "Again", "slug": "new-shop-pl"}}, tenant=hq, token=op)["data"]["createTenant"]
@@ -124,7 +124,7 @@ def test_a_suspended_tenant_answers_a_clear_error(gql, owner, client, platform):
     page = client.get("/", headers={"host": f"{slug}.shop.example"})
     assert page.status_code == 403 and "Shop suspended" in page.text
     # listed as suspended; reactivated, it serves again with its data
-    listed = gql(TENANTS, {"s": slug}, tenant=hq, token=op)["data"]["platformTenants"]
+    listed = gql(TENANTS, {"s": slug}, tenant=hq, token=op)["data"]["platformTenants"]["nodes"]
     assert listed[0]["isActive"] is False
     back = gql(REACTIVATE, {"i": tid}, tenant=hq, token=op)["data"]["reactivateTenant"]
     assert back["tenant"]["isActive"] is True

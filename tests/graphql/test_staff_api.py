@@ -31,7 +31,7 @@ def shop(gql, owner, api_db):
 
 def test_users_list_and_invite(gql, shop):
     slug, admin = shop["slug"], shop["tokens"]["admin"]
-    users = gql("{ users { email role } }", tenant=slug, token=admin)["data"]["users"]
+    users = gql("{ users { nodes { email role } } }", tenant=slug, token=admin)["data"]["users"]["nodes"]
     assert {"email": "editor@staff.example", "role": "editor"} in users
     assert users[-1]["role"] == "customer"  # staff first
     out = gql('mutation { inviteUser(input: {email: "new@staff.example", role: author, password: "longenough"}) '
@@ -44,9 +44,9 @@ def test_users_list_and_invite(gql, shop):
     short = gql('mutation { inviteUser(input: {email: "x@staff.example", role: author, password: "short"}) '
                 '{ user { id } userErrors { field code } } }', tenant=slug, token=admin)["data"]["inviteUser"]
     assert short["userErrors"] == [{"field": "password", "code": "INVALID"}]
-    refused = gql("{ users { email } }", tenant=slug, token=shop["tokens"]["manager"], expect_errors=True)
+    refused = gql("{ users { nodes { email } } }", tenant=slug, token=shop["tokens"]["manager"], expect_errors=True)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    users = gql('{ users(search: "new@staff") { id } }', tenant=slug, token=admin)["data"]["users"]
+    users = gql('{ users(search: "new@staff") { nodes { id } } }', tenant=slug, token=admin)["data"]["users"]["nodes"]
     old_token = login(gql, slug, "new@staff.example", "longenough")
     reset = gql('mutation($u: ID!) { resetUserPassword(userId: $u, password: "another secret") { user { email } userErrors { field code } } }',
                 {"u": users[0]["id"]}, tenant=slug, token=admin)["data"]["resetUserPassword"]
@@ -90,11 +90,11 @@ def test_price_lists_edit_and_delete(gql, shop):
     bad = gql('mutation($i: ID!) { updatePriceList(id: $i, input: {title: ""}) { priceList { id } userErrors { field code } } }',
               {"i": list_id}, tenant=slug, token=admin)["data"]["updatePriceList"]
     assert bad["priceList"] is None and bad["userErrors"][0]["field"] == "title"
-    lists = gql("{ priceLists { id title } }", tenant=slug, token=admin)["data"]["priceLists"]
+    lists = gql("{ priceLists { nodes { id title } } }", tenant=slug, token=admin)["data"]["priceLists"]["nodes"]
     assert [x["title"] for x in lists] == ["Summer sale"]
     assert gql('mutation($i: ID!) { deletePriceList(id: $i) { deleted } }', {"i": list_id}, tenant=slug,
                token=admin)["data"]["deletePriceList"]["deleted"] is True
-    assert gql("{ priceLists { id } }", tenant=slug, token=admin)["data"]["priceLists"] == []
+    assert gql("{ priceLists { totalCount nodes { id } } }", tenant=slug, token=admin)["data"]["priceLists"] == {"totalCount": 0, "nodes": []}
 
 
 def test_product_and_variant_options(gql, shop, api_db):
@@ -149,19 +149,19 @@ def test_operations_screen(gql, shop, api_db, owner):
                          "values (core.tenant_id_by_slug(%s), 'NodeUpdated', 'node', core.new_id())", (t,))
         conn.execute("update outbox.deliveries set state = 'dead', last_error = 'boom', last_error_at = now() "
                      "where consumer = 'index' and state = 'pending'")
-    dead = gql("{ deadLetters { eventType lastError eventId } }", tenant=slug, token=admin)["data"]["deadLetters"]
+    dead = gql("{ deadLetters { nodes { eventType lastError eventId } } }", tenant=slug, token=admin)["data"]["deadLetters"]["nodes"]
     assert len(dead) == 1 and dead[0]["lastError"] == "boom"
     out = gql("mutation { retryDeadLetters { count userErrors { code } } }", tenant=slug, token=admin)
     assert out["data"]["retryDeadLetters"]["count"] == 1
     with psycopg.connect(api_db, autocommit=True) as conn:
         assert conn.execute("select count(*) from outbox.deliveries where state = 'dead'").fetchone()[0] == 1
         conn.execute("select outbox.drain('index')")
-    assert gql("{ verifyIndex { problem } }", tenant=slug, token=admin)["data"]["verifyIndex"] == []
+    assert gql("{ verifyIndex { totalCount nodes { problem } } }", tenant=slug, token=admin)["data"]["verifyIndex"] == {"totalCount": 0, "nodes": []}
     re = gql("mutation { reindexTenant { count position } }", tenant=slug, token=admin)["data"]["reindexTenant"]
     assert re["count"] == 3 and re["position"]
     health = gql("{ opsHealth { checkName status } }", tenant=slug, token=admin)["data"]["opsHealth"]
     assert health and all(h["status"] in ("ok", "warn", "fail") for h in health)
-    for q in ("{ opsStatus { consumer } }", "{ deadLetters { eventId } }", "{ verifyIndex { problem } }", "{ opsHealth { status } }",
+    for q in ("{ opsStatus { consumer } }", "{ deadLetters { nodes { eventId } } }", "{ verifyIndex { nodes { problem } } }", "{ opsHealth { status } }",
               "mutation { reindexTenant { count } }"):
         refused = gql(q, tenant=slug, token=shop["tokens"]["manager"], expect_errors=True)
         assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN", q

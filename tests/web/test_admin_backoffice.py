@@ -95,7 +95,7 @@ def test_people_and_modules(live_server, page, shots):
     admin = login_token(base, shop, "admin")
     mods = graphql(base, shop["slug"], "{ modules { module enabled } }", token=admin)["data"]["modules"]
     assert {"module": "community", "enabled": False} in mods
-    users = graphql(base, shop["slug"], '{ users(search: "new.writer") { role } }', token=admin)["data"]["users"]
+    users = graphql(base, shop["slug"], '{ users(search: "new.writer") { nodes { role } } }', token=admin)["data"]["users"]["nodes"]
     assert users == [{"role": "editor"}]
     assert graphql(base, shop["slug"], 'mutation { login(email: "new.writer@example.com", password: "a new long password") '
                                         '{ token } }')["data"]["login"]["token"]
