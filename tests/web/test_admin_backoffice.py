@@ -131,3 +131,47 @@ def test_operations_screen(live_server, page, shots):
     page.get_by_role("button", name="Run ops.health()").click()
     expect(page.get_by_test_id("health")).to_contain_text("outbox")
     shots(page, "admin-operations")
+
+
+def test_people_and_dead_letters_page_through_long_lists(live_server, page, shots):
+    """The users and dead letters screens read connections: 50 rows a page, Next and Previous page, each row on
+    exactly one page, the total above the table."""
+    base = live_server.base_url
+    shop = make_shop(live_server.db_url)
+    with psycopg.connect(live_server.db_url) as conn:
+        conn.execute("insert into core.users (tenant_id, email, password_hash, role) select core.tenant_id_by_slug(%s), "
+                     "'buyer' || lpad(i::text, 3, '0') || '@pages.example', '!', 'customer' from generate_series(1, 60) i",
+                     (shop["slug"],))
+        conn.execute("insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id) "
+                     "select core.tenant_id_by_slug(%s), 'NodeUpdated', 'node', core.new_id() from generate_series(1, 55)",
+                     (shop["slug"],))
+        conn.execute("update outbox.deliveries set state = 'dead', attempts = 5, last_error = 'boom', last_error_at = now() "
+                     "where tenant_id = core.tenant_id_by_slug(%s) and consumer = 'index' and state = 'pending'",
+                     (shop["slug"],))
+        total = conn.execute("select count(*) from core.users where tenant_id = core.tenant_id_by_slug(%s)",
+                             (shop["slug"],)).fetchone()[0]
+        conn.commit()
+    sign_in(page, base, shop, "admin")
+    page.get_by_role("link", name="People", exact=True).click()
+    expect(page.locator("[data-total]")).to_have_text(f"{total} account(s)")
+    rows = page.locator("tr[data-user]")
+    expect(rows).to_have_count(50)
+    first = rows.evaluate_all("rs => rs.map(r => r.dataset.user)")
+    page.get_by_role("button", name="Next page").click()
+    expect(rows).to_have_count(total - 50)
+    second = rows.evaluate_all("rs => rs.map(r => r.dataset.user)")
+    assert len(set(first + second)) == total and not set(first) & set(second)
+    expect(page.get_by_role("button", name="Next page")).to_be_disabled()
+    page.get_by_role("button", name="Previous page").click()
+    expect(rows).to_have_count(50)
+    assert rows.evaluate_all("rs => rs.map(r => r.dataset.user)") == first
+    shots(page, "admin-people-pages")
+
+    page.get_by_role("link", name="Operations", exact=True).click()
+    expect(page.get_by_role("heading", name="Dead letters (55)")).to_be_visible()
+    retry = page.get_by_role("button", name="Retry", exact=True)
+    expect(retry).to_have_count(50)
+    page.get_by_role("button", name="Next page").click()
+    expect(retry).to_have_count(5)
+    page.get_by_role("button", name="Previous page").click()
+    expect(retry).to_have_count(50)

@@ -61,3 +61,16 @@ export async function mutate(query, variables, field) {
 }
 
 export function forgetPosition() { lastPosition = null; }
+
+// Every node of a connection (`field` of `query`, which takes $first and $after): page after page of 100.
+// For the few screens that need a whole list (the price lists a product editor filters by its variants).
+export async function gqlAll(query, variables, field) {
+  const nodes = [];
+  let after = null;
+  for (;;) {
+    const conn = (await gql(query, { ...variables, first: 100, after }))[field];
+    nodes.push(...conn.nodes);
+    if (!conn.pageInfo.hasNextPage) return nodes;
+    after = conn.pageInfo.endCursor;
+  }
+}

@@ -144,3 +144,20 @@ export function page(title, ...children) {
   document.title = `${title} · RusToK admin`;
   return main;
 }
+
+// The paging bar of a connection: "<total> <noun>" and Previous / Next page buttons. go({ first|last, after|before })
+// loads another page (size rows); the connection must have totalCount, totalCountCapped and pageInfo.
+export function pager(conn, go, noun, size = 50) {
+  const info = conn.pageInfo;
+  return h("div", { class: "pager" },
+    h("span", { class: "muted", "data-total": "" }, `${conn.totalCount}${conn.totalCountCapped ? "+" : ""} ${noun}`),
+    h("button", { type: "button", class: "secondary", disabled: !info.hasPreviousPage,
+      onclick: () => guard(() => go({ last: size, before: info.startCursor })) }, "Previous page"),
+    h("button", { type: "button", class: "secondary", disabled: !info.hasNextPage,
+      onclick: () => guard(() => go({ first: size, after: info.endCursor })) }, "Next page"));
+}
+
+// The paging variables of a connection query (first/after or last/before).
+export const PAGE_VARS = "$first: Int, $after: String, $last: Int, $before: String";
+export const PAGE_ARGS = "first: $first, after: $after, last: $last, before: $before";
+export const PAGE_INFO = "totalCount totalCountCapped pageInfo { hasNextPage hasPreviousPage startCursor endCursor }";

@@ -1,5 +1,5 @@
 // Catalog: product list (search, filters, cursor pages, bulk publish), the product editor and categories.
-import { can, gql, mutate } from "../api.js";
+import { can, gql, gqlAll, mutate } from "../api.js";
 import {
   badge, field, formError, fromMinor, guard, h, input, isoToLocal, localToIso, money, notify, page, select, showErrors, toMinor,
 } from "../ui.js";
@@ -162,11 +162,12 @@ const PRODUCT = `query($id: ID!) {
     options { id title values } categories { id } tags { name } seo { title description canonicalUrl imageUrl robots }
     images { id url altText }
     price(currency: "EUR") { calculated { amount currencyCode } original { amount currencyCode } onSale } }
-  allCategories { id name productIds }
-  priceLists { id title type status startsAt endsAt prices { variantId amount currencyCode } } }`;
+  allCategories { id name productIds } }`;
+const PRICE_LISTS = `query($first: Int, $after: String) { priceLists(first: $first, after: $after) {
+  pageInfo { hasNextPage endCursor } nodes { id title type status startsAt endsAt prices { variantId amount currencyCode } } } }`;
 
 export async function edit(id) {
-  const data = await gql(PRODUCT, { id });
+  const [data, priceLists] = await Promise.all([gql(PRODUCT, { id }), gqlAll(PRICE_LISTS, {}, "priceLists")]);
   const p = data.product;
   if (!p) { page("Product not found", h("p", {}, h("a", { href: "#/products" }, "← Products"))); return; }
   const reload = () => edit(id);
@@ -174,7 +175,7 @@ export async function edit(id) {
     h("p", {}, h("a", { href: "#/products" }, "← Products"), " · ", badge(p.status),
       p.price ? [" · ", money(p.price.calculated), p.price.onSale ? [" (was ", money(p.price.original), ")"] : null] : null),
     detailsSection(p, reload), variantsSection(p, reload), optionsSection(p, reload),
-    priceListsSection(p, data.priceLists, reload), categoriesSection(p, data.allCategories, reload),
+    priceListsSection(p, priceLists, reload), categoriesSection(p, data.allCategories, reload),
     tagsSection(p, reload, "product"), seoSection("product", p, reload), imagesSection(p, reload), dangerSection(p));
 }
 

@@ -1,26 +1,30 @@
 // People: the tenant's users (search, role changes, deactivation, invitations) and module toggles.
 import { can, currentSession, gql, mutate } from "../api.js";
-import { badge, field, formError, guard, h, input, notify, page, select, showErrors, when } from "../ui.js";
+import { PAGE_ARGS, PAGE_INFO, PAGE_VARS, badge, field, formError, guard, h, input, notify, page, pager, select, showErrors, when } from "../ui.js";
 
 const ERR = "userErrors { field code message }";
 const ROLES = ["admin", "manager", "editor", "author", "customer"];
 
-export async function list(search = "") {
+const USERS = `query($s: String, ${PAGE_VARS}) { users(search: $s, ${PAGE_ARGS}) { ${PAGE_INFO}
+  nodes { id email displayName role status createdAt lastLoginAt } } }`;
+
+// paging: { first, after } or { last, before } of the users connection (50 a page)
+export async function list(search = "", paging = { first: 50 }) {
   const parts = [];
-  if (can("users:manage")) parts.push(...await usersSection(search));
+  if (can("users:manage")) parts.push(...await usersSection(search, paging));
   if (can("modules:manage")) parts.push(await modulesSection());
   page("People and modules", ...parts);
 }
 
-async function usersSection(search) {
-  const data = await gql("query($s: String) { users(search: $s, first: 200) { id email displayName role status createdAt lastLoginAt } }",
-    { s: search || null });
+async function usersSection(search, paging) {
+  const data = await gql(USERS, { s: search || null, ...paging });
+  const again = () => list(search, paging);
   const me = currentSession().email;
   const q = input({ type: "search", value: search });
   const filter = h("form", { class: "inline", role: "search", "aria-label": "Find people" }, field("Search email or name", "search", q),
     h("button", { type: "submit" }, "Search"));
   filter.addEventListener("submit", (ev) => { ev.preventDefault(); guard(() => list(q.value.trim())); });
-  const rows = data.users.map((u) => {
+  const rows = data.users.nodes.map((u) => {
     const role = select(ROLES, u.role, { "aria-label": `Role of ${u.email}` });
     const form = h("form", { class: "inline", novalidate: true, "aria-label": `Change ${u.email}` }, formError(),
       field("Role", "role", role), h("button", { type: "submit", class: "secondary" }, "Change role"),
@@ -28,7 +32,7 @@ async function usersSection(search) {
         if (!confirm(`Deactivate ${u.email}? Their sessions end.`)) return;
         const out = await mutate(`mutation($u: ID!) { deactivateUser(userId: $u) { position ${ERR} } }`, { u: u.id }, "deactivateUser");
         if (showErrors(form, out.userErrors)) return;
-        await list(search);
+        await again();
         notify(`${u.email} deactivated`);
       }, form) }, "Deactivate") : null);
     form.addEventListener("submit", (ev) => {
@@ -37,7 +41,7 @@ async function usersSection(search) {
         const out = await mutate(`mutation($u: ID!, $r: UserRole!) { changeUserRole(userId: $u, role: $r) { position ${ERR} } }`,
           { u: u.id, r: role.value }, "changeUserRole");
         if (showErrors(form, out.userErrors)) return;
-        await list(search);
+        await again();
         notify(`${u.email} is now ${role.value}`);
       }, form);
     });
@@ -81,7 +85,7 @@ async function usersSection(search) {
       notify(out.user.status === "invited" ? `Invitation mailed to ${out.user.email}` : `${out.user.email} can now sign in`);
     }, invite);
   });
-  return [h("h2", {}, "Users"), filter,
+  return [h("h2", {}, "Users"), filter, pager(data.users, (p) => list(search, p), "account(s)"),
     h("table", {}, h("thead", {}, h("tr", {}, ["Email", "Name", "Status", "Last sign-in", "Role", "Password"].map((x) => h("th", {}, x)))), h("tbody", {}, rows)),
     h("section", { class: "card" }, h("h2", {}, "Invite a person"), invite)];
 }

@@ -2,20 +2,24 @@
 // ops.grant_platform_admin; no tenant role has it): list and search, create (with an invited first admin), rename,
 // suspend and reactivate, and each tenant's host names.
 import { currentSession, gql, mutate } from "../api.js";
-import { badge, field, formError, guard, h, input, notify, page, showErrors, when } from "../ui.js";
+import { PAGE_ARGS, PAGE_INFO, PAGE_VARS, badge, field, formError, guard, h, input, notify, page, pager, showErrors, when } from "../ui.js";
 
 const ERR = "userErrors { field code message }";
 const TENANT = "id name slug isActive domains userCount createdAt";
 
-export async function list(search = "") {
-  const data = await gql(`query($s: String) { platformTenants(search: $s, first: 500) { ${TENANT} } }`, { s: search || null });
+const TENANTS = `query($s: String, ${PAGE_VARS}) { platformTenants(search: $s, ${PAGE_ARGS}) { ${PAGE_INFO} nodes { ${TENANT} } } }`;
+
+// paging: { first, after } or { last, before } of the tenants connection (50 a page)
+export async function list(search = "", paging = { first: 50 }) {
+  const data = await gql(TENANTS, { s: search || null, ...paging });
+  const again = () => list(search, paging);
   const mine = currentSession().tenant;
   const q = input({ type: "search", value: search });
   const filter = h("form", { class: "inline", role: "search", "aria-label": "Find tenants" },
     field("Search slug or name", "search", q), h("button", { type: "submit" }, "Search"));
   filter.addEventListener("submit", (ev) => { ev.preventDefault(); guard(() => list(q.value.trim())); });
 
-  const rows = data.platformTenants.map((t) => {
+  const rows = data.platformTenants.nodes.map((t) => {
     const name = input({ value: t.name, "aria-label": `Name of ${t.slug}` });
     const form = h("form", { class: "inline", novalidate: true, "aria-label": `Change ${t.slug}` }, formError(),
       field("Name", "name", name), h("button", { type: "submit", class: "secondary" }, "Rename"),
@@ -25,7 +29,7 @@ export async function list(search = "") {
           const op = t.isActive ? "suspendTenant" : "reactivateTenant";
           const out = await mutate(`mutation($i: ID!) { ${op}(id: $i) { tenant { isActive } ${ERR} } }`, { i: t.id }, op);
           if (showErrors(form, out.userErrors)) return;
-          await list(search);
+          await again();
           notify(`${t.slug} ${t.isActive ? "suspended" : "reactivated"}`);
         }, form) }, t.isActive ? "Suspend" : "Reactivate"));
     form.addEventListener("submit", (ev) => {
@@ -34,7 +38,7 @@ export async function list(search = "") {
         const out = await mutate(`mutation($i: ID!, $n: String!) { updateTenant(id: $i, input: {name: $n}) { tenant { name } ${ERR} } }`,
           { i: t.id, n: name.value }, "updateTenant");
         if (showErrors(form, out.userErrors)) return;
-        await list(search);
+        await again();
         notify(`${t.slug} renamed`);
       }, form);
     });
@@ -45,7 +49,7 @@ export async function list(search = "") {
           const out = await mutate(`mutation($t: ID!, $h: String!) { removePlatformTenantDomain(tenantId: $t, host: $h) { tenant { domains } ${ERR} } }`,
             { t: t.id, h: d }, "removePlatformTenantDomain");
           if (showErrors(domains, out.userErrors)) return;
-          await list(search);
+          await again();
           notify(`${d} removed from ${t.slug}`);
         }, domains) }, "Remove")))),
       field("Host", "host", host), h("button", { type: "submit", class: "secondary" }, "Add host"));
@@ -55,7 +59,7 @@ export async function list(search = "") {
         const out = await mutate(`mutation($t: ID!, $h: String!) { addPlatformTenantDomain(tenantId: $t, host: $h) { tenant { domains } ${ERR} } }`,
           { t: t.id, h: host.value.trim() }, "addPlatformTenantDomain");
         if (showErrors(domains, out.userErrors)) return;
-        await list(search);
+        await again();
         notify(`${t.slug} also answers on ${host.value.trim()}`);
       }, domains);
     });
@@ -83,7 +87,7 @@ export async function list(search = "") {
     }, create);
   });
 
-  page("Platform: tenants", filter,
+  page("Platform: tenants", filter, pager(data.platformTenants, (p) => list(search, p), "tenant(s)"),
     h("table", {}, h("thead", {}, h("tr", {}, ["Slug", "Name", "Status", "Users", "Created", "Host names"].map((x) => h("th", {}, x)))),
       h("tbody", {}, rows)),
     h("section", { class: "card" }, h("h2", {}, "New tenant"), create));
