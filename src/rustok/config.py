@@ -203,6 +203,7 @@ class Settings:
     password_reset_ttl: int = 3600          # seconds a password reset link works
     invitation_ttl: int = 7 * 24 * 3600     # seconds an invitation link works
     password_reset_limit: int = 3           # reset mails per account and hour at most
+    password_reset_floor_ms: int = 250      # requestPasswordReset answers after at least this long (no timing oracle)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -250,6 +251,7 @@ class Settings:
             password_reset_ttl=_int_env("RUSTOK_PASSWORD_RESET_TTL", cls.password_reset_ttl),
             invitation_ttl=_int_env("RUSTOK_INVITATION_TTL", cls.invitation_ttl),
             password_reset_limit=_int_env("RUSTOK_PASSWORD_RESET_LIMIT", cls.password_reset_limit),
+            password_reset_floor_ms=_int_env("RUSTOK_PASSWORD_RESET_FLOOR_MS", cls.password_reset_floor_ms),
         )
 
     @property

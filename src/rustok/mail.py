@@ -43,7 +43,7 @@ SQL_LEASED = """
     join outbox.events e on e.tenant_id = d.tenant_id and e.occurred_at = d.occurred_at and e.id = d.event_id
     where d.consumer = %s and d.locked_by = %s and d.state = 'pending' and d.locked_until >= now()
     order by d.available_at, d.event_id"""
-SQL_PREPARE = ("select purpose, email, display_name, role, tenant_slug, tenant_name, expires_at "
+SQL_PREPARE = ("select purpose, email, display_name, role, tenant_slug, tenant_name, expires_at, tenant_host "
                "from core.prepare_account_mail(%s, %s, %s)")
 SQL_SENT = "select core.account_mail_sent(%s, %s)"
 SQL_FAILED = "select core.account_mail_failed(%s, %s, %s)"
@@ -93,10 +93,22 @@ def _mask(address: str) -> str:
     return f"{name[:1]}***@{domain}"
 
 
+def shop_url(settings: MailSettings, row: dict) -> str:
+    """Where the tenant's storefront is, for links: its own host name when it has one (core.tenant_domains, the first
+    it added; the storefront resolves the tenant from the Host header), with the scheme and port of
+    RUSTOK_PUBLIC_URL; else RUSTOK_PUBLIC_URL/t/<slug>."""
+    host = row.get("tenant_host")
+    if host:
+        public = urlsplit(settings.public_url)
+        port = f":{public.port}" if public.port else ""
+        return f"{public.scheme or 'https'}://{host}{port}"
+    return f"{settings.public_url}/t/{quote(row['tenant_slug'])}"
+
+
 def compose(settings: MailSettings, row: dict, token: str) -> EmailMessage:
     """The mail for one token row (core.prepare_account_mail) with the link carrying `token`."""
     shop = row["tenant_name"] or row["tenant_slug"]
-    base = f"{settings.public_url}/t/{quote(row['tenant_slug'])}"
+    base = shop_url(settings, row)
     expires = row["expires_at"].strftime("%Y-%m-%d %H:%M UTC")
     greeting = f"Hello {row['display_name']}," if row["display_name"] else "Hello,"
     msg = EmailMessage()

@@ -153,6 +153,50 @@ def test_reset_requests_are_limited_per_account(gql, owner, api_db, smtp, tmp_pa
     assert len(_mails_to(inbox, "flood@shop.example")) == 3   # RUSTOK_PASSWORD_RESET_LIMIT per hour
 
 
+def test_links_go_to_the_tenants_own_domain(gql, owner, api_db, client, smtp, tmp_path):
+    """A tenant with host names gets links on the first one it added (scheme and port of RUSTOK_PUBLIC_URL; the
+    storefront finds the tenant by the Host header), and the link's token works there; a tenant without any gets
+    RUSTOK_PUBLIC_URL/t/<slug>/ (test_password_reset_by_mail)."""
+    controller, inbox = smtp
+    slug = new_tenant(owner)
+    host = f"{slug}.shop.example"
+    owner.execute("insert into core.tenant_domains (tenant_id, host, created_at) "
+                  "values (core.tenant_id_by_slug(%s), %s, now() - interval '1 day'), "
+                  "(core.tenant_id_by_slug(%s), %s, now())", (slug, host, slug, f"a-later-{slug}.example"))
+    new_user(owner, slug, "dom@shop.example", "customer")
+    new_user(owner, slug, "boss@dom.example", "admin")
+    boss = login(gql, slug, "boss@dom.example")
+    gql(RESET, {"e": "dom@shop.example"}, tenant=slug)
+    made = gql('mutation { inviteUser(input: {email: "new@dom.example", role: author}) { userErrors { code } } }',
+               tenant=slug, token=boss)["data"]["inviteUser"]
+    assert made["userErrors"] == []
+    with_port = MailSettings(public_url="https://rustok.example:8443", sender="Shop <shop@shop.test>",
+                             smtp=SmtpServer(controller.hostname, controller.port, "plain"), directory=tmp_path / "x")
+    assert deliver(api_db, with_port).sent == 2
+    links = {}
+    for address, kind in (("dom@shop.example", "reset-password"), ("new@dom.example", "invitation")):
+        [mail] = _mails_to(inbox, address)
+        found = re.search(r"(https://[^/\s]+)/account/" + kind + r"\?token=(\S+)", mail.get_content())
+        assert found, mail.get_content()
+        assert found.group(1) == f"https://{host}:8443"   # the first host it added, not /t/<slug>
+        assert "/t/" not in found.group(0)
+        links[kind] = unquote(found.group(2))
+    # the storefront answers that host as the tenant's shop, and the token works in that tenant
+    page = client.get("/account/reset-password", params={"token": links["reset-password"]}, headers={"host": host})
+    assert page.status_code == 200 and slug.title() in page.text
+    assert client.get("/account/reset-password", headers={"host": "unknown.example"}).status_code == 404
+    done = gql(REDEEM, {"t": links["reset-password"], "p": "new password"}, tenant=slug)["data"]["resetPassword"]
+    assert done["userErrors"] == [] and done["user"]["email"] == "dom@shop.example"
+    accepted = gql(ACCEPT, {"t": links["invitation"], "p": "author password"}, tenant=slug)["data"]["acceptInvitation"]
+    assert accepted["userErrors"] == [] and accepted["user"]["status"] == "active"
+    # without host names again: back to RUSTOK_PUBLIC_URL/t/<slug>/
+    owner.execute("delete from core.tenant_domains where tenant_id = core.tenant_id_by_slug(%s)", (slug,))
+    gql(RESET, {"e": "dom@shop.example"}, tenant=slug)
+    assert deliver(api_db, with_port).sent == 1
+    assert f"https://rustok.example:8443/t/{slug}/account/reset-password?token=" in \
+        _mails_to(inbox, "dom@shop.example")[-1].get_content()
+
+
 def test_invitation_by_mail(gql, owner, api_db, smtp, tmp_path):
     controller, inbox = smtp
     slug = new_tenant(owner)

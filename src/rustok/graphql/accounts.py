@@ -8,7 +8,9 @@ core.invite_user_by_mail) and the worker's mail consumer makes the token, stores
 from __future__ import annotations
 
 import asyncio
+import math
 import re
+import time
 from datetime import timedelta
 
 import psycopg
@@ -51,6 +53,15 @@ def _token_error(exc: psycopg.Error) -> dict | None:
     return {"field": "token", "code": code, "message": message}
 
 
+async def pad_to_floor(started: float, floor: float) -> None:
+    """Sleep until `floor` seconds after `started` (time.monotonic()), or, when the work took longer, until the next
+    multiple of `floor`: the answer's time then tells nothing about which branch the work took."""
+    if floor <= 0:
+        return
+    elapsed = time.monotonic() - started
+    await asyncio.sleep(floor * max(1, math.ceil(elapsed / floor)) - elapsed)
+
+
 @mutation.field("requestPasswordReset")
 async def resolve_request_password_reset(_, info, email: str):
     ctx = info.context
@@ -60,9 +71,16 @@ async def resolve_request_password_reset(_, info, email: str):
         return {"message": "", "userErrors": [{"field": "email", "code": "INVALID",
                                                "message": "email: must be an email address like ann@example.com"}]}
     s = settings_of(ctx)
-    async with tenant_write(ctx) as (conn, _result):
-        await scalar(conn, "select core.request_password_reset(%s, %s, %s)",
-                     (email, timedelta(seconds=s.password_reset_ttl), s.password_reset_limit))
+    started = time.monotonic()
+    try:
+        # the same statement either way (core.request_password_reset does the same reads for an unknown email; the
+        # mail is made and sent later by the worker), and the answer waits for a fixed floor, so neither its text
+        # nor its time tells whether an account has this email
+        async with tenant_write(ctx) as (conn, _result):
+            await scalar(conn, "select core.request_password_reset(%s, %s, %s)",
+                         (email, timedelta(seconds=s.password_reset_ttl), s.password_reset_limit))
+    finally:
+        await pad_to_floor(started, s.password_reset_floor_ms / 1000)
     # the same answer (and no position) whether or not a mail goes out
     return {"message": RESET_MESSAGE, "userErrors": []}
 
