@@ -263,5 +263,6 @@ def test_every_list_field_of_an_object_is_a_connection_or_a_bounded_part(gql):
     """Lists that grow without bound are connections; the remaining list fields are parts of one object."""
     schema = gql("{ __schema { queryType { fields { name type { kind name ofType { kind name } } } } } }")["data"]["__schema"]
     roots = {f["name"]: f["type"] for f in schema["queryType"]["fields"]}
-    for name in ("products", "contents", "orders"):
+    for name in ("products", "contents", "orders", "search", "staffOrders", "staffTags", "users", "priceLists",
+                 "deadLetters", "verifyIndex", "platformTenants"):
         assert roots[name]["ofType"]["name"].endswith("Connection"), name
