@@ -20302,7 +20302,7 @@ begin
     perform pg_catalog.set_config('rustok.tenant_id', v_tenant::text, true),
             pg_catalog.set_config('rustok.user_id', '', true),
             pg_catalog.set_config('rustok.actor', 'api', true);
-    if not core.module_enabled(v_tenant, p_module) then
+    if p_module is not null and not core.module_enabled(v_tenant, p_module) then
         raise exception 'module "%" is disabled for tenant %', p_module, v_tenant
             using errcode = 'object_not_in_prerequisite_state';
     end if;
@@ -20314,7 +20314,7 @@ $$;
 -- Name: FUNCTION _begin_public_read(p_tenant_slug text, p_module text); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._begin_public_read(p_tenant_slug text, p_module text) IS 'Internal: start an anonymous storefront read in the current transaction: the active tenant of p_tenant_slug (P0002 when there is none), set as rustok.tenant_id (transaction-local; row-level security keys on it), and module p_module enabled for it (55000 otherwise). Returns the tenant id.';
+COMMENT ON FUNCTION index._begin_public_read(p_tenant_slug text, p_module text) IS 'Internal: start an anonymous storefront read in the current transaction: the active tenant of p_tenant_slug (P0002 when there is none), set as rustok.tenant_id (transaction-local; row-level security keys on it), and module p_module enabled for it (55000 otherwise; null for a read of no one module, such as the unified search). Returns the tenant id.';
 
 --
 -- Name: FUNCTION _begin_public_read(p_tenant_slug text, p_module text); Type: ACL; Schema: index; Owner: -
@@ -23154,6 +23154,39 @@ COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, 
 
 REVOKE ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) TO rustok_app;
+
+--
+-- Name: read_search_page(text, text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) RETURNS TABLE(ord bigint, id uuid, type text, cursor jsonb, corrected_query text)
+    LANGUAGE plpgsql ROWS 22
+    AS $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, null);
+    v_fix    text := index.search_correction(v_tenant, p_query, false);
+begin
+    -- row 0: the spelling correction (null when the text as typed finds something); then the page for the text used
+    return query select 0::bigint, null::uuid, null::text, null::jsonb, v_fix;
+    return query
+        select k.ord, k.id, k.type, k.cursor, null::text
+        from index.page_search(v_tenant, coalesce(v_fix, p_query), false, p_after, p_before, p_limit, p_from_end)
+             with ordinality as k (id, type, cursor, rank, ord)
+        order by k.ord;
+end
+$$;
+
+--
+-- Name: FUNCTION read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'The unified storefront search (GraphQL Query.search for an anonymous visitor) in one statement: row 0 carries the spelling correction (index.search_correction), rows 1.. the page of index.page_search for the text used (up to p_limit + 1 rows, ids and types: the compiled SQL builds each product or page/post from its read row). Tenant by slug (index._begin_public_read, no module: a module turned off contributes nothing).';
+
+--
+-- Name: FUNCTION read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: rebuild_content(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -
