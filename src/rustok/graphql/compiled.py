@@ -1,7 +1,9 @@
 """Compiled storefront reads: one GraphQL query -> one SQL statement that returns the response body.
 
-The hot storefront reads (`products` listings with their cards, totals and facets; `product` by id or handle;
-`contents` listings and `content` by id or kind and slug, with bodies) of an anonymous visitor are compiled, per document and operation, into one SQL statement over the read
+The storefront reads of an anonymous visitor (`products` listings with their cards, totals and facets; `product`
+by id or handle; `contents` listings and `content` by id or kind and slug, with bodies, comment trees and
+parents; the category trees and `category` with its products; the unified `search`; `node`/`nodes`; `author`)
+are compiled, per document and operation, into one SQL statement over the read
 functions of sql/code/index/reads.sql. The statement resolves the tenant, sets it for its own transaction
 (row-level security applies as usual), reads, and builds the exact response JSON as text
 (`{"data":{...}}`, the selected fields only, in selection order, formatted as rustok.graphql.http renders
