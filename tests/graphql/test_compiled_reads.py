@@ -559,3 +559,16 @@ def test_community_reads_with_the_module_off_fall_back(both, shop, owner):
         owner.execute("update core.tenant_modules set enabled = true where tenant_id = core.tenant_id_by_slug(%s) "
                       "and module_slug = 'community'", (shop,))
     assert post(on, query, {}, shop).headers.get("x-execution") == "compiled"
+
+
+def test_reals_are_written_as_the_ordinary_path_writes_them(owner):
+    """_float4 (a rank in SQL) against render_json of the float psycopg reads (orjson's float format)."""
+    from rustok.graphql.compiled import _float4
+    from rustok.graphql.http import render_json
+
+    values = ["0", "1", "0.0607927", "1e-05", "2.5e-05", "-3.25e-05", "1.5e-07", "9.99e-10", "1e-20", "0.0001",
+              "0.00012", "123456", "1e+16", "3.4e+38", "-0.5", "7.1e-45", "0.099999994"]
+    rows = owner.execute("select v, v::real::text, " + _float4("v::real") + " from unnest(%s::text[]) v", (values,)).fetchall()
+    for value, text, written in rows:
+        assert written.encode() == render_json(float(text)), (value, text, written)
+    assert owner.execute("select " + _float4("null::real")).fetchone()[0] == "null"

@@ -97,8 +97,13 @@ def _jsonb_scalar(expr: str) -> str:
 
 
 def _float4(expr: str) -> str:
-    """JSON text of a real as the ordinary path writes it (psycopg reads the text form into a Python float)."""
-    return (f"(select case when f is null then 'null' when f ~ '^-?[0-9]+$' then f || '.0' else f end "
+    """JSON text of a real as the ordinary path writes it: psycopg reads the text form into a Python float (the
+    same shortest digits), orjson writes it (rustok.graphql.http.render_json): integral values with '.0', an
+    exponent of -5 as a plain decimal (1e-05 -> 0.00001, 2.5e-05 -> 0.000025), other exponents without a leading
+    zero (1.5e-07 -> 1.5e-7)."""
+    return (f"(select case when f is null then 'null' when f ~ '^-?[0-9]+$' then f || '.0' "
+            f"else regexp_replace(regexp_replace(f, '^(-?)([0-9])\\.?([0-9]*)e-05$', '\\10.0000\\2\\3'), "
+            f"'e-0([0-9])$', 'e-\\1') end "
             f"from (select ({expr})::text as f) z)")
 
 

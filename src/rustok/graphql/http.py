@@ -26,6 +26,8 @@ import math
 from http import HTTPStatus
 from typing import Any
 
+import orjson
+
 from ariadne.asgi.handlers import GraphQLHTTPHandler
 from ariadne.graphql import handle_graphql_errors
 from graphql import GraphQLError, OperationType, get_operation_ast
@@ -86,10 +88,13 @@ def negotiate(accept: str | None) -> str:
 
 
 def render_json(content: Any) -> bytes:
-    """Compact UTF-8 JSON; a lone surrogate (echoed from hostile input) falls back to \\u escapes."""
+    """Compact UTF-8 JSON (orjson: several times json.dumps' speed on a page of products). What orjson refuses
+    falls back to the standard library: a lone surrogate echoed from hostile input (written as \\u escapes), an
+    integer beyond 64 bits. Floats are written as orjson writes them (1e-5 as 0.00001, 1.5e-07 as 1.5e-7); the
+    compiled reads write theirs the same way (rustok.graphql.compiled._float4)."""
     try:
-        return json.dumps(content, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode("utf-8")
-    except UnicodeEncodeError:
+        return orjson.dumps(content)
+    except (orjson.JSONEncodeError, TypeError):
         return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
 
 
