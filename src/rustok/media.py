@@ -103,7 +103,7 @@ def media_root(settings) -> Path:
 
 
 def storage_key(tenant_id: uuid.UUID, media_id: uuid.UUID, sha256: str, mime: str) -> str:
-    return f"file:{tenant_id}/{sha256[:2]}/{media_id}.{TYPES[mime]}"
+    return f"file:{tenant_id}/{sha256[:2]}/{media_id}.{TYPES.get(mime, 'bin')}"
 
 
 def path_of(root: Path, key: str) -> Path | None:
