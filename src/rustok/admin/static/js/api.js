@@ -62,7 +62,7 @@ export async function mutate(query, variables, field) {
 
 export function forgetPosition() { lastPosition = null; }
 
-// An upload: a GraphQL multipart request (https://github.com/jaydenseric/graphql-multipart-request-spec):
+// An upload: a GraphQL multipart request (the spec of github.com/jaydenseric/graphql-multipart-request-spec):
 // `operations` with null where the files go, `map` from part names to variable paths, then the files.
 // XMLHttpRequest rather than fetch for upload progress: onProgress(sent, total). X-Tenant (a header a form
 // cannot send) makes it CSRF-safe; answers the payload `field` and remembers its position like mutate().
