@@ -227,6 +227,8 @@ def test_a_failed_insert_removes_the_file(client, shop, media_root, owner):
     try:
         off = upload_one(client, slug, admin, PNG_1x1)
         assert off["errors"][0]["extensions"]["code"] == "MODULE_DISABLED"
+        library = Gql(client)("{ mediaLibrary { totalCount } }", tenant=slug, token=admin, expect_errors=True)
+        assert library["errors"][0]["extensions"]["code"] == "MODULE_DISABLED"
     finally:
         owner.execute("update core.tenant_modules set enabled = true "
                       "where tenant_id = core.tenant_id_by_slug(%s) and module_slug = 'content'", (slug,))

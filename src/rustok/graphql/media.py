@@ -202,6 +202,7 @@ async def _require_media_reader(ctx) -> None:
 async def resolve_media_library(_, info, first=None, after=None, last=None, before=None):
     ctx = info.context
     await _require_media_reader(ctx)
+    await require_module(ctx, "content")
     args = page_args(first, after, last, before)
     rows = await fetch_all(ctx, _PAGE, {"after": _cursor_id(args.after, "after"),
                                         "before": _cursor_id(args.before, "before"),
