@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import struct
 import uuid
 from dataclasses import dataclass
@@ -177,11 +176,6 @@ def remove(path: Path) -> None:
         path.unlink(missing_ok=True)
     except OSError as exc:  # an orphan file is harmless; say so in the log
         log.warning("could not remove the media file %s after a failed upload: %s", path, exc)
-
-
-def copy_out(path: Path, target) -> None:
-    with open(path, "rb") as src:
-        shutil.copyfileobj(src, target)
 
 
 # ---------------------------------------------------------------- serving
