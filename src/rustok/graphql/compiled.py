@@ -530,7 +530,7 @@ class Compiler:
             if s.name == "__typename":
                 members.append((s.key, "'\"Media\"'"))
             elif s.name == "url":
-                members.append((s.key, _j("'/media/' || m.id::text")))
+                members.append((s.key, _j("'/t/' || %(tenant)s::text || '/media/' || m.id::text")))  # media.resolve_media_url
             elif s.name in columns:
                 members.append((s.key, _j(columns[s.name])))
             elif s.name == "createdAt":
