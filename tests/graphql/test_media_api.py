@@ -331,6 +331,14 @@ def test_images_of_products_and_nodes(gql, client, shop, api_db):
         conn.execute("select outbox.drain('index')")
     read = gql('query($i: ID!) { content(id: $i) { images { url } } }', {"i": post}, tenant=slug)
     assert [m["url"] for m in read["data"]["content"]["images"]] == [mine["url"], media["url"]]
+    # compiled (anonymous) and ordinary (signed in) answers of a node's images are the same bytes
+    q = ('query($i: ID!) { content(id: $i) { slug images { __typename id url mimeType size width height altText createdAt } } '
+         'contents(kind: post, first: 5) { nodes { images { url } } } }')
+    compiled = client.post("/graphql", json={"query": q, "variables": {"i": post}}, headers={"X-Tenant": slug})
+    ordinary = client.post("/graphql", json={"query": q, "variables": {"i": post}},
+                           headers={"X-Tenant": slug, "Authorization": f"Bearer {admin}"})
+    assert compiled.headers.get("x-execution") == "compiled"
+    assert compiled.content == ordinary.content
 
 
 def test_rows_stored_in_the_database_keep_working(client, shop, owner):

@@ -306,7 +306,7 @@ class Compiler:
                 members.append((s.key, self.tags(s.node, p)))
             elif s.name == "images":
                 self.no_arguments(s.node)
-                members.append((s.key, self.images(s.node, p)))
+                members.append((s.key, self.images(s.node, f"{p}.product_id")))
             elif s.name == "seo":
                 self.no_arguments(s.node)
                 members.append((s.key, self.seo(s.node, p)))
@@ -519,9 +519,10 @@ class Compiler:
                 out[s.key] = self.money(s.node, amount, currency)
         return out
 
-    def images(self, node: FieldNode, p: str) -> str:
-        """Product.images (schema/staff.graphql): the product's uploaded images in order, from the write tables
-        (commerce.product_images, content.media) under the statement's tenant."""
+    def images(self, node: FieldNode, owner: str, links: str = "commerce.product_images", key: str = "product_id") -> str:
+        """Product.images / Content.images (schema/media.graphql): the uploaded images in order of the product (or
+        node) whose id is the SQL `owner`, from the write tables (`links`, content.media) under the statement's
+        tenant."""
         columns = {"id": "m.id", "mimeType": "m.mime_type", "size": "m.size", "width": "m.width", "height": "m.height",
                    "altText": "m.alt_text"}
         members = []
@@ -538,8 +539,8 @@ class Compiler:
             else:
                 raise Unsupported(f"Media.{s.name}")
         return _array(_object(members),
-                      "commerce.product_images pi join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id "
-                      f"where pi.tenant_id = core.current_tenant_id() and pi.product_id = {p}.product_id", "pi.position")
+                      f"{links} pi join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id "
+                      f"where pi.tenant_id = core.current_tenant_id() and pi.{key} = {owner}", "pi.position")
 
     def tags(self, node: FieldNode, p: str) -> str:
         members = []
@@ -749,6 +750,8 @@ class Compiler:
                 members.append((s.key, _module_guard("community", "'[]'")))
             elif s.name == "followerCount":
                 members.append((s.key, _module_guard("community", self.follower_count("node", f"{c}.node_id"))))
+            elif s.name == "images":
+                members.append((s.key, self.images(s.node, f"{c}.node_id", "content.node_images", "node_id")))
             elif s.name == "category":
                 members.append((s.key, self.content_category(
                     s.node, "ct", "content.categories ct where ct.tenant_id = core.current_tenant_id() and ct.id = "
