@@ -8285,6 +8285,41 @@ COMMENT ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_
 GRANT ALL ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_module text) TO rustok_app;
 
 --
+-- Name: _check_image_ids(uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._check_image_ids(p_media_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_missing uuid;
+begin
+    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
+    where not exists (select from content.media m where m.tenant_id = core.current_tenant_id() and m.id = i
+                      and m.mime_type like 'image/%') limit 1;
+    if v_missing is not null then
+        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
+    end if;
+    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
+        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_image_ids(p_media_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._check_image_ids(p_media_ids uuid[]) IS 'Internal: the media ids a set of images is given (commerce.set_product_images, content.set_node_images) are images of the current tenant, each once; else no_data_found / invalid_parameter_value naming media_ids.';
+
+--
+-- Name: FUNCTION _check_image_ids(p_media_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content._check_image_ids(p_media_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION content._check_image_ids(p_media_ids uuid[]) TO rustok_app;
+
+--
 -- Name: _current_user_id(); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -9593,21 +9628,13 @@ CREATE FUNCTION content.set_node_images(p_node_id uuid, p_media_ids uuid[]) RETU
     LANGUAGE plpgsql
     AS $$
 declare
-    v_tenant  uuid := core.current_tenant_id();
-    v_missing uuid;
+    v_tenant uuid := core.current_tenant_id();
 begin
     perform content._require_edit(array[p_node_id]);
     if not exists (select from content.nodes n where n.tenant_id = v_tenant and n.id = p_node_id) then
         raise exception 'node_id: no page or post %', p_node_id using errcode = 'no_data_found';
     end if;
-    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
-    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
-    if v_missing is not null then
-        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
-    end if;
-    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
-        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
-    end if;
+    perform content._check_image_ids(p_media_ids);
     delete from content.node_images ni where ni.tenant_id = v_tenant and ni.node_id = p_node_id;
     insert into content.node_images (tenant_id, node_id, media_id, position)
     select v_tenant, p_node_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);
@@ -17806,21 +17833,13 @@ CREATE FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[
     LANGUAGE plpgsql
     AS $$
 declare
-    v_tenant  uuid := core.current_tenant_id();
-    v_missing uuid;
+    v_tenant uuid := core.current_tenant_id();
 begin
     perform core.require_permission('catalog:write');
     if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
         raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
     end if;
-    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
-    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
-    if v_missing is not null then
-        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
-    end if;
-    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
-        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
-    end if;
+    perform content._check_image_ids(p_media_ids);
     delete from commerce.product_images pi where pi.tenant_id = v_tenant and pi.product_id = p_product_id;
     insert into commerce.product_images (tenant_id, product_id, media_id, position)
     select v_tenant, p_product_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);

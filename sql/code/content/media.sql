@@ -118,25 +118,40 @@ comment on function content.media_file(text, uuid) is
 revoke all on function content.media_file(text, uuid) from public;
 grant execute on function content.media_file(text, uuid) to rustok_app;
 
-create or replace function content.set_node_images(p_node_id uuid, p_media_ids uuid[]) returns uuid
-    language plpgsql volatile
+create or replace function content._check_image_ids(p_media_ids uuid[]) returns void
+    language plpgsql stable
 as $$
 declare
-    v_tenant  uuid := core.current_tenant_id();
     v_missing uuid;
 begin
-    perform content._require_edit(array[p_node_id]);
-    if not exists (select from content.nodes n where n.tenant_id = v_tenant and n.id = p_node_id) then
-        raise exception 'node_id: no page or post %', p_node_id using errcode = 'no_data_found';
-    end if;
     select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
-    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
+    where not exists (select from content.media m where m.tenant_id = core.current_tenant_id() and m.id = i
+                      and m.mime_type like 'image/%') limit 1;
     if v_missing is not null then
         raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
     end if;
     if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
         raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
     end if;
+end
+$$;
+comment on function content._check_image_ids(uuid[]) is
+    'Internal: the media ids a set of images is given (commerce.set_product_images, content.set_node_images) are '
+    'images of the current tenant, each once; else no_data_found / invalid_parameter_value naming media_ids.';
+revoke execute on function content._check_image_ids(uuid[]) from public;
+grant execute on function content._check_image_ids(uuid[]) to rustok_app;
+
+create or replace function content.set_node_images(p_node_id uuid, p_media_ids uuid[]) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform content._require_edit(array[p_node_id]);
+    if not exists (select from content.nodes n where n.tenant_id = v_tenant and n.id = p_node_id) then
+        raise exception 'node_id: no page or post %', p_node_id using errcode = 'no_data_found';
+    end if;
+    perform content._check_image_ids(p_media_ids);
     delete from content.node_images ni where ni.tenant_id = v_tenant and ni.node_id = p_node_id;
     insert into content.node_images (tenant_id, node_id, media_id, position)
     select v_tenant, p_node_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);

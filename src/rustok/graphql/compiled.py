@@ -1005,54 +1005,25 @@ class Compiler:
     def root_search(self, sel: Selection) -> tuple[str, str, str]:
         read_args = self.arguments("Query", "search", sel.node)
         n = self.params.name("search")
-        names = {k: f"{n}_{k}" for k in ("query", "after", "before", "limit", "from_end", "has_after", "has_before")}
+        names = {k: f"{n}_{k}" for k in ("search", "after", "before", "limit", "from_end", "has_after", "has_before")}
 
         def fill(values: dict, variables) -> None:
             args = read_args(variables)
             page = page_args(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
-            values[names["query"]] = args["query"]
+            values[names["search"]] = args["query"]
             _page_values(values, names, page)
         self.params.fillers.append(fill)
         rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
 
-        def result(node: FieldNode) -> str:
-            cases = []
-            for type_name, built in (("Product", lambda: self.product_by_id(node, "x.id")),
-                                     ("Content", lambda: _module_guard("content", self.content_by_id(node, "x.id")))):
-                cases.append(f"when {_lit(type_name)} then {built()}")
-            return f"(case x.type {' '.join(cases)} end)"
+        def result(node: FieldNode) -> str:   # a SearchResult: the union member of the row's type
+            return (f"(case x.type when 'Product' then {self.product_by_id(node, 'x.id')} "
+                    f"when 'Content' then {_module_guard('content', self.content_by_id(node, 'x.id'))} end)")
 
-        members = []
-        for s in self.selections("SearchConnection", sel.node):
-            self.no_arguments(s.node)
-            if s.name == "__typename":
-                members.append((s.key, "'\"SearchConnection\"'"))
-            elif s.name == "edges":
-                edge = []
-                for e in self.selections("SearchEdge", s.node):
-                    self.no_arguments(e.node)
-                    if e.name == "__typename":
-                        edge.append((e.key, "'\"SearchEdge\"'"))
-                    elif e.name == "cursor":
-                        edge.append((e.key, "'\"' || " + _cursor("x.cursor") + " || '\"'"))
-                    elif e.name == "node":
-                        edge.append((e.key, result(e.node)))
-                    else:
-                        raise Unsupported(f"SearchEdge.{e.name}")
-                members.append((s.key, _array(_object(edge), f"{page} x", order)))
-            elif s.name == "nodes":
-                members.append((s.key, _array(result(s.node), f"{page} x", order)))
-            elif s.name == "pageInfo":
-                members.append((s.key, self.page_info(s.node, rows, page, order, P)))
-            elif s.name == "query":
-                members.append((s.key, _j(f"{P['query']}::text")))
-            elif s.name == "correctedQuery":
-                members.append((s.key, f"(select {_j('m.corrected_query')} from {meta} m)"))
-            else:
-                raise Unsupported(f"SearchConnection.{s.name}")
-        ctes = (f"{rows} as materialized (select * from index.read_search_page(%(tenant)s, {P['query']}, "
+        # SearchConnection has the connection members a listing has but totals, sort and facets
+        members = self.connection_members(sel.node, "Search", result, rows, meta, page, order, P, {}, None)
+        ctes = (f"{rows} as materialized (select * from index.read_search_page(%(tenant)s, {P['search']}, "
                 f"{P['after']}, {P['before']}, {P['limit']}, {P['from_end']})), "
                 f"{meta} as (select r.corrected_query from {rows} r where r.ord = 0), "
                 f"{page} as (select r.* from {rows} r where r.ord between 1 and {P['limit']})")
