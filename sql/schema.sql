@@ -21661,15 +21661,49 @@ CREATE FUNCTION index._product_search_pass(p_tenant_id uuid, p_q tsquery, p_filt
     LANGUAGE plpgsql
     AS $_$
 declare
+    v_has_q   boolean := numnode(p_q) > 0;
     v_inputs  jsonb := jsonb_build_array('one-pass', p_q::text, p_filters, p_currency, p_after, p_limit, p_sort);
     v_result  jsonb := index._search_cache_get(p_tenant_id, v_inputs);
     v_fill    boolean;
     v_started timestamptz;
     v_seqscan text;
+    v_hashjoin text := pg_catalog.current_setting('enable_hashjoin');
+    v_mergejoin text := pg_catalog.current_setting('enable_mergejoin');
+    v_source  text;
+    v_key     text;
+    v_desc    boolean;
 begin
     if v_result is not null then
         return v_result;
     end if;
+    if v_has_q then
+        -- the text's matches through the GIN index of the search rows
+        v_source := 'index._product_search_matches($1, $2, $3, $4) p';
+    else
+        -- no text, a price range (the caller checks): the range of the price btree (tenant, currency, lowest
+        -- price), each match's search row by its key; the same predicates as index._product_matches
+        v_source := $src$index.product_prices pp
+                join index.product_search p on p.tenant_id = $1 and p.product_id = pp.product_id
+                where pp.tenant_id = $1 and pp.currency_code = $4
+                  and ($3 -> 'priceMin' is null or pp.min_amount >= index._jsonb_bigint($3 -> 'priceMin', 'priceMin'))
+                  and ($3 -> 'priceMax' is null or pp.min_amount <= index._jsonb_bigint($3 -> 'priceMax', 'priceMax'))
+                  and p.status = 'published'
+                  and ($3 -> 'categoryIds' is null
+                       or p.category_ids && index._jsonb_uuids($3 -> 'categoryIds', 'categoryIds'))
+                  and ($3 -> 'categoryHandles' is null
+                       or p.category_ids && array(select c.id from commerce.categories c
+                                                  where c.tenant_id = $1
+                                                    and c.handle = any (index._jsonb_texts($3 -> 'categoryHandles', 'categoryHandles'))))
+                  and ($3 -> 'tags' is null or p.tag_slugs && index._jsonb_texts($3 -> 'tags', 'tags'))
+                  and ($3 ->> 'inStock' is null or p.has_stock = ($3 ->> 'inStock')::boolean)$src$;
+    end if;
+    -- the order of index.page_products for each sort (its key, then the id in the same direction)
+    case p_sort
+        when 'relevance' then v_key := 'm.rank'; v_desc := true;
+        when 'newest' then v_key := 'm.created_at'; v_desc := true;
+        when 'price_asc' then v_key := 'coalesce(m.min_amount, 9223372036854775807)'; v_desc := false;
+        when 'price_desc' then v_key := 'coalesce(m.max_amount, -1)'; v_desc := true;
+    end case;
     v_fill := index._search_cache_may_fill(p_tenant_id);   -- before the snapshot the pass reads with
     v_started := pg_catalog.clock_timestamp();
     -- the narrow search rows are small enough that the planner would rather filter all of a tenant's than use the
@@ -21677,14 +21711,18 @@ begin
     -- statement only (the general path of index.read_products_page plans price filters better with it)
     v_seqscan := pg_catalog.current_setting('enable_seqscan');
     perform pg_catalog.set_config('enable_seqscan', 'off', true);
-    -- dynamic SQL, so that each call is planned with its values (the optional filters then drop out and the GIN
-    -- index serves the text)
-    execute $sql$
+    if not v_has_q then
+        -- and it would rather hash every search row of the tenant than look up a few thousand by their key
+        perform pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+    end if;
+    -- dynamic SQL, so that each call is planned with its values (the optional filters then drop out and the
+    -- indexes serve the text or the price range); built from the fixed fragments above only
+    execute format($sql$
             with m as materialized (
                 select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
-                       (p.min_prices ->> $4)::bigint as min_amount,
+                       (p.min_prices ->> $4)::bigint as min_amount, %3$s as max_amount,
                        case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
-                from index._product_search_matches($1, $2, $3, $4) p
+                from %1$s
             ),
             cats as (
                 select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
@@ -21695,17 +21733,11 @@ begin
                 group by x.slug order by count(*) desc, x.slug limit 50
             ),
             page as (
-                select m.product_id, m.rank, m.created_at,
-                       row_number() over (order by case when $8 = 'relevance' then m.rank end desc,
-                                                   case when $8 = 'newest' then m.created_at end desc,
-                                                   m.product_id desc) as ord
+                select m.product_id, m.rank, %2$s as key,
+                       row_number() over (order by %2$s %4$s, m.product_id %4$s) as ord
                 from m
-                where $5 is null
-                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
-                   or ($8 = 'newest' and (m.created_at, m.product_id)
-                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
-                order by case when $8 = 'relevance' then m.rank end desc,
-                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
+                where $5 is null or (%2$s, m.product_id) %5$s (($5 -> 'k' ->> 0)::%6$s, ($5 -> 'k' ->> 1)::uuid)
+                order by %2$s %4$s, m.product_id %4$s
                 limit $6 + 1
             ),
             counted as (select count(*) as total from m)
@@ -21724,17 +21756,22 @@ begin
                                'false', (select count(*) from m where not m.has_stock))),
                        'rows', coalesce((
                            select jsonb_agg(jsonb_build_array(
-                                      jsonb_build_object('s', $8, 'k', jsonb_build_array(
-                                          case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end,
-                                          g.product_id)),
-                                      coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
+                                      jsonb_build_object('s', $8, 'k', jsonb_build_array(g.key, g.product_id)),
+                                      coalesce(g.rank, case when $9 then pg_catalog.ts_rank(p.search_vector, $2) end),
                                       g.product_id) order by g.ord)
                            from page g
                            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id), '[]'))
             from counted c
-$sql$ into v_result
-        using p_tenant_id, p_q, p_filters, p_currency, p_after, p_limit, p_bounds, p_sort;
+$sql$, v_source, v_key, case when p_sort = 'price_desc' then 'pp.max_amount' else 'null::bigint' end,
+       case when v_desc then 'desc' else 'asc' end, case when v_desc then '<' else '>' end,
+       case p_sort when 'relevance' then 'real' when 'newest' then 'timestamptz' else 'bigint' end)
+        into v_result
+        using p_tenant_id, p_q, p_filters, p_currency, p_after, p_limit, p_bounds, p_sort, v_has_q;
     perform pg_catalog.set_config('enable_seqscan', v_seqscan, true);
+    if not v_has_q then
+        perform pg_catalog.set_config('enable_hashjoin', v_hashjoin, true),
+                pg_catalog.set_config('enable_mergejoin', v_mergejoin, true);
+    end if;
     if v_fill then
         perform index._search_cache_put(p_tenant_id, v_inputs, v_result, v_started);
     end if;
@@ -21746,7 +21783,7 @@ $_$;
 -- Name: FUNCTION _product_search_pass(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._product_search_pass(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text) IS 'Internal: the one-pass search with facets of index.read_products_page (published products matching a non-empty parsed query and the filters; relevance or newest, forwards after p_after): ONE pass over the matches'' narrow search rows (index.product_search) gives the page (p_limit + 1 rows), the exact total (capped at 10,000) and the facet counts, as {total, capped, counts, rows: [[cursor, rank, product_id]]}. Read from index.search_cache when there, stored there when it took long enough (index._search_cache_put).';
+COMMENT ON FUNCTION index._product_search_pass(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text) IS 'Internal: the one-pass listing with facets of index.read_products_page (published products; forwards after p_after): ONE pass over the matches'' narrow search rows (index.product_search) gives the page (p_limit + 1 rows in the order of index.page_products), the exact total (capped at 10,000) and the facet counts, as {total, capped, counts, rows: [[cursor, rank, product_id]]}. With text (relevance or newest): the matches of p_q through the text index. Without text (p_q empty; the caller passes a price range in p_currency and sort newest, price_asc or price_desc): the price range through index.product_prices'' btree. Read from index.search_cache when there, stored there when it took long enough (index._search_cache_put).';
 
 --
 -- Name: _products_page_rows(uuid, tsquery, text, jsonb); Type: FUNCTION; Schema: index; Owner: -
@@ -23423,6 +23460,25 @@ begin
 
     select q.q, q.corrected_query into v_q, v_fix
     from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
+
+    -- A price range without text (the storefront's price bucket links), with facets, newest or by price, first
+    -- pages forwards: the same one pass, over the range of index.product_prices' btree instead of the text index
+    -- (the general path below filters every display row of the tenant by its prices JSON, twice). Only filters with
+    -- values (an explicit JSON null means "no filter" to the facets pass and "nothing" to page_products).
+    if numnode(v_q) = 0 and p_want_facets and p_currency is not null
+       and coalesce(p_sort, 'newest') in ('newest', 'price_asc', 'price_desc')
+       and p_before is null and not coalesce(p_from_end, false)
+       and (jsonb_typeof(p_filters -> 'priceMin') = 'number' or jsonb_typeof(p_filters -> 'priceMax') = 'number')
+       and not exists (select from jsonb_each(p_filters) e where jsonb_typeof(e.value) = 'null')
+       and not (p_filters ? 'categoryIds' and p_filters ? 'categoryHandles') then
+        perform index._check_limit(p_limit);
+        perform index._cursor_key(p_after, coalesce(p_sort, 'newest'),
+                                  case when coalesce(p_sort, 'newest') = 'newest' then 'timestamptz' else 'bigint' end, 'after');
+        v_result := index._product_search_pass(v_tenant, v_q, p_filters, p_currency, p_after, p_limit,
+                                               index._price_bucket_bounds(p_filters), coalesce(p_sort, 'newest'));
+        return query select * from index._products_page_rows(v_tenant, v_q, v_fix, v_result);
+        return;
+    end if;
 
     v_inputs := jsonb_build_array('general', v_q::text, v_fix, p_search, coalesce(p_filters, '{}'::jsonb), p_sort,
                                   p_currency, p_after, p_before, p_limit, coalesce(p_from_end, false),

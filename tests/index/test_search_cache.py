@@ -73,6 +73,8 @@ LISTINGS = {
     "search + category + in stock": dict(search="coat", filters={"categoryHandles": ["cat-1"], "inStock": True}),
     "price range by price": dict(filters={"priceMin": 1000, "priceMax": 3999, "priceBuckets": BUCKETS}, sort="price_asc"),
     "price desc, tag": dict(filters={"tags": ["sale"]}, sort="price_desc"),
+    "price range (one pass over the price btree), newest": dict(filters={"priceMin": 1000, "priceBuckets": BUCKETS}),
+    "price range, highest first, in stock": dict(filters={"priceMax": 4000, "inStock": True}, sort="price_desc"),
     "title, search": dict(search="coat", sort="title_asc"),
     "suggestions (no total, no facets)": dict(search="coa", limit=6, want_total=False, want_facets=False),
     "total only": dict(search="wool", want_facets=False),
