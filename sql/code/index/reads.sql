@@ -280,15 +280,16 @@ begin
         return;
     end if;
 
-    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches' narrow search
-    -- rows (index.product_search) gives the page, the exact total and the facets; the display rows are read for
-    -- the page only (the two-pass way below reads every match's display row twice: the facets pass of
-    -- index.search_products and the page of index.page_products). Same results as those two, which the tests
-    -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
-    -- (the optional filters then drop out and the GIN index serves the text). The text is parsed without
-    -- product_query's test for a first match (a second bitmap scan of the same index): the pass itself tells
-    -- when nothing matched, and only then is the spelling correction tried and the pass run again.
-    if p_want_facets and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+    -- A search, first pages forwards (relevance or newest): ONE pass over the matches' narrow search rows
+    -- (index.product_search, index._product_search_pass) gives the page, the exact total and the facets; the
+    -- display rows are read for the page only (the two-pass way below reads every match's display row twice: the
+    -- facets pass of index.search_products and the page of index.page_products, which ranks every match's wide
+    -- row). Same results as those two, which the tests check byte for byte through the ordinary path; a listing
+    -- that asked for no total or no facets (search as you type) gets none. The result is cached
+    -- (index.search_cache). The text is parsed without product_query's test for a first match (a second bitmap
+    -- scan of the same index): the pass itself tells when nothing matched, and only then is the spelling
+    -- correction tried and the pass run again.
+    if coalesce(p_sort, 'relevance') in ('relevance', 'newest')
        and p_before is null and not coalesce(p_from_end, false)
        and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
         v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
@@ -317,6 +318,12 @@ begin
                     v_result := v_fixed;
                 else
                     v_fix := null;
+                end if;
+            end if;
+            if not coalesce(p_want_facets, false) then   -- as the general path: only what was asked for
+                v_result := v_result || jsonb_build_object('counts', null);
+                if not coalesce(p_want_total, false) then
+                    v_result := v_result || jsonb_build_object('total', null, 'capped', null);
                 end if;
             end if;
             return query select * from index._products_page_rows(v_tenant, v_q, v_fix, v_result);
