@@ -23414,15 +23414,16 @@ begin
         return;
     end if;
 
-    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches' narrow search
-    -- rows (index.product_search) gives the page, the exact total and the facets; the display rows are read for
-    -- the page only (the two-pass way below reads every match's display row twice: the facets pass of
-    -- index.search_products and the page of index.page_products). Same results as those two, which the tests
-    -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
-    -- (the optional filters then drop out and the GIN index serves the text). The text is parsed without
-    -- product_query's test for a first match (a second bitmap scan of the same index): the pass itself tells
-    -- when nothing matched, and only then is the spelling correction tried and the pass run again.
-    if p_want_facets and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+    -- A search, first pages forwards (relevance or newest): ONE pass over the matches' narrow search rows
+    -- (index.product_search, index._product_search_pass) gives the page, the exact total and the facets; the
+    -- display rows are read for the page only (the two-pass way below reads every match's display row twice: the
+    -- facets pass of index.search_products and the page of index.page_products, which ranks every match's wide
+    -- row). Same results as those two, which the tests check byte for byte through the ordinary path; a listing
+    -- that asked for no total or no facets (search as you type) gets none. The result is cached
+    -- (index.search_cache). The text is parsed without product_query's test for a first match (a second bitmap
+    -- scan of the same index): the pass itself tells when nothing matched, and only then is the spelling
+    -- correction tried and the pass run again.
+    if coalesce(p_sort, 'relevance') in ('relevance', 'newest')
        and p_before is null and not coalesce(p_from_end, false)
        and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
         v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
@@ -23451,6 +23452,12 @@ begin
                     v_result := v_fixed;
                 else
                     v_fix := null;
+                end if;
+            end if;
+            if not coalesce(p_want_facets, false) then   -- as the general path: only what was asked for
+                v_result := v_result || jsonb_build_object('counts', null);
+                if not coalesce(p_want_total, false) then
+                    v_result := v_result || jsonb_build_object('total', null, 'capped', null);
                 end if;
             end if;
             return query select * from index._products_page_rows(v_tenant, v_q, v_fix, v_result);
@@ -23526,7 +23533,7 @@ $_$;
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security definer: only published products of the tenant named by its public slug.';
+COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements; a search (relevance or newest, forwards) and a price range without text (newest or by price, with facets) take one pass over the matches'' search rows (index._product_search_pass); results that cost something are kept in index.search_cache until the tenant''s read rows change. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security definer: only published products of the tenant named by its public slug.';
 
 --
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: ACL; Schema: index; Owner: -

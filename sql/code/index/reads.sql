@@ -399,7 +399,10 @@ comment on function index.read_products_page(text, text, jsonb, text, text, json
     'the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing '
     'page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as '
     'index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing '
-    'page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by '
+    'page (no text, no filters, newest, forwards) reads products_created_idx with static statements; a search '
+    '(relevance or newest, forwards) and a price range without text (newest or by price, with facets) take one pass '
+    'over the matches'' search rows (index._product_search_pass); results that cost something are kept in '
+    'index.search_cache until the tenant''s read rows change. Tenant by '
     'slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security '
     'definer: only published products of the tenant named by its public slug.';
 revoke all on function index.read_products_page(text, text, jsonb, text, text, jsonb, jsonb, integer, boolean, boolean, boolean) from public;
