@@ -20896,13 +20896,8 @@ CREATE FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    v_tenant uuid;
 begin
-    -- sorted: shared locks never deadlock with each other, and fillers only try-lock
-    for v_tenant in select distinct t from unnest(p_tenant_ids) t where t is not null order by 1 loop
-        perform pg_catalog.pg_advisory_xact_lock_shared(index._facet_cache_lock_key(v_tenant));
-    end loop;
+    perform index._listing_caches_lock(p_tenant_ids);
     -- a separate statement: its snapshot sees a fill that committed while we waited for the lock
     delete from index.facet_cache c where c.tenant_id = any (p_tenant_ids);
     delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
@@ -20913,7 +20908,7 @@ $$;
 -- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts and listing results (index.facet_cache, index.search_cache) of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the triggers on index.products.';
+COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts and listing results (index.facet_cache, index.search_cache) of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the truncate trigger on index.products and the rebuild''s repair of drifted search rows.';
 
 --
 -- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
@@ -21036,6 +21031,35 @@ $$;
 --
 
 COMMENT ON FUNCTION index._jsonb_uuids(p_value jsonb, p_key text) IS 'Internal: a JSON array of uuids from p_filters, or 22023 naming the key.';
+
+--
+-- Name: _listing_caches_lock(uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._listing_caches_lock(p_tenant_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid;
+begin
+    -- sorted: shared locks never deadlock with each other, and fillers only try-lock
+    for v_tenant in select distinct t from unnest(p_tenant_ids) t where t is not null order by 1 loop
+        perform pg_catalog.pg_advisory_xact_lock_shared(index._facet_cache_lock_key(v_tenant));
+    end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION _listing_caches_lock(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._listing_caches_lock(p_tenant_ids uuid[]) IS 'Internal: take the facet cache locks of these tenants shared (in tenant order), as every invalidation of index.facet_cache and index.search_cache does before its delete.';
+
+--
+-- Name: FUNCTION _listing_caches_lock(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._listing_caches_lock(p_tenant_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: _lock_key(text, uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -22266,13 +22290,9 @@ CREATE FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    v_tenant uuid;
 begin
     -- the same lock as the facet cache: a fill holds it exclusively (try) from before its snapshot to its commit
-    for v_tenant in select distinct t from unnest(p_tenant_ids) t where t is not null order by 1 loop
-        perform pg_catalog.pg_advisory_xact_lock_shared(index._facet_cache_lock_key(v_tenant));
-    end loop;
+    perform index._listing_caches_lock(p_tenant_ids);
     delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
 end
 $$;
@@ -22281,7 +22301,7 @@ $$;
 -- Name: FUNCTION _search_cache_invalidate(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached listing results (index.search_cache) of these tenants, after taking their facet cache locks shared (as index._facet_cache_invalidate, which also calls this). Called by the triggers on index.products.';
+COMMENT ON FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached listing results (index.search_cache) of these tenants, after taking their facet cache locks shared (as index._facet_cache_invalidate does). For operators and tests; the triggers on index.products delete only the entries a change may concern.';
 
 --
 -- Name: FUNCTION _search_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
@@ -24047,19 +24067,26 @@ CREATE FUNCTION index.tg_products__facet_cache() RETURNS trigger
 declare
     v_tenants uuid[];
     v_search  uuid[];
+    v_many    boolean;
 begin
+    -- index.facet_cache: the tenants with inserted or deleted rows or changes of the columns the counts read.
+    -- index.search_cache: also title, created_at, search_vector (orders and ranks); and per entry only when a
+    -- changed row matches its text before or after the change (a product that matched neither way was in none
+    -- of its results), or the entry has no text (a filtered listing of the whole catalogue), or the statement
+    -- changed more than 20 rows (then checking every entry against every row costs more than a refill).
     if tg_op = 'INSERT' then
-        select array_agg(distinct n.tenant_id) into v_tenants from new_rows n;
+        select array_agg(distinct n.tenant_id), count(*) > 20 into v_tenants, v_many from new_rows n;
+        v_search := v_tenants;
     elsif tg_op = 'UPDATE' then
         -- only columns the cached counts depend on (a stock level that stays above zero, a title, a
-        -- description... change items only, which are never cached); the cached listing results also keep
-        -- orders and ranks (title, created_at, search_vector)
+        -- description... change items only, which are never cached)
         select array_agg(distinct coalesce(n.tenant_id, o.tenant_id)) filter (
                    where n.product_id is null or o.product_id is null
                       or (n.status, n.has_stock, n.category_ids, n.tag_slugs, n.prices)
                          is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices)),
-               array_agg(distinct coalesce(n.tenant_id, o.tenant_id))
-        into v_tenants, v_search
+               array_agg(distinct coalesce(n.tenant_id, o.tenant_id)),
+               count(*) > 20
+        into v_tenants, v_search, v_many
         from new_rows n
         full join old_rows o on o.tenant_id = n.tenant_id and o.product_id = n.product_id
         where n.product_id is null or o.product_id is null
@@ -24067,13 +24094,39 @@ begin
               is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices, o.title, o.created_at,
                                 o.search_vector);
     elsif tg_op = 'DELETE' then
-        select array_agg(distinct o.tenant_id) into v_tenants from old_rows o;
+        select array_agg(distinct o.tenant_id), count(*) > 20 into v_tenants, v_many from old_rows o;
+        v_search := v_tenants;
     end if;
+    if v_search is null then
+        return null;
+    end if;
+    perform index._listing_caches_lock(v_search);   -- v_tenants is a part of it
+    -- separate statements: their snapshots see a fill that committed while we waited for the lock
     if v_tenants is not null then
-        perform index._facet_cache_invalidate(v_tenants);   -- both caches
+        delete from index.facet_cache c where c.tenant_id = any (v_tenants);
     end if;
-    if v_search is not null and not v_search <@ coalesce(v_tenants, '{}') then
-        perform index._search_cache_invalidate(v_search);
+    if v_many then
+        delete from index.search_cache c where c.tenant_id = any (v_search);
+    elsif tg_op = 'INSERT' then
+        delete from index.search_cache c
+        where c.tenant_id = any (v_search)
+          and case when c.inputs ->> 1 = '' or not pg_catalog.pg_input_is_valid(c.inputs ->> 1, 'tsquery') then true
+                   else exists (select from new_rows n
+                                where n.tenant_id = c.tenant_id and n.search_vector @@ (c.inputs ->> 1)::tsquery) end;
+    elsif tg_op = 'DELETE' then
+        delete from index.search_cache c
+        where c.tenant_id = any (v_search)
+          and case when c.inputs ->> 1 = '' or not pg_catalog.pg_input_is_valid(c.inputs ->> 1, 'tsquery') then true
+                   else exists (select from old_rows o
+                                where o.tenant_id = c.tenant_id and o.search_vector @@ (c.inputs ->> 1)::tsquery) end;
+    else
+        delete from index.search_cache c
+        where c.tenant_id = any (v_search)
+          and case when c.inputs ->> 1 = '' or not pg_catalog.pg_input_is_valid(c.inputs ->> 1, 'tsquery') then true
+                   else exists (select from new_rows n
+                                where n.tenant_id = c.tenant_id and n.search_vector @@ (c.inputs ->> 1)::tsquery)
+                     or exists (select from old_rows o
+                                where o.tenant_id = c.tenant_id and o.search_vector @@ (c.inputs ->> 1)::tsquery) end;
     end if;
     return null;
 end
@@ -24083,7 +24136,7 @@ $$;
 -- Name: FUNCTION tg_products__facet_cache(); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache and index.search_cache for the tenants with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed, and index.search_cache alone for those whose title, created_at or search_vector changed (one delete per statement; a rebuild that changes nothing has empty transition tables).';
+COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed, and deletes the index.search_cache entries that such a row or one whose title, created_at or search_vector changed may have been part of: those whose text the row matches before or after, those without text, or all of the tenant''s when the statement changed more than 20 rows (a rebuild that changes nothing has empty transition tables).';
 
 --
 -- Name: FUNCTION tg_products__facet_cache(); Type: ACL; Schema: index; Owner: -

@@ -203,6 +203,36 @@ def test_a_write_shows_once_the_projector_caught_up(catalog, write):
     assert [read(catalog, **kw) for kw in SEARCHES] == after     # stored again
 
 
+def test_a_write_outside_a_search_keeps_its_entries(catalog):
+    coat = read(catalog, search="coat", limit=8)
+    shirt = read(catalog, search="shirt")
+    price_range = read(catalog, filters={"priceMin": 0}, sort="price_asc")
+    assert len(cache_rows(catalog)) == 3
+    catalog.conn.execute("update commerce.prices p set amount = 1 from commerce.variants v where v.id = p.variant_id "
+                         "and v.tenant_id = %s and v.product_id = (select id from commerce.products where tenant_id = %s "
+                         "and title = 'Linen shirt')", (catalog.t, catalog.t))
+    catalog.drain()
+    # the shirt's searches and every listing without text are gone; the coats' search was not about it
+    assert [r["inputs"][1] for r in cache_rows(catalog)] == ["'coat'"]
+    assert read(catalog, search="coat", limit=8) == coat == uncached(catalog, search="coat", limit=8)
+    assert read(catalog, search="shirt") == uncached(catalog, search="shirt") != shirt
+    assert read(catalog, filters={"priceMin": 0}, sort="price_asc") != price_range
+
+
+def test_a_statement_changing_many_rows_empties_the_tenants_entries(catalog):
+    for i in range(12):
+        catalog.full_product(f"Mug {i}")
+    catalog.drain()
+    read(catalog, search="qqqzzz")   # nothing matches, and no product will
+    assert len(cache_rows(catalog)) == 1
+    catalog.one("select * from index.reindex_tenant(%s, array['product'])", (catalog.t,))   # changes nothing
+    catalog.conn.execute("update index.products set title = title || '.' where tenant_id = %s and title like 'Mug 1%%'",
+                         (catalog.t,))   # 3 rows that do not match
+    assert len(cache_rows(catalog)) == 1
+    catalog.conn.execute("update index.products set title = title || '.' where tenant_id = %s", (catalog.t,))   # 22 rows
+    assert cache_rows(catalog) == []
+
+
 def test_a_change_no_listing_reads_keeps_the_cache(catalog):
     read(catalog, search="coat")
     catalog.conn.execute("update commerce.products set discountable = false where id = %s", (catalog.products[0][0]["id"],))
