@@ -205,13 +205,15 @@ begin
     -- transaction (not a standby), the tenant's own rows; then the per-tenant lock exclusively, not waiting (busy
     -- means an invalidating transaction is in flight or another fill runs: compute without caching). Taken BEFORE
     -- the result is computed, so that no change can commit between its snapshot and the insert unseen.
-    return coalesce(pg_catalog.current_setting('rustok.facet_cache', true), '') is distinct from 'off'
+    if coalesce(pg_catalog.current_setting('rustok.facet_cache', true), '') is distinct from 'off'
        and pg_catalog.current_setting('transaction_isolation') = 'read committed'
        and pg_catalog.current_setting('transaction_read_only') = 'off'
        and pg_catalog.has_table_privilege('index.search_cache', 'INSERT')
        and (not pg_catalog.row_security_active('index.products')
-            or core.current_tenant_id() is not distinct from p_tenant_id)
-       and pg_catalog.pg_try_advisory_xact_lock(index._facet_cache_lock_key(p_tenant_id));
+            or core.current_tenant_id() is not distinct from p_tenant_id) then
+        return pg_catalog.pg_try_advisory_xact_lock(index._facet_cache_lock_key(p_tenant_id));
+    end if;
+    return false;
 end
 $$;
 comment on function index._search_cache_may_fill(uuid) is
