@@ -1,4 +1,4 @@
--- depends: 0172_core_import_runs
+-- depends: 0191_content_node_images
 -- index: a cache of storefront listing results (index.search_cache), the search twin of index.facet_cache. A
 -- search for a frequent word (10 % of a catalog) reads, ranks and counts every match's search row into the facets:
 -- ~60 ms at 100,000 products however narrow the rows. index.read_products_page keeps what such a statement
