@@ -354,8 +354,9 @@ begin
         return;
     end if;
 
-    v_inputs := jsonb_build_array('general', v_q::text, v_fix, p_search, coalesce(p_filters, '{}'::jsonb), p_sort,
-                                  p_currency, p_after, p_before, p_limit, coalesce(p_from_end, false),
+    -- (the text: as far as index._query and index._correct read it)
+    v_inputs := jsonb_build_array('general', v_q::text, v_fix, left(p_search, 256), coalesce(p_filters, '{}'::jsonb),
+                                  p_sort, p_currency, p_after, p_before, p_limit, coalesce(p_from_end, false),
                                   coalesce(p_want_total, false), coalesce(p_want_facets, false));
     v_result := index._search_cache_get(v_tenant, v_inputs);
     if v_result is null then
