@@ -1,6 +1,6 @@
 """Storefront catalog page server time at 100k products (issue 15: p50 under 30 ms with search and facets).
 
-    .venv/bin/python bench/storefront.py [--products 100000] [--requests 40] [--url OWNER_URL]
+    .venv/bin/python bench/storefront.py [--products 100000] [--requests 40] [--url OWNER_URL] [--misses]
 
 Loads products with the `rustok bench` generator (src/rustok/bench/generate.py: every row through the write
 model, triggers on; only a few content nodes and one order, since the catalog does not read them), reindexes the
@@ -8,7 +8,9 @@ tenant (`rustok reindex`'s code), then serves the app under uvicorn on a loopbac
 catalog pages of tenant `bench` (/t/bench/...): search with facets, prefix while typing, a typo, category and
 price filters, sort by price, the next page. Each figure is the time from sending the request to the last byte
 of the response over loopback (an upper bound of the server time), measured one request at a time after one
-untimed warm-up per page. Results go to stdout as a Markdown table (recorded in bench/README.md).
+untimed warm-up per page (which fills index.search_cache for the listings that cost something). With --misses,
+index.search_cache is emptied before every timed request, so the figures are those of a search nobody made since
+the catalog last changed. Results go to stdout as a Markdown table (recorded in bench/README.md).
 """
 
 from __future__ import annotations
@@ -83,7 +85,7 @@ def serve(url: str):
     return server, thread, f"http://127.0.0.1:{port}"
 
 
-def measure(base: str, requests: int, category: str, handle: str) -> list[tuple[str, float, float, int]]:
+def measure(base: str, requests: int, category: str, handle: str, empty_cache=None) -> list[tuple[str, float, float, int]]:
     rows = []
     with httpx.Client(base_url=base, timeout=60) as http:
         for name, path in PAGES:
@@ -92,6 +94,8 @@ def measure(base: str, requests: int, category: str, handle: str) -> list[tuple[
             assert first.status_code == 200, (path, first.status_code, first.text[:300])
             times, api, page = [], [], []
             for _ in range(requests):
+                if empty_cache:
+                    empty_cache()
                 t0 = time.perf_counter()
                 answer = http.get(path)
                 times.append((time.perf_counter() - t0) * 1000)
@@ -110,6 +114,7 @@ def main() -> int:
     ap.add_argument("--products", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--url", help="the migration owner's URL of a dedicated database (default: a throwaway cluster)")
+    ap.add_argument("--misses", action="store_true", help="empty index.search_cache before every timed request")
     args = ap.parse_args()
     tmp = cluster = None
     if args.url:
@@ -130,14 +135,18 @@ def main() -> int:
                                   "where t.slug = 'bench' and p.status = 'published' order by p.id "
                                   "offset %s limit 1", (args.products // 2,)).fetchone()[0]
         server, thread, base = serve(url)
+        owner = psycopg.connect(url, autocommit=True)
         try:
             before = os.getloadavg()
-            rows = measure(base, args.requests, category, handle)
+            rows = measure(base, args.requests, category, handle,
+                           (lambda: owner.execute("delete from index.search_cache")) if args.misses else None)
             after = os.getloadavg()
         finally:
             server.should_exit = True
             thread.join(30)
-        print(f"# storefront catalog pages, {args.products:,} products, {args.requests} requests each, "
+            owner.close()
+        print(f"# storefront catalog pages, {args.products:,} products, {args.requests} requests each"
+              f"{' (index.search_cache emptied before each)' if args.misses else ''}, "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {before[0]:.1f} -> {after[0]:.1f}")
         print("| page | p50 ms (client) | p90 ms (client) | p50 ms server (Server-Timing page) | of which GraphQL (api) | bytes |")
         print("|---|---|---|---|---|---|")

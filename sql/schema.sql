@@ -20805,6 +20805,106 @@ GRANT SELECT ON TABLE index.products TO rustok_analyst;
 GRANT SELECT ON TABLE index.products TO rustok_tenant_analyst;
 
 --
+-- Name: search_cache; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.search_cache (
+    tenant_id uuid NOT NULL,
+    key uuid NOT NULL,
+    inputs jsonb NOT NULL,
+    result jsonb NOT NULL,
+    cost_ms real NOT NULL,
+    filled_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: search_cache search_cache_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.search_cache
+    ADD CONSTRAINT search_cache_pkey PRIMARY KEY (tenant_id, key);
+
+--
+-- Name: search_cache search_cache_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.search_cache
+    ADD CONSTRAINT search_cache_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: search_cache; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.search_cache ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: search_cache analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.search_cache FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: search_cache tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.search_cache FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
+-- Name: search_cache tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.search_cache TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE search_cache; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.search_cache IS 'Cache of storefront listing results with search text or filters (index.read_products_page: the one-pass search with facets and the general path), keyed by the statement''s exact inputs (the parsed tsquery, filters, sort, currency, cursor, page size, what was asked). Holds what was computed from the search rows: total, raw facet counts and the page''s product ids with cursors and ranks; display columns and facet names are joined at read time. Filled by the read (results that took rustok.search_cache_min_ms, default 5 ms, or more; at most 256 rows per tenant), emptied per tenant by the triggers on index.products (_900_facet_cache_invalidate_*) whenever a read row changes in a column a listing reads. Disposable; bypassed with set rustok.facet_cache = off.';
+
+--
+-- Name: COLUMN search_cache.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_cache.tenant_id IS 'The tenant (core.tenants.id) whose listing was computed.';
+
+--
+-- Name: COLUMN search_cache.key; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_cache.key IS 'md5 of inputs (index._search_cache_key).';
+
+--
+-- Name: COLUMN search_cache.inputs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_cache.inputs IS 'The inputs of the statement as a JSON array: path (one-pass or general), parsed tsquery text, and the arguments that shape the result.';
+
+--
+-- Name: COLUMN search_cache.result; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_cache.result IS '{total (capped at 10,000), capped, counts: raw facet counts as index.facet_cache.counts or null, rows: [[cursor, rank, product_id], ...] in page order}.';
+
+--
+-- Name: COLUMN search_cache.cost_ms; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_cache.cost_ms IS 'Milliseconds the result took to compute.';
+
+--
+-- Name: COLUMN search_cache.filled_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_cache.filled_at IS 'When the row was computed (the oldest are evicted first).';
+
+--
+-- Name: TABLE search_cache; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.search_cache TO rustok_analyst;
+GRANT SELECT ON TABLE index.search_cache TO rustok_tenant_analyst;
+
+--
 -- Name: words; Type: TABLE; Schema: index; Owner: -
 --
 
@@ -21402,15 +21502,11 @@ CREATE FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-declare
-    v_tenant uuid;
 begin
-    -- sorted: shared locks never deadlock with each other, and fillers only try-lock
-    for v_tenant in select distinct t from unnest(p_tenant_ids) t where t is not null order by 1 loop
-        perform pg_catalog.pg_advisory_xact_lock_shared(index._facet_cache_lock_key(v_tenant));
-    end loop;
+    perform index._listing_caches_lock(p_tenant_ids);
     -- a separate statement: its snapshot sees a fill that committed while we waited for the lock
     delete from index.facet_cache c where c.tenant_id = any (p_tenant_ids);
+    delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
 end
 $$;
 
@@ -21418,7 +21514,7 @@ $$;
 -- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the triggers on index.products.';
+COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts and listing results (index.facet_cache, index.search_cache) of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the truncate trigger on index.products and the rebuild''s repair of drifted search rows.';
 
 --
 -- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
@@ -21439,6 +21535,34 @@ CREATE FUNCTION index._facet_cache_lock_key(p_tenant_id uuid) RETURNS bigint
 --
 
 COMMENT ON FUNCTION index._facet_cache_lock_key(p_tenant_id uuid) IS 'Internal: the advisory lock key that orders a facet cache fill (exclusive, try) against invalidations (shared) of a tenant.';
+
+--
+-- Name: _facets_named(uuid, jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._facets_named(p_tenant_id uuid, p_counts jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    -- names from the category and tag tables (primary key lookups), not from every match
+    select jsonb_build_object(
+        'categories', coalesce((
+            select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                             order by x.n desc, c.name)
+            from jsonb_to_recordset(p_counts -> 'categories') as x (id uuid, n bigint)
+            join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
+        'tags', coalesce((
+            select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
+            from jsonb_to_recordset(p_counts -> 'tags') as x (slug text, n bigint)
+            join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
+        'priceBuckets', p_counts -> 'priceBuckets',
+        'inStock', p_counts -> 'inStock')
+$$;
+
+--
+-- Name: FUNCTION _facets_named(p_tenant_id uuid, p_counts jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._facets_named(p_tenant_id uuid, p_counts jsonb) IS 'Internal, the one builder of a product listing''s facets: {categories: [{id, handle, name, count}] by count desc then name, tags: [{slug, name, count}] by count desc then slug, priceBuckets, inStock} from raw counts ({categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}, as index.facet_cache and index.search_cache keep them), the names read now.';
 
 --
 -- Name: _jsonb_bigint(jsonb, text); Type: FUNCTION; Schema: index; Owner: -
@@ -21513,6 +21637,35 @@ $$;
 --
 
 COMMENT ON FUNCTION index._jsonb_uuids(p_value jsonb, p_key text) IS 'Internal: a JSON array of uuids from p_filters, or 22023 naming the key.';
+
+--
+-- Name: _listing_caches_lock(uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._listing_caches_lock(p_tenant_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid;
+begin
+    -- sorted: shared locks never deadlock with each other, and fillers only try-lock
+    for v_tenant in select distinct t from unnest(p_tenant_ids) t where t is not null order by 1 loop
+        perform pg_catalog.pg_advisory_xact_lock_shared(index._facet_cache_lock_key(v_tenant));
+    end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION _listing_caches_lock(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._listing_caches_lock(p_tenant_ids uuid[]) IS 'Internal: take the facet cache locks of these tenants shared (in tenant order), as every invalidation of index.facet_cache and index.search_cache does before its delete.';
+
+--
+-- Name: FUNCTION _listing_caches_lock(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._listing_caches_lock(p_tenant_ids uuid[]) FROM PUBLIC;
 
 --
 -- Name: _lock_key(text, uuid); Type: FUNCTION; Schema: index; Owner: -
@@ -21871,19 +22024,7 @@ CREATE FUNCTION index._product_page_json(p_tenant_id uuid, p_ids uuid[], p_ranks
                 order by g.ord)
             from unnest(p_ids, p_ranks) with ordinality as g (product_id, rank, ord)
             join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            -- names from the category and tag tables (primary key lookups), not from every match
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from jsonb_to_recordset(p_counts -> 'categories') as x (id uuid, n bigint)
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from jsonb_to_recordset(p_counts -> 'tags') as x (slug text, n bigint)
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', p_counts -> 'priceBuckets',
-            'inStock', p_counts -> 'inStock'))
+        'facets', index._facets_named(p_tenant_id, p_counts))
 $$;
 
 --
@@ -22141,6 +22282,167 @@ $$;
 --
 
 COMMENT ON FUNCTION index._product_search_matches(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text) IS 'Internal: the narrow search rows (index.product_search) of published products matching a non-empty parsed query and the filters, as index._product_matches does over the display rows. Inlined into the one-pass search of index.read_products_page.';
+
+--
+-- Name: _product_search_pass(uuid, tsquery, jsonb, text, jsonb, integer, bigint[], text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_search_pass(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_has_q   boolean := numnode(p_q) > 0;
+    v_inputs  jsonb := jsonb_build_array('one-pass', p_q::text, p_filters, p_currency, p_after, p_limit, p_sort);
+    v_result  jsonb := index._search_cache_get(p_tenant_id, v_inputs);
+    v_fill    boolean;
+    v_started timestamptz;
+    v_seqscan text;
+    v_hashjoin text := pg_catalog.current_setting('enable_hashjoin');
+    v_mergejoin text := pg_catalog.current_setting('enable_mergejoin');
+    v_source  text;
+    v_key     text;
+    v_desc    boolean;
+begin
+    if v_result is not null then
+        return v_result;
+    end if;
+    if v_has_q then
+        -- the text's matches through the GIN index of the search rows
+        v_source := 'index._product_search_matches($1, $2, $3, $4) p';
+    else
+        -- no text, a price range (the caller checks): the range of the price btree (tenant, currency, lowest
+        -- price), each match's search row by its key; the same predicates as index._product_matches
+        v_source := $src$index.product_prices pp
+                join index.product_search p on p.tenant_id = $1 and p.product_id = pp.product_id
+                where pp.tenant_id = $1 and pp.currency_code = $4
+                  and ($3 -> 'priceMin' is null or pp.min_amount >= index._jsonb_bigint($3 -> 'priceMin', 'priceMin'))
+                  and ($3 -> 'priceMax' is null or pp.min_amount <= index._jsonb_bigint($3 -> 'priceMax', 'priceMax'))
+                  and p.status = 'published'
+                  and ($3 -> 'categoryIds' is null
+                       or p.category_ids && index._jsonb_uuids($3 -> 'categoryIds', 'categoryIds'))
+                  and ($3 -> 'categoryHandles' is null
+                       or p.category_ids && array(select c.id from commerce.categories c
+                                                  where c.tenant_id = $1
+                                                    and c.handle = any (index._jsonb_texts($3 -> 'categoryHandles', 'categoryHandles'))))
+                  and ($3 -> 'tags' is null or p.tag_slugs && index._jsonb_texts($3 -> 'tags', 'tags'))
+                  and ($3 ->> 'inStock' is null or p.has_stock = ($3 ->> 'inStock')::boolean)$src$;
+    end if;
+    -- the order of index.page_products for each sort (its key, then the id in the same direction)
+    case p_sort
+        when 'relevance' then v_key := 'm.rank'; v_desc := true;
+        when 'newest' then v_key := 'm.created_at'; v_desc := true;
+        when 'price_asc' then v_key := 'coalesce(m.min_amount, 9223372036854775807)'; v_desc := false;
+        when 'price_desc' then v_key := 'coalesce(m.max_amount, -1)'; v_desc := true;
+    end case;
+    v_fill := index._search_cache_may_fill(p_tenant_id);   -- before the snapshot the pass reads with
+    v_started := pg_catalog.clock_timestamp();
+    -- the narrow search rows are small enough that the planner would rather filter all of a tenant's than use the
+    -- text index for a few hundred matches (it underestimates the cost of @@ per row: 10x slower here); for this
+    -- statement only (the general path of index.read_products_page plans price filters better with it)
+    v_seqscan := pg_catalog.current_setting('enable_seqscan');
+    perform pg_catalog.set_config('enable_seqscan', 'off', true);
+    if not v_has_q then
+        -- and it would rather hash every search row of the tenant than look up a few thousand by their key
+        perform pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+    end if;
+    -- dynamic SQL, so that each call is planned with its values (the optional filters then drop out and the
+    -- indexes serve the text or the price range); built from the fixed fragments above only
+    execute format($sql$
+            with m as materialized (
+                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+                       (p.min_prices ->> $4)::bigint as min_amount, %3$s as max_amount,
+                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
+                from %1$s
+            ),
+            cats as (
+                select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
+                group by x.id order by count(*) desc, x.id limit 50
+            ),
+            tags as (
+                select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
+                group by x.slug order by count(*) desc, x.slug limit 50
+            ),
+            page as (
+                select m.product_id, m.rank, %2$s as key,
+                       row_number() over (order by %2$s %4$s, m.product_id %4$s) as ord
+                from m
+                where $5 is null or (%2$s, m.product_id) %5$s (($5 -> 'k' ->> 0)::%6$s, ($5 -> 'k' ->> 1)::uuid)
+                order by %2$s %4$s, m.product_id %4$s
+                limit $6 + 1
+            ),
+            counted as (select count(*) as total from m)
+            select jsonb_build_object(
+                       'total', least(c.total, 10000), 'capped', c.total > 10000,
+                       'counts', jsonb_build_object(
+                           'categories', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'n', x.n)) from cats x), '[]'),
+                           'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', x.slug, 'n', x.n)) from tags x), '[]'),
+                           'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
+                               select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
+                               from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
+                                     from m where m.min_amount is not null group by 1) x
+                               where x.b >= 1), '[]') end,
+                           'inStock', jsonb_build_object(
+                               'true', (select count(*) from m where m.has_stock),
+                               'false', (select count(*) from m where not m.has_stock))),
+                       'rows', coalesce((
+                           select jsonb_agg(jsonb_build_array(
+                                      jsonb_build_object('s', $8, 'k', jsonb_build_array(g.key, g.product_id)),
+                                      coalesce(g.rank, case when $9 then pg_catalog.ts_rank(p.search_vector, $2) end),
+                                      g.product_id) order by g.ord)
+                           from page g
+                           join index.products p on p.tenant_id = $1 and p.product_id = g.product_id), '[]'))
+            from counted c
+$sql$, v_source, v_key, case when p_sort = 'price_desc' then 'pp.max_amount' else 'null::bigint' end,
+       case when v_desc then 'desc' else 'asc' end, case when v_desc then '<' else '>' end,
+       case p_sort when 'relevance' then 'real' when 'newest' then 'timestamptz' else 'bigint' end)
+        into v_result
+        using p_tenant_id, p_q, p_filters, p_currency, p_after, p_limit, p_bounds, p_sort, v_has_q;
+    perform pg_catalog.set_config('enable_seqscan', v_seqscan, true);
+    if not v_has_q then
+        perform pg_catalog.set_config('enable_hashjoin', v_hashjoin, true),
+                pg_catalog.set_config('enable_mergejoin', v_mergejoin, true);
+    end if;
+    if v_fill then
+        perform index._search_cache_put(p_tenant_id, v_inputs, v_result, v_started);
+    end if;
+    return v_result;
+end
+$_$;
+
+--
+-- Name: FUNCTION _product_search_pass(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_search_pass(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text) IS 'Internal: the one-pass listing with facets of index.read_products_page (published products; forwards after p_after): ONE pass over the matches'' narrow search rows (index.product_search) gives the page (p_limit + 1 rows in the order of index.page_products), the exact total (capped at 10,000) and the facet counts, as {total, capped, counts, rows: [[cursor, rank, product_id]]}. With text (relevance or newest): the matches of p_q through the text index. Without text (p_q empty; the caller passes a price range in p_currency and sort newest, price_asc or price_desc): the price range through index.product_prices'' btree. Read from index.search_cache when there, stored there when it took long enough (index._search_cache_put).';
+
+--
+-- Name: _products_page_rows(uuid, tsquery, text, jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._products_page_rows(p_tenant_id uuid, p_q tsquery, p_fix text, p_result jsonb) RETURNS TABLE(ord bigint, cursor jsonb, rank real, product_id uuid, handle text, title text, subtitle text, description text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, tags text[], tag_slugs text[], seo jsonb, created_at timestamp with time zone, updated_at timestamp with time zone, tsq text, corrected_query text, total integer, total_capped boolean, facets jsonb)
+    LANGUAGE sql STABLE ROWS 22
+    AS $$
+    -- row 0: what the listing as a whole says; then the page with the card columns of each product's read row
+    select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
+           null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
+           null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
+           p_q::text, p_fix, (p_result ->> 'total')::integer, (p_result ->> 'capped')::boolean,
+           case when jsonb_typeof(p_result -> 'counts') = 'object' then index._facets_named(p_tenant_id, p_result -> 'counts') end
+    union all
+    (select g.ord, g.r -> 0, (g.r ->> 1)::real,
+            p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
+            p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
+            p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
+     from jsonb_array_elements(p_result -> 'rows') with ordinality as g (r, ord)
+     join index.products p on p.tenant_id = p_tenant_id and p.product_id = (g.r ->> 2)::uuid
+     order by g.ord)
+$$;
+
+--
+-- Name: FUNCTION _products_page_rows(p_tenant_id uuid, p_q tsquery, p_fix text, p_result jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._products_page_rows(p_tenant_id uuid, p_q tsquery, p_fix text, p_result jsonb) IS 'Internal: the rows of index.read_products_page from a listing result ({total, capped, counts, rows: [[cursor, rank, product_id]]}, computed now or read from index.search_cache): row 0 with the parsed query, the corrected text, total and the facets (names joined now), then the page with each product''s card columns read now.';
 
 --
 -- Name: _query(uuid, regconfig, text); Type: FUNCTION; Schema: index; Owner: -
@@ -22566,6 +22868,135 @@ $$;
 --
 
 COMMENT ON FUNCTION index._rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid) IS 'Internal: body of index.rebuild_products / rebuild_content / rebuild_orders.';
+
+--
+-- Name: _search_cache_get(uuid, jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_cache_get(p_tenant_id uuid, p_inputs jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    select c.result
+    from index.search_cache c
+    where c.tenant_id = p_tenant_id and c.key = index._search_cache_key(p_inputs) and c.inputs = p_inputs
+      and coalesce(pg_catalog.current_setting('rustok.facet_cache', true), '') is distinct from 'off'
+$$;
+
+--
+-- Name: FUNCTION _search_cache_get(p_tenant_id uuid, p_inputs jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_cache_get(p_tenant_id uuid, p_inputs jsonb) IS 'Internal: the cached result of a listing statement with these inputs (index.search_cache), or null (none, or the caches are bypassed: rustok.facet_cache = off).';
+
+--
+-- Name: _search_cache_invalidate(uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+begin
+    -- the same lock as the facet cache: a fill holds it exclusively (try) from before its snapshot to its commit
+    perform index._listing_caches_lock(p_tenant_ids);
+    delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
+end
+$$;
+
+--
+-- Name: FUNCTION _search_cache_invalidate(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached listing results (index.search_cache) of these tenants, after taking their facet cache locks shared (as index._facet_cache_invalidate does). For operators and tests; the triggers on index.products delete only the entries a change may concern.';
+
+--
+-- Name: FUNCTION _search_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) FROM PUBLIC;
+
+--
+-- Name: _search_cache_key(jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_cache_key(p_inputs jsonb) RETURNS uuid
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ select pg_catalog.md5(p_inputs::text)::uuid $$;
+
+--
+-- Name: FUNCTION _search_cache_key(p_inputs jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_cache_key(p_inputs jsonb) IS 'Internal: the key of index.search_cache for the inputs of a listing statement (md5 of their JSON text).';
+
+--
+-- Name: _search_cache_may_fill(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_cache_may_fill(p_tenant_id uuid) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- as index._browse_facets: read committed (the statements after the lock take new snapshots), a writable
+    -- transaction (not a standby), the tenant's own rows; then the per-tenant lock exclusively, not waiting (busy
+    -- means an invalidating transaction is in flight or another fill runs: compute without caching). Taken BEFORE
+    -- the result is computed, so that no change can commit between its snapshot and the insert unseen.
+    if coalesce(pg_catalog.current_setting('rustok.facet_cache', true), '') is distinct from 'off'
+       and pg_catalog.current_setting('transaction_isolation') = 'read committed'
+       and pg_catalog.current_setting('transaction_read_only') = 'off'
+       and pg_catalog.has_table_privilege('index.search_cache', 'INSERT')
+       and (not pg_catalog.row_security_active('index.products')
+            or core.current_tenant_id() is not distinct from p_tenant_id) then
+        return pg_catalog.pg_try_advisory_xact_lock(index._facet_cache_lock_key(p_tenant_id));
+    end if;
+    return false;
+end
+$$;
+
+--
+-- Name: FUNCTION _search_cache_may_fill(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_cache_may_fill(p_tenant_id uuid) IS 'Internal: whether the listing about to be computed may be stored in index.search_cache (caches on, read committed, writable, own tenant), taking the tenant''s facet cache lock exclusively (try) if so. Call before computing the result; then index._search_cache_put.';
+
+--
+-- Name: _search_cache_put(uuid, jsonb, jsonb, timestamp with time zone); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_cache_put(p_tenant_id uuid, p_inputs jsonb, p_result jsonb, p_started timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_ms  double precision := extract(epoch from pg_catalog.clock_timestamp() - p_started) * 1000;
+    v_min text := coalesce(pg_catalog.current_setting('rustok.search_cache_min_ms', true), '');
+    v_floor double precision := 5;
+begin
+    if pg_catalog.pg_input_is_valid(v_min, 'double precision') then
+        v_floor := v_min::double precision;
+    end if;
+    -- only results that cost something to compute: a rare word's few matches are cheaper to count again than to
+    -- store (and each write would empty them anyway)
+    if v_ms < v_floor then
+        return;
+    end if;
+    -- at most 256 rows per tenant: the 32 oldest make room
+    if (select count(*) from index.search_cache c where c.tenant_id = p_tenant_id) >= 256 then
+        delete from index.search_cache c
+        where c.tenant_id = p_tenant_id
+          and c.key in (select o.key from index.search_cache o where o.tenant_id = p_tenant_id
+                        order by o.filled_at limit 32);
+    end if;
+    insert into index.search_cache (tenant_id, key, inputs, result, cost_ms)
+    values (p_tenant_id, index._search_cache_key(p_inputs), p_inputs, p_result, v_ms)
+    on conflict do nothing;
+end
+$$;
+
+--
+-- Name: FUNCTION _search_cache_put(p_tenant_id uuid, p_inputs jsonb, p_result jsonb, p_started timestamp with time zone); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_cache_put(p_tenant_id uuid, p_inputs jsonb, p_result jsonb, p_started timestamp with time zone) IS 'Internal: store a listing result computed since p_started (after index._search_cache_may_fill said yes) when it took at least rustok.search_cache_min_ms milliseconds (default 5); at most 256 rows per tenant, the oldest evicted first.';
 
 --
 -- Name: _tags_json(text[], text[]); Type: FUNCTION; Schema: index; Owner: -
@@ -23628,72 +24059,13 @@ declare
     v_facets jsonb;
     v_count  bigint;
     v_listing jsonb;
-    v_rows   bigint;
     v_bounds bigint[];
-    v_seqscan text;
-    -- the one-pass search with facets (below); $9 the corrected text, $10 whether to answer when nothing matched
-    v_one_pass constant text := $sql$
-            with m as materialized (
-                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
-                       (p.min_prices ->> $4)::bigint as min_amount,
-                       case when $8 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
-                from index._product_search_matches($1, $2, $3, $4) p
-            ),
-            cats as (
-                select x.id, count(*) as n from (select unnest(m.category_ids) as id from m) x
-                group by x.id order by count(*) desc, x.id limit 50
-            ),
-            tags as (
-                select x.slug, count(*) as n from (select unnest(m.tag_slugs) as slug from m) x
-                group by x.slug order by count(*) desc, x.slug limit 50
-            ),
-            page as (
-                select m.product_id, m.rank, m.created_at
-                from m
-                where $5 is null
-                   or ($8 = 'relevance' and (m.rank, m.product_id) < (($5 -> 'k' ->> 0)::real, ($5 -> 'k' ->> 1)::uuid))
-                   or ($8 = 'newest' and (m.created_at, m.product_id)
-                                         < (($5 -> 'k' ->> 0)::timestamptz, ($5 -> 'k' ->> 1)::uuid))
-                order by case when $8 = 'relevance' then m.rank end desc,
-                         case when $8 = 'newest' then m.created_at end desc, m.product_id desc
-                limit $6 + 1
-            ),
-            counted as (select count(*) as total from m)
-            select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
-                   null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
-                   null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
-                   $2::text, $9, least(c.total, 10000)::integer, c.total > 10000,
-                   jsonb_build_object(
-                       'categories', coalesce((
-                           select jsonb_agg(jsonb_build_object('id', ct.id, 'handle', ct.handle, 'name', ct.name, 'count', x.n)
-                                            order by x.n desc, ct.name)
-                           from cats x join commerce.categories ct on ct.tenant_id = $1 and ct.id = x.id), '[]'),
-                       'tags', coalesce((
-                           select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n)
-                                            order by x.n desc, x.slug)
-                           from tags x join content.tags t on t.tenant_id = $1 and t.slug = x.slug), '[]'),
-                       'priceBuckets', case when $4 is null then '[]'::jsonb else coalesce((
-                           select jsonb_agg(jsonb_build_object('min', $7[x.b], 'max', $7[x.b + 1], 'count', x.n) order by x.b)
-                           from (select pg_catalog.width_bucket(m.min_amount, $7) as b, count(*) as n
-                                 from m where m.min_amount is not null group by 1) x
-                           where x.b >= 1), '[]') end,
-                       'inStock', jsonb_build_object(
-                           'true', (select count(*) from m where m.has_stock),
-                           'false', (select count(*) from m where not m.has_stock)))
-            from counted c
-            where c.total > 0 or $10   -- no row at all: nothing matched (the caller may correct the text)
-            union all
-            select (row_number() over (order by case when $8 = 'relevance' then g.rank end desc,
-                                                case when $8 = 'newest' then g.created_at end desc, g.product_id desc)),
-                   jsonb_build_object('s', $8, 'k', jsonb_build_array(
-                       case when $8 = 'relevance' then to_jsonb(g.rank) else to_jsonb(g.created_at) end, g.product_id)),
-                   coalesce(g.rank, pg_catalog.ts_rank(p.search_vector, $2)),
-                   p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
-                   p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
-                   p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
-            from page g
-            join index.products p on p.tenant_id = $1 and p.product_id = g.product_id
-$sql$;
+    v_inputs jsonb;
+    v_result jsonb;
+    v_fixed  jsonb;
+    v_fix_q  tsquery;
+    v_fill   boolean;
+    v_started timestamptz;
 begin
     -- The landing page (no text, no filters but the price buckets' bounds, newest first, paging forwards) is most
     -- of a storefront's traffic:
@@ -23746,15 +24118,16 @@ begin
         return;
     end if;
 
-    -- A search with facets, first pages forwards (relevance or newest): ONE pass over the matches' narrow search
-    -- rows (index.product_search) gives the page, the exact total and the facets; the display rows are read for
-    -- the page only (the two-pass way below reads every match's display row twice: the facets pass of
-    -- index.search_products and the page of index.page_products). Same results as those two, which the tests
-    -- check byte for byte through the ordinary path. Dynamic SQL so that each call is planned with its values
-    -- (the optional filters then drop out and the GIN index serves the text). The text is parsed without
-    -- product_query's test for a first match (a second bitmap scan of the same index): the pass itself tells
-    -- when nothing matched, and only then is the spelling correction tried and the pass run again.
-    if p_want_facets and coalesce(p_sort, 'relevance') in ('relevance', 'newest')
+    -- A search, first pages forwards (relevance or newest): ONE pass over the matches' narrow search rows
+    -- (index.product_search, index._product_search_pass) gives the page, the exact total and the facets; the
+    -- display rows are read for the page only (the two-pass way below reads every match's display row twice: the
+    -- facets pass of index.search_products and the page of index.page_products, which ranks every match's wide
+    -- row). Same results as those two, which the tests check byte for byte through the ordinary path; a listing
+    -- that asked for no total or no facets (search as you type) gets none. The result is cached
+    -- (index.search_cache). The text is parsed without product_query's test for a first match (a second bitmap
+    -- scan of the same index): the pass itself tells when nothing matched, and only then is the spelling
+    -- correction tried and the pass run again.
+    if coalesce(p_sort, 'relevance') in ('relevance', 'newest')
        and p_before is null and not coalesce(p_from_end, false)
        and not (coalesce(p_filters, '{}') ? 'categoryIds' and coalesce(p_filters, '{}') ? 'categoryHandles') then
         v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
@@ -23764,29 +24137,34 @@ begin
             perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
                                       case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
                                       'after');
-            -- the narrow search rows are small enough that the planner would rather filter all of a tenant's
-            -- than use the text index for a few hundred matches (it underestimates the cost of @@ per row: 10x
-            -- slower here); for this statement only (the general path below plans price filters better with it)
-            v_seqscan := pg_catalog.current_setting('enable_seqscan');
-            perform pg_catalog.set_config('enable_seqscan', 'off', true);
-            return query execute v_one_pass
-                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
-                      v_bounds, coalesce(p_sort, 'relevance'),
-                      null::text, false;
-            get diagnostics v_rows = row_count;
-            perform pg_catalog.set_config('enable_seqscan', v_seqscan, true);
-            if v_rows > 0 then
-                return;
+            v_result := index._product_search_pass(v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after,
+                                                   p_limit, v_bounds, coalesce(p_sort, 'relevance'));
+            if (v_result ->> 'total')::integer = 0 then
+                -- nothing matched as typed (the pass tells: no separate test for a first match): the corrected
+                -- text if that matches (its own pass tells), else the empty listing as typed; as index.product_query
+                v_fix := index._correct(v_tenant, p_search);
+                if v_fix is not null and v_fix <> lower(index._unaccent(left(p_search, 256)) collate "pg_c_utf8") then
+                    v_fix_q := index._query(v_tenant, index._tsconfig(v_tenant), v_fix);
+                    if numnode(v_fix_q) > 0 then
+                        v_fixed := index._product_search_pass(v_tenant, v_fix_q, coalesce(p_filters, '{}'::jsonb),
+                                                              p_currency, p_after, p_limit, v_bounds,
+                                                              coalesce(p_sort, 'relevance'));
+                    end if;
+                end if;
+                if (v_fixed ->> 'total')::integer > 0 then
+                    v_q := v_fix_q;
+                    v_result := v_fixed;
+                else
+                    v_fix := null;
+                end if;
             end if;
-            -- nothing matched as typed: the corrected text if that matches (else the text as typed), again
-            select q.q, q.corrected_query into v_q, v_fix
-            from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
-            perform pg_catalog.set_config('enable_seqscan', 'off', true);
-            return query execute v_one_pass
-                using v_tenant, v_q, coalesce(p_filters, '{}'::jsonb), p_currency, p_after, p_limit,
-                      v_bounds, coalesce(p_sort, 'relevance'),
-                      v_fix, true;
-            perform pg_catalog.set_config('enable_seqscan', v_seqscan, true);
+            if not coalesce(p_want_facets, false) then   -- as the general path: only what was asked for
+                v_result := v_result || jsonb_build_object('counts', null);
+                if not coalesce(p_want_total, false) then
+                    v_result := v_result || jsonb_build_object('total', null, 'capped', null);
+                end if;
+            end if;
+            return query select * from index._products_page_rows(v_tenant, v_q, v_fix, v_result);
             return;
         end if;
     end if;
@@ -23794,33 +24172,65 @@ begin
     select q.q, q.corrected_query into v_q, v_fix
     from index.product_query(v_tenant, p_search, p_filters, p_currency, false) q;
 
-    if p_want_facets then
-        -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
-        -- the same pass counts the matches exactly (same predicates and spelling correction as product_query),
-        -- so the total needs no second count
-        v_listing := index.search_products(v_tenant, p_search, p_filters, 'newest', 1, 0, p_currency, false);
-        v_facets := v_listing -> 'facets';
-        v_count := (v_listing ->> 'total')::bigint;
-        v_total := least(v_count, 10000);
-        v_capped := v_count > 10000;
-    elsif p_want_total then
-        select c.total, c.capped into v_total, v_capped
-        from index.count_products(v_tenant, v_q, p_filters, p_currency, false, 10000) c;
+    -- A price range without text (the storefront's price bucket links), with facets, newest or by price, first
+    -- pages forwards: the same one pass, over the range of index.product_prices' btree instead of the text index
+    -- (the general path below filters every display row of the tenant by its prices JSON, twice). Only filters with
+    -- values (an explicit JSON null means "no filter" to the facets pass and "nothing" to page_products).
+    if numnode(v_q) = 0 and p_want_facets and p_currency is not null
+       and coalesce(p_sort, 'newest') in ('newest', 'price_asc', 'price_desc')
+       and p_before is null and not coalesce(p_from_end, false)
+       and (jsonb_typeof(p_filters -> 'priceMin') = 'number' or jsonb_typeof(p_filters -> 'priceMax') = 'number')
+       and not exists (select from jsonb_each(p_filters) e where jsonb_typeof(e.value) = 'null')
+       and not (p_filters ? 'categoryIds' and p_filters ? 'categoryHandles') then
+        perform index._check_limit(p_limit);
+        perform index._cursor_key(p_after, coalesce(p_sort, 'newest'),
+                                  case when coalesce(p_sort, 'newest') = 'newest' then 'timestamptz' else 'bigint' end, 'after');
+        v_result := index._product_search_pass(v_tenant, v_q, p_filters, p_currency, p_after, p_limit,
+                                               index._price_bucket_bounds(p_filters), coalesce(p_sort, 'newest'));
+        return query select * from index._products_page_rows(v_tenant, v_q, v_fix, v_result);
+        return;
     end if;
-    -- row 0: what the listing as a whole says; then the page (up to p_limit + 1 rows, as index.page_products)
-    return query select 0::bigint, null::jsonb, null::real, null::uuid, null::text, null::text, null::text,
-                        null::text, null::text, null::boolean, null::text[], null::jsonb, null::bigint, null::boolean,
-                        null::integer, null::text[], null::text[], null::jsonb, null::timestamptz, null::timestamptz,
-                        v_q::text, v_fix, v_total, v_capped, v_facets;
-    return query
-        select k.ord, k.cursor, k.rank,
-               p.product_id, p.handle, p.title, p.subtitle, p.description, p.status, p.discountable,
-               p.currencies, p.prices, p.total_stock, p.has_stock, p.variant_count, p.tags, p.tag_slugs,
-               p.seo, p.created_at, p.updated_at, null::text, null::text, null::integer, null::boolean, null::jsonb
-        from index.page_products(v_tenant, v_q, p_filters, p_sort, p_currency, false, p_after, p_before, p_limit,
-                                 p_from_end) with ordinality as k (product_id, cursor, rank, ord)
-        join index.products p on p.tenant_id = v_tenant and p.product_id = k.product_id
-        order by k.ord;
+
+    -- (the text: as far as index._query and index._correct read it)
+    v_inputs := jsonb_build_array('general', v_q::text, v_fix, left(p_search, 256), coalesce(p_filters, '{}'::jsonb),
+                                  p_sort, p_currency, p_after, p_before, p_limit, coalesce(p_from_end, false),
+                                  coalesce(p_want_total, false), coalesce(p_want_facets, false));
+    v_result := index._search_cache_get(v_tenant, v_inputs);
+    if v_result is null then
+        v_fill := index._search_cache_may_fill(v_tenant);
+        v_started := pg_catalog.clock_timestamp();
+        if p_want_facets then
+            -- facets count every match whatever the order: 'newest' spares the relevance ranking of a one-item page;
+            -- the same pass counts the matches exactly (same predicates and spelling correction as product_query),
+            -- so the total needs no second count
+            v_listing := index.search_products(v_tenant, p_search, p_filters, 'newest', 1, 0, p_currency, false);
+            v_count := (v_listing ->> 'total')::bigint;
+            v_total := least(v_count, 10000);
+            v_capped := v_count > 10000;
+            -- raw counts (names are joined when the rows are returned, as for the one pass)
+            v_facets := jsonb_build_object(
+                'categories', coalesce((select jsonb_agg(jsonb_build_object('id', e -> 'id', 'n', e -> 'count'))
+                                        from jsonb_array_elements(v_listing -> 'facets' -> 'categories') e), '[]'),
+                'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', e -> 'slug', 'n', e -> 'count'))
+                                  from jsonb_array_elements(v_listing -> 'facets' -> 'tags') e), '[]'),
+                'priceBuckets', v_listing -> 'facets' -> 'priceBuckets',
+                'inStock', v_listing -> 'facets' -> 'inStock');
+        elsif p_want_total then
+            select c.total, c.capped into v_total, v_capped
+            from index.count_products(v_tenant, v_q, p_filters, p_currency, false, 10000) c;
+        end if;
+        -- the page (up to p_limit + 1 rows, as index.page_products)
+        v_result := jsonb_build_object(
+            'total', v_total, 'capped', v_capped, 'counts', v_facets,
+            'rows', coalesce((
+                select jsonb_agg(jsonb_build_array(k.cursor, k.rank, k.product_id) order by k.ord)
+                from index.page_products(v_tenant, v_q, p_filters, p_sort, p_currency, false, p_after, p_before,
+                                         p_limit, p_from_end) with ordinality as k (product_id, cursor, rank, ord)), '[]'));
+        if v_fill then
+            perform index._search_cache_put(v_tenant, v_inputs, v_result, v_started);
+        end if;
+    end if;
+    return query select * from index._products_page_rows(v_tenant, v_q, v_fix, v_result);
 end
 $_$;
 
@@ -23828,7 +24238,7 @@ $_$;
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security definer: only published products of the tenant named by its public slug.';
+COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) IS 'The public products listing (GraphQL Query.products for an anonymous visitor) in one statement: row 0 carries the parsed query (tsq), corrected_query, and when asked the total (index.count_products, or for the landing page the facet cache''s exact count) and the facets (index.search_products); rows 1.. are the page (as index.page_products: up to p_limit + 1 rows) with the card columns of each product''s read row. The landing page (no text, no filters, newest, forwards) reads products_created_idx with static statements; a search (relevance or newest, forwards) and a price range without text (newest or by price, with facets) take one pass over the matches'' search rows (index._product_search_pass); results that cost something are kept in index.search_cache until the tenant''s read rows change. Tenant by slug (index._begin_public_read); arguments and errors as index.product_query / page_products. Security definer: only published products of the tenant named by its public slug.';
 
 --
 -- Name: FUNCTION read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean); Type: ACL; Schema: index; Owner: -
@@ -24343,23 +24753,67 @@ CREATE FUNCTION index.tg_products__facet_cache() RETURNS trigger
     AS $$
 declare
     v_tenants uuid[];
+    v_search  uuid[];
+    v_many    boolean;
 begin
+    -- index.facet_cache: the tenants with inserted or deleted rows or changes of the columns the counts read.
+    -- index.search_cache: also title, created_at, search_vector (orders and ranks); and per entry only when a
+    -- changed row matches its text before or after the change (a product that matched neither way was in none
+    -- of its results), or the entry has no text (a filtered listing of the whole catalogue), or the statement
+    -- changed more than 20 rows (then checking every entry against every row costs more than a refill).
     if tg_op = 'INSERT' then
-        select array_agg(distinct n.tenant_id) into v_tenants from new_rows n;
+        select array_agg(distinct n.tenant_id), count(*) > 20 into v_tenants, v_many from new_rows n;
+        v_search := v_tenants;
     elsif tg_op = 'UPDATE' then
         -- only columns the cached counts depend on (a stock level that stays above zero, a title, a
         -- description... change items only, which are never cached)
-        select array_agg(distinct coalesce(n.tenant_id, o.tenant_id)) into v_tenants
+        select array_agg(distinct coalesce(n.tenant_id, o.tenant_id)) filter (
+                   where n.product_id is null or o.product_id is null
+                      or (n.status, n.has_stock, n.category_ids, n.tag_slugs, n.prices)
+                         is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices)),
+               array_agg(distinct coalesce(n.tenant_id, o.tenant_id)),
+               count(*) > 20
+        into v_tenants, v_search, v_many
         from new_rows n
         full join old_rows o on o.tenant_id = n.tenant_id and o.product_id = n.product_id
         where n.product_id is null or o.product_id is null
-           or (n.status, n.has_stock, n.category_ids, n.tag_slugs, n.prices)
-              is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices);
+           or (n.status, n.has_stock, n.category_ids, n.tag_slugs, n.prices, n.title, n.created_at, n.search_vector)
+              is distinct from (o.status, o.has_stock, o.category_ids, o.tag_slugs, o.prices, o.title, o.created_at,
+                                o.search_vector);
     elsif tg_op = 'DELETE' then
-        select array_agg(distinct o.tenant_id) into v_tenants from old_rows o;
+        select array_agg(distinct o.tenant_id), count(*) > 20 into v_tenants, v_many from old_rows o;
+        v_search := v_tenants;
     end if;
+    if v_search is null then
+        return null;
+    end if;
+    perform index._listing_caches_lock(v_search);   -- v_tenants is a part of it
+    -- separate statements: their snapshots see a fill that committed while we waited for the lock
     if v_tenants is not null then
-        perform index._facet_cache_invalidate(v_tenants);
+        delete from index.facet_cache c where c.tenant_id = any (v_tenants);
+    end if;
+    if v_many then
+        delete from index.search_cache c where c.tenant_id = any (v_search);
+    elsif tg_op = 'INSERT' then
+        delete from index.search_cache c
+        where c.tenant_id = any (v_search)
+          and case when c.inputs ->> 1 = '' or not pg_catalog.pg_input_is_valid(c.inputs ->> 1, 'tsquery') then true
+                   else exists (select from new_rows n
+                                where n.tenant_id = c.tenant_id and n.search_vector @@ (c.inputs ->> 1)::tsquery) end;
+    elsif tg_op = 'DELETE' then
+        delete from index.search_cache c
+        where c.tenant_id = any (v_search)
+          and case when c.inputs ->> 1 = '' or not pg_catalog.pg_input_is_valid(c.inputs ->> 1, 'tsquery') then true
+                   else exists (select from old_rows o
+                                where o.tenant_id = c.tenant_id and o.search_vector @@ (c.inputs ->> 1)::tsquery) end;
+    else
+        delete from index.search_cache c
+        where c.tenant_id = any (v_search)
+          and case when c.inputs ->> 1 = '' or not pg_catalog.pg_input_is_valid(c.inputs ->> 1, 'tsquery') then true
+                   else exists (select from new_rows n
+                                where n.tenant_id = c.tenant_id and n.search_vector @@ (c.inputs ->> 1)::tsquery)
+                     or exists (select from old_rows o
+                                where o.tenant_id = c.tenant_id and o.search_vector @@ (c.inputs ->> 1)::tsquery) end;
     end if;
     return null;
 end
@@ -24369,7 +24823,7 @@ $$;
 -- Name: FUNCTION tg_products__facet_cache(); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed (one delete per statement; a rebuild that changes nothing has empty transition tables).';
+COMMENT ON FUNCTION index.tg_products__facet_cache() IS 'AFTER statement trigger on index.products (insert, update, delete): empties index.facet_cache for the tenants with inserted or deleted rows or rows whose status, has_stock, category_ids, tag_slugs or prices changed, and deletes the index.search_cache entries that such a row or one whose title, created_at or search_vector changed may have been part of: those whose text the row matches before or after, those without text, or all of the tenant''s when the statement changed more than 20 rows (a rebuild that changes nothing has empty transition tables).';
 
 --
 -- Name: FUNCTION tg_products__facet_cache(); Type: ACL; Schema: index; Owner: -
@@ -24386,7 +24840,8 @@ CREATE FUNCTION index.tg_products__facet_cache_truncate() RETURNS trigger
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 begin
-    perform index._facet_cache_invalidate(array(select distinct c.tenant_id from index.facet_cache c));
+    perform index._facet_cache_invalidate(array(select distinct c.tenant_id from index.facet_cache c
+                                                union select distinct s.tenant_id from index.search_cache s));
     return null;
 end
 $$;
@@ -24395,7 +24850,7 @@ $$;
 -- Name: FUNCTION tg_products__facet_cache_truncate(); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.tg_products__facet_cache_truncate() IS 'AFTER TRUNCATE trigger on index.products: empties index.facet_cache.';
+COMMENT ON FUNCTION index.tg_products__facet_cache_truncate() IS 'AFTER TRUNCATE trigger on index.products: empties index.facet_cache and index.search_cache.';
 
 --
 -- Name: FUNCTION tg_products__facet_cache_truncate(); Type: ACL; Schema: index; Owner: -

@@ -49,6 +49,7 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "index.tg_products__facet_cache()": (set(), "trigger function"),
     "index.tg_products__facet_cache_truncate()": (set(), "trigger function"),
     "index._facet_cache_invalidate(uuid[])": (set(), "empties any tenant's cache; its triggers only"),
+    "index._search_cache_invalidate(uuid[])": (set(), "empties any tenant's cached listings; its triggers only"),
     "index.rebuild_products(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
     "index.rebuild_content(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
     "index.rebuild_orders(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),
@@ -113,6 +114,10 @@ def test_app_cannot_call_operator_definers(fresh_db):
         c.execute("set role rustok_app")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             c.execute("select index._facet_cache_invalidate(array[core.new_id()])")
+        c.rollback()
+        c.execute("set role rustok_app")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute("select index._search_cache_invalidate(array[core.new_id()])")
         c.rollback()
         c.execute("set role rustok_analyst")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):

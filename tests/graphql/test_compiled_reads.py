@@ -232,6 +232,17 @@ OPERATIONS = [
     ("storefront catalog: search with its own price buckets", """{ products(search: "shirt", filter: {priceBuckets: [0, 2000, 5000], inStock: true},
           currency: "EUR", first: 4) { totalCount edges { cursor node { handle rank } } pageInfo { hasNextPage endCursor }
           facets { priceBuckets { min { amount } max { amount } count } categories { count } } } }""", {}),
+    ("storefront catalog: a price bucket by price", """{ products(filter: {priceBuckets: [0, 2000, 5000], priceMin: 2000,
+          priceMax: 4999}, sort: price_asc, currency: "EUR", first: 4) { totalCount totalCountCapped query correctedQuery sort
+          edges { cursor node { handle rank price { calculated { amount } onSale } } } pageInfo { hasNextPage endCursor }
+          facets { categories { count category { name handle } } tags { count tag { slug name } }
+                   priceBuckets { min { amount currencyCode } max { amount } count } inStock { count inStock } } } }""", {}),
+    ("a price range by price, highest first, filtered", """{ products(filter: {priceMin: 1500, inStock: true,
+          categoryHandles: ["shirts"]}, sort: price_desc, currency: "USD", first: 3) { totalCount
+          edges { cursor node { handle rank } } facets { priceBuckets { count } tags { count } inStock { count inStock } } } }""", {}),
+    ("a price range, newest, by tag", """{ products(filter: {priceMax: 6000, tags: ["ete"]}, sort: newest, currency: "EUR",
+          first: 2) { totalCount edges { cursor node { handle } } pageInfo { hasNextPage endCursor }
+          facets { categories { count } inStock { count inStock } } } }""", {}),
     ("the storefront's product page", """query($h: String, $c: String!) { product(handle: $h) { id handle title subtitle description
           inStock updatedAt seo { title description canonicalUrl imageUrl robots } options { __typename id title values }
           variants { __typename id title sku barcode position inStock available allowBackorder manageInventory
@@ -327,6 +338,26 @@ def test_search_with_facets_walks_are_identical(both, shop, sort):
             break
         after = info["endCursor"]
     assert pages >= 3
+
+
+@pytest.mark.parametrize("sort", ["price_asc", "price_desc", "newest"])
+def test_price_range_walks_are_identical(both, shop, sort):
+    """Every page of a price range with facets (one pass over the price btree's range on the compiled path)."""
+    on, off = both
+    query = ("query($a: String, $s: ProductSort) { products(filter: {priceMin: 1500, priceMax: 7000, priceBuckets: [0, 3000]}, "
+             "sort: $s, currency: \"EUR\", first: 3, after: $a) { totalCount edges { cursor node { handle rank } } "
+             "pageInfo { hasNextPage endCursor } facets { tags { count } priceBuckets { count } inStock { count inStock } } } }")
+    after, pages = None, 0
+    while True:
+        compiled = post(on, query, {"a": after, "s": sort}, shop)
+        assert compiled.headers.get("x-execution") == "compiled"
+        assert compiled.content == post(off, query, {"a": after, "s": sort}, shop).content
+        info = compiled.json()["data"]["products"]["pageInfo"]
+        pages += 1
+        if not info["hasNextPage"]:
+            break
+        after = info["endCursor"]
+    assert pages >= 5
 
 
 @pytest.mark.parametrize("query,variables,headers", [

@@ -50,6 +50,9 @@ def two_tenants(fresh_db):
         # a facet cache row of each tenant
         c.execute("insert into index.facet_cache (tenant_id, include_unpublished, currency_code, bounds, total, counts) "
                   "values (%s, false, 'EUR', '{0,100}', 1, '{}'), (%s, false, 'EUR', '{0,100}', 1, '{}')", (a, b))
+        # and a cached listing of each
+        c.execute("insert into index.search_cache (tenant_id, key, inputs, result, cost_ms) "
+                  "values (%s, core.new_id(), '[]', '{}', 1), (%s, core.new_id(), '[]', '{}', 1)", (a, b))
     return {"url": fresh_db, "a": a, "b": b, "a_slug": f"a-{suffix}", "b_slug": f"b-{suffix}"}
 
 
@@ -87,7 +90,7 @@ def test_sees_only_its_tenant_in_every_index_table_and_analytics_view(two_tenant
     with owner(two_tenants["url"]) as c:
         tables, views = index_tables(c), analytics_views(c)
         assert {"index.products", "index.product_prices", "index.content", "index.orders", "index.words",
-                "index.facet_cache"} <= set(tables)
+                "index.facet_cache", "index.search_cache"} <= set(tables)
         assert len(views) >= 5
         everything = {rel: tenant_counts(c, rel) for rel in tables + views}
     for rel, counts in everything.items():

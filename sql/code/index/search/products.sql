@@ -1,6 +1,29 @@
 -- index/search/products.sql: product search and product details for the storefront.
 
 -- ---------------------------------------------------------------- the page document
+create or replace function index._facets_named(p_tenant_id uuid, p_counts jsonb) returns jsonb
+    language sql stable
+as $$
+    -- names from the category and tag tables (primary key lookups), not from every match
+    select jsonb_build_object(
+        'categories', coalesce((
+            select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
+                             order by x.n desc, c.name)
+            from jsonb_to_recordset(p_counts -> 'categories') as x (id uuid, n bigint)
+            join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
+        'tags', coalesce((
+            select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
+            from jsonb_to_recordset(p_counts -> 'tags') as x (slug text, n bigint)
+            join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
+        'priceBuckets', p_counts -> 'priceBuckets',
+        'inStock', p_counts -> 'inStock')
+$$;
+comment on function index._facets_named(uuid, jsonb) is
+    'Internal, the one builder of a product listing''s facets: {categories: [{id, handle, name, count}] by count '
+    'desc then name, tags: [{slug, name, count}] by count desc then slug, priceBuckets, inStock} from raw counts '
+    '({categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}, as index.facet_cache and index.search_cache '
+    'keep them), the names read now.';
+
 create or replace function index._product_page_json(
     p_tenant_id uuid, p_ids uuid[], p_ranks real[], p_counts jsonb, p_limit integer, p_offset integer, p_currency text
 ) returns jsonb
@@ -25,19 +48,7 @@ as $$
                 order by g.ord)
             from unnest(p_ids, p_ranks) with ordinality as g (product_id, rank, ord)
             join index.products p on p.tenant_id = p_tenant_id and p.product_id = g.product_id), '[]'),
-        'facets', jsonb_build_object(
-            -- names from the category and tag tables (primary key lookups), not from every match
-            'categories', coalesce((
-                select jsonb_agg(jsonb_build_object('id', c.id, 'handle', c.handle, 'name', c.name, 'count', x.n)
-                                 order by x.n desc, c.name)
-                from jsonb_to_recordset(p_counts -> 'categories') as x (id uuid, n bigint)
-                join commerce.categories c on c.tenant_id = p_tenant_id and c.id = x.id), '[]'),
-            'tags', coalesce((
-                select jsonb_agg(jsonb_build_object('slug', x.slug, 'name', t.name, 'count', x.n) order by x.n desc, x.slug)
-                from jsonb_to_recordset(p_counts -> 'tags') as x (slug text, n bigint)
-                join content.tags t on t.tenant_id = p_tenant_id and t.slug = x.slug), '[]'),
-            'priceBuckets', p_counts -> 'priceBuckets',
-            'inStock', p_counts -> 'inStock'))
+        'facets', index._facets_named(p_tenant_id, p_counts))
 $$;
 comment on function index._product_page_json(uuid, uuid[], real[], jsonb, integer, integer, text) is
     'Internal: the JSON of a product listing page: the cards of p_ids in order (rank from p_ranks, null when not ranked), '
