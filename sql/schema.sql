@@ -20285,6 +20285,66 @@ GRANT SELECT ON TABLE index.words TO rustok_analyst;
 GRANT SELECT ON TABLE index.words TO rustok_tenant_analyst;
 
 --
+-- Name: words_stale; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.words_stale (
+    tenant_id uuid NOT NULL,
+    marked_by integer NOT NULL,
+    marked_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+--
+-- Name: words_stale words_stale_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.words_stale
+    ADD CONSTRAINT words_stale_pkey PRIMARY KEY (tenant_id, marked_by);
+
+--
+-- Name: words_stale words_stale_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.words_stale
+    ADD CONSTRAINT words_stale_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: words_stale; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.words_stale ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: words_stale tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.words_stale TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE words_stale; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.words_stale IS 'Tenants whose index.words may hold words no read row contains any more: a rebuild that changed the text of an existing read row or deleted one marks its tenant (index._mark_words_stale); index.refresh_words_if_stale (the full reindex) recomputes the word list of marked tenants only. Rebuilds of new rows only add words.';
+
+--
+-- Name: COLUMN words_stale.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.words_stale.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN words_stale.marked_by; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.words_stale.marked_by IS 'The backend (pg_backend_pid) that marked it: one row per marking backend, so concurrent rebuilds never wait for each other''s mark (0: marked by the migration that created the table).';
+
+--
+-- Name: COLUMN words_stale.marked_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.words_stale.marked_at IS 'When that backend last marked the tenant.';
+
+--
 -- Name: _begin_public_read(text, text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -20921,6 +20981,35 @@ CREATE FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) RETU
 --
 
 COMMENT ON FUNCTION index._lock_key(p_aggregate_type text, p_aggregate_id uuid) IS 'Internal: the advisory lock key of one aggregate for the index consumer; the same key outbox.process_batch takes for consumer ''index'', so a reindex and the consumer never rebuild one aggregate from different snapshots at once.';
+
+--
+-- Name: _mark_words_stale(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._mark_words_stale(p_tenant_id uuid) RETURNS void
+    LANGUAGE sql
+    AS $$
+    -- Always a write, never `do nothing` on an existing mark: index.refresh_words deletes the marks before it reads
+    -- the texts. A mark this transaction rewrites is row-locked, so that delete waits for our commit and the texts
+    -- are then read after it; a mark this transaction inserts is invisible to a delete running meanwhile, so it
+    -- stays. Either way our text change is in a refresh or still marked. (With `do nothing` on a mark that exists,
+    -- a refresh could read the texts before our commit and then delete the mark.)
+    insert into index.words_stale as w (tenant_id, marked_by, marked_at)
+    values (p_tenant_id, pg_catalog.pg_backend_pid(), pg_catalog.clock_timestamp())
+    on conflict (tenant_id, marked_by) do update set marked_at = excluded.marked_at
+$$;
+
+--
+-- Name: FUNCTION _mark_words_stale(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._mark_words_stale(p_tenant_id uuid) IS 'Internal: mark a tenant''s word list as possibly stale (a rebuild changed an existing read row''s text or deleted a read row). One row per backend.';
+
+--
+-- Name: FUNCTION _mark_words_stale(p_tenant_id uuid); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._mark_words_stale(p_tenant_id uuid) FROM PUBLIC;
 
 --
 -- Name: _min_prices(jsonb); Type: FUNCTION; Schema: index; Owner: -
@@ -21624,8 +21713,9 @@ CREATE FUNCTION index._rebuild_content(p_tenant_id uuid, p_node_ids uuid[], p_ev
     LANGUAGE plpgsql
     AS $$
 declare
-    v_changed uuid[];
-    v_deleted integer;
+    v_changed     uuid[];
+    v_deleted     integer;
+    v_words_stale boolean;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_node_ids), 0) = 0 then
         return 0;
@@ -21670,15 +21760,24 @@ begin
                 excluded.category_slug, excluded.tags, excluded.tag_slugs, excluded.parent_id, excluded.depth,
                 excluded.position, excluded.reply_count, excluded.meta_title, excluded.meta_description, excluded.seo,
                 excluded.metadata, excluded.search_vector, excluded.published_at, excluded.created_at, excluded.updated_at)
-        returning t.node_id
+        returning t.node_id,
+                  -- an existing row's word text changed: words only it had may be gone from the tenant's word list
+                  old.node_id is not null
+                      and (old.title, old.excerpt, old.tags, old.category_name, old.body_preview)
+                          is distinct from (new.title, new.excerpt, new.tags, new.category_name, new.body_preview)
+                      as words_may_drop
     )
-    select coalesce(array_agg(up.node_id), '{}') into v_changed from up;
+    select coalesce(array_agg(up.node_id), '{}'), coalesce(bool_or(up.words_may_drop), false)
+      into v_changed, v_words_stale from up;
 
     -- a node that no longer exists leaves the index
     delete from index.content i
     where i.tenant_id = p_tenant_id and i.node_id = any (p_node_ids)
       and not exists (select 1 from content.nodes n where n.tenant_id = p_tenant_id and n.id = i.node_id);
     get diagnostics v_deleted = row_count;
+    if v_words_stale or v_deleted > 0 then
+        perform index._mark_words_stale(p_tenant_id);
+    end if;
 
     if cardinality(v_changed) > 0 then
         -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare
@@ -21782,6 +21881,7 @@ declare
     v_deleted     integer := 0;
     v_search_rows integer;
     v_price_rows  integer;
+    v_words_stale boolean;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
@@ -21803,7 +21903,11 @@ begin
         where o.tenant_id = p_tenant_id and o.product_id = any (p_product_ids)
     ), changed as (
         -- rows that are missing or differ (o.search_vector: whose text changed decides the words refresh)
-        select s.*, o.product_id is null as is_new, o.search_vector as old_search_vector
+        select s.*, o.product_id is null as is_new, o.search_vector as old_search_vector,
+               -- an existing row's word text changed: words only it had may be gone from the tenant's word list
+               o.product_id is not null
+                   and (o.title, o.subtitle, o.tags, o.categories, o.description)
+                       is distinct from (s.title, s.subtitle, s.tags, s.categories, s.description) as words_may_drop
         from s
         left join old o on o.product_id = s.product_id
         where o.product_id is null
@@ -21902,8 +22006,9 @@ begin
            -- ids with a read row but no product any more
            array(select o.product_id from old o where not exists (select 1 from s where s.product_id = o.product_id)),
            (select count(*) from search_up),
-           (select count(*) from price_up) + (select count(*) from price_gone)
-      into v_changed, v_new_text, v_gone, v_search_rows, v_price_rows;
+           (select count(*) from price_up) + (select count(*) from price_gone),
+           coalesce((select bool_or(c.words_may_drop) from changed c), false)
+      into v_changed, v_new_text, v_gone, v_search_rows, v_price_rows, v_words_stale;
 
     -- a product that no longer exists leaves the index (its price and search rows cascade)
     if cardinality(v_gone) > 0 then
@@ -21911,6 +22016,9 @@ begin
         where i.tenant_id = p_tenant_id and i.product_id = any (v_gone)
           and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
         get diagnostics v_deleted = row_count;
+    end if;
+    if v_words_stale or v_deleted > 0 then
+        perform index._mark_words_stale(p_tenant_id);
     end if;
 
     if v_search_rows > 0 and cardinality(v_changed) = 0 and v_deleted = 0 then
@@ -23245,6 +23353,9 @@ CREATE FUNCTION index.refresh_words(p_tenant_id uuid) RETURNS TABLE(added intege
 declare
     v_words text[];
 begin
+    -- the marks first (index._mark_words_stale): the words below are computed from a later snapshot, which sees the
+    -- text of every rebuild whose mark this deleted (a mark being rewritten is waited for)
+    delete from index.words_stale s where s.tenant_id = p_tenant_id;
     v_words := array(
         select distinct w.w
         from (
@@ -23271,7 +23382,31 @@ $$;
 -- Name: FUNCTION refresh_words(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.refresh_words(p_tenant_id uuid) IS 'Recompute a tenant''s index.words from its read rows: add missing words, remove words no row contains any more (rebuilds only add). Run by index.reindex_tenant. Returns (added, removed).';
+COMMENT ON FUNCTION index.refresh_words(p_tenant_id uuid) IS 'Recompute a tenant''s index.words from its read rows: add missing words, remove words no row contains any more (rebuilds only add), and clear its index.words_stale marks. Returns (added, removed). The full reindex calls index.refresh_words_if_stale instead.';
+
+--
+-- Name: refresh_words_if_stale(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.refresh_words_if_stale(p_tenant_id uuid) RETURNS TABLE(added integer, removed integer, refreshed boolean)
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- Words go stale only when a read row's text changes or a row is deleted (both mark the tenant); rebuilds of
+    -- new rows add their words themselves. Recomputing every product's and node's words costs seconds per 100,000.
+    if exists (select 1 from index.words_stale s where s.tenant_id = p_tenant_id) then
+        return query select r.added, r.removed, true from index.refresh_words(p_tenant_id) r;
+    else
+        return query select 0, 0, false;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION refresh_words_if_stale(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.refresh_words_if_stale(p_tenant_id uuid) IS 'index.refresh_words for a tenant whose word list may be stale (marked in index.words_stale by a rebuild that changed an existing read row''s text or deleted a row); otherwise nothing. Returns (added, removed, refreshed). Run by index.reindex_tenant and `rustok reindex`.';
 
 --
 -- Name: reindex_chunk(uuid, text, uuid[]); Type: FUNCTION; Schema: index; Owner: -
@@ -23398,7 +23533,7 @@ begin
             v_from := v_from + p_chunk_size;
         end loop;
     end loop;
-    perform index.refresh_words(p_tenant_id);
+    perform index.refresh_words_if_stale(p_tenant_id);
     seconds := round(extract(epoch from clock_timestamp() - v_start)::numeric, 3);
     return next;
 end
@@ -23408,7 +23543,7 @@ $$;
 -- Name: FUNCTION reindex_tenant(p_tenant_id uuid, p_aggregate_types text[], p_chunk_size integer); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.reindex_tenant(p_tenant_id uuid, p_aggregate_types text[], p_chunk_size integer) IS 'Full reindex of a tenant (products, nodes and orders by default), chunk by chunk in one transaction: a failing chunk is retried row by row, so failures are counted, not fatal; ids the consumer is rebuilding at that moment count as succeeded. Returns total, succeeded, failed, seconds, the failed ids and their errors; then refreshes index.words. psql: select * from index.reindex_tenant(''<tenant id>'');';
+COMMENT ON FUNCTION index.reindex_tenant(p_tenant_id uuid, p_aggregate_types text[], p_chunk_size integer) IS 'Full reindex of a tenant (products, nodes and orders by default), chunk by chunk in one transaction: a failing chunk is retried row by row, so failures are counted, not fatal; ids the consumer is rebuilding at that moment count as succeeded. Returns total, succeeded, failed, seconds, the failed ids and their errors; then refreshes index.words if stale (index.refresh_words_if_stale). psql: select * from index.reindex_tenant(''<tenant id>'');';
 
 --
 -- Name: search_content(uuid, text, jsonb, text, integer, integer, boolean); Type: FUNCTION; Schema: index; Owner: -

@@ -116,3 +116,61 @@ def test_reindex_reports_its_phases(fresh_db):
         assert stats.total == 3 and stats.failed == 0
         assert stats.rebuild_seconds > 0 and stats.words_seconds >= 0 and stats.analyze_seconds >= 0
         assert stats.seconds >= stats.rebuild_seconds
+
+
+def _marked(c, tenant_id):
+    return c.execute("select count(*) as n from index.words_stale where tenant_id = %s", (tenant_id,)).fetchone()["n"]
+
+
+def test_word_list_is_recomputed_only_when_a_text_changed_or_a_row_went_away(fresh_db):
+    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c, \
+            psycopg.connect(fresh_db, autocommit=True) as plain:
+        s = Shop(c, make_tenant(c, "words"))
+        p = s.product("Zanzibar Lamp", description="brass")
+        q = s.product("Quokka Chair")
+        n = s.node("post", "Yodel post")
+        s.drain()
+        assert _marked(c, s.t) == 0                       # new rows only add their words
+        refresh = "select * from index.refresh_words_if_stale(%s)"
+        assert c.execute(refresh, (s.t,)).fetchone() == {"added": 0, "removed": 0, "refreshed": False}
+
+        c.execute("update commerce.products set metadata = '{\"x\": 1}' where id = %s", (p["id"],))
+        s.drain()
+        assert _marked(c, s.t) == 0                       # a change without new text marks nothing
+
+        c.execute("update commerce.products set description = 'steel' where id = %s", (p["id"],))
+        s.drain()
+        assert _marked(c, s.t) == 1
+        stats = reindex.reindex(plain, [(s.t, "words")], types=("product",), progress_stream=None)
+        assert stats.failed == 0 and _marked(c, s.t) == 0
+        words = {r["word"] for r in c.execute("select word from index.words where tenant_id = %s", (s.t,))}
+        assert "steel" in words and "brass" not in words and "zanzibar" in words
+
+        c.execute("delete from commerce.products where id = %s", (q["id"],))   # a row that goes away
+        s.drain()
+        assert _marked(c, s.t) == 1
+        assert c.execute(refresh, (s.t,)).fetchone()["refreshed"] is True
+        assert "quokka" not in {r["word"] for r in c.execute("select word from index.words where tenant_id = %s", (s.t,))}
+
+        c.execute("update content.nodes set title = 'Hum post' where id = %s", (n["id"],))   # content marks too
+        s.drain()
+        assert _marked(c, s.t) == 1
+        assert c.execute(refresh, (s.t,)).fetchone()["refreshed"] is True
+        words = {r["word"] for r in c.execute("select word from index.words where tenant_id = %s", (s.t,))}
+        assert "yodel" not in words and "hum" in words
+        assert c.execute(refresh, (s.t,)).fetchone()["refreshed"] is False
+
+
+def test_a_mark_written_during_a_refresh_survives_it(fresh_db):
+    """A rebuild's mark that a refresh running at the same time cannot see yet (its transaction is still open) stays."""
+    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c, \
+            psycopg.connect(fresh_db, autocommit=True) as other:
+        s = Shop(c, make_tenant(c, "words-race"))
+        s.product("Walrus")
+        s.drain()
+        c.execute("select index._mark_words_stale(%s)", (s.t,))
+        with other.transaction():
+            other.execute("select index._mark_words_stale(%s)", (s.t,))   # another backend, not committed yet
+            c.execute("select * from index.refresh_words(%s)", (s.t,))
+            assert _marked(c, s.t) == 0                   # ours is gone, theirs is not visible yet
+        assert _marked(c, s.t) == 1                       # committed after the refresh: still marked

@@ -192,6 +192,7 @@ declare
     v_deleted     integer := 0;
     v_search_rows integer;
     v_price_rows  integer;
+    v_words_stale boolean;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
@@ -213,7 +214,11 @@ begin
         where o.tenant_id = p_tenant_id and o.product_id = any (p_product_ids)
     ), changed as (
         -- rows that are missing or differ (o.search_vector: whose text changed decides the words refresh)
-        select s.*, o.product_id is null as is_new, o.search_vector as old_search_vector
+        select s.*, o.product_id is null as is_new, o.search_vector as old_search_vector,
+               -- an existing row's word text changed: words only it had may be gone from the tenant's word list
+               o.product_id is not null
+                   and (o.title, o.subtitle, o.tags, o.categories, o.description)
+                       is distinct from (s.title, s.subtitle, s.tags, s.categories, s.description) as words_may_drop
         from s
         left join old o on o.product_id = s.product_id
         where o.product_id is null
@@ -312,8 +317,9 @@ begin
            -- ids with a read row but no product any more
            array(select o.product_id from old o where not exists (select 1 from s where s.product_id = o.product_id)),
            (select count(*) from search_up),
-           (select count(*) from price_up) + (select count(*) from price_gone)
-      into v_changed, v_new_text, v_gone, v_search_rows, v_price_rows;
+           (select count(*) from price_up) + (select count(*) from price_gone),
+           coalesce((select bool_or(c.words_may_drop) from changed c), false)
+      into v_changed, v_new_text, v_gone, v_search_rows, v_price_rows, v_words_stale;
 
     -- a product that no longer exists leaves the index (its price and search rows cascade)
     if cardinality(v_gone) > 0 then
@@ -321,6 +327,9 @@ begin
         where i.tenant_id = p_tenant_id and i.product_id = any (v_gone)
           and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
         get diagnostics v_deleted = row_count;
+    end if;
+    if v_words_stale or v_deleted > 0 then
+        perform index._mark_words_stale(p_tenant_id);
     end if;
 
     if v_search_rows > 0 and cardinality(v_changed) = 0 and v_deleted = 0 then

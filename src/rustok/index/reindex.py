@@ -25,7 +25,7 @@ SQL_TENANTS_ALL = "select id, slug from core.tenants where is_active order by sl
 SQL_TENANT_BY_SLUG = "select id, slug from core.tenants where slug = %s"
 SQL_IDS = "select index.reindex_ids(%s, %s)"
 SQL_CHUNK = "select succeeded, failed, busy, failed_ids, errors from index.reindex_chunk(%s, %s, %s)"
-SQL_WORDS = "select added, removed from index.refresh_words(%s)"
+SQL_WORDS = "select added, removed, refreshed from index.refresh_words_if_stale(%s)"
 # the product read tables whose planner statistics are missing or stale (more than a tenth of the rows changed)
 SQL_STALE_STATS = """
 select format('%I.%I', s.schemaname, s.relname)
@@ -43,7 +43,7 @@ class Stats:
     failed: int = 0
     seconds: float = 0.0
     rebuild_seconds: float = 0.0     # the chunks (all connections)
-    words_seconds: float = 0.0       # index.refresh_words
+    words_seconds: float = 0.0       # index.refresh_words_if_stale (0 when no read row's text changed or went away)
     analyze_seconds: float = 0.0     # analyze of the product read tables (0 when their statistics were fresh)
     failures: list[tuple[str, str, object, str]] = field(default_factory=list)  # (tenant slug, type, id, error)
 
