@@ -1,4 +1,4 @@
--- depends: 0172_core_import_runs
+-- depends: 0191_content_node_images
 -- index: which tenants' word lists (index.words) may hold words that no read row contains any more. Rebuilds only
 -- add words; a rebuild that changes the text of an existing read row or deletes one marks its tenant here, and
 -- index.refresh_words (the full reindex) recomputes the list only for marked tenants: recomputing it reads and
