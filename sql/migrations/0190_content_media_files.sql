@@ -1,4 +1,4 @@
--- depends: 0172_core_import_runs
+-- depends: 0184_index_staff_connections
 -- content: uploaded media are files under the media root (RUSTOK_MEDIA_ROOT, default <data dir>/media), named by
 -- their id; the row keeps the metadata, the file's path (storage_key 'file:<tenant>/<xx>/<id>.<ext>'), its
 -- SHA-256, size and type. Rows uploaded before (storage_key 'db:<id>', bytes in content.media_data) keep being

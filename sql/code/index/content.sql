@@ -70,8 +70,9 @@ create or replace function index._rebuild_content(p_tenant_id uuid, p_node_ids u
     language plpgsql volatile
 as $$
 declare
-    v_changed uuid[];
-    v_deleted integer;
+    v_changed     uuid[];
+    v_deleted     integer;
+    v_words_stale boolean;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_node_ids), 0) = 0 then
         return 0;
@@ -116,15 +117,24 @@ begin
                 excluded.category_slug, excluded.tags, excluded.tag_slugs, excluded.parent_id, excluded.depth,
                 excluded.position, excluded.reply_count, excluded.meta_title, excluded.meta_description, excluded.seo,
                 excluded.metadata, excluded.search_vector, excluded.published_at, excluded.created_at, excluded.updated_at)
-        returning t.node_id
+        returning t.node_id,
+                  -- an existing row's word text changed: words only it had may be gone from the tenant's word list
+                  old.node_id is not null
+                      and (old.title, old.excerpt, old.tags, old.category_name, old.body_preview)
+                          is distinct from (new.title, new.excerpt, new.tags, new.category_name, new.body_preview)
+                      as words_may_drop
     )
-    select coalesce(array_agg(up.node_id), '{}') into v_changed from up;
+    select coalesce(array_agg(up.node_id), '{}'), coalesce(bool_or(up.words_may_drop), false)
+      into v_changed, v_words_stale from up;
 
     -- a node that no longer exists leaves the index
     delete from index.content i
     where i.tenant_id = p_tenant_id and i.node_id = any (p_node_ids)
       and not exists (select 1 from content.nodes n where n.tenant_id = p_tenant_id and n.id = i.node_id);
     get diagnostics v_deleted = row_count;
+    if v_words_stale or v_deleted > 0 then
+        perform index._mark_words_stale(p_tenant_id);
+    end if;
 
     if cardinality(v_changed) > 0 then
         -- only words the tenant does not have yet (sorted): concurrent inserts of one new word are rare

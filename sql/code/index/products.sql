@@ -18,16 +18,16 @@ as $$
     ), vr as materialized (
         select vr.id, vr.product_id, vr.title, vr.sku, vr.barcode, vr.position, vr.manage_inventory, vr.allow_backorder
         from commerce.variants vr
-        where vr.tenant_id = p_tenant_id and vr.product_id in (select p.id from p)
+        where vr.tenant_id = p_tenant_id and vr.product_id = any (array(select p.id from p))
     ), vi as materialized (
         select vi.variant_id, vi.inventory_item_id, vi.required_quantity
         from commerce.variant_inventory vi
-        where vi.tenant_id = p_tenant_id and vi.variant_id in (select vr.id from vr)
+        where vi.tenant_id = p_tenant_id and vi.variant_id = any (array(select vr.id from vr))
     ), item_available as (
         -- units available per inventory item over all its locations
         select il.inventory_item_id, sum(il.stocked_quantity - il.reserved_quantity) as available
         from commerce.inventory_levels il
-        where il.tenant_id = p_tenant_id and il.inventory_item_id in (select vi.inventory_item_id from vi)
+        where il.tenant_id = p_tenant_id and il.inventory_item_id = any (array(select vi.inventory_item_id from vi))
         group by il.inventory_item_id
     ), variant_available as (
         -- a variant can sell as many units as its scarcest item allows
@@ -39,13 +39,13 @@ as $$
         from commerce.variant_options vo
         join commerce.option_values ov on ov.tenant_id = vo.tenant_id and ov.id = vo.option_value_id
         join commerce.options op on op.tenant_id = vo.tenant_id and op.id = vo.option_id
-        where vo.tenant_id = p_tenant_id and vo.variant_id in (select vr.id from vr)
+        where vo.tenant_id = p_tenant_id and vo.variant_id = any (array(select vr.id from vr))
         group by vo.variant_id
     ), base_prices as materialized (
         -- base prices: no price list, quantity 1
         select bp.variant_id, bp.currency_code, bp.amount
         from commerce.prices bp
-        where bp.tenant_id = p_tenant_id and bp.variant_id in (select vr.id from vr)
+        where bp.tenant_id = p_tenant_id and bp.variant_id = any (array(select vr.id from vr))
           and bp.price_list_id is null and bp.min_quantity = 1
     ), variant_prices as (
         select bp.variant_id, jsonb_object_agg(bp.currency_code, bp.amount) as prices
@@ -85,8 +85,8 @@ as $$
         select ov.option_id, jsonb_agg(ov.value order by ov.position, ov.value) as vals
         from commerce.option_values ov
         where ov.tenant_id = p_tenant_id
-          and ov.option_id in (select op.id from commerce.options op
-                               where op.tenant_id = p_tenant_id and op.product_id in (select p.id from p))
+          and ov.option_id = any (array(select op.id from commerce.options op
+                                     where op.tenant_id = p_tenant_id and op.product_id = any (array(select p.id from p))))
         group by ov.option_id
     ), o as (
         select op.product_id,
@@ -94,7 +94,7 @@ as $$
                          order by op.position, op.title) as options
         from commerce.options op
         left join option_values x on x.option_id = op.id
-        where op.tenant_id = p_tenant_id and op.product_id in (select p.id from p)
+        where op.tenant_id = p_tenant_id and op.product_id = any (array(select p.id from p))
         group by op.product_id
     ), c as (
         select pc.product_id,
@@ -105,7 +105,7 @@ as $$
                string_agg(cat.name, ' ' order by cat.rank, cat.name, cat.id) as names
         from commerce.product_categories pc
         join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
-        where pc.tenant_id = p_tenant_id and pc.product_id in (select p.id from p)
+        where pc.tenant_id = p_tenant_id and pc.product_id = any (array(select p.id from p))
           and cat.is_active and not cat.is_internal
         group by pc.product_id
     ), t as (
@@ -113,11 +113,11 @@ as $$
                array_agg(tg.name order by tg.slug) as names, array_agg(tg.slug order by tg.slug) as slugs
         from content.taggables ta
         join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
-        where ta.tenant_id = p_tenant_id and ta.target_type = 'product' and ta.target_id in (select p.id from p)
+        where ta.tenant_id = p_tenant_id and ta.target_type = 'product' and ta.target_id = any (array(select p.id from p))
         group by ta.target_id
     ), m as (
         select m.* from content.meta m
-        where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id in (select p.id from p)
+        where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id = any (array(select p.id from p))
     ), x as materialized (
         select index._tsconfig(p_tenant_id) as cfg   -- once, not per product and vector
     )
@@ -186,29 +186,41 @@ create or replace function index._rebuild_products(p_tenant_id uuid, p_product_i
     language plpgsql volatile
 as $$
 declare
-    v_changed uuid[];
-    v_new_text uuid[];
-    v_deleted integer;
+    v_changed     uuid[];
+    v_new_text    uuid[];
+    v_gone        uuid[];
+    v_deleted     integer := 0;
     v_search_rows integer;
+    v_price_rows  integer;
+    v_words_stale boolean;
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
     end if;
-    -- Compare first, then write only the rows that differ: INSERT ... ON CONFLICT DO UPDATE locks (and so
-    -- writes) every conflicting row even when its WHERE turns the update down, which made a rebuild of
-    -- unchanged rows (a reindex, a repeated event) cost as much as rewriting them.
+    -- One statement per rebuild for all three read tables: the rows are computed once (s) and each read table gets
+    -- one compare-first upsert from them: only rows that are missing or differ are written (INSERT ... ON CONFLICT
+    -- DO UPDATE locks, and so writes, every conflicting row even when nothing changed), read through their keys
+    -- (= any of the ids: index scans, never a scan of the tenant's rows). The price and search rows of a new product
+    -- reference its product row inserted by the same statement: their foreign keys are checked at its end.
     with ev as (
         select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
         from unnest(p_events) e
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
         order by e.aggregate_id, e.occurred_at desc, e.id desc
-    ), s as (
+    ), s as materialized (
         select * from index._product_rows(p_tenant_id, p_product_ids)
+    ), old as materialized (
+        select o.* from index.products o
+        where o.tenant_id = p_tenant_id and o.product_id = any (p_product_ids)
     ), changed as (
         -- rows that are missing or differ (o.search_vector: whose text changed decides the words refresh)
-        select s.*, o.product_id is null as is_new, o.search_vector as old_search_vector
+        select s.*, o.product_id is null as is_new, o.search_vector as old_search_vector,
+               -- an existing row's word text changed: words only it had may be gone from the tenant's word list
+               o.product_id is not null
+                   and (o.title, o.subtitle, o.tags, o.categories, o.description)
+                       is distinct from (s.title, s.subtitle, s.tags, s.categories, s.description) as words_may_drop
         from s
-        left join index.products o on o.tenant_id = s.tenant_id and o.product_id = s.product_id
+        left join old o on o.product_id = s.product_id
         where o.product_id is null
            or (o.title, o.subtitle, o.handle, o.description, o.status, o.discountable, o.currencies, o.prices,
                o.total_stock, o.has_stock, o.variant_count, o.variants, o.options, o.category_ids, o.category_handles,
@@ -249,63 +261,77 @@ begin
                last_event_type = excluded.last_event_type, last_event_at = excluded.last_event_at,
                indexed_at = excluded.indexed_at
         returning t.product_id, t.search_vector
-    )
-    select coalesce(array_agg(up.product_id), '{}'),
-           coalesce(array_agg(up.product_id) filter (where c.is_new or c.old_search_vector is distinct from up.search_vector), '{}')
-      into v_changed, v_new_text
-      from up join changed c on c.product_id = up.product_id;
-
-    -- a product that no longer exists leaves the index (its price rows cascade)
-    delete from index.products i
-    where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
-      and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
-    get diagnostics v_deleted = row_count;
-
-    -- price rows follow the product row's prices, for every rebuilt id (so a damaged price row is repaired
-    -- too); compared first, so equal rows are neither written nor locked
-    with want as (
-        select i.tenant_id, i.product_id, e.key as currency_code,
+    ), price_want as (
+        -- price rows follow the product row's prices, for every rebuilt id (so a damaged price row is repaired too)
+        select s.tenant_id, s.product_id, e.key as currency_code,
                (e.value ->> 'min')::bigint as min_amount, (e.value ->> 'max')::bigint as max_amount
-        from index.products i
-        cross join lateral jsonb_each(i.prices) e
-        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
-    ), have as (
-        select pp.tenant_id, pp.product_id, pp.currency_code, pp.min_amount, pp.max_amount
+        from s cross join lateral jsonb_each(s.prices) e
+    ), price_have as materialized (
+        select pp.product_id, pp.currency_code, pp.min_amount, pp.max_amount
         from index.product_prices pp
         where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
-    ), gone as (
+    ), price_gone as (
+        -- price rows of a currency the product no longer has (a deleted product's rows too; they would cascade)
         delete from index.product_prices pp
-        using have h
-        where pp.tenant_id = h.tenant_id and pp.product_id = h.product_id and pp.currency_code = h.currency_code
-          and not exists (select 1 from want w where w.product_id = h.product_id and w.currency_code = h.currency_code)
+        using price_have h
+        where pp.tenant_id = p_tenant_id and pp.product_id = h.product_id and pp.currency_code = h.currency_code
+          and not exists (select 1 from price_want w where w.product_id = h.product_id and w.currency_code = h.currency_code)
+        returning 1
+    ), price_up as (
+        insert into index.product_prices as pp (tenant_id, product_id, currency_code, min_amount, max_amount)
+        select w.tenant_id, w.product_id, w.currency_code, w.min_amount, w.max_amount
+        from price_want w
+        left join price_have h on h.product_id = w.product_id and h.currency_code = w.currency_code
+        where h.product_id is null or (h.min_amount, h.max_amount) is distinct from (w.min_amount, w.max_amount)
+        on conflict (tenant_id, product_id, currency_code) do update
+           set min_amount = excluded.min_amount, max_amount = excluded.max_amount
+        returning 1
+    ), search_want as (
+        -- the narrow search rows follow the product rows, for every rebuilt id (a damaged one is repaired too)
+        select s.tenant_id, s.product_id, s.status, s.created_at, s.has_stock, s.category_ids, s.tag_slugs,
+               coalesce((select jsonb_object_agg(e.key, (e.value ->> 'min')::bigint) from jsonb_each(s.prices) e),
+                        '{}') as min_prices,   -- index._min_prices(s.prices), without a function call per row
+               s.search_vector
+        from s
+    ), search_up as (
+        insert into index.product_search as ps (tenant_id, product_id, status, created_at, has_stock, category_ids,
+                                                tag_slugs, min_prices, search_vector)
+        select w.tenant_id, w.product_id, w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs,
+               w.min_prices, w.search_vector
+        from search_want w
+        left join (select h.* from index.product_search h
+                   where h.tenant_id = p_tenant_id and h.product_id = any (p_product_ids)) h
+               on h.product_id = w.product_id
+        where h.product_id is null
+           or (h.status, h.created_at, h.has_stock, h.category_ids, h.tag_slugs, h.min_prices, h.search_vector)
+              is distinct from (w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs, w.min_prices, w.search_vector)
+        on conflict (tenant_id, product_id) do update
+           set status = excluded.status, created_at = excluded.created_at, has_stock = excluded.has_stock,
+               category_ids = excluded.category_ids, tag_slugs = excluded.tag_slugs, min_prices = excluded.min_prices,
+               search_vector = excluded.search_vector
+        returning 1
     )
-    insert into index.product_prices as pp (tenant_id, product_id, currency_code, min_amount, max_amount)
-    select w.tenant_id, w.product_id, w.currency_code, w.min_amount, w.max_amount
-    from want w
-    left join have h on h.product_id = w.product_id and h.currency_code = w.currency_code
-    where h.product_id is null or (h.min_amount, h.max_amount) is distinct from (w.min_amount, w.max_amount)
-    on conflict (tenant_id, product_id, currency_code) do update
-       set min_amount = excluded.min_amount, max_amount = excluded.max_amount;
+    select coalesce((select array_agg(up.product_id) from up), '{}'),
+           coalesce((select array_agg(up.product_id) from up join changed c on c.product_id = up.product_id
+                     where c.is_new or c.old_search_vector is distinct from up.search_vector), '{}'),
+           -- ids with a read row but no product any more
+           array(select o.product_id from old o where not exists (select 1 from s where s.product_id = o.product_id)),
+           (select count(*) from search_up),
+           (select count(*) from price_up) + (select count(*) from price_gone),
+           coalesce((select bool_or(c.words_may_drop) from changed c), false)
+      into v_changed, v_new_text, v_gone, v_search_rows, v_price_rows, v_words_stale;
 
-    -- the narrow search rows follow the product rows, for every rebuilt id (a damaged one is repaired too);
-    -- compared first, so equal rows are neither written nor locked; deleted products' rows cascade
-    insert into index.product_search as s (tenant_id, product_id, status, created_at, has_stock, category_ids,
-                                           tag_slugs, min_prices, search_vector)
-    select w.tenant_id, w.product_id, w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs,
-           w.min_prices, w.search_vector
-    from (select i.tenant_id, i.product_id, i.status, i.created_at, i.has_stock, i.category_ids, i.tag_slugs,
-                 index._min_prices(i.prices) as min_prices, i.search_vector
-          from index.products i
-          where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)) w
-    left join index.product_search h on h.tenant_id = w.tenant_id and h.product_id = w.product_id
-    where h.product_id is null
-       or (h.status, h.created_at, h.has_stock, h.category_ids, h.tag_slugs, h.min_prices, h.search_vector)
-          is distinct from (w.status, w.created_at, w.has_stock, w.category_ids, w.tag_slugs, w.min_prices, w.search_vector)
-    on conflict (tenant_id, product_id) do update
-       set status = excluded.status, created_at = excluded.created_at, has_stock = excluded.has_stock,
-           category_ids = excluded.category_ids, tag_slugs = excluded.tag_slugs, min_prices = excluded.min_prices,
-           search_vector = excluded.search_vector;
-    get diagnostics v_search_rows = row_count;
+    -- a product that no longer exists leaves the index (its price and search rows cascade)
+    if cardinality(v_gone) > 0 then
+        delete from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (v_gone)
+          and not exists (select 1 from commerce.products p where p.tenant_id = p_tenant_id and p.id = i.product_id);
+        get diagnostics v_deleted = row_count;
+    end if;
+    if v_words_stale or v_deleted > 0 then
+        perform index._mark_words_stale(p_tenant_id);
+    end if;
+
     if v_search_rows > 0 and cardinality(v_changed) = 0 and v_deleted = 0 then
         -- search rows repaired under unchanged product rows (drift): the cached browse counts, which read the
         -- search rows, are invalidated here (a changed product row's trigger does it otherwise)

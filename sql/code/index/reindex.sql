@@ -115,7 +115,7 @@ begin
             v_from := v_from + p_chunk_size;
         end loop;
     end loop;
-    perform index.refresh_words(p_tenant_id);
+    perform index.refresh_words_if_stale(p_tenant_id);
     seconds := round(extract(epoch from clock_timestamp() - v_start)::numeric, 3);
     return next;
 end
@@ -123,7 +123,7 @@ $$;
 comment on function index.reindex_tenant(uuid, text[], integer) is
     'Full reindex of a tenant (products, nodes and orders by default), chunk by chunk in one transaction: a failing '
     'chunk is retried row by row, so failures are counted, not fatal; ids the consumer is rebuilding at that moment count as succeeded. Returns total, succeeded, failed, seconds, the '
-    'failed ids and their errors; then refreshes index.words. psql: select * from index.reindex_tenant(''<tenant id>'');';
+    'failed ids and their errors; then refreshes index.words if stale (index.refresh_words_if_stale). psql: select * from index.reindex_tenant(''<tenant id>'');';
 
 -- ---------------------------------------------------------------- words
 create or replace function index.refresh_words(p_tenant_id uuid) returns table (added integer, removed integer)
@@ -132,6 +132,9 @@ as $$
 declare
     v_words text[];
 begin
+    -- the marks first (index._mark_words_stale): the words below are computed from a later snapshot, which sees the
+    -- text of every rebuild whose mark this deleted (a mark being rewritten is waited for)
+    delete from index.words_stale s where s.tenant_id = p_tenant_id;
     v_words := array(
         select distinct w.w
         from (
@@ -155,7 +158,27 @@ end
 $$;
 comment on function index.refresh_words(uuid) is
     'Recompute a tenant''s index.words from its read rows: add missing words, remove words no row contains any more '
-    '(rebuilds only add). Run by index.reindex_tenant. Returns (added, removed).';
+    '(rebuilds only add), and clear its index.words_stale marks. Returns (added, removed). The full reindex calls '
+    'index.refresh_words_if_stale instead.';
+
+create or replace function index.refresh_words_if_stale(p_tenant_id uuid)
+    returns table (added integer, removed integer, refreshed boolean)
+    language plpgsql volatile
+as $$
+begin
+    -- Words go stale only when a read row's text changes or a row is deleted (both mark the tenant); rebuilds of
+    -- new rows add their words themselves. Recomputing every product's and node's words costs seconds per 100,000.
+    if exists (select 1 from index.words_stale s where s.tenant_id = p_tenant_id) then
+        return query select r.added, r.removed, true from index.refresh_words(p_tenant_id) r;
+    else
+        return query select 0, 0, false;
+    end if;
+end
+$$;
+comment on function index.refresh_words_if_stale(uuid) is
+    'index.refresh_words for a tenant whose word list may be stale (marked in index.words_stale by a rebuild that '
+    'changed an existing read row''s text or deleted a row); otherwise nothing. Returns (added, removed, refreshed). '
+    'Run by index.reindex_tenant and `rustok reindex`.';
 
 -- ---------------------------------------------------------------- a tenant's language changes every vector
 create or replace function index.tg_tenants__reindex_on_config() returns trigger

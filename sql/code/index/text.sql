@@ -54,3 +54,35 @@ select core.enable_tenant_rls('index.words');
 select core.allow_analyst_read('index.words');
 select core.allow_tenant_analyst_read('index.words');
 grant select on index.words to rustok_analyst, rustok_app, rustok_tenant_analyst;
+
+-- ---------------------------------------------------------------- index.words_stale
+
+comment on table index.words_stale is
+    'Tenants whose index.words may hold words no read row contains any more: a rebuild that changed the text of an '
+    'existing read row or deleted one marks its tenant (index._mark_words_stale); index.refresh_words_if_stale (the '
+    'full reindex) recomputes the word list of marked tenants only. Rebuilds of new rows only add words.';
+comment on column index.words_stale.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.words_stale.marked_by is
+    'The backend (pg_backend_pid) that marked it: one row per marking backend, so concurrent rebuilds never wait for '
+    'each other''s mark (0: marked by the migration that created the table).';
+comment on column index.words_stale.marked_at is 'When that backend last marked the tenant.';
+
+select core.enable_tenant_rls('index.words_stale');
+
+create or replace function index._mark_words_stale(p_tenant_id uuid) returns void
+    language sql volatile
+as $$
+    -- Always a write, never `do nothing` on an existing mark: index.refresh_words deletes the marks before it reads
+    -- the texts. A mark this transaction rewrites is row-locked, so that delete waits for our commit and the texts
+    -- are then read after it; a mark this transaction inserts is invisible to a delete running meanwhile, so it
+    -- stays. Either way our text change is in a refresh or still marked. (With `do nothing` on a mark that exists,
+    -- a refresh could read the texts before our commit and then delete the mark.)
+    insert into index.words_stale as w (tenant_id, marked_by, marked_at)
+    values (p_tenant_id, pg_catalog.pg_backend_pid(), pg_catalog.clock_timestamp())
+    on conflict (tenant_id, marked_by) do update set marked_at = excluded.marked_at
+$$;
+comment on function index._mark_words_stale(uuid) is
+    'Internal: mark a tenant''s word list as possibly stale (a rebuild changed an existing read row''s text or deleted '
+    'a read row). One row per backend.';
+revoke all on function index._mark_words_stale(uuid) from public, rustok_app, rustok_analyst;

@@ -37,6 +37,17 @@ def loadavg() -> list[float]:
         return []
 
 
+def backend_cpu_ms(conn: psycopg.Connection) -> float | None:
+    """CPU time (user + system, ms) the server process of this connection has used so far, read from
+    /proc/<pid>/stat when the server runs on this machine; None when it cannot be read (a remote server)."""
+    try:
+        with open(f"/proc/{conn.info.backend_pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def median(values: list[float]) -> float:
     return statistics.median(values) if values else 0.0
 

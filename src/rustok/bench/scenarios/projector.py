@@ -11,7 +11,12 @@ generator's backlog is discarded and the drain loop is timed once more per round
 with the queue, so the two figures tell the queue's size from the work per event.
 
 reindex: a full reindex of the tenant's products (rustok.index.reindex, the code behind `rustok reindex`:
-index.reindex_chunk per 500 ids, one transaction each, then index.refresh_words), products/s. Goal >= 10,000/s.
+index.reindex_chunk per 2,000 ids on as many connections as cores (at most 4), one transaction each, then
+index.refresh_words_if_stale and an analyze of stale statistics), products/s. Goal >= 10,000/s.
+
+Both also report the server's CPU time per event / product (the backends' user + system time from /proc, when the
+server runs on this machine): on a shared machine the wall-clock rate moves with the load, the CPU cost much less;
+`cpu_bound_products_per_s` is what the reindex would do with every core to itself.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import sys
 import time
 
 from rustok.bench.report import Figure, Result
-from rustok.bench.runner import Bench, loadavg, median, percentile
+from rustok.bench.runner import Bench, backend_cpu_ms, loadavg, median, percentile
 from rustok.index import reindex
 
 REF_INSERT_SCRIPT = """\\set k random(1, 1000000)
@@ -30,10 +35,11 @@ insert into bench.ref_rows (k) values (:k);
 """
 
 
-def _drain_loop(bench: Bench) -> tuple[float, int, list[float]]:
-    """Drain for bench.seconds; returns (events/s, events, per-call events/s)."""
+def _drain_loop(bench: Bench) -> tuple[float, int, list[float], float | None]:
+    """Drain for bench.seconds; returns (events/s, events, per-call events/s, server CPU ms per event or None)."""
     done, calls = 0, []
     with bench.owner() as conn:
+        cpu0 = backend_cpu_ms(conn)
         start = time.monotonic()
         while time.monotonic() - start < bench.seconds:
             t0 = time.monotonic()
@@ -44,7 +50,9 @@ def _drain_loop(bench: Bench) -> tuple[float, int, list[float]]:
             if row[1] == 0:
                 break
         took = time.monotonic() - start
-    return done / took if took else 0.0, done, calls
+        cpu1 = backend_cpu_ms(conn)
+    cpu = (cpu1 - cpu0) / done if done and cpu0 is not None and cpu1 is not None else None
+    return done / took if took else 0.0, done, calls, cpu
 
 
 def _worker(bench: Bench) -> tuple[float, int]:
@@ -107,13 +115,14 @@ def run_projector(bench: Bench, clients: int = 8) -> Result:
     rounds, calls, ref_lat = [], [], []
     for r in range(bench.rounds):
         bench.checkpoint()
-        drain_rate, drained, per_call = _drain_loop(bench)
+        drain_rate, drained, per_call, cpu_per_event = _drain_loop(bench)
         calls.extend(per_call)
         worker_rate, worker_done = _worker(bench)
         bench.checkpoint()
         ref = bench.pgbench("projector-ref", REF_INSERT_SCRIPT, clients=clients)
         ref_lat.extend(ref.latencies_ms)
         rounds.append({"round": r + 1, "drain": round(drain_rate, 1), "drained": drained,
+                       "drain_cpu_us_per_event": round(cpu_per_event * 1000) if cpu_per_event is not None else None,
                        "worker": round(worker_rate, 1), "worker_events": worker_done,
                        "reference_inserts": round(ref.tps, 1)})
         bench.log(f"  projector round {r + 1}: drain {drain_rate:,.0f} events/s, worker {worker_rate:,.0f} events/s, "
@@ -144,6 +153,8 @@ def run_projector(bench: Bench, clients: int = 8) -> Result:
         extra={"worker_events_per_s": round(worker, 1), "worker_ratio": round(worker / ref, 3) if ref else None,
                "backlog_at_start": backlog, "backlog_by_aggregate": mix, "backlog_left_discarded": left,
                "drain_fresh_backlog_events_per_s": round(fresh, 1),
+               "drain_cpu_us_per_event": median([x["drain_cpu_us_per_event"] for x in rounds
+                                                 if x.get("drain_cpu_us_per_event") is not None]) or None,
                "fresh_backlog_ratio": round(fresh / ref, 3) if ref else None,
                "reference_p50_ms": round(percentile(ref_lat, 50), 3)},
         notes=["The backlog is the generator's: in queue order, products' events first (ProductCreated, VariantCreated, "
@@ -164,6 +175,20 @@ def run_reindex(bench: Bench) -> Result:
     before = loadavg()
     chunk, jobs = reindex.DEFAULT_CHUNK_SIZE, min(os.cpu_count() or 1, 4)   # `rustok reindex` defaults
     rounds, rates = [], []
+    extra_cpu: list[float] = []     # CPU ms of the extra connections of a round, read when they close
+
+    def connect():
+        c = bench.owner()
+        close = c.close
+
+        def close_and_count() -> None:
+            used = backend_cpu_ms(c)
+            if used is not None:
+                extra_cpu.append(used)
+            close()
+        c.close = close_and_count
+        return c
+
     with bench.owner() as conn:
         for r in range(bench.rounds):
             bench.checkpoint()
@@ -175,15 +200,26 @@ def run_reindex(bench: Bench) -> Result:
                 chunk_rates.append(chunk / (now - last[0]) if now > last[0] else 0)
                 last[0] = now
 
+            extra_cpu.clear()
+            cpu0 = backend_cpu_ms(conn)
             stats = reindex.reindex(conn, [(bench.tenant_id, "bench")], types=("product",), chunk_size=chunk,
-                                    progress_stream=None, on_chunk=on_chunk, jobs=jobs,
-                                    connect=lambda: bench.owner())
+                                    progress_stream=None, on_chunk=on_chunk, jobs=jobs, connect=connect)
+            cpu1 = backend_cpu_ms(conn)
             rate = stats.total / stats.seconds if stats.seconds else 0.0
+            cpu_us = ((cpu1 - cpu0 + sum(extra_cpu)) * 1000 / stats.total
+                      if cpu0 is not None and cpu1 is not None and stats.total and len(extra_cpu) == jobs - 1 else None)
             rounds.append({"round": r + 1, "products": stats.total, "seconds": stats.seconds,
-                           "products_per_s": round(rate, 1), "failed": stats.failed})
+                           "products_per_s": round(rate, 1), "failed": stats.failed,
+                           "rebuild_seconds": stats.rebuild_seconds, "words_seconds": stats.words_seconds,
+                           "analyze_seconds": stats.analyze_seconds,
+                           "cpu_us_per_product": round(cpu_us) if cpu_us is not None else None})
             rates.extend(chunk_rates)
-            bench.log(f"  reindex round {r + 1}: {stats.total:,} products in {stats.seconds:.1f} s = {rate:,.0f}/s")
+            bench.log(f"  reindex round {r + 1}: {stats.total:,} products in {stats.seconds:.1f} s = {rate:,.0f}/s "
+                      f"(rebuild {stats.rebuild_seconds:.1f} s, words {stats.words_seconds:.1f} s, analyze "
+                      f"{stats.analyze_seconds:.1f} s; server CPU {cpu_us or 0:.0f} us/product)")
     figure = median([x["products_per_s"] for x in rounds])
+    cpu_rounds = [x["cpu_us_per_product"] for x in rounds if x["cpu_us_per_product"]]
+    cpu_us = median(cpu_rounds) if cpu_rounds else None
     return Result(
         scenario="reindex",
         figure=Figure("full reindex of the tenant's products (median)", round(figure, 1), "products/s"),
@@ -193,7 +229,12 @@ def run_reindex(bench: Bench) -> Result:
         settings={"code": f"rustok.index.reindex.reindex (as `rustok reindex --type product`), chunks of {chunk}, "
                           f"{jobs} connection(s)",
                   "role": "migration owner"},
-        extra={"p50_chunk_products_per_s": round(percentile(rates, 50), 1)},
+        extra={"p50_chunk_products_per_s": round(percentile(rates, 50), 1),
+               "cpu_us_per_product": cpu_us,
+               "cpu_bound_products_per_s": round(min(jobs, os.cpu_count() or 1) * 1e6 / cpu_us) if cpu_us else None},
+        notes=["cpu_us_per_product: the server processes' CPU time (user + system, all connections) per product; "
+               "cpu_bound_products_per_s: cores used (jobs, at most the machine's cores) / that, the rate with every "
+               "core to itself (this machine is shared)."],
         charts=[{"kind": "rounds", "title": "products/s per round", "ylabel": "products/s",
                  "series": {"reindex": [x["products_per_s"] for x in rounds]}},
                 {"kind": "timeline", "title": f"products/s per chunk of {chunk} (chunks in completion order)", "xlabel": "chunk", "ylabel": "products/s",
