@@ -180,7 +180,9 @@ begin
             using errcode = 'invalid_parameter_value', column = 'tax_rate';
     end if;
 
-    -- ---- lines: merge repeated variants, resolve variant, product and price in one statement
+    -- ---- lines: merge repeated variants, resolve variant, product and price in one statement. The variant and
+    -- product are lateral keyed lookups (limit 1 keeps them so under the generic plan: joined plainly, the plan
+    -- estimated 100 request lines and hashed a scan of every variant of the tenant, ~5 ms per order at 20k variants)
     with req as (
         select min(x.ord)::integer as ord, (x.e->>'variant_id')::uuid as variant_id,
                sum((x.e->>'quantity')::integer)::integer as quantity
@@ -200,38 +202,46 @@ begin
                      order by req.ord)
     into v_lines
     from req
-    left join commerce.variants v on v.tenant_id = p_tenant_id and v.id = req.variant_id
-    left join commerce.products p on p.tenant_id = v.tenant_id and p.id = v.product_id
+    left join lateral (select v.product_id, v.title, v.sku, v.manage_inventory, v.allow_backorder
+                       from commerce.variants v
+                       where v.tenant_id = p_tenant_id and v.id = req.variant_id limit 1) v on true
+    left join lateral (select p.id, p.title, p.handle, p.status, p.discountable
+                       from commerce.products p
+                       where p.tenant_id = p_tenant_id and p.id = v.product_id limit 1) p on true
     left join price pr on pr.variant_id = req.variant_id and pr.quantity = req.quantity;
 
-    select l.* into v_bad from unnest(v_lines) l where l.product_id is null order by l.ord limit 1;
-    if found then
-        raise exception 'items[%].variant_id: variant % not found', v_bad.ord - 1, v_bad.variant_id
-            using errcode = 'no_data_found', column = 'variant_id';
-    end if;
-    select l.* into v_bad from unnest(v_lines) l where l.product_status <> 'published' order by l.ord limit 1;
-    if found then
-        raise exception 'commerce.products.status: product "%" (variant %, sku %) is %, only published products can be ordered',
-                v_bad.product_handle, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.product_status
-            using errcode = 'object_not_in_prerequisite_state', column = 'status', table = 'products', schema = 'commerce';
-    end if;
-    select l.* into v_bad from unnest(v_lines) l where l.unit_price is null order by l.ord limit 1;
-    if found then
-        raise exception 'commerce.prices.amount: variant % (sku %) has no price in % for quantity %',
-                v_bad.variant_id, coalesce(v_bad.sku, '-'), p_currency, v_bad.quantity
-            using errcode = 'no_data_found', column = 'amount', table = 'prices', schema = 'commerce';
-    end if;
-
-    -- a variant that manages inventory but is linked to no inventory item cannot be sold safely
-    select l.* into v_bad
+    -- the first refused line, in the order of the checks: unknown variant, unpublished product, no price, a
+    -- variant that manages inventory but is linked to no inventory item (it cannot be sold safely)
+    select l.*, k.refusal into v_bad
     from unnest(v_lines) l
-    where l.manage_inventory
-      and not exists (select 1 from commerce.variant_inventory vi where vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id)
-    order by l.ord limit 1;
+    cross join lateral (select case
+        when l.product_id is null then 1
+        when l.product_status <> 'published' then 2
+        when l.unit_price is null then 3
+        when l.manage_inventory and not exists (select 1 from commerce.variant_inventory vi
+                                                where vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id) then 4
+        end as refusal) k
+    where k.refusal is not null
+    order by k.refusal, l.ord
+    limit 1;
     if found then
-        raise exception 'items[%].quantity: insufficient stock for variant % (sku %): requested %, available 0 (it manages inventory but has no inventory item)',
-                v_bad.ord - 1, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.quantity
-            using errcode = 'check_violation', column = 'quantity', table = 'variant_inventory', schema = 'commerce';
+        case v_bad.refusal
+            when 1 then
+                raise exception 'items[%].variant_id: variant % not found', v_bad.ord - 1, v_bad.variant_id
+                    using errcode = 'no_data_found', column = 'variant_id';
+            when 2 then
+                raise exception 'commerce.products.status: product "%" (variant %, sku %) is %, only published products can be ordered',
+                        v_bad.product_handle, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.product_status
+                    using errcode = 'object_not_in_prerequisite_state', column = 'status', table = 'products', schema = 'commerce';
+            when 3 then
+                raise exception 'commerce.prices.amount: variant % (sku %) has no price in % for quantity %',
+                        v_bad.variant_id, coalesce(v_bad.sku, '-'), p_currency, v_bad.quantity
+                    using errcode = 'no_data_found', column = 'amount', table = 'prices', schema = 'commerce';
+            else
+                raise exception 'items[%].quantity: insufficient stock for variant % (sku %): requested %, available 0 (it manages inventory but has no inventory item)',
+                        v_bad.ord - 1, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.quantity
+                    using errcode = 'check_violation', column = 'quantity', table = 'variant_inventory', schema = 'commerce';
+        end case;
     end if;
 
     -- ---- totals
