@@ -5,10 +5,17 @@ create or replace function commerce.tg_orders__display_id() returns trigger
 as $$
 begin
     if new.display_id is null then
-        insert into commerce.order_counters as c (tenant_id, last_display_id)
-        values (new.tenant_id, 1)
-        on conflict (tenant_id) do update set last_display_id = c.last_display_id + 1
+        -- a plain update first: the row is held from here to commit (orders of a tenant queue on it), so this is
+        -- the hot path; an upsert would lock the row (a WAL record of its own) before updating it
+        update commerce.order_counters c set last_display_id = c.last_display_id + 1
+        where c.tenant_id = new.tenant_id
         returning c.last_display_id into new.display_id;
+        if not found then   -- the tenant's first order (a concurrent first order makes the upsert update)
+            insert into commerce.order_counters as c (tenant_id, last_display_id)
+            values (new.tenant_id, 1)
+            on conflict (tenant_id) do update set last_display_id = c.last_display_id + 1
+            returning c.last_display_id into new.display_id;
+        end if;
     else
         -- an imported number: make sure later numbers come after it
         insert into commerce.order_counters as c (tenant_id, last_display_id)
