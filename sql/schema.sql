@@ -13037,12 +13037,6 @@ ALTER TABLE ONLY commerce.order_items
     ADD CONSTRAINT order_items_variant_id_fkey FOREIGN KEY (tenant_id, variant_id) REFERENCES commerce.variants(tenant_id, id) ON DELETE SET NULL (variant_id);
 
 --
--- Name: order_items_order_idx; Type: INDEX; Schema: commerce; Owner: -
---
-
-CREATE INDEX order_items_order_idx ON commerce.order_items USING btree (tenant_id, order_id, order_created_at);
-
---
 -- Name: order_items_variant_idx; Type: INDEX; Schema: commerce; Owner: -
 --
 
