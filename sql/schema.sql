@@ -5809,11 +5809,13 @@ CREATE TABLE content.media (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    sha256 text,
     CONSTRAINT media_alt_text_check CHECK ((length(alt_text) <= 1000)),
     CONSTRAINT media_height_check CHECK ((height > 0)),
     CONSTRAINT media_location_check CHECK ((num_nonnulls(storage_key, url) >= 1)),
     CONSTRAINT media_metadata_check CHECK ((jsonb_typeof(metadata) = 'object'::text)),
     CONSTRAINT media_mime_type_check CHECK (((mime_type ~ '^[a-z]+/[a-z0-9][a-z0-9.+_-]*$'::text) AND (length(mime_type) <= 255))),
+    CONSTRAINT media_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
     CONSTRAINT media_size_check CHECK ((size >= 0)),
     CONSTRAINT media_storage_key_check CHECK (((btrim(storage_key) <> ''::text) AND (length(storage_key) <= 1024))),
     CONSTRAINT media_url_check CHECK (((url ~ '^https?://[^[:space:]]+$'::text) AND (length(url) <= 2048))),
@@ -5899,7 +5901,7 @@ COMMENT ON COLUMN content.media.id IS 'Row id, with tenant_id the primary key: a
 -- Name: COLUMN media.storage_key; Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON COLUMN content.media.storage_key IS 'Key in the object store, unique per tenant. storage_key or url (or both) is required.';
+COMMENT ON COLUMN content.media.storage_key IS 'Where the bytes are, unique per tenant: file:<path under the media root> (uploads, RUSTOK_MEDIA_ROOT) or db:<id> (uploads before files, bytes in content.media_data until `rustok media move-to-disk`). storage_key or url (or both) is required.';
 
 --
 -- Name: COLUMN media.url; Type: COMMENT; Schema: content; Owner: -
@@ -5960,6 +5962,12 @@ COMMENT ON COLUMN content.media.created_at IS 'When the row was created (write-o
 --
 
 COMMENT ON COLUMN content.media.updated_at IS 'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
+
+--
+-- Name: COLUMN media.sha256; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.media.sha256 IS 'Hex SHA-256 of the file (the ETag of GET /media/<id>); null for db: rows, whose content.media_data.sha256 holds it.';
 
 --
 -- Name: TABLE media; Type: ACL; Schema: content; Owner: -
@@ -6028,7 +6036,7 @@ COMMENT ON COLUMN content.media_data.media_id IS 'The media row (content.media, 
 -- Name: COLUMN media_data.data; Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON COLUMN content.media_data.data IS 'The file as uploaded (size limit: RUSTOK_MEDIA_MAX_BYTES).';
+COMMENT ON COLUMN content.media_data.data IS 'The file as uploaded before media moved to disk (size limit: RUSTOK_MEDIA_MAX_BYTES); `rustok media move-to-disk` moves it.';
 
 --
 -- Name: COLUMN media_data.sha256; Type: COMMENT; Schema: content; Owner: -
@@ -6228,6 +6236,106 @@ COMMENT ON COLUMN content.meta.updated_at IS 'When the row last really changed (
 --
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.meta TO rustok_app;
+
+--
+-- Name: node_images; Type: TABLE; Schema: content; Owner: -
+--
+
+CREATE TABLE content.node_images (
+    tenant_id uuid NOT NULL,
+    node_id uuid NOT NULL,
+    media_id uuid NOT NULL,
+    "position" integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT node_images_position_check CHECK (("position" >= 0))
+);
+
+--
+-- Name: node_images node_images_pkey; Type: CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.node_images
+    ADD CONSTRAINT node_images_pkey PRIMARY KEY (tenant_id, node_id, media_id);
+
+--
+-- Name: node_images node_images_media_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.node_images
+    ADD CONSTRAINT node_images_media_fkey FOREIGN KEY (tenant_id, media_id) REFERENCES content.media(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: node_images node_images_node_fkey; Type: FK CONSTRAINT; Schema: content; Owner: -
+--
+
+ALTER TABLE ONLY content.node_images
+    ADD CONSTRAINT node_images_node_fkey FOREIGN KEY (tenant_id, node_id) REFERENCES content.nodes(tenant_id, id) ON DELETE CASCADE;
+
+--
+-- Name: node_images_media_idx; Type: INDEX; Schema: content; Owner: -
+--
+
+CREATE INDEX node_images_media_idx ON content.node_images USING btree (tenant_id, media_id);
+
+--
+-- Name: node_images; Type: ROW SECURITY; Schema: content; Owner: -
+--
+
+ALTER TABLE content.node_images ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: node_images analyst_read; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY analyst_read ON content.node_images FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: node_images tenant_isolation; Type: POLICY; Schema: content; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON content.node_images TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE node_images; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON TABLE content.node_images IS 'A page''s or post''s images (uploaded media, content.media), in order of position.';
+
+--
+-- Name: COLUMN node_images.tenant_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.node_images.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN node_images.node_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.node_images.node_id IS 'The page or post (content.nodes, same tenant).';
+
+--
+-- Name: COLUMN node_images.media_id; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.node_images.media_id IS 'The image (content.media, same tenant).';
+
+--
+-- Name: COLUMN node_images."position"; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.node_images."position" IS 'Order of the images, 0 first (the main image).';
+
+--
+-- Name: COLUMN node_images.created_at; Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON COLUMN content.node_images.created_at IS 'When the image was attached.';
+
+--
+-- Name: TABLE node_images; Type: ACL; Schema: content; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE content.node_images TO rustok_app;
 
 --
 -- Name: nodes; Type: TABLE; Schema: content; Owner: -
@@ -8182,6 +8290,41 @@ COMMENT ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_
 GRANT ALL ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_module text) TO rustok_app;
 
 --
+-- Name: _check_image_ids(uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._check_image_ids(p_media_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_missing uuid;
+begin
+    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
+    where not exists (select from content.media m where m.tenant_id = core.current_tenant_id() and m.id = i
+                      and m.mime_type like 'image/%') limit 1;
+    if v_missing is not null then
+        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
+    end if;
+    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
+        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_image_ids(p_media_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._check_image_ids(p_media_ids uuid[]) IS 'Internal: the media ids a set of images is given (commerce.set_product_images, content.set_node_images) are images of the current tenant, each once; else no_data_found / invalid_parameter_value naming media_ids.';
+
+--
+-- Name: FUNCTION _check_image_ids(p_media_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content._check_image_ids(p_media_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION content._check_image_ids(p_media_ids uuid[]) TO rustok_app;
+
+--
 -- Name: _current_user_id(); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -8682,6 +8825,42 @@ REVOKE ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) FROM PUB
 GRANT ALL ON FUNCTION content.count_tags(p_search text, p_cap integer) TO rustok_app;
 
 --
+-- Name: create_media(uuid, text, text, bigint, text, integer, integer, text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.create_media(p_id uuid, p_storage_key text, p_mime_type text, p_size bigint, p_sha256 text, p_width integer, p_height integer, p_alt_text text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $_$
+begin
+    if not (core.has_permission('catalog:write') or core.has_permission('content:write_own')) then
+        raise exception 'permission catalog:write or content:write_own is required (role %)',
+            coalesce(core.current_user_role(), 'none') using errcode = 'insufficient_privilege';
+    end if;
+    if p_storage_key is null or p_storage_key !~ '^file:[0-9a-f-]{36}/[0-9a-f]{2}/[0-9a-f-]{36}\.[a-z0-9]+$' then
+        raise exception 'content.media.storage_key: expected file:<tenant>/<xx>/<id>.<ext> (got %)', p_storage_key
+            using errcode = 'invalid_parameter_value', column = 'storage_key';
+    end if;
+    insert into content.media (tenant_id, id, storage_key, mime_type, size, sha256, width, height, alt_text, uploaded_by)
+    values (core.current_tenant_id(), p_id, p_storage_key, p_mime_type, p_size, p_sha256, p_width, p_height,
+            nullif(btrim(p_alt_text), ''), core.current_user_id());
+    return p_id;
+end
+$_$;
+
+--
+-- Name: FUNCTION create_media(p_id uuid, p_storage_key text, p_mime_type text, p_size bigint, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.create_media(p_id uuid, p_storage_key text, p_mime_type text, p_size bigint, p_sha256 text, p_width integer, p_height integer, p_alt_text text) IS 'Record an uploaded file of the current tenant that the application has already written under the media root (storage_key file:<path>; the application checks size and type first and removes the file if this fails). Permission catalog:write or content:write_own. Returns the id. (GraphQL uploadMedia.)';
+
+--
+-- Name: FUNCTION create_media(p_id uuid, p_storage_key text, p_mime_type text, p_size bigint, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.create_media(p_id uuid, p_storage_key text, p_mime_type text, p_size bigint, p_sha256 text, p_width integer, p_height integer, p_alt_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.create_media(p_id uuid, p_storage_key text, p_mime_type text, p_size bigint, p_sha256 text, p_width integer, p_height integer, p_alt_text text) TO rustok_app;
+
+--
 -- Name: create_node(jsonb, uuid); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -9026,31 +9205,34 @@ COMMENT ON FUNCTION content.max_comment_depth(p_tenant_id uuid) IS 'The deepest 
 GRANT ALL ON FUNCTION content.max_comment_depth(p_tenant_id uuid) TO rustok_app;
 
 --
--- Name: media_file(uuid); Type: FUNCTION; Schema: content; Owner: -
+-- Name: media_file(text, uuid); Type: FUNCTION; Schema: content; Owner: -
 --
 
-CREATE FUNCTION content.media_file(p_media_id uuid) RETURNS TABLE(mime_type text, sha256 text, data bytea, updated_at timestamp with time zone)
+CREATE FUNCTION content.media_file(p_tenant_slug text, p_media_id uuid) RETURNS TABLE(mime_type text, sha256 text, size bigint, storage_key text, data bytea)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
-    select m.mime_type, d.sha256, d.data, m.updated_at
-    from content.media m
-    join content.media_data d on d.tenant_id = m.tenant_id and d.media_id = m.id
-    where m.id = p_media_id
+    select m.mime_type, coalesce(m.sha256, d.sha256), coalesce(m.size, octet_length(d.data)), m.storage_key,
+           case when m.storage_key like 'db:%' then d.data end
+    from core.tenants t
+    join content.media m on m.tenant_id = t.id
+    left join content.media_data d on d.tenant_id = m.tenant_id and d.media_id = m.id
+    where t.slug = p_tenant_slug and t.is_active and m.id = p_media_id
+      and (m.storage_key like 'file:%' or d.media_id is not null)
 $$;
 
 --
--- Name: FUNCTION media_file(p_media_id uuid); Type: COMMENT; Schema: content; Owner: -
+-- Name: FUNCTION media_file(p_tenant_slug text, p_media_id uuid); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.media_file(p_media_id uuid) IS 'An uploaded file by its id, whatever the tenant (GET /media/<id> serves files publicly by their unguessable id, as <img> tags send no tenant header): its type, SHA-256 and bytes.';
+COMMENT ON FUNCTION content.media_file(p_tenant_slug text, p_media_id uuid) IS 'An uploaded file of the tenant with this slug (GET /media/<id>, /t/<slug>/media/<id>; another tenant''s id answers no row): its type, SHA-256, size, storage key and, for rows still stored in the database (db:), the bytes.';
 
 --
--- Name: FUNCTION media_file(p_media_id uuid); Type: ACL; Schema: content; Owner: -
+-- Name: FUNCTION media_file(p_tenant_slug text, p_media_id uuid); Type: ACL; Schema: content; Owner: -
 --
 
-REVOKE ALL ON FUNCTION content.media_file(p_media_id uuid) FROM PUBLIC;
-GRANT ALL ON FUNCTION content.media_file(p_media_id uuid) TO rustok_app;
+REVOKE ALL ON FUNCTION content.media_file(p_tenant_slug text, p_media_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.media_file(p_tenant_slug text, p_media_id uuid) TO rustok_app;
 
 --
 -- Name: merge_tags(uuid[], uuid); Type: FUNCTION; Schema: content; Owner: -
@@ -9442,6 +9624,41 @@ COMMENT ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_met
 
 REVOKE ALL ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) TO rustok_app;
+
+--
+-- Name: set_node_images(uuid, uuid[]); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.set_node_images(p_node_id uuid, p_media_ids uuid[]) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform content._require_edit(array[p_node_id]);
+    if not exists (select from content.nodes n where n.tenant_id = v_tenant and n.id = p_node_id) then
+        raise exception 'node_id: no page or post %', p_node_id using errcode = 'no_data_found';
+    end if;
+    perform content._check_image_ids(p_media_ids);
+    delete from content.node_images ni where ni.tenant_id = v_tenant and ni.node_id = p_node_id;
+    insert into content.node_images (tenant_id, node_id, media_id, position)
+    select v_tenant, p_node_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);
+    return p_node_id;
+end
+$$;
+
+--
+-- Name: FUNCTION set_node_images(p_node_id uuid, p_media_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.set_node_images(p_node_id uuid, p_media_ids uuid[]) IS 'Set a page''s or post''s images (uploaded media of the current tenant, image types), in this order (replaces them). Its author (content:write_own) or content:write_all. (GraphQL setNodeImages.)';
+
+--
+-- Name: FUNCTION set_node_images(p_node_id uuid, p_media_ids uuid[]); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.set_node_images(p_node_id uuid, p_media_ids uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.set_node_images(p_node_id uuid, p_media_ids uuid[]) TO rustok_app;
 
 --
 -- Name: set_tags(text, uuid, text[]); Type: FUNCTION; Schema: content; Owner: -
@@ -10599,42 +10816,6 @@ COMMENT ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) IS 'Change a n
 --
 
 GRANT ALL ON FUNCTION content.update_node(p_id uuid, p_patch jsonb) TO rustok_app;
-
---
--- Name: upload_media(text, bytea, text, integer, integer, text); Type: FUNCTION; Schema: content; Owner: -
---
-
-CREATE FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text DEFAULT NULL::text) RETURNS uuid
-    LANGUAGE plpgsql
-    AS $$
-declare
-    v_tenant uuid := core.current_tenant_id();
-    v_id     uuid := core.new_id();
-begin
-    if not (core.has_permission('catalog:write') or core.has_permission('content:write_own')) then
-        raise exception 'permission catalog:write or content:write_own is required (role %)',
-            coalesce(core.current_user_role(), 'none') using errcode = 'insufficient_privilege';
-    end if;
-    insert into content.media (tenant_id, id, storage_key, mime_type, size, width, height, alt_text, uploaded_by)
-    values (v_tenant, v_id, 'db:' || v_id, p_mime_type, octet_length(p_data), p_width, p_height, p_alt_text,
-            core.current_user_id());
-    insert into content.media_data (tenant_id, media_id, data, sha256) values (v_tenant, v_id, p_data, p_sha256);
-    return v_id;
-end
-$$;
-
---
--- Name: FUNCTION upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: COMMENT; Schema: content; Owner: -
---
-
-COMMENT ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) IS 'Store an uploaded file of the current tenant (content.media row with storage_key db:<id>, bytes in content.media_data); the application checks size and type first. Permission catalog:write or content:write_own. Returns the id. (POST /media.)';
-
---
--- Name: FUNCTION upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text); Type: ACL; Schema: content; Owner: -
---
-
-REVOKE ALL ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) FROM PUBLIC;
-GRANT ALL ON FUNCTION content.upload_media(p_mime_type text, p_data bytea, p_sha256 text, p_width integer, p_height integer, p_alt_text text) TO rustok_app;
 
 --
 -- Name: upsert_category(uuid, jsonb); Type: FUNCTION; Schema: content; Owner: -
@@ -17661,21 +17842,13 @@ CREATE FUNCTION commerce.set_product_images(p_product_id uuid, p_media_ids uuid[
     LANGUAGE plpgsql
     AS $$
 declare
-    v_tenant  uuid := core.current_tenant_id();
-    v_missing uuid;
+    v_tenant uuid := core.current_tenant_id();
 begin
     perform core.require_permission('catalog:write');
     if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
         raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
     end if;
-    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
-    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
-    if v_missing is not null then
-        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
-    end if;
-    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
-        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
-    end if;
+    perform content._check_image_ids(p_media_ids);
     delete from commerce.product_images pi where pi.tenant_id = v_tenant and pi.product_id = p_product_id;
     insert into commerce.product_images (tenant_id, product_id, media_id, position)
     select v_tenant, p_product_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);
@@ -20321,7 +20494,7 @@ begin
     perform pg_catalog.set_config('rustok.tenant_id', v_tenant::text, true),
             pg_catalog.set_config('rustok.user_id', '', true),
             pg_catalog.set_config('rustok.actor', 'api', true);
-    if not core.module_enabled(v_tenant, p_module) then
+    if p_module is not null and not core.module_enabled(v_tenant, p_module) then
         raise exception 'module "%" is disabled for tenant %', p_module, v_tenant
             using errcode = 'object_not_in_prerequisite_state';
     end if;
@@ -20333,7 +20506,7 @@ $$;
 -- Name: FUNCTION _begin_public_read(p_tenant_slug text, p_module text); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._begin_public_read(p_tenant_slug text, p_module text) IS 'Internal: start an anonymous storefront read in the current transaction: the active tenant of p_tenant_slug (P0002 when there is none), set as rustok.tenant_id (transaction-local; row-level security keys on it), and module p_module enabled for it (55000 otherwise). Returns the tenant id.';
+COMMENT ON FUNCTION index._begin_public_read(p_tenant_slug text, p_module text) IS 'Internal: start an anonymous storefront read in the current transaction: the active tenant of p_tenant_slug (P0002 when there is none), set as rustok.tenant_id (transaction-local; row-level security keys on it), and module p_module enabled for it (55000 otherwise; null for a read of no one module, such as the unified search). Returns the tenant id.';
 
 --
 -- Name: FUNCTION _begin_public_read(p_tenant_slug text, p_module text); Type: ACL; Schema: index; Owner: -
@@ -23173,6 +23346,39 @@ COMMENT ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, 
 
 REVOKE ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.read_products_page(p_tenant_slug text, p_search text, p_filters jsonb, p_sort text, p_currency text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean, p_want_total boolean, p_want_facets boolean) TO rustok_app;
+
+--
+-- Name: read_search_page(text, text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) RETURNS TABLE(ord bigint, id uuid, type text, cursor jsonb, corrected_query text)
+    LANGUAGE plpgsql ROWS 22
+    AS $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, null);
+    v_fix    text := index.search_correction(v_tenant, p_query, false);
+begin
+    -- row 0: the spelling correction (null when the text as typed finds something); then the page for the text used
+    return query select 0::bigint, null::uuid, null::text, null::jsonb, v_fix;
+    return query
+        select k.ord, k.id, k.type, k.cursor, null::text
+        from index.page_search(v_tenant, coalesce(v_fix, p_query), false, p_after, p_before, p_limit, p_from_end)
+             with ordinality as k (id, type, cursor, rank, ord)
+        order by k.ord;
+end
+$$;
+
+--
+-- Name: FUNCTION read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'The unified storefront search (GraphQL Query.search for an anonymous visitor) in one statement: row 0 carries the spelling correction (index.search_correction), rows 1.. the page of index.page_search for the text used (up to p_limit + 1 rows, ids and types: the compiled SQL builds each product or page/post from its read row). Tenant by slug (index._begin_public_read, no module: a module turned off contributes nothing).';
+
+--
+-- Name: FUNCTION read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: index; Owner: -
+--
+
+GRANT ALL ON FUNCTION index.read_search_page(p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: rebuild_content(uuid[], uuid); Type: FUNCTION; Schema: index; Owner: -

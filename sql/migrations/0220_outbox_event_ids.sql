@@ -1,4 +1,4 @@
--- depends: 0172_core_import_runs
+-- depends: 0191_content_node_images
 -- outbox: event ids from uuidv7() (PostgreSQL's C function) instead of core.new_id() (a SQL function: ~20 us of CPU
 -- per event, ~10 % of a 1,000-price UPDATE's event path). Same 48-bit millisecond prefix, so event ids still sort by
 -- time and core.id_time() reads them; the column's default is the only change.

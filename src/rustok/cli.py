@@ -18,6 +18,7 @@ from rustok.config import Settings, yoyo_url
 from rustok.errors import RustokError
 from rustok import imports as import_cli
 from rustok.index import cli as index_cli
+from rustok import media_cli
 from rustok.outbox import cli as outbox_cli
 
 log = logging.getLogger("rustok")
@@ -395,6 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     index_cli.register(sub)    # reindex
     bench_cli.register(sub)    # bench
     import_cli.register(sub)   # import products
+    media_cli.register(sub)    # media move-to-disk | check
     return parser
 
 

@@ -203,6 +203,14 @@ class Settings:
     password_reset_ttl: int = 3600          # seconds a password reset link works
     invitation_ttl: int = 7 * 24 * 3600     # seconds an invitation link works
     password_reset_limit: int = 3           # reset mails per account and hour at most
+    # Uploaded media (rustok.media, docs/operators.md "Media files"): files under media_root (default
+    # <data_dir>/media), each at most media_max_bytes, at most media_max_files per request.
+    media_root: Path | None = None
+    media_max_bytes: int = 5 * 1024 * 1024
+    media_max_files: int = 10
+
+    def media_dir(self) -> Path:
+        return Path(self.media_root) if self.media_root else Path(self.data_dir) / "media"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -250,6 +258,9 @@ class Settings:
             password_reset_ttl=_int_env("RUSTOK_PASSWORD_RESET_TTL", cls.password_reset_ttl),
             invitation_ttl=_int_env("RUSTOK_INVITATION_TTL", cls.invitation_ttl),
             password_reset_limit=_int_env("RUSTOK_PASSWORD_RESET_LIMIT", cls.password_reset_limit),
+            media_root=Path(os.environ["RUSTOK_MEDIA_ROOT"]) if os.environ.get("RUSTOK_MEDIA_ROOT") else None,
+            media_max_bytes=_int_env("RUSTOK_MEDIA_MAX_BYTES", cls.media_max_bytes),
+            media_max_files=_int_env("RUSTOK_MEDIA_MAX_FILES", cls.media_max_files),
         )
 
     @property

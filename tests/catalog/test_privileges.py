@@ -56,8 +56,8 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "outbox.tenant_health()": ({APP}, "admin operations screen: checks ops:manage, the installation's ops.health() rows "
                                       "(figures and advice, no other tenant's data)"),
     "index.tenant_verify(integer)": ({APP}, "admin operations screen: checks ops:manage, index.verify of the current tenant"),
-    "content.media_file(uuid)": ({APP}, "GET /media/<id>: an uploaded file by its unguessable id, whatever the tenant "
-                                        "(<img> requests carry no tenant); type, hash and bytes only"),
+    "content.media_file(text,uuid)": ({APP}, "GET /media/<id>: an uploaded file of the tenant named by slug (the "
+                                             "request's X-Tenant, host or /t/<slug>/ path); type, hash, key, bytes only"),
     "index.tenant_reindex()": ({APP}, "admin operations screen: checks ops:manage, reindex requests for the current tenant"),
     # Storefront reads (issue 13): definer so that @@ and the array filters are index conditions under RLS; each
     # reads only the tenant index._visible_tenant allows (the transaction's, or any for a role bypassing RLS).

@@ -85,6 +85,7 @@ CUSTOM_SCALARS = {
     "DateTime": st.one_of(_DATETIMES, _ANY_LITERAL),
     "BigInt": st.one_of(st.integers(-(2**60), 2**60).map(lambda i: IntValueNode(value=str(i))), _ANY_LITERAL),
     "JSON": _JSON_LITERAL,
+    "Upload": _ANY_LITERAL,   # a file only comes as a multipart part: any literal is refused (tests/graphql/test_media_api.py)
 }
 
 
@@ -133,6 +134,7 @@ SCALAR_VALUES = {
     "BigInt": st.one_of(st.integers(-(2**60), 2**60), HUGE_NUMBERS),
     "JSON": st.one_of(JSON_VALUES, st.integers(1, 120).map(_nested)),
     "DateTime": st.one_of(st.datetimes(timezones=st.timezones()).map(lambda d: d.isoformat()), HOSTILE_STRINGS),
+    "Upload": st.one_of(HOSTILE_STRINGS, JSON_VALUES),   # JSON cannot carry a file: each is refused as a variable
 }
 
 

@@ -221,9 +221,9 @@ def raw(client, body: bytes, content_type: str = "application/json", method: str
     (b'{"query": "{ version }", "variables": [1]}', "application/json", 400, "BAD_REQUEST"),
     (b"{ version }", "text/plain", 415, "UNSUPPORTED_MEDIA_TYPE"),
     (b"--x\r\nContent-Disposition: form-data; name=\"operations\"\r\n\r\n{}\r\n--x--\r\n",
-     "multipart/form-data; boundary=x", 415, "UNSUPPORTED_MEDIA_TYPE"),
+     "multipart/form-data; boundary=x", 400, "CSRF_PREVENTED"),
 ], ids=["malformed", "empty", "invalid-utf8", "not-an-object", "query-not-a-string", "variables-not-an-object",
-        "text-plain", "multipart"])
+        "text-plain", "multipart-without-a-preflight-header"])
 def test_http_level_errors_are_graphql_error_bodies(client, body, content_type, status, code):
     resp = raw(client, body, content_type)
     assert resp.status_code == status, resp.text

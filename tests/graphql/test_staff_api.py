@@ -193,52 +193,6 @@ def test_product_categories_and_revision_bodies(gql, shop, api_db):
     assert "one" in [x["body"] for x in body["data"]["content"]["revisions"]]
 
 
-PNG_1x1 = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005"
-                        "0001ff5c2d5a1c0000000049454e44ae426082")
-
-
-def test_media_upload_serve_and_product_images(gql, shop):
-    slug, admin = shop["slug"], shop["tokens"]["admin"]
-    client = gql.client
-    auth = {"X-Tenant": slug, "Authorization": f"Bearer {admin}"}
-    resp = client.post("/media?alt=A%20dot", content=PNG_1x1, headers={**auth, "Content-Type": "image/png"})
-    assert resp.status_code == 201, resp.text
-    media = resp.json()
-    assert media["width"] == 1 and media["height"] == 1 and media["url"] == f"/media/{media['id']}"
-    got = client.get(media["url"])
-    assert got.status_code == 200 and got.content == PNG_1x1 and got.headers["content-type"] == "image/png"
-    assert "immutable" in got.headers["cache-control"]
-    assert client.get(media["url"], headers={"If-None-Match": got.headers["etag"]}).status_code == 304
-    # refusals: a lie about the type, no token, a role without the permission, too big
-    lie = client.post("/media", content=b"GIF89a....", headers={**auth, "Content-Type": "image/png"})
-    assert lie.status_code == 415 and lie.json()["errors"][0]["extensions"]["code"] == "UNSUPPORTED_MEDIA_TYPE"
-    anon = client.post("/media", content=PNG_1x1, headers={"X-Tenant": slug, "Content-Type": "image/png"})
-    assert anon.status_code == 401
-    big = client.post("/media", content=PNG_1x1 + b"\0" * (5 * 1024 * 1024), headers={**auth, "Content-Type": "image/png"})
-    assert big.status_code == 413
-    assert client.get("/media/not-an-id").status_code == 404
-    out = gql('mutation($p: ID!, $m: [ID!]!) { setProductImages(productId: $p, mediaIds: $m) { userErrors { field code } } }',
-              {"p": shop["product"]["id"], "m": [media["id"]]}, tenant=slug, token=admin)["data"]["setProductImages"]
-    assert out["userErrors"] == []
-    product = gql('{ product(handle: "mug") { images { url altText width mimeType } } }', tenant=slug, token=admin)
-    assert product["data"]["product"]["images"] == [{"url": media["url"], "altText": "A dot", "width": 1, "mimeType": "image/png"}]
-    public = gql('{ product(handle: "mug") { images { url } } products(first: 5) { nodes { images { url } } } }', tenant=slug)
-    assert public["data"]["product"]["images"] == [{"url": media["url"]}]
-    assert public["data"]["products"]["nodes"] == [{"images": [{"url": media["url"]}]}]
-    # the compiled read (anonymous) answers images exactly as ordinary execution does
-    q = ('{ product(handle: "mug") { handle images { __typename id url mimeType size width height altText createdAt } } '
-         'products(first: 5) { nodes { images { url altText } } } }')
-    compiled = client.post("/graphql", json={"query": q}, headers={"X-Tenant": slug})
-    ordinary = client.post("/graphql", json={"query": q}, headers={"X-Tenant": slug, "Authorization": f"Bearer {admin}"})
-    assert compiled.headers.get("x-execution") == "compiled"
-    assert compiled.content == ordinary.content
-    bad = gql('mutation($p: ID!, $m: [ID!]!) { setProductImages(productId: $p, mediaIds: $m) { userErrors { field code } } }',
-              {"p": shop["product"]["id"], "m": [shop["product"]["id"]]}, tenant=slug, token=admin)["data"]["setProductImages"]
-    assert bad["userErrors"] == [{"field": "mediaIds", "code": "NOT_FOUND"}]
-    lib = gql("{ mediaLibrary { id } }", tenant=slug, token=shop["tokens"]["author"])["data"]["mediaLibrary"]
-    assert [m["id"] for m in lib] == [media["id"]]
-
-
 def test_the_admin_app_is_served_with_a_strict_policy(gql):
     client = gql.client
     page = client.get("/admin/")

@@ -140,7 +140,8 @@ def test_previous_layout_upgrades_to_a_fresh_install(pg, template_db, previous_d
                        "commerce.cart_lines": 0, "content.media_data": 0, "commerce.product_images": 0,
                        "commerce.retired_handles": 0, "content.retired_slugs": 0, "commerce.guest_order_tokens": 0,
                        "index.product_search": after["index.products"],   # backfilled from the read rows
-                       "core.account_tokens": 0, "core.login_address_attempts": 0, "core.import_runs": 0}
+                       "core.account_tokens": 0, "core.login_address_attempts": 0, "core.import_runs": 0,
+                       "content.node_images": 0}
     # the code tree registers the consumer `mail` (account mails, sql/code/outbox/mail.sql)
     assert after.pop("outbox.consumers") == before.pop("outbox.consumers") + 1
     assert after == before

@@ -356,7 +356,7 @@ QUERIES = {
     "verifyIndex": "{ verifyIndex { problem } }",
     "opsHealth": "{ opsHealth { checkName status } }",
     "allCategories": "{ allCategories { id name } }",
-    "mediaLibrary": "{ mediaLibrary { id url } }",
+    "mediaLibrary": "{ mediaLibrary(first: 5) { nodes { id url } totalCount } }",
     "retired": '{ retired(kind: product, key: "no-such-handle") { key reason } }',
     "guestOrder": '{ guestOrder(token: "no-such-order-token") { id } }',
     "staffTags": '{ staffTags(first: 5, search: "x") { totalCount nodes { name productCount contentCount } } }',

@@ -827,21 +827,13 @@ create or replace function commerce.set_product_images(p_product_id uuid, p_medi
     language plpgsql volatile
 as $$
 declare
-    v_tenant  uuid := core.current_tenant_id();
-    v_missing uuid;
+    v_tenant uuid := core.current_tenant_id();
 begin
     perform core.require_permission('catalog:write');
     if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
         raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
     end if;
-    select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
-    where not exists (select from content.media m where m.tenant_id = v_tenant and m.id = i and m.mime_type like 'image/%') limit 1;
-    if v_missing is not null then
-        raise exception 'media_ids: no image %', v_missing using errcode = 'no_data_found';
-    end if;
-    if cardinality(p_media_ids) <> (select count(distinct i) from unnest(p_media_ids) as i) then
-        raise exception 'media_ids: an image is given twice' using errcode = 'invalid_parameter_value';
-    end if;
+    perform content._check_image_ids(p_media_ids);
     delete from commerce.product_images pi where pi.tenant_id = v_tenant and pi.product_id = p_product_id;
     insert into commerce.product_images (tenant_id, product_id, media_id, position)
     select v_tenant, p_product_id, i, (o - 1)::int from unnest(coalesce(p_media_ids, '{}')) with ordinality as x (i, o);

@@ -20,7 +20,7 @@ begin
     perform pg_catalog.set_config('rustok.tenant_id', v_tenant::text, true),
             pg_catalog.set_config('rustok.user_id', '', true),
             pg_catalog.set_config('rustok.actor', 'api', true);
-    if not core.module_enabled(v_tenant, p_module) then
+    if p_module is not null and not core.module_enabled(v_tenant, p_module) then
         raise exception 'module "%" is disabled for tenant %', p_module, v_tenant
             using errcode = 'object_not_in_prerequisite_state';
     end if;
@@ -30,7 +30,8 @@ $$;
 comment on function index._begin_public_read(text, text) is
     'Internal: start an anonymous storefront read in the current transaction: the active tenant of p_tenant_slug '
     '(P0002 when there is none), set as rustok.tenant_id (transaction-local; row-level security keys on it), and '
-    'module p_module enabled for it (55000 otherwise). Returns the tenant id.';
+    'module p_module enabled for it (55000 otherwise; null for a read of no one module, such as the unified search). '
+    'Returns the tenant id.';
 grant execute on function index._begin_public_read(text, text) to rustok_app;
 
 create or replace function index.read_products_page(
@@ -363,3 +364,29 @@ comment on function index.read_content(text, uuid, text, text, boolean) is
     'one statement, with its body when p_want_body; no row when there is none. Tenant by slug '
     '(index._begin_public_read, module content).';
 grant execute on function index.read_content(text, uuid, text, text, boolean) to rustok_app;
+
+create or replace function index.read_search_page(
+    p_tenant_slug text, p_query text, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean
+) returns table (ord bigint, id uuid, type text, cursor jsonb, corrected_query text)
+    language plpgsql volatile
+    rows 22
+as $$
+declare
+    v_tenant uuid := index._begin_public_read(p_tenant_slug, null);
+    v_fix    text := index.search_correction(v_tenant, p_query, false);
+begin
+    -- row 0: the spelling correction (null when the text as typed finds something); then the page for the text used
+    return query select 0::bigint, null::uuid, null::text, null::jsonb, v_fix;
+    return query
+        select k.ord, k.id, k.type, k.cursor, null::text
+        from index.page_search(v_tenant, coalesce(v_fix, p_query), false, p_after, p_before, p_limit, p_from_end)
+             with ordinality as k (id, type, cursor, rank, ord)
+        order by k.ord;
+end
+$$;
+comment on function index.read_search_page(text, text, jsonb, jsonb, integer, boolean) is
+    'The unified storefront search (GraphQL Query.search for an anonymous visitor) in one statement: row 0 carries '
+    'the spelling correction (index.search_correction), rows 1.. the page of index.page_search for the text used '
+    '(up to p_limit + 1 rows, ids and types: the compiled SQL builds each product or page/post from its read row). '
+    'Tenant by slug (index._begin_public_read, no module: a module turned off contributes nothing).';
+grant execute on function index.read_search_page(text, text, jsonb, jsonb, integer, boolean) to rustok_app;

@@ -1,7 +1,9 @@
 """Compiled storefront reads: one GraphQL query -> one SQL statement that returns the response body.
 
-The hot storefront reads (`products` listings with their cards, totals and facets; `product` by id or handle;
-`contents` listings and `content` by id or kind and slug, with bodies) of an anonymous visitor are compiled, per document and operation, into one SQL statement over the read
+The storefront reads of an anonymous visitor (`products` listings with their cards, totals and facets; `product`
+by id or handle; `contents` listings and `content` by id or kind and slug, with bodies, comment trees and
+parents; the category trees and `category` with its products; the unified `search`; `node`/`nodes`; `author`)
+are compiled, per document and operation, into one SQL statement over the read
 functions of sql/code/index/reads.sql. The statement resolves the tenant, sets it for its own transaction
 (row-level security applies as usual), reads, and builds the exact response JSON as text
 (`{"data":{...}}`, the selected fields only, in selection order, formatted as rustok.graphql.http renders
@@ -28,7 +30,7 @@ from typing import Any, Callable
 
 from graphql import (
     DocumentNode, GraphQLError, FieldNode, FragmentSpreadNode, GraphQLSchema, InlineFragmentNode, OperationDefinitionNode,
-    OperationType, get_operation_ast,
+    OperationType, get_operation_ast, is_abstract_type,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
 import psycopg
@@ -95,8 +97,13 @@ def _jsonb_scalar(expr: str) -> str:
 
 
 def _float4(expr: str) -> str:
-    """JSON text of a real as the ordinary path writes it (psycopg reads the text form into a Python float)."""
-    return (f"(select case when f is null then 'null' when f ~ '^-?[0-9]+$' then f || '.0' else f end "
+    """JSON text of a real as the ordinary path writes it: psycopg reads the text form into a Python float (the
+    same shortest digits), orjson writes it (rustok.graphql.http.render_json): integral values with '.0', an
+    exponent of -5 as a plain decimal (1e-05 -> 0.00001, 2.5e-05 -> 0.000025), other exponents without a leading
+    zero (1.5e-07 -> 1.5e-7)."""
+    return (f"(select case when f is null then 'null' when f ~ '^-?[0-9]+$' then f || '.0' "
+            f"else regexp_replace(regexp_replace(f, '^(-?)([0-9])\\.?([0-9]*)e-05$', '\\10.0000\\2\\3'), "
+            f"'e-0([0-9])$', 'e-\\1') end "
             f"from (select ({expr})::text as f) z)")
 
 
@@ -117,8 +124,10 @@ def _cursor(expr: str) -> str:
 def _module_guard(module: str, expr: str) -> str:
     """`expr` once module `module` is on for the statement's tenant; else the statement fails (55000) and ordinary
     execution answers with its MODULE_DISABLED error for the field."""
+    # the guard's value is used (in the WHERE): the planner drops an unused column of a subquery in FROM when
+    # its expression is not volatile, and the check with it
     return (f"(select {expr} from (select core.assert_module_enabled(array[core.current_tenant_id()], "
-            f"{_lit(module)})) _guard)")
+            f"{_lit(module)})::text as ok) _guard where _guard.ok is not null)")
 
 
 # ---------------------------------------------------------------- selections
@@ -132,8 +141,19 @@ class Selection:
 
 
 def _collect(schema: GraphQLSchema, document_fragments: dict, type_name: str, selection_set) -> list[Selection]:
+    """The fields selected on concrete type `type_name`, in order. A fragment applies when its type condition is
+    that type or an interface or union that includes it; a fragment on another type is skipped: validation lets one
+    through only under an abstract type (a union member or an interface's other implementation), where it selects
+    for the other types."""
     out: list[Selection] = []
     seen: set[str] = set()
+    concrete = schema.type_map[type_name]
+
+    def applies(condition: str) -> bool:
+        if condition == type_name:
+            return True
+        other = schema.type_map.get(condition)
+        return other is not None and is_abstract_type(other) and schema.is_sub_type(other, concrete)
 
     def walk(selections):
         for sel in selections:
@@ -146,14 +166,14 @@ def _collect(schema: GraphQLSchema, document_fragments: dict, type_name: str, se
                 seen.add(key)
                 out.append(Selection(key, sel.name.value, sel))
             elif isinstance(sel, InlineFragmentNode):
-                if sel.type_condition is not None and sel.type_condition.name.value != type_name:
-                    raise Unsupported("a type condition")
-                walk(sel.selection_set.selections)
+                if sel.type_condition is None or applies(sel.type_condition.name.value):
+                    walk(sel.selection_set.selections)
             elif isinstance(sel, FragmentSpreadNode):
                 fragment = document_fragments.get(sel.name.value)
-                if fragment is None or fragment.type_condition.name.value != type_name:
-                    raise Unsupported("a fragment on another type")
-                walk(fragment.selection_set.selections)
+                if fragment is None:
+                    raise Unsupported("an unknown fragment")
+                if applies(fragment.type_condition.name.value):
+                    walk(fragment.selection_set.selections)
             else:
                 raise Unsupported("a selection kind")
 
@@ -286,7 +306,7 @@ class Compiler:
                 members.append((s.key, self.tags(s.node, p)))
             elif s.name == "images":
                 self.no_arguments(s.node)
-                members.append((s.key, self.images(s.node, p)))
+                members.append((s.key, self.images(s.node, f"{p}.product_id")))
             elif s.name == "seo":
                 self.no_arguments(s.node)
                 members.append((s.key, self.seo(s.node, p)))
@@ -381,8 +401,12 @@ class Compiler:
 
     def variants(self, node: FieldNode, p: str) -> str:
         """Product.variants from the read row's variants JSON (storefront.variant_node), in its order."""
+        return _array(self.variant(node, "v.e"),
+                      f"jsonb_array_elements(coalesce(({p}).variants, '[]')) with ordinality as v (e, i)", "v.i")
+
+    def variant(self, node: FieldNode, e: str) -> str:
+        """A Variant from `e`, an element of a read row's variants JSON."""
         members = []
-        e = "v.e"
         for s in self.selections("Variant", node):
             if s.name == "price":
                 members.append((s.key, self.variant_price(s.node, e)))
@@ -427,8 +451,7 @@ class Compiler:
                                               'c.key collate "C"')))
             else:
                 raise Unsupported(f"Variant.{s.name}")
-        return _array(_object(members), f"jsonb_array_elements(coalesce(({p}).variants, '[]')) with ordinality as v (e, i)",
-                      "v.i")
+        return _object(members)
 
     def variant_price(self, node: FieldNode, e: str) -> str:
         """Variant.price(currency, quantity): commerce.calculate_prices for the variant (resolve_variant_price)."""
@@ -496,9 +519,10 @@ class Compiler:
                 out[s.key] = self.money(s.node, amount, currency)
         return out
 
-    def images(self, node: FieldNode, p: str) -> str:
-        """Product.images (schema/staff.graphql): the product's uploaded images in order, from the write tables
-        (commerce.product_images, content.media) under the statement's tenant."""
+    def images(self, node: FieldNode, owner: str, links: str = "commerce.product_images", key: str = "product_id") -> str:
+        """Product.images / Content.images (schema/media.graphql): the uploaded images in order of the product (or
+        node) whose id is the SQL `owner`, from the write tables (`links`, content.media) under the statement's
+        tenant."""
         columns = {"id": "m.id", "mimeType": "m.mime_type", "size": "m.size", "width": "m.width", "height": "m.height",
                    "altText": "m.alt_text"}
         members = []
@@ -507,7 +531,7 @@ class Compiler:
             if s.name == "__typename":
                 members.append((s.key, "'\"Media\"'"))
             elif s.name == "url":
-                members.append((s.key, _j("'/media/' || m.id::text")))
+                members.append((s.key, _j("'/t/' || %(tenant)s::text || '/media/' || m.id::text")))  # media.resolve_media_url
             elif s.name in columns:
                 members.append((s.key, _j(columns[s.name])))
             elif s.name == "createdAt":
@@ -515,8 +539,8 @@ class Compiler:
             else:
                 raise Unsupported(f"Media.{s.name}")
         return _array(_object(members),
-                      "commerce.product_images pi join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id "
-                      f"where pi.tenant_id = core.current_tenant_id() and pi.product_id = {p}.product_id", "pi.position")
+                      f"{links} pi join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id "
+                      f"where pi.tenant_id = core.current_tenant_id() and pi.{key} = {owner}", "pi.position")
 
     def tags(self, node: FieldNode, p: str) -> str:
         members = []
@@ -550,8 +574,16 @@ class Compiler:
 
     # ---- Query.products
     def root_products(self, sel: Selection) -> tuple[str, str, str]:
-        read_args = self.arguments("Query", "products", sel.node)
-        n = self.params.name("products")
+        expr, ctes = self.products_connection(sel.node, "Query", "products", None)
+        return sel.key, expr, ctes
+
+    def products_connection(self, node: FieldNode, type_name: str, field_name: str,
+                            scope: str | None) -> tuple[str, str]:
+        """A ProductConnection: (JSON expression, its CTEs). Query.products; or with `scope` (SQL of a jsonb object
+        merged into the filters, correlated with an outer row) Category.products, the caller wrapping the CTEs in
+        a subquery per category (products_connection with category_id)."""
+        read_args = self.arguments(type_name, field_name, node)
+        n = self.params.name("products" if scope is None else "scoped")
         names = {k: f"{n}_{k}" for k in ("search", "filters", "sort", "currency", "after", "before", "limit",
                                           "from_end", "want_total", "want_facets", "has_after", "has_before")}
         wants = {"total": False, "facets": False}
@@ -575,15 +607,16 @@ class Compiler:
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
         members = self.connection_members(
-            sel.node, "Product", lambda n: self.product(n, "x", currency_param), rows, meta, page, order, P, wants,
+            node, "Product", lambda n: self.product(n, "x", currency_param), rows, meta, page, order, P, wants,
             lambda n: self.facets(n, meta, P["currency"]))
+        filters = P["filters"] if scope is None else f"({P['filters']}::jsonb || {scope})"
         ctes = (f"{rows} as materialized (select * from index.read_products_page(%(tenant)s, {P['search']}, "
-                f"{P['filters']}, {P['sort']}, {P['currency']}, {P['after']}, {P['before']}, {P['limit']}, "
+                f"{filters}, {P['sort']}, {P['currency']}, {P['after']}, {P['before']}, {P['limit']}, "
                 f"{P['from_end']}, {P['want_total']}, {P['want_facets']})), "
                 f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped, r.facets from {rows} r where r.ord = 0), "
                 f"{page} as (select r.* from {rows} r "
                 f"where r.ord between 1 and {P['limit']})")
-        return sel.key, _object(members), ctes
+        return _object(members), ctes
 
     def keyed_facets(self, node: FieldNode, f: str, source: str, facet_type: str, inner_field: str, inner_type: str,
                      keys: tuple[str, ...]) -> str:
@@ -660,8 +693,9 @@ class Compiler:
         return f"(select {_object(members)} from {meta} m)"
 
     # ---- Content (pages, posts, comments)
-    def content(self, node: FieldNode, c: str, ranked: bool = True) -> str:
-        """JSON text of a Content from read columns alias `c` (index.read_content_page / read_content)."""
+    def content(self, node: FieldNode, c: str, ranked: bool = True, body: str | None = None) -> str:
+        """JSON text of a Content from read columns alias `c` (index.read_content_page / read_content, or an
+        index.content row with `body` the SQL of its body)."""
         members = []
         for s in self.selections("Content", node):
             if s.name == "__typename":
@@ -669,7 +703,9 @@ class Compiler:
                 continue
             if s.name == "comments":   # a connection per node, correlated with this row
                 saved = self.wants_body
-                expr, ctes = self.contents_connection(s.node, "Content", "comments", c)
+                expr, ctes = self.contents_connection(
+                    s.node, "Content", "comments",
+                    f"jsonb_build_object('parentId', {c}.node_id::text, 'kinds', jsonb_build_array('comment'))")
                 self.wants_body = saved
                 members.append((s.key, f"(with {ctes} select {expr})"))
                 continue
@@ -678,29 +714,18 @@ class Compiler:
                 column, kind = _CONTENT_COLUMNS[s.name]
                 members.append((s.key, _datetime(f"{c}.{column}") if kind == "datetime" else _j(f"{c}.{column}")))
             elif s.name == "body":
-                self.wants_body = True
-                members.append((s.key, _j(f"{c}.body")))
+                if body is None:
+                    self.wants_body = True   # the read function returns it
+                members.append((s.key, _j(body or f"{c}.body")))
             elif s.name == "rank":
                 members.append((s.key, _float4(f"{c}.rank") if ranked else "'null'"))
             elif s.name == "author":
-                author = []
-                for a in self.selections("Author", s.node):
-                    self.no_arguments(a.node)
-                    if a.name == "__typename":
-                        author.append((a.key, "'\"Author\"'"))
-                    elif a.name == "id":
-                        author.append((a.key, _j(f"{c}.author_id")))
-                    elif a.name == "name":
-                        author.append((a.key, _j(f"{c}.author_name")))
-                    elif a.name == "followerCount":
-                        author.append((a.key, _module_guard("community", self.follower_count("user", f"{c}.author_id"))))
-                    elif a.name == "viewerFollows":   # an anonymous visitor follows nobody
-                        author.append((a.key, _module_guard("community", "'false'")))
-                    elif a.name == "reputation":
-                        author.append((a.key, _module_guard("community", self.reputation(a.node, f"{c}.author_id"))))
-                    else:
-                        raise Unsupported(f"Author.{a.name}")
-                members.append((s.key, f"(case when {c}.author_id is null then 'null' else {_object(author)} end)"))
+                members.append((s.key, f"(case when {c}.author_id is null then 'null' "
+                                       f"else {self.author(s.node, f'{c}.author_id', f'{c}.author_name')} end)"))
+            elif s.name == "parent":   # resolve_content_parent: the parent when visible, else null
+                members.append((s.key, self.content_by_id(
+                    s.node, f"(select ic.parent_id from index.content ic where ic.tenant_id = core.current_tenant_id() "
+                            f"and ic.node_id = {c}.node_id)")))
             elif s.name == "tags":
                 members.append((s.key, self.tags(s.node, c)))
             elif s.name == "seo":
@@ -725,6 +750,8 @@ class Compiler:
                 members.append((s.key, _module_guard("community", "'[]'")))
             elif s.name == "followerCount":
                 members.append((s.key, _module_guard("community", self.follower_count("node", f"{c}.node_id"))))
+            elif s.name == "images":
+                members.append((s.key, self.images(s.node, f"{c}.node_id", "content.node_images", "node_id")))
             elif s.name == "category":
                 members.append((s.key, self.content_category(
                     s.node, "ct", "content.categories ct where ct.tenant_id = core.current_tenant_id() and ct.id = "
@@ -733,6 +760,56 @@ class Compiler:
             else:
                 raise Unsupported(f"Content.{s.name}")
         return _object(members)
+
+    def content_by_id(self, node: FieldNode, node_id: str) -> str:
+        """storefront.content_by_id for an anonymous visitor: the visible page, post or comment whose id is the SQL
+        `node_id` (from its read row, the body from content.bodies), or null."""
+        a = self.params.name("cn")
+        built = self.content(node, a, ranked=False,
+                             body=f"(select b.body from content.bodies b where b.tenant_id = core.current_tenant_id() "
+                                  f"and b.node_id = {a}.node_id)")
+        return (f"coalesce((select {built} from index.content {a} where {a}.tenant_id = core.current_tenant_id() "
+                f"and {a}.node_id = {node_id} and {a}.status in ('published', 'approved') "
+                f"and {a}.published_at <= now()), 'null')")
+
+    def author(self, node: FieldNode, user_id: str, name: str) -> str:
+        """An Author (a user's public profile) whose id and display name are the SQL `user_id` and `name`."""
+        author = []
+        for a in self.selections("Author", node):
+            if a.name == "contents":   # resolve_author_contents: a connection per author, newest first
+                saved = self.wants_body
+                expr, ctes = self.contents_connection(
+                    a.node, "Author", "contents",
+                    f"jsonb_build_object('authorIds', jsonb_build_array({user_id}::text))", sort="newest")
+                self.wants_body = saved
+                author.append((a.key, f"(with {ctes} select {expr})"))
+                continue
+            self.no_arguments(a.node)
+            if a.name == "__typename":
+                author.append((a.key, "'\"Author\"'"))
+            elif a.name == "id":
+                author.append((a.key, _j(user_id)))
+            elif a.name == "name":
+                author.append((a.key, _j(name)))
+            elif a.name == "followerCount":
+                author.append((a.key, _module_guard("community", self.follower_count("user", user_id))))
+            elif a.name == "viewerFollows":   # an anonymous visitor follows nobody
+                author.append((a.key, _module_guard("community", "'false'")))
+            elif a.name == "reputation":
+                author.append((a.key, _module_guard("community", self.reputation(a.node, user_id))))
+            else:
+                raise Unsupported(f"Author.{a.name}")
+        return _object(author)
+
+    def author_by_id(self, node: FieldNode, user_id: str) -> str:
+        """storefront._node(..., "Author") for an anonymous visitor: the profile of the user whose id is the SQL
+        `user_id` when they authored something visible, else null."""
+        u = self.params.name("au")
+        return (f"coalesce((select {self.author(node, f'{u}.id', f'{u}.display_name')} from core.users {u} "
+                f"where {u}.tenant_id = core.current_tenant_id() and {u}.id = {user_id} "
+                f"and exists (select 1 from index.content _ac where _ac.tenant_id = {u}.tenant_id "
+                f"and _ac.author_id = {u}.id and _ac.status in ('published', 'approved') "
+                f"and _ac.published_at <= now())), 'null')")
 
     @staticmethod
     def follower_count(target_type: str, target: str) -> str:
@@ -840,6 +917,11 @@ class Compiler:
         type_name, columns, number, order = tree[0], tree[1], tree[2], tree[3]
         members = []
         for s in self.selections(type_name, node):
+            if s.name == "products" and type_name == "Category":   # resolve_category_products, per category
+                expr, ctes = self.products_connection(
+                    s.node, "Category", "products", f"jsonb_build_object('categoryIds', jsonb_build_array({row}.id::text))")
+                members.append((s.key, f"(with {ctes} select {expr})"))
+                continue
             self.no_arguments(s.node)
             if s.name == "__typename":
                 members.append((s.key, f"'\"{type_name}\"'"))
@@ -865,18 +947,183 @@ class Compiler:
         visible is a root too), as resolve_categories answers it; the tenant set by index._begin_public_read."""
         self.no_arguments(sel.node)
         tree = self._TREES[sel.name]
-        _, _, number, order, table, visible, module, key = tree
-        n = self.params.name("tree")
-        tenant, cats = f"{n}_tenant", f"{n}_rows"
-        ctes = (f"{tenant} as materialized (select index._begin_public_read(%(tenant)s, '{module}') as id), "
-                f"{cats} as materialized (select c.id, c.parent_id, c.name, c.{key}, c.description, c.{number} "
-                f"from {tenant} t join {table} c on c.tenant_id = t.id where {visible})")
+        order = tree[3]
+        cats, ctes = self.category_rows(tree)
         root = self.params.name("root")
         expr = _array(self.category_tree_node(sel.node, root, cats, tree),
                       f"{cats} {root} where {root}.parent_id is null "
                       f"or not exists (select 1 from {cats} pa where pa.id = {root}.parent_id)",
                       f"{root}." + order.format(r=root))
         return sel.key, expr, ctes
+
+    def category_rows(self, tree: tuple) -> tuple[str, str]:
+        """(the name of a CTE of the tenant's categories of `tree` an anonymous visitor sees, its SQL); the tenant
+        set first by index._begin_public_read (which checks the tree's module)."""
+        _, _, number, _, table, visible, module, key = tree
+        n = self.params.name("tree")
+        tenant, cats = f"{n}_tenant", f"{n}_rows"
+        return cats, (f"{tenant} as materialized (select index._begin_public_read(%(tenant)s, '{module}') as id), "
+                      f"{cats} as materialized (select c.id, c.parent_id, c.name, c.{key}, c.description, c.{number} "
+                      f"from {tenant} t join {table} c on c.tenant_id = t.id where {visible})")
+
+    def root_category(self, sel: Selection) -> tuple[str, str, str]:
+        """Query.category(id | handle): one category of the tree (resolve_category), with its parent and children."""
+        read_args = self.arguments("Query", "category", sel.node)
+        cid, handle = self.params.name("category_id"), self.params.name("category_handle")
+
+        def fill(values: dict, variables) -> None:
+            args = read_args(variables)
+            if (args.get("id") is None) == (args.get("handle") is None):
+                raise ApiError("BAD_USER_INPUT", "category: give id or handle (one of them)")
+            values[cid] = parse_id(args["id"]) if args.get("id") is not None else None
+            values[handle] = args.get("handle")
+        self.params.fillers.append(fill)
+        tree = self._TREES["categories"]
+        cats, ctes = self.category_rows(tree)
+        row = self.params.name("cat")
+        expr = (f"coalesce((select {self.category_tree_node(sel.node, row, cats, tree)} from {cats} {row} "
+                f"where case when %({cid})s::uuid is not null then {row}.id = %({cid})s::uuid "
+                f"else {row}.handle = %({handle})s::text end "
+                f"order by {row}." + tree[3].format(r=row) + " limit 1), 'null')")
+        return sel.key, expr, ctes
+
+    def root_author(self, sel: Selection) -> tuple[str, str, str]:
+        """Query.author(id): a user's public profile (resolve_author)."""
+        read_args = self.arguments("Query", "author", sel.node)
+        uid = self.params.name("author_id")
+
+        def fill(values: dict, variables) -> None:
+            values[uid] = parse_id(read_args(variables)["id"])
+        self.params.fillers.append(fill)
+        n = self.params.name("author")
+        # no module: a profile is core (its fields check theirs)
+        ctes = f"{n}_tenant as materialized (select index._begin_public_read(%(tenant)s, null) as id)"
+        expr = f"(select {self.author_by_id(sel.node, f'%({uid})s::uuid')} from {n}_tenant)"
+        return sel.key, expr, ctes
+
+    # ---- Query.search (resolve_search): products and content by relevance, a union per edge
+    def root_search(self, sel: Selection) -> tuple[str, str, str]:
+        read_args = self.arguments("Query", "search", sel.node)
+        n = self.params.name("search")
+        names = {k: f"{n}_{k}" for k in ("search", "after", "before", "limit", "from_end", "has_after", "has_before")}
+
+        def fill(values: dict, variables) -> None:
+            args = read_args(variables)
+            page = page_args(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+            values[names["search"]] = args["query"]
+            _page_values(values, names, page)
+        self.params.fillers.append(fill)
+        rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
+        P = {k: f"%({v})s" for k, v in names.items()}
+        order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
+
+        def result(node: FieldNode) -> str:   # a SearchResult: the union member of the row's type
+            return (f"(case x.type when 'Product' then {self.product_by_id(node, 'x.id')} "
+                    f"when 'Content' then {_module_guard('content', self.content_by_id(node, 'x.id'))} end)")
+
+        # SearchConnection has the connection members a listing has but totals, sort and facets
+        members = self.connection_members(sel.node, "Search", result, rows, meta, page, order, P, {}, None)
+        ctes = (f"{rows} as materialized (select * from index.read_search_page(%(tenant)s, {P['search']}, "
+                f"{P['after']}, {P['before']}, {P['limit']}, {P['from_end']})), "
+                f"{meta} as (select r.corrected_query from {rows} r where r.ord = 0), "
+                f"{page} as (select r.* from {rows} r where r.ord between 1 and {P['limit']})")
+        return sel.key, _object(members), ctes
+
+    def product_by_id(self, node: FieldNode, product_id: str) -> str:
+        """storefront.product_by_id for an anonymous visitor: the published product whose id is the SQL
+        `product_id`, or null; the commerce module must be on (as ready_to_read)."""
+        a = self.params.name("pr")
+        built = self.product(node, a, None, ranked=False)
+        return _module_guard("commerce", f"coalesce((select {built} from index.products {a} "
+                                         f"where {a}.tenant_id = core.current_tenant_id() and {a}.product_id = {product_id} "
+                                         f"and {a}.status = 'published'), 'null')")
+
+    # ---- Query.node / nodes (resolve_node(s)): any object by id, its type looked up first
+    _NODE_TYPES = (
+        ("Product", "select product_id as id from index.products where tenant_id = {t} and product_id = any ({ids})"),
+        ("Variant", "select id from commerce.variants where tenant_id = {t} and id = any ({ids})"),
+        ("Content", "select node_id as id from index.content where tenant_id = {t} and node_id = any ({ids})"),
+        ("Category", "select id from commerce.categories where tenant_id = {t} and id = any ({ids})"),
+        ("ContentCategory", "select id from content.categories where tenant_id = {t} and id = any ({ids})"),
+        ("Tag", "select id from content.tags where tenant_id = {t} and id = any ({ids})"),
+        ("Order", "select order_id as id from index.orders where tenant_id = {t} and order_id = any ({ids})"),
+        ("StockLocation", "select id from commerce.stock_locations where tenant_id = {t} and id = any ({ids})"),
+        ("Author", "select id from core.users where tenant_id = {t} and id = any ({ids})"),
+    )
+
+    def root_nodes(self, sel: Selection) -> tuple[str, str, str]:
+        from rustok.graphql.storefront import MAX_NODES
+
+        single = sel.name == "node"
+        read_args = self.arguments("Query", sel.name, sel.node)
+        ids = self.params.name("node_ids")
+
+        def fill(values: dict, variables) -> None:
+            args = read_args(variables)
+            raw = [args["id"]] if single else args["ids"]
+            if len(raw) > MAX_NODES:
+                raise ApiError("BAD_USER_INPUT", f"ids: at most {MAX_NODES} per call")
+            values[ids] = [parse_id(i) for i in raw]
+        self.params.fillers.append(fill)
+        n = self.params.name("nodes")
+        tenant, types = f"{n}_tenant", f"{n}_types"
+        union = " union all ".join(
+            f"select x.id, {_lit(name)} as type from ({sql.format(t='t.id', ids=f'%({ids})s::uuid[]')}) x"
+            for name, sql in self._NODE_TYPES)
+        ctes = [f"{tenant} as materialized (select index._begin_public_read(%(tenant)s, null) as id)",
+                f"{types} as materialized (select y.id, y.type from {tenant} t, lateral ({union}) y)"]
+        cats: dict[str, str] = {}
+
+        def category(node: FieldNode, tree_name: str, module: str) -> str:
+            tree = self._TREES[tree_name]
+            if tree_name not in cats:
+                cats[tree_name], cte = self.category_rows(tree)
+                ctes.append(cte)
+            row = self.params.name("cat")
+            return _module_guard(module, f"coalesce((select {self.category_tree_node(node, row, cats[tree_name], tree)} "
+                                         f"from {cats[tree_name]} {row} where {row}.id = q.id), 'null')")
+
+        builders = {
+            "Product": lambda node: self.product_by_id(node, "q.id"),
+            "Variant": lambda node: self.variant_by_id(node, "q.id"),
+            "Content": lambda node: _module_guard("content", self.content_by_id(node, "q.id")),
+            "Category": lambda node: category(node, "categories", "commerce"),
+            "ContentCategory": lambda node: category(node, "contentCategories", "content"),
+            "Tag": lambda node: self.tag_by_id(node, "q.id"),
+            # an anonymous visitor sees no order and no stock location: null whatever is selected
+            "Order": lambda node: "'null'",
+            "StockLocation": lambda node: "'null'",
+            "Author": lambda node: self.author_by_id(node, "q.id"),
+        }
+        cases = " ".join(f"when {_lit(name)} then {builders[name](sel.node)}" for name, _ in self._NODE_TYPES)
+        value = f"coalesce((case (select ty.type from {types} ty where ty.id = q.id limit 1) {cases} end), 'null')"
+        source = f"unnest(%({ids})s::uuid[]) with ordinality as q (id, i)"
+        expr = f"(select {value} from {source})" if single else _array(value, source, "q.i")
+        return sel.key, expr, ", ".join(ctes)
+
+    def variant_by_id(self, node: FieldNode, variant_id: str) -> str:
+        """Query.node of a Variant for an anonymous visitor: the variant of its published product, or null."""
+        a = self.params.name("vp")
+        return _module_guard("commerce", (
+            f"coalesce((select {self.variant(node, 'v.e')} from index.products {a}, "
+            f"jsonb_array_elements(coalesce({a}.variants, '[]')) v (e) "
+            f"where {a}.tenant_id = core.current_tenant_id() and {a}.status = 'published' "
+            f"and {a}.product_id = (select cv.product_id from commerce.variants cv "
+            f"where cv.tenant_id = core.current_tenant_id() and cv.id = {variant_id}) "
+            f"and v.e ->> 'id' = {variant_id}::text limit 1), 'null')"))
+
+    def tag_by_id(self, node: FieldNode, tag_id: str) -> str:
+        members = []
+        for s in self.selections("Tag", node):
+            self.no_arguments(s.node)
+            if s.name == "__typename":
+                members.append((s.key, "'\"Tag\"'"))
+            elif s.name in ("id", "slug", "name"):
+                members.append((s.key, _j(f"tg.{s.name}")))
+            else:
+                raise Unsupported(f"Tag.{s.name}")
+        return (f"coalesce((select {_object(members)} from content.tags tg where tg.tenant_id = core.current_tenant_id() "
+                f"and tg.id = {tag_id}), 'null')")
 
     def root_content(self, sel: Selection) -> tuple[str, str]:
         read_args = self.arguments("Query", "content", sel.node)
@@ -905,12 +1152,13 @@ class Compiler:
         return sel.key, expr, ctes
 
     def contents_connection(self, node: FieldNode, type_name: str, field_name: str,
-                            parent: str | None) -> tuple[str, str]:
-        """A ContentConnection: (JSON expression, its CTEs). Query.contents, or with `parent` (the alias of a
-        content row) Content.comments: that node's comments (contents_connection with parent_id), the CTEs then
-        correlated with the parent row (the caller wraps them in a subquery per parent)."""
+                            scope: str | None, sort: str | None = None) -> tuple[str, str]:
+        """A ContentConnection: (JSON expression, its CTEs). Query.contents; or with `scope` (SQL of a jsonb
+        object merged into the filters, correlated with an outer row) a connection per row: Content.comments (a
+        node's comments), Author.contents (an author's, `sort` fixed). The caller wraps a scoped connection's CTEs
+        in a subquery per row."""
         read_args = self.arguments(type_name, field_name, node)
-        n = self.params.name("contents" if parent is None else "comments")
+        n = self.params.name("contents" if scope is None else "scoped")
         names = {k: f"{n}_{k}" for k in ("search", "filters", "sort", "after", "before", "limit", "from_end",
                                           "want_total", "want_body", "has_after", "has_before")}
         wants = {"total": False, "body": False}
@@ -925,7 +1173,7 @@ class Compiler:
                 filters["kinds"] = [args["kind"]]
             values[names["search"]] = args.get("search")
             values[names["filters"]] = Jsonb(filters)
-            values[names["sort"]] = args.get("sort")
+            values[names["sort"]] = sort or args.get("sort")
             _page_values(values, names, page)
             values[names["want_total"]] = wants["total"]
             values[names["want_body"]] = wants["body"]
@@ -939,9 +1187,7 @@ class Compiler:
             node, "Content", lambda n: self.content(n, "x"), rows, meta, page, order, P, wants,
             lambda n: self.content_facets(n, "(select x.f from " + facets_cte + " x)"))
         wants["body"] = self.wants_body
-        filters = P["filters"] if parent is None else (
-            f"({P['filters']}::jsonb || jsonb_build_object('parentId', {parent}.node_id::text, "
-            "'kinds', jsonb_build_array('comment')))")
+        filters = P["filters"] if scope is None else f"({P['filters']}::jsonb || {scope})"
         ctes = (f"{rows} as materialized (select * from index.read_content_page(%(tenant)s, {P['search']}, "
                 f"{filters}, {P['sort']}, {P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, "
                 f"{P['want_total']}, {P['want_body']})), "
@@ -1049,6 +1295,12 @@ class Compiler:
                 ctes.append(cte)
             elif sel.name == "content":
                 members.append(self.root_content(sel))
+            elif sel.name in ("category", "author", "search", "node", "nodes"):
+                build = {"category": self.root_category, "author": self.root_author, "search": self.root_search,
+                         "node": self.root_nodes, "nodes": self.root_nodes}[sel.name]
+                key, expr, cte = build(sel)
+                members.append((key, expr))
+                ctes.append(cte)
             elif sel.name in ("categories", "contentCategories"):
                 key, expr, cte = self.root_category_tree(sel)
                 members.append((key, expr))

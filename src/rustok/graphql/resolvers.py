@@ -17,14 +17,15 @@
 | tags         | tags.graphql         | tag management for the admin: uses, rename, merge, delete   |
 | accounts     | accounts.graphql     | password reset and invitations by mailed links              |
 | platform     | platform.graphql     | the platform operator: tenants and their domains            |
+| media        | media.graphql        | uploads (multipart spec), media library, product/node images |
 
 Access checks live in access.py, connections and write transactions in db.py.
 """
 
 from __future__ import annotations
 
-from rustok.graphql import (accounts, admin, cart, commerce, community, content, core, domains, live, platform, retired,
-                            scalars, staff, storefront, tags)
+from rustok.graphql import (accounts, admin, cart, commerce, community, content, core, domains, live, media, platform,
+                            retired, scalars, staff, storefront, tags)
 
 BINDABLES: list = [
     *scalars.bindables,
@@ -42,6 +43,7 @@ BINDABLES: list = [
     *tags.bindables,
     *accounts.bindables,
     *platform.bindables,
+    *media.bindables,
 ]
 
 

@@ -22,8 +22,6 @@ query = QueryType()
 mutation = MutationType()
 price_list_type = ObjectType("PriceList")
 revision_type = ObjectType("Revision")
-product_type = ObjectType("Product")
-media_type = ObjectType("Media")
 
 MIN_PASSWORD = 8
 _USER_COLUMNS = "id, email, display_name, role, status, created_at, last_login_at"
@@ -248,57 +246,6 @@ async def resolve_revision_body(revision, info):
     return row["body"] if row else None
 
 
-# ---------------------------------------------------------------- media
-
-_MEDIA = "m.id, m.mime_type, m.size, m.width, m.height, m.alt_text, m.created_at"
-
-
-@media_type.field("url")
-async def resolve_media_url(media, info):
-    return f"/media/{media['id']}"
-
-
-@product_type.field("images")
-async def resolve_product_images(product, info):
-    from rustok.graphql.loaders import loader
-
-    ctx = info.context
-
-    async def fetch(ids):
-        rows = await fetch_all(ctx, f"""
-            select pi.product_id, {_MEDIA} from commerce.product_images pi
-            join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id
-            where pi.tenant_id = core.current_tenant_id() and pi.product_id = any (%s)
-            order by pi.product_id, pi.position""", (list(ids),))
-        out: dict = {}
-        for r in rows:
-            out.setdefault(r.pop("productId"), []).append(r)
-        return out
-
-    return (await loader(ctx, "product_images", fetch).load(product["id"])) or []
-
-
-@query.field("mediaLibrary")
-async def resolve_media_library(_, info, first: int = 50):
-    from rustok.graphql.access import has_permission
-
-    ctx = info.context
-    if not await has_permission(ctx, "catalog:write"):
-        await require_permission(ctx, "content:write_own")
-    return await fetch_all(ctx, f"select {_MEDIA} from content.media m where m.tenant_id = core.current_tenant_id() "
-                                "order by m.id desc limit %s", (_first(first, 100),))
-
-
-@mutation.field("setProductImages")
-@mutation_payload
-async def resolve_set_product_images(_, info, productId: str, mediaIds: list[str]):  # noqa: N803
-    product_id = parse_id(productId)
-    async with permission_write(info.context, "catalog:write") as (conn, result):
-        await scalar(conn, "select commerce.set_product_images(%s, %s)", (product_id, [parse_id(m) for m in mediaIds]))
-        result["product"] = await scalar(conn, "select commerce.product_record(%s)", (product_id,))
-    return result
-
-
 # ---------------------------------------------------------------- operations
 
 @query.field("opsStatus")
@@ -342,4 +289,4 @@ async def resolve_reindex_tenant(_, info):
     return result
 
 
-bindables = [query, mutation, price_list_type, revision_type, product_type, media_type]
+bindables = [query, mutation, price_list_type, revision_type]

@@ -7,6 +7,7 @@ import {
   badge, field, formError, guard, h, input, isoToLocal, localToIso, notify, page, select, showErrors, when,
 } from "../ui.js";
 import { seoSection, slugify, tagsSection } from "./catalog.js";
+import { imagesSection } from "./media.js";
 
 const ERR = "userErrors { field code message }";
 
@@ -104,7 +105,7 @@ export async function create(kind) {
 
 const NODE = `query($id: ID!) { content(id: $id) { id kind title slug excerpt body bodyFormat status publishedAt updatedAt
   category { id } tags { name } seo { title description canonicalUrl imageUrl robots } author { name }
-  revisions { id title excerpt body createdAt } } }`;
+  images { id url altText } revisions { id title excerpt body createdAt } } }`;
 
 export async function edit(id) {
   const [data, categories] = await Promise.all([gql(NODE, { id }), contentCategoryList()]);
@@ -177,7 +178,8 @@ export async function edit(id) {
       location.hash = "#/content";
     }) }, `Delete this ${n.kind}`));
   page(n.title || "(untitled)", h("p", {}, h("a", { href: "#/content" }, "← Content"), " · ", n.kind, " by ", n.author?.name || "—"),
-    form, publishing, can("tags:manage") ? tagsSection(n, reload, "node") : null, seoSection("node", n, reload), revisions, danger);
+    form, publishing, can("tags:manage") ? tagsSection(n, reload, "node") : null, seoSection("node", n, reload),
+    imagesSection(n, reload, "node"), revisions, danger);
 }
 
 // ---------------------------------------------------------------- content categories
