@@ -17465,21 +17465,10 @@ begin
     from unnest(v_lines) l
     order by l.ord;
 
-    -- ---- stock: lock the candidate levels in a fixed order, pick a location per item, check, reserve.
+    -- ---- stock: lock the candidate levels in a fixed order (item, location) and read them in the same statement
+    -- (a locked row is read as its latest version), pick a location per item, check, reserve.
     -- The hot rows come last: stock levels here, then the display_id counter (the order row); both stay
     -- locked until commit, so everything else (items above) is written before them.
-    perform 1
-    from commerce.inventory_levels il
-    where il.tenant_id = p_tenant_id
-      and (p_location_id is null or il.location_id = p_location_id)
-      and il.inventory_item_id in (
-          select vi.inventory_item_id
-          from unnest(v_lines) l
-          join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
-          where l.manage_inventory)
-    order by il.inventory_item_id, il.location_id
-    for no key update;
-
     with need as (
         select vi.inventory_item_id, sum(l.quantity * vi.required_quantity)::integer as needed,
                bool_and(l.allow_backorder) as backorder
@@ -17487,17 +17476,22 @@ begin
         join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
         where l.manage_inventory
         group by vi.inventory_item_id
+    ), locked as materialized (
+        select il.inventory_item_id, il.location_id, il.stocked_quantity - il.reserved_quantity as available
+        from commerce.inventory_levels il
+        where il.tenant_id = p_tenant_id
+          and (p_location_id is null or il.location_id = p_location_id)
+          and il.inventory_item_id in (select n.inventory_item_id from need n)
+        order by il.inventory_item_id, il.location_id
+        for no key update
     )
     select array_agg(a) into v_alloc
     from (
         select distinct on (n.inventory_item_id)
-               row(n.inventory_item_id, il.location_id, n.needed,
-                   coalesce(il.stocked_quantity - il.reserved_quantity, 0), n.backorder)::commerce._stock_allocation as a
+               row(n.inventory_item_id, il.location_id, n.needed, coalesce(il.available, 0), n.backorder)::commerce._stock_allocation as a
         from need n
-        left join commerce.inventory_levels il
-          on il.tenant_id = p_tenant_id and il.inventory_item_id = n.inventory_item_id
-         and (p_location_id is null or il.location_id = p_location_id)
-        order by n.inventory_item_id, il.stocked_quantity - il.reserved_quantity desc nulls last, il.location_id
+        left join locked il on il.inventory_item_id = n.inventory_item_id
+        order by n.inventory_item_id, il.available desc nulls last, il.location_id
     ) s;
 
     select l.ord, l.variant_id, l.sku, l.quantity, a.inventory_item_id, a.location_id,
@@ -17516,11 +17510,13 @@ begin
                   detail = format('inventory item %s, location %s', v_bad.inventory_item_id, coalesce(v_bad.location_id::text, 'none stocked'));
     end if;
 
-    update commerce.inventory_levels il
-    set reserved_quantity = il.reserved_quantity + a.needed
-    from unnest(v_alloc) a
-    where il.tenant_id = p_tenant_id and il.inventory_item_id = a.inventory_item_id and il.location_id = a.location_id;
-
+    -- reserve and record the reservations in one statement (the update runs whole, read or not)
+    with reserve as (
+        update commerce.inventory_levels il
+        set reserved_quantity = il.reserved_quantity + a.needed
+        from unnest(v_alloc) a
+        where il.tenant_id = p_tenant_id and il.inventory_item_id = a.inventory_item_id and il.location_id = a.location_id
+    )
     insert into commerce.order_reservations (tenant_id, order_id, order_item_id, inventory_item_id, location_id, quantity)
     select p_tenant_id, v_order_id, l.item_id, a.inventory_item_id, a.location_id, l.quantity * vi.required_quantity
     from unnest(v_lines) l
