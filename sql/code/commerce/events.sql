@@ -350,6 +350,10 @@ as $$
 begin
     -- Items written by commerce.place_order belong to an order placed in this same transaction
     -- (created_at = now()): its OrderPlaced event already covers them.
+    -- (asked first: an insert of no rows would still run the fan-out trigger of outbox.events)
+    if not exists (select 1 from changed_rows r where r.order_created_at <> now()) then
+        return null;
+    end if;
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
     select distinct r.tenant_id, 'OrderUpdated', 'order', r.order_id, jsonb_build_object('source', 'order_items')
     from (select tenant_id, order_id, order_created_at from changed_rows) r

@@ -67,8 +67,9 @@ create or replace trigger _800_unretire_ins after insert on commerce.products
     referencing new table as new_rows for each statement
     execute function commerce.tg_products__unretire();
 
-create or replace trigger _800_unretire_upd after update on commerce.products
-    referencing old table as old_rows new table as new_rows for each statement
+create or replace trigger _800_unretire_upd after update of handle on commerce.products
+    for each row
+    when (old.handle is distinct from new.handle)
     execute function commerce.tg_products__unretire();
 
 create or replace trigger _900_events_del after delete on commerce.products

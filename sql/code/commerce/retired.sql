@@ -26,21 +26,21 @@ create or replace function commerce.tg_products__unretire() returns trigger
     language plpgsql volatile
 as $$
 begin
-    if tg_op = 'INSERT' then
+    if tg_level = 'ROW' then   -- an UPDATE that changed the handle (the trigger's WHEN)
+        delete from commerce.retired_handles r
+        where r.tenant_id = new.tenant_id and r.handle = new.handle;
+    else
         delete from commerce.retired_handles r
         using new_rows n
         where r.tenant_id = n.tenant_id and r.handle = n.handle;
-    else
-        delete from commerce.retired_handles r
-        using new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
-        where n.handle is distinct from o.handle and r.tenant_id = n.tenant_id and r.handle = n.handle;
     end if;
     return null;
 end
 $$;
 comment on function commerce.tg_products__unretire() is
-    'AFTER INSERT/UPDATE statement trigger on commerce.products: a product that takes a retired handle removes it '
-    'from commerce.retired_handles (the address belongs to the new product now).';
+    'AFTER INSERT statement trigger and AFTER UPDATE OF handle row trigger (when the handle changed) on '
+    'commerce.products: a product that takes a retired handle removes it from commerce.retired_handles (the address '
+    'belongs to the new product now). Row-level for updates so that an update leaving the handle alone costs nothing.';
 
 create or replace function commerce.retired_product(p_handle text, p_id uuid default null) returns table (handle text, title text, retired_at timestamptz)
     language sql stable

@@ -25,7 +25,9 @@ comment on table outbox.events is
     'consumers re-read current rows, so payloads stay small.';
 comment on column outbox.events.aggregate_type is 'node | product | order | user | tag | ... (the aggregate whose read rows to rebuild)';
 comment on column outbox.events.payload is 'Small JSON facts about the change (old/new status, quantities); never the whole row.';
-comment on column outbox.events.id is 'Event id: a ULID-layout uuid from core.new_id(), so ids sort by time.';
+comment on column outbox.events.id is
+    'Event id: uuidv7() (a 48-bit millisecond timestamp first, like core.new_id()''s ULIDs), so ids sort by time and '
+    'core.id_time() reads them; made in C (core.new_id() is a SQL function, a cost per event).';
 comment on column outbox.events.tenant_id is
     'The tenant the event belongs to (core.tenants.id); row-level security policy tenant_isolation keys on it, and '
     'it leads the key (tenant_id, occurred_at, id), the distribution column on Citus. Every event has a tenant: '
