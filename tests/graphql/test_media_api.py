@@ -380,3 +380,24 @@ def test_rows_stored_in_the_database_keep_working(client, shop, owner):
     (root / key[5:]).unlink()
     assert media_cli.check(owner, root, out=io.StringIO()) == 2
     assert client.get(f"/t/{slug}/media/{row[0]}").status_code == 404
+
+
+def test_media_by_node_id(client, shop):
+    """Media implements Node: node(id:) / nodes(ids:) answer an uploaded file of this tenant (compiled for a
+    visitor, ordinary for staff: the same bytes), null for another tenant's."""
+    slug, admin = shop["slug"], shop["tokens"]["admin"]
+    media = upload_one(client, slug, admin, GIF_2x3, alt="Two by three")["data"]["uploadMedia"]["media"]
+    foreign = upload_one(client, shop["other"], shop["other_token"], PNG_1x1)["data"]["uploadMedia"]["media"]
+    q = ('query($ids: [ID!]!) { nodes(ids: $ids) { __typename id ... on Media { url mimeType size width height '
+         'altText createdAt } } }')
+    body = {"query": q, "variables": {"ids": [media["id"], foreign["id"]]}}
+    compiled = client.post("/graphql", json=body, headers={"X-Tenant": slug})
+    ordinary = client.post("/graphql", json=body, headers={"X-Tenant": slug, "Authorization": f"Bearer {admin}"})
+    assert compiled.headers.get("x-execution") == "compiled"
+    assert compiled.content == ordinary.content
+    found, other = compiled.json()["data"]["nodes"]
+    assert other is None
+    assert found == {"__typename": "Media", "id": media["id"], "url": media["url"], "mimeType": "image/gif",
+                     "size": len(GIF_2x3), "width": 2, "height": 3, "altText": "Two by three",
+                     "createdAt": found["createdAt"]}
+    assert client.get(found["url"]).content == GIF_2x3

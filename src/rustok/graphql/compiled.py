@@ -519,10 +519,8 @@ class Compiler:
                 out[s.key] = self.money(s.node, amount, currency)
         return out
 
-    def images(self, node: FieldNode, owner: str, links: str = "commerce.product_images", key: str = "product_id") -> str:
-        """Product.images / Content.images (schema/media.graphql): the uploaded images in order of the product (or
-        node) whose id is the SQL `owner`, from the write tables (`links`, content.media) under the statement's
-        tenant."""
+    def media(self, node: FieldNode) -> str:
+        """A Media from content.media alias `m`."""
         columns = {"id": "m.id", "mimeType": "m.mime_type", "size": "m.size", "width": "m.width", "height": "m.height",
                    "altText": "m.alt_text"}
         members = []
@@ -538,7 +536,13 @@ class Compiler:
                 members.append((s.key, _datetime("m.created_at")))
             else:
                 raise Unsupported(f"Media.{s.name}")
-        return _array(_object(members),
+        return _object(members)
+
+    def images(self, node: FieldNode, owner: str, links: str = "commerce.product_images", key: str = "product_id") -> str:
+        """Product.images / Content.images (schema/media.graphql): the uploaded images in order of the product (or
+        node) whose id is the SQL `owner`, from the write tables (`links`, content.media) under the statement's
+        tenant."""
+        return _array(self.media(node),
                       f"{links} pi join content.media m on m.tenant_id = pi.tenant_id and m.id = pi.media_id "
                       f"where pi.tenant_id = core.current_tenant_id() and pi.{key} = {owner}", "pi.position")
 
@@ -1049,6 +1053,7 @@ class Compiler:
         ("Order", "select order_id as id from index.orders where tenant_id = {t} and order_id = any ({ids})"),
         ("StockLocation", "select id from commerce.stock_locations where tenant_id = {t} and id = any ({ids})"),
         ("Author", "select id from core.users where tenant_id = {t} and id = any ({ids})"),
+        ("Media", "select id from content.media where tenant_id = {t} and id = any ({ids})"),
     )
 
     def root_nodes(self, sel: Selection) -> tuple[str, str, str]:
@@ -1094,6 +1099,8 @@ class Compiler:
             "Order": lambda node: "'null'",
             "StockLocation": lambda node: "'null'",
             "Author": lambda node: self.author_by_id(node, "q.id"),
+            "Media": lambda node: (f"coalesce((select {self.media(node)} from content.media m "
+                                   "where m.tenant_id = core.current_tenant_id() and m.id = q.id), 'null')"),
         }
         cases = " ".join(f"when {_lit(name)} then {builders[name](sel.node)}" for name, _ in self._NODE_TYPES)
         value = f"coalesce((case (select ty.type from {types} ty where ty.id = q.id limit 1) {cases} end), 'null')"

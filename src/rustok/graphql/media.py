@@ -167,6 +167,13 @@ async def resolve_upload_media_files(_, info, files: list[UploadFile], alt: list
 
 # ---------------------------------------------------------------- the library
 
+async def media_by_id(ctx, media_id) -> dict | None:
+    """One uploaded file of the tenant by id (Query.node), or None."""
+    row = await fetch_one(ctx, f"select {_MEDIA} from content.media m where m.tenant_id = core.current_tenant_id() "
+                               "and m.id = %s", (media_id,))
+    return {"__typename": "Media", **row} if row else None
+
+
 _PAGE = f"""
     select {_MEDIA} from content.media m
     where m.tenant_id = core.current_tenant_id()

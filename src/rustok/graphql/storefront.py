@@ -721,6 +721,8 @@ _NODE_TYPES = """
          where tenant_id = core.current_tenant_id() and id = any (%(ids)s)
         union all select id, 'Author' from core.users u
          where tenant_id = core.current_tenant_id() and id = any (%(ids)s)
+        union all select id, 'Media' from content.media
+         where tenant_id = core.current_tenant_id() and id = any (%(ids)s)
     ) x"""
 
 
@@ -761,6 +763,10 @@ async def _node(ctx, type_name: str, node_id: UUID):
                           and (%s or (c.status in ('published', 'approved') and c.published_at <= now())))""",
             (node_id, await is_staff(ctx)))
         return {"__typename": "Author", "id": row["id"], "name": row["displayName"]} if row else None
+    if type_name == "Media":
+        # as GET /t/<slug>/media/<id>: whoever has the id may fetch the file, so its description too
+        from rustok.graphql.media import media_by_id
+        return await media_by_id(ctx, node_id)
     return None
 
 
