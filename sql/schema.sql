@@ -21036,6 +21036,18 @@ ALTER TABLE ONLY index.words_stale
 ALTER TABLE index.words_stale ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: words_stale analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.words_stale FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: words_stale tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.words_stale FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
 -- Name: words_stale tenant_isolation; Type: POLICY; Schema: index; Owner: -
 --
 
@@ -21064,6 +21076,13 @@ COMMENT ON COLUMN index.words_stale.marked_by IS 'The backend (pg_backend_pid) t
 --
 
 COMMENT ON COLUMN index.words_stale.marked_at IS 'When that backend last marked the tenant.';
+
+--
+-- Name: TABLE words_stale; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.words_stale TO rustok_analyst;
+GRANT SELECT ON TABLE index.words_stale TO rustok_tenant_analyst;
 
 --
 -- Name: _begin_public_read(text, text); Type: FUNCTION; Schema: index; Owner: -

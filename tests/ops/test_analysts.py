@@ -47,6 +47,8 @@ def two_tenants(fresh_db):
         c.execute("select * from outbox.drain('index')")
         c.execute("select * from index.refresh_words(%s)", (a,))
         c.execute("select * from index.refresh_words(%s)", (b,))
+        # a stale-words mark of each (index._mark_words_stale; the refresh above cleared them)
+        c.execute("insert into index.words_stale (tenant_id, marked_by) values (%s, 1), (%s, 1)", (a, b))
         # a facet cache row of each tenant
         c.execute("insert into index.facet_cache (tenant_id, include_unpublished, currency_code, bounds, total, counts) "
                   "values (%s, false, 'EUR', '{0,100}', 1, '{}'), (%s, false, 'EUR', '{0,100}', 1, '{}')", (a, b))

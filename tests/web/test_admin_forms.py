@@ -52,7 +52,7 @@ def test_invalid_input_shows_the_field_message_and_saves_nothing(live_server, pa
     invite.get_by_role("button", name="Invite", exact=True).click()
     expect(invite.locator('[data-error-for="email"]')).to_contain_text("already used")
     shots(page, "admin-form-duplicate-email")
-    users = graphql(base, shop["slug"], "{ users { email } }", token=admin)["data"]["users"]
+    users = graphql(base, shop["slug"], "{ users { nodes { email } } }", token=admin)["data"]["users"]["nodes"]
     assert len(users) == len(shop["emails"])
 
     # content: a slug already taken by another post

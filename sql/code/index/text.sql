@@ -69,6 +69,9 @@ comment on column index.words_stale.marked_by is
 comment on column index.words_stale.marked_at is 'When that backend last marked the tenant.';
 
 select core.enable_tenant_rls('index.words_stale');
+select core.allow_analyst_read('index.words_stale');
+select core.allow_tenant_analyst_read('index.words_stale');
+grant select on index.words_stale to rustok_analyst, rustok_tenant_analyst;
 
 create or replace function index._mark_words_stale(p_tenant_id uuid) returns void
     language sql volatile
