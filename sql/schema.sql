@@ -21215,27 +21215,6 @@ $$;
 COMMENT ON FUNCTION index._browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) IS 'Internal: the unfiltered total and facet counts of a tenant from index.facet_cache, counted (index._browse_counts) and stored on a miss when safe (read committed, writable, own tenant; per-tenant try-lock against invalidations).';
 
 --
--- Name: _check_limit(integer); Type: FUNCTION; Schema: index; Owner: -
---
-
-CREATE FUNCTION index._check_limit(p_limit integer) RETURNS void
-    LANGUAGE plpgsql IMMUTABLE
-    AS $$
-begin
-    if p_limit is null or p_limit not between 0 and 100 then
-        raise exception 'first/last: a page has at most 100 rows (got %); page with after/before for more',
-            coalesce(p_limit::text, 'null') using errcode = 'invalid_parameter_value';
-    end if;
-end
-$$;
-
---
--- Name: FUNCTION _check_limit(p_limit integer); Type: COMMENT; Schema: index; Owner: -
---
-
-COMMENT ON FUNCTION index._check_limit(p_limit integer) IS 'Internal: a page size is 0 to 100 rows; 22023 otherwise.';
-
---
 -- Name: _check_page(jsonb, text[], integer, integer); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -23715,7 +23694,7 @@ declare
     v_desc boolean;
     v_dir text;
 begin
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';
@@ -23771,7 +23750,7 @@ begin
     if p_customer_id is distinct from core.current_user_id() then
         perform core.require_permission('orders:read_all');
     end if;
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
             index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
     if not coalesce(p_from_end, false) then
@@ -23830,7 +23809,7 @@ declare
     v_before_op text;
     v_dir text;
 begin
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';   -- nothing to rank: the relevance of a list without search text is its recency
@@ -23895,7 +23874,7 @@ CREATE FUNCTION index.page_search(p_tenant_id uuid, p_query text, p_include_unpu
 declare
     v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
 begin
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if p_tenant_id is null then
         return;
@@ -23950,7 +23929,7 @@ CREATE FUNCTION index.page_staff_orders(p_statuses text[], p_email text, p_displ
 begin
     perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
     perform core.require_permission('orders:read_all');
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
             index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
     return query
@@ -24234,7 +24213,7 @@ begin
     if p_search is null and coalesce(p_filters, '{}') - 'priceBuckets' = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
        and p_before is null and not coalesce(p_from_end, false)
        and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
-        perform index._check_limit(p_limit);
+        perform core._check_page_size(p_limit);
         perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
         if p_want_facets then   -- the facets and the total from one read of the facet cache
             v_listing := index.search_products(v_tenant, null, coalesce(p_filters, '{}'), 'newest', 1, 0, p_currency, false);
@@ -24292,7 +24271,7 @@ begin
         v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
         v_bounds := index._price_bucket_bounds(p_filters);
         if numnode(v_q) > 0 then
-            perform index._check_limit(p_limit);
+            perform core._check_page_size(p_limit);
             perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
                                       case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
                                       'after');
@@ -24341,7 +24320,7 @@ begin
        and (jsonb_typeof(p_filters -> 'priceMin') = 'number' or jsonb_typeof(p_filters -> 'priceMax') = 'number')
        and not exists (select from jsonb_each(p_filters) e where jsonb_typeof(e.value) = 'null')
        and not (p_filters ? 'categoryIds' and p_filters ? 'categoryHandles') then
-        perform index._check_limit(p_limit);
+        perform core._check_page_size(p_limit);
         perform index._cursor_key(p_after, coalesce(p_sort, 'newest'),
                                   case when coalesce(p_sort, 'newest') = 'newest' then 'timestamptz' else 'bigint' end, 'after');
         v_result := index._product_search_pass(v_tenant, v_q, p_filters, p_currency, p_after, p_limit,

@@ -109,7 +109,7 @@ as $$
 begin
     perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
     perform core.require_permission('orders:read_all');
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
             index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
     return query

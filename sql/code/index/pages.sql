@@ -52,18 +52,6 @@ comment on function index._cursor_key(jsonb, text, text, text) is
     'Internal: check a page cursor ({"s": sort, "k": [key, id]}) against the list''s sort and the key''s type '
     '(timestamptz, bigint, real, integer or text); returns it, or raises 22023 naming the argument (p_arg).';
 
-create or replace function index._check_limit(p_limit integer) returns void
-    language plpgsql immutable
-as $$
-begin
-    if p_limit is null or p_limit not between 0 and 100 then
-        raise exception 'first/last: a page has at most 100 rows (got %); page with after/before for more',
-            coalesce(p_limit::text, 'null') using errcode = 'invalid_parameter_value';
-    end if;
-end
-$$;
-comment on function index._check_limit(integer) is 'Internal: a page size is 0 to 100 rows; 22023 otherwise.';
-
 -- ---------------------------------------------------------------- products
 create or replace function index._product_matches(
     p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean
@@ -222,7 +210,7 @@ declare
     v_before_op text;
     v_dir text;
 begin
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';   -- nothing to rank: the relevance of a list without search text is its recency
@@ -389,7 +377,7 @@ declare
     v_desc boolean;
     v_dir text;
 begin
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';
@@ -454,7 +442,7 @@ begin
     if p_customer_id is distinct from core.current_user_id() then
         perform core.require_permission('orders:read_all');
     end if;
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after'),
             index._cursor_key(p_before, 'newest', 'timestamptz', 'before');
     if not coalesce(p_from_end, false) then
@@ -573,7 +561,7 @@ as $$
 declare
     v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
 begin
-    perform index._check_limit(p_limit);
+    perform core._check_page_size(p_limit);
     p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if p_tenant_id is null then
         return;

@@ -238,7 +238,7 @@ begin
     if p_search is null and coalesce(p_filters, '{}') - 'priceBuckets' = '{}' and coalesce(p_sort, 'newest') in ('newest', 'relevance')
        and p_before is null and not coalesce(p_from_end, false)
        and (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
-        perform index._check_limit(p_limit);
+        perform core._check_page_size(p_limit);
         perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
         if p_want_facets then   -- the facets and the total from one read of the facet cache
             v_listing := index.search_products(v_tenant, null, coalesce(p_filters, '{}'), 'newest', 1, 0, p_currency, false);
@@ -296,7 +296,7 @@ begin
         v_q := index._product_query_text(v_tenant, p_search, p_filters, p_currency, false);
         v_bounds := index._price_bucket_bounds(p_filters);
         if numnode(v_q) > 0 then
-            perform index._check_limit(p_limit);
+            perform core._check_page_size(p_limit);
             perform index._cursor_key(p_after, coalesce(p_sort, 'relevance'),
                                       case when coalesce(p_sort, 'relevance') = 'relevance' then 'real' else 'timestamptz' end,
                                       'after');
@@ -345,7 +345,7 @@ begin
        and (jsonb_typeof(p_filters -> 'priceMin') = 'number' or jsonb_typeof(p_filters -> 'priceMax') = 'number')
        and not exists (select from jsonb_each(p_filters) e where jsonb_typeof(e.value) = 'null')
        and not (p_filters ? 'categoryIds' and p_filters ? 'categoryHandles') then
-        perform index._check_limit(p_limit);
+        perform core._check_page_size(p_limit);
         perform index._cursor_key(p_after, coalesce(p_sort, 'newest'),
                                   case when coalesce(p_sort, 'newest') = 'newest' then 'timestamptz' else 'bigint' end, 'after');
         v_result := index._product_search_pass(v_tenant, v_q, p_filters, p_currency, p_after, p_limit,
