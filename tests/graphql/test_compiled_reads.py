@@ -4,6 +4,7 @@ what the compiler does not cover falls back, and errors are reported by ordinary
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import uuid
 
@@ -290,6 +291,27 @@ def post(client, query, variables, tenant, headers=None):
     return client.post("/graphql", json={"query": query, "variables": variables}, headers=h)
 
 
+@contextlib.contextmanager
+def module_off(owner, shop, module):
+    """The shop's module `module` turned off for the block, on again after it."""
+    owner.execute("insert into core.tenant_modules (tenant_id, module_slug, enabled) values (core.tenant_id_by_slug(%s), "
+                  "%s, false) on conflict (tenant_id, module_slug) do update set enabled = false", (shop, module))
+    try:
+        yield
+    finally:
+        owner.execute("update core.tenant_modules set enabled = true where tenant_id = core.tenant_id_by_slug(%s) "
+                      "and module_slug = %s", (shop, module))
+
+
+def assert_module_disabled(both, shop, query, variables=None):
+    """The compiled read refuses in SQL; ordinary execution answers MODULE_DISABLED, the same bytes on both apps."""
+    on, off = both
+    refused = post(on, query, variables or {}, shop)
+    assert refused.headers.get("x-execution") is None
+    assert refused.json()["errors"][0]["extensions"]["code"] == "MODULE_DISABLED"
+    assert refused.content == post(off, query, variables or {}, shop).content
+
+
 @pytest.mark.parametrize("name,query,variables", OPERATIONS, ids=[o[0] for o in OPERATIONS])
 def test_compiled_and_ordinary_answers_are_identical(both, shop, name, query, variables):
     on, off = both
@@ -401,16 +423,8 @@ def test_module_off_and_staff_fall_back(both, shop, owner, gql):
     assert public.headers.get("x-execution") == "compiled"
     assert "draft" not in [n["status"] for n in public.json()["data"]["products"]["nodes"]]
     # the tenant turns commerce off: the compiled read refuses in SQL, ordinary execution reports MODULE_DISABLED
-    owner.execute("insert into core.tenant_modules (tenant_id, module_slug, enabled) values (core.tenant_id_by_slug(%s), "
-                  "'commerce', false) on conflict (tenant_id, module_slug) do update set enabled = false", (shop,))
-    try:
-        refused = post(on, query, {}, shop)
-        assert refused.headers.get("x-execution") is None
-        assert refused.json()["errors"][0]["extensions"]["code"] == "MODULE_DISABLED"
-        assert refused.content == post(off, query, {}, shop).content
-    finally:
-        owner.execute("update core.tenant_modules set enabled = true where tenant_id = core.tenant_id_by_slug(%s) "
-                      "and module_slug = 'commerce'", (shop,))
+    with module_off(owner, shop, "commerce"):
+        assert_module_disabled(both, shop, query)
 
 
 def test_a_compiled_read_is_one_statement_without_begin_or_commit(both, shop, pg, api_db):
@@ -556,14 +570,9 @@ def test_ids_reads_of_a_module_turned_off_fall_back(both, shop, owner, module):
     product_id = str(owner.execute("select id from commerce.products where tenant_id = %s and handle = 'p-1'", (t,)).fetchone()[0])
     nodes = "query($ids: [ID!]!) { nodes(ids: $ids) { id } }"
     search = '{ search(query: "tee or shirt", first: 50) { nodes { __typename } } }'
-    owner.execute("insert into core.tenant_modules (tenant_id, module_slug, enabled) values (%s, %s, false) "
-                  "on conflict (tenant_id, module_slug) do update set enabled = false", (t, module))
-    try:
+    with module_off(owner, shop, module):
         wanted = post_id if module == "content" else product_id
-        refused = post(on, nodes, {"ids": [wanted]}, shop)
-        assert refused.headers.get("x-execution") is None
-        assert refused.json()["errors"][0]["extensions"]["code"] == "MODULE_DISABLED"
-        assert refused.content == post(off, nodes, {"ids": [wanted]}, shop).content
+        assert_module_disabled(both, shop, nodes, {"ids": [wanted]})
         other = product_id if module == "content" else post_id
         assert post(on, nodes, {"ids": [other]}, shop).headers.get("x-execution") == "compiled"
         compiled = post(on, search, {}, shop)
@@ -571,24 +580,14 @@ def test_ids_reads_of_a_module_turned_off_fall_back(both, shop, owner, module):
         assert compiled.content == post(off, search, {}, shop).content
         kinds = {n["__typename"] for n in compiled.json()["data"]["search"]["nodes"]}
         assert kinds == {"Product" if module == "content" else "Content"}, kinds
-    finally:
-        owner.execute("update core.tenant_modules set enabled = true where tenant_id = %s and module_slug = %s", (t, module))
 
 
 def test_community_reads_with_the_module_off_fall_back(both, shop, owner):
     """The community fields' guard refuses in SQL (a planner once dropped it as an unused column)."""
     on, off = both
     query = '{ content(kind: post, slug: "n-1") { slug reactions { kind count } } }'
-    owner.execute("insert into core.tenant_modules (tenant_id, module_slug, enabled) values (core.tenant_id_by_slug(%s), "
-                  "'community', false) on conflict (tenant_id, module_slug) do update set enabled = false", (shop,))
-    try:
-        refused = post(on, query, {}, shop)
-        assert refused.headers.get("x-execution") is None
-        assert refused.json()["errors"][0]["extensions"]["code"] == "MODULE_DISABLED"
-        assert refused.content == post(off, query, {}, shop).content
-    finally:
-        owner.execute("update core.tenant_modules set enabled = true where tenant_id = core.tenant_id_by_slug(%s) "
-                      "and module_slug = 'community'", (shop,))
+    with module_off(owner, shop, "community"):
+        assert_module_disabled(both, shop, query)
     assert post(on, query, {}, shop).headers.get("x-execution") == "compiled"
 
 
