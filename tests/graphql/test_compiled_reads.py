@@ -312,6 +312,23 @@ def assert_module_disabled(both, shop, query, variables=None):
     assert refused.content == post(off, query, variables or {}, shop).content
 
 
+def walk_forwards(both, shop, query, variables) -> int:
+    """Every page of a products listing forwards (variable `a` takes each endCursor), each page compiled and the
+    same bytes as ordinary execution; returns the number of pages."""
+    on, off = both
+    after, pages = None, 0
+    while True:
+        values = {**variables, "a": after}
+        compiled = post(on, query, values, shop)
+        assert compiled.headers.get("x-execution") == "compiled"
+        assert compiled.content == post(off, query, values, shop).content
+        info = compiled.json()["data"]["products"]["pageInfo"]
+        pages += 1
+        if not info["hasNextPage"]:
+            return pages
+        after = info["endCursor"]
+
+
 @pytest.mark.parametrize("name,query,variables", OPERATIONS, ids=[o[0] for o in OPERATIONS])
 def test_compiled_and_ordinary_answers_are_identical(both, shop, name, query, variables):
     on, off = both
@@ -327,59 +344,26 @@ def test_compiled_and_ordinary_answers_are_identical(both, shop, name, query, va
 
 def test_paging_walks_are_identical(both, shop):
     """Every page of a forwards walk (the landing page's static statements, then the cursor ones)."""
-    on, off = both
     query = "query($a: String) { products(first: 4, after: $a) { edges { cursor node { handle } } pageInfo { hasNextPage endCursor } } }"
-    after, pages = None, 0
-    while True:
-        compiled = post(on, query, {"a": after}, shop)
-        assert compiled.headers.get("x-execution") == "compiled"
-        assert compiled.content == post(off, query, {"a": after}, shop).content
-        info = compiled.json()["data"]["products"]["pageInfo"]
-        pages += 1
-        if not info["hasNextPage"]:
-            break
-        after = info["endCursor"]
-    assert pages == 7   # 26 published products, 4 a page
+    assert walk_forwards(both, shop, query, {}) == 7   # 26 published products, 4 a page
 
 
 @pytest.mark.parametrize("sort", ["relevance", "newest"])
 def test_search_with_facets_walks_are_identical(both, shop, sort):
     """Every page of a search with facets (one pass over the matches on the compiled path)."""
-    on, off = both
     query = ("query($a: String, $s: ProductSort) { products(search: \"tee or shirt or mug\", sort: $s, currency: \"USD\", "
              "first: 2, after: $a) { totalCount edges { cursor node { handle rank } } pageInfo { hasNextPage endCursor } "
              "facets { tags { count tag { name } } priceBuckets { count } inStock { count inStock } } } }")
-    after, pages = None, 0
-    while True:
-        compiled = post(on, query, {"a": after, "s": sort}, shop)
-        assert compiled.headers.get("x-execution") == "compiled"
-        assert compiled.content == post(off, query, {"a": after, "s": sort}, shop).content
-        info = compiled.json()["data"]["products"]["pageInfo"]
-        pages += 1
-        if not info["hasNextPage"]:
-            break
-        after = info["endCursor"]
-    assert pages >= 3
+    assert walk_forwards(both, shop, query, {"s": sort}) >= 3
 
 
 @pytest.mark.parametrize("sort", ["price_asc", "price_desc", "newest"])
 def test_price_range_walks_are_identical(both, shop, sort):
     """Every page of a price range with facets (one pass over the price btree's range on the compiled path)."""
-    on, off = both
     query = ("query($a: String, $s: ProductSort) { products(filter: {priceMin: 1500, priceMax: 7000, priceBuckets: [0, 3000]}, "
              "sort: $s, currency: \"EUR\", first: 3, after: $a) { totalCount edges { cursor node { handle rank } } "
              "pageInfo { hasNextPage endCursor } facets { tags { count } priceBuckets { count } inStock { count inStock } } } }")
-    after, pages = None, 0
-    while True:
-        compiled = post(on, query, {"a": after, "s": sort}, shop)
-        assert compiled.headers.get("x-execution") == "compiled"
-        assert compiled.content == post(off, query, {"a": after, "s": sort}, shop).content
-        info = compiled.json()["data"]["products"]["pageInfo"]
-        pages += 1
-        if not info["hasNextPage"]:
-            break
-        after = info["endCursor"]
-    assert pages >= 5
+    assert walk_forwards(both, shop, query, {"s": sort}) >= 5
 
 
 @pytest.mark.parametrize("query,variables,headers", [
