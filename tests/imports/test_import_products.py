@@ -446,3 +446,30 @@ def test_parallel_chunks_on_several_connections(fresh_db):
         handles = {r[0] for r in db.execute("select handle from commerce.products where tenant_id = %s "
                                             "and handle like 'shirt-2_'", (tid,))}
         assert "shirt-23" not in handles and "shirt-22" not in handles     # the failing chunk wrote nothing
+
+
+def test_default_location_made_concurrently_is_left_unlocked(fresh_db):
+    """CI saw parallel import chunks deadlock: a chunk whose commerce._default_location met the location another
+    chunk had just made updated it on conflict (a row lock held to commit) and then waited for tag locks held by
+    a third chunk, which waited for that row lock (FOR KEY SHARE). The function must leave the row unlocked."""
+    import threading
+
+    with psycopg.connect(fresh_db, autocommit=True) as admin:
+        tid = _setup_tenant(admin, "shop-location")
+    with psycopg.connect(fresh_db) as maker, psycopg.connect(fresh_db) as racer, \
+            psycopg.connect(fresh_db, autocommit=True) as third:
+        made = maker.execute("select commerce._default_location(%s)", (tid,)).fetchone()[0]   # not yet committed
+        found: list = []
+        waiter = threading.Thread(target=lambda: found.append(
+            racer.execute("select commerce._default_location(%s)", (tid,)).fetchone()[0]))
+        waiter.start()
+        waiter.join(1.0)
+        assert not found                  # the racer waits on the uncommitted row, as the unique index makes it
+        maker.commit()
+        waiter.join(10)
+        assert found == [made]            # one location, the racer finds the committed one
+        third.execute("set lock_timeout = '2s'")
+        # the racer's transaction is still open: a chunk taking its key-share lock must not wait for it
+        assert third.execute("select count(*) from (select 1 from commerce.stock_locations where tenant_id = %s "
+                             "for key share) x", (tid,)).fetchone()[0] == 1
+        racer.rollback()

@@ -10,9 +10,15 @@ declare
 begin
     select l.id into v_id from commerce.stock_locations l where l.tenant_id = p_tenant_id order by l.id limit 1;
     if v_id is null then
+        -- do nothing, not do update: an update on conflict would lock the row (FOR UPDATE strength) until commit,
+        -- and a concurrent import chunk that takes its FOR KEY SHARE lock after the tag locks would deadlock
+        -- with this one waiting for those tag locks. The next statement's snapshot sees the concurrent row.
         insert into commerce.stock_locations (tenant_id, name) values (p_tenant_id, 'Default')
-        on conflict (tenant_id, name) do update set name = excluded.name
+        on conflict (tenant_id, name) do nothing
         returning id into v_id;
+        if v_id is null then
+            select l.id into v_id from commerce.stock_locations l where l.tenant_id = p_tenant_id order by l.id limit 1;
+        end if;
     end if;
     return v_id;
 end
