@@ -5,8 +5,9 @@ to call it:
 
 - one dedicated LISTEN connection per process (never from a pool, never inside a transaction);
   every notification, every (re)connect and every poll timeout wakes the work slots;
-- N work slots, each with its own connection, loop over the enabled consumers:
-  `outbox.claim` (committed lease) then `outbox.process_batch` (one transaction); when a round finds
+- N work slots, each with its own connection, loop over the enabled consumers that have deliveries available:
+  `call outbox.run_batch` (one round trip: the lease committed, then the batch in a transaction of its own; the
+  `mail` consumer: `outbox.claim`, the mails sent, then `outbox.process_batch`); when a round finds
   nothing they set the doorbell's idle flag, look once more, then sleep until the bell or the poll;
 - every connection (listener, slots, scheduler) is reopened after a loss by the one reconnect loop in
   rustok.outbox.reconnect (exponential backoff capped at `reconnect_max`, 1 s), so the worker is back
@@ -35,9 +36,18 @@ log = logging.getLogger("rustok.outbox.worker")
 
 CHANNEL = "rustok_outbox"
 
-SQL_CONSUMERS = "select name, batch_size from outbox.consumers where enabled order by name"
+# The enabled consumers, and whether each has a delivery available now (pending, due): a round skips a consumer
+# with nothing to do without claiming (a claim is a transaction). It may say yes for deliveries another worker
+# holds (the claim then finds nothing), never no for an available one.
+SQL_CONSUMERS = """
+select c.name, c.batch_size,
+       exists (select 1 from outbox.deliveries d
+               where d.consumer = c.name and d.state = 'pending' and d.available_at <= now())
+from outbox.consumers c where c.enabled order by c.name"""
 SQL_CLAIM = "select outbox.claim(%s, %s, %s)"
 SQL_PROCESS = "select claimed, succeeded, failed, dead from outbox.process_batch(%s, %s, %s)"
+# claim, commit, process, commit: one round trip (sql/code/outbox/queue.sql)
+SQL_RUN = "call outbox.run_batch(%s, %s, %s)"
 SQL_RELEASE = "select outbox.release(%s, %s)"
 SQL_SET_IDLE = "select outbox.set_idle()"
 MAIL_CONSUMER = "mail"   # its events are sent by rustok.mail before the SQL handler acknowledges them
@@ -185,6 +195,9 @@ class OutboxWorker:
                              max_backoff=self.config.reconnect_max)
 
     async def _work(self, conn: psycopg.AsyncConnection, slot: int, name: str, stop: asyncio.Event) -> None:
+        # Projection work is rebuildable: do not wait for the WAL flush (every transaction of this connection is
+        # the worker's own: leases, batches, idle flag).
+        await conn.execute("set synchronous_commit = off")
         while not stop.is_set():
             bell = self._bell
             if await self._round(conn, slot, name, stop):
@@ -203,10 +216,13 @@ class OutboxWorker:
         consumers = await cur.fetchall()
         found = False
         now = asyncio.get_running_loop().time()
-        for consumer, consumer_batch in consumers:
+        for consumer, consumer_batch, available in consumers:
             if stop.is_set():
                 break
             if self.config.consumers is not None and consumer not in self.config.consumers:
+                continue
+            if not available:
+                self._limits.pop((slot, consumer), None)
                 continue
             if self._paused.get(consumer, 0) > now:
                 continue
@@ -223,25 +239,25 @@ class OutboxWorker:
     async def _batch(self, conn: psycopg.AsyncConnection, slot: int, name: str, consumer: str, limit: int) -> int:
         """One batch of at most `limit` events; the number claimed (0: nothing to do or the batch failed)."""
         try:
-            async with conn.transaction():
-                await conn.execute("set local synchronous_commit = off")
-                cur = await conn.execute(SQL_CLAIM, (consumer, name, limit))
-                (leased,) = await cur.fetchone()
-            if not leased:
-                return 0
             if consumer == MAIL_CONSUMER:
+                cur = await conn.execute(SQL_CLAIM, (consumer, name, limit))   # committed lease (autocommit)
+                (leased,) = await cur.fetchone()
+                if not leased:
+                    return 0
                 # send the leased events' mails first; the batch below then takes exactly those leases
                 await self._mailer().deliver_leased(conn, name)
-                limit = leased
+                sql, limit = SQL_PROCESS, leased
+            else:
+                # the same two transactions (lease committed, then the batch) in one call
+                sql = SQL_RUN
             self._busy[slot] = conn
             try:
-                async with conn.transaction():
-                    # Projection work is rebuildable: do not wait for the WAL flush.
-                    await conn.execute("set local synchronous_commit = off")
-                    cur = await conn.execute(SQL_PROCESS, (consumer, limit, name))
-                    claimed, succeeded, failed, dead = await cur.fetchone()
+                cur = await conn.execute(sql, (consumer, limit, name))
+                claimed, succeeded, failed, dead = await cur.fetchone()
             finally:
                 self._busy.pop(slot, None)
+            if not claimed:
+                return 0
         except psycopg.errors.QueryCanceled as exc:  # (a subclass of OperationalError: test it first)
             log.warning("outbox %s: batch of %s cancelled (%s); releasing its leases", name, consumer, first_line(exc))
             await self._release(conn, name, consumer)
