@@ -36,14 +36,9 @@ log = logging.getLogger("rustok.outbox.worker")
 
 CHANNEL = "rustok_outbox"
 
-# The enabled consumers, and whether each has a delivery available now (pending, due): a round skips a consumer
-# with nothing to do without claiming (a claim is a transaction). It may say yes for deliveries another worker
-# holds (the claim then finds nothing), never no for an available one.
-SQL_CONSUMERS = """
-select c.name, c.batch_size,
-       exists (select 1 from outbox.deliveries d
-               where d.consumer = c.name and d.state = 'pending' and d.available_at <= now())
-from outbox.consumers c where c.enabled order by c.name"""
+# The enabled consumers and whether each has a delivery due: a round claims only from those (a claim is a
+# transaction and a look at the queue).
+SQL_CONSUMERS = "select name, batch_size, available from outbox.ready_consumers()"
 SQL_CLAIM = "select outbox.claim(%s, %s, %s)"
 SQL_PROCESS = "select claimed, succeeded, failed, dead from outbox.process_batch(%s, %s, %s)"
 # claim, commit, process, commit: one round trip (sql/code/outbox/queue.sql)
