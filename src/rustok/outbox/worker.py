@@ -21,7 +21,6 @@ to call it:
 from __future__ import annotations
 
 import asyncio
-import collections
 import logging
 import os
 import socket
@@ -95,11 +94,6 @@ class WorkerConfig:
     reconnect_max: float = 1.0
     error_backoff: float = 5.0            # pause of a consumer after its batch raised
     idle_check_interval: float = 30.0     # how often periodic jobs are checked
-    # A doorbell wakes one sleeping slot, not all: at a steady trickle one slot takes what is queued, batch after
-    # batch, and the others sleep instead of claiming the same few events on a two-core machine. A second slot is
-    # woken when a batch is full (a backlog) or has been running this long (the busy slot is slow or stuck:
-    # events queued meanwhile need not wait for it).
-    helper_after: float = 0.01
 
     @classmethod
     def from_settings(cls, settings, **overrides) -> "WorkerConfig":
@@ -149,7 +143,7 @@ class OutboxWorker:
                                    check_interval=self.config.idle_check_interval,
                                    reconnect_max=self.config.reconnect_max)
         self.stats = Stats()
-        self._sleepers: collections.deque[asyncio.Event] = collections.deque()  # one bell per sleeping slot
+        self._bell = asyncio.Event()
         self._busy: dict[int, psycopg.AsyncConnection] = {}
         self._paused: dict[str, float] = {}  # consumer -> loop time until which it is skipped
         self._limits: dict[tuple[int, str], int] = {}  # (slot, consumer) -> size of its next batch
@@ -159,12 +153,10 @@ class OutboxWorker:
     def jobs(self) -> list[PeriodicJob]:
         return self.scheduler.jobs
 
-    def ring(self, slots: int | None = None) -> None:
-        """Wake `slots` sleeping slots (None: every one), longest asleep first."""
-        while self._sleepers and (slots is None or slots > 0):
-            self._sleepers.popleft().set()
-            if slots is not None:
-                slots -= 1
+    def ring(self) -> None:
+        """Wake every sleeping slot."""
+        self._bell.set()
+        self._bell = asyncio.Event()
 
     # -- the listener ------------------------------------------------------
 
@@ -178,7 +170,7 @@ class OutboxWorker:
                 while not stop.is_set():
                     async for _ in conn.notifies(timeout=self.config.poll_interval, stop_after=1):
                         self.stats.wakeups += 1
-                        self.ring(1)   # one slot; it wakes more if it finds a backlog
+                        self.ring()
             finally:
                 self.listening.clear()
 
@@ -202,22 +194,16 @@ class OutboxWorker:
         # the worker's own: leases, batches, idle flag).
         await conn.execute("set synchronous_commit = off")
         while not stop.is_set():
+            bell = self._bell
             if await self._round(conn, slot, name, stop):
                 continue
             if self.config.once:
                 return
-            # Going idle: be findable by ring() first, ask writers to ring, then look once more (a write may have
-            # slipped in between); a ring meanwhile sets our bell and the sleep below returns at once.
-            bell = asyncio.Event()
-            self._sleepers.append(bell)
-            try:
-                await conn.execute(SQL_SET_IDLE)
-                if await self._round(conn, slot, name, stop):
-                    continue
-                await sleep_until(stop, self.config.poll_interval, bell)
-            finally:
-                if bell in self._sleepers:
-                    self._sleepers.remove(bell)
+            # Going idle: ask writers to ring, then look once more (a write may have slipped in between).
+            await conn.execute(SQL_SET_IDLE)
+            if await self._round(conn, slot, name, stop):
+                continue
+            await sleep_until(stop, self.config.poll_interval, bell)
 
     async def _round(self, conn: psycopg.AsyncConnection, slot: int, name: str, stop: asyncio.Event) -> bool:
         """One batch per enabled consumer; True when any work was found."""
@@ -240,8 +226,6 @@ class OutboxWorker:
             claimed = await self._batch(conn, slot, name, consumer, limit)
             if claimed:
                 found = True
-            if claimed >= limit:
-                self.ring(1)   # a backlog: another slot helps
             # a full batch: there is a backlog, take twice as much next time; otherwise back to the base size
             self._limits[(slot, consumer)] = (min(max(limit * 2, base), max(self.config.batch_size_max, base))
                                               if claimed >= limit else base)
@@ -262,12 +246,10 @@ class OutboxWorker:
                 # the same two transactions (lease committed, then the batch) in one call
                 sql = SQL_RUN
             self._busy[slot] = conn
-            helper = asyncio.get_running_loop().call_later(self.config.helper_after, self.ring, 1)
             try:
                 cur = await conn.execute(sql, (consumer, limit, name))
                 claimed, succeeded, failed, dead = await cur.fetchone()
             finally:
-                helper.cancel()
                 self._busy.pop(slot, None)
             if not claimed:
                 return 0
