@@ -4776,6 +4776,7 @@ COMMENT ON FUNCTION outbox._error_text(p_sqlstate text, p_message text) IS 'Erro
 
 CREATE FUNCTION outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval, p_after_at timestamp with time zone DEFAULT NULL::timestamp with time zone, p_after_id uuid DEFAULT NULL::uuid) RETURNS TABLE(tenant_id uuid, event_id uuid, occurred_at timestamp with time zone, available_at timestamp with time zone)
     LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
     AS $$
 declare
     v_own integer;
@@ -4811,18 +4812,20 @@ begin
     --    of the rows it deleted earlier in its transaction cannot be skipped by the index until it commits).
     --    A lease whose backend is gone is taken over while locked_until is still ahead: the update below tells
     --    that case (locked_until >= now()) from an expired lease by the row it locked, which nobody else changes.
+    --    The live backends are read only when a leased, unexpired row is met (an uncorrelated subquery is an
+    --    InitPlan, run at its first use; the OR stops at its first true arm): reading every backend's activity
+    --    cost 0.1-1 ms per claim, most of a one-event claim, for rows that are nearly always free.
     return query
-    with live as materialized (
-        select coalesce(array_agg(a.pid), '{}') as pids from pg_catalog.pg_stat_get_activity(null) a
-    ), picked as materialized (
+    with picked as materialized (
         select d.tenant_id, d.event_id
-        from outbox.deliveries d, live
+        from outbox.deliveries d
         where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
           and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
-          and (d.locked_until is null or d.locked_until < now() or d.locked_pid <> all (live.pids))
+          and (d.locked_until is null or d.locked_until < now()
+               or d.locked_pid <> all (array(select a.pid from pg_catalog.pg_stat_get_activity(null) a)))
         order by d.available_at, d.event_id
         limit p_limit - v_own
-        for update of d skip locked
+        for update skip locked
     )
     update outbox.deliveries d
        set attempts = d.attempts + 1,
@@ -4991,21 +4994,8 @@ begin
         raise;
     end;
 
-    delete from outbox.deliveries d
-     where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_ok);
-    get diagnostics succeeded = row_count;
-
-    with f as (
-        update outbox.deliveries d
-           set state = case when d.attempts >= v_c.max_attempts then 'dead' else 'pending' end,
-               available_at = now() + least(v_c.backoff_max, v_c.backoff_base * power(2, least(d.attempts - 1, 30))),
-               locked_by = null, locked_until = null, locked_pid = null,
-               last_error = b.err, last_error_at = now()
-          from unnest(v_bad_ids, v_bad_errs) as b(id, err)
-         where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = b.id
-        returning d.state
-    )
-    select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
+    select a.succeeded, a.failed, a.dead into succeeded, failed, dead
+      from outbox._settle(v_c, v_tenants, v_ok, v_bad_ids, v_bad_errs) a;
     return next;
 end
 $_$;
@@ -5054,6 +5044,41 @@ CREATE FUNCTION outbox._session_worker() RETURNS text
 --
 
 COMMENT ON FUNCTION outbox._session_worker() IS 'Worker name used when none is given (a psql session): session:<pid>:<server start>.';
+
+--
+-- Name: _settle(outbox.consumers, uuid[], uuid[], uuid[], text[]); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox._settle(p_c outbox.consumers, p_tenants uuid[], p_ok uuid[], p_bad_ids uuid[], p_bad_errs text[], OUT succeeded integer, OUT failed integer, OUT dead integer) RETURNS record
+    LANGUAGE plpgsql
+    SET enable_seqscan TO 'off'
+    AS $$
+begin
+    delete from outbox.deliveries d
+     where d.tenant_id = any (p_tenants) and d.consumer = p_c.name and d.event_id = any (p_ok);
+    get diagnostics succeeded = row_count;
+    failed := 0; dead := 0;
+    if cardinality(p_bad_ids) > 0 then
+        with f as (
+            update outbox.deliveries d
+               set state = case when d.attempts >= p_c.max_attempts then 'dead' else 'pending' end,
+                   available_at = now() + least(p_c.backoff_max, p_c.backoff_base * power(2, least(d.attempts - 1, 30))),
+                   locked_by = null, locked_until = null, locked_pid = null,
+                   last_error = b.err, last_error_at = now()
+              from unnest(p_bad_ids, p_bad_errs) as b(id, err)
+             where d.tenant_id = any (p_tenants) and d.consumer = p_c.name and d.event_id = b.id
+            returning d.state
+        )
+        select count(*), count(*) filter (where f.state = 'dead') into failed, dead from f;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _settle(p_c outbox.consumers, p_tenants uuid[], p_ok uuid[], p_bad_ids uuid[], p_bad_errs text[], OUT succeeded integer, OUT failed integer, OUT dead integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox._settle(p_c outbox.consumers, p_tenants uuid[], p_ok uuid[], p_bad_ids uuid[], p_bad_errs text[], OUT succeeded integer, OUT failed integer, OUT dead integer) IS 'Internal, the end of a batch (outbox.process_batch): delete the processed deliveries (p_ok) of consumer p_c in tenants p_tenants; the failed ones (p_bad_ids with p_bad_errs) get their error and a backoff, or go dead after max_attempts. Returns (succeeded, failed, dead).';
 
 --
 -- Name: _today(); Type: FUNCTION; Schema: outbox; Owner: -
@@ -5508,6 +5533,28 @@ $$;
 COMMENT ON FUNCTION outbox.purge_partitions(p_retention interval, p_detach_only boolean) IS 'Drop (or with p_detach_only detach) the daily partitions of outbox.events entirely older than the retention (default outbox.settings.retention). A partition that still has undelivered deliveries (pending or dead) is kept and reported. psql: select * from outbox.purge_partitions();';
 
 --
+-- Name: ready_consumers(); Type: FUNCTION; Schema: outbox; Owner: -
+--
+
+CREATE FUNCTION outbox.ready_consumers() RETURNS TABLE(name text, batch_size integer, available boolean)
+    LANGUAGE sql STABLE
+    SET enable_seqscan TO 'off'
+    AS $$
+    select c.name, c.batch_size,
+           exists (select 1 from outbox.deliveries d
+                   where d.consumer = c.name and d.state = 'pending' and d.available_at <= now())
+    from outbox.consumers c
+    where c.enabled
+    order by c.name
+$$;
+
+--
+-- Name: FUNCTION ready_consumers(); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON FUNCTION outbox.ready_consumers() IS 'The enabled consumers with their batch_size, and whether each has a delivery due now (pending, available_at passed): the worker claims only from those. It may say true for deliveries another worker holds (the claim then finds nothing), never false while one is available.';
+
+--
 -- Name: register_consumer(text, regprocedure, text[], text[], integer, integer, interval, text, boolean); Type: FUNCTION; Schema: outbox; Owner: -
 --
 
@@ -5807,6 +5854,38 @@ $$;
 --
 
 COMMENT ON FUNCTION outbox.unregister_consumer(p_name text) IS 'Remove a consumer and its queue; returns how many queued deliveries were discarded.';
+
+--
+-- Name: run_batch(text, integer, text, integer, integer, integer, integer); Type: PROCEDURE; Schema: outbox; Owner: -
+--
+
+CREATE PROCEDURE outbox.run_batch(IN p_consumer text, IN p_limit integer, IN p_worker text, INOUT claimed integer DEFAULT NULL::integer, INOUT succeeded integer DEFAULT NULL::integer, INOUT failed integer DEFAULT NULL::integer, INOUT dead integer DEFAULT NULL::integer)
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_leased integer;
+begin
+    -- The worker's batch in one round trip, with the same two transactions as outbox.claim then
+    -- outbox.process_batch: the lease is committed first (a killed worker's deliveries come back when the lease
+    -- expires or its backend is gone, with the attempt counted), then the batch is processed and committed.
+    -- Only from a CALL outside a transaction block (autocommit): it commits in between.
+    v_leased := outbox.claim(p_consumer, p_worker, p_limit);
+    commit;
+    claimed := 0; succeeded := 0; failed := 0; dead := 0;
+    if v_leased > 0 then
+        -- exactly the leases just taken (the claim's second step, for free deliveries, is not run again)
+        select b.claimed, b.succeeded, b.failed, b.dead into claimed, succeeded, failed, dead
+          from outbox._process_batch(p_consumer, v_leased, p_worker, true) b;
+        commit;
+    end if;
+end
+$$;
+
+--
+-- Name: PROCEDURE run_batch(IN p_consumer text, IN p_limit integer, IN p_worker text, INOUT claimed integer, INOUT succeeded integer, INOUT failed integer, INOUT dead integer); Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON PROCEDURE outbox.run_batch(IN p_consumer text, IN p_limit integer, IN p_worker text, INOUT claimed integer, INOUT succeeded integer, INOUT failed integer, INOUT dead integer) IS 'One batch of a consumer for worker p_worker in one call, what the worker runs: outbox.claim(consumer, worker, limit), commit, then outbox.process_batch(consumer, <leased>, worker), commit. Returns (claimed, succeeded, failed, dead). Must be CALLed outside a transaction block (it commits); if it is cancelled or the worker dies after the first commit, the leases stay until outbox.release, their expiry or the end of the backend. psql: call outbox.run_batch(''index'', 100, ''me'');';
 
 --
 -- ======== schema content
