@@ -73,7 +73,8 @@ def test_every_function_in_sql_code_states_its_volatility():
     missing, seen = [], 0
     for rel, stmt in codetree.read().statements:
         code = sqltext.blank_strings(stmt.words)
-        if not codetree.FUNCTION.match(code):
+        match = codetree.FUNCTION.match(code)
+        if not match or match["kind"] == "procedure":   # a procedure has no volatility (it may commit)
             continue
         seen += 1
         header = re.split(r"\bas \$|\bbegin atomic\b|\breturn\b(?!s)", code, maxsplit=1)[0]
