@@ -127,27 +127,22 @@ $$;
 comment on function outbox.release(text, text) is
     'Give back the deliveries a worker leased but did not process (graceful shutdown); the attempt is not counted.';
 
-create or replace function outbox.ready_consumers(p_worker text default null)
+create or replace function outbox.ready_consumers()
     returns table (name text, batch_size integer, available boolean)
     language sql stable
     set enable_seqscan = off   -- the queue's statistics are nearly always stale (see outbox._lease)
 as $$
-    -- what outbox._lease would take: due, and not leased, or the lease expired, or its backend gone, or leased
-    -- to p_worker (the live backends are read only when a live-looking lease of another worker is met)
     select c.name, c.batch_size,
            exists (select 1 from outbox.deliveries d
-                   where d.consumer = c.name and d.state = 'pending' and d.available_at <= now()
-                     and (d.locked_until is null or d.locked_until < now() or d.locked_by = p_worker
-                          or d.locked_pid <> all (array(select a.pid from pg_catalog.pg_stat_get_activity(null) a))))
+                   where d.consumer = c.name and d.state = 'pending' and d.available_at <= now())
     from outbox.consumers c
     where c.enabled
     order by c.name
 $$;
-comment on function outbox.ready_consumers(text) is
-    'The enabled consumers with their batch_size, and whether each has a delivery that outbox.claim(consumer, '
-    'p_worker) could take now (pending, due, and free, its lease expired, its leasing backend gone or leased to '
-    'p_worker): the worker claims only from those, so its idle slots do not claim events another slot holds. '
-    'It may say true for a delivery another claimer takes meanwhile, never false for one it could lease.';
+comment on function outbox.ready_consumers() is
+    'The enabled consumers with their batch_size, and whether each has a delivery due now (pending, available_at '
+    'passed): the worker claims only from those. It may say true for deliveries another worker holds (the claim then '
+    'finds nothing), never false while one is available.';
 
 create or replace function outbox._error_text(p_sqlstate text, p_message text) returns text
     language sql immutable

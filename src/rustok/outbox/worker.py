@@ -36,9 +36,9 @@ log = logging.getLogger("rustok.outbox.worker")
 
 CHANNEL = "rustok_outbox"
 
-# The enabled consumers and whether each has a delivery this slot could lease now: a round claims only from those
-# (a claim is a transaction; idle slots woken together by the doorbell would claim the event another one holds).
-SQL_CONSUMERS = "select name, batch_size, available from outbox.ready_consumers(%s)"
+# The enabled consumers and whether each has a delivery due: a round claims only from those (a claim is a
+# transaction and a look at the queue).
+SQL_CONSUMERS = "select name, batch_size, available from outbox.ready_consumers()"
 SQL_CLAIM = "select outbox.claim(%s, %s, %s)"
 SQL_PROCESS = "select claimed, succeeded, failed, dead from outbox.process_batch(%s, %s, %s)"
 # claim, commit, process, commit: one round trip (sql/code/outbox/queue.sql)
@@ -207,7 +207,7 @@ class OutboxWorker:
 
     async def _round(self, conn: psycopg.AsyncConnection, slot: int, name: str, stop: asyncio.Event) -> bool:
         """One batch per enabled consumer; True when any work was found."""
-        cur = await conn.execute(SQL_CONSUMERS, (name,))
+        cur = await conn.execute(SQL_CONSUMERS)
         consumers = await cur.fetchall()
         found = False
         now = asyncio.get_running_loop().time()
