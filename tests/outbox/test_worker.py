@@ -227,3 +227,18 @@ async def test_batches_grow_with_a_backlog_and_shrink_back(db):
     add_users(conn, tenant, [f"v{i}@example.com" for i in range(15)])
     stats = await OutboxWorker(url, cfg).run()
     assert (stats.batches, stats.claimed) == (2, 15)   # a new run starts small again: 10, then 5
+
+
+def test_run_batch_leases_then_processes_in_one_call(db):
+    """outbox.run_batch, the worker's one round trip: claim (committed) then process exactly those leases."""
+    url, conn, tenant = db
+    add_users(conn, tenant, [f"rb{i}@example.com" for i in range(3)])
+    with pytest.raises(psycopg.errors.InvalidTransactionTermination):
+        with conn.transaction():   # it commits in between: only from autocommit
+            conn.execute("call outbox.run_batch('a', 10, 'w1')")
+    assert queued(conn) == 3 and processed(conn) == 0
+    assert conn.execute("call outbox.run_batch('a', 2, 'w1')").fetchone() == (2, 2, 0, 0)
+    assert queued(conn) == 1
+    assert conn.execute("call outbox.run_batch('a', 2, 'w1')").fetchone() == (1, 1, 0, 0)
+    assert conn.execute("call outbox.run_batch('a', 2, 'w1')").fetchone() == (0, 0, 0, 0)
+    assert_effects_once(conn, 3)
