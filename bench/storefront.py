@@ -74,10 +74,11 @@ def serve(url: str):
     import uvicorn
 
     from rustok.app import create_app
+    from rustok.httpserver import http_protocol
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on", http=http_protocol()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
