@@ -20362,7 +20362,7 @@ CREATE TABLE index.product_search (
     min_prices jsonb DEFAULT '{}'::jsonb NOT NULL,
     search_vector tsvector DEFAULT ''::tsvector NOT NULL
 )
-WITH (fillfactor='90');
+WITH (fillfactor='70');
 
 --
 -- Name: product_search product_search_pkey; Type: CONSTRAINT; Schema: index; Owner: -
@@ -20513,7 +20513,7 @@ CREATE TABLE index.products (
     last_event_at timestamp with time zone,
     indexed_at timestamp with time zone DEFAULT now() NOT NULL
 )
-WITH (fillfactor='85');
+WITH (fillfactor='50');
 
 --
 -- Name: products products_pkey; Type: CONSTRAINT; Schema: index; Owner: -
