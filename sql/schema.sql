@@ -20247,6 +20247,92 @@ GRANT SELECT ON TABLE index.orders TO rustok_analyst;
 GRANT SELECT ON TABLE index.orders TO rustok_tenant_analyst;
 
 --
+-- Name: product_fingerprints; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.product_fingerprints (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    inputs text NOT NULL,
+    reads text NOT NULL
+);
+
+--
+-- Name: product_fingerprints product_fingerprints_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_fingerprints
+    ADD CONSTRAINT product_fingerprints_pkey PRIMARY KEY (tenant_id, product_id);
+
+--
+-- Name: product_fingerprints product_fingerprints_tenant_id_product_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_fingerprints
+    ADD CONSTRAINT product_fingerprints_tenant_id_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES index.products(tenant_id, product_id) ON DELETE CASCADE;
+
+--
+-- Name: product_fingerprints; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.product_fingerprints ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_fingerprints analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.product_fingerprints FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_fingerprints tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.product_fingerprints FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
+-- Name: product_fingerprints tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.product_fingerprints TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE product_fingerprints; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.product_fingerprints IS 'What the last full reindex built a product''s read rows from: a fingerprint of its write rows and of the code that computes its read rows (inputs), and one of those read rows (reads). index.reindex_chunk skips the row computation for products whose fingerprints are unchanged, so a reindex of an unchanged catalog costs the fingerprints, not the rows. Written only by the reindex (index._save_product_fingerprints); the projector leaves it alone (its writes change the reads fingerprint). Deleted with the product''s read row. Disposable: delete a tenant''s rows to make its next reindex recompute every product.';
+
+--
+-- Name: COLUMN product_fingerprints.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_fingerprints.product_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.product_id IS 'The product (index.products.product_id).';
+
+--
+-- Name: COLUMN product_fingerprints.inputs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.inputs IS 'index._product_input_marks of the product when the reindex read it: the code version, the number of its write rows and a sum of hashes of their xmin (any insert, update or delete of one changes it).';
+
+--
+-- Name: COLUMN product_fingerprints.reads; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.reads IS 'index._product_read_marks after the reindex wrote it: the same over its index.products, index.product_search and index.product_prices rows (a read row written by anything else changes it).';
+
+--
+-- Name: TABLE product_fingerprints; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.product_fingerprints TO rustok_analyst;
+GRANT SELECT ON TABLE index.product_fingerprints TO rustok_tenant_analyst;
+
+--
 -- Name: product_prices; Type: TABLE; Schema: index; Owner: -
 --
 
@@ -20362,7 +20448,7 @@ CREATE TABLE index.product_search (
     min_prices jsonb DEFAULT '{}'::jsonb NOT NULL,
     search_vector tsvector DEFAULT ''::tsvector NOT NULL
 )
-WITH (fillfactor='90');
+WITH (fillfactor='70');
 
 --
 -- Name: product_search product_search_pkey; Type: CONSTRAINT; Schema: index; Owner: -
@@ -20513,7 +20599,7 @@ CREATE TABLE index.products (
     last_event_at timestamp with time zone,
     indexed_at timestamp with time zone DEFAULT now() NOT NULL
 )
-WITH (fillfactor='85');
+WITH (fillfactor='50');
 
 --
 -- Name: products products_pkey; Type: CONSTRAINT; Schema: index; Owner: -
@@ -21966,6 +22052,101 @@ $$;
 COMMENT ON FUNCTION index._product_browse(p_tenant_id uuid, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) IS 'Internal: the unfiltered product listing page (no query, no filters): items read in sort order from an index, total and facets from index.facet_cache (index._browse_facets). Same result as index._product_page.';
 
 --
+-- Name: _product_code_version(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_code_version(p_tenant_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    -- the functions that compute a product's read rows (their source: a new version of any recomputes every product)
+    -- and the tenant's text search configuration
+    select pg_catalog.md5(pg_catalog.string_agg(p.prosrc, ' ' order by p.oid::regprocedure::text))
+           || '/' || index._tsconfig(p_tenant_id)::text || '/' || pg_catalog.current_setting('server_version_num')
+    from pg_catalog.pg_proc p
+    where p.oid = any (array['index._product_rows(uuid, uuid[])', 'index._rebuild_products(uuid, uuid[], outbox.events[])',
+                             'index._tsv(regconfig, text, "char")', 'index._unaccent(text)',
+                             'index._tsconfig(uuid)']::regprocedure[])
+$$;
+
+--
+-- Name: FUNCTION _product_code_version(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_code_version(p_tenant_id uuid) IS 'Internal: the version of the code a product''s read rows are computed with (a hash of the sources of index._product_rows, _rebuild_products, _tsv, _unaccent, _tsconfig), the tenant''s text search configuration and the server version; part of index.product_fingerprints.inputs.';
+
+--
+-- Name: _product_input_marks(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_input_marks(p_tenant_id uuid, p_product_ids uuid[]) RETURNS TABLE(product_id uuid, inputs text)
+    LANGUAGE sql STABLE
+    AS $$
+    -- EVERY write row index._product_rows reads for a product must be here (its xmin changes with each insert or
+    -- update; a delete changes the count and the sum), else a reindex keeps a stale read row: add a table there,
+    -- add it here (tests/index/test_reindex_fingerprints.py changes each of them with the event triggers off).
+    with vr as materialized (
+        select vr.id, vr.product_id, vr.xmin as x from commerce.variants vr
+        where vr.tenant_id = p_tenant_id and vr.product_id = any (p_product_ids)
+    ), vi as materialized (
+        select vr.product_id, vi.inventory_item_id, vi.xmin as x
+        from commerce.variant_inventory vi join vr on vr.id = vi.variant_id
+        where vi.tenant_id = p_tenant_id and vi.variant_id = any (array(select vr.id from vr))
+    ), op as materialized (
+        select op.id, op.product_id, op.xmin as x from commerce.options op
+        where op.tenant_id = p_tenant_id and op.product_id = any (p_product_ids)
+    ), il as materialized (
+        -- fetched on their own, then joined: with the join inside, each level's probe rechecked the whole id array
+        select il.inventory_item_id, il.xmin as x from commerce.inventory_levels il
+        where il.tenant_id = p_tenant_id and il.inventory_item_id = any (array(select vi.inventory_item_id from vi))
+    ), r (product_id, k, x) as (
+        select p.id, 1, p.xmin from commerce.products p where p.tenant_id = p_tenant_id and p.id = any (p_product_ids)
+        union all select vr.product_id, 2, vr.x from vr
+        union all select vi.product_id, 3, vi.x from vi
+        union all select vi.product_id, 4, il.x from il join vi on vi.inventory_item_id = il.inventory_item_id
+        union all
+        select vr.product_id, 5, vo.xmin
+        from commerce.variant_options vo join vr on vr.id = vo.variant_id
+        where vo.tenant_id = p_tenant_id and vo.variant_id = any (array(select vr.id from vr))
+        union all select op.product_id, 6, op.x from op
+        union all
+        select op.product_id, 7, ov.xmin
+        from commerce.option_values ov join op on op.id = ov.option_id
+        where ov.tenant_id = p_tenant_id and ov.option_id = any (array(select op.id from op))
+        union all
+        select vr.product_id, 8, pz.xmin
+        from commerce.prices pz join vr on vr.id = pz.variant_id
+        where pz.tenant_id = p_tenant_id and pz.variant_id = any (array(select vr.id from vr))
+        union all
+        select pc.product_id, y.k, y.x
+        from commerce.product_categories pc
+        left join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
+        cross join lateral (values (9, pc.xmin), (10, cat.xmin)) y (k, x)
+        where pc.tenant_id = p_tenant_id and pc.product_id = any (p_product_ids)
+        union all
+        select ta.target_id, y.k, y.x
+        from content.taggables ta
+        left join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
+        cross join lateral (values (11, ta.xmin), (12, tg.xmin)) y (k, x)
+        where ta.tenant_id = p_tenant_id and ta.target_type = 'product' and ta.target_id = any (p_product_ids)
+        union all
+        select m.target_id, 13, m.xmin from content.meta m
+        where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id = any (p_product_ids)
+    ), v as materialized (
+        select index._product_code_version(p_tenant_id) as version
+    )
+    select r.product_id,
+           v.version || '/' || count(*) || '/' || sum(pg_catalog.hashint8extended(coalesce(r.x::text::bigint, 0), r.k))
+    from r cross join v
+    group by r.product_id, v.version
+$$;
+
+--
+-- Name: FUNCTION _product_input_marks(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_input_marks(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: a fingerprint of everything a product''s read rows are computed from (the code version, the count of its write rows and a sum of hashes of their xmin, per table), per product that has a write row. index.product_fingerprints.inputs.';
+
+--
 -- Name: _product_matches(uuid, tsquery, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -22182,6 +22363,33 @@ COMMENT ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_
 --
 
 REVOKE ALL ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
+
+--
+-- Name: _product_read_marks(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_read_marks(p_tenant_id uuid, p_product_ids uuid[]) RETURNS TABLE(product_id uuid, reads text)
+    LANGUAGE sql STABLE
+    AS $$
+    with r (product_id, k, x) as (
+        select i.product_id, 1, i.xmin from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+        union all
+        select s.product_id, 2, s.xmin from index.product_search s
+        where s.tenant_id = p_tenant_id and s.product_id = any (p_product_ids)
+        union all
+        select pp.product_id, 3, pp.xmin from index.product_prices pp
+        where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
+    )
+    select r.product_id, count(*) || '/' || sum(pg_catalog.hashint8extended(r.x::text::bigint, r.k))
+    from r group by r.product_id
+$$;
+
+--
+-- Name: FUNCTION _product_read_marks(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_read_marks(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: a fingerprint of a product''s read rows (index.products, product_search, product_prices: their count and a sum of hashes of their xmin). index.product_fingerprints.reads.';
 
 --
 -- Name: _product_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
@@ -22551,6 +22759,32 @@ $$;
 --
 
 COMMENT ON FUNCTION index._products_page_rows(p_tenant_id uuid, p_q tsquery, p_fix text, p_result jsonb) IS 'Internal: the rows of index.read_products_page from a listing result ({total, capped, counts, rows: [[cursor, rank, product_id]]}, computed now or read from index.search_cache): row 0 with the parsed query, the corrected text, total and the facets (names joined now), then the page with each product''s card columns read now.';
+
+--
+-- Name: _products_to_rebuild(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._products_to_rebuild(p_tenant_id uuid, p_product_ids uuid[]) RETURNS TABLE(product_id uuid, inputs text)
+    LANGUAGE sql STABLE
+    AS $$
+    -- the ids whose inputs or read rows differ from what the last reindex left (or that it never saw), with their
+    -- inputs fingerprint as of now (saved after the rebuild: a change committed in between makes the next reindex
+    -- recompute the product, never skip it)
+    select i.id, m.inputs
+    from unnest(p_product_ids) i (id)
+    left join index._product_input_marks(p_tenant_id, p_product_ids) m on m.product_id = i.id
+    left join index._product_read_marks(p_tenant_id, p_product_ids) r on r.product_id = i.id
+    left join index.product_fingerprints f on f.tenant_id = p_tenant_id and f.product_id = i.id
+    where f.product_id is null or m.inputs is null or r.reads is null
+       or (f.inputs, f.reads) is distinct from (m.inputs, r.reads)
+    order by 1
+$$;
+
+--
+-- Name: FUNCTION _products_to_rebuild(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._products_to_rebuild(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: the products among p_product_ids whose read rows a reindex must compute (their fingerprints differ from index.product_fingerprints or are missing), with their inputs fingerprint; index.reindex_chunk skips the others.';
 
 --
 -- Name: _query(uuid, regconfig, text); Type: FUNCTION; Schema: index; Owner: -
@@ -23012,6 +23246,31 @@ $$;
 --
 
 COMMENT ON FUNCTION index._rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid) IS 'Internal: body of index.rebuild_products / rebuild_content / rebuild_orders.';
+
+--
+-- Name: _save_product_fingerprints(uuid, uuid[], text[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._save_product_fingerprints(p_tenant_id uuid, p_product_ids uuid[], p_inputs text[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    -- after the rebuild: the inputs as read before it, the read rows as it left them (products without a read row
+    -- have none: a deleted product's fingerprint went with its row)
+    insert into index.product_fingerprints as f (tenant_id, product_id, inputs, reads)
+    select p_tenant_id, t.id, t.inputs, r.reads
+    from unnest(p_product_ids, p_inputs) t (id, inputs)
+    join index._product_read_marks(p_tenant_id, p_product_ids) r on r.product_id = t.id
+    where t.inputs is not null
+      and exists (select 1 from index.products i where i.tenant_id = p_tenant_id and i.product_id = t.id)
+    order by t.id
+    on conflict (tenant_id, product_id) do update set inputs = excluded.inputs, reads = excluded.reads
+$$;
+
+--
+-- Name: FUNCTION _save_product_fingerprints(p_tenant_id uuid, p_product_ids uuid[], p_inputs text[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._save_product_fingerprints(p_tenant_id uuid, p_product_ids uuid[], p_inputs text[]) IS 'Internal: record in index.product_fingerprints what index.reindex_chunk rebuilt these products from (p_inputs, from index._products_to_rebuild before the rebuild) and their read rows as written.';
 
 --
 -- Name: _search_cache_get(uuid, jsonb); Type: FUNCTION; Schema: index; Owner: -
@@ -24562,6 +24821,8 @@ CREATE FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_i
 declare
     v_ids   uuid[];
     v_mine  uuid[];
+    v_todo  uuid[];
+    v_marks text[];
     v_id    uuid;
     v_state text;
     v_msg   text;
@@ -24579,13 +24840,22 @@ begin
     v_mine := array(select x.i from (select i, index._lock_key(p_aggregate_type, i) as k from unnest(v_ids) i order by 2) x
                     where pg_try_advisory_lock(x.k));
     busy := cardinality(v_ids) - cardinality(v_mine);
+    v_todo := v_mine;
     begin
+        if p_aggregate_type = 'product' then
+            -- products whose write rows and read rows are as the last reindex left them are skipped (their rows
+            -- would come out the same): a reindex of an unchanged catalog costs the fingerprints, not the rows
+            select coalesce(array_agg(t.product_id order by t.product_id), '{}'), coalesce(array_agg(t.inputs order by t.product_id), '{}')
+              into v_todo, v_marks
+            from index._products_to_rebuild(p_tenant_id, v_mine) t;
+        end if;
+        succeeded := cardinality(v_mine) - cardinality(v_todo);
         begin
-            perform index._rebuild(p_aggregate_type, p_tenant_id, v_mine);
+            perform index._rebuild(p_aggregate_type, p_tenant_id, v_todo);
             succeeded := cardinality(v_mine);
         exception when others then
             -- the chunk failed: one row at a time, so only the bad rows fail
-            foreach v_id in array v_mine loop
+            foreach v_id in array v_todo loop
                 begin
                     perform index._rebuild(p_aggregate_type, p_tenant_id, array[v_id]);
                     succeeded := succeeded + 1;
@@ -24598,6 +24868,12 @@ begin
                 end;
             end loop;
         end;
+        if p_aggregate_type = 'product' and cardinality(v_todo) > cardinality(failed_ids) then
+            -- not for a failed id: its read row (if any) is an old one
+            select array_agg(t.id order by t.id), array_agg(t.m order by t.id) into v_todo, v_marks
+            from unnest(v_todo, v_marks) t (id, m) where not (t.id = any (failed_ids));
+            perform index._save_product_fingerprints(p_tenant_id, v_todo, v_marks);
+        end if;
     exception when others or query_canceled then  -- others does not include a cancel
         perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
         raise;
@@ -24611,7 +24887,7 @@ $$;
 -- Name: FUNCTION reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]) IS 'Rebuild one chunk of ids of a tenant in a subtransaction; if it fails, retry one id at a time (each in its own subtransaction) so one bad row cannot stop the rest. Ids being rebuilt at this moment by the index consumer (its advisory lock is taken) are skipped and counted as busy: the consumer rebuilds them from a newer snapshot. Returns (succeeded, failed, busy, failed_ids, errors). Used by index.reindex_tenant and by `rustok reindex`.';
+COMMENT ON FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]) IS 'Rebuild one chunk of ids of a tenant in a subtransaction; if it fails, retry one id at a time (each in its own subtransaction) so one bad row cannot stop the rest. Ids being rebuilt at this moment by the index consumer (its advisory lock is taken) are skipped and counted as busy: the consumer rebuilds them from a newer snapshot. Products whose write rows and read rows are unchanged since the last reindex (index.product_fingerprints) are not recomputed and count as succeeded. Returns (succeeded, failed, busy, failed_ids, errors). Used by index.reindex_tenant and by `rustok reindex`.';
 
 --
 -- Name: reindex_ids(uuid, text); Type: FUNCTION; Schema: index; Owner: -

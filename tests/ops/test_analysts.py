@@ -47,6 +47,9 @@ def two_tenants(fresh_db):
         c.execute("select * from outbox.drain('index')")
         c.execute("select * from index.refresh_words(%s)", (a,))
         c.execute("select * from index.refresh_words(%s)", (b,))
+        # reindex fingerprints of each (index.product_fingerprints: written by a full reindex)
+        c.execute("select * from index.reindex_tenant(%s, array['product'])", (a,))
+        c.execute("select * from index.reindex_tenant(%s, array['product'])", (b,))
         # a stale-words mark of each (index._mark_words_stale; the refresh above cleared them)
         c.execute("insert into index.words_stale (tenant_id, marked_by) values (%s, 1), (%s, 1)", (a, b))
         # a facet cache row of each tenant
