@@ -23411,12 +23411,13 @@ COMMENT ON FUNCTION index._search_cache_put(p_tenant_id uuid, p_inputs jsonb, p_
 --
 
 CREATE FUNCTION index._search_row_matches(p_row index.product_search, p_q tsquery, p_filters jsonb, p_currency text) RETURNS boolean
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+begin
     -- the predicates of the one pass (index._product_search_matches with text; the price btree path without: a
     -- price range in p_currency, which the lowest price in min_prices is), with categoryHandles already turned
     -- into categoryIds (index._search_tally_filters)
-    select coalesce(
+    return coalesce(
         p_row.status = 'published'
         and (numnode(p_q) = 0 or p_row.search_vector @@ p_q)
         and (p_filters -> 'categoryIds' is null
@@ -23427,7 +23428,8 @@ CREATE FUNCTION index._search_row_matches(p_row index.product_search, p_q tsquer
              or (p_row.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
         and (p_filters -> 'priceMax' is null
              or (p_row.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax')),
-        false)
+        false);
+end
 $$;
 
 --
@@ -23625,18 +23627,20 @@ COMMENT ON FUNCTION index._search_tally_compute(p_tenant_id uuid, p_q tsquery, p
 --
 
 CREATE FUNCTION index._search_tally_filters(p_tenant_id uuid, p_filters jsonb) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     AS $$
+begin
     -- the filters a tally is kept for: without the price bucket bounds (a column of their own), category handles as
     -- the ids they name now (a renamed category changes no search row, so a tally must not depend on handles)
-    select case when p_filters ? 'categoryHandles'
+    return case when p_filters ? 'categoryHandles'
                 then (p_filters - 'priceBuckets' - 'categoryHandles')
                      || jsonb_build_object('categoryIds', coalesce((
                             select jsonb_agg(c.id order by c.id) from commerce.categories c
                             where c.tenant_id = p_tenant_id
                               and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))),
                             '[]'::jsonb))
-                else p_filters - 'priceBuckets' end
+                else p_filters - 'priceBuckets' end;
+end
 $$;
 
 --

@@ -12,12 +12,13 @@
 create or replace function index._search_row_matches(
     p_row index.product_search, p_q tsquery, p_filters jsonb, p_currency text
 ) returns boolean
-    language sql stable
+    language plpgsql stable
 as $$
+begin
     -- the predicates of the one pass (index._product_search_matches with text; the price btree path without: a
     -- price range in p_currency, which the lowest price in min_prices is), with categoryHandles already turned
     -- into categoryIds (index._search_tally_filters)
-    select coalesce(
+    return coalesce(
         p_row.status = 'published'
         and (numnode(p_q) = 0 or p_row.search_vector @@ p_q)
         and (p_filters -> 'categoryIds' is null
@@ -28,7 +29,8 @@ as $$
              or (p_row.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
         and (p_filters -> 'priceMax' is null
              or (p_row.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax')),
-        false)
+        false);
+end
 $$;
 comment on function index._search_row_matches(index.product_search, tsquery, jsonb, text) is
     'Internal: whether one narrow search row is a match of a kept listing tally (published, matches p_q unless it is '
@@ -36,18 +38,20 @@ comment on function index._search_row_matches(index.product_search, tsquery, jso
     'priceMax in p_currency): the predicates of index._product_search_pass for one row.';
 
 create or replace function index._search_tally_filters(p_tenant_id uuid, p_filters jsonb) returns jsonb
-    language sql stable
+    language plpgsql stable
 as $$
+begin
     -- the filters a tally is kept for: without the price bucket bounds (a column of their own), category handles as
     -- the ids they name now (a renamed category changes no search row, so a tally must not depend on handles)
-    select case when p_filters ? 'categoryHandles'
+    return case when p_filters ? 'categoryHandles'
                 then (p_filters - 'priceBuckets' - 'categoryHandles')
                      || jsonb_build_object('categoryIds', coalesce((
                             select jsonb_agg(c.id order by c.id) from commerce.categories c
                             where c.tenant_id = p_tenant_id
                               and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))),
                             '[]'::jsonb))
-                else p_filters - 'priceBuckets' end
+                else p_filters - 'priceBuckets' end;
+end
 $$;
 comment on function index._search_tally_filters(uuid, jsonb) is
     'Internal: the filters of a listing as index.search_tallies keeps them: priceBuckets removed (the bounds are a '
@@ -430,18 +434,6 @@ comment on function index.tg_product_search__tallies() is
     'tenant''s kept listing tallies (index._search_tally_apply), after taking the listing caches'' lock shared; a '
     'statement that changed more than 200 rows deletes the tenant''s tallies instead.';
 revoke all on function index.tg_product_search__tallies() from public, rustok_app, rustok_analyst;
-
-create or replace trigger _900_search_tallies_del after delete on index.product_search
-    referencing old table as old_rows for each statement
-    execute function index.tg_product_search__tallies();
-
-create or replace trigger _900_search_tallies_ins after insert on index.product_search
-    referencing new table as new_rows for each statement
-    execute function index.tg_product_search__tallies();
-
-create or replace trigger _900_search_tallies_upd after update on index.product_search
-    referencing old table as old_rows new table as new_rows for each statement
-    execute function index.tg_product_search__tallies();
 
 -- ---------------------------------------------------------------- index.search_tallies
 comment on table index.search_tallies is
