@@ -222,3 +222,22 @@ def test_per_tenant_and_under_row_level_security(conn, catalog):
 def test_bypassed_with_the_caches_off(catalog):
     uncached(catalog, search="coat", limit=2)
     assert tallies(catalog) == []
+
+
+@pytest.mark.parametrize("write", WRITES)
+def test_the_landing_pages_counts_stay_exact_through_writes(catalog, write):
+    kw = dict(filters={"priceBuckets": BUCKETS}, limit=2)
+    assert read(catalog, **kw) == uncached(catalog, **kw)
+    (t,) = [x for x in tallies(catalog) if x["inputs"][0] == ""]     # the public listing without text or filters
+    assert t["total"] == 9 and t["filters"] == {} and len(t["top_ids"]) == 1
+    WRITES[write](catalog)
+    catalog.drain()
+    catalog.conn.execute("delete from index.facet_cache where tenant_id = %s", (catalog.t,))
+    assert read(catalog, **kw) == uncached(catalog, **kw)             # facets from the tally
+    assert [x["filled_at"] for x in tallies(catalog) if x["inputs"][0] == ""] == [t["filled_at"]]
+    assert_exact(catalog)
+
+
+def test_staff_counts_are_not_kept(catalog):
+    catalog.one("select index.search_products(%s, null, '{}', 'newest', 2, 0, 'EUR', true) as r", (catalog.t,))
+    assert tallies(catalog) == []

@@ -128,7 +128,9 @@ begin
                 'top_ranks', coalesce((select array_agg(t.rank order by t.ord) from top t), '{}'),
                 'top_created', coalesce((select array_agg(t.created_at order by t.ord) from top t), '{}'),
                 'top_prices', coalesce((select array_agg(t.price order by t.ord) from top t), '{}'))
-$sql$, index._product_search_source(v_has_q), v_key, v_dir)
+$sql$, case when v_has_q or p_filters ? 'priceMin' or p_filters ? 'priceMax' then index._product_search_source(v_has_q)
+            -- no text, no price range (the browse counts): every published row of the tenant
+            else 'index.product_search p where p.tenant_id = $1 and p.status = ''published''' end, v_key, v_dir)
         into v_result
         using p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort, v_n;
     perform pg_catalog.set_config('enable_seqscan', v_seqscan, true),
@@ -143,6 +145,30 @@ comment on function index._search_tally_compute(uuid, tsquery, jsonb, text, bigi
     'counts and the first p_keep matches (1 to 101) in the order of p_sort (relevance, newest or price_asc).';
 
 -- ---------------------------------------------------------------- answering from a tally
+create or replace function index._search_tally_facets(p_tally index.search_tallies) returns jsonb
+    language sql stable
+as $$
+    -- as the one pass and index._browse_counts count them: top 50 categories (count, id) and tags (count, slug)
+    select jsonb_build_object(
+        'categories', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'n', x.n))
+                                from (select e.key::uuid as id, e.value::bigint as n
+                                      from jsonb_each(p_tally.categories) e
+                                      order by 2 desc, 1 limit 50) x), '[]'),
+        'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', x.slug, 'n', x.n))
+                          from (select e.key as slug, e.value::bigint as n
+                                from jsonb_each(p_tally.tags) e
+                                order by 2 desc, 1 limit 50) x), '[]'),
+        'priceBuckets', case when p_tally.currency_code is null then '[]'::jsonb else coalesce((
+            select jsonb_agg(jsonb_build_object('min', p_tally.bounds[x.b], 'max', p_tally.bounds[x.b + 1],
+                                                'count', x.n) order by x.b)
+            from (select e.key::integer as b, e.value::bigint as n from jsonb_each(p_tally.price_buckets) e) x),
+            '[]') end,
+        'inStock', jsonb_build_object('true', p_tally.in_stock, 'false', p_tally.out_of_stock))
+$$;
+comment on function index._search_tally_facets(index.search_tallies) is
+    'Internal: the raw facet counts of a kept tally as the one pass gives them: {categories: [{id, n}] and tags: '
+    '[{slug, n}] (top 50 by count, then id or slug), priceBuckets: [{min, max, count}], inStock: {true, false}}.';
+
 create or replace function index._search_tally_result(
     p_tally index.search_tallies, p_after jsonb, p_limit integer, p_has_q boolean
 ) returns jsonb
@@ -184,21 +210,7 @@ begin
     end if;
     return jsonb_build_object(
         'total', least(p_tally.total, 10000), 'capped', p_tally.total > 10000,
-        'counts', jsonb_build_object(
-            'categories', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'n', x.n))
-                                    from (select e.key::uuid as id, e.value::bigint as n
-                                          from jsonb_each(p_tally.categories) e
-                                          order by 2 desc, 1 limit 50) x), '[]'),
-            'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', x.slug, 'n', x.n))
-                              from (select e.key as slug, e.value::bigint as n
-                                    from jsonb_each(p_tally.tags) e
-                                    order by 2 desc, 1 limit 50) x), '[]'),
-            'priceBuckets', case when p_tally.currency_code is null then '[]'::jsonb else coalesce((
-                select jsonb_agg(jsonb_build_object('min', p_tally.bounds[x.b], 'max', p_tally.bounds[x.b + 1],
-                                                    'count', x.n) order by x.b)
-                from (select e.key::integer as b, e.value::bigint as n from jsonb_each(p_tally.price_buckets) e) x),
-                '[]') end,
-            'inStock', jsonb_build_object('true', p_tally.in_stock, 'false', p_tally.out_of_stock)),
+        'counts', index._search_tally_facets(p_tally),
         'rows', coalesce(v_rows, '[]'));
 end
 $$;
@@ -207,54 +219,44 @@ comment on function index._search_tally_result(index.search_tallies, jsonb, inte
     'from a kept tally: facets from the kept counts (top 50 categories and tags by count), the page from the kept '
     'first matches after p_after; null when those end before the page does (the caller computes it).';
 
-create or replace function index._search_tally_get(
-    p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer,
-    p_bounds bigint[], p_sort text, p_fill boolean
-) returns jsonb
+create or replace function index._search_tally_count(
+    p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_keep integer,
+    p_fill boolean
+) returns index.search_tallies
     language plpgsql volatile
 as $$
 declare
     v_filters jsonb := index._search_tally_filters(p_tenant_id, p_filters);
     v_inputs  jsonb := jsonb_build_array(p_q::text, v_filters, p_currency, p_bounds, p_sort);
-    v_key     uuid := index._search_cache_key(v_inputs);
     v_tally   index.search_tallies;
-    v_t       jsonb;
-    v_started timestamptz;
+    v_started timestamptz := pg_catalog.clock_timestamp();
     v_ms      double precision;
     v_min     text := coalesce(pg_catalog.current_setting('rustok.search_cache_min_ms', true), '');
     v_floor   double precision := 5;
     v_keep    text := coalesce(pg_catalog.current_setting('rustok.search_tally_keep', true), '');
-    v_n       integer := 101;
+    v_n       integer := greatest(p_keep, 1);
 begin
-    select t.* into v_tally from index.search_tallies t
-    where t.tenant_id = p_tenant_id and t.key = v_key and t.inputs = v_inputs;
-    if found then
-        v_t := index._search_tally_result(v_tally, p_after, p_limit, numnode(p_q) > 0);
-        if v_t is not null or p_after is not null then
-            return v_t;   -- null: a later page than the kept matches reach (the caller's pass answers it)
-        end if;
-        -- a first page the kept matches no longer fill (writes took some away): counted again below
-    elsif p_after is not null then
-        return null;   -- a later page of a listing nobody opened lately: the pass, not a tally
-    end if;
-    v_started := pg_catalog.clock_timestamp();
     -- the first 101 matches (a first page of the largest size, 100, and the row that says there is more);
-    -- rustok.search_tally_keep keeps fewer (tests of the kept start), but never fewer than this page needs
-    if pg_catalog.pg_input_is_valid(v_keep, 'integer') then
-        v_n := least(greatest(v_keep::integer, p_limit + 1), 101);
+    -- rustok.search_tally_keep keeps fewer (tests of the kept start), but never fewer than p_keep
+    if pg_catalog.pg_input_is_valid(v_keep, 'integer') and p_keep > 1 then
+        v_n := greatest(v_keep::integer, p_keep);
+    elsif p_keep > 1 then
+        v_n := 101;
     end if;
-    v_t := index._search_tally_compute(p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort, v_n);
-    v_tally := jsonb_populate_record(null::index.search_tallies, v_t || jsonb_build_object(
-        'tenant_id', p_tenant_id, 'key', v_key, 'inputs', v_inputs, 'q', p_q::text, 'filters', v_filters,
-        'currency_code', p_currency, 'bounds', p_bounds, 'sort', p_sort, 'cost_ms', 0,
-        'filled_at', pg_catalog.clock_timestamp(), 'updated_at', pg_catalog.clock_timestamp()));
+    v_tally := jsonb_populate_record(null::index.search_tallies,
+        index._search_tally_compute(p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort, least(v_n, 101))
+        || jsonb_build_object(
+            'tenant_id', p_tenant_id, 'key', index._search_cache_key(v_inputs), 'inputs', v_inputs, 'q', p_q::text,
+            'filters', v_filters, 'currency_code', p_currency, 'bounds', p_bounds, 'sort', p_sort, 'cost_ms', 0,
+            'filled_at', pg_catalog.clock_timestamp(), 'updated_at', pg_catalog.clock_timestamp()));
     v_tally.q := p_q;
     v_ms := extract(epoch from pg_catalog.clock_timestamp() - v_started) * 1000;
     if pg_catalog.pg_input_is_valid(v_min, 'double precision') then
         v_floor := v_min::double precision;
     end if;
-    -- kept only when p_fill (index._search_cache_may_fill took the tenant's lock before the pass read) and it cost
-    -- something to count (a rare word's few matches are cheaper to count again than to keep up to date)
+    -- kept only when p_fill (index._search_cache_may_fill or the facet cache took the tenant's lock before the pass
+    -- read) and it cost something to count (a rare word's few matches are cheaper to count again than to keep up to
+    -- date)
     if p_fill and v_ms >= v_floor then
         v_tally.cost_ms := v_ms;
         -- at most 64 per tenant: the 8 least recently filled make room
@@ -272,13 +274,74 @@ begin
                top_created = excluded.top_created, top_prices = excluded.top_prices, complete = excluded.complete,
                cost_ms = excluded.cost_ms, filled_at = excluded.filled_at, updated_at = excluded.updated_at;
     end if;
+    return v_tally;
+end
+$$;
+comment on function index._search_tally_count(uuid, tsquery, jsonb, text, bigint[], text, integer, boolean) is
+    'Internal: count a listing''s tally now (index._search_tally_compute, keeping the first p_keep matches, 101 when '
+    'p_keep > 1, fewer with rustok.search_tally_keep) and keep it in index.search_tallies when p_fill and it took at '
+    'least rustok.search_cache_min_ms (at most 64 per tenant, the 8 oldest evicted). Returns the tally.';
+
+create or replace function index._search_tally_find(
+    p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text
+) returns index.search_tallies
+    language sql stable
+as $$
+    select t.* from index.search_tallies t
+    where t.tenant_id = p_tenant_id
+      and t.key = index._search_cache_key(jsonb_build_array(p_q::text, index._search_tally_filters(p_tenant_id, p_filters),
+                                                            p_currency, p_bounds, p_sort))
+      and t.inputs = jsonb_build_array(p_q::text, index._search_tally_filters(p_tenant_id, p_filters), p_currency,
+                                       p_bounds, p_sort)
+$$;
+comment on function index._search_tally_find(uuid, tsquery, jsonb, text, bigint[], text) is
+    'Internal: the kept tally of a listing (index.search_tallies), or a row of nulls.';
+
+create or replace function index._search_tally_get(
+    p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer,
+    p_bounds bigint[], p_sort text, p_fill boolean
+) returns jsonb
+    language plpgsql volatile
+as $$
+declare
+    v_tally index.search_tallies := index._search_tally_find(p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort);
+    v_t     jsonb;
+begin
+    if v_tally.key is not null then
+        v_t := index._search_tally_result(v_tally, p_after, p_limit, numnode(p_q) > 0);
+        if v_t is not null or p_after is not null then
+            return v_t;   -- null: a later page than the kept matches reach (the caller's pass answers it)
+        end if;
+        -- a first page the kept matches no longer fill (writes took some away): counted again below
+    elsif p_after is not null then
+        return null;   -- a later page of a listing nobody opened lately: the pass, not a tally
+    end if;
+    v_tally := index._search_tally_count(p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort, p_limit + 1, p_fill);
     return index._search_tally_result(v_tally, p_after, p_limit, numnode(p_q) > 0);
 end
 $$;
 comment on function index._search_tally_get(uuid, tsquery, jsonb, text, jsonb, integer, bigint[], text, boolean) is
-    'Internal: the one-pass listing result from the listing''s kept tally (index.search_tallies), computing and '
-    'keeping the tally first when there is none and this is a first page (kept when p_fill and it took at least '
-    'rustok.search_cache_min_ms; at most 64 per tenant); null when the tally cannot answer this page.';
+    'Internal: the one-pass listing result from the listing''s kept tally (index.search_tallies), counting and keeping '
+    'the tally first (index._search_tally_count) when there is none or its kept matches no longer fill this first '
+    'page; null when the tally cannot answer this page (a later one).';
+
+create or replace function index._search_tally_browse(p_tenant_id uuid, p_currency text, p_bounds bigint[], p_fill boolean)
+    returns jsonb
+    language plpgsql volatile
+as $$
+declare
+    v_tally index.search_tallies := index._search_tally_find(p_tenant_id, ''::tsquery, '{}', p_currency, p_bounds, 'newest');
+begin
+    if v_tally.key is null then
+        -- the counts only: one kept match (the landing page's items come from products_created_idx)
+        v_tally := index._search_tally_count(p_tenant_id, ''::tsquery, '{}', p_currency, p_bounds, 'newest', 1, p_fill);
+    end if;
+    return index._search_tally_facets(v_tally) || jsonb_build_object('total', v_tally.total);
+end
+$$;
+comment on function index._search_tally_browse(uuid, text, bigint[], boolean) is
+    'Internal: the public browse counts (as index._browse_counts: total and raw facets of every published product) '
+    'from the tally of the listing without text and filters, counted and kept (p_fill) when there is none.';
 
 -- ---------------------------------------------------------------- keeping tallies up to date
 create or replace function index._search_tally_apply(
