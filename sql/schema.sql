@@ -23445,32 +23445,49 @@ $$;
 COMMENT ON FUNCTION index._search_row_matches(p_row index.product_search, p_q tsquery, p_filters jsonb, p_currency text) IS 'Internal: whether one narrow search row is a match of a kept listing tally (published, matches p_q unless it is empty, and the filters as index.search_tallies.filters keeps them: categoryIds, tags, inStock, priceMin, priceMax in p_currency): the predicates of index._product_search_pass for one row.';
 
 --
--- Name: _search_tally_apply(uuid, uuid, index.product_search[], index.product_search[], uuid[]); Type: FUNCTION; Schema: index; Owner: -
+-- Name: _search_tally_apply(uuid, uuid, tsquery, jsonb, text, bigint[], text, index.product_search[], index.product_search[], uuid[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
-CREATE FUNCTION index._search_tally_apply(p_tenant_id uuid, p_key uuid, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]) RETURNS void
+CREATE FUNCTION index._search_tally_apply(p_tenant_id uuid, p_key uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
 declare
     t         index.search_tallies;
     v_removed index.product_search[];
     v_added   index.product_search[];
+    v_dcats   jsonb;
+    v_dtags   jsonb;
+    v_dbuckets jsonb;
     v_last    record;
     v_top     record;
 begin
-    -- what the tally counts (query, filters, currency, bounds, sort) never changes: matched without a lock
-    select s.* into t from index.search_tallies s where s.tenant_id = p_tenant_id and s.key = p_key;
-    if not found then
-        return;
-    end if;
-    v_removed := array(select o from unnest(p_old) o
-                       where index._search_row_matches(o, t.q, t.filters, t.currency_code));
-    v_added := array(select n from unnest(p_new) n
-                     where index._search_row_matches(n, t.q, t.filters, t.currency_code));
+    -- what the tally counts (query, filters, currency, bounds, sort) never changes: matched before any lock
+    v_removed := array(select o from unnest(p_old) o where index._search_row_matches(o, p_q, p_filters, p_currency));
+    v_added := array(select n from unnest(p_new) n where index._search_row_matches(n, p_q, p_filters, p_currency));
     if cardinality(v_removed) = 0 and cardinality(v_added) = 0 then
         return;   -- no changed row was or is a match: neither counts nor the kept matches can move
     end if;
-    -- then the tally locked (a concurrent delta waits, and this one reads its result)
+    -- the deltas (null when nothing moves: a product that still matches with the same categories moves none)
+    select jsonb_object_agg(d.id, d.n) into v_dcats from (
+        select u.id, sum(u.sgn) as n
+        from (select c, -1 from unnest(v_removed) r, unnest(r.category_ids) c
+              union all select c, 1 from unnest(v_added) a, unnest(a.category_ids) c) u (id, sgn)
+        group by u.id having sum(u.sgn) <> 0) d;
+    select jsonb_object_agg(d.slug, d.n) into v_dtags from (
+        select u.slug, sum(u.sgn) as n
+        from (select c, -1 from unnest(v_removed) r, unnest(r.tag_slugs) c
+              union all select c, 1 from unnest(v_added) a, unnest(a.tag_slugs) c) u (slug, sgn)
+        group by u.slug having sum(u.sgn) <> 0) d;
+    if p_currency is not null then
+        select jsonb_object_agg(d.b, d.n) into v_dbuckets from (
+            select pg_catalog.width_bucket(u.amount, p_bounds) as b, sum(u.sgn) as n
+            from (select (r.min_prices ->> p_currency)::bigint, -1 from unnest(v_removed) r
+                  union all select (a.min_prices ->> p_currency)::bigint, 1 from unnest(v_added) a) u (amount, sgn)
+            where u.amount is not null
+            group by 1 having sum(u.sgn) <> 0) d
+        where d.b >= 1;
+    end if;
+    -- the tally locked (a concurrent delta waits, and this one reads its result)
     select s.* into t from index.search_tallies s where s.tenant_id = p_tenant_id and s.key = p_key for update;
     if not found then
         return;
@@ -23480,30 +23497,32 @@ begin
     select l.* into v_last
     from unnest(t.top_ids, t.top_ranks, t.top_created, t.top_prices) with ordinality as l (id, rank, at, price, ord)
     order by l.ord desc limit 1;
-    with l as (
+    with a as (
+        select n.product_id as id,
+               case when p_sort = 'relevance' then pg_catalog.ts_rank(n.search_vector, p_q) end as rank,
+               n.created_at as at,
+               coalesce((n.min_prices ->> p_currency)::bigint, 9223372036854775807) as price
+        from unnest(v_added) n
+    ), l as (
         select l.id, l.rank, l.at, l.price
         from unnest(t.top_ids, t.top_ranks, t.top_created, t.top_prices) as l (id, rank, at, price)
         where l.id <> all (p_changed)
         union all
         select a.id, a.rank, a.at, a.price
-        from (select n.product_id as id,
-                     case when t.sort = 'relevance' then pg_catalog.ts_rank(n.search_vector, t.q) end as rank,
-                     n.created_at as at,
-                     coalesce((n.min_prices ->> t.currency_code)::bigint, 9223372036854775807) as price
-              from unnest(v_added) n) a
+        from a
         where t.complete
            or (v_last.id is not null
-               and case t.sort
+               and case p_sort
                        when 'relevance' then (a.rank, a.id) > (v_last.rank, v_last.id)
                        when 'newest' then (a.at, a.id) > (v_last.at, v_last.id)
                        else (a.price, a.id) < (v_last.price, v_last.id) end)
     ), o as (
         select l.*, row_number() over (
-                   order by case when t.sort = 'relevance' then l.rank end desc,
-                            case when t.sort = 'newest' then l.at end desc,
-                            case when t.sort = 'price_asc' then l.price end asc,
-                            case when t.sort = 'price_asc' then l.id end asc,
-                            case when t.sort <> 'price_asc' then l.id end desc) as ord
+                   order by case when p_sort = 'relevance' then l.rank end desc,
+                            case when p_sort = 'newest' then l.at end desc,
+                            case when p_sort = 'price_asc' then l.price end asc,
+                            case when p_sort = 'price_asc' then l.id end asc,
+                            case when p_sort <> 'price_asc' then l.id end desc) as ord
         from l
     )
     select coalesce(array_agg(o.id order by o.ord) filter (where o.ord <= 101), '{}') as ids,
@@ -23515,26 +23534,10 @@ begin
     from o;
     update index.search_tallies s
        set total = s.total + cardinality(v_added) - cardinality(v_removed),
-           categories = index._tally_merge(s.categories, (
-               select jsonb_object_agg(d.id, d.n) from (
-                   select u.id, sum(u.sgn) as n
-                   from (select c, -1 from unnest(v_removed) r, unnest(r.category_ids) c
-                         union all select c, 1 from unnest(v_added) a, unnest(a.category_ids) c) u (id, sgn)
-                   group by u.id having sum(u.sgn) <> 0) d)),
-           tags = index._tally_merge(s.tags, (
-               select jsonb_object_agg(d.slug, d.n) from (
-                   select u.slug, sum(u.sgn) as n
-                   from (select c, -1 from unnest(v_removed) r, unnest(r.tag_slugs) c
-                         union all select c, 1 from unnest(v_added) a, unnest(a.tag_slugs) c) u (slug, sgn)
-                   group by u.slug having sum(u.sgn) <> 0) d)),
-           price_buckets = case when s.currency_code is null then s.price_buckets else index._tally_merge(s.price_buckets, (
-               select jsonb_object_agg(d.b, d.n) from (
-                   select pg_catalog.width_bucket(u.amount, s.bounds) as b, sum(u.sgn) as n
-                   from (select (r.min_prices ->> s.currency_code)::bigint, -1 from unnest(v_removed) r
-                         union all select (a.min_prices ->> s.currency_code)::bigint, 1 from unnest(v_added) a) u (amount, sgn)
-                   where u.amount is not null
-                   group by 1 having sum(u.sgn) <> 0) d
-               where d.b >= 1)) end,
+           categories = case when v_dcats is null then s.categories else index._tally_merge(s.categories, v_dcats) end,
+           tags = case when v_dtags is null then s.tags else index._tally_merge(s.tags, v_dtags) end,
+           price_buckets = case when v_dbuckets is null then s.price_buckets
+                                else index._tally_merge(s.price_buckets, v_dbuckets) end,
            in_stock = s.in_stock + (select count(*) from unnest(v_added) a where a.has_stock)
                                  - (select count(*) from unnest(v_removed) r where r.has_stock),
            out_of_stock = s.out_of_stock + (select count(*) from unnest(v_added) a where not a.has_stock)
@@ -23547,10 +23550,10 @@ end
 $$;
 
 --
--- Name: FUNCTION _search_tally_apply(p_tenant_id uuid, p_key uuid, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]); Type: COMMENT; Schema: index; Owner: -
+-- Name: FUNCTION _search_tally_apply(p_tenant_id uuid, p_key uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._search_tally_apply(p_tenant_id uuid, p_key uuid, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]) IS 'Internal: apply the change of some search rows (p_old before, p_new after; p_changed their product ids) to one kept tally: the rows that matched before count out, those that match now count in (total, facet counts), and the kept first matches drop the changed products and take back those that now come before the last kept one (every one while the tally keeps all its matches), at most 101.';
+COMMENT ON FUNCTION index._search_tally_apply(p_tenant_id uuid, p_key uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]) IS 'Internal: apply the change of some search rows (p_old before, p_new after; p_changed their product ids) to one kept tally: the rows that matched before count out, those that match now count in (total, facet counts), and the kept first matches drop the changed products and take back those that now come before the last kept one (every one while the tally keeps all its matches), at most 101.';
 
 --
 -- Name: _search_tally_browse(uuid, text, bigint[], boolean); Type: FUNCTION; Schema: index; Owner: -
@@ -25709,10 +25712,10 @@ begin
         return null;
     end if;
     -- separate statements: their snapshots see a tally filled while we waited for the lock
-    for t in select s.tenant_id, s.key from index.search_tallies s
+    for t in select s.tenant_id, s.key, s.q, s.filters, s.currency_code, s.bounds, s.sort from index.search_tallies s
              where s.tenant_id = any (v_tenants) order by s.tenant_id, s.key loop
         perform index._search_tally_apply(
-            t.tenant_id, t.key,
+            t.tenant_id, t.key, t.q, t.filters, t.currency_code, t.bounds, t.sort,
             array(select o from unnest(v_old) o where o.tenant_id = t.tenant_id),
             array(select n from unnest(v_new) n where n.tenant_id = t.tenant_id),
             array(select x.product_id from (select o.tenant_id, o.product_id from unnest(v_old) o
