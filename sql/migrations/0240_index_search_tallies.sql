@@ -2,7 +2,7 @@
 -- index: kept listing tallies (index.search_tallies). A storefront search for a frequent word (10 % of a catalog)
 -- reads, ranks and counts ~9,500 search rows (~30-40 ms of CPU at 100,000 products); index.search_cache keeps the
 -- result but loses it at the next write that concerns it. A tally keeps, per (tenant, parsed query, filters,
--- currency, price bucket bounds, sort), the exact total, the full facet counts and the first 100 matches in order,
+-- currency, price bucket bounds, sort), the exact total, the full facet counts and the first 101 matches in order,
 -- and the trigger on index.product_search updates it by deltas when a matching row changes: the first search after
 -- a write reads a tally (~1-2 ms) instead of every match.
 

@@ -4,9 +4,11 @@
 -- a word in 10 % of a catalog of 100,000 that is ~9,500 rows, ~30-40 ms of CPU, paid again by the first visitor after
 -- each write that concerns the word (index.search_cache loses the entry). A tally keeps what a listing needs of all
 -- its matches — the exact total, the full facet counts (every category, tag, price bucket, in stock / not), and the
--- first 100 matches in the listing's order — and the trigger on index.product_search applies each changed row's
+-- first 101 matches in the listing's order — and the trigger on index.product_search applies each changed row's
 -- delta to the tallies whose query and filters it matched before or after the change. So the first search after a
--- write reads a tally row (a page of the first 100 matches, facets from the kept counts) instead of every match.
+-- write reads a tally row (a page of the first 101 matches, facets from the kept counts) instead of every match.
+-- The public landing page's counts (no text, no filters) are kept the same way (index._search_tally_browse), so a
+-- write that empties index.facet_cache does not make its next visitor count the whole catalog.
 
 -- ---------------------------------------------------------------- matching one row
 create or replace function index._search_row_matches(
