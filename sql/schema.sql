@@ -23588,6 +23588,7 @@ CREATE FUNCTION index._search_tally_compute(p_tenant_id uuid, p_q tsquery, p_fil
     AS $_$
 declare
     v_has_q    boolean := numnode(p_q) > 0;
+    v_all      boolean;
     v_key      text;
     v_dir      text;
     v_result   jsonb;
@@ -23601,9 +23602,13 @@ begin
         when 'newest' then v_key := 'm.created_at'; v_dir := 'desc';
         when 'price_asc' then v_key := 'coalesce(m.min_amount, 9223372036854775807)'; v_dir := 'asc';
     end case;
-    -- the planner settings of index._product_search_pass (its comments say why)
-    perform pg_catalog.set_config('enable_seqscan', 'off', true);
-    if not v_has_q then
+    -- the planner settings of index._product_search_pass (its comments say why); none for the whole catalog (the
+    -- browse counts read every published row of the tenant: a sequential scan is right)
+    v_all := not (v_has_q or p_filters ? 'priceMin' or p_filters ? 'priceMax');
+    if not v_all then
+        perform pg_catalog.set_config('enable_seqscan', 'off', true);
+    end if;
+    if not v_has_q and not v_all then
         perform pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
     end if;
     execute format($sql$
@@ -23614,19 +23619,22 @@ begin
                 from %1$s
             ),
             top as (
+                -- the first $7 (a top-N sort), then numbered
                 select m.product_id, m.rank, m.created_at, coalesce(m.min_amount, 9223372036854775807) as price,
                        row_number() over (order by %2$s %3$s, m.product_id %3$s) as ord
-                from m
-                order by %2$s %3$s, m.product_id %3$s
-                limit $7
+                from (select m.product_id, m.rank, m.created_at, m.min_amount from m
+                      order by %2$s %3$s, m.product_id %3$s
+                      limit $7) m
             )
             select jsonb_build_object(
                 'total', (select count(*) from m),
                 'categories', coalesce((select jsonb_object_agg(x.id, x.n)
-                                        from (select u.id, count(*) as n from m, unnest(m.category_ids) u(id)
+                                        from (select u.id, count(*) as n
+                                              from (select unnest(m.category_ids) as id from m) u
                                               group by u.id) x), '{}'),
                 'tags', coalesce((select jsonb_object_agg(x.slug, x.n)
-                                  from (select u.slug, count(*) as n from m, unnest(m.tag_slugs) u(slug)
+                                  from (select u.slug, count(*) as n
+                                        from (select unnest(m.tag_slugs) as slug from m) u
                                         group by u.slug) x), '{}'),
                 'price_buckets', case when $4 is null then '{}'::jsonb else coalesce((
                     select jsonb_object_agg(x.b, x.n)
@@ -23639,7 +23647,7 @@ begin
                 'top_ranks', coalesce((select array_agg(t.rank order by t.ord) from top t), '{}'),
                 'top_created', coalesce((select array_agg(t.created_at order by t.ord) from top t), '{}'),
                 'top_prices', coalesce((select array_agg(t.price order by t.ord) from top t), '{}'))
-$sql$, case when v_has_q or p_filters ? 'priceMin' or p_filters ? 'priceMax' then index._product_search_source(v_has_q)
+$sql$, case when not v_all then index._product_search_source(v_has_q)
             -- no text, no price range (the browse counts): every published row of the tenant
             else 'index.product_search p where p.tenant_id = $1 and p.status = ''published''' end, v_key, v_dir)
         into v_result
