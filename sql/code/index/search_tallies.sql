@@ -1,7 +1,7 @@
 -- index/search_tallies.sql: kept listing tallies (index.search_tallies), updated by deltas.
 --
 -- The one-pass search of index.read_products_page (index._product_search_pass) reads every match's search row: for
--- a word in 10 % of a catalog of 100,000 that is ~9,500 rows, ~30-40 ms of CPU, paid again by the first visitor after
+-- a word in 10 % of a catalog of 100,000 that is ~9,500 rows, ~25-35 ms of CPU, paid again by the first visitor after
 -- each write that concerns the word (index.search_cache loses the entry). A tally keeps what a listing needs of all
 -- its matches — the exact total, the full facet counts (every category, tag, price bucket, in stock / not), and the
 -- first 101 matches in the listing's order — and the trigger on index.product_search applies each changed row's
