@@ -1,4 +1,4 @@
--- depends: 0222_index_drop_check_limit
+-- depends: 0240_index_search_tallies
 -- index: room for HOT updates in the product read rows. An index.products row is ~1.7-2 kB; at fillfactor 85 a
 -- page held four of them with less than a row free, so every rebuild that changed a row (a price, stock or
 -- metadata change) wrote the new version to another page and inserted it into all nine indexes (three GIN):

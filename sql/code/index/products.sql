@@ -475,6 +475,19 @@ select core.allow_analyst_read('index.product_search');
 select core.allow_tenant_analyst_read('index.product_search');
 grant select on index.product_search to rustok_analyst, rustok_app, rustok_tenant_analyst;
 
+-- the kept listing tallies follow the search rows by deltas (index/search_tallies.sql)
+create or replace trigger _900_search_tallies_del after delete on index.product_search
+    referencing old table as old_rows for each statement
+    execute function index.tg_product_search__tallies();
+
+create or replace trigger _900_search_tallies_ins after insert on index.product_search
+    referencing new table as new_rows for each statement
+    execute function index.tg_product_search__tallies();
+
+create or replace trigger _900_search_tallies_upd after update on index.product_search
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function index.tg_product_search__tallies();
+
 -- ---------------------------------------------------------------- index.product_fingerprints
 
 comment on table index.product_fingerprints is
