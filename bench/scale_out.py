@@ -43,6 +43,7 @@ from rustok.app import create_app  # noqa: E402
 from rustok.auth import hash_password  # noqa: E402
 from rustok.config import Settings  # noqa: E402
 from rustok.embedded import SUPERUSER, EmbeddedCluster, free_port, port_in_use, replica_for  # noqa: E402
+from rustok.httpserver import http_protocol  # noqa: E402
 
 PAGE = {"query": '{ products(first: 20, currency: "EUR") { totalCount nodes { title handle '
                   'priceRange { min { amount currencyCode } max { amount currencyCode } } } } }'}
@@ -129,7 +130,7 @@ async def replica_figures(primary, replica, slug: str, seconds: float) -> dict:
     app = create_app(primary.url(), settings=settings)
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                           lifespan="on"))
+                                           lifespan="on", http=http_protocol()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     wait(lambda: server.started, 30, "uvicorn")

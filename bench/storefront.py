@@ -1,6 +1,6 @@
 """Storefront catalog page server time at 100k products (issue 15: p50 under 30 ms with search and facets).
 
-    .venv/bin/python bench/storefront.py [--products 100000] [--requests 40] [--url OWNER_URL] [--misses]
+    .venv/bin/python bench/storefront.py [--products 100000] [--requests 40] [--url OWNER_URL] [--misses | --cold]
 
 Loads products with the `rustok bench` generator (src/rustok/bench/generate.py: every row through the write
 model, triggers on; only a few content nodes and one order, since the catalog does not read them), reindexes the
@@ -9,8 +9,10 @@ catalog pages of tenant `bench` (/t/bench/...): search with facets, prefix while
 price filters, sort by price, the next page. Each figure is the time from sending the request to the last byte
 of the response over loopback (an upper bound of the server time), measured one request at a time after one
 untimed warm-up per page (which fills index.search_cache for the listings that cost something). With --misses,
-index.search_cache is emptied before every timed request, so the figures are those of a search nobody made since
-the catalog last changed. Results go to stdout as a Markdown table (recorded in bench/README.md).
+index.search_cache is emptied before every timed request, so the figures are those of the first visitor of a search
+after the catalog changed in a way that concerns it (index.search_tallies, which writes update by deltas, are kept).
+With --cold, index.search_tallies is emptied as well: the first search since a bulk change (a reindex, an import
+of more than 200 rows per statement) or ever. Results go to stdout as a Markdown table (recorded in bench/README.md).
 """
 
 from __future__ import annotations
@@ -74,10 +76,11 @@ def serve(url: str):
     import uvicorn
 
     from rustok.app import create_app
+    from rustok.httpserver import http_protocol
 
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(url), host="127.0.0.1", port=port, log_config=None,
-                                           access_log=False, lifespan="on"))
+                                           access_log=False, lifespan="on", http=http_protocol()))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -115,6 +118,8 @@ def main() -> int:
     ap.add_argument("--requests", type=int, default=40)
     ap.add_argument("--url", help="the migration owner's URL of a dedicated database (default: a throwaway cluster)")
     ap.add_argument("--misses", action="store_true", help="empty index.search_cache before every timed request")
+    ap.add_argument("--cold", action="store_true",
+                    help="empty index.search_cache and index.search_tallies before every timed request")
     args = ap.parse_args()
     tmp = cluster = None
     if args.url:
@@ -139,6 +144,8 @@ def main() -> int:
         try:
             before = os.getloadavg()
             rows = measure(base, args.requests, category, handle,
+                           (lambda: owner.execute("delete from index.search_tallies; delete from index.search_cache"))
+                           if args.cold else
                            (lambda: owner.execute("delete from index.search_cache")) if args.misses else None)
             after = os.getloadavg()
         finally:
@@ -146,7 +153,8 @@ def main() -> int:
             thread.join(30)
             owner.close()
         print(f"# storefront catalog pages, {args.products:,} products, {args.requests} requests each"
-              f"{' (index.search_cache emptied before each)' if args.misses else ''}, "
+              f"{' (index.search_cache and index.search_tallies emptied before each)' if args.cold else ''}"
+              f"{' (index.search_cache emptied before each)' if args.misses and not args.cold else ''}, "
               f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average {before[0]:.1f} -> {after[0]:.1f}")
         print("| page | p50 ms (client) | p90 ms (client) | p50 ms server (Server-Timing page) | of which GraphQL (api) | bytes |")
         print("|---|---|---|---|---|---|")

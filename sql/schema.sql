@@ -20326,6 +20326,92 @@ GRANT SELECT ON TABLE index.orders TO rustok_analyst;
 GRANT SELECT ON TABLE index.orders TO rustok_tenant_analyst;
 
 --
+-- Name: product_fingerprints; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.product_fingerprints (
+    tenant_id uuid NOT NULL,
+    product_id uuid NOT NULL,
+    inputs text NOT NULL,
+    reads text NOT NULL
+);
+
+--
+-- Name: product_fingerprints product_fingerprints_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_fingerprints
+    ADD CONSTRAINT product_fingerprints_pkey PRIMARY KEY (tenant_id, product_id);
+
+--
+-- Name: product_fingerprints product_fingerprints_tenant_id_product_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.product_fingerprints
+    ADD CONSTRAINT product_fingerprints_tenant_id_product_id_fkey FOREIGN KEY (tenant_id, product_id) REFERENCES index.products(tenant_id, product_id) ON DELETE CASCADE;
+
+--
+-- Name: product_fingerprints; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.product_fingerprints ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_fingerprints analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.product_fingerprints FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: product_fingerprints tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.product_fingerprints FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
+-- Name: product_fingerprints tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.product_fingerprints TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE product_fingerprints; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.product_fingerprints IS 'What the last full reindex built a product''s read rows from: a fingerprint of its write rows and of the code that computes its read rows (inputs), and one of those read rows (reads). index.reindex_chunk skips the row computation for products whose fingerprints are unchanged, so a reindex of an unchanged catalog costs the fingerprints, not the rows. Written only by the reindex (index._save_product_fingerprints); the projector leaves it alone (its writes change the reads fingerprint). Deleted with the product''s read row. Disposable: delete a tenant''s rows to make its next reindex recompute every product.';
+
+--
+-- Name: COLUMN product_fingerprints.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.tenant_id IS 'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+
+--
+-- Name: COLUMN product_fingerprints.product_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.product_id IS 'The product (index.products.product_id).';
+
+--
+-- Name: COLUMN product_fingerprints.inputs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.inputs IS 'index._product_input_marks of the product when the reindex read it: the code version, the number of its write rows and a sum of hashes of their xmin (any insert, update or delete of one changes it).';
+
+--
+-- Name: COLUMN product_fingerprints.reads; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.product_fingerprints.reads IS 'index._product_read_marks after the reindex wrote it: the same over its index.products, index.product_search and index.product_prices rows (a read row written by anything else changes it).';
+
+--
+-- Name: TABLE product_fingerprints; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.product_fingerprints TO rustok_analyst;
+GRANT SELECT ON TABLE index.product_fingerprints TO rustok_tenant_analyst;
+
+--
 -- Name: product_prices; Type: TABLE; Schema: index; Owner: -
 --
 
@@ -20441,7 +20527,7 @@ CREATE TABLE index.product_search (
     min_prices jsonb DEFAULT '{}'::jsonb NOT NULL,
     search_vector tsvector DEFAULT ''::tsvector NOT NULL
 )
-WITH (fillfactor='90');
+WITH (fillfactor='70');
 
 --
 -- Name: product_search product_search_pkey; Type: CONSTRAINT; Schema: index; Owner: -
@@ -20462,6 +20548,24 @@ ALTER TABLE ONLY index.product_search
 --
 
 CREATE INDEX product_search_text_idx ON index.product_search USING gin (tenant_id, search_vector);
+
+--
+-- Name: product_search _900_search_tallies_del; Type: TRIGGER; Schema: index; Owner: -
+--
+
+CREATE TRIGGER _900_search_tallies_del AFTER DELETE ON index.product_search REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION index.tg_product_search__tallies();
+
+--
+-- Name: product_search _900_search_tallies_ins; Type: TRIGGER; Schema: index; Owner: -
+--
+
+CREATE TRIGGER _900_search_tallies_ins AFTER INSERT ON index.product_search REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION index.tg_product_search__tallies();
+
+--
+-- Name: product_search _900_search_tallies_upd; Type: TRIGGER; Schema: index; Owner: -
+--
+
+CREATE TRIGGER _900_search_tallies_upd AFTER UPDATE ON index.product_search REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION index.tg_product_search__tallies();
 
 --
 -- Name: product_search; Type: ROW SECURITY; Schema: index; Owner: -
@@ -20592,7 +20696,7 @@ CREATE TABLE index.products (
     last_event_at timestamp with time zone,
     indexed_at timestamp with time zone DEFAULT now() NOT NULL
 )
-WITH (fillfactor='85');
+WITH (fillfactor='50');
 
 --
 -- Name: products products_pkey; Type: CONSTRAINT; Schema: index; Owner: -
@@ -21005,6 +21109,220 @@ GRANT SELECT ON TABLE index.search_cache TO rustok_analyst;
 GRANT SELECT ON TABLE index.search_cache TO rustok_tenant_analyst;
 
 --
+-- Name: search_tallies; Type: TABLE; Schema: index; Owner: -
+--
+
+CREATE TABLE index.search_tallies (
+    tenant_id uuid NOT NULL,
+    key uuid NOT NULL,
+    inputs jsonb NOT NULL,
+    q tsquery NOT NULL,
+    filters jsonb NOT NULL,
+    currency_code text,
+    bounds bigint[] NOT NULL,
+    sort text NOT NULL,
+    total bigint NOT NULL,
+    categories jsonb NOT NULL,
+    tags jsonb NOT NULL,
+    price_buckets jsonb NOT NULL,
+    in_stock bigint NOT NULL,
+    out_of_stock bigint NOT NULL,
+    top_ids uuid[] NOT NULL,
+    top_ranks real[] NOT NULL,
+    top_created timestamp with time zone[] NOT NULL,
+    top_prices bigint[] NOT NULL,
+    complete boolean NOT NULL,
+    cost_ms real NOT NULL,
+    filled_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT search_tallies_sort_check CHECK ((sort = ANY (ARRAY['relevance'::text, 'newest'::text, 'price_asc'::text]))),
+    CONSTRAINT search_tallies_top_check CHECK (((cardinality(top_ranks) = cardinality(top_ids)) AND (cardinality(top_created) = cardinality(top_ids)) AND (cardinality(top_prices) = cardinality(top_ids))))
+);
+
+--
+-- Name: search_tallies search_tallies_pkey; Type: CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.search_tallies
+    ADD CONSTRAINT search_tallies_pkey PRIMARY KEY (tenant_id, key);
+
+--
+-- Name: search_tallies search_tallies_tenant_id_fkey; Type: FK CONSTRAINT; Schema: index; Owner: -
+--
+
+ALTER TABLE ONLY index.search_tallies
+    ADD CONSTRAINT search_tallies_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES core.tenants(id) ON DELETE CASCADE;
+
+--
+-- Name: search_tallies; Type: ROW SECURITY; Schema: index; Owner: -
+--
+
+ALTER TABLE index.search_tallies ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: search_tallies analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY analyst_read ON index.search_tallies FOR SELECT TO rustok_analyst USING (true);
+
+--
+-- Name: search_tallies tenant_analyst_read; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_analyst_read ON index.search_tallies FOR SELECT TO rustok_tenant_analyst USING ((tenant_id = ( SELECT core.analyst_tenant_id() AS analyst_tenant_id)));
+
+--
+-- Name: search_tallies tenant_isolation; Type: POLICY; Schema: index; Owner: -
+--
+
+CREATE POLICY tenant_isolation ON index.search_tallies TO rustok_app USING ((tenant_id = core.current_tenant_id())) WITH CHECK ((tenant_id = core.current_tenant_id()));
+
+--
+-- Name: TABLE search_tallies; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON TABLE index.search_tallies IS 'Kept tallies of storefront listings (the one-pass search of index.read_products_page: text, relevance or newest; a price range without text, newest or by lowest price) per tenant, parsed query, filters, currency, price bucket bounds and sort: the exact total, the full facet counts and the first 101 matches in order. Filled by the read (listings that took rustok.search_cache_min_ms or more; at most 64 per tenant), kept exact by the trigger on index.product_search (_900_search_tallies_*: the delta of each changed row; a statement of more than 200 rows, a truncate or a drift repair deletes the tenant''s tallies). Disposable: delete rows at will. Bypassed with set rustok.facet_cache = off.';
+
+--
+-- Name: COLUMN search_tallies.tenant_id; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.tenant_id IS 'The tenant (core.tenants.id) whose listing is kept.';
+
+--
+-- Name: COLUMN search_tallies.key; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.key IS 'md5 of inputs (index._search_cache_key).';
+
+--
+-- Name: COLUMN search_tallies.inputs; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.inputs IS 'The listing as a JSON array: [tsquery text, filters, currency, bounds, sort].';
+
+--
+-- Name: COLUMN search_tallies.q; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.q IS 'The parsed query (empty: a price range without text).';
+
+--
+-- Name: COLUMN search_tallies.filters; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.filters IS 'The filters (categoryIds, tags, inStock, priceMin, priceMax; categoryHandles as the ids they named; no priceBuckets).';
+
+--
+-- Name: COLUMN search_tallies.currency_code; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.currency_code IS 'The currency of prices, price filters and buckets (null: none).';
+
+--
+-- Name: COLUMN search_tallies.bounds; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.bounds IS 'Price bucket lower bounds (minor units).';
+
+--
+-- Name: COLUMN search_tallies.sort; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.sort IS 'The order of the kept first matches: relevance, newest or price_asc.';
+
+--
+-- Name: COLUMN search_tallies.total; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.total IS 'Number of matches (exact, not capped).';
+
+--
+-- Name: COLUMN search_tallies.categories; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.categories IS 'Matches per category: {category id: n} (every category with n > 0).';
+
+--
+-- Name: COLUMN search_tallies.tags; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.tags IS 'Matches per tag: {slug: n} (every tag with n > 0).';
+
+--
+-- Name: COLUMN search_tallies.price_buckets; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.price_buckets IS 'Matches per price bucket: {bucket number (width_bucket of the lowest price over bounds, from 1): n}.';
+
+--
+-- Name: COLUMN search_tallies.in_stock; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.in_stock IS 'Matches in stock.';
+
+--
+-- Name: COLUMN search_tallies.out_of_stock; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.out_of_stock IS 'Matches out of stock.';
+
+--
+-- Name: COLUMN search_tallies.top_ids; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.top_ids IS 'The first matches in the listing''s order (at most 101): product ids.';
+
+--
+-- Name: COLUMN search_tallies.top_ranks; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.top_ranks IS 'Their ts_rank (relevance only; null otherwise).';
+
+--
+-- Name: COLUMN search_tallies.top_created; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.top_created IS 'Their created_at.';
+
+--
+-- Name: COLUMN search_tallies.top_prices; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.top_prices IS 'Their lowest price in currency_code (9223372036854775807 when none).';
+
+--
+-- Name: COLUMN search_tallies.complete; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.complete IS 'The first matches are all the matches.';
+
+--
+-- Name: COLUMN search_tallies.cost_ms; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.cost_ms IS 'Milliseconds the tally took to compute.';
+
+--
+-- Name: COLUMN search_tallies.filled_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.filled_at IS 'When the tally was computed (the oldest are evicted first).';
+
+--
+-- Name: COLUMN search_tallies.updated_at; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.search_tallies.updated_at IS 'When a change of a search row last updated it.';
+
+--
+-- Name: TABLE search_tallies; Type: ACL; Schema: index; Owner: -
+--
+
+GRANT SELECT ON TABLE index.search_tallies TO rustok_analyst;
+GRANT SELECT ON TABLE index.search_tallies TO rustok_tenant_analyst;
+
+--
 -- Name: words; Type: TABLE; Schema: index; Owner: -
 --
 
@@ -21281,7 +21599,13 @@ begin
         v_fill := pg_catalog.pg_try_advisory_xact_lock(index._facet_cache_lock_key(p_tenant_id));
     end if;
 
-    v_counts := index._browse_counts(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
+    if p_include_unpublished then
+        v_counts := index._browse_counts(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
+    else
+        -- the public counts: from their kept tally (index.search_tallies: writes update it by deltas, where they
+        -- empty this cache), counted and kept when there is none (under the lock just taken)
+        v_counts := index._search_tally_browse(p_tenant_id, p_currency, p_bounds, v_fill);
+    end if;
 
     if v_fill then
         insert into index.facet_cache (tenant_id, include_unpublished, currency_code, bounds, total, counts)
@@ -21297,7 +21621,7 @@ $$;
 -- Name: FUNCTION _browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) IS 'Internal: the unfiltered total and facet counts of a tenant from index.facet_cache, counted (index._browse_counts) and stored on a miss when safe (read committed, writable, own tenant; per-tenant try-lock against invalidations).';
+COMMENT ON FUNCTION index._browse_facets(p_tenant_id uuid, p_include_unpublished boolean, p_currency text, p_bounds bigint[]) IS 'Internal: the unfiltered total and facet counts of a tenant from index.facet_cache; on a miss from the kept tally of the public listing (index._search_tally_browse) or for staff counted (index._browse_counts), and stored when safe (read committed, writable, own tenant; per-tenant try-lock against invalidations).';
 
 --
 -- Name: _check_page(jsonb, text[], integer, integer); Type: FUNCTION; Schema: index; Owner: -
@@ -21665,6 +21989,7 @@ begin
     -- a separate statement: its snapshot sees a fill that committed while we waited for the lock
     delete from index.facet_cache c where c.tenant_id = any (p_tenant_ids);
     delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
+    delete from index.search_tallies c where c.tenant_id = any (p_tenant_ids);
 end
 $$;
 
@@ -21672,7 +21997,7 @@ $$;
 -- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts and listing results (index.facet_cache, index.search_cache) of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the truncate trigger on index.products and the rebuild''s repair of drifted search rows.';
+COMMENT ON FUNCTION index._facet_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached facet counts, listing results and kept listing tallies (index.facet_cache, index.search_cache, index.search_tallies) of these tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first and is deleted, or is skipped). Called by the truncate trigger on index.products and the rebuild''s repair of drifted search rows.';
 
 --
 -- Name: FUNCTION _facet_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
@@ -22045,6 +22370,101 @@ $$;
 COMMENT ON FUNCTION index._product_browse(p_tenant_id uuid, p_sort text, p_limit integer, p_offset integer, p_currency text, p_include_unpublished boolean, p_bounds bigint[]) IS 'Internal: the unfiltered product listing page (no query, no filters): items read in sort order from an index, total and facets from index.facet_cache (index._browse_facets). Same result as index._product_page.';
 
 --
+-- Name: _product_code_version(uuid); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_code_version(p_tenant_id uuid) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    -- the functions that compute a product's read rows (their source: a new version of any recomputes every product)
+    -- and the tenant's text search configuration
+    select pg_catalog.md5(pg_catalog.string_agg(p.prosrc, ' ' order by p.oid::regprocedure::text))
+           || '/' || index._tsconfig(p_tenant_id)::text || '/' || pg_catalog.current_setting('server_version_num')
+    from pg_catalog.pg_proc p
+    where p.oid = any (array['index._product_rows(uuid, uuid[])', 'index._rebuild_products(uuid, uuid[], outbox.events[])',
+                             'index._tsv(regconfig, text, "char")', 'index._unaccent(text)',
+                             'index._tsconfig(uuid)']::regprocedure[])
+$$;
+
+--
+-- Name: FUNCTION _product_code_version(p_tenant_id uuid); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_code_version(p_tenant_id uuid) IS 'Internal: the version of the code a product''s read rows are computed with (a hash of the sources of index._product_rows, _rebuild_products, _tsv, _unaccent, _tsconfig), the tenant''s text search configuration and the server version; part of index.product_fingerprints.inputs.';
+
+--
+-- Name: _product_input_marks(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_input_marks(p_tenant_id uuid, p_product_ids uuid[]) RETURNS TABLE(product_id uuid, inputs text)
+    LANGUAGE sql STABLE
+    AS $$
+    -- EVERY write row index._product_rows reads for a product must be here (its xmin changes with each insert or
+    -- update; a delete changes the count and the sum), else a reindex keeps a stale read row: add a table there,
+    -- add it here (tests/index/test_reindex_fingerprints.py changes each of them with the event triggers off).
+    with vr as materialized (
+        select vr.id, vr.product_id, vr.xmin as x from commerce.variants vr
+        where vr.tenant_id = p_tenant_id and vr.product_id = any (p_product_ids)
+    ), vi as materialized (
+        select vr.product_id, vi.inventory_item_id, vi.xmin as x
+        from commerce.variant_inventory vi join vr on vr.id = vi.variant_id
+        where vi.tenant_id = p_tenant_id and vi.variant_id = any (array(select vr.id from vr))
+    ), op as materialized (
+        select op.id, op.product_id, op.xmin as x from commerce.options op
+        where op.tenant_id = p_tenant_id and op.product_id = any (p_product_ids)
+    ), il as materialized (
+        -- fetched on their own, then joined: with the join inside, each level's probe rechecked the whole id array
+        select il.inventory_item_id, il.xmin as x from commerce.inventory_levels il
+        where il.tenant_id = p_tenant_id and il.inventory_item_id = any (array(select vi.inventory_item_id from vi))
+    ), r (product_id, k, x) as (
+        select p.id, 1, p.xmin from commerce.products p where p.tenant_id = p_tenant_id and p.id = any (p_product_ids)
+        union all select vr.product_id, 2, vr.x from vr
+        union all select vi.product_id, 3, vi.x from vi
+        union all select vi.product_id, 4, il.x from il join vi on vi.inventory_item_id = il.inventory_item_id
+        union all
+        select vr.product_id, 5, vo.xmin
+        from commerce.variant_options vo join vr on vr.id = vo.variant_id
+        where vo.tenant_id = p_tenant_id and vo.variant_id = any (array(select vr.id from vr))
+        union all select op.product_id, 6, op.x from op
+        union all
+        select op.product_id, 7, ov.xmin
+        from commerce.option_values ov join op on op.id = ov.option_id
+        where ov.tenant_id = p_tenant_id and ov.option_id = any (array(select op.id from op))
+        union all
+        select vr.product_id, 8, pz.xmin
+        from commerce.prices pz join vr on vr.id = pz.variant_id
+        where pz.tenant_id = p_tenant_id and pz.variant_id = any (array(select vr.id from vr))
+        union all
+        select pc.product_id, y.k, y.x
+        from commerce.product_categories pc
+        left join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
+        cross join lateral (values (9, pc.xmin), (10, cat.xmin)) y (k, x)
+        where pc.tenant_id = p_tenant_id and pc.product_id = any (p_product_ids)
+        union all
+        select ta.target_id, y.k, y.x
+        from content.taggables ta
+        left join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
+        cross join lateral (values (11, ta.xmin), (12, tg.xmin)) y (k, x)
+        where ta.tenant_id = p_tenant_id and ta.target_type = 'product' and ta.target_id = any (p_product_ids)
+        union all
+        select m.target_id, 13, m.xmin from content.meta m
+        where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id = any (p_product_ids)
+    ), v as materialized (
+        select index._product_code_version(p_tenant_id) as version
+    )
+    select r.product_id,
+           v.version || '/' || count(*) || '/' || sum(pg_catalog.hashint8extended(coalesce(r.x::text::bigint, 0), r.k))
+    from r cross join v
+    group by r.product_id, v.version
+$$;
+
+--
+-- Name: FUNCTION _product_input_marks(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_input_marks(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: a fingerprint of everything a product''s read rows are computed from (the code version, the count of its write rows and a sum of hashes of their xmin, per table), per product that has a write row. index.product_fingerprints.inputs.';
+
+--
 -- Name: _product_matches(uuid, tsquery, jsonb, text, boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -22261,6 +22681,33 @@ COMMENT ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_
 --
 
 REVOKE ALL ON FUNCTION index._product_query_text(p_tenant_id uuid, p_query text, p_filters jsonb, p_currency text, p_include_unpublished boolean) FROM PUBLIC;
+
+--
+-- Name: _product_read_marks(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_read_marks(p_tenant_id uuid, p_product_ids uuid[]) RETURNS TABLE(product_id uuid, reads text)
+    LANGUAGE sql STABLE
+    AS $$
+    with r (product_id, k, x) as (
+        select i.product_id, 1, i.xmin from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+        union all
+        select s.product_id, 2, s.xmin from index.product_search s
+        where s.tenant_id = p_tenant_id and s.product_id = any (p_product_ids)
+        union all
+        select pp.product_id, 3, pp.xmin from index.product_prices pp
+        where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
+    )
+    select r.product_id, count(*) || '/' || sum(pg_catalog.hashint8extended(r.x::text::bigint, r.k))
+    from r group by r.product_id
+$$;
+
+--
+-- Name: FUNCTION _product_read_marks(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_read_marks(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: a fingerprint of a product''s read rows (index.products, product_search, product_prices: their count and a sum of hashes of their xmin). index.product_fingerprints.reads.';
 
 --
 -- Name: _product_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
@@ -22493,27 +22940,7 @@ begin
     if v_result is not null then
         return v_result;
     end if;
-    if v_has_q then
-        -- the text's matches through the GIN index of the search rows
-        v_source := 'index._product_search_matches($1, $2, $3, $4) p';
-    else
-        -- no text, a price range (the caller checks): the range of the price btree (tenant, currency, lowest
-        -- price), each match's search row by its key; the same predicates as index._product_matches
-        v_source := $src$index.product_prices pp
-                join index.product_search p on p.tenant_id = $1 and p.product_id = pp.product_id
-                where pp.tenant_id = $1 and pp.currency_code = $4
-                  and ($3 -> 'priceMin' is null or pp.min_amount >= index._jsonb_bigint($3 -> 'priceMin', 'priceMin'))
-                  and ($3 -> 'priceMax' is null or pp.min_amount <= index._jsonb_bigint($3 -> 'priceMax', 'priceMax'))
-                  and p.status = 'published'
-                  and ($3 -> 'categoryIds' is null
-                       or p.category_ids && index._jsonb_uuids($3 -> 'categoryIds', 'categoryIds'))
-                  and ($3 -> 'categoryHandles' is null
-                       or p.category_ids && array(select c.id from commerce.categories c
-                                                  where c.tenant_id = $1
-                                                    and c.handle = any (index._jsonb_texts($3 -> 'categoryHandles', 'categoryHandles'))))
-                  and ($3 -> 'tags' is null or p.tag_slugs && index._jsonb_texts($3 -> 'tags', 'tags'))
-                  and ($3 ->> 'inStock' is null or p.has_stock = ($3 ->> 'inStock')::boolean)$src$;
-    end if;
+    v_source := index._product_search_source(v_has_q);
     -- the order of index.page_products for each sort (its key, then the id in the same direction)
     case p_sort
         when 'relevance' then v_key := 'm.rank'; v_desc := true;
@@ -22523,6 +22950,20 @@ begin
     end case;
     v_fill := index._search_cache_may_fill(p_tenant_id);   -- before the snapshot the pass reads with
     v_started := pg_catalog.clock_timestamp();
+    -- the listing's kept tally (index.search_tallies: kept exact by deltas through writes), computed and kept now
+    -- when there is none; only sorts it keeps an order for, and filters with values (as the price path asks)
+    if p_sort in ('relevance', 'newest', 'price_asc')
+       and coalesce(pg_catalog.current_setting('rustok.facet_cache', true), '') is distinct from 'off'
+       and not exists (select from jsonb_each(p_filters) e where jsonb_typeof(e.value) = 'null') then
+        v_result := index._search_tally_get(p_tenant_id, p_q, p_filters, p_currency, p_after, p_limit, p_bounds,
+                                            p_sort, v_fill);
+        if v_result is not null then
+            if v_fill then
+                perform index._search_cache_put(p_tenant_id, v_inputs, v_result, v_started);
+            end if;
+            return v_result;
+        end if;
+    end if;
     -- the narrow search rows are small enough that the planner would rather filter all of a tenant's than use the
     -- text index for a few hundred matches (it underestimates the cost of @@ per row: 10x slower here); for this
     -- statement only (the general path of index.read_products_page plans price filters better with it)
@@ -22603,6 +23044,42 @@ $_$;
 COMMENT ON FUNCTION index._product_search_pass(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text) IS 'Internal: the one-pass listing with facets of index.read_products_page (published products; forwards after p_after): ONE pass over the matches'' narrow search rows (index.product_search) gives the page (p_limit + 1 rows in the order of index.page_products), the exact total (capped at 10,000) and the facet counts, as {total, capped, counts, rows: [[cursor, rank, product_id]]}. With text (relevance or newest): the matches of p_q through the text index. Without text (p_q empty; the caller passes a price range in p_currency and sort newest, price_asc or price_desc): the price range through index.product_prices'' btree. Read from index.search_cache when there, stored there when it took long enough (index._search_cache_put).';
 
 --
+-- Name: _product_search_source(boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._product_search_source(p_has_q boolean) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $_$
+    select case when p_has_q then
+        -- the text's matches through the GIN index of the search rows
+        'index._product_search_matches($1, $2, $3, $4) p'
+    else
+        -- no text, a price range (the caller checks): the range of the price btree (tenant, currency, lowest
+        -- price), each match's search row by its key; the same predicates as index._product_matches
+        $src$index.product_prices pp
+                join index.product_search p on p.tenant_id = $1 and p.product_id = pp.product_id
+                where pp.tenant_id = $1 and pp.currency_code = $4
+                  and ($3 -> 'priceMin' is null or pp.min_amount >= index._jsonb_bigint($3 -> 'priceMin', 'priceMin'))
+                  and ($3 -> 'priceMax' is null or pp.min_amount <= index._jsonb_bigint($3 -> 'priceMax', 'priceMax'))
+                  and p.status = 'published'
+                  and ($3 -> 'categoryIds' is null
+                       or p.category_ids && index._jsonb_uuids($3 -> 'categoryIds', 'categoryIds'))
+                  and ($3 -> 'categoryHandles' is null
+                       or p.category_ids && array(select c.id from commerce.categories c
+                                                  where c.tenant_id = $1
+                                                    and c.handle = any (index._jsonb_texts($3 -> 'categoryHandles', 'categoryHandles'))))
+                  and ($3 -> 'tags' is null or p.tag_slugs && index._jsonb_texts($3 -> 'tags', 'tags'))
+                  and ($3 ->> 'inStock' is null or p.has_stock = ($3 ->> 'inStock')::boolean)$src$
+    end
+$_$;
+
+--
+-- Name: FUNCTION _product_search_source(p_has_q boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._product_search_source(p_has_q boolean) IS 'Internal: the FROM clause of the one-pass listing (index._product_search_pass, index._search_tally_compute) over the matches'' search rows p, with $1 tenant, $2 tsquery, $3 filters, $4 currency: the text''s matches through the GIN index (p_has_q), else a price range through index.product_prices'' btree.';
+
+--
 -- Name: _products_page_rows(uuid, tsquery, text, jsonb); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -22630,6 +23107,32 @@ $$;
 --
 
 COMMENT ON FUNCTION index._products_page_rows(p_tenant_id uuid, p_q tsquery, p_fix text, p_result jsonb) IS 'Internal: the rows of index.read_products_page from a listing result ({total, capped, counts, rows: [[cursor, rank, product_id]]}, computed now or read from index.search_cache): row 0 with the parsed query, the corrected text, total and the facets (names joined now), then the page with each product''s card columns read now.';
+
+--
+-- Name: _products_to_rebuild(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._products_to_rebuild(p_tenant_id uuid, p_product_ids uuid[]) RETURNS TABLE(product_id uuid, inputs text)
+    LANGUAGE sql STABLE
+    AS $$
+    -- the ids whose inputs or read rows differ from what the last reindex left (or that it never saw), with their
+    -- inputs fingerprint as of now (saved after the rebuild: a change committed in between makes the next reindex
+    -- recompute the product, never skip it)
+    select i.id, m.inputs
+    from unnest(p_product_ids) i (id)
+    left join index._product_input_marks(p_tenant_id, p_product_ids) m on m.product_id = i.id
+    left join index._product_read_marks(p_tenant_id, p_product_ids) r on r.product_id = i.id
+    left join index.product_fingerprints f on f.tenant_id = p_tenant_id and f.product_id = i.id
+    where f.product_id is null or m.inputs is null or r.reads is null
+       or (f.inputs, f.reads) is distinct from (m.inputs, r.reads)
+    order by 1
+$$;
+
+--
+-- Name: FUNCTION _products_to_rebuild(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._products_to_rebuild(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: the products among p_product_ids whose read rows a reindex must compute (their fingerprints differ from index.product_fingerprints or are missing), with their inputs fingerprint; index.reindex_chunk skips the others.';
 
 --
 -- Name: _query(uuid, regconfig, text); Type: FUNCTION; Schema: index; Owner: -
@@ -23101,6 +23604,31 @@ $$;
 COMMENT ON FUNCTION index._rebuild_public(p_aggregate_type text, p_ids uuid[], p_tenant_id uuid) IS 'Internal: body of index.rebuild_products / rebuild_content / rebuild_orders.';
 
 --
+-- Name: _save_product_fingerprints(uuid, uuid[], text[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._save_product_fingerprints(p_tenant_id uuid, p_product_ids uuid[], p_inputs text[]) RETURNS void
+    LANGUAGE sql
+    AS $$
+    -- after the rebuild: the inputs as read before it, the read rows as it left them (products without a read row
+    -- have none: a deleted product's fingerprint went with its row)
+    insert into index.product_fingerprints as f (tenant_id, product_id, inputs, reads)
+    select p_tenant_id, t.id, t.inputs, r.reads
+    from unnest(p_product_ids, p_inputs) t (id, inputs)
+    join index._product_read_marks(p_tenant_id, p_product_ids) r on r.product_id = t.id
+    where t.inputs is not null
+      and exists (select 1 from index.products i where i.tenant_id = p_tenant_id and i.product_id = t.id)
+    order by t.id
+    on conflict (tenant_id, product_id) do update set inputs = excluded.inputs, reads = excluded.reads
+$$;
+
+--
+-- Name: FUNCTION _save_product_fingerprints(p_tenant_id uuid, p_product_ids uuid[], p_inputs text[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._save_product_fingerprints(p_tenant_id uuid, p_product_ids uuid[], p_inputs text[]) IS 'Internal: record in index.product_fingerprints what index.reindex_chunk rebuilt these products from (p_inputs, from index._products_to_rebuild before the rebuild) and their read rows as written.';
+
+--
 -- Name: _search_cache_get(uuid, jsonb); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -23131,6 +23659,7 @@ begin
     -- the same lock as the facet cache: a fill holds it exclusively (try) from before its snapshot to its commit
     perform index._listing_caches_lock(p_tenant_ids);
     delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
+    delete from index.search_tallies c where c.tenant_id = any (p_tenant_ids);
 end
 $$;
 
@@ -23138,7 +23667,7 @@ $$;
 -- Name: FUNCTION _search_cache_invalidate(p_tenant_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached listing results (index.search_cache) of these tenants, after taking their facet cache locks shared (as index._facet_cache_invalidate does). For operators and tests; the triggers on index.products delete only the entries a change may concern.';
+COMMENT ON FUNCTION index._search_cache_invalidate(p_tenant_ids uuid[]) IS 'Internal: delete the cached listing results and kept tallies (index.search_cache, index.search_tallies) of these tenants, after taking their facet cache locks shared (as index._facet_cache_invalidate does). For operators and tests; the triggers on index.products delete only the entries a change may concern.';
 
 --
 -- Name: FUNCTION _search_cache_invalidate(p_tenant_ids uuid[]); Type: ACL; Schema: index; Owner: -
@@ -23230,6 +23759,489 @@ $$;
 COMMENT ON FUNCTION index._search_cache_put(p_tenant_id uuid, p_inputs jsonb, p_result jsonb, p_started timestamp with time zone) IS 'Internal: store a listing result computed since p_started (after index._search_cache_may_fill said yes) when it took at least rustok.search_cache_min_ms milliseconds (default 5); at most 256 rows per tenant, the oldest evicted first.';
 
 --
+-- Name: _search_row_matches(index.product_search, tsquery, jsonb, text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_row_matches(p_row index.product_search, p_q tsquery, p_filters jsonb, p_currency text) RETURNS boolean
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    -- the predicates of the one pass (index._product_search_matches with text; the price btree path without: a
+    -- price range in p_currency, which the lowest price in min_prices is), with categoryHandles already turned
+    -- into categoryIds (index._search_tally_filters)
+    return coalesce(
+        p_row.status = 'published'
+        and (numnode(p_q) = 0 or p_row.search_vector @@ p_q)
+        and (p_filters -> 'categoryIds' is null
+             or p_row.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
+        and (p_filters -> 'tags' is null or p_row.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
+        and (p_filters ->> 'inStock' is null or p_row.has_stock = (p_filters ->> 'inStock')::boolean)
+        and (p_filters -> 'priceMin' is null
+             or (p_row.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
+        and (p_filters -> 'priceMax' is null
+             or (p_row.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax')),
+        false);
+end
+$$;
+
+--
+-- Name: FUNCTION _search_row_matches(p_row index.product_search, p_q tsquery, p_filters jsonb, p_currency text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_row_matches(p_row index.product_search, p_q tsquery, p_filters jsonb, p_currency text) IS 'Internal: whether one narrow search row is a match of a kept listing tally (published, matches p_q unless it is empty, and the filters as index.search_tallies.filters keeps them: categoryIds, tags, inStock, priceMin, priceMax in p_currency): the predicates of index._product_search_pass for one row.';
+
+--
+-- Name: _search_tally_apply(uuid, uuid, tsquery, jsonb, text, bigint[], text, index.product_search[], index.product_search[], uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_apply(p_tenant_id uuid, p_key uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    t         index.search_tallies;
+    v_removed index.product_search[];
+    v_added   index.product_search[];
+    v_dcats   jsonb;
+    v_dtags   jsonb;
+    v_dbuckets jsonb;
+    v_last    record;
+    v_top     record;
+begin
+    -- what the tally counts (query, filters, currency, bounds, sort) never changes: matched before any lock
+    v_removed := array(select o from unnest(p_old) o where index._search_row_matches(o, p_q, p_filters, p_currency));
+    v_added := array(select n from unnest(p_new) n where index._search_row_matches(n, p_q, p_filters, p_currency));
+    if cardinality(v_removed) = 0 and cardinality(v_added) = 0 then
+        return;   -- no changed row was or is a match: neither counts nor the kept matches can move
+    end if;
+    -- the deltas (null when nothing moves: a product that still matches with the same categories moves none)
+    select jsonb_object_agg(d.id, d.n) into v_dcats from (
+        select u.id, sum(u.sgn) as n
+        from (select c, -1 from unnest(v_removed) r, unnest(r.category_ids) c
+              union all select c, 1 from unnest(v_added) a, unnest(a.category_ids) c) u (id, sgn)
+        group by u.id having sum(u.sgn) <> 0) d;
+    select jsonb_object_agg(d.slug, d.n) into v_dtags from (
+        select u.slug, sum(u.sgn) as n
+        from (select c, -1 from unnest(v_removed) r, unnest(r.tag_slugs) c
+              union all select c, 1 from unnest(v_added) a, unnest(a.tag_slugs) c) u (slug, sgn)
+        group by u.slug having sum(u.sgn) <> 0) d;
+    if p_currency is not null then
+        select jsonb_object_agg(d.b, d.n) into v_dbuckets from (
+            select pg_catalog.width_bucket(u.amount, p_bounds) as b, sum(u.sgn) as n
+            from (select (r.min_prices ->> p_currency)::bigint, -1 from unnest(v_removed) r
+                  union all select (a.min_prices ->> p_currency)::bigint, 1 from unnest(v_added) a) u (amount, sgn)
+            where u.amount is not null
+            group by 1 having sum(u.sgn) <> 0) d
+        where d.b >= 1;
+    end if;
+    -- the tally locked (a concurrent delta waits, and this one reads its result)
+    select s.* into t from index.search_tallies s where s.tenant_id = p_tenant_id and s.key = p_key for update;
+    if not found then
+        return;
+    end if;
+    -- the kept start of the listing: drop every changed product, then put back those that match now and come
+    -- before the last kept match (the ones after it are not known to come before the unkept matches)
+    select l.* into v_last
+    from unnest(t.top_ids, t.top_ranks, t.top_created, t.top_prices) with ordinality as l (id, rank, at, price, ord)
+    order by l.ord desc limit 1;
+    with a as (
+        select n.product_id as id,
+               case when p_sort = 'relevance' then pg_catalog.ts_rank(n.search_vector, p_q) end as rank,
+               n.created_at as at,
+               coalesce((n.min_prices ->> p_currency)::bigint, 9223372036854775807) as price
+        from unnest(v_added) n
+    ), l as (
+        select l.id, l.rank, l.at, l.price
+        from unnest(t.top_ids, t.top_ranks, t.top_created, t.top_prices) as l (id, rank, at, price)
+        where l.id <> all (p_changed)
+        union all
+        select a.id, a.rank, a.at, a.price
+        from a
+        where t.complete
+           or (v_last.id is not null
+               and case p_sort
+                       when 'relevance' then (a.rank, a.id) > (v_last.rank, v_last.id)
+                       when 'newest' then (a.at, a.id) > (v_last.at, v_last.id)
+                       else (a.price, a.id) < (v_last.price, v_last.id) end)
+    ), o as (
+        select l.*, row_number() over (
+                   order by case when p_sort = 'relevance' then l.rank end desc,
+                            case when p_sort = 'newest' then l.at end desc,
+                            case when p_sort = 'price_asc' then l.price end asc,
+                            case when p_sort = 'price_asc' then l.id end asc,
+                            case when p_sort <> 'price_asc' then l.id end desc) as ord
+        from l
+    )
+    select coalesce(array_agg(o.id order by o.ord) filter (where o.ord <= 101), '{}') as ids,
+           coalesce(array_agg(o.rank order by o.ord) filter (where o.ord <= 101), '{}') as ranks,
+           coalesce(array_agg(o.at order by o.ord) filter (where o.ord <= 101), '{}') as ats,
+           coalesce(array_agg(o.price order by o.ord) filter (where o.ord <= 101), '{}') as prices,
+           count(*) > 101 as cut
+      into v_top
+    from o;
+    update index.search_tallies s
+       set total = s.total + cardinality(v_added) - cardinality(v_removed),
+           categories = case when v_dcats is null then s.categories else index._tally_merge(s.categories, v_dcats) end,
+           tags = case when v_dtags is null then s.tags else index._tally_merge(s.tags, v_dtags) end,
+           price_buckets = case when v_dbuckets is null then s.price_buckets
+                                else index._tally_merge(s.price_buckets, v_dbuckets) end,
+           in_stock = s.in_stock + (select count(*) from unnest(v_added) a where a.has_stock)
+                                 - (select count(*) from unnest(v_removed) r where r.has_stock),
+           out_of_stock = s.out_of_stock + (select count(*) from unnest(v_added) a where not a.has_stock)
+                                         - (select count(*) from unnest(v_removed) r where not r.has_stock),
+           top_ids = v_top.ids, top_ranks = v_top.ranks, top_created = v_top.ats, top_prices = v_top.prices,
+           complete = s.complete and not v_top.cut,
+           updated_at = pg_catalog.clock_timestamp()
+     where s.tenant_id = p_tenant_id and s.key = p_key;
+end
+$$;
+
+--
+-- Name: FUNCTION _search_tally_apply(p_tenant_id uuid, p_key uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_apply(p_tenant_id uuid, p_key uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_old index.product_search[], p_new index.product_search[], p_changed uuid[]) IS 'Internal: apply the change of some search rows (p_old before, p_new after; p_changed their product ids) to one kept tally: the rows that matched before count out, those that match now count in (total, facet counts), and the kept first matches drop the changed products and take back those that now come before the last kept one (every one while the tally keeps all its matches), at most 101.';
+
+--
+-- Name: _search_tally_browse(uuid, text, bigint[], boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_browse(p_tenant_id uuid, p_currency text, p_bounds bigint[], p_fill boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tally index.search_tallies := index._search_tally_find(p_tenant_id, ''::tsquery, '{}', p_currency, p_bounds, 'newest');
+begin
+    if v_tally.key is null then
+        -- the counts only: one kept match (the landing page's items come from products_created_idx)
+        v_tally := index._search_tally_count(p_tenant_id, ''::tsquery, '{}', p_currency, p_bounds, 'newest', 1, p_fill);
+    end if;
+    return index._search_tally_facets(v_tally) || jsonb_build_object('total', v_tally.total);
+end
+$$;
+
+--
+-- Name: FUNCTION _search_tally_browse(p_tenant_id uuid, p_currency text, p_bounds bigint[], p_fill boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_browse(p_tenant_id uuid, p_currency text, p_bounds bigint[], p_fill boolean) IS 'Internal: the public browse counts (as index._browse_counts: total and raw facets of every published product) from the tally of the listing without text and filters, counted and kept (p_fill) when there is none.';
+
+--
+-- Name: _search_tally_compute(uuid, tsquery, jsonb, text, bigint[], text, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_compute(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_keep integer) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $_$
+declare
+    v_has_q    boolean := numnode(p_q) > 0;
+    v_all      boolean;
+    v_key      text;
+    v_dir      text;
+    v_result   jsonb;
+    v_seqscan  text := pg_catalog.current_setting('enable_seqscan');
+    v_hashjoin text := pg_catalog.current_setting('enable_hashjoin');
+    v_mergejoin text := pg_catalog.current_setting('enable_mergejoin');
+    v_n        integer := least(greatest(p_keep, 1), 101);
+begin
+    case p_sort
+        when 'relevance' then v_key := 'm.rank'; v_dir := 'desc';
+        when 'newest' then v_key := 'm.created_at'; v_dir := 'desc';
+        when 'price_asc' then v_key := 'coalesce(m.min_amount, 9223372036854775807)'; v_dir := 'asc';
+    end case;
+    -- the planner settings of index._product_search_pass (its comments say why); none for the whole catalog (the
+    -- browse counts read every published row of the tenant: a sequential scan is right)
+    v_all := not (v_has_q or p_filters ? 'priceMin' or p_filters ? 'priceMax');
+    if not v_all then
+        perform pg_catalog.set_config('enable_seqscan', 'off', true);
+    end if;
+    if not v_has_q and not v_all then
+        perform pg_catalog.set_config('enable_hashjoin', 'off', true), pg_catalog.set_config('enable_mergejoin', 'off', true);
+    end if;
+    execute format($sql$
+            with m as materialized (
+                select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+                       (p.min_prices ->> $4)::bigint as min_amount,
+                       case when $6 = 'relevance' then pg_catalog.ts_rank(p.search_vector, $2) end as rank
+                from %1$s
+            ),
+            top as (
+                -- the first $7 (a top-N sort), then numbered
+                select m.product_id, m.rank, m.created_at, coalesce(m.min_amount, 9223372036854775807) as price,
+                       row_number() over (order by %2$s %3$s, m.product_id %3$s) as ord
+                from (select m.product_id, m.rank, m.created_at, m.min_amount from m
+                      order by %2$s %3$s, m.product_id %3$s
+                      limit $7) m
+            )
+            select jsonb_build_object(
+                'total', (select count(*) from m),
+                'categories', coalesce((select jsonb_object_agg(x.id, x.n)
+                                        from (select u.id, count(*) as n
+                                              from (select unnest(m.category_ids) as id from m) u
+                                              group by u.id) x), '{}'),
+                'tags', coalesce((select jsonb_object_agg(x.slug, x.n)
+                                  from (select u.slug, count(*) as n
+                                        from (select unnest(m.tag_slugs) as slug from m) u
+                                        group by u.slug) x), '{}'),
+                'price_buckets', case when $4 is null then '{}'::jsonb else coalesce((
+                    select jsonb_object_agg(x.b, x.n)
+                    from (select pg_catalog.width_bucket(m.min_amount, $5) as b, count(*) as n
+                          from m where m.min_amount is not null group by 1) x
+                    where x.b >= 1), '{}') end,
+                'in_stock', (select count(*) from m where m.has_stock),
+                'out_of_stock', (select count(*) from m where not m.has_stock),
+                'top_ids', coalesce((select array_agg(t.product_id order by t.ord) from top t), '{}'),
+                'top_ranks', coalesce((select array_agg(t.rank order by t.ord) from top t), '{}'),
+                'top_created', coalesce((select array_agg(t.created_at order by t.ord) from top t), '{}'),
+                'top_prices', coalesce((select array_agg(t.price order by t.ord) from top t), '{}'))
+$sql$, case when not v_all then index._product_search_source(v_has_q)
+            -- no text, no price range (the browse counts): every published row of the tenant
+            else 'index.product_search p where p.tenant_id = $1 and p.status = ''published''' end, v_key, v_dir)
+        into v_result
+        using p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort, v_n;
+    perform pg_catalog.set_config('enable_seqscan', v_seqscan, true),
+            pg_catalog.set_config('enable_hashjoin', v_hashjoin, true),
+            pg_catalog.set_config('enable_mergejoin', v_mergejoin, true);
+    return v_result || jsonb_build_object('complete', (v_result ->> 'total')::bigint <= v_n);
+end
+$_$;
+
+--
+-- Name: FUNCTION _search_tally_compute(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_keep integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_compute(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_keep integer) IS 'Internal: compute a listing tally (the columns of index.search_tallies, as JSON) in one pass over the matches'' search rows, as index._product_search_pass reads them (p_filters as the listing gives them): total, full facet counts and the first p_keep matches (1 to 101) in the order of p_sort (relevance, newest or price_asc).';
+
+--
+-- Name: _search_tally_count(uuid, tsquery, jsonb, text, bigint[], text, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_count(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_keep integer, p_fill boolean) RETURNS index.search_tallies
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_filters jsonb := index._search_tally_filters(p_tenant_id, p_filters);
+    v_inputs  jsonb := jsonb_build_array(p_q::text, v_filters, p_currency, p_bounds, p_sort);
+    v_tally   index.search_tallies;
+    v_started timestamptz := pg_catalog.clock_timestamp();
+    v_ms      double precision;
+    v_min     text := coalesce(pg_catalog.current_setting('rustok.search_cache_min_ms', true), '');
+    v_floor   double precision := 5;
+    v_keep    text := coalesce(pg_catalog.current_setting('rustok.search_tally_keep', true), '');
+    v_n       integer := greatest(p_keep, 1);
+begin
+    -- the first 101 matches (a first page of the largest size, 100, and the row that says there is more);
+    -- rustok.search_tally_keep keeps fewer (tests of the kept start), but never fewer than p_keep
+    if pg_catalog.pg_input_is_valid(v_keep, 'integer') and p_keep > 1 then
+        v_n := greatest(v_keep::integer, p_keep);
+    elsif p_keep > 1 then
+        v_n := 101;
+    end if;
+    v_tally := jsonb_populate_record(null::index.search_tallies,
+        index._search_tally_compute(p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort, least(v_n, 101))
+        || jsonb_build_object(
+            'tenant_id', p_tenant_id, 'key', index._search_cache_key(v_inputs), 'inputs', v_inputs, 'q', p_q::text,
+            'filters', v_filters, 'currency_code', p_currency, 'bounds', p_bounds, 'sort', p_sort, 'cost_ms', 0,
+            'filled_at', pg_catalog.clock_timestamp(), 'updated_at', pg_catalog.clock_timestamp()));
+    v_tally.q := p_q;
+    v_ms := extract(epoch from pg_catalog.clock_timestamp() - v_started) * 1000;
+    if pg_catalog.pg_input_is_valid(v_min, 'double precision') then
+        v_floor := v_min::double precision;
+    end if;
+    -- kept only when p_fill (index._search_cache_may_fill or the facet cache took the tenant's lock before the pass
+    -- read) and it cost something to count (a rare word's few matches are cheaper to count again than to keep up to
+    -- date)
+    if p_fill and v_ms >= v_floor then
+        v_tally.cost_ms := v_ms;
+        -- at most 64 per tenant: the 8 least recently filled make room
+        if (select count(*) from index.search_tallies t where t.tenant_id = p_tenant_id) >= 64 then
+            delete from index.search_tallies t
+            where t.tenant_id = p_tenant_id
+              and t.key in (select o.key from index.search_tallies o where o.tenant_id = p_tenant_id
+                            order by o.filled_at limit 8);
+        end if;
+        insert into index.search_tallies as t select v_tally.*
+        on conflict (tenant_id, key) do update
+           set total = excluded.total, categories = excluded.categories, tags = excluded.tags,
+               price_buckets = excluded.price_buckets, in_stock = excluded.in_stock,
+               out_of_stock = excluded.out_of_stock, top_ids = excluded.top_ids, top_ranks = excluded.top_ranks,
+               top_created = excluded.top_created, top_prices = excluded.top_prices, complete = excluded.complete,
+               cost_ms = excluded.cost_ms, filled_at = excluded.filled_at, updated_at = excluded.updated_at;
+    end if;
+    return v_tally;
+end
+$$;
+
+--
+-- Name: FUNCTION _search_tally_count(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_keep integer, p_fill boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_count(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text, p_keep integer, p_fill boolean) IS 'Internal: count a listing''s tally now (index._search_tally_compute, keeping the first p_keep matches, 101 when p_keep > 1, fewer with rustok.search_tally_keep) and keep it in index.search_tallies when p_fill and it took at least rustok.search_cache_min_ms (at most 64 per tenant, the 8 oldest evicted). Returns the tally.';
+
+--
+-- Name: _search_tally_facets(index.search_tallies); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_facets(p_tally index.search_tallies) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    -- as the one pass and index._browse_counts count them: top 50 categories (count, id) and tags (count, slug)
+    select jsonb_build_object(
+        'categories', coalesce((select jsonb_agg(jsonb_build_object('id', x.id, 'n', x.n))
+                                from (select e.key::uuid as id, e.value::bigint as n
+                                      from jsonb_each(p_tally.categories) e
+                                      order by 2 desc, 1 limit 50) x), '[]'),
+        'tags', coalesce((select jsonb_agg(jsonb_build_object('slug', x.slug, 'n', x.n))
+                          from (select e.key as slug, e.value::bigint as n
+                                from jsonb_each(p_tally.tags) e
+                                order by 2 desc, 1 limit 50) x), '[]'),
+        'priceBuckets', case when p_tally.currency_code is null then '[]'::jsonb else coalesce((
+            select jsonb_agg(jsonb_build_object('min', p_tally.bounds[x.b], 'max', p_tally.bounds[x.b + 1],
+                                                'count', x.n) order by x.b)
+            from (select e.key::integer as b, e.value::bigint as n from jsonb_each(p_tally.price_buckets) e) x),
+            '[]') end,
+        'inStock', jsonb_build_object('true', p_tally.in_stock, 'false', p_tally.out_of_stock))
+$$;
+
+--
+-- Name: FUNCTION _search_tally_facets(p_tally index.search_tallies); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_facets(p_tally index.search_tallies) IS 'Internal: the raw facet counts of a kept tally as the one pass gives them: {categories: [{id, n}] and tags: [{slug, n}] (top 50 by count, then id or slug), priceBuckets: [{min, max, count}], inStock: {true, false}}.';
+
+--
+-- Name: _search_tally_filters(uuid, jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_filters(p_tenant_id uuid, p_filters jsonb) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    -- the filters a tally is kept for: without the price bucket bounds (a column of their own), category handles as
+    -- the ids they name now (a renamed category changes no search row, so a tally must not depend on handles)
+    return case when p_filters ? 'categoryHandles'
+                then (p_filters - 'priceBuckets' - 'categoryHandles')
+                     || jsonb_build_object('categoryIds', coalesce((
+                            select jsonb_agg(c.id order by c.id) from commerce.categories c
+                            where c.tenant_id = p_tenant_id
+                              and c.handle = any (index._jsonb_texts(p_filters -> 'categoryHandles', 'categoryHandles'))),
+                            '[]'::jsonb))
+                else p_filters - 'priceBuckets' end;
+end
+$$;
+
+--
+-- Name: FUNCTION _search_tally_filters(p_tenant_id uuid, p_filters jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_filters(p_tenant_id uuid, p_filters jsonb) IS 'Internal: the filters of a listing as index.search_tallies keeps them: priceBuckets removed (the bounds are a column), categoryHandles replaced by the ids of the categories they name now (categoryIds).';
+
+--
+-- Name: _search_tally_find(uuid, tsquery, jsonb, text, bigint[], text); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_find(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text) RETURNS index.search_tallies
+    LANGUAGE sql STABLE
+    AS $$
+    select t.* from index.search_tallies t
+    where t.tenant_id = p_tenant_id
+      and t.key = index._search_cache_key(jsonb_build_array(p_q::text, index._search_tally_filters(p_tenant_id, p_filters),
+                                                            p_currency, p_bounds, p_sort))
+      and t.inputs = jsonb_build_array(p_q::text, index._search_tally_filters(p_tenant_id, p_filters), p_currency,
+                                       p_bounds, p_sort)
+$$;
+
+--
+-- Name: FUNCTION _search_tally_find(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_find(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_bounds bigint[], p_sort text) IS 'Internal: the kept tally of a listing (index.search_tallies), or a row of nulls.';
+
+--
+-- Name: _search_tally_get(uuid, tsquery, jsonb, text, jsonb, integer, bigint[], text, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_get(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text, p_fill boolean) RETURNS jsonb
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tally index.search_tallies := index._search_tally_find(p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort);
+    v_t     jsonb;
+begin
+    if v_tally.key is not null then
+        v_t := index._search_tally_result(v_tally, p_after, p_limit, numnode(p_q) > 0);
+        if v_t is not null or p_after is not null then
+            return v_t;   -- null: a later page than the kept matches reach (the caller's pass answers it)
+        end if;
+        -- a first page the kept matches no longer fill (writes took some away): counted again below
+    elsif p_after is not null then
+        return null;   -- a later page of a listing nobody opened lately: the pass, not a tally
+    end if;
+    v_tally := index._search_tally_count(p_tenant_id, p_q, p_filters, p_currency, p_bounds, p_sort, p_limit + 1, p_fill);
+    return index._search_tally_result(v_tally, p_after, p_limit, numnode(p_q) > 0);
+end
+$$;
+
+--
+-- Name: FUNCTION _search_tally_get(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text, p_fill boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_get(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_bounds bigint[], p_sort text, p_fill boolean) IS 'Internal: the one-pass listing result from the listing''s kept tally (index.search_tallies), counting and keeping the tally first (index._search_tally_count) when there is none or its kept matches no longer fill this first page; null when the tally cannot answer this page (a later one).';
+
+--
+-- Name: _search_tally_result(index.search_tallies, jsonb, integer, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._search_tally_result(p_tally index.search_tallies, p_after jsonb, p_limit integer, p_has_q boolean) RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_rows  jsonb;
+    v_count integer;
+begin
+    -- the page: the kept matches after the cursor, up to p_limit + 1 of them; only when the list holds them all (it
+    -- is the exact start of the listing, so the rows after the cursor in it are the listing's) or holds every match
+    with l as (
+        select l.id, l.rank, l.at, l.price, l.ord
+        from unnest(p_tally.top_ids, p_tally.top_ranks, p_tally.top_created, p_tally.top_prices)
+             with ordinality as l (id, rank, at, price, ord)
+    ), g as (
+        select l.* from l
+        where p_after is null
+           or case p_tally.sort
+                  when 'relevance' then (l.rank, l.id) < ((p_after -> 'k' ->> 0)::real, (p_after -> 'k' ->> 1)::uuid)
+                  when 'newest' then (l.at, l.id) < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid)
+                  else (l.price, l.id) > ((p_after -> 'k' ->> 0)::bigint, (p_after -> 'k' ->> 1)::uuid) end
+        order by l.ord
+        limit p_limit + 1
+    )
+    select count(*),
+           jsonb_agg(jsonb_build_array(
+               jsonb_build_object('s', p_tally.sort,
+                                  'k', jsonb_build_array(case p_tally.sort when 'relevance' then to_jsonb(g.rank)
+                                                                           when 'newest' then to_jsonb(g.at)
+                                                                           else to_jsonb(g.price) end, g.id)),
+               coalesce(g.rank, case when p_has_q then pg_catalog.ts_rank(p.search_vector, p_tally.q) end),
+               g.id) order by g.ord)
+      into v_count, v_rows
+    from g
+    join index.products p on p.tenant_id = p_tally.tenant_id and p.product_id = g.id;
+    if v_count < p_limit + 1 and not p_tally.complete then
+        return null;   -- the kept start of the listing ends before this page does
+    end if;
+    return jsonb_build_object(
+        'total', least(p_tally.total, 10000), 'capped', p_tally.total > 10000,
+        'counts', index._search_tally_facets(p_tally),
+        'rows', coalesce(v_rows, '[]'));
+end
+$$;
+
+--
+-- Name: FUNCTION _search_tally_result(p_tally index.search_tallies, p_after jsonb, p_limit integer, p_has_q boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._search_tally_result(p_tally index.search_tallies, p_after jsonb, p_limit integer, p_has_q boolean) IS 'Internal: the one-pass listing result ({total, capped, counts, rows}, as index._product_search_pass computes it) from a kept tally: facets from the kept counts (top 50 categories and tags by count), the page from the kept first matches after p_after; null when those end before the page does (the caller computes it).';
+
+--
 -- Name: _tags_json(text[], text[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -23245,6 +24257,25 @@ $$;
 --
 
 COMMENT ON FUNCTION index._tags_json(p_slugs text[], p_names text[]) IS 'Internal, the one tag-array builder of read documents: [{slug, name}] ordered by slug, from a read row''s parallel tag_slugs and tags arrays.';
+
+--
+-- Name: _tally_merge(jsonb, jsonb); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._tally_merge(p_counts jsonb, p_delta jsonb) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    select coalesce(jsonb_object_agg(x.k, x.n) filter (where x.n <> 0), '{}'::jsonb)
+    from (select coalesce(a.key, b.key) as k, coalesce(a.value::bigint, 0) + coalesce(b.value::bigint, 0) as n
+          from jsonb_each(p_counts) a
+          full join jsonb_each(coalesce(p_delta, '{}'::jsonb)) b on b.key = a.key) x
+$$;
+
+--
+-- Name: FUNCTION _tally_merge(p_counts jsonb, p_delta jsonb); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._tally_merge(p_counts jsonb, p_delta jsonb) IS 'Internal: add a delta {key: +-n} to counts {key: n}; keys whose count reaches 0 are dropped (a facet value no match has any more is not listed).';
 
 --
 -- Name: _tenants_of(text, uuid[]); Type: FUNCTION; Schema: index; Owner: -
@@ -24649,6 +25680,8 @@ CREATE FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_i
 declare
     v_ids   uuid[];
     v_mine  uuid[];
+    v_todo  uuid[];
+    v_marks text[];
     v_id    uuid;
     v_state text;
     v_msg   text;
@@ -24666,13 +25699,22 @@ begin
     v_mine := array(select x.i from (select i, index._lock_key(p_aggregate_type, i) as k from unnest(v_ids) i order by 2) x
                     where pg_try_advisory_lock(x.k));
     busy := cardinality(v_ids) - cardinality(v_mine);
+    v_todo := v_mine;
     begin
+        if p_aggregate_type = 'product' then
+            -- products whose write rows and read rows are as the last reindex left them are skipped (their rows
+            -- would come out the same): a reindex of an unchanged catalog costs the fingerprints, not the rows
+            select coalesce(array_agg(t.product_id order by t.product_id), '{}'), coalesce(array_agg(t.inputs order by t.product_id), '{}')
+              into v_todo, v_marks
+            from index._products_to_rebuild(p_tenant_id, v_mine) t;
+        end if;
+        succeeded := cardinality(v_mine) - cardinality(v_todo);
         begin
-            perform index._rebuild(p_aggregate_type, p_tenant_id, v_mine);
+            perform index._rebuild(p_aggregate_type, p_tenant_id, v_todo);
             succeeded := cardinality(v_mine);
         exception when others then
             -- the chunk failed: one row at a time, so only the bad rows fail
-            foreach v_id in array v_mine loop
+            foreach v_id in array v_todo loop
                 begin
                     perform index._rebuild(p_aggregate_type, p_tenant_id, array[v_id]);
                     succeeded := succeeded + 1;
@@ -24685,6 +25727,12 @@ begin
                 end;
             end loop;
         end;
+        if p_aggregate_type = 'product' and cardinality(v_todo) > cardinality(failed_ids) then
+            -- not for a failed id: its read row (if any) is an old one
+            select array_agg(t.id order by t.id), array_agg(t.m order by t.id) into v_todo, v_marks
+            from unnest(v_todo, v_marks) t (id, m) where not (t.id = any (failed_ids));
+            perform index._save_product_fingerprints(p_tenant_id, v_todo, v_marks);
+        end if;
     exception when others or query_canceled then  -- others does not include a cancel
         perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
         raise;
@@ -24698,7 +25746,7 @@ $$;
 -- Name: FUNCTION reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]) IS 'Rebuild one chunk of ids of a tenant in a subtransaction; if it fails, retry one id at a time (each in its own subtransaction) so one bad row cannot stop the rest. Ids being rebuilt at this moment by the index consumer (its advisory lock is taken) are skipped and counted as busy: the consumer rebuilds them from a newer snapshot. Returns (succeeded, failed, busy, failed_ids, errors). Used by index.reindex_tenant and by `rustok reindex`.';
+COMMENT ON FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]) IS 'Rebuild one chunk of ids of a tenant in a subtransaction; if it fails, retry one id at a time (each in its own subtransaction) so one bad row cannot stop the rest. Ids being rebuilt at this moment by the index consumer (its advisory lock is taken) are skipped and counted as busy: the consumer rebuilds them from a newer snapshot. Products whose write rows and read rows are unchanged since the last reindex (index.product_fingerprints) are not recomputed and count as succeeded. Returns (succeeded, failed, busy, failed_ids, errors). Used by index.reindex_tenant and by `rustok reindex`.';
 
 --
 -- Name: reindex_ids(uuid, text); Type: FUNCTION; Schema: index; Owner: -
@@ -25002,6 +26050,66 @@ REVOKE ALL ON FUNCTION index.tenant_reindex() FROM PUBLIC;
 GRANT ALL ON FUNCTION index.tenant_reindex() TO rustok_app;
 
 --
+-- Name: tg_product_search__tallies(); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.tg_product_search__tallies() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_old     index.product_search[] := '{}';
+    v_new     index.product_search[] := '{}';
+    v_tenants uuid[];
+    t         record;
+begin
+    if tg_op in ('UPDATE', 'DELETE') then
+        select coalesce(array_agg(o), '{}') into v_old from old_rows o;
+    end if;
+    if tg_op in ('INSERT', 'UPDATE') then
+        select coalesce(array_agg(n), '{}') into v_new from new_rows n;
+    end if;
+    select array_agg(distinct x.tenant_id) into v_tenants
+    from (select o.tenant_id from unnest(v_old) o union all select n.tenant_id from unnest(v_new) n) x;
+    if v_tenants is null then
+        return null;
+    end if;
+    -- shared, as every invalidation of the listing caches: a fill (exclusive, try, before its snapshot) either
+    -- committed before (its tally is seen below and updated) or is skipped
+    perform index._listing_caches_lock(v_tenants);
+    if cardinality(v_old) > 200 or cardinality(v_new) > 200 then
+        -- a bulk change (a reindex, an import): counting it into every tally costs more than counting again
+        delete from index.search_tallies s where s.tenant_id = any (v_tenants);
+        return null;
+    end if;
+    -- separate statements: their snapshots see a tally filled while we waited for the lock
+    for t in select s.tenant_id, s.key, s.q, s.filters, s.currency_code, s.bounds, s.sort from index.search_tallies s
+             where s.tenant_id = any (v_tenants) order by s.tenant_id, s.key loop
+        perform index._search_tally_apply(
+            t.tenant_id, t.key, t.q, t.filters, t.currency_code, t.bounds, t.sort,
+            array(select o from unnest(v_old) o where o.tenant_id = t.tenant_id),
+            array(select n from unnest(v_new) n where n.tenant_id = t.tenant_id),
+            array(select x.product_id from (select o.tenant_id, o.product_id from unnest(v_old) o
+                                            union select n.tenant_id, n.product_id from unnest(v_new) n) x
+                  where x.tenant_id = t.tenant_id));
+    end loop;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_product_search__tallies(); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.tg_product_search__tallies() IS 'AFTER statement trigger on index.product_search (insert, update, delete): applies the changed rows to the tenant''s kept listing tallies (index._search_tally_apply), after taking the listing caches'' lock shared; a statement that changed more than 200 rows deletes the tenant''s tallies instead.';
+
+--
+-- Name: FUNCTION tg_product_search__tallies(); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.tg_product_search__tallies() FROM PUBLIC;
+
+--
 -- Name: tg_products__facet_cache(); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -25099,7 +26207,8 @@ CREATE FUNCTION index.tg_products__facet_cache_truncate() RETURNS trigger
     AS $$
 begin
     perform index._facet_cache_invalidate(array(select distinct c.tenant_id from index.facet_cache c
-                                                union select distinct s.tenant_id from index.search_cache s));
+                                                union select distinct s.tenant_id from index.search_cache s
+                                                union select distinct t.tenant_id from index.search_tallies t));
     return null;
 end
 $$;
@@ -25108,7 +26217,7 @@ $$;
 -- Name: FUNCTION tg_products__facet_cache_truncate(); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.tg_products__facet_cache_truncate() IS 'AFTER TRUNCATE trigger on index.products: empties index.facet_cache and index.search_cache.';
+COMMENT ON FUNCTION index.tg_products__facet_cache_truncate() IS 'AFTER TRUNCATE trigger on index.products: empties index.facet_cache, index.search_cache and index.search_tallies (index.product_search is truncated with it).';
 
 --
 -- Name: FUNCTION tg_products__facet_cache_truncate(); Type: ACL; Schema: index; Owner: -

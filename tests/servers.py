@@ -8,6 +8,7 @@ import threading
 import uvicorn
 
 from rustok.embedded import free_port
+from rustok.httpserver import http_protocol
 from tests.outbox.helpers import wait_for
 
 
@@ -16,8 +17,9 @@ class UvicornServer:
         self.app = app
         self.port = free_port()
         self.start_timeout = start_timeout
+        # the protocol `rustok serve` uses (one write per response: rustok.httpserver)
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None,
-                                                    access_log=False, lifespan="on"))
+                                                    access_log=False, lifespan="on", http=http_protocol()))
         self.thread = threading.Thread(target=self.server.run, daemon=True, name="uvicorn-test-server")
 
     def __enter__(self):

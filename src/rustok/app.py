@@ -105,7 +105,8 @@ def create_app(url: str, *, settings: Settings | None = None, run_worker: bool =
             # The storefront (rustok.storefront): /t/<slug>/... and, by host name, every path not answered above.
             Mount("", app=create_storefront()),
         ],
-        middleware=[Middleware(RequestLogMiddleware)],
+        middleware=[Middleware(RequestLogMiddleware, access=settings.access_log,
+                               slow_ms=settings.access_log_slow_ms, summary_s=settings.access_log_summary_s)],
         lifespan=lifespan,
     )
     app.state.graphql = graphql_app

@@ -235,6 +235,7 @@ def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
     import uvicorn
 
     from rustok.app import create_app
+    from rustok.httpserver import http_protocol
 
     _check_http_port(settings.http_host, settings.http_port)
     app = create_app(url, settings=settings, run_worker=run_worker)
@@ -242,8 +243,9 @@ def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
     _say(f"RusToK admin: http://{settings.http_host}:{settings.http_port}/admin/")
     # log_config=None: uvicorn logs through our root handler (request ids, text or JSON); its access log
     # is off because RequestLogMiddleware writes one line per request without the query string.
+    # http_protocol(): uvicorn's httptools protocol writing each response in one write (rustok.httpserver).
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on",
-                            log_config=None, access_log=False)
+                            log_config=None, access_log=False, http=http_protocol())
     server = uvicorn.Server(config)
     # uvicorn captures Ctrl-C / SIGTERM, shuts down gracefully, then re-raises the signal to the
     # handlers that were installed before it: ours turn that into a clean return.
@@ -276,12 +278,15 @@ def _serve_processes(settings: Settings, processes: int) -> None:
     environment (rustok.app.app_from_env), and a worker that dies is replaced. Ctrl-C / SIGTERM stop them all."""
     import uvicorn
 
+    from rustok.httpserver import http_protocol
+
     _check_http_port(settings.http_host, settings.http_port)
     budget = processes * api_connection_budget(settings)
     _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql "
          f"({processes} API processes, up to {budget} database connections: docs/scaling.md)")
     uvicorn.run("rustok.app:app_from_env", factory=True, workers=processes, host=settings.http_host,
-                port=settings.http_port, log_level="info", lifespan="on", log_config=None, access_log=False)
+                port=settings.http_port, log_level="info", lifespan="on", log_config=None, access_log=False,
+                http=http_protocol())
 
 
 def api_connection_budget(settings: Settings) -> int:

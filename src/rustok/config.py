@@ -72,6 +72,13 @@ def _int_env(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer (got {raw!r})") from None
 
 
+def _nonnegative_int_env(name: str, default: int) -> int:
+    value = _int_env(name, default)
+    if value < 0:
+        raise ConfigError(f"{name} must be 0 or more (got {value})")
+    return value
+
+
 def _float_env(name: str, default: float) -> float:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -189,6 +196,12 @@ class Settings:
     max_string_length: int = 10_000       # characters of a string argument
     max_text_length: int = 200_000        # characters of a long text argument (body, description, excerpt)
     log_format: str = "text"              # "text" or "json"
+    # Access lines (rustok.logs, docs/operators.md "The API's log"): "errors" writes a line for a request that
+    # failed (status >= 400 or GraphQL errors) or took at least access_log_slow_ms, "all" one per request,
+    # "off" none; every access_log_summary_s a summary line counts the requests (0: no summary).
+    access_log: str = "errors"
+    access_log_slow_ms: int = 500
+    access_log_summary_s: int = 60
     # Read-your-writes: how long a query carrying X-Index-Position waits for the read model to catch up
     read_wait_seconds: float = 5.0
     # Storefront reads compiled to one SQL statement each (rustok.graphql.compiled); off: ordinary execution only
@@ -249,6 +262,9 @@ class Settings:
             max_string_length=_int_env("RUSTOK_MAX_STRING_LENGTH", cls.max_string_length),
             max_text_length=_int_env("RUSTOK_MAX_TEXT_LENGTH", cls.max_text_length),
             log_format=_choice_env("RUSTOK_LOG_FORMAT", ("text", "json"), cls.log_format),
+            access_log=_choice_env("RUSTOK_ACCESS_LOG", ("errors", "all", "off"), cls.access_log),
+            access_log_slow_ms=_nonnegative_int_env("RUSTOK_ACCESS_LOG_SLOW_MS", cls.access_log_slow_ms),
+            access_log_summary_s=_nonnegative_int_env("RUSTOK_ACCESS_LOG_SUMMARY_S", cls.access_log_summary_s),
             read_wait_seconds=_float_env("RUSTOK_READ_WAIT_SECONDS", cls.read_wait_seconds),
             compiled_reads=_bool_env("RUSTOK_COMPILED_READS", cls.compiled_reads),
             login_throttle=LoginThrottle.from_env(),

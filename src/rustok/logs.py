@@ -2,9 +2,14 @@
 
 - `RequestLogMiddleware` (plain ASGI) gives every HTTP request an id -- the client's `X-Request-Id`
   when it is sane, a new one otherwise --, returns it in the `X-Request-Id` response header, keeps
-  it in a context variable for the request's duration and, when the response is done, writes one
+  it in a context variable for the request's duration and, when the response is done, may write an
   access line: method, path (never the query string: a GET query holds GraphQL literals),
-  operation name, status, duration in ms and the error codes of the response.
+  operation name, status, duration in ms and the error codes of the response. Which requests get one
+  is `RUSTOK_ACCESS_LOG`: `errors` (default: a failed request -- status >= 400 or GraphQL errors --
+  or one that took at least `RUSTOK_ACCESS_LOG_SLOW_MS`), `all`, or `off`. A line per successful
+  request was ~15 % of a compiled storefront read's time (issue 13: no per-request access log in the
+  hot path by default); instead every `RUSTOK_ACCESS_LOG_SUMMARY_S` seconds one summary line counts
+  the requests by status class with their duration percentiles.
 - `RequestIdFilter` copies that id onto every log record that passes a handler, from any logger
   (ours, uvicorn's, psycopg's), so one grep finds everything a request caused.
 - `configure_logging` installs one stderr handler with the filter, as text or as one JSON object
@@ -16,14 +21,16 @@ text or values; internal errors with a traceback and the operation name).
 
 from __future__ import annotations
 
+import bisect
 import contextvars
 import datetime as dt
+import itertools
 import json
 import logging
+import os
 import re
 import sys
 import time
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -129,16 +136,99 @@ def redact_uvicorn_access_log() -> None:
         logger.addFilter(_StripQueryString())
 
 
+ACCESS_LOG_MODES = ("errors", "all", "off")
+
+
+class _RequestIds:
+    """New request ids: 32 hex digits, a random per-process prefix and a counter (no system call per
+    request, as uuid4 makes one; unique across processes, forked ones included)."""
+
+    def __init__(self) -> None:
+        self.reset()
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=self.reset)
+
+    def reset(self) -> None:
+        self.prefix = os.urandom(6).hex()
+        self.counter = itertools.count(1)
+
+    def new(self) -> str:
+        return f"{self.prefix}{next(self.counter):020x}"
+
+
+_request_ids = _RequestIds()
+
+# Upper bounds (ms) of the duration buckets of the summary line: 0.1 ms to ~2 minutes, 25 % apart.
+_BUCKETS_MS = [0.1 * 1.25 ** i for i in range(64)]
+
+
+class _Summary:
+    """Requests since the last summary line: counts by status class, a duration histogram, the slowest."""
+
+    def __init__(self, every_s: float):
+        self.every_s = every_s
+        self.since = time.perf_counter()
+        self.clear()
+
+    def clear(self) -> None:
+        self.classes = [0] * 6            # 1xx .. 5xx by index 1..5; index 0: no status (disconnected)
+        self.buckets = [0] * (len(_BUCKETS_MS) + 1)
+        self.count = 0
+        self.slowest = 0.0
+
+    def add(self, status: int, duration_ms: float, now: float) -> None:
+        self.classes[status // 100 if 100 <= status < 600 else 0] += 1
+        self.buckets[bisect.bisect_left(_BUCKETS_MS, duration_ms)] += 1
+        self.count += 1
+        if duration_ms > self.slowest:
+            self.slowest = duration_ms
+        if now - self.since >= self.every_s:
+            self.emit(now)
+
+    def percentile(self, fraction: float) -> float:
+        """The upper bound of the bucket holding that share of the requests (at most 25 % above the truth)."""
+        rank, seen = fraction * self.count, 0
+        for i, n in enumerate(self.buckets):
+            seen += n
+            if n and seen >= rank:
+                return min(_BUCKETS_MS[i], self.slowest) if i < len(_BUCKETS_MS) else self.slowest
+        return self.slowest
+
+    def emit(self, now: float) -> None:
+        seconds = now - self.since
+        c = self.classes
+        fields_ = {"summary_seconds": round(seconds, 1), "requests": self.count,
+                   "status_2xx": c[2], "status_3xx": c[3], "status_4xx": c[4], "status_5xx": c[5],
+                   "p50_ms": round(self.percentile(0.5), 2), "p99_ms": round(self.percentile(0.99), 2),
+                   "max_ms": round(self.slowest, 2)}
+        access_log.info("requests in the last %.0f s: %d (2xx %d, 3xx %d, 4xx %d, 5xx %d), p50 <= %.1f ms, "
+                        "p99 <= %.1f ms, max %.1f ms", seconds, self.count, c[2], c[3], c[4], c[5],
+                        fields_["p50_ms"], fields_["p99_ms"], self.slowest,
+                        extra={"request_id": "-", "fields": fields_})
+        self.since = now
+        self.clear()
+
+
 class RequestLogMiddleware:
-    def __init__(self, app: ASGIApp):
+    """Request ids and the access log (module docstring). `access`: "errors", "all" or "off";
+    `slow_ms`: with "errors", a request at least this slow gets a line too; `summary_s`: seconds between
+    summary lines (0: none; none with "off" either)."""
+
+    def __init__(self, app: ASGIApp, access: str = "errors", slow_ms: float = 500, summary_s: float = 60):
+        if access not in ACCESS_LOG_MODES:
+            raise ValueError(f"access log mode must be one of {', '.join(ACCESS_LOG_MODES)} (got {access!r})")
         self.app = app
+        self.every = access == "all"
+        self.errors = access == "errors"
+        self.slow_ms = slow_ms
+        self.summary = _Summary(summary_s) if summary_s > 0 and access != "off" else None
         redact_uvicorn_access_log()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        entry = RequestLog(request_id=_incoming_id(scope) or uuid.uuid4().hex)
+        entry = RequestLog(request_id=_incoming_id(scope) or _request_ids.new())
         token = _current.set(entry)
         start = time.perf_counter()
         status = 0
@@ -157,7 +247,13 @@ class RequestLogMiddleware:
             raise
         finally:
             if scope["type"] == "http":
-                _access_line(scope, entry, status, (time.perf_counter() - start) * 1000)
+                end = time.perf_counter()
+                duration_ms = (end - start) * 1000
+                if self.every or (self.errors and (status >= 400 or status == 0 or entry.error_codes
+                                                   or duration_ms >= self.slow_ms)):
+                    _access_line(scope, entry, status, duration_ms)
+                if self.summary is not None:
+                    self.summary.add(status, duration_ms, end)
             _current.reset(token)
 
 

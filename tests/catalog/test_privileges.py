@@ -48,6 +48,7 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     "community.tg_reactions__reputation()": (set(), "trigger function"),
     "index.tg_products__facet_cache()": (set(), "trigger function"),
     "index.tg_products__facet_cache_truncate()": (set(), "trigger function"),
+    "index.tg_product_search__tallies()": (set(), "trigger function"),
     "index._facet_cache_invalidate(uuid[])": (set(), "empties any tenant's cache; its triggers only"),
     "index._search_cache_invalidate(uuid[])": (set(), "empties any tenant's cached listings; its triggers only"),
     "index.rebuild_products(uuid[],uuid)": (set(), "operator function: rebuilds any tenant"),

@@ -586,3 +586,20 @@ def test_reals_are_written_as_the_ordinary_path_writes_them(owner):
     for value, text, written in rows:
         assert written.encode() == render_json(float(text)), (value, text, written)
     assert owner.execute("select " + _float4("null::real")).fetchone()[0] == "null"
+
+
+def test_cursors_are_written_as_the_ordinary_path_writes_them(owner):
+    """_cursor (base64url in SQL) against rustok.graphql.paging.encode_cursor: keys whose encoding holds '+' and
+    '/' (written '-' and '_'), padding, multibyte text, and JSON longer than one 76-character base64 line."""
+    from psycopg.types.json import Jsonb
+
+    from rustok.graphql.compiled import _cursor
+    from rustok.graphql.paging import encode_cursor
+
+    keys = [{"k": ["2026-12-02T11:52:32.360286+00:00", "018bcfe6-ee9f-0001-093e-93e126ba6624"], "s": "newest"},
+            {"k": ["Ünïcödé ~~~ ??? >>> títle «quoted» " * 3, "0190a1b2-0000-7000-8000-000000000001"], "s": "title"},
+            {"k": [">>>???~~~", "ff"], "s": "a"}, {"k": [1999, "x"], "s": "price"}, {"k": [None, "y"], "s": "z"}]
+    for key in keys:
+        written = owner.execute(f"select {_cursor('z.c')} from (select %s::jsonb as c) z", (Jsonb(key),)).fetchone()[0]
+        assert written == encode_cursor(key), key
+    assert any(c in encode_cursor(k) for k in keys for c in "-_")   # the case the replacements are for

@@ -1,4 +1,5 @@
-"""Secrets and logs (issue 10.3): request ids, one access line per request, user errors at INFO
+"""Secrets and logs (issue 10.3): request ids, access lines (every request with RUSTOK_ACCESS_LOG=all; by default
+failed and slow ones, and a summary line: issue 13), user errors at INFO
 without query text or values, internal errors with a traceback and the operation name."""
 
 from __future__ import annotations
@@ -70,7 +71,15 @@ def capture():
 
 @pytest.fixture(scope="module")
 def server(api_db):
-    with Server(create_app(api_db, settings=Settings(database_url=api_db))) as srv:
+    """Every request logged (RUSTOK_ACCESS_LOG=all), as these tests follow requests through the log."""
+    with Server(create_app(api_db, settings=Settings(database_url=api_db, access_log="all"))) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def default_server(api_db):
+    """The default access log (failed and slow requests only), with a summary line every second."""
+    with Server(create_app(api_db, settings=Settings(database_url=api_db, access_log_summary_s=1))) as srv:
         yield srv
 
 
@@ -226,3 +235,68 @@ def test_a_request_full_of_errors_logs_a_few_short_lines(server, capture):
     assert resp.status_code == 400 and len(resp.json()["errors"]) >= 100
     lines = [capture.text.format(r) for r in capture.of(resp.headers["x-request-id"])]
     assert len(lines) <= 7 and sum(map(len, lines)) < 2_000, lines  # 5 error lines, 1 access line (+ uvicorn's)
+
+
+def test_by_default_only_failed_and_slow_requests_get_an_access_line(default_server, owner, capture):
+    """Issue 13: no access line per successful request in the hot path; failures keep theirs."""
+    slug = new_tenant(owner)
+    with httpx.Client(base_url=default_server.base_url) as http:
+        ok = http.post("/graphql", json={"query": "query Shop { tenant { slug } }"}, headers={"X-Tenant": slug})
+        failed = http.post("/graphql", json={"query": "query Broken { nope }"})
+        missing = http.get("/no-such-page-here")
+    assert ok.status_code == 200 and "errors" not in ok.json()
+    for resp, code in ((failed, "op=Broken status=400"), (missing, "status=404")):
+        line = wait_for(lambda: [r for r in capture.of(resp.headers["x-request-id"]) if r.name == "rustok.access"],
+                        timeout=5, what="the failed request's access line")
+        assert len(line) == 1 and code in line[0].getMessage(), line[0].getMessage()
+    assert not [r for r in capture.of(ok.headers["x-request-id"]) if r.name == "rustok.access"]
+
+
+def test_a_slow_request_gets_an_access_line(api_db, owner, capture):
+    slug = new_tenant(owner)
+    with Server(create_app(api_db, settings=Settings(database_url=api_db, access_log_slow_ms=0))) as srv, \
+            httpx.Client(base_url=srv.base_url) as http:
+        ok = http.post("/graphql", json={"query": "query Shop { tenant { slug } }"}, headers={"X-Tenant": slug})
+        line = wait_for(lambda: [r for r in capture.of(ok.headers["x-request-id"]) if r.name == "rustok.access"],
+                        timeout=5, what="the slow request's access line")
+    assert ok.status_code == 200 and "op=Shop status=200" in line[0].getMessage()
+
+
+def test_a_summary_line_counts_the_requests(default_server, owner, capture):
+    import time
+
+    slug = new_tenant(owner)
+    with httpx.Client(base_url=default_server.base_url) as http:
+        time.sleep(1.1)
+        http.get("/healthz")                     # closes the interval the earlier tests' requests fell in
+        first = len([r for r in capture.records if r.name == "rustok.access" and "requests in the last" in r.getMessage()])
+        for _ in range(3):
+            assert http.post("/graphql", json={"query": "{ tenant { slug } }"}, headers={"X-Tenant": slug}).status_code == 200
+        assert http.get("/no-such-page-here").status_code == 404
+        time.sleep(1.1)
+        http.get("/healthz")                     # the first request after the interval writes its summary (5)
+    summaries = wait_for(lambda: [r for r in capture.records if r.name == "rustok.access"
+                                  and "requests in the last" in r.getMessage()][first:], timeout=5, what="a summary")
+    fields_ = json.loads(JsonFormatter().format(summaries[-1]))
+    assert fields_["requests"] == 5 and fields_["status_2xx"] == 4 and fields_["status_4xx"] == 1, fields_
+    assert 0 < fields_["p50_ms"] <= fields_["p99_ms"] <= fields_["max_ms"] * 1.25 + 0.1, fields_
+    assert fields_["request_id"] == "-"
+
+
+def test_access_log_settings_are_checked(monkeypatch):
+    from rustok.config import ConfigError
+
+    monkeypatch.setenv("RUSTOK_ACCESS_LOG", "sometimes")
+    with pytest.raises(ConfigError, match="RUSTOK_ACCESS_LOG must be one of errors, all, off"):
+        Settings.from_env()
+    monkeypatch.setenv("RUSTOK_ACCESS_LOG", "ALL")
+    assert Settings.from_env().access_log == "all"
+    monkeypatch.setenv("RUSTOK_ACCESS_LOG_SLOW_MS", "-1")
+    with pytest.raises(ConfigError, match="RUSTOK_ACCESS_LOG_SLOW_MS must be 0 or more"):
+        Settings.from_env()
+
+
+def test_request_ids_are_unique_and_32_hex_digits(default_server):
+    with httpx.Client(base_url=default_server.base_url) as http:
+        ids = [http.get("/healthz").headers["x-request-id"] for _ in range(50)]
+    assert len(set(ids)) == 50 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)

@@ -141,7 +141,8 @@ def test_previous_layout_upgrades_to_a_fresh_install(pg, template_db, previous_d
                        "commerce.retired_handles": 0, "content.retired_slugs": 0, "commerce.guest_order_tokens": 0,
                        "index.product_search": after["index.products"],   # backfilled from the read rows
                        "core.account_tokens": 0, "core.login_address_attempts": 0, "core.import_runs": 0,
-                       "content.node_images": 0, "index.search_cache": 0,
+                       "content.node_images": 0, "index.search_cache": 0, "index.product_fingerprints": 0,
+                       "index.search_tallies": 0,
                        "index.words_stale": after["core.tenants"]}   # every tenant marked once (0210)
     # the code tree registers the consumer `mail` (account mails, sql/code/outbox/mail.sql)
     assert after.pop("outbox.consumers") == before.pop("outbox.consumers") + 1

@@ -47,6 +47,9 @@ def two_tenants(fresh_db):
         c.execute("select * from outbox.drain('index')")
         c.execute("select * from index.refresh_words(%s)", (a,))
         c.execute("select * from index.refresh_words(%s)", (b,))
+        # reindex fingerprints of each (index.product_fingerprints: written by a full reindex)
+        c.execute("select * from index.reindex_tenant(%s, array['product'])", (a,))
+        c.execute("select * from index.reindex_tenant(%s, array['product'])", (b,))
         # a stale-words mark of each (index._mark_words_stale; the refresh above cleared them)
         c.execute("insert into index.words_stale (tenant_id, marked_by) values (%s, 1), (%s, 1)", (a, b))
         # a facet cache row of each tenant
@@ -55,6 +58,11 @@ def two_tenants(fresh_db):
         # and a cached listing of each
         c.execute("insert into index.search_cache (tenant_id, key, inputs, result, cost_ms) "
                   "values (%s, core.new_id(), '[]', '{}', 1), (%s, core.new_id(), '[]', '{}', 1)", (a, b))
+        # and a kept listing tally of each
+        c.execute("insert into index.search_tallies (tenant_id, key, inputs, q, filters, bounds, sort, total, categories, "
+                  "tags, price_buckets, in_stock, out_of_stock, top_ids, top_ranks, top_created, top_prices, complete, "
+                  "cost_ms) select t, core.new_id(), '[]', '', '{}', '{0}', 'newest', 0, '{}', '{}', '{}', 0, 0, '{}', "
+                  "'{}', '{}', '{}', true, 1 from unnest(array[%s, %s]::uuid[]) t", (a, b))
     return {"url": fresh_db, "a": a, "b": b, "a_slug": f"a-{suffix}", "b_slug": f"b-{suffix}"}
 
 
@@ -92,7 +100,7 @@ def test_sees_only_its_tenant_in_every_index_table_and_analytics_view(two_tenant
     with owner(two_tenants["url"]) as c:
         tables, views = index_tables(c), analytics_views(c)
         assert {"index.products", "index.product_prices", "index.content", "index.orders", "index.words",
-                "index.facet_cache", "index.search_cache"} <= set(tables)
+                "index.facet_cache", "index.search_cache", "index.search_tallies"} <= set(tables)
         assert len(views) >= 5
         everything = {rel: tenant_counts(c, rel) for rel in tables + views}
     for rel, counts in everything.items():

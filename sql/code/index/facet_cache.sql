@@ -16,10 +16,12 @@ begin
     -- a separate statement: its snapshot sees a fill that committed while we waited for the lock
     delete from index.facet_cache c where c.tenant_id = any (p_tenant_ids);
     delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
+    delete from index.search_tallies c where c.tenant_id = any (p_tenant_ids);
 end
 $$;
 comment on function index._facet_cache_invalidate(uuid[]) is
-    'Internal: delete the cached facet counts and listing results (index.facet_cache, index.search_cache) of these '
+    'Internal: delete the cached facet counts, listing results and kept listing tallies (index.facet_cache, '
+    'index.search_cache, index.search_tallies) of these '
     'tenants (after taking their facet cache locks shared, so a fill running at the same time either commits first '
     'and is deleted, or is skipped). Called by the truncate trigger on index.products and the rebuild''s repair of '
     'drifted search rows.';
@@ -129,12 +131,14 @@ create or replace function index.tg_products__facet_cache_truncate() returns tri
 as $$
 begin
     perform index._facet_cache_invalidate(array(select distinct c.tenant_id from index.facet_cache c
-                                                union select distinct s.tenant_id from index.search_cache s));
+                                                union select distinct s.tenant_id from index.search_cache s
+                                                union select distinct t.tenant_id from index.search_tallies t));
     return null;
 end
 $$;
 comment on function index.tg_products__facet_cache_truncate() is
-    'AFTER TRUNCATE trigger on index.products: empties index.facet_cache and index.search_cache.';
+    'AFTER TRUNCATE trigger on index.products: empties index.facet_cache, index.search_cache and index.search_tallies '
+    '(index.product_search is truncated with it).';
 revoke all on function index.tg_products__facet_cache_truncate() from public, rustok_app, rustok_analyst;
 
 -- ---------------------------------------------------------------- index.facet_cache
@@ -171,10 +175,12 @@ begin
     -- the same lock as the facet cache: a fill holds it exclusively (try) from before its snapshot to its commit
     perform index._listing_caches_lock(p_tenant_ids);
     delete from index.search_cache c where c.tenant_id = any (p_tenant_ids);
+    delete from index.search_tallies c where c.tenant_id = any (p_tenant_ids);
 end
 $$;
 comment on function index._search_cache_invalidate(uuid[]) is
-    'Internal: delete the cached listing results (index.search_cache) of these tenants, after taking their facet '
+    'Internal: delete the cached listing results and kept tallies (index.search_cache, index.search_tallies) of these '
+    'tenants, after taking their facet '
     'cache locks shared (as index._facet_cache_invalidate does). For operators and tests; the triggers on '
     'index.products delete only the entries a change may concern.';
 revoke all on function index._search_cache_invalidate(uuid[]) from public, rustok_app, rustok_analyst;

@@ -482,3 +482,184 @@ select core.enable_tenant_rls('index.product_search');
 select core.allow_analyst_read('index.product_search');
 select core.allow_tenant_analyst_read('index.product_search');
 grant select on index.product_search to rustok_analyst, rustok_app, rustok_tenant_analyst;
+
+-- the kept listing tallies follow the search rows by deltas (index/search_tallies.sql)
+create or replace trigger _900_search_tallies_del after delete on index.product_search
+    referencing old table as old_rows for each statement
+    execute function index.tg_product_search__tallies();
+
+create or replace trigger _900_search_tallies_ins after insert on index.product_search
+    referencing new table as new_rows for each statement
+    execute function index.tg_product_search__tallies();
+
+create or replace trigger _900_search_tallies_upd after update on index.product_search
+    referencing old table as old_rows new table as new_rows for each statement
+    execute function index.tg_product_search__tallies();
+
+-- ---------------------------------------------------------------- index.product_fingerprints
+
+comment on table index.product_fingerprints is
+    'What the last full reindex built a product''s read rows from: a fingerprint of its write rows and of the code '
+    'that computes its read rows (inputs), and one of those read rows (reads). index.reindex_chunk skips the row '
+    'computation for products whose fingerprints are unchanged, so a reindex of an unchanged catalog costs the '
+    'fingerprints, not the rows. Written only by the reindex (index._save_product_fingerprints); the projector '
+    'leaves it alone (its writes change the reads fingerprint). Deleted with the product''s read row. Disposable: '
+    'delete a tenant''s rows to make its next reindex recompute every product.';
+comment on column index.product_fingerprints.tenant_id is
+    'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
+comment on column index.product_fingerprints.product_id is 'The product (index.products.product_id).';
+comment on column index.product_fingerprints.inputs is
+    'index._product_input_marks of the product when the reindex read it: the code version, the number of its write '
+    'rows and a sum of hashes of their xmin (any insert, update or delete of one changes it).';
+comment on column index.product_fingerprints.reads is
+    'index._product_read_marks after the reindex wrote it: the same over its index.products, index.product_search and '
+    'index.product_prices rows (a read row written by anything else changes it).';
+
+select core.enable_tenant_rls('index.product_fingerprints');
+select core.allow_analyst_read('index.product_fingerprints');
+select core.allow_tenant_analyst_read('index.product_fingerprints');
+grant select on index.product_fingerprints to rustok_analyst, rustok_tenant_analyst;
+
+create or replace function index._product_code_version(p_tenant_id uuid) returns text
+    language sql stable
+as $$
+    -- the functions that compute a product's read rows (their source: a new version of any recomputes every product)
+    -- and the tenant's text search configuration
+    select pg_catalog.md5(pg_catalog.string_agg(p.prosrc, ' ' order by p.oid::regprocedure::text))
+           || '/' || index._tsconfig(p_tenant_id)::text || '/' || pg_catalog.current_setting('server_version_num')
+    from pg_catalog.pg_proc p
+    where p.oid = any (array['index._product_rows(uuid, uuid[])', 'index._rebuild_products(uuid, uuid[], outbox.events[])',
+                             'index._tsv(regconfig, text, "char")', 'index._unaccent(text)',
+                             'index._tsconfig(uuid)']::regprocedure[])
+$$;
+comment on function index._product_code_version(uuid) is
+    'Internal: the version of the code a product''s read rows are computed with (a hash of the sources of '
+    'index._product_rows, _rebuild_products, _tsv, _unaccent, _tsconfig), the tenant''s text search configuration and '
+    'the server version; part of index.product_fingerprints.inputs.';
+
+create or replace function index._product_input_marks(p_tenant_id uuid, p_product_ids uuid[])
+    returns table (product_id uuid, inputs text)
+    language sql stable
+as $$
+    -- EVERY write row index._product_rows reads for a product must be here (its xmin changes with each insert or
+    -- update; a delete changes the count and the sum), else a reindex keeps a stale read row: add a table there,
+    -- add it here (tests/index/test_reindex_fingerprints.py changes each of them with the event triggers off).
+    with vr as materialized (
+        select vr.id, vr.product_id, vr.xmin as x from commerce.variants vr
+        where vr.tenant_id = p_tenant_id and vr.product_id = any (p_product_ids)
+    ), vi as materialized (
+        select vr.product_id, vi.inventory_item_id, vi.xmin as x
+        from commerce.variant_inventory vi join vr on vr.id = vi.variant_id
+        where vi.tenant_id = p_tenant_id and vi.variant_id = any (array(select vr.id from vr))
+    ), op as materialized (
+        select op.id, op.product_id, op.xmin as x from commerce.options op
+        where op.tenant_id = p_tenant_id and op.product_id = any (p_product_ids)
+    ), il as materialized (
+        -- fetched on their own, then joined: with the join inside, each level's probe rechecked the whole id array
+        select il.inventory_item_id, il.xmin as x from commerce.inventory_levels il
+        where il.tenant_id = p_tenant_id and il.inventory_item_id = any (array(select vi.inventory_item_id from vi))
+    ), r (product_id, k, x) as (
+        select p.id, 1, p.xmin from commerce.products p where p.tenant_id = p_tenant_id and p.id = any (p_product_ids)
+        union all select vr.product_id, 2, vr.x from vr
+        union all select vi.product_id, 3, vi.x from vi
+        union all select vi.product_id, 4, il.x from il join vi on vi.inventory_item_id = il.inventory_item_id
+        union all
+        select vr.product_id, 5, vo.xmin
+        from commerce.variant_options vo join vr on vr.id = vo.variant_id
+        where vo.tenant_id = p_tenant_id and vo.variant_id = any (array(select vr.id from vr))
+        union all select op.product_id, 6, op.x from op
+        union all
+        select op.product_id, 7, ov.xmin
+        from commerce.option_values ov join op on op.id = ov.option_id
+        where ov.tenant_id = p_tenant_id and ov.option_id = any (array(select op.id from op))
+        union all
+        select vr.product_id, 8, pz.xmin
+        from commerce.prices pz join vr on vr.id = pz.variant_id
+        where pz.tenant_id = p_tenant_id and pz.variant_id = any (array(select vr.id from vr))
+        union all
+        select pc.product_id, y.k, y.x
+        from commerce.product_categories pc
+        left join commerce.categories cat on cat.tenant_id = pc.tenant_id and cat.id = pc.category_id
+        cross join lateral (values (9, pc.xmin), (10, cat.xmin)) y (k, x)
+        where pc.tenant_id = p_tenant_id and pc.product_id = any (p_product_ids)
+        union all
+        select ta.target_id, y.k, y.x
+        from content.taggables ta
+        left join content.tags tg on tg.tenant_id = ta.tenant_id and tg.id = ta.tag_id
+        cross join lateral (values (11, ta.xmin), (12, tg.xmin)) y (k, x)
+        where ta.tenant_id = p_tenant_id and ta.target_type = 'product' and ta.target_id = any (p_product_ids)
+        union all
+        select m.target_id, 13, m.xmin from content.meta m
+        where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id = any (p_product_ids)
+    ), v as materialized (
+        select index._product_code_version(p_tenant_id) as version
+    )
+    select r.product_id,
+           v.version || '/' || count(*) || '/' || sum(pg_catalog.hashint8extended(coalesce(r.x::text::bigint, 0), r.k))
+    from r cross join v
+    group by r.product_id, v.version
+$$;
+comment on function index._product_input_marks(uuid, uuid[]) is
+    'Internal: a fingerprint of everything a product''s read rows are computed from (the code version, the count of '
+    'its write rows and a sum of hashes of their xmin, per table), per product that has a write row. '
+    'index.product_fingerprints.inputs.';
+
+create or replace function index._product_read_marks(p_tenant_id uuid, p_product_ids uuid[])
+    returns table (product_id uuid, reads text)
+    language sql stable
+as $$
+    with r (product_id, k, x) as (
+        select i.product_id, 1, i.xmin from index.products i
+        where i.tenant_id = p_tenant_id and i.product_id = any (p_product_ids)
+        union all
+        select s.product_id, 2, s.xmin from index.product_search s
+        where s.tenant_id = p_tenant_id and s.product_id = any (p_product_ids)
+        union all
+        select pp.product_id, 3, pp.xmin from index.product_prices pp
+        where pp.tenant_id = p_tenant_id and pp.product_id = any (p_product_ids)
+    )
+    select r.product_id, count(*) || '/' || sum(pg_catalog.hashint8extended(r.x::text::bigint, r.k))
+    from r group by r.product_id
+$$;
+comment on function index._product_read_marks(uuid, uuid[]) is
+    'Internal: a fingerprint of a product''s read rows (index.products, product_search, product_prices: their count '
+    'and a sum of hashes of their xmin). index.product_fingerprints.reads.';
+
+create or replace function index._products_to_rebuild(p_tenant_id uuid, p_product_ids uuid[])
+    returns table (product_id uuid, inputs text)
+    language sql stable
+as $$
+    -- the ids whose inputs or read rows differ from what the last reindex left (or that it never saw), with their
+    -- inputs fingerprint as of now (saved after the rebuild: a change committed in between makes the next reindex
+    -- recompute the product, never skip it)
+    select i.id, m.inputs
+    from unnest(p_product_ids) i (id)
+    left join index._product_input_marks(p_tenant_id, p_product_ids) m on m.product_id = i.id
+    left join index._product_read_marks(p_tenant_id, p_product_ids) r on r.product_id = i.id
+    left join index.product_fingerprints f on f.tenant_id = p_tenant_id and f.product_id = i.id
+    where f.product_id is null or m.inputs is null or r.reads is null
+       or (f.inputs, f.reads) is distinct from (m.inputs, r.reads)
+    order by 1
+$$;
+comment on function index._products_to_rebuild(uuid, uuid[]) is
+    'Internal: the products among p_product_ids whose read rows a reindex must compute (their fingerprints differ from '
+    'index.product_fingerprints or are missing), with their inputs fingerprint; index.reindex_chunk skips the others.';
+
+create or replace function index._save_product_fingerprints(p_tenant_id uuid, p_product_ids uuid[], p_inputs text[])
+    returns void
+    language sql volatile
+as $$
+    -- after the rebuild: the inputs as read before it, the read rows as it left them (products without a read row
+    -- have none: a deleted product's fingerprint went with its row)
+    insert into index.product_fingerprints as f (tenant_id, product_id, inputs, reads)
+    select p_tenant_id, t.id, t.inputs, r.reads
+    from unnest(p_product_ids, p_inputs) t (id, inputs)
+    join index._product_read_marks(p_tenant_id, p_product_ids) r on r.product_id = t.id
+    where t.inputs is not null
+      and exists (select 1 from index.products i where i.tenant_id = p_tenant_id and i.product_id = t.id)
+    order by t.id
+    on conflict (tenant_id, product_id) do update set inputs = excluded.inputs, reads = excluded.reads
+$$;
+comment on function index._save_product_fingerprints(uuid, uuid[], text[]) is
+    'Internal: record in index.product_fingerprints what index.reindex_chunk rebuilt these products from (p_inputs, '
+    'from index._products_to_rebuild before the rebuild) and their read rows as written.';

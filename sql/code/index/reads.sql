@@ -34,6 +34,36 @@ comment on function index._begin_public_read(text, text) is
     'Returns the tenant id.';
 grant execute on function index._begin_public_read(text, text) to rustok_app;
 
+create or replace function index._product_search_source(p_has_q boolean) returns text
+    language sql immutable parallel safe
+as $$
+    select case when p_has_q then
+        -- the text's matches through the GIN index of the search rows
+        'index._product_search_matches($1, $2, $3, $4) p'
+    else
+        -- no text, a price range (the caller checks): the range of the price btree (tenant, currency, lowest
+        -- price), each match's search row by its key; the same predicates as index._product_matches
+        $src$index.product_prices pp
+                join index.product_search p on p.tenant_id = $1 and p.product_id = pp.product_id
+                where pp.tenant_id = $1 and pp.currency_code = $4
+                  and ($3 -> 'priceMin' is null or pp.min_amount >= index._jsonb_bigint($3 -> 'priceMin', 'priceMin'))
+                  and ($3 -> 'priceMax' is null or pp.min_amount <= index._jsonb_bigint($3 -> 'priceMax', 'priceMax'))
+                  and p.status = 'published'
+                  and ($3 -> 'categoryIds' is null
+                       or p.category_ids && index._jsonb_uuids($3 -> 'categoryIds', 'categoryIds'))
+                  and ($3 -> 'categoryHandles' is null
+                       or p.category_ids && array(select c.id from commerce.categories c
+                                                  where c.tenant_id = $1
+                                                    and c.handle = any (index._jsonb_texts($3 -> 'categoryHandles', 'categoryHandles'))))
+                  and ($3 -> 'tags' is null or p.tag_slugs && index._jsonb_texts($3 -> 'tags', 'tags'))
+                  and ($3 ->> 'inStock' is null or p.has_stock = ($3 ->> 'inStock')::boolean)$src$
+    end
+$$;
+comment on function index._product_search_source(boolean) is
+    'Internal: the FROM clause of the one-pass listing (index._product_search_pass, index._search_tally_compute) over '
+    'the matches'' search rows p, with $1 tenant, $2 tsquery, $3 filters, $4 currency: the text''s matches through '
+    'the GIN index (p_has_q), else a price range through index.product_prices'' btree.';
+
 create or replace function index._product_search_pass(
     p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer,
     p_bounds bigint[], p_sort text
@@ -56,27 +86,7 @@ begin
     if v_result is not null then
         return v_result;
     end if;
-    if v_has_q then
-        -- the text's matches through the GIN index of the search rows
-        v_source := 'index._product_search_matches($1, $2, $3, $4) p';
-    else
-        -- no text, a price range (the caller checks): the range of the price btree (tenant, currency, lowest
-        -- price), each match's search row by its key; the same predicates as index._product_matches
-        v_source := $src$index.product_prices pp
-                join index.product_search p on p.tenant_id = $1 and p.product_id = pp.product_id
-                where pp.tenant_id = $1 and pp.currency_code = $4
-                  and ($3 -> 'priceMin' is null or pp.min_amount >= index._jsonb_bigint($3 -> 'priceMin', 'priceMin'))
-                  and ($3 -> 'priceMax' is null or pp.min_amount <= index._jsonb_bigint($3 -> 'priceMax', 'priceMax'))
-                  and p.status = 'published'
-                  and ($3 -> 'categoryIds' is null
-                       or p.category_ids && index._jsonb_uuids($3 -> 'categoryIds', 'categoryIds'))
-                  and ($3 -> 'categoryHandles' is null
-                       or p.category_ids && array(select c.id from commerce.categories c
-                                                  where c.tenant_id = $1
-                                                    and c.handle = any (index._jsonb_texts($3 -> 'categoryHandles', 'categoryHandles'))))
-                  and ($3 -> 'tags' is null or p.tag_slugs && index._jsonb_texts($3 -> 'tags', 'tags'))
-                  and ($3 ->> 'inStock' is null or p.has_stock = ($3 ->> 'inStock')::boolean)$src$;
-    end if;
+    v_source := index._product_search_source(v_has_q);
     -- the order of index.page_products for each sort (its key, then the id in the same direction)
     case p_sort
         when 'relevance' then v_key := 'm.rank'; v_desc := true;
@@ -86,6 +96,20 @@ begin
     end case;
     v_fill := index._search_cache_may_fill(p_tenant_id);   -- before the snapshot the pass reads with
     v_started := pg_catalog.clock_timestamp();
+    -- the listing's kept tally (index.search_tallies: kept exact by deltas through writes), computed and kept now
+    -- when there is none; only sorts it keeps an order for, and filters with values (as the price path asks)
+    if p_sort in ('relevance', 'newest', 'price_asc')
+       and coalesce(pg_catalog.current_setting('rustok.facet_cache', true), '') is distinct from 'off'
+       and not exists (select from jsonb_each(p_filters) e where jsonb_typeof(e.value) = 'null') then
+        v_result := index._search_tally_get(p_tenant_id, p_q, p_filters, p_currency, p_after, p_limit, p_bounds,
+                                            p_sort, v_fill);
+        if v_result is not null then
+            if v_fill then
+                perform index._search_cache_put(p_tenant_id, v_inputs, v_result, v_started);
+            end if;
+            return v_result;
+        end if;
+    end if;
     -- the narrow search rows are small enough that the planner would rather filter all of a tenant's than use the
     -- text index for a few hundred matches (it underestimates the cost of @@ per row: 10x slower here); for this
     -- statement only (the general path of index.read_products_page plans price filters better with it)

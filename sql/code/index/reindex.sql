@@ -31,6 +31,8 @@ as $$
 declare
     v_ids   uuid[];
     v_mine  uuid[];
+    v_todo  uuid[];
+    v_marks text[];
     v_id    uuid;
     v_state text;
     v_msg   text;
@@ -48,13 +50,22 @@ begin
     v_mine := array(select x.i from (select i, index._lock_key(p_aggregate_type, i) as k from unnest(v_ids) i order by 2) x
                     where pg_try_advisory_lock(x.k));
     busy := cardinality(v_ids) - cardinality(v_mine);
+    v_todo := v_mine;
     begin
+        if p_aggregate_type = 'product' then
+            -- products whose write rows and read rows are as the last reindex left them are skipped (their rows
+            -- would come out the same): a reindex of an unchanged catalog costs the fingerprints, not the rows
+            select coalesce(array_agg(t.product_id order by t.product_id), '{}'), coalesce(array_agg(t.inputs order by t.product_id), '{}')
+              into v_todo, v_marks
+            from index._products_to_rebuild(p_tenant_id, v_mine) t;
+        end if;
+        succeeded := cardinality(v_mine) - cardinality(v_todo);
         begin
-            perform index._rebuild(p_aggregate_type, p_tenant_id, v_mine);
+            perform index._rebuild(p_aggregate_type, p_tenant_id, v_todo);
             succeeded := cardinality(v_mine);
         exception when others then
             -- the chunk failed: one row at a time, so only the bad rows fail
-            foreach v_id in array v_mine loop
+            foreach v_id in array v_todo loop
                 begin
                     perform index._rebuild(p_aggregate_type, p_tenant_id, array[v_id]);
                     succeeded := succeeded + 1;
@@ -67,6 +78,12 @@ begin
                 end;
             end loop;
         end;
+        if p_aggregate_type = 'product' and cardinality(v_todo) > cardinality(failed_ids) then
+            -- not for a failed id: its read row (if any) is an old one
+            select array_agg(t.id order by t.id), array_agg(t.m order by t.id) into v_todo, v_marks
+            from unnest(v_todo, v_marks) t (id, m) where not (t.id = any (failed_ids));
+            perform index._save_product_fingerprints(p_tenant_id, v_todo, v_marks);
+        end if;
     exception when others or query_canceled then  -- others does not include a cancel
         perform pg_advisory_unlock(index._lock_key(p_aggregate_type, i)) from unnest(v_mine) i;
         raise;
@@ -79,6 +96,8 @@ comment on function index.reindex_chunk(uuid, text, uuid[]) is
     'Rebuild one chunk of ids of a tenant in a subtransaction; if it fails, retry one id at a time (each in its own '
     'subtransaction) so one bad row cannot stop the rest. Ids being rebuilt at this moment by the index consumer (its '
     'advisory lock is taken) are skipped and counted as busy: the consumer rebuilds them from a newer snapshot. '
+    'Products whose write rows and read rows are unchanged since the last reindex (index.product_fingerprints) are '
+    'not recomputed and count as succeeded. '
     'Returns (succeeded, failed, busy, failed_ids, errors). Used by index.reindex_tenant and by `rustok reindex`.';
 
 create or replace function index.reindex_tenant(

@@ -118,7 +118,10 @@ def _cursor(expr: str) -> str:
     """rustok.graphql.paging.encode_cursor in SQL: compact JSON of {"k": [key, id], "s": sort}, base64url."""
     text = (f"'{{\"k\":[' || {_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 0')} || ',' || "
             f"{_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 1')} || '],\"s\":' || ({expr} -> 's')::text || '}}'")
-    return f"rtrim(translate(encode(convert_to({text}, 'UTF8'), 'base64'), E'+/\\n', '-_'), '=')"
+    # replace() three times, not translate(): translate handles multibyte text character by character, ~2 us more
+    # per cursor (40 % of it; bench/README.md, read side attempt 13)
+    return (f"rtrim(replace(replace(replace(encode(convert_to({text}, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), "
+            f"'/', '_'), '=')")
 
 
 def _module_guard(module: str, expr: str) -> str:

@@ -68,7 +68,13 @@ begin
         v_fill := pg_catalog.pg_try_advisory_xact_lock(index._facet_cache_lock_key(p_tenant_id));
     end if;
 
-    v_counts := index._browse_counts(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
+    if p_include_unpublished then
+        v_counts := index._browse_counts(p_tenant_id, p_include_unpublished, p_currency, p_bounds);
+    else
+        -- the public counts: from their kept tally (index.search_tallies: writes update it by deltas, where they
+        -- empty this cache), counted and kept when there is none (under the lock just taken)
+        v_counts := index._search_tally_browse(p_tenant_id, p_currency, p_bounds, v_fill);
+    end if;
 
     if v_fill then
         insert into index.facet_cache (tenant_id, include_unpublished, currency_code, bounds, total, counts)
@@ -80,8 +86,9 @@ begin
 end
 $$;
 comment on function index._browse_facets(uuid, boolean, text, bigint[]) is
-    'Internal: the unfiltered total and facet counts of a tenant from index.facet_cache, counted (index._browse_counts) '
-    'and stored on a miss when safe (read committed, writable, own tenant; per-tenant try-lock against invalidations).';
+    'Internal: the unfiltered total and facet counts of a tenant from index.facet_cache; on a miss from the kept tally '
+    'of the public listing (index._search_tally_browse) or for staff counted (index._browse_counts), and stored when '
+    'safe (read committed, writable, own tenant; per-tenant try-lock against invalidations).';
 
 create or replace function index._product_browse(
     p_tenant_id uuid, p_sort text, p_limit integer, p_offset integer,
