@@ -47,6 +47,11 @@ def titles(rows):
 @pytest.fixture
 def catalog(shop):
     shop.conn.execute("select set_config('rustok.search_cache_min_ms', '0', true)")   # cache whatever it costs
+    return coat_catalog(shop)
+
+
+def coat_catalog(shop):
+    """Eight published coats in two categories (every third tagged Sale, stock 0-2), a shirt and a draft coat."""
     shop.cats = [shop.category(f"Cat {i}", handle=f"cat-{i}") for i in range(2)]
     shop.tagged = shop.tag("Sale")
     shop.products = []

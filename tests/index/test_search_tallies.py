@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 
 from tests.conftest import act_as_app, make_tenant
 from tests.index.conftest import Shop
-from tests.index.test_search_cache import BUCKETS, WRITES, read, uncached
+from tests.index.test_search_cache import BUCKETS, WRITES, coat_catalog, read, uncached
 
 COLUMNS = "total, categories, tags, price_buckets, in_stock, out_of_stock"
 
@@ -42,21 +42,7 @@ def assert_exact(shop):
 def catalog(shop):
     shop.conn.execute("select set_config('rustok.search_cache_min_ms', '0', true)")   # keep whatever it costs
     shop.conn.execute("select set_config('rustok.search_tally_keep', '3', true)")     # a short kept start
-    shop.cats = [shop.category(f"Cat {i}", handle=f"cat-{i}") for i in range(2)]
-    shop.tagged = shop.tag("Sale")
-    shop.products = []
-    for i in range(8):
-        p, v = shop.full_product(f"{'Wool' if i % 2 else 'Velvet'} coat {i}", amount=500 + 700 * i, stocked=i % 3)
-        shop.conn.execute("insert into commerce.product_categories (tenant_id, product_id, category_id) values (%s, %s, %s)",
-                          (shop.t, p["id"], shop.cats[i % 2]["id"]))
-        if i % 3 == 0:
-            shop.conn.execute("insert into content.taggables (tenant_id, tag_id, target_type, target_id) "
-                              "values (%s, %s, 'product', %s)", (shop.t, shop.tagged["id"], p["id"]))
-        shop.products.append((p, v))
-    shop.full_product("Linen shirt", amount=1200)
-    shop.full_product("Draft coat", status="draft")
-    shop.drain()
-    return shop
+    return coat_catalog(shop)
 
 
 LISTINGS = {
