@@ -78,8 +78,10 @@ def server(api_db):
 
 @pytest.fixture(scope="module")
 def default_server(api_db):
-    """The default access log (failed and slow requests only), with a summary line every second."""
-    with Server(create_app(api_db, settings=Settings(database_url=api_db, access_log_summary_s=1))) as srv:
+    """The default access log (failed and slow requests only), with a summary line every second; "slow" from a
+    minute, so that a loaded test machine does not turn a successful request into a logged one."""
+    with Server(create_app(api_db, settings=Settings(database_url=api_db, access_log_summary_s=1,
+                                                     access_log_slow_ms=60_000))) as srv:
         yield srv
 
 
@@ -277,10 +279,13 @@ def test_a_summary_line_counts_the_requests(default_server, owner, capture):
         http.get("/healthz")                     # the first request after the interval writes its summary (5)
     summaries = wait_for(lambda: [r for r in capture.records if r.name == "rustok.access"
                                   and "requests in the last" in r.getMessage()][first:], timeout=5, what="a summary")
-    fields_ = json.loads(JsonFormatter().format(summaries[-1]))
-    assert fields_["requests"] == 5 and fields_["status_2xx"] == 4 and fields_["status_4xx"] == 1, fields_
+    lines = [json.loads(JsonFormatter().format(r)) for r in summaries]
+    # on a slow machine the interval may end among the five requests: they are then counted in two lines
+    assert sum(f["requests"] for f in lines) == 5, lines
+    assert sum(f["status_2xx"] for f in lines) == 4 and sum(f["status_4xx"] for f in lines) == 1, lines
+    fields_ = lines[-1]
     assert 0 < fields_["p50_ms"] <= fields_["p99_ms"] <= fields_["max_ms"] * 1.25 + 0.1, fields_
-    assert fields_["request_id"] == "-"
+    assert all(f["request_id"] == "-" for f in lines)
 
 
 def test_access_log_settings_are_checked(monkeypatch):
