@@ -242,7 +242,7 @@ def _serve(settings: Settings, url: str, *, run_worker: bool) -> None:
     _say(f"RusToK GraphQL explorer: http://{settings.http_host}:{settings.http_port}/graphql")
     _say(f"RusToK admin: http://{settings.http_host}:{settings.http_port}/admin/")
     # log_config=None: uvicorn logs through our root handler (request ids, text or JSON); its access log
-    # is off because RequestLogMiddleware writes one line per request without the query string.
+    # is off because RequestLogMiddleware writes ours (failed and slow requests by default), without the query string.
     # http_protocol(): uvicorn's httptools protocol writing each response in one write (rustok.httpserver).
     config = uvicorn.Config(app, host=settings.http_host, port=settings.http_port, log_level="info", lifespan="on",
                             log_config=None, access_log=False, http=http_protocol())

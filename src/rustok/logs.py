@@ -1,4 +1,4 @@
-"""Logging: a request id on every line, one access line per request, text or JSON.
+"""Logging: a request id on every line, access lines (failed and slow requests by default) and a summary, text or JSON.
 
 - `RequestLogMiddleware` (plain ASGI) gives every HTTP request an id -- the client's `X-Request-Id`
   when it is sane, a new one otherwise --, returns it in the `X-Request-Id` response header, keeps
