@@ -19019,11 +19019,6 @@ CREATE FUNCTION commerce.tg_orders__display_id() RETURNS trigger
     AS $$
 begin
     if new.display_id is null then
-        -- Orders of a tenant queue here, from here to their commit. They wait on a transaction advisory lock of the
-        -- tenant's counter, not on the row: a waiter that finds the row updated by a transaction that committed
-        -- meanwhile locks the new version first (a WAL record, inside the critical section) before updating it;
-        -- after the advisory lock the row is free. (The row lock stays the guarantee: raw inserts take only that.)
-        perform pg_advisory_xact_lock(hashtextextended('commerce.order_counters/' || new.tenant_id::text, 0));
         -- a plain update first: the row is held from here to commit (orders of a tenant queue on it), so this is
         -- the hot path; an upsert would lock the row (a WAL record of its own) before updating it
         update commerce.order_counters c set last_display_id = c.last_display_id + 1
