@@ -250,3 +250,7 @@ def test_an_order_placement_rebuilds_every_product_sharing_its_stock(shop):
     shop.drain()
     assert shop.iproduct(p1["id"])["total_stock"] == 17
     assert shop.verify() == []   # the bundle's row too (its availability comes from the same item)
+    # the consumer locks it took for those products are session locks, released before the handler returned
+    # (the transaction's shared lock of the facet cache, index._facet_cache_lock_key, is another matter)
+    assert shop.scalar("select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() "
+                       "and mode = 'ExclusiveLock'") == 0
