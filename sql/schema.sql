@@ -20550,6 +20550,12 @@ ALTER TABLE ONLY index.product_search
 CREATE INDEX product_search_category_idx ON index.product_search USING gin (tenant_id, category_ids);
 
 --
+-- Name: product_search_newest_idx; Type: INDEX; Schema: index; Owner: -
+--
+
+CREATE INDEX product_search_newest_idx ON index.product_search USING btree (tenant_id, created_at DESC, product_id DESC);
+
+--
 -- Name: product_search_tag_idx; Type: INDEX; Schema: index; Owner: -
 --
 
@@ -23793,7 +23799,7 @@ CREATE FUNCTION index._search_row_matches(p_row index.product_search, p_q tsquer
     -- the predicates of the one pass (index._product_search_matches with text; the price btree path without: a
     -- price range in p_currency, which the lowest price in min_prices is), with categoryHandles already turned
     -- into categoryIds (index._search_tally_filters). One SQL expression, so that a query calling it inlines it
-    -- (the trigger below tests every tally of a tenant against the changed rows in one statement)
+    -- (index.tg_product_search__tallies tests every tally of a tenant against the changed rows in one statement)
     select coalesce(
         p_row.status = 'published'
         and (numnode(p_q) = 0 or p_row.search_vector @@ p_q)
