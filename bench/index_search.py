@@ -88,14 +88,14 @@ SEARCH = "select index.search_products(%s, %s, %s, %s, 20, 0, 'EUR', false)"
 
 CASES = [
     # name, query, filters, sort, indexes that must appear in the nested plans
-    ("rare term", "zanzibar", {}, None, ["products_search_idx"]),
-    ("mid-frequency term (1 in 20)", "scarf", {}, None, ["products_search_idx"]),
-    ("two terms", "linen shirt", {}, None, ["products_search_idx"]),
-    ("frequent term (1 in 10), price sort", "linen", {}, "price_asc", ["products_search_idx"]),
-    ("prefix while typing", "zanzi", {}, None, ["words_prefix_idx", "products_search_idx"]),
-    ("typo", "zanzibra", {}, None, ["words_trgm_idx", "products_search_idx"]),
-    ("category filter, newest", None, {"categoryHandles": ["category-7"]}, "newest", ["products_category_idx"]),
-    ("tag filter + term", "wool", {"tags": ["tag-3"]}, None, ["products_search_idx|products_tag_idx"]),
+    ("rare term", "zanzibar", {}, None, ["product_search_text_idx"]),
+    ("mid-frequency term (1 in 20)", "scarf", {}, None, ["product_search_text_idx"]),
+    ("two terms", "linen shirt", {}, None, ["product_search_text_idx"]),
+    ("frequent term (1 in 10), price sort", "linen", {}, "price_asc", ["product_search_text_idx"]),
+    ("prefix while typing", "zanzi", {}, None, ["words_prefix_idx", "product_search_text_idx"]),
+    ("typo", "zanzibra", {}, None, ["words_trgm_idx", "product_search_text_idx"]),
+    ("category filter, newest", None, {"categoryHandles": ["category-7"]}, "newest", ["product_search_category_idx"]),
+    ("tag filter + term", "wool", {"tags": ["tag-3"]}, None, ["product_search_text_idx|product_search_tag_idx"]),
     ("browse all, newest (facets cached, index.facet_cache)", None, {}, "newest", ["products_created_idx|products_newest_idx"]),
 ]
 

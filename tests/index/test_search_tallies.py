@@ -153,6 +153,27 @@ def test_a_first_page_the_kept_start_no_longer_fills_is_counted_again(catalog):
     assert_exact(catalog)
 
 
+def test_a_change_that_moves_nothing_in_a_tally_leaves_it_alone(catalog):
+    """The trigger applies a changed product only to the tallies it moves: a title change of a product that still
+    matches, with the same categories, tags, stock, price and created_at, moves nothing in a listing by newest or by
+    price (not even its updated_at); a relevance order depends on the text, so that tally takes the delta."""
+    listings = [dict(search="coat", sort="newest", limit=2),
+                dict(filters={"priceMin": 0, "priceMax": 100000, "priceBuckets": BUCKETS}, sort="price_asc", limit=2),
+                dict(search="coat", filters={"priceBuckets": BUCKETS}, limit=2)]
+    for kw in listings:
+        read(catalog, **kw)
+    before = {t["sort"]: t["updated_at"] for t in tallies(catalog)}
+    assert set(before) == {"newest", "price_asc", "relevance"}
+    pid = catalog.products[2][0]["id"]
+    catalog.conn.execute("update commerce.products set title = 'Velvet coat two' where id = %s", (pid,))
+    catalog.drain()
+    after = {t["sort"]: t["updated_at"] for t in tallies(catalog)}
+    assert after["newest"] == before["newest"] and after["price_asc"] == before["price_asc"]
+    assert after["relevance"] > before["relevance"]
+    assert_exact(catalog)
+    assert [miss(catalog, **kw) for kw in listings] == [uncached(catalog, **kw) for kw in listings]
+
+
 def test_a_statement_changing_many_rows_deletes_the_tenants_tallies(catalog):
     read(catalog, search="coat", limit=2)
     catalog.conn.execute("update index.product_search set has_stock = has_stock where tenant_id = %s", (catalog.t,))

@@ -53,15 +53,16 @@ comment on function index._cursor_key(jsonb, text, text, text) is
     '(timestamptz, bigint, real, integer or text); returns it, or raises 22023 naming the argument (p_arg).';
 
 -- ---------------------------------------------------------------- products
-create or replace function index._product_matches(
+create or replace function index._product_listing_matches(
     p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean
-) returns setof index.products
+) returns setof index.product_search
     language sql stable
 as $$
-    -- one SELECT, so the planner inlines it into the page and count statements (the tenant and filter
-    -- predicates then use the read table's indexes)
+    -- one SELECT, so the planner inlines it into the page and count statements (the tenant and filter predicates
+    -- then use the GIN indexes of the narrow search rows: text, categories, tags); the display rows
+    -- (index.products) carry none of these indexes, and are read by key for a page's rows only
     select p.*
-    from index.products p
+    from index.product_search p
     where p.tenant_id = p_tenant_id
       and (p_include_unpublished or p.status = 'published')
       and (p_filters -> 'status' is null or p.status = any (index._jsonb_texts(p_filters -> 'status', 'status')))
@@ -75,13 +76,39 @@ as $$
       and (p_filters -> 'tags' is null or p.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
       and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
       and (p_filters -> 'priceMin' is null
+           or (p.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
+      and (p_filters -> 'priceMax' is null
+           or (p.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax'))
+$$;
+comment on function index._product_listing_matches(uuid, tsquery, jsonb, text, boolean) is
+    'Internal: the narrow search rows (index.product_search: every product, with its status) of the products '
+    'matching a parsed query and the filters (as in index.search_products; prices compare the lowest base price in '
+    'p_currency; status only for staff, p_include_unpublished). Inlined into index.count_products, the text and '
+    'category / tag listings of index.page_products, and the match probes of index.product_query, '
+    'index.search_correction and index.page_search.';
+
+create or replace function index._product_browse_matches(
+    p_tenant_id uuid, p_filters jsonb, p_currency text, p_include_unpublished boolean
+) returns setof index.products
+    language sql stable
+as $$
+    -- a listing without text, categories or tags: the display rows themselves, walked in the order of their btree
+    -- indexes (newest, title) and filtered (status, stock, prices) until the page is full
+    select p.*
+    from index.products p
+    where p.tenant_id = p_tenant_id
+      and (p_include_unpublished or p.status = 'published')
+      and (p_filters -> 'status' is null or p.status = any (index._jsonb_texts(p_filters -> 'status', 'status')))
+      and (p_filters ->> 'inStock' is null or p.has_stock = (p_filters ->> 'inStock')::boolean)
+      and (p_filters -> 'priceMin' is null
            or (p.prices -> p_currency ->> 'min')::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
       and (p_filters -> 'priceMax' is null
            or (p.prices -> p_currency ->> 'min')::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax'))
 $$;
-comment on function index._product_matches(uuid, tsquery, jsonb, text, boolean) is
-    'Internal: the read rows of products matching a parsed query and the filters (as in index.search_products; '
-    'prices compare the lowest base price in p_currency). Inlined into index.page_products and index.count_products.';
+comment on function index._product_browse_matches(uuid, jsonb, text, boolean) is
+    'Internal: the display rows (index.products) of a product listing without text, categoryIds, categoryHandles or '
+    'tags (those take index._product_listing_matches): status (staff), inStock, priceMin / priceMax in p_currency. '
+    'Inlined into index.page_products, whose sorts then walk the btree indexes of index.products.';
 
 create or replace function index._product_search_matches(
     p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text
@@ -89,7 +116,7 @@ create or replace function index._product_search_matches(
     language sql stable
 as $$
     -- the narrow search rows of the published products matching a (non-empty) query and the filters: the same
-    -- predicates as index._product_matches without its staff-only status filter; inlined into the caller
+    -- predicates as index._product_listing_matches without its staff-only status filter; inlined into the caller
     select p.*
     from index.product_search p
     where p.tenant_id = p_tenant_id
@@ -110,7 +137,7 @@ as $$
 $$;
 comment on function index._product_search_matches(uuid, tsquery, jsonb, text) is
     'Internal: the narrow search rows (index.product_search) of published products matching a non-empty parsed '
-    'query and the filters, as index._product_matches does over the display rows. Inlined into the one-pass search '
+    'query and the filters, as index._product_listing_matches does for staff too. Inlined into the one-pass search '
     'of index.read_products_page.';
 
 create or replace function index._product_query_text(
@@ -169,12 +196,12 @@ begin
     end if;
     v_q := index._product_query_text(p_tenant_id, p_query, p_filters, p_currency, p_include_unpublished);
     if numnode(v_q) > 0
-       and not exists (select 1 from index._product_matches(p_tenant_id, v_q, p_filters, p_currency, p_include_unpublished)) then
+       and not exists (select 1 from index._product_listing_matches(p_tenant_id, v_q, p_filters, p_currency, p_include_unpublished)) then
         v_fix := index._correct(p_tenant_id, p_query);
         if v_fix is not null and v_fix <> lower(index._unaccent(left(p_query, 256)) collate "pg_c_utf8") then
             v_fix_q := index._query(p_tenant_id, index._tsconfig(p_tenant_id), v_fix);
             if numnode(v_fix_q) > 0 and exists (
-                select 1 from index._product_matches(p_tenant_id, v_fix_q, p_filters, p_currency, p_include_unpublished)) then
+                select 1 from index._product_listing_matches(p_tenant_id, v_fix_q, p_filters, p_currency, p_include_unpublished)) then
                 return query select v_fix_q, v_fix;
                 return;
             end if;
@@ -199,6 +226,10 @@ create or replace function index.page_products(
     language plpgsql stable
     rows 21   -- the planner's guess for the caller's joins (a page is at most 101 rows; the default is 1000)
     security definer set search_path = pg_catalog, pg_temp
+    -- the narrow search rows are small enough that the planner would rather filter all of them than use a GIN
+    -- index for a category of a few thousand products (a scan reads every tenant's rows); the tenant's indexes
+    -- always serve these statements (as index.product_query)
+    set enable_seqscan = off
 as $$
 declare
     v_has_q boolean := p_q is not null and numnode(p_q) > 0;
@@ -209,17 +240,28 @@ declare
     v_after_op text;
     v_before_op text;
     v_dir text;
+    -- text, categories or tags: the matches' narrow search rows through their GIN indexes (the display rows have
+    -- none), else the display rows in the order of their btree indexes
+    v_narrow boolean := v_has_q or coalesce(p_filters ?| array['categoryIds', 'categoryHandles', 'tags'], false);
+    v_source text := case when v_narrow then 'index._product_listing_matches($1, $2, $3, $4, $5) p'
+                          else 'index._product_browse_matches($1, $3, $4, $5) p' end;
+    v_title text := case when v_narrow then 'd.title' else 'p.title' end;
+    v_join text := '';
 begin
     perform core._check_page_size(p_limit);
     p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
     if v_sort = 'relevance' and not v_has_q then
         v_sort := 'newest';   -- nothing to rank: the relevance of a list without search text is its recency
     end if;
+    if v_narrow and v_sort in ('title_asc', 'title_desc') then
+        -- the search rows have no title: each match's display row by key
+        v_join := 'join index.products d on d.tenant_id = p.tenant_id and d.product_id = p.product_id';
+    end if;
     case v_sort
         when 'relevance' then v_key := 'ts_rank(p.search_vector, $2)'; v_type := 'real'; v_desc := true;
         when 'newest' then v_key := 'p.created_at'; v_type := 'timestamptz'; v_desc := true;
-        when 'title_asc' then v_key := 'p.title'; v_type := 'text'; v_desc := false;
-        when 'title_desc' then v_key := 'p.title'; v_type := 'text'; v_desc := true;
+        when 'title_asc' then v_key := v_title; v_type := 'text'; v_desc := false;
+        when 'title_desc' then v_key := v_title; v_type := 'text'; v_desc := true;
         when 'price_asc' then
             v_key := 'coalesce(pp.min_amount, 9223372036854775807)'; v_type := 'bigint'; v_desc := false;
         when 'price_desc' then
@@ -239,13 +281,14 @@ begin
     return query execute format($sql$
         select p.product_id, jsonb_build_object('s', %1$L, 'k', jsonb_build_array(%2$s, p.product_id)),
                case when $2 is not null and numnode($2) > 0 then ts_rank(p.search_vector, $2) end
-        from index._product_matches($1, $2, $3, $4, $5) p
+        from %7$s
+        %8$s
         left join index.product_prices pp
                on pp.tenant_id = p.tenant_id and pp.product_id = p.product_id and pp.currency_code = $4
         where ($6 is null or (%2$s, p.product_id) %4$s (($6 -> 'k' ->> 0)::%3$s, ($6 -> 'k' ->> 1)::uuid))
           and ($7 is null or (%2$s, p.product_id) %5$s (($7 -> 'k' ->> 0)::%3$s, ($7 -> 'k' ->> 1)::uuid))
         order by %2$s %6$s, p.product_id %6$s
-        limit $8 $sql$, v_sort, v_key, v_type, v_after_op, v_before_op, v_dir)
+        limit $8 $sql$, v_sort, v_key, v_type, v_after_op, v_before_op, v_dir, v_source, v_join)
         using p_tenant_id, p_q, coalesce(p_filters, '{}'::jsonb), p_currency, coalesce(p_include_unpublished, false),
               p_after, p_before, p_limit + 1;
 end
@@ -257,7 +300,9 @@ comment on function index.page_products(uuid, tsquery, jsonb, text, text, boolea
     'one last; price_desc: highest, those without last), the product id breaking ties in the same direction; '
     'p_from_end: the rows nearest p_before first (last/before), the caller reverses them. p_q from '
     'index.product_query; filters as index.search_products. cursor: {"s": sort, "k": [key, id]}. 22023 on a bad '
-    'sort, limit (0-100) or cursor. '
+    'sort, limit (0-100) or cursor. With text, categories or tags the matches are the narrow search rows '
+    '(index._product_listing_matches: their GIN indexes), else the display rows (index._product_browse_matches: '
+    'their btree indexes). '
     'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 revoke all on function index.page_products(uuid, tsquery, jsonb, text, text, boolean, jsonb, jsonb, integer, boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.page_products(uuid, tsquery, jsonb, text, text, boolean, jsonb, jsonb, integer, boolean) to rustok_app;
@@ -267,10 +312,11 @@ create or replace function index.count_products(
 ) returns table (total integer, capped boolean)
     language sql stable
     security definer set search_path = pg_catalog, pg_temp
+    set enable_seqscan = off   -- as index.page_products: the tenant's indexes, never a scan of every tenant's rows
 as $$
     select least(count(*), p_cap)::integer, count(*) > p_cap
-    from (select 1 from index._product_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'), p_currency,
-                                               coalesce(p_include_unpublished, false))
+    from (select 1 from index._product_listing_matches(index._visible_tenant(p_tenant_id), p_q, coalesce(p_filters, '{}'),
+                                                       p_currency, coalesce(p_include_unpublished, false))
           limit p_cap + 1) m
 $$;
 comment on function index.count_products(uuid, tsquery, jsonb, text, boolean, integer) is
@@ -524,7 +570,7 @@ begin
     v_products := core.module_enabled(p_tenant_id, 'commerce');
     v_content := core.module_enabled(p_tenant_id, 'content');
     -- the text as typed finds something: nothing to correct
-    if (v_products and exists (select 1 from index._product_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished)))
+    if (v_products and exists (select 1 from index._product_listing_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished)))
        or (v_content and exists (select 1 from index._content_matches(p_tenant_id, v_q, '{}', p_include_unpublished))) then
         return null;
     end if;
@@ -534,7 +580,7 @@ begin
     end if;
     v_fix_q := index._query(p_tenant_id, v_cfg, v_fix);
     if numnode(v_fix_q) > 0
-       and ((v_products and exists (select 1 from index._product_matches(p_tenant_id, v_fix_q, '{}', null, p_include_unpublished)))
+       and ((v_products and exists (select 1 from index._product_listing_matches(p_tenant_id, v_fix_q, '{}', null, p_include_unpublished)))
             or (v_content and exists (select 1 from index._content_matches(p_tenant_id, v_fix_q, '{}', p_include_unpublished)))) then
         return v_fix;
     end if;
@@ -576,7 +622,7 @@ begin
     return query
     with hits as (
         select p.product_id as id, 'Product' as type, ts_rank(p.search_vector, v_q) as rank
-        from index._product_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished) p
+        from index._product_listing_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished) p
         where core.module_enabled(p_tenant_id, 'commerce')
         union all
         select c.node_id, 'Content', ts_rank(c.search_vector, v_q)

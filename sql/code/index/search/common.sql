@@ -179,3 +179,31 @@ comment on function index._visible_tenant(uuid) is
     'or the caller bypasses row-level security: superuser, BYPASSRLS, owner), else null (no rows, as under the '
     'policy). Called first by the security definer read functions (index.search_products, product_query, '
     'page_products, count_products and the content and unified-search twins).';
+
+-- ---------------------------------------------------------------- kept listing tallies
+create or replace function index._search_row_matches(
+    p_row index.product_search, p_q tsquery, p_filters jsonb, p_currency text
+) returns boolean
+    language sql stable
+as $$
+    -- the predicates of the one pass (index._product_search_matches with text; the price btree path without: a
+    -- price range in p_currency, which the lowest price in min_prices is), with categoryHandles already turned
+    -- into categoryIds (index._search_tally_filters). One SQL expression, so that a query calling it inlines it
+    -- (index.tg_product_search__tallies tests every tally of a tenant against the changed rows in one statement)
+    select coalesce(
+        p_row.status = 'published'
+        and (numnode(p_q) = 0 or p_row.search_vector @@ p_q)
+        and (p_filters -> 'categoryIds' is null
+             or p_row.category_ids && index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds'))
+        and (p_filters -> 'tags' is null or p_row.tag_slugs && index._jsonb_texts(p_filters -> 'tags', 'tags'))
+        and (p_filters ->> 'inStock' is null or p_row.has_stock = (p_filters ->> 'inStock')::boolean)
+        and (p_filters -> 'priceMin' is null
+             or (p_row.min_prices ->> p_currency)::bigint >= index._jsonb_bigint(p_filters -> 'priceMin', 'priceMin'))
+        and (p_filters -> 'priceMax' is null
+             or (p_row.min_prices ->> p_currency)::bigint <= index._jsonb_bigint(p_filters -> 'priceMax', 'priceMax')),
+        false)
+$$;
+comment on function index._search_row_matches(index.product_search, tsquery, jsonb, text) is
+    'Internal: whether one narrow search row is a match of a kept listing tally (published, matches p_q unless it is '
+    'empty, and the filters as index.search_tallies.filters keeps them: categoryIds, tags, inStock, priceMin, '
+    'priceMax in p_currency): the predicates of index._product_search_pass for one row.';

@@ -60,6 +60,7 @@ create or replace function index._product_page(
 ) returns jsonb
     language plpgsql stable
     set plan_cache_mode = force_custom_plan
+    set enable_seqscan = off   -- as index.page_products: the tenant's indexes, never a scan of every tenant's rows
 as $$
 declare
     v_cat_ids    uuid[] := index._jsonb_uuids(p_filters -> 'categoryIds', 'categoryIds');
@@ -89,12 +90,20 @@ begin
     end if;
 
     with m as materialized (
-        -- only the narrow columns the counts, facets and sort need; display columns are read for the page only
-        select p.product_id, p.title, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
-               (p.prices -> p_currency ->> 'min')::bigint as min_amount,
-               (p.prices -> p_currency ->> 'max')::bigint as max_amount,
+        -- the narrow search rows (index.product_search: their GIN indexes serve the text, categories and tags);
+        -- only the columns the counts, facets and sort need; display columns are read for the page only, the
+        -- title (by key) only for a title sort, the highest price (by key) only for price_desc
+        select p.product_id, p.created_at, p.has_stock, p.category_ids, p.tag_slugs,
+               case when p_sort in ('title_asc', 'title_desc') then
+                   (select d.title from index.products d
+                    where d.tenant_id = p_tenant_id and d.product_id = p.product_id) end as title,
+               (p.min_prices ->> p_currency)::bigint as min_amount,
+               case when p_sort = 'price_desc' then
+                   (select pp.max_amount from index.product_prices pp
+                    where pp.tenant_id = p_tenant_id and pp.product_id = p.product_id
+                      and pp.currency_code = p_currency) end as max_amount,
                case when v_has_q and p_sort = 'relevance' then p.search_vector end as sv
-        from index.products p
+        from index.product_search p
         where p.tenant_id = p_tenant_id
           and (p_include_unpublished or p.status = 'published')
           and (v_statuses is null or p.status = any (v_statuses))
@@ -102,8 +111,8 @@ begin
           and (v_cat_ids is null or p.category_ids && v_cat_ids)
           and (v_tags is null or p.tag_slugs && v_tags)
           and (v_in_stock is null or p.has_stock = v_in_stock)
-          and (v_price_min is null or (p.prices -> p_currency ->> 'min')::bigint >= v_price_min)
-          and (v_price_max is null or (p.prices -> p_currency ->> 'min')::bigint <= v_price_max)
+          and (v_price_min is null or (p.min_prices ->> p_currency)::bigint >= v_price_min)
+          and (v_price_max is null or (p.min_prices ->> p_currency)::bigint <= v_price_max)
     ),
     -- relevance is ranked over a bounded candidate set: the 5000 newest matches
     ranked as (
@@ -153,7 +162,8 @@ begin
 end
 $$;
 comment on function index._product_page(uuid, tsquery, jsonb, text, integer, integer, text, boolean, bigint[]) is
-    'Internal: one product listing page (items, total, facets) for a parsed query; see index.search_products.';
+    'Internal: one product listing page (items, total, facets) for a parsed query; see index.search_products. One '
+    'pass over the matches'' narrow search rows (index.product_search), the display rows read for the page only.';
 
 create or replace function index._price_bucket_bounds(p_filters jsonb) returns bigint[]
     language plpgsql immutable
