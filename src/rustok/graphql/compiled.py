@@ -184,6 +184,16 @@ def _collect(schema: GraphQLSchema, document_fragments: dict, type_name: str, se
     return out
 
 
+def _landing(args: dict, filters: dict, currency: str | None, page) -> bool:
+    """Whether a products listing is the landing page: index.read_products_page's first branch (its condition in
+    sql/code/index/reads.sql), which index.read_products_landing answers alike: no text, no filters but the price
+    buckets, newest first (or relevance, which is newest without text), paging forwards, a currency code or none."""
+    return (args.get("search") is None and not (filters.keys() - {"priceBuckets"}) and args.get("sort") in _LANDING_SORTS
+            and page.before_param is None and not page.from_end
+            and (currency is None or (len(currency) == 3 and currency.isascii() and currency.isalpha()
+                                      and currency.isupper())))
+
+
 def _page_values(values: dict, names: dict, page) -> None:
     """The paging parameters of a connection (rustok.graphql.paging.PageArgs) under their statement names."""
     values[names["after"]] = page.after_param
@@ -217,6 +227,12 @@ _SCALAR_COLUMNS = {  # Product field -> (column of index.products, kind)
     "updatedAt": ("updated_at", "datetime"),
 }
 _SEO_KEYS = ("title", "description", "canonicalUrl", "imageUrl", "robots")
+# The landing page's rows (index.read_products_landing) carry the card columns: those of a page row of
+# index.read_products_page but the ones of these Product fields (description, the tag arrays, seo)
+_WIDE_PAGE_FIELDS = frozenset({"description", "tags", "seo"})
+_LANDING_COLUMNS = ("product_id", "handle", "title", "subtitle", "status", "discountable", "currencies", "prices",
+                    "total_stock", "has_stock", "variant_count", "created_at", "updated_at")
+_LANDING_SORTS = (None, "newest", "relevance")
 _CONTENT_COLUMNS = {  # Content field -> (column of index.content, kind)
     "id": ("node_id", "plain"), "kind": ("kind", "plain"), "title": ("title", "plain"), "slug": ("slug", "plain"),
     "excerpt": ("excerpt", "plain"), "bodyPreview": ("body_preview", "plain"), "bodyFormat": ("body_format", "plain"),
@@ -237,6 +253,7 @@ class Compiler:
         self.params = Params()
         self.query_type = schema.query_type
         self.wants_body = False
+        self.wide_page_rows = False   # a products page selects a column index.read_products_landing lacks
 
     def selections(self, type_name: str, node: FieldNode) -> list[Selection]:
         if node.selection_set is None:
@@ -282,6 +299,8 @@ class Compiler:
         whole = p if not ranked else (f"(select r from index.products r where r.tenant_id = core.current_tenant_id() "
                                       f"and r.product_id = {p}.product_id)")
         for s in self.selections("Product", node):
+            if ranked and s.name in _WIDE_PAGE_FIELDS:
+                self.wide_page_rows = True   # not among index.read_products_landing's columns
             if s.name == "__typename":
                 members.append((s.key, "'\"Product\"'"))
             elif s.name in _SCALAR_COLUMNS:
@@ -592,34 +611,56 @@ class Compiler:
         read_args = self.arguments(type_name, field_name, node)
         n = self.params.name("products" if scope is None else "scoped")
         names = {k: f"{n}_{k}" for k in ("search", "filters", "sort", "currency", "after", "before", "limit",
-                                          "from_end", "want_total", "want_facets", "has_after", "has_before")}
+                                          "from_end", "want_total", "want_facets", "has_after", "has_before",
+                                          "landing")}
         wants = {"total": False, "facets": False}
         currency_param = names["currency"]
+        # whether the page's cards need only index.read_products_landing's columns (known once compiled, below)
+        narrow = {"rows": False}
 
         def fill(values: dict, variables) -> None:
             from rustok.graphql.storefront import _currency, _filters
 
             args = read_args(variables)
             page = page_args(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+            filters = _filters(args.get("filter"))
+            currency = _currency(args.get("currency"))
             values[names["search"]] = args.get("search")
-            values[names["filters"]] = Jsonb(_filters(args.get("filter")))
+            values[names["filters"]] = Jsonb(filters)
             values[names["sort"]] = args.get("sort")
-            values[names["currency"]] = _currency(args.get("currency"))
+            values[names["currency"]] = currency
             _page_values(values, names, page)
             values[names["want_total"]] = wants["total"]
             values[names["want_facets"]] = wants["facets"]
+            values[names["landing"]] = narrow["rows"] and _landing(args, filters, currency, page)
         self.params.fillers.append(fill)
 
         rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
+        saved, self.wide_page_rows = self.wide_page_rows, False
         members = self.connection_members(
             node, "Product", lambda n: self.product(n, "x", currency_param), rows, meta, page, order, P, wants,
             lambda n: self.facets(n, meta, P["currency"]))
+        narrow["rows"] = scope is None and not self.wide_page_rows
+        self.wide_page_rows = saved
         filters = P["filters"] if scope is None else f"({P['filters']}::jsonb || {scope})"
-        ctes = (f"{rows} as materialized (select * from index.read_products_page(%(tenant)s, {P['search']}, "
-                f"{filters}, {P['sort']}, {P['currency']}, {P['after']}, {P['before']}, {P['limit']}, "
-                f"{P['from_end']}, {P['want_total']}, {P['want_facets']})), "
+        general = (f"index.read_products_page(%(tenant)s, {P['search']}, {filters}, {P['sort']}, {P['currency']}, "
+                   f"{P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, {P['want_total']}, {P['want_facets']})")
+        if narrow["rows"]:
+            # one source or the other by a one-time filter on the parameter: the landing page's rows from the narrow
+            # SQL function (the card columns, no PL/pgSQL between the statement and the rows), any other listing's
+            # from read_products_page, of which the statement reads the same columns
+            source = (f"select r.ord, r.cursor, r.rank, {', '.join('r.' + c for c in _LANDING_COLUMNS)}, r.tsq, "
+                      f"r.corrected_query, r.total, r.total_capped, r.facets from {general} r where not {P['landing']} "
+                      f"union all "
+                      f"select l.ord, l.cursor, null::real, {', '.join('l.' + c for c in _LANDING_COLUMNS)}, ''::text, "
+                      f"null::text, l.total, l.total_capped, l.facets "
+                      f"from index.read_products_landing(%(tenant)s, {P['filters']}, {P['currency']}, {P['after']}, "
+                      f"{P['limit']}, {P['want_total']}, {P['want_facets']}) l where {P['landing']}")
+        else:
+            source = f"select * from {general}"
+        ctes = (f"{rows} as materialized ({source}), "
                 f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped, r.facets from {rows} r where r.ord = 0), "
                 f"{page} as (select r.* from {rows} r "
                 f"where r.ord between 1 and {P['limit']})")
