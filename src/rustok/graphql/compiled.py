@@ -118,10 +118,22 @@ def _cursor(expr: str) -> str:
     """rustok.graphql.paging.encode_cursor in SQL: compact JSON of {"k": [key, id], "s": sort}, base64url."""
     text = (f"'{{\"k\":[' || {_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 0')} || ',' || "
             f"{_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 1')} || '],\"s\":' || ({expr} -> 's')::text || '}}'")
+    return _base64url(text)
+
+
+def _base64url(text: str) -> str:
+    """Unpadded base64url of the UTF-8 bytes of SQL text `text` (urlsafe_b64encode without '=')."""
     # replace() three times, not translate(): translate handles multibyte text character by character, ~2 us more
     # per cursor (40 % of it; bench/README.md, read side attempt 13)
     return (f"rtrim(replace(replace(replace(encode(convert_to({text}, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), "
             f"'/', '_'), '=')")
+
+
+def _newest_cursor(created_at: str, product_id: str) -> str:
+    """_cursor of a newest-first row from its key columns (a timestamptz and a uuid, never null), without building
+    and taking apart the cursor's jsonb: {"k": [created_at as JSON writes it, id], "s": "newest"}, base64url."""
+    return _base64url(f"'{{\"k\":[' || to_json({created_at})::text || ',\"' || {product_id}::text || "
+                      f"'\"],\"s\":\"newest\"}}'")
 
 
 def _module_guard(module: str, expr: str) -> str:
@@ -253,7 +265,6 @@ class Compiler:
         self.params = Params()
         self.query_type = schema.query_type
         self.wants_body = False
-        self.wide_page_rows = False   # a products page selects a column index.read_products_landing lacks
 
     def selections(self, type_name: str, node: FieldNode) -> list[Selection]:
         if node.selection_set is None:
@@ -299,8 +310,6 @@ class Compiler:
         whole = p if not ranked else (f"(select r from index.products r where r.tenant_id = core.current_tenant_id() "
                                       f"and r.product_id = {p}.product_id)")
         for s in self.selections("Product", node):
-            if ranked and s.name in _WIDE_PAGE_FIELDS:
-                self.wide_page_rows = True   # not among index.read_products_landing's columns
             if s.name == "__typename":
                 members.append((s.key, "'\"Product\"'"))
             elif s.name in _SCALAR_COLUMNS:
@@ -615,8 +624,9 @@ class Compiler:
                                           "landing")}
         wants = {"total": False, "facets": False}
         currency_param = names["currency"]
-        # whether the page's cards need only index.read_products_landing's columns (known once compiled, below)
-        narrow = {"rows": False}
+        # the landing page's rows may come from index.read_products_landing: a top-level listing whose cards need
+        # none of the columns it lacks
+        narrow = scope is None and not self.wide_cards(node)
 
         def fill(values: dict, variables) -> None:
             from rustok.graphql.storefront import _currency, _filters
@@ -632,29 +642,30 @@ class Compiler:
             _page_values(values, names, page)
             values[names["want_total"]] = wants["total"]
             values[names["want_facets"]] = wants["facets"]
-            values[names["landing"]] = narrow["rows"] and _landing(args, filters, currency, page)
+            values[names["landing"]] = narrow and _landing(args, filters, currency, page)
         self.params.fillers.append(fill)
 
         rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
-        saved, self.wide_page_rows = self.wide_page_rows, False
+        # (cursor_text: the landing rows' cursors, written from their key columns; null on read_products_page's)
         members = self.connection_members(
             node, "Product", lambda n: self.product(n, "x", currency_param), rows, meta, page, order, P, wants,
-            lambda n: self.facets(n, meta, P["currency"]))
-        narrow["rows"] = scope is None and not self.wide_page_rows
-        self.wide_page_rows = saved
+            lambda n: self.facets(n, meta, P["currency"]),
+            cursor=(lambda a: f"coalesce({a}.cursor_text, {_cursor(a + '.cursor')})") if narrow else None)
         filters = P["filters"] if scope is None else f"({P['filters']}::jsonb || {scope})"
         general = (f"index.read_products_page(%(tenant)s, {P['search']}, {filters}, {P['sort']}, {P['currency']}, "
                    f"{P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, {P['want_total']}, {P['want_facets']})")
-        if narrow["rows"]:
+        if narrow:
             # one source or the other by a one-time filter on the parameter: the landing page's rows from the narrow
             # SQL function (the card columns, no PL/pgSQL between the statement and the rows), any other listing's
             # from read_products_page, of which the statement reads the same columns
-            source = (f"select r.ord, r.cursor, r.rank, {', '.join('r.' + c for c in _LANDING_COLUMNS)}, r.tsq, "
+            source = (f"select r.ord, r.cursor, null::text as cursor_text, r.rank, "
+                      f"{', '.join('r.' + c for c in _LANDING_COLUMNS)}, r.tsq, "
                       f"r.corrected_query, r.total, r.total_capped, r.facets from {general} r where not {P['landing']} "
                       f"union all "
-                      f"select l.ord, l.cursor, null::real, {', '.join('l.' + c for c in _LANDING_COLUMNS)}, ''::text, "
+                      f"select l.ord, l.cursor, {_newest_cursor('l.created_at', 'l.product_id')}, null::real, "
+                      f"{', '.join('l.' + c for c in _LANDING_COLUMNS)}, ''::text, "
                       f"null::text, l.total, l.total_capped, l.facets "
                       f"from index.read_products_landing(%(tenant)s, {P['filters']}, {P['currency']}, {P['after']}, "
                       f"{P['limit']}, {P['want_total']}, {P['want_facets']}) l where {P['landing']}")
@@ -665,6 +676,17 @@ class Compiler:
                 f"{page} as (select r.* from {rows} r "
                 f"where r.ord between 1 and {P['limit']})")
         return _object(members), ctes
+
+    def wide_cards(self, node: FieldNode) -> bool:
+        """Whether a ProductConnection's products (edges.node, nodes) select a column index.read_products_landing
+        does not return (_WIDE_PAGE_FIELDS)."""
+        cards = []
+        for s in self.selections("ProductConnection", node):
+            if s.name == "nodes":
+                cards.append(s.node)
+            elif s.name == "edges":
+                cards += [e.node for e in self.selections("ProductEdge", s.node) if e.name == "node"]
+        return any(c.name in _WIDE_PAGE_FIELDS for card in cards for c in self.selections("Product", card))
 
     def keyed_facets(self, node: FieldNode, f: str, source: str, facet_type: str, inner_field: str, inner_type: str,
                      keys: tuple[str, ...]) -> str:
@@ -1251,11 +1273,14 @@ class Compiler:
         return _object(members), ctes
 
     def connection_members(self, node: FieldNode, type_name: str, build_node, rows: str, meta: str, page: str,
-                           order: str, P: dict, wants: dict, build_facets) -> list[tuple[str, str]]:
+                           order: str, P: dict, wants: dict, build_facets,
+                           cursor: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
         """The members of a <type_name>Connection over the CTEs of a read function's answer (rows: row 0 the
         listing, then the page; meta: row 0; page: the page's rows in `order`): edges, nodes (each built by
         build_node on alias x), pageInfo, totals, query, correctedQuery, sort and facets (build_facets). Marks in
-        `wants` what the read function must compute (total, facets)."""
+        `wants` what the read function must compute (total, facets). `cursor`: the SQL of a page row's cursor
+        text from its alias (default: _cursor of its cursor column)."""
+        cursor = cursor or (lambda alias: _cursor(f"{alias}.cursor"))
         connection, edge_type = f"{type_name}Connection", f"{type_name}Edge"
         members = []
         for s in self.selections(connection, node):
@@ -1269,7 +1294,7 @@ class Compiler:
                     if e.name == "__typename":
                         edge.append((e.key, f"'\"{edge_type}\"'"))
                     elif e.name == "cursor":
-                        edge.append((e.key, "'\"' || " + _cursor("x.cursor") + " || '\"'"))
+                        edge.append((e.key, "'\"' || " + cursor("x") + " || '\"'"))
                     elif e.name == "node":
                         edge.append((e.key, build_node(e.node)))
                     else:
@@ -1278,7 +1303,7 @@ class Compiler:
             elif s.name == "nodes":
                 members.append((s.key, _array(build_node(s.node), f"{page} x", order)))
             elif s.name == "pageInfo":
-                members.append((s.key, self.page_info(s.node, rows, page, order, P)))
+                members.append((s.key, self.page_info(s.node, rows, page, order, P, cursor)))
             elif s.name == "totalCount":
                 wants["total"] = True
                 members.append((s.key, f"(select m.total::text from {meta} m)"))
@@ -1298,11 +1323,12 @@ class Compiler:
                 raise Unsupported(f"{connection}.{s.name}")
         return members
 
-    def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict) -> str:
+    def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict,
+                  cursor: Callable[[str], str]) -> str:
         info = []
         more = f"(select count(*) > {P['limit']} from {rows} r where r.ord > 0)"
-        first_cursor = f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x order by {order} limit 1)"
-        last_cursor = f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x order by {order} desc limit 1)"
+        first_cursor = f"(select '\"' || {cursor('x')} || '\"' from {page} x order by {order} limit 1)"
+        last_cursor = f"(select '\"' || {cursor('x')} || '\"' from {page} x order by {order} desc limit 1)"
         for i in self.selections("PageInfo", node):
             self.no_arguments(i.node)
             if i.name == "__typename":
