@@ -16149,6 +16149,42 @@ COMMENT ON FUNCTION commerce._default_location(p_tenant_id uuid) IS 'Internal: t
 GRANT ALL ON FUNCTION commerce._default_location(p_tenant_id uuid) TO rustok_app;
 
 --
+-- Name: _inventory_crossings(commerce._level_change[]); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce._inventory_crossings(p_levels commerce._level_change[]) RETURNS TABLE(tenant_id uuid, product_id uuid, inventory_item_id uuid, remaining bigint, threshold integer)
+    LANGUAGE sql STABLE
+    AS $_$
+    with items as (
+        select l.tenant_id, l.inventory_item_id, sum(l.new_available - l.old_available) as delta
+        from unnest(p_levels) l group by l.tenant_id, l.inventory_item_id
+    ),
+    crossed as (
+        select i.tenant_id, i.inventory_item_id, a.available as remaining, th.threshold
+        from items i
+        cross join lateral (select coalesce(sum(il.stocked_quantity - il.reserved_quantity), 0) as available
+                            from commerce.inventory_levels il
+                            where il.tenant_id = i.tenant_id and il.inventory_item_id = i.inventory_item_id) a
+        join commerce.inventory_items ii on ii.tenant_id = i.tenant_id and ii.id = i.inventory_item_id
+        left join core.tenants t on t.id = i.tenant_id
+        cross join lateral (select coalesce(ii.low_stock_threshold,
+                                case when t.settings->>'low_stock_threshold' ~ '^[0-9]{1,9}$'
+                                     then (t.settings->>'low_stock_threshold')::integer end, 5) as threshold) th
+        where i.delta < 0 and a.available <= th.threshold and a.available - i.delta > th.threshold
+    )
+    select distinct v.tenant_id, v.product_id, c.inventory_item_id, c.remaining, c.threshold
+    from crossed c
+    join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.inventory_item_id
+    join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+$_$;
+
+--
+-- Name: FUNCTION _inventory_crossings(p_levels commerce._level_change[]); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce._inventory_crossings(p_levels commerce._level_change[]) IS 'Internal (commerce.tg_inventory_levels__events): the products and items whose available quantity (all locations, after the change) dropped from above their low-stock threshold to at or below it.';
+
+--
 -- Name: _quarter_start(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -18028,7 +18064,10 @@ begin
                   detail = format('inventory item %s, location %s', v_bad.inventory_item_id, coalesce(v_bad.location_id::text, 'none stocked'));
     end if;
 
-    -- reserve and record the reservations in one statement (the update runs whole, read or not)
+    -- reserve and record the reservations in one statement (the update runs whole, read or not). The setting names
+    -- the order to the stock levels' event trigger: these changes are announced by the order's OrderPlaced (the
+    -- index consumer rebuilds the products of the items an OrderPlaced order sells), not by InventoryUpdated.
+    perform set_config('rustok.placing_order', v_order_id::text, true);
     with reserve as (
         update commerce.inventory_levels il
         set reserved_quantity = il.reserved_quantity + a.needed
@@ -18041,6 +18080,7 @@ begin
     join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
     join unnest(v_alloc) a on a.inventory_item_id = vi.inventory_item_id
     where l.manage_inventory;
+    perform set_config('rustok.placing_order', '', true);
 
     -- ---- the order row last: its BEFORE trigger takes the tenant's display_id counter row
     insert into commerce.orders (tenant_id, id, created_at, customer_id, email, currency_code, subtotal, discount_total,
@@ -18807,7 +18847,10 @@ CREATE FUNCTION commerce.tg_inventory_levels__events() RETURNS trigger
     LANGUAGE plpgsql
     AS $_$
 declare
-    v_levels commerce._level_change[];
+    v_levels    commerce._level_change[];
+    v_announced commerce._level_change[];
+    v_order     uuid;
+    v_low       boolean;
 begin
     -- Static statements only (plpgsql caches their plans): the changed rows of this statement, before and
     -- after; an UPDATE that leaves a row as it was changes nothing.
@@ -18820,53 +18863,72 @@ begin
                              0, n.stocked_quantity - n.reserved_quantity)::commerce._level_change)
         into v_levels
         from new_rows n;
+        v_announced := v_levels;
     elsif tg_op = 'UPDATE' then
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
-        select array_agg(row(n.tenant_id, n.inventory_item_id, n.location_id, o.stocked_quantity, n.stocked_quantity,
-                             o.stocked_quantity - o.reserved_quantity,
-                             n.stocked_quantity - n.reserved_quantity)::commerce._level_change)
-        into v_levels
-        from new_rows n
-        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
-        where (n.*) is distinct from (o.*);
+        -- commerce.place_order names the order it is reserving for (a transaction-local setting, only around its
+        -- reservation statement). A level whose only change is a reservation of that order, placed in this
+        -- transaction, for an item its lines sell, is announced by the order's OrderPlaced: the index consumer
+        -- rebuilds the products of the items an OrderPlaced order sells. The setting is only a hint: a level
+        -- without such a reservation is announced as always, whoever set it.
+        v_order := case when current_setting('rustok.placing_order', true) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                        then current_setting('rustok.placing_order', true)::uuid end;
+        with mine as materialized (   -- the reservations of that order, found by the order (never by a hot level)
+            select r.tenant_id, r.inventory_item_id, r.location_id
+            from (select distinct n.tenant_id from new_rows n where v_order is not null) t
+            cross join lateral (select r.tenant_id, r.order_id, r.order_item_id, r.inventory_item_id, r.location_id
+                                from commerce.order_reservations r
+                                where r.tenant_id = t.tenant_id and r.order_id = v_order offset 0) r
+            cross join lateral (select i.variant_id from commerce.order_items i
+                                where i.tenant_id = r.tenant_id and i.order_id = r.order_id and i.id = r.order_item_id
+                                  and i.order_created_at = now() offset 0) i
+            where exists (select 1 from commerce.variant_inventory vi
+                          where vi.tenant_id = r.tenant_id and vi.variant_id = i.variant_id
+                            and vi.inventory_item_id = r.inventory_item_id)
+        )
+        select array_agg(x.l), array_agg(x.l) filter (where not x.covered)
+        into v_levels, v_announced
+        from (
+            select row(n.tenant_id, n.inventory_item_id, n.location_id, o.stocked_quantity, n.stocked_quantity,
+                       o.stocked_quantity - o.reserved_quantity,
+                       n.stocked_quantity - n.reserved_quantity)::commerce._level_change as l,
+                   (n.reserved_quantity > o.reserved_quantity
+                    and (n.tenant_id, n.inventory_item_id, n.location_id, n.stocked_quantity, n.incoming_quantity)
+                        = (o.tenant_id, o.inventory_item_id, o.location_id, o.stocked_quantity, o.incoming_quantity)
+                    and exists (select 1 from mine m
+                                where m.tenant_id = n.tenant_id and m.inventory_item_id = n.inventory_item_id
+                                  and m.location_id = n.location_id)) as covered
+            from new_rows n
+            join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+            where (n.*) is distinct from (o.*)
+        ) x;
     else
         select array_agg(row(o.tenant_id, o.inventory_item_id, o.location_id, o.stocked_quantity, 0,
                              o.stocked_quantity - o.reserved_quantity, 0)::commerce._level_change)
         into v_levels
         from old_rows o;
+        v_announced := v_levels;
     end if;
     if v_levels is null then
         return null;
     end if;
+    if v_announced is null then
+        -- all of it an order's reservations: only a low-stock crossing is news (asked first: an insert of no rows
+        -- would still run the fan-out trigger of outbox.events)
+        select true into v_low from commerce._inventory_crossings(v_levels) limit 1;
+        if v_low is null then
+            return null;
+        end if;
+    end if;
 
-    with levels as (
-        select * from unnest(v_levels)
-    ),
-    product_levels as (
+    with product_levels as (
         select v.tenant_id, v.product_id, l.inventory_item_id, l.location_id, l.old_quantity, l.new_quantity,
                l.old_available, l.new_available,
                count(*) over (partition by v.tenant_id, v.product_id) as changed_levels,
                row_number() over (partition by v.tenant_id, v.product_id order by l.inventory_item_id, l.location_id) as rn
-        from levels l
+        from unnest(v_announced) l
         join commerce.variant_inventory vi on vi.tenant_id = l.tenant_id and vi.inventory_item_id = l.inventory_item_id
         join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
-    ),
-    items as (
-        select l.tenant_id, l.inventory_item_id, sum(l.new_available - l.old_available) as delta
-        from levels l group by l.tenant_id, l.inventory_item_id
-    ),
-    crossed as (
-        select i.tenant_id, i.inventory_item_id, a.available as remaining, th.threshold
-        from items i
-        cross join lateral (select coalesce(sum(il.stocked_quantity - il.reserved_quantity), 0) as available
-                            from commerce.inventory_levels il
-                            where il.tenant_id = i.tenant_id and il.inventory_item_id = i.inventory_item_id) a
-        join commerce.inventory_items ii on ii.tenant_id = i.tenant_id and ii.id = i.inventory_item_id
-        left join core.tenants t on t.id = i.tenant_id
-        cross join lateral (select coalesce(ii.low_stock_threshold,
-                                case when t.settings->>'low_stock_threshold' ~ '^[0-9]{1,9}$'
-                                     then (t.settings->>'low_stock_threshold')::integer end, 5) as threshold) th
-        where i.delta < 0 and a.available <= th.threshold and a.available - i.delta > th.threshold
     )
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
     select pl.tenant_id, 'InventoryUpdated', 'product', pl.product_id,
@@ -18878,11 +18940,9 @@ begin
     where pl.rn = 1
       and exists (select 1 from commerce.products p where p.tenant_id = pl.tenant_id and p.id = pl.product_id)
     union all
-    select distinct v.tenant_id, 'InventoryLow', 'product', v.product_id,
+    select c.tenant_id, 'InventoryLow', 'product', c.product_id,
            jsonb_build_object('inventory_item_id', c.inventory_item_id, 'remaining', c.remaining, 'threshold', c.threshold)
-    from crossed c
-    join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.inventory_item_id
-    join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id;
+    from commerce._inventory_crossings(v_levels) c;
     return null;
 end
 $_$;
@@ -18891,7 +18951,7 @@ $_$;
 -- Name: FUNCTION tg_inventory_levels__events(); Type: COMMENT; Schema: commerce; Owner: -
 --
 
-COMMENT ON FUNCTION commerce.tg_inventory_levels__events() IS 'AFTER statement trigger on commerce.inventory_levels: one InventoryUpdated per affected product (payload: the first changed level''s inventory_item_id, location_id, old/new stocked quantity (old_quantity/new_quantity), old/new available, and changed_levels = how many of the product''s levels changed), and InventoryLow per product and item whose available quantity (all locations) drops from above to at or below its threshold.';
+COMMENT ON FUNCTION commerce.tg_inventory_levels__events() IS 'AFTER statement trigger on commerce.inventory_levels: one InventoryUpdated per affected product (payload: the first changed level''s inventory_item_id, location_id, old/new stocked quantity (old_quantity/new_quantity), old/new available, and changed_levels = how many of the product''s levels changed), and InventoryLow per product and item whose available quantity (all locations) drops from above to at or below its threshold. The reservations commerce.place_order makes for the order it is placing (setting rustok.placing_order, checked against the order''s reservations) emit no InventoryUpdated: that order''s OrderPlaced covers them.';
 
 --
 -- Name: tg_inventory_levels__reserved_within_stock(); Type: FUNCTION; Schema: commerce; Owner: -
@@ -22078,6 +22138,58 @@ $$;
 COMMENT ON FUNCTION index._facets_named(p_tenant_id uuid, p_counts jsonb) IS 'Internal, the one builder of a product listing''s facets: {categories: [{id, handle, name, count}] by count desc then name, tags: [{slug, name, count}] by count desc then slug, priceBuckets, inStock} from raw counts ({categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}, as index.facet_cache and index.search_cache keep them), the names read now.';
 
 --
+-- Name: _handle_events(outbox.events[], uuid[], uuid[]); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._handle_events(p_events outbox.events[], p_stock_tenants uuid[], p_stock_ids uuid[]) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_r record;
+    v_s record;
+begin
+    -- coalesce by (tenant, aggregate type): one set-based rebuild per group, whatever the number of events
+    for v_r in
+        select a.tenant_id, a.aggregate_type, array_agg(distinct a.id order by a.id) as ids
+        from (
+            select e.tenant_id, e.aggregate_type, e.aggregate_id as id
+            from unnest(p_events) e
+            where e.aggregate_type in ('product', 'node', 'order')
+              and not (e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant')
+            union all
+            select s.tenant_id, 'product', s.id
+            from unnest(p_stock_tenants, p_stock_ids) as s (tenant_id, id)
+        ) a
+        group by a.tenant_id, a.aggregate_type
+        order by a.tenant_id, a.aggregate_type
+    loop
+        perform index._rebuild(v_r.aggregate_type, v_r.tenant_id, v_r.ids, p_events);
+    end loop;
+    -- ReindexRequested for a whole type of a tenant (aggregate_id is the tenant)
+    for v_r in
+        select distinct e.tenant_id, e.aggregate_type
+        from unnest(p_events) e
+        where e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant'
+          and e.aggregate_type in ('product', 'node', 'order')
+        order by 1, 2
+    loop
+        select * into v_s from index.reindex_tenant(v_r.tenant_id, array[v_r.aggregate_type]);
+        if v_s.failed > 0 then
+            raise exception 'index: reindex of % of tenant % failed for % of % rows (first: % %)', v_r.aggregate_type,
+                v_r.tenant_id, v_s.failed, v_s.total, v_s.failed_ids[1], v_s.errors[1]
+                using errcode = 'object_not_in_prerequisite_state';
+        end if;
+    end loop;
+end
+$$;
+
+--
+-- Name: FUNCTION _handle_events(p_events outbox.events[], p_stock_tenants uuid[], p_stock_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._handle_events(p_events outbox.events[], p_stock_tenants uuid[], p_stock_ids uuid[]) IS 'Internal (index.handle_events): the rebuilds of a batch, plus the products (p_stock_tenants, p_stock_ids) whose stock its OrderPlaced events reserved, their consumer locks already held by the caller.';
+
+--
 -- Name: _jsonb_bigint(jsonb, text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -24759,35 +24871,52 @@ CREATE FUNCTION index.handle_events(p_events outbox.events[]) RETURNS void
     LANGUAGE plpgsql
     AS $$
 declare
-    v_r record;
-    v_s record;
+    v_stock_tenants uuid[];
+    v_stock_ids     uuid[];
+    v_keys          bigint[] := '{}';
+    v_key           bigint;
+    v_held          bigint[] := '{}';
 begin
-    -- coalesce by (tenant, aggregate type): one set-based rebuild per group, whatever the number of events
-    for v_r in
-        select e.tenant_id, e.aggregate_type, array_agg(distinct e.aggregate_id order by e.aggregate_id) as ids
+    -- An OrderPlaced also stands for the stock its placement reserved (commerce.place_order's reservations emit no
+    -- InventoryUpdated, see commerce.tg_inventory_levels__events): the products of every variant that shares an
+    -- inventory item with the order's lines are rebuilt too. They are not the aggregates of this batch's events, so
+    -- their consumer locks (the keys outbox.process_batch takes for product events) are taken here, in key order,
+    -- before anything is read, and held until the rebuilds have written (their row locks keep later writers waiting
+    -- until commit): two rebuilds of a product never run from different snapshots at once. Session locks, released
+    -- before this returns whatever happens (outbox.drain is one long transaction: transaction locks would pile up).
+    select array_agg(x.tenant_id), array_agg(x.product_id)
+    into v_stock_tenants, v_stock_ids
+    from (
+        -- keyed lookups from each order (offset 0 keeps the subqueries lateral: never a scan of all order lines)
+        select distinct e.tenant_id, v.product_id
         from unnest(p_events) e
-        where e.aggregate_type in ('product', 'node', 'order')
-          and not (e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant')
-        group by e.tenant_id, e.aggregate_type
-        order by e.tenant_id, e.aggregate_type
-    loop
-        perform index._rebuild(v_r.aggregate_type, v_r.tenant_id, v_r.ids, p_events);
-    end loop;
-    -- ReindexRequested for a whole type of a tenant (aggregate_id is the tenant)
-    for v_r in
-        select distinct e.tenant_id, e.aggregate_type
-        from unnest(p_events) e
-        where e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant'
-          and e.aggregate_type in ('product', 'node', 'order')
-        order by 1, 2
-    loop
-        select * into v_s from index.reindex_tenant(v_r.tenant_id, array[v_r.aggregate_type]);
-        if v_s.failed > 0 then
-            raise exception 'index: reindex of % of tenant % failed for % of % rows (first: % %)', v_r.aggregate_type,
-                v_r.tenant_id, v_s.failed, v_s.total, v_s.failed_ids[1], v_s.errors[1]
-                using errcode = 'object_not_in_prerequisite_state';
-        end if;
-    end loop;
+        cross join lateral (select i.variant_id from commerce.order_items i
+                            where i.tenant_id = e.tenant_id and i.order_id = e.aggregate_id offset 0) i
+        cross join lateral (select vs.variant_id
+                            from commerce.variant_inventory vi
+                            join commerce.variant_inventory vs on vs.tenant_id = vi.tenant_id
+                                                              and vs.inventory_item_id = vi.inventory_item_id
+                            where vi.tenant_id = e.tenant_id and vi.variant_id = i.variant_id offset 0) vs
+        cross join lateral (select v.product_id from commerce.variants v
+                            where v.tenant_id = e.tenant_id and v.id = vs.variant_id offset 0) v
+        where e.event_type = 'OrderPlaced' and e.aggregate_type = 'order'
+    ) x;
+    if v_stock_ids is null then
+        perform index._handle_events(p_events, null, null);
+        return;
+    end if;
+    v_keys := array(select distinct index._lock_key('product', i) from unnest(v_stock_ids) i order by 1);
+    begin
+        foreach v_key in array v_keys loop
+            perform pg_advisory_lock(v_key);
+            v_held := v_held || v_key;
+        end loop;
+        perform index._handle_events(p_events, v_stock_tenants, v_stock_ids);
+        perform pg_advisory_unlock(k) from unnest(v_held) k;
+    exception when others or query_canceled then
+        perform pg_advisory_unlock(k) from unnest(v_held) k;   -- never leave a session lock behind
+        raise;
+    end;
 end
 $$;
 
@@ -24795,7 +24924,7 @@ $$;
 -- Name: FUNCTION handle_events(p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index.handle_events(p_events outbox.events[]) IS 'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows of the named products, nodes and orders set-based (a deleted aggregate loses its row); ReindexRequested with scope aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';
+COMMENT ON FUNCTION index.handle_events(p_events outbox.events[]) IS 'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows of the named products, nodes and orders set-based (a deleted aggregate loses its row), with OrderPlaced also the products whose stock the placement reserved (their consumer locks taken first, in key order, released before it returns); ReindexRequested with scope aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';
 
 --
 -- Name: list_orders(uuid, text, integer, integer); Type: FUNCTION; Schema: index; Owner: -

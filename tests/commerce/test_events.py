@@ -1,5 +1,7 @@
 """Every commerce event type is written by the matching raw-SQL write; bulk, no-op and rollback cases."""
 
+import uuid
+
 import psycopg
 from psycopg.rows import dict_row
 
@@ -183,7 +185,8 @@ def test_order_events(conn):
     o = place(conn, t, [{"variant_id": str(shop["variant"]["id"]), "quantity": 1}])
     placed = evs(conn, "OrderPlaced")
     assert [(e["aggregate_type"], e["aggregate_id"], e["payload"]["display_id"]) for e in placed] == [("order", o["id"], 1)]
-    assert sorted(e["event_type"] for e in evs(conn)) == ["InventoryUpdated", "OrderPlaced"]
+    # the placement's own reservation is announced by OrderPlaced (the index consumer rebuilds the product)
+    assert sorted(e["event_type"] for e in evs(conn)) == ["OrderPlaced"]
     clear(conn)
     conn.execute("select commerce.set_order_status(%s, %s, 'paid')", (t, o["id"]))
     assert [(e["event_type"], e["payload"]["old_status"], e["payload"]["new_status"]) for e in evs(conn)] == [
@@ -209,6 +212,38 @@ def test_order_events(conn):
     conn.execute("update commerce.orders set status = 'cancelled' where id = any(%s)", ([x["id"] for x in others],))
     got = evs(conn)
     assert sorted(e["event_type"] for e in got) == ["InventoryUpdated"] + ["OrderCancelled"] * 3 + ["OrderStatusChanged"] * 3
+
+
+def test_order_placement_stock_events(conn):
+    shop = make_shop(conn, stocked=10)
+    t, item = shop["tenant"]["id"], shop["item"]["id"]
+    conn.execute("update commerce.inventory_items set low_stock_threshold = 5 where id = %s", (item,))
+    line = [{"variant_id": str(shop["variant"]["id"]), "quantity": 4}]
+    clear(conn)
+    o = place(conn, t, line)   # 10 -> 6 available: above the threshold, OrderPlaced alone
+    assert [e["event_type"] for e in evs(conn)] == ["OrderPlaced"]
+    assert scalar(conn, "select current_setting('rustok.placing_order', true)") == ""
+    clear(conn)
+    place(conn, t, [{"variant_id": str(shop["variant"]["id"]), "quantity": 1}])   # 6 -> 5: crosses
+    assert [(e["aggregate_id"], e["payload"]) for e in evs(conn, "InventoryLow")] == [
+        (shop["product"]["id"], {"inventory_item_id": str(item), "remaining": 5, "threshold": 5})]
+    assert sorted(e["event_type"] for e in evs(conn)) == ["InventoryLow", "OrderPlaced"]
+    clear(conn)
+    # the setting is only a hint: a stock change that is not a reservation of the order it names (placed in this
+    # transaction, for an item its lines sell) is announced as always
+    conn.execute("select set_config('rustok.placing_order', %s, false)", (str(uuid.uuid4()),))
+    try:
+        conn.execute("update commerce.inventory_levels set reserved_quantity = reserved_quantity + 1 where inventory_item_id = %s",
+                     (item,))
+        conn.execute("update commerce.inventory_levels set stocked_quantity = stocked_quantity + 10 where inventory_item_id = %s",
+                     (item,))
+    finally:
+        conn.execute("select set_config('rustok.placing_order', '', false)")
+    assert [e["event_type"] for e in evs(conn)] == ["InventoryUpdated", "InventoryUpdated"]
+    clear(conn)
+    # fulfilment and cancellation change stock as always
+    conn.execute("select commerce.set_order_status(%s, %s, 'cancelled')", (t, o["id"]))
+    assert sorted(e["event_type"] for e in evs(conn)) == ["InventoryUpdated", "OrderCancelled", "OrderStatusChanged"]
 
 
 def test_no_events_after_rollback(fresh_db):

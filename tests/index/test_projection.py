@@ -232,3 +232,25 @@ def test_text_search_config_change_reindexes(shop):
     shop.drain()
     assert "'running'" in shop.scalar("select search_vector::text from index.products where product_id = %s", (p["id"],))
     assert shop.verify() == []
+
+
+def test_an_order_placement_rebuilds_every_product_sharing_its_stock(shop):
+    # the placement's reservations emit no InventoryUpdated: its OrderPlaced makes the consumer rebuild the products
+    # of every variant that shares an inventory item with the order's lines
+    p1, v1 = shop.full_product("Boot", stocked=20)
+    p2 = shop.product("Boot bundle")
+    v2 = shop.variant(p2["id"], title="Bundle")
+    shop.price(v2["id"], 5000)
+    item = shop.scalar("select inventory_item_id from commerce.variant_inventory where variant_id = %s", (v1["id"],))
+    shop.conn.execute("insert into commerce.variant_inventory (tenant_id, variant_id, inventory_item_id, required_quantity) "
+                      "values (%s, %s, %s, 2)", (shop.t, v2["id"], item))
+    shop.drain()
+    assert shop.iproduct(p1["id"])["total_stock"] == 20
+    shop.order([{"variant_id": str(v1["id"]), "quantity": 3}])
+    shop.drain()
+    assert shop.iproduct(p1["id"])["total_stock"] == 17
+    assert shop.verify() == []   # the bundle's row too (its availability comes from the same item)
+    # the consumer locks it took for those products are session locks, released before the handler returned
+    # (the transaction's shared lock of the facet cache, index._facet_cache_lock_key, is another matter)
+    assert shop.scalar("select count(*) from pg_locks where locktype = 'advisory' and pid = pg_backend_pid() "
+                       "and mode = 'ExclusiveLock'") == 0

@@ -198,57 +198,13 @@ comment on function commerce.tg__assert_commerce_enabled() is
     'AFTER INSERT/UPDATE statement trigger: refuses writes for tenants whose commerce module is disabled (55000).';
 
 -- ---------------------------------------------------------------- inventory levels
-create or replace function commerce.tg_inventory_levels__events() returns trigger
-    language plpgsql volatile
+create or replace function commerce._inventory_crossings(p_levels commerce._level_change[])
+    returns table (tenant_id uuid, product_id uuid, inventory_item_id uuid, remaining bigint, threshold integer)
+    language sql stable
 as $$
-declare
-    v_levels commerce._level_change[];
-begin
-    -- Static statements only (plpgsql caches their plans): the changed rows of this statement, before and
-    -- after; an UPDATE that leaves a row as it was changes nothing.
-    if tg_op = 'INSERT' then
-        if core._import_active() then  -- commerce.import_products emits one event per product itself
-            return null;
-        end if;
-        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
-        select array_agg(row(n.tenant_id, n.inventory_item_id, n.location_id, 0, n.stocked_quantity,
-                             0, n.stocked_quantity - n.reserved_quantity)::commerce._level_change)
-        into v_levels
-        from new_rows n;
-    elsif tg_op = 'UPDATE' then
-        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
-        select array_agg(row(n.tenant_id, n.inventory_item_id, n.location_id, o.stocked_quantity, n.stocked_quantity,
-                             o.stocked_quantity - o.reserved_quantity,
-                             n.stocked_quantity - n.reserved_quantity)::commerce._level_change)
-        into v_levels
-        from new_rows n
-        join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
-        where (n.*) is distinct from (o.*);
-    else
-        select array_agg(row(o.tenant_id, o.inventory_item_id, o.location_id, o.stocked_quantity, 0,
-                             o.stocked_quantity - o.reserved_quantity, 0)::commerce._level_change)
-        into v_levels
-        from old_rows o;
-    end if;
-    if v_levels is null then
-        return null;
-    end if;
-
-    with levels as (
-        select * from unnest(v_levels)
-    ),
-    product_levels as (
-        select v.tenant_id, v.product_id, l.inventory_item_id, l.location_id, l.old_quantity, l.new_quantity,
-               l.old_available, l.new_available,
-               count(*) over (partition by v.tenant_id, v.product_id) as changed_levels,
-               row_number() over (partition by v.tenant_id, v.product_id order by l.inventory_item_id, l.location_id) as rn
-        from levels l
-        join commerce.variant_inventory vi on vi.tenant_id = l.tenant_id and vi.inventory_item_id = l.inventory_item_id
-        join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
-    ),
-    items as (
+    with items as (
         select l.tenant_id, l.inventory_item_id, sum(l.new_available - l.old_available) as delta
-        from levels l group by l.tenant_id, l.inventory_item_id
+        from unnest(p_levels) l group by l.tenant_id, l.inventory_item_id
     ),
     crossed as (
         select i.tenant_id, i.inventory_item_id, a.available as remaining, th.threshold
@@ -263,6 +219,102 @@ begin
                                      then (t.settings->>'low_stock_threshold')::integer end, 5) as threshold) th
         where i.delta < 0 and a.available <= th.threshold and a.available - i.delta > th.threshold
     )
+    select distinct v.tenant_id, v.product_id, c.inventory_item_id, c.remaining, c.threshold
+    from crossed c
+    join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.inventory_item_id
+    join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+$$;
+comment on function commerce._inventory_crossings(commerce._level_change[]) is
+    'Internal (commerce.tg_inventory_levels__events): the products and items whose available quantity (all '
+    'locations, after the change) dropped from above their low-stock threshold to at or below it.';
+
+create or replace function commerce.tg_inventory_levels__events() returns trigger
+    language plpgsql volatile
+as $$
+declare
+    v_levels    commerce._level_change[];
+    v_announced commerce._level_change[];
+    v_order     uuid;
+    v_low       boolean;
+begin
+    -- Static statements only (plpgsql caches their plans): the changed rows of this statement, before and
+    -- after; an UPDATE that leaves a row as it was changes nothing.
+    if tg_op = 'INSERT' then
+        if core._import_active() then  -- commerce.import_products emits one event per product itself
+            return null;
+        end if;
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        select array_agg(row(n.tenant_id, n.inventory_item_id, n.location_id, 0, n.stocked_quantity,
+                             0, n.stocked_quantity - n.reserved_quantity)::commerce._level_change)
+        into v_levels
+        from new_rows n;
+        v_announced := v_levels;
+    elsif tg_op = 'UPDATE' then
+        perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
+        -- commerce.place_order names the order it is reserving for (a transaction-local setting, only around its
+        -- reservation statement). A level whose only change is a reservation of that order, placed in this
+        -- transaction, for an item its lines sell, is announced by the order's OrderPlaced: the index consumer
+        -- rebuilds the products of the items an OrderPlaced order sells. The setting is only a hint: a level
+        -- without such a reservation is announced as always, whoever set it.
+        v_order := case when current_setting('rustok.placing_order', true) ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+                        then current_setting('rustok.placing_order', true)::uuid end;
+        with mine as materialized (   -- the reservations of that order, found by the order (never by a hot level)
+            select r.tenant_id, r.inventory_item_id, r.location_id
+            from (select distinct n.tenant_id from new_rows n where v_order is not null) t
+            cross join lateral (select r.tenant_id, r.order_id, r.order_item_id, r.inventory_item_id, r.location_id
+                                from commerce.order_reservations r
+                                where r.tenant_id = t.tenant_id and r.order_id = v_order offset 0) r
+            cross join lateral (select i.variant_id from commerce.order_items i
+                                where i.tenant_id = r.tenant_id and i.order_id = r.order_id and i.id = r.order_item_id
+                                  and i.order_created_at = now() offset 0) i
+            where exists (select 1 from commerce.variant_inventory vi
+                          where vi.tenant_id = r.tenant_id and vi.variant_id = i.variant_id
+                            and vi.inventory_item_id = r.inventory_item_id)
+        )
+        select array_agg(x.l), array_agg(x.l) filter (where not x.covered)
+        into v_levels, v_announced
+        from (
+            select row(n.tenant_id, n.inventory_item_id, n.location_id, o.stocked_quantity, n.stocked_quantity,
+                       o.stocked_quantity - o.reserved_quantity,
+                       n.stocked_quantity - n.reserved_quantity)::commerce._level_change as l,
+                   (n.reserved_quantity > o.reserved_quantity
+                    and (n.tenant_id, n.inventory_item_id, n.location_id, n.stocked_quantity, n.incoming_quantity)
+                        = (o.tenant_id, o.inventory_item_id, o.location_id, o.stocked_quantity, o.incoming_quantity)
+                    and exists (select 1 from mine m
+                                where m.tenant_id = n.tenant_id and m.inventory_item_id = n.inventory_item_id
+                                  and m.location_id = n.location_id)) as covered
+            from new_rows n
+            join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+            where (n.*) is distinct from (o.*)
+        ) x;
+    else
+        select array_agg(row(o.tenant_id, o.inventory_item_id, o.location_id, o.stocked_quantity, 0,
+                             o.stocked_quantity - o.reserved_quantity, 0)::commerce._level_change)
+        into v_levels
+        from old_rows o;
+        v_announced := v_levels;
+    end if;
+    if v_levels is null then
+        return null;
+    end if;
+    if v_announced is null then
+        -- all of it an order's reservations: only a low-stock crossing is news (asked first: an insert of no rows
+        -- would still run the fan-out trigger of outbox.events)
+        select true into v_low from commerce._inventory_crossings(v_levels) limit 1;
+        if v_low is null then
+            return null;
+        end if;
+    end if;
+
+    with product_levels as (
+        select v.tenant_id, v.product_id, l.inventory_item_id, l.location_id, l.old_quantity, l.new_quantity,
+               l.old_available, l.new_available,
+               count(*) over (partition by v.tenant_id, v.product_id) as changed_levels,
+               row_number() over (partition by v.tenant_id, v.product_id order by l.inventory_item_id, l.location_id) as rn
+        from unnest(v_announced) l
+        join commerce.variant_inventory vi on vi.tenant_id = l.tenant_id and vi.inventory_item_id = l.inventory_item_id
+        join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
+    )
     insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
     select pl.tenant_id, 'InventoryUpdated', 'product', pl.product_id,
            jsonb_build_object('inventory_item_id', pl.inventory_item_id, 'location_id', pl.location_id,
@@ -273,11 +325,9 @@ begin
     where pl.rn = 1
       and exists (select 1 from commerce.products p where p.tenant_id = pl.tenant_id and p.id = pl.product_id)
     union all
-    select distinct v.tenant_id, 'InventoryLow', 'product', v.product_id,
+    select c.tenant_id, 'InventoryLow', 'product', c.product_id,
            jsonb_build_object('inventory_item_id', c.inventory_item_id, 'remaining', c.remaining, 'threshold', c.threshold)
-    from crossed c
-    join commerce.variant_inventory vi on vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.inventory_item_id
-    join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id;
+    from commerce._inventory_crossings(v_levels) c;
     return null;
 end
 $$;
@@ -285,7 +335,9 @@ comment on function commerce.tg_inventory_levels__events() is
     'AFTER statement trigger on commerce.inventory_levels: one InventoryUpdated per affected product (payload: the '
     'first changed level''s inventory_item_id, location_id, old/new stocked quantity (old_quantity/new_quantity), '
     'old/new available, and changed_levels = how many of the product''s levels changed), and InventoryLow per '
-    'product and item whose available quantity (all locations) drops from above to at or below its threshold.';
+    'product and item whose available quantity (all locations) drops from above to at or below its threshold. '
+    'The reservations commerce.place_order makes for the order it is placing (setting rustok.placing_order, checked '
+    'against the order''s reservations) emit no InventoryUpdated: that order''s OrderPlaced covers them.';
 
 comment on type commerce._level_change is
     'Internal: one inventory level changed by a statement (old and new stocked and available quantities; 0 for a '

@@ -319,7 +319,10 @@ begin
                   detail = format('inventory item %s, location %s', v_bad.inventory_item_id, coalesce(v_bad.location_id::text, 'none stocked'));
     end if;
 
-    -- reserve and record the reservations in one statement (the update runs whole, read or not)
+    -- reserve and record the reservations in one statement (the update runs whole, read or not). The setting names
+    -- the order to the stock levels' event trigger: these changes are announced by the order's OrderPlaced (the
+    -- index consumer rebuilds the products of the items an OrderPlaced order sells), not by InventoryUpdated.
+    perform set_config('rustok.placing_order', v_order_id::text, true);
     with reserve as (
         update commerce.inventory_levels il
         set reserved_quantity = il.reserved_quantity + a.needed
@@ -332,6 +335,7 @@ begin
     join commerce.variant_inventory vi on vi.tenant_id = p_tenant_id and vi.variant_id = l.variant_id
     join unnest(v_alloc) a on a.inventory_item_id = vi.inventory_item_id
     where l.manage_inventory;
+    perform set_config('rustok.placing_order', '', true);
 
     -- ---- the order row last: its BEFORE trigger takes the tenant's display_id counter row
     insert into commerce.orders (tenant_id, id, created_at, customer_id, email, currency_code, subtotal, discount_total,

@@ -53,17 +53,83 @@ create or replace function index.handle_events(p_events outbox.events[]) returns
     language plpgsql volatile
 as $$
 declare
+    v_stock_tenants uuid[];
+    v_stock_ids     uuid[];
+    v_keys          bigint[] := '{}';
+    v_key           bigint;
+    v_held          bigint[] := '{}';
+begin
+    -- An OrderPlaced also stands for the stock its placement reserved (commerce.place_order's reservations emit no
+    -- InventoryUpdated, see commerce.tg_inventory_levels__events): the products of every variant that shares an
+    -- inventory item with the order's lines are rebuilt too. They are not the aggregates of this batch's events, so
+    -- their consumer locks (the keys outbox.process_batch takes for product events) are taken here, in key order,
+    -- before anything is read, and held until the rebuilds have written (their row locks keep later writers waiting
+    -- until commit): two rebuilds of a product never run from different snapshots at once. Session locks, released
+    -- before this returns whatever happens (outbox.drain is one long transaction: transaction locks would pile up).
+    select array_agg(x.tenant_id), array_agg(x.product_id)
+    into v_stock_tenants, v_stock_ids
+    from (
+        -- keyed lookups from each order (offset 0 keeps the subqueries lateral: never a scan of all order lines)
+        select distinct e.tenant_id, v.product_id
+        from unnest(p_events) e
+        cross join lateral (select i.variant_id from commerce.order_items i
+                            where i.tenant_id = e.tenant_id and i.order_id = e.aggregate_id offset 0) i
+        cross join lateral (select vs.variant_id
+                            from commerce.variant_inventory vi
+                            join commerce.variant_inventory vs on vs.tenant_id = vi.tenant_id
+                                                              and vs.inventory_item_id = vi.inventory_item_id
+                            where vi.tenant_id = e.tenant_id and vi.variant_id = i.variant_id offset 0) vs
+        cross join lateral (select v.product_id from commerce.variants v
+                            where v.tenant_id = e.tenant_id and v.id = vs.variant_id offset 0) v
+        where e.event_type = 'OrderPlaced' and e.aggregate_type = 'order'
+    ) x;
+    if v_stock_ids is null then
+        perform index._handle_events(p_events, null, null);
+        return;
+    end if;
+    v_keys := array(select distinct index._lock_key('product', i) from unnest(v_stock_ids) i order by 1);
+    begin
+        foreach v_key in array v_keys loop
+            perform pg_advisory_lock(v_key);
+            v_held := v_held || v_key;
+        end loop;
+        perform index._handle_events(p_events, v_stock_tenants, v_stock_ids);
+        perform pg_advisory_unlock(k) from unnest(v_held) k;
+    exception when others or query_canceled then
+        perform pg_advisory_unlock(k) from unnest(v_held) k;   -- never leave a session lock behind
+        raise;
+    end;
+end
+$$;
+comment on function index.handle_events(outbox.events[]) is
+    'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows '
+    'of the named products, nodes and orders set-based (a deleted aggregate loses its row), with OrderPlaced also the '
+    'products whose stock the placement reserved (their consumer locks taken first, in key order, released before it '
+    'returns); ReindexRequested with scope aggregate rebuilds what it names, with scope tenant reindexes that type of '
+    'the tenant. Idempotent.';
+
+create or replace function index._handle_events(p_events outbox.events[], p_stock_tenants uuid[], p_stock_ids uuid[])
+    returns void
+    language plpgsql volatile
+as $$
+declare
     v_r record;
     v_s record;
 begin
     -- coalesce by (tenant, aggregate type): one set-based rebuild per group, whatever the number of events
     for v_r in
-        select e.tenant_id, e.aggregate_type, array_agg(distinct e.aggregate_id order by e.aggregate_id) as ids
-        from unnest(p_events) e
-        where e.aggregate_type in ('product', 'node', 'order')
-          and not (e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant')
-        group by e.tenant_id, e.aggregate_type
-        order by e.tenant_id, e.aggregate_type
+        select a.tenant_id, a.aggregate_type, array_agg(distinct a.id order by a.id) as ids
+        from (
+            select e.tenant_id, e.aggregate_type, e.aggregate_id as id
+            from unnest(p_events) e
+            where e.aggregate_type in ('product', 'node', 'order')
+              and not (e.event_type = 'ReindexRequested' and e.payload ->> 'scope' = 'tenant')
+            union all
+            select s.tenant_id, 'product', s.id
+            from unnest(p_stock_tenants, p_stock_ids) as s (tenant_id, id)
+        ) a
+        group by a.tenant_id, a.aggregate_type
+        order by a.tenant_id, a.aggregate_type
     loop
         perform index._rebuild(v_r.aggregate_type, v_r.tenant_id, v_r.ids, p_events);
     end loop;
@@ -84,7 +150,6 @@ begin
     end loop;
 end
 $$;
-comment on function index.handle_events(outbox.events[]) is
-    'Handler of the outbox consumer ''index'': coalesces a batch by (tenant, aggregate type) and rebuilds the read rows '
-    'of the named products, nodes and orders set-based (a deleted aggregate loses its row); ReindexRequested with scope '
-    'aggregate rebuilds what it names, with scope tenant reindexes that type of the tenant. Idempotent.';
+comment on function index._handle_events(outbox.events[], uuid[], uuid[]) is
+    'Internal (index.handle_events): the rebuilds of a batch, plus the products (p_stock_tenants, p_stock_ids) whose '
+    'stock its OrderPlaced events reserved, their consumer locks already held by the caller.';
