@@ -21542,6 +21542,36 @@ GRANT SELECT ON TABLE index.words_stale TO rustok_analyst;
 GRANT SELECT ON TABLE index.words_stale TO rustok_tenant_analyst;
 
 --
+-- Name: _begin_products_landing(text, jsonb, text, jsonb, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._begin_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $_$
+begin
+    if coalesce(p_filters, '{}') - 'priceBuckets' <> '{}' or not (p_currency is null or p_currency ~ '^[A-Z]{3}$') then
+        raise exception 'the landing page has no filters but priceBuckets and a currency code or none (got %, %)',
+            p_filters, p_currency using errcode = 'invalid_parameter_value';
+    end if;
+    perform core._check_page_size(p_limit);
+    perform index._cursor_key(p_after, 'newest', 'timestamptz', 'after');
+    return index._begin_public_read(p_tenant_slug, 'commerce');
+end
+$_$;
+
+--
+-- Name: FUNCTION _begin_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._begin_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer) IS 'Internal: start an anonymous read of the landing page (index.read_products_landing): its arguments checked as read_products_page checks them (22023: filters other than priceBuckets, a currency that is not a code, a page size out of 0-100, a cursor not of the newest list), then index._begin_public_read of the commerce module. Returns the tenant id.';
+
+--
+-- Name: FUNCTION _begin_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index._begin_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer) FROM PUBLIC;
+
+--
 -- Name: _begin_public_read(text, text); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -25476,6 +25506,70 @@ COMMENT ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle t
 --
 
 GRANT ALL ON FUNCTION index.read_product(p_tenant_slug text, p_id uuid, p_handle text) TO rustok_app;
+
+--
+-- Name: read_products_landing(text, jsonb, text, jsonb, integer, boolean, boolean); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.read_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_want_total boolean, p_want_facets boolean) RETURNS TABLE(ord bigint, cursor jsonb, product_id uuid, handle text, title text, subtitle text, status text, discountable boolean, currencies text[], prices jsonb, total_stock bigint, has_stock boolean, variant_count integer, created_at timestamp with time zone, updated_at timestamp with time zone, total integer, total_capped boolean, facets jsonb)
+    LANGUAGE sql SECURITY DEFINER ROWS 22
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET plan_cache_mode TO 'force_generic_plan'
+    AS $$
+    -- t: the tenant, resolved and set for the rest of the caller's statement (index._begin_public_read) before any
+    -- row: row 0 reads it first (Append runs its inputs in order) and the page's rows take it as their predicate
+    with t as materialized (
+        select index._begin_products_landing(p_tenant_slug, p_filters, p_currency, p_after, p_limit) as id),
+    listing as materialized (   -- as read_products_page: the facets and the total from one read of the facet cache
+        select t.id, case when p_want_facets then index.search_products(t.id, null, coalesce(p_filters, '{}'), 'newest',
+                                                                        1, 0, p_currency, false) end as l
+        from t),
+    counted as materialized (
+        select case when p_want_facets then (x.l ->> 'total')::bigint
+                    when p_want_total then (index._browse_facets(x.id, false, p_currency,
+                                                                 index._price_bucket_bounds(null)) ->> 'total')::bigint
+               end as n,
+               x.l -> 'facets' as facets
+        from listing x)
+    select 0::bigint, null::jsonb, null::uuid, null::text, null::text, null::text, null::text, null::boolean,
+           null::text[], null::jsonb, null::bigint, null::boolean, null::integer, null::timestamptz, null::timestamptz,
+           least(c.n, 10000)::integer, c.n > 10000, c.facets
+    from counted c
+    union all
+    (select row_number() over (order by p.created_at desc, p.product_id desc),
+            jsonb_build_object('s', 'newest', 'k', jsonb_build_array(p.created_at, p.product_id)),
+            p.product_id, p.handle, p.title, p.subtitle, p.status, p.discountable, p.currencies, p.prices,
+            p.total_stock, p.has_stock, p.variant_count, p.created_at, p.updated_at,
+            null::integer, null::boolean, null::jsonb
+     from index.products p
+     where p.tenant_id = (select t.id from t) and p.status = 'published' and p_after is null
+     order by p.created_at desc, p.product_id desc
+     limit p_limit + 1)
+    union all
+    (select row_number() over (order by p.created_at desc, p.product_id desc),
+            jsonb_build_object('s', 'newest', 'k', jsonb_build_array(p.created_at, p.product_id)),
+            p.product_id, p.handle, p.title, p.subtitle, p.status, p.discountable, p.currencies, p.prices,
+            p.total_stock, p.has_stock, p.variant_count, p.created_at, p.updated_at,
+            null::integer, null::boolean, null::jsonb
+     from index.products p
+     where p.tenant_id = (select t.id from t) and p.status = 'published' and p_after is not null
+       and (p.created_at, p.product_id) < ((p_after -> 'k' ->> 0)::timestamptz, (p_after -> 'k' ->> 1)::uuid)
+     order by p.created_at desc, p.product_id desc
+     limit p_limit + 1)
+$$;
+
+--
+-- Name: FUNCTION read_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_want_total boolean, p_want_facets boolean); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.read_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_want_total boolean, p_want_facets boolean) IS 'The public landing page (GraphQL Query.products of an anonymous visitor without search text, without filters but priceBuckets, newest first, forwards) in one SQL statement, as index.read_products_page answers it with fewer columns: row 0 the total and facets when asked (the facet cache), rows 1.. the page (up to p_limit + 1 rows from products_created_idx, after the cursor p_after) with the card columns (no description, tags or seo). The compiled path uses it when its cards need no other column. Tenant by slug (index._begin_public_read, which sets it for the rest of the statement); 22023 for other filters, a bad currency, page size or cursor. Security definer: only published products of the tenant named by its public slug.';
+
+--
+-- Name: FUNCTION read_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_want_total boolean, p_want_facets boolean); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.read_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_want_total boolean, p_want_facets boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.read_products_landing(p_tenant_slug text, p_filters jsonb, p_currency text, p_after jsonb, p_limit integer, p_want_total boolean, p_want_facets boolean) TO rustok_app;
 
 --
 -- Name: read_products_page(text, text, jsonb, text, text, jsonb, jsonb, integer, boolean, boolean, boolean); Type: FUNCTION; Schema: index; Owner: -

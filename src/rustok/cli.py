@@ -7,6 +7,7 @@ use) ends with exit code 1 and one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -14,7 +15,7 @@ import sys
 import psycopg
 
 from rustok.bench import cli as bench_cli
-from rustok.config import Settings, yoyo_url
+from rustok.config import Settings, default_pool_size, yoyo_url
 from rustok.errors import RustokError
 from rustok import imports as import_cli
 from rustok.index import cli as index_cli
@@ -265,11 +266,25 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     processes = args.workers if args.workers is not None else settings.serve_workers
     if processes < 1:
         raise RustokError(f"--workers must be at least 1 (got {processes})")
+    settings = _serve_settings(settings, processes)
     if processes == 1:
         _serve(settings, url, run_worker=False)
     else:
         _serve_processes(settings, processes)
     return 0
+
+
+def _serve_settings(settings: Settings, processes: int) -> Settings:
+    """The settings of `rustok serve` with `processes` API processes (--workers over RUSTOK_SERVE_WORKERS). The
+    processes read their settings from the environment (rustok.app.app_from_env), so --workers goes there too; a
+    pool not set explicitly (RUSTOK_DB_POOL_SIZE) is the cores' share of each (rustok.config.default_pool_size)."""
+    if processes == settings.serve_workers:
+        return settings
+    os.environ["RUSTOK_SERVE_WORKERS"] = str(processes)
+    settings = dataclasses.replace(settings, serve_workers=processes)
+    if not os.environ.get("RUSTOK_DB_POOL_SIZE"):
+        settings = dataclasses.replace(settings, db_pool_size=default_pool_size(processes))
+    return settings
 
 
 def _serve_processes(settings: Settings, processes: int) -> None:

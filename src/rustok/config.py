@@ -6,6 +6,7 @@ no DATABASE_URL means a private embedded PostgreSQL 18 in ./.rustok/.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +63,29 @@ def yoyo_url(url: str) -> str:
     return "postgresql+psycopg" + url[len(scheme):]
 
 
+# The API's pool (RUSTOK_DB_POOL_SIZE) by default: POOL_PER_CORE connections per core of this machine, shared among
+# the API processes of `rustok serve --workers N`, at least POOL_FLOOR per process. Statements beyond what the cores
+# run only wait (bench/README.md, read side attempt 14); the floor keeps a burst of a few concurrent requests from
+# queueing behind one slow statement up to RUSTOK_DB_ACQUIRE_TIMEOUT.
+POOL_PER_CORE = 2
+POOL_FLOOR = 4
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask: a container's or taskset's limit), else the machine's."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def default_pool_size(processes: int = 1, cpus: int | None = None) -> int:
+    """RUSTOK_DB_POOL_SIZE when unset: POOL_PER_CORE per usable CPU divided among `processes` API processes, at
+    least POOL_FLOOR (2 cores, 1 process: 4; 8 cores: 16; 8 cores and --workers 4: 4)."""
+    cpus = cpus if cpus is not None else usable_cpus()
+    return max(POOL_FLOOR, math.ceil(POOL_PER_CORE * cpus / max(1, processes)))
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -76,6 +100,13 @@ def _nonnegative_int_env(name: str, default: int) -> int:
     value = _int_env(name, default)
     if value < 0:
         raise ConfigError(f"{name} must be 0 or more (got {value})")
+    return value
+
+
+def _positive_int_env(name: str, default: int) -> int:
+    value = _int_env(name, default)
+    if value < 1:
+        raise ConfigError(f"{name} must be 1 or more (got {value})")
     return value
 
 
@@ -170,7 +201,7 @@ class Settings:
     index_full_reindex_at: str = "03:00"  # HH:MM local time, or "off"
     # Database outages (see docs/reliability.md): how long a request waits for a pooled connection,
     # how often an open circuit probes for the database's return, and the Retry-After it advertises.
-    db_pool_size: int = 10
+    db_pool_size: int = field(default_factory=default_pool_size)   # per API process; default: sized to the cores
     db_acquire_timeout: float = 1.0
     db_probe_interval: float = 0.25
     db_reconnect_timeout: float = 1.0
@@ -229,18 +260,19 @@ class Settings:
     @classmethod
     def from_env(cls) -> "Settings":
         raw_url = os.environ.get("DATABASE_URL")
+        workers = _int_env("RUSTOK_SERVE_WORKERS", 1)
         return cls(
             database_url=normalize_database_url(raw_url) if raw_url else None,
             data_dir=Path(os.environ.get("RUSTOK_DATA_DIR") or ".rustok"),
             db_port=_int_env("RUSTOK_DB_PORT", DEFAULT_DB_PORT),
             http_host=os.environ.get("RUSTOK_HOST") or "127.0.0.1",
             http_port=_int_env("RUSTOK_PORT", DEFAULT_HTTP_PORT),
-            serve_workers=_int_env("RUSTOK_SERVE_WORKERS", 1),
+            serve_workers=workers,
             index_batch_size=_int_env("RUSTOK_INDEX_BATCH_SIZE", 100),
             index_workers=_int_env("RUSTOK_INDEX_WORKERS", 4),
             index_realtime_sync=_bool_env("RUSTOK_INDEX_REALTIME_SYNC", True),
             index_full_reindex_at=os.environ.get("RUSTOK_INDEX_FULL_REINDEX_AT") or "03:00",
-            db_pool_size=_int_env("RUSTOK_DB_POOL_SIZE", cls.db_pool_size),
+            db_pool_size=_positive_int_env("RUSTOK_DB_POOL_SIZE", default_pool_size(workers)),
             db_acquire_timeout=_float_env("RUSTOK_DB_ACQUIRE_TIMEOUT", cls.db_acquire_timeout),
             db_probe_interval=_float_env("RUSTOK_DB_PROBE_INTERVAL", cls.db_probe_interval),
             db_reconnect_timeout=_float_env("RUSTOK_DB_RECONNECT_TIMEOUT", cls.db_reconnect_timeout),

@@ -84,6 +84,9 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
     )},
     "index.read_products_page(text,text,jsonb,text,text,jsonb,jsonb,integer,boolean,boolean,boolean)": (
         {APP}, "anonymous storefront read (compiled path): the tenant of a public slug, published products only"),
+    "index.read_products_landing(text,jsonb,text,jsonb,integer,boolean,boolean)": (
+        {APP}, "anonymous storefront landing page (compiled path): the tenant of a public slug, published products "
+               "only, card columns"),
 }
 
 

@@ -10,6 +10,7 @@ import uuid
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 from starlette.testclient import TestClient
 
 from rustok.app import create_app
@@ -366,9 +367,116 @@ def test_price_range_walks_are_identical(both, shop, sort):
     assert walk_forwards(both, shop, query, {"s": sort}) >= 5
 
 
+LANDING_CARD = "id handle title subtitle status discountable inStock totalStock variantCount currencies createdAt updatedAt"
+
+
+@pytest.mark.parametrize("extra,variables", [
+    ("", {}),
+    ("totalCount totalCountCapped sort query", {"c": "EUR"}),
+    ("totalCount facets { categories { count category { handle } } tags { count } priceBuckets { count min { amount } } "
+     "inStock { count inStock } }", {"c": "usd"}),
+    ("totalCount facets { priceBuckets { count min { amount } max { amount } } }", {"c": None, "b": [0, 2000, 5000]}),
+    ("sort", {"s": "relevance", "c": "EUR"}),
+])
+def test_landing_walks_from_the_narrow_rows_are_identical(both, shop, extra, variables):
+    """The landing page whose cards need no wide column (description, tags, seo) takes its rows from
+    index.read_products_landing: every page of a forwards walk, with and without total and facets, the same bytes as
+    ordinary execution."""
+    query = ("query($a: String, $c: String, $s: ProductSort, $b: [BigInt!]) { products(first: 5, after: $a, currency: $c, "
+             "sort: $s, filter: {priceBuckets: $b}) { " + extra + " edges { cursor node { " + LANDING_CARD +
+             " rank priceRange { min { amount currencyCode } } price { calculated { amount } onSale } "
+             "variants { sku } categories { handle } } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }")
+    assert walk_forwards(both, shop, query, variables) == 6   # 26 published products, 5 a page
+
+
+def test_the_landing_source_is_chosen_by_the_arguments_and_the_cards():
+    """Which listings the narrow landing rows serve: only read_products_page's landing branch, and only when the
+    cards need none of the wide columns."""
+    from graphql import parse
+
+    from rustok.graphql import build_schema
+    from rustok.graphql.compiled import CompiledReads
+    from rustok.graphql.limits import Limits
+    from rustok.graphql.paging import encode_cursor
+
+    schema = build_schema()
+    reads = CompiledReads(schema, Limits())
+    after = encode_cursor({"k": ["2026-12-02T11:52:32.360286+00:00", "018bcfe6-ee9f-0001-093e-93e126ba6624"], "s": "newest"})
+
+    def landing(arguments: str, card: str = "handle") -> bool | None:
+        """The statement's landing flag; None when the statement has no landing source."""
+        plan = reads.plan(parse("{ products(%s) { nodes { %s } } }" % (arguments, card)), None)
+        assert plan is not None, arguments
+        if "read_products_landing" not in plan.sql:
+            return None
+        (flag,) = [v for k, v in plan.parameters(schema, {}, "shop").items() if k.endswith("_landing")]
+        return flag
+
+    assert landing("first: 20") is True
+    assert landing(f'first: 20, after: "{after}", currency: "eur", sort: newest') is True
+    assert landing('sort: relevance, filter: {priceBuckets: [0, 100], inStock: null}') is True
+    assert landing("first: 20", "handle description") is None          # a wide column: read_products_page only
+    assert landing("first: 20", "seo { title }") is None
+    assert landing("first: 20", "tags { slug }") is None
+    assert landing("first: 20", "variants { sku } categories { handle } images { url } price { onSale }") is True
+    for arguments in ('search: "tee"', 'search: ""', "sort: title_asc", "last: 3", f'before: "{after}"',
+                      "filter: {inStock: true}", 'currency: "euro"', 'filter: {categoryHandles: ["a"]}'):
+        assert landing(arguments) is False, arguments
+    plan = reads.plan(parse('{ category(handle: "a") { products(first: 2) { nodes { handle } } } }'), None)
+    assert "read_products_landing" not in plan.sql                    # a category's listing is filtered
+
+
+def test_the_landing_function_answers_as_read_products_page(owner, shop):
+    """index.read_products_landing against read_products_page's landing branch, as the application role: the same
+    rows in the card columns (every page forwards, with and without total and facets), and the same refusals."""
+    columns = ("ord, cursor, product_id, handle, title, subtitle, status, discountable, currencies, prices, "
+               "total_stock, has_stock, variant_count, created_at, updated_at, total, total_capped, facets")
+    page = ("select " + columns + " from index.read_products_page(%(t)s, null, %(f)s, 'newest', %(c)s, %(a)s, null, "
+            "%(n)s, false, %(wt)s, %(wf)s) order by ord")
+    narrow = ("select " + columns + " from index.read_products_landing(%(t)s, %(f)s, %(c)s, %(a)s, %(n)s, %(wt)s, %(wf)s) "
+              "order by ord")
+    with psycopg.connect(owner.info.dsn, autocommit=True, options="-c role=rustok_app") as app:
+        for wt, wf, c, f in ((False, False, None, {}), (True, False, "EUR", {}), (True, True, "USD", {}),
+                             (False, True, "EUR", {"priceBuckets": [0, 2000]}), (True, True, None, {})):
+            values = {"t": shop, "f": Jsonb(f), "c": c, "a": None, "n": 4, "wt": wt, "wf": wf}
+            pages = 0
+            while True:
+                expected = app.execute(page, values).fetchall()
+                got = app.execute(narrow, values).fetchall()
+                assert got == expected, (values, got[:2], expected[:2])
+                pages += 1
+                if len(got) <= values["n"] + 1:
+                    break
+                values["a"] = Jsonb(got[values["n"]][1])
+            assert pages == 7   # 26 published products, 4 a page
+        refusals = [
+            ("22023", {"t": shop, "f": {"inStock": True}, "c": None, "a": None, "n": 4}),     # not the landing page
+            ("22023", {"t": shop, "f": {}, "c": "euro", "a": None, "n": 4}),
+            ("22023", {"t": shop, "f": {}, "c": None, "a": None, "n": 101}),
+            ("22023", {"t": shop, "f": {}, "c": None, "n": 4,
+                       "a": {"k": ["2026-12-02T11:52:32.360286+00:00", "018bcfe6-ee9f-0001-093e-93e126ba6624"], "s": "title"}}),
+            ("22023", {"t": shop, "f": {}, "c": None, "n": 4, "a": {"k": [0.5, "018bcfe6-ee9f-0001-093e-93e126ba6624"],
+                                                                   "s": "newest"}}),
+            ("P0002", {"t": "no-such-shop", "f": {}, "c": None, "a": None, "n": 4}),
+        ]
+        for code, values in refusals:
+            values = {**values, "f": Jsonb(values["f"]), "wt": True, "wf": False,
+                      "a": Jsonb(values["a"]) if values["a"] is not None else None}
+            with pytest.raises(psycopg.Error) as refused:
+                app.execute(narrow, values).fetchall()
+            assert refused.value.sqlstate == code, (values, refused.value)
+        with module_off(owner, shop, "commerce"):
+            with pytest.raises(psycopg.Error) as refused:
+                app.execute(narrow, {"t": shop, "f": Jsonb({}), "c": None, "a": None, "n": 4,
+                                     "wt": False, "wf": False}).fetchall()
+            assert refused.value.sqlstate == "55000"
+
+
 @pytest.mark.parametrize("query,variables,headers", [
     ("{ products(first: 101) { nodes { id } } }", {}, {}),                          # page size refused
     ('{ products(after: "bm90LWEtY3Vyc29y") { nodes { id } } }', {}, {}),           # not a cursor
+    ('{ products(after: "eyJrIjpbMC41LCIwMThiY2ZlNi1lZTlmLTAwMDEtMDkzZS05M2UxMjZiYTY2MjQiXSwicyI6InJlbGV2YW5jZSJ9") '
+     '{ nodes { id } } }', {}, {}),                                                  # a cursor of a search, on the landing page
     ('{ products(currency: "euro") { nodes { id } } }', {}, {}),                    # refused by SQL (22023)
     ('{ products(sort: price_asc) { nodes { id } } }', {}, {}),                     # needs a currency
     ('{ product(id: "not-an-id") { id } }', {}, {}),

@@ -118,10 +118,22 @@ def _cursor(expr: str) -> str:
     """rustok.graphql.paging.encode_cursor in SQL: compact JSON of {"k": [key, id], "s": sort}, base64url."""
     text = (f"'{{\"k\":[' || {_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 0')} || ',' || "
             f"{_jsonb_scalar(f'{expr} -> ' + chr(39) + 'k' + chr(39) + ' -> 1')} || '],\"s\":' || ({expr} -> 's')::text || '}}'")
+    return _base64url(text)
+
+
+def _base64url(text: str) -> str:
+    """Unpadded base64url of the UTF-8 bytes of SQL text `text` (urlsafe_b64encode without '=')."""
     # replace() three times, not translate(): translate handles multibyte text character by character, ~2 us more
     # per cursor (40 % of it; bench/README.md, read side attempt 13)
     return (f"rtrim(replace(replace(replace(encode(convert_to({text}, 'UTF8'), 'base64'), E'\\n', ''), '+', '-'), "
             f"'/', '_'), '=')")
+
+
+def _newest_cursor(created_at: str, product_id: str) -> str:
+    """_cursor of a newest-first row from its key columns (a timestamptz and a uuid, never null), without building
+    and taking apart the cursor's jsonb: {"k": [created_at as JSON writes it, id], "s": "newest"}, base64url."""
+    return _base64url(f"'{{\"k\":[' || to_json({created_at})::text || ',\"' || {product_id}::text || "
+                      f"'\"],\"s\":\"newest\"}}'")
 
 
 def _module_guard(module: str, expr: str) -> str:
@@ -184,6 +196,16 @@ def _collect(schema: GraphQLSchema, document_fragments: dict, type_name: str, se
     return out
 
 
+def _landing(args: dict, filters: dict, currency: str | None, page) -> bool:
+    """Whether a products listing is the landing page: index.read_products_page's first branch (its condition in
+    sql/code/index/reads.sql), which index.read_products_landing answers alike: no text, no filters but the price
+    buckets, newest first (or relevance, which is newest without text), paging forwards, a currency code or none."""
+    return (args.get("search") is None and not (filters.keys() - {"priceBuckets"}) and args.get("sort") in _LANDING_SORTS
+            and page.before_param is None and not page.from_end
+            and (currency is None or (len(currency) == 3 and currency.isascii() and currency.isalpha()
+                                      and currency.isupper())))
+
+
 def _page_values(values: dict, names: dict, page) -> None:
     """The paging parameters of a connection (rustok.graphql.paging.PageArgs) under their statement names."""
     values[names["after"]] = page.after_param
@@ -217,6 +239,12 @@ _SCALAR_COLUMNS = {  # Product field -> (column of index.products, kind)
     "updatedAt": ("updated_at", "datetime"),
 }
 _SEO_KEYS = ("title", "description", "canonicalUrl", "imageUrl", "robots")
+# The landing page's rows (index.read_products_landing) carry the card columns: those of a page row of
+# index.read_products_page but the ones of these Product fields (description, the tag arrays, seo)
+_WIDE_PAGE_FIELDS = frozenset({"description", "tags", "seo"})
+_LANDING_COLUMNS = ("product_id", "handle", "title", "subtitle", "status", "discountable", "currencies", "prices",
+                    "total_stock", "has_stock", "variant_count", "created_at", "updated_at")
+_LANDING_SORTS = (None, "newest", "relevance")
 _CONTENT_COLUMNS = {  # Content field -> (column of index.content, kind)
     "id": ("node_id", "plain"), "kind": ("kind", "plain"), "title": ("title", "plain"), "slug": ("slug", "plain"),
     "excerpt": ("excerpt", "plain"), "bodyPreview": ("body_preview", "plain"), "bodyFormat": ("body_format", "plain"),
@@ -592,38 +620,73 @@ class Compiler:
         read_args = self.arguments(type_name, field_name, node)
         n = self.params.name("products" if scope is None else "scoped")
         names = {k: f"{n}_{k}" for k in ("search", "filters", "sort", "currency", "after", "before", "limit",
-                                          "from_end", "want_total", "want_facets", "has_after", "has_before")}
+                                          "from_end", "want_total", "want_facets", "has_after", "has_before",
+                                          "landing")}
         wants = {"total": False, "facets": False}
         currency_param = names["currency"]
+        # the landing page's rows may come from index.read_products_landing: a top-level listing whose cards need
+        # none of the columns it lacks
+        narrow = scope is None and not self.wide_cards(node)
 
         def fill(values: dict, variables) -> None:
             from rustok.graphql.storefront import _currency, _filters
 
             args = read_args(variables)
             page = page_args(args.get("first"), args.get("after"), args.get("last"), args.get("before"))
+            filters = _filters(args.get("filter"))
+            currency = _currency(args.get("currency"))
             values[names["search"]] = args.get("search")
-            values[names["filters"]] = Jsonb(_filters(args.get("filter")))
+            values[names["filters"]] = Jsonb(filters)
             values[names["sort"]] = args.get("sort")
-            values[names["currency"]] = _currency(args.get("currency"))
+            values[names["currency"]] = currency
             _page_values(values, names, page)
             values[names["want_total"]] = wants["total"]
             values[names["want_facets"]] = wants["facets"]
+            values[names["landing"]] = narrow and _landing(args, filters, currency, page)
         self.params.fillers.append(fill)
 
         rows, meta, page = f"{n}_rows", f"{n}_meta", f"{n}_page"
         P = {k: f"%({v})s" for k, v in names.items()}
         order = f"(case when {P['from_end']} then -x.ord else x.ord end)"
+        # (cursor_text: the landing rows' cursors, written from their key columns; null on read_products_page's)
         members = self.connection_members(
             node, "Product", lambda n: self.product(n, "x", currency_param), rows, meta, page, order, P, wants,
-            lambda n: self.facets(n, meta, P["currency"]))
+            lambda n: self.facets(n, meta, P["currency"]),
+            cursor=(lambda a: f"coalesce({a}.cursor_text, {_cursor(a + '.cursor')})") if narrow else None)
         filters = P["filters"] if scope is None else f"({P['filters']}::jsonb || {scope})"
-        ctes = (f"{rows} as materialized (select * from index.read_products_page(%(tenant)s, {P['search']}, "
-                f"{filters}, {P['sort']}, {P['currency']}, {P['after']}, {P['before']}, {P['limit']}, "
-                f"{P['from_end']}, {P['want_total']}, {P['want_facets']})), "
+        general = (f"index.read_products_page(%(tenant)s, {P['search']}, {filters}, {P['sort']}, {P['currency']}, "
+                   f"{P['after']}, {P['before']}, {P['limit']}, {P['from_end']}, {P['want_total']}, {P['want_facets']})")
+        if narrow:
+            # one source or the other by a one-time filter on the parameter: the landing page's rows from the narrow
+            # SQL function (the card columns, no PL/pgSQL between the statement and the rows), any other listing's
+            # from read_products_page, of which the statement reads the same columns
+            source = (f"select r.ord, r.cursor, null::text as cursor_text, r.rank, "
+                      f"{', '.join('r.' + c for c in _LANDING_COLUMNS)}, r.tsq, "
+                      f"r.corrected_query, r.total, r.total_capped, r.facets from {general} r where not {P['landing']} "
+                      f"union all "
+                      f"select l.ord, l.cursor, {_newest_cursor('l.created_at', 'l.product_id')}, null::real, "
+                      f"{', '.join('l.' + c for c in _LANDING_COLUMNS)}, ''::text, "
+                      f"null::text, l.total, l.total_capped, l.facets "
+                      f"from index.read_products_landing(%(tenant)s, {P['filters']}, {P['currency']}, {P['after']}, "
+                      f"{P['limit']}, {P['want_total']}, {P['want_facets']}) l where {P['landing']}")
+        else:
+            source = f"select * from {general}"
+        ctes = (f"{rows} as materialized ({source}), "
                 f"{meta} as (select r.tsq, r.corrected_query, r.total, r.total_capped, r.facets from {rows} r where r.ord = 0), "
                 f"{page} as (select r.* from {rows} r "
                 f"where r.ord between 1 and {P['limit']})")
         return _object(members), ctes
+
+    def wide_cards(self, node: FieldNode) -> bool:
+        """Whether a ProductConnection's products (edges.node, nodes) select a column index.read_products_landing
+        does not return (_WIDE_PAGE_FIELDS)."""
+        cards = []
+        for s in self.selections("ProductConnection", node):
+            if s.name == "nodes":
+                cards.append(s.node)
+            elif s.name == "edges":
+                cards += [e.node for e in self.selections("ProductEdge", s.node) if e.name == "node"]
+        return any(c.name in _WIDE_PAGE_FIELDS for card in cards for c in self.selections("Product", card))
 
     def keyed_facets(self, node: FieldNode, f: str, source: str, facet_type: str, inner_field: str, inner_type: str,
                      keys: tuple[str, ...]) -> str:
@@ -1210,11 +1273,14 @@ class Compiler:
         return _object(members), ctes
 
     def connection_members(self, node: FieldNode, type_name: str, build_node, rows: str, meta: str, page: str,
-                           order: str, P: dict, wants: dict, build_facets) -> list[tuple[str, str]]:
+                           order: str, P: dict, wants: dict, build_facets,
+                           cursor: Callable[[str], str] | None = None) -> list[tuple[str, str]]:
         """The members of a <type_name>Connection over the CTEs of a read function's answer (rows: row 0 the
         listing, then the page; meta: row 0; page: the page's rows in `order`): edges, nodes (each built by
         build_node on alias x), pageInfo, totals, query, correctedQuery, sort and facets (build_facets). Marks in
-        `wants` what the read function must compute (total, facets)."""
+        `wants` what the read function must compute (total, facets). `cursor`: the SQL of a page row's cursor
+        text from its alias (default: _cursor of its cursor column)."""
+        cursor = cursor or (lambda alias: _cursor(f"{alias}.cursor"))
         connection, edge_type = f"{type_name}Connection", f"{type_name}Edge"
         members = []
         for s in self.selections(connection, node):
@@ -1228,7 +1294,7 @@ class Compiler:
                     if e.name == "__typename":
                         edge.append((e.key, f"'\"{edge_type}\"'"))
                     elif e.name == "cursor":
-                        edge.append((e.key, "'\"' || " + _cursor("x.cursor") + " || '\"'"))
+                        edge.append((e.key, "'\"' || " + cursor("x") + " || '\"'"))
                     elif e.name == "node":
                         edge.append((e.key, build_node(e.node)))
                     else:
@@ -1237,7 +1303,7 @@ class Compiler:
             elif s.name == "nodes":
                 members.append((s.key, _array(build_node(s.node), f"{page} x", order)))
             elif s.name == "pageInfo":
-                members.append((s.key, self.page_info(s.node, rows, page, order, P)))
+                members.append((s.key, self.page_info(s.node, rows, page, order, P, cursor)))
             elif s.name == "totalCount":
                 wants["total"] = True
                 members.append((s.key, f"(select m.total::text from {meta} m)"))
@@ -1257,11 +1323,12 @@ class Compiler:
                 raise Unsupported(f"{connection}.{s.name}")
         return members
 
-    def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict) -> str:
+    def page_info(self, node: FieldNode, rows: str, page: str, order: str, P: dict,
+                  cursor: Callable[[str], str]) -> str:
         info = []
         more = f"(select count(*) > {P['limit']} from {rows} r where r.ord > 0)"
-        first_cursor = f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x order by {order} limit 1)"
-        last_cursor = f"(select '\"' || {_cursor('x.cursor')} || '\"' from {page} x order by {order} desc limit 1)"
+        first_cursor = f"(select '\"' || {cursor('x')} || '\"' from {page} x order by {order} limit 1)"
+        last_cursor = f"(select '\"' || {cursor('x')} || '\"' from {page} x order by {order} desc limit 1)"
         for i in self.selections("PageInfo", node):
             self.no_arguments(i.node)
             if i.name == "__typename":

@@ -31,6 +31,7 @@ import http.client
 from pathlib import Path
 
 from rustok.bench.report import Figure, Result
+from rustok.config import default_pool_size
 from rustok.bench.runner import Bench, loadavg, median
 from rustok.embedded import free_port
 
@@ -171,8 +172,9 @@ def _python_load(target: Target, case: str, seconds: float) -> dict:
 
 def _start_ours(bench: Bench, compiled: bool) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = dict(os.environ, DATABASE_URL=bench.url, RUSTOK_COMPILED_READS="on" if compiled else "off",
-               RUSTOK_DB_POOL_SIZE=str(CONNECTIONS))
+    # the pool as production sizes it (RUSTOK_DB_POOL_SIZE unset: 2 per core, rustok.config.default_pool_size),
+    # unless the environment sets it; until 2026-12-02 15:00 the bench gave it CONNECTIONS (16)
+    env = dict(os.environ, DATABASE_URL=bench.url, RUSTOK_COMPILED_READS="on" if compiled else "off")
     proc = subprocess.Popen([sys.executable, "-m", "rustok.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_http(port, proc, "/healthz")
@@ -325,6 +327,9 @@ def run(bench: Bench) -> Result:
     load = _wrk if shutil.which("wrk") else None
     if load is None:
         notes.append("wrk is not installed: a Python keep-alive client generated the load (it shares the cores)")
+    notes.append(f"our API's pool: {os.environ.get('RUSTOK_DB_POOL_SIZE') or default_pool_size()} connections "
+                 f"({'RUSTOK_DB_POOL_SIZE' if os.environ.get('RUSTOK_DB_POOL_SIZE') else 'the default, 2 per core'}); "
+                 f"PostGraphile's: pg's default, 10")
     before = loadavg()
     rounds: list[dict] = []
     try:
