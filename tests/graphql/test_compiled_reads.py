@@ -711,3 +711,15 @@ def test_cursors_are_written_as_the_ordinary_path_writes_them(owner):
         written = owner.execute(f"select {_cursor('z.c')} from (select %s::jsonb as c) z", (Jsonb(key),)).fetchone()[0]
         assert written == encode_cursor(key), key
     assert any(c in encode_cursor(k) for k in keys for c in "-_")   # the case the replacements are for
+
+
+def test_native_placeholders_number_each_name_once_and_keep_percent_signs():
+    from rustok.graphql.compiled import Unsupported, native_placeholders
+
+    sql, names = native_placeholders("select %(a)s::text, %(b)s::int, %(a)s::text, 'x%%y', format('%%s', %(c)s)")
+    assert sql == b"select $1::text, $2::int, $1::text, 'x%y', format('%s', $3)"
+    assert names == ("a", "b", "c")
+    assert native_placeholders("select 1") == (b"select 1", ())
+    with pytest.raises(Unsupported):     # psycopg would refuse it too: never sent
+        native_placeholders("select 5 % 2")
+
