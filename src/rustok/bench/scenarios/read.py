@@ -271,15 +271,9 @@ def _compiled_statements(queries: dict, slug: str) -> dict:
         params = plan.parameters(schema, {}, slug) if plan else None
         if params is None:
             continue
-        names: list[str] = []
-
-        def number(m):
-            if m.group(1) not in names:
-                names.append(m.group(1))
-            return f"${names.index(m.group(1)) + 1}"
-        sql = re.sub(r"%\((\w+)\)s", number, plan.sql)
-        args = [_json.dumps(params[n].obj) if isinstance(params[n], Jsonb) else params[n] for n in names]
-        out[case] = (sql, args)
+        # the statement as the API sends it ($n placeholders, converted once per plan)
+        args = [_json.dumps(params[n].obj) if isinstance(params[n], Jsonb) else params[n] for n in plan.native_names]
+        out[case] = (plan.native_sql.decode("utf-8"), args)
     return out
 
 
