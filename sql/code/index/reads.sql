@@ -494,6 +494,8 @@ as $$
            least(c.n, 10000)::integer, c.n > 10000, c.facets
     from counted c
     union all
+    -- the first page and a later one as two branches, each switched on by p_after: one branch with an OR on
+    -- p_after would not give the generic plan an index range on (created_at, product_id) to start from
     (select row_number() over (order by p.created_at desc, p.product_id desc),
             jsonb_build_object('s', 'newest', 'k', jsonb_build_array(p.created_at, p.product_id)),
             p.product_id, p.handle, p.title, p.subtitle, p.status, p.discountable, p.currencies, p.prices,
