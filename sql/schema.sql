@@ -9227,6 +9227,34 @@ COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_
 GRANT ALL ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
 
 --
+-- Name: count_revisions(uuid, integer); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.count_revisions(p_node_id uuid, p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform content._require_edit(array[p_node_id]);
+    return (select count(*)::int from (
+        select 1 from content.revisions r
+        where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_revisions(p_node_id uuid, p_cap integer); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.count_revisions(p_node_id uuid, p_cap integer) IS 'How many revisions a node has, counted up to p_cap, for those who may change it. (GraphQL Content.revisions.totalCount.)';
+
+--
+-- Name: FUNCTION count_revisions(p_node_id uuid, p_cap integer); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.count_revisions(p_node_id uuid, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.count_revisions(p_node_id uuid, p_cap integer) TO rustok_app;
+
+--
 -- Name: count_tags(text, integer); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -9490,37 +9518,6 @@ COMMENT ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_
 --
 
 GRANT ALL ON FUNCTION content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) TO rustok_app;
-
---
--- Name: list_revisions(uuid, integer); Type: FUNCTION; Schema: content; Owner: -
---
-
-CREATE FUNCTION content.list_revisions(p_node_id uuid, p_limit integer DEFAULT 50) RETURNS TABLE(id uuid, title text, excerpt text, format text, edited_by uuid, created_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE
-    AS $$
-begin
-    perform content._require_edit(array[p_node_id]);
-    return query
-    select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at
-    from content.revisions r
-    where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
-    order by r.created_at desc, r.id desc
-    limit least(greatest(coalesce(p_limit, 50), 1), 100);
-end
-$$;
-
---
--- Name: FUNCTION list_revisions(p_node_id uuid, p_limit integer); Type: COMMENT; Schema: content; Owner: -
---
-
-COMMENT ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) IS 'A node''s revisions, newest first (at most 100), for those who may change the node (content:write_all, or its author with content:write_own). (GraphQL Content.revisions.)';
-
---
--- Name: FUNCTION list_revisions(p_node_id uuid, p_limit integer); Type: ACL; Schema: content; Owner: -
---
-
-REVOKE ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION content.list_revisions(p_node_id uuid, p_limit integer) TO rustok_app;
 
 --
 -- Name: list_tags(text, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: content; Owner: -
@@ -9791,6 +9788,58 @@ COMMENT ON FUNCTION content.node_record(p_node_id uuid) IS 'A node of the curren
 --
 
 GRANT ALL ON FUNCTION content.node_record(p_node_id uuid) TO rustok_app;
+
+--
+-- Name: page_revisions(uuid, jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.page_revisions(p_node_id uuid, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(id uuid, title text, excerpt text, format text, edited_by uuid, created_at timestamp with time zone, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform content._require_edit(array[p_node_id]);
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'newest', array['timestamptz', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'newest', array['timestamptz', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at,
+               jsonb_build_object('s', 'newest', 'k', jsonb_build_array(r.created_at, r.id))
+        from content.revisions r
+        where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
+          and (v_after is null or (r.created_at, r.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (r.created_at, r.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by r.created_at desc, r.id desc
+        limit p_limit + 1;
+    else
+        return query
+        select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at,
+               jsonb_build_object('s', 'newest', 'k', jsonb_build_array(r.created_at, r.id))
+        from content.revisions r
+        where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
+          and (v_after is null or (r.created_at, r.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (r.created_at, r.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by r.created_at, r.id
+        limit p_limit + 1;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION page_revisions(p_node_id uuid, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.page_revisions(p_node_id uuid, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of a node''s revisions, newest first (created_at, then id; cursors {"s": "newest", "k": [created_at, id]} after / before; p_from_end pages backwards), for those who may change the node (content:write_all, or its author with content:write_own). (GraphQL Content.revisions.)';
+
+--
+-- Name: FUNCTION page_revisions(p_node_id uuid, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: content; Owner: -
+--
+
+REVOKE ALL ON FUNCTION content.page_revisions(p_node_id uuid, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION content.page_revisions(p_node_id uuid, p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: publish_due(); Type: FUNCTION; Schema: content; Owner: -
@@ -16638,6 +16687,33 @@ REVOKE ALL ON FUNCTION commerce.count_price_lists(p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.count_price_lists(p_cap integer) TO rustok_app;
 
 --
+-- Name: count_stock_locations(integer); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.count_stock_locations(p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.stock_locations l where l.tenant_id = core.current_tenant_id() limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_stock_locations(p_cap integer); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.count_stock_locations(p_cap integer) IS 'How many stock locations the current tenant has, counted up to p_cap. Permission catalog:write. (GraphQL stockLocations.totalCount.)';
+
+--
+-- Name: FUNCTION count_stock_locations(p_cap integer); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.count_stock_locations(p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.count_stock_locations(p_cap integer) TO rustok_app;
+
+--
 -- Name: create_order_partition(timestamp with time zone); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -17798,7 +17874,7 @@ CREATE FUNCTION commerce.order_record(p_order_id uuid) RETURNS jsonb
         'currencyCode', o.currency_code, 'subtotal', o.subtotal, 'discountTotal', o.discount_total,
         'shippingTotal', o.shipping_total, 'taxTotal', o.tax_total, 'total', o.total,
         'shippingAddress', o.shipping_address, 'billingAddress', o.billing_address,
-        'createdAt', o.created_at, 'updatedAt', o.updated_at,
+        'createdAt', o.created_at, 'updatedAt', o.updated_at, 'cancellation', o.metadata->'cancellation',
         'items', coalesce((
             select jsonb_agg(jsonb_build_object('id', i.id, 'variantId', i.variant_id, 'productId', i.product_id,
                                                 'title', i.title, 'sku', i.sku, 'quantity', i.quantity,
@@ -17869,6 +17945,56 @@ COMMENT ON FUNCTION commerce.page_price_lists(p_after jsonb, p_before jsonb, p_l
 
 REVOKE ALL ON FUNCTION commerce.page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.page_price_lists(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
+
+--
+-- Name: page_stock_locations(jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.page_stock_locations(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(location_id uuid, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'oldest', array['timestamptz', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'oldest', array['timestamptz', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select l.id, jsonb_build_object('s', 'oldest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.stock_locations l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) > (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) < (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at, l.id
+        limit p_limit + 1;
+    else
+        return query
+        select l.id, jsonb_build_object('s', 'oldest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.stock_locations l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) > (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) < (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at desc, l.id desc
+        limit p_limit + 1;
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION page_stock_locations(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.page_stock_locations(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s stock locations, oldest first (the first is where stock goes by default; created_at, then id). Cursors {"s": "oldest", "k": [created_at, id]} after / before; p_from_end pages backwards. Permission catalog:write. (GraphQL stockLocations.)';
+
+--
+-- Name: FUNCTION page_stock_locations(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.page_stock_locations(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.page_stock_locations(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: place_order(uuid, text, jsonb, uuid, text, jsonb, jsonb, bigint, bigint, numeric, text, uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
@@ -18121,7 +18247,7 @@ begin
     from commerce.variants v
     where v.tenant_id = core.current_tenant_id() and v.id = p_variant_id;
     if v_product is null then
-        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'variant_id';
     end if;
     return v_product;
 end
@@ -18606,7 +18732,7 @@ begin
     where v.tenant_id = v_tenant and v.id = p_variant_id
     order by vi.inventory_item_id limit 1;
     if not found then
-        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'variant_id';
     end if;
     if v_item is null then  -- first stock for this variant: its own inventory item
         insert into commerce.inventory_items (tenant_id, sku, title)
@@ -19477,6 +19603,19 @@ begin
     if not found then
         raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
     end if;
+    if p_patch ? 'customerGroups' then
+        if jsonb_typeof(p_patch->'customerGroups') not in ('array', 'null') then
+            raise exception 'customerGroups: expected a list of customer groups' using errcode = 'invalid_parameter_value',
+                column = 'customerGroups';
+        end if;
+        delete from commerce.price_list_rules r
+        where r.tenant_id = v_tenant and r.price_list_id = p_price_list_id and r.attribute = 'customer_group';
+        if jsonb_array_length(coalesce(nullif(p_patch->'customerGroups', 'null'), '[]')) > 0 then
+            insert into commerce.price_list_rules (tenant_id, price_list_id, attribute, "values")
+            values (v_tenant, p_price_list_id, 'customer_group',
+                    array(select jsonb_array_elements_text(p_patch->'customerGroups')));
+        end if;
+    end if;
     if p_patch ? 'prices' and jsonb_typeof(p_patch->'prices') = 'array' then
         delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id;
         insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
@@ -19492,7 +19631,7 @@ $$;
 -- Name: FUNCTION update_price_list(p_price_list_id uuid, p_patch jsonb); Type: COMMENT; Schema: commerce; Owner: -
 --
 
-COMMENT ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) IS 'Change a price list: the keys given of {title, description, type, status, startsAt, endsAt} (null clears a window end), and prices (replaces all of the list''s prices). Permission catalog:write. (GraphQL updatePriceList.)';
+COMMENT ON FUNCTION commerce.update_price_list(p_price_list_id uuid, p_patch jsonb) IS 'Change a price list: the keys given of {title, description, type, status, startsAt, endsAt} (null clears a window end), customerGroups (replaces the customer-group rule; an empty list or null removes it: the list then applies to everyone) and prices (replaces all of the list''s prices). Permission catalog:write. (GraphQL updatePriceList.)';
 
 --
 -- Name: FUNCTION update_price_list(p_price_list_id uuid, p_patch jsonb); Type: ACL; Schema: commerce; Owner: -
@@ -19543,6 +19682,38 @@ COMMENT ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) IS
 
 REVOKE ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION commerce.update_product(p_product_id uuid, p_patch jsonb) TO rustok_app;
+
+--
+-- Name: update_stock_location(uuid, text); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.update_stock_location(p_location_id uuid, p_name text) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    update commerce.stock_locations l set name = p_name
+    where l.tenant_id = core.current_tenant_id() and l.id = p_location_id;
+    if not found then
+        raise exception 'commerce.stock_locations.id: no stock location %', p_location_id
+            using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_location_id;
+end
+$$;
+
+--
+-- Name: FUNCTION update_stock_location(p_location_id uuid, p_name text); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.update_stock_location(p_location_id uuid, p_name text) IS 'Rename a stock location of the current tenant (names are unique per tenant). Permission catalog:write. (GraphQL updateStockLocation.)';
+
+--
+-- Name: FUNCTION update_stock_location(p_location_id uuid, p_name text); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.update_stock_location(p_location_id uuid, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.update_stock_location(p_location_id uuid, p_name text) TO rustok_app;
 
 --
 -- Name: upsert_category(uuid, jsonb); Type: FUNCTION; Schema: commerce; Owner: -
@@ -24799,6 +24970,50 @@ COMMENT ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filter
 
 REVOKE ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION index.count_products(p_tenant_id uuid, p_q tsquery, p_filters jsonb, p_currency text, p_include_unpublished boolean, p_cap integer) TO rustok_app;
+
+--
+-- Name: count_search(uuid, text, boolean, integer); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index.count_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_cap integer DEFAULT 10000) RETURNS TABLE(total integer, capped boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+declare
+    v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
+    v_n bigint;
+begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null or numnode(v_q) = 0 then
+        return query select 0, false;
+        return;
+    end if;
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    select count(*) into v_n from (
+        (select 1 from index._product_listing_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished) p
+         where core.module_enabled(p_tenant_id, 'commerce') limit p_cap + 1)
+        union all
+        (select 1 from index._content_matches(p_tenant_id, v_q, '{}', p_include_unpublished) c
+         where core.module_enabled(p_tenant_id, 'content') limit p_cap + 1)
+    ) m;
+    return query select least(v_n, p_cap)::integer, v_n > p_cap;
+end
+$$;
+
+--
+-- Name: FUNCTION count_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_cap integer); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index.count_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_cap integer) IS 'How many products and pages/posts the unified search (index.page_search, same text and visibility) matches, exact up to p_cap (default 10,000), capped when more; a module the tenant turned off counts nothing. Security definer (as index.page_search): reads only the tenant index._visible_tenant allows. (GraphQL search.totalCount.)';
+
+--
+-- Name: FUNCTION count_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_cap integer); Type: ACL; Schema: index; Owner: -
+--
+
+REVOKE ALL ON FUNCTION index.count_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION index.count_search(p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_cap integer) TO rustok_app;
 
 --
 -- Name: count_verify(integer); Type: FUNCTION; Schema: index; Owner: -

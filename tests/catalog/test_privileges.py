@@ -79,6 +79,7 @@ DEFINER_FUNCTIONS: dict[str, tuple[set[str], str]] = {
         "index.page_content(uuid,tsquery,jsonb,text,boolean,jsonb,jsonb,integer,boolean)",
         "index.count_content(uuid,tsquery,jsonb,boolean,integer)",
         "index.page_search(uuid,text,boolean,jsonb,jsonb,integer,boolean)",
+        "index.count_search(uuid,text,boolean,integer)",
         "index.search_correction(uuid,text,boolean)",
         "index.search_products(uuid,text,jsonb,text,integer,integer,text,boolean)",
     )},

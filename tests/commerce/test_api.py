@@ -49,7 +49,7 @@ def test_product_functions_cannot_touch_another_tenant(conn):
     assert scalar(conn, "select commerce.delete_product(%s)", (other_pid,)) is False
     raises(conn, "select commerce.product_of_variant(%s)", (other_vid,), sqlstate="P0002", contains="no variant")
     raises(conn, "select commerce.set_variant_price(%s, 'USD', 1, 1)", (other_vid,), sqlstate="P0002",
-           contains="commerce.variants.id: no variant")
+           contains="variant_id: no variant")
     _as_owner(conn)
     row = one(conn, "select title from commerce.products where id = %s", (other_pid,))
     assert row == {"title": theirs["product"]["title"]}

@@ -222,14 +222,14 @@ def test_content_categories_and_revisions(gql, owner, api_db):
         tenant=slug, token=al)
     with psycopg.connect(api_db, autocommit=True) as conn:
         conn.execute("select outbox.drain('index')")
-    revs = gql("query($i: ID!) { content(id: $i) { revisions { title editedBy } } }", {"i": post}, tenant=slug,
-               token=al)["data"]["content"]["revisions"]
+    revs = gql("query($i: ID!) { content(id: $i) { revisions { nodes { title editedBy } } } }", {"i": post}, tenant=slug,
+               token=al)["data"]["content"]["revisions"]["nodes"]
     assert "v1" in [r["title"] for r in revs] and all(r["editedBy"] for r in revs)
     other = gql('mutation { createNode(input: {kind: post, title: "Editor post"}) { node { id } } }', tenant=slug,
                 token=ed)["data"]["createNode"]["node"]["id"]
     with psycopg.connect(api_db, autocommit=True) as conn:
         conn.execute("select outbox.drain('index')")
-    refused = gql("query($i: ID!) { content(id: $i) { revisions { title } } }", {"i": other}, tenant=slug, token=al,
+    refused = gql("query($i: ID!) { content(id: $i) { revisions { nodes { title } } } }", {"i": other}, tenant=slug, token=al,
                   expect_errors=True)["errors"][0]
     assert refused["extensions"]["code"] == "FORBIDDEN" and "you authored" in refused["message"]
     gone = gql('mutation($c: ID!) { deleteContentCategory(id: $c) { deleted } }', {"c": sub["id"]}, tenant=slug,

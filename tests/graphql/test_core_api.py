@@ -54,21 +54,21 @@ def test_wrong_password_and_duplicate_email(gql, owner):
     bad = gql('mutation { login(email: "bo@example.com", password: "nope-nope") { token } }', tenant=slug,
               expect_errors=True)
     assert bad["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
-    dup = gql('mutation { register(email: "BO@example.com", password: "password1") { token } }', tenant=slug,
-              expect_errors=True)
-    err = dup["errors"][0]
-    assert err["extensions"]["code"] == "CONFLICT"
-    assert "email" in err["message"] + err["extensions"].get("detail", "")
-    short = gql('mutation { register(email: "c@example.com", password: "x") { token } }', tenant=slug,
-                expect_errors=True)
-    assert short["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    malformed = gql('mutation { register(email: "not-an-email", password: "password1") { token } }', tenant=slug,
-                    expect_errors=True)
-    assert malformed["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert malformed["errors"][0]["extensions"]["constraint"] == "users_email_format"
+    # refusals of register are userErrors (issue 12: top-level errors only for authentication, permission, faults)
+    reg = "mutation($e: String!, $p: String!) { register(email: $e, password: $p) { token user { id } userErrors { field code message } position } }"
+    dup = gql(reg, {"e": "BO@example.com", "p": "password1"}, tenant=slug)["data"]["register"]
+    assert dup["token"] is None and dup["user"] is None and dup["position"] is None
+    assert [(e["field"], e["code"]) for e in dup["userErrors"]] == [("email", "DUPLICATE")], dup
+    assert "tenant" not in dup["userErrors"][0]["message"]
+    short = gql(reg, {"e": "c@example.com", "p": "x"}, tenant=slug)["data"]["register"]
+    assert [(e["field"], e["code"]) for e in short["userErrors"]] == [("password", "INVALID")], short
+    malformed = gql(reg, {"e": "not-an-email", "p": "password1"}, tenant=slug)["data"]["register"]
+    assert [(e["field"], e["code"]) for e in malformed["userErrors"]] == [("email", "INVALID")], malformed
+    ok = gql(reg, {"e": "cy@example.com", "p": "password1"}, tenant=slug)["data"]["register"]
+    assert ok["token"] and ok["user"]["id"] and ok["userErrors"] == [] and ok["position"]
     count = owner.execute("select count(*) from core.users u join core.tenants t on t.id = u.tenant_id "
                           "where t.slug = %s", (slug,)).fetchone()[0]
-    assert count == 1  # nothing half-written
+    assert count == 2  # nothing half-written: bo and cy only
 
 
 def test_tenant_required_and_unknown_tenant(gql):

@@ -259,10 +259,66 @@ def test_the_schema_has_no_json_field_but_metadata(gql):
     assert found and all(name.endswith(".metadata") for name in found), found
 
 
+# List fields that are not connections, each with what bounds it (the audit of issue 12 in docs/graphql.md, "Paging").
+# A list is here because it is one object's own parts, a fixed set, or a tree/facet that the API caps.
+BOUNDED_LISTS = {
+    # a fixed or tiny set
+    "Query.modules": "the installed modules (5)", "Query.opsStatus": "one row per outbox consumer",
+    "Query.opsHealth": "the fixed health checks", "User.permissions": "the permissions of one role (17 at most)",
+    "Query.nodes": "the ids asked for (at most 100)", "IndexDrift.columns": "the columns of one read row",
+    "EventPayload.otherKeys": "keys of one event payload", "PriceList.customerGroups": "one rule's values",
+    "Query.tenantDomains": "a tenant's host names", "PlatformTenant.domains": "a tenant's host names",
+    # facets: counts per value of one listing, capped by the read functions
+    "ProductFacets.categories": "facet", "ProductFacets.tags": "facet", "ProductFacets.priceBuckets": "facet",
+    "ProductFacets.inStock": "facet (2)", "ContentFacets.kinds": "facet (3)", "ContentFacets.categories": "facet",
+    "ContentFacets.tags": "facet",
+    # one object's own parts
+    "Product.currencies": "part", "Product.variants": "part", "Product.options": "part", "Product.categories": "part",
+    "Product.tags": "part", "Product.images": "part", "ProductOption.values": "part", "Variant.selectedOptions": "part",
+    "Variant.prices": "part", "Variant.stock": "one row per stock location", "Content.tags": "part",
+    "Content.images": "part", "Content.reactions": "one count per reaction kind", "Content.viewerReactions": "part",
+    "Order.lines": "part", "Cart.lines": "part", "ProductRecord.variants": "part", "VariantRecord.prices": "part",
+    "OrderRecord.items": "part", "NodeRecord.tags": "part", "NodeRecord.images": "part",
+    # category trees (a shop's navigation), and the admin's flat category list
+    "Query.categories": "tree", "Query.contentCategories": "tree", "Category.children": "tree",
+    "ContentCategory.children": "tree", "Query.allCategories": "flat tree", "CategoryRecord.productIds": "part",
+    "PriceList.prices": "part", "Query.viewerPendingComments": "the viewer's own pending comments under one post",
+    # mutation answers: the objects the mutation changed
+    "SetTagsResult.tags": "answer", "MediaListResult.media": "answer", "BatchResult.ids": "answer",
+}
+
+
 def test_every_list_field_of_an_object_is_a_connection_or_a_bounded_part(gql):
-    """Lists that grow without bound are connections; the remaining list fields are parts of one object."""
-    schema = gql("{ __schema { queryType { fields { name type { kind name ofType { kind name } } } } } }")["data"]["__schema"]
-    roots = {f["name"]: f["type"] for f in schema["queryType"]["fields"]}
+    """Lists that grow without bound are connections; every other list field is named in BOUNDED_LISTS with what
+    bounds it, and no list field takes paging arguments without being a connection."""
+    schema = gql("""{ __schema { types { name kind fields { name args { name } type { ...T } } } } }
+        fragment T on __Type { name kind ofType { name kind ofType { name kind ofType { name kind } } } }""")["data"]["__schema"]
+
+    def unwrap(t):
+        is_list = False
+        while t.get("ofType"):
+            is_list = is_list or t["kind"] == "LIST"
+            t = t["ofType"]
+        return t["name"], is_list
+
+    roots = {f["name"]: unwrap(f["type"])[0] for t in schema["types"] if t["name"] == "Query" for f in t["fields"]}
     for name in ("products", "contents", "orders", "search", "staffOrders", "staffTags", "users", "priceLists",
-                 "deadLetters", "verifyIndex", "platformTenants"):
-        assert roots[name]["ofType"]["name"].endswith("Connection"), name
+                 "deadLetters", "verifyIndex", "platformTenants", "mediaLibrary", "stockLocations"):
+        assert roots[name].endswith("Connection"), name
+    unlisted, paged_lists = [], []
+    for t in schema["types"]:
+        if t["kind"] != "OBJECT" or t["name"].startswith("__") or t["name"].endswith(("Connection", "Edge")):
+            continue
+        for f in t["fields"]:
+            target, is_list = unwrap(f["type"])
+            name = f"{t['name']}.{f['name']}"
+            paging = {a["name"] for a in f["args"]} & {"first", "after", "last", "before"}
+            if paging and not target.endswith("Connection"):
+                paged_lists.append(name)
+            if is_list and f["name"] != "userErrors" and name not in BOUNDED_LISTS:
+                unlisted.append(name)
+    assert paged_lists == [], f"paging arguments on a field that is not a connection: {paged_lists}"
+    assert unlisted == [], f"list fields that are neither connections nor named bounded parts: {unlisted}"
+    # the event payload is a typed object, not JSON text
+    event = next(t for t in schema["types"] if t["name"] == "Event")
+    assert unwrap(next(f for f in event["fields"] if f["name"] == "payload")["type"])[0] == "EventPayload"

@@ -184,13 +184,13 @@ def test_product_categories_and_revision_bodies(gql, shop, api_db):
     r = gql('mutation($i: ID!) { updateNode(id: $i, input: {body: "two"}) { position } }', {"i": node}, tenant=slug, token=admin)
     with psycopg.connect(api_db, autocommit=True) as conn:
         conn.execute("select outbox.drain('index')")
-    body = gql.client.post("/graphql", json={"query": 'query($i: ID!) { content(id: $i) { body revisions { body } } }',
+    body = gql.client.post("/graphql", json={"query": 'query($i: ID!) { content(id: $i) { body revisions { nodes { body } } } }',
                                              "variables": {"i": node}},
                            headers={"X-Tenant": slug, "Authorization": f"Bearer {admin}",
                                     "X-Index-Position": r["data"]["updateNode"]["position"]}).json()
     assert body.get("data") and body["data"]["content"], body
     assert body["data"]["content"]["body"] == "two"
-    assert "one" in [x["body"] for x in body["data"]["content"]["revisions"]]
+    assert "one" in [x["body"] for x in body["data"]["content"]["revisions"]["nodes"]]
 
 
 def test_the_admin_app_is_served_with_a_strict_policy(gql):

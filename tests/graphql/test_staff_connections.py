@@ -1,5 +1,5 @@
 """The admin's lists as Relay connections over HTTP (issue 12: every list is a connection): users, priceLists,
-deadLetters, verifyIndex and platformTenants page forwards (first/after) and backwards (last/before) with opaque
+deadLetters, verifyIndex, platformTenants, stockLocations and a node's revisions page forwards (first/after) and backwards (last/before) with opaque
 keyset cursors, each row exactly once and in the documented order (ties broken by the id), also while rows are
 inserted during the walk; totalCount is exact up to 10,000 and then flagged; a page holds at most 100 rows (the same
 BAD_USER_INPUT as every connection); a cursor of another list is refused; the permissions are as before, in the API
@@ -174,6 +174,81 @@ def test_price_lists_page_both_ways_ties_broken_by_id(gql, owner, shop):
     assert last["edges"][0]["node"]["title"] == "Older" and last["pageInfo"]["hasPreviousPage"]
 
 
+# ---------------------------------------------------------------- stock locations
+
+LOCATIONS = _query("stockLocations", "id name")
+
+
+def test_stock_locations_page_both_ways_oldest_first(gql, owner, shop):
+    slug, manager = shop["slug"], shop["tokens"]["manager"]
+    # one statement: equal created_at, the id breaks the tie; one older location first
+    owner.execute("insert into commerce.stock_locations (tenant_id, name) select core.tenant_id_by_slug(%s), 'Store ' || i "
+                  "from generate_series(1, 104) i", (slug,))
+    owner.execute("insert into commerce.stock_locations (tenant_id, name, created_at) "
+                  "values (core.tenant_id_by_slug(%s), 'Main warehouse', now() - interval '1 day')", (slug,))
+    expected = [r[0] for r in owner.execute(
+        "select id::text from commerce.stock_locations where tenant_id = core.tenant_id_by_slug(%s) "
+        "order by created_at, id", (slug,)).fetchall()]
+    assert len(expected) == 105
+    both_ways(gql, LOCATIONS, "stockLocations", 40, lambda n: n["id"], expected, tenant=slug, token=manager)
+    first = gql(LOCATIONS, {"first": 1}, tenant=slug, token=manager)["data"]["stockLocations"]
+    assert first["totalCount"] == 105 and first["totalCountCapped"] is False
+    assert first["edges"][0]["node"]["name"] == "Main warehouse"
+    # rename: a taken name is a userError on `name`, nothing written; a good one answers the location
+    rename = "mutation($i: ID!, $n: String!) { updateStockLocation(id: $i, name: $n) { location { id name } userErrors { field code message } position } }"
+    taken = gql(rename, {"i": expected[0], "n": "Store 1"}, tenant=slug, token=manager)["data"]["updateStockLocation"]
+    assert taken["location"] is None and taken["position"] is None
+    assert [(e["field"], e["code"]) for e in taken["userErrors"]] == [("name", "DUPLICATE")], taken
+    done = gql(rename, {"i": expected[0], "n": "North warehouse"}, tenant=slug, token=manager)["data"]["updateStockLocation"]
+    assert done["location"] == {"id": expected[0], "name": "North warehouse"} and done["position"]
+    missing = gql(rename, {"i": str(uuid.UUID(int=1)), "n": "Nowhere"}, tenant=slug, token=manager)["data"]["updateStockLocation"]
+    assert missing["userErrors"][0]["code"] == "NOT_FOUND"
+    assert gql(LOCATIONS, {"first": 1}, tenant=slug, token=manager)["data"]["stockLocations"]["edges"][0]["node"]["name"] \
+        == "North warehouse"
+    refused = gql(rename, {"i": expected[0], "n": "Editor's"}, tenant=slug, token=shop["tokens"]["editor"], expect_errors=True)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+# ---------------------------------------------------------------- revisions of a node
+
+REVISIONS = ("query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { content(id: $id) { "
+             "revisions(first: $first, after: $after, last: $last, before: $before) { " + PAGE % "id title" + " } } }")
+
+
+def test_revisions_page_both_ways_newest_first(gql, owner, shop, api_db):
+    slug, editor = shop["slug"], shop["tokens"]["editor"]
+    node = gql('mutation { createNode(input: {kind: page, title: "v0", body: "b0"}) { node { id } } }', tenant=slug,
+               token=editor)["data"]["createNode"]["node"]["id"]
+    for i in range(1, 106):
+        gql('mutation($i: ID!, $t: String!) { updateNode(id: $i, input: {title: $t, body: $t}) { position } }',
+            {"i": node, "t": f"v{i}"}, tenant=slug, token=editor)
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    expected = [r[0] for r in owner.execute(
+        "select id::text from content.revisions where node_id = %s order by created_at desc, id desc", (node,)).fetchall()]
+    assert len(expected) >= 105
+
+    def walked(backwards):
+        pages, cursor = [], None
+        while True:
+            paging = {"last": 30, "before": cursor} if backwards else {"first": 30, "after": cursor}
+            conn = gql(REVISIONS, {"id": node, **paging}, tenant=slug, token=editor)["data"]["content"]["revisions"]
+            pages.append([e["node"]["id"] for e in conn["edges"]])
+            if not (conn["pageInfo"]["hasPreviousPage"] if backwards else conn["pageInfo"]["hasNextPage"]):
+                break
+            cursor = conn["pageInfo"]["startCursor"] if backwards else conn["pageInfo"]["endCursor"]
+        if backwards:
+            pages.reverse()
+        return [i for page in pages for i in page]
+
+    assert walked(False) == expected and walked(True) == expected
+    conn = gql(REVISIONS, {"id": node, "first": 1}, tenant=slug, token=editor)["data"]["content"]["revisions"]
+    assert conn["totalCount"] == len(expected) and conn["totalCountCapped"] is False
+    assert conn["edges"][0]["node"]["id"] == expected[0]
+    big = gql(REVISIONS, {"id": node, "first": 101}, tenant=slug, token=editor, expect_errors=True)["errors"][0]
+    assert big["extensions"]["code"] == "BAD_USER_INPUT" and big["extensions"]["maxPageSize"] == 100
+
+
 # ---------------------------------------------------------------- dead letters
 
 DEAD = _query("deadLetters", "consumer eventId lastErrorAt")
@@ -255,7 +330,8 @@ def test_platform_tenants_page_both_ways(gql, owner):
 
 # ---------------------------------------------------------------- the page size cap and bad cursors
 
-LISTS = {"users": USERS, "priceLists": PRICE_LISTS, "deadLetters": DEAD, "verifyIndex": VERIFY}
+LISTS = {"users": USERS, "priceLists": PRICE_LISTS, "deadLetters": DEAD, "verifyIndex": VERIFY,
+         "stockLocations": LOCATIONS}
 
 
 @pytest.mark.parametrize("field", list(LISTS))
@@ -299,7 +375,7 @@ def test_a_cursor_of_another_list_is_refused(gql, owner, shop):
 
 @pytest.mark.parametrize("field,allowed,refused", [
     ("users", "admin", "manager"), ("priceLists", "manager", "editor"),
-    ("deadLetters", "admin", "manager"), ("verifyIndex", "admin", "manager")])
+    ("deadLetters", "admin", "manager"), ("verifyIndex", "admin", "manager"), ("stockLocations", "manager", "editor")])
 def test_permissions_are_unchanged(gql, shop, field, allowed, refused):
     slug, tokens = shop["slug"], shop["tokens"]
     assert gql(LISTS[field], {"first": 1}, tenant=slug, token=tokens[allowed])["data"][field]["edges"] is not None
@@ -315,6 +391,8 @@ def test_permissions_are_unchanged(gql, shop, field, allowed, refused):
     "select * from outbox.page_dead_letters(null, null, 10)", "select outbox.count_dead_letters()",
     "select * from index.page_verify(null, null, 10)", "select index.count_verify()",
     "select * from core.page_platform_tenants(null, null, null, 10)", "select core.count_platform_tenants(null)",
+    "select * from commerce.page_stock_locations(null, null, 10)", "select commerce.count_stock_locations()",
+    "select commerce.update_stock_location(core.new_id(), 'x')",
     "select * from core.platform_tenant(core.new_id())"])
 def test_the_database_refuses_an_editor(api_db, owner, shop, call):
     """From psql as the application role, signed in as an editor: each page and count function checks its

@@ -109,7 +109,7 @@ begin
     where v.tenant_id = v_tenant and v.id = p_variant_id
     order by vi.inventory_item_id limit 1;
     if not found then
-        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'variant_id';
     end if;
     if v_item is null then  -- first stock for this variant: its own inventory item
         insert into commerce.inventory_items (tenant_id, sku, title)
@@ -173,7 +173,7 @@ as $$
         'currencyCode', o.currency_code, 'subtotal', o.subtotal, 'discountTotal', o.discount_total,
         'shippingTotal', o.shipping_total, 'taxTotal', o.tax_total, 'total', o.total,
         'shippingAddress', o.shipping_address, 'billingAddress', o.billing_address,
-        'createdAt', o.created_at, 'updatedAt', o.updated_at,
+        'createdAt', o.created_at, 'updatedAt', o.updated_at, 'cancellation', o.metadata->'cancellation',
         'items', coalesce((
             select jsonb_agg(jsonb_build_object('id', i.id, 'variantId', i.variant_id, 'productId', i.product_id,
                                                 'title', i.title, 'sku', i.sku, 'quantity', i.quantity,
@@ -247,7 +247,7 @@ begin
     from commerce.variants v
     where v.tenant_id = core.current_tenant_id() and v.id = p_variant_id;
     if v_product is null then
-        raise exception 'commerce.variants.id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'id';
+        raise exception 'variant_id: no variant %', p_variant_id using errcode = 'no_data_found', column = 'variant_id';
     end if;
     return v_product;
 end
@@ -587,6 +587,83 @@ comment on function commerce.create_stock_location(text) is
 revoke execute on function commerce.create_stock_location(text) from public;
 grant execute on function commerce.create_stock_location(text) to rustok_app;
 
+create or replace function commerce.update_stock_location(p_location_id uuid, p_name text) returns uuid
+    language plpgsql volatile
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    update commerce.stock_locations l set name = p_name
+    where l.tenant_id = core.current_tenant_id() and l.id = p_location_id;
+    if not found then
+        raise exception 'commerce.stock_locations.id: no stock location %', p_location_id
+            using errcode = 'no_data_found', column = 'id';
+    end if;
+    return p_location_id;
+end
+$$;
+comment on function commerce.update_stock_location(uuid, text) is
+    'Rename a stock location of the current tenant (names are unique per tenant). Permission catalog:write. '
+    '(GraphQL updateStockLocation.)';
+revoke execute on function commerce.update_stock_location(uuid, text) from public;
+grant execute on function commerce.update_stock_location(uuid, text) to rustok_app;
+
+create or replace function commerce.page_stock_locations(p_after jsonb, p_before jsonb, p_limit integer,
+                                                         p_from_end boolean default false)
+    returns table (location_id uuid, cursor jsonb)
+    language plpgsql stable
+as $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'oldest', array['timestamptz', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'oldest', array['timestamptz', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select l.id, jsonb_build_object('s', 'oldest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.stock_locations l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) > (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) < (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at, l.id
+        limit p_limit + 1;
+    else
+        return query
+        select l.id, jsonb_build_object('s', 'oldest', 'k', jsonb_build_array(l.created_at, l.id))
+        from commerce.stock_locations l
+        where l.tenant_id = core.current_tenant_id()
+          and (v_after is null or (l.created_at, l.id) > (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (l.created_at, l.id) < (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by l.created_at desc, l.id desc
+        limit p_limit + 1;
+    end if;
+end
+$$;
+comment on function commerce.page_stock_locations(jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s stock '
+    'locations, oldest first (the first is where stock goes by default; created_at, then id). Cursors '
+    '{"s": "oldest", "k": [created_at, id]} after / before; p_from_end pages backwards. Permission catalog:write. '
+    '(GraphQL stockLocations.)';
+revoke execute on function commerce.page_stock_locations(jsonb, jsonb, integer, boolean) from public;
+grant execute on function commerce.page_stock_locations(jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function commerce.count_stock_locations(p_cap integer default 10001) returns integer
+    language plpgsql stable
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.stock_locations l where l.tenant_id = core.current_tenant_id() limit p_cap) x);
+end
+$$;
+comment on function commerce.count_stock_locations(integer) is
+    'How many stock locations the current tenant has, counted up to p_cap. Permission catalog:write. '
+    '(GraphQL stockLocations.totalCount.)';
+revoke execute on function commerce.count_stock_locations(integer) from public;
+grant execute on function commerce.count_stock_locations(integer) to rustok_app;
+
 create or replace function commerce.adjust_inventory(p_variant_id uuid, p_location_id uuid, p_delta integer, p_reason text)
     returns integer
     language plpgsql volatile
@@ -662,6 +739,19 @@ begin
     if not found then
         raise exception 'commerce.price_lists.id: no price list %', p_price_list_id using errcode = 'no_data_found', column = 'id';
     end if;
+    if p_patch ? 'customerGroups' then
+        if jsonb_typeof(p_patch->'customerGroups') not in ('array', 'null') then
+            raise exception 'customerGroups: expected a list of customer groups' using errcode = 'invalid_parameter_value',
+                column = 'customerGroups';
+        end if;
+        delete from commerce.price_list_rules r
+        where r.tenant_id = v_tenant and r.price_list_id = p_price_list_id and r.attribute = 'customer_group';
+        if jsonb_array_length(coalesce(nullif(p_patch->'customerGroups', 'null'), '[]')) > 0 then
+            insert into commerce.price_list_rules (tenant_id, price_list_id, attribute, "values")
+            values (v_tenant, p_price_list_id, 'customer_group',
+                    array(select jsonb_array_elements_text(p_patch->'customerGroups')));
+        end if;
+    end if;
     if p_patch ? 'prices' and jsonb_typeof(p_patch->'prices') = 'array' then
         delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id;
         insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
@@ -674,7 +764,9 @@ end
 $$;
 comment on function commerce.update_price_list(uuid, jsonb) is
     'Change a price list: the keys given of {title, description, type, status, startsAt, endsAt} (null clears a '
-    'window end), and prices (replaces all of the list''s prices). Permission catalog:write. (GraphQL updatePriceList.)';
+    'window end), customerGroups (replaces the customer-group rule; an empty list or null removes it: the list then '
+    'applies to everyone) and prices (replaces all of the list''s prices). Permission catalog:write. '
+    '(GraphQL updatePriceList.)';
 revoke execute on function commerce.update_price_list(uuid, jsonb) from public;
 grant execute on function commerce.update_price_list(uuid, jsonb) to rustok_app;
 

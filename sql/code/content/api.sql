@@ -250,25 +250,65 @@ comment on function content.delete_category(uuid) is
 revoke execute on function content.delete_category(uuid) from public;
 grant execute on function content.delete_category(uuid) to rustok_app;
 
-create or replace function content.list_revisions(p_node_id uuid, p_limit integer default 50)
-    returns table (id uuid, title text, excerpt text, format text, edited_by uuid, created_at timestamptz)
+create or replace function content.page_revisions(p_node_id uuid, p_after jsonb, p_before jsonb, p_limit integer,
+                                                   p_from_end boolean default false)
+    returns table (id uuid, title text, excerpt text, format text, edited_by uuid, created_at timestamptz, cursor jsonb)
+    language plpgsql stable
+as $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform content._require_edit(array[p_node_id]);
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'newest', array['timestamptz', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'newest', array['timestamptz', 'uuid'], 'before');
+    if not coalesce(p_from_end, false) then
+        return query
+        select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at,
+               jsonb_build_object('s', 'newest', 'k', jsonb_build_array(r.created_at, r.id))
+        from content.revisions r
+        where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
+          and (v_after is null or (r.created_at, r.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (r.created_at, r.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by r.created_at desc, r.id desc
+        limit p_limit + 1;
+    else
+        return query
+        select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at,
+               jsonb_build_object('s', 'newest', 'k', jsonb_build_array(r.created_at, r.id))
+        from content.revisions r
+        where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
+          and (v_after is null or (r.created_at, r.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+          and (v_before is null or (r.created_at, r.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+        order by r.created_at, r.id
+        limit p_limit + 1;
+    end if;
+end
+$$;
+comment on function content.page_revisions(uuid, jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of a node''s revisions, newest first '
+    '(created_at, then id; cursors {"s": "newest", "k": [created_at, id]} after / before; p_from_end pages backwards), '
+    'for those who may change the node (content:write_all, or its author with content:write_own). '
+    '(GraphQL Content.revisions.)';
+revoke execute on function content.page_revisions(uuid, jsonb, jsonb, integer, boolean) from public;
+grant execute on function content.page_revisions(uuid, jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function content.count_revisions(p_node_id uuid, p_cap integer default 10001) returns integer
     language plpgsql stable
 as $$
 begin
     perform content._require_edit(array[p_node_id]);
-    return query
-    select r.id, r.title, r.excerpt, r.format, r.edited_by, r.created_at
-    from content.revisions r
-    where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id
-    order by r.created_at desc, r.id desc
-    limit least(greatest(coalesce(p_limit, 50), 1), 100);
+    return (select count(*)::int from (
+        select 1 from content.revisions r
+        where r.tenant_id = core.current_tenant_id() and r.node_id = p_node_id limit p_cap) x);
 end
 $$;
-comment on function content.list_revisions(uuid, integer) is
-    'A node''s revisions, newest first (at most 100), for those who may change the node (content:write_all, or '
-    'its author with content:write_own). (GraphQL Content.revisions.)';
-revoke execute on function content.list_revisions(uuid, integer) from public;
-grant execute on function content.list_revisions(uuid, integer) to rustok_app;
+comment on function content.count_revisions(uuid, integer) is
+    'How many revisions a node has, counted up to p_cap, for those who may change it. '
+    '(GraphQL Content.revisions.totalCount.)';
+revoke execute on function content.count_revisions(uuid, integer) from public;
+grant execute on function content.count_revisions(uuid, integer) to rustok_app;
 
 create or replace function content.delete_node(p_id uuid) returns boolean
     language plpgsql volatile

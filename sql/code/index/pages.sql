@@ -645,3 +645,38 @@ comment on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer
     'Security definer (so @@ and the array filters use their indexes under row-level security): reads only the tenant index._visible_tenant allows.';
 revoke all on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean) from public;  -- definer: the app only (analysts have their own policies)
 grant execute on function index.page_search(uuid, text, boolean, jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function index.count_search(
+    p_tenant_id uuid, p_query text, p_include_unpublished boolean, p_cap integer default 10000
+) returns table (total integer, capped boolean)
+    language plpgsql stable
+    security definer set search_path = pg_catalog, pg_temp
+as $$
+declare
+    v_q tsquery := index._query(p_tenant_id, index._tsconfig(p_tenant_id), p_query);
+    v_n bigint;
+begin
+    p_tenant_id := index._visible_tenant(p_tenant_id);   -- definer: the tenant rule of the policy
+    if p_tenant_id is null or numnode(v_q) = 0 then
+        return query select 0, false;
+        return;
+    end if;
+    if p_include_unpublished then
+        perform core.require_permission('content:read_drafts');
+    end if;
+    select count(*) into v_n from (
+        (select 1 from index._product_listing_matches(p_tenant_id, v_q, '{}', null, p_include_unpublished) p
+         where core.module_enabled(p_tenant_id, 'commerce') limit p_cap + 1)
+        union all
+        (select 1 from index._content_matches(p_tenant_id, v_q, '{}', p_include_unpublished) c
+         where core.module_enabled(p_tenant_id, 'content') limit p_cap + 1)
+    ) m;
+    return query select least(v_n, p_cap)::integer, v_n > p_cap;
+end
+$$;
+comment on function index.count_search(uuid, text, boolean, integer) is
+    'How many products and pages/posts the unified search (index.page_search, same text and visibility) matches, exact '
+    'up to p_cap (default 10,000), capped when more; a module the tenant turned off counts nothing. '
+    'Security definer (as index.page_search): reads only the tenant index._visible_tenant allows. (GraphQL search.totalCount.)';
+revoke all on function index.count_search(uuid, text, boolean, integer) from public;  -- definer: the app only (analysts have their own policies)
+grant execute on function index.count_search(uuid, text, boolean, integer) to rustok_app;

@@ -3,15 +3,19 @@ SQL API function (sql/code/core/api.sql, sql/code/content/api.sql) that checks t
 
 from __future__ import annotations
 
-from ariadne import MutationType, ObjectType
+from ariadne import MutationType, ObjectType, QueryType
 
-from rustok.graphql.db import one, permission_write, scalar
+from rustok.graphql.access import ready_to_read, require_permission
+from rustok.graphql.db import fetch_all, one, permission_write, scalar
+from rustok.graphql.paging import COUNT_CAP, connection, counted, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
+from rustok.graphql.staff import _PRICE_LIST, _page_params
 from rustok.graphql.storefront import seo_of
 from rustok.ids import parse_id
 
 mutation = MutationType()
+query = QueryType()
 
 _USER = ("select id, email, display_name, role, status, created_at, last_login_at from core.users "
          "where tenant_id = core.current_tenant_id() and id = %s")
@@ -176,11 +180,7 @@ async def resolve_create_price_list(_, info, input: dict):
     data["prices"] = [{**p, "variantId": str(parse_id(p["variantId"]))} for p in data.get("prices") or []]
     async with permission_write(info.context, "catalog:write") as (conn, result):
         list_id = await scalar(conn, "select commerce.create_price_list(%s)", (jsonb(data),))
-        result["priceList"] = await one(conn, """
-            select l.id, l.title, l.type, l.status, l.starts_at, l.ends_at,
-                   (select count(*) from commerce.prices p where p.tenant_id = l.tenant_id and p.price_list_id = l.id)::int
-                   as price_count
-            from commerce.price_lists l where l.tenant_id = core.current_tenant_id() and l.id = %s""", (list_id,))
+        result["priceList"] = await one(conn, _PRICE_LIST + " and l.id = %s", (list_id,))
     return result
 
 
@@ -222,6 +222,38 @@ async def resolve_create_stock_location(_, info, name: str):
         location_id = await scalar(conn, "select commerce.create_stock_location(%s)", (name,))
         result["location"] = {"__typename": "StockLocation", "id": location_id, "name": name}
     return result
+
+
+@mutation.field("updateStockLocation")
+@mutation_payload
+async def resolve_update_stock_location(_, info, id: str, name: str):
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        location_id = await scalar(conn, "select commerce.update_stock_location(%s, %s)", (parse_id(id), name))
+        result["location"] = {"__typename": "StockLocation", "id": location_id, "name": name}
+    return result
+
+
+_STOCK_LOCATION_PAGE = """
+    select k.cursor, l.id, l.name, 'StockLocation' as "__typename"
+    from commerce.page_stock_locations(%(after)s, %(before)s, %(limit)s, %(from_end)s)
+         with ordinality as k (location_id, cursor, ord)
+    join commerce.stock_locations l on l.tenant_id = core.current_tenant_id() and l.id = k.location_id
+    order by k.ord"""
+
+
+@query.field("stockLocations")
+async def resolve_stock_locations(_, info, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "catalog:write")
+    await ready_to_read(ctx, "commerce")
+    args = page_args(first, after, last, before)
+    rows = await fetch_all(ctx, _STOCK_LOCATION_PAGE, _page_params(args))
+    return counted(connection(rows, args, _location_node), "select commerce.count_stock_locations(%s) as n",
+                   (COUNT_CAP + 1,))
+
+
+def _location_node(row: dict) -> dict:
+    return {"__typename": "StockLocation", "id": row["id"], "name": row["name"]}
 
 
 @mutation.field("adjustInventory")
@@ -276,12 +308,14 @@ content_type = ObjectType("Content")
 
 
 @content_type.field("revisions")
-async def resolve_content_revisions(content, info, first: int = 50):
-    from rustok.graphql.access import require_permission
-    from rustok.graphql.db import fetch_all
+async def resolve_content_revisions(content, info, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "content:write_own")
+    args = page_args(first, after, last, before)
+    rows = await fetch_all(ctx, "select * from content.page_revisions(%(node)s, %(after)s, %(before)s, %(limit)s, "
+                                "%(from_end)s)", {"node": content["id"], **_page_params(args)})
+    return counted(connection(rows, args, dict), "select content.count_revisions(%s, %s) as n",
+                   (content["id"], COUNT_CAP + 1))
 
-    await require_permission(info.context, "content:write_own")
-    return await fetch_all(info.context, "select * from content.list_revisions(%s, %s)", (content["id"], first))
 
-
-bindables = [mutation, content_type]
+bindables = [query, mutation, content_type]

@@ -7,7 +7,7 @@ from ariadne import MutationType
 
 from rustok.graphql.access import require_permission
 from rustok.graphql.db import permission_write, scalar, tenant_write
-from rustok.graphql.storefront import address_of
+from rustok.graphql.storefront import address_of, cancellation_of
 from rustok.graphql.scalars import jsonb, optional_id
 from rustok.graphql.payloads import mutation_payload
 from rustok.ids import parse_id
@@ -26,7 +26,8 @@ def _address(value: dict | None) -> dict | None:
 def _order(record: dict | None) -> dict | None:
     if record:
         record = {**record, "shippingAddress": address_of(record.get("shippingAddress")),
-                  "billingAddress": address_of(record.get("billingAddress"))}
+                  "billingAddress": address_of(record.get("billingAddress")),
+                  "cancellation": cancellation_of(record.get("cancellation"))}
     return record
 
 

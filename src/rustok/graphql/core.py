@@ -22,7 +22,8 @@ from rustok import __version__
 from rustok.auth import check_password, hash_password, new_token, token_hash
 from rustok.config import LoginThrottle
 from rustok.graphql.access import require_tenant, require_user
-from rustok.graphql.db import fetch_all, fetch_one, one, scalar, tenant_connection
+from rustok.graphql.db import fetch_all, fetch_one, one, scalar, tenant_connection, tenant_write
+from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.errors import ApiError
 from rustok.ids import parse_id
 
@@ -83,15 +84,17 @@ async def _start_session(ctx, conn, user_id) -> dict:
 
 
 @mutation.field("register")
+@mutation_payload
 async def resolve_register(_, info, email: str, password: str, displayName: str | None = None):  # noqa: N803 (GraphQL name)
     ctx = info.context
-    tenant_id = await require_tenant(ctx)
+    await require_tenant(ctx)
     if len(password) < MIN_PASSWORD:
-        raise ApiError("BAD_USER_INPUT", f"password: use at least {MIN_PASSWORD} characters", field="password")
+        raise ApiError("BAD_USER_INPUT", f"password: use at least {MIN_PASSWORD} characters", argument="password")
     hashed = await asyncio.to_thread(hash_password, password)
-    async with tenant_connection(ctx, tenant_id) as conn:
+    async with tenant_write(ctx) as (conn, result):
         user_id = await scalar(conn, "select core.register_user(%s, %s, %s)", (email.strip(), hashed, displayName))
-        return await _start_session(ctx, conn, user_id)
+        result.update(await _start_session(ctx, conn, user_id))
+    return result
 
 
 def _client_address(request) -> str | None:

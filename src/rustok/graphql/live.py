@@ -4,7 +4,6 @@ durable queue."""
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import datetime, timedelta, timezone
 
 from ariadne import SubscriptionType
@@ -41,9 +40,38 @@ async def events_source(_, info, types: list[str] | None = None):
         await asyncio.sleep(EVENT_POLL_SECONDS)
 
 
+# outbox.events.payload keys (snake_case, written by the triggers) -> EventPayload fields
+PAYLOAD_FIELDS = {
+    "handle": "handle", "status": "status", "old_status": "oldStatus", "new_status": "newStatus", "kind": "kind",
+    "reason": "reason", "source": "source", "scope": "scope", "display_id": "displayId", "total": "total",
+    "currency_code": "currencyCode", "created_at": "createdAt", "email": "email", "user_id": "userId",
+    "token_id": "tokenId", "variant_id": "variantId", "deleted": "deleted", "inventory_item_id": "inventoryItemId",
+    "location_id": "locationId", "old_quantity": "oldQuantity", "new_quantity": "newQuantity",
+    "old_available": "oldAvailable", "new_available": "newAvailable", "changed_levels": "changedLevels",
+    "remaining": "remaining", "threshold": "threshold", "order_id": "orderId", "tag_id": "tagId",
+    "target_type": "targetType", "target_id": "targetId", "import_run_id": "importRunId",
+}
+_SCALAR = (str, int, float, bool)
+
+
+def event_payload(payload) -> dict:
+    """An event's JSON payload as the typed EventPayload: known keys to their fields (only scalar values: a
+    structure where a scalar belongs is left out and named in otherKeys), the rest named in otherKeys."""
+    out: dict = {field: None for field in PAYLOAD_FIELDS.values()}
+    other = []
+    for key, value in (payload or {}).items() if isinstance(payload, dict) else ():
+        field = PAYLOAD_FIELDS.get(key)
+        if field is None or not (value is None or isinstance(value, _SCALAR)):
+            other.append(key)
+        else:
+            out[field] = value
+    out["otherKeys"] = sorted(other)
+    return out
+
+
 @subscription.field("events")
 def events_resolver(event, info, types=None):
-    return {**event, "payload": json.dumps(event["payload"], separators=(",", ":"))}
+    return {**event, "payload": event_payload(event["payload"])}
 
 
 bindables = [subscription]

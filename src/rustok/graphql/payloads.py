@@ -57,7 +57,7 @@ def _constraint_field(constraint: str | None, table: str | None) -> str | None:
         name = name[len(table) + 1:]
     for suffix in ("_check", "_format", "_key", "_fkey", "_not_self", "_idx"):
         name = name.removesuffix(suffix)
-    name = name.removeprefix("tenant_id_")
+    name = name.removeprefix("tenant_id_").removeprefix("tenant_")   # keys lead with the tenant: not a field
     return camel(name) if name else None
 
 

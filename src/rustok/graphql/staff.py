@@ -23,7 +23,8 @@ mutation = MutationType()
 price_list_type = ObjectType("PriceList")
 revision_type = ObjectType("Revision")
 connection_types = [ObjectType(name) for name in
-                    ("UserConnection", "PriceListConnection", "DeadLetterConnection", "IndexDriftConnection")]
+                    ("UserConnection", "PriceListConnection", "DeadLetterConnection", "IndexDriftConnection",
+                     "StockLocationConnection", "RevisionConnection")]
 bind_total_count(*connection_types)
 
 MIN_PASSWORD = 8
@@ -170,6 +171,9 @@ async def resolve_staff_orders(_, info, filter=None, first=None, after=None, las
 
 _PRICE_LIST_COLUMNS = """
     l.id, l.title, l.description, l.type, l.status, l.starts_at, l.ends_at,
+    coalesce((select r."values" from commerce.price_list_rules r
+              where r.tenant_id = l.tenant_id and r.price_list_id = l.id and r.attribute = 'customer_group'), '{}')
+    as customer_groups,
     (select count(*) from commerce.prices p where p.tenant_id = l.tenant_id and p.price_list_id = l.id)::int
     as price_count"""
 _PRICE_LIST = f"select {_PRICE_LIST_COLUMNS} from commerce.price_lists l where l.tenant_id = core.current_tenant_id()"

@@ -682,7 +682,8 @@ def address_of(value) -> dict | None:
 
 async def _order_addresses(ctx, order_id):
     async def fetch(ids):
-        rows = await fetch_all(ctx, "select id, shipping_address, billing_address from commerce.orders "
+        rows = await fetch_all(ctx, "select id, shipping_address, billing_address, metadata->'cancellation' as cancellation "
+                                    "from commerce.orders "
                                     "where tenant_id = core.current_tenant_id() and id = any (%s)", (list(ids),))
         return {r["id"]: r for r in rows}
 
@@ -697,6 +698,18 @@ async def resolve_order_shipping(order, info):
 @order_type.field("billingAddress")
 async def resolve_order_billing(order, info):
     return address_of((await _order_addresses(info.context, order["id"])).get("billingAddress"))
+
+
+def cancellation_of(value) -> dict | None:
+    """commerce.cancel_order's metadata.cancellation {reason, by, at} as the typed OrderCancellation."""
+    if not isinstance(value, dict) or not value.get("reason"):
+        return None
+    return {"reason": value["reason"], "cancelledBy": value.get("by"), "cancelledAt": value.get("at")}
+
+
+@order_type.field("cancellation")
+async def resolve_order_cancellation(order, info):
+    return cancellation_of((await _order_addresses(info.context, order["id"])).get("cancellation"))
 
 
 # ================================================================ Global Object Identification
@@ -835,7 +848,29 @@ async def resolve_search(_, info, query: str, first=None, after=None, last=None,
         loaded = await (product_by_id if r["type"] == "Product" else content_by_id)(ctx, r["id"])
         nodes[r["id"]] = loaded
     rows = [r for r in rows if nodes.get(r["id"]) is not None]
-    return connection(rows, args, lambda r: nodes[r["id"]], query=query, correctedQuery=corrected)
+    return connection(rows, args, lambda r: nodes[r["id"]], query=query, correctedQuery=corrected,
+                      _read={"t": tenant_id, "kind": "search", "text": corrected or query, "staff": await is_staff(ctx)})
+
+
+search_connection_type = ObjectType("SearchConnection")
+
+
+async def _search_count(conn: dict, info) -> dict:
+    if "_count" not in conn:
+        r = conn["_read"]
+        conn["_count"] = await fetch_one(info.context, "select total, capped from index.count_search(%s, %s, %s, %s)",
+                                         (r["t"], r["text"], r["staff"], COUNT_CAP))
+    return conn["_count"]
+
+
+@search_connection_type.field("totalCount")
+async def resolve_search_total(conn, info):
+    return (await _search_count(conn, info))["total"]
+
+
+@search_connection_type.field("totalCountCapped")
+async def resolve_search_capped(conn, info):
+    return (await _search_count(conn, info))["capped"]
 
 
 # ================================================================ community reads
@@ -940,4 +975,4 @@ async def resolve_author(_, info, id: str):
     return await _node(info.context, "Author", parse_id(id))
 
 
-bindables += [search_result_union, _author_type]
+bindables += [search_result_union, _author_type, search_connection_type]

@@ -141,7 +141,7 @@ HEADER_QUERY = ACCOUNT
 
 REGISTER = """
 mutation Register($email: String!, $password: String!, $name: String) {
-  register(email: $email, password: $password, displayName: $name) { token }
+  register(email: $email, password: $password, displayName: $name) { token userErrors { field message } }
 }
 """
 

@@ -486,8 +486,9 @@ async def _sign_in(request, site, mutation, variables, field) -> Response:
     form_next = variables.pop("next", "")
     result = await _run(request, site, mutation, variables, primary=True,
                         allow=("UNAUTHENTICATED", "CONFLICT", "BAD_USER_INPUT", "RATE_LIMITED"))
-    if result.errors:
-        message = result.errors[0].get("message") or "that did not work"
+    refusals = result.errors or (result.data or {}).get(field, {}).get("userErrors") or []
+    if refusals:
+        message = refusals[0].get("message") or "that did not work"
         url = site.url("/account") + f"?error={quote(message[:300])}" + (f"&next={form_next}" if form_next else "")
         return redirect(request, site, url)
     response = redirect(request, site, site.url(_NEXT.get(form_next, "/account")))

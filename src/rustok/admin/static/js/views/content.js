@@ -105,7 +105,7 @@ export async function create(kind) {
 
 const NODE = `query($id: ID!) { content(id: $id) { id kind title slug excerpt body bodyFormat status publishedAt updatedAt
   category { id } tags { name } seo { title description canonicalUrl imageUrl robots } author { name }
-  images { id url altText } revisions { id title excerpt body createdAt } } }`;
+  images { id url altText } revisions(first: 50) { totalCount nodes { id title excerpt body createdAt } } } }`;
 
 export async function edit(id) {
   const [data, categories] = await Promise.all([gql(NODE, { id }), contentCategoryList()]);
@@ -149,10 +149,10 @@ export async function edit(id) {
   }
   const revisions = h("section", { class: "card", "aria-labelledby": "sec-revisions" }, h("h2", { id: "sec-revisions" }, "Revisions"));
   const diffBox = h("div", { "aria-live": "polite" });
-  if (!n.revisions.length) revisions.append(h("p", { class: "muted" }, "No earlier revisions."));
+  if (!n.revisions.nodes.length) revisions.append(h("p", { class: "muted" }, "No earlier revisions."));
   else {
     revisions.append(h("table", {}, h("thead", {}, h("tr", {}, ["Saved", "Title", ""].map((x) => h("th", {}, x)))),
-      h("tbody", {}, n.revisions.map((r) => h("tr", {}, h("td", {}, when(r.createdAt)), h("td", {}, r.title || ""),
+      h("tbody", {}, n.revisions.nodes.map((r) => h("tr", {}, h("td", {}, when(r.createdAt)), h("td", {}, r.title || ""),
         h("td", {},
           h("button", { type: "button", class: "secondary", onclick: () => showDiff(r) }, "Compare with current"), " ",
           h("button", { type: "button", onclick: () => guard(async () => {
