@@ -2090,8 +2090,8 @@ CREATE FUNCTION core.change_user(p_user_id uuid, p_role text DEFAULT NULL::text,
 begin
     perform core.require_permission('users:manage');
     if p_user_id = core.current_user_id() then
-        raise exception 'core.users.id: you cannot change your own role or status (ask another administrator)'
-            using errcode = 'check_violation', column = 'id';
+        raise exception 'user_id: you cannot change your own role or status (ask another administrator)'
+            using errcode = 'check_violation', column = 'user_id';
     end if;
     update core.users u
        set role = coalesce(p_role, u.role), status = coalesce(p_status, u.status)
@@ -3459,9 +3459,9 @@ CREATE FUNCTION core.set_module_enabled(p_module text, p_enabled boolean) RETURN
 begin
     perform core.require_permission('modules:manage');
     if not exists (select 1 from core.modules m where m.slug = p_module) then
-        raise exception 'core.tenant_modules.module_slug: unknown module % (known: %)', p_module,
+        raise exception 'module: unknown module % (known: %)', p_module,
             (select string_agg(m.slug, ', ' order by m.slug) from core.modules m)
-            using errcode = 'no_data_found', column = 'module_slug';
+            using errcode = 'no_data_found', column = 'module';
     end if;
     insert into core.tenant_modules as tm (tenant_id, module_slug, enabled)
     values (core.current_tenant_id(), p_module, coalesce(p_enabled, false))
@@ -9160,7 +9160,7 @@ CREATE FUNCTION content.archive_nodes(p_node_ids uuid[]) RETURNS SETOF content.n
     AS $$
 begin
     perform core.require_permission('content:publish');
-    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.archive_nodes(p_node_ids)');
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'ids');
     return query
         update content.nodes n set status = 'archived'
         where n.id = any (p_node_ids) and n.status <> 'archived'
@@ -9732,10 +9732,10 @@ CREATE FUNCTION content.moderate_comments(p_comment_ids uuid[], p_status text) R
 begin
     perform core.require_permission('content:moderate');
     if p_status is null or p_status not in ('pending', 'approved', 'spam') then
-        raise exception 'content.moderate_comments(p_status): must be pending, approved or spam, got %', p_status
+        raise exception 'status: must be pending, approved or spam, got %', p_status
             using errcode = 'invalid_parameter_value';
     end if;
-    perform content._require_nodes(p_comment_ids, array['comment'], 'content.moderate_comments(p_comment_ids)');
+    perform content._require_nodes(p_comment_ids, array['comment'], 'ids');
     return query
         update content.nodes n set status = p_status
         where n.id = any (p_comment_ids) and n.kind = 'comment' and n.status <> p_status
@@ -9874,7 +9874,7 @@ CREATE FUNCTION content.publish_nodes(p_node_ids uuid[]) RETURNS SETOF content.n
     AS $$
 begin
     perform core.require_permission('content:publish');
-    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.publish_nodes(p_node_ids)');
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'ids');
     return query
         update content.nodes n set status = 'published'
         where n.id = any (p_node_ids) and n.status <> 'published'
@@ -10051,10 +10051,10 @@ CREATE FUNCTION content.schedule_nodes(p_node_ids uuid[], p_publish_at timestamp
 begin
     perform core.require_permission('content:publish');
     if p_publish_at is null or p_publish_at <= now() then
-        raise exception 'content.schedule_nodes(p_publish_at): must be in the future, got %', p_publish_at
-            using errcode = 'invalid_parameter_value';
+        raise exception 'at: must be in the future, got %', p_publish_at
+            using errcode = 'invalid_parameter_value', column = 'at';
     end if;
-    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.schedule_nodes(p_node_ids)');
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'ids');
     return query
         update content.nodes n set status = 'scheduled', published_at = p_publish_at
         where n.id = any (p_node_ids)
@@ -11880,9 +11880,11 @@ CREATE FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow 
     LANGUAGE plpgsql
     AS $$
 declare
-    v_user uuid := core.current_user_id();
+    v_user  uuid := core.current_user_id();
+    v_found boolean;
 begin
     perform core.require_permission('community:react');
+    perform core.assert_module_enabled(array[core.current_tenant_id()], 'community');   -- before the target checks
     if v_user is null then
         raise exception 'community.follows.follower_id: a follow needs an acting user (rustok.user_id)'
             using errcode = 'invalid_parameter_value', column = 'follower_id';
@@ -11892,6 +11894,17 @@ begin
             using errcode = 'invalid_parameter_value', column = 'target_type';
     end if;
     if p_follow then
+        if p_target_type = 'user' and p_target_id = v_user then
+            raise exception 'target_id: you cannot follow yourself' using errcode = 'check_violation', column = 'target_id';
+        end if;
+        v_found := case p_target_type
+            when 'user' then exists (select from core.users u where u.tenant_id = core.current_tenant_id() and u.id = p_target_id)
+            when 'node' then exists (select from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_target_id)
+            else exists (select from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_target_id)
+        end;
+        if not v_found then
+            raise exception 'target_id: no % %', p_target_type, p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
         insert into community.follows (tenant_id, follower_id, followed_user_id, node_id, category_id)
         values (core.current_tenant_id(), v_user,
                 case when p_target_type = 'user' then p_target_id end,
@@ -11911,7 +11924,7 @@ $$;
 -- Name: FUNCTION follow(p_target_type text, p_target_id uuid, p_follow boolean); Type: COMMENT; Schema: community; Owner: -
 --
 
-COMMENT ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) IS 'The acting user follows (p_follow) or unfollows a user, node or content category of the current tenant (permission community:react); idempotent. (GraphQL follow, unfollow.)';
+COMMENT ON FUNCTION community.follow(p_target_type text, p_target_id uuid, p_follow boolean) IS 'The acting user follows (p_follow) or unfollows a user, node or content category of the current tenant (permission community:react); idempotent. Refused with a message naming target_id: following yourself (23514), a target that is not a user, node or content category of the tenant (P0002). (GraphQL follow, unfollow.)';
 
 --
 -- Name: FUNCTION follow(p_target_type text, p_target_id uuid, p_follow boolean); Type: ACL; Schema: community; Owner: -
@@ -18112,9 +18125,9 @@ begin
                         v_bad.product_handle, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.product_status
                     using errcode = 'object_not_in_prerequisite_state', column = 'status', table = 'products', schema = 'commerce';
             when 3 then
-                raise exception 'commerce.prices.amount: variant % (sku %) has no price in % for quantity %',
+                raise exception 'currency_code: variant % (sku %) has no price in % for quantity %',
                         v_bad.variant_id, coalesce(v_bad.sku, '-'), p_currency, v_bad.quantity
-                    using errcode = 'no_data_found', column = 'amount', table = 'prices', schema = 'commerce';
+                    using errcode = 'no_data_found', column = 'currency_code', table = 'prices', schema = 'commerce';
             else
                 raise exception 'items[%].quantity: insufficient stock for variant % (sku %): requested %, available 0 (it manages inventory but has no inventory item)',
                         v_bad.ord - 1, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.quantity

@@ -190,7 +190,7 @@ def test_unknown_status_refused(conn, t1):
 def test_scheduling_rules(conn, t1):
     post = node(conn, t1["id"], "post", "Later")
     assert_fails(conn, "select content.schedule_nodes(%s, now() - interval '1 minute')", ([post["id"]],),
-                 sqlstate="22023", field="p_publish_at")
+                 sqlstate="22023", field="at:")
     assert_fails(conn, "update content.nodes set status = 'scheduled' where id = %s", (post["id"],),
                  sqlstate="23514", field="content.nodes.published_at")
     assert_fails(conn, "insert into content.nodes (tenant_id, kind, title, status, published_at) "

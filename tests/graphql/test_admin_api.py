@@ -22,7 +22,7 @@ def test_modules_users_tags_and_seo(gql, owner, api_db):
     assert off["module"] == {"module": "community", "enabled": False} and off["userErrors"] == []
     unknown = gql(f'mutation {{ setModuleEnabled(module: "chat", enabled: true) {{ {ERRS} }} }}', tenant=slug,
                   token=boss)["data"]["setModuleEnabled"]["userErrors"][0]
-    assert unknown["code"] == "NOT_FOUND" and unknown["field"] == "moduleSlug" and "chat" in unknown["message"]
+    assert unknown["code"] == "NOT_FOUND" and unknown["field"] == "module" and "chat" in unknown["message"]
     gql('mutation { setModuleEnabled(module: "community", enabled: true) { position } }', tenant=slug, token=boss)
 
     # users: promote eve to editor, then deactivate her (her session ends)

@@ -200,3 +200,42 @@ def test_a_sale_ends_by_the_clock_alone(gql, owner, store):
     assert gql(q, tenant=slug)["data"]["product"]["price"] == {"calculated": {"amount": 1000}, "original": {"amount": 1000},
                                                                "onSale": False}
     owner.execute("delete from commerce.price_lists where id = %s", (plist,))
+
+
+def test_user_errors_name_the_argument_the_caller_sent(gql, owner, store):
+    """Each refusal's `field` is the GraphQL argument or input field the caller can fix (it named SQL parameters,
+    columns of partitions or constraint names before), and the message carries no SQL function or rule name."""
+    slug, admin, ed = store["slug"], store["admin"], store["editor"]
+    me = gql("{ me { id } }", tenant=slug, token=admin)["data"]["me"]["id"]
+    post = gql('mutation { createNode(input: {kind: post, title: "Scheduling"}) { node { id } } }', tenant=slug,
+               token=admin)["data"]["createNode"]["node"]["id"]
+    missing = "01a214ad-19b8-19f6-9911-98b1bd41a6a0"
+
+    def refusal(query, variables=None, token=admin):
+        payload = next(iter(gql(query, variables, tenant=slug, token=token)["data"].values()))
+        [error] = payload["userErrors"]
+        assert payload["position"] is None
+        assert error["message"].startswith(error["field"] + ": "), error
+        for raw in ("content.", "commerce.", "core.", "p_", "(rule", "violates", "constraint"):
+            assert raw not in error["message"], error
+        return error["field"], error["code"]
+
+    E = "userErrors { field code message } position"
+    assert refusal(f'mutation($u: ID!) {{ changeUserRole(userId: $u, role: customer) {{ {E} }} }}', {"u": me}) == ("userId", "INVALID")
+    assert refusal(f'mutation($u: ID!) {{ deactivateUser(userId: $u) {{ {E} }} }}', {"u": me}) == ("userId", "INVALID")
+    assert refusal(f'mutation($i: [ID!]!) {{ scheduleNodes(ids: $i, at: "2000-01-01T00:00:00Z") {{ {E} }} }}',
+                   {"i": [post]}) == ("at", "INVALID")
+    assert refusal(f'mutation($i: [ID!]!) {{ publishNodes(ids: $i) {{ {E} }} }}', {"i": [missing]}) == ("ids", "NOT_FOUND")
+    assert refusal(f'mutation($i: [ID!]!) {{ moderateComments(ids: $i, status: approved) {{ {E} }} }}',
+                   {"i": [post]}) == ("ids", "NOT_FOUND")
+    assert refusal(f'mutation($u: ID!) {{ follow(targetType: user, targetId: $u) {{ {E} }} }}', {"u": me}) == ("targetId", "INVALID")
+    assert refusal(f'mutation($u: ID!) {{ follow(targetType: node, targetId: $u) {{ {E} }} }}', {"u": missing}) == ("targetId", "NOT_FOUND")
+    assert refusal(f'mutation($i: ID!, $c: ID!) {{ updateNode(id: $i, input: {{categoryId: $c}}) {{ {E} }} }}',
+                   {"i": post, "c": missing}) == ("categoryId", "NOT_FOUND")
+    assert refusal(f'mutation($v: ID!) {{ placeOrder(input: {{currencyCode: "USD", items: [{{variantId: $v, quantity: 1}}]}}) {{ {E} }} }}',
+                   {"v": store["variants"][0]}, token=store["ann"]) == ("currencyCode", "NOT_FOUND")
+    assert refusal(f'mutation($v: ID!) {{ setVariantPrice(variantId: $v, currencyCode: "EUR", amount: 1) {{ {E} }} }}',
+                   {"v": missing}) == ("variantId", "NOT_FOUND")
+    assert refusal(f'mutation {{ setModuleEnabled(module: "chat", enabled: true) {{ {E} }} }}') == ("module", "NOT_FOUND")
+    assert refusal(f'mutation {{ register(email: "boss@gaps.example", password: "long enough") {{ {E} }} }}',
+                   token=None) == ("email", "DUPLICATE")

@@ -69,3 +69,21 @@ def test_sql_reads_refuse_too(shop_without, api_db):
             conn.execute("select * from index.product_query(%s, 'tee', '{}', null, false)", (t,))
         with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match='module "commerce" is disabled'):
             conn.execute("select * from index.page_orders(null, null, null, null, 10)")
+
+
+@pytest.mark.parametrize("module,call", [
+    ("commerce", """select commerce.create_product('{"title": "T", "handle": "t-off"}')"""),
+    ("content", """select content.create_node('{"kind": "page", "title": "Off"}', null)"""),
+    ("community", "select community.follow('user', core.current_user_id(), true)"),
+])
+def test_sql_writes_refuse_too(shop_without, api_db, module, call):
+    """A write through the SQL API as the application role, signed in as the tenant's admin, names the module."""
+    slug, _ = shop_without(module)
+    with psycopg.connect(api_db) as conn:
+        t, admin = conn.execute("select tenant_id, id from core.users where tenant_id = core.tenant_id_by_slug(%s)",
+                                (slug,)).fetchone()
+        conn.execute("set local role rustok_app")
+        conn.execute("select set_config('rustok.tenant_id', %s, true), set_config('rustok.user_id', %s, true), "
+                     "set_config('rustok.actor', 'api', true)", (str(t), str(admin)))
+        with pytest.raises(psycopg.errors.ObjectNotInPrerequisiteState, match=f'module "{module}" is disabled'):
+            conn.execute(call)

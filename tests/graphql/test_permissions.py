@@ -183,3 +183,27 @@ def test_the_database_enforces_it_for_the_application_role(people, api_db):
                      (str(author[1]),))
         with pytest.raises(psycopg.errors.InsufficientPrivilege, match="role none"):
             conn.execute("select content.create_tag('Nope')")
+
+
+def test_an_author_cannot_edit_anothers_post_from_psql(people, api_db):
+    """The same rule in the database: content.update_node / delete_node as the application role with an author's
+    user id refuse another's post (42501) and accept the author's own."""
+    with psycopg.connect(api_db) as conn:
+        author = conn.execute("select id, tenant_id from core.users where email = 'author@perm.example'").fetchone()
+        own = conn.execute("insert into content.nodes (tenant_id, kind, title, author_id) values (%s, 'post', 'Own', %s) "
+                           "returning id", (author[1], author[0])).fetchone()[0]
+        conn.commit()
+    for call in ("select content.update_node(%s, '{\"title\": \"Hijacked\"}')", "select content.delete_node(%s)",
+                 "select * from content.page_revisions(%s, null, null, 10)"):
+        with psycopg.connect(api_db) as conn:
+            conn.execute("set local role rustok_app")
+            conn.execute("select set_config('rustok.tenant_id', %s, true), set_config('rustok.user_id', %s, true), "
+                         "set_config('rustok.actor', 'api', true)", (str(author[1]), str(author[0])))
+            with pytest.raises(psycopg.errors.InsufficientPrivilege, match="you may change only pages and posts you authored"):
+                conn.execute(call, (people["post"],))
+    with psycopg.connect(api_db) as conn:
+        conn.execute("set local role rustok_app")
+        conn.execute("select set_config('rustok.tenant_id', %s, true), set_config('rustok.user_id', %s, true), "
+                     "set_config('rustok.actor', 'api', true)", (str(author[1]), str(author[0])))
+        conn.execute("select content.update_node(%s, '{\"title\": \"Own, edited\"}')", (own,))
+        assert conn.execute("select title from content.nodes where id = %s", (own,)).fetchone()[0] == "Own, edited"

@@ -210,6 +210,13 @@ def test_register_sign_out_sign_in_and_csrf(live_server, page, shots):
     page.wait_for_load_state()
     assert page.locator("[data-testid=signed-in-as]").count() == 1, page.content()
     shots(page, "signed-in")
+    # registering a taken email shows the refusal (a userError of register) next to the form
+    page.click("[data-testid=sign-out]")
+    page.goto(shop.url("/account"))
+    _register(page, shop, "bob@example.com", "Bob again")
+    page.wait_for_load_state()
+    assert "already used" in page.locator("[data-testid=account-error]").inner_text(), page.content()
+    assert page.locator("[data-testid=signed-in-as]").count() == 0
     # a form without the CSRF token (another site posting) is refused, and nothing happens
     refused = httpx.post(shop.url("/account/register"), data={"email": "mallory@example.com", "password": PASSWORD})
     assert refused.status_code == 403 and "expired or came from another site" in refused.text

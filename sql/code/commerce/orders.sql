@@ -241,9 +241,9 @@ begin
                         v_bad.product_handle, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.product_status
                     using errcode = 'object_not_in_prerequisite_state', column = 'status', table = 'products', schema = 'commerce';
             when 3 then
-                raise exception 'commerce.prices.amount: variant % (sku %) has no price in % for quantity %',
+                raise exception 'currency_code: variant % (sku %) has no price in % for quantity %',
                         v_bad.variant_id, coalesce(v_bad.sku, '-'), p_currency, v_bad.quantity
-                    using errcode = 'no_data_found', column = 'amount', table = 'prices', schema = 'commerce';
+                    using errcode = 'no_data_found', column = 'currency_code', table = 'prices', schema = 'commerce';
             else
                 raise exception 'items[%].quantity: insufficient stock for variant % (sku %): requested %, available 0 (it manages inventory but has no inventory item)',
                         v_bad.ord - 1, v_bad.variant_id, coalesce(v_bad.sku, '-'), v_bad.quantity

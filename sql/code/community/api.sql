@@ -28,9 +28,11 @@ create or replace function community.follow(p_target_type text, p_target_id uuid
     language plpgsql volatile
 as $$
 declare
-    v_user uuid := core.current_user_id();
+    v_user  uuid := core.current_user_id();
+    v_found boolean;
 begin
     perform core.require_permission('community:react');
+    perform core.assert_module_enabled(array[core.current_tenant_id()], 'community');   -- before the target checks
     if v_user is null then
         raise exception 'community.follows.follower_id: a follow needs an acting user (rustok.user_id)'
             using errcode = 'invalid_parameter_value', column = 'follower_id';
@@ -40,6 +42,17 @@ begin
             using errcode = 'invalid_parameter_value', column = 'target_type';
     end if;
     if p_follow then
+        if p_target_type = 'user' and p_target_id = v_user then
+            raise exception 'target_id: you cannot follow yourself' using errcode = 'check_violation', column = 'target_id';
+        end if;
+        v_found := case p_target_type
+            when 'user' then exists (select from core.users u where u.tenant_id = core.current_tenant_id() and u.id = p_target_id)
+            when 'node' then exists (select from content.nodes n where n.tenant_id = core.current_tenant_id() and n.id = p_target_id)
+            else exists (select from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_target_id)
+        end;
+        if not v_found then
+            raise exception 'target_id: no % %', p_target_type, p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
         insert into community.follows (tenant_id, follower_id, followed_user_id, node_id, category_id)
         values (core.current_tenant_id(), v_user,
                 case when p_target_type = 'user' then p_target_id end,
@@ -56,6 +69,7 @@ end
 $$;
 comment on function community.follow(text, uuid, boolean) is
     'The acting user follows (p_follow) or unfollows a user, node or content category of the current tenant '
-    '(permission community:react); idempotent. (GraphQL follow, unfollow.)';
+    '(permission community:react); idempotent. Refused with a message naming target_id: following yourself (23514), '
+    'a target that is not a user, node or content category of the tenant (P0002). (GraphQL follow, unfollow.)';
 revoke execute on function community.follow(text, uuid, boolean) from public;
 grant execute on function community.follow(text, uuid, boolean) to rustok_app;

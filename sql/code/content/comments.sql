@@ -127,10 +127,10 @@ as $$
 begin
     perform core.require_permission('content:moderate');
     if p_status is null or p_status not in ('pending', 'approved', 'spam') then
-        raise exception 'content.moderate_comments(p_status): must be pending, approved or spam, got %', p_status
+        raise exception 'status: must be pending, approved or spam, got %', p_status
             using errcode = 'invalid_parameter_value';
     end if;
-    perform content._require_nodes(p_comment_ids, array['comment'], 'content.moderate_comments(p_comment_ids)');
+    perform content._require_nodes(p_comment_ids, array['comment'], 'ids');
     return query
         update content.nodes n set status = p_status
         where n.id = any (p_comment_ids) and n.kind = 'comment' and n.status <> p_status

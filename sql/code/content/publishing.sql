@@ -30,7 +30,7 @@ create or replace function content.publish_nodes(p_node_ids uuid[]) returns seto
 as $$
 begin
     perform core.require_permission('content:publish');
-    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.publish_nodes(p_node_ids)');
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'ids');
     return query
         update content.nodes n set status = 'published'
         where n.id = any (p_node_ids) and n.status <> 'published'
@@ -48,10 +48,10 @@ as $$
 begin
     perform core.require_permission('content:publish');
     if p_publish_at is null or p_publish_at <= now() then
-        raise exception 'content.schedule_nodes(p_publish_at): must be in the future, got %', p_publish_at
-            using errcode = 'invalid_parameter_value';
+        raise exception 'at: must be in the future, got %', p_publish_at
+            using errcode = 'invalid_parameter_value', column = 'at';
     end if;
-    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.schedule_nodes(p_node_ids)');
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'ids');
     return query
         update content.nodes n set status = 'scheduled', published_at = p_publish_at
         where n.id = any (p_node_ids)
@@ -68,7 +68,7 @@ create or replace function content.archive_nodes(p_node_ids uuid[]) returns seto
 as $$
 begin
     perform core.require_permission('content:publish');
-    perform content._require_nodes(p_node_ids, array['page', 'post'], 'content.archive_nodes(p_node_ids)');
+    perform content._require_nodes(p_node_ids, array['page', 'post'], 'ids');
     return query
         update content.nodes n set status = 'archived'
         where n.id = any (p_node_ids) and n.status <> 'archived'

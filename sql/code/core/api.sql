@@ -109,9 +109,9 @@ as $$
 begin
     perform core.require_permission('modules:manage');
     if not exists (select 1 from core.modules m where m.slug = p_module) then
-        raise exception 'core.tenant_modules.module_slug: unknown module % (known: %)', p_module,
+        raise exception 'module: unknown module % (known: %)', p_module,
             (select string_agg(m.slug, ', ' order by m.slug) from core.modules m)
-            using errcode = 'no_data_found', column = 'module_slug';
+            using errcode = 'no_data_found', column = 'module';
     end if;
     insert into core.tenant_modules as tm (tenant_id, module_slug, enabled)
     values (core.current_tenant_id(), p_module, coalesce(p_enabled, false))
@@ -133,8 +133,8 @@ as $$
 begin
     perform core.require_permission('users:manage');
     if p_user_id = core.current_user_id() then
-        raise exception 'core.users.id: you cannot change your own role or status (ask another administrator)'
-            using errcode = 'check_violation', column = 'id';
+        raise exception 'user_id: you cannot change your own role or status (ask another administrator)'
+            using errcode = 'check_violation', column = 'user_id';
     end if;
     update core.users u
        set role = coalesce(p_role, u.role), status = coalesce(p_status, u.status)
