@@ -8725,6 +8725,34 @@ COMMENT ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_
 GRANT ALL ON FUNCTION content._assert_module(p_table text, p_tenant_ids uuid[], p_module text) TO rustok_app;
 
 --
+-- Name: _check_category(text); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content._check_category(p_category_id text) RETURNS void
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    if p_category_id is not null and not exists (
+        select from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_category_id::uuid) then
+        raise exception 'category_id: no content category %', p_category_id using errcode = 'foreign_key_violation',
+            column = 'category_id';
+    end if;
+end
+$$;
+
+--
+-- Name: FUNCTION _check_category(p_category_id text); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content._check_category(p_category_id text) IS 'Internal: a node''s categoryId (text of a uuid, or null) names a content category of the current tenant; 23503 naming category_id otherwise (the foreign key would say it too, but without the column under row-level security).';
+
+--
+-- Name: FUNCTION _check_category(p_category_id text); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content._check_category(p_category_id text) TO rustok_app;
+
+--
 -- Name: _check_image_ids(uuid[]); Type: FUNCTION; Schema: content; Owner: -
 --
 
@@ -9346,6 +9374,7 @@ begin
         raise exception 'content.nodes.kind: create_node makes pages and posts (comments: content.add_comment), got %',
             coalesce(p_input->>'kind', 'null') using errcode = 'invalid_parameter_value', column = 'kind';
     end if;
+    perform content._check_category(p_input->>'categoryId');
     insert into content.nodes (tenant_id, id, kind, parent_id, author_id, title, slug, excerpt, category_id, status,
                                position, metadata, published_at)
     values (v_tenant, v_id, p_input->>'kind', (p_input->>'parentId')::uuid, p_author_id, p_input->>'title',
@@ -11271,6 +11300,7 @@ begin
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'content.update_node(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
+    perform content._check_category(p_patch->>'categoryId');
     update content.nodes n set
         title       = case when p_patch ? 'title' then p_patch->>'title' else n.title end,
         slug        = case when p_patch ? 'slug' then p_patch->>'slug' else n.slug end,

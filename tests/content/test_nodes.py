@@ -209,7 +209,7 @@ def test_unknown_ids_refused_by_functions(conn, t1):
     page = node(conn, t1["id"], "page", "P")
     missing = conn.execute("select core.new_id() as id").fetchone()["id"]
     err = assert_fails(conn, "select content.publish_nodes(%s)", ([page["id"], missing],),
-                       sqlstate="P0002", field="p_node_ids")
+                       sqlstate="P0002", field="ids:")
     assert str(missing) in err.diag.message_primary
     assert get_node(conn, page["id"])["status"] == "draft"
 

@@ -2,6 +2,22 @@
 
 -- Write functions for the GraphQL API (also handy from psql): a node with its body in one call, and edits.
 -- Security invoker: row-level security and the module's triggers apply to the caller.
+create or replace function content._check_category(p_category_id text) returns void
+    language plpgsql stable
+as $$
+begin
+    if p_category_id is not null and not exists (
+        select from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_category_id::uuid) then
+        raise exception 'category_id: no content category %', p_category_id using errcode = 'foreign_key_violation',
+            column = 'category_id';
+    end if;
+end
+$$;
+comment on function content._check_category(text) is
+    'Internal: a node''s categoryId (text of a uuid, or null) names a content category of the current tenant; 23503 '
+    'naming category_id otherwise (the foreign key would say it too, but without the column under row-level security).';
+grant execute on function content._check_category(text) to rustok_app;
+
 create or replace function content.create_node(p_input jsonb, p_author_id uuid default null) returns uuid
     language plpgsql volatile
 as $$
@@ -21,6 +37,7 @@ begin
         raise exception 'content.nodes.kind: create_node makes pages and posts (comments: content.add_comment), got %',
             coalesce(p_input->>'kind', 'null') using errcode = 'invalid_parameter_value', column = 'kind';
     end if;
+    perform content._check_category(p_input->>'categoryId');
     insert into content.nodes (tenant_id, id, kind, parent_id, author_id, title, slug, excerpt, category_id, status,
                                position, metadata, published_at)
     values (v_tenant, v_id, p_input->>'kind', (p_input->>'parentId')::uuid, p_author_id, p_input->>'title',
@@ -48,6 +65,7 @@ begin
     if p_patch is null or jsonb_typeof(p_patch) <> 'object' then
         raise exception 'content.update_node(p_patch): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
+    perform content._check_category(p_patch->>'categoryId');
     update content.nodes n set
         title       = case when p_patch ? 'title' then p_patch->>'title' else n.title end,
         slug        = case when p_patch ? 'slug' then p_patch->>'slug' else n.slug end,

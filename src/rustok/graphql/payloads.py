@@ -59,12 +59,9 @@ def _constraint_field(constraint: str | None, table: str | None) -> str | None:
     table = _PARTITION.sub("", table) if table else table   # a partition (nodes_p5) reports its own name
     if table and name.startswith(table + "_"):
         name = name[len(table) + 1:]
-    foreign = name.endswith("_fkey")
     for suffix in ("_check", "_format", "_key", "_fkey", "_not_self", "_idx"):
         name = name.removesuffix(suffix)
     name = name.removeprefix("tenant_id_").removeprefix("tenant_")   # keys lead with the tenant: not a field
-    if foreign and name and not name.endswith("_id"):
-        name += "_id"   # nodes_category_fkey is on category_id (a foreign key names the referencing column)
     return camel(name) if name else None
 
 
