@@ -239,3 +239,34 @@ def test_user_errors_name_the_argument_the_caller_sent(gql, owner, store):
     assert refusal(f'mutation {{ setModuleEnabled(module: "chat", enabled: true) {{ {E} }} }}') == ("module", "NOT_FOUND")
     assert refusal(f'mutation {{ register(email: "boss@gaps.example", password: "long enough") {{ {E} }} }}',
                    token=None) == ("email", "DUPLICATE")
+
+
+def test_every_check_constraint_of_the_write_model_has_human_words(owner):
+    """A broken CHECK constraint answers `<field>: <words>`, the words drawn from the rule's shape or worded by hand
+    (rustok.graphql.rules): every CHECK constraint of the write model has some, so a new one needs them."""
+    from rustok.graphql.rules import WORDED, describe
+
+    rows = owner.execute("""
+        select k.conname, pg_get_constraintdef(k.oid) from pg_constraint k
+        join pg_namespace n on n.oid = k.connamespace join pg_class r on r.oid = k.conrelid
+        where n.nspname in ('core', 'content', 'commerce', 'community') and k.contype = 'c' and not r.relispartition""").fetchall()
+    assert len(rows) > 100
+    unworded = sorted(name for name, definition in rows if name not in WORDED and not describe(definition))
+    assert unworded == [], unworded
+    assert describe("CHECK (((btrim(title) <> ''::text) AND (length(title) <= 255)))") == "cannot be empty; at most 255 characters"
+    assert describe("CHECK ((ends_at > starts_at))") == "must be after startsAt"
+
+
+def test_a_broken_rule_answers_in_words(gql, store):
+    slug, admin = store["slug"], store["admin"]
+    E = "userErrors { field code message } position"
+    product = gql(f'mutation {{ createProduct(input: {{title: "", handle: "no-title"}}) {{ {E} }} }}', tenant=slug,
+                  token=admin)["data"]["createProduct"]["userErrors"]
+    assert product == [{"field": "title", "code": "INVALID", "message": "title: cannot be empty; at most 255 characters"}]
+    window = gql(f'mutation {{ createPriceList(input: {{title: "W", startsAt: "2030-01-02T00:00:00Z", '
+                 f'endsAt: "2030-01-01T00:00:00Z", prices: []}}) {{ {E} }} }}', tenant=slug,
+                 token=admin)["data"]["createPriceList"]["userErrors"]
+    assert window == [{"field": "endsAt", "code": "INVALID", "message": "endsAt: must be after startsAt"}]
+    seo = gql(f'mutation($v: ID!) {{ setVariantPrice(variantId: $v, currencyCode: "EUR", amount: -5) {{ {E} }} }}',
+              {"v": store["variants"][0]}, tenant=slug, token=admin)["data"]["setVariantPrice"]["userErrors"]
+    assert seo == [{"field": "amount", "code": "INVALID", "message": "amount: must be 0 or more"}]

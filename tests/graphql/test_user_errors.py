@@ -35,7 +35,7 @@ def test_http_codes(gql, owner):
 
     assert error(f'mutation {{ createProduct(input: {{title: "Cup 2", handle: "cup"}}) {{ {ERRS} }} }}')["code"] == "DUPLICATE"
     assert error(f'mutation {{ createProduct(input: {{title: "", handle: "empty"}}) {{ {ERRS} }} }}') == {
-        "field": "title", "code": "INVALID", "message": "title: this value is not accepted (rule products_title_check)"}
+        "field": "title", "code": "INVALID", "message": "title: cannot be empty; at most 255 characters"}
     assert error(f'mutation {{ updateProduct(id: "01ARZ3NDEKTSV4RRFFQ69G5FAV", input: {{title: "x"}}) {{ {ERRS} }} }}'
                  )["code"] == "NOT_FOUND"
     stock = error(f'mutation($v: ID!) {{ placeOrder(input: {{currencyCode: "EUR", items: [{{variantId: $v, quantity: 5}}]}}) '

@@ -122,7 +122,8 @@ def user_error(exc: BaseException) -> dict | None:
         return {"field": field, "code": REQUIRED, "message": f"{field}: is required"}
     if state == "23514":
         field = _constraint_field(constraint, table)
-        return {"field": field, "code": INVALID,
+        # "_rule": mutation_payload words the rule from the constraint's definition (rustok.graphql.rules)
+        return {"field": field, "code": INVALID, "_rule": constraint,
                 "message": f"{field}: this value is not accepted (rule {constraint})"}
     if state in ("22003", "22P02", "22007", "22008", "22001"):
         field = camel(column) if column else None
@@ -146,6 +147,13 @@ def mutation_payload(resolver):
             error = user_error(exc)
             if error is None:
                 raise
+            rule = error.pop("_rule", None)
+            if rule:
+                from rustok.graphql.rules import human_rule   # rules imports this module
+
+                words = await human_rule(info.context, rule)
+                if words:
+                    error["message"] = f"{error['field']}: {words}" if error["field"] else words
             return {"userErrors": [error], "position": None}
         result = dict(result)
         result.setdefault("userErrors", [])
