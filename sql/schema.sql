@@ -16703,6 +16703,33 @@ REVOKE ALL ON FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text, p_sh
 GRANT ALL ON FUNCTION commerce.checkout_cart(p_cart_id uuid, p_email text, p_shipping_address jsonb, p_billing_address jsonb) TO rustok_app;
 
 --
+-- Name: count_categories(integer); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.count_categories(p_cap integer DEFAULT 10001) RETURNS integer
+    LANGUAGE plpgsql STABLE
+    AS $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.categories c where c.tenant_id = core.current_tenant_id() limit p_cap) x);
+end
+$$;
+
+--
+-- Name: FUNCTION count_categories(p_cap integer); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.count_categories(p_cap integer) IS 'How many catalog categories the current tenant has, counted up to p_cap. Permission catalog:write. (GraphQL allCategories.totalCount.)';
+
+--
+-- Name: FUNCTION count_categories(p_cap integer); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.count_categories(p_cap integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.count_categories(p_cap integer) TO rustok_app;
+
+--
 -- Name: count_price_lists(integer); Type: FUNCTION; Schema: commerce; Owner: -
 --
 
@@ -17938,6 +17965,61 @@ COMMENT ON FUNCTION commerce.order_record(p_order_id uuid) IS 'An order of the c
 --
 
 GRANT ALL ON FUNCTION commerce.order_record(p_order_id uuid) TO rustok_app;
+
+--
+-- Name: page_categories(jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.page_categories(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean DEFAULT false) RETURNS TABLE(category_id uuid, cursor jsonb)
+    LANGUAGE plpgsql STABLE
+    AS $_$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'rank', array['text', 'text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'rank', array['text', 'text', 'uuid'], 'before');
+    if v_after[1] !~ '^-?[0-9]{1,9}$' or v_before[1] !~ '^-?[0-9]{1,9}$' then
+        raise exception '%: not a cursor of this list (take cursors from edges or pageInfo)',
+            case when v_after[1] !~ '^-?[0-9]{1,9}$' then 'after' else 'before' end
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if not coalesce(p_from_end, false) then
+        return query
+        select c.id, jsonb_build_object('s', 'rank', 'k', jsonb_build_array(c.rank::text, c.name, c.id))
+        from commerce.categories c
+        where c.tenant_id = core.current_tenant_id()
+          and (v_after is null or (c.rank, c.name, c.id) > (v_after[1]::int, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (c.rank, c.name, c.id) < (v_before[1]::int, v_before[2], v_before[3]::uuid))
+        order by c.rank, c.name, c.id
+        limit p_limit + 1;
+    else
+        return query
+        select c.id, jsonb_build_object('s', 'rank', 'k', jsonb_build_array(c.rank::text, c.name, c.id))
+        from commerce.categories c
+        where c.tenant_id = core.current_tenant_id()
+          and (v_after is null or (c.rank, c.name, c.id) > (v_after[1]::int, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (c.rank, c.name, c.id) < (v_before[1]::int, v_before[2], v_before[3]::uuid))
+        order by c.rank desc, c.name desc, c.id desc
+        limit p_limit + 1;
+    end if;
+end
+$_$;
+
+--
+-- Name: FUNCTION page_categories(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.page_categories(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) IS 'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of every catalog category of the current tenant (inactive and internal ones too), by rank, then name, then id. Cursors {"s": "rank", "k": [rank, name, id]} after / before; p_from_end pages backwards. Permission catalog:write. (GraphQL allCategories.)';
+
+--
+-- Name: FUNCTION page_categories(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.page_categories(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.page_categories(p_after jsonb, p_before jsonb, p_limit integer, p_from_end boolean) TO rustok_app;
 
 --
 -- Name: page_price_lists(jsonb, jsonb, integer, boolean); Type: FUNCTION; Schema: commerce; Owner: -

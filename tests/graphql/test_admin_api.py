@@ -90,10 +90,11 @@ def test_variants_and_catalog_categories(gql, owner, api_db):
 
     parent = gql('mutation { createCategory(input: {name: "Kitchen", handle: "kitchen"}) { category { id } } }',
                  tenant=slug, token=boss)["data"]["createCategory"]["category"]["id"]
-    child = gql(f'mutation($p: ID!, $m: [ID!]) {{ createCategory(input: {{name: "Mugs", handle: "mugs", parentId: $p, '
-                f'productIds: $m}}) {{ category {{ id parentId productIds }} {ERRS} }} }}', {"p": parent, "m": [pid]},
-                tenant=slug, token=boss)["data"]["createCategory"]
-    assert child["category"]["parentId"] == parent and child["category"]["productIds"] == [pid]
+    child = gql(f'mutation($p: ID!, $m: [ID!], $h: ID!) {{ createCategory(input: {{name: "Mugs", handle: "mugs", parentId: $p, '
+                f'productIds: $m}}) {{ category {{ id parentId productCount hasProduct(productId: $h) }} {ERRS} }} }}',
+                {"p": parent, "m": [pid], "h": pid}, tenant=slug, token=boss)["data"]["createCategory"]
+    assert child["category"]["parentId"] == parent and child["category"]["productCount"] == 1
+    assert child["category"]["hasProduct"] is True
     refused = gql('mutation { createCategory(input: {name: "X", handle: "x"}) { position } }', tenant=slug, token=amy,
                   expect_errors=True)["errors"][0]
     assert refused["extensions"]["code"] == "FORBIDDEN"

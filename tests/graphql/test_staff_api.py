@@ -174,8 +174,14 @@ def test_product_categories_and_revision_bodies(gql, shop, api_db):
     out = gql('mutation($p: ID!, $c: [ID!]!) { setProductCategories(productId: $p, categoryIds: $c) { userErrors { code } } }',
               {"p": shop["product"]["id"], "c": [cat]}, tenant=slug, token=admin)["data"]["setProductCategories"]
     assert out["userErrors"] == []
-    cats = gql("{ allCategories { handle productIds } }", tenant=slug, token=admin)["data"]["allCategories"]
-    assert cats == [{"handle": "kitchen", "productIds": [shop["product"]["id"]]}]
+    cats = gql("query($p: ID!) { allCategories(first: 10) { totalCount nodes { handle productCount hasProduct(productId: $p) } } }",
+               {"p": shop["product"]["id"]}, tenant=slug, token=admin)["data"]["allCategories"]
+    assert cats == {"totalCount": 1, "nodes": [{"handle": "kitchen", "productCount": 1, "hasProduct": True}]}
+    with psycopg.connect(api_db, autocommit=True) as conn:
+        conn.execute("select outbox.drain('index')")
+    listed = gql("{ allCategories(first: 1) { nodes { products(first: 5) { totalCount nodes { id } } } } }",
+                 tenant=slug, token=admin)["data"]["allCategories"]["nodes"][0]["products"]
+    assert listed == {"totalCount": 1, "nodes": [{"id": shop["product"]["id"]}]}
     bad = gql('mutation($p: ID!, $c: [ID!]!) { setProductCategories(productId: $p, categoryIds: $c) { userErrors { code field } } }',
               {"p": shop["product"]["id"], "c": [shop["product"]["id"]]}, tenant=slug, token=admin)["data"]["setProductCategories"]
     assert bad["userErrors"][0] == {"code": "NOT_FOUND", "field": "categoryIds"}

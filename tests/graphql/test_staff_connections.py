@@ -209,6 +209,24 @@ def test_stock_locations_page_both_ways_oldest_first(gql, owner, shop):
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+# ---------------------------------------------------------------- the admin's flat category list
+
+CATEGORIES = _query("allCategories", "id name rank")
+
+
+def test_all_categories_page_both_ways_by_rank_then_name(gql, owner, shop):
+    slug, manager = shop["slug"], shop["tokens"]["manager"]
+    owner.execute("insert into commerce.categories (tenant_id, name, handle, rank) select core.tenant_id_by_slug(%s), "
+                  "'Cat ' || (i %% 7), 'cat-' || i, i %% 3 from generate_series(1, 130) i", (slug,))
+    expected = [r[0] for r in owner.execute(
+        "select id::text from commerce.categories where tenant_id = core.tenant_id_by_slug(%s) order by rank, name, id",
+        (slug,)).fetchall()]
+    assert len(expected) == 130
+    both_ways(gql, CATEGORIES, "allCategories", 40, lambda n: n["id"], expected, tenant=slug, token=manager)
+    conn = gql(CATEGORIES, {"first": 1}, tenant=slug, token=manager)["data"]["allCategories"]
+    assert conn["totalCount"] == 130 and conn["totalCountCapped"] is False
+
+
 # ---------------------------------------------------------------- revisions of a node
 
 REVISIONS = ("query($id: ID!, $first: Int, $after: String, $last: Int, $before: String) { content(id: $id) { "
@@ -331,7 +349,7 @@ def test_platform_tenants_page_both_ways(gql, owner):
 # ---------------------------------------------------------------- the page size cap and bad cursors
 
 LISTS = {"users": USERS, "priceLists": PRICE_LISTS, "deadLetters": DEAD, "verifyIndex": VERIFY,
-         "stockLocations": LOCATIONS}
+         "stockLocations": LOCATIONS, "allCategories": CATEGORIES}
 
 
 @pytest.mark.parametrize("field", list(LISTS))
@@ -393,6 +411,7 @@ def test_permissions_are_unchanged(gql, shop, field, allowed, refused):
     "select * from core.page_platform_tenants(null, null, null, 10)", "select core.count_platform_tenants(null)",
     "select * from commerce.page_stock_locations(null, null, 10)", "select commerce.count_stock_locations()",
     "select commerce.update_stock_location(core.new_id(), 'x')",
+    "select * from commerce.page_categories(null, null, 10)", "select commerce.count_categories()",
     "select * from core.platform_tenant(core.new_id())"])
 def test_the_database_refuses_an_editor(api_db, owner, shop, call):
     """From psql as the application role, signed in as an editor: each page and count function checks its

@@ -355,7 +355,7 @@ QUERIES = {
     "deadLetters": "{ deadLetters { totalCount nodes { eventId } } }",
     "verifyIndex": "{ verifyIndex { totalCount nodes { problem } } }",
     "opsHealth": "{ opsHealth { checkName status } }",
-    "allCategories": "{ allCategories { id name } }",
+    "allCategories": "{ allCategories(first: 5) { totalCount nodes { id name } } }",
     "mediaLibrary": "{ mediaLibrary(first: 5) { nodes { id url } totalCount } }",
     "retired": '{ retired(kind: product, key: "no-such-handle") { key reason } }',
     "guestOrder": '{ guestOrder(token: "no-such-order-token") { id } }',

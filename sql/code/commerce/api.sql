@@ -587,6 +587,67 @@ comment on function commerce.create_stock_location(text) is
 revoke execute on function commerce.create_stock_location(text) from public;
 grant execute on function commerce.create_stock_location(text) to rustok_app;
 
+create or replace function commerce.page_categories(p_after jsonb, p_before jsonb, p_limit integer,
+                                                    p_from_end boolean default false)
+    returns table (category_id uuid, cursor jsonb)
+    language plpgsql stable
+as $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'rank', array['text', 'text', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'rank', array['text', 'text', 'uuid'], 'before');
+    if v_after[1] !~ '^-?[0-9]{1,9}$' or v_before[1] !~ '^-?[0-9]{1,9}$' then
+        raise exception '%: not a cursor of this list (take cursors from edges or pageInfo)',
+            case when v_after[1] !~ '^-?[0-9]{1,9}$' then 'after' else 'before' end
+            using errcode = 'invalid_parameter_value';
+    end if;
+    if not coalesce(p_from_end, false) then
+        return query
+        select c.id, jsonb_build_object('s', 'rank', 'k', jsonb_build_array(c.rank::text, c.name, c.id))
+        from commerce.categories c
+        where c.tenant_id = core.current_tenant_id()
+          and (v_after is null or (c.rank, c.name, c.id) > (v_after[1]::int, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (c.rank, c.name, c.id) < (v_before[1]::int, v_before[2], v_before[3]::uuid))
+        order by c.rank, c.name, c.id
+        limit p_limit + 1;
+    else
+        return query
+        select c.id, jsonb_build_object('s', 'rank', 'k', jsonb_build_array(c.rank::text, c.name, c.id))
+        from commerce.categories c
+        where c.tenant_id = core.current_tenant_id()
+          and (v_after is null or (c.rank, c.name, c.id) > (v_after[1]::int, v_after[2], v_after[3]::uuid))
+          and (v_before is null or (c.rank, c.name, c.id) < (v_before[1]::int, v_before[2], v_before[3]::uuid))
+        order by c.rank desc, c.name desc, c.id desc
+        limit p_limit + 1;
+    end if;
+end
+$$;
+comment on function commerce.page_categories(jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of every catalog category of the '
+    'current tenant (inactive and internal ones too), by rank, then name, then id. Cursors {"s": "rank", "k": [rank, '
+    'name, id]} after / before; p_from_end pages backwards. Permission catalog:write. (GraphQL allCategories.)';
+revoke execute on function commerce.page_categories(jsonb, jsonb, integer, boolean) from public;
+grant execute on function commerce.page_categories(jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function commerce.count_categories(p_cap integer default 10001) returns integer
+    language plpgsql stable
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.categories c where c.tenant_id = core.current_tenant_id() limit p_cap) x);
+end
+$$;
+comment on function commerce.count_categories(integer) is
+    'How many catalog categories the current tenant has, counted up to p_cap. Permission catalog:write. '
+    '(GraphQL allCategories.totalCount.)';
+revoke execute on function commerce.count_categories(integer) from public;
+grant execute on function commerce.count_categories(integer) to rustok_app;
+
 create or replace function commerce.update_stock_location(p_location_id uuid, p_name text) returns uuid
     language plpgsql volatile
 as $$

@@ -10,7 +10,7 @@ from rustok.graphql.db import fetch_all, one, permission_write, scalar
 from rustok.graphql.paging import COUNT_CAP, connection, counted, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
-from rustok.graphql.staff import _PRICE_LIST, _page_params
+from rustok.graphql.staff import _PRICE_LIST, CATEGORY_RECORD, _page_params
 from rustok.graphql.storefront import seo_of
 from rustok.ids import parse_id
 
@@ -81,11 +81,7 @@ bindables = [mutation]
 # ---------------------------------------------------------------- variants and catalog categories
 
 _PRODUCT = "select commerce.product_record(%s)"
-_CATEGORY = """
-    select c.id, c.name, c.handle, c.description, c.parent_id, c.is_active, c.is_internal, c.rank, c.metadata,
-           array(select pc.product_id from commerce.product_categories pc
-                 where pc.tenant_id = c.tenant_id and pc.category_id = c.id order by pc.product_id) as product_ids
-    from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = %s"""
+_CATEGORY = CATEGORY_RECORD
 
 
 def _variant_input(data: dict) -> dict:

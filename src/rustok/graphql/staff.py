@@ -22,9 +22,10 @@ query = QueryType()
 mutation = MutationType()
 price_list_type = ObjectType("PriceList")
 revision_type = ObjectType("Revision")
+category_record_type = ObjectType("CategoryRecord")
 connection_types = [ObjectType(name) for name in
                     ("UserConnection", "PriceListConnection", "DeadLetterConnection", "IndexDriftConnection",
-                     "StockLocationConnection", "RevisionConnection")]
+                     "StockLocationConnection", "RevisionConnection", "CategoryRecordConnection")]
 bind_total_count(*connection_types)
 
 MIN_PASSWORD = 8
@@ -262,14 +263,43 @@ async def resolve_set_product_categories(_, info, productId: str, categoryIds: l
     return result
 
 
+_CATEGORY_COLUMNS = """
+    c.id, c.name, c.handle, c.description, c.parent_id, c.is_active, c.is_internal, c.rank, c.metadata,
+    (select count(*) from commerce.product_categories pc
+     where pc.tenant_id = c.tenant_id and pc.category_id = c.id)::int as product_count"""
+CATEGORY_RECORD = f"select {_CATEGORY_COLUMNS} from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = %s"
+_CATEGORY_PAGE = f"""
+    select k.cursor, {_CATEGORY_COLUMNS}
+    from commerce.page_categories(%(after)s, %(before)s, %(limit)s, %(from_end)s)
+         with ordinality as k (category_id, cursor, ord)
+    join commerce.categories c on c.tenant_id = core.current_tenant_id() and c.id = k.category_id
+    order by k.ord"""
+
+
 @query.field("allCategories")
-async def resolve_all_categories(_, info):
-    await require_permission(info.context, "catalog:write")
-    return await fetch_all(info.context, """
-        select c.id, c.name, c.handle, c.description, c.parent_id, c.is_active, c.is_internal, c.rank, c.metadata,
-               array(select pc.product_id from commerce.product_categories pc
-                     where pc.tenant_id = c.tenant_id and pc.category_id = c.id order by pc.product_id) as product_ids
-        from commerce.categories c where c.tenant_id = core.current_tenant_id() order by c.rank, c.name limit 1000""")
+async def resolve_all_categories(_, info, first=None, after=None, last=None, before=None):
+    ctx = info.context
+    await require_permission(ctx, "catalog:write")
+    await ready_to_read(ctx, "commerce")
+    args = page_args(first, after, last, before)
+    rows = await fetch_all(ctx, _CATEGORY_PAGE, _page_params(args))
+    return counted(connection(rows, args, _node), "select commerce.count_categories(%s) as n", (COUNT_CAP + 1,))
+
+
+@category_record_type.field("hasProduct")
+async def resolve_category_has_product(category, info, productId: str):  # noqa: N803
+    row = await fetch_one(info.context, "select exists (select 1 from commerce.product_categories pc "
+                                        "where pc.tenant_id = core.current_tenant_id() and pc.category_id = %s "
+                                        "and pc.product_id = %s) as found", (category["id"], parse_id(productId)))
+    return row["found"]
+
+
+@category_record_type.field("products")
+async def resolve_category_record_products(category, info, first=None, after=None, last=None, before=None):
+    from rustok.graphql.storefront import products_connection
+
+    return await products_connection(info.context, first=first, after=after, last=last, before=before,
+                                     category_id=category["id"])
 
 
 @revision_type.field("body")
@@ -330,4 +360,4 @@ async def resolve_reindex_tenant(_, info):
     return result
 
 
-bindables = [query, mutation, price_list_type, revision_type, *connection_types]
+bindables = [query, mutation, price_list_type, revision_type, category_record_type, *connection_types]

@@ -30,8 +30,8 @@ export async function list(state = {}) {
       h("a", { href: "#/categories" }, "Categories")),
     filters, results);
   guard(async () => {
-    const cats = await gql("{ allCategories { id name } }");
-    for (const c of cats.allCategories) category.append(h("option", { value: c.id, selected: c.id === state.category }, c.name));
+    const cats = await gqlAll(CATEGORY_PAGE("id name"), {}, "allCategories");
+    for (const c of cats) category.append(h("option", { value: c.id, selected: c.id === state.category }, c.name));
   });
   const load = async (paging = { first: 20 }) => {
     const f = {};
@@ -161,13 +161,16 @@ const PRODUCT = `query($id: ID!) {
                stock { location { id name } stocked reserved available } selectedOptions { name value } }
     options { id title values } categories { id } tags { name } seo { title description canonicalUrl imageUrl robots }
     images { id url altText }
-    price(currency: "EUR") { calculated { amount currencyCode } original { amount currencyCode } onSale } }
-  allCategories { id name productIds } }`;
+    price(currency: "EUR") { calculated { amount currencyCode } original { amount currencyCode } onSale } } }`;
+// every catalog category (a connection: gqlAll walks its pages), with `fields`
+const CATEGORY_PAGE = (fields, vars = "") => `query($first: Int, $after: String${vars}) {
+  allCategories(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${fields} } } }`;
 const PRICE_LISTS = `query($first: Int, $after: String) { priceLists(first: $first, after: $after) {
   pageInfo { hasNextPage endCursor } nodes { id title type status startsAt endsAt prices { variantId amount currencyCode } } } }`;
 
 export async function edit(id) {
-  const [data, priceLists] = await Promise.all([gql(PRODUCT, { id }), gqlAll(PRICE_LISTS, {}, "priceLists")]);
+  const [data, priceLists, allCategories] = await Promise.all([gql(PRODUCT, { id }), gqlAll(PRICE_LISTS, {}, "priceLists"),
+    gqlAll(CATEGORY_PAGE("id name hasProduct(productId: $id)", ", $id: ID!"), { id }, "allCategories")]);
   const p = data.product;
   if (!p) { page("Product not found", h("p", {}, h("a", { href: "#/products" }, "← Products"))); return; }
   const reload = () => edit(id);
@@ -175,7 +178,7 @@ export async function edit(id) {
     h("p", {}, h("a", { href: "#/products" }, "← Products"), " · ", badge(p.status),
       p.price ? [" · ", money(p.price.calculated), p.price.onSale ? [" (was ", money(p.price.original), ")"] : null] : null),
     detailsSection(p, reload), variantsSection(p, reload), optionsSection(p, reload),
-    priceListsSection(p, priceLists, reload), categoriesSection(p, data.allCategories, reload),
+    priceListsSection(p, priceLists, reload), categoriesSection(p, allCategories, reload),
     tagsSection(p, reload, "product"), seoSection("product", p, reload), imagesSection(p, reload), dangerSection(p));
 }
 
@@ -462,7 +465,7 @@ function priceListEditor(p, l, ids, reload) {
 }
 
 function categoriesSection(p, all, reload) {
-  const boxes = all.map((c) => [c, h("input", { type: "checkbox", checked: c.productIds.includes(p.id) })]);
+  const boxes = all.map((c) => [c, h("input", { type: "checkbox", checked: c.hasProduct })]);
   const form = h("form", { novalidate: true, "aria-label": "Categories" }, formError(),
     boxes.length ? h("div", { class: "toolbar" }, boxes.map(([c, b]) => field(c.name, `category.${c.id}`, b)))
       : h("p", { class: "muted" }, "No categories yet. ", h("a", { href: "#/categories" }, "Create one")),
@@ -536,8 +539,7 @@ function dangerSection(p) {
 // ---------------------------------------------------------------- categories
 
 export async function categories() {
-  const data = await gql("{ allCategories { id name handle parentId isActive isInternal rank productIds } }");
-  const all = data.allCategories;
+  const all = await gqlAll(CATEGORY_PAGE("id name handle parentId isActive isInternal rank productCount"), {}, "allCategories");
   const byId = Object.fromEntries(all.map((c) => [c.id, c]));
   const name = input(), handle = input(), parent = select([["", "— top level —"], ...all.map((c) => [c.id, c.name])], "");
   const form = h("form", { novalidate: true, class: "inline", "aria-label": "New category" }, formError(),
@@ -556,7 +558,7 @@ export async function categories() {
   page("Categories", h("p", {}, h("a", { href: "#/products" }, "← Products")), form,
     h("table", {}, h("thead", {}, h("tr", {}, ["Name", "Handle", "Parent", "Products", "Active", ""].map((x) => h("th", {}, x)))),
       h("tbody", {}, all.map((c) => h("tr", {}, h("td", {}, c.name), h("td", {}, c.handle), h("td", {}, c.parentId ? byId[c.parentId]?.name : "—"),
-        h("td", {}, String(c.productIds.length)), h("td", {}, c.isActive ? "yes" : "no"),
+        h("td", {}, String(c.productCount)), h("td", {}, c.isActive ? "yes" : "no"),
         h("td", {}, h("button", { type: "button", class: "danger", onclick: () => guard(async () => {
           if (!confirm(`Delete category ${c.name}?`)) return;
           const out = await mutate(`mutation($id: ID!) { deleteCategory(id: $id) { deleted position ${ERR} } }`, { id: c.id }, "deleteCategory");
