@@ -282,7 +282,7 @@ BOUNDED_LISTS = {
     # category trees (a shop's navigation), and the admin's flat category list
     "Query.categories": "tree", "Query.contentCategories": "tree", "Category.children": "tree",
     "ContentCategory.children": "tree",
-    "PriceList.prices": "part", "Query.viewerPendingComments": "the viewer's own pending comments under one post",
+    "Query.viewerPendingComments": "the viewer's own pending comments under one post",
     # mutation answers: the objects the mutation changed
     "SetTagsResult.tags": "answer", "MediaListResult.media": "answer", "BatchResult.ids": "answer",
 }

@@ -84,9 +84,9 @@ def test_price_lists_edit_and_delete(gql, shop):
     list_id = created["data"]["createPriceList"]["priceList"]["id"]
     out = gql('mutation($i: ID!, $v: ID!) { updatePriceList(id: $i, input: {title: "Summer sale", status: draft, '
               'prices: [{variantId: $v, amount: 650, currencyCode: "EUR"}]}) { priceList { title status priceCount '
-              'prices { amount currencyCode } } userErrors { field code } } }', {"i": list_id, "v": v}, tenant=slug, token=admin)
+              'prices(first: 10) { nodes { amount currencyCode } } } userErrors { field code } } }', {"i": list_id, "v": v}, tenant=slug, token=admin)
     pl = out["data"]["updatePriceList"]["priceList"]
-    assert pl["title"] == "Summer sale" and pl["status"] == "draft" and pl["prices"] == [{"amount": 650, "currencyCode": "EUR"}]
+    assert pl["title"] == "Summer sale" and pl["status"] == "draft" and pl["prices"]["nodes"] == [{"amount": 650, "currencyCode": "EUR"}]
     bad = gql('mutation($i: ID!) { updatePriceList(id: $i, input: {title: ""}) { priceList { id } userErrors { field code } } }',
               {"i": list_id}, tenant=slug, token=admin)["data"]["updatePriceList"]
     assert bad["priceList"] is None and bad["userErrors"][0]["field"] == "title"

@@ -209,6 +209,56 @@ def test_stock_locations_page_both_ways_oldest_first(gql, owner, shop):
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
+# ---------------------------------------------------------------- a price list's prices
+
+PRICES = ("query($v: [ID!], $first: Int, $after: String, $last: Int, $before: String) { node: priceLists(first: 100) "
+          "{ nodes { id prices(variantIds: $v, first: $first, after: $after, last: $last, before: $before) { "
+          + PAGE % "variantId currencyCode minQuantity amount" + " } } } }")
+
+
+def test_price_list_prices_page_both_ways_and_one_products_prices_are_replaced(gql, owner, shop):
+    slug, manager = shop["slug"], shop["tokens"]["manager"]
+    t = _tenant_id(owner, slug)
+    variants = [r[0] for r in owner.execute("""
+        with p as (insert into commerce.products (tenant_id, title, handle) values (%s, 'Many', 'many-prices') returning id)
+        insert into commerce.variants (tenant_id, product_id, title) select %s, p.id, 'V' || i from p, generate_series(1, 60) i
+        returning id""", (t, t)).fetchall()]
+    plist = owner.execute("insert into commerce.price_lists (tenant_id, title) values (%s, 'Big sale') returning id",
+                          (t,)).fetchone()[0]
+    owner.execute("insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id) "
+                  "select %s, v, 100 + q, c, q, %s from unnest(%s::uuid[]) v, unnest(array['EUR', 'USD']) c, "
+                  "generate_series(1, 2) q", (t, plist, variants))
+    expected = [f"{v}/{c}/{q}" for v, c, q in owner.execute(
+        "select variant_id, currency_code, min_quantity from commerce.prices where price_list_id = %s "
+        "order by variant_id, currency_code, min_quantity", (plist,)).fetchall()]
+    assert len(expected) == 240
+
+    def walked(backwards, variant_ids=None):
+        pages, cursor = [], None
+        while True:
+            paging = {"last": 70, "before": cursor} if backwards else {"first": 70, "after": cursor}
+            lists = gql(PRICES, {"v": variant_ids, **paging}, tenant=slug, token=manager)["data"]["node"]["nodes"]
+            conn = next(x for x in lists if x["id"] == str(plist))["prices"]
+            pages.append([f"{e['node']['variantId']}/{e['node']['currencyCode']}/{e['node']['minQuantity']}" for e in conn["edges"]])
+            if not (conn["pageInfo"]["hasPreviousPage"] if backwards else conn["pageInfo"]["hasNextPage"]):
+                return [k for page in (reversed(pages) if backwards else pages) for k in page], conn["totalCount"]
+            cursor = conn["pageInfo"]["startCursor"] if backwards else conn["pageInfo"]["endCursor"]
+
+    assert walked(False) == (expected, 240) and walked(True) == (expected, 240)
+    one = [str(variants[0])]
+    assert walked(False, one)[0] == [k for k in expected if k.startswith(one[0])]
+    # replace only one variant's prices: the list's other prices stay
+    patch = ("mutation($l: ID!, $v: [ID!], $p: [PriceListPriceInput!]) { updatePriceList(id: $l, input: {variantIds: $v, "
+             "prices: $p}) { priceList { priceCount } userErrors { field code message } } }")
+    done = gql(patch, {"l": str(plist), "v": one, "p": [{"variantId": one[0], "amount": 5, "currencyCode": "EUR"}]},
+               tenant=slug, token=manager)["data"]["updatePriceList"]
+    assert done["userErrors"] == [] and done["priceList"]["priceCount"] == 240 - 4 + 1
+    stray = gql(patch, {"l": str(plist), "v": one, "p": [{"variantId": str(variants[1]), "amount": 5, "currencyCode": "EUR"}]},
+                tenant=slug, token=manager)["data"]["updatePriceList"]
+    assert [(e["field"], e["code"]) for e in stray["userErrors"]] == [("prices", "INVALID")]
+    assert owner.execute("select count(*) from commerce.prices where price_list_id = %s", (plist,)).fetchone()[0] == 237
+
+
 # ---------------------------------------------------------------- the admin's flat category list
 
 CATEGORIES = _query("allCategories", "id name rank")
@@ -412,6 +462,8 @@ def test_permissions_are_unchanged(gql, shop, field, allowed, refused):
     "select * from commerce.page_stock_locations(null, null, 10)", "select commerce.count_stock_locations()",
     "select commerce.update_stock_location(core.new_id(), 'x')",
     "select * from commerce.page_categories(null, null, 10)", "select commerce.count_categories()",
+    "select * from commerce.page_price_list_prices(core.new_id(), null, null, null, 10)",
+    "select commerce.count_price_list_prices(core.new_id(), null)",
     "select * from core.platform_tenant(core.new_id())"])
 def test_the_database_refuses_an_editor(api_db, owner, shop, call):
     """From psql as the application role, signed in as an editor: each page and count function checks its

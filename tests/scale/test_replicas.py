@@ -350,7 +350,7 @@ QUERIES = {
     "users": "{ users(first: 5) { totalCount nodes { email } } }",
     "modules": "{ modules { module enabled } }",
     "staffOrders": '{ staffOrders(first: 5, filter: {email: "x"}) { totalCount nodes { displayId } } }',
-    "priceLists": "{ priceLists { totalCount nodes { id title prices { amount } } } }",
+    "priceLists": "{ priceLists { totalCount nodes { id title prices(first: 5) { nodes { amount } } } } }",
     "opsStatus": "{ opsStatus { consumer pending dead lagSeconds } }",
     "deadLetters": "{ deadLetters { totalCount nodes { eventId } } }",
     "verifyIndex": "{ verifyIndex { totalCount nodes { problem } } }",

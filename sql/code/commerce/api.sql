@@ -814,7 +814,17 @@ begin
         end if;
     end if;
     if p_patch ? 'prices' and jsonb_typeof(p_patch->'prices') = 'array' then
-        delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id;
+        if jsonb_typeof(p_patch->'variantIds') = 'array' then
+            if exists (select from jsonb_array_elements(p_patch->'prices') x
+                       where not (p_patch->'variantIds') @> jsonb_build_array(x->>'variantId')) then
+                raise exception 'prices: with variantIds, give prices of those variants only'
+                    using errcode = 'invalid_parameter_value', column = 'prices';
+            end if;
+            delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id
+              and p.variant_id in (select (jsonb_array_elements_text(p_patch->'variantIds'))::uuid);
+        else
+            delete from commerce.prices p where p.tenant_id = v_tenant and p.price_list_id = p_price_list_id;
+        end if;
         insert into commerce.prices (tenant_id, variant_id, amount, currency_code, min_quantity, price_list_id)
         select v_tenant, (p->>'variantId')::uuid, (p->>'amount')::bigint, p->>'currencyCode',
                coalesce((p->>'minQuantity')::int, 1), p_price_list_id
@@ -826,8 +836,8 @@ $$;
 comment on function commerce.update_price_list(uuid, jsonb) is
     'Change a price list: the keys given of {title, description, type, status, startsAt, endsAt} (null clears a '
     'window end), customerGroups (replaces the customer-group rule; an empty list or null removes it: the list then '
-    'applies to everyone) and prices (replaces all of the list''s prices). Permission catalog:write. '
-    '(GraphQL updatePriceList.)';
+    'applies to everyone) and prices (replaces all of the list''s prices; with variantIds, only the prices of those '
+    'variants, and prices may name only them). Permission catalog:write. (GraphQL updatePriceList.)';
 revoke execute on function commerce.update_price_list(uuid, jsonb) from public;
 grant execute on function commerce.update_price_list(uuid, jsonb) to rustok_app;
 
@@ -1046,6 +1056,80 @@ comment on function commerce.page_price_lists(jsonb, jsonb, integer, boolean) is
     'p_from_end pages backwards (rows nearest the before cursor first). Permission catalog:write. (GraphQL priceLists.)';
 revoke execute on function commerce.page_price_lists(jsonb, jsonb, integer, boolean) from public;
 grant execute on function commerce.page_price_lists(jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function commerce.page_price_list_prices(p_price_list_id uuid, p_variant_ids uuid[],
+                                                           p_after jsonb, p_before jsonb, p_limit integer,
+                                                           p_from_end boolean default false)
+    returns table (variant_id uuid, currency_code text, min_quantity integer, amount bigint, cursor jsonb)
+    language plpgsql stable
+as $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'variant', array['uuid', 'text', 'text'], 'after');
+    v_before := core._page_key(p_before, 'variant', array['uuid', 'text', 'text'], 'before');
+    if v_after[3] !~ '^[0-9]{1,9}$' or v_before[3] !~ '^[0-9]{1,9}$' then
+        raise exception '%: not a cursor of this list (take cursors from edges or pageInfo)',
+            case when v_after[3] !~ '^[0-9]{1,9}$' then 'after' else 'before' end using errcode = 'invalid_parameter_value';
+    end if;
+    if not coalesce(p_from_end, false) then
+        return query
+        select p.variant_id, p.currency_code, p.min_quantity, p.amount,
+               jsonb_build_object('s', 'variant', 'k', jsonb_build_array(p.variant_id, p.currency_code, p.min_quantity::text))
+        from commerce.prices p
+        where p.tenant_id = core.current_tenant_id() and p.price_list_id = p_price_list_id
+          and (p_variant_ids is null or p.variant_id = any (p_variant_ids))
+          and (v_after is null or (p.variant_id, p.currency_code, p.min_quantity)
+                                  > (v_after[1]::uuid, v_after[2], v_after[3]::int))
+          and (v_before is null or (p.variant_id, p.currency_code, p.min_quantity)
+                                   < (v_before[1]::uuid, v_before[2], v_before[3]::int))
+        order by p.variant_id, p.currency_code, p.min_quantity
+        limit p_limit + 1;
+    else
+        return query
+        select p.variant_id, p.currency_code, p.min_quantity, p.amount,
+               jsonb_build_object('s', 'variant', 'k', jsonb_build_array(p.variant_id, p.currency_code, p.min_quantity::text))
+        from commerce.prices p
+        where p.tenant_id = core.current_tenant_id() and p.price_list_id = p_price_list_id
+          and (p_variant_ids is null or p.variant_id = any (p_variant_ids))
+          and (v_after is null or (p.variant_id, p.currency_code, p.min_quantity)
+                                  > (v_after[1]::uuid, v_after[2], v_after[3]::int))
+          and (v_before is null or (p.variant_id, p.currency_code, p.min_quantity)
+                                   < (v_before[1]::uuid, v_before[2], v_before[3]::int))
+        order by p.variant_id desc, p.currency_code desc, p.min_quantity desc
+        limit p_limit + 1;
+    end if;
+end
+$$;
+comment on function commerce.page_price_list_prices(uuid, uuid[], jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of a price list''s prices (only of '
+    'p_variant_ids when given), by variant, currency and minimum quantity. Cursors {"s": "variant", "k": [variant_id, '
+    'currency_code, min_quantity]} after / before; p_from_end pages backwards. Permission catalog:write. '
+    '(GraphQL PriceList.prices.)';
+revoke execute on function commerce.page_price_list_prices(uuid, uuid[], jsonb, jsonb, integer, boolean) from public;
+grant execute on function commerce.page_price_list_prices(uuid, uuid[], jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function commerce.count_price_list_prices(p_price_list_id uuid, p_variant_ids uuid[],
+                                                            p_cap integer default 10001) returns integer
+    language plpgsql stable
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.prices p
+        where p.tenant_id = core.current_tenant_id() and p.price_list_id = p_price_list_id
+          and (p_variant_ids is null or p.variant_id = any (p_variant_ids))
+        limit p_cap) x);
+end
+$$;
+comment on function commerce.count_price_list_prices(uuid, uuid[], integer) is
+    'How many prices a price list has (of p_variant_ids when given), counted up to p_cap. Permission catalog:write. '
+    '(GraphQL PriceList.prices.totalCount.)';
+revoke execute on function commerce.count_price_list_prices(uuid, uuid[], integer) from public;
+grant execute on function commerce.count_price_list_prices(uuid, uuid[], integer) to rustok_app;
 
 create or replace function commerce.count_price_lists(p_cap integer default 10001) returns integer
     language plpgsql stable

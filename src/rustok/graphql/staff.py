@@ -25,7 +25,8 @@ revision_type = ObjectType("Revision")
 category_record_type = ObjectType("CategoryRecord")
 connection_types = [ObjectType(name) for name in
                     ("UserConnection", "PriceListConnection", "DeadLetterConnection", "IndexDriftConnection",
-                     "StockLocationConnection", "RevisionConnection", "CategoryRecordConnection")]
+                     "StockLocationConnection", "RevisionConnection", "CategoryRecordConnection",
+                     "PriceListPriceConnection")]
 bind_total_count(*connection_types)
 
 MIN_PASSWORD = 8
@@ -200,11 +201,15 @@ async def resolve_price_lists(_, info, first=None, after=None, last=None, before
 
 
 @price_list_type.field("prices")
-async def resolve_price_list_prices(price_list, info):
-    return await fetch_all(info.context, """
-        select p.variant_id, p.amount, p.currency_code, p.min_quantity from commerce.prices p
-        where p.tenant_id = core.current_tenant_id() and p.price_list_id = %s
-        order by p.variant_id, p.currency_code, p.min_quantity""", (price_list["id"],))
+async def resolve_price_list_prices(price_list, info, variantIds=None, first=None, after=None, last=None,  # noqa: N803
+                                    before=None):
+    args = page_args(first, after, last, before)
+    variants = [parse_id(v) for v in variantIds] if variantIds is not None else None
+    rows = await fetch_all(info.context, "select * from commerce.page_price_list_prices(%(list)s, %(variants)s, "
+                                         "%(after)s, %(before)s, %(limit)s, %(from_end)s)",
+                           {"list": price_list["id"], "variants": variants, **_page_params(args)})
+    return counted(connection(rows, args, _node), "select commerce.count_price_list_prices(%s, %s, %s) as n",
+                   (price_list["id"], variants, COUNT_CAP + 1))
 
 
 @mutation.field("updatePriceList")
@@ -217,6 +222,8 @@ async def resolve_update_price_list(_, info, id: str, input: dict):
             data[key] = data[key].isoformat()
     if data.get("prices") is not None:
         data["prices"] = [{**p, "variantId": str(parse_id(p["variantId"]))} for p in data["prices"]]
+    if data.get("variantIds") is not None:
+        data["variantIds"] = [str(parse_id(v)) for v in data["variantIds"]]
     async with permission_write(info.context, "catalog:write") as (conn, result):
         await scalar(conn, "select commerce.update_price_list(%s, %s)", (list_id, jsonb(data)))
         result["priceList"] = await one(conn, _PRICE_LIST + " and l.id = %s", (list_id,))

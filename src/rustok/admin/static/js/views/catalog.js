@@ -165,14 +165,18 @@ const PRODUCT = `query($id: ID!) {
 // every catalog category (a connection: gqlAll walks its pages), with `fields`
 const CATEGORY_PAGE = (fields, vars = "") => `query($first: Int, $after: String${vars}) {
   allCategories(first: $first, after: $after) { pageInfo { hasNextPage endCursor } nodes { ${fields} } } }`;
-const PRICE_LISTS = `query($first: Int, $after: String) { priceLists(first: $first, after: $after) {
-  pageInfo { hasNextPage endCursor } nodes { id title type status startsAt endsAt prices { variantId amount currencyCode } } } }`;
+// every price list, each with its prices of this product's variants (at most 100 a list: variants x currencies x tiers)
+const PRICE_LISTS = `query($first: Int, $after: String, $variants: [ID!]!) { priceLists(first: $first, after: $after) {
+  pageInfo { hasNextPage endCursor } nodes { id title type status startsAt endsAt
+    prices(variantIds: $variants, first: 100) { nodes { variantId amount currencyCode } } } } }`;
 
 export async function edit(id) {
-  const [data, priceLists, allCategories] = await Promise.all([gql(PRODUCT, { id }), gqlAll(PRICE_LISTS, {}, "priceLists"),
+  const [data, allCategories] = await Promise.all([gql(PRODUCT, { id }),
     gqlAll(CATEGORY_PAGE("id name hasProduct(productId: $id)", ", $id: ID!"), { id }, "allCategories")]);
   const p = data.product;
   if (!p) { page("Product not found", h("p", {}, h("a", { href: "#/products" }, "← Products"))); return; }
+  const priceLists = (await gqlAll(PRICE_LISTS, { variants: p.variants.map((v) => v.id) }, "priceLists"))
+    .map((l) => ({ ...l, prices: l.prices.nodes }));
   const reload = () => edit(id);
   page(p.title,
     h("p", {}, h("a", { href: "#/products" }, "← Products"), " · ", badge(p.status),
@@ -446,7 +450,8 @@ function priceListEditor(p, l, ids, reload) {
     ev.preventDefault();
     guard(async () => {
       const local = [];
-      const prices = l.prices.filter((x) => !ids.has(x.variantId) || x.currencyCode !== currency)
+      // only this product's prices are replaced (variantIds); its prices in other currencies are kept
+      const prices = l.prices.filter((x) => x.currencyCode !== currency)
         .map((x) => ({ variantId: x.variantId, amount: x.amount, currencyCode: x.currencyCode }));
       amounts.forEach(([v, el], i) => {
         const a = toMinor(el.value, currency);
@@ -455,7 +460,8 @@ function priceListEditor(p, l, ids, reload) {
       });
       if (showErrors(form, local)) return;
       const out = await mutate(`mutation($id: ID!, $input: PriceListPatch!) { updatePriceList(id: $id, input: $input) { position ${ERR} } }`,
-        { id: l.id, input: { startsAt: localToIso(starts.value), endsAt: localToIso(ends.value), prices } }, "updatePriceList");
+        { id: l.id, input: { startsAt: localToIso(starts.value), endsAt: localToIso(ends.value), variantIds: [...ids], prices } },
+        "updatePriceList");
       if (showErrors(form, out.userErrors)) return;
       await reload();
       notify(`${l.title} saved`);
