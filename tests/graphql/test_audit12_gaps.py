@@ -239,6 +239,7 @@ def test_user_errors_name_the_argument_the_caller_sent(gql, owner, store):
     assert refusal(f'mutation {{ setModuleEnabled(module: "chat", enabled: true) {{ {E} }} }}') == ("module", "NOT_FOUND")
     assert refusal(f'mutation {{ register(email: "boss@gaps.example", password: "long enough") {{ {E} }} }}',
                    token=None) == ("email", "DUPLICATE")
+    assert refusal(f'mutation {{ createCategory(input: {{handle: "nameless"}}) {{ {E} }} }}') == ("name", "REQUIRED")
 
 
 def test_every_check_constraint_of_the_write_model_has_human_words(owner):
@@ -270,3 +271,44 @@ def test_a_broken_rule_answers_in_words(gql, store):
     seo = gql(f'mutation($v: ID!) {{ setVariantPrice(variantId: $v, currencyCode: "EUR", amount: -5) {{ {E} }} }}',
               {"v": store["variants"][0]}, tenant=slug, token=admin)["data"]["setVariantPrice"]["userErrors"]
     assert seo == [{"field": "amount", "code": "INVALID", "message": "amount: must be 0 or more"}]
+
+
+ADJUSTMENTS = """query($v: ID, $first: Int, $after: String, $last: Int, $before: String) {
+  inventoryAdjustments(variantId: $v, first: $first, after: $after, last: $last, before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    nodes { id variantId location { id name } delta stockedAfter reason adjustedBy createdAt } } }"""
+
+
+def test_the_inventory_log_and_deleting_a_stock_location(gql, owner, store):
+    slug, admin = store["slug"], store["admin"]
+    E = "userErrors { field code message } position"
+    loc = gql(f'mutation {{ createStockLocation(name: "Pop-up store") {{ location {{ id }} {E} }} }}', tenant=slug,
+              token=admin)["data"]["createStockLocation"]["location"]["id"]
+    adjust = f"mutation($v: ID!, $l: ID, $d: Int!, $r: String!) {{ adjustInventory(variantId: $v, locationId: $l, delta: $d, reason: $r) {{ {E} }} }}"
+    v0, v1 = store["variants"][0], store["variants"][1]
+    for variant, location, delta, reason in ((v0, loc, 5, "delivery"), (v1, None, -1, "broken pot"), (v0, loc, -2, "sold at the fair")):
+        out = gql(adjust, {"v": variant, "l": location, "d": delta, "r": reason}, tenant=slug, token=admin)["data"]["adjustInventory"]
+        assert out["userErrors"] == [], out
+    mine = gql(ADJUSTMENTS, {"v": v0, "first": 10}, tenant=slug, token=admin)["data"]["inventoryAdjustments"]
+    assert mine["totalCount"] == 3   # and the stock count of an earlier test
+    assert [(n["reason"], n["delta"], n["stockedAfter"], n["location"]["name"], n["variantId"]) for n in mine["nodes"][:2]] == [
+        ("sold at the fair", -2, 3, "Pop-up store", v0), ("delivery", 5, 5, "Pop-up store", v0)]
+    assert all(n["adjustedBy"] and n["createdAt"] for n in mine["nodes"])
+    everything = gql(ADJUSTMENTS, {"first": 1}, tenant=slug, token=admin)["data"]["inventoryAdjustments"]
+    assert everything["totalCount"] >= 3 and everything["pageInfo"]["hasNextPage"]
+    second = gql(ADJUSTMENTS, {"first": 1, "after": everything["pageInfo"]["endCursor"]}, tenant=slug,
+                 token=admin)["data"]["inventoryAdjustments"]["nodes"]
+    back = gql(ADJUSTMENTS, {"v": v0, "last": 1}, tenant=slug, token=admin)["data"]["inventoryAdjustments"]
+    assert second[0]["id"] != everything["nodes"][0]["id"] and back["nodes"][0]["reason"] == "stock count"   # the oldest of the variant
+    assert gql(ADJUSTMENTS, {"first": 1}, tenant=slug, token=store["editor"], expect_errors=True
+               )["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # a location that holds stock is refused (IN_USE), an empty one goes
+    delete = f"mutation($l: ID!) {{ deleteStockLocation(id: $l) {{ deleted {E} }} }}"
+    held = gql(delete, {"l": loc}, tenant=slug, token=admin)["data"]["deleteStockLocation"]
+    assert held["deleted"] is None and [(e["field"], e["code"]) for e in held["userErrors"]] == [("id", "IN_USE")]
+    assert "3 units" in held["userErrors"][0]["message"]
+    gql(adjust, {"v": v0, "l": loc, "d": -3, "r": "moved back"}, tenant=slug, token=admin)
+    gone = gql(delete, {"l": loc}, tenant=slug, token=admin)["data"]["deleteStockLocation"]
+    assert gone["deleted"] is True and gone["userErrors"] == [] and gone["position"]
+    again = gql(delete, {"l": loc}, tenant=slug, token=admin)["data"]["deleteStockLocation"]
+    assert [(e["field"], e["code"]) for e in again["userErrors"]] == [("id", "NOT_FOUND")]

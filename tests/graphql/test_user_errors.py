@@ -1,7 +1,8 @@
 """userErrors: every code, from real refusals of the database (no mocks), and never PostgreSQL's own wording.
 
 Over HTTP: DUPLICATE, INVALID, NOT_FOUND, INVALID_STATE, OUT_OF_STOCK (and in test_commerce_api /
-test_content_api). REQUIRED, IN_USE and CONFLICT have no mutation that can reach them yet; their mapping is
+test_content_api; IN_USE in test_audit12_gaps: deleteStockLocation; REQUIRED: createCategory without a name). CONFLICT
+has no mutation that can reach it on purpose; its mapping (and REQUIRED's and IN_USE's from PostgreSQL's own errors) is
 checked on the errors PostgreSQL really raises."""
 
 from __future__ import annotations

@@ -648,6 +648,92 @@ comment on function commerce.count_categories(integer) is
 revoke execute on function commerce.count_categories(integer) from public;
 grant execute on function commerce.count_categories(integer) to rustok_app;
 
+create or replace function commerce.delete_stock_location(p_location_id uuid) returns boolean
+    language plpgsql volatile
+as $$
+declare
+    v_units bigint;
+begin
+    perform core.require_permission('catalog:write');
+    perform 1 from commerce.stock_locations l
+    where l.tenant_id = core.current_tenant_id() and l.id = p_location_id for update;
+    if not found then
+        raise exception 'id: no stock location %', p_location_id using errcode = 'no_data_found', column = 'id';
+    end if;
+    select coalesce(sum(v.stocked_quantity + v.reserved_quantity + v.incoming_quantity), 0) into v_units
+    from commerce.inventory_levels v
+    where v.tenant_id = core.current_tenant_id() and v.location_id = p_location_id;
+    if v_units > 0 then
+        raise exception 'id: the location still holds stock (% units stocked, reserved or incoming); adjust it to 0 first', v_units
+            using errcode = 'restrict_violation', column = 'id';
+    end if;
+    delete from commerce.stock_locations l where l.tenant_id = core.current_tenant_id() and l.id = p_location_id;
+    return true;
+end
+$$;
+comment on function commerce.delete_stock_location(uuid) is
+    'Delete a stock location of the current tenant that holds no stock (its empty levels and its adjustment log go '
+    'with it); one that still holds stocked, reserved or incoming units is refused (23001, IN_USE). Permission '
+    'catalog:write. (GraphQL deleteStockLocation.)';
+revoke execute on function commerce.delete_stock_location(uuid) from public;
+grant execute on function commerce.delete_stock_location(uuid) to rustok_app;
+
+create or replace function commerce.page_inventory_adjustments(p_variant_id uuid, p_after jsonb, p_before jsonb,
+                                                               p_limit integer, p_from_end boolean default false)
+    returns table (adjustment_id uuid, cursor jsonb)
+    language plpgsql stable
+as $$
+declare
+    v_after  text[];
+    v_before text[];
+begin
+    perform core.require_permission('catalog:write');
+    perform core._check_page_size(p_limit);
+    v_after := core._page_key(p_after, 'newest', array['timestamptz', 'uuid'], 'after');
+    v_before := core._page_key(p_before, 'newest', array['timestamptz', 'uuid'], 'before');
+    return query
+    select a.id, jsonb_build_object('s', 'newest', 'k', jsonb_build_array(a.created_at, a.id))
+    from commerce.inventory_adjustments a
+    where a.tenant_id = core.current_tenant_id()
+      and (p_variant_id is null or a.inventory_item_id in (
+          select vi.inventory_item_id from commerce.variant_inventory vi
+          where vi.tenant_id = core.current_tenant_id() and vi.variant_id = p_variant_id))
+      and (v_after is null or (a.created_at, a.id) < (v_after[1]::timestamptz, v_after[2]::uuid))
+      and (v_before is null or (a.created_at, a.id) > (v_before[1]::timestamptz, v_before[2]::uuid))
+    order by case when p_from_end then a.created_at end, case when p_from_end then a.id end,
+             a.created_at desc, a.id desc
+    limit p_limit + 1;
+end
+$$;
+comment on function commerce.page_inventory_adjustments(uuid, jsonb, jsonb, integer, boolean) is
+    'One keyset page (p_limit rows, 0..100, plus one to tell whether more follow) of the current tenant''s inventory '
+    'adjustments (of one variant''s inventory items when p_variant_id is given), newest first (created_at, then id). '
+    'Cursors {"s": "newest", "k": [created_at, id]}; p_from_end pages backwards. Permission catalog:write. '
+    '(GraphQL inventoryAdjustments.)';
+revoke execute on function commerce.page_inventory_adjustments(uuid, jsonb, jsonb, integer, boolean) from public;
+grant execute on function commerce.page_inventory_adjustments(uuid, jsonb, jsonb, integer, boolean) to rustok_app;
+
+create or replace function commerce.count_inventory_adjustments(p_variant_id uuid, p_cap integer default 10001)
+    returns integer
+    language plpgsql stable
+as $$
+begin
+    perform core.require_permission('catalog:write');
+    return (select count(*)::int from (
+        select 1 from commerce.inventory_adjustments a
+        where a.tenant_id = core.current_tenant_id()
+          and (p_variant_id is null or a.inventory_item_id in (
+              select vi.inventory_item_id from commerce.variant_inventory vi
+              where vi.tenant_id = core.current_tenant_id() and vi.variant_id = p_variant_id))
+        limit p_cap) x);
+end
+$$;
+comment on function commerce.count_inventory_adjustments(uuid, integer) is
+    'How many inventory adjustments the current tenant has (of one variant when given), counted up to p_cap. '
+    'Permission catalog:write. (GraphQL inventoryAdjustments.totalCount.)';
+revoke execute on function commerce.count_inventory_adjustments(uuid, integer) from public;
+grant execute on function commerce.count_inventory_adjustments(uuid, integer) to rustok_app;
+
 create or replace function commerce.update_stock_location(p_location_id uuid, p_name text) returns uuid
     language plpgsql volatile
 as $$

@@ -229,6 +229,44 @@ async def resolve_update_stock_location(_, info, id: str, name: str):
     return result
 
 
+@mutation.field("deleteStockLocation")
+@mutation_payload
+async def resolve_delete_stock_location(_, info, id: str):
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        result["deleted"] = await scalar(conn, "select commerce.delete_stock_location(%s)", (parse_id(id),))
+    return result
+
+
+_ADJUSTMENT_PAGE = """
+    select k.cursor, a.id, a.delta, a.stocked_after, a.reason, a.adjusted_by, a.created_at,
+           (select vi.variant_id from commerce.variant_inventory vi
+            where vi.tenant_id = a.tenant_id and vi.inventory_item_id = a.inventory_item_id
+            order by vi.variant_id limit 1) as variant_id,
+           l.id as location_id, l.name as location_name
+    from commerce.page_inventory_adjustments(%(variant)s, %(after)s, %(before)s, %(limit)s, %(from_end)s)
+         with ordinality as k (adjustment_id, cursor, ord)
+    join commerce.inventory_adjustments a on a.tenant_id = core.current_tenant_id() and a.id = k.adjustment_id
+    join commerce.stock_locations l on l.tenant_id = a.tenant_id and l.id = a.location_id
+    order by k.ord"""
+
+
+@query.field("inventoryAdjustments")
+async def resolve_inventory_adjustments(_, info, variantId=None, first=None, after=None, last=None, before=None):  # noqa: N803
+    ctx = info.context
+    await require_permission(ctx, "catalog:write")
+    await ready_to_read(ctx, "commerce")
+    args = page_args(first, after, last, before)
+    variant = parse_id(variantId) if variantId else None
+    rows = await fetch_all(ctx, _ADJUSTMENT_PAGE, {"variant": variant, **_page_params(args)})
+    return counted(connection(rows, args, _adjustment_node), "select commerce.count_inventory_adjustments(%s, %s) as n",
+                   (variant, COUNT_CAP + 1))
+
+
+def _adjustment_node(row: dict) -> dict:
+    location = {"__typename": "StockLocation", "id": row.pop("locationId"), "name": row.pop("locationName")}
+    return {**row, "location": location}
+
+
 _STOCK_LOCATION_PAGE = """
     select k.cursor, l.id, l.name, 'StockLocation' as "__typename"
     from commerce.page_stock_locations(%(after)s, %(before)s, %(limit)s, %(from_end)s)

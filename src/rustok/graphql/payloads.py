@@ -98,6 +98,8 @@ def user_error(exc: BaseException) -> dict | None:
             code = DUPLICATE
         elif state == "23503":
             code = NOT_FOUND
+        elif state == "23001":
+            code = IN_USE
         else:
             code = INVALID
         return {"field": field, "code": code, "message": message}

@@ -26,7 +26,7 @@ category_record_type = ObjectType("CategoryRecord")
 connection_types = [ObjectType(name) for name in
                     ("UserConnection", "PriceListConnection", "DeadLetterConnection", "IndexDriftConnection",
                      "StockLocationConnection", "RevisionConnection", "CategoryRecordConnection",
-                     "PriceListPriceConnection")]
+                     "PriceListPriceConnection", "InventoryAdjustmentConnection")]
 bind_total_count(*connection_types)
 
 MIN_PASSWORD = 8
