@@ -8762,6 +8762,9 @@ CREATE FUNCTION content._check_image_ids(p_media_ids uuid[]) RETURNS void
 declare
     v_missing uuid;
 begin
+    if cardinality(p_media_ids) > 50 then
+        raise exception 'media_ids: at most 50 images (got %)', cardinality(p_media_ids) using errcode = 'check_violation';
+    end if;
     select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
     where not exists (select from content.media m where m.tenant_id = core.current_tenant_id() and m.id = i
                       and m.mime_type like 'image/%') limit 1;
@@ -8778,7 +8781,7 @@ $$;
 -- Name: FUNCTION _check_image_ids(p_media_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content._check_image_ids(p_media_ids uuid[]) IS 'Internal: the media ids a set of images is given (commerce.set_product_images, content.set_node_images) are images of the current tenant, each once; else no_data_found / invalid_parameter_value naming media_ids.';
+COMMENT ON FUNCTION content._check_image_ids(p_media_ids uuid[]) IS 'Internal: the media ids a set of images is given (commerce.set_product_images, content.set_node_images) are images of the current tenant, each once, at most 50; else no_data_found / invalid_parameter_value / check_violation naming media_ids.';
 
 --
 -- Name: FUNCTION _check_image_ids(p_media_ids uuid[]); Type: ACL; Schema: content; Owner: -
@@ -9239,6 +9242,13 @@ begin
           and (core.current_tenant_id() is null or t.tenant_id = core.current_tenant_id())
         on conflict do nothing
         returning *;
+    if exists (select from content.taggables x
+               where x.target_type = p_target_type and x.target_id = any (p_target_ids)
+                 and (core.current_tenant_id() is null or x.tenant_id = core.current_tenant_id())
+               group by x.tenant_id, x.target_id having count(*) > 100) then
+        raise exception 'tag_ids: at most 100 tags on one product, page or post' using errcode = 'check_violation',
+            column = 'tag_ids';
+    end if;
 end
 $$;
 
@@ -9246,7 +9256,7 @@ $$;
 -- Name: FUNCTION attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) IS 'Attach every given tag to every given target (node or product) in one statement; existing pairs are kept. Returns the newly attached rows. Node targets must exist in the tag''s tenant (23503).';
+COMMENT ON FUNCTION content.attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]) IS 'Attach every given tag to every given target (node or product) in one statement; existing pairs are kept. Returns the newly attached rows. Node targets must exist in the tag''s tenant (23503); a target would carry more than 100 tags: 23514.';
 
 --
 -- Name: FUNCTION attach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[]); Type: ACL; Schema: content; Owner: -
@@ -10187,6 +10197,10 @@ begin
     perform content._require_target(p_target_type, p_target_id);
     if exists (select 1 from unnest(coalesce(p_names, '{}')) n where btrim(n) = '') then
         raise exception 'names: a tag name cannot be empty' using errcode = 'invalid_parameter_value', column = 'name';
+    end if;
+    if cardinality(p_names) > 100 then
+        raise exception 'names: at most 100 tags on one product, page or post (got %)', cardinality(p_names)
+            using errcode = 'check_violation', column = 'names';
     end if;
     -- missing tags are created (slug from the name), then the target's set is replaced in one pass
     insert into content.tags (tenant_id, name)
@@ -17017,6 +17031,10 @@ begin
     if p_input is null or jsonb_typeof(p_input) <> 'object' then
         raise exception 'commerce.create_product(p_input): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
+    if jsonb_typeof(p_input->'variants') = 'array' and jsonb_array_length(p_input->'variants') > 100 then
+        raise exception 'variants: a product has at most 100 variants (got %)', jsonb_array_length(p_input->'variants')
+            using errcode = 'check_violation', column = 'variants';
+    end if;
 
     insert into commerce.products (tenant_id, id, title, subtitle, handle, description, status, discountable, metadata)
     values (v_tenant, v_product, p_input->>'title', p_input->>'subtitle', p_input->>'handle', p_input->>'description',
@@ -17483,6 +17501,12 @@ begin
             select p.line, format('%s: must be a list', k) from _import_products p
             cross join unnest(array['options', 'variants', 'categories', 'tags']) as k
             where jsonb_typeof(p.doc->k) not in ('array', 'null')
+            union all
+            -- the parts of one product are bounded (docs/graphql.md "Lists that are not connections")
+            select p.line, format('%s: at most %s per product (got %s)', k.k, k.n, jsonb_array_length(p.doc->k.k))
+            from _import_products p
+            cross join (values ('variants', 100), ('categories', 50), ('tags', 100), ('options', 10)) as k (k, n)
+            where jsonb_typeof(p.doc->k.k) = 'array' and jsonb_array_length(p.doc->k.k) > k.n
             union all
             select p.line, format('handle: %s is given again on line %s', p.handle, d.first_line)
             from (select p2.line, p2.handle, min(p2.line) over (partition by p2.handle) as first_line
@@ -18820,6 +18844,10 @@ begin
     if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
         raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
     end if;
+    if cardinality(p_category_ids) > 50 then
+        raise exception 'category_ids: a product is in at most 50 categories (got %)', cardinality(p_category_ids)
+            using errcode = 'check_violation', column = 'category_ids';
+    end if;
     select i into v_missing from unnest(coalesce(p_category_ids, '{}')) as i
     where not exists (select from commerce.categories c where c.tenant_id = v_tenant and c.id = i) limit 1;
     if v_missing is not null then
@@ -18904,6 +18932,10 @@ begin
     end if;
     if p_options is null or jsonb_typeof(p_options) <> 'array' then
         raise exception 'options: expected a list' using errcode = 'invalid_parameter_value';
+    end if;
+    if jsonb_array_length(p_options) > 10 then
+        raise exception 'options: a product has at most 10 options (got %)', jsonb_array_length(p_options)
+            using errcode = 'check_violation';
     end if;
     for v_opt in select * from jsonb_array_elements(p_options) loop
         if coalesce(btrim(v_opt->>'title'), '') = '' then
@@ -20137,6 +20169,10 @@ begin
     if p_variant_id is null then
         if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
             raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+        end if;
+        if (select count(*) from commerce.variants v where v.tenant_id = v_tenant and v.product_id = p_product_id) >= 100 then
+            raise exception 'product_id: a product has at most 100 variants' using errcode = 'check_violation',
+                column = 'product_id';
         end if;
         insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
                                        weight, position, metadata)

@@ -4,6 +4,8 @@ cancelled order shows the reason it was cancelled with, and live events carry a 
 
 from __future__ import annotations
 
+import uuid
+
 import psycopg
 import pytest
 
@@ -312,3 +314,36 @@ def test_the_inventory_log_and_deleting_a_stock_location(gql, owner, store):
     assert gone["deleted"] is True and gone["userErrors"] == [] and gone["position"]
     again = gql(delete, {"l": loc}, tenant=slug, token=admin)["data"]["deleteStockLocation"]
     assert [(e["field"], e["code"]) for e in again["userErrors"]] == [("id", "NOT_FOUND")]
+
+
+def test_the_parts_of_a_product_are_bounded(gql, owner, store):
+    """The lists of one product's parts are plain typed lists because the write model bounds them: 100 variants,
+    50 images, 100 tags, 50 categories, 10 options (each refused past its bound, naming the argument)."""
+    slug, admin = store["slug"], store["admin"]
+    E = "userErrors { field code message } position"
+    t = owner.execute("select core.tenant_id_by_slug(%s)", (slug,)).fetchone()[0]
+    pid = owner.execute("insert into commerce.products (tenant_id, title, handle) values (%s, 'Wide', 'wide') returning id",
+                        (t,)).fetchone()[0]
+    owner.execute("insert into commerce.variants (tenant_id, product_id, title) select %s, %s, 'V' || i "
+                  "from generate_series(1, 100) i", (t, pid))
+
+    def refusal(query, variables):
+        payload = next(iter(gql(query, variables, tenant=slug, token=admin)["data"].values()))
+        [error] = payload["userErrors"]
+        return error["field"], error["code"], error["message"]
+
+    many = [str(uuid.UUID(int=i + 1)) for i in range(51)]
+    assert refusal(f'mutation($p: ID!) {{ addVariant(productId: $p, input: {{title: "One more"}}) {{ {E} }} }}',
+                   {"p": str(pid)}) == ("productId", "INVALID", "productId: a product has at most 100 variants")
+    big = [{"title": f"V{i}"} for i in range(101)]
+    assert refusal(f'mutation($v: [VariantInput!]) {{ createProduct(input: {{title: "Huge", handle: "huge", variants: $v}}) '
+                   f'{{ {E} }} }}', {"v": big})[:2] == ("variants", "INVALID")
+    assert refusal(f'mutation($p: ID!, $m: [ID!]!) {{ setProductImages(productId: $p, mediaIds: $m) {{ {E} }} }}',
+                   {"p": str(pid), "m": many})[:2] == ("mediaIds", "INVALID")
+    assert refusal(f'mutation($p: ID!, $c: [ID!]!) {{ setProductCategories(productId: $p, categoryIds: $c) {{ {E} }} }}',
+                   {"p": str(pid), "c": many})[:2] == ("categoryIds", "INVALID")
+    assert refusal(f'mutation($p: ID!, $n: [String!]!) {{ setTags(targetType: product, targetId: $p, names: $n) {{ {E} }} }}',
+                   {"p": str(pid), "n": [f"t{i}" for i in range(101)]})[:2] == ("names", "INVALID")
+    assert refusal(f'mutation($p: ID!, $o: [ProductOptionInput!]!) {{ setProductOptions(productId: $p, options: $o) {{ {E} }} }}',
+                   {"p": str(pid), "o": [{"title": f"O{i}", "values": ["a"]} for i in range(11)]})[:2] == ("options", "INVALID")
+    assert owner.execute("select count(*) from commerce.variants where product_id = %s", (pid,)).fetchone()[0] == 100

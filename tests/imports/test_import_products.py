@@ -121,6 +121,8 @@ def test_good_file_writes_every_table_and_one_event_per_product(db, path):
     ({"dup_handle": True}, "line 4: handle: the shop already has a product with the handle shirt-1"),
     ({"option": "XL"}, "line 4: variants[0].options: the product has no option \"Size\" with the value \"XL\""),
     ({"stock": -1}, "line 4: variants[0].stock"),
+    # a product's parts are bounded (docs/graphql.md "Lists that are not connections")
+    ({"tags": 101}, "line 4: tags: at most 100 per product (got 101)"),
 ])
 def test_bad_line_is_named_and_nothing_is_written(db, bad, fragment):
     tid = _setup_tenant(db, "shop-b")
@@ -139,6 +141,8 @@ def test_bad_line_is_named_and_nothing_is_written(db, bad, fragment):
         broken["variants"][0]["options"][0]["value"] = bad["option"]
     if "stock" in bad:
         broken["variants"][0]["stock"] = bad["stock"]
+    if "tags" in bad:
+        broken["tags"] = [f"tag {i}" for i in range(bad["tags"])]
     text = lines_of(docs) + [json.dumps(broken), json.dumps(product(5))]
     events = count(db, "select count(*) from outbox.events")
     with pytest.raises(imports.ImportFailed) as err:

@@ -43,6 +43,10 @@ begin
     if p_input is null or jsonb_typeof(p_input) <> 'object' then
         raise exception 'commerce.create_product(p_input): expected a JSON object' using errcode = 'invalid_parameter_value';
     end if;
+    if jsonb_typeof(p_input->'variants') = 'array' and jsonb_array_length(p_input->'variants') > 100 then
+        raise exception 'variants: a product has at most 100 variants (got %)', jsonb_array_length(p_input->'variants')
+            using errcode = 'check_violation', column = 'variants';
+    end if;
 
     insert into commerce.products (tenant_id, id, title, subtitle, handle, description, status, discountable, metadata)
     values (v_tenant, v_product, p_input->>'title', p_input->>'subtitle', p_input->>'handle', p_input->>'description',
@@ -363,6 +367,10 @@ begin
     if p_variant_id is null then
         if not exists (select 1 from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
             raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found', column = 'product_id';
+        end if;
+        if (select count(*) from commerce.variants v where v.tenant_id = v_tenant and v.product_id = p_product_id) >= 100 then
+            raise exception 'product_id: a product has at most 100 variants' using errcode = 'check_violation',
+                column = 'product_id';
         end if;
         insert into commerce.variants (tenant_id, id, product_id, title, sku, barcode, manage_inventory, allow_backorder,
                                        weight, position, metadata)
@@ -964,6 +972,10 @@ begin
     if p_options is null or jsonb_typeof(p_options) <> 'array' then
         raise exception 'options: expected a list' using errcode = 'invalid_parameter_value';
     end if;
+    if jsonb_array_length(p_options) > 10 then
+        raise exception 'options: a product has at most 10 options (got %)', jsonb_array_length(p_options)
+            using errcode = 'check_violation';
+    end if;
     for v_opt in select * from jsonb_array_elements(p_options) loop
         if coalesce(btrim(v_opt->>'title'), '') = '' then
             raise exception 'options[%].title: is required', v_pos using errcode = 'check_violation';
@@ -1058,6 +1070,10 @@ begin
     perform core.require_permission('catalog:write');
     if not exists (select from commerce.products p where p.tenant_id = v_tenant and p.id = p_product_id) then
         raise exception 'product_id: no product %', p_product_id using errcode = 'no_data_found';
+    end if;
+    if cardinality(p_category_ids) > 50 then
+        raise exception 'category_ids: a product is in at most 50 categories (got %)', cardinality(p_category_ids)
+            using errcode = 'check_violation', column = 'category_ids';
     end if;
     select i into v_missing from unnest(coalesce(p_category_ids, '{}')) as i
     where not exists (select from commerce.categories c where c.tenant_id = v_tenant and c.id = i) limit 1;

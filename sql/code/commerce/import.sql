@@ -134,6 +134,12 @@ begin
             cross join unnest(array['options', 'variants', 'categories', 'tags']) as k
             where jsonb_typeof(p.doc->k) not in ('array', 'null')
             union all
+            -- the parts of one product are bounded (docs/graphql.md "Lists that are not connections")
+            select p.line, format('%s: at most %s per product (got %s)', k.k, k.n, jsonb_array_length(p.doc->k.k))
+            from _import_products p
+            cross join (values ('variants', 100), ('categories', 50), ('tags', 100), ('options', 10)) as k (k, n)
+            where jsonb_typeof(p.doc->k.k) = 'array' and jsonb_array_length(p.doc->k.k) > k.n
+            union all
             select p.line, format('handle: %s is given again on line %s', p.handle, d.first_line)
             from (select p2.line, p2.handle, min(p2.line) over (partition by p2.handle) as first_line
                   from _import_products p2 where p2.handle is not null) d

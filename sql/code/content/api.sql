@@ -168,6 +168,10 @@ begin
     if exists (select 1 from unnest(coalesce(p_names, '{}')) n where btrim(n) = '') then
         raise exception 'names: a tag name cannot be empty' using errcode = 'invalid_parameter_value', column = 'name';
     end if;
+    if cardinality(p_names) > 100 then
+        raise exception 'names: at most 100 tags on one product, page or post (got %)', cardinality(p_names)
+            using errcode = 'check_violation', column = 'names';
+    end if;
     -- missing tags are created (slug from the name), then the target's set is replaced in one pass
     insert into content.tags (tenant_id, name)
     select distinct v_tenant, btrim(n) from unnest(coalesce(p_names, '{}')) n

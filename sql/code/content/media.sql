@@ -124,6 +124,9 @@ as $$
 declare
     v_missing uuid;
 begin
+    if cardinality(p_media_ids) > 50 then
+        raise exception 'media_ids: at most 50 images (got %)', cardinality(p_media_ids) using errcode = 'check_violation';
+    end if;
     select i into v_missing from unnest(coalesce(p_media_ids, '{}')) as i
     where not exists (select from content.media m where m.tenant_id = core.current_tenant_id() and m.id = i
                       and m.mime_type like 'image/%') limit 1;
@@ -137,7 +140,8 @@ end
 $$;
 comment on function content._check_image_ids(uuid[]) is
     'Internal: the media ids a set of images is given (commerce.set_product_images, content.set_node_images) are '
-    'images of the current tenant, each once; else no_data_found / invalid_parameter_value naming media_ids.';
+    'images of the current tenant, each once, at most 50; else no_data_found / invalid_parameter_value / check_violation '
+    'naming media_ids.';
 revoke execute on function content._check_image_ids(uuid[]) from public;
 grant execute on function content._check_image_ids(uuid[]) to rustok_app;
 

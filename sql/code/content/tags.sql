@@ -44,10 +44,17 @@ begin
           and (core.current_tenant_id() is null or t.tenant_id = core.current_tenant_id())
         on conflict do nothing
         returning *;
+    if exists (select from content.taggables x
+               where x.target_type = p_target_type and x.target_id = any (p_target_ids)
+                 and (core.current_tenant_id() is null or x.tenant_id = core.current_tenant_id())
+               group by x.tenant_id, x.target_id having count(*) > 100) then
+        raise exception 'tag_ids: at most 100 tags on one product, page or post' using errcode = 'check_violation',
+            column = 'tag_ids';
+    end if;
 end
 $$;
 comment on function content.attach_tags(uuid[], text, uuid[]) is
-    'Attach every given tag to every given target (node or product) in one statement; existing pairs are kept. Returns the newly attached rows. Node targets must exist in the tag''s tenant (23503).';
+    'Attach every given tag to every given target (node or product) in one statement; existing pairs are kept. Returns the newly attached rows. Node targets must exist in the tag''s tenant (23503); a target would carry more than 100 tags: 23514.';
 grant execute on function content.attach_tags(uuid[],text,uuid[]) to rustok_app;
 
 create or replace function content.detach_tags(p_tag_ids uuid[], p_target_type text, p_target_ids uuid[])
