@@ -3450,6 +3450,43 @@ REVOKE ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash tex
 GRANT ALL ON FUNCTION core.resolve_request(p_tenant_slug text, p_token_hash text) TO rustok_app;
 
 --
+-- Name: send_password_reset(uuid, interval); Type: FUNCTION; Schema: core; Owner: -
+--
+
+CREATE FUNCTION core.send_password_reset(p_user_id uuid, p_lifetime interval DEFAULT '01:00:00'::interval) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('users:manage');
+    if not exists (select from core.users u where u.tenant_id = v_tenant and u.id = p_user_id) then
+        raise exception 'user_id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'user_id';
+    end if;
+    if not exists (select from core.users u where u.tenant_id = v_tenant and u.id = p_user_id and u.status = 'active') then
+        raise exception 'user_id: only an active account can reset its password (an invited one: resendInvitation)'
+            using errcode = 'object_not_in_prerequisite_state', column = 'user_id';
+    end if;
+    insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
+    values (v_tenant, p_user_id, 'password_reset', now() + p_lifetime);
+    return p_user_id;
+end
+$$;
+
+--
+-- Name: FUNCTION send_password_reset(p_user_id uuid, p_lifetime interval); Type: COMMENT; Schema: core; Owner: -
+--
+
+COMMENT ON FUNCTION core.send_password_reset(p_user_id uuid, p_lifetime interval) IS 'An administrator (permission users:manage) mails an active account of the current tenant a password reset link (single use, valid p_lifetime; PasswordResetRequested, sent by the worker''s mail consumer). The account keeps its password until the link is used. (GraphQL sendPasswordReset.)';
+
+--
+-- Name: FUNCTION send_password_reset(p_user_id uuid, p_lifetime interval); Type: ACL; Schema: core; Owner: -
+--
+
+REVOKE ALL ON FUNCTION core.send_password_reset(p_user_id uuid, p_lifetime interval) FROM PUBLIC;
+GRANT ALL ON FUNCTION core.send_password_reset(p_user_id uuid, p_lifetime interval) TO rustok_app;
+
+--
 -- Name: set_module_enabled(text, boolean); Type: FUNCTION; Schema: core; Owner: -
 --
 
@@ -18667,6 +18704,41 @@ COMMENT ON FUNCTION commerce.product_record(p_product_id uuid) IS 'A product of 
 --
 
 GRANT ALL ON FUNCTION commerce.product_record(p_product_id uuid) TO rustok_app;
+
+--
+-- Name: remove_variant_price(uuid, text, integer); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.remove_variant_price(p_variant_id uuid, p_currency_code text, p_min_quantity integer DEFAULT 1) RETURNS uuid
+    LANGUAGE plpgsql
+    AS $$
+declare
+    v_product uuid := commerce.product_of_variant(p_variant_id);
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.prices pr
+    where pr.tenant_id = core.current_tenant_id() and pr.variant_id = p_variant_id and pr.price_list_id is null
+      and pr.currency_code = p_currency_code and pr.min_quantity = p_min_quantity;
+    if not found then
+        raise exception 'currency_code: the variant has no base price in % for quantity %', p_currency_code, p_min_quantity
+            using errcode = 'no_data_found', column = 'currency_code';
+    end if;
+    return v_product;
+end
+$$;
+
+--
+-- Name: FUNCTION remove_variant_price(p_variant_id uuid, p_currency_code text, p_min_quantity integer); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.remove_variant_price(p_variant_id uuid, p_currency_code text, p_min_quantity integer) IS 'Remove a variant''s base price in a currency for a quantity tier (price lists untouched); none there: P0002 naming currency_code. Permission catalog:write. Returns the variant''s product id. (GraphQL removeVariantPrice.)';
+
+--
+-- Name: FUNCTION remove_variant_price(p_variant_id uuid, p_currency_code text, p_min_quantity integer); Type: ACL; Schema: commerce; Owner: -
+--
+
+REVOKE ALL ON FUNCTION commerce.remove_variant_price(p_variant_id uuid, p_currency_code text, p_min_quantity integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION commerce.remove_variant_price(p_variant_id uuid, p_currency_code text, p_min_quantity integer) TO rustok_app;
 
 --
 -- Name: reorder_variants(uuid, uuid[]); Type: FUNCTION; Schema: commerce; Owner: -

@@ -100,9 +100,9 @@ def test_moderation_arguments(conn, t1):
     post = published_post(conn, t1["id"])
     c = comment(conn, post, status="pending")
     assert_fails(conn, "select content.moderate_comments(%s, 'published')", ([c["id"]],),
-                 sqlstate="22023", field="p_status")
+                 sqlstate="22023", field="status:")
     assert_fails(conn, "select content.moderate_comments(%s, 'approved')", ([post["id"]],),
-                 sqlstate="P0002", field="p_comment_ids")
+                 sqlstate="P0002", field="ids:")
     approved = get_node(conn, (conn.execute("select (content.moderate_comments(%s, 'approved')).id", ([c["id"]],))
                                .fetchone()["id"]))
     assert approved["published_at"] is not None

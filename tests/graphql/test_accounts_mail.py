@@ -277,3 +277,31 @@ def test_a_failing_smtp_server_is_retried_not_lost(gql, owner, api_db, tmp_path)
     # clean up the queue for the other tests of this module
     owner.execute("delete from outbox.deliveries d using outbox.events e where d.consumer = 'mail' "
                   "and e.id = d.event_id and e.tenant_id = core.tenant_id_by_slug(%s)", (slug,))
+
+
+def test_an_administrator_mails_a_reset_link(gql, owner, api_db, smtp, tmp_path):
+    """sendPasswordReset (users:manage): the account gets the same single-use link as requestPasswordReset's, and
+    keeps its password until the link is used; an invited account is refused, and so is a role without users:manage."""
+    controller, inbox = smtp
+    slug = new_tenant(owner)
+    new_user(owner, slug, "boss@send.example", "admin")
+    new_user(owner, slug, "sam@send.example", "customer")
+    new_user(owner, slug, "mia@send.example", "manager")
+    boss = login(gql, slug, "boss@send.example")
+    sam = owner.execute("select id::text from core.users where email = 'sam@send.example'").fetchone()[0]
+    send = "mutation($u: ID!) { sendPasswordReset(userId: $u) { user { email } userErrors { field code message } position } }"
+    out = gql(send, {"u": sam}, tenant=slug, token=boss)["data"]["sendPasswordReset"]
+    assert out["user"] == {"email": "sam@send.example"} and out["userErrors"] == [] and out["position"]
+    assert login(gql, slug, "sam@send.example")   # the old password still works
+    deliver(api_db, smtp_settings(controller, tmp_path))
+    [mail] = _mails_to(inbox, "sam@send.example")
+    _, kind, token = _link(mail)
+    assert kind == "reset-password"
+    done = gql(REDEEM, {"t": token, "p": "a brand new one"}, tenant=slug)["data"]["resetPassword"]
+    assert done["userErrors"] == [] and done["user"]["email"] == "sam@send.example"
+    assert login(gql, slug, "sam@send.example", "a brand new one")
+    owner.execute("update core.users set status = 'invited' where email = 'sam@send.example'")
+    invited = gql(send, {"u": sam}, tenant=slug, token=boss)["data"]["sendPasswordReset"]
+    assert [(e["field"], e["code"]) for e in invited["userErrors"]] == [("userId", "INVALID_STATE")]
+    mia = login(gql, slug, "mia@send.example")
+    assert gql(send, {"u": sam}, tenant=slug, token=mia, expect_errors=True)["errors"][0]["extensions"]["code"] == "FORBIDDEN"

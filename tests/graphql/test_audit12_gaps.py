@@ -347,3 +347,22 @@ def test_the_parts_of_a_product_are_bounded(gql, owner, store):
     assert refusal(f'mutation($p: ID!, $o: [ProductOptionInput!]!) {{ setProductOptions(productId: $p, options: $o) {{ {E} }} }}',
                    {"p": str(pid), "o": [{"title": f"O{i}", "values": ["a"]} for i in range(11)]})[:2] == ("options", "INVALID")
     assert owner.execute("select count(*) from commerce.variants where product_id = %s", (pid,)).fetchone()[0] == 100
+
+
+def test_a_base_price_is_removed(gql, store):
+    slug, admin = store["slug"], store["admin"]
+    v = store["variants"][2]
+    E = "userErrors { field code message } position"
+    gql(f'mutation($v: ID!) {{ setVariantPrice(variantId: $v, currencyCode: "USD", amount: 1200) {{ {E} }} }}', {"v": v},
+        tenant=slug, token=admin)
+    out = gql(f'mutation($v: ID!) {{ removeVariantPrice(variantId: $v, currencyCode: "USD") {{ product {{ variants {{ id prices '
+              f'{{ currencyCode }} }} }} {E} }} }}', {"v": v}, tenant=slug, token=admin)["data"]["removeVariantPrice"]
+    assert out["userErrors"] == [] and out["position"]
+    [variant] = [x for x in out["product"]["variants"] if x["id"] == v]
+    assert [p["currencyCode"] for p in variant["prices"]] == ["EUR"]
+    again = gql(f'mutation($v: ID!) {{ removeVariantPrice(variantId: $v, currencyCode: "USD") {{ {E} }} }}', {"v": v},
+                tenant=slug, token=admin)["data"]["removeVariantPrice"]
+    assert [(e["field"], e["code"]) for e in again["userErrors"]] == [("currencyCode", "NOT_FOUND")]
+    refused = gql(f'mutation($v: ID!) {{ removeVariantPrice(variantId: $v, currencyCode: "EUR") {{ {E} }} }}', {"v": v},
+                  tenant=slug, token=store["editor"], expect_errors=True)
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"

@@ -283,6 +283,30 @@ comment on function commerce.set_variant_price(uuid, text, bigint, integer) is
 revoke execute on function commerce.set_variant_price(uuid, text, bigint, integer) from public;
 grant execute on function commerce.set_variant_price(uuid, text, bigint, integer) to rustok_app;
 
+create or replace function commerce.remove_variant_price(p_variant_id uuid, p_currency_code text,
+                                                         p_min_quantity integer default 1) returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_product uuid := commerce.product_of_variant(p_variant_id);
+begin
+    perform core.require_permission('catalog:write');
+    delete from commerce.prices pr
+    where pr.tenant_id = core.current_tenant_id() and pr.variant_id = p_variant_id and pr.price_list_id is null
+      and pr.currency_code = p_currency_code and pr.min_quantity = p_min_quantity;
+    if not found then
+        raise exception 'currency_code: the variant has no base price in % for quantity %', p_currency_code, p_min_quantity
+            using errcode = 'no_data_found', column = 'currency_code';
+    end if;
+    return v_product;
+end
+$$;
+comment on function commerce.remove_variant_price(uuid, text, integer) is
+    'Remove a variant''s base price in a currency for a quantity tier (price lists untouched); none there: P0002 '
+    'naming currency_code. Permission catalog:write. Returns the variant''s product id. (GraphQL removeVariantPrice.)';
+revoke execute on function commerce.remove_variant_price(uuid, text, integer) from public;
+grant execute on function commerce.remove_variant_price(uuid, text, integer) to rustok_app;
+
 create or replace function commerce.checkout(
     p_currency         text,
     p_items            jsonb,

@@ -148,6 +148,33 @@ comment on function core.resend_invitation(uuid, interval) is
 revoke execute on function core.resend_invitation(uuid, interval) from public;
 grant execute on function core.resend_invitation(uuid, interval) to rustok_app;
 
+create or replace function core.send_password_reset(p_user_id uuid, p_lifetime interval default '1 hour')
+    returns uuid
+    language plpgsql volatile
+as $$
+declare
+    v_tenant uuid := core.current_tenant_id();
+begin
+    perform core.require_permission('users:manage');
+    if not exists (select from core.users u where u.tenant_id = v_tenant and u.id = p_user_id) then
+        raise exception 'user_id: no user % in this tenant', p_user_id using errcode = 'no_data_found', column = 'user_id';
+    end if;
+    if not exists (select from core.users u where u.tenant_id = v_tenant and u.id = p_user_id and u.status = 'active') then
+        raise exception 'user_id: only an active account can reset its password (an invited one: resendInvitation)'
+            using errcode = 'object_not_in_prerequisite_state', column = 'user_id';
+    end if;
+    insert into core.account_tokens (tenant_id, user_id, purpose, expires_at)
+    values (v_tenant, p_user_id, 'password_reset', now() + p_lifetime);
+    return p_user_id;
+end
+$$;
+comment on function core.send_password_reset(uuid, interval) is
+    'An administrator (permission users:manage) mails an active account of the current tenant a password reset link '
+    '(single use, valid p_lifetime; PasswordResetRequested, sent by the worker''s mail consumer). The account keeps its '
+    'password until the link is used. (GraphQL sendPasswordReset.)';
+revoke execute on function core.send_password_reset(uuid, interval) from public;
+grant execute on function core.send_password_reset(uuid, interval) to rustok_app;
+
 -- ---------------------------------------------------------------- redeeming (API)
 create or replace function core._redeem_account_token(p_purpose text, p_token_hash text) returns uuid
     language plpgsql volatile

@@ -121,6 +121,17 @@ async def resolve_accept_invitation(_, info, token: str, password: str, name: st
     return await _redeem(info, "select core.accept_invitation(%s, %s, %s)", token, password, name)
 
 
+@mutation.field("sendPasswordReset")
+@mutation_payload
+async def resolve_send_password_reset(_, info, userId: str):  # noqa: N803
+    uid = parse_id(userId)
+    ttl = timedelta(seconds=settings_of(info.context).password_reset_ttl)
+    async with permission_write(info.context, "users:manage") as (conn, result):
+        await scalar(conn, "select core.send_password_reset(%s, %s)", (uid, ttl))
+        result["user"] = await one(conn, _USER, (uid,))
+    return result
+
+
 @mutation.field("resendInvitation")
 @mutation_payload
 async def resolve_resend_invitation(_, info, userId: str):  # noqa: N803

@@ -58,6 +58,17 @@ async def resolve_delete_product(_, info, id: str):
     return result
 
 
+@mutation.field("removeVariantPrice")
+@mutation_payload
+async def resolve_remove_variant_price(_, info, variantId: str, currencyCode: str, minQuantity: int = 1):  # noqa: N803
+    variant_id = parse_id(variantId)
+    async with permission_write(info.context, "catalog:write") as (conn, result):
+        product_id = await scalar(conn, "select commerce.remove_variant_price(%s, %s, %s)",
+                                  (variant_id, currencyCode, minQuantity))
+        result["product"] = await scalar(conn, _PRODUCT, (product_id,))
+    return result
+
+
 @mutation.field("setVariantPrice")
 @mutation_payload
 async def resolve_set_variant_price(_, info, variantId: str, currencyCode: str, amount: int, minQuantity: int = 1):  # noqa: N803
