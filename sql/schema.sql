@@ -11396,6 +11396,11 @@ begin
     if p_input is null or jsonb_typeof(p_input) <> 'object' then
         raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
     end if;
+    -- the storefront's category tree is answered whole (GraphQL contentCategories): at most 1,000 per shop
+    if p_category_id is null
+       and (select count(*) from content.categories c where c.tenant_id = core.current_tenant_id()) >= 1000 then
+        raise exception 'input: a shop has at most 1000 content categories' using errcode = 'check_violation';
+    end if;
     if p_category_id is null then
         insert into content.categories (tenant_id, id, parent_id, name, slug, description, position)
         values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'slug',
@@ -11420,7 +11425,7 @@ $$;
 -- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) IS 'Create (p_category_id null) or change a content category: {parentId, name, slug (from the name when absent), description, position}. Permission content:write_all. Returns the id. (GraphQL createContentCategory, updateContentCategory.)';
+COMMENT ON FUNCTION content.upsert_category(p_category_id uuid, p_input jsonb) IS 'Create (p_category_id null) or change a content category: {parentId, name, slug (from the name when absent), description, position}. Permission content:write_all. At most 1,000 per shop (the storefront''s tree is answered whole): a new one past that is refused (23514). Returns the id. (GraphQL createContentCategory, updateContentCategory.)';
 
 --
 -- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: ACL; Schema: content; Owner: -
@@ -20176,6 +20181,11 @@ begin
     if p_input is null or jsonb_typeof(p_input) <> 'object' then
         raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
     end if;
+    -- the storefront's category tree is answered whole (GraphQL categories): a shop has at most 1,000 categories
+    if p_category_id is null
+       and (select count(*) from commerce.categories c where c.tenant_id = core.current_tenant_id()) >= 1000 then
+        raise exception 'input: a shop has at most 1000 catalog categories' using errcode = 'check_violation';
+    end if;
     if p_category_id is null then
         insert into commerce.categories (tenant_id, id, parent_id, name, handle, description, is_active, is_internal, rank, metadata)
         values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'handle',
@@ -20214,7 +20224,7 @@ $$;
 -- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: COMMENT; Schema: commerce; Owner: -
 --
 
-COMMENT ON FUNCTION commerce.upsert_category(p_category_id uuid, p_input jsonb) IS 'Create (p_category_id null) or change a catalog category: {parentId, name, handle, description, isActive, isInternal, rank, metadata, productIds (the category''s products become exactly these)}. Permission catalog:write. Returns the id. (GraphQL createCategory, updateCategory.)';
+COMMENT ON FUNCTION commerce.upsert_category(p_category_id uuid, p_input jsonb) IS 'Create (p_category_id null) or change a catalog category: {parentId, name, handle, description, isActive, isInternal, rank, metadata, productIds (the category''s products become exactly these)}. Permission catalog:write. A shop has at most 1,000 catalog categories (the storefront''s tree is answered whole): a new one past that is refused (23514). Returns the id. (GraphQL createCategory, updateCategory.)';
 
 --
 -- Name: FUNCTION upsert_category(p_category_id uuid, p_input jsonb); Type: ACL; Schema: commerce; Owner: -

@@ -366,3 +366,30 @@ def test_a_base_price_is_removed(gql, store):
     refused = gql(f'mutation($v: ID!) {{ removeVariantPrice(variantId: $v, currencyCode: "EUR") {{ {E} }} }}', {"v": v},
                   tenant=slug, token=store["editor"], expect_errors=True)
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_a_shop_has_at_most_1000_categories_of_each_kind(gql, owner, store):
+    """The storefront's category trees are answered whole, so each is bounded."""
+    slug, admin = store["slug"], store["admin"]
+    t = owner.execute("select core.tenant_id_by_slug(%s)", (slug,)).fetchone()[0]
+    have = owner.execute("select count(*) from commerce.categories where tenant_id = %s", (t,)).fetchone()[0]
+    owner.execute("insert into commerce.categories (tenant_id, name, handle) select %s, 'C' || i, 'bulk-c-' || i "
+                  "from generate_series(1, %s) i", (t, 1000 - have))
+    owner.execute("insert into content.categories (tenant_id, name, slug) select %s, 'K' || i, 'bulk-k-' || i "
+                  "from generate_series(1, 1000) i", (t,))
+    E = "userErrors { field code message } position"
+    one_more = gql(f'mutation {{ createCategory(input: {{name: "One more", handle: "one-more"}}) {{ {E} }} }}',
+                   tenant=slug, token=admin)["data"]["createCategory"]
+    assert [(e["code"], e["message"]) for e in one_more["userErrors"]] == [
+        ("INVALID", "input: a shop has at most 1000 catalog categories")]
+    content = gql(f'mutation {{ createContentCategory(input: {{name: "One more"}}) {{ {E} }} }}', tenant=slug,
+                  token=admin)["data"]["createContentCategory"]
+    assert [(e["code"], e["message"]) for e in content["userErrors"]] == [
+        ("INVALID", "input: a shop has at most 1000 content categories")]
+    # changing an existing one is not refused
+    first = owner.execute("select id::text from commerce.categories where tenant_id = %s limit 1", (t,)).fetchone()[0]
+    changed = gql(f'mutation($i: ID!) {{ updateCategory(id: $i, input: {{description: "still fine"}}) {{ {E} }} }}',
+                  {"i": first}, tenant=slug, token=admin)["data"]["updateCategory"]
+    assert changed["userErrors"] == []
+    owner.execute("delete from commerce.categories where tenant_id = %s and handle like 'bulk-c-%%'", (t,))
+    owner.execute("delete from content.categories where tenant_id = %s and slug like 'bulk-k-%%'", (t,))

@@ -280,7 +280,8 @@ BOUNDED_LISTS = {
     "Order.lines": "part", "Cart.lines": "part", "ProductRecord.variants": "part", "VariantRecord.prices": "part",
     "OrderRecord.items": "part", "NodeRecord.tags": "part", "NodeRecord.images": "part",
     # category trees (a shop's navigation), and the admin's flat category list
-    "Query.categories": "tree", "Query.contentCategories": "tree", "Category.children": "tree",
+    "Query.categories": "tree (at most 1,000 catalog categories a shop)",
+    "Query.contentCategories": "tree (at most 1,000 content categories a shop)", "Category.children": "tree",
     "ContentCategory.children": "tree",
     "Query.viewerPendingComments": "the viewer's own pending comments under one post",
     # mutation answers: the objects the mutation changed

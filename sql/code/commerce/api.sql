@@ -489,6 +489,11 @@ begin
     if p_input is null or jsonb_typeof(p_input) <> 'object' then
         raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
     end if;
+    -- the storefront's category tree is answered whole (GraphQL categories): a shop has at most 1,000 categories
+    if p_category_id is null
+       and (select count(*) from commerce.categories c where c.tenant_id = core.current_tenant_id()) >= 1000 then
+        raise exception 'input: a shop has at most 1000 catalog categories' using errcode = 'check_violation';
+    end if;
     if p_category_id is null then
         insert into commerce.categories (tenant_id, id, parent_id, name, handle, description, is_active, is_internal, rank, metadata)
         values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'handle',
@@ -525,7 +530,8 @@ $$;
 comment on function commerce.upsert_category(uuid, jsonb) is
     'Create (p_category_id null) or change a catalog category: {parentId, name, handle, description, isActive, '
     'isInternal, rank, metadata, productIds (the category''s products become exactly these)}. Permission '
-    'catalog:write. Returns the id. (GraphQL createCategory, updateCategory.)';
+    'catalog:write. A shop has at most 1,000 catalog categories (the storefront''s tree is answered whole): a new one '
+    'past that is refused (23514). Returns the id. (GraphQL createCategory, updateCategory.)';
 revoke execute on function commerce.upsert_category(uuid, jsonb) from public;
 grant execute on function commerce.upsert_category(uuid, jsonb) to rustok_app;
 

@@ -231,6 +231,11 @@ begin
     if p_input is null or jsonb_typeof(p_input) <> 'object' then
         raise exception 'input: expected an object' using errcode = 'invalid_parameter_value';
     end if;
+    -- the storefront's category tree is answered whole (GraphQL contentCategories): at most 1,000 per shop
+    if p_category_id is null
+       and (select count(*) from content.categories c where c.tenant_id = core.current_tenant_id()) >= 1000 then
+        raise exception 'input: a shop has at most 1000 content categories' using errcode = 'check_violation';
+    end if;
     if p_category_id is null then
         insert into content.categories (tenant_id, id, parent_id, name, slug, description, position)
         values (core.current_tenant_id(), v_id, (p_input->>'parentId')::uuid, p_input->>'name', p_input->>'slug',
@@ -252,7 +257,8 @@ end
 $$;
 comment on function content.upsert_category(uuid, jsonb) is
     'Create (p_category_id null) or change a content category: {parentId, name, slug (from the name when absent), '
-    'description, position}. Permission content:write_all. Returns the id. (GraphQL createContentCategory, '
+    'description, position}. Permission content:write_all. At most 1,000 per shop (the storefront''s tree is answered '
+    'whole): a new one past that is refused (23514). Returns the id. (GraphQL createContentCategory, '
     'updateContentCategory.)';
 revoke execute on function content.upsert_category(uuid, jsonb) from public;
 grant execute on function content.upsert_category(uuid, jsonb) to rustok_app;
