@@ -393,3 +393,34 @@ def test_a_shop_has_at_most_1000_categories_of_each_kind(gql, owner, store):
     assert changed["userErrors"] == []
     owner.execute("delete from commerce.categories where tenant_id = %s and handle like 'bulk-c-%%'", (t,))
     owner.execute("delete from content.categories where tenant_id = %s and slug like 'bulk-k-%%'", (t,))
+
+
+PENDING = """query($c: ID!, $first: Int, $after: String, $last: Int, $before: String) {
+  viewerPendingComments(contentId: $c, first: $first, after: $after, last: $last, before: $before) {
+    totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } nodes { id body status } } }"""
+
+
+def test_the_viewers_pending_comments_are_a_connection(gql, owner, store):
+    slug, ann = store["slug"], store["ann"]
+    post = owner.execute("select id::text from content.nodes where tenant_id = core.tenant_id_by_slug(%s) "
+                         "and kind = 'post' and status = 'published' limit 1", (slug,)).fetchone()[0]
+    mine = [gql('mutation($p: ID!, $b: String!) { addComment(parentId: $p, body: $b) { node { id status } } }',
+                {"p": post, "b": f"pending {i}"}, tenant=slug, token=ann)["data"]["addComment"]["node"] for i in range(3)]
+    assert {c["status"] for c in mine} == {"pending"}
+    page = gql(PENDING, {"c": post, "first": 2}, tenant=slug, token=ann)["data"]["viewerPendingComments"]
+    assert page["totalCount"] == 3 and [n["body"] for n in page["nodes"]] == ["pending 0", "pending 1"]
+    assert page["pageInfo"]["hasNextPage"]
+    rest = gql(PENDING, {"c": post, "first": 2, "after": page["pageInfo"]["endCursor"]}, tenant=slug,
+               token=ann)["data"]["viewerPendingComments"]
+    assert [n["body"] for n in rest["nodes"]] == ["pending 2"] and not rest["pageInfo"]["hasNextPage"]
+    back = gql(PENDING, {"c": post, "last": 2}, tenant=slug, token=ann)["data"]["viewerPendingComments"]
+    assert [n["body"] for n in back["nodes"]] == ["pending 1", "pending 2"] and back["pageInfo"]["hasPreviousPage"]
+    older = gql(PENDING, {"c": post, "last": 2, "before": back["pageInfo"]["startCursor"]}, tenant=slug,
+                token=ann)["data"]["viewerPendingComments"]
+    assert [n["body"] for n in older["nodes"]] == ["pending 0"]
+    # others see none of them; a made-up cursor and a page of 101 are refused
+    assert gql(PENDING, {"c": post, "first": 5}, tenant=slug, token=store["editor"])["data"]["viewerPendingComments"]["totalCount"] == 0
+    bad = gql(PENDING, {"c": post, "after": "eyJzIjoib2xkZXN0IiwiayI6WzEsMl19"}, tenant=slug, token=ann, expect_errors=True)
+    assert bad["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT" and "not a cursor" in bad["errors"][0]["message"]
+    big = gql(PENDING, {"c": post, "first": 101}, tenant=slug, token=ann, expect_errors=True)
+    assert big["errors"][0]["extensions"]["maxPageSize"] == 100

@@ -283,7 +283,7 @@ BOUNDED_LISTS = {
     "Query.categories": "tree (at most 1,000 catalog categories a shop)",
     "Query.contentCategories": "tree (at most 1,000 content categories a shop)", "Category.children": "tree",
     "ContentCategory.children": "tree",
-    "Query.viewerPendingComments": "the viewer's own pending comments under one post",
+
     # mutation answers: the objects the mutation changed
     "SetTagsResult.tags": "answer", "MediaListResult.media": "answer", "BatchResult.ids": "answer",
 }

@@ -346,7 +346,7 @@ QUERIES = {
     "author": '{ author(id: "%s") { name } }' % NO_SUCH_ID,
     "cart": '{ cart(token: "no-such-cart-token") { id } }',
     "tenantDomains": "{ tenantDomains { host } }",
-    "viewerPendingComments": '{ viewerPendingComments(contentId: "%s") { id } }' % NO_SUCH_ID,
+    "viewerPendingComments": '{ viewerPendingComments(contentId: "%s") { totalCount nodes { id } } }' % NO_SUCH_ID,
     "users": "{ users(first: 5) { totalCount nodes { email } } }",
     "modules": "{ modules { module enabled } }",
     "staffOrders": '{ staffOrders(first: 5, filter: {email: "x"}) { totalCount nodes { displayId } } }',

@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from datetime import datetime
+from uuid import UUID
 
 from ariadne import MutationType, ObjectType, QueryType
 
@@ -19,6 +21,7 @@ from rustok.graphql.access import ready_to_read, require_permission, require_ten
 from rustok.graphql.commerce import _address, _order
 from rustok.graphql.db import fetch_all, fetch_one, scalar, tenant_connection, tenant_write
 from rustok.graphql.errors import ApiError
+from rustok.graphql.paging import COUNT_CAP, bind_total_count, connection, counted, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
 from rustok.graphql.storefront import _ORDER_COLUMNS, order_node
@@ -231,24 +234,62 @@ async def _name_line_by_variant(info, token, result: dict) -> dict:
     return {**result, "userErrors": named}
 
 
+_PENDING_TREE = """
+    with recursive tree as (
+        select n.tenant_id, n.id from content.nodes n
+        where n.tenant_id = core.current_tenant_id() and n.id = %(content)s
+      union all
+        select c.tenant_id, c.id from content.nodes c
+        join tree t on c.tenant_id = t.tenant_id and c.parent_id = t.id
+        where c.kind = 'comment'
+    )"""
+_PENDING_PAGE = _PENDING_TREE + """
+    select content.node_record(n.id) as record,
+           jsonb_build_object('s', 'oldest', 'k', jsonb_build_array(n.created_at, n.id)) as cursor
+    from tree join content.nodes n on n.tenant_id = tree.tenant_id and n.id = tree.id
+    where n.kind = 'comment' and n.status = 'pending' and n.author_id = %(user)s
+      and (%(after_at)s::timestamptz is null or (n.created_at, n.id) > (%(after_at)s::timestamptz, %(after_id)s::uuid))
+      and (%(before_at)s::timestamptz is null or (n.created_at, n.id) < (%(before_at)s::timestamptz, %(before_id)s::uuid))
+    order by case when %(from_end)s then n.created_at end desc, case when %(from_end)s then n.id end desc,
+             n.created_at, n.id
+    limit %(limit)s + 1"""
+_PENDING_COUNT = _PENDING_TREE + """
+    select count(*)::int as n from (
+        select 1 from tree join content.nodes n on n.tenant_id = tree.tenant_id and n.id = tree.id
+        where n.kind = 'comment' and n.status = 'pending' and n.author_id = %(user)s limit %(cap)s) x"""
+
+
+def _oldest_key(cursor: dict | None, argument: str) -> tuple:
+    """The (created_at, id) of a pending-comments cursor, or (None, None)."""
+    if cursor is None:
+        return None, None
+    key = cursor.get("k")
+    try:
+        if cursor.get("s") != "oldest" or not isinstance(key, list) or len(key) != 2:
+            raise ValueError
+        return datetime.fromisoformat(key[0]), UUID(key[1])
+    except (ValueError, TypeError, AttributeError):
+        raise ApiError("BAD_USER_INPUT", f"{argument}: not a cursor of this list (take cursors from edges or pageInfo)",
+                       argument=argument) from None
+
+
 @query.field("viewerPendingComments")
-async def resolve_viewer_pending_comments(_, info, contentId: str):  # noqa: N803
+async def resolve_viewer_pending_comments(_, info, contentId: str, first=None, after=None, last=None,  # noqa: N803
+                                          before=None):
     ctx = info.context
+    args = page_args(first, after, last, before)
     caller = await require_user(ctx)
-    rows = await fetch_all(ctx, """
-        with recursive tree as (
-            select n.tenant_id, n.id from content.nodes n
-            where n.tenant_id = core.current_tenant_id() and n.id = %s
-          union all
-            select c.tenant_id, c.id from content.nodes c
-            join tree t on c.tenant_id = t.tenant_id and c.parent_id = t.id
-            where c.kind = 'comment'
-        )
-        select content.node_record(n.id) as record
-        from tree join content.nodes n on n.tenant_id = tree.tenant_id and n.id = tree.id
-        where n.kind = 'comment' and n.status = 'pending' and n.author_id = %s
-        order by n.created_at, n.id""", (parse_id(contentId), caller.user_id))
-    return [r["record"] for r in rows]
+    after_at, after_id = _oldest_key(args.after, "after")
+    before_at, before_id = _oldest_key(args.before, "before")
+    params = {"content": parse_id(contentId), "user": caller.user_id}
+    rows = await fetch_all(ctx, _PENDING_PAGE, {**params, "after_at": after_at, "after_id": after_id,
+                                                "before_at": before_at, "before_id": before_id,
+                                                "from_end": args.from_end, "limit": args.limit})
+    return counted(connection(rows, args, lambda r: r["record"]), _PENDING_COUNT, {**params, "cap": COUNT_CAP + 1})
 
 
-bindables = [query, mutation, cart_type, line_type]
+pending_connection_type = ObjectType("PendingCommentConnection")
+bind_total_count(pending_connection_type)
+
+
+bindables = [query, mutation, cart_type, line_type, pending_connection_type]

@@ -203,7 +203,7 @@ query Post($kind: NodeKind!, $slug: String!) {
 """
 
 PENDING = """
-query Pending($id: ID!) { viewerPendingComments(contentId: $id) { id parentId body createdAt } }
+query Pending($id: ID!) { viewerPendingComments(contentId: $id, first: 100) { nodes { id parentId body createdAt } } }
 """
 
 ADD_COMMENT = """

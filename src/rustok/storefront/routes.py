@@ -627,7 +627,7 @@ async def post_page(request, site):
         return await _missing(request, site, "post", request.path_params["slug"])
     pending = []
     if site.me:
-        pending = (await _run(request, site, Q.PENDING, {"id": post["id"]}, primary=True)).data["viewerPendingComments"]
+        pending = (await _run(request, site, Q.PENDING, {"id": post["id"]}, primary=True)).data["viewerPendingComments"]["nodes"]
     seo = post.get("seo") or {}
 
     def render_page():
