@@ -5352,6 +5352,7 @@ COMMENT ON FUNCTION outbox.drain(p_consumer text, p_max_batches integer) IS 'Loo
 CREATE FUNCTION outbox.events_since(p_since timestamp with time zone, p_limit integer DEFAULT 1000, p_tenant_id uuid DEFAULT core.current_tenant_id()) RETURNS SETOF outbox.events
     LANGUAGE sql STABLE
     AS $$
+    select core.require_permission('events:read');
     select e.* from outbox.events e
     where e.tenant_id = p_tenant_id and e.occurred_at >= p_since
     order by e.occurred_at, e.id
@@ -5362,7 +5363,7 @@ $$;
 -- Name: FUNCTION events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid); Type: COMMENT; Schema: outbox; Owner: -
 --
 
-COMMENT ON FUNCTION outbox.events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid) IS 'Event history of a tenant from p_since, oldest first: what live listeners (GraphQL subscriptions) read after a doorbell instead of a durable queue. occurred_at is the writing transaction''s start and commits arrive out of order, so re-read with an overlap (e.g. from the last seen occurred_at minus a few seconds) and skip ids already seen.';
+COMMENT ON FUNCTION outbox.events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid) IS 'Event history of a tenant from p_since, oldest first: what live listeners (GraphQL subscriptions) read after a doorbell instead of a durable queue. occurred_at is the writing transaction''s start and commits arrive out of order, so re-read with an overlap (e.g. from the last seen occurred_at minus a few seconds) and skip ids already seen. Permission events:read (the acting user''s; the system, with none, may).';
 
 --
 -- Name: FUNCTION events_since(p_since timestamp with time zone, p_limit integer, p_tenant_id uuid); Type: ACL; Schema: outbox; Owner: -

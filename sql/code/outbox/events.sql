@@ -5,6 +5,7 @@ create or replace function outbox.events_since(p_since timestamptz, p_limit inte
     returns setof outbox.events
     language sql stable
 as $$
+    select core.require_permission('events:read');
     select e.* from outbox.events e
     where e.tenant_id = p_tenant_id and e.occurred_at >= p_since
     order by e.occurred_at, e.id
@@ -13,7 +14,8 @@ $$;
 comment on function outbox.events_since(timestamptz, integer, uuid) is
     'Event history of a tenant from p_since, oldest first: what live listeners (GraphQL subscriptions) read after a '
     'doorbell instead of a durable queue. occurred_at is the writing transaction''s start and commits arrive out of '
-    'order, so re-read with an overlap (e.g. from the last seen occurred_at minus a few seconds) and skip ids already seen.';
+    'order, so re-read with an overlap (e.g. from the last seen occurred_at minus a few seconds) and skip ids already seen. '
+    'Permission events:read (the acting user''s; the system, with none, may).';
 grant execute on function outbox.events_since(timestamp with time zone,integer,uuid) to rustok_app;
 
 -- ---------------------------------------------------------------- outbox.events
