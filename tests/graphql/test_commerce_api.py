@@ -10,8 +10,9 @@ mutation($input: CreateProductInput!) {
 
 PLACE = """
 mutation($input: PlaceOrderInput!) {
-  placeOrder(input: $input) { position order { id displayId status currencyCode subtotal taxTotal total email
-                                               items { sku quantity unitPrice total } } }
+  placeOrder(input: $input) { position order { id displayId status currencyCode subtotal { amount currencyCode }
+                                               taxTotal { amount currencyCode } total { amount currencyCode } email
+                                               items { sku quantity unitPrice { amount currencyCode } total { amount currencyCode } } } }
 }"""
 
 CREATE_ERRORS = """
@@ -63,8 +64,9 @@ def test_customer_orders_and_staff_moves_status(gql, shop, owner):
     order = gql(PLACE, {"input": {"currencyCode": "EUR", "items": [{"variantId": variant, "quantity": 2}],
                                   "taxRate": 0.2}}, tenant=slug, token=buyer)["data"]["placeOrder"]["order"]
     assert order["status"] == "pending" and order["email"] == "buyer@shop.example"
-    assert order["subtotal"] == 3998 and order["taxTotal"] == 800 and order["total"] == 4798
-    assert order["items"] == [{"sku": "cap-s", "quantity": 2, "unitPrice": 1999, "total": 3998}]
+    eur = lambda amount: {"amount": amount, "currencyCode": "EUR"}  # noqa: E731
+    assert order["subtotal"] == eur(3998) and order["taxTotal"] == eur(800) and order["total"] == eur(4798)
+    assert order["items"] == [{"sku": "cap-s", "quantity": 2, "unitPrice": eur(1999), "total": eur(3998)}]
 
     # Only one left: ordering two is refused with the reason, and nothing is written.
     refused = gql(PLACE_ERRORS, {"input": {"currencyCode": "EUR", "items": [{"variantId": variant, "quantity": 2}]}},

@@ -23,11 +23,23 @@ def _address(value: dict | None) -> dict | None:
     return None if value is None else {k: v for k, v in value.items() if v is not None}
 
 
+_ORDER_MONEY = ("subtotal", "discountTotal", "shippingTotal", "taxTotal", "total")
+
+
 def _order(record: dict | None) -> dict | None:
+    """commerce.order_record's JSON as OrderRecord: amounts as Money in the order's currency, typed addresses."""
     if record:
+        currency = record["currencyCode"]
+
+        def money(amount):
+            return None if amount is None else {"amount": amount, "currencyCode": currency}
+
         record = {**record, "shippingAddress": address_of(record.get("shippingAddress")),
                   "billingAddress": address_of(record.get("billingAddress")),
-                  "cancellation": cancellation_of(record.get("cancellation"))}
+                  "cancellation": cancellation_of(record.get("cancellation")),
+                  **{key: money(record.get(key)) for key in _ORDER_MONEY},
+                  "items": [{**item, "unitPrice": money(item.get("unitPrice")), "total": money(item.get("total"))}
+                            for item in record.get("items") or []]}
     return record
 
 
