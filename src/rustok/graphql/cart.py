@@ -150,7 +150,7 @@ async def _checkout(_, info, token=None, email=None, shippingAddress=None, billi
     await require_user(ctx)
     await require_permission(ctx, "orders:place")
     hashed = token_hash(token)
-    async with tenant_write(ctx) as (conn, result):
+    async with tenant_write(ctx, early_release=True) as (conn, result):
         cart_id = await _cart_id(conn, hashed)
         if cart_id is None:
             raise ApiError("NOT_FOUND", "token: no open cart for this visitor", argument="token")
@@ -188,7 +188,7 @@ async def _guest_checkout(ctx, token, email, shipping, billing) -> dict:
     if errors:
         return {"userErrors": errors, "position": None}
     order_token = secrets.token_urlsafe(32)
-    async with tenant_write(ctx) as (conn, result):
+    async with tenant_write(ctx, early_release=True) as (conn, result):
         cart_id = await _cart_id(conn, hashed)
         if cart_id is None:
             raise ApiError("NOT_FOUND", "token: no open cart for this visitor", argument="token")

@@ -110,7 +110,7 @@ async def resolve_place_order(_, info, input: dict):
     ctx = info.context
     caller = await require_permission(ctx, "orders:place")
     items = [{"variant_id": str(parse_id(i["variantId"])), "quantity": i["quantity"]} for i in input["items"]]
-    async with tenant_write(ctx) as (conn, result):
+    async with tenant_write(ctx, early_release=True) as (conn, result):
         order_id = await scalar(conn, """
             select commerce.checkout(
                 p_currency => %s::text, p_items => %s, p_customer_id => %s, p_email => %s::text,

@@ -32,14 +32,27 @@ async def _acting_user(ctx) -> str:
     return str(caller.user_id) if caller.user_id else ""
 
 
+_SETTINGS = ("select set_config(%s, %s, true), set_config(%s, %s, true), "
+             "set_config('rustok.actor', 'api', true)")
+
+# The commit record inserted but not yet flushed: row locks are released at once (see tenant_write).
+_SETTINGS_EARLY_RELEASE = _SETTINGS + ", set_config('synchronous_commit', 'off', true)"
+
+# After an early-release commit: writes a tiny WAL record and flushes the WAL up to it, i.e. past the commit record
+# (WAL is flushed in order); returns its LSN. The caller hears of the write only after this, so a write it has been
+# told of is on disk. A flush requested while another is running is served by that one (group commit).
+FLUSHED_LSN = "select pg_logical_emit_message(false, 'rustok.flush', '', true)::text"
+COMMIT_LSN = "select pg_current_wal_insert_lsn()::text"
+
+
 @contextlib.asynccontextmanager
-async def _tenant_transaction(conn: AsyncConnection, tenant_id: UUID, user: str) -> AsyncIterator[None]:
+async def _tenant_transaction(conn: AsyncConnection, tenant_id: UUID, user: str,
+                              early_release: bool = False) -> AsyncIterator[None]:
     async with conn.transaction():
         # set_config(..., true): transaction-local, so the settings never outlive the request's transaction
         # (which also keeps the API correct behind PgBouncer in transaction mode: docs/scaling.md).
         # rustok.actor = api: a transaction without a user is an anonymous caller, not the system.
-        await conn.execute("select set_config(%s, %s, true), set_config(%s, %s, true), "
-                           "set_config('rustok.actor', 'api', true)",
+        await conn.execute(_SETTINGS_EARLY_RELEASE if early_release else _SETTINGS,
                            (TENANT_SETTING, str(tenant_id), USER_SETTING, user))
         yield
 
@@ -114,19 +127,26 @@ async def one(conn: AsyncConnection, sql: str, params: tuple = ()) -> dict | Non
 
 
 @contextlib.asynccontextmanager
-async def tenant_write(ctx) -> AsyncIterator[tuple[AsyncConnection, dict]]:
+async def tenant_write(ctx, *, early_release: bool = False) -> AsyncIterator[tuple[AsyncConnection, dict]]:
     """A write transaction in the caller's tenant. Put fields of the result into the dict; `position` is
-    added at the end (inside the transaction, after every event it wrote)."""
+    added at the end (inside the transaction, after every event it wrote).
+
+    early_release: for writes that queue on one hot row until commit (order placement: the tenant's display-number
+    counter). The transaction commits with synchronous_commit off, so its row locks go at the commit record instead
+    of after the WAL flush, and the next writer does not wait for this one's fsync; the flush is then awaited
+    (FLUSHED_LSN) before the caller hears of the write, so nothing a client was told of can be lost in a crash, and
+    concurrent writers share fsyncs. Other sessions may see the write a moment before it is on disk (as with a
+    synchronous standby); anything they commit after seeing it is flushed after it. docs/commerce.md."""
     tenant_id = await require_tenant(ctx)
     result: dict = {}
     user = await _acting_user(ctx)
     async with ctx.db.connection() as conn:
-        async with _tenant_transaction(conn, tenant_id, user):
+        async with _tenant_transaction(conn, tenant_id, user, early_release):
             yield conn, result
             position = await scalar(conn, "select core.event_position()")
         # After the commit: a WAL position at or past the commit record, carried in the position so that a
         # read replica answers a read after it only once it has replayed the commit (rustok.replicas).
-        result["position"] = stamp_position(position, await scalar(conn, "select pg_current_wal_insert_lsn()::text"))
+        result["position"] = stamp_position(position, await scalar(conn, FLUSHED_LSN if early_release else COMMIT_LSN))
 
 
 @contextlib.asynccontextmanager
