@@ -4045,7 +4045,7 @@ CREATE TABLE outbox.deliveries (
     event_id uuid NOT NULL,
     occurred_at timestamp with time zone NOT NULL,
     event_type text NOT NULL,
-    state text DEFAULT 'pending'::text NOT NULL,
+    state outbox.delivery_state DEFAULT 'pending'::text NOT NULL,
     attempts integer DEFAULT 0 NOT NULL,
     available_at timestamp with time zone DEFAULT now() NOT NULL,
     locked_by text,
@@ -4053,8 +4053,7 @@ CREATE TABLE outbox.deliveries (
     last_error text,
     last_error_at timestamp with time zone,
     locked_pid integer,
-    tenant_id uuid NOT NULL,
-    CONSTRAINT deliveries_state_check CHECK ((state = ANY (ARRAY['pending'::text, 'dead'::text])))
+    tenant_id uuid NOT NULL
 )
 WITH (fillfactor='80', autovacuum_vacuum_scale_factor='0.01', autovacuum_vacuum_threshold='1000', autovacuum_vacuum_insert_scale_factor='0.01');
 
@@ -4069,19 +4068,19 @@ ALTER TABLE ONLY outbox.deliveries
 -- Name: deliveries_claim_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
-CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, available_at, event_id) WHERE (state = 'pending'::text);
+CREATE INDEX deliveries_claim_idx ON outbox.deliveries USING btree (consumer, available_at, event_id) WHERE ((state)::text = 'pending'::text);
 
 --
 -- Name: deliveries_dead_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
-CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, event_type) WHERE (state = 'dead'::text);
+CREATE INDEX deliveries_dead_idx ON outbox.deliveries USING btree (consumer, event_type) WHERE ((state)::text = 'dead'::text);
 
 --
 -- Name: deliveries_dead_letters_idx; Type: INDEX; Schema: outbox; Owner: -
 --
 
-CREATE INDEX deliveries_dead_letters_idx ON outbox.deliveries USING btree (tenant_id, COALESCE(last_error_at, '-infinity'::timestamp with time zone), event_id, consumer) WHERE (state = 'dead'::text);
+CREATE INDEX deliveries_dead_letters_idx ON outbox.deliveries USING btree (tenant_id, COALESCE(last_error_at, '-infinity'::timestamp with time zone), event_id, consumer) WHERE ((state)::text = 'dead'::text);
 
 --
 -- Name: deliveries_lease_idx; Type: INDEX; Schema: outbox; Owner: -
@@ -4505,12 +4504,12 @@ CREATE VIEW outbox.backlog AS
  SELECT c.name AS consumer,
     c.enabled,
     d.event_type,
-    count(d.event_id) FILTER (WHERE (d.state = 'pending'::text)) AS pending,
-    count(d.event_id) FILTER (WHERE ((d.state = 'pending'::text) AND (d.locked_until >= now()))) AS in_flight,
-    count(d.event_id) FILTER (WHERE ((d.state = 'pending'::text) AND (d.attempts > 0) AND ((d.locked_until IS NULL) OR (d.locked_until < now())))) AS retrying,
-    count(d.event_id) FILTER (WHERE (d.state = 'dead'::text)) AS dead,
-    (now() - min(d.occurred_at) FILTER (WHERE (d.state = 'pending'::text))) AS oldest_pending_age,
-    min(d.occurred_at) FILTER (WHERE (d.state = 'pending'::text)) AS oldest_pending_at,
+    count(d.event_id) FILTER (WHERE ((d.state)::text = 'pending'::text)) AS pending,
+    count(d.event_id) FILTER (WHERE (((d.state)::text = 'pending'::text) AND (d.locked_until >= now()))) AS in_flight,
+    count(d.event_id) FILTER (WHERE (((d.state)::text = 'pending'::text) AND (d.attempts > 0) AND ((d.locked_until IS NULL) OR (d.locked_until < now())))) AS retrying,
+    count(d.event_id) FILTER (WHERE ((d.state)::text = 'dead'::text)) AS dead,
+    (now() - min(d.occurred_at) FILTER (WHERE ((d.state)::text = 'pending'::text))) AS oldest_pending_age,
+    min(d.occurred_at) FILTER (WHERE ((d.state)::text = 'pending'::text)) AS oldest_pending_at,
     (array_agg(d.last_error ORDER BY d.last_error_at DESC NULLS LAST) FILTER (WHERE (d.last_error IS NOT NULL)))[1] AS last_error
    FROM (outbox.consumers c
      LEFT JOIN outbox.deliveries d ON ((d.consumer = c.name)))
@@ -4600,7 +4599,7 @@ CREATE VIEW outbox.dead_letters AS
     e.payload
    FROM (outbox.deliveries d
      LEFT JOIN outbox.events e ON (((e.tenant_id = d.tenant_id) AND (e.occurred_at = d.occurred_at) AND (e.id = d.event_id))))
-  WHERE (d.state = 'dead'::text);
+  WHERE ((d.state)::text = 'dead'::text);
 
 --
 -- Name: VIEW dead_letters; Type: COMMENT; Schema: outbox; Owner: -
@@ -4737,6 +4736,19 @@ CREATE DOMAIN outbox.aggregate_type AS text
 --
 
 COMMENT ON DOMAIN outbox.aggregate_type IS 'Type of outbox.events.aggregate_type: snake_case (check events_aggregate_type_check); a domain for the same reason.';
+
+--
+-- Name: delivery_state; Type: DOMAIN; Schema: outbox; Owner: -
+--
+
+CREATE DOMAIN outbox.delivery_state AS text
+	CONSTRAINT deliveries_state_check CHECK ((VALUE = ANY (ARRAY['pending'::text, 'dead'::text])));
+
+--
+-- Name: DOMAIN delivery_state; Type: COMMENT; Schema: outbox; Owner: -
+--
+
+COMMENT ON DOMAIN outbox.delivery_state IS 'Type of outbox.deliveries.state: pending | dead (check deliveries_state_check); a domain for the same reason.';
 
 --
 -- Name: event_payload; Type: DOMAIN; Schema: outbox; Owner: -

@@ -25,6 +25,8 @@ comment on domain outbox.aggregate_type is
     'Type of outbox.events.aggregate_type: snake_case (check events_aggregate_type_check); a domain for the same reason.';
 comment on domain outbox.event_payload is
     'Type of outbox.events.payload: a JSON object (check events_payload_check); a domain for the same reason.';
+comment on domain outbox.delivery_state is
+    'Type of outbox.deliveries.state: pending | dead (check deliveries_state_check); a domain for the same reason.';
 
 comment on table outbox.events is
     'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. '
