@@ -90,7 +90,8 @@ begin
             using errcode = 'invalid_parameter_value';
     end if;
     -- Static statements only (plpgsql caches their plans; a dynamic statement was planned on every call):
-    -- first the key column of the changed rows (an UPDATE's unchanged rows are in neither EXCEPT) ...
+    -- first the distinct (tenant, key) pairs of the changed rows (an UPDATE's unchanged rows are in neither
+    -- EXCEPT; deduplicated here, before the lookups, so that each pair is looked up and tenant-checked once) ...
     if tg_op = 'INSERT' then
         if core._import_active() then  -- commerce.import_products emits one event per product itself
             return null;
@@ -98,84 +99,105 @@ begin
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
         case v_col
             when 'product_id' then
-                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from new_rows c;
+                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.product_id from new_rows r) c;
             when 'variant_id' then
-                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from new_rows c;
+                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.variant_id from new_rows r) c;
             when 'option_id' then
-                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from new_rows c;
+                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.option_id from new_rows r) c;
             when 'price_list_id' then
-                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from new_rows c;
+                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.price_list_id from new_rows r) c;
             when 'id' then
-                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from new_rows c;
+                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from (select distinct r.tenant_id, r.id from new_rows r) c;
         end case;
     elsif tg_op = 'UPDATE' then
         perform core.assert_module_enabled(array(select distinct n.tenant_id from new_rows n), 'commerce');
         case v_col
             when 'product_id' then
-                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
-                      union all (select * from old_rows except select * from new_rows)) c;
+                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from (
+                    select distinct r.tenant_id, r.product_id from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) r) c;
             when 'variant_id' then
-                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
-                      union all (select * from old_rows except select * from new_rows)) c;
+                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from (
+                    select distinct r.tenant_id, r.variant_id from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) r) c;
             when 'option_id' then
-                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
-                      union all (select * from old_rows except select * from new_rows)) c;
+                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from (
+                    select distinct r.tenant_id, r.option_id from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) r) c;
             when 'price_list_id' then
-                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
-                      union all (select * from old_rows except select * from new_rows)) c;
+                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from (
+                    select distinct r.tenant_id, r.price_list_id from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) r) c;
             when 'id' then
-                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from ((select * from new_rows except select * from old_rows)
-                      union all (select * from old_rows except select * from new_rows)) c;
+                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from (
+                    select distinct r.tenant_id, r.id from ((select * from new_rows except select * from old_rows)
+                      union all (select * from old_rows except select * from new_rows)) r) c;
         end case;
     else
         case v_col
             when 'product_id' then
-                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from old_rows c;
+                select array_agg(c.tenant_id), array_agg(c.product_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.product_id from old_rows r) c;
             when 'variant_id' then
-                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from old_rows c;
+                select array_agg(c.tenant_id), array_agg(c.variant_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.variant_id from old_rows r) c;
             when 'option_id' then
-                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from old_rows c;
+                select array_agg(c.tenant_id), array_agg(c.option_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.option_id from old_rows r) c;
             when 'price_list_id' then
-                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from old_rows c;
+                select array_agg(c.tenant_id), array_agg(c.price_list_id) into v_tenants, v_keys from (select distinct r.tenant_id, r.price_list_id from old_rows r) c;
             when 'id' then
-                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from old_rows c;
+                select array_agg(c.tenant_id), array_agg(c.id) into v_tenants, v_keys from (select distinct r.tenant_id, r.id from old_rows r) c;
         end case;
     end if;
     if v_keys is null then
         return null;
     end if;
 
-    -- ... then the products they belong to, by the route (one statement; the other routes' branches are
-    -- switched off by their one-time filter)
-    insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
-    select m.tenant_id, 'ProductUpdated', 'product', m.product_id, jsonb_build_object('source', tg_table_name)
-    from (
-        select distinct mp.tenant_id, mp.product_id
-        from (select distinct k.tenant_id, k.key from unnest(v_tenants, v_keys) as k (tenant_id, key)) c
-        cross join lateral (
-            select c.tenant_id, c.key as product_id where v_route = 'product'
-            union all
-            select v.tenant_id, v.product_id from commerce.variants v
-            where v_route = 'variant' and v.tenant_id = c.tenant_id and v.id = c.key
-            union all
-            select o.tenant_id, o.product_id from commerce.options o
-            where v_route = 'option' and o.tenant_id = c.tenant_id and o.id = c.key
-            union all
-            select v.tenant_id, v.product_id
-            from commerce.prices p
-            join commerce.variants v on v.tenant_id = p.tenant_id and v.id = p.variant_id
-            where v_route = 'price_list' and p.tenant_id = c.tenant_id and p.price_list_id = c.key
-            union all
-            select v.tenant_id, v.product_id
-            from commerce.variant_inventory vi
-            join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id
-            where v_route = 'inventory_item' and vi.tenant_id = c.tenant_id and vi.inventory_item_id = c.key
-            union all
-            select pc.tenant_id, pc.product_id from commerce.product_categories pc
-            where v_route = 'category' and pc.tenant_id = c.tenant_id and pc.category_id = c.key
-        ) mp
-    ) m
-    where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id);
+    -- ... then the products they belong to: one static statement per route (one statement with a branch per route
+    -- ran every branch's one-time filter for each key and was planned again on every call), one ProductUpdated per
+    -- existing product. The pairs are distinct already (fewer rows for the tenant check row-level security adds).
+    case v_route
+        when 'product' then
+            insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+            select k.tenant_id, 'ProductUpdated', 'product', k.key, jsonb_build_object('source', tg_table_name)
+            from unnest(v_tenants, v_keys) as k (tenant_id, key)
+            where exists (select 1 from commerce.products p where p.tenant_id = k.tenant_id and p.id = k.key);
+        when 'variant' then
+            insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+            select m.tenant_id, 'ProductUpdated', 'product', m.product_id, jsonb_build_object('source', tg_table_name)
+            from (select distinct v.tenant_id, v.product_id
+                  from unnest(v_tenants, v_keys) as k (tenant_id, key)
+                  join commerce.variants v on v.tenant_id = k.tenant_id and v.id = k.key) m
+            where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id);
+        when 'option' then
+            insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+            select m.tenant_id, 'ProductUpdated', 'product', m.product_id, jsonb_build_object('source', tg_table_name)
+            from (select distinct o.tenant_id, o.product_id
+                  from unnest(v_tenants, v_keys) as k (tenant_id, key)
+                  join commerce.options o on o.tenant_id = k.tenant_id and o.id = k.key) m
+            where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id);
+        when 'price_list' then
+            insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+            select m.tenant_id, 'ProductUpdated', 'product', m.product_id, jsonb_build_object('source', tg_table_name)
+            from (select distinct v.tenant_id, v.product_id
+                  from unnest(v_tenants, v_keys) as k (tenant_id, key)
+                  join commerce.prices p on p.tenant_id = k.tenant_id and p.price_list_id = k.key
+                  join commerce.variants v on v.tenant_id = p.tenant_id and v.id = p.variant_id) m
+            where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id);
+        when 'inventory_item' then
+            insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+            select m.tenant_id, 'ProductUpdated', 'product', m.product_id, jsonb_build_object('source', tg_table_name)
+            from (select distinct v.tenant_id, v.product_id
+                  from unnest(v_tenants, v_keys) as k (tenant_id, key)
+                  join commerce.variant_inventory vi on vi.tenant_id = k.tenant_id and vi.inventory_item_id = k.key
+                  join commerce.variants v on v.tenant_id = vi.tenant_id and v.id = vi.variant_id) m
+            where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id);
+        when 'category' then
+            insert into outbox.events (tenant_id, event_type, aggregate_type, aggregate_id, payload)
+            select m.tenant_id, 'ProductUpdated', 'product', m.product_id, jsonb_build_object('source', tg_table_name)
+            from (select distinct pc.tenant_id, pc.product_id
+                  from unnest(v_tenants, v_keys) as k (tenant_id, key)
+                  join commerce.product_categories pc on pc.tenant_id = k.tenant_id and pc.category_id = k.key) m
+            where exists (select 1 from commerce.products p where p.tenant_id = m.tenant_id and p.id = m.product_id);
+    end case;
     return null;
 end
 $$;

@@ -68,7 +68,9 @@ begin
       on (c.event_types is null or n.event_type = any (c.event_types))
      and (c.aggregate_types is null or n.aggregate_type = any (c.aggregate_types));
     get diagnostics v_rows = row_count;
-    if v_rows > 0 then
+    -- the doorbell's cheap read here rather than in outbox._ring (which reads it again): no function call per
+    -- statement while the workers are busy (~8,000 CPU instructions of ~840,000 for a single-row product update)
+    if v_rows > 0 and exists (select from outbox.doorbell b where b.idle) then
         perform outbox._ring();
     end if;
     return null;

@@ -20,6 +20,16 @@ grant execute on function outbox.events_since(timestamp with time zone,integer,u
 
 -- ---------------------------------------------------------------- outbox.events
 
+comment on domain outbox.event_type is
+    'Type of outbox.events.event_type: an event name in PascalCase (check events_event_type_check). A domain rather '
+    'than a table CHECK: its check stays planned in the type cache instead of being read and planned per statement.';
+comment on domain outbox.aggregate_type is
+    'Type of outbox.events.aggregate_type: snake_case (check events_aggregate_type_check); a domain for the same reason.';
+comment on domain outbox.event_payload is
+    'Type of outbox.events.payload: a JSON object (check events_payload_check); a domain for the same reason.';
+comment on domain outbox.delivery_state is
+    'Type of outbox.deliveries.state: pending | dead (check deliveries_state_check); a domain for the same reason.';
+
 comment on table outbox.events is
     'Domain events (NodeCreated, ProductUpdated, OrderPlaced, ...) written by triggers in the writing transaction. '
     'Range-partitioned by occurred_at so history is dropped a partition at a time; keyed (tenant_id, occurred_at, id), '
