@@ -17122,6 +17122,7 @@ declare
     v_count    integer;
     v_stats    jsonb;
     v_fast     boolean;
+    v_tagged   boolean;
 begin
     perform core.require_permission('catalog:write');
     if v_tenant is null then
@@ -17407,47 +17408,19 @@ begin
                   hint = 'nothing of this import was written; fix the lines and run it again';
     end if;
 
-    if exists (select 1 from _import_products p where jsonb_typeof(p.doc->'tags') = 'array' and p.doc->'tags' <> '[]') then
+    v_tagged := exists (select 1 from _import_products p where jsonb_typeof(p.doc->'tags') = 'array' and p.doc->'tags' <> '[]');
+    if v_tagged then
         perform core.require_permission('tags:manage');
         perform core.assert_module_enabled(array[v_tenant], 'content');
     end if;
 
     -- ---------------------------------------------------------------- rows the chunk refers to that may be written
-    -- first, with every trigger on: the tenant's default stock location, missing tags (slugs made by their trigger)
+    -- first, with every trigger on: the tenant's default stock location (missing tags: at the end, see below)
     if exists (select 1 from _import_variants v where jsonb_typeof(v.doc->'stock') = 'number') then
         v_location := commerce._default_location(v_tenant);
     end if;
     create temporary table if not exists _import_tags (name text, slug text, tag_id uuid) on commit drop;
     truncate _import_tags;
-    -- tags by name as content.set_tags matches them (name case-insensitively, or the slug of the name); missing
-    -- ones are created. Each distinct name is slugified once, then the links are one hash join by name.
-    if exists (select 1 from _import_products p where jsonb_typeof(p.doc->'tags') = 'array' and p.doc->'tags' <> '[]') then
-        insert into _import_tags (name, slug)
-        select n.name, content.slugify(n.name)
-        from (select distinct btrim(t) as name
-              from _import_products p
-              cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'tags') = 'array'
-                                                                then p.doc->'tags' else '[]' end) t) n;
-
-        -- the lock content._slug takes for a slug made from a name, for each of these names (sorted: no deadlock),
-        -- in a statement of its own: a tag a concurrent import (a parallel chunk) created meanwhile is committed
-        -- and seen by the next statement's snapshot, instead of being made a second time as "<slug>-2" by the
-        -- slug trigger (which sees it while this statement's check did not)
-        perform pg_advisory_xact_lock(hashtextextended(concat_ws(':', 'content.tags', v_tenant::text, x.slug), 0))
-        from (select distinct n.slug from _import_tags n where n.slug is not null order by 1) x;
-        insert into content.tags (tenant_id, name)
-        select v_tenant, min(n.name)
-        from _import_tags n
-        where not exists (select 1 from content.tags t where t.tenant_id = v_tenant
-                          and (lower(t.name) = lower(n.name) or t.slug = n.slug))
-        group by lower(n.name)
-        on conflict do nothing;   -- made meanwhile by a concurrent import (a parallel chunk): found just below
-
-        insert into _import_tags (name, slug, tag_id)
-        select n.name, n.slug, t.id
-        from _import_tags n
-        join content.tags t on t.tenant_id = v_tenant and (lower(t.name) = lower(n.name) or t.slug = n.slug);
-    end if;
 
     -- ---------------------------------------------------------------- the fast path: foreign keys per statement
     -- With the right to set session_replication_role (granted to the migration owner by `rustok db start`; see
@@ -17476,8 +17449,6 @@ begin
           and k.handle in (select c.handle from _import_products p
                            cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'categories') = 'array'
                                                                              then p.doc->'categories' else '[]' end) c (handle))
-        for key share;
-        perform 1 from content.tags t where t.tenant_id = v_tenant and t.id in (select m.tag_id from _import_tags m)
         for key share;
     end if;
 
@@ -17562,17 +17533,70 @@ begin
                                                       then p.doc->'categories' else '[]' end) c (handle)
     join commerce.categories k on k.tenant_id = v_tenant and k.handle = c.handle;
 
-    if exists (select 1 from _import_tags) then
+    if v_fast then
+        perform set_config('session_replication_role', 'origin', true);
+    end if;
+
+    -- ---------------------------------------------------------------- tags, last: the only rows two chunks share
+    -- Tags by name as content.set_tags matches them (name case-insensitively, or the slug of the name); missing ones
+    -- are created (with every trigger on: their slug trigger). Each distinct name is slugified once, then the links
+    -- are one hash join by name. This comes after the other tables so that a parallel chunk creating the same new
+    -- tag waits (the advisory lock below, until this transaction ends) only for this tail, not for the whole chunk;
+    -- names the shop already has take no lock at all.
+    if v_tagged then
+        insert into _import_tags (name, slug)
+        select n.name, content.slugify(n.name)
+        from (select distinct btrim(t) as name
+              from _import_products p
+              cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'tags') = 'array'
+                                                                then p.doc->'tags' else '[]' end) t) n;
+
+        -- the names the shop has already (committed before this statement): their tags, no lock needed
+        insert into _import_tags (name, slug, tag_id)
+        select n.name, n.slug, t.id
+        from _import_tags n
+        join content.tags t on t.tenant_id = v_tenant and (lower(t.name) = lower(n.name) or t.slug = n.slug);
+
+        -- the others: the lock content._slug takes for a slug made from a name, for each of these names (sorted: no
+        -- deadlock), in a statement of its own: a tag a concurrent import (a parallel chunk) created meanwhile is
+        -- committed and seen by the next statement's snapshot, instead of being made a second time as "<slug>-2" by
+        -- the slug trigger (which sees it while this statement's check did not)
+        perform pg_advisory_xact_lock(hashtextextended(concat_ws(':', 'content.tags', v_tenant::text, x.slug), 0))
+        from (select distinct n.slug from _import_tags n
+              where n.tag_id is null and n.slug is not null
+                and not exists (select 1 from _import_tags m where m.name = n.name and m.tag_id is not null)
+              order by 1) x;
+        insert into content.tags (tenant_id, name)
+        select v_tenant, min(n.name)
+        from _import_tags n
+        where n.tag_id is null
+          and not exists (select 1 from _import_tags m where m.name = n.name and m.tag_id is not null)
+          and not exists (select 1 from content.tags t where t.tenant_id = v_tenant
+                          and (lower(t.name) = lower(n.name) or t.slug = n.slug))
+        group by lower(n.name)
+        on conflict do nothing;   -- made meanwhile by a concurrent import (a parallel chunk): found just below
+
+        insert into _import_tags (name, slug, tag_id)
+        select n.name, n.slug, t.id
+        from _import_tags n
+        join content.tags t on t.tenant_id = v_tenant and (lower(t.name) = lower(n.name) or t.slug = n.slug)
+        where n.tag_id is null
+          and not exists (select 1 from _import_tags m where m.name = n.name and m.tag_id is not null);
+
+        if v_fast then
+            perform 1 from content.tags t where t.tenant_id = v_tenant and t.id in (select m.tag_id from _import_tags m)
+            for key share;
+            perform set_config('session_replication_role', 'replica', true);
+        end if;
         insert into content.taggables (tenant_id, tag_id, target_type, target_id, created_at)
         select distinct v_tenant, m.tag_id, 'product', p.id, now()
         from _import_products p
         cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'tags') = 'array'
                                                           then p.doc->'tags' else '[]' end) n (name)
         join _import_tags m on m.name = btrim(n.name) and m.tag_id is not null;
-    end if;
-
-    if v_fast then
-        perform set_config('session_replication_role', 'origin', true);
+        if v_fast then
+            perform set_config('session_replication_role', 'origin', true);
+        end if;
     end if;
 
     -- ---------------------------------------------------------------- one event per product, then lower the flag
