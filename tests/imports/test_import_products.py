@@ -175,6 +175,20 @@ def test_invalid_json_names_the_line(db):
     assert count(db, "select count(*) from commerce.products where tenant_id = %s", tid) == 0
 
 
+def test_invalid_json_in_a_later_chunk_names_its_line_and_writes_nothing(db):
+    # the server parses the lines (COPY into jsonb); the message still names the file's line, also for a line only
+    # jsonb refuses (\u0000 in a string), and the earlier chunks of the transaction are rolled back with it
+    tid = _setup_tenant(db, "shop-c2")
+    good = lines_of([product(n) for n in range(1, 5)])
+    with pytest.raises(imports.ImportFailed, match=r"^line 6: not valid JSON"):
+        imports.import_products(db, good + ["# a comment", '{"handle": "x", "title": NaN}'], tenant_id=tid, chunk_size=2)
+    with pytest.raises(imports.ImportFailed, match=r"^line 5: not valid JSON for the database"):
+        imports.import_products(db, good + [json.dumps(product(5, title="a\u0000b"))], tenant_id=tid, chunk_size=2)
+    assert count(db, "select count(*) from commerce.products where tenant_id = %s", tid) == 0
+    imports.import_products(db, good, tenant_id=tid, chunk_size=3)
+    assert count(db, "select count(*) from commerce.products where tenant_id = %s", tid) == 4
+
+
 def test_a_retired_handle_imported_again_is_live_again(db):
     tid = _setup_tenant(db, "shop-retired")
     imports.import_products(db, lines_of([product(1)]), tenant_id=tid)

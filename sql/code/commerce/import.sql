@@ -3,10 +3,40 @@
 -- ProductCreated event per product instead of the ~13 events (and their deliveries) the tables' statement
 -- triggers would write for the same rows.
 
+create or replace function commerce._import_id(p_seed bytea, p_n bigint) returns uuid
+    language sql immutable strict parallel safe
+as $$
+    -- the seed's 48-bit millisecond prefix, the row's number (32 bits: ids of one statement sort in its row order, and
+    -- are distinct), 48 bits of sha256(seed || number): unpredictable without the seed's 128 random bits
+    select encode(substring(p_seed from 1 for 6) || substring(int8send(p_n) from 5 for 4)
+                  || substring(sha256(p_seed || int8send(p_n)) from 1 for 6), 'hex')::uuid
+$$;
+comment on function commerce._import_id(bytea, bigint) is
+    'Internal (commerce.import_products): the id of row p_n of a statement whose seed is p_seed '
+    '(commerce._import_seed()): a ULID like core.new_id() (48-bit millisecond prefix, 80 more bits), made without a '
+    'call of the random source per row.';
+revoke all on function commerce._import_id(bytea, bigint) from public;
+
+create or replace function commerce._import_seed() returns bytea
+    language sql volatile parallel safe
+as $$
+    select substring(int8send(floor(extract(epoch from clock_timestamp()) * 1000)::bigint) from 3 for 6)
+           || uuid_send(gen_random_uuid())
+$$;
+comment on function commerce._import_seed() is
+    'Internal (commerce.import_products): a seed for commerce._import_id, one per statement: the current millisecond '
+    '(48 bits) and 128 bits of the strong random source. This PostgreSQL build reads /dev/urandom with an '
+    'open/read/close per uuidv7() or gen_random_uuid() call (~3 us each, ~20 ids per product: a sixth of the '
+    'import''s CPU); one read per statement instead.';
+revoke all on function commerce._import_seed() from public;
+
 create or replace function commerce.import_products(p_lines integer[], p_docs jsonb[], p_source text default null)
     returns jsonb
     language plpgsql volatile
     security definer set search_path = pg_catalog, pg_temp
+    -- the staging documents of a chunk (~4 MB for 5,000 products) in memory: sorts, hash joins and function scans
+    -- over them spilled to temporary files with the default 4 MB
+    set work_mem = '64MB'
 as $$
 -- Security definer, so that the run row below (core.import_runs, which the event triggers read as their flag) can
 -- only be written here; row-level security is therefore applied by hand: every row written carries the caller's
@@ -21,6 +51,8 @@ declare
     v_count    integer;
     v_stats    jsonb;
     v_fast     boolean;
+    v_tagged   boolean;
+    v_seed     bytea;
 begin
     perform core.require_permission('catalog:write');
     if v_tenant is null then
@@ -51,26 +83,31 @@ begin
                                                           ord integer, e jsonb) on commit drop;
     truncate _import_products, _import_options, _import_values, _import_variants, _import_prices, _import_choices;
 
-    -- uuidv7(): PostgreSQL's C implementation, the same 48-bit millisecond prefix as core.new_id()'s ULIDs (ids sort
-    -- by time, core.id_time reads them, python-ulid parses them) at a fraction of the cost of a SQL function per row
+    -- ids: commerce._import_id, ULIDs like core.new_id()'s (48-bit millisecond prefix: ids sort by time,
+    -- core.id_time reads them, python-ulid parses them), from one seed per statement (one read of the random source)
+    -- and the row's number in the statement
+    v_seed := commerce._import_seed();
     insert into _import_products
-    select l.line, uuidv7(), l.doc->>'handle', l.doc
-    from unnest(p_lines, p_docs) as l (line, doc);
+    select l.line, commerce._import_id(v_seed, l.n), l.doc->>'handle', l.doc
+    from unnest(p_lines, p_docs) with ordinality as l (line, doc, n);
 
+    v_seed := commerce._import_seed();
     insert into _import_options
-    select p.line, p.id, uuidv7(), o.ord::integer - 1, btrim(o.opt->>'title'), o.opt
+    select p.line, p.id, commerce._import_id(v_seed, row_number() over ()), o.ord::integer - 1, btrim(o.opt->>'title'), o.opt
     from _import_products p
     cross join lateral jsonb_array_elements(case when jsonb_typeof(p.doc->'options') = 'array'
                                                  then p.doc->'options' else '[]' end) with ordinality as o (opt, ord);
 
+    v_seed := commerce._import_seed();
     insert into _import_values
-    select o.line, o.product_id, o.id, uuidv7(), v.ord::integer - 1, o.title, btrim(v.value #>> '{}')
+    select o.line, o.product_id, o.id, commerce._import_id(v_seed, row_number() over ()), v.ord::integer - 1, o.title, btrim(v.value #>> '{}')
     from _import_options o
     cross join lateral jsonb_array_elements(case when jsonb_typeof(o.doc->'values') = 'array'
                                                  then o.doc->'values' else '[]' end) with ordinality as v (value, ord);
 
+    v_seed := commerce._import_seed();
     insert into _import_variants
-    select p.line, p.id, uuidv7(), v.ord::integer - 1, v.doc
+    select p.line, p.id, commerce._import_id(v_seed, row_number() over ()), v.ord::integer - 1, v.doc
     from _import_products p
     cross join lateral jsonb_array_elements(case when jsonb_typeof(p.doc->'variants') = 'array'
                                                  then p.doc->'variants' else '[]' end) with ordinality as v (doc, ord);
@@ -312,48 +349,20 @@ begin
                   hint = 'nothing of this import was written; fix the lines and run it again';
     end if;
 
-    if exists (select 1 from _import_products p where jsonb_typeof(p.doc->'tags') = 'array' and p.doc->'tags' <> '[]') then
+    v_tagged := exists (select 1 from _import_products p where jsonb_typeof(p.doc->'tags') = 'array' and p.doc->'tags' <> '[]');
+    if v_tagged then
         perform core.require_permission('tags:manage');
         perform core.assert_module_enabled(array[v_tenant], 'content');
     end if;
 
 
     -- ---------------------------------------------------------------- rows the chunk refers to that may be written
-    -- first, with every trigger on: the tenant's default stock location, missing tags (slugs made by their trigger)
+    -- first, with every trigger on: the tenant's default stock location (missing tags: at the end, see below)
     if exists (select 1 from _import_variants v where jsonb_typeof(v.doc->'stock') = 'number') then
         v_location := commerce._default_location(v_tenant);
     end if;
     create temporary table if not exists _import_tags (name text, slug text, tag_id uuid) on commit drop;
     truncate _import_tags;
-    -- tags by name as content.set_tags matches them (name case-insensitively, or the slug of the name); missing
-    -- ones are created. Each distinct name is slugified once, then the links are one hash join by name.
-    if exists (select 1 from _import_products p where jsonb_typeof(p.doc->'tags') = 'array' and p.doc->'tags' <> '[]') then
-        insert into _import_tags (name, slug)
-        select n.name, content.slugify(n.name)
-        from (select distinct btrim(t) as name
-              from _import_products p
-              cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'tags') = 'array'
-                                                                then p.doc->'tags' else '[]' end) t) n;
-
-        -- the lock content._slug takes for a slug made from a name, for each of these names (sorted: no deadlock),
-        -- in a statement of its own: a tag a concurrent import (a parallel chunk) created meanwhile is committed
-        -- and seen by the next statement's snapshot, instead of being made a second time as "<slug>-2" by the
-        -- slug trigger (which sees it while this statement's check did not)
-        perform pg_advisory_xact_lock(hashtextextended(concat_ws(':', 'content.tags', v_tenant::text, x.slug), 0))
-        from (select distinct n.slug from _import_tags n where n.slug is not null order by 1) x;
-        insert into content.tags (tenant_id, name)
-        select v_tenant, min(n.name)
-        from _import_tags n
-        where not exists (select 1 from content.tags t where t.tenant_id = v_tenant
-                          and (lower(t.name) = lower(n.name) or t.slug = n.slug))
-        group by lower(n.name)
-        on conflict do nothing;   -- made meanwhile by a concurrent import (a parallel chunk): found just below
-
-        insert into _import_tags (name, slug, tag_id)
-        select n.name, n.slug, t.id
-        from _import_tags n
-        join content.tags t on t.tenant_id = v_tenant and (lower(t.name) = lower(n.name) or t.slug = n.slug);
-    end if;
 
     -- ---------------------------------------------------------------- the fast path: foreign keys per statement
     -- With the right to set session_replication_role (granted to the migration owner by `rustok db start`; see
@@ -370,20 +379,18 @@ begin
         perform 1 from commerce.currencies c
         where c.code in (select distinct pr.p->>'currencyCode' from _import_prices pr)
         for key share;
+        -- the stock locations: every one of the tenant's when a variant names any (a shop has a handful; finding
+        -- the named ones took a pass over every variant's stock, ~6 ms per 1,000 products)
         perform 1 from commerce.stock_locations l
         where l.tenant_id = v_tenant
           and (l.id = v_location
-               or l.name in (select s.key from _import_variants v
-                             cross join lateral jsonb_each(case when jsonb_typeof(v.doc->'stock') = 'object'
-                                                               then v.doc->'stock' else '{}' end) s))
+               or exists (select 1 from _import_variants v where jsonb_typeof(v.doc->'stock') = 'object'))
         for key share;
         perform 1 from commerce.categories k
         where k.tenant_id = v_tenant
           and k.handle in (select c.handle from _import_products p
                            cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'categories') = 'array'
                                                                              then p.doc->'categories' else '[]' end) c (handle))
-        for key share;
-        perform 1 from content.tags t where t.tenant_id = v_tenant and t.id in (select m.tag_id from _import_tags m)
         for key share;
     end if;
 
@@ -434,8 +441,9 @@ begin
     join _import_values ov on ov.product_id = c.product_id and lower(ov.title) = lower(btrim(c.e->>'name'))
                           and ov.value = btrim(c.e->>'value');
 
+    v_seed := commerce._import_seed();
     insert into commerce.prices (tenant_id, id, variant_id, amount, currency_code, min_quantity, created_at, updated_at)
-    select v_tenant, uuidv7(), pr.variant_id, (pr.p->>'amount')::bigint, pr.p->>'currencyCode',
+    select v_tenant, commerce._import_id(v_seed, row_number() over ()), pr.variant_id, (pr.p->>'amount')::bigint, pr.p->>'currencyCode',
            coalesce((pr.p->>'minQuantity')::integer, 1), now(), now()
     from _import_prices pr;
 
@@ -450,15 +458,19 @@ begin
         insert into commerce.variant_inventory (tenant_id, variant_id, inventory_item_id, created_at, updated_at)
         select v_tenant, v.id, v.id, now(), now() from _import_variants v where v.doc ? 'stock';
 
+        v_seed := commerce._import_seed();
         insert into commerce.inventory_levels (tenant_id, id, inventory_item_id, location_id, stocked_quantity,
                                                created_at, updated_at)
-        select v_tenant, uuidv7(), v.id, v_location, (v.doc->>'stock')::integer, now(), now()
-        from _import_variants v where jsonb_typeof(v.doc->'stock') = 'number'
-        union all
-        select v_tenant, uuidv7(), v.id, l.id, (s.value #>> '{}')::integer, now(), now()
-        from _import_variants v
-        cross join lateral jsonb_each(case when jsonb_typeof(v.doc->'stock') = 'object' then v.doc->'stock' else '{}' end) s
-        join commerce.stock_locations l on l.tenant_id = v_tenant and l.name = s.key;
+        select v_tenant, commerce._import_id(v_seed, row_number() over ()), x.item_id, x.location_id, x.quantity,
+               now(), now()
+        from (select v.id as item_id, v_location as location_id, (v.doc->>'stock')::integer as quantity
+              from _import_variants v where jsonb_typeof(v.doc->'stock') = 'number'
+              union all
+              select v.id, l.id, (s.value #>> '{}')::integer
+              from _import_variants v
+              cross join lateral jsonb_each(case when jsonb_typeof(v.doc->'stock') = 'object' then v.doc->'stock'
+                                                 else '{}' end) s
+              join commerce.stock_locations l on l.tenant_id = v_tenant and l.name = s.key) x;
     end if;
 
     insert into commerce.product_categories (tenant_id, product_id, category_id, created_at)
@@ -468,17 +480,70 @@ begin
                                                       then p.doc->'categories' else '[]' end) c (handle)
     join commerce.categories k on k.tenant_id = v_tenant and k.handle = c.handle;
 
-    if exists (select 1 from _import_tags) then
+    if v_fast then
+        perform set_config('session_replication_role', 'origin', true);
+    end if;
+
+    -- ---------------------------------------------------------------- tags, last: the only rows two chunks share
+    -- Tags by name as content.set_tags matches them (name case-insensitively, or the slug of the name); missing ones
+    -- are created (with every trigger on: their slug trigger). Each distinct name is slugified once, then the links
+    -- are one hash join by name. This comes after the other tables so that a parallel chunk creating the same new
+    -- tag waits (the advisory lock below, until this transaction ends) only for this tail, not for the whole chunk;
+    -- names the shop already has take no lock at all.
+    if v_tagged then
+        insert into _import_tags (name, slug)
+        select n.name, content.slugify(n.name)
+        from (select distinct btrim(t) as name
+              from _import_products p
+              cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'tags') = 'array'
+                                                                then p.doc->'tags' else '[]' end) t) n;
+
+        -- the names the shop has already (committed before this statement): their tags, no lock needed
+        insert into _import_tags (name, slug, tag_id)
+        select n.name, n.slug, t.id
+        from _import_tags n
+        join content.tags t on t.tenant_id = v_tenant and (lower(t.name) = lower(n.name) or t.slug = n.slug);
+
+        -- the others: the lock content._slug takes for a slug made from a name, for each of these names (sorted: no
+        -- deadlock), in a statement of its own: a tag a concurrent import (a parallel chunk) created meanwhile is
+        -- committed and seen by the next statement's snapshot, instead of being made a second time as "<slug>-2" by
+        -- the slug trigger (which sees it while this statement's check did not)
+        perform pg_advisory_xact_lock(hashtextextended(concat_ws(':', 'content.tags', v_tenant::text, x.slug), 0))
+        from (select distinct n.slug from _import_tags n
+              where n.tag_id is null and n.slug is not null
+                and not exists (select 1 from _import_tags m where m.name = n.name and m.tag_id is not null)
+              order by 1) x;
+        insert into content.tags (tenant_id, name)
+        select v_tenant, min(n.name)
+        from _import_tags n
+        where n.tag_id is null
+          and not exists (select 1 from _import_tags m where m.name = n.name and m.tag_id is not null)
+          and not exists (select 1 from content.tags t where t.tenant_id = v_tenant
+                          and (lower(t.name) = lower(n.name) or t.slug = n.slug))
+        group by lower(n.name)
+        on conflict do nothing;   -- made meanwhile by a concurrent import (a parallel chunk): found just below
+
+        insert into _import_tags (name, slug, tag_id)
+        select n.name, n.slug, t.id
+        from _import_tags n
+        join content.tags t on t.tenant_id = v_tenant and (lower(t.name) = lower(n.name) or t.slug = n.slug)
+        where n.tag_id is null
+          and not exists (select 1 from _import_tags m where m.name = n.name and m.tag_id is not null);
+
+        if v_fast then
+            perform 1 from content.tags t where t.tenant_id = v_tenant and t.id in (select m.tag_id from _import_tags m)
+            for key share;
+            perform set_config('session_replication_role', 'replica', true);
+        end if;
         insert into content.taggables (tenant_id, tag_id, target_type, target_id, created_at)
         select distinct v_tenant, m.tag_id, 'product', p.id, now()
         from _import_products p
         cross join lateral jsonb_array_elements_text(case when jsonb_typeof(p.doc->'tags') = 'array'
                                                           then p.doc->'tags' else '[]' end) n (name)
         join _import_tags m on m.name = btrim(n.name) and m.tag_id is not null;
-    end if;
-
-    if v_fast then
-        perform set_config('session_replication_role', 'origin', true);
+        if v_fast then
+            perform set_config('session_replication_role', 'origin', true);
+        end if;
     end if;
 
     -- ---------------------------------------------------------------- one event per product, then lower the flag
