@@ -34,7 +34,7 @@ _PATTERNS: list[tuple[re.Pattern, object]] = [
     (re.compile(rf"^{_COL} = ANY \(ARRAY\[(.*)\]\)$"),
      lambda m: "must be one of " + ", ".join(re.findall(r"'([^']*)'", m[2]))),
     (re.compile(rf"^{_COL} = '([^']*)'::text$"), lambda m: f"must be {m[2]}"),
-    (re.compile(rf"^email ~ '.*'::text$"), lambda m: "must be an email address like ann@example.com"),
+    (re.compile(r"^email ~ '.*'::text$"), lambda m: "must be an email address like ann@example.com"),
     (re.compile(rf"^{_COL} ~\*? '.*'::text$", re.S), lambda m: "does not have the expected format"),
     (re.compile(rf"^{_COL} = lower\({_COL}\)$"), lambda m: "must be lowercase"),
     (re.compile(r"^content\.slug_is_valid\(.*\)$"),
