@@ -438,6 +438,14 @@ comment on function index._search_tally_apply(uuid, uuid, tsquery, jsonb, text, 
     'the kept first matches drop the changed products and take back those that now come before the last kept one '
     '(every one while the tally keeps all its matches), at most 101.';
 
+create or replace function index._search_tallies_lock_key(p_tenant_id uuid) returns bigint
+    language sql immutable parallel safe
+as $$ select pg_catalog.hashtextextended('index/search_tallies/' || p_tenant_id::text, 0) $$;
+comment on function index._search_tallies_lock_key(uuid) is
+    'Internal: the advisory lock key (transaction level, exclusive) that writers of a tenant''s kept tallies take '
+    'before locking any tally row (index.tg_product_search__tallies), so that writers changing search rows in several '
+    'statements of one transaction queue instead of deadlocking on the tally rows.';
+
 create or replace function index.tg_product_search__tallies() returns trigger
     language plpgsql volatile
     security definer set search_path = pg_catalog, pg_temp
@@ -462,6 +470,15 @@ begin
     -- shared, as every invalidation of the listing caches: a fill (exclusive, try, before its snapshot) either
     -- committed before (its tally is seen below and updated) or is skipped
     perform index._listing_caches_lock(v_tenants);
+    -- one writer of a tenant's tallies at a time, taken before any tally row is locked: a transaction that changes
+    -- search rows in several statements (outbox.drain runs batch after batch in one transaction) keeps the tally
+    -- rows of its first statement locked while a second writer locks others in key order, and the two then
+    -- deadlocked on each other's rows (each deadlock cost a second and a retry of the batch event by event).
+    -- Only where the tenant keeps tallies: others lock no tally row.
+    if exists (select from index.search_tallies s where s.tenant_id = any (v_tenants)) then
+        perform pg_catalog.pg_advisory_xact_lock(index._search_tallies_lock_key(x.tenant_id))
+        from (select distinct u.tenant_id from unnest(v_tenants) u (tenant_id) order by 1) x;
+    end if;
     if cardinality(v_old) > 200 or cardinality(v_new) > 200 then
         -- a bulk change (a reindex, an import): counting it into every tally costs more than counting again
         delete from index.search_tallies s where s.tenant_id = any (v_tenants);
