@@ -5502,7 +5502,7 @@ begin
     -- (set dead by hand) sorts last as -infinity
     if not coalesce(p_from_end, false) then
         return query
-        select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts,
+        select d.consumer, d.event_id, d.event_type, e.aggregate_type::text, e.aggregate_id, d.attempts,
                left(d.last_error, 2000), d.last_error_at, d.occurred_at,
                jsonb_build_object('s', 'failed', 'k', jsonb_build_array(
                    coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer))
@@ -5518,7 +5518,7 @@ begin
         order by coalesce(d.last_error_at, '-infinity'::timestamptz) desc, d.event_id desc, d.consumer desc;
     else
         return query
-        select d.consumer, d.event_id, d.event_type, e.aggregate_type, e.aggregate_id, d.attempts,
+        select d.consumer, d.event_id, d.event_type, e.aggregate_type::text, e.aggregate_id, d.attempts,
                left(d.last_error, 2000), d.last_error_at, d.occurred_at,
                jsonb_build_object('s', 'failed', 'k', jsonb_build_array(
                    coalesce(d.last_error_at, '-infinity'::timestamptz), d.event_id, d.consumer))
