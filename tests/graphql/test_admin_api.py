@@ -290,7 +290,12 @@ def test_seo_of_catalog_and_content_categories(gql, owner, api_db):
     again = gql('{ category(handle: "kitchen") { seo { title description } } }', tenant=slug)["data"]["category"]
     assert again == {"seo": {"title": "Kitchen", "description": None}}
 
-    # refused: another tenant's category or an unknown id (NOT_FOUND on targetId), a role without the permission
+    # refused: a bad value (the field named), another tenant's category or an unknown id (NOT_FOUND on targetId),
+    # a role without the permission
+    bad = gql(set_seo, {"t": "content_category", "i": news, "s": {"canonicalUrl": "not a url"}}, tenant=slug,
+              token=ed)["data"]["setSeo"]
+    assert bad["seo"] is None and bad["userErrors"][0]["field"] == "canonicalUrl", bad
+    assert bad["userErrors"][0]["code"] == "INVALID"
     for target_type, target in (("catalog_category", kitchen), ("content_category", news)):
         foreign = gql(set_seo, {"t": target_type, "i": target, "s": {"title": "x"}}, tenant=other,
                       token=stranger)["data"]["setSeo"]
