@@ -6228,6 +6228,12 @@ CREATE TRIGGER _300_assert_module_ins AFTER INSERT ON content.categories REFEREN
 CREATE TRIGGER _300_assert_module_upd AFTER UPDATE ON content.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__assert_module('content.categories', 'content');
 
 --
+-- Name: categories _700_cleanup; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _700_cleanup AFTER DELETE ON content.categories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg_categories__cleanup();
+
+--
 -- Name: categories _900_events_upd; Type: TRIGGER; Schema: content; Owner: -
 --
 
@@ -6595,7 +6601,7 @@ CREATE TABLE content.meta (
     CONSTRAINT meta_description_check CHECK ((length(description) <= 1000)),
     CONSTRAINT meta_image_url_check CHECK (((image_url ~ '^(https?://|/)[^[:space:]]+$'::text) AND (length(image_url) <= 2048))),
     CONSTRAINT meta_robots_check CHECK ((robots ~ '^(index|noindex|follow|nofollow|none|all|noarchive|nosnippet|noimageindex|notranslate)(, ?(index|noindex|follow|nofollow|none|all|noarchive|nosnippet|noimageindex|notranslate))*$'::text)),
-    CONSTRAINT meta_target_type_check CHECK ((target_type = ANY (ARRAY['node'::text, 'product'::text]))),
+    CONSTRAINT meta_target_type_check CHECK ((target_type = ANY (ARRAY['node'::text, 'product'::text, 'catalog_category'::text, 'content_category'::text]))),
     CONSTRAINT meta_title_check CHECK ((length(title) <= 255))
 );
 
@@ -6644,6 +6650,30 @@ CREATE TRIGGER _210_check_product_targets_ins AFTER INSERT ON content.meta REFER
 CREATE TRIGGER _210_check_product_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'product', 'commerce.products');
 
 --
+-- Name: meta _220_check_catalog_category_targets_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _220_check_catalog_category_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'catalog_category', 'commerce.categories');
+
+--
+-- Name: meta _220_check_catalog_category_targets_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _220_check_catalog_category_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'catalog_category', 'commerce.categories');
+
+--
+-- Name: meta _230_check_content_category_targets_ins; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _230_check_content_category_targets_ins AFTER INSERT ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'content_category', 'content.categories');
+
+--
+-- Name: meta _230_check_content_category_targets_upd; Type: TRIGGER; Schema: content; Owner: -
+--
+
+CREATE TRIGGER _230_check_content_category_targets_upd AFTER UPDATE ON content.meta REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION content.tg__check_targets('content.meta', 'content_category', 'content.categories');
+
+--
 -- Name: meta _300_assert_module_ins; Type: TRIGGER; Schema: content; Owner: -
 --
 
@@ -6689,7 +6719,7 @@ CREATE POLICY tenant_isolation ON content.meta TO rustok_app USING ((tenant_id =
 -- Name: TABLE meta; Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON TABLE content.meta IS 'SEO meta per target (a node or a product; one row per target). Node targets are checked against content.nodes and removed with the node. Module: content.';
+COMMENT ON TABLE content.meta IS 'SEO meta per target (a node, a product, a catalog category or a content category; one row per target). Each target is checked against its table in the same tenant and the meta is removed with the target. Module: content.';
 
 --
 -- Name: COLUMN meta.tenant_id; Type: COMMENT; Schema: content; Owner: -
@@ -6701,13 +6731,13 @@ COMMENT ON COLUMN content.meta.tenant_id IS 'The owning tenant (core.tenants.id)
 -- Name: COLUMN meta.target_type; Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON COLUMN content.meta.target_type IS 'node | product: what target_id refers to.';
+COMMENT ON COLUMN content.meta.target_type IS 'node | product | catalog_category | content_category: what target_id refers to.';
 
 --
 -- Name: COLUMN meta.target_id; Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON COLUMN content.meta.target_id IS 'content.nodes.id or commerce.products.id (same tenant); one meta row per target.';
+COMMENT ON COLUMN content.meta.target_id IS 'content.nodes.id, commerce.products.id, commerce.categories.id or content.categories.id (same tenant, by target_type); one meta row per target.';
 
 --
 -- Name: COLUMN meta.title; Type: COMMENT; Schema: content; Owner: -
@@ -9085,8 +9115,20 @@ begin
             raise exception 'targetId: no page, post or comment %', p_target_id using errcode = 'no_data_found', column = 'target_id';
         end if;
         perform content._require_edit(array[p_target_id]);
+    elsif p_target_type = 'catalog_category' then
+        perform core.require_permission('catalog:write');
+        -- the meta row is content's (its triggers check that module); the category is commerce's
+        perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+        if not exists (select 1 from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_target_id) then
+            raise exception 'targetId: no catalog category %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+    elsif p_target_type = 'content_category' then
+        perform core.require_permission('content:write_all');
+        if not exists (select 1 from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_target_id) then
+            raise exception 'targetId: no content category %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
     else
-        raise exception 'targetType: must be node or product (got %)', p_target_type
+        raise exception 'targetType: must be node, product, catalog_category or content_category (got %)', p_target_type
             using errcode = 'invalid_parameter_value', column = 'target_type';
     end if;
 end
@@ -9096,7 +9138,7 @@ $$;
 -- Name: FUNCTION _require_target(p_target_type text, p_target_id uuid); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content._require_target(p_target_type text, p_target_id uuid) IS 'Internal: the target of tags or SEO meta exists in the current tenant and the acting user may change it (a product: catalog:write; a node: content._require_edit).';
+COMMENT ON FUNCTION content._require_target(p_target_type text, p_target_id uuid) IS 'Internal: the target of tags or SEO meta exists in the current tenant and the acting user may change it (a product or a catalog category: catalog:write; a node: content._require_edit; a content category: content:write_all). A catalog category also needs the commerce module on (55000 naming it).';
 
 --
 -- Name: FUNCTION _require_target(p_target_type text, p_target_id uuid); Type: ACL; Schema: content; Owner: -
@@ -10224,7 +10266,7 @@ $$;
 -- Name: FUNCTION set_meta(p_target_type text, p_target_id uuid, p_meta jsonb); Type: COMMENT; Schema: content; Owner: -
 --
 
-COMMENT ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) IS 'Set (replace) the SEO meta of a product or node: {title, description, canonicalUrl, imageUrl, robots} (absent keys are cleared), with the right to change the target. (GraphQL setSeo.)';
+COMMENT ON FUNCTION content.set_meta(p_target_type text, p_target_id uuid, p_meta jsonb) IS 'Set (replace) the SEO meta of a product, node, catalog category (catalog_category) or content category (content_category): {title, description, canonicalUrl, imageUrl, robots} (absent keys are cleared), with the right to change the target (content._require_target). (GraphQL setSeo.)';
 
 --
 -- Name: FUNCTION set_meta(p_target_type text, p_target_id uuid, p_meta jsonb); Type: ACL; Schema: content; Owner: -
@@ -10279,6 +10321,10 @@ declare
     v_tenant uuid := core.current_tenant_id();
 begin
     perform core.require_permission('tags:manage');
+    if p_target_type is distinct from 'node' and p_target_type is distinct from 'product' then
+        raise exception 'targetType: tags go on a node or a product (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
     perform content._require_target(p_target_type, p_target_id);
     if exists (select 1 from unnest(coalesce(p_names, '{}')) n where btrim(n) = '') then
         raise exception 'names: a tag name cannot be empty' using errcode = 'invalid_parameter_value', column = 'name';
@@ -10631,6 +10677,33 @@ COMMENT ON FUNCTION content.tg_categories__before_write() IS 'BEFORE INSERT/UPDA
 --
 
 GRANT ALL ON FUNCTION content.tg_categories__before_write() TO rustok_app;
+
+--
+-- Name: tg_categories__cleanup(); Type: FUNCTION; Schema: content; Owner: -
+--
+
+CREATE FUNCTION content.tg_categories__cleanup() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- polymorphic rows have no foreign key: remove the deleted categories' SEO meta
+    delete from content.meta m using old_rows o
+    where m.tenant_id = o.tenant_id and m.target_type = 'content_category' and m.target_id = o.id;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_categories__cleanup(); Type: COMMENT; Schema: content; Owner: -
+--
+
+COMMENT ON FUNCTION content.tg_categories__cleanup() IS 'AFTER DELETE statement trigger on content.categories: deletes the SEO meta (content.meta) of the deleted categories.';
+
+--
+-- Name: FUNCTION tg_categories__cleanup(); Type: ACL; Schema: content; Owner: -
+--
+
+GRANT ALL ON FUNCTION content.tg_categories__cleanup() TO rustok_app;
 
 --
 -- Name: tg_categories__events(); Type: FUNCTION; Schema: content; Owner: -
@@ -12679,6 +12752,12 @@ CREATE TRIGGER _200_no_cycle_ins AFTER INSERT ON commerce.categories REFERENCING
 --
 
 CREATE TRIGGER _200_no_cycle_upd AFTER UPDATE ON commerce.categories REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION core.tg__no_cycle('category');
+
+--
+-- Name: categories _800_cleanup_content; Type: TRIGGER; Schema: commerce; Owner: -
+--
+
+CREATE TRIGGER _800_cleanup_content AFTER DELETE ON commerce.categories REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION commerce.tg_categories__cleanup_content();
 
 --
 -- Name: categories _900_events_del; Type: TRIGGER; Schema: commerce; Owner: -
@@ -19560,6 +19639,33 @@ $$;
 --
 
 COMMENT ON FUNCTION commerce.tg_carts__events() IS 'AFTER statement trigger on commerce.carts: CartCreated per new cart; CartCheckedOut {order_id} when a cart is ordered; CartUpdated {source: carts} when its owner or currency changes.';
+
+--
+-- Name: tg_categories__cleanup_content(); Type: FUNCTION; Schema: commerce; Owner: -
+--
+
+CREATE FUNCTION commerce.tg_categories__cleanup_content() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+begin
+    -- content.meta has no foreign key to its targets: remove the deleted categories' SEO meta
+    delete from content.meta m
+    using old_rows o where m.tenant_id = o.tenant_id and m.target_type = 'catalog_category' and m.target_id = o.id;
+    return null;
+end
+$$;
+
+--
+-- Name: FUNCTION tg_categories__cleanup_content(); Type: COMMENT; Schema: commerce; Owner: -
+--
+
+COMMENT ON FUNCTION commerce.tg_categories__cleanup_content() IS 'AFTER DELETE statement trigger on commerce.categories: removes the deleted categories'' SEO meta (content.meta).';
+
+--
+-- Name: FUNCTION tg_categories__cleanup_content(); Type: ACL; Schema: commerce; Owner: -
+--
+
+GRANT ALL ON FUNCTION commerce.tg_categories__cleanup_content() TO rustok_app;
 
 --
 -- Name: tg_inventory_levels__events(); Type: FUNCTION; Schema: commerce; Owner: -

@@ -104,6 +104,27 @@ def test_meta_node_target_must_exist_in_tenant(conn, t1, t2):
                  (t1["id"], post["id"]), sqlstate="23505", field="meta_pkey")
 
 
+def test_meta_of_categories_checked_and_removed_with_them(conn, t1, t2):
+    """catalog_category and content_category targets: in the same tenant (23503), gone with the category."""
+    def commerce_cat(tenant_id, handle):
+        return conn.execute("insert into commerce.categories (tenant_id, name, handle) values (%s, %s, %s) returning id",
+                            (tenant_id, handle, handle)).fetchone()["id"]
+    for target_type, mine, foreign, table in (
+            ("catalog_category", commerce_cat(t1["id"], "mine"), commerce_cat(t2["id"], "theirs"), "commerce.categories"),
+            ("content_category", cat(conn, t1["id"], "Mine")["id"], cat(conn, t2["id"], "Theirs")["id"], "content.categories")):
+        assert_fails(conn, "insert into content.meta (tenant_id, target_type, target_id, title) values (%s, %s, %s, 't')",
+                     (t1["id"], target_type, foreign), sqlstate="23503", field="content.meta.target_id")
+        conn.execute("insert into content.meta (tenant_id, target_type, target_id, title) values (%s, %s, %s, 'SEO')",
+                     (t1["id"], target_type, mine))
+        # the same id under another target type is another target (and must exist as that type)
+        assert_fails(conn, "insert into content.meta (tenant_id, target_type, target_id, title) values (%s, 'node', %s, 't')",
+                     (t1["id"], mine), sqlstate="23503", field="content.meta.target_id")
+        conn.execute(f"delete from {table} where id = %s", (mine,))
+        assert conn.execute("select count(*) as n from content.meta where target_id = %s", (mine,)).fetchone()["n"] == 0
+    assert_fails(conn, "insert into content.meta (tenant_id, target_type, target_id) values (%s, 'category', %s)",
+                 (t1["id"], t1["id"]), sqlstate="23514", field="meta_target_type_check")
+
+
 @pytest.mark.parametrize("cols,vals,constraint", [
     ("mime_type", "'image/png'", "media_location_check"),
     ("url, mime_type", "'https://x.io/a', 'Image PNG'", "media_mime_type_check"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import psycopg
 
+from rustok.ids import parse_id
 from tests.graphql.conftest import login, new_tenant, new_user
 
 ERRS = "userErrors { field code message } position"
@@ -236,3 +237,94 @@ def test_content_categories_and_revisions(gql, owner, api_db):
     gone = gql('mutation($c: ID!) { deleteContentCategory(id: $c) { deleted } }', {"c": sub["id"]}, tenant=slug,
                token=ed)["data"]["deleteContentCategory"]
     assert gone == {"deleted": True}
+
+
+def test_seo_of_catalog_and_content_categories(gql, owner, api_db):
+    """setSeo on both kinds of categories: set, read back (storefront trees, staff records), refused for another
+    tenant's category, a role without the permission and a disabled module; the meta goes with the category."""
+    slug, other = new_tenant(owner), new_tenant(owner)
+    new_user(owner, slug, "boss@cseo.example", "admin")
+    new_user(owner, slug, "ed@cseo.example", "editor")
+    new_user(owner, slug, "al@cseo.example", "author")
+    new_user(owner, other, "boss@cseo2.example", "admin")
+    boss, ed, al = (login(gql, slug, e) for e in ("boss@cseo.example", "ed@cseo.example", "al@cseo.example"))
+    stranger = login(gql, other, "boss@cseo2.example")
+    kitchen = gql('mutation { createCategory(input: {name: "Kitchen", handle: "kitchen"}) { category { id } } }',
+                  tenant=slug, token=boss)["data"]["createCategory"]["category"]["id"]
+    news = gql('mutation { createContentCategory(input: {name: "News"}) { category { id } } }',
+               tenant=slug, token=ed)["data"]["createContentCategory"]["category"]["id"]
+    set_seo = ('mutation($t: SeoTarget!, $i: ID!, $s: SeoInput!) { setSeo(targetType: $t, targetId: $i, input: $s) '
+               f'{{ seo {{ title description canonicalUrl imageUrl robots }} {ERRS} }} }}')
+
+    # set: a catalog category by catalog:write, a content category by content:write_all
+    done = gql(set_seo, {"t": "catalog_category", "i": kitchen, "s": {"title": "Kitchen | Shop", "description": "Pots",
+                                                                      "canonicalUrl": "https://shop.example/kitchen"}},
+               tenant=slug, token=boss)["data"]["setSeo"]
+    assert done["userErrors"] == [] and done["seo"] == {"title": "Kitchen | Shop", "description": "Pots",
+                                                        "canonicalUrl": "https://shop.example/kitchen",
+                                                        "imageUrl": None, "robots": None}
+    done = gql(set_seo, {"t": "content_category", "i": news, "s": {"title": "News", "robots": "noindex"}},
+               tenant=slug, token=ed)["data"]["setSeo"]
+    assert done["userErrors"] == [] and done["seo"]["robots"] == "noindex"
+
+    # read back: storefront (anonymous) and staff
+    tree = gql('{ categories { handle seo { title description robots } } }', tenant=slug)["data"]["categories"]
+    assert tree == [{"handle": "kitchen", "seo": {"title": "Kitchen | Shop", "description": "Pots", "robots": None}}]
+    one = gql('{ category(handle: "kitchen") { seo { canonicalUrl } } }', tenant=slug)["data"]["category"]
+    assert one == {"seo": {"canonicalUrl": "https://shop.example/kitchen"}}
+    assert gql('{ contentCategories { slug seo { title robots } } }', tenant=slug)["data"]["contentCategories"] == [
+        {"slug": "news", "seo": {"title": "News", "robots": "noindex"}}]
+    staff = gql('{ allCategories { nodes { handle seo { title } } } }', tenant=slug, token=boss)["data"]["allCategories"]
+    assert staff["nodes"] == [{"handle": "kitchen", "seo": {"title": "Kitchen | Shop"}}]
+    staff = gql('{ categories { seo { title } } }', tenant=slug, token=boss)["data"]["categories"]
+    assert staff == [{"seo": {"title": "Kitchen | Shop"}}]
+    changed = gql('mutation($c: ID!) { updateContentCategory(id: $c, input: {position: 1}) { category { seo { title } } } }',
+                  {"c": news}, tenant=slug, token=ed)["data"]["updateContentCategory"]["category"]
+    assert changed == {"seo": {"title": "News"}}
+    # no meta: every field null
+    bare = gql('mutation { createCategory(input: {name: "Bare", handle: "bare"}) { category { seo { title robots } } } }',
+               tenant=slug, token=boss)["data"]["createCategory"]["category"]
+    assert bare == {"seo": {"title": None, "robots": None}}
+    # set again replaces: absent fields are cleared
+    gql(set_seo, {"t": "catalog_category", "i": kitchen, "s": {"title": "Kitchen"}}, tenant=slug, token=boss)
+    again = gql('{ category(handle: "kitchen") { seo { title description } } }', tenant=slug)["data"]["category"]
+    assert again == {"seo": {"title": "Kitchen", "description": None}}
+
+    # refused: a bad value (the field named), another tenant's category or an unknown id (NOT_FOUND on targetId),
+    # a role without the permission
+    bad = gql(set_seo, {"t": "content_category", "i": news, "s": {"canonicalUrl": "not a url"}}, tenant=slug,
+              token=ed)["data"]["setSeo"]
+    assert bad["seo"] is None and bad["userErrors"][0]["field"] == "canonicalUrl", bad
+    assert bad["userErrors"][0]["code"] == "INVALID"
+    for target_type, target in (("catalog_category", kitchen), ("content_category", news)):
+        foreign = gql(set_seo, {"t": target_type, "i": target, "s": {"title": "x"}}, tenant=other,
+                      token=stranger)["data"]["setSeo"]
+        assert foreign["seo"] is None
+        assert foreign["userErrors"][0]["code"] == "NOT_FOUND" and foreign["userErrors"][0]["field"] == "targetId"
+        assert "category" in foreign["userErrors"][0]["message"]
+    missing = gql(set_seo, {"t": "content_category", "i": "01ARZ3NDEKTSV4RRFFQ69G5FAV", "s": {"title": "x"}},
+                  tenant=slug, token=ed)["data"]["setSeo"]["userErrors"][0]
+    assert missing["code"] == "NOT_FOUND" and missing["field"] == "targetId" and "content category" in missing["message"]
+    for token, target_type, target in ((al, "catalog_category", kitchen), (al, "content_category", news),
+                                       (ed, "catalog_category", kitchen)):
+        refused = gql(set_seo, {"t": target_type, "i": target, "s": {"title": "x"}}, tenant=slug, token=token,
+                      expect_errors=True)["errors"][0]
+        assert refused["extensions"]["code"] == "FORBIDDEN", refused
+    titles = dict(owner.execute("select target_type, title from content.meta where target_id in (%s, %s)",
+                                (parse_id(kitchen), parse_id(news))).fetchall())
+    assert titles == {"catalog_category": "Kitchen", "content_category": "News"}   # nothing written by the refusals
+
+    # a disabled module: MODULE_DISABLED naming it, as the other category operations answer
+    for module, target_type, target in (("commerce", "catalog_category", kitchen), ("content", "content_category", news)):
+        gql(f'mutation {{ setModuleEnabled(module: "{module}", enabled: false) {{ position }} }}', tenant=slug, token=boss)
+        off = gql(set_seo, {"t": target_type, "i": target, "s": {"title": "x"}}, tenant=slug, token=boss,
+                  expect_errors=True)["errors"][0]
+        assert off["extensions"]["code"] == "MODULE_DISABLED" and off["extensions"]["module"] == module, off
+        gql(f'mutation {{ setModuleEnabled(module: "{module}", enabled: true) {{ position }} }}', tenant=slug, token=boss)
+
+    # deleting a category removes its meta
+    gql('mutation($c: ID!) { deleteCategory(id: $c) { deleted } }', {"c": kitchen}, tenant=slug, token=boss)
+    gql('mutation($c: ID!) { deleteContentCategory(id: $c) { deleted } }', {"c": news}, tenant=slug, token=ed)
+    left = owner.execute("select count(*) from content.meta where target_id in (%s, %s)",
+                         (parse_id(kitchen), parse_id(news))).fetchone()[0]
+    assert left == 0

@@ -100,6 +100,11 @@ def shop(both, owner, api_db):
                          "values (%s, 'News \"&\" views', 'news', 'All the news', 2) returning id", (t,)).fetchone()[0]
     howto = owner.execute("insert into content.categories (tenant_id, name, slug) values (%s, 'How-to', 'how-to') "
                           "returning id", (t,)).fetchone()[0]
+    # SEO meta of categories (setSeo targets catalog_category, content_category): Tops and News have some
+    owner.execute("insert into content.meta (tenant_id, target_type, target_id, title, robots) "
+                  "values (%s, 'catalog_category', %s, 'Tops \"&\" more', 'noindex'), "
+                  "(%s, 'catalog_category', %s, 'Shirts', null), "
+                  "(%s, 'content_category', %s, 'News | Blog', null)", (t, tops, t, cat, t, news))
     for sub_name, sub_slug, pos in (("Releases", "releases", 2), ("Events", "events", 1)):
         owner.execute("insert into content.categories (tenant_id, name, slug, parent_id, position) values (%s, %s, %s, %s, %s)",
                       (t, sub_name, sub_slug, news, pos))
@@ -216,6 +221,12 @@ OPERATIONS = [
     ("the category tree", """{ categories { __typename id name handle description rank parent { handle }
           children { handle rank children { handle } parent { name parent { name } } } } }""", {}),
     ("the blog's category tree", """{ contentCategories { __typename id name slug description position children { slug } parent { slug } } }""", {}),
+    ("category trees with SEO meta", """{ categories { handle seo { __typename title robots description }
+          children { seo { title canonicalUrl } parent { seo { robots } } } }
+          contentCategories { slug seo { title imageUrl } children { slug seo { title } } } }""", {}),
+    ("a category by handle with SEO meta", """{ category(handle: "tops") { name seo { title robots } } }""", {}),
+    ("the SEO meta of a product's and a post's categories", """{ product(handle: "p-7") { categories { handle seo { title } } }
+          contents(kind: post, first: 3) { nodes { slug category { slug seo { title robots } } } } }""", {}),
     ("categories beside products", """{ cats: categories { handle children { handle } } products(first: 2) { nodes { handle } } }""", {}),
     ("content search with bodies", """{ contents(search: "tee", first: 5) { totalCount sort nodes { title rank body } } }""", {}),
     ("pages by position, backwards", """{ contents(kind: page, sort: title_asc, last: 2) { nodes { slug } pageInfo { startCursor hasPreviousPage } } }""", {}),
@@ -341,6 +352,17 @@ def test_compiled_and_ordinary_answers_are_identical(both, shop, name, query, va
     assert "errors" not in compiled.json()
     assert compiled.content == ordinary.content, (name, compiled.content[300:520], ordinary.content[300:520])
     assert len(compiled.content) > 60 or "null" in name or "unknown" in name or "no match" in name, compiled.text
+
+
+def test_category_seo_is_compiled(both, shop):
+    """Category.seo and ContentCategory.seo are read in the compiled statement (not a fallback), with the values."""
+    on, _ = both
+    answer = post(on, '{ category(handle: "tops") { seo { title robots description } } '
+                      'contentCategories { slug seo { title } } }', {}, shop)
+    assert answer.headers.get("x-execution") == "compiled"
+    data = answer.json()["data"]
+    assert data["category"] == {"seo": {"title": 'Tops "&" more', "robots": "noindex", "description": None}}
+    assert {"slug": "news", "seo": {"title": "News | Blog"}} in data["contentCategories"]
 
 
 def test_paging_walks_are_identical(both, shop):

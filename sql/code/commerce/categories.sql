@@ -41,6 +41,24 @@ create or replace trigger _200_no_cycle_upd after update on commerce.categories
     referencing new table as new_rows for each statement
     execute function core.tg__no_cycle('category');
 
+create or replace function commerce.tg_categories__cleanup_content() returns trigger
+    language plpgsql volatile
+as $$
+begin
+    -- content.meta has no foreign key to its targets: remove the deleted categories' SEO meta
+    delete from content.meta m
+    using old_rows o where m.tenant_id = o.tenant_id and m.target_type = 'catalog_category' and m.target_id = o.id;
+    return null;
+end
+$$;
+comment on function commerce.tg_categories__cleanup_content() is
+    'AFTER DELETE statement trigger on commerce.categories: removes the deleted categories'' SEO meta (content.meta).';
+grant execute on function commerce.tg_categories__cleanup_content() to rustok_app;
+
+create or replace trigger _800_cleanup_content after delete on commerce.categories
+    referencing old table as old_rows for each statement
+    execute function commerce.tg_categories__cleanup_content();
+
 create or replace trigger _900_events_del after delete on commerce.categories
     referencing old table as old_rows for each statement
     execute function commerce.tg__product_child_events('category', 'id');

@@ -146,15 +146,28 @@ begin
             raise exception 'targetId: no page, post or comment %', p_target_id using errcode = 'no_data_found', column = 'target_id';
         end if;
         perform content._require_edit(array[p_target_id]);
+    elsif p_target_type = 'catalog_category' then
+        perform core.require_permission('catalog:write');
+        -- the meta row is content's (its triggers check that module); the category is commerce's
+        perform core.assert_module_enabled(array[core.current_tenant_id()], 'commerce');
+        if not exists (select 1 from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_target_id) then
+            raise exception 'targetId: no catalog category %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
+    elsif p_target_type = 'content_category' then
+        perform core.require_permission('content:write_all');
+        if not exists (select 1 from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = p_target_id) then
+            raise exception 'targetId: no content category %', p_target_id using errcode = 'no_data_found', column = 'target_id';
+        end if;
     else
-        raise exception 'targetType: must be node or product (got %)', p_target_type
+        raise exception 'targetType: must be node, product, catalog_category or content_category (got %)', p_target_type
             using errcode = 'invalid_parameter_value', column = 'target_type';
     end if;
 end
 $$;
 comment on function content._require_target(text, uuid) is
     'Internal: the target of tags or SEO meta exists in the current tenant and the acting user may change it '
-    '(a product: catalog:write; a node: content._require_edit).';
+    '(a product or a catalog category: catalog:write; a node: content._require_edit; a content category: '
+    'content:write_all). A catalog category also needs the commerce module on (55000 naming it).';
 grant execute on function content._require_target(text, uuid) to rustok_app;
 
 create or replace function content.set_tags(p_target_type text, p_target_id uuid, p_names text[]) returns text[]
@@ -164,6 +177,10 @@ declare
     v_tenant uuid := core.current_tenant_id();
 begin
     perform core.require_permission('tags:manage');
+    if p_target_type is distinct from 'node' and p_target_type is distinct from 'product' then
+        raise exception 'targetType: tags go on a node or a product (got %)', p_target_type
+            using errcode = 'invalid_parameter_value', column = 'target_type';
+    end if;
     perform content._require_target(p_target_type, p_target_id);
     if exists (select 1 from unnest(coalesce(p_names, '{}')) n where btrim(n) = '') then
         raise exception 'names: a tag name cannot be empty' using errcode = 'invalid_parameter_value', column = 'name';
@@ -215,8 +232,9 @@ begin
 end
 $$;
 comment on function content.set_meta(text, uuid, jsonb) is
-    'Set (replace) the SEO meta of a product or node: {title, description, canonicalUrl, imageUrl, robots} (absent '
-    'keys are cleared), with the right to change the target. (GraphQL setSeo.)';
+    'Set (replace) the SEO meta of a product, node, catalog category (catalog_category) or content category '
+    '(content_category): {title, description, canonicalUrl, imageUrl, robots} (absent keys are cleared), with the '
+    'right to change the target (content._require_target). (GraphQL setSeo.)';
 revoke execute on function content.set_meta(text, uuid, jsonb) from public;
 grant execute on function content.set_meta(text, uuid, jsonb) to rustok_app;
 

@@ -70,6 +70,24 @@ create or replace trigger _300_assert_module_upd after update on content.categor
     referencing new table as new_rows for each statement
     execute function content.tg__assert_module('content.categories', 'content');
 
+create or replace function content.tg_categories__cleanup() returns trigger
+    language plpgsql volatile
+as $$
+begin
+    -- polymorphic rows have no foreign key: remove the deleted categories' SEO meta
+    delete from content.meta m using old_rows o
+    where m.tenant_id = o.tenant_id and m.target_type = 'content_category' and m.target_id = o.id;
+    return null;
+end
+$$;
+comment on function content.tg_categories__cleanup() is
+    'AFTER DELETE statement trigger on content.categories: deletes the SEO meta (content.meta) of the deleted categories.';
+grant execute on function content.tg_categories__cleanup() to rustok_app;
+
+create or replace trigger _700_cleanup after delete on content.categories
+    referencing old table as old_rows for each statement
+    execute function content.tg_categories__cleanup();
+
 create or replace trigger _900_events_upd after update on content.categories
     referencing old table as old_rows new table as new_rows for each statement
     execute function content.tg_categories__events();

@@ -3,7 +3,8 @@
 -- ---------------------------------------------------------------- content.meta
 
 comment on table content.meta is
-    'SEO meta per target (a node or a product; one row per target). Node targets are checked against content.nodes and removed with the node. Module: content.';
+    'SEO meta per target (a node, a product, a catalog category or a content category; one row per target). Each '
+    'target is checked against its table in the same tenant and the meta is removed with the target. Module: content.';
 comment on column content.meta.title is 'SEO <title>, at most 255 characters.';
 comment on column content.meta.description is 'Meta description, at most 1000 characters.';
 comment on column content.meta.canonical_url is 'Absolute http(s) canonical URL.';
@@ -11,9 +12,11 @@ comment on column content.meta.image_url is 'Social/OG image: absolute http(s) U
 comment on column content.meta.robots is 'Robots directives, comma separated, e.g. "noindex, nofollow".';
 comment on column content.meta.tenant_id is
     'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
-comment on column content.meta.target_type is 'node | product: what target_id refers to.';
+comment on column content.meta.target_type is
+    'node | product | catalog_category | content_category: what target_id refers to.';
 comment on column content.meta.target_id is
-    'content.nodes.id or commerce.products.id (same tenant); one meta row per target.';
+    'content.nodes.id, commerce.products.id, commerce.categories.id or content.categories.id (same tenant, by '
+    'target_type); one meta row per target.';
 comment on column content.meta.created_at is 'When the row was created (write-once; trigger _100_timestamps).';
 comment on column content.meta.updated_at is
     'When the row last really changed (trigger _100_timestamps; an update that changes nothing keeps it).';
@@ -40,6 +43,22 @@ create or replace trigger _210_check_product_targets_ins after insert on content
 create or replace trigger _210_check_product_targets_upd after update on content.meta
     referencing new table as new_rows for each statement
     execute function content.tg__check_targets('content.meta', 'product', 'commerce.products');
+
+create or replace trigger _220_check_catalog_category_targets_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'catalog_category', 'commerce.categories');
+
+create or replace trigger _220_check_catalog_category_targets_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'catalog_category', 'commerce.categories');
+
+create or replace trigger _230_check_content_category_targets_ins after insert on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'content_category', 'content.categories');
+
+create or replace trigger _230_check_content_category_targets_upd after update on content.meta
+    referencing new table as new_rows for each statement
+    execute function content.tg__check_targets('content.meta', 'content_category', 'content.categories');
 
 create or replace trigger _300_assert_module_ins after insert on content.meta
     referencing new table as new_rows for each statement

@@ -1,5 +1,6 @@
-"""Back-office mutations: module toggles, users (role, deactivation), tags by name, SEO meta. Each is one
-SQL API function (sql/code/core/api.sql, sql/code/content/api.sql) that checks the permission itself."""
+"""Back-office mutations: module toggles, users (role, deactivation), tags by name, SEO meta (of products, nodes and
+both kinds of categories). Each is one SQL API function (sql/code/core/api.sql, sql/code/content/api.sql) that checks
+the permission itself."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from rustok.graphql.paging import COUNT_CAP, connection, counted, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
 from rustok.graphql.staff import _PRICE_LIST, CATEGORY_RECORD, _page_params
-from rustok.graphql.storefront import seo_of
+from rustok.graphql.storefront import SEO_OF_META, seo_of
 from rustok.ids import parse_id
 
 mutation = MutationType()
@@ -64,11 +65,17 @@ async def resolve_set_tags(_, info, targetType: str, targetId: str, names: list[
     return result
 
 
+# the permission the role must hold for setSeo on each kind of target (content.set_meta checks it again, and a
+# node's author: content._require_target)
+_SEO_TARGET_PERMISSION = {"product": "catalog:write", "catalog_category": "catalog:write", "node": "content:write_own",
+                          "content_category": "content:write_all"}
+
+
 @mutation.field("setSeo")
 @mutation_payload
 async def resolve_set_seo(_, info, targetType: str, targetId: str, input: dict):  # noqa: N803
     target = parse_id(targetId)
-    permission = "catalog:write" if targetType == "product" else "content:write_own"
+    permission = _SEO_TARGET_PERMISSION[targetType]
     async with permission_write(info.context, permission) as (conn, result):
         await conn.execute("select content.set_meta(%s, %s, %s)", (targetType, target, jsonb(input)))
         result["seo"] = seo_of({k: v for k, v in input.items() if v is not None})
@@ -304,8 +311,10 @@ async def resolve_adjust_inventory(_, info, variantId: str, delta: int, reason: 
 
 # ---------------------------------------------------------------- content categories, revisions
 
-_CONTENT_CATEGORY = ("select id, name, slug, description, parent_id, position from content.categories "
-                     "where tenant_id = core.current_tenant_id() and id = %s")
+_CONTENT_CATEGORY = (f"select c.id, c.name, c.slug, c.description, c.parent_id, c.position, "
+                     f"coalesce((select {SEO_OF_META} from content.meta m where m.tenant_id = c.tenant_id "
+                     f"and m.target_type = 'content_category' and m.target_id = c.id), '{{}}') as seo "
+                     f"from content.categories c where c.tenant_id = core.current_tenant_id() and c.id = %s")
 
 
 async def _upsert_content_category(info, category_id, input: dict):

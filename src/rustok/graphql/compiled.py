@@ -43,6 +43,7 @@ from rustok.graphql.db import autocommit
 from rustok.graphql.errors import ApiError
 from rustok.graphql.limits import Limits, _ArgumentGuard
 from rustok.graphql.paging import page_args
+from rustok.graphql.storefront import SEO_OF_META
 from rustok.ids import InvalidIdError, parse_id
 
 log = logging.getLogger(__name__)
@@ -359,6 +360,14 @@ class Compiler:
                 raise Unsupported(f"Seo.{t.name}")
         return _object(members)
 
+    def category_seo(self, node: FieldNode, category_id: str, target_type: str) -> str:
+        """Seo of a category (its content.meta row, every field null when it has none or `category_id` is null):
+        Category.seo and ContentCategory.seo (storefront.category_node, content_category_node)."""
+        sm = self.params.name("sm")
+        return (f"(select {self.seo(node, sm)} from (select coalesce((select {SEO_OF_META} from content.meta m "
+                f"where m.tenant_id = core.current_tenant_id() and m.target_type = {_lit(target_type)} "
+                f"and m.target_id = {category_id}), '{{}}'::jsonb) as seo) {sm})")
+
     def currency(self, field_name: str, node: FieldNode, listing_currency: str | None) -> str:
         """The SQL parameter of a Product field's `currency` argument (trimmed, upper case), else the listing's
         currency (the parameter named `listing_currency`), else null."""
@@ -536,6 +545,8 @@ class Compiler:
                 members.append((s.key, _j("ct.description")))
             elif s.name == "rank":
                 members.append((s.key, "coalesce(nullif(ct.rank, 0), 0)::text"))
+            elif s.name == "seo":
+                members.append((s.key, self.category_seo(s.node, "ct.id", "catalog_category")))
             else:
                 raise Unsupported(f"Category.{s.name}")
         return _array(_object(members),
@@ -920,6 +931,8 @@ class Compiler:
                 members.append((s.key, _j(f"{ct}.description")))
             elif s.name == "position":
                 members.append((s.key, f"coalesce({ct}.position, 0)::text"))
+            elif s.name == "seo":
+                members.append((s.key, self.category_seo(s.node, f"{ct}.id", "content_category")))
             else:
                 raise Unsupported(f"ContentCategory.{s.name}")
         return _object(members)
@@ -1000,6 +1013,9 @@ class Compiler:
                 members.append((s.key, _j(f"{row}.{s.name}")))
             elif s.name == number:
                 members.append((s.key, f"coalesce({row}.{number}, 0)::text"))
+            elif s.name == "seo":
+                members.append((s.key, self.category_seo(
+                    s.node, f"{row}.id", "catalog_category" if type_name == "Category" else "content_category")))
             elif s.name == "children":
                 child = self.params.name("ch")
                 members.append((s.key, _array(self.category_tree_node(s.node, child, cats, tree),

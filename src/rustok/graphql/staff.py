@@ -15,7 +15,7 @@ from rustok.graphql.errors import ApiError
 from rustok.graphql.paging import COUNT_CAP, bind_total_count, connection, counted, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
-from rustok.graphql.storefront import _ORDER_COLUMNS, order_node
+from rustok.graphql.storefront import _ORDER_COLUMNS, SEO_OF_META, order_node
 from rustok.ids import parse_id
 
 query = QueryType()
@@ -270,10 +270,12 @@ async def resolve_set_product_categories(_, info, productId: str, categoryIds: l
     return result
 
 
-_CATEGORY_COLUMNS = """
+_CATEGORY_COLUMNS = f"""
     c.id, c.name, c.handle, c.description, c.parent_id, c.is_active, c.is_internal, c.rank, c.metadata,
     (select count(*) from commerce.product_categories pc
-     where pc.tenant_id = c.tenant_id and pc.category_id = c.id)::int as product_count"""
+     where pc.tenant_id = c.tenant_id and pc.category_id = c.id)::int as product_count,
+    coalesce((select {SEO_OF_META} from content.meta m where m.tenant_id = c.tenant_id
+              and m.target_type = 'catalog_category' and m.target_id = c.id), '{{}}') as seo"""
 CATEGORY_RECORD = f"select {_CATEGORY_COLUMNS} from commerce.categories c where c.tenant_id = core.current_tenant_id() and c.id = %s"
 _CATEGORY_PAGE = f"""
     select k.cursor, {_CATEGORY_COLUMNS}

@@ -349,16 +349,21 @@ async def resolve_variant_product(variant, info):
 
 # ---------------------------------------------------------------- categories
 
-_CATEGORIES = """
-    select c.id, c.parent_id, c.name, c.handle, c.description, c.rank
+# A category's SEO meta (content.meta alias m, left joined: {} when it has none), as Seo reads it (seo_of).
+SEO_OF_META = ("jsonb_strip_nulls(jsonb_build_object('title', m.title, 'description', m.description, "
+               "'canonicalUrl', m.canonical_url, 'imageUrl', m.image_url, 'robots', m.robots))")
+
+_CATEGORIES = f"""
+    select c.id, c.parent_id, c.name, c.handle, c.description, c.rank, {SEO_OF_META} as seo
     from commerce.categories c
+    left join content.meta m on m.tenant_id = c.tenant_id and m.target_type = 'catalog_category' and m.target_id = c.id
     where c.tenant_id = core.current_tenant_id() and (%s or (c.is_active and not c.is_internal))
     order by c.rank, c.name, c.id"""
 
 
 def category_node(row: dict) -> dict:
     return {"__typename": "Category", "id": row["id"], "name": row["name"], "handle": row["handle"],
-            "description": row.get("description"), "rank": row.get("rank") or 0,
+            "description": row.get("description"), "rank": row.get("rank") or 0, "seo": seo_of(row.get("seo")),
             "_parentId": row.get("parentId"), "_children": []}
 
 
@@ -569,9 +574,10 @@ async def resolve_content_comments(content, info, sort="oldest", first=None, aft
                                      parent_id=content["id"])
 
 
-_CONTENT_CATEGORIES = """
-    select c.id, c.parent_id, c.name, c.slug, c.description, c.position
+_CONTENT_CATEGORIES = f"""
+    select c.id, c.parent_id, c.name, c.slug, c.description, c.position, {SEO_OF_META} as seo
     from content.categories c
+    left join content.meta m on m.tenant_id = c.tenant_id and m.target_type = 'content_category' and m.target_id = c.id
     where c.tenant_id = core.current_tenant_id() and %s is not null
     order by c.position, c.name, c.id"""
 
@@ -579,7 +585,7 @@ _CONTENT_CATEGORIES = """
 def content_category_node(row: dict) -> dict:
     return {"__typename": "ContentCategory", "id": row["id"], "name": row["name"], "slug": row["slug"],
             "description": row.get("description"), "position": row.get("position") or 0,
-            "_parentId": row.get("parentId"), "_children": []}
+            "seo": seo_of(row.get("seo")), "_parentId": row.get("parentId"), "_children": []}
 
 
 async def content_category_tree(ctx) -> dict:

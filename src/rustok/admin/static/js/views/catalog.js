@@ -520,7 +520,7 @@ export function seoSection(targetType, target, reload) {
   form.addEventListener("submit", (ev) => {
     ev.preventDefault();
     guard(async () => {
-      const out = await mutate(`mutation($t: TagTarget!, $id: ID!, $input: SeoInput!) { setSeo(targetType: $t, targetId: $id, input: $input) { position ${ERR} } }`,
+      const out = await mutate(`mutation($t: SeoTarget!, $id: ID!, $input: SeoInput!) { setSeo(targetType: $t, targetId: $id, input: $input) { position ${ERR} } }`,
         { t: targetType, id: target.id, input: { title: title.value || null, description: description.value || null,
           canonicalUrl: canonical.value || null, imageUrl: image.value || null, robots: robots.value || null } }, "setSeo");
       if (showErrors(form, out.userErrors)) return;
