@@ -21,7 +21,7 @@ from rustok.graphql.access import ready_to_read, require_permission, require_ten
 from rustok.graphql.commerce import _address, _order
 from rustok.graphql.db import fetch_all, fetch_one, scalar, tenant_connection, tenant_write
 from rustok.graphql.errors import ApiError
-from rustok.graphql.paging import COUNT_CAP, bind_total_count, connection, counted, page_args
+from rustok.graphql.paging import COUNT_CAP, bind_total_count, connection, counted, not_a_cursor, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.graphql.scalars import jsonb
 from rustok.graphql.storefront import _ORDER_COLUMNS, order_node
@@ -269,8 +269,7 @@ def _oldest_key(cursor: dict | None, argument: str) -> tuple:
             raise ValueError
         return datetime.fromisoformat(key[0]), UUID(key[1])
     except (ValueError, TypeError, AttributeError):
-        raise ApiError("BAD_USER_INPUT", f"{argument}: not a cursor of this list (take cursors from edges or pageInfo)",
-                       argument=argument) from None
+        raise not_a_cursor(argument) from None
 
 
 @query.field("viewerPendingComments")

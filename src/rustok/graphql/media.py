@@ -20,7 +20,7 @@ from rustok.graphql.access import permissions, require_module, require_tenant, r
 from rustok.graphql.db import camel_row, fetch_all, fetch_one, permission_write, scalar, tenant_write
 from rustok.graphql.errors import ApiError
 from rustok.graphql.loaders import loader
-from rustok.graphql.paging import COUNT_CAP, connection, page_args
+from rustok.graphql.paging import COUNT_CAP, connection, not_a_cursor, page_args
 from rustok.graphql.payloads import mutation_payload
 from rustok.ids import new_id, parse_id
 
@@ -195,8 +195,7 @@ def _cursor_id(key: dict | None, argument: str):
             raise ValueError
         return parse_id(key["k"][0])
     except (ValueError, TypeError, AttributeError):
-        raise ApiError("BAD_USER_INPUT", f"{argument}: not a cursor of this list (take cursors from edges or pageInfo)",
-                       argument=argument) from None
+        raise not_a_cursor(argument) from None
 
 
 async def _require_media_reader(ctx) -> None:

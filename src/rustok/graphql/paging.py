@@ -26,11 +26,16 @@ def encode_cursor(key) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def not_a_cursor(argument: str) -> ApiError:
+    """The refusal of a cursor that this list did not hand out (malformed, or another list's or sort's)."""
+    return ApiError("BAD_USER_INPUT", f"{argument}: not a cursor of this list (take cursors from edges or pageInfo)",
+                    argument=argument)
+
+
 def decode_cursor(value: str | None, argument: str):
     if value is None:
         return None
-    bad = ApiError("BAD_USER_INPUT", f"{argument}: not a cursor of this list (take cursors from edges or pageInfo)",
-                   argument=argument)
+    bad = not_a_cursor(argument)
     if not isinstance(value, str) or len(value) > 2048:
         raise bad
     try:
