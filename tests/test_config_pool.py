@@ -7,7 +7,7 @@ import os
 import pytest
 
 from rustok import cli
-from rustok.config import POOL_FLOOR, Settings, default_pool_size, usable_cpus
+from rustok.config import POOL_FLOOR, Settings, default_index_workers, default_pool_size, usable_cpus
 from rustok.errors import ConfigError
 
 
@@ -20,6 +20,14 @@ def test_the_default_is_two_per_core_shared_by_the_processes_with_a_floor():
     assert default_pool_size(16, cpus=8) == POOL_FLOOR
     assert 1 <= usable_cpus() <= (os.cpu_count() or 1)
     assert Settings().db_pool_size == default_pool_size(1)
+
+
+def test_the_projector_slots_default_to_the_cores_up_to_four(monkeypatch):
+    assert [default_index_workers(cpus=n) for n in (1, 2, 3, 4, 16)] == [1, 2, 3, 4, 4]
+    monkeypatch.delenv("RUSTOK_INDEX_WORKERS", raising=False)
+    assert Settings.from_env().index_workers == Settings().index_workers == default_index_workers()
+    monkeypatch.setenv("RUSTOK_INDEX_WORKERS", "6")
+    assert Settings.from_env().index_workers == 6
 
 
 def test_from_env(monkeypatch):

@@ -86,6 +86,12 @@ def default_pool_size(processes: int = 1, cpus: int | None = None) -> int:
     return max(POOL_FLOOR, math.ceil(POOL_PER_CORE * cpus / max(1, processes)))
 
 
+def default_index_workers(cpus: int | None = None) -> int:
+    """RUSTOK_INDEX_WORKERS when unset: the worker's slots, one per usable CPU, 1 to 4."""
+    cpus = cpus if cpus is not None else usable_cpus()
+    return max(1, min(4, cpus))
+
+
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
     if raw is None or raw == "":
@@ -196,7 +202,9 @@ class Settings:
     serve_workers: int = 1                # API processes of `rustok serve` (--workers)
     # Index / projector configuration (the manifest's IndexConfig).
     index_batch_size: int = 100
-    index_workers: int = 4
+    # projector slots: one per usable CPU, at most 4 (more slots than cores only queue for the CPU; at 1,000
+    # commits/s on 2 cores, 4 slots doubled the commit-to-index lag of 2: bench/README.md, "Lag")
+    index_workers: int = field(default_factory=lambda: default_index_workers())
     index_realtime_sync: bool = True
     index_full_reindex_at: str = "03:00"  # HH:MM local time, or "off"
     # Database outages (see docs/reliability.md): how long a request waits for a pooled connection,
@@ -269,7 +277,7 @@ class Settings:
             http_port=_int_env("RUSTOK_PORT", DEFAULT_HTTP_PORT),
             serve_workers=workers,
             index_batch_size=_int_env("RUSTOK_INDEX_BATCH_SIZE", 100),
-            index_workers=_int_env("RUSTOK_INDEX_WORKERS", 4),
+            index_workers=_int_env("RUSTOK_INDEX_WORKERS", default_index_workers()),
             index_realtime_sync=_bool_env("RUSTOK_INDEX_REALTIME_SYNC", True),
             index_full_reindex_at=os.environ.get("RUSTOK_INDEX_FULL_REINDEX_AT") or "03:00",
             db_pool_size=_positive_int_env("RUSTOK_DB_POOL_SIZE", default_pool_size(workers)),

@@ -18,7 +18,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "worker",
         help="run the outbox worker: process every enabled consumer's queue (LISTEN rustok_outbox + poll)",
     )
-    p.add_argument("--workers", type=int, help="parallel work slots (default RUSTOK_INDEX_WORKERS or 4)")
+    p.add_argument("--workers", type=int, help="parallel work slots (default RUSTOK_INDEX_WORKERS, else one per CPU up to 4)")
     p.add_argument("--batch-size", type=int, help="max events per batch (default RUSTOK_INDEX_BATCH_SIZE or 100)")
     p.add_argument("--poll-interval", type=float,
                    help="fallback poll in seconds when no NOTIFY arrives (default RUSTOK_OUTBOX_POLL_INTERVAL or 1)")

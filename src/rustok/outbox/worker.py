@@ -124,6 +124,7 @@ class Stats:
     failed: int = 0
     dead: int = 0
     wakeups: int = 0
+    rounds: int = 0      # looks at the queue (one `outbox.ready_consumers()` each)
     errors: int = 0
 
 
@@ -143,7 +144,8 @@ class OutboxWorker:
                                    check_interval=self.config.idle_check_interval,
                                    reconnect_max=self.config.reconnect_max)
         self.stats = Stats()
-        self._bell = asyncio.Event()
+        self._sleeping: list[asyncio.Event] = []   # the bells of the slots asleep, in the order they fell asleep
+        self._missed_ring = False                  # a ring came while no slot slept: the next one looks again
         self._busy: dict[int, psycopg.AsyncConnection] = {}
         self._paused: dict[str, float] = {}  # consumer -> loop time until which it is skipped
         self._limits: dict[tuple[int, str], int] = {}  # (slot, consumer) -> size of its next batch
@@ -153,10 +155,22 @@ class OutboxWorker:
     def jobs(self) -> list[PeriodicJob]:
         return self.scheduler.jobs
 
-    def ring(self) -> None:
-        """Wake every sleeping slot."""
-        self._bell.set()
-        self._bell = asyncio.Event()
+    def ring(self, everyone: bool = False) -> None:
+        """Wake one sleeping slot (every one with `everyone`).
+
+        One, not all: a doorbell used to wake every slot, and each woken slot spends a round (two statements)
+        even when another has already taken the event. A slot whose batch found work wakes the next one
+        (`_round`), so a backlog still gets every slot, one after the other (bench/README.md, "Lag").
+        """
+        if not self._sleeping:
+            self._missed_ring = True
+            return
+        if everyone:
+            bells, self._sleeping = self._sleeping, []
+            for bell in bells:
+                bell.set()
+        else:
+            self._sleeping.pop().set()   # the one that fell asleep last
 
     # -- the listener ------------------------------------------------------
 
@@ -166,7 +180,7 @@ class OutboxWorker:
                 await conn.execute(f"listen {CHANNEL}")
                 self.listening.set()
                 log.info("outbox %s: listening on %s", self.worker_id, CHANNEL)
-                self.ring()  # notifications may have been missed while we were away: look now
+                self.ring(everyone=True)  # notifications may have been missed while we were away: look now
                 while not stop.is_set():
                     async for _ in conn.notifies(timeout=self.config.poll_interval, stop_after=1):
                         self.stats.wakeups += 1
@@ -176,7 +190,8 @@ class OutboxWorker:
 
         # While the listener is away the slots' poll covers the gap; on a loss, nudge them at once.
         await with_reconnect(self.url, "listener", listen, what=f"outbox {self.worker_id} listener", stop=stop,
-                             max_backoff=self.config.reconnect_max, on_lost=self.ring)
+                             max_backoff=self.config.reconnect_max,
+                             on_lost=lambda: self.ring(everyone=True))
 
     # -- work slots --------------------------------------------------------
 
@@ -194,7 +209,6 @@ class OutboxWorker:
         # the worker's own: leases, batches, idle flag).
         await conn.execute("set synchronous_commit = off")
         while not stop.is_set():
-            bell = self._bell
             if await self._round(conn, slot, name, stop):
                 continue
             if self.config.once:
@@ -203,10 +217,20 @@ class OutboxWorker:
             await conn.execute(SQL_SET_IDLE)
             if await self._round(conn, slot, name, stop):
                 continue
-            await sleep_until(stop, self.config.poll_interval, bell)
+            if self._missed_ring:   # rung while every slot was busy: that work may not have been seen yet
+                self._missed_ring = False
+                continue
+            bell = asyncio.Event()
+            self._sleeping.append(bell)
+            try:
+                await sleep_until(stop, self.config.poll_interval, bell)
+            finally:
+                if bell in self._sleeping:
+                    self._sleeping.remove(bell)
 
     async def _round(self, conn: psycopg.AsyncConnection, slot: int, name: str, stop: asyncio.Event) -> bool:
         """One batch per enabled consumer; True when any work was found."""
+        self.stats.rounds += 1
         cur = await conn.execute(SQL_CONSUMERS)
         consumers = await cur.fetchall()
         found = False
@@ -226,6 +250,9 @@ class OutboxWorker:
             claimed = await self._batch(conn, slot, name, consumer, limit)
             if claimed:
                 found = True
+                # there may be more: wake one sleeping slot to take the next batch while this one goes on
+                # (a chain, not a herd: it wakes the next only if it finds work too)
+                self.ring()
             # a full batch: there is a backlog, take twice as much next time; otherwise back to the base size
             self._limits[(slot, consumer)] = (min(max(limit * 2, base), max(self.config.batch_size_max, base))
                                               if claimed >= limit else base)
