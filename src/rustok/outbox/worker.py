@@ -4,7 +4,9 @@ All the queue logic lives in PostgreSQL (sql/code/outbox/queue.sql); this module
 to call it:
 
 - one dedicated LISTEN connection per process (never from a pool, never inside a transaction);
-  every notification, every (re)connect and every poll timeout wakes the work slots;
+  a notification wakes one sleeping slot, and a slot whose batch found work wakes the next (a chain: a
+  backlog gets every slot, one event does not wake them all); a (re)connect wakes every slot, and each
+  slot also looks again after `poll_interval` asleep;
 - N work slots, each with its own connection, loop over the enabled consumers that have deliveries available:
   `call outbox.run_batch` (one round trip: the lease committed, then the batch in a transaction of its own; the
   `mail` consumer: `outbox.claim`, the mails sent, then `outbox.process_batch`); when a round finds
