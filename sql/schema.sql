@@ -26895,6 +26895,7 @@ COMMENT ON FUNCTION index.refresh_words_if_stale(p_tenant_id uuid) IS 'index.ref
 
 CREATE FUNCTION index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[]) RETURNS TABLE(succeeded integer, failed integer, busy integer, failed_ids uuid[], errors text[])
     LANGUAGE plpgsql
+    SET plan_cache_mode TO 'force_custom_plan'
     AS $$
 declare
     v_ids   uuid[];

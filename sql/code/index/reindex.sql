@@ -27,6 +27,10 @@ comment on function index.reindex_ids(uuid, text) is
 create or replace function index.reindex_chunk(p_tenant_id uuid, p_aggregate_type text, p_ids uuid[])
     returns table (succeeded integer, failed integer, busy integer, failed_ids uuid[], errors text[])
     language plpgsql volatile
+    -- custom plans for a chunk's statements: from the sixth chunk of a session on, the generic plan of the
+    -- fingerprint check (index._products_to_rebuild, inlined here) was 6x slower (80 -> 500 ms per 2,000 products)
+    -- once other tenants had products (bench/README.md, "Reindex"); planning is a millisecond per chunk
+    set plan_cache_mode = force_custom_plan
 as $$
 declare
     v_ids   uuid[];
