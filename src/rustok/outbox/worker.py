@@ -27,10 +27,11 @@ import logging
 import os
 import socket
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
+from rustok.config import default_index_workers
 from rustok.outbox.periodic import PeriodicJob, Scheduler
 from rustok.outbox.reconnect import first_line, sleep_until, with_reconnect
 
@@ -78,7 +79,7 @@ def _float_env(name: str, default: float) -> float:
 
 @dataclass
 class WorkerConfig:
-    workers: int = 4                      # work slots (connections) in this process
+    workers: int = field(default_factory=default_index_workers)   # work slots (connections): one per CPU, 1-4
     batch_size: int = 100                 # cap per batch (a consumer's own batch_size may be lower)
     # Adaptive batches: after a full batch the next one of that consumer and slot is twice as big, up to
     # this; a batch that is not full (the backlog is gone) goes back to batch_size. Big batches spread the
