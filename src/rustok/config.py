@@ -204,7 +204,7 @@ class Settings:
     index_batch_size: int = 100
     # projector slots: one per usable CPU, at most 4 (more slots than cores only queue for the CPU; at 1,000
     # commits/s on 2 cores, 4 slots doubled the commit-to-index lag of 2: bench/README.md, "Lag")
-    index_workers: int = field(default_factory=lambda: default_index_workers())
+    index_workers: int = field(default_factory=default_index_workers)
     index_realtime_sync: bool = True
     index_full_reindex_at: str = "03:00"  # HH:MM local time, or "off"
     # Database outages (see docs/reliability.md): how long a request waits for a pooled connection,
