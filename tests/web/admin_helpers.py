@@ -23,10 +23,30 @@ def make_shop(db_url: str, roles=("admin", "editor", "author", "manager", "custo
             conn.execute("insert into core.users (tenant_id, email, password_hash, display_name, role) "
                          "values (core.tenant_id_by_slug(%s), %s, %s, %s, %s)",
                          (slug, f"{role}@{slug}.example", hashed, role.title(), role))
-    return {"slug": slug, "emails": {role: f"{role}@{slug}.example" for role in roles}}
+    return {"slug": slug, "emails": {role: f"{role}@{slug}.example" for role in roles}, "db_url": db_url}
+
+
+def settle(shop: dict, timeout: float = 30.0) -> None:
+    """Wait until the projector has handled every event of this shop (its read model is current).
+
+    The admin reads its lists from the read model, which follows a commit within milliseconds; a test that
+    writes through the API and opens a page at once could still load the page inside that gap (a staff member
+    is never that quick). Dead letters are not waited for: they stay until someone retries them.
+    """
+    from tests.outbox.helpers import wait_for
+
+    def caught_up() -> bool:
+        with psycopg.connect(shop["db_url"], autocommit=True) as conn:
+            return not conn.execute(
+                "select exists (select from outbox.deliveries d join outbox.events e on e.id = d.event_id "
+                "where d.consumer = 'index' and d.state = 'pending' and e.tenant_id = core.tenant_id_by_slug(%s))",
+                (shop["slug"],)).fetchone()[0]
+
+    wait_for(caught_up, timeout=timeout, what=f"the read model of {shop['slug']} to catch up")
 
 
 def sign_in(page, base_url: str, shop: dict, role: str) -> None:
+    settle(shop)   # what the test wrote before is in the read model when the first page loads
     page.goto(base_url + "/admin/")
     page.get_by_label("Shop (tenant slug)").fill(shop["slug"])
     page.get_by_label("Email").fill(shop["emails"][role])

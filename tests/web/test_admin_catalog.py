@@ -101,9 +101,10 @@ def test_product_list_search_filters_and_bulk_publish(live_server, page, shots):
     shop = make_shop(live_server.db_url)
     admin = login_token(base, shop, "admin")
     for title, handle in (("Green tea", "green-tea"), ("Black tea", "black-tea"), ("Coffee beans", "coffee-beans")):
-        graphql(base, shop["slug"], 'mutation($t: String!, $h: String!) { createProduct(input: {title: $t, handle: $h, '
-                                    'variants: [{sku: $h, prices: [{amount: 800, currencyCode: "EUR"}], stock: 4}]}) { position } }',
-                {"t": title, "h": handle}, token=admin)
+        made = graphql(base, shop["slug"], 'mutation($t: String!, $h: String!) { createProduct(input: {title: $t, handle: $h, '
+                                           'variants: [{sku: $h, prices: [{amount: 800, currencyCode: "EUR"}], stock: 4}]}) '
+                                           '{ position userErrors { message } } }', {"t": title, "h": handle}, token=admin)
+        assert "errors" not in made and made["data"]["createProduct"]["userErrors"] == [], made
     sign_in(page, base, shop, "admin")
     expect(page.locator("tr[data-product]")).to_have_count(3)
     page.get_by_label("Search").fill("tea")
