@@ -52,6 +52,23 @@ def test_process_batch_runs_handler_and_deletes(q):
     assert one(q, "select * from outbox.process_batch('a')") == (0, 0, 0, 0)
 
 
+def test_ready_consumers_says_which_have_a_delivery_due(q):
+    """What the worker asks every round: the enabled consumers, each with whether a delivery is due now."""
+    for name in ("a", "b", "c", "d"):
+        add_consumer(q, name, handler="outbox_test.record_a(outbox.events[])")
+    t = make_tenant(q)
+    add_users(q, t, ["r1@example.com", "r2@example.com"])   # queued for every consumer
+    q.execute("update outbox.deliveries set available_at = now() + interval '1 hour' where consumer = 'b'")  # backoff
+    q.execute("delete from outbox.deliveries where consumer = 'c'")
+    q.execute("update outbox.consumers set enabled = false where name = 'd'")
+    ready = {name: (size, due) for name, size, due in q.execute("select * from outbox.ready_consumers()").fetchall()}
+    assert {k: ready[k] for k in ("a", "b", "c")} == {"a": (100, True), "b": (100, False), "c": (100, False)}
+    assert "d" not in ready   # disabled: never claimed from, whatever it holds
+    q.execute("update outbox.deliveries set available_at = now() where consumer = 'b' and event_id = "
+              "(select event_id from outbox.deliveries where consumer = 'b' limit 1)")
+    assert dict((n, d) for n, _, d in q.execute("select * from outbox.ready_consumers()").fetchall())["b"] is True
+
+
 def test_batch_size_limits_claim(q):
     add_consumer(q, "a", batch_size=2)
     t = make_tenant(q)

@@ -132,10 +132,17 @@ create or replace function outbox.ready_consumers()
     language sql stable
     set enable_seqscan = off   -- the queue's statistics are nearly always stale (see outbox._lease)
 as $$
-    select c.name, c.batch_size,
-           exists (select 1 from outbox.deliveries d
-                   where d.consumer = c.name and d.state = 'pending' and d.available_at <= now())
+    -- one probe of the claim index per consumer, at its oldest due delivery (a lateral limit 1 in the index's order:
+    -- an EXISTS here was planned as a hashed subplan that read the whole claim index, every consumer's entries and
+    -- every dead one since the last vacuum, 0.3-0.5 ms per round at 1,000 events/s)
+    select c.name, c.batch_size, d.due is not null
     from outbox.consumers c
+    left join lateral (
+        select true as due from outbox.deliveries d
+        where d.consumer = c.name and d.state = 'pending' and d.available_at <= now()
+        order by d.available_at
+        limit 1
+    ) d on true
     where c.enabled
     order by c.name
 $$;
