@@ -53,6 +53,15 @@ def sign_in(page, base_url: str, shop: dict, role: str) -> None:
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("button", name="Sign out").wait_for()
+    # ... and the first screen drawn: signing in goes to #/, which moves on to the first allowed section. A test
+    # navigating before that second hash change could have its screen drawn again under it (a suspect, not seen
+    # here, for a CI run of 2026-12-03 where an invitation never reported back); the test starts from a settled page.
+    page.wait_for_function(
+        """() => {
+            const h1 = document.querySelector('#main h1');
+            if (!h1 || h1.textContent === 'Sign in to the admin') return false;
+            return !['', '#', '#/'].includes(location.hash) || h1.textContent === 'Nothing to manage';
+        }""", timeout=30_000)
 
 
 def graphql(base_url: str, slug: str, query: str, variables: dict | None = None, token: str | None = None) -> dict:

@@ -117,7 +117,11 @@ def test_admin_invites_by_email_and_the_person_accepts(server, mail_dir, page, s
     invite.get_by_label("Name").fill("Newbie")
     invite.get_by_label("Role").select_option("editor")
     invite.get_by_role("button", name="Invite", exact=True).click()
-    page.get_by_text("Invitation mailed to newbie@shop.example").wait_for()
+    try:
+        page.get_by_text("Invitation mailed to newbie@shop.example").wait_for()
+    except Exception as exc:   # say what the screen showed instead (a form error, an alert)
+        raise AssertionError(f"no invitation notice; the status line: {page.locator('#status').inner_text()!r}; "
+                             f"the screen: {page.locator('main').inner_text()[:2000]!r}") from exc
     row = page.locator("tr[data-user='newbie@shop.example']")
     assert "invited" in row.inner_text()
     shots(page, "invited")
