@@ -35,14 +35,14 @@ def settle(shop: dict, timeout: float = 30.0) -> None:
     """
     from tests.outbox.helpers import wait_for
 
-    def caught_up() -> bool:
-        with psycopg.connect(shop["db_url"], autocommit=True) as conn:
+    with psycopg.connect(shop["db_url"], autocommit=True) as conn:   # one connection for every look
+        def caught_up() -> bool:
             return not conn.execute(
                 "select exists (select from outbox.deliveries d join outbox.events e on e.id = d.event_id "
                 "where d.consumer = 'index' and d.state = 'pending' and e.tenant_id = core.tenant_id_by_slug(%s))",
                 (shop["slug"],)).fetchone()[0]
 
-    wait_for(caught_up, timeout=timeout, what=f"the read model of {shop['slug']} to catch up")
+        wait_for(caught_up, timeout=timeout, what=f"the read model of {shop['slug']} to catch up")
 
 
 def sign_in(page, base_url: str, shop: dict, role: str) -> None:
