@@ -23443,7 +23443,7 @@ CREATE FUNCTION index._product_code_version(p_tenant_id uuid) RETURNS text
     select pg_catalog.md5(pg_catalog.string_agg(p.prosrc, ' ' order by p.oid::regprocedure::text))
            || '/' || index._tsconfig(p_tenant_id)::text || '/' || pg_catalog.current_setting('server_version_num')
     from pg_catalog.pg_proc p
-    where p.oid = any (array['index._product_rows(uuid, uuid[])', 'index._rebuild_products(uuid, uuid[], outbox.events[])',
+    where p.oid = any (array['index._product_rows(uuid, uuid[], boolean)', 'index._rebuild_products(uuid, uuid[], outbox.events[])',
                              'index._tsv(regconfig, text, "char")', 'index._unaccent(text)',
                              'index._tsconfig(uuid)']::regprocedure[])
 $$;
@@ -23782,10 +23782,10 @@ $$;
 COMMENT ON FUNCTION index._product_read_marks(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: a fingerprint of a product''s read rows (index.products, product_search, product_prices: their count and a sum of hashes of their xmin). index.product_fingerprints.reads.';
 
 --
--- Name: _product_rows(uuid, uuid[]); Type: FUNCTION; Schema: index; Owner: -
+-- Name: _product_rows(uuid, uuid[], boolean); Type: FUNCTION; Schema: index; Owner: -
 --
 
-CREATE FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) RETURNS SETOF index.products
+CREATE FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[], p_reuse_vectors boolean DEFAULT false) RETURNS SETOF index.products
     LANGUAGE sql STABLE
     AS $$
     -- Set-based: every part is computed for all the products at once (one scan or one index probe per table and
@@ -23904,6 +23904,18 @@ CREATE FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) RETU
         where m.tenant_id = p_tenant_id and m.target_type = 'product' and m.target_id = any (array(select p.id from p))
     ), x as materialized (
         select index._tsconfig(p_tenant_id) as cfg   -- once, not per product and vector
+    ), ov as (
+        -- p_reuse_vectors (the projector's rebuilds): the current read row's vector is kept when the text it was
+        -- made from is the same (a price, stock, status or metadata change): the four to_tsvector calls with
+        -- unaccent were ~20 us of the ~70 us a product row costs, more with a long description. The text is
+        -- compared, not assumed: the old text comes from the read row itself (title, subtitle, tags, category
+        -- names, description, variant titles and SKUs in their order).
+        select o.product_id, o.search_vector, o.title, o.subtitle, o.tags, o.description,
+               (select string_agg(e ->> 'name', ' ') from jsonb_array_elements(o.categories) e) as category_names,
+               (select string_agg(concat_ws(' ', e ->> 'title', e ->> 'sku'), ' ')
+                from jsonb_array_elements(o.variants) e) as variant_text
+        from index.products o
+        where p_reuse_vectors and o.tenant_id = p_tenant_id and o.product_id = any (array(select p.id from p))
     )
     select
         p.tenant_id,
@@ -23932,10 +23944,15 @@ CREATE FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) RETU
             'title', m.title, 'description', m.description, 'canonicalUrl', m.canonical_url,
             'imageUrl', m.image_url, 'robots', m.robots)), '{}'),
         p.metadata,
-        index._tsv(x.cfg, p.title, 'A')
-            || index._tsv(x.cfg, concat_ws(' ', p.subtitle, array_to_string(t.names, ' '), c.names), 'B')
-            || index._tsv(x.cfg, left(p.description, 100000), 'C')
-            || index._tsv(x.cfg, v.text, 'D'),
+        case when ov.product_id is not null
+                  and ov.title is not distinct from p.title and ov.subtitle is not distinct from p.subtitle
+                  and ov.tags = coalesce(t.names, '{}') and ov.category_names is not distinct from c.names
+                  and ov.description is not distinct from p.description and ov.variant_text is not distinct from v.text
+             then ov.search_vector
+             else index._tsv(x.cfg, p.title, 'A')
+                  || index._tsv(x.cfg, concat_ws(' ', p.subtitle, array_to_string(t.names, ' '), c.names), 'B')
+                  || index._tsv(x.cfg, left(p.description, 100000), 'C')
+                  || index._tsv(x.cfg, v.text, 'D') end,
         p.created_at,
         p.updated_at,
         null::uuid,
@@ -23950,13 +23967,14 @@ CREATE FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) RETU
     left join c on c.product_id = p.id
     left join t on t.product_id = p.id
     left join m on m.target_id = p.id
+    left join ov on ov.product_id = p.id
 $$;
 
 --
--- Name: FUNCTION _product_rows(p_tenant_id uuid, p_product_ids uuid[]); Type: COMMENT; Schema: index; Owner: -
+-- Name: FUNCTION _product_rows(p_tenant_id uuid, p_product_ids uuid[], p_reuse_vectors boolean); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[]) IS 'Internal: the index.products rows as they should be, computed from the write tables, for some products of a tenant (all when p_product_ids is null). Used by the rebuild and by index.verify.';
+COMMENT ON FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[], p_reuse_vectors boolean) IS 'Internal: the index.products rows as they should be, computed from the write tables, for some products of a tenant (all when p_product_ids is null). Used by the rebuild and by index.verify. p_reuse_vectors (the projector): a product whose vector text is unchanged keeps its read row''s search_vector instead of a new one (the same value unless the read row drifted; index.verify and a reindex compute every vector).';
 
 --
 -- Name: _product_search_matches(uuid, tsquery, jsonb, text); Type: FUNCTION; Schema: index; Owner: -
@@ -24481,7 +24499,12 @@ begin
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
         order by e.aggregate_id, e.occurred_at desc, e.id desc
     ), s as materialized (
-        select * from index._product_rows(p_tenant_id, p_product_ids)
+        -- the projector's rebuilds keep unchanged vectors; an operator's rebuild, a requested reindex and the reindex
+        -- (no events) compute them all
+        select * from index._product_rows(p_tenant_id, p_product_ids,
+                                          cardinality(p_events) > 0
+                                          and not exists (select 1 from unnest(p_events) e
+                                                          where e.event_type = 'ReindexRequested'))
     ), old as materialized (
         select o.* from index.products o
         where o.tenant_id = p_tenant_id and o.product_id = any (p_product_ids)
