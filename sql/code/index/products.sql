@@ -217,6 +217,10 @@ declare
     v_search_rows integer;
     v_price_rows  integer;
     v_words_stale boolean;
+    -- a variable, not an expression in the call: a subquery in an argument keeps index._product_rows from being
+    -- inlined into the statement below (its plan was made for the rows it really returns)
+    v_reuse_vectors boolean := cardinality(p_events) > 0
+                               and not exists (select 1 from unnest(p_events) e where e.event_type = 'ReindexRequested');
 begin
     if p_tenant_id is null or coalesce(cardinality(p_product_ids), 0) = 0 then
         return 0;
@@ -234,10 +238,7 @@ begin
     ), s as materialized (
         -- the projector's rebuilds keep unchanged vectors; an operator's rebuild, a requested reindex and the reindex
         -- (no events) compute them all
-        select * from index._product_rows(p_tenant_id, p_product_ids,
-                                          cardinality(p_events) > 0
-                                          and not exists (select 1 from unnest(p_events) e
-                                                          where e.event_type = 'ReindexRequested'))
+        select * from index._product_rows(p_tenant_id, p_product_ids, v_reuse_vectors)
     ), old as materialized (
         select o.* from index.products o
         where o.tenant_id = p_tenant_id and o.product_id = any (p_product_ids)
