@@ -50,7 +50,7 @@ log_line_prefix = '%m [%p] %q%u@%d '
 # to the kernel, and the heap's top is trimmed at 2x that, so a backend whose statements build multi-megabyte
 # memory contexts (a projector rebuild of 1,000 products, a reindex chunk, an import) gets fresh zeroed pages from
 # the kernel on every statement: page-fault handling was 12.7 % of an `outbox.drain` backend's CPU (perf) and
-# 5.3 faults per event; with these 3.5 % and 1.4 (bench/README.md, "The server's allocator"). Blocks below 16 MB come
+# 5.3 faults per event; with these 1.4, and ~8 % less CPU (bench/README.md, "The server's allocator"). Blocks below 16 MB come
 # from the heap and up to 64 MB of freed heap stays with the backend. A GLIBC_TUNABLES of the caller's wins.
 SERVER_GLIBC_TUNABLES = "glibc.malloc.mmap_threshold=16777216:glibc.malloc.trim_threshold=67108864"
 
