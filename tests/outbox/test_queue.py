@@ -178,6 +178,36 @@ def test_lease_of_a_gone_backend_is_taken_over_at_once(q):
     assert one(q, "select * from outbox.process_batch('a', null, 'w2')") == (2, 2, 0, 0)
 
 
+def test_a_batch_in_its_claiming_transaction_only_locks_the_free_deliveries(q):
+    """outbox.process_batch and outbox.drain process in the transaction that claims: a lease there is never seen by
+    anyone, so free deliveries are only row-locked (no new queue row version per event); a failure still counts one
+    attempt per batch, and a lease taken over from a dead worker is still recorded and counted."""
+    add_consumer(q, "a", backoff="0")
+    add_consumer(q, "b")
+    t = make_tenant(q)
+    add_users(q, t, ["f1@example.com", "f2@example.com"])
+    assert len(q.execute("select * from outbox._lease('a', 'w', 10, '1 minute', null, null, false)").fetchall()) == 2
+    assert q.execute("select locked_by, locked_until, attempts from outbox.deliveries where consumer = 'a'").fetchall() \
+        == [(None, None, 0)] * 2
+    # the worker's claim (committed before processing) records the lease and counts the attempt
+    assert len(q.execute("select * from outbox._lease('b', 'w', 10, '1 minute')").fetchall()) == 2
+    assert {r[0] for r in q.execute("select (locked_by, attempts) = ('w', 1) from outbox.deliveries "
+                                    "where consumer = 'b'")} == {True}
+
+    q.execute("update outbox_test.knobs set fail_like = 'bad%'")
+    add_users(q, t, ["bad9@example.com"])
+    q.execute("delete from outbox.deliveries where consumer = 'a' and event_type <> 'UserRegistered'")
+    assert one(q, "select * from outbox.process_batch('a')") == (3, 2, 1, 0)
+    assert [r[2] for r in queue(q, "a")] == [1]
+    assert one(q, "select * from outbox.process_batch('a')") == (1, 0, 1, 0)
+    assert [r[2] for r in queue(q, "a")] == [2]
+    # a dead worker's expired lease, taken over by a one-transaction batch: recorded (attempt counted), then failed
+    assert one(q, "select outbox.claim('a', 'w1')") == (1,)
+    q.execute("update outbox.deliveries set locked_until = now() - interval '1 second' where consumer = 'a'")
+    assert one(q, "select * from outbox.process_batch('a')") == (1, 0, 1, 0)
+    assert one(q, "select attempts, locked_by from outbox.deliveries where consumer = 'a'") == (4, None)
+
+
 def test_release_returns_leases_without_counting(q):
     add_consumer(q, "a")
     t = make_tenant(q)

@@ -194,7 +194,10 @@ comment on column outbox.deliveries.tenant_id is
     '(docs/scaling.md); the nil uuid for a delivery whose event row was gone when the column was added (migration 0150).';
 comment on column outbox.deliveries.occurred_at is 'The event''s occurred_at (its partition key), to find it and to guard partition purges.';
 comment on column outbox.deliveries.state is 'pending (in the queue) | dead (dead-letter: failed max_attempts times; retry with ops.retry_dead)';
-comment on column outbox.deliveries.attempts is 'Processing attempts so far (counted at claim time, so a crashed worker''s attempt counts too).';
+comment on column outbox.deliveries.attempts is
+    'Processing attempts so far: counted when a worker''s lease is committed (outbox.claim, so a crashed worker''s '
+    'attempt counts too), or when a batch processed in the claiming transaction (outbox.process_batch, outbox.drain) '
+    'fails it.';
 comment on column outbox.deliveries.available_at is 'Not claimed before this moment (retry backoff).';
 comment on column outbox.deliveries.locked_by is 'The worker holding the lease, while locked_until is in the future.';
 comment on column outbox.deliveries.locked_pid is

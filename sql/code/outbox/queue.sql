@@ -6,7 +6,8 @@ as $$ select 'session:' || pg_backend_pid() || ':' || to_char(pg_postmaster_star
 comment on function outbox._session_worker() is 'Worker name used when none is given (a psql session): session:<pid>:<server start>.';
 
 create or replace function outbox._lease(p_consumer text, p_worker text, p_limit integer, p_lease interval,
-                                         p_after_at timestamptz default null, p_after_id uuid default null)
+                                         p_after_at timestamptz default null, p_after_id uuid default null,
+                                         p_record boolean default true)
     returns table (tenant_id uuid, event_id uuid, occurred_at timestamptz, available_at timestamptz)
     language plpgsql volatile
     -- The queue is small and churns (every delivery inserted, leased, deleted): its statistics are nearly always
@@ -52,9 +53,15 @@ begin
     --    The live backends are read only when a leased, unexpired row is met (an uncorrelated subquery is an
     --    InitPlan, run at its first use; the OR stops at its first true arm): reading every backend's activity
     --    cost 0.1-1 ms per claim, most of a one-event claim, for rows that are nearly always free.
+    --    p_record false (a batch processed in the claiming transaction: outbox.process_batch, outbox.drain): a free
+    --    row is only locked, not updated: a lease nobody else can see before the rows are deleted or settled in the
+    --    same transaction was a non-HOT update per event (a new version and its index entries in the queue);
+    --    its attempt is counted by outbox._settle if it fails (locked_by null = not counted yet). A row taken over
+    --    from another worker's lease is recorded either way.
     return query
     with picked as materialized (
-        select d.tenant_id, d.event_id
+        select d.tenant_id, d.event_id, d.occurred_at, d.available_at,
+               (d.locked_by is not null or d.locked_until is not null) as leased
         from outbox.deliveries d
         where d.consumer = p_consumer and d.state = 'pending' and d.available_at <= now()
           and (p_after_at is null or (d.available_at, d.event_id) > (p_after_at, p_after_id))
@@ -63,28 +70,33 @@ begin
         order by d.available_at, d.event_id
         limit p_limit - v_own
         for update skip locked
+    ), taken as (
+        update outbox.deliveries d
+           set attempts = d.attempts + 1,
+               locked_by = p_worker,
+               locked_pid = pg_catalog.pg_backend_pid(),
+               locked_until = clock_timestamp() + p_lease,
+               last_error = case when d.locked_until < now()
+                                 then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
+                                 when d.locked_until >= now()
+                                 then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
+                                 else d.last_error end,
+               last_error_at = case when d.locked_until is not null then now() else d.last_error_at end
+         where d.tenant_id = any (array(select p.tenant_id from picked p where p_record or p.leased))
+           and d.consumer = p_consumer
+           and d.event_id = any (array(select p.event_id from picked p where p_record or p.leased))
+        returning 1
     )
-    update outbox.deliveries d
-       set attempts = d.attempts + 1,
-           locked_by = p_worker,
-           locked_pid = pg_catalog.pg_backend_pid(),
-           locked_until = clock_timestamp() + p_lease,
-           last_error = case when d.locked_until < now()
-                             then format('lease of %s expired (worker crashed or too slow)', d.locked_by)
-                             when d.locked_until >= now()
-                             then format('lease of %s taken over: its connection (pid %s) is gone', d.locked_by, d.locked_pid)
-                             else d.last_error end,
-           last_error_at = case when d.locked_until is not null then now() else d.last_error_at end
-     where d.tenant_id = any (array(select p.tenant_id from picked p)) and d.consumer = p_consumer
-       and d.event_id = any (array(select p.event_id from picked p))
-    returning d.tenant_id, d.event_id, d.occurred_at, d.available_at;
+    select p.tenant_id, p.event_id, p.occurred_at, p.available_at from picked p;
 end
 $$;
-comment on function outbox._lease(text, text, integer, interval, timestamptz, uuid) is
+comment on function outbox._lease(text, text, integer, interval, timestamptz, uuid, boolean) is
     'Internal, the one claim query of outbox.claim and outbox.process_batch: lease up to p_limit deliveries of a '
     'consumer to p_worker for p_lease (its own live leases first, then available ones, counting an attempt for '
     'those; a lease whose backend is gone counts as expired), with their row locks; p_after: only after that '
-    '(available_at, event_id). Returns the leased (tenant_id, event_id, occurred_at, available_at).';
+    '(available_at, event_id); p_record false: free rows are only locked (for a batch processed in this '
+    'transaction; outbox._settle counts the attempt of a failure). Returns the leased (tenant_id, event_id, '
+    'occurred_at, available_at).';
 
 create or replace function outbox.claim(p_consumer text, p_worker text, p_limit integer default null) returns integer
     language plpgsql volatile
@@ -170,8 +182,13 @@ begin
     if cardinality(p_bad_ids) > 0 then
         with f as (
             update outbox.deliveries d
-               set state = case when d.attempts >= p_c.max_attempts then 'dead' else 'pending' end,
-                   available_at = now() + least(p_c.backoff_max, p_c.backoff_base * power(2, least(d.attempts - 1, 30))),
+               -- locked_by null: picked without a recorded lease (outbox._lease p_record false), so its attempt
+               -- is counted here
+               set state = case when d.attempts + (d.locked_by is null)::integer >= p_c.max_attempts
+                                then 'dead' else 'pending' end,
+                   attempts = d.attempts + (d.locked_by is null)::integer,
+                   available_at = now() + least(p_c.backoff_max, p_c.backoff_base
+                                                * power(2, least(d.attempts + (d.locked_by is null)::integer - 1, 30))),
                    locked_by = null, locked_until = null, locked_pid = null,
                    last_error = b.err, last_error_at = now()
               from unnest(p_bad_ids, p_bad_errs) as b(id, err)
@@ -234,7 +251,7 @@ begin
            (array_agg(u.available_at order by u.available_at desc, u.event_id desc))[1],
            (array_agg(u.event_id order by u.available_at desc, u.event_id desc))[1]
       into v_tenants, v_ids, v_occurred, last_at, last_id
-      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id) u;
+      from outbox._lease(p_consumer, v_worker, v_limit, v_c.lease, p_after_at, p_after_id, false) u;
     claimed := cardinality(v_ids);
     if claimed = 0 then
         return next;
@@ -282,7 +299,9 @@ begin
                                   <> all (v_locked));
             v_events := array(select x from unnest(v_events) x where x.id <> all (v_busy));
             update outbox.deliveries d
-               set locked_by = null, locked_until = null, locked_pid = null, attempts = greatest(d.attempts - 1, 0),
+               -- the attempt was counted only with a recorded lease (locked_by set)
+               set locked_by = null, locked_until = null, locked_pid = null,
+                   attempts = greatest(d.attempts - (d.locked_by is not null)::integer, 0),
                    available_at = greatest(d.available_at, now() + interval '1 second')
              where d.tenant_id = any (v_tenants) and d.consumer = p_consumer and d.event_id = any (v_busy);
         end if;
