@@ -738,10 +738,15 @@ as $$
     )
     select coalesce(array_agg(x.product_id order by x.product_id), '{}')
     from (
+        -- keyed lookups per event (lateral, offset 0 keeps them so): joined plainly, a plan made while the queue's
+        -- tables looked small hashed a scan of all of outbox.events (4 million rows in the bench: ~1 s per batch)
         select e.aggregate_id as product_id
         from unnest(p_events) e
-        join index.products o on o.tenant_id = p_tenant_id and o.product_id = e.aggregate_id
-        left join outbox.events s on s.tenant_id = e.tenant_id and s.occurred_at = e.occurred_at and s.id = e.id
+        cross join lateral (select o.snapshot_xmin from index.products o
+                            where o.tenant_id = p_tenant_id and o.product_id = e.aggregate_id offset 0) o
+        left join lateral (select s.xmin from outbox.events s
+                           where s.tenant_id = e.tenant_id and s.occurred_at = e.occurred_at and s.id = e.id
+                           offset 0) s on true
         cross join nx
         cross join code
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
