@@ -24289,6 +24289,7 @@ COMMENT ON FUNCTION index._products_to_rebuild(p_tenant_id uuid, p_product_ids u
 
 CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.events[]) RETURNS uuid[]
     LANGUAGE sql STABLE
+    SET enable_seqscan TO 'off'
     AS $$
     -- The products of p_events (one tenant's) whose read row already shows every one of their events in the batch:
     -- it was computed from a snapshot taken after the transactions that wrote those events had finished (their ids
