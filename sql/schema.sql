@@ -21688,7 +21688,8 @@ CREATE TABLE index.products (
     last_event_type text,
     last_event_at timestamp with time zone,
     indexed_at timestamp with time zone DEFAULT now() NOT NULL,
-    snapshot_xmin xid8
+    snapshot_xmin xid8,
+    snapshot_system bigint
 )
 WITH (fillfactor='50');
 
@@ -21975,6 +21976,12 @@ COMMENT ON COLUMN index.products.indexed_at IS 'When this row last changed (a re
 --
 
 COMMENT ON COLUMN index.products.snapshot_xmin IS 'The xmin of the snapshot this row was computed from when it was last written: every transaction with a lower id had finished, so the row shows their changes. The projector skips a product whose events in a batch all come from such transactions (index._products_up_to_date). Null: never skipped.';
+
+--
+-- Name: COLUMN products.snapshot_system; Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON COLUMN index.products.snapshot_system IS 'The system identifier of the cluster that computed this row (pg_control_system()): snapshot_xmin is a transaction id of that cluster only, so a row copied into another cluster (a logical restore) is not trusted.';
 
 --
 -- Name: TABLE products; Type: ACL; Schema: index; Owner: -
@@ -24014,7 +24021,8 @@ CREATE FUNCTION index._product_rows(p_tenant_id uuid, p_product_ids uuid[], p_re
         null::text,
         null::timestamptz,
         now(),
-        null::xid8   -- snapshot_xmin: set by index._rebuild_products when it writes the row
+        null::xid8,    -- snapshot_xmin and snapshot_system: set by index._rebuild_products when it writes the row
+        null::bigint
     from p
     cross join x
     left join v on v.product_id = p.id
@@ -24301,9 +24309,11 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
     -- An event's transaction id is its row's xmin (32 bits), made a full id against the next id: the events of a
     -- queue are far younger than 2^31 transactions; a frozen row (xmin 2) is never taken as old enough, a frozen
     -- code row is as old as pg_proc's relfrozenxid at most. A ReindexRequested is always rebuilt, and so is a
-    -- product with an event not found in outbox.events (a caller's own array).
+    -- product with an event not found in outbox.events (a caller's own array), and a row computed in another
+    -- cluster (snapshot_system: a logical restore copies the row with the source's transaction ids).
     with nx as materialized (
-        select pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint as n
+        select pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint as n,
+               (select c.system_identifier from pg_catalog.pg_control_system() c) as system
     ), code as materialized (
         select max(nx.n - ((nx.n - (case when p.xmin::text::bigint > 2 then p.xmin else c.relfrozenxid end)::text::bigint)
                            & 4294967295)) as xid
@@ -24318,7 +24328,7 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
         -- tables looked small hashed a scan of all of outbox.events (4 million rows in the bench: ~1 s per batch)
         select e.aggregate_id as product_id
         from unnest(p_events) e
-        cross join lateral (select o.snapshot_xmin from index.products o
+        cross join lateral (select o.snapshot_xmin, o.snapshot_system from index.products o
                             where o.tenant_id = p_tenant_id and o.product_id = e.aggregate_id offset 0) o
         left join lateral (select s.xmin from outbox.events s
                            where s.tenant_id = e.tenant_id and s.occurred_at = e.occurred_at and s.id = e.id
@@ -24326,8 +24336,10 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
         cross join nx
         cross join code
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
-        group by e.aggregate_id, o.snapshot_xmin, code.xid
-        having o.snapshot_xmin::text::bigint > code.xid
+        group by e.aggregate_id, o.snapshot_xmin, o.snapshot_system, nx.system, code.xid
+        -- this cluster's transaction ids only (a row copied from another by a logical restore keeps the source's ids)
+        having o.snapshot_system = nx.system
+           and o.snapshot_xmin::text::bigint > code.xid
            and bool_and(coalesce(e.event_type <> 'ReindexRequested' and s.xmin::text::bigint > 2
                                  and nx.n - ((nx.n - s.xmin::text::bigint) & 4294967295) < o.snapshot_xmin::text::bigint,
                                  false))
@@ -24613,7 +24625,8 @@ begin
     with snap as materialized (
         -- every transaction below this id had finished when this statement's snapshot was taken: the rows computed
         -- here show all their changes (index._products_up_to_date compares a batch's events with it)
-        select pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) as xmin
+        select pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) as xmin,
+               (select c.system_identifier from pg_catalog.pg_control_system() c) as system   -- whose transaction ids
     ), ev as (
         select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
         from unnest(p_events) e
@@ -24660,12 +24673,12 @@ begin
             tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
             total_stock, has_stock, variant_count, variants, options, category_ids, category_handles, categories,
             tags, tag_slugs, meta_title, meta_description, seo, metadata, search_vector, created_at, updated_at,
-            last_event_id, last_event_type, last_event_at, indexed_at, snapshot_xmin)
+            last_event_id, last_event_type, last_event_at, indexed_at, snapshot_xmin, snapshot_system)
         select c.tenant_id, c.product_id, c.title, c.subtitle, c.handle, c.description, c.status, c.discountable,
                c.currencies, c.prices, c.total_stock, c.has_stock, c.variant_count, c.variants, c.options,
                c.category_ids, c.category_handles, c.categories, c.tags, c.tag_slugs, c.meta_title,
                c.meta_description, c.seo, c.metadata, c.search_vector, c.created_at, c.updated_at,
-               ev.id, ev.event_type, ev.occurred_at, clock_timestamp(), snap.xmin
+               ev.id, ev.event_type, ev.occurred_at, clock_timestamp(), snap.xmin, snap.system
         from changed c
         cross join snap
         left join ev on ev.aggregate_id = c.product_id
@@ -24684,7 +24697,8 @@ begin
                search_vector = excluded.search_vector, created_at = excluded.created_at,
                updated_at = excluded.updated_at, last_event_id = excluded.last_event_id,
                last_event_type = excluded.last_event_type, last_event_at = excluded.last_event_at,
-               indexed_at = excluded.indexed_at, snapshot_xmin = excluded.snapshot_xmin
+               indexed_at = excluded.indexed_at, snapshot_xmin = excluded.snapshot_xmin,
+               snapshot_system = excluded.snapshot_system
         returning t.product_id, t.search_vector
     ), price_want as (
         -- price rows follow the product row's prices, for every rebuilt id (so a damaged price row is repaired too)
@@ -25593,7 +25607,7 @@ COMMENT ON FUNCTION index._unaccent(p_text text) IS 'Internal: unaccent with an 
 CREATE FUNCTION index._verify(p_tenant_id uuid, p_product_ids uuid[], p_node_ids uuid[], p_order_ids uuid[]) RETURNS TABLE(aggregate_type text, aggregate_id uuid, problem text, columns text[])
     LANGUAGE sql STABLE
     AS $$
-    with skip as (select array['last_event_id', 'last_event_type', 'last_event_at', 'indexed_at', 'snapshot_xmin'] as k),
+    with skip as (select array['last_event_id', 'last_event_type', 'last_event_at', 'indexed_at', 'snapshot_xmin', 'snapshot_system'] as k),
     ps as (select s.product_id as id, to_jsonb(s) - (select k from skip) as j from index._product_rows(p_tenant_id, p_product_ids) s),
     pi as (select i.product_id as id, to_jsonb(i) - (select k from skip) as j from index.products i
            where i.tenant_id = p_tenant_id and (p_product_ids is null or i.product_id = any (p_product_ids))),

@@ -13,7 +13,7 @@ from tests.index.conftest import Shop
 
 # every read row of a tenant's products as text (the columns a rebuild stamps with the time and event left out)
 SNAPSHOT = {
-    "products": """select p.product_id, (to_jsonb(p) - 'indexed_at' - 'last_event_id' - 'last_event_type' - 'last_event_at' - 'snapshot_xmin')::text
+    "products": """select p.product_id, (to_jsonb(p) - 'indexed_at' - 'last_event_id' - 'last_event_type' - 'last_event_at' - 'snapshot_xmin' - 'snapshot_system')::text
                    from index.products p where p.tenant_id = %s order by 1""",
     "product_prices": "select p.product_id, p::text from index.product_prices p where p.tenant_id = %s order by 1, 2",
     "product_search": "select p.product_id, p::text from index.product_search p where p.tenant_id = %s order by 1",

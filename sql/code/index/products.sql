@@ -179,7 +179,8 @@ as $$
         null::text,
         null::timestamptz,
         now(),
-        null::xid8   -- snapshot_xmin: set by index._rebuild_products when it writes the row
+        null::xid8,    -- snapshot_xmin and snapshot_system: set by index._rebuild_products when it writes the row
+        null::bigint
     from p
     cross join x
     left join v on v.product_id = p.id
@@ -234,7 +235,8 @@ begin
     with snap as materialized (
         -- every transaction below this id had finished when this statement's snapshot was taken: the rows computed
         -- here show all their changes (index._products_up_to_date compares a batch's events with it)
-        select pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) as xmin
+        select pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot()) as xmin,
+               (select c.system_identifier from pg_catalog.pg_control_system() c) as system   -- whose transaction ids
     ), ev as (
         select distinct on (e.aggregate_id) e.aggregate_id, e.id, e.event_type, e.occurred_at
         from unnest(p_events) e
@@ -281,12 +283,12 @@ begin
             tenant_id, product_id, title, subtitle, handle, description, status, discountable, currencies, prices,
             total_stock, has_stock, variant_count, variants, options, category_ids, category_handles, categories,
             tags, tag_slugs, meta_title, meta_description, seo, metadata, search_vector, created_at, updated_at,
-            last_event_id, last_event_type, last_event_at, indexed_at, snapshot_xmin)
+            last_event_id, last_event_type, last_event_at, indexed_at, snapshot_xmin, snapshot_system)
         select c.tenant_id, c.product_id, c.title, c.subtitle, c.handle, c.description, c.status, c.discountable,
                c.currencies, c.prices, c.total_stock, c.has_stock, c.variant_count, c.variants, c.options,
                c.category_ids, c.category_handles, c.categories, c.tags, c.tag_slugs, c.meta_title,
                c.meta_description, c.seo, c.metadata, c.search_vector, c.created_at, c.updated_at,
-               ev.id, ev.event_type, ev.occurred_at, clock_timestamp(), snap.xmin
+               ev.id, ev.event_type, ev.occurred_at, clock_timestamp(), snap.xmin, snap.system
         from changed c
         cross join snap
         left join ev on ev.aggregate_id = c.product_id
@@ -305,7 +307,8 @@ begin
                search_vector = excluded.search_vector, created_at = excluded.created_at,
                updated_at = excluded.updated_at, last_event_id = excluded.last_event_id,
                last_event_type = excluded.last_event_type, last_event_at = excluded.last_event_at,
-               indexed_at = excluded.indexed_at, snapshot_xmin = excluded.snapshot_xmin
+               indexed_at = excluded.indexed_at, snapshot_xmin = excluded.snapshot_xmin,
+               snapshot_system = excluded.snapshot_system
         returning t.product_id, t.search_vector
     ), price_want as (
         -- price rows follow the product row's prices, for every rebuilt id (so a damaged price row is repaired too)
@@ -444,6 +447,9 @@ comment on column index.products.snapshot_xmin is
     'The xmin of the snapshot this row was computed from when it was last written: every transaction with a lower id '
     'had finished, so the row shows their changes. The projector skips a product whose events in a batch all come '
     'from such transactions (index._products_up_to_date). Null: never skipped.';
+comment on column index.products.snapshot_system is
+    'The system identifier of the cluster that computed this row (pg_control_system()): snapshot_xmin is a '
+    'transaction id of that cluster only, so a row copied into another cluster (a logical restore) is not trusted.';
 comment on column index.products.tenant_id is
     'The owning tenant (core.tenants.id); row-level security policy tenant_isolation keys on it.';
 comment on column index.products.product_id is 'The product (commerce.products.id).';
@@ -729,9 +735,11 @@ as $$
     -- An event's transaction id is its row's xmin (32 bits), made a full id against the next id: the events of a
     -- queue are far younger than 2^31 transactions; a frozen row (xmin 2) is never taken as old enough, a frozen
     -- code row is as old as pg_proc's relfrozenxid at most. A ReindexRequested is always rebuilt, and so is a
-    -- product with an event not found in outbox.events (a caller's own array).
+    -- product with an event not found in outbox.events (a caller's own array), and a row computed in another
+    -- cluster (snapshot_system: a logical restore copies the row with the source's transaction ids).
     with nx as materialized (
-        select pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint as n
+        select pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint as n,
+               (select c.system_identifier from pg_catalog.pg_control_system() c) as system
     ), code as materialized (
         select max(nx.n - ((nx.n - (case when p.xmin::text::bigint > 2 then p.xmin else c.relfrozenxid end)::text::bigint)
                            & 4294967295)) as xid
@@ -746,7 +754,7 @@ as $$
         -- tables looked small hashed a scan of all of outbox.events (4 million rows in the bench: ~1 s per batch)
         select e.aggregate_id as product_id
         from unnest(p_events) e
-        cross join lateral (select o.snapshot_xmin from index.products o
+        cross join lateral (select o.snapshot_xmin, o.snapshot_system from index.products o
                             where o.tenant_id = p_tenant_id and o.product_id = e.aggregate_id offset 0) o
         left join lateral (select s.xmin from outbox.events s
                            where s.tenant_id = e.tenant_id and s.occurred_at = e.occurred_at and s.id = e.id
@@ -754,8 +762,10 @@ as $$
         cross join nx
         cross join code
         where e.tenant_id = p_tenant_id and e.aggregate_type = 'product'
-        group by e.aggregate_id, o.snapshot_xmin, code.xid
-        having o.snapshot_xmin::text::bigint > code.xid
+        group by e.aggregate_id, o.snapshot_xmin, o.snapshot_system, nx.system, code.xid
+        -- this cluster's transaction ids only (a row copied from another by a logical restore keeps the source's ids)
+        having o.snapshot_system = nx.system
+           and o.snapshot_xmin::text::bigint > code.xid
            and bool_and(coalesce(e.event_type <> 'ReindexRequested' and s.xmin::text::bigint > 2
                                  and nx.n - ((nx.n - s.xmin::text::bigint) & 4294967295) < o.snapshot_xmin::text::bigint,
                                  false))

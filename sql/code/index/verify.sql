@@ -14,7 +14,7 @@ create or replace function index._verify(p_tenant_id uuid, p_product_ids uuid[],
     returns table (aggregate_type text, aggregate_id uuid, problem text, columns text[])
     language sql stable
 as $$
-    with skip as (select array['last_event_id', 'last_event_type', 'last_event_at', 'indexed_at', 'snapshot_xmin'] as k),
+    with skip as (select array['last_event_id', 'last_event_type', 'last_event_at', 'indexed_at', 'snapshot_xmin', 'snapshot_system'] as k),
     ps as (select s.product_id as id, to_jsonb(s) - (select k from skip) as j from index._product_rows(p_tenant_id, p_product_ids) s),
     pi as (select i.product_id as id, to_jsonb(i) - (select k from skip) as j from index.products i
            where i.tenant_id = p_tenant_id and (p_product_ids is null or i.product_id = any (p_product_ids))),
