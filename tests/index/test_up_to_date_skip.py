@@ -9,6 +9,8 @@ batch, an event that is not in outbox.events) is checked the same way, with inde
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import psycopg
 from psycopg.rows import dict_row
 
@@ -37,10 +39,18 @@ def _product_in_one_transaction(s: Shop, title: str):
     return p, v
 
 
-def test_the_rest_of_a_transactions_events_is_skipped_once_the_product_was_rebuilt_after_it(fresh_db):
-    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c:
+@contextmanager
+def _lamp(url):
+    """An autocommit connection's Shop (tenant `skip`) with a lamp written in one transaction: (shop, product, variant)."""
+    with psycopg.connect(url, row_factory=dict_row, autocommit=True) as c:
         s = Shop(c, make_tenant(c, "skip"))
-        p, _ = _product_in_one_transaction(s, "Lamp")
+        p, v = _product_in_one_transaction(s, "Lamp")
+        yield s, p, v
+
+
+def test_the_rest_of_a_transactions_events_is_skipped_once_the_product_was_rebuilt_after_it(fresh_db):
+    with _lamp(fresh_db) as (s, p, _):
+        c = s.conn
         assert _queued(s) >= 3
         # one event: the product is built from the committed whole (its variant, price and stock included)
         assert s.one("select * from outbox.process_batch('index', 1)")["succeeded"] == 1
@@ -77,9 +87,8 @@ def test_an_event_whose_transaction_was_open_when_the_row_was_computed_is_rebuil
 
 
 def test_a_row_computed_before_the_product_code_was_replaced_is_rebuilt(fresh_db):
-    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c:
-        s = Shop(c, make_tenant(c, "skip"))
-        p, _ = _product_in_one_transaction(s, "Lamp")
+    with _lamp(fresh_db) as (s, p, _):
+        c = s.conn
         s.one("select * from outbox.process_batch('index', 1)")
         _damage(s, p["id"])
         # the same code created again (what `rustok migrate` does with the code tree, or a fix by hand)
@@ -90,9 +99,8 @@ def test_a_row_computed_before_the_product_code_was_replaced_is_rebuilt(fresh_db
 
 
 def test_a_reindex_request_is_never_skipped(fresh_db):
-    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c:
-        s = Shop(c, make_tenant(c, "skip"))
-        p, _ = _product_in_one_transaction(s, "Lamp")
+    with _lamp(fresh_db) as (s, p, _):
+        c = s.conn
         s.drain()
         c.execute("select ops.request_reindex(%s, 'product', array[%s]::uuid[])", (s.t, p["id"]))
         # the row is written again after the request committed (an operator's rebuild repairing a damage)
@@ -105,9 +113,8 @@ def test_a_reindex_request_is_never_skipped(fresh_db):
 
 
 def test_stock_reserved_by_an_order_in_the_same_batch_is_rebuilt(fresh_db):
-    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c:
-        s = Shop(c, make_tenant(c, "skip"))
-        p, v = _product_in_one_transaction(s, "Lamp")
+    with _lamp(fresh_db) as (s, p, v):
+        c = s.conn
         s.drain()
         # a product event the row will already show, then an order reserving the product's stock: one batch
         c.execute("update commerce.products set metadata = '{\"k\": 3}' where id = %s", (p["id"],))
@@ -122,9 +129,8 @@ def test_stock_reserved_by_an_order_in_the_same_batch_is_rebuilt(fresh_db):
 def test_an_event_not_in_the_outbox_rebuilds(fresh_db):
     # a caller's own array: one of the product's real (already shown) events and a copy under an id the outbox does
     # not have; the copy cannot be placed in time, so the product is rebuilt
-    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c:
-        s = Shop(c, make_tenant(c, "skip"))
-        p, _ = _product_in_one_transaction(s, "Lamp")
+    with _lamp(fresh_db) as (s, p, _):
+        c = s.conn
         s.drain()
         c.execute("update commerce.products set metadata = '{\"k\": 4}' where id = %s", (p["id"],))
         s.drain()
@@ -143,9 +149,8 @@ def test_an_event_not_in_the_outbox_rebuilds(fresh_db):
 def test_a_row_computed_in_another_cluster_is_rebuilt(fresh_db):
     # a logical restore into a new cluster copies the read rows with the source's transaction ids; they mean nothing
     # here, so such a row is never taken as up to date (tests/ops/test_backup.py restores for real)
-    with psycopg.connect(fresh_db, row_factory=dict_row, autocommit=True) as c:
-        s = Shop(c, make_tenant(c, "skip"))
-        p, _ = _product_in_one_transaction(s, "Lamp")
+    with _lamp(fresh_db) as (s, p, _):
+        c = s.conn
         s.one("select * from outbox.process_batch('index', 1)")
         c.execute("update index.products set snapshot_system = snapshot_system + 1, title = 'damaged' "
                   "where tenant_id = %s and product_id = %s", (s.t, p["id"]))
