@@ -23091,7 +23091,7 @@ begin
         v_ids := v_r.ids;
         if v_r.aggregate_type = 'product' then
             -- products whose read row already shows all their events of this batch (an earlier batch rebuilt them
-            -- after those transactions had committed) are left out; those whose stock an OrderPlaced reserved never
+            -- after those transactions had committed) are left out, never those whose stock an OrderPlaced reserved
             v_skip := index._products_up_to_date(v_r.tenant_id, p_events);
             if cardinality(v_skip) > 0 then
                 -- set operations (hashed), not `<> all` per id: a backlog's batch skips hundreds of thousands of pairs
@@ -24324,8 +24324,7 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
     )
     select coalesce(array_agg(x.product_id order by x.product_id), '{}')
     from (
-        -- keyed lookups per event (lateral, offset 0 keeps them so): joined plainly, a plan made while the queue's
-        -- tables looked small hashed a scan of all of outbox.events (4 million rows in the bench: ~1 s per batch)
+        -- keyed lookups per event (lateral, offset 0 keeps them so), whatever the planner thinks of the tables' size
         select e.aggregate_id as product_id
         from unnest(p_events) e
         cross join lateral (select o.snapshot_xmin, o.snapshot_system from index.products o
@@ -24350,7 +24349,7 @@ $$;
 -- Name: FUNCTION _products_up_to_date(p_tenant_id uuid, p_events outbox.events[]); Type: COMMENT; Schema: index; Owner: -
 --
 
-COMMENT ON FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.events[]) IS 'Internal (the projector): the products of one tenant among p_events whose read row was computed after every transaction that wrote their events in p_events had finished, and after the product code was last replaced (index.products.snapshot_xmin): their read rows already show those events, index._handle_events leaves them out. ReindexRequested is never left out.';
+COMMENT ON FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.events[]) IS 'Internal (the projector): the products of one tenant among p_events whose read row was computed after every transaction that wrote their events in p_events had finished, and after the product code was last replaced (index.products.snapshot_xmin), in this cluster (snapshot_system): their read rows already show those events, index._handle_events leaves them out. ReindexRequested is never left out.';
 
 --
 -- Name: _query(uuid, regconfig, text); Type: FUNCTION; Schema: index; Owner: -

@@ -136,7 +136,7 @@ begin
         v_ids := v_r.ids;
         if v_r.aggregate_type = 'product' then
             -- products whose read row already shows all their events of this batch (an earlier batch rebuilt them
-            -- after those transactions had committed) are left out; those whose stock an OrderPlaced reserved never
+            -- after those transactions had committed) are left out, never those whose stock an OrderPlaced reserved
             v_skip := index._products_up_to_date(v_r.tenant_id, p_events);
             if cardinality(v_skip) > 0 then
                 -- set operations (hashed), not `<> all` per id: a backlog's batch skips hundreds of thousands of pairs
