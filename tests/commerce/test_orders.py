@@ -203,3 +203,28 @@ def test_deleting_a_tenant_removes_its_commerce_rows(conn):
     assert counts(conn, t) == {"orders": 0, "items": 0, "reservations": 0, "reserved": 0, "counter": 0}
     assert scalar(conn, "select count(*) from commerce.products where tenant_id = %s", (t,)) == 0
     assert o["id"] is not None
+
+
+def test_the_items_order_key_is_the_only_deferrable_constraint(conn):
+    # commerce.place_order writes `set constraints all deferred / all immediate` around its items (a named SET
+    # CONSTRAINTS costs ~75 us of catalog lookups each way): that is only the same as naming
+    # commerce.order_items_order_id_fkey while no other constraint can be deferred
+    rows = conn.execute("""select conrelid::regclass::text as rel, conname, conparentid <> 0 as clone
+                           from pg_constraint where condeferrable order by conname""").fetchall()
+    assert rows, "commerce.order_items_order_id_fkey is no longer deferrable: place_order writes its items first"
+    assert {(r["rel"], r["clone"]) for r in rows} == {("commerce.order_items", False), ("commerce.order_items", True)}
+    assert [r["conname"] for r in rows if not r["clone"]] == ["order_items_order_id_fkey"]
+    assert all(r["conname"].startswith("order_items_order_id_fkey_") for r in rows if r["clone"])
+
+
+def test_the_items_order_key_is_checked_before_place_order_returns(conn):
+    # the key is deferred only inside commerce.place_order: afterwards an item naming a missing order is refused
+    # at once, not at commit
+    shop = make_shop(conn)
+    t = shop["tenant"]["id"]
+    o = place(conn, t, [line(shop["variant"], 1)])
+    raises(conn, """insert into commerce.order_items (tenant_id, order_id, order_created_at, title, quantity,
+                                                      unit_price, total)
+                    values (%s, gen_random_uuid(), now(), 'x', 1, 1, 1)""", (t,),
+           sqlstate="23503", contains="order_items_order_id_fkey")
+    assert scalar(conn, "select count(*) from commerce.order_items where order_id = %s", (o["id"],)) == 1
