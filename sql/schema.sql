@@ -23064,6 +23064,24 @@ $$;
 COMMENT ON FUNCTION index._facets_named(p_tenant_id uuid, p_counts jsonb) IS 'Internal, the one builder of a product listing''s facets: {categories: [{id, handle, name, count}] by count desc then name, tags: [{slug, name, count}] by count desc then slug, priceBuckets, inStock} from raw counts ({categories: [{id, n}], tags: [{slug, n}], priceBuckets, inStock}, as index.facet_cache and index.search_cache keep them), the names read now.';
 
 --
+-- Name: _full_xid(xid, bigint); Type: FUNCTION; Schema: index; Owner: -
+--
+
+CREATE FUNCTION index._full_xid(p_xid xid, p_next bigint) RETURNS bigint
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    -- a row's xmin is the low 32 bits of its transaction id; p_next (the snapshot's xmax) is a full one. Right for
+    -- an id up to 2^32 - 1 transactions older than p_next, as every unfrozen row is (wraparound stops far sooner)
+    select p_next - ((p_next - p_xid::text::bigint) & 4294967295)
+$$;
+
+--
+-- Name: FUNCTION _full_xid(p_xid xid, p_next bigint); Type: COMMENT; Schema: index; Owner: -
+--
+
+COMMENT ON FUNCTION index._full_xid(p_xid xid, p_next bigint) IS 'Internal (index._products_up_to_date): the full (epoch-extended) transaction id of a 32-bit xid, given the next full id p_next, e.g. pg_snapshot_xmax(pg_current_snapshot()); comparable with xid8 values as bigint.';
+
+--
 -- Name: _handle_events(outbox.events[], uuid[], uuid[]); Type: FUNCTION; Schema: index; Owner: -
 --
 
@@ -24309,8 +24327,8 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
     -- product's batches when one big transaction (a bulk edit, a chunk of the bench's generator) wrote its events
     -- from several statements: they lie far apart in the queue, the first batch rebuilt the product from the
     -- committed whole, the others found nothing to change (~70-100 us of CPU each).
-    -- An event's transaction id is its row's xmin (32 bits), made a full id against the next id: the events of a
-    -- queue are far younger than 2^31 transactions; a frozen row (xmin 2) is never taken as old enough, a frozen
+    -- An event's transaction id is its row's xmin (32 bits), made a full id against the next id (index._full_xid):
+    -- the events of a queue are far younger than 2^31 transactions; a frozen row (xmin 2) is never taken as old enough, a frozen
     -- code row is as old as pg_proc's relfrozenxid at most. A ReindexRequested is always rebuilt, and so is a
     -- product with an event not found in outbox.events (a caller's own array), and a row computed in another
     -- cluster (snapshot_system: a logical restore copies the row with the source's transaction ids).
@@ -24318,8 +24336,7 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
         select pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint as n,
                (select c.system_identifier from pg_catalog.pg_control_system() c) as system
     ), code as materialized (
-        select max(nx.n - ((nx.n - (case when p.xmin::text::bigint > 2 then p.xmin else c.relfrozenxid end)::text::bigint)
-                           & 4294967295)) as xid
+        select max(index._full_xid(case when p.xmin::text::bigint > 2 then p.xmin else c.relfrozenxid end, nx.n)) as xid
         from pg_catalog.pg_proc p
         cross join nx
         cross join (select r.relfrozenxid from pg_catalog.pg_class r where r.oid = 'pg_catalog.pg_proc'::regclass) c
@@ -24343,7 +24360,7 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
         having o.snapshot_system = nx.system
            and o.snapshot_xmin::text::bigint > code.xid
            and bool_and(coalesce(e.event_type <> 'ReindexRequested' and s.xmin::text::bigint > 2
-                                 and nx.n - ((nx.n - s.xmin::text::bigint) & 4294967295) < o.snapshot_xmin::text::bigint,
+                                 and index._full_xid(s.xmin, nx.n) < o.snapshot_xmin::text::bigint,
                                  false))
     ) x
 $$;

@@ -718,6 +718,17 @@ comment on function index._save_product_fingerprints(uuid, uuid[], text[]) is
     'Internal: record in index.product_fingerprints what index.reindex_chunk rebuilt these products from (p_inputs, '
     'from index._products_to_rebuild before the rebuild) and their read rows as written.';
 
+create or replace function index._full_xid(p_xid xid, p_next bigint) returns bigint
+    language sql immutable parallel safe
+as $$
+    -- a row's xmin is the low 32 bits of its transaction id; p_next (the snapshot's xmax) is a full one. Right for
+    -- an id up to 2^32 - 1 transactions older than p_next, as every unfrozen row is (wraparound stops far sooner)
+    select p_next - ((p_next - p_xid::text::bigint) & 4294967295)
+$$;
+comment on function index._full_xid(xid, bigint) is
+    'Internal (index._products_up_to_date): the full (epoch-extended) transaction id of a 32-bit xid, given the '
+    'next full id p_next, e.g. pg_snapshot_xmax(pg_current_snapshot()); comparable with xid8 values as bigint.';
+
 create or replace function index._products_up_to_date(p_tenant_id uuid, p_events outbox.events[]) returns uuid[]
     language sql stable
     -- Key probes only. A drain's session keeps the plan it made first, and right after a big load the read table
@@ -732,8 +743,8 @@ as $$
     -- product's batches when one big transaction (a bulk edit, a chunk of the bench's generator) wrote its events
     -- from several statements: they lie far apart in the queue, the first batch rebuilt the product from the
     -- committed whole, the others found nothing to change (~70-100 us of CPU each).
-    -- An event's transaction id is its row's xmin (32 bits), made a full id against the next id: the events of a
-    -- queue are far younger than 2^31 transactions; a frozen row (xmin 2) is never taken as old enough, a frozen
+    -- An event's transaction id is its row's xmin (32 bits), made a full id against the next id (index._full_xid):
+    -- the events of a queue are far younger than 2^31 transactions; a frozen row (xmin 2) is never taken as old enough, a frozen
     -- code row is as old as pg_proc's relfrozenxid at most. A ReindexRequested is always rebuilt, and so is a
     -- product with an event not found in outbox.events (a caller's own array), and a row computed in another
     -- cluster (snapshot_system: a logical restore copies the row with the source's transaction ids).
@@ -741,8 +752,7 @@ as $$
         select pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint as n,
                (select c.system_identifier from pg_catalog.pg_control_system() c) as system
     ), code as materialized (
-        select max(nx.n - ((nx.n - (case when p.xmin::text::bigint > 2 then p.xmin else c.relfrozenxid end)::text::bigint)
-                           & 4294967295)) as xid
+        select max(index._full_xid(case when p.xmin::text::bigint > 2 then p.xmin else c.relfrozenxid end, nx.n)) as xid
         from pg_catalog.pg_proc p
         cross join nx
         cross join (select r.relfrozenxid from pg_catalog.pg_class r where r.oid = 'pg_catalog.pg_proc'::regclass) c
@@ -766,7 +776,7 @@ as $$
         having o.snapshot_system = nx.system
            and o.snapshot_xmin::text::bigint > code.xid
            and bool_and(coalesce(e.event_type <> 'ReindexRequested' and s.xmin::text::bigint > 2
-                                 and nx.n - ((nx.n - s.xmin::text::bigint) & 4294967295) < o.snapshot_xmin::text::bigint,
+                                 and index._full_xid(s.xmin, nx.n) < o.snapshot_xmin::text::bigint,
                                  false))
     ) x
 $$;
