@@ -24329,9 +24329,9 @@ CREATE FUNCTION index._products_up_to_date(p_tenant_id uuid, p_events outbox.eve
     -- committed whole, the others found nothing to change (~70-100 us of CPU each).
     -- An event's transaction id is its row's xmin (32 bits), made a full id against the next id (index._full_xid):
     -- the events of a queue are far younger than 2^31 transactions; a frozen row (xmin 2) is never taken as old
-    -- enough, a frozen code row is as old as pg_proc's relfrozenxid at most. A ReindexRequested is always rebuilt, and so is a
-    -- product with an event not found in outbox.events (a caller's own array), and a row computed in another
-    -- cluster (snapshot_system: a logical restore copies the row with the source's transaction ids).
+    -- enough, a frozen code row is as old as pg_proc's relfrozenxid at most. A ReindexRequested is always rebuilt,
+    -- and so is a product with an event not found in outbox.events (a caller's own array), and a row computed in
+    -- another cluster (snapshot_system: a logical restore copies the row with the source's transaction ids).
     with nx as materialized (
         select pg_catalog.pg_snapshot_xmax(pg_catalog.pg_current_snapshot())::text::bigint as n,
                (select c.system_identifier from pg_catalog.pg_control_system() c) as system
