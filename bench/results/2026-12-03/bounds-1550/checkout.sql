@@ -1,0 +1,3 @@
+\set v random(1, 10)
+select set_config('synchronous_commit', 'off', true), commerce.checkout('EUR', jsonb_build_array(jsonb_build_object('variant_id', (array['018bcfe5-6805-0004-3b19-e2a499d29de5', '018bcfe5-6809-0004-6261-cc3d91bcab5b', '018bcfe5-680d-0004-d012-3d185f9da700', '018bcfe5-6811-0004-61f1-280455e164b3', '018bcfe5-6815-0004-f99e-7ae694272221', '018bcfe5-6819-0004-ef93-dfaf469bbbdf', '018bcfe5-681d-0004-afca-df4fe57a3960', '018bcfe5-6821-0004-3183-08038db8308b', '018bcfe5-6825-0004-0a56-30dab31ab6a2', '018bcfe5-6829-0004-21da-a8460a581fec']::uuid[])[:v], 'quantity', 1)));
+select pg_logical_emit_message(false, 'rustok.flush', '', true)::text;
